@@ -1,0 +1,78 @@
+"""Saldo's two entry points on a fresh machine: `python3 run.py demo` and `python3 run.py test`.
+
+Needs only Python 3.11+. It installs uv into `.tools/`, lets uv build `.venv` from the lock file,
+then runs the demo or every check and the test suite inside it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+TOOLS = ROOT / ".tools"
+UV_VERSION = "0.13.9"  # pinned so every machine resolves the lock file the same way
+
+CHECKS: list[list[str]] = [
+    ["ruff", "format", "--check", "src", "tests", "migrations", "benchmarks", "run.py"],
+    ["ruff", "check", "src", "tests", "migrations", "benchmarks", "run.py"],
+    ["mypy", "src"],
+    ["lint-imports"],
+]
+
+
+def bin_path(env: Path, name: str) -> Path:
+    sub = "Scripts" if os.name == "nt" else "bin"
+    return env / sub / name
+
+
+def ensure_uv() -> Path:
+    """Install uv into a private tools environment once; later runs reuse it."""
+    uv = bin_path(TOOLS, "uv")
+    if not uv.exists():
+        print(f"run.py: installing uv {UV_VERSION} into {TOOLS}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(TOOLS)
+        pip = bin_path(TOOLS, "python")
+        subprocess.run([str(pip), "-m", "pip", "install", "-q", f"uv=={UV_VERSION}"], check=True)
+    return uv
+
+
+def uv_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("UV_PYTHON_DOWNLOADS", "never")  # use the Python that runs this script
+    env.setdefault("UV_PYTHON", sys.executable)
+    return env
+
+
+def sync(uv: Path) -> None:
+    subprocess.run([str(uv), "sync", "--locked"], cwd=ROOT, env=uv_env(), check=True)
+
+
+def uv_run(uv: Path, args: list[str]) -> int:
+    return subprocess.run([str(uv), "run", "--locked", *args], cwd=ROOT, env=uv_env()).returncode
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"demo", "test", "saldo"}:
+        print("usage: python3 run.py demo | test [pytest args] | saldo [args]", file=sys.stderr)
+        return 2
+    uv = ensure_uv()
+    sync(uv)
+    command, rest = argv[0], argv[1:]
+    if command == "demo":
+        return uv_run(uv, ["saldo", "demo", *rest])
+    if command == "saldo":
+        return uv_run(uv, ["saldo", *rest])
+    for check in CHECKS:
+        print(f"run.py: {' '.join(check)}", flush=True)
+        code = uv_run(uv, check)
+        if code != 0:
+            return code
+    return uv_run(uv, ["pytest", *rest])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

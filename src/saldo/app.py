@@ -1,0 +1,50 @@
+"""create_app(settings) -> FastAPI: the one way an app is built, in production, the demo and tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+
+from saldo import __version__
+from saldo.benefits.api import router as benefits_router
+from saldo.db.engine import create_db_engine, create_session_factory
+from saldo.payers.api import router as payers_router
+from saldo.payments.api import router as payments_router
+from saldo.settings import Settings
+from saldo.web.errors import install_error_handlers
+from saldo.web.start import router as start_router
+
+DESCRIPTION = """
+Saldo's payer API. A connected payer (state agency, municipality, region, unemployment fund)
+registers the payments it has decided — one at a time or as a batch — on each payee's
+transaction account, and follows and cancels its own payments.
+
+Authenticate with `Authorization: Bearer <token>`; a token sees only its own payer's data.
+Batches are all-or-nothing; re-sending a payment or batch is idempotent.
+"""
+
+
+def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
+    """Build the web application. ``engine`` lets a caller share one it already has (tests, demo)."""
+    app = FastAPI(
+        title="Saldo",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    db_engine = engine or create_db_engine(settings)
+    app.state.settings = settings
+    app.state.engine = db_engine
+    app.state.session_factory = create_session_factory(db_engine)
+    install_error_handlers(app)
+    app.include_router(start_router)
+    app.include_router(payers_router)
+    app.include_router(benefits_router)
+    app.include_router(payments_router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
+    return app

@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+
+class UnknownBenefitError(LookupError):
+    """A benefit code that is not in the catalogue."""

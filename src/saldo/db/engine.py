@@ -1,0 +1,60 @@
+"""Engine and sessions. The caller that opens a session (request, CLI command, job) commits it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from saldo.db.embedded import start_embedded
+from saldo.settings import Settings
+
+# A statement that waits this long for a lock is a bug or an incident, not normal load.
+LOCK_TIMEOUT = "5s"
+
+
+def resolve_database_url(settings: Settings) -> str:
+    """The configured external database URL, or the embedded server's (started on demand)."""
+    if settings.database_url:
+        url = make_url(settings.database_url)
+        if url.drivername in {"postgresql", "postgres"}:
+            url = url.set(drivername="postgresql+psycopg")
+        return url.render_as_string(hide_password=False)
+    return start_embedded(settings.data_dir)
+
+
+def create_db_engine(settings: Settings, *, url: str | None = None) -> Engine:
+    """A pooled engine; every connection gets Saldo's lock timeout and UTC."""
+    engine = create_engine(
+        url or resolve_database_url(settings),
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_pre_ping=False,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'; SET TIME ZONE 'UTC'")
+        dbapi_connection.commit()
+
+    return engine
+
+
+def create_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+@contextmanager
+def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session that commits when the block succeeds and rolls back when it raises."""
+    with factory() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

@@ -1,0 +1,40 @@
+"""Column types: timezone-aware UTC timestamps and StrEnum columns stored as checked text."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import DateTime, Dialect, Enum
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """``timestamptz`` that refuses naive datetimes and always returns UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime; Saldo stores timezone-aware UTC timestamps only")
+        return value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        return value.astimezone(dt.UTC) if value is not None else None
+
+
+def str_enum(enum: type[StrEnum], name: str) -> Enum:
+    """A StrEnum stored as its values in a VARCHAR with a CHECK constraint (no PostgreSQL ENUM type,
+    so adding a value is a plain migration without ALTER TYPE)."""
+    values: Any = [member.value for member in enum]
+    return Enum(
+        enum,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=max(len(v) for v in values),
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )

@@ -1,0 +1,1 @@
+"""Small domain-free helpers. Nothing here imports from the rest of Saldo."""

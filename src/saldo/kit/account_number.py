@@ -1,0 +1,85 @@
+"""Bank account identifiers: IBAN (schwifty), Swedish clearing + account number (bankkonto) and
+Bankgiro numbers, each validated and normalised to one canonical text form."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+
+import bankkonto
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
+from stdnum import luhn
+from stdnum.exceptions import ValidationError as StdnumError
+
+
+class AccountScheme(StrEnum):
+    IBAN = "iban"
+    SE_CLEARING = "se_clearing"
+    SE_BANKGIRO = "se_bankgiro"
+
+
+class InvalidAccountError(ValueError):
+    """The account identifier does not pass its scheme's format or check-digit rules."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccountNumber:
+    scheme: AccountScheme
+    number: str  # canonical: IBAN compact upper case; "CCCC-AAAAAAA" for clearing; digits for Bankgiro
+
+    def __str__(self) -> str:
+        return f"{self.scheme.value}:{self.number}"
+
+
+_SEPARATORS = re.compile(r"[\s.\-]")
+
+
+def _iban(raw: str) -> str:
+    try:
+        return str(IBAN(raw).compact)
+    except SchwiftyException as exc:
+        raise InvalidAccountError(f"not a valid IBAN: {str(exc).rstrip('.').lower()}") from exc
+
+
+def _se_clearing(raw: str) -> str:
+    # Accepted as "CCCC-AAAAAAA", "CCCC AAAAAAA", "CCCC, AAAAAAA" and Swedbank's "8CCC-K, AAAAAAAAAA"
+    # (five-digit clearing number with its own check digit, as printed on Swedbank statements).
+    text = raw.strip()
+    parts = text.split(",", 1) if "," in text else re.split(r"[\s\-]+", text, maxsplit=1)
+    clearing, account = (_SEPARATORS.sub("", p) for p in parts) if len(parts) == 2 else ("", "")
+    if not (clearing.isdigit() and account.isdigit() and len(clearing) in (4, 5)):
+        raise InvalidAccountError("a Swedish account is clearing number and account number, e.g. 5491-0000003")
+    try:
+        bankkonto.validate(clearing, account)
+    except (bankkonto.BankkontoException, ValueError) as exc:
+        raise InvalidAccountError(f"not a valid Swedish bank account: {str(exc).rstrip('.').lower()}") from exc
+    return f"{clearing}-{account}"
+
+
+def _se_bankgiro(raw: str) -> str:
+    digits = _SEPARATORS.sub("", raw)
+    if not digits.isdigit() or len(digits) not in (7, 8):
+        raise InvalidAccountError("a Bankgiro number has 7 or 8 digits, e.g. 5050-1055")
+    try:
+        luhn.validate(digits)  # Bankgirot: the last digit is a modulus-10 (Luhn) check digit
+    except StdnumError as exc:
+        raise InvalidAccountError("not a valid Bankgiro number: the check digit is wrong") from exc
+    return digits
+
+
+_NORMALIZERS = {
+    AccountScheme.IBAN: _iban,
+    AccountScheme.SE_CLEARING: _se_clearing,
+    AccountScheme.SE_BANKGIRO: _se_bankgiro,
+}
+
+
+@lru_cache(maxsize=1_000_000)  # payees recur in every nightly file; validate each account once
+def normalize_account(scheme: AccountScheme, raw: str) -> AccountNumber:
+    """Validate ``raw`` under ``scheme`` and return it in canonical form, or raise InvalidAccountError."""
+    if not raw or not raw.strip():
+        raise InvalidAccountError("the account number is empty")
+    return AccountNumber(scheme, _NORMALIZERS[scheme](raw))

@@ -1,0 +1,158 @@
+"""National identifiers of persons and organisations, validated with python-stdnum.
+
+Every identifier carries an explicit scheme, so a Finnish HETU never passes as a Swedish
+personnummer and new countries fit in by adding one row to ``SCHEMES``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+from types import ModuleType
+
+from stdnum import exceptions as stdnum_errors
+from stdnum import luhn
+from stdnum.dk import cpr
+from stdnum.ee import ik
+from stdnum.fi import hetu, ytunnus
+from stdnum.is_ import kennitala
+from stdnum.lt import asmens
+from stdnum.lv import pvn
+from stdnum.no import fodselsnummer
+from stdnum.no import orgnr as no_orgnr
+from stdnum.se import orgnr as se_orgnr
+from stdnum.se import personnummer
+
+
+class IdScheme(StrEnum):
+    SE_PERSONNUMMER = "se_personnummer"
+    SE_SAMORDNINGSNUMMER = "se_samordningsnummer"
+    SE_ORGANISATIONSNUMMER = "se_organisationsnummer"
+    FI_HETU = "fi_hetu"
+    FI_YTUNNUS = "fi_ytunnus"
+    NO_FODSELSNUMMER = "no_fodselsnummer"
+    NO_ORGNR = "no_orgnr"
+    DK_CPR = "dk_cpr"
+    IS_KENNITALA = "is_kennitala"
+    EE_ISIKUKOOD = "ee_isikukood"
+    LV_PERSONAS_KODS = "lv_personas_kods"
+    LT_ASMENS_KODAS = "lt_asmens_kodas"
+
+
+class IdKind(StrEnum):
+    PERSON = "person"
+    ORGANISATION = "organisation"
+
+
+class InvalidIdentifierError(ValueError):
+    """The identifier does not pass its scheme's format or check-digit rules."""
+
+
+@dataclass(frozen=True, slots=True)
+class SchemeRule:
+    kind: IdKind
+    module: ModuleType
+    canonical: Callable[[str], str]
+
+
+def _se_person_canonical(number: str) -> str:
+    """12 digits, century included: 198112289874. The century comes from stdnum's birth date."""
+    compact = personnummer.compact(number)
+    digits = compact.replace("-", "").replace("+", "")
+    if len(digits) == 12:
+        return str(digits)
+    day = int(compact[-7:-5])
+    if day > 60:
+        compact = f"{compact[:-7]}{day - 60:02d}{compact[-5:]}"
+    born = personnummer.get_birth_date(compact)
+    return f"{born.year // 100}{digits}"
+
+
+def _is_coordination(number: str) -> bool:
+    # A samordningsnummer adds 60 to the day of birth (Skatteverket SKV 707).
+    compact = personnummer.compact(number)
+    return int(compact[-7:-5]) > 60
+
+
+class _Samordningsnummer(ModuleType):
+    """stdnum knows the personnummer only; a samordningsnummer is one with 60 added to the day."""
+
+    @staticmethod
+    def compact(number: str) -> str:
+        return str(personnummer.compact(number))
+
+    @staticmethod
+    def validate(number: str) -> str:
+        compact = personnummer.compact(number)
+        if len(compact) not in (11, 13) or compact[-5] not in "-+":
+            raise stdnum_errors.InvalidFormat()
+        digits = compact[:-5] + compact[-4:]
+        if not digits.isdigit():
+            raise stdnum_errors.InvalidFormat()
+        day = int(compact[-7:-5])
+        if day > 60:
+            as_birth = f"{compact[:-7]}{day - 60:02d}{compact[-5:]}"
+            personnummer.get_birth_date(as_birth)
+        luhn.validate(digits[-10:])
+        return str(compact)
+
+
+samordningsnummer = _Samordningsnummer("samordningsnummer")
+
+
+def _compact(module: ModuleType) -> Callable[[str], str]:
+    def canonical(number: str) -> str:
+        return str(module.compact(number))
+
+    return canonical
+
+
+SCHEMES: dict[IdScheme, SchemeRule] = {
+    IdScheme.SE_PERSONNUMMER: SchemeRule(IdKind.PERSON, personnummer, _se_person_canonical),
+    IdScheme.SE_SAMORDNINGSNUMMER: SchemeRule(IdKind.PERSON, samordningsnummer, _se_person_canonical),
+    IdScheme.SE_ORGANISATIONSNUMMER: SchemeRule(IdKind.ORGANISATION, se_orgnr, _compact(se_orgnr)),
+    IdScheme.FI_HETU: SchemeRule(IdKind.PERSON, hetu, _compact(hetu)),
+    IdScheme.FI_YTUNNUS: SchemeRule(IdKind.ORGANISATION, ytunnus, _compact(ytunnus)),
+    IdScheme.NO_FODSELSNUMMER: SchemeRule(IdKind.PERSON, fodselsnummer, _compact(fodselsnummer)),
+    IdScheme.NO_ORGNR: SchemeRule(IdKind.ORGANISATION, no_orgnr, _compact(no_orgnr)),
+    IdScheme.DK_CPR: SchemeRule(IdKind.PERSON, cpr, _compact(cpr)),
+    IdScheme.IS_KENNITALA: SchemeRule(IdKind.PERSON, kennitala, _compact(kennitala)),
+    IdScheme.EE_ISIKUKOOD: SchemeRule(IdKind.PERSON, ik, _compact(ik)),
+    IdScheme.LV_PERSONAS_KODS: SchemeRule(IdKind.PERSON, pvn, _compact(pvn)),
+    IdScheme.LT_ASMENS_KODAS: SchemeRule(IdKind.PERSON, asmens, _compact(asmens)),
+}
+
+
+@lru_cache(maxsize=1_000_000)  # a nightly file names each payee many times; validate each once
+def normalize_identifier(scheme: IdScheme, number: str) -> str:
+    """Validate ``number`` under ``scheme`` and return its canonical form, or raise InvalidIdentifierError."""
+    rule = SCHEMES[scheme]
+    try:
+        if scheme is IdScheme.SE_PERSONNUMMER and _is_coordination(number):
+            raise InvalidIdentifierError("this is a samordningsnummer; send it with scheme se_samordningsnummer")
+        rule.module.validate(number)
+    except stdnum_errors.ValidationError as exc:
+        raise InvalidIdentifierError(f"not a valid {scheme.value}: {exc.message.lower()}") from exc
+    except (IndexError, ValueError) as exc:
+        if isinstance(exc, InvalidIdentifierError):
+            raise
+        raise InvalidIdentifierError(f"not a valid {scheme.value}: the number has an invalid format") from exc
+    if scheme is IdScheme.SE_SAMORDNINGSNUMMER and not _is_coordination(number):
+        raise InvalidIdentifierError("this is a personnummer; send it with scheme se_personnummer")
+    if scheme is IdScheme.LV_PERSONAS_KODS and not pvn.compact(number).isdigit():
+        raise InvalidIdentifierError("not a valid lv_personas_kods: a personal code has digits only")
+    return rule.canonical(number)
+
+
+def kind_of(scheme: IdScheme) -> IdKind:
+    """Whether identifiers of ``scheme`` name persons or organisations."""
+    return SCHEMES[scheme].kind
+
+
+def se_birth_date(canonical: str) -> dt.date:
+    """Birth date of a canonical Swedish personnummer or samordningsnummer."""
+    day = int(canonical[6:8])
+    return dt.date(int(canonical[0:4]), int(canonical[4:6]), day - 60 if day > 60 else day)

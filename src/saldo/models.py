@@ -1,0 +1,20 @@
+"""Every domain's tables, imported once so ``Base.metadata`` is complete (Alembic, tests)."""
+
+from saldo.benefits.models import Benefit, BenefitExclusion
+from saldo.db.base import Base
+from saldo.payees.models import Payee
+from saldo.payers.models import ApiToken, Payer, PayerBenefit
+from saldo.payments.models import Payment, PaymentBatch, PaymentEvent
+
+__all__ = [
+    "ApiToken",
+    "Base",
+    "Benefit",
+    "BenefitExclusion",
+    "Payee",
+    "Payer",
+    "PayerBenefit",
+    "Payment",
+    "PaymentBatch",
+    "PaymentEvent",
+]

@@ -1,0 +1,1 @@
+"""Payees: the persons and organisations whose transaction accounts payments land on."""

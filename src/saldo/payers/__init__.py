@@ -1,0 +1,1 @@
+"""Connected payers: state agencies, municipalities, regions and unemployment funds, and their API tokens."""

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+
+class PayerError(Exception):
+    """Base of the payer domain's errors."""
+
+
+class PayerExistsError(PayerError):
+    """A payer with this organisation number is already connected."""
+
+
+class UnknownPayerError(PayerError, LookupError):
+    """No connected payer has this organisation number or id."""
+
+
+class InvalidTokenError(PayerError):
+    """The API token is malformed, unknown or revoked."""

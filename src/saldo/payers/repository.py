@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import Row, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from saldo.benefits.models import Benefit
+from saldo.payers.models import ApiToken, Payer, PayerBenefit
+
+
+class PayerRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, payer_id: int) -> Payer | None:
+        return self.session.get(Payer, payer_id)
+
+    def by_organisation_number(self, organisation_number: str) -> Payer | None:
+        return self.session.scalar(select(Payer).where(Payer.organisation_number == organisation_number))
+
+    def list_all(self) -> Sequence[Payer]:
+        return self.session.scalars(select(Payer).order_by(Payer.name)).all()
+
+    def add(self, payer: Payer) -> Payer:
+        self.session.add(payer)
+        self.session.flush()
+        return payer
+
+    def grant_benefits(self, payer_id: int, benefit_ids: Sequence[int]) -> None:
+        if benefit_ids:
+            rows = [{"payer_id": payer_id, "benefit_id": b} for b in benefit_ids]
+            self.session.execute(insert(PayerBenefit).values(rows).on_conflict_do_nothing())
+
+    def benefit_codes(self, payer_id: int) -> list[str]:
+        query = (
+            select(Benefit.code)
+            .join(PayerBenefit, PayerBenefit.benefit_id == Benefit.id)
+            .where(PayerBenefit.payer_id == payer_id)
+            .order_by(Benefit.code)
+        )
+        return list(self.session.scalars(query))
+
+    def benefit_ids_by_code(self, payer_id: int) -> dict[str, int]:
+        query = (
+            select(Benefit.code, Benefit.id)
+            .join(PayerBenefit, PayerBenefit.benefit_id == Benefit.id)
+            .where(PayerBenefit.payer_id == payer_id)
+        )
+        return {code: benefit_id for code, benefit_id in self.session.execute(query)}
+
+    def add_token(self, token: ApiToken) -> ApiToken:
+        self.session.add(token)
+        self.session.flush()
+        return token
+
+    def tokens(self, payer_id: int) -> Sequence[ApiToken]:
+        return self.session.scalars(select(ApiToken).where(ApiToken.payer_id == payer_id).order_by(ApiToken.id)).all()
+
+    def active_token_with_payer(self, secret_sha256: bytes) -> Row[tuple[ApiToken, Payer]] | None:
+        query = (
+            select(ApiToken, Payer)
+            .join(Payer, Payer.id == ApiToken.payer_id)
+            .where(ApiToken.secret_sha256 == secret_sha256, ApiToken.revoked_at.is_(None))
+        )
+        return self.session.execute(query).first()
+
+    def revoke_token(self, token_id: int, at: dt.datetime) -> bool:
+        result = self.session.execute(
+            update(ApiToken)
+            .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=at)
+            .returning(ApiToken.id)
+        )
+        return result.first() is not None
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(Payer)) or 0

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from saldo.benefits.errors import UnknownBenefitError
+from saldo.benefits.repository import BenefitRepository
+from saldo.kit.account_number import AccountScheme, normalize_account
+from saldo.kit.national_id import IdScheme, normalize_identifier
+from saldo.payers.errors import InvalidTokenError, PayerExistsError, UnknownPayerError
+from saldo.payers.models import ApiToken, ConnectionModel, Payer, PayerKind
+from saldo.payers.repository import PayerRepository
+from saldo.payers.schemas import IssuedToken, PayerOut, PayerPrincipal, TokenOut
+
+TOKEN_PREFIX = "saldo_"
+# 32 random bytes: an API token is a bearer secret and must not be guessable (OWASP ASVS 3.5.2).
+TOKEN_SECRET_BYTES = 32
+
+
+def hash_token(token: str) -> bytes:
+    """SHA-256 of a token. Tokens are 256-bit random, so a fast hash suffices (no password stretching)."""
+    return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+def create_payer(
+    session: Session,
+    *,
+    organisation_number: str,
+    name: str,
+    kind: PayerKind,
+    connection_model: ConnectionModel,
+    debtor_account_scheme: AccountScheme,
+    debtor_account: str,
+    benefit_codes: Sequence[str],
+) -> Payer:
+    """Connect a new payer: validated organisation number and debtor account, and the benefits it pays."""
+    orgnr = normalize_identifier(IdScheme.SE_ORGANISATIONSNUMMER, organisation_number)
+    account = normalize_account(debtor_account_scheme, debtor_account)
+    repository = PayerRepository(session)
+    if repository.by_organisation_number(orgnr) is not None:
+        raise PayerExistsError(f"a payer with organisation number {orgnr} is already connected")
+    benefits = BenefitRepository(session).by_codes(list(benefit_codes))
+    unknown = sorted(set(benefit_codes) - {b.code for b in benefits})
+    if unknown:
+        raise UnknownBenefitError(f"unknown benefit code(s): {', '.join(unknown)}")
+    payer = repository.add(
+        Payer(
+            organisation_number=orgnr,
+            name=name.strip(),
+            kind=kind,
+            connection_model=connection_model,
+            debtor_account_scheme=account.scheme,
+            debtor_account=account.number,
+        )
+    )
+    repository.grant_benefits(payer.id, [b.id for b in benefits])
+    return payer
+
+
+def describe_payer(session: Session, payer_id: int) -> PayerOut:
+    """A payer with the codes of the benefits it may pay."""
+    repository = PayerRepository(session)
+    payer = repository.get(payer_id)
+    if payer is None:
+        raise UnknownPayerError(f"no payer with id {payer_id}")
+    return PayerOut.model_validate(
+        {**{c: getattr(payer, c) for c in PayerOut.model_fields if c != "benefits"}, "benefits": repository.benefit_codes(payer.id)}
+    )
+
+
+def list_payers(session: Session) -> list[PayerOut]:
+    """Every connected payer with the benefits it may pay, by name."""
+    return [describe_payer(session, p.id) for p in PayerRepository(session).list_all()]
+
+
+def find_payer(session: Session, organisation_number: str) -> Payer:
+    """The payer with this organisation number, or UnknownPayerError."""
+    orgnr = normalize_identifier(IdScheme.SE_ORGANISATIONSNUMMER, organisation_number)
+    payer = PayerRepository(session).by_organisation_number(orgnr)
+    if payer is None:
+        raise UnknownPayerError(f"no connected payer has organisation number {orgnr}")
+    return payer
+
+
+def issue_token(session: Session, *, payer_id: int, label: str) -> IssuedToken:
+    """Create an API token for a payer. The secret is returned once and stored only as a hash."""
+    if PayerRepository(session).get(payer_id) is None:
+        raise UnknownPayerError(f"no payer with id {payer_id}")
+    prefix = secrets.token_hex(4)
+    token = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(TOKEN_SECRET_BYTES)}"
+    row = PayerRepository(session).add_token(
+        ApiToken(payer_id=payer_id, label=label, prefix=prefix, secret_sha256=hash_token(token))
+    )
+    return IssuedToken(id=row.id, payer_id=payer_id, label=label, token=token)
+
+
+def list_tokens(session: Session, payer_id: int) -> list[TokenOut]:
+    """A payer's tokens, active and revoked, without their secrets."""
+    return [TokenOut.model_validate(t) for t in PayerRepository(session).tokens(payer_id)]
+
+
+def revoke_token(session: Session, *, token_id: int, now: dt.datetime | None = None) -> None:
+    """Revoke a token; it stops working at once. Revoking twice is an error, not a silent no-op."""
+    at = now or dt.datetime.now(dt.UTC)
+    if not PayerRepository(session).revoke_token(token_id, at):
+        raise InvalidTokenError(f"no active token with id {token_id}")
+
+
+def authenticate(session: Session, token: str) -> PayerPrincipal:
+    """The payer a bearer token belongs to, or InvalidTokenError for a malformed, unknown or revoked one."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
+        raise InvalidTokenError("malformed API token")
+    found = PayerRepository(session).active_token_with_payer(hash_token(token))
+    if found is None:
+        raise InvalidTokenError("unknown or revoked API token")
+    api_token, payer = found
+    return PayerPrincipal(
+        payer_id=payer.id,
+        organisation_number=payer.organisation_number,
+        name=payer.name,
+        connection_model=payer.connection_model,
+        token_id=api_token.id,
+    )

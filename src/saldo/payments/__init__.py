@@ -1,0 +1,1 @@
+"""Payments on each payee's transaction account: registration, batches, lifecycle and history."""

@@ -1,0 +1,236 @@
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from saldo.payments.errors import BatchFormatError, BatchTooLargeError, PaymentNotFoundError
+from saldo.payments.models import BatchFormat, PaymentStatus
+from saldo.payers.schemas import PayerPrincipal
+from saldo.payments.repository import PaymentFilter
+from saldo.payments.schemas import (
+    BatchAccepted,
+    BatchRejected,
+    CancelIn,
+    PaymentEventOut,
+    PaymentIn,
+    PaymentOut,
+    PaymentPage,
+    Problem,
+)
+from saldo.payments.service.batch import BatchSource, ingest_batch
+from saldo.payments.service.cancel import cancel_payment
+from saldo.payments.service.policy import RegistrationPolicy
+from saldo.payments.service.query import (
+    get_batch_result,
+    get_payment,
+    get_payment_by_reference,
+    list_payments,
+    payment_history,
+)
+from saldo.payments.service.register import register_payment
+from saldo.settings import Settings
+from saldo.web.deps import AppSettings, CurrentPayer, DbSession
+
+router = APIRouter(prefix="/api/v1", tags=["payments"])
+
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "Missing, unknown or revoked API token"},
+    422: {"model": Problem, "description": "Invalid input, with every bad field"},
+}
+BATCH_MEDIA_TYPES = {
+    "application/json": BatchFormat.JSON,
+    "application/x-ndjson": BatchFormat.NDJSON,
+    "application/jsonl": BatchFormat.NDJSON,
+    "text/csv": BatchFormat.CSV,
+}
+
+
+def registration_policy(settings: Settings) -> RegistrationPolicy:
+    """Saldo's limits, as the payment services take them."""
+    return RegistrationPolicy(
+        currencies=frozenset(settings.payment_currencies),
+        max_amount_minor=settings.max_amount_minor,
+        max_reported_errors=settings.max_reported_errors,
+        max_json_batch=settings.max_json_batch,
+        chunk_rows=settings.ingest_chunk_rows,
+    )
+
+
+@router.post(
+    "/payments",
+    response_model=PaymentOut,
+    status_code=201,
+    summary="Register one payment",
+    responses={**PROBLEMS, 200: {"model": PaymentOut, "description": "Identical payment already registered"},
+               409: {"model": Problem, "description": "Reference already used for a different payment"}},
+)
+def post_payment(
+    body: PaymentIn, payer: CurrentPayer, session: DbSession, settings: AppSettings, response: Response
+) -> PaymentOut:
+    """Register a payment on the payee's transaction account. Sending the same payment again
+    (same reference, same content) returns the original with status 200."""
+    payment, created = register_payment(
+        session, payer=payer, payment=body, policy=registration_policy(settings), today=dt.date.today()
+    )
+    session.commit()
+    if not created:
+        response.status_code = 200
+    return payment
+
+
+@router.get("/payments", response_model=PaymentPage, summary="List own payments", responses=PROBLEMS)
+def get_payments(
+    payer: CurrentPayer,
+    session: DbSession,
+    settings: AppSettings,
+    status: PaymentStatus | None = None,
+    benefit: Annotated[str | None, Query(max_length=32)] = None,
+    due_from: dt.date | None = None,
+    due_to: dt.date | None = None,
+    batch_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    after: Annotated[int | None, Query(ge=0, le=2**63 - 1, description="Cursor: `next_after` of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> PaymentPage:
+    """The calling payer's payments in registration order, filtered, one page at a time."""
+    filters = PaymentFilter(status=status, benefit=benefit, due_from=due_from, due_to=due_to, batch_id=batch_id)
+    return list_payments(
+        session, payer_id=payer.payer_id, filters=filters, after=after, limit=min(limit, settings.page_size_max)
+    )
+
+
+@router.get(
+    "/payments/by-reference/{reference}", response_model=PaymentOut, summary="Get own payment by reference",
+    responses={**PROBLEMS, 404: {"model": Problem}},
+)
+def get_by_reference(reference: str, payer: CurrentPayer, session: DbSession) -> PaymentOut:
+    """One of the calling payer's payments, found by the payer's own reference."""
+    return get_payment_by_reference(session, payer_id=payer.payer_id, reference=reference)
+
+
+@router.get(
+    "/payments/{payment_id}", response_model=PaymentOut, summary="Get own payment",
+    responses={**PROBLEMS, 404: {"model": Problem}},
+)
+def get_one(payment_id: int, payer: CurrentPayer, session: DbSession) -> PaymentOut:
+    """One of the calling payer's payments. Other payers' payments do not exist for the caller."""
+    return get_payment(session, payer_id=payer.payer_id, payment_id=_checked_id(payment_id))
+
+
+@router.get(
+    "/payments/{payment_id}/history", response_model=list[PaymentEventOut], summary="Status history",
+    responses={**PROBLEMS, 404: {"model": Problem}},
+)
+def get_history(payment_id: int, payer: CurrentPayer, session: DbSession) -> list[PaymentEventOut]:
+    """Every status transition of the payment, oldest first, with who made it and why."""
+    return payment_history(session, payer_id=payer.payer_id, payment_id=_checked_id(payment_id))
+
+
+@router.post(
+    "/payments/{payment_id}/cancel", response_model=PaymentOut, summary="Cancel a payment not yet sent",
+    responses={**PROBLEMS, 404: {"model": Problem}, 409: {"model": Problem, "description": "Already sent or final"}},
+)
+def post_cancel(payment_id: int, body: CancelIn, payer: CurrentPayer, session: DbSession) -> PaymentOut:
+    """Withdraw a payment that has not been sent to the bank; the reason is kept in its history."""
+    payment = cancel_payment(session, payer=payer, payment_id=_checked_id(payment_id), reason=body.reason)
+    session.commit()
+    return payment
+
+
+@router.post(
+    "/payment-batches",
+    status_code=201,
+    response_model=BatchAccepted,
+    summary="Register a batch of payments (JSON, NDJSON or CSV)",
+    responses={
+        **PROBLEMS,
+        200: {"model": BatchAccepted, "description": "This exact batch was received before"},
+        413: {"model": Problem, "description": "Larger than the size limit"},
+        415: {"model": Problem, "description": "Not JSON, NDJSON or CSV"},
+        422: {"model": BatchRejected, "description": "Rejected whole, with every bad record"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"type": "array", "items": PaymentIn.model_json_schema()}},
+                "application/x-ndjson": {"schema": {"type": "string"}},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
+async def post_batch(
+    request: Request,
+    payer: CurrentPayer,
+    session: DbSession,
+    settings: AppSettings,
+    filename: Annotated[str | None, Query(max_length=255)] = None,
+) -> Response:
+    """All payments of the batch are registered, or none: a rejected batch comes back with every
+    bad record (line, field, reason). Sending the same batch again returns the first result."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    fmt = BATCH_MEDIA_TYPES.get(media_type)
+    if fmt is None:
+        return JSONResponse(
+            Problem(error="unsupported_media_type", detail=f"send {', '.join(BATCH_MEDIA_TYPES)}").model_dump(),
+            status_code=415,
+        )
+    with tempfile.TemporaryDirectory(prefix="saldo-batch-") as folder:
+        path = Path(folder) / "batch"
+        digest = await _receive(request, path, settings.max_upload_bytes)
+        source = BatchSource(path=path, format=fmt, sha256=digest, filename=filename)
+        outcome = await run_in_threadpool(
+            _ingest, session, payer, source, registration_policy(settings)
+        )
+    if isinstance(outcome, BatchRejected):
+        return JSONResponse(outcome.model_dump(mode="json"), status_code=422)
+    return JSONResponse(outcome.model_dump(mode="json"), status_code=200 if outcome.replayed else 201)
+
+
+def _ingest(session: Session, payer: PayerPrincipal, source: BatchSource, policy: RegistrationPolicy) -> BatchAccepted | BatchRejected:
+    outcome = ingest_batch(session, payer=payer, source=source, policy=policy, today=dt.date.today())
+    if isinstance(outcome, BatchAccepted) and not outcome.replayed:
+        session.commit()
+    return outcome
+
+
+async def _receive(request: Request, path: Path, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BatchTooLargeError(f"the batch is {declared} bytes; the limit is {limit}")
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("wb") as sink:
+        async for part in request.stream():
+            size += len(part)
+            if size > limit:
+                raise BatchTooLargeError(f"the batch is larger than the {limit}-byte limit")
+            digest.update(part)
+            sink.write(part)
+    if size == 0:
+        raise BatchFormatError("the request body is empty")
+    return digest.digest()
+
+
+@router.get(
+    "/payment-batches/{batch_id}", response_model=BatchAccepted, summary="An accepted batch",
+    responses={**PROBLEMS, 404: {"model": Problem}},
+)
+def get_batch(batch_id: int, payer: CurrentPayer, session: DbSession) -> BatchAccepted:
+    """The result of one of the calling payer's accepted batches."""
+    return get_batch_result(session, payer_id=payer.payer_id, batch_id=_checked_id(batch_id))
+
+
+def _checked_id(value: int) -> int:
+    # ids are bigint; anything outside cannot exist, and must not reach PostgreSQL as an overflow error
+    if not 1 <= value <= 2**63 - 1:
+        raise PaymentNotFoundError(f"no payment or batch {value} for this payer")
+    return value

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, LargeBinary, String, Text, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from saldo.db.base import Base, IdMixin
+from saldo.db.types import UtcDateTime, str_enum
+from saldo.kit.account_number import AccountScheme
+
+
+class PaymentStatus(StrEnum):
+    REGISTERED = "registered"  # accepted from the payer
+    VERIFIED = "verified"  # destination account checked against the account register
+    SCHEDULED = "scheduled"  # in a payment run for its execution date
+    SENT = "sent"  # in a pain.001 file handed to the bank
+    SETTLED = "settled"  # the bank confirmed the credit (camt.054)
+    RETURNED = "returned"  # the receiving bank sent the money back
+    REJECTED = "rejected"  # the bank refused the transaction (pain.002)
+    HELD = "held"  # stopped by a recorded human decision, or by a failed account check
+    CANCELLED = "cancelled"  # withdrawn by the payer before it was sent
+
+
+class BatchFormat(StrEnum):
+    JSON = "json"
+    NDJSON = "ndjson"
+    CSV = "csv"
+
+
+class Payment(IdMixin, Base):
+    __tablename__ = "payments"
+    __table_args__ = (
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso4217"),
+        CheckConstraint("period_end >= period_start", name="period_ordered"),
+        Index("uq_payments_payer_id_reference", "payer_id", "reference", unique=True),
+        Index("ix_payments_payee_id_due_date", "payee_id", "due_date"),
+        Index("ix_payments_status_due_date", "status", "due_date"),
+    )
+
+    payer_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("payers.id"))
+    reference: Mapped[str] = mapped_column(String(64))  # the payer's own id: the idempotency key
+    payee_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("payees.id"))
+    payee_name: Mapped[str] = mapped_column(String(140))  # as the payer has it; pain.001 Nm is Max140Text
+    benefit_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("benefits.id"))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    decision_reference: Mapped[str] = mapped_column(String(64))
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    period_end: Mapped[dt.date] = mapped_column(Date)
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    account_scheme: Mapped[AccountScheme] = mapped_column(str_enum(AccountScheme, "account_scheme"))
+    account_number: Mapped[str] = mapped_column(String(40))
+    remittance_info: Mapped[str | None] = mapped_column(String(140))  # pain.001 Ustrd is Max140Text
+    status: Mapped[PaymentStatus] = mapped_column(str_enum(PaymentStatus, "status"))
+    batch_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("payment_batches.id"), index=True)
+    registered_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
+
+
+class PaymentEvent(IdMixin, Base):
+    """One status transition of a payment. Append-only: a database trigger refuses UPDATE and DELETE."""
+
+    __tablename__ = "payment_events"
+
+    payment_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("payments.id"), index=True)
+    from_status: Mapped[PaymentStatus | None] = mapped_column(str_enum(PaymentStatus, "from_status"))
+    to_status: Mapped[PaymentStatus] = mapped_column(str_enum(PaymentStatus, "to_status"))
+    actor: Mapped[str] = mapped_column(String(100))  # "payer:<id>", "system", later "staff:<id>"
+    reason: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
+
+
+class PaymentBatch(IdMixin, Base):
+    """An accepted batch. Rejected batches store nothing; their report goes back to the sender."""
+
+    __tablename__ = "payment_batches"
+    __table_args__ = (Index("uq_payment_batches_payer_id_content_sha256", "payer_id", "content_sha256", unique=True),)
+
+    payer_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("payers.id"))
+    content_sha256: Mapped[bytes] = mapped_column(LargeBinary(32))
+    format: Mapped[BatchFormat] = mapped_column(str_enum(BatchFormat, "format"))
+    filename: Mapped[str | None] = mapped_column(String(255))
+    records: Mapped[int]
+    registered: Mapped[int]  # new payments this batch created
+    already_registered: Mapped[int]  # identical payments that were already there (idempotent re-send)
+    summary: Mapped[dict[str, object]] = mapped_column(JSONB)  # the result returned to the sender
+    received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())

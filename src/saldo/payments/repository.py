@@ -1,0 +1,248 @@
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg import Connection as PgConnection
+from sqlalchemy import Row, Select, func, insert, literal, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from saldo.benefits.models import Benefit
+from saldo.payees.models import Payee
+from saldo.payers.models import PayerBenefit
+from saldo.payments.models import Payment, PaymentBatch, PaymentEvent, PaymentStatus
+
+# Columns a payment is written with, in COPY order (registered_at/updated_at take their defaults).
+COPY_COLUMNS: tuple[str, ...] = (
+    "payer_id",
+    "reference",
+    "payee_id",
+    "payee_name",
+    "benefit_id",
+    "amount_minor",
+    "currency",
+    "decision_reference",
+    "period_start",
+    "period_end",
+    "due_date",
+    "account_scheme",
+    "account_number",
+    "remittance_info",
+    "status",
+    "batch_id",
+)
+# The columns that make up a payment's content (what "the same payment" means), in ValidPayment.content order.
+CONTENT_COLUMNS: tuple[str, ...] = (
+    "payee_id",
+    "payee_name",
+    "benefit_id",
+    "amount_minor",
+    "currency",
+    "decision_reference",
+    "period_start",
+    "period_end",
+    "due_date",
+    "account_scheme",
+    "account_number",
+    "remittance_info",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentFilter:
+    status: PaymentStatus | None = None
+    benefit: str | None = None
+    due_from: dt.date | None = None
+    due_to: dt.date | None = None
+    batch_id: int | None = None
+
+
+def _with_labels() -> Select[Any]:
+    return (
+        select(Payment, Payee.id_scheme, Payee.identifier, Benefit.code)
+        .join(Payee, Payee.id == Payment.payee_id)
+        .join(Benefit, Benefit.id == Payment.benefit_id)
+    )
+
+
+class PaymentRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def benefits_for_payer(self, payer_id: int) -> Sequence[Row[Any]]:
+        """(code, id, kind, payer may pay it) for every benefit in the catalogue, in one query."""
+        allowed = (
+            select(PayerBenefit.benefit_id)
+            .where(PayerBenefit.payer_id == payer_id, PayerBenefit.benefit_id == Benefit.id)
+            .exists()
+        )
+        return self.session.execute(select(Benefit.code, Benefit.id, Benefit.kind, allowed)).all()
+
+    # --- single payments -------------------------------------------------------------------------
+
+    def insert_registered(self, values: dict[str, object], *, actor: str) -> tuple[int, dt.datetime] | None:
+        """Insert a payment and its first history event in one statement; returns (id, registered_at),
+        or None when the payer already used the reference."""
+        statement = (
+            pg_insert(Payment)
+            .values(**values, status=PaymentStatus.REGISTERED)
+            .on_conflict_do_nothing(index_elements=["payer_id", "reference"])
+            .returning(Payment.id)
+            .cte("inserted")
+        )
+        event = insert(PaymentEvent).from_select(
+            ["payment_id", "to_status", "actor"],
+            select(statement.c.id, literal(PaymentStatus.REGISTERED.value), literal(actor)),
+        )
+        row = self.session.execute(event.returning(PaymentEvent.payment_id, PaymentEvent.occurred_at)).first()
+        return (row[0], row[1]) if row is not None else None
+
+    def get_for_payer(self, payer_id: int, payment_id: int) -> Row[Any] | None:
+        query = _with_labels().where(Payment.payer_id == payer_id, Payment.id == payment_id)
+        return self.session.execute(query).first()
+
+    def get_by_reference(self, payer_id: int, reference: str) -> Row[Any] | None:
+        query = _with_labels().where(Payment.payer_id == payer_id, Payment.reference == reference)
+        return self.session.execute(query).first()
+
+    def lock_for_payer(self, payer_id: int, payment_id: int) -> Payment | None:
+        query = select(Payment).where(Payment.payer_id == payer_id, Payment.id == payment_id).with_for_update()
+        return self.session.scalar(query)
+
+    def list_for_payer(self, payer_id: int, filters: PaymentFilter, *, after: int | None, limit: int) -> Sequence[Row[Any]]:
+        query = _with_labels().where(Payment.payer_id == payer_id)
+        if filters.status is not None:
+            query = query.where(Payment.status == filters.status)
+        if filters.benefit is not None:
+            query = query.where(Benefit.code == filters.benefit)
+        if filters.due_from is not None:
+            query = query.where(Payment.due_date >= filters.due_from)
+        if filters.due_to is not None:
+            query = query.where(Payment.due_date <= filters.due_to)
+        if filters.batch_id is not None:
+            query = query.where(Payment.batch_id == filters.batch_id)
+        if after is not None:
+            query = query.where(Payment.id > after)
+        return self.session.execute(query.order_by(Payment.id).limit(limit)).all()
+
+    def events(self, payment_id: int) -> Sequence[PaymentEvent]:
+        query = select(PaymentEvent).where(PaymentEvent.payment_id == payment_id).order_by(PaymentEvent.id)
+        return self.session.scalars(query).all()
+
+    def move(self, payment: Payment, to: PaymentStatus, *, actor: str, reason: str | None) -> None:
+        """Change a locked payment's status and append the transition to its history."""
+        current = payment.status  # read before the UPDATE, which refreshes the loaded object
+        self.session.execute(
+            update(Payment).where(Payment.id == payment.id).values(status=to, updated_at=func.now())
+        )
+        self.session.execute(
+            insert(PaymentEvent).values(
+                payment_id=payment.id, from_status=current, to_status=to, actor=actor, reason=reason
+            )
+        )
+
+    def count_by_status(self) -> dict[str, int]:
+        rows = self.session.execute(select(Payment.status, func.count()).group_by(Payment.status))
+        return {str(status): int(n) for status, n in rows}
+
+    def count_payees(self) -> int:
+        return int(self.session.scalar(select(func.count()).select_from(Payee)) or 0)
+
+    # --- batches ---------------------------------------------------------------------------------
+
+    def batch_by_hash(self, payer_id: int, content_sha256: bytes) -> PaymentBatch | None:
+        query = select(PaymentBatch).where(
+            PaymentBatch.payer_id == payer_id, PaymentBatch.content_sha256 == content_sha256
+        )
+        return self.session.scalar(query)
+
+    def batch_for_payer(self, payer_id: int, batch_id: int) -> PaymentBatch | None:
+        query = select(PaymentBatch).where(PaymentBatch.payer_id == payer_id, PaymentBatch.id == batch_id)
+        return self.session.scalar(query)
+
+    def add_batch(self, batch: PaymentBatch) -> PaymentBatch:
+        self.session.add(batch)
+        self.session.flush()
+        return batch
+
+    def raw_connection(self) -> PgConnection[Any]:
+        """The psycopg connection under this session's transaction, for COPY."""
+        driver = self.session.connection().connection.driver_connection
+        assert isinstance(driver, PgConnection)  # noqa: S101 — Saldo runs on psycopg only
+        return driver
+
+    def copy_payments(self, rows: Iterable[Sequence[object]]) -> None:
+        """Stream rows (COPY_COLUMNS order) into ``payments``; a duplicate reference raises UniqueViolation."""
+        connection = self.raw_connection()
+        with connection.cursor() as cursor, cursor.copy(
+            f"COPY payments ({', '.join(COPY_COLUMNS)}) FROM STDIN"  # noqa: S608 — constant column names
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def create_staging(self) -> None:
+        """A transaction-scoped table for a batch that needs reconciling with existing payments."""
+        columns = ", ".join(COPY_COLUMNS)
+        with self.raw_connection().cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS incoming_payments")
+            cursor.execute(
+                f"CREATE TEMP TABLE incoming_payments ON COMMIT DROP AS "  # noqa: S608 — constant names
+                f"SELECT 0::bigint AS line, {columns} FROM payments WITH NO DATA"
+            )
+
+    def stage_payments(self, rows: Iterable[Sequence[object]]) -> None:
+        """Stream (line, COPY_COLUMNS...) rows into the staging table."""
+        with self.raw_connection().cursor() as cursor, cursor.copy(
+            f"COPY incoming_payments (line, {', '.join(COPY_COLUMNS)}) FROM STDIN"  # noqa: S608
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def staged_duplicates(self) -> Sequence[Row[Any]]:
+        """(reference, lines) for references that occur more than once in the staged batch."""
+        return self.session.execute(
+            text(
+                "SELECT reference, array_agg(line ORDER BY line) AS lines FROM incoming_payments "
+                "GROUP BY reference HAVING count(*) > 1 ORDER BY min(line)"
+            )
+        ).all()
+
+    def staged_conflicts(self, payer_id: int) -> Sequence[Row[Any]]:
+        """Staged rows whose reference is already used by a payment with different content."""
+        aliased_i = ", ".join(f"i.{c}" for c in CONTENT_COLUMNS)
+        aliased_p = ", ".join(f"p.{c}" for c in CONTENT_COLUMNS)
+        return self.session.execute(
+            text(
+                f"SELECT i.line, i.reference, p.id FROM incoming_payments i "  # noqa: S608 — constant names
+                f"JOIN payments p ON p.payer_id = :payer_id AND p.reference = i.reference "
+                f"WHERE ({aliased_i}) IS DISTINCT FROM ({aliased_p}) ORDER BY i.line"
+            ),
+            {"payer_id": payer_id},
+        ).all()
+
+    def insert_staged_new(self, payer_id: int) -> int:
+        """Move staged payments whose reference is new into ``payments``; returns how many."""
+        columns = ", ".join(COPY_COLUMNS)
+        result = self.session.execute(
+            text(
+                f"INSERT INTO payments ({columns}) SELECT {columns} FROM incoming_payments i "  # noqa: S608
+                "WHERE NOT EXISTS (SELECT 1 FROM payments p WHERE p.payer_id = :payer_id AND p.reference = i.reference)"
+            ),
+            {"payer_id": payer_id},
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def record_batch_registrations(self, batch_id: int, *, actor: str) -> int:
+        """Append the 'registered' history event of every payment a batch created."""
+        result = self.session.execute(
+            insert(PaymentEvent).from_select(
+                ["payment_id", "to_status", "actor"],
+                select(Payment.id, literal(PaymentStatus.REGISTERED.value), literal(actor)).where(
+                    Payment.batch_id == batch_id
+                ),
+            )
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]

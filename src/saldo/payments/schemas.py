@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from saldo.kit.account_number import AccountScheme
+from saldo.kit.national_id import IdScheme
+from saldo.payments.models import PaymentStatus
+
+
+class PaymentIn(BaseModel):
+    """One payment as a payer sends it. The same fields are the columns of a CSV batch."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "reference": "FK-2026-000001",
+                    "payee_scheme": "se_personnummer",
+                    "payee_id": "19811228-9874",
+                    "payee_name": "Anna Andersson",
+                    "benefit": "BB",
+                    "amount_minor": 125000,
+                    "currency": "SEK",
+                    "decision_reference": "BESLUT-2026-4711",
+                    "period_start": "2026-12-01",
+                    "period_end": "2026-12-31",
+                    "due_date": "2026-12-20",
+                    "account_scheme": "iban",
+                    "account": "SE4550000000058398257466",
+                    "remittance_info": "Barnbidrag december 2026",
+                }
+            ]
+        },
+    )
+
+    reference: str = Field(max_length=64, description="The payer's own id of the payment; unique per payer.")
+    payee_scheme: IdScheme = Field(description="Scheme of the payee's national identifier.")
+    payee_id: str = Field(max_length=32, description="The payee's national identifier (check digit validated).")
+    payee_name: str = Field(max_length=140, description="The payee's name as the payer has it.")
+    benefit: str = Field(max_length=32, description="Benefit code from the catalogue (GET /api/v1/benefits).")
+    amount_minor: int = Field(strict=True, description="Amount in minor units (öre): 125000 is SEK 1 250.00.")
+    currency: str = Field(max_length=3, description="ISO 4217 currency code.")
+    decision_reference: str = Field(max_length=64, description="Reference of the decision behind the payment.")
+    period_start: dt.date = Field(description="First day the payment is for.")
+    period_end: dt.date = Field(description="Last day the payment is for.")
+    due_date: dt.date = Field(description="Day the money should reach the payee.")
+    account_scheme: AccountScheme = Field(description="iban, se_clearing (clearing + account) or se_bankgiro.")
+    account: str = Field(max_length=50, description="Destination account in that scheme.")
+    remittance_info: str | None = Field(default=None, max_length=140, description="Text shown to the payee.")
+
+    def as_record(self) -> dict[str, object]:
+        """The fields as the shared record validator reads them (text, like a file)."""
+        values = self.model_dump(exclude_none=True)
+        for name in ("period_start", "period_end", "due_date"):
+            values[name] = values[name].isoformat()
+        values["payee_scheme"] = self.payee_scheme.value
+        values["account_scheme"] = self.account_scheme.value
+        return values
+
+
+class PayeeRef(BaseModel):
+    scheme: IdScheme
+    id: str
+
+
+class PaymentOut(BaseModel):
+    id: int
+    reference: str
+    status: PaymentStatus
+    payee: PayeeRef
+    payee_name: str
+    benefit: str
+    amount_minor: int
+    currency: str
+    decision_reference: str
+    period_start: dt.date
+    period_end: dt.date
+    due_date: dt.date
+    account_scheme: AccountScheme
+    account: str
+    remittance_info: str | None
+    batch_id: int | None
+    registered_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class PaymentPage(BaseModel):
+    items: list[PaymentOut]
+    next_after: int | None = Field(description="Pass as `after` to get the next page; null on the last page.")
+
+
+class PaymentEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    from_status: PaymentStatus | None
+    to_status: PaymentStatus
+    actor: str
+    reason: str | None
+    occurred_at: dt.datetime
+
+
+class CancelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=500, description="Why the payer withdraws the payment.")
+
+
+class ErrorItem(BaseModel):
+    line: int | None = Field(description="Line in the file (CSV, NDJSON); null for a JSON array.")
+    record: int | None = Field(description="1-based number of the record in the batch.")
+    field: str | None = Field(description="The field at fault; null when the record as a whole is unreadable.")
+    reason: str
+
+
+class BatchAccepted(BaseModel):
+    status: Literal["accepted"] = "accepted"
+    batch_id: int
+    records: int
+    registered: int = Field(description="New payments created by this batch.")
+    already_registered: int = Field(description="Identical payments that were registered before (idempotent).")
+    replayed: bool = Field(default=False, description="True when this exact batch was received before.")
+
+
+class BatchRejected(BaseModel):
+    status: Literal["rejected"] = "rejected"
+    records: int = Field(description="Records read before the batch was rejected.")
+    errors_total: int
+    errors: list[ErrorItem]
+    truncated: bool = Field(description="True when more errors exist than are listed.")
+
+
+class Problem(BaseModel):
+    """An error response: what went wrong, and for validation errors, where."""
+
+    error: str
+    detail: str
+    errors: list[ErrorItem] = []
+    extra: dict[str, Any] | None = None

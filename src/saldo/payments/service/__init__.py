@@ -1,0 +1,1 @@
+"""Payment use-cases, one module each: register one, ingest a batch, cancel, read."""

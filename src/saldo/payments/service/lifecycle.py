@@ -1,0 +1,25 @@
+"""The payment lifecycle: which status may follow which. Later stages (verification, payment runs,
+bank status) drive the later transitions; every transition is recorded in ``payment_events``."""
+
+from __future__ import annotations
+
+from saldo.payments.models import PaymentStatus as S
+
+TRANSITIONS: dict[S, frozenset[S]] = {
+    S.REGISTERED: frozenset({S.VERIFIED, S.HELD, S.CANCELLED}),
+    S.VERIFIED: frozenset({S.SCHEDULED, S.HELD, S.CANCELLED}),
+    S.SCHEDULED: frozenset({S.SENT, S.HELD, S.CANCELLED}),
+    S.SENT: frozenset({S.SETTLED, S.REJECTED, S.RETURNED}),
+    S.SETTLED: frozenset({S.RETURNED}),
+    S.HELD: frozenset({S.REGISTERED, S.CANCELLED}),  # a release sends it back through verification
+    S.REJECTED: frozenset(),
+    S.RETURNED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+
+CANCELLABLE: frozenset[S] = frozenset(s for s, nexts in TRANSITIONS.items() if S.CANCELLED in nexts)
+
+
+def can_transition(current: S, target: S) -> bool:
+    """Whether a payment in ``current`` may move to ``target``."""
+    return target in TRANSITIONS[current]

@@ -1,0 +1,38 @@
+"""What the payment services need to know about Saldo's limits, and the per-payer validator."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from saldo.benefits.models import BenefitKind
+from saldo.payments.repository import PaymentRepository
+from saldo.payments.service.records import BenefitRule, RecordValidator
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationPolicy:
+    currencies: frozenset[str]
+    max_amount_minor: int
+    max_reported_errors: int
+    max_json_batch: int
+    chunk_rows: int
+
+
+def build_validator(session: Session, payer_id: int, policy: RegistrationPolicy, today: dt.date) -> RecordValidator:
+    """A record validator for one payer: the catalogue, the benefits it may pay, and the limits."""
+    catalogue: dict[str, BenefitRule] = {}
+    permitted: set[str] = set()
+    for code, benefit_id, kind, allowed in PaymentRepository(session).benefits_for_payer(payer_id):
+        catalogue[code] = BenefitRule(benefit_id, BenefitKind(kind))
+        if allowed:
+            permitted.add(code)
+    return RecordValidator(
+        catalogue=catalogue,
+        permitted=frozenset(permitted),
+        currencies=policy.currencies,
+        max_amount_minor=policy.max_amount_minor,
+        today=today,
+    )

@@ -1,0 +1,86 @@
+"""Reading a payer's own payments. Every query is scoped by the calling payer's id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row
+from sqlalchemy.orm import Session
+
+from saldo.payments.errors import PaymentNotFoundError
+from saldo.payments.models import Payment
+from saldo.payments.repository import PaymentFilter, PaymentRepository
+from saldo.payments.schemas import BatchAccepted, PayeeRef, PaymentEventOut, PaymentOut, PaymentPage
+
+
+def payment_out(row: Row[Any]) -> PaymentOut:
+    """A payment row joined with its payee identifier and benefit code, as the API shows it."""
+    payment: Payment = row[0]
+    return PaymentOut(
+        id=payment.id,
+        reference=payment.reference,
+        status=payment.status,
+        payee=PayeeRef(scheme=row[1], id=row[2]),
+        payee_name=payment.payee_name,
+        benefit=row[3],
+        amount_minor=payment.amount_minor,
+        currency=payment.currency,
+        decision_reference=payment.decision_reference,
+        period_start=payment.period_start,
+        period_end=payment.period_end,
+        due_date=payment.due_date,
+        account_scheme=payment.account_scheme,
+        account=payment.account_number,
+        remittance_info=payment.remittance_info,
+        batch_id=payment.batch_id,
+        registered_at=payment.registered_at,
+        updated_at=payment.updated_at,
+    )
+
+
+def get_payment(session: Session, *, payer_id: int, payment_id: int) -> PaymentOut:
+    """One of the payer's payments; another payer's payment is reported as not found."""
+    row = PaymentRepository(session).get_for_payer(payer_id, payment_id)
+    if row is None:
+        raise PaymentNotFoundError(f"no payment {payment_id} for this payer")
+    return payment_out(row)
+
+
+def get_payment_by_reference(session: Session, *, payer_id: int, reference: str) -> PaymentOut:
+    """One of the payer's payments by the payer's own reference."""
+    row = PaymentRepository(session).get_by_reference(payer_id, reference)
+    if row is None:
+        raise PaymentNotFoundError(f"no payment with reference {reference!r} for this payer")
+    return payment_out(row)
+
+
+def list_payments(
+    session: Session, *, payer_id: int, filters: PaymentFilter, after: int | None, limit: int
+) -> PaymentPage:
+    """A page of the payer's payments in registration order (keyset pagination on id)."""
+    rows = PaymentRepository(session).list_for_payer(payer_id, filters, after=after, limit=limit + 1)
+    items = [payment_out(r) for r in rows[:limit]]
+    return PaymentPage(items=items, next_after=items[-1].id if len(rows) > limit else None)
+
+
+def payment_history(session: Session, *, payer_id: int, payment_id: int) -> list[PaymentEventOut]:
+    """Every status transition of one of the payer's payments, oldest first."""
+    repository = PaymentRepository(session)
+    if repository.get_for_payer(payer_id, payment_id) is None:
+        raise PaymentNotFoundError(f"no payment {payment_id} for this payer")
+    return [PaymentEventOut.model_validate(e) for e in repository.events(payment_id)]
+
+
+def get_batch_result(session: Session, *, payer_id: int, batch_id: int) -> BatchAccepted:
+    """The result of one of the payer's accepted batches."""
+    batch = PaymentRepository(session).batch_for_payer(payer_id, batch_id)
+    if batch is None:
+        raise PaymentNotFoundError(f"no batch {batch_id} for this payer")
+    return BatchAccepted.model_validate(batch.summary)
+
+
+def registry_overview(session: Session) -> dict[str, object]:
+    """Counts for the start page: payees with a transaction account and payments by status."""
+    repository = PaymentRepository(session)
+    by_status = repository.count_by_status()
+    return {"payees": repository.count_payees(), "payments": sum(by_status.values()), "by_status": by_status}

@@ -1,0 +1,334 @@
+"""The payment record every channel shares (JSON, NDJSON, CSV, single API call) and its validation.
+
+One validator, used by every path, so a payment accepted by the API is accepted in a file and the
+other way round. Expensive checks (check digits, IBAN) are cached per distinct value: a nightly file
+names the same payees and dates over and over.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+from saldo.benefits.models import BenefitKind
+from saldo.kit.account_number import AccountScheme, InvalidAccountError, normalize_account
+from saldo.kit.money import CURRENCY_EXPONENTS
+from saldo.kit.national_id import IdKind, IdScheme, InvalidIdentifierError, kind_of, normalize_identifier
+
+FIELDS: tuple[str, ...] = (
+    "reference",
+    "payee_scheme",
+    "payee_id",
+    "payee_name",
+    "benefit",
+    "amount_minor",
+    "currency",
+    "decision_reference",
+    "period_start",
+    "period_end",
+    "due_date",
+    "account_scheme",
+    "account",
+    "remittance_info",
+)
+OPTIONAL_FIELDS = frozenset({"remittance_info"})
+REQUIRED_FIELDS: tuple[str, ...] = tuple(f for f in FIELDS if f not in OPTIONAL_FIELDS)
+FIELD_SET = frozenset(FIELDS)
+
+REFERENCE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/\-]{0,63}")
+MAX_NAME = 140  # pain.001 creditor name is Max140Text
+MAX_DECISION_REFERENCE = 64
+MAX_REMITTANCE = 140  # pain.001 unstructured remittance is Max140Text
+MAX_PERIOD_DAYS = 366  # the longest period one payment covers: a (leap) year of an annual grant
+EARLIEST_DATE = dt.date(2000, 1, 1)  # nothing Saldo mediates refers to the last century
+DUE_DATE_HORIZON_DAYS = 400  # a payer registers at most about a year ahead
+
+# Who may receive which kind of payment: benefits go to persons, grants and fees to organisations.
+PAYEE_KIND_FOR_BENEFIT: dict[BenefitKind, IdKind] = {
+    BenefitKind.ECONOMIC_BENEFIT: IdKind.PERSON,
+    BenefitKind.ECONOMIC_SUPPORT: IdKind.PERSON,
+    BenefitKind.ASSOCIATION_GRANT: IdKind.ORGANISATION,
+    BenefitKind.SCHOOL_PROVIDER: IdKind.ORGANISATION,
+    BenefitKind.PRIVATE_CONTRACTOR: IdKind.ORGANISATION,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    field: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class BenefitRule:
+    id: int
+    kind: BenefitKind
+
+
+@dataclass(frozen=True, slots=True)
+class ValidPayment:
+    reference: str
+    payee_scheme: str
+    payee_identifier: str
+    payee_name: str
+    benefit_id: int
+    amount_minor: int
+    currency: str
+    decision_reference: str
+    period_start: dt.date
+    period_end: dt.date
+    due_date: dt.date
+    account_scheme: str
+    account_number: str
+    remittance_info: str | None
+
+    @property
+    def payee_key(self) -> tuple[str, str]:
+        return (self.payee_scheme, self.payee_identifier)
+
+    def content(self, payee_id: int) -> tuple[object, ...]:
+        """Everything but the reference, in a fixed order: two payments are the same when this is."""
+        return (
+            payee_id,
+            self.payee_name,
+            self.benefit_id,
+            self.amount_minor,
+            self.currency,
+            self.decision_reference,
+            self.period_start,
+            self.period_end,
+            self.due_date,
+            self.account_scheme,
+            self.account_number,
+            self.remittance_info,
+        )
+
+
+class RecordRejectedError(ValueError):
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(f"{e.field}: {e.reason}" for e in errors))
+        self.errors = errors
+
+
+@lru_cache(maxsize=100_000)
+def _parse_date(text: str) -> dt.date:
+    if len(text) != 10:  # date.fromisoformat also takes 20260105; files must use 2026-01-05
+        raise ValueError
+    return dt.date.fromisoformat(text)
+
+
+@lru_cache(maxsize=1_000_000)
+def _identifier(scheme: str, number: str) -> tuple[str, IdKind] | str:
+    try:
+        id_scheme = IdScheme(scheme)
+    except ValueError:
+        return f"unknown identifier scheme {scheme!r}; use one of {', '.join(s.value for s in IdScheme)}"
+    try:
+        return normalize_identifier(id_scheme, number), kind_of(id_scheme)
+    except InvalidIdentifierError as exc:
+        return str(exc)
+
+
+@lru_cache(maxsize=1_000_000)
+def _account(scheme: str, number: str) -> tuple[str, str] | str:
+    try:
+        account_scheme = AccountScheme(scheme)
+    except ValueError:
+        return f"unknown account scheme {scheme!r}; use one of {', '.join(s.value for s in AccountScheme)}"
+    try:
+        account = normalize_account(account_scheme, number)
+    except InvalidAccountError as exc:
+        return str(exc)
+    return account.scheme.value, account.number
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        stripped = value.strip()
+        return stripped or None
+    return None
+
+
+class RecordValidator:
+    """Validates payment records for one payer against the catalogue and Saldo's limits."""
+
+    def __init__(
+        self,
+        *,
+        catalogue: Mapping[str, BenefitRule],
+        permitted: frozenset[str],
+        currencies: frozenset[str],
+        max_amount_minor: int,
+        today: dt.date,
+    ) -> None:
+        self.catalogue = catalogue
+        self.permitted = permitted
+        self.currencies = currencies
+        self.max_amount_minor = max_amount_minor
+        self.latest_period = today.replace(year=today.year + 2) if (today.month, today.day) != (2, 29) else today
+        self.due_from = today - dt.timedelta(days=DUE_DATE_HORIZON_DAYS)
+        self.due_until = today + dt.timedelta(days=DUE_DATE_HORIZON_DAYS)
+
+    def validate(self, record: Mapping[str, object]) -> ValidPayment:  # noqa: C901, PLR0912, PLR0915 — one flat checklist reads best
+        """Return the normalised payment or raise RecordRejectedError listing every bad field."""
+        errors: list[FieldError] = []
+        add = errors.append
+        unknown = record.keys() - FIELD_SET
+        for name in sorted(unknown):
+            add(FieldError(name, "unknown field"))
+
+        reference = _text(record.get("reference"))
+        if reference is None:
+            add(FieldError("reference", "required"))
+        elif not REFERENCE_PATTERN.fullmatch(reference):
+            add(FieldError("reference", "1–64 characters: letters, digits and . _ : / - (starting with a letter or digit)"))
+
+        payee_scheme, payee_raw = _text(record.get("payee_scheme")), _text(record.get("payee_id"))
+        payee: tuple[str, IdKind] | str | None = None
+        if payee_scheme is None:
+            add(FieldError("payee_scheme", "required"))
+        if payee_raw is None:
+            add(FieldError("payee_id", "required"))
+        if payee_scheme is not None and payee_raw is not None:
+            payee = _identifier(payee_scheme, payee_raw)
+            if isinstance(payee, str):
+                field = "payee_scheme" if payee.startswith("unknown identifier scheme") else "payee_id"
+                add(FieldError(field, payee))
+
+        payee_name = _text(record.get("payee_name"))
+        if payee_name is None:
+            add(FieldError("payee_name", "required"))
+        elif len(payee_name) > MAX_NAME or not payee_name.isprintable():
+            add(FieldError("payee_name", f"at most {MAX_NAME} printable characters"))
+
+        benefit_code = _text(record.get("benefit"))
+        rule: BenefitRule | None = None
+        if benefit_code is None:
+            add(FieldError("benefit", "required"))
+        elif (rule := self.catalogue.get(benefit_code)) is None:
+            add(FieldError("benefit", f"unknown benefit code {benefit_code!r}"))
+        elif benefit_code not in self.permitted:
+            add(FieldError("benefit", f"this payer is not registered to pay benefit {benefit_code!r}"))
+            rule = None
+        if rule is not None and isinstance(payee, tuple) and PAYEE_KIND_FOR_BENEFIT[rule.kind] is not payee[1]:
+            expected = PAYEE_KIND_FOR_BENEFIT[rule.kind].value
+            add(FieldError("payee_id", f"benefit {benefit_code!r} is paid to an {expected}, not a {payee[1].value}"
+                           if expected == "organisation" else
+                           f"benefit {benefit_code!r} is paid to a {expected}, not an {payee[1].value}"))
+
+        amount = self._amount(record.get("amount_minor"), add)
+
+        currency = _text(record.get("currency"))
+        if currency is None:
+            add(FieldError("currency", "required"))
+        elif currency not in self.currencies:
+            known = currency in CURRENCY_EXPONENTS or (len(currency) == 3 and currency.isalpha() and currency.isupper())
+            reason = (
+                f"Saldo mediates payments in {', '.join(sorted(self.currencies))} only; got {currency}"
+                if known
+                else f"{currency!r} is not an ISO 4217 currency code"
+            )
+            add(FieldError("currency", reason))
+
+        decision_reference = _text(record.get("decision_reference"))
+        if decision_reference is None:
+            add(FieldError("decision_reference", "required"))
+        elif len(decision_reference) > MAX_DECISION_REFERENCE or not decision_reference.isprintable():
+            add(FieldError("decision_reference", f"at most {MAX_DECISION_REFERENCE} printable characters"))
+
+        period_start = self._date(record, "period_start", add)
+        period_end = self._date(record, "period_end", add)
+        due_date = self._date(record, "due_date", add)
+        if period_start is not None and period_end is not None:
+            if period_end < period_start:
+                add(FieldError("period_end", "the period ends before it starts"))
+            elif (period_end - period_start).days >= MAX_PERIOD_DAYS:
+                add(FieldError("period_end", f"one payment covers at most {MAX_PERIOD_DAYS} days"))
+            if period_start > self.latest_period:
+                add(FieldError("period_start", "the period starts more than two years from now"))
+        if due_date is not None and not (self.due_from <= due_date <= self.due_until):
+            add(FieldError("due_date", f"must be within {DUE_DATE_HORIZON_DAYS} days of today"))
+
+        account_scheme, account_raw = _text(record.get("account_scheme")), _text(record.get("account"))
+        account: tuple[str, str] | str | None = None
+        if account_scheme is None:
+            add(FieldError("account_scheme", "required"))
+        if account_raw is None:
+            add(FieldError("account", "required"))
+        if account_scheme is not None and account_raw is not None:
+            account = _account(account_scheme, account_raw)
+            if isinstance(account, str):
+                add(FieldError("account_scheme" if account.startswith("unknown account scheme") else "account", account))
+
+        remittance = record.get("remittance_info")
+        remittance_info = _text(remittance)
+        if remittance is not None and not isinstance(remittance, str):
+            add(FieldError("remittance_info", "must be text"))
+        elif remittance_info is not None and (len(remittance_info) > MAX_REMITTANCE or not remittance_info.isprintable()):
+            add(FieldError("remittance_info", f"at most {MAX_REMITTANCE} printable characters"))
+
+        if errors:
+            raise RecordRejectedError(errors)
+        assert reference and isinstance(payee, tuple) and payee_name and rule and amount and currency  # noqa: S101
+        assert decision_reference and period_start and period_end and due_date and isinstance(account, tuple)  # noqa: S101
+        return ValidPayment(
+            reference=reference,
+            payee_scheme=payee_scheme or "",
+            payee_identifier=payee[0],
+            payee_name=payee_name,
+            benefit_id=rule.id,
+            amount_minor=amount,
+            currency=currency,
+            decision_reference=decision_reference,
+            period_start=period_start,
+            period_end=period_end,
+            due_date=due_date,
+            account_scheme=account[0],
+            account_number=account[1],
+            remittance_info=remittance_info,
+        )
+
+    def _amount(self, value: object, add: Callable[[FieldError], None]) -> int | None:
+        report = add
+        if value is None or value == "":
+            report(FieldError("amount_minor", "required"))
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            report(FieldError("amount_minor", "a whole number of minor units (öre), e.g. 125000 for 1 250.00"))
+            return None
+        if isinstance(value, str):
+            text = value.strip()
+            if not text.lstrip("-").isdigit() or not text.isascii():
+                report(FieldError("amount_minor", "a whole number of minor units (öre), e.g. 125000 for 1 250.00"))
+                return None
+            value = int(text)
+        if value <= 0:
+            report(FieldError("amount_minor", "must be greater than zero"))
+            return None
+        if value > self.max_amount_minor:
+            report(FieldError("amount_minor", f"larger than the {self.max_amount_minor} minor-unit limit for one payment"))
+            return None
+        return value
+
+    @staticmethod
+    def _date(record: Mapping[str, object], field: str, add: Callable[[FieldError], None]) -> dt.date | None:
+        report = add
+        value = record.get(field)
+        text = _text(value)
+        if text is None:
+            report(FieldError(field, "required" if value is None or value == "" else "a date, YYYY-MM-DD"))
+            return None
+        try:
+            parsed = _parse_date(text)
+        except ValueError:
+            report(FieldError(field, f"{text!r} is not a calendar date in the form YYYY-MM-DD"))
+            return None
+        if parsed < EARLIEST_DATE:
+            report(FieldError(field, f"dates before {EARLIEST_DATE.isoformat()} are not accepted"))
+            return None
+        return parsed

@@ -1,0 +1,84 @@
+"""Registering one payment: validate, find or create the payee, insert idempotently."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from saldo.payees.service import resolve_payee
+from saldo.payers.schemas import PayerPrincipal
+from saldo.payments.errors import NotPayingThroughSaldoError, PaymentRejectedError, ReferenceConflictError
+from saldo.payments.repository import CONTENT_COLUMNS, PaymentRepository
+from saldo.payments.schemas import PaymentIn, PaymentOut
+from saldo.payments.service.policy import RegistrationPolicy, build_validator
+from saldo.payments.service.query import payment_out
+from saldo.payments.service.records import RecordRejectedError, ValidPayment
+
+
+def ensure_pays_through_saldo(payer: PayerPrincipal) -> None:
+    """Payers connected for analysis only pay through their own bank and register no payments here."""
+    if not payer.connection_model.pays_through_saldo:
+        raise NotPayingThroughSaldoError(
+            "this payer is connected for analysis only; payments go through its own bank, not Saldo"
+        )
+
+
+def payer_actor(payer: PayerPrincipal) -> str:
+    return f"payer:{payer.payer_id}:token:{payer.token_id}"
+
+
+def register_payment(
+    session: Session, *, payer: PayerPrincipal, payment: PaymentIn, policy: RegistrationPolicy, today: dt.date
+) -> tuple[PaymentOut, bool]:
+    """Register one payment. Returns (payment, created); an identical re-send returns the original."""
+    ensure_pays_through_saldo(payer)
+    validator = build_validator(session, payer.payer_id, policy, today)
+    try:
+        valid = validator.validate(payment.as_record())
+    except RecordRejectedError as exc:
+        raise PaymentRejectedError(exc.errors) from exc
+    payee_id = resolve_payee(session, valid.payee_scheme, valid.payee_identifier)
+    repository = PaymentRepository(session)
+    values = dict(zip(CONTENT_COLUMNS, valid.content(payee_id), strict=True))
+    inserted = repository.insert_registered(
+        {"payer_id": payer.payer_id, "reference": valid.reference, **values}, actor=payer_actor(payer)
+    )
+    if inserted is None:
+        return _existing(repository, payer.payer_id, valid, payee_id), False
+    payment_id, registered_at = inserted
+    return (
+        PaymentOut.model_validate(
+            {
+                "id": payment_id,
+                "reference": valid.reference,
+                "status": "registered",
+                "payee": {"scheme": valid.payee_scheme, "id": valid.payee_identifier},
+                "payee_name": valid.payee_name,
+                "benefit": payment.benefit.strip(),
+                "amount_minor": valid.amount_minor,
+                "currency": valid.currency,
+                "decision_reference": valid.decision_reference,
+                "period_start": valid.period_start,
+                "period_end": valid.period_end,
+                "due_date": valid.due_date,
+                "account_scheme": valid.account_scheme,
+                "account": valid.account_number,
+                "remittance_info": valid.remittance_info,
+                "batch_id": None,
+                "registered_at": registered_at,
+                "updated_at": registered_at,
+            }
+        ),
+        True,
+    )
+
+
+def _existing(repository: PaymentRepository, payer_id: int, valid: ValidPayment, payee_id: int) -> PaymentOut:
+    row = repository.get_by_reference(payer_id, valid.reference)
+    assert row is not None  # noqa: S101 — the insert conflicted on this very reference
+    stored = tuple(getattr(row[0], c) for c in CONTENT_COLUMNS)
+    differing = [c for c, old, new in zip(CONTENT_COLUMNS, stored, valid.content(payee_id), strict=True) if old != new]
+    if differing:
+        raise ReferenceConflictError(valid.reference, row[0].id, differing)
+    return payment_out(row)

@@ -1,0 +1,64 @@
+"""The one typed Settings object; the only place in Saldo that reads the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Saldo's configuration. Every field is read from a ``SALDO_<NAME>`` environment variable."""
+
+    model_config = SettingsConfigDict(env_prefix="SALDO_", env_file=None, extra="forbid")
+
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "PostgreSQL URL (postgresql+psycopg://user:pass@host/db). Empty: start the embedded "
+            "PostgreSQL server in `data_dir`."
+        ),
+    )
+    data_dir: Path = Field(
+        default=Path(".saldo"),
+        description="Directory for the embedded PostgreSQL data, generated synthetic data and exports.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `saldo serve` listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `saldo serve` listens on.")
+    workers: int = Field(default=1, ge=1, le=64, description="Number of web worker processes for `saldo serve`.")
+    db_pool_size: int = Field(default=10, ge=1, le=200, description="Connections each web process keeps open.")
+    max_upload_bytes: int = Field(
+        default=2 * 1024**3,
+        ge=1024,
+        description="Largest payment file accepted, in bytes. Larger uploads are refused with HTTP 413.",
+    )
+    max_json_batch: int = Field(
+        default=10_000,
+        ge=1,
+        description="Most payments in one JSON batch request. Larger batches go as NDJSON or CSV files.",
+    )
+    max_amount_minor: int = Field(
+        default=100_000_000_00,
+        ge=1,
+        description=(
+            "Largest single payment accepted, in minor units (default SEK 100 million). Larger amounts are "
+            "rejected as implausible."
+        ),
+    )
+    payment_currencies: list[str] = Field(
+        default=["SEK"],
+        description="Currencies Saldo mediates payments in (ISO 4217). Payments in others are rejected.",
+    )
+    max_reported_errors: int = Field(
+        default=10_000,
+        ge=1,
+        description="Most bad records listed in one batch report; the report always gives the total.",
+    )
+    ingest_chunk_rows: int = Field(
+        default=100_000,
+        ge=1_000,
+        description="Rows validated and stored per step during file ingestion; bounds memory per file.",
+    )
+    page_size_max: int = Field(default=1000, ge=1, description="Most items one page of a list endpoint returns.")
+    demo_persons: int = Field(default=20_000, ge=100, description="Persons in the synthetic country `saldo demo` builds.")

@@ -1,0 +1,48 @@
+"""Request dependencies: the database session and the authenticated payer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from saldo.payers.errors import InvalidTokenError
+from saldo.payers.schemas import PayerPrincipal
+from saldo.payers.service import authenticate
+from saldo.settings import Settings
+
+bearer = HTTPBearer(auto_error=False, description="A payer API token: `Authorization: Bearer saldo_…`")
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A session per request. Endpoints that write commit it themselves before they respond, so a
+    failed commit is an error response, never a success the database did not keep."""
+    with request.app.state.session_factory() as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+DbSession = Annotated[Session, Depends(get_session)]
+AppSettings = Annotated[Settings, Depends(get_settings)]
+
+
+def require_payer(
+    session: DbSession, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> PayerPrincipal:
+    """The payer behind the request's bearer token; 401 without a valid, unrevoked token."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise InvalidTokenError("missing API token: send `Authorization: Bearer <token>`")
+    return authenticate(session, credentials.credentials)
+
+
+CurrentPayer = Annotated[PayerPrincipal, Depends(require_payer)]

@@ -1,0 +1,85 @@
+"""Domain errors to HTTP responses, all in one shape (``Problem``): what went wrong and where."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from saldo.benefits.errors import UnknownBenefitError
+from saldo.kit.account_number import InvalidAccountError
+from saldo.kit.national_id import InvalidIdentifierError
+from saldo.payers.errors import InvalidTokenError, PayerExistsError, UnknownPayerError
+from saldo.payments.errors import (
+    BatchFormatError,
+    BatchTooLargeError,
+    NotPayingThroughSaldoError,
+    PaymentNotFoundError,
+    PaymentRejectedError,
+    ReferenceConflictError,
+    TransitionError,
+)
+from saldo.payments.schemas import ErrorItem, Problem
+
+
+def problem(status: int, error: str, detail: str, **extra: Any) -> JSONResponse:
+    body = Problem(error=error, detail=detail, errors=extra.pop("errors", []), extra=extra or None)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+
+
+def _field_of(loc: Sequence[Any]) -> str | None:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or None
+
+
+def _validation_items(errors: Sequence[Any]) -> list[ErrorItem]:
+    return [ErrorItem(line=None, record=None, field=_field_of(e.get("loc", ())), reason=str(e.get("msg"))) for e in errors]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register one handler per domain error."""
+
+    async def request_invalid(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)  # noqa: S101
+        return problem(422, "invalid_request", "the request does not match the API", errors=_validation_items(exc.errors()))
+
+    async def payment_rejected(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, PaymentRejectedError)  # noqa: S101
+        items = [ErrorItem(line=None, record=None, field=e.field, reason=e.reason) for e in exc.errors]
+        return problem(422, "payment_rejected", "the payment was not registered", errors=items)
+
+    async def conflict(_: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, ReferenceConflictError):
+            return problem(409, "reference_conflict", str(exc), payment_id=exc.payment_id, fields=exc.fields)
+        return problem(409, "conflict", str(exc))
+
+    handlers: dict[type[Exception], Any] = {
+        RequestValidationError: request_invalid,
+        PaymentRejectedError: payment_rejected,
+        ReferenceConflictError: conflict,
+        TransitionError: conflict,
+        PayerExistsError: conflict,
+    }
+    simple: dict[type[Exception], tuple[int, str]] = {
+        InvalidTokenError: (401, "unauthenticated"),
+        NotPayingThroughSaldoError: (403, "not_paying_through_saldo"),
+        PaymentNotFoundError: (404, "not_found"),
+        UnknownPayerError: (404, "not_found"),
+        UnknownBenefitError: (422, "unknown_benefit"),
+        InvalidIdentifierError: (422, "invalid_identifier"),
+        InvalidAccountError: (422, "invalid_account"),
+        BatchFormatError: (422, "batch_unreadable"),
+        BatchTooLargeError: (413, "batch_too_large"),
+    }
+    for error_type, (status, code) in simple.items():
+
+        async def handle(_: Request, exc: Exception, status: int = status, code: str = code) -> JSONResponse:
+            return problem(status, code, str(exc))
+
+        handlers[error_type] = handle
+    for error_type, handler in handlers.items():
+        app.add_exception_handler(error_type, handler)

@@ -1,0 +1,44 @@
+"""The start page (what is here and how to call it) and the health check. Both are public."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import text
+
+from saldo import __version__
+from saldo.benefits.service import list_benefits
+from saldo.payers.service import list_payers
+from saldo.payments.service.query import registry_overview
+from saldo.web.deps import DbSession
+
+router = APIRouter(tags=["public"])
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+# Routes anyone may call without a token. Every other route must depend on require_payer
+# (tests/test_architecture.py holds every route to this).
+PUBLIC_PATHS = frozenset({"/", "/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/static"})
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def start_page(request: Request, session: DbSession) -> HTMLResponse:
+    """What this Saldo holds and how a payer calls it."""
+    context = {
+        "version": __version__,
+        "overview": registry_overview(session),
+        "payers": list_payers(session),
+        "benefits": list_benefits(session),
+        "base_url": str(request.base_url).rstrip("/"),
+        "data_dir": str(request.app.state.settings.data_dir),
+    }
+    return templates.TemplateResponse(request, "start.html", context)
+
+
+@router.get("/health", summary="Liveness and database reachability")
+def health(session: DbSession) -> dict[str, str]:
+    """``{"status": "ok"}`` when the application can reach its database."""
+    session.execute(text("SELECT 1"))
+    return {"status": "ok"}
