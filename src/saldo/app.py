@@ -48,3 +48,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.include_router(payments_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for ``uvicorn --factory``: each worker process builds its app from SALDO_* settings."""
+    return create_app(Settings())

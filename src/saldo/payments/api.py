@@ -36,7 +36,6 @@ from saldo.payments.service.query import (
     payment_history,
 )
 from saldo.payments.service.register import register_payment
-from saldo.settings import Settings
 from saldo.web.deps import AppSettings, CurrentPayer, DbSession
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
@@ -53,17 +52,6 @@ BATCH_MEDIA_TYPES = {
 }
 
 
-def registration_policy(settings: Settings) -> RegistrationPolicy:
-    """Saldo's limits, as the payment services take them."""
-    return RegistrationPolicy(
-        currencies=frozenset(settings.payment_currencies),
-        max_amount_minor=settings.max_amount_minor,
-        max_reported_errors=settings.max_reported_errors,
-        max_json_batch=settings.max_json_batch,
-        chunk_rows=settings.ingest_chunk_rows,
-    )
-
-
 @router.post(
     "/payments",
     response_model=PaymentOut,
@@ -78,7 +66,7 @@ def post_payment(
     """Register a payment on the payee's transaction account. Sending the same payment again
     (same reference, same content) returns the original with status 200."""
     payment, created = register_payment(
-        session, payer=payer, payment=body, policy=registration_policy(settings), today=dt.date.today()
+        session, payer=payer, payment=body, policy=RegistrationPolicy.from_settings(settings), today=dt.date.today()
     )
     session.commit()
     if not created:
@@ -188,7 +176,7 @@ async def post_batch(
         digest = await _receive(request, path, settings.max_upload_bytes)
         source = BatchSource(path=path, format=fmt, sha256=digest, filename=filename)
         outcome = await run_in_threadpool(
-            _ingest, session, payer, source, registration_policy(settings)
+            _ingest, session, payer, source, RegistrationPolicy.from_settings(settings)
         )
     if isinstance(outcome, BatchRejected):
         return JSONResponse(outcome.model_dump(mode="json"), status_code=422)

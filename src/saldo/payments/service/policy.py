@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from saldo.benefits.models import BenefitKind
 from saldo.payments.repository import PaymentRepository
 from saldo.payments.service.records import BenefitRule, RecordValidator
+from saldo.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,17 @@ class RegistrationPolicy:
     max_reported_errors: int
     max_json_batch: int
     chunk_rows: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RegistrationPolicy:
+        """Saldo's configured limits."""
+        return cls(
+            currencies=frozenset(settings.payment_currencies),
+            max_amount_minor=settings.max_amount_minor,
+            max_reported_errors=settings.max_reported_errors,
+            max_json_batch=settings.max_json_batch,
+            chunk_rows=settings.ingest_chunk_rows,
+        )
 
 
 def build_validator(session: Session, payer_id: int, policy: RegistrationPolicy, today: dt.date) -> RecordValidator:

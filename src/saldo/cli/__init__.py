@@ -1,0 +1,1 @@
+"""The ``saldo`` command line: one module per command group."""

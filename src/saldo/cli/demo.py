@@ -1,0 +1,82 @@
+"""``saldo demo``: a working Saldo with a synthetic country in one command."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import typer
+import uvicorn
+
+from saldo.app import create_app
+from saldo.benefits.service import seed_catalogue
+from saldo.cli.context import cli_context, console
+from saldo.cli.ingest import ingest_file
+from saldo.cli.payers import import_payers_file
+from saldo.db.engine import unit_of_work
+from saldo.db.migrate import upgrade_database
+from saldo.payers.service import issue_token, list_payers
+from saldo.payments.schemas import BatchRejected
+from saldo.synthetic.country import generate_country
+
+
+def demo(
+    ctx: typer.Context,
+    persons: int | None = typer.Option(None, help="Persons in the synthetic country (default: SALDO_DEMO_PERSONS)."),
+    port: int | None = typer.Option(None, help="Port to serve on (default: SALDO_PORT)."),
+    fresh: bool = typer.Option(False, help="Throw away an earlier demo database and build it anew."),
+    no_serve: bool = typer.Option(False, "--no-serve", help="Build the demo and exit without serving."),
+) -> None:
+    """Start the embedded database, build a synthetic country, ingest it as payers would, and serve."""
+    context = cli_context(ctx)
+    settings = context.settings
+    demo_dir = settings.data_dir / "demo"
+    if fresh and not settings.database_url:
+        shutil.rmtree(settings.data_dir / "pg", ignore_errors=True)
+        shutil.rmtree(demo_dir, ignore_errors=True)
+    started = time.perf_counter()
+    console.print("[bold]Saldo demo[/]: starting the database…")
+    upgrade_database(context.engine)
+    tokens_path = demo_dir / "tokens.json"
+    if tokens_path.exists():
+        console.print(f"using the demo built earlier in {demo_dir} (pass --fresh to rebuild)")
+    else:
+        _build(context, demo_dir, persons or settings.demo_persons)
+    tokens = json.loads(tokens_path.read_text(encoding="utf-8"))
+    url = f"http://{settings.host}:{port or settings.port}"
+    console.print(f"ready in {time.perf_counter() - started:.0f} s. Open [bold]{url}/[/] — API reference at {url}/docs")
+    first = next(iter(tokens.values()))
+    console.print(f"try: curl -H 'Authorization: Bearer {first['token']}' {url}/api/v1/payments?limit=3")
+    console.print(f"every payer's token is in {tokens_path}")
+    if no_serve:
+        return
+    uvicorn.run(create_app(settings, engine=context.engine), host=settings.host, port=port or settings.port,
+                log_level="warning")
+
+
+def _build(context, demo_dir: Path, persons: int) -> None:  # type: ignore[no-untyped-def]
+    country = demo_dir / "country"
+    with console.status(f"generating a synthetic country of {persons:,} persons"):
+        summary = generate_country(country, persons=persons)
+    console.print(f"generated {summary.persons:,} persons and {summary.payments:,} payments from {summary.payers} payers")
+    with unit_of_work(context.sessions) as session:
+        seed_catalogue(session)
+        import_payers_file(session, country / "payers.csv")
+        payers = list_payers(session)
+        tokens = {p.organisation_number: {"name": p.name, "token": issue_token(session, payer_id=p.id, label="demo").token}
+                  for p in payers}
+    for payer in payers:
+        path = country / "payments" / f"{payer.organisation_number}.csv"
+        if not path.exists() or not payer.connection_model.pays_through_saldo:
+            continue
+        with unit_of_work(context.sessions) as session:
+            outcome = ingest_file(session, context.settings, organisation_number=payer.organisation_number, path=path,
+                                  show_progress=False)
+        if isinstance(outcome, BatchRejected):
+            raise RuntimeError(f"demo data for {payer.name} was rejected: {outcome.errors[:3]}")
+        console.print(f"  {payer.name}: {outcome.registered:,} payments registered")
+    tokens_path = demo_dir / "tokens.json"
+    tokens_path.write_text(json.dumps(tokens, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tokens_path.chmod(0o600)

@@ -1,0 +1,32 @@
+"""``saldo generate``: write the synthetic country to a folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+
+import typer
+
+from saldo.cli.context import cli_context, console
+from saldo.synthetic.country import generate_country
+
+
+def generate(
+    ctx: typer.Context,
+    persons: int = typer.Option(10_000, min=100, max=20_000_000, help="Number of persons."),
+    seed: int = typer.Option(1, help="Random seed; the same seed and date give the same country."),
+    as_of: str | None = typer.Option(None, help="The country's 'today' (YYYY-MM-DD); default today."),
+    out: Path | None = typer.Option(None, help="Folder to write to (default: <data_dir>/country)."),
+) -> None:
+    """Generate a synthetic country: population, payers, accounts and a year of payments."""
+    folder = out or cli_context(ctx).settings.data_dir / "country"
+    day = dt.date.fromisoformat(as_of) if as_of else None
+    started = time.perf_counter()
+    with console.status("generating") as status:
+        summary = generate_country(folder, persons=persons, seed=seed, as_of=day,
+                                   progress=lambda step: status.update(f"generating {step}"))
+    console.print(
+        f"{summary.persons:,} persons, {summary.organisations:,} organisations, {summary.payers} payers and "
+        f"{summary.payments:,} payments in {folder} ({time.perf_counter() - started:.1f} s)"
+    )

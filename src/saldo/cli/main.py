@@ -1,0 +1,37 @@
+"""Entry point of the ``saldo`` command."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import typer
+
+from saldo.cli import db, demo, generate, ingest, payers, serve
+from saldo.cli.context import CliContext
+
+app = typer.Typer(
+    name="saldo",
+    help="Saldo: public payments on one transaction account per person.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def root(ctx: typer.Context, verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what happens.")) -> None:
+    """Settings come from SALDO_* environment variables (see docs/reference/settings.md)."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); the embedded server copes.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    ctx.obj = CliContext()
+
+
+app.command("serve")(serve.serve)
+app.command("migrate")(db.migrate)
+app.command("generate")(generate.generate)
+app.command("ingest")(ingest.ingest)
+app.command("demo")(demo.demo)
+app.add_typer(payers.app, name="payers")
+app.add_typer(db.catalogue_app, name="catalogue")

@@ -1,0 +1,122 @@
+"""``saldo payers``: connect payers and manage their API tokens."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import typer
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from saldo.benefits.errors import UnknownBenefitError
+from saldo.cli.context import cli_context, console, fail
+from saldo.db.engine import unit_of_work
+from saldo.kit.account_number import AccountScheme, InvalidAccountError
+from saldo.kit.national_id import InvalidIdentifierError
+from saldo.payers.errors import PayerError
+from saldo.payers.models import ConnectionModel, PayerKind
+from saldo.payers.service import create_payer, find_payer, issue_token, list_payers, revoke_token
+
+app = typer.Typer(help="Connected payers and their API tokens.", no_args_is_help=True)
+PAYER_FILE_COLUMNS = ("organisation_number", "name", "kind", "connection_model", "debtor_account_scheme",
+                      "debtor_account", "benefits")
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    organisation_number: str = typer.Argument(..., help="Organisationsnummer, e.g. 212000-0142."),
+    name: str = typer.Option(..., help="The payer's name."),
+    kind: PayerKind = typer.Option(..., help="Kind of organisation."),
+    connection: ConnectionModel = typer.Option(ConnectionModel.FULL, help="Connection model (SOU 2025:20)."),
+    account_scheme: AccountScheme = typer.Option(AccountScheme.SE_BANKGIRO, help="Debtor account scheme."),
+    account: str = typer.Option(..., help="Debtor account the payer's payments are drawn from."),
+    benefits: str = typer.Option(..., help="Benefit codes the payer may pay, comma-separated (e.g. EKB,FOB)."),
+) -> None:
+    """Connect a new payer."""
+    codes = [c.strip() for c in benefits.split(",") if c.strip()]
+    try:
+        with unit_of_work(cli_context(ctx).sessions) as session:
+            payer = create_payer(session, organisation_number=organisation_number, name=name, kind=kind,
+                                 connection_model=connection, debtor_account_scheme=account_scheme,
+                                 debtor_account=account, benefit_codes=codes)
+            payer_id = payer.id
+    except (PayerError, UnknownBenefitError, InvalidIdentifierError, InvalidAccountError) as exc:
+        raise fail(str(exc)) from exc
+    console.print(f"connected payer {payer_id}: {name}")
+
+
+@app.command("import")
+def import_file(ctx: typer.Context, path: Path = typer.Argument(..., exists=True, dir_okay=False)) -> None:
+    """Connect every payer listed in a payers.csv file (the synthetic country's format)."""
+    try:
+        with unit_of_work(cli_context(ctx).sessions) as session:
+            count = import_payers_file(session, path)
+    except (PayerError, UnknownBenefitError, InvalidIdentifierError, InvalidAccountError, ValueError) as exc:
+        raise fail(str(exc)) from exc
+    console.print(f"connected {count} payers from {path}")
+
+
+def import_payers_file(session: Session, path: Path) -> int:
+    """Connect the payers of a payers.csv file; all of them or, on the first bad line, none."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in PAYER_FILE_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ValueError(f"{path}: line 1: missing column(s) {', '.join(missing)}")
+        count = 0
+        for row in reader:
+            try:
+                create_payer(
+                    session,
+                    organisation_number=row["organisation_number"],
+                    name=row["name"],
+                    kind=PayerKind(row["kind"]),
+                    connection_model=ConnectionModel(row["connection_model"]),
+                    debtor_account_scheme=AccountScheme(row["debtor_account_scheme"]),
+                    debtor_account=row["debtor_account"],
+                    benefit_codes=row["benefits"].split(),
+                )
+            except (PayerError, UnknownBenefitError, InvalidIdentifierError, InvalidAccountError, ValueError) as exc:
+                raise ValueError(f"{path}: line {reader.line_num}: {exc}") from exc
+            count += 1
+    return count
+
+
+@app.command("list")
+def list_command(ctx: typer.Context) -> None:
+    """List connected payers."""
+    with unit_of_work(cli_context(ctx).sessions) as session:
+        payers = list_payers(session)
+    table = Table("id", "organisation number", "name", "kind", "connection", "benefits")
+    for p in payers:
+        table.add_row(str(p.id), p.organisation_number, p.name, p.kind.value, p.connection_model.value, " ".join(p.benefits))
+    console.print(table)
+
+
+@app.command("token")
+def token(
+    ctx: typer.Context,
+    organisation_number: str = typer.Argument(..., help="The payer's organisation number."),
+    label: str = typer.Option("api", help="What the token is for, e.g. the case system's name."),
+) -> None:
+    """Issue an API token for a payer. The token is printed once; only its hash is kept."""
+    try:
+        with unit_of_work(cli_context(ctx).sessions) as session:
+            issued = issue_token(session, payer_id=find_payer(session, organisation_number).id, label=label)
+    except (PayerError, InvalidIdentifierError) as exc:
+        raise fail(str(exc)) from exc
+    console.print(f"token {issued.id} for payer {issued.payer_id} ({label}):")
+    console.print(issued.token, soft_wrap=True)
+
+
+@app.command("revoke")
+def revoke(ctx: typer.Context, token_id: int = typer.Argument(..., help="Id of the token to revoke.")) -> None:
+    """Revoke an API token; it stops working at once."""
+    try:
+        with unit_of_work(cli_context(ctx).sessions) as session:
+            revoke_token(session, token_id=token_id)
+    except PayerError as exc:
+        raise fail(str(exc)) from exc
+    console.print(f"token {token_id} revoked")

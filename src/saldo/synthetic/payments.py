@@ -1,0 +1,264 @@
+"""A year of payments from every payer of the synthetic country, as Arrow tables in the payment
+file format (docs/formats/payment-file.md). Vectorised: one call per benefit and month."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from saldo.synthetic.names import FEMALE_NAMES, MALE_NAMES, SURNAMES
+from saldo.synthetic.payers import Organisations, PayerSpec
+from saldo.synthetic.population import MUNICIPALITIES, BoolArray, IntArray, Population
+
+REMITTANCE_SV = {
+    "BB": "Barnbidrag", "SJP": "Sjukpenning", "FPG": "Föräldrapenning", "TFP": "Tillfällig föräldrapenning",
+    "BOB": "Bostadsbidrag", "UHS": "Underhållsstöd", "AST": "Aktivitetsstöd", "SJE": "Sjukersättning",
+    "AKE": "Aktivitetsersättning", "ETB": "Etableringsersättning", "IP": "Inkomstpension", "GP": "Garantipension",
+    "BTP": "Bostadstillägg", "STM": "Studiemedel", "AKA": "Arbetslöshetsersättning", "EKB": "Ekonomiskt bistånd",
+    "FOB": "Föreningsbidrag", "SKP": "Grundbelopp", "LOV": "Ersättning LOV", "SJR": "Sjukresor",
+    "VVE": "Ersättning vårdval", "RKB": "Kulturbidrag",
+}
+
+
+@dataclass
+class Rows:
+    """Payment rows of one payer under construction: who, which month, how much."""
+
+    benefit: list[str] = field(default_factory=list)
+    recipient: list[IntArray] = field(default_factory=list)  # person or organisation index
+    month: list[IntArray] = field(default_factory=list)
+    amount: list[IntArray] = field(default_factory=list)  # öre
+    due_day: list[IntArray] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
+
+    def add(self, benefit: str, recipient: IntArray, month: int, amount: IntArray, due_day: int | IntArray) -> None:
+        n = recipient.size
+        if n == 0:
+            return
+        self.benefit.append(benefit)
+        self.counts.append(n)
+        self.recipient.append(recipient.astype(np.int64))
+        self.month.append(np.full(n, month, dtype=np.int64))
+        self.amount.append(np.maximum(amount.astype(np.int64), 100))
+        self.due_day.append(np.broadcast_to(np.asarray(due_day, dtype=np.int64), (n,)).copy())
+
+
+class PersonColumns:
+    """Text columns of every person, built once and then taken per payment row."""
+
+    def __init__(self, population: Population) -> None:
+        male = pa.array(MALE_NAMES).take(pa.array(population.given % len(MALE_NAMES)))
+        female = pa.array(FEMALE_NAMES).take(pa.array(population.given % len(FEMALE_NAMES)))
+        given = pc.if_else(pa.array(population.male), male, female)
+        surname = pa.array(SURNAMES).take(pa.array(population.surname))
+        self.name = pc.binary_join_element_wise(given, surname, " ")
+        self.identifier = pc.cast(pa.array(population.pnr), pa.string())
+        self.scheme = pc.if_else(pa.array(population.coordination), "se_samordningsnummer", "se_personnummer")
+        self.account = _ibans(population.account_bank, population.account_number)
+
+
+def _ibans(bank: IntArray, account: IntArray) -> pa.Array:
+    remainder = bank % 97
+    for digits, chunk in ((9, account // 10**8), (8, account % 10**8), (6, np.full_like(account, 281400))):
+        remainder = (remainder * 10**digits + chunk) % 97
+    check = pc.utf8_lpad(pc.cast(pa.array(98 - remainder), pa.string()), 2, "0")
+    number = pc.utf8_lpad(pc.cast(pa.array(account), pa.string()), 17, "0")
+    iban = pc.binary_join_element_wise("SE", check, pc.cast(pa.array(bank), pa.string()), number, "")
+    return pc.if_else(pa.array(bank > 0), iban, pa.scalar(None, pa.string()))
+
+
+class PaymentGenerator:
+    def __init__(self, rng: np.random.Generator, population: Population, organisations: Organisations, months: np.ndarray) -> None:
+        self.rng = rng
+        self.pop = population
+        self.orgs = organisations
+        self.months = months  # datetime64[M], oldest first
+        self.persons = PersonColumns(population)
+
+    # --- eligibility helpers -------------------------------------------------------------------
+
+    def _present(self, month: int) -> BoolArray:
+        start = self.months[month].astype("datetime64[D]")
+        return self.pop.present_on(start)
+
+    def _age(self, month: int) -> IntArray:
+        return self.pop.age_on(self.months[month].astype("datetime64[D]"))
+
+    def _sample(self, mask: BoolArray, rate: float) -> IntArray:
+        return np.flatnonzero(mask & (self.rng.random(mask.size) < rate))
+
+    def _lognormal(self, size: int, median: float, sigma: float) -> IntArray:
+        return (self.rng.lognormal(np.log(median), sigma, size) * 100).astype(np.int64)
+
+    def _account_holders(self, persons: IntArray) -> IntArray:
+        """Who is paid for ``persons``: a child's guardian receives for the child (no own account)."""
+        payee = np.where(self.pop.account_bank[persons] > 0, persons, self.pop.guardian[persons])
+        payee = payee[payee >= 0]
+        return payee[self.pop.account_bank[payee] > 0]
+
+    # --- payers --------------------------------------------------------------------------------
+
+    def rows_for(self, spec: PayerSpec) -> Rows:
+        """Every payment row of one payer over the whole year."""
+        rows = Rows()
+        generators: dict[str, Callable[[Rows, int], None]] = {
+            "FK": self._forsakringskassan, "PM": self._pensions, "CSN": self._csn, "AK": self._unemployment,
+        }
+        for month in range(self.months.size):
+            if spec.key in generators:
+                generators[spec.key](rows, month)
+            elif spec.municipality is not None:
+                self._municipality(rows, month, spec)
+            elif spec.region is not None:
+                self._region(rows, month, spec)
+        return rows
+
+    def _forsakringskassan(self, rows: Rows, m: int) -> None:
+        present, age = self._present(m), self._age(m)
+        children = np.flatnonzero(present & (age < 16) & (self.pop.guardian >= 0))
+        guardians = self.pop.guardian[children]
+        ok = self._present(m)[guardians]
+        rows.add("BB", guardians[ok], m, np.full(int(ok.sum()), 125_000), 20)
+        working = present & (age >= 20) & (age <= 64)
+        sick = self._sample(working, 0.03)
+        rows.add("SJP", sick, m, self.rng.integers(1, 31, sick.size) * np.minimum(self._lognormal(sick.size, 800, 0.3), 121_800), 25)
+        infants = np.flatnonzero(present & (age < 2) & (self.pop.guardian >= 0))
+        parents = np.unique(self.pop.guardian[infants])
+        parents = parents[self._present(m)[parents]]
+        rows.add("FPG", parents, m, self.rng.integers(10, 31, parents.size) * self._lognormal(parents.size, 900, 0.25), 25)
+        young = np.flatnonzero(present & (age >= 1) & (age <= 11) & (self.pop.guardian >= 0))
+        vab = np.unique(self.pop.guardian[young[self.rng.random(young.size) < 0.04]])
+        vab = vab[self._present(m)[vab]]
+        rows.add("TFP", vab, m, self.rng.integers(1, 6, vab.size) * self._lognormal(vab.size, 900, 0.25), 25)
+        family_heads = np.unique(self.pop.guardian[children])
+        housing = family_heads[self.rng.random(family_heads.size) < 0.05]
+        rows.add("BOB", housing, m, self.rng.integers(1_500, 4_500, housing.size) * 100, 27)
+        single = family_heads[self.rng.random(family_heads.size) < 0.03]
+        rows.add("UHS", single, m, np.full(single.size, 157_300), 20)
+        activity = self._sample(working & (age >= 25), 0.01)
+        rows.add("AST", activity, m, 22 * self._lognormal(activity.size, 510, 0.2), 10)
+        disabled = present & (age >= 30) & (age <= 64) & ((self.pop.pnr // 10) % 97 == 1)
+        rows.add("SJE", np.flatnonzero(disabled), m, self._lognormal(int(disabled.sum()), 11_000, 0.2), 19)
+        young_disabled = present & (age >= 19) & (age <= 29) & ((self.pop.pnr // 10) % 131 == 2)
+        rows.add("AKE", np.flatnonzero(young_disabled), m, self._lognormal(int(young_disabled.sum()), 9_500, 0.15), 19)
+        newcomers = present & ~np.isnat(self.pop.immigrated) & (age >= 20) & (age <= 64)
+        newcomers &= (self.months[m].astype("datetime64[D]") - self.pop.immigrated) < np.timedelta64(730, "D")
+        rows.add("ETB", np.flatnonzero(newcomers), m, 22 * self._lognormal(int(newcomers.sum()), 308, 0.05), 10)
+
+    def _pensions(self, rows: Rows, m: int) -> None:
+        pensioners = np.flatnonzero(self._present(m) & (self._age(m) >= 65))
+        income = self._lognormal(pensioners.size, 14_500, 0.45)
+        seed = (self.pop.pnr[pensioners] // 10) % 1000  # the same people get supplements every month
+        rows.add("IP", pensioners, m, income, 19)
+        low = income < 1_300_000
+        rows.add("GP", pensioners[low], m, np.maximum(1_000_000 - income[low] // 2, 50_000), 19)
+        housing = seed < 180
+        rows.add("BTP", pensioners[housing], m, 200_000 + seed[housing] * 2_000, 19)
+
+    def _csn(self, rows: Rows, m: int) -> None:
+        if self.months[m].astype(object).month in (6, 7):
+            return  # no student finance over the summer
+        age = self._age(m)
+        students = self._present(m) & (age >= 19) & (age <= 30) & ((self.pop.pnr // 10) % 7 < 2)
+        rows.add("STM", np.flatnonzero(students), m, np.full(int(students.sum()), 356_400), 25)
+
+    def _unemployment(self, rows: Rows, m: int) -> None:
+        age = self._age(m)
+        unemployed = self._sample(self._present(m) & (age >= 20) & (age <= 64), 0.025)
+        rows.add("AKA", unemployed, m, 22 * np.minimum(self._lognormal(unemployed.size, 1_000, 0.25), 120_000), 15)
+
+    def _municipality(self, rows: Rows, m: int, spec: PayerSpec) -> None:
+        here = self.pop.municipality == spec.municipality
+        if "EKB" in spec.benefits:
+            age = self._age(m)
+            # the same households tend to need support month after month
+            steady = here & (age >= 18) & (age <= 64) & ((self.pop.pnr // 10) % 53 == 0)
+            support = np.flatnonzero(self._present(m) & steady & (self.rng.random(here.size) < 0.85))
+            rows.add("EKB", support, m, self.rng.integers(4_000, 13_000, support.size) * 100, 1)
+        orgs_here = self.orgs.municipality == spec.municipality
+        if "FOB" in spec.benefits and m % 12 == 2:
+            associations = np.flatnonzero(orgs_here & (self.orgs.kind == "association"))
+            rows.add("FOB", associations, m, self.rng.integers(5_000, 200_000, associations.size) * 100, 15)
+        if "SKP" in spec.benefits:
+            schools = np.flatnonzero(orgs_here & (self.orgs.kind == "school"))
+            rows.add("SKP", schools, m, ((self.orgs.orgnr[schools] % 550) + 50) * 1_050_000, 25)
+        if "LOV" in spec.benefits:
+            providers = np.flatnonzero(orgs_here & (self.orgs.kind == "provider"))
+            rows.add("LOV", providers, m, ((self.orgs.orgnr[providers] % 190) + 10) * 1_000_000, 28)
+
+    def _region(self, rows: Rows, m: int, spec: PayerSpec) -> None:
+        in_region = np.array([mu.region for mu in MUNICIPALITIES])
+        here = in_region[self.pop.municipality] == spec.region
+        travel = self._account_holders(self._sample(self._present(m) & here, 0.005))
+        rows.add("SJR", travel, m, self.rng.integers(100, 1_500, travel.size) * 100, 10)
+        orgs_here = in_region[self.orgs.municipality] == spec.region
+        providers = np.flatnonzero(orgs_here & (self.orgs.kind == "provider"))
+        rows.add("VVE", providers, m, ((self.orgs.orgnr[providers] % 90) + 10) * 2_000_000, 28)
+        if m % 12 == 3:
+            associations = np.flatnonzero(orgs_here & (self.orgs.kind == "association"))
+            chosen = associations[self.rng.random(associations.size) < 0.2]
+            rows.add("RKB", chosen, m, self.rng.integers(10_000, 150_000, chosen.size) * 100, 15)
+
+    # --- tables --------------------------------------------------------------------------------
+
+    def table(self, spec: PayerSpec, rows: Rows) -> pa.Table | None:
+        """The payer's payment file as an Arrow table (column order of the CSV format)."""
+        if not rows.counts:
+            return None
+        organisation_benefits = {"FOB", "SKP", "LOV", "VVE", "RKB"}
+        parts = []
+        for benefit, recipient, month, amount, due_day in zip(
+            rows.benefit, rows.recipient, rows.month, rows.amount, rows.due_day, strict=True
+        ):
+            parts.append(self._part(spec, benefit, recipient, month, amount, due_day, benefit in organisation_benefits))
+        table = pa.concat_tables(parts)
+        seq = pc.utf8_lpad(pc.cast(pa.array(np.arange(1, table.num_rows + 1)), pa.string()), 9, "0")
+        reference = pc.binary_join_element_wise(table["reference"], seq, "-")
+        return table.set_column(0, "reference", reference)
+
+    def _part(self, spec: PayerSpec, benefit: str, recipient: IntArray, month: IntArray, amount: IntArray,
+              due_day: IntArray, to_orgs: bool) -> pa.Table:
+        n = recipient.size
+        start = self.months[month].astype("datetime64[D]")
+        end = (self.months[month] + 1).astype("datetime64[D]") - np.timedelta64(1, "D")
+        due = start + (due_day - 1).astype("timedelta64[D]")
+        take = pa.array(recipient)
+        if to_orgs:
+            payee_scheme = pa.repeat(pa.scalar("se_organisationsnummer"), n)
+            payee_id = pc.cast(pa.array(self.orgs.orgnr[recipient]), pa.string())
+            payee_name = pa.array(self.orgs.name[recipient].astype(str))
+            account_scheme = pa.repeat(pa.scalar("se_bankgiro"), n)
+            account = pc.cast(pa.array(self.orgs.bankgiro[recipient]), pa.string())
+        else:
+            payee_scheme = self.persons.scheme.take(take)
+            payee_id = self.persons.identifier.take(take)
+            payee_name = self.persons.name.take(take)
+            account_scheme = pa.repeat(pa.scalar("iban"), n)
+            account = self.persons.account.take(take)
+        yyyymm = str(self.months[month[0]]).replace("-", "")
+        label = f"{REMITTANCE_SV[benefit]} {str(self.months[month[0]])}"
+        decision = pc.binary_join_element_wise(
+            f"{spec.key}-{benefit}", pc.utf8_lpad(pc.cast(take, pa.string()), 8, "0"), "-"
+        )
+        return pa.table(
+            {
+                "reference": pa.repeat(pa.scalar(f"{spec.key}-{benefit}-{yyyymm}"), n),
+                "payee_scheme": payee_scheme,
+                "payee_id": payee_id,
+                "payee_name": payee_name,
+                "benefit": pa.repeat(pa.scalar(benefit), n),
+                "amount_minor": pa.array(amount),
+                "currency": pa.repeat(pa.scalar("SEK"), n),
+                "decision_reference": decision,
+                "period_start": pa.array(start),
+                "period_end": pa.array(end),
+                "due_date": pa.array(due),
+                "account_scheme": account_scheme,
+                "account": account,
+                "remittance_info": pa.repeat(pa.scalar(label), n),
+            }
+        )
