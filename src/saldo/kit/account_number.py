@@ -77,9 +77,30 @@ _NORMALIZERS = {
 }
 
 
-@lru_cache(maxsize=1_000_000)  # payees recur in every nightly file; validate each account once
+def _fast_se_iban(raw: str) -> AccountNumber | None:
+    """A compact Swedish IBAN (SE + 22 digits) with correct ISO 7064 check digits, else None.
+
+    schwifty checks exactly this for Sweden (structure, length, mod 97); the shortcut skips its
+    parsing for the form payment files carry. tests/kit/test_account_number.py holds the two to the
+    same verdict."""
+    if len(raw) != 24 or not raw.startswith("SE") or not raw[2:].isdigit() or not raw.isascii():
+        return None
+    if int(raw[4:] + "2814" + raw[2:4]) % 97 != 1:
+        return None
+    return AccountNumber(AccountScheme.IBAN, raw)
+
+
 def normalize_account(scheme: AccountScheme, raw: str) -> AccountNumber:
     """Validate ``raw`` under ``scheme`` and return it in canonical form, or raise InvalidAccountError."""
+    if scheme is AccountScheme.IBAN:
+        fast = _fast_se_iban(raw)
+        if fast is not None:
+            return fast
+    return _normalize_account(scheme, raw)
+
+
+@lru_cache(maxsize=100_000)  # the accounts that need the full parse recur: validate each once
+def _normalize_account(scheme: AccountScheme, raw: str) -> AccountNumber:
     if not raw or not raw.strip():
         raise InvalidAccountError("the account number is empty")
     return AccountNumber(scheme, _NORMALIZERS[scheme](raw))

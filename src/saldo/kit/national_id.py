@@ -126,9 +126,50 @@ SCHEMES: dict[IdScheme, SchemeRule] = {
 }
 
 
-@lru_cache(maxsize=1_000_000)  # a nightly file names each payee many times; validate each once
+# Luhn weights applied to ASCII digits with bytes.translate, so the sum runs in C.
+_DOUBLED = bytes.maketrans(b"0123456789", bytes([0, 2, 4, 6, 8, 1, 3, 5, 7, 9]))
+_PLAIN = bytes.maketrans(b"0123456789", bytes(range(10)))
+
+
+@lru_cache(maxsize=200_000)  # about 40 000 birth dates; a few hundred thousand keys with both forms
+def _birth_date_valid(yyyymmdd: str, coordination: bool) -> bool:
+    day = int(yyyymmdd[6:8]) - (60 if coordination else 0)
+    try:
+        dt.date(int(yyyymmdd[0:4]), int(yyyymmdd[4:6]), day)
+    except ValueError:
+        return False
+    return 1800 <= int(yyyymmdd[0:4]) <= 2099
+
+
+def _fast_se_person(number: str, *, coordination: bool) -> str | None:
+    """The canonical form of a 12-digit Swedish number that is certainly valid, else None.
+
+    A shortcut for the form files carry (YYYYMMDDNNNC): the same rules stdnum applies — real birth
+    date (day + 60 for a samordningsnummer), Luhn over the last ten digits — without its parsing.
+    Anything else, and every invalid number, goes the full way so the error names the fault.
+    tests/kit/test_national_id.py holds this to the same verdict as the full path."""
+    if len(number) != 12 or not number.isascii() or not number.isdigit():
+        return None
+    if (number[6] >= "6") != coordination or not _birth_date_valid(number[:8], coordination):
+        return None
+    digits = number[2:].encode()
+    if (sum(digits[0::2].translate(_DOUBLED)) + sum(digits[1::2].translate(_PLAIN))) % 10:
+        return None
+    return number
+
+
 def normalize_identifier(scheme: IdScheme, number: str) -> str:
     """Validate ``number`` under ``scheme`` and return its canonical form, or raise InvalidIdentifierError."""
+    if scheme is IdScheme.SE_PERSONNUMMER or scheme is IdScheme.SE_SAMORDNINGSNUMMER:
+        coordination = scheme is IdScheme.SE_SAMORDNINGSNUMMER
+        fast = _fast_se_person(number, coordination=coordination)
+        if fast is not None:
+            return fast
+    return _normalize_identifier(scheme, number)
+
+
+@lru_cache(maxsize=100_000)  # the numbers that need the full parse recur: validate each once
+def _normalize_identifier(scheme: IdScheme, number: str) -> str:
     rule = SCHEMES[scheme]
     try:
         if scheme is IdScheme.SE_PERSONNUMMER and _is_coordination(number):

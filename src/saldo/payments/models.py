@@ -31,6 +31,12 @@ class BatchFormat(StrEnum):
 
 
 class Payment(IdMixin, Base):
+    """A payment on a payee's transaction account.
+
+    Its payer, payee, benefit and batch ids carry no per-row FOREIGN KEY check: the registration
+    services resolve them inside the same transaction, and triggers make the referenced rows
+    undeletable. See docs/decisions/0004-payments-without-per-row-foreign-keys.md."""
+
     __tablename__ = "payments"
     __table_args__ = (
         CheckConstraint("amount_minor > 0", name="amount_positive"),
@@ -38,14 +44,16 @@ class Payment(IdMixin, Base):
         CheckConstraint("period_end >= period_start", name="period_ordered"),
         Index("uq_payments_payer_id_reference", "payer_id", "reference", unique=True),
         Index("ix_payments_payee_id_due_date", "payee_id", "due_date"),
-        Index("ix_payments_status_due_date", "status", "due_date"),
+        # Batches are written contiguously, so a block-range index finds a batch's rows at a
+        # fraction of a B-tree's cost per inserted payment.
+        Index("ix_payments_batch_id", "batch_id", postgresql_using="brin"),
     )
 
-    payer_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("payers.id"))
+    payer_id: Mapped[int] = mapped_column(BigInteger)
     reference: Mapped[str] = mapped_column(String(64))  # the payer's own id: the idempotency key
-    payee_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("payees.id"))
+    payee_id: Mapped[int] = mapped_column(BigInteger)
     payee_name: Mapped[str] = mapped_column(String(140))  # as the payer has it; pain.001 Nm is Max140Text
-    benefit_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("benefits.id"))
+    benefit_id: Mapped[int] = mapped_column(BigInteger)
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     decision_reference: Mapped[str] = mapped_column(String(64))
@@ -56,13 +64,16 @@ class Payment(IdMixin, Base):
     account_number: Mapped[str] = mapped_column(String(40))
     remittance_info: Mapped[str | None] = mapped_column(String(140))  # pain.001 Ustrd is Max140Text
     status: Mapped[PaymentStatus] = mapped_column(str_enum(PaymentStatus, "status"))
-    batch_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("payment_batches.id"), index=True)
+    batch_id: Mapped[int | None] = mapped_column(BigInteger)
     registered_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
 
 class PaymentEvent(IdMixin, Base):
-    """One status transition of a payment. Append-only: a database trigger refuses UPDATE and DELETE."""
+    """One status transition of a payment. Append-only: a database trigger refuses UPDATE and DELETE.
+
+    Registration itself is not a row here: who registered the payment and when is fixed on the
+    payment (payer, batch, registered_at) and never changes; the history shown starts from it."""
 
     __tablename__ = "payment_events"
 

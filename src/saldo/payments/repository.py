@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from psycopg import Connection as PgConnection
-from sqlalchemy import Row, Select, func, insert, literal, select, text, update
+from sqlalchemy import Row, Select, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -83,21 +83,16 @@ class PaymentRepository:
 
     # --- single payments -------------------------------------------------------------------------
 
-    def insert_registered(self, values: dict[str, object], *, actor: str) -> tuple[int, dt.datetime] | None:
-        """Insert a payment and its first history event in one statement; returns (id, registered_at),
-        or None when the payer already used the reference."""
+    def insert_registered(self, values: dict[str, object]) -> tuple[int, dt.datetime] | None:
+        """Insert a registered payment; returns (id, registered_at), or None when the payer already used
+        the reference."""
         statement = (
             pg_insert(Payment)
             .values(**values, status=PaymentStatus.REGISTERED)
             .on_conflict_do_nothing(index_elements=["payer_id", "reference"])
-            .returning(Payment.id)
-            .cte("inserted")
+            .returning(Payment.id, Payment.registered_at)
         )
-        event = insert(PaymentEvent).from_select(
-            ["payment_id", "to_status", "actor"],
-            select(statement.c.id, literal(PaymentStatus.REGISTERED.value), literal(actor)),
-        )
-        row = self.session.execute(event.returning(PaymentEvent.payment_id, PaymentEvent.occurred_at)).first()
+        row = self.session.execute(statement).first()
         return (row[0], row[1]) if row is not None else None
 
     def get_for_payer(self, payer_id: int, payment_id: int) -> Row[Any] | None:
@@ -232,17 +227,5 @@ class PaymentRepository:
                 "WHERE NOT EXISTS (SELECT 1 FROM payments p WHERE p.payer_id = :payer_id AND p.reference = i.reference)"
             ),
             {"payer_id": payer_id},
-        )
-        return int(result.rowcount)  # type: ignore[attr-defined]
-
-    def record_batch_registrations(self, batch_id: int, *, actor: str) -> int:
-        """Append the 'registered' history event of every payment a batch created."""
-        result = self.session.execute(
-            insert(PaymentEvent).from_select(
-                ["payment_id", "to_status", "actor"],
-                select(Payment.id, literal(PaymentStatus.REGISTERED.value), literal(actor)).where(
-                    Payment.batch_id == batch_id
-                ),
-            )
         )
         return int(result.rowcount)  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from saldo.payments.schemas import BatchAccepted, BatchRejected, ErrorItem
 from saldo.payments.service.policy import RegistrationPolicy, build_validator
 from saldo.payments.service.readers import read_records
 from saldo.payments.service.records import FieldError, RecordRejectedError, RecordValidator, ValidPayment
-from saldo.payments.service.register import ensure_pays_through_saldo, payer_actor
+from saldo.payments.service.register import ensure_pays_through_saldo
 
 PAYEE_CACHE_LIMIT = 500_000  # payee ids remembered within one batch; bounds memory on huge files
 Progress = Callable[[int], None]
@@ -140,7 +141,6 @@ class _Loader:
         if errors.total:
             return errors.rejection(records)
         registered = self.repository.insert_staged_new(self.payer.payer_id) if reconcile else records
-        self.repository.record_batch_registrations(batch.id, actor=payer_actor(self.payer))
         accepted = BatchAccepted(
             batch_id=batch.id, records=records, registered=registered, already_registered=records - registered
         )
@@ -150,52 +150,72 @@ class _Loader:
         return accepted
 
     def _load(self, batch_id: int, errors: ErrorReport, *, reconcile: bool) -> int:
+        """Validate every record; write valid chunks while the next chunk is being validated."""
         chunk: list[tuple[int, ValidPayment]] = []
         records = 0
-        with self.source.path.open("rb") as stream:
-            try:
-                for line, number, raw in read_records(stream, self.source.format, max_json_records=self.policy.max_json_batch):
-                    records = number
-                    if isinstance(raw, str):
-                        errors.add(line, number, None, raw)
-                        continue
-                    try:
-                        valid = self.validator.validate(raw)
-                    except RecordRejectedError as exc:
-                        errors.add_fields(line, number, exc.errors)
-                        continue
-                    if errors.total:
-                        continue  # the batch is lost already; keep validating to report every bad record
-                    chunk.append((line if line is not None else number, valid))
-                    if len(chunk) >= self.policy.chunk_rows:
-                        self._write(batch_id, chunk, reconcile=reconcile)
-                        chunk.clear()
-                        if self.progress is not None:
-                            self.progress(records)
-            except BatchFormatError as exc:
-                errors.add(exc.line, None, None, exc.reason)
-        if chunk and not errors.total:
-            self._write(batch_id, chunk, reconcile=reconcile)
+        # One writer thread: PostgreSQL stores chunk N while this thread validates chunk N+1.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="saldo-copy") as writer:
+            pending: Future[None] | None = None
+            with self.source.path.open("rb") as stream:
+                try:
+                    for line, number, raw in read_records(
+                        stream, self.source.format, max_json_records=self.policy.max_json_batch
+                    ):
+                        records = number
+                        if isinstance(raw, str):
+                            errors.add(line, number, None, raw)
+                            continue
+                        try:
+                            valid = self.validator.validate(raw)
+                        except RecordRejectedError as exc:
+                            errors.add_fields(line, number, exc.errors)
+                            continue
+                        if errors.total:
+                            continue  # the batch is lost already; keep validating to report every bad record
+                        chunk.append((line if line is not None else number, valid))
+                        if len(chunk) >= self.policy.chunk_rows:
+                            pending = self._write(writer, pending, batch_id, chunk, reconcile=reconcile)
+                            chunk = []
+                            if self.progress is not None:
+                                self.progress(records)
+                except BatchFormatError as exc:
+                    errors.add(exc.line, None, None, exc.reason)
+            if chunk and not errors.total:
+                pending = self._write(writer, pending, batch_id, chunk, reconcile=reconcile)
+            self._wait(pending)
         if self.progress is not None:
             self.progress(records)
         return records
 
-    def _write(self, batch_id: int, chunk: list[tuple[int, ValidPayment]], *, reconcile: bool) -> None:
+    def _write(
+        self,
+        writer: ThreadPoolExecutor,
+        pending: Future[None] | None,
+        batch_id: int,
+        chunk: list[tuple[int, ValidPayment]],
+        *,
+        reconcile: bool,
+    ) -> Future[None]:
+        """Wait for the previous chunk, resolve this chunk's payees, and hand it to the writer."""
+        self._wait(pending)
         missing = {v.payee_key for _, v in chunk if v.payee_key not in self.payee_ids}
         if missing:
             if len(self.payee_ids) + len(missing) > PAYEE_CACHE_LIMIT:
                 self.payee_ids.clear()
             self.payee_ids.update(resolve_payees(self.session, missing))
         payer_id, ids, status = self.payer.payer_id, self.payee_ids, PaymentStatus.REGISTERED.value
-        rows = (
-            (payer_id, v.reference, *v.content(ids[v.payee_key]), status, batch_id)
-            for _, v in chunk
-        )
         if reconcile:
-            self.repository.stage_payments((line, *row) for (line, _), row in zip(chunk, rows, strict=True))
+            staged = [(line, payer_id, v.reference, *v.content(ids[v.payee_key]), status, batch_id) for line, v in chunk]
+            return writer.submit(self.repository.stage_payments, staged)
+        rows = [(payer_id, v.reference, *v.content(ids[v.payee_key]), status, batch_id) for _, v in chunk]
+        return writer.submit(self.repository.copy_payments, rows)
+
+    @staticmethod
+    def _wait(pending: Future[None] | None) -> None:
+        if pending is None:
             return
         try:
-            self.repository.copy_payments(rows)
+            pending.result()
         except pg_errors.UniqueViolation as exc:
             raise _DuplicateReferenceError from exc
 

@@ -8,7 +8,7 @@ from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from saldo.payments.errors import PaymentNotFoundError
-from saldo.payments.models import Payment
+from saldo.payments.models import Payment, PaymentStatus
 from saldo.payments.repository import PaymentFilter, PaymentRepository
 from saldo.payments.schemas import BatchAccepted, PayeeRef, PaymentEventOut, PaymentOut, PaymentPage
 
@@ -66,9 +66,18 @@ def list_payments(
 def payment_history(session: Session, *, payer_id: int, payment_id: int) -> list[PaymentEventOut]:
     """Every status transition of one of the payer's payments, oldest first."""
     repository = PaymentRepository(session)
-    if repository.get_for_payer(payer_id, payment_id) is None:
+    row = repository.get_for_payer(payer_id, payment_id)
+    if row is None:
         raise PaymentNotFoundError(f"no payment {payment_id} for this payer")
-    return [PaymentEventOut.model_validate(e) for e in repository.events(payment_id)]
+    payment: Payment = row[0]
+    registration = PaymentEventOut(
+        from_status=None,
+        to_status=PaymentStatus.REGISTERED,
+        actor=f"payer:{payment.payer_id}",
+        reason=f"batch {payment.batch_id}" if payment.batch_id is not None else "single registration",
+        occurred_at=payment.registered_at,
+    )
+    return [registration, *(PaymentEventOut.model_validate(e) for e in repository.events(payment_id))]
 
 
 def get_batch_result(session: Session, *, payer_id: int, batch_id: int) -> BatchAccepted:

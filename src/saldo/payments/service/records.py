@@ -120,24 +120,24 @@ def _parse_date(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
 
 
-@lru_cache(maxsize=1_000_000)
+_ID_SCHEMES = {s.value: (s, kind_of(s)) for s in IdScheme}
+_ACCOUNT_SCHEMES = {s.value: s for s in AccountScheme}
+
+
 def _identifier(scheme: str, number: str) -> tuple[str, IdKind] | str:
+    known = _ID_SCHEMES.get(scheme)
+    if known is None:
+        return f"unknown identifier scheme {scheme!r}; use one of {', '.join(_ID_SCHEMES)}"
     try:
-        id_scheme = IdScheme(scheme)
-    except ValueError:
-        return f"unknown identifier scheme {scheme!r}; use one of {', '.join(s.value for s in IdScheme)}"
-    try:
-        return normalize_identifier(id_scheme, number), kind_of(id_scheme)
+        return normalize_identifier(known[0], number), known[1]
     except InvalidIdentifierError as exc:
         return str(exc)
 
 
-@lru_cache(maxsize=1_000_000)
 def _account(scheme: str, number: str) -> tuple[str, str] | str:
-    try:
-        account_scheme = AccountScheme(scheme)
-    except ValueError:
-        return f"unknown account scheme {scheme!r}; use one of {', '.join(s.value for s in AccountScheme)}"
+    account_scheme = _ACCOUNT_SCHEMES.get(scheme)
+    if account_scheme is None:
+        return f"unknown account scheme {scheme!r}; use one of {', '.join(_ACCOUNT_SCHEMES)}"
     try:
         account = normalize_account(account_scheme, number)
     except InvalidAccountError as exc:
@@ -174,8 +174,85 @@ class RecordValidator:
         self.due_from = today - dt.timedelta(days=DUE_DATE_HORIZON_DAYS)
         self.due_until = today + dt.timedelta(days=DUE_DATE_HORIZON_DAYS)
 
-    def validate(self, record: Mapping[str, object]) -> ValidPayment:  # noqa: C901, PLR0912, PLR0915 — one flat checklist reads best
+    def validate(self, record: Mapping[str, object]) -> ValidPayment:
         """Return the normalised payment or raise RecordRejectedError listing every bad field."""
+        accepted = self._accept_plain(record)
+        return accepted if accepted is not None else self._check_all(record)
+
+    def _accept_plain(self, record: Mapping[str, object]) -> ValidPayment | None:  # noqa: C901, PLR0911
+        """The payment when every field is already in canonical form and valid; None to take the
+        full checklist (which then names each fault). Straight-line code: this runs for every row of
+        every nightly file. tests/payments/test_records.py holds both paths to the same verdict."""
+        if not FIELD_SET.issuperset(record):
+            return None
+        get = record.get
+        reference, payee_name, decision_reference = get("reference"), get("payee_name"), get("decision_reference")
+        if not (
+            type(reference) is str
+            and type(payee_name) is str
+            and type(decision_reference) is str
+            and REFERENCE_PATTERN.fullmatch(reference)
+            and 0 < len(payee_name) <= MAX_NAME
+            and 0 < len(decision_reference) <= MAX_DECISION_REFERENCE
+            and payee_name.isprintable()
+            and decision_reference.isprintable()
+            and payee_name == payee_name.strip()
+            and decision_reference == decision_reference.strip()
+        ):
+            return None
+        scheme, payee_id, account_scheme, account = (
+            get("payee_scheme"), get("payee_id"), get("account_scheme"), get("account"),
+        )
+        if type(scheme) is not str or type(payee_id) is not str or type(account_scheme) is not str:
+            return None
+        if type(account) is not str:
+            return None
+        payee = _identifier(scheme, payee_id)
+        if type(payee) is not tuple or payee[0] != payee_id:
+            return None
+        bank = _account(account_scheme, account)
+        if type(bank) is not tuple or bank[1] != account:
+            return None
+        rule = self.catalogue.get(get("benefit"))  # type: ignore[arg-type]
+        if rule is None or get("benefit") not in self.permitted or PAYEE_KIND_FOR_BENEFIT[rule.kind] is not payee[1]:
+            return None
+        amount = get("amount_minor")
+        if type(amount) is str and amount.isascii() and amount.isdigit():
+            amount = int(amount)
+        if type(amount) is not int or not 0 < amount <= self.max_amount_minor:
+            return None
+        currency = get("currency")
+        if currency not in self.currencies:
+            return None
+        try:
+            start = _parse_date(get("period_start"))  # type: ignore[arg-type]
+            end = _parse_date(get("period_end"))  # type: ignore[arg-type]
+            due = _parse_date(get("due_date"))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return None
+        if not (
+            EARLIEST_DATE <= start <= end
+            and (end - start).days < MAX_PERIOD_DAYS
+            and start <= self.latest_period
+            and self.due_from <= due <= self.due_until
+        ):
+            return None
+        remittance = get("remittance_info")
+        if remittance == "":
+            remittance = None
+        elif remittance is not None and not (
+            type(remittance) is str
+            and len(remittance) <= MAX_REMITTANCE
+            and remittance.isprintable()
+            and remittance == remittance.strip()
+        ):
+            return None
+        return ValidPayment(
+            reference, scheme, payee_id, payee_name, rule.id, amount, currency,  # type: ignore[arg-type]
+            decision_reference, start, end, due, account_scheme, account, remittance,  # type: ignore[arg-type]
+        )
+
+    def _check_all(self, record: Mapping[str, object]) -> ValidPayment:  # noqa: C901, PLR0912, PLR0915 — one flat checklist reads best
         errors: list[FieldError] = []
         add = errors.append
         unknown = record.keys() - FIELD_SET

@@ -41,9 +41,7 @@ def register_payment(
     payee_id = resolve_payee(session, valid.payee_scheme, valid.payee_identifier)
     repository = PaymentRepository(session)
     values = dict(zip(CONTENT_COLUMNS, valid.content(payee_id), strict=True))
-    inserted = repository.insert_registered(
-        {"payer_id": payer.payer_id, "reference": valid.reference, **values}, actor=payer_actor(payer)
-    )
+    inserted = repository.insert_registered({"payer_id": payer.payer_id, "reference": valid.reference, **values})
     if inserted is None:
         return _existing(repository, payer.payer_id, valid, payee_id), False
     payment_id, registered_at = inserted
