@@ -132,7 +132,8 @@ _PLAIN = bytes.maketrans(b"0123456789", bytes(range(10)))
 
 
 @lru_cache(maxsize=200_000)  # about 40 000 birth dates; a few hundred thousand keys with both forms
-def _birth_date_valid(yyyymmdd: str, coordination: bool) -> bool:
+def birth_date_valid(yyyymmdd: str, coordination: bool) -> bool:
+    """Whether YYYYMMDD (day + 60 for a samordningsnummer) is a real date from 1800 to 2099."""
     day = int(yyyymmdd[6:8]) - (60 if coordination else 0)
     try:
         dt.date(int(yyyymmdd[0:4]), int(yyyymmdd[4:6]), day)
@@ -150,7 +151,7 @@ def _fast_se_person(number: str, *, coordination: bool) -> str | None:
     tests/kit/test_national_id.py holds this to the same verdict as the full path."""
     if len(number) != 12 or not number.isascii() or not number.isdigit():
         return None
-    if (number[6] >= "6") != coordination or not _birth_date_valid(number[:8], coordination):
+    if (number[6] >= "6") != coordination or not birth_date_valid(number[:8], coordination):
         return None
     digits = number[2:].encode()
     if (sum(digits[0::2].translate(_DOUBLED)) + sum(digits[1::2].translate(_PLAIN))) % 10:

@@ -178,6 +178,13 @@ class PaymentRepository:
             for row in rows:
                 copy.write_row(row)
 
+    def copy_payments_csv(self, data: bytes) -> None:
+        """Stream CSV (COPY_COLUMNS order, no header) into ``payments``."""
+        with self.raw_connection().cursor() as cursor, cursor.copy(
+            f"COPY payments ({', '.join(COPY_COLUMNS)}) FROM STDIN WITH (FORMAT csv)"  # noqa: S608
+        ) as copy:
+            copy.write(data)
+
     def create_staging(self) -> None:
         """A transaction-scoped table for a batch that needs reconciling with existing payments."""
         columns = ", ".join(COPY_COLUMNS)

@@ -1,20 +1,27 @@
 """Ingesting a batch of payments (JSON, NDJSON or CSV) atomically: all of it or none of it.
 
-The common case — a nightly file of new payments — streams through the validator in chunks and is
-COPYed straight into ``payments``. When a reference turns out to exist already (a re-sent or partly
-re-sent file, or a reference twice in one file), the batch is loaded again through a staging table
-and reconciled: identical payments count as already registered, different ones are reported.
-Memory stays bounded by the chunk size whatever the file size.
+The common case — a nightly CSV file of new payments — is checked a column at a time
+(columns.py) and COPYed straight into ``payments`` while the next block is checked. Files the
+columnar reader cannot take (NDJSON, JSON, unusual CSV) go record by record through the same
+validator. When a reference turns out to exist already (a re-sent or partly re-sent file, or a
+reference twice in one file), the batch is loaded again through a staging table and reconciled:
+identical payments count as already registered, different ones are reported. Memory stays bounded
+by the block size whatever the file size.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 from psycopg import errors as pg_errors
 from sqlalchemy.orm import Session
 
@@ -22,15 +29,23 @@ from saldo.payees.service import resolve_payees
 from saldo.payers.schemas import PayerPrincipal
 from saldo.payments.errors import BatchFormatError
 from saldo.payments.models import BatchFormat, PaymentBatch, PaymentStatus
-from saldo.payments.repository import PaymentRepository
+from saldo.payments.repository import COPY_COLUMNS, PaymentRepository
 from saldo.payments.schemas import BatchAccepted, BatchRejected, ErrorItem
+from saldo.payments.service.columns import ColumnChecker, FastPathUnavailableError, canonical_rows, read_blocks
 from saldo.payments.service.policy import RegistrationPolicy, build_validator
-from saldo.payments.service.readers import read_records
+from saldo.payments.service.readers import read_csv_header, read_records
 from saldo.payments.service.records import FieldError, RecordRejectedError, RecordValidator, ValidPayment
 from saldo.payments.service.register import ensure_pays_through_saldo
 
 PAYEE_CACHE_LIMIT = 500_000  # payee ids remembered within one batch; bounds memory on huge files
 Progress = Callable[[int], None]
+PayeeKey = tuple[str, str]
+
+
+class Mode(Enum):
+    COLUMNAR = "columnar"  # CSV, checked a column at a time, COPY into payments
+    RECORDS = "records"  # any format, record at a time, COPY into payments
+    RECONCILE = "reconcile"  # record at a time into a staging table, then compared with what exists
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +80,7 @@ class ErrorReport:
 
 
 class _DuplicateReferenceError(Exception):
-    """The fast path met a reference that already exists; reconcile instead."""
+    """A COPY met a reference that already exists; reconcile instead."""
 
 
 def ingest_batch(
@@ -84,18 +99,27 @@ def ingest_batch(
     if previous is not None:
         return BatchAccepted.model_validate({**previous.summary, "replayed": True})
     loader = _Loader(session, payer, source, policy, build_validator(session, payer.payer_id, policy, today), progress)
-    savepoint = session.begin_nested()
-    try:
-        outcome = loader.run(reconcile=False)
-    except _DuplicateReferenceError:
-        savepoint.rollback()
+    mode = Mode.COLUMNAR if source.format is BatchFormat.CSV else Mode.RECORDS
+    while True:
         savepoint = session.begin_nested()
-        outcome = loader.run(reconcile=True)
-    if isinstance(outcome, BatchRejected):
-        savepoint.rollback()
-    else:
-        savepoint.commit()
-    return outcome
+        try:
+            outcome = loader.run(mode)
+        except FastPathUnavailableError:
+            savepoint.rollback()
+            mode = Mode.RECORDS
+            continue
+        except _DuplicateReferenceError:
+            savepoint.rollback()
+            mode = Mode.RECONCILE
+            continue
+        except BaseException:
+            savepoint.rollback()
+            raise
+        if isinstance(outcome, BatchRejected):
+            savepoint.rollback()
+        else:
+            savepoint.commit()
+        return outcome
 
 
 class _Loader:
@@ -115,9 +139,9 @@ class _Loader:
         self.policy = policy
         self.validator = validator
         self.progress = progress
-        self.payee_ids: dict[tuple[str, str], int] = {}
+        self.payee_ids: dict[PayeeKey, int] = {}
 
-    def run(self, *, reconcile: bool) -> BatchAccepted | BatchRejected:
+    def run(self, mode: Mode) -> BatchAccepted | BatchRejected:
         batch = self.repository.add_batch(
             PaymentBatch(
                 payer_id=self.payer.payer_id,
@@ -130,17 +154,28 @@ class _Loader:
                 summary={},
             )
         )
-        if reconcile:
+        if mode is Mode.RECONCILE:
             self.repository.create_staging()
         errors = ErrorReport(limit=self.policy.max_reported_errors)
-        records = self._load(batch.id, errors, reconcile=reconcile)
+        # One writer thread: PostgreSQL stores block N while this thread checks block N+1.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="saldo-copy") as writer:
+            self.writer = writer
+            self.pending: Future[None] | None = None
+            try:
+                records = self._load_columns(batch.id, errors) if mode is Mode.COLUMNAR else self._load_records(
+                    batch.id, errors, reconcile=mode is Mode.RECONCILE
+                )
+            finally:
+                self._wait()
+        if self.progress is not None:
+            self.progress(records)
         if records == 0 and errors.total == 0:
             errors.add(None, None, None, "the batch holds no payments")
-        if errors.total == 0 and reconcile:
+        if errors.total == 0 and mode is Mode.RECONCILE:
             self._reconcile(errors)
         if errors.total:
             return errors.rejection(records)
-        registered = self.repository.insert_staged_new(self.payer.payer_id) if reconcile else records
+        registered = self.repository.insert_staged_new(self.payer.payer_id) if mode is Mode.RECONCILE else records
         accepted = BatchAccepted(
             batch_id=batch.id, records=records, registered=registered, already_registered=records - registered
         )
@@ -149,69 +184,109 @@ class _Loader:
         self.session.flush()
         return accepted
 
-    def _load(self, batch_id: int, errors: ErrorReport, *, reconcile: bool) -> int:
-        """Validate every record; write valid chunks while the next chunk is being validated."""
+    # --- record at a time ------------------------------------------------------------------------
+
+    def _load_records(self, batch_id: int, errors: ErrorReport, *, reconcile: bool) -> int:
         chunk: list[tuple[int, ValidPayment]] = []
         records = 0
-        # One writer thread: PostgreSQL stores chunk N while this thread validates chunk N+1.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="saldo-copy") as writer:
-            pending: Future[None] | None = None
-            with self.source.path.open("rb") as stream:
-                try:
-                    for line, number, raw in read_records(
-                        stream, self.source.format, max_json_records=self.policy.max_json_batch
-                    ):
-                        records = number
-                        if isinstance(raw, str):
-                            errors.add(line, number, None, raw)
-                            continue
-                        try:
-                            valid = self.validator.validate(raw)
-                        except RecordRejectedError as exc:
-                            errors.add_fields(line, number, exc.errors)
-                            continue
-                        if errors.total:
-                            continue  # the batch is lost already; keep validating to report every bad record
-                        chunk.append((line if line is not None else number, valid))
-                        if len(chunk) >= self.policy.chunk_rows:
-                            pending = self._write(writer, pending, batch_id, chunk, reconcile=reconcile)
-                            chunk = []
-                            if self.progress is not None:
-                                self.progress(records)
-                except BatchFormatError as exc:
-                    errors.add(exc.line, None, None, exc.reason)
-            if chunk and not errors.total:
-                pending = self._write(writer, pending, batch_id, chunk, reconcile=reconcile)
-            self._wait(pending)
-        if self.progress is not None:
-            self.progress(records)
+        with self.source.path.open("rb") as stream:
+            try:
+                for line, number, raw in read_records(
+                    stream, self.source.format, max_json_records=self.policy.max_json_batch
+                ):
+                    records = number
+                    if isinstance(raw, str):
+                        errors.add(line, number, None, raw)
+                        continue
+                    try:
+                        valid = self.validator.validate(raw)
+                    except RecordRejectedError as exc:
+                        errors.add_fields(line, number, exc.errors)
+                        continue
+                    if errors.total:
+                        continue  # the batch is lost already; keep validating to report every bad record
+                    chunk.append((line if line is not None else number, valid))
+                    if len(chunk) >= self.policy.chunk_rows:
+                        self._write_rows(batch_id, chunk, reconcile=reconcile)
+                        chunk = []
+                        if self.progress is not None:
+                            self.progress(records)
+            except BatchFormatError as exc:
+                errors.add(exc.line, None, None, exc.reason)
+        if chunk and not errors.total:
+            self._write_rows(batch_id, chunk, reconcile=reconcile)
         return records
 
-    def _write(
-        self,
-        writer: ThreadPoolExecutor,
-        pending: Future[None] | None,
-        batch_id: int,
-        chunk: list[tuple[int, ValidPayment]],
-        *,
-        reconcile: bool,
-    ) -> Future[None]:
-        """Wait for the previous chunk, resolve this chunk's payees, and hand it to the writer."""
-        self._wait(pending)
-        missing = {v.payee_key for _, v in chunk if v.payee_key not in self.payee_ids}
-        if missing:
-            if len(self.payee_ids) + len(missing) > PAYEE_CACHE_LIMIT:
-                self.payee_ids.clear()
-            self.payee_ids.update(resolve_payees(self.session, missing))
-        payer_id, ids, status = self.payer.payer_id, self.payee_ids, PaymentStatus.REGISTERED.value
+    def _write_rows(self, batch_id: int, chunk: list[tuple[int, ValidPayment]], *, reconcile: bool) -> None:
+        self._wait()
+        ids = self._payee_ids({v.payee_key for _, v in chunk})
+        payer_id, status = self.payer.payer_id, PaymentStatus.REGISTERED.value
         if reconcile:
             staged = [(line, payer_id, v.reference, *v.content(ids[v.payee_key]), status, batch_id) for line, v in chunk]
-            return writer.submit(self.repository.stage_payments, staged)
-        rows = [(payer_id, v.reference, *v.content(ids[v.payee_key]), status, batch_id) for _, v in chunk]
-        return writer.submit(self.repository.copy_payments, rows)
+            self.pending = self.writer.submit(self.repository.stage_payments, staged)
+        else:
+            rows = [(payer_id, v.reference, *v.content(ids[v.payee_key]), status, batch_id) for _, v in chunk]
+            self.pending = self.writer.submit(self.repository.copy_payments, rows)
 
-    @staticmethod
-    def _wait(pending: Future[None] | None) -> None:
+    # --- a column at a time ----------------------------------------------------------------------
+
+    def _load_columns(self, batch_id: int, errors: ErrorReport) -> int:
+        with self.source.path.open("rb") as stream:
+            try:
+                header, delimiter = read_csv_header(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""))
+            except BatchFormatError as exc:
+                errors.add(exc.line, None, None, exc.reason)
+                return 0
+        checker = ColumnChecker(self.validator)
+        records = 0
+        for first_line, block in read_blocks(self.source.path, header, delimiter):
+            checked = checker.check(first_line, block)
+            records += checked.rows
+            others: list[tuple[int, ValidPayment]] = []
+            for line, raw in checked.others:
+                try:
+                    others.append((line, self.validator.validate(raw)))
+                except RecordRejectedError as exc:
+                    errors.add_fields(line, line - 1, exc.errors)
+            if errors.total:
+                continue  # keep checking to report every bad record
+            table = pa.concat_tables([checked.accepted, canonical_rows(others)]) if others else checked.accepted
+            self._write_table(batch_id, table)
+            if self.progress is not None:
+                self.progress(records)
+        return records
+
+    def _write_table(self, batch_id: int, table: pa.Table) -> None:
+        self._wait()
+        keys = pc.binary_join_element_wise(table["payee_scheme"], table["payee_identifier"], "|")
+        distinct = pc.unique(keys).to_pylist()
+        ids = self._payee_ids({tuple(k.split("|", 1)) for k in distinct})  # type: ignore[misc]
+        value_ids = pa.array([ids[tuple(k.split("|", 1))] for k in distinct], pa.int64())  # type: ignore[index]
+        payee_id = pc.take(value_ids, pc.index_in(keys, value_set=pa.array(distinct, pa.string())))
+        n = table.num_rows
+        columns = {
+            "payer_id": pa.repeat(pa.scalar(self.payer.payer_id, pa.int64()), n),
+            "payee_id": payee_id,
+            "status": pa.repeat(pa.scalar(PaymentStatus.REGISTERED.value), n),
+            "batch_id": pa.repeat(pa.scalar(batch_id, pa.int64()), n),
+        }
+        ordered = pa.table([columns[c] if c in columns else table[c] for c in COPY_COLUMNS], names=list(COPY_COLUMNS))
+        sink = io.BytesIO()
+        pacsv.write_csv(ordered, sink, write_options=pacsv.WriteOptions(include_header=False))
+        self.pending = self.writer.submit(self.repository.copy_payments_csv, sink.getvalue())
+
+    # --- shared ----------------------------------------------------------------------------------
+
+    def _payee_ids(self, keys: set[PayeeKey]) -> dict[PayeeKey, int]:
+        missing = {k for k in keys if k not in self.payee_ids}
+        if missing:
+            if len(self.payee_ids) + len(missing) > PAYEE_CACHE_LIMIT:
+                self.payee_ids = {k: v for k, v in self.payee_ids.items() if k in keys}
+            self.payee_ids.update(resolve_payees(self.session, missing))
+        return self.payee_ids
+
+    def _wait(self) -> None:
+        pending, self.pending = self.pending, None
         if pending is None:
             return
         try:

@@ -33,6 +33,12 @@ def read_records(source: BinaryIO, fmt: BatchFormat, *, max_json_records: int) -
 
 def _read_csv(source: BinaryIO) -> Iterator[RawRecord]:
     text = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
+    header, delimiter = read_csv_header(text)
+    return _csv_rows(text, header, delimiter)
+
+
+def read_csv_header(text: io.TextIOWrapper) -> tuple[list[str], str]:
+    """The column names and delimiter of a payment CSV file, checked against the format."""
     try:
         header_line = text.readline()
     except UnicodeDecodeError as exc:
@@ -51,7 +57,7 @@ def _read_csv(source: BinaryIO) -> Iterator[RawRecord]:
     duplicated = sorted({name for name in header if header.count(name) > 1})
     if duplicated:
         raise BatchFormatError(f"column(s) named twice: {', '.join(duplicated)}", line=1)
-    return _csv_rows(text, header, delimiter)
+    return header, delimiter
 
 
 def _csv_rows(text: io.TextIOWrapper, header: list[str], delimiter: str) -> Iterator[RawRecord]:

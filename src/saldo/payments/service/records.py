@@ -179,6 +179,17 @@ class RecordValidator:
         accepted = self._accept_plain(record)
         return accepted if accepted is not None else self._check_all(record)
 
+    @staticmethod
+    def parse_date_or_none(text: object) -> dt.date | None:
+        """A date field's value under this validator's rules, or None when it is not one."""
+        if type(text) is not str:
+            return None
+        try:
+            parsed = _parse_date(text)
+        except ValueError:
+            return None
+        return parsed if parsed >= EARLIEST_DATE else None
+
     def _accept_plain(self, record: Mapping[str, object]) -> ValidPayment | None:  # noqa: C901, PLR0911
         """The payment when every field is already in canonical form and valid; None to take the
         full checklist (which then names each fault). Straight-line code: this runs for every row of
