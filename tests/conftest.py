@@ -1,0 +1,102 @@
+"""Test database and app: a real PostgreSQL (embedded by default, external with
+SALDO_TEST_DATABASE_URL), migrated once per run; every test runs in a transaction that is rolled back."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from saldo.app import create_app
+from saldo.benefits.service import seed_catalogue
+from saldo.db.embedded import start_embedded
+from saldo.db.engine import create_db_engine
+from saldo.db.migrate import check_database, upgrade_database
+from saldo.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
+
+def _server_url() -> str:
+    external = os.environ.get("SALDO_TEST_DATABASE_URL")
+    if external:
+        url = make_url(external)
+        return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return start_embedded(ROOT / ".saldo" / "test")
+
+
+def create_database(name: str) -> str:
+    """A fresh, empty database on the test server; returns its URL."""
+    server = make_url(_server_url())
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def database_url(worker_id: str) -> str:
+    return create_database(f"saldo_test_{worker_id}")
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Settings:
+    return Settings(database_url=database_url, data_dir=tmp_path_factory.mktemp("data"), max_upload_bytes=16 * 1024**2)
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Iterator[Engine]:
+    engine = create_db_engine(settings)
+    upgrade_database(engine)
+    check_database(engine)
+    with Session(engine) as session:
+        seed_catalogue(session)
+        session.commit()
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """One transaction per test, rolled back at the end: tests never see each other's data."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        transaction.rollback()
+
+
+@pytest.fixture
+def sessions(connection: Connection) -> sessionmaker[Session]:
+    # Sessions commit into savepoints of the test's transaction, exactly as requests commit.
+    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+
+
+@pytest.fixture
+def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    with sessions() as session:
+        yield session
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine, sessions: sessionmaker[Session]) -> FastAPI:
+    """The production app from create_app(); only its sessions join the test's transaction."""
+    app = create_app(settings, engine=engine)
+    app.state.session_factory = sessions
+    return app
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as client:
+        yield client

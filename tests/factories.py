@@ -1,0 +1,90 @@
+"""Keyword-only factories with valid defaults."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+from stdnum import luhn
+
+from saldo.kit.account_number import AccountScheme
+from saldo.payers.models import ConnectionModel, Payer, PayerKind
+from saldo.payers.service import create_payer, issue_token
+
+_serial = itertools.count(1)
+VALID_PNR = "198112289874"
+OTHER_PNR = "194907131843"
+VALID_SAMORDNING = "197010632391"
+VALID_IBAN = "SE4550000000058398257466"
+VALID_BANKGIRO = "50501055"
+
+
+def organisation_number(prefix: str = "212000") -> str:
+    body = f"{prefix}{next(_serial) % 1000:03d}"
+    return body + luhn.calc_check_digit(body)
+
+
+def make_payer(
+    session: Session,
+    *,
+    name: str = "Testkommun",
+    kind: PayerKind = PayerKind.MUNICIPALITY,
+    connection_model: ConnectionModel = ConnectionModel.FULL,
+    benefits: Sequence[str] = ("EKB", "BB", "FOB", "SJP"),
+    orgnr: str | None = None,
+) -> Payer:
+    return create_payer(
+        session,
+        organisation_number=orgnr or organisation_number(),
+        name=name,
+        kind=kind,
+        connection_model=connection_model,
+        debtor_account_scheme=AccountScheme.SE_BANKGIRO,
+        debtor_account=VALID_BANKGIRO,
+        benefit_codes=benefits,
+    )
+
+
+def make_token(session: Session, payer: Payer) -> str:
+    return issue_token(session, payer_id=payer.id, label="test").token
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def payment_body(**overrides: object) -> dict[str, object]:
+    """A valid payment as a payer sends it; due this month so it is inside every date window."""
+    today = dt.date.today()
+    start = today.replace(day=1)
+    body: dict[str, object] = {
+        "reference": f"REF-{next(_serial):08d}",
+        "payee_scheme": "se_personnummer",
+        "payee_id": VALID_PNR,
+        "payee_name": "Anna Andersson",
+        "benefit": "EKB",
+        "amount_minor": 125000,
+        "currency": "SEK",
+        "decision_reference": "BESLUT-4711",
+        "period_start": start.isoformat(),
+        "period_end": (start + dt.timedelta(days=27)).isoformat(),
+        "due_date": today.isoformat(),
+        "account_scheme": "iban",
+        "account": VALID_IBAN,
+        "remittance_info": "Ekonomiskt bistånd",
+    }
+    body.update(overrides)
+    return body
+
+
+CSV_HEADER = ",".join(payment_body().keys())
+
+
+def csv_line(body: dict[str, object]) -> str:
+    return ",".join("" if v is None else str(v) for v in body.values())
+
+
+def csv_file(bodies: Sequence[dict[str, object]]) -> str:
+    return "\n".join([CSV_HEADER, *(csv_line(b) for b in bodies)]) + "\n"
