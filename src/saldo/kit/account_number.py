@@ -85,6 +85,8 @@ def _fast_se_iban(raw: str) -> AccountNumber | None:
     same verdict."""
     if len(raw) != 24 or not raw.startswith("SE") or not raw[2:].isdigit() or not raw.isascii():
         return None
+    if not "02" <= raw[2:4] <= "98":  # ISO 13616: check digits 00, 01 and 99 are never issued
+        return None
     if int(raw[4:] + "2814" + raw[2:4]) % 97 != 1:
         return None
     return AccountNumber(AccountScheme.IBAN, raw)

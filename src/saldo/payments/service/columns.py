@@ -222,7 +222,7 @@ class ColumnChecker:
         remainder = high % 97
         remainder = (remainder * 10**10 + low) % 97
         remainder = (remainder * 10**6 + 281400 + check) % 97  # "SE" is 28 14, then the check digits
-        result: npt.NDArray[np.bool_] = remainder == 1
+        result: npt.NDArray[np.bool_] = (remainder == 1) & (check >= 2) & (check <= 98)  # ISO 13616
         return result
 
 
