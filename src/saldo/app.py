@@ -27,8 +27,13 @@ Batches are all-or-nothing; re-sending a payment or batch is idempotent.
 """
 
 
-def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
-    """Build the web application. ``engine`` lets a caller share one it already has (tests, demo)."""
+def build_openapi() -> dict[str, object]:
+    """The published OpenAPI document, without a database (for docs/reference/openapi.json)."""
+    app = _bare_app()
+    return app.openapi()
+
+
+def _bare_app() -> FastAPI:
     app = FastAPI(
         title="Saldo",
         version=__version__,
@@ -37,16 +42,22 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
     )
-    db_engine = engine or create_db_engine(settings)
-    app.state.settings = settings
-    app.state.engine = db_engine
-    app.state.session_factory = create_session_factory(db_engine)
     install_error_handlers(app)
     app.include_router(start_router)
     app.include_router(payers_router)
     app.include_router(benefits_router)
     app.include_router(payments_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
+    return app
+
+
+def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
+    """Build the web application. ``engine`` lets a caller share one it already has (tests, demo)."""
+    app = _bare_app()
+    db_engine = engine or create_db_engine(settings)
+    app.state.settings = settings
+    app.state.engine = db_engine
+    app.state.session_factory = create_session_factory(db_engine)
     return app
 
 

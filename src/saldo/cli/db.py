@@ -9,7 +9,7 @@ from saldo.cli.context import cli_context, console
 from saldo.db.engine import unit_of_work
 from saldo.db.migrate import check_database, upgrade_database
 
-catalogue_app = typer.Typer(help="The benefit catalogue.", no_args_is_help=True)
+catalogue_app = typer.Typer(help="The benefit catalogue.", no_args_is_help=True, rich_markup_mode=None)
 
 
 def migrate(

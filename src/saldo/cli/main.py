@@ -7,7 +7,7 @@ import warnings
 
 import typer
 
-from saldo.cli import db, demo, generate, ingest, payers, serve
+from saldo.cli import db, demo, generate, ingest, payers, reference, serve
 from saldo.cli.context import CliContext
 
 app = typer.Typer(
@@ -16,6 +16,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help text: the same on every terminal and in docs/reference/cli.md
 )
 
 
@@ -33,5 +34,6 @@ app.command("migrate")(db.migrate)
 app.command("generate")(generate.generate)
 app.command("ingest")(ingest.ingest)
 app.command("demo")(demo.demo)
+app.command("reference")(reference.reference)
 app.add_typer(payers.app, name="payers")
 app.add_typer(db.catalogue_app, name="catalogue")

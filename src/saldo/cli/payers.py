@@ -18,7 +18,7 @@ from saldo.payers.errors import PayerError
 from saldo.payers.models import ConnectionModel, PayerKind
 from saldo.payers.service import create_payer, find_payer, issue_token, list_payers, revoke_token
 
-app = typer.Typer(help="Connected payers and their API tokens.", no_args_is_help=True)
+app = typer.Typer(help="Connected payers and their API tokens.", no_args_is_help=True, rich_markup_mode=None)
 PAYER_FILE_COLUMNS = ("organisation_number", "name", "kind", "connection_model", "debtor_account_scheme",
                       "debtor_account", "benefits")
 

@@ -142,7 +142,7 @@ def post_cancel(payment_id: int, body: CancelIn, payer: CurrentPayer, session: D
         200: {"model": BatchAccepted, "description": "This exact batch was received before"},
         413: {"model": Problem, "description": "Larger than the size limit"},
         415: {"model": Problem, "description": "Not JSON, NDJSON or CSV"},
-        422: {"model": BatchRejected, "description": "Rejected whole, with every bad record"},
+        422: {"model": BatchRejected | Problem, "description": "Rejected whole, with every bad record"},
     },
     openapi_extra={
         "requestBody": {

@@ -7,10 +7,10 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import text
 
 from saldo import __version__
 from saldo.benefits.service import list_benefits
+from saldo.db.engine import ping
 from saldo.payers.service import list_payers
 from saldo.payments.service.query import registry_overview
 from saldo.web.deps import DbSession
@@ -40,5 +40,5 @@ def start_page(request: Request, session: DbSession) -> HTMLResponse:
 @router.get("/health", summary="Liveness and database reachability")
 def health(session: DbSession) -> dict[str, str]:
     """``{"status": "ok"}`` when the application can reach its database."""
-    session.execute(text("SELECT 1"))
+    ping(session)
     return {"status": "ok"}

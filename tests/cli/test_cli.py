@@ -1,0 +1,96 @@
+"""The saldo command line, against its own database (commands commit, like in production)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from saldo.cli.main import app
+from tests.conftest import create_database
+from tests.factories import csv_file, payment_body
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> dict[str, str]:
+    url = create_database(f"saldo_cli_{worker_id}")
+    environment = {"SALDO_DATABASE_URL": url, "SALDO_DATA_DIR": str(tmp_path_factory.mktemp("cli"))}
+    for command in (["migrate"], ["catalogue", "seed"]):
+        result = runner.invoke(app, command, env=environment)
+        assert result.exit_code == 0, result.output
+    return environment
+
+
+def saldo(env: dict[str, str], *args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args), env=env)
+    return result.exit_code, result.output
+
+
+def test_migrate_check_reports_models_and_migrations_agree(env: dict[str, str]) -> None:
+    assert saldo(env, "migrate", "--check") == (0, "models and migrations agree\n")
+
+
+def test_payer_is_connected_and_given_a_token_that_can_be_revoked(env: dict[str, str]) -> None:
+    code, out = saldo(env, "payers", "create", "212000-1553", "--name", "Exempelkommun", "--kind", "municipality",
+                      "--account", "5050-1055", "--benefits", "EKB,FOB")
+    assert code == 0, out
+    code, out = saldo(env, "payers", "token", "212000-1553", "--label", "case system")
+    assert code == 0, out
+    token_id = re.search(r"token (\d+)", out)
+    assert token_id is not None and "saldo_" in out
+    assert saldo(env, "payers", "revoke", token_id.group(1)) == (0, f"token {token_id.group(1)} revoked\n")
+    code, out = saldo(env, "payers", "revoke", token_id.group(1))
+    assert code == 1 and "no active token" in out
+
+
+@pytest.mark.parametrize(
+    ("orgnr", "account", "benefits", "message"),
+    [
+        ("212000-1553", "5050-1055", "EKB", "already connected"),
+        ("212000-1554", "5050-1055", "EKB", "check digit"),
+        ("212000-1561", "5050-1056", "EKB", "check digit is wrong"),
+        ("212000-1579", "5050-1055", "NOPE", "unknown benefit code(s): NOPE"),
+    ],
+)
+def test_bad_payer_input_is_refused_with_the_reason(
+    env: dict[str, str], orgnr: str, account: str, benefits: str, message: str
+) -> None:
+    saldo(env, "payers", "create", "212000-1553", "--name", "Först", "--kind", "municipality",
+          "--account", "5050-1055", "--benefits", "EKB")
+    code, out = saldo(env, "payers", "create", orgnr, "--name", "X", "--kind", "municipality",
+                      "--account", account, "--benefits", benefits)
+    assert code == 1
+    assert message in out
+
+
+def test_ingest_accepts_a_file_and_is_idempotent(env: dict[str, str], tmp_path: Path) -> None:
+    saldo(env, "payers", "create", "212000-1546", "--name", "Filkommun", "--kind", "municipality",
+          "--account", "5050-1055", "--benefits", "EKB")
+    path = tmp_path / "payments.csv"
+    path.write_text(csv_file([payment_body(), payment_body()]), encoding="utf-8")
+    code, out = saldo(env, "ingest", "212000-1546", str(path))
+    assert code == 0, out
+    assert "2 payments, 2 new" in out
+    code, out = saldo(env, "ingest", "212000-1546", str(path))
+    assert code == 0 and "received before" in out
+
+
+def test_ingest_rejection_lists_lines_and_exits_non_zero(env: dict[str, str], tmp_path: Path) -> None:
+    saldo(env, "payers", "create", "212000-1538", "--name", "Felkommun", "--kind", "municipality",
+          "--account", "5050-1055", "--benefits", "EKB")
+    path = tmp_path / "bad.csv"
+    path.write_text(csv_file([payment_body(), payment_body(payee_id="198112289875")]), encoding="utf-8")
+    code, out = saldo(env, "ingest", "212000-1538", str(path))
+    assert code == 1
+    assert f"{path}: line 3: payee_id:" in out
+    assert "nothing was registered" in out
+
+
+def test_generate_writes_a_country(env: dict[str, str], tmp_path: Path) -> None:
+    code, out = saldo(env, "generate", "--persons", "500", "--out", str(tmp_path / "c"))
+    assert code == 0, out
+    assert (tmp_path / "c" / "manifest.json").exists()

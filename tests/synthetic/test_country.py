@@ -1,0 +1,103 @@
+"""The synthetic country: deterministic, valid, Swedish-shaped, and ingestible as payers send it."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from saldo.cli.ingest import ingest_file
+from saldo.cli.payers import import_payers_file
+from saldo.kit.account_number import AccountScheme, normalize_account
+from saldo.kit.national_id import IdScheme, normalize_identifier
+from saldo.payers.service import list_payers
+from saldo.payments.schemas import BatchAccepted
+from saldo.settings import Settings
+from saldo.synthetic.country import generate_country
+
+AS_OF = dt.date.today()
+
+
+@pytest.fixture(scope="module")
+def country(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("country")
+    generate_country(folder, persons=3_000, seed=7, as_of=AS_OF)
+    return folder
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*.csv"))
+    }
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_same_seed_gives_the_same_country(country: Path, tmp_path: Path) -> None:
+    generate_country(tmp_path, persons=3_000, seed=7, as_of=AS_OF)
+    assert digest(tmp_path) == digest(country)
+
+
+def test_other_seed_gives_another_country(country: Path, tmp_path: Path) -> None:
+    generate_country(tmp_path, persons=3_000, seed=8, as_of=AS_OF)
+    assert digest(tmp_path)["persons.csv"] != digest(country)["persons.csv"]
+
+
+def test_every_identifier_and_account_is_valid_and_unique(country: Path) -> None:
+    persons = rows(country / "persons.csv")
+    assert len({p["identifier"] for p in persons}) == len(persons) == 3_000
+    for person in persons:
+        normalize_identifier(IdScheme(person["id_scheme"]), person["identifier"])
+    assert any(p["id_scheme"] == "se_samordningsnummer" for p in persons)
+    for account in rows(country / "accounts.csv"):
+        normalize_account(AccountScheme(account["account_scheme"]), account["account"])
+
+
+def test_population_has_deaths_emigration_and_households(country: Path) -> None:
+    persons = rows(country / "persons.csv")
+    assert sum(1 for p in persons if p["death_date"]) > 0
+    assert sum(1 for p in persons if p["emigration_date"]) > 0
+    households = [p["household"] for p in persons]
+    assert len(set(households)) < len(households)  # people live together
+
+
+def test_payers_cover_state_municipal_regional_and_a_fund(country: Path) -> None:
+    kinds = [p["kind"] for p in rows(country / "payers.csv")]
+    assert kinds.count("state_agency") >= 3
+    assert kinds.count("municipality") >= 10
+    assert kinds.count("region") >= 2
+    assert kinds.count("unemployment_fund") >= 1
+
+
+def test_a_year_of_payments_is_in_the_manifest(country: Path) -> None:
+    manifest = json.loads((country / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["payments"] == sum(manifest["payment_files"].values()) > 3_000 * 4
+    fk = rows(country / "payments" / "2021005521.csv")
+    months = {r["period_start"][:7] for r in fk}
+    assert len(months) == 12
+
+
+def test_country_is_ingested_through_the_payer_path(country: Path, session: Session, settings: Settings) -> None:
+    import_payers_file(session, country / "payers.csv")
+    registered = 0
+    for payer in list_payers(session):
+        path = country / "payments" / f"{payer.organisation_number}.csv"
+        if not path.exists() or not payer.connection_model.pays_through_saldo:
+            continue
+        outcome = ingest_file(session, settings, organisation_number=payer.organisation_number, path=path,
+                              show_progress=False)
+        assert isinstance(outcome, BatchAccepted), outcome
+        registered += outcome.registered
+    manifest = json.loads((country / "manifest.json").read_text(encoding="utf-8"))
+    skipped = {p["organisation_number"] for p in rows(country / "payers.csv") if p["connection_model"] == "analysis_only"}
+    expected = sum(v for k, v in manifest["payment_files"].items() if Path(k).stem not in skipped)
+    assert registered == expected

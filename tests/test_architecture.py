@@ -1,0 +1,106 @@
+"""Rules a reviewer would otherwise repeat, as tests."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import typer
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from sqlalchemy import Engine
+
+from saldo.cli.main import app as cli_app
+from saldo.cli.reference import REFERENCE_DIR, references
+from saldo.db.migrate import check_database
+from saldo.settings import Settings
+from saldo.web.deps import require_payer
+from saldo.web.start import PUBLIC_PATHS
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "saldo"
+DOMAINS = ("benefits", "payers", "payees", "payments")
+DOMAIN_FILES = {"__init__.py", "models.py", "schemas.py", "repository.py", "service.py", "api.py", "pages.py",
+                "jobs.py", "errors.py", "catalogue.toml"}
+
+
+def _depends_on(dependant: Dependant, target: object) -> bool:
+    return any(d.call is target or _depends_on(d, target) for d in dependant.dependencies)
+
+
+def test_every_route_needs_a_payer_token_or_is_explicitly_public(app: FastAPI) -> None:
+    unguarded = [
+        route.path for route in app.routes
+        if isinstance(route, APIRoute) and not _depends_on(route.dependant, require_payer)
+        and route.path not in PUBLIC_PATHS
+    ]
+    assert unguarded == []
+
+
+def test_public_routes_are_only_the_start_page_health_and_api_documents(app: FastAPI) -> None:
+    public = {r.path for r in app.routes if isinstance(r, APIRoute) and not _depends_on(r.dependant, require_payer)}
+    assert public <= PUBLIC_PATHS
+
+
+def test_generated_references_are_up_to_date() -> None:
+    for name, text in references(typer.main.get_command(cli_app)).items():
+        assert (REFERENCE_DIR / name).read_text(encoding="utf-8") == text, f"run `saldo reference`: {name} is stale"
+
+
+def test_every_setting_is_described() -> None:
+    assert [n for n, f in Settings.model_fields.items() if not f.description] == []
+
+
+def test_models_and_migrations_agree(engine: Engine) -> None:
+    check_database(engine)  # raises when autogenerate would find a difference
+
+
+def test_there_is_one_migration_head() -> None:
+    heads = [p for p in (SRC.parents[1] / "migrations" / "versions").glob("*.py")]
+    revisions = {ast.literal_eval(_assignment(p, "revision")) for p in heads}
+    downs = {ast.literal_eval(_assignment(p, "down_revision")) for p in heads}
+    assert len(revisions - downs) == 1
+
+
+def _assignment(path: Path, name: str) -> str:
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        target = node.target if isinstance(node, ast.AnnAssign) else None
+        if isinstance(target, ast.Name) and target.id == name and node.value is not None:  # type: ignore[union-attr]
+            return ast.unparse(node.value)  # type: ignore[union-attr]
+    raise AssertionError(f"{path} has no {name}")
+
+
+def test_queries_live_in_repositories() -> None:
+    offenders = []
+    for path in SRC.rglob("*.py"):
+        if path.name == "repository.py" or path.parent.name == "db":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in {"select", "text"}:
+                offenders.append(f"{path.relative_to(SRC)}:{node.lineno}")
+    assert offenders == []
+
+
+def test_services_never_commit() -> None:
+    offenders = [
+        str(p.relative_to(SRC)) for p in SRC.rglob("*.py")
+        if ("service" in p.parts or p.name in {"service.py", "repository.py"}) and "session.commit()" in p.read_text("utf-8")
+    ]
+    assert offenders == []
+
+
+def test_domains_have_the_same_shape() -> None:
+    odd = [
+        f"{d}/{p.name}" for d in DOMAINS for p in (SRC / d).iterdir()
+        if p.is_file() and p.name not in DOMAIN_FILES
+    ]
+    assert odd == []
+
+
+def test_settings_are_read_only_in_settings_py() -> None:
+    offenders = [
+        str(p.relative_to(SRC)) for p in SRC.rglob("*.py")
+        if p.name != "settings.py" and ("os.environ" in p.read_text("utf-8") or "getenv(" in p.read_text("utf-8"))
+    ]
+    assert offenders == []

@@ -1,0 +1,78 @@
+"""Property-based fuzzing of the whole payer API against its published OpenAPI document
+(docs/reference/openapi.json), over real HTTP to a real server on its own database: no input may
+cause a server error, and every documented response must match its schema."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import schemathesis
+import uvicorn
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
+from sqlalchemy.orm import Session
+
+from saldo.app import create_app
+from saldo.benefits.service import seed_catalogue
+from saldo.db.engine import create_db_engine
+from saldo.db.migrate import upgrade_database
+from saldo.settings import Settings
+from tests.conftest import create_database
+from tests.factories import make_payer, make_token, payment_body
+
+OPENAPI = Path(__file__).resolve().parents[1] / "docs" / "reference" / "openapi.json"
+schema = schemathesis.openapi.from_path(str(OPENAPI))
+pytestmark = pytest.mark.fuzz
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[tuple[str, str]]:
+    """A real uvicorn server on loopback, its own database, a payer with a token and a payment."""
+    url = create_database(f"saldo_fuzz_{worker_id}")
+    config = Settings(database_url=url, data_dir=tmp_path_factory.mktemp("fuzz"), max_upload_bytes=256 * 1024)
+    engine = create_db_engine(config)
+    upgrade_database(engine)
+    with Session(engine) as session:
+        seed_catalogue(session)
+        token = make_token(session, make_payer(session))
+        session.commit()
+    port = free_port()
+    app = create_app(config, engine=engine)
+    uvicorn_server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=uvicorn_server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not uvicorn_server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    base = f"http://127.0.0.1:{port}"
+    import httpx  # noqa: PLC0415
+
+    httpx.post(f"{base}/api/v1/payments", json=payment_body(), headers={"Authorization": f"Bearer {token}"})
+    yield base, token
+    uvicorn_server.should_exit = True
+    thread.join(timeout=10)
+    engine.dispose()
+
+
+@schema.parametrize()
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+def test_no_input_causes_a_server_error(case: schemathesis.Case, server: tuple[str, str]) -> None:
+    base, token = server
+    case.call_and_validate(
+        base_url=base,
+        headers={"Authorization": f"Bearer {token}"},
+        checks=[not_a_server_error, response_schema_conformance, content_type_conformance],
+        timeout=30,
+    )
