@@ -52,7 +52,7 @@ def sync(uv: Path) -> None:
 
 
 def uv_run(uv: Path, args: list[str]) -> int:
-    return subprocess.run([str(uv), "run", "--locked", *args], cwd=ROOT, env=uv_env()).returncode
+    return subprocess.run([str(uv), "run", "--locked", *args], cwd=ROOT, env=uv_env(), check=False).returncode
 
 
 def main(argv: list[str]) -> int:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from stdnum import luhn
 
 from saldo.kit.account_number import AccountScheme
+from saldo.kit.clock import today
 from saldo.payers.models import ConnectionModel, Payer, PayerKind
 from saldo.payers.service import create_payer, issue_token
 
@@ -57,8 +58,8 @@ def auth(token: str) -> dict[str, str]:
 
 def payment_body(**overrides: object) -> dict[str, object]:
     """A valid payment as a payer sends it; due this month so it is inside every date window."""
-    today = dt.date.today()
-    start = today.replace(day=1)
+    day = today()
+    start = day.replace(day=1)
     body: dict[str, object] = {
         "reference": f"REF-{next(_serial):08d}",
         "payee_scheme": "se_personnummer",
@@ -70,7 +71,7 @@ def payment_body(**overrides: object) -> dict[str, object]:
         "decision_reference": "BESLUT-4711",
         "period_start": start.isoformat(),
         "period_end": (start + dt.timedelta(days=27)).isoformat(),
-        "due_date": today.isoformat(),
+        "due_date": day.isoformat(),
         "account_scheme": "iban",
         "account": VALID_IBAN,
         "remittance_info": "Ekonomiskt bistånd",

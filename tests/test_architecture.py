@@ -20,8 +20,18 @@ from saldo.web.start import PUBLIC_PATHS
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "saldo"
 DOMAINS = ("benefits", "payers", "payees", "payments")
-DOMAIN_FILES = {"__init__.py", "models.py", "schemas.py", "repository.py", "service.py", "api.py", "pages.py",
-                "jobs.py", "errors.py", "catalogue.toml"}
+DOMAIN_FILES = {
+    "__init__.py",
+    "models.py",
+    "schemas.py",
+    "repository.py",
+    "service.py",
+    "api.py",
+    "pages.py",
+    "jobs.py",
+    "errors.py",
+    "catalogue.toml",
+}
 
 
 def _depends_on(dependant: Dependant, target: object) -> bool:
@@ -30,8 +40,10 @@ def _depends_on(dependant: Dependant, target: object) -> bool:
 
 def test_every_route_needs_a_payer_token_or_is_explicitly_public(app: FastAPI) -> None:
     unguarded = [
-        route.path for route in app.routes
-        if isinstance(route, APIRoute) and not _depends_on(route.dependant, require_payer)
+        route.path
+        for route in app.routes
+        if isinstance(route, APIRoute)
+        and not _depends_on(route.dependant, require_payer)
         and route.path not in PUBLIC_PATHS
     ]
     assert unguarded == []
@@ -56,7 +68,7 @@ def test_models_and_migrations_agree(engine: Engine) -> None:
 
 
 def test_there_is_one_migration_head() -> None:
-    heads = [p for p in (SRC.parents[1] / "migrations" / "versions").glob("*.py")]
+    heads = list((SRC.parents[1] / "migrations" / "versions").glob("*.py"))
     revisions = {ast.literal_eval(_assignment(p, "revision")) for p in heads}
     downs = {ast.literal_eval(_assignment(p, "down_revision")) for p in heads}
     assert len(revisions - downs) == 1
@@ -84,23 +96,23 @@ def test_queries_live_in_repositories() -> None:
 
 def test_services_never_commit() -> None:
     offenders = [
-        str(p.relative_to(SRC)) for p in SRC.rglob("*.py")
-        if ("service" in p.parts or p.name in {"service.py", "repository.py"}) and "session.commit()" in p.read_text("utf-8")
+        str(p.relative_to(SRC))
+        for p in SRC.rglob("*.py")
+        if ("service" in p.parts or p.name in {"service.py", "repository.py"})
+        and "session.commit()" in p.read_text("utf-8")
     ]
     assert offenders == []
 
 
 def test_domains_have_the_same_shape() -> None:
-    odd = [
-        f"{d}/{p.name}" for d in DOMAINS for p in (SRC / d).iterdir()
-        if p.is_file() and p.name not in DOMAIN_FILES
-    ]
+    odd = [f"{d}/{p.name}" for d in DOMAINS for p in (SRC / d).iterdir() if p.is_file() and p.name not in DOMAIN_FILES]
     assert odd == []
 
 
 def test_settings_are_read_only_in_settings_py() -> None:
     offenders = [
-        str(p.relative_to(SRC)) for p in SRC.rglob("*.py")
+        str(p.relative_to(SRC))
+        for p in SRC.rglob("*.py")
         if p.name != "settings.py" and ("os.environ" in p.read_text("utf-8") or "getenv(" in p.read_text("utf-8"))
     ]
     assert offenders == []

@@ -61,4 +61,6 @@ class Settings(BaseSettings):
         description="Rows validated and stored per step during file ingestion; bounds memory per file.",
     )
     page_size_max: int = Field(default=1000, ge=1, description="Most items one page of a list endpoint returns.")
-    demo_persons: int = Field(default=20_000, ge=100, description="Persons in the synthetic country `saldo demo` builds.")
+    demo_persons: int = Field(
+        default=20_000, ge=100, description="Persons in the synthetic country `saldo demo` builds."
+    )

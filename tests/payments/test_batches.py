@@ -47,14 +47,19 @@ class TestAcceptedBatch:
             response = client.post("/api/v1/payment-batches", json={"payments": bodies}, headers=auth(token))
         assert response.status_code == 201, response.json()
         assert response.json() | {"batch_id": 0} == {
-            "status": "accepted", "batch_id": 0, "records": 3, "registered": 3, "already_registered": 0,
+            "status": "accepted",
+            "batch_id": 0,
+            "records": 3,
+            "registered": 3,
+            "already_registered": 0,
             "replayed": False,
         }
         listed = client.get(f"/api/v1/payments?batch_id={response.json()['batch_id']}", headers=auth(token)).json()
         assert sorted(p["reference"] for p in listed["items"]) == sorted(str(b["reference"]) for b in bodies)
 
-    def test_large_csv_takes_the_columnar_path_and_keeps_every_row(self, client: TestClient, token: str,
-                                                                    session: Session) -> None:
+    def test_large_csv_takes_the_columnar_path_and_keeps_every_row(
+        self, client: TestClient, token: str, session: Session
+    ) -> None:
         bodies = [payment_body(amount_minor=100 + i) for i in range(2_000)]
         bodies[700]["payee_id"] = "19811228-9874"  # not canonical: the record validator takes this row
         response = post(client, token, csv_file(bodies), CSV)
@@ -84,8 +89,9 @@ class TestIdempotency:
         assert again.json() == {**first.json(), "replayed": True}
         assert stored_payments(session) == 2
 
-    def test_partly_resent_batch_registers_only_the_new_payments(self, client: TestClient, token: str,
-                                                                 session: Session) -> None:
+    def test_partly_resent_batch_registers_only_the_new_payments(
+        self, client: TestClient, token: str, session: Session
+    ) -> None:
         old, new = payment_body(), payment_body()
         post(client, token, csv_file([old]), CSV)
         response = post(client, token, csv_file([old, new]), CSV)
@@ -93,8 +99,9 @@ class TestIdempotency:
         assert (response.json()["registered"], response.json()["already_registered"]) == (1, 1)
         assert stored_payments(session) == 2
 
-    def test_reference_reused_for_other_content_rejects_the_batch(self, client: TestClient, token: str,
-                                                                  session: Session) -> None:
+    def test_reference_reused_for_other_content_rejects_the_batch(
+        self, client: TestClient, token: str, session: Session
+    ) -> None:
         old = payment_body()
         post(client, token, csv_file([old]), CSV)
         response = post(client, token, csv_file([payment_body(), {**old, "amount_minor": 1}]), CSV)
@@ -109,13 +116,19 @@ class TestIdempotency:
         response = post(client, token, csv_file([twice, payment_body(), twice]), CSV)
         assert response.status_code == 422
         assert response.json()["errors"] == [
-            {"line": 4, "record": None, "field": "reference", "reason": f"reference '{twice['reference']}' also on line 2"}
+            {
+                "line": 4,
+                "record": None,
+                "field": "reference",
+                "reason": f"reference '{twice['reference']}' also on line 2",
+            }
         ]
 
 
 class TestRejectedBatch:
-    def test_every_bad_record_is_reported_and_nothing_is_stored(self, client: TestClient, token: str,
-                                                                session: Session) -> None:
+    def test_every_bad_record_is_reported_and_nothing_is_stored(
+        self, client: TestClient, token: str, session: Session
+    ) -> None:
         bodies = [payment_body() for _ in range(5)]
         bodies[1]["payee_id"] = "198112289875"
         bodies[3]["amount_minor"] = "12.50"
@@ -127,7 +140,9 @@ class TestRejectedBatch:
         assert report["status"] == "rejected"
         assert report["errors_total"] == 3
         assert [(e["line"], e["record"], e["field"]) for e in report["errors"]] == [
-            (3, 2, "payee_id"), (5, 4, "amount_minor"), (5, 4, "due_date")
+            (3, 2, "payee_id"),
+            (5, 4, "amount_minor"),
+            (5, 4, "due_date"),
         ]
         assert stored_payments(session) == 0
         assert session.scalar(select(func.count()).select_from(Payee)) == payees_before
@@ -148,8 +163,9 @@ class TestRejectedBatch:
             (CSV_HEADER + '\n"unterminated,1\n', 2, "malformed CSV: unexpected end of data"),
         ],
     )
-    def test_unreadable_csv_is_named(self, client: TestClient, token: str, content: str, line: int | None,
-                                     reason: str) -> None:
+    def test_unreadable_csv_is_named(
+        self, client: TestClient, token: str, content: str, line: int | None, reason: str
+    ) -> None:
         response = post(client, token, content, CSV)
         assert response.status_code == 422
         body = response.json()
@@ -176,8 +192,9 @@ class TestRejectedBatch:
         assert response.status_code == 422
         assert "array of payments" in response.json()["errors"][0]["reason"]
 
-    def test_batch_over_the_size_limit_is_refused(self, client: TestClient, token: str, app: FastAPI,
-                                                  session: Session) -> None:
+    def test_batch_over_the_size_limit_is_refused(
+        self, client: TestClient, token: str, app: FastAPI, session: Session
+    ) -> None:
         app.state.settings = app.state.settings.model_copy(update={"max_upload_bytes": 4096})
         response = post(client, token, csv_file([payment_body() for _ in range(30)]), CSV)
         assert response.status_code == 413

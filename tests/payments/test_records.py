@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from saldo.benefits.models import BenefitKind
+from saldo.kit.clock import today
 from saldo.payments.service.columns import ColumnChecker, read_blocks
 from saldo.payments.service.records import (
     FIELDS,
@@ -24,7 +25,7 @@ from saldo.payments.service.records import (
 )
 from tests.factories import payment_body
 
-TODAY = dt.date.today()
+TODAY = today()
 CATALOGUE = {
     "EKB": BenefitRule(1, BenefitKind.ECONOMIC_SUPPORT),
     "FOB": BenefitRule(2, BenefitKind.ASSOCIATION_GRANT),
@@ -61,15 +62,27 @@ ALTERNATIVES: dict[str, list[object]] = {
     "payee_id": ["19811228-9874", "811228-9874", "198112289875", "197010632391", "2120000142", "", "12345678901x"],
     "payee_name": ["Åsa Öberg", " Anna", "Anna ", "A\u00a0B", "A\tB", "x" * 141, "Łukasz Żółć", "", "李"],
     "benefit": ["FOB", "IP", "XX", "", "BB"],
-    "amount_minor": ["1", "0", "-1", "1.5", "１２", "99999999999", "1000000000", " 12", "00012"],
+    "amount_minor": ["1", "0", "-1", "1.5", "\uff11\uff12", "99999999999", "1000000000", " 12", "00012"],
     "currency": ["EUR", "sek", "", "SEKK"],
     "decision_reference": ["", "d" * 65, "Beslut 1", " x"],
-    "period_start": ["2026-02-30", "1999-12-31", "20260101", "", (TODAY.replace(day=1) - dt.timedelta(days=400)).isoformat()],
+    "period_start": [
+        "2026-02-30",
+        "1999-12-31",
+        "20260101",
+        "",
+        (TODAY.replace(day=1) - dt.timedelta(days=400)).isoformat(),
+    ],
     "period_end": ["2020-01-01", "", (TODAY + dt.timedelta(days=500)).isoformat()],
     "due_date": ["2099-01-01", "1990-01-01", "", (TODAY - dt.timedelta(days=300)).isoformat()],
     "account_scheme": ["se_bankgiro", "se_clearing", "x", ""],
-    "account": ["SE45 5000 0000 0583 9825 7466", "SE0150000000058398257466", "50501055", "5491-0000003", "",
-                "se4550000000058398257466"],
+    "account": [
+        "SE45 5000 0000 0583 9825 7466",
+        "SE0150000000058398257466",
+        "50501055",
+        "5491-0000003",
+        "",
+        "se4550000000058398257466",
+    ],
     "remittance_info": ["", "r" * 141, " lead", "ok text"],
 }
 
@@ -84,7 +97,9 @@ def records(draw: st.DrawFn) -> dict[str, object]:
 
 class TestValidator:
     def test_valid_record_is_normalised(self) -> None:
-        valid = validator().validate(as_text(payment_body(payee_id="811228-9874", account="SE45 5000 0000 0583 9825 7466")))
+        valid = validator().validate(
+            as_text(payment_body(payee_id="811228-9874", account="SE45 5000 0000 0583 9825 7466"))
+        )
         assert (valid.payee_identifier, valid.account_number) == ("198112289874", "SE4550000000058398257466")
 
     def test_unknown_field_is_named(self) -> None:
@@ -124,7 +139,9 @@ def test_columnar_path_never_accepts_what_the_validator_refuses(tmp_path: Path, 
             assert isinstance(expected, ValidPayment), (row, expected)
             assert row["payee_identifier"] == expected.payee_identifier
             assert (row["amount_minor"], row["benefit_id"], row["due_date"]) == (
-                expected.amount_minor, expected.benefit_id, expected.due_date,
+                expected.amount_minor,
+                expected.benefit_id,
+                expected.due_date,
             )
             assert row["remittance_info"] == expected.remittance_info
         assert {line for line, _ in checked.others}.isdisjoint(checked.accepted.column("line").to_pylist())
@@ -139,6 +156,8 @@ def test_columnar_path_takes_plain_rows_itself(tmp_path: Path) -> None:
     writer.writeheader()
     writer.writerows(rows)
     path.write_text(buffer.getvalue(), encoding="utf-8")
-    checked = next(ColumnChecker(validator()).check(line, block) for line, block in read_blocks(path, list(FIELDS), ","))
+    checked = next(
+        ColumnChecker(validator()).check(line, block) for line, block in read_blocks(path, list(FIELDS), ",")
+    )
     assert (checked.accepted.num_rows, checked.others) == (50, [])
     assert checked.accepted.schema.field("period_start").type == pa.date32()

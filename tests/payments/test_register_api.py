@@ -6,7 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from saldo.payers.models import ConnectionModel
+from saldo.payers.models import ApiToken, ConnectionModel
+from saldo.payers.repository import PayerRepository
 from saldo.payers.service import revoke_token
 from tests.factories import (
     OTHER_PNR,
@@ -101,14 +102,22 @@ class TestRegisterPayment:
     def test_organisation_cannot_receive_a_personal_benefit(self, client: TestClient, token: str) -> None:
         body = payment_body(payee_scheme="se_organisationsnummer", payee_id="2120000142")
         errors = client.post("/api/v1/payments", json=body, headers=auth(token)).json()["errors"]
-        assert errors == [{"line": None, "record": None, "field": "payee_id",
-                           "reason": "benefit 'EKB' is paid to a person, not an organisation"}]
+        assert errors == [
+            {
+                "line": None,
+                "record": None,
+                "field": "payee_id",
+                "reason": "benefit 'EKB' is paid to a person, not an organisation",
+            }
+        ]
 
     def test_rejected_payment_stores_nothing(self, client: TestClient, token: str) -> None:
         client.post("/api/v1/payments", json=payment_body(amount_minor=0), headers=auth(token))
         assert client.get("/api/v1/payments", headers=auth(token)).json()["items"] == []
 
-    def test_payer_connected_for_analysis_only_registers_no_payments(self, client: TestClient, session: Session) -> None:
+    def test_payer_connected_for_analysis_only_registers_no_payments(
+        self, client: TestClient, session: Session
+    ) -> None:
         payer = make_payer(session, connection_model=ConnectionModel.ANALYSIS_ONLY)
         token = make_token(session, payer)
         session.commit()
@@ -120,8 +129,12 @@ class TestRegisterPayment:
 class TestAuthentication:
     @pytest.mark.parametrize(
         "headers",
-        [{}, {"Authorization": "Bearer nonsense"}, {"Authorization": "Bearer saldo_00000000_unknown"},
-         {"Authorization": "Basic dXNlcjpwYXNz"}],
+        [
+            {},
+            {"Authorization": "Bearer nonsense"},
+            {"Authorization": "Bearer saldo_00000000_unknown"},
+            {"Authorization": "Basic dXNlcjpwYXNz"},
+        ],
     )
     def test_request_without_a_valid_token_is_refused(self, client: TestClient, headers: dict[str, str]) -> None:
         response = client.get("/api/v1/payments", headers=headers)
@@ -146,9 +159,7 @@ class TestAuthentication:
         assert token.split("_")[1] == stored.prefix
 
 
-def payer_tokens(session: Session, payer_id: int) -> list:  # type: ignore[type-arg]
-    from saldo.payers.repository import PayerRepository
-
+def payer_tokens(session: Session, payer_id: int) -> list[ApiToken]:
     return list(PayerRepository(session).tokens(payer_id))
 
 
@@ -164,13 +175,20 @@ class TestPayerIsolation:
         batch = client.post("/api/v1/payment-batches", json=[payment_body()], headers=auth(their_token)).json()
         return my_token, their_token, payment["id"], batch["batch_id"]
 
-    def test_other_payers_payment_does_not_exist_for_me(self, client: TestClient, two_payers: tuple[str, str, int, int]) -> None:
+    def test_other_payers_payment_does_not_exist_for_me(
+        self, client: TestClient, two_payers: tuple[str, str, int, int]
+    ) -> None:
         my_token, _, payment_id, batch_id = two_payers
-        for path in (f"/api/v1/payments/{payment_id}", f"/api/v1/payments/{payment_id}/history",
-                     f"/api/v1/payment-batches/{batch_id}"):
+        for path in (
+            f"/api/v1/payments/{payment_id}",
+            f"/api/v1/payments/{payment_id}/history",
+            f"/api/v1/payment-batches/{batch_id}",
+        ):
             assert client.get(path, headers=auth(my_token)).status_code == 404, path
 
-    def test_i_cannot_cancel_another_payers_payment(self, client: TestClient, two_payers: tuple[str, str, int, int]) -> None:
+    def test_i_cannot_cancel_another_payers_payment(
+        self, client: TestClient, two_payers: tuple[str, str, int, int]
+    ) -> None:
         my_token, their_token, payment_id, _ = two_payers
         response = client.post(f"/api/v1/payments/{payment_id}/cancel", json={"reason": "x"}, headers=auth(my_token))
         assert response.status_code == 404
@@ -183,7 +201,9 @@ class TestPayerIsolation:
         assert client.get(f"/api/v1/payments?batch_id={batch_id}", headers=auth(my_token)).json()["items"] == []
         assert len(client.get("/api/v1/payments", headers=auth(their_token)).json()["items"]) == 2
 
-    def test_same_reference_is_independent_per_payer(self, client: TestClient, two_payers: tuple[str, str, int, int]) -> None:
+    def test_same_reference_is_independent_per_payer(
+        self, client: TestClient, two_payers: tuple[str, str, int, int]
+    ) -> None:
         my_token, their_token, payment_id, _ = two_payers
         theirs = client.get(f"/api/v1/payments/{payment_id}", headers=auth(their_token)).json()
         body = payment_body(reference=theirs["reference"], amount_minor=1)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import hashlib
 import json
 from pathlib import Path
@@ -14,13 +13,14 @@ from sqlalchemy.orm import Session
 from saldo.cli.ingest import ingest_file
 from saldo.cli.payers import import_payers_file
 from saldo.kit.account_number import AccountScheme, normalize_account
+from saldo.kit.clock import today
 from saldo.kit.national_id import IdScheme, normalize_identifier
 from saldo.payers.service import list_payers
 from saldo.payments.schemas import BatchAccepted
 from saldo.settings import Settings
 from saldo.synthetic.country import generate_country
 
-AS_OF = dt.date.today()
+AS_OF = today()
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +32,7 @@ def country(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def digest(folder: Path) -> dict[str, str]:
     return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*.csv"))
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*.csv"))
     }
 
 
@@ -93,11 +92,14 @@ def test_country_is_ingested_through_the_payer_path(country: Path, session: Sess
         path = country / "payments" / f"{payer.organisation_number}.csv"
         if not path.exists() or not payer.connection_model.pays_through_saldo:
             continue
-        outcome = ingest_file(session, settings, organisation_number=payer.organisation_number, path=path,
-                              show_progress=False)
+        outcome = ingest_file(
+            session, settings, organisation_number=payer.organisation_number, path=path, show_progress=False
+        )
         assert isinstance(outcome, BatchAccepted), outcome
         registered += outcome.registered
     manifest = json.loads((country / "manifest.json").read_text(encoding="utf-8"))
-    skipped = {p["organisation_number"] for p in rows(country / "payers.csv") if p["connection_model"] == "analysis_only"}
+    skipped = {
+        p["organisation_number"] for p in rows(country / "payers.csv") if p["connection_model"] == "analysis_only"
+    }
     expected = sum(v for k, v in manifest["payment_files"].items() if Path(k).stem not in skipped)
     assert registered == expected

@@ -28,8 +28,8 @@ class BenefitRepository:
         updated = {key: statement.excluded[key] for key in values if key != "code"}
         statement = statement.on_conflict_do_update(index_elements=[Benefit.code], set_=updated)
         benefit_id = self.session.scalar(statement.returning(Benefit.id))
-        assert benefit_id is not None  # noqa: S101 — RETURNING always yields the row
-        return benefit_id
+        assert benefit_id is not None
+        return int(benefit_id)
 
     def upsert_exclusion(self, first_id: int, second_id: int, reason: str) -> None:
         low, high = sorted((first_id, second_id))

@@ -37,9 +37,7 @@ def list_benefits(session: Session) -> list[BenefitOut]:
     for a, b in repository.exclusion_pairs():
         excludes[a].append(code_of[b])
         excludes[b].append(code_of[a])
-    return [
-        BenefitOut.model_validate({**vars_of(b), "excludes": sorted(excludes[b.id])}) for b in benefits
-    ]
+    return [BenefitOut.model_validate({**vars_of(b), "excludes": sorted(excludes[b.id])}) for b in benefits]
 
 
 def vars_of(benefit: object) -> dict[str, object]:

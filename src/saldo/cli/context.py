@@ -32,7 +32,7 @@ class CliContext:
 
 def cli_context(ctx: typer.Context) -> CliContext:
     obj = ctx.find_root().obj
-    assert isinstance(obj, CliContext)  # noqa: S101 — set by the root callback
+    assert isinstance(obj, CliContext)
     return obj
 
 

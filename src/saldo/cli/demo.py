@@ -12,7 +12,7 @@ import uvicorn
 
 from saldo.app import create_app
 from saldo.benefits.service import seed_catalogue
-from saldo.cli.context import cli_context, console
+from saldo.cli.context import CliContext, cli_context, console, fail
 from saldo.cli.ingest import ingest_file
 from saldo.cli.payers import import_payers_file
 from saldo.db.engine import unit_of_work
@@ -52,30 +52,36 @@ def demo(
     console.print(f"every payer's token is in {tokens_path}")
     if no_serve:
         return
-    uvicorn.run(create_app(settings, engine=context.engine), host=settings.host, port=port or settings.port,
-                log_level="warning")
+    uvicorn.run(
+        create_app(settings, engine=context.engine), host=settings.host, port=port or settings.port, log_level="warning"
+    )
 
 
-def _build(context, demo_dir: Path, persons: int) -> None:  # type: ignore[no-untyped-def]
+def _build(context: CliContext, demo_dir: Path, persons: int) -> None:
     country = demo_dir / "country"
     with console.status(f"generating a synthetic country of {persons:,} persons"):
         summary = generate_country(country, persons=persons)
-    console.print(f"generated {summary.persons:,} persons and {summary.payments:,} payments from {summary.payers} payers")
+    console.print(
+        f"generated {summary.persons:,} persons and {summary.payments:,} payments from {summary.payers} payers"
+    )
     with unit_of_work(context.sessions) as session:
         seed_catalogue(session)
         import_payers_file(session, country / "payers.csv")
         payers = list_payers(session)
-        tokens = {p.organisation_number: {"name": p.name, "token": issue_token(session, payer_id=p.id, label="demo").token}
-                  for p in payers}
+        tokens = {
+            p.organisation_number: {"name": p.name, "token": issue_token(session, payer_id=p.id, label="demo").token}
+            for p in payers
+        }
     for payer in payers:
         path = country / "payments" / f"{payer.organisation_number}.csv"
         if not path.exists() or not payer.connection_model.pays_through_saldo:
             continue
         with unit_of_work(context.sessions) as session:
-            outcome = ingest_file(session, context.settings, organisation_number=payer.organisation_number, path=path,
-                                  show_progress=False)
+            outcome = ingest_file(
+                session, context.settings, organisation_number=payer.organisation_number, path=path, show_progress=False
+            )
         if isinstance(outcome, BatchRejected):
-            raise RuntimeError(f"demo data for {payer.name} was rejected: {outcome.errors[:3]}")
+            raise fail(f"demo data for {payer.name} was rejected: {outcome.errors[:3]}")
         console.print(f"  {payer.name}: {outcome.registered:,} payments registered")
     tokens_path = demo_dir / "tokens.json"
     tokens_path.write_text(json.dumps(tokens, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

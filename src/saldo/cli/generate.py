@@ -24,8 +24,9 @@ def generate(
     day = dt.date.fromisoformat(as_of) if as_of else None
     started = time.perf_counter()
     with console.status("generating") as status:
-        summary = generate_country(folder, persons=persons, seed=seed, as_of=day,
-                                   progress=lambda step: status.update(f"generating {step}"))
+        summary = generate_country(
+            folder, persons=persons, seed=seed, as_of=day, progress=lambda step: status.update(f"generating {step}")
+        )
     console.print(
         f"{summary.persons:,} persons, {summary.organisations:,} organisations, {summary.payers} payers and "
         f"{summary.payments:,} payments in {folder} ({time.perf_counter() - started:.1f} s)"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from saldo.cli.context import cli_context, console, errors, fail
 from saldo.db.engine import unit_of_work
+from saldo.kit.clock import today
 from saldo.kit.national_id import InvalidIdentifierError
 from saldo.payers.errors import PayerError
 from saldo.payers.schemas import PayerPrincipal
@@ -23,8 +23,12 @@ from saldo.payments.service.batch import BatchSource, ingest_batch
 from saldo.payments.service.policy import RegistrationPolicy
 from saldo.settings import Settings
 
-SUFFIX_FORMATS = {".csv": BatchFormat.CSV, ".ndjson": BatchFormat.NDJSON, ".jsonl": BatchFormat.NDJSON,
-                  ".json": BatchFormat.JSON}
+SUFFIX_FORMATS = {
+    ".csv": BatchFormat.CSV,
+    ".ndjson": BatchFormat.NDJSON,
+    ".jsonl": BatchFormat.NDJSON,
+    ".json": BatchFormat.JSON,
+}
 
 
 def file_source(path: Path, fmt: BatchFormat | None, limit: int) -> BatchSource:
@@ -43,18 +47,36 @@ def file_source(path: Path, fmt: BatchFormat | None, limit: int) -> BatchSource:
 
 
 def ingest_file(
-    session: Session, settings: Settings, *, organisation_number: str, path: Path, fmt: BatchFormat | None = None,
+    session: Session,
+    settings: Settings,
+    *,
+    organisation_number: str,
+    path: Path,
+    fmt: BatchFormat | None = None,
     show_progress: bool = True,
 ) -> BatchAccepted | BatchRejected:
     """Ingest one file for one payer inside the caller's transaction."""
     payer = find_payer(session, organisation_number)
     principal = PayerPrincipal(payer.id, payer.organisation_number, payer.name, payer.connection_model, token_id=0)
     source = file_source(path, fmt, settings.max_upload_bytes)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True, disable=not show_progress) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not show_progress,
+    ) as progress:
         task = progress.add_task(f"{payer.name}: {path.name}", total=None)
-        return ingest_batch(session, payer=principal, source=source, policy=RegistrationPolicy.from_settings(settings),
-                            today=dt.date.today(), progress=lambda n: progress.update(task, completed=n))
+        return ingest_batch(
+            session,
+            payer=principal,
+            source=source,
+            policy=RegistrationPolicy.from_settings(settings),
+            today=today(),
+            progress=lambda n: progress.update(task, completed=n),
+        )
 
 
 def ingest(
@@ -67,7 +89,9 @@ def ingest(
     context = cli_context(ctx)
     try:
         with unit_of_work(context.sessions) as session:
-            outcome = ingest_file(session, context.settings, organisation_number=organisation_number, path=path, fmt=fmt)
+            outcome = ingest_file(
+                session, context.settings, organisation_number=organisation_number, path=path, fmt=fmt
+            )
     except (PayerError, PaymentError, InvalidIdentifierError) as exc:
         raise fail(str(exc)) from exc
     if isinstance(outcome, BatchRejected):

@@ -23,7 +23,9 @@ app = typer.Typer(
 @app.callback()
 def root(ctx: typer.Context, verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what happens.")) -> None:
     """Settings come from SALDO_* environment variables (see docs/reference/settings.md)."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); the embedded server copes.
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     ctx.obj = CliContext()

@@ -19,8 +19,15 @@ from saldo.payers.models import ConnectionModel, PayerKind
 from saldo.payers.service import create_payer, find_payer, issue_token, list_payers, revoke_token
 
 app = typer.Typer(help="Connected payers and their API tokens.", no_args_is_help=True, rich_markup_mode=None)
-PAYER_FILE_COLUMNS = ("organisation_number", "name", "kind", "connection_model", "debtor_account_scheme",
-                      "debtor_account", "benefits")
+PAYER_FILE_COLUMNS = (
+    "organisation_number",
+    "name",
+    "kind",
+    "connection_model",
+    "debtor_account_scheme",
+    "debtor_account",
+    "benefits",
+)
 
 
 @app.command("create")
@@ -38,9 +45,16 @@ def create(
     codes = [c.strip() for c in benefits.split(",") if c.strip()]
     try:
         with unit_of_work(cli_context(ctx).sessions) as session:
-            payer = create_payer(session, organisation_number=organisation_number, name=name, kind=kind,
-                                 connection_model=connection, debtor_account_scheme=account_scheme,
-                                 debtor_account=account, benefit_codes=codes)
+            payer = create_payer(
+                session,
+                organisation_number=organisation_number,
+                name=name,
+                kind=kind,
+                connection_model=connection,
+                debtor_account_scheme=account_scheme,
+                debtor_account=account,
+                benefit_codes=codes,
+            )
             payer_id = payer.id
     except (PayerError, UnknownBenefitError, InvalidIdentifierError, InvalidAccountError) as exc:
         raise fail(str(exc)) from exc
@@ -91,7 +105,9 @@ def list_command(ctx: typer.Context) -> None:
         payers = list_payers(session)
     table = Table("id", "organisation number", "name", "kind", "connection", "benefits")
     for p in payers:
-        table.add_row(str(p.id), p.organisation_number, p.name, p.kind.value, p.connection_model.value, " ".join(p.benefits))
+        table.add_row(
+            str(p.id), p.organisation_number, p.name, p.kind.value, p.connection_model.value, " ".join(p.benefits)
+        )
     console.print(table)
 
 

@@ -66,7 +66,9 @@ def references(root_command: Any) -> dict[str, str]:
     }
 
 
-def reference(ctx: typer.Context, check: bool = typer.Option(False, "--check", help="Fail if a file is stale.")) -> None:
+def reference(
+    ctx: typer.Context, check: bool = typer.Option(False, "--check", help="Fail if a file is stale.")
+) -> None:
     """Write the generated references (settings, CLI, OpenAPI) into docs/reference/."""
     root = ctx.find_root().command
     stale = []

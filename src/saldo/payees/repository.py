@@ -3,8 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import Text, cast, func, select
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
 
 from saldo.payees.models import Payee
@@ -50,8 +49,8 @@ class PayeeRepository:
         )
         existing = select(Payee.id).where(Payee.id_scheme == id_scheme, Payee.identifier == identifier)
         payee_id = self.session.scalar(select(inserted.c.id).union_all(existing).limit(1))
-        assert payee_id is not None  # noqa: S101 — inserted or already there
-        return payee_id
+        assert payee_id is not None
+        return int(payee_id)
 
     def get(self, payee_id: int) -> Payee | None:
         return self.session.get(Payee, payee_id)

@@ -49,7 +49,7 @@ class PayerRepository:
             .join(PayerBenefit, PayerBenefit.benefit_id == Benefit.id)
             .where(PayerBenefit.payer_id == payer_id)
         )
-        return {code: benefit_id for code, benefit_id in self.session.execute(query)}
+        return dict(self.session.execute(query).tuples().all())
 
     def add_token(self, token: ApiToken) -> ApiToken:
         self.session.add(token)
@@ -59,7 +59,7 @@ class PayerRepository:
     def tokens(self, payer_id: int) -> Sequence[ApiToken]:
         return self.session.scalars(select(ApiToken).where(ApiToken.payer_id == payer_id).order_by(ApiToken.id)).all()
 
-    def active_token_with_payer(self, secret_sha256: bytes) -> Row[tuple[ApiToken, Payer]] | None:
+    def active_token_with_payer(self, secret_sha256: bytes) -> Row[ApiToken, Payer] | None:
         query = (
             select(ApiToken, Payer)
             .join(Payer, Payer.id == ApiToken.payer_id)

@@ -16,7 +16,7 @@ from saldo.payers.models import ApiToken, ConnectionModel, Payer, PayerKind
 from saldo.payers.repository import PayerRepository
 from saldo.payers.schemas import IssuedToken, PayerOut, PayerPrincipal, TokenOut
 
-TOKEN_PREFIX = "saldo_"
+TOKEN_PREFIX = "saldo_"  # noqa: S105 — a public marker that makes leaked tokens easy to scan for, not a secret
 # 32 random bytes: an API token is a bearer secret and must not be guessable (OWASP ASVS 3.5.2).
 TOKEN_SECRET_BYTES = 32
 
@@ -68,7 +68,10 @@ def describe_payer(session: Session, payer_id: int) -> PayerOut:
     if payer is None:
         raise UnknownPayerError(f"no payer with id {payer_id}")
     return PayerOut.model_validate(
-        {**{c: getattr(payer, c) for c in PayerOut.model_fields if c != "benefits"}, "benefits": repository.benefit_codes(payer.id)}
+        {
+            **{c: getattr(payer, c) for c in PayerOut.model_fields if c != "benefits"},
+            "benefits": repository.benefit_codes(payer.id),
+        }
     )
 
 

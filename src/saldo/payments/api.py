@@ -11,9 +11,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from saldo.kit.clock import today
+from saldo.payers.schemas import PayerPrincipal
 from saldo.payments.errors import BatchFormatError, BatchTooLargeError, PaymentNotFoundError
 from saldo.payments.models import BatchFormat, PaymentStatus
-from saldo.payers.schemas import PayerPrincipal
 from saldo.payments.repository import PaymentFilter
 from saldo.payments.schemas import (
     BatchAccepted,
@@ -57,8 +58,11 @@ BATCH_MEDIA_TYPES = {
     response_model=PaymentOut,
     status_code=201,
     summary="Register one payment",
-    responses={**PROBLEMS, 200: {"model": PaymentOut, "description": "Identical payment already registered"},
-               409: {"model": Problem, "description": "Reference already used for a different payment"}},
+    responses={
+        **PROBLEMS,
+        200: {"model": PaymentOut, "description": "Identical payment already registered"},
+        409: {"model": Problem, "description": "Reference already used for a different payment"},
+    },
 )
 def post_payment(
     body: PaymentIn, payer: CurrentPayer, session: DbSession, settings: AppSettings, response: Response
@@ -66,7 +70,7 @@ def post_payment(
     """Register a payment on the payee's transaction account. Sending the same payment again
     (same reference, same content) returns the original with status 200."""
     payment, created = register_payment(
-        session, payer=payer, payment=body, policy=RegistrationPolicy.from_settings(settings), today=dt.date.today()
+        session, payer=payer, payment=body, policy=RegistrationPolicy.from_settings(settings), today=today()
     )
     session.commit()
     if not created:
@@ -84,7 +88,9 @@ def get_payments(
     due_from: dt.date | None = None,
     due_to: dt.date | None = None,
     batch_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
-    after: Annotated[int | None, Query(ge=0, le=2**63 - 1, description="Cursor: `next_after` of the previous page")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=2**63 - 1, description="Cursor: `next_after` of the previous page")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> PaymentPage:
     """The calling payer's payments in registration order, filtered, one page at a time."""
@@ -95,7 +101,9 @@ def get_payments(
 
 
 @router.get(
-    "/payments/by-reference/{reference}", response_model=PaymentOut, summary="Get own payment by reference",
+    "/payments/by-reference/{reference}",
+    response_model=PaymentOut,
+    summary="Get own payment by reference",
     responses={**PROBLEMS, 404: {"model": Problem}},
 )
 def get_by_reference(reference: str, payer: CurrentPayer, session: DbSession) -> PaymentOut:
@@ -104,7 +112,9 @@ def get_by_reference(reference: str, payer: CurrentPayer, session: DbSession) ->
 
 
 @router.get(
-    "/payments/{payment_id}", response_model=PaymentOut, summary="Get own payment",
+    "/payments/{payment_id}",
+    response_model=PaymentOut,
+    summary="Get own payment",
     responses={**PROBLEMS, 404: {"model": Problem}},
 )
 def get_one(payment_id: int, payer: CurrentPayer, session: DbSession) -> PaymentOut:
@@ -113,7 +123,9 @@ def get_one(payment_id: int, payer: CurrentPayer, session: DbSession) -> Payment
 
 
 @router.get(
-    "/payments/{payment_id}/history", response_model=list[PaymentEventOut], summary="Status history",
+    "/payments/{payment_id}/history",
+    response_model=list[PaymentEventOut],
+    summary="Status history",
     responses={**PROBLEMS, 404: {"model": Problem}},
 )
 def get_history(payment_id: int, payer: CurrentPayer, session: DbSession) -> list[PaymentEventOut]:
@@ -122,7 +134,9 @@ def get_history(payment_id: int, payer: CurrentPayer, session: DbSession) -> lis
 
 
 @router.post(
-    "/payments/{payment_id}/cancel", response_model=PaymentOut, summary="Cancel a payment not yet sent",
+    "/payments/{payment_id}/cancel",
+    response_model=PaymentOut,
+    summary="Cancel a payment not yet sent",
     responses={**PROBLEMS, 404: {"model": Problem}, 409: {"model": Problem, "description": "Already sent or final"}},
 )
 def post_cancel(payment_id: int, body: CancelIn, payer: CurrentPayer, session: DbSession) -> PaymentOut:
@@ -175,16 +189,16 @@ async def post_batch(
         path = Path(folder) / "batch"
         digest = await _receive(request, path, settings.max_upload_bytes)
         source = BatchSource(path=path, format=fmt, sha256=digest, filename=filename)
-        outcome = await run_in_threadpool(
-            _ingest, session, payer, source, RegistrationPolicy.from_settings(settings)
-        )
+        outcome = await run_in_threadpool(_ingest, session, payer, source, RegistrationPolicy.from_settings(settings))
     if isinstance(outcome, BatchRejected):
         return JSONResponse(outcome.model_dump(mode="json"), status_code=422)
     return JSONResponse(outcome.model_dump(mode="json"), status_code=200 if outcome.replayed else 201)
 
 
-def _ingest(session: Session, payer: PayerPrincipal, source: BatchSource, policy: RegistrationPolicy) -> BatchAccepted | BatchRejected:
-    outcome = ingest_batch(session, payer=payer, source=source, policy=policy, today=dt.date.today())
+def _ingest(
+    session: Session, payer: PayerPrincipal, source: BatchSource, policy: RegistrationPolicy
+) -> BatchAccepted | BatchRejected:
+    outcome = ingest_batch(session, payer=payer, source=source, policy=policy, today=today())
     if isinstance(outcome, BatchAccepted) and not outcome.replayed:
         session.commit()
     return outcome
@@ -209,7 +223,9 @@ async def _receive(request: Request, path: Path, limit: int) -> bytes:
 
 
 @router.get(
-    "/payment-batches/{batch_id}", response_model=BatchAccepted, summary="An accepted batch",
+    "/payment-batches/{batch_id}",
+    response_model=BatchAccepted,
+    summary="An accepted batch",
     responses={**PROBLEMS, 404: {"model": Problem}},
 )
 def get_batch(batch_id: int, payer: CurrentPayer, session: DbSession) -> BatchAccepted:

@@ -10,7 +10,8 @@ from sqlalchemy import Row, Select, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from saldo.benefits.models import Benefit
+from saldo.benefits.models import Benefit, BenefitKind
+from saldo.kit.national_id import IdScheme
 from saldo.payees.models import Payee
 from saldo.payers.models import PayerBenefit
 from saldo.payments.models import Payment, PaymentBatch, PaymentEvent, PaymentStatus
@@ -51,6 +52,9 @@ CONTENT_COLUMNS: tuple[str, ...] = (
 )
 
 
+PaymentRow = Row[Payment, IdScheme, str, str]  # a payment with its payee's scheme and id and its benefit code
+
+
 @dataclass(frozen=True, slots=True)
 class PaymentFilter:
     status: PaymentStatus | None = None
@@ -60,7 +64,7 @@ class PaymentFilter:
     batch_id: int | None = None
 
 
-def _with_labels() -> Select[Any]:
+def _with_labels() -> Select[Payment, IdScheme, str, str]:
     return (
         select(Payment, Payee.id_scheme, Payee.identifier, Benefit.code)
         .join(Payee, Payee.id == Payment.payee_id)
@@ -72,7 +76,7 @@ class PaymentRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def benefits_for_payer(self, payer_id: int) -> Sequence[Row[Any]]:
+    def benefits_for_payer(self, payer_id: int) -> Sequence[Row[str, int, BenefitKind, bool]]:
         """(code, id, kind, payer may pay it) for every benefit in the catalogue, in one query."""
         allowed = (
             select(PayerBenefit.benefit_id)
@@ -95,11 +99,11 @@ class PaymentRepository:
         row = self.session.execute(statement).first()
         return (row[0], row[1]) if row is not None else None
 
-    def get_for_payer(self, payer_id: int, payment_id: int) -> Row[Any] | None:
+    def get_for_payer(self, payer_id: int, payment_id: int) -> PaymentRow | None:
         query = _with_labels().where(Payment.payer_id == payer_id, Payment.id == payment_id)
         return self.session.execute(query).first()
 
-    def get_by_reference(self, payer_id: int, reference: str) -> Row[Any] | None:
+    def get_by_reference(self, payer_id: int, reference: str) -> PaymentRow | None:
         query = _with_labels().where(Payment.payer_id == payer_id, Payment.reference == reference)
         return self.session.execute(query).first()
 
@@ -107,7 +111,9 @@ class PaymentRepository:
         query = select(Payment).where(Payment.payer_id == payer_id, Payment.id == payment_id).with_for_update()
         return self.session.scalar(query)
 
-    def list_for_payer(self, payer_id: int, filters: PaymentFilter, *, after: int | None, limit: int) -> Sequence[Row[Any]]:
+    def list_for_payer(
+        self, payer_id: int, filters: PaymentFilter, *, after: int | None, limit: int
+    ) -> Sequence[PaymentRow]:
         query = _with_labels().where(Payment.payer_id == payer_id)
         if filters.status is not None:
             query = query.where(Payment.status == filters.status)
@@ -130,9 +136,7 @@ class PaymentRepository:
     def move(self, payment: Payment, to: PaymentStatus, *, actor: str, reason: str | None) -> None:
         """Change a locked payment's status and append the transition to its history."""
         current = payment.status  # read before the UPDATE, which refreshes the loaded object
-        self.session.execute(
-            update(Payment).where(Payment.id == payment.id).values(status=to, updated_at=func.now())
-        )
+        self.session.execute(update(Payment).where(Payment.id == payment.id).values(status=to, updated_at=func.now()))
         self.session.execute(
             insert(PaymentEvent).values(
                 payment_id=payment.id, from_status=current, to_status=to, actor=actor, reason=reason
@@ -166,23 +170,25 @@ class PaymentRepository:
     def raw_connection(self) -> PgConnection[Any]:
         """The psycopg connection under this session's transaction, for COPY."""
         driver = self.session.connection().connection.driver_connection
-        assert isinstance(driver, PgConnection)  # noqa: S101 — Saldo runs on psycopg only
+        assert isinstance(driver, PgConnection)
         return driver
 
     def copy_payments(self, rows: Iterable[Sequence[object]]) -> None:
         """Stream rows (COPY_COLUMNS order) into ``payments``; a duplicate reference raises UniqueViolation."""
         connection = self.raw_connection()
-        with connection.cursor() as cursor, cursor.copy(
-            f"COPY payments ({', '.join(COPY_COLUMNS)}) FROM STDIN"  # noqa: S608 — constant column names
-        ) as copy:
+        with (
+            connection.cursor() as cursor,
+            cursor.copy(f"COPY payments ({', '.join(COPY_COLUMNS)}) FROM STDIN") as copy,
+        ):
             for row in rows:
                 copy.write_row(row)
 
     def copy_payments_csv(self, data: bytes) -> None:
         """Stream CSV (COPY_COLUMNS order, no header) into ``payments``."""
-        with self.raw_connection().cursor() as cursor, cursor.copy(
-            f"COPY payments ({', '.join(COPY_COLUMNS)}) FROM STDIN WITH (FORMAT csv)"  # noqa: S608
-        ) as copy:
+        with (
+            self.raw_connection().cursor() as cursor,
+            cursor.copy(f"COPY payments ({', '.join(COPY_COLUMNS)}) FROM STDIN WITH (FORMAT csv)") as copy,
+        ):
             copy.write(data)
 
     def create_staging(self) -> None:
@@ -197,13 +203,14 @@ class PaymentRepository:
 
     def stage_payments(self, rows: Iterable[Sequence[object]]) -> None:
         """Stream (line, COPY_COLUMNS...) rows into the staging table."""
-        with self.raw_connection().cursor() as cursor, cursor.copy(
-            f"COPY incoming_payments (line, {', '.join(COPY_COLUMNS)}) FROM STDIN"  # noqa: S608
-        ) as copy:
+        with (
+            self.raw_connection().cursor() as cursor,
+            cursor.copy(f"COPY incoming_payments (line, {', '.join(COPY_COLUMNS)}) FROM STDIN") as copy,
+        ):
             for row in rows:
                 copy.write_row(row)
 
-    def staged_duplicates(self) -> Sequence[Row[Any]]:
+    def staged_duplicates(self) -> Sequence[Row[str, list[int]]]:
         """(reference, lines) for references that occur more than once in the staged batch."""
         return self.session.execute(
             text(
@@ -212,7 +219,7 @@ class PaymentRepository:
             )
         ).all()
 
-    def staged_conflicts(self, payer_id: int) -> Sequence[Row[Any]]:
+    def staged_conflicts(self, payer_id: int) -> Sequence[Row[int, str, int]]:
         """Staged rows whose reference is already used by a payment with different content."""
         aliased_i = ", ".join(f"i.{c}" for c in CONTENT_COLUMNS)
         aliased_p = ", ".join(f"p.{c}" for c in CONTENT_COLUMNS)

@@ -13,9 +13,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from saldo.synthetic.payers import generate_organisations, payer_specs
+from saldo.kit.clock import today
+from saldo.synthetic.payers import Organisations, generate_organisations, payer_specs
 from saldo.synthetic.payments import PaymentGenerator
-from saldo.synthetic.population import MUNICIPALITIES, generate_population
+from saldo.synthetic.population import MUNICIPALITIES, Population, generate_population
 
 MONTHS = 12  # ten past months, the current one and the next: history and upcoming payments
 FORMAT_VERSION = 1
@@ -40,7 +41,7 @@ def generate_country(
     progress: Callable[[str], None] | None = None,
 ) -> CountrySummary:
     """Write a deterministic synthetic country for ``seed`` and ``as_of`` into ``folder``."""
-    as_of = as_of or dt.date.today()
+    as_of = as_of or today()
     note = progress or (lambda _message: None)
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
@@ -55,15 +56,20 @@ def generate_country(
     _write_organisations(folder / "organisations.csv", organisations)
 
     specs = payer_specs()
-    _write(folder / "payers.csv", pa.table({
-        "organisation_number": [s.organisation_number for s in specs],
-        "name": [s.name for s in specs],
-        "kind": [s.kind for s in specs],
-        "connection_model": [s.connection_model for s in specs],
-        "debtor_account_scheme": ["se_bankgiro"] * len(specs),
-        "debtor_account": [s.bankgiro for s in specs],
-        "benefits": [" ".join(s.benefits) for s in specs],
-    }))
+    _write(
+        folder / "payers.csv",
+        pa.table(
+            {
+                "organisation_number": [s.organisation_number for s in specs],
+                "name": [s.name for s in specs],
+                "kind": [s.kind for s in specs],
+                "connection_model": [s.connection_model for s in specs],
+                "debtor_account_scheme": ["se_bankgiro"] * len(specs),
+                "debtor_account": [s.bankgiro for s in specs],
+                "benefits": [" ".join(s.benefits) for s in specs],
+            }
+        ),
+    )
 
     files: dict[str, int] = {}
     for spec in specs:
@@ -103,52 +109,68 @@ def _date_or_null(values: np.ndarray) -> pa.Array:
     return pa.array(values.astype("datetime64[D]"), mask=np.isnat(values))
 
 
-def _write_persons(path: Path, population, generator: PaymentGenerator) -> None:  # type: ignore[no-untyped-def]
+def _write_persons(path: Path, population: Population, generator: PaymentGenerator) -> None:
     given_and_surname = pc.split_pattern(generator.persons.name, " ", max_splits=1)
     codes = np.array([m.code for m in MUNICIPALITIES])
     street = pc.binary_join_element_wise(
         pa.array(population.street_names()), pc.cast(pa.array(population.street_number), pa.string()), " "
     )
-    _write(path, pa.table({
-        "id_scheme": generator.persons.scheme,
-        "identifier": generator.persons.identifier,
-        "given_name": pc.list_element(given_and_surname, 0),
-        "surname": pc.list_element(given_and_surname, 1),
-        "sex": pc.if_else(pa.array(population.male), "M", "F"),
-        "birth_date": pa.array(population.birth.astype("datetime64[D]")),
-        "death_date": _date_or_null(population.death),
-        "emigration_date": _date_or_null(population.emigrated),
-        "immigration_date": _date_or_null(population.immigrated),
-        "household": pa.array(population.household),
-        "street_address": street,
-        "postal_code": pa.array(population.postal_code),
-        "municipality_code": pa.array(codes[population.municipality]),
-    }))
+    _write(
+        path,
+        pa.table(
+            {
+                "id_scheme": generator.persons.scheme,
+                "identifier": generator.persons.identifier,
+                "given_name": pc.list_element(given_and_surname, 0),
+                "surname": pc.list_element(given_and_surname, 1),
+                "sex": pc.if_else(pa.array(population.male), "M", "F"),
+                "birth_date": pa.array(population.birth.astype("datetime64[D]")),
+                "death_date": _date_or_null(population.death),
+                "emigration_date": _date_or_null(population.emigrated),
+                "immigration_date": _date_or_null(population.immigrated),
+                "household": pa.array(population.household),
+                "street_address": street,
+                "postal_code": pa.array(population.postal_code),
+                "municipality_code": pa.array(codes[population.municipality]),
+            }
+        ),
+    )
 
 
-def _write_accounts(path: Path, population, generator: PaymentGenerator, organisations) -> None:  # type: ignore[no-untyped-def]
+def _write_accounts(
+    path: Path, population: Population, generator: PaymentGenerator, organisations: Organisations
+) -> None:
     has = population.account_bank > 0
-    persons = pa.table({
-        "holder_scheme": generator.persons.scheme.filter(pa.array(has)),
-        "holder_id": generator.persons.identifier.filter(pa.array(has)),
-        "account_scheme": pa.repeat(pa.scalar("iban"), int(has.sum())),
-        "account": generator.persons.account.filter(pa.array(has)),
-    })
-    orgs = pa.table({
-        "holder_scheme": pa.repeat(pa.scalar("se_organisationsnummer"), organisations.orgnr.size),
-        "holder_id": pc.cast(pa.array(organisations.orgnr), pa.string()),
-        "account_scheme": pa.repeat(pa.scalar("se_bankgiro"), organisations.orgnr.size),
-        "account": pc.cast(pa.array(organisations.bankgiro), pa.string()),
-    })
+    persons = pa.table(
+        {
+            "holder_scheme": generator.persons.scheme.filter(pa.array(has)),
+            "holder_id": generator.persons.identifier.filter(pa.array(has)),
+            "account_scheme": pa.repeat(pa.scalar("iban"), int(has.sum())),
+            "account": generator.persons.account.filter(pa.array(has)),
+        }
+    )
+    orgs = pa.table(
+        {
+            "holder_scheme": pa.repeat(pa.scalar("se_organisationsnummer"), organisations.orgnr.size),
+            "holder_id": pc.cast(pa.array(organisations.orgnr), pa.string()),
+            "account_scheme": pa.repeat(pa.scalar("se_bankgiro"), organisations.orgnr.size),
+            "account": pc.cast(pa.array(organisations.bankgiro), pa.string()),
+        }
+    )
     _write(path, pa.concat_tables([persons, orgs]))
 
 
-def _write_organisations(path: Path, organisations) -> None:  # type: ignore[no-untyped-def]
+def _write_organisations(path: Path, organisations: Organisations) -> None:
     codes = np.array([m.code for m in MUNICIPALITIES])
-    _write(path, pa.table({
-        "id_scheme": pa.repeat(pa.scalar("se_organisationsnummer"), organisations.orgnr.size),
-        "identifier": pc.cast(pa.array(organisations.orgnr), pa.string()),
-        "name": pa.array(organisations.name.astype(str)),
-        "kind": pa.array(organisations.kind.astype(str)),
-        "municipality_code": pa.array(codes[organisations.municipality]),
-    }))
+    _write(
+        path,
+        pa.table(
+            {
+                "id_scheme": pa.repeat(pa.scalar("se_organisationsnummer"), organisations.orgnr.size),
+                "identifier": pc.cast(pa.array(organisations.orgnr), pa.string()),
+                "name": pa.array(organisations.name.astype(str)),
+                "kind": pa.array(organisations.kind.astype(str)),
+                "municipality_code": pa.array(codes[organisations.municipality]),
+            }
+        ),
+    )

@@ -30,8 +30,14 @@ class PayerSpec:
 def payer_specs() -> list[PayerSpec]:
     """Three state agencies, an unemployment fund, twelve municipalities and three regions."""
     specs = [
-        PayerSpec("FK", "2021005521", "Försäkringskassan", "state_agency", "full",
-                  ("BB", "SJP", "FPG", "TFP", "BOB", "UHS", "AST", "SJE", "AKE", "ETB")),
+        PayerSpec(
+            "FK",
+            "2021005521",
+            "Försäkringskassan",
+            "state_agency",
+            "full",
+            ("BB", "SJP", "FPG", "TFP", "BOB", "UHS", "AST", "SJE", "AKE", "ETB"),
+        ),
         PayerSpec("PM", "2021006255", "Pensionsmyndigheten", "state_agency", "full", ("IP", "GP", "BTP")),
         PayerSpec("CSN", "2021001819", "Centrala studiestödsnämnden", "state_agency", "full", ("STM",)),
         PayerSpec("AK", luhn_orgnr("802016220"), "Arbetslöshetskassan Alfa", "unemployment_fund", "full", ("AKA",)),
@@ -43,11 +49,15 @@ def payer_specs() -> list[PayerSpec]:
             model = "analysis_only"  # pays through its own bank; sends data for analysis only
         if m.code == "1290":
             model, benefits = "transaction_account_only", ("SKP", "LOV")
-        specs.append(PayerSpec(f"K{m.code}", luhn_orgnr(m.orgnr_prefix), m.name, "municipality", model, benefits,
-                               municipality=index))
+        specs.append(
+            PayerSpec(
+                f"K{m.code}", luhn_orgnr(m.orgnr_prefix), m.name, "municipality", model, benefits, municipality=index
+            )
+        )
     for index, (name, prefix) in enumerate(REGIONS):
-        specs.append(PayerSpec(f"R{index + 1}", luhn_orgnr(prefix), name, "region", "full", ("SJR", "VVE", "RKB"),
-                               region=index))
+        specs.append(
+            PayerSpec(f"R{index + 1}", luhn_orgnr(prefix), name, "region", "full", ("SJR", "VVE", "RKB"), region=index)
+        )
     return specs
 
 
@@ -77,7 +87,9 @@ def generate_organisations(rng: np.random.Generator, persons: int) -> Organisati
         word = np.array(words)[rng.integers(0, len(words), count)]
         suffix = " AB" if kind != "association" else ""
         name = np.char.add(np.char.add(np.char.add(town, " "), word), suffix)
-        name = np.char.add(np.char.add(name, " "), (np.arange(count) + 1).astype(str)) if count > len(words) * 12 else name
+        name = (
+            np.char.add(np.char.add(name, " "), (np.arange(count) + 1).astype(str)) if count > len(words) * 12 else name
+        )
         bankgiro = with_luhn(1_000_000 + serial, 7)
         parts.append((orgnr, np.full(count, kind), name, place, bankgiro))
     return Organisations(*(np.concatenate(column) for column in zip(*parts, strict=True)))

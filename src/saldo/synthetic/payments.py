@@ -15,12 +15,28 @@ from saldo.synthetic.payers import Organisations, PayerSpec
 from saldo.synthetic.population import MUNICIPALITIES, BoolArray, IntArray, Population
 
 REMITTANCE_SV = {
-    "BB": "Barnbidrag", "SJP": "Sjukpenning", "FPG": "Föräldrapenning", "TFP": "Tillfällig föräldrapenning",
-    "BOB": "Bostadsbidrag", "UHS": "Underhållsstöd", "AST": "Aktivitetsstöd", "SJE": "Sjukersättning",
-    "AKE": "Aktivitetsersättning", "ETB": "Etableringsersättning", "IP": "Inkomstpension", "GP": "Garantipension",
-    "BTP": "Bostadstillägg", "STM": "Studiemedel", "AKA": "Arbetslöshetsersättning", "EKB": "Ekonomiskt bistånd",
-    "FOB": "Föreningsbidrag", "SKP": "Grundbelopp", "LOV": "Ersättning LOV", "SJR": "Sjukresor",
-    "VVE": "Ersättning vårdval", "RKB": "Kulturbidrag",
+    "BB": "Barnbidrag",
+    "SJP": "Sjukpenning",
+    "FPG": "Föräldrapenning",
+    "TFP": "Tillfällig föräldrapenning",
+    "BOB": "Bostadsbidrag",
+    "UHS": "Underhållsstöd",
+    "AST": "Aktivitetsstöd",
+    "SJE": "Sjukersättning",
+    "AKE": "Aktivitetsersättning",
+    "ETB": "Etableringsersättning",
+    "IP": "Inkomstpension",
+    "GP": "Garantipension",
+    "BTP": "Bostadstillägg",
+    "STM": "Studiemedel",
+    "AKA": "Arbetslöshetsersättning",
+    "EKB": "Ekonomiskt bistånd",
+    "FOB": "Föreningsbidrag",
+    "SKP": "Grundbelopp",
+    "LOV": "Ersättning LOV",
+    "SJR": "Sjukresor",
+    "VVE": "Ersättning vårdval",
+    "RKB": "Kulturbidrag",
 }
 
 
@@ -72,7 +88,9 @@ def _ibans(bank: IntArray, account: IntArray) -> pa.Array:
 
 
 class PaymentGenerator:
-    def __init__(self, rng: np.random.Generator, population: Population, organisations: Organisations, months: np.ndarray) -> None:
+    def __init__(
+        self, rng: np.random.Generator, population: Population, organisations: Organisations, months: np.ndarray
+    ) -> None:
         self.rng = rng
         self.pop = population
         self.orgs = organisations
@@ -106,7 +124,10 @@ class PaymentGenerator:
         """Every payment row of one payer over the whole year."""
         rows = Rows()
         generators: dict[str, Callable[[Rows, int], None]] = {
-            "FK": self._forsakringskassan, "PM": self._pensions, "CSN": self._csn, "AK": self._unemployment,
+            "FK": self._forsakringskassan,
+            "PM": self._pensions,
+            "CSN": self._csn,
+            "AK": self._unemployment,
         }
         for month in range(self.months.size):
             if spec.key in generators:
@@ -125,11 +146,19 @@ class PaymentGenerator:
         rows.add("BB", guardians[ok], m, np.full(int(ok.sum()), 125_000), 20)
         working = present & (age >= 20) & (age <= 64)
         sick = self._sample(working, 0.03)
-        rows.add("SJP", sick, m, self.rng.integers(1, 31, sick.size) * np.minimum(self._lognormal(sick.size, 800, 0.3), 121_800), 25)
+        rows.add(
+            "SJP",
+            sick,
+            m,
+            self.rng.integers(1, 31, sick.size) * np.minimum(self._lognormal(sick.size, 800, 0.3), 121_800),
+            25,
+        )
         infants = np.flatnonzero(present & (age < 2) & (self.pop.guardian >= 0))
         parents = np.unique(self.pop.guardian[infants])
         parents = parents[self._present(m)[parents]]
-        rows.add("FPG", parents, m, self.rng.integers(10, 31, parents.size) * self._lognormal(parents.size, 900, 0.25), 25)
+        rows.add(
+            "FPG", parents, m, self.rng.integers(10, 31, parents.size) * self._lognormal(parents.size, 900, 0.25), 25
+        )
         young = np.flatnonzero(present & (age >= 1) & (age <= 11) & (self.pop.guardian >= 0))
         vab = np.unique(self.pop.guardian[young[self.rng.random(young.size) < 0.04]])
         vab = vab[self._present(m)[vab]]
@@ -220,8 +249,16 @@ class PaymentGenerator:
         reference = pc.binary_join_element_wise(table["reference"], seq, "-")
         return table.set_column(0, "reference", reference)
 
-    def _part(self, spec: PayerSpec, benefit: str, recipient: IntArray, month: IntArray, amount: IntArray,
-              due_day: IntArray, to_orgs: bool) -> pa.Table:
+    def _part(
+        self,
+        spec: PayerSpec,
+        benefit: str,
+        recipient: IntArray,
+        month: IntArray,
+        amount: IntArray,
+        due_day: IntArray,
+        to_orgs: bool,
+    ) -> pa.Table:
         n = recipient.size
         start = self.months[month].astype("datetime64[D]")
         end = (self.months[month] + 1).astype("datetime64[D]") - np.timedelta64(1, "D")
@@ -240,7 +277,7 @@ class PaymentGenerator:
             account_scheme = pa.repeat(pa.scalar("iban"), n)
             account = self.persons.account.take(take)
         yyyymm = str(self.months[month[0]]).replace("-", "")
-        label = f"{REMITTANCE_SV[benefit]} {str(self.months[month[0]])}"
+        label = f"{REMITTANCE_SV[benefit]} {self.months[month[0]]!s}"
         decision = pc.binary_join_element_wise(
             f"{spec.key}-{benefit}", pc.utf8_lpad(pc.cast(take, pa.string()), 8, "0"), "-"
         )

@@ -37,18 +37,22 @@ def _field_of(loc: Sequence[Any]) -> str | None:
 
 
 def _validation_items(errors: Sequence[Any]) -> list[ErrorItem]:
-    return [ErrorItem(line=None, record=None, field=_field_of(e.get("loc", ())), reason=str(e.get("msg"))) for e in errors]
+    return [
+        ErrorItem(line=None, record=None, field=_field_of(e.get("loc", ())), reason=str(e.get("msg"))) for e in errors
+    ]
 
 
 def install_error_handlers(app: FastAPI) -> None:
     """Register one handler per domain error."""
 
     async def request_invalid(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)  # noqa: S101
-        return problem(422, "invalid_request", "the request does not match the API", errors=_validation_items(exc.errors()))
+        assert isinstance(exc, RequestValidationError)
+        return problem(
+            422, "invalid_request", "the request does not match the API", errors=_validation_items(exc.errors())
+        )
 
     async def payment_rejected(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, PaymentRejectedError)  # noqa: S101
+        assert isinstance(exc, PaymentRejectedError)
         items = [ErrorItem(line=None, record=None, field=e.field, reason=e.reason) for e in exc.errors]
         return problem(422, "payment_rejected", "the payment was not registered", errors=items)
 

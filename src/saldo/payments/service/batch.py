@@ -162,8 +162,10 @@ class _Loader:
             self.writer = writer
             self.pending: Future[None] | None = None
             try:
-                records = self._load_columns(batch.id, errors) if mode is Mode.COLUMNAR else self._load_records(
-                    batch.id, errors, reconcile=mode is Mode.RECONCILE
+                records = (
+                    self._load_columns(batch.id, errors)
+                    if mode is Mode.COLUMNAR
+                    else self._load_records(batch.id, errors, reconcile=mode is Mode.RECONCILE)
                 )
             finally:
                 self._wait()
@@ -222,7 +224,9 @@ class _Loader:
         ids = self._payee_ids({v.payee_key for _, v in chunk})
         payer_id, status = self.payer.payer_id, PaymentStatus.REGISTERED.value
         if reconcile:
-            staged = [(line, payer_id, v.reference, *v.content(ids[v.payee_key]), status, batch_id) for line, v in chunk]
+            staged = [
+                (line, payer_id, v.reference, *v.content(ids[v.payee_key]), status, batch_id) for line, v in chunk
+            ]
             self.pending = self.writer.submit(self.repository.stage_payments, staged)
         else:
             rows = [(payer_id, v.reference, *v.content(ids[v.payee_key]), status, batch_id) for _, v in chunk]
@@ -260,8 +264,8 @@ class _Loader:
         self._wait()
         keys = pc.binary_join_element_wise(table["payee_scheme"], table["payee_identifier"], "|")
         distinct = pc.unique(keys).to_pylist()
-        ids = self._payee_ids({tuple(k.split("|", 1)) for k in distinct})  # type: ignore[misc]
-        value_ids = pa.array([ids[tuple(k.split("|", 1))] for k in distinct], pa.int64())  # type: ignore[index]
+        ids = self._payee_ids({tuple(k.split("|", 1)) for k in distinct})
+        value_ids = pa.array([ids[tuple(k.split("|", 1))] for k in distinct], pa.int64())
         payee_id = pc.take(value_ids, pc.index_in(keys, value_set=pa.array(distinct, pa.string())))
         n = table.num_rows
         columns = {
@@ -300,6 +304,8 @@ class _Loader:
                 errors.add(line, None, "reference", f"reference {reference!r} also on line {lines[0]}")
         for line, reference, payment_id in self.repository.staged_conflicts(self.payer.payer_id):
             errors.add(
-                line, None, "reference",
+                line,
+                None,
+                "reference",
                 f"reference {reference!r} is already used by payment {payment_id} with different content",
             )

@@ -169,16 +169,25 @@ class ColumnChecker:
         lines = pa.array(np.arange(first_line, first_line + n, dtype=np.int64))
         accepted = pa.table(
             [
-                lines, col["reference"], col["payee_scheme"], col["payee_id"], col["payee_name"],
-                pc.take(self.permitted_ids, benefit_index), amount, col["currency"], col["decision_reference"],
-                start, end, due, col["account_scheme"], col["account"], remittance,
+                lines,
+                col["reference"],
+                col["payee_scheme"],
+                col["payee_id"],
+                col["payee_name"],
+                pc.take(self.permitted_ids, benefit_index),
+                amount,
+                col["currency"],
+                col["decision_reference"],
+                start,
+                end,
+                due,
+                col["account_scheme"],
+                col["account"],
+                remittance,
             ],
             schema=CANONICAL_SCHEMA,
         ).filter(keep)
-        others = [
-            (first_line + int(i), block.slice(int(i), 1).to_pylist()[0])
-            for i in np.flatnonzero(~ok)
-        ]
+        others = [(first_line + int(i), block.slice(int(i), 1).to_pylist()[0]) for i in np.flatnonzero(~ok)]
         return CheckedBatch(accepted=accepted, others=others, rows=n)
 
     def _dates(self, column: pa.Array) -> pa.Array:
@@ -251,4 +260,3 @@ def canonical_rows(valid: list[tuple[int, ValidPayment]]) -> pa.Table:
         ],
         schema=CANONICAL_SCHEMA,
     )
-

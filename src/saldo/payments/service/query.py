@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from saldo.payments.errors import PaymentNotFoundError
 from saldo.payments.models import Payment, PaymentStatus
-from saldo.payments.repository import PaymentFilter, PaymentRepository
+from saldo.payments.repository import PaymentFilter, PaymentRepository, PaymentRow
 from saldo.payments.schemas import BatchAccepted, PayeeRef, PaymentEventOut, PaymentOut, PaymentPage
 
 
-def payment_out(row: Row[Any]) -> PaymentOut:
+def payment_out(row: PaymentRow) -> PaymentOut:
     """A payment row joined with its payee identifier and benefit code, as the API shows it."""
     payment: Payment = row[0]
     return PaymentOut(

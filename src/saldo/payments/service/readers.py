@@ -121,7 +121,7 @@ def _read_json(source: BinaryIO, max_records: int) -> Iterator[RawRecord]:
         raise BatchFormatError('a JSON batch is an array of payments or an object {"payments": [...]}')
     if len(items) > max_records:
         raise BatchFormatError(
-            f"{len(items)} payments in one JSON batch; the limit is {max_records} — send larger batches as NDJSON or CSV"
+            f"{len(items)} payments in one JSON batch; the limit is {max_records}: send larger batches as NDJSON or CSV"
         )
     return _json_items(items)
 

@@ -190,7 +190,7 @@ class RecordValidator:
             return None
         return parsed if parsed >= EARLIEST_DATE else None
 
-    def _accept_plain(self, record: Mapping[str, object]) -> ValidPayment | None:  # noqa: C901, PLR0911
+    def _accept_plain(self, record: Mapping[str, object]) -> ValidPayment | None:  # noqa: PLR0911, PLR0912
         """The payment when every field is already in canonical form and valid; None to take the
         full checklist (which then names each fault). Straight-line code: this runs for every row of
         every nightly file. tests/payments/test_records.py holds both paths to the same verdict."""
@@ -212,7 +212,10 @@ class RecordValidator:
         ):
             return None
         scheme, payee_id, account_scheme, account = (
-            get("payee_scheme"), get("payee_id"), get("account_scheme"), get("account"),
+            get("payee_scheme"),
+            get("payee_id"),
+            get("account_scheme"),
+            get("account"),
         )
         if type(scheme) is not str or type(payee_id) is not str or type(account_scheme) is not str:
             return None
@@ -224,8 +227,9 @@ class RecordValidator:
         bank = _account(account_scheme, account)
         if type(bank) is not tuple or bank[1] != account:
             return None
-        rule = self.catalogue.get(get("benefit"))  # type: ignore[arg-type]
-        if rule is None or get("benefit") not in self.permitted or PAYEE_KIND_FOR_BENEFIT[rule.kind] is not payee[1]:
+        benefit = get("benefit")
+        rule = self.catalogue.get(benefit) if type(benefit) is str else None
+        if rule is None or benefit not in self.permitted or PAYEE_KIND_FOR_BENEFIT[rule.kind] is not payee[1]:
             return None
         amount = get("amount_minor")
         if type(amount) is str and amount.isascii() and amount.isdigit():
@@ -236,9 +240,9 @@ class RecordValidator:
         if currency not in self.currencies:
             return None
         try:
-            start = _parse_date(get("period_start"))  # type: ignore[arg-type]
-            end = _parse_date(get("period_end"))  # type: ignore[arg-type]
-            due = _parse_date(get("due_date"))  # type: ignore[arg-type]
+            start = _parse_date(get("period_start"))
+            end = _parse_date(get("period_end"))
+            due = _parse_date(get("due_date"))
         except (TypeError, ValueError):
             return None
         if not (
@@ -259,11 +263,23 @@ class RecordValidator:
         ):
             return None
         return ValidPayment(
-            reference, scheme, payee_id, payee_name, rule.id, amount, currency,  # type: ignore[arg-type]
-            decision_reference, start, end, due, account_scheme, account, remittance,  # type: ignore[arg-type]
+            reference,
+            scheme,
+            payee_id,
+            payee_name,
+            rule.id,
+            amount,
+            currency,
+            decision_reference,
+            start,
+            end,
+            due,
+            account_scheme,
+            account,
+            remittance,
         )
 
-    def _check_all(self, record: Mapping[str, object]) -> ValidPayment:  # noqa: C901, PLR0912, PLR0915 — one flat checklist reads best
+    def _check_all(self, record: Mapping[str, object]) -> ValidPayment:  # noqa: PLR0912, PLR0915 — one flat checklist reads best
         errors: list[FieldError] = []
         add = errors.append
         unknown = record.keys() - FIELD_SET
@@ -274,7 +290,11 @@ class RecordValidator:
         if reference is None:
             add(FieldError("reference", "required"))
         elif not REFERENCE_PATTERN.fullmatch(reference):
-            add(FieldError("reference", "1–64 characters: letters, digits and . _ : / - (starting with a letter or digit)"))
+            add(
+                FieldError(
+                    "reference", "1 to 64 characters: letters, digits and . _ : / - (starting with a letter or digit)"
+                )
+            )
 
         payee_scheme, payee_raw = _text(record.get("payee_scheme")), _text(record.get("payee_id"))
         payee: tuple[str, IdKind] | str | None = None
@@ -305,9 +325,14 @@ class RecordValidator:
             rule = None
         if rule is not None and isinstance(payee, tuple) and PAYEE_KIND_FOR_BENEFIT[rule.kind] is not payee[1]:
             expected = PAYEE_KIND_FOR_BENEFIT[rule.kind].value
-            add(FieldError("payee_id", f"benefit {benefit_code!r} is paid to an {expected}, not a {payee[1].value}"
-                           if expected == "organisation" else
-                           f"benefit {benefit_code!r} is paid to a {expected}, not an {payee[1].value}"))
+            add(
+                FieldError(
+                    "payee_id",
+                    f"benefit {benefit_code!r} is paid to an {expected}, not a {payee[1].value}"
+                    if expected == "organisation"
+                    else f"benefit {benefit_code!r} is paid to a {expected}, not an {payee[1].value}",
+                )
+            )
 
         amount = self._amount(record.get("amount_minor"), add)
 
@@ -351,19 +376,33 @@ class RecordValidator:
         if account_scheme is not None and account_raw is not None:
             account = _account(account_scheme, account_raw)
             if isinstance(account, str):
-                add(FieldError("account_scheme" if account.startswith("unknown account scheme") else "account", account))
+                add(
+                    FieldError("account_scheme" if account.startswith("unknown account scheme") else "account", account)
+                )
 
         remittance = record.get("remittance_info")
         remittance_info = _text(remittance)
         if remittance is not None and not isinstance(remittance, str):
             add(FieldError("remittance_info", "must be text"))
-        elif remittance_info is not None and (len(remittance_info) > MAX_REMITTANCE or not remittance_info.isprintable()):
+        elif remittance_info is not None and (
+            len(remittance_info) > MAX_REMITTANCE or not remittance_info.isprintable()
+        ):
             add(FieldError("remittance_info", f"at most {MAX_REMITTANCE} printable characters"))
 
         if errors:
             raise RecordRejectedError(errors)
-        assert reference and isinstance(payee, tuple) and payee_name and rule and amount and currency  # noqa: S101
-        assert decision_reference and period_start and period_end and due_date and isinstance(account, tuple)  # noqa: S101
+        # No errors means every field was read; these narrow the types for the checker.
+        assert isinstance(payee, tuple)
+        assert isinstance(account, tuple)
+        assert reference is not None
+        assert payee_name is not None
+        assert rule is not None
+        assert amount is not None
+        assert currency is not None
+        assert decision_reference is not None
+        assert period_start is not None
+        assert period_end is not None
+        assert due_date is not None
         return ValidPayment(
             reference=reference,
             payee_scheme=payee_scheme or "",
@@ -399,7 +438,9 @@ class RecordValidator:
             report(FieldError("amount_minor", "must be greater than zero"))
             return None
         if value > self.max_amount_minor:
-            report(FieldError("amount_minor", f"larger than the {self.max_amount_minor} minor-unit limit for one payment"))
+            report(
+                FieldError("amount_minor", f"larger than the {self.max_amount_minor} minor-unit limit for one payment")
+            )
             return None
         return value
 

@@ -74,7 +74,7 @@ def register_payment(
 
 def _existing(repository: PaymentRepository, payer_id: int, valid: ValidPayment, payee_id: int) -> PaymentOut:
     row = repository.get_by_reference(payer_id, valid.reference)
-    assert row is not None  # noqa: S101 — the insert conflicted on this very reference
+    assert row is not None
     stored = tuple(getattr(row[0], c) for c in CONTENT_COLUMNS)
     differing = [c for c, old, new in zip(CONTENT_COLUMNS, stored, valid.content(payee_id), strict=True) if old != new]
     if differing:
