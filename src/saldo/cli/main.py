@@ -39,3 +39,7 @@ app.command("demo")(demo.demo)
 app.command("reference")(reference.reference)
 app.add_typer(payers.app, name="payers")
 app.add_typer(db.catalogue_app, name="catalogue")
+
+
+if __name__ == "__main__":
+    app()

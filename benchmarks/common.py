@@ -1,0 +1,70 @@
+"""Shared pieces of the benchmarks: a fresh database per run, a payer with a token, a report line."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from saldo.benefits.service import seed_catalogue
+from saldo.db.embedded import start_embedded
+from saldo.db.engine import create_db_engine
+from saldo.db.migrate import upgrade_database
+from saldo.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+WORK = ROOT / ".saldo" / "bench"
+
+
+def fresh_database(name: str) -> Settings:
+    """A new, migrated database with the benefit catalogue, on the embedded server (or
+    SALDO_BENCH_DATABASE_URL's server)."""
+    external = os.environ.get("SALDO_BENCH_DATABASE_URL")
+    server = make_url(external).set(drivername="postgresql+psycopg") if external else make_url(start_embedded(WORK))
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    settings = Settings(
+        database_url=server.set(database=name).render_as_string(hide_password=False), data_dir=WORK
+    )
+    engine = create_db_engine(settings)
+    upgrade_database(engine)
+    with Session(engine) as session:
+        seed_catalogue(session)
+        session.commit()
+    engine.dispose()
+    return settings
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
+    return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB RAM, {platform.system()} {platform.release()}"
+
+
+def report(name: str, figures: dict[str, object]) -> None:
+    """Print the result and keep it under .saldo/bench/results/ for docs/benchmarks.md."""
+    figures = {"benchmark": name, "machine": machine(), **figures}
+    print(json.dumps(figures, indent=2, ensure_ascii=False))
+    out = WORK / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def median(values: list[float]) -> float:
+    return float(statistics.median(values))
