@@ -26,12 +26,12 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from benchmarks.common import ROOT, fresh_database, median, report
+from benchmarks.common import ROOT, drop_database, fresh_database, median, report
 from saldo.db.engine import create_db_engine
-from saldo.payments.models import Payment
 from saldo.kit.account_number import AccountScheme
 from saldo.payers.models import ConnectionModel, PayerKind
 from saldo.payers.service import create_payer, issue_token
+from saldo.payments.models import Payment
 from tests.factories import payment_body
 
 LUA = """
@@ -71,9 +71,14 @@ def run_once(wrk: str, workers: int, connections: int, seconds: int, run: int) -
     engine = create_db_engine(settings)
     with Session(engine) as session:
         payer = create_payer(
-            session, organisation_number="212000-0142", name="Stockholms kommun", kind=PayerKind.MUNICIPALITY,
-            connection_model=ConnectionModel.FULL, debtor_account_scheme=AccountScheme.SE_BANKGIRO,
-            debtor_account="5050-1055", benefit_codes=["EKB"],
+            session,
+            organisation_number="212000-0142",
+            name="Stockholms kommun",
+            kind=PayerKind.MUNICIPALITY,
+            connection_model=ConnectionModel.FULL,
+            debtor_account_scheme=AccountScheme.SE_BANKGIRO,
+            debtor_account="5050-1055",
+            benefit_codes=["EKB"],
         )
         token = issue_token(session, payer_id=payer.id, label="benchmark").token
         session.commit()
@@ -81,7 +86,8 @@ def run_once(wrk: str, workers: int, connections: int, seconds: int, run: int) -
     env = {**os.environ, "SALDO_DATABASE_URL": settings.database_url or "", "SALDO_DB_POOL_SIZE": "20"}
     server = subprocess.Popen(
         [sys.executable, "-m", "saldo.cli.main", "serve", "--port", str(port), "--workers", str(workers)],
-        env=env, cwd=ROOT,
+        env=env,
+        cwd=ROOT,
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -93,17 +99,22 @@ def run_once(wrk: str, workers: int, connections: int, seconds: int, run: int) -
             except httpx.HTTPError:
                 time.sleep(0.2)
         template = httpx.Request("POST", base, json=payment_body(reference="__REF__")).content.decode()
-        script = LUA.replace("local counter = 0", "local counter = 0\n"
-                             f"template = [[{template}]]\n"
-                             f'headers = {{["Content-Type"] = "application/json", '
-                             f'["Authorization"] = "Bearer {token}"}}')
+        script = LUA.replace(
+            "local counter = 0",
+            "local counter = 0\n"
+            f"template = [[{template}]]\n"
+            f'headers = {{["Content-Type"] = "application/json", '
+            f'["Authorization"] = "Bearer {token}"}}',
+        )
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
             handle.write(script)
         # warm up the workers' connection pools and caches
         subprocess.run([wrk, "-t2", "-c8", "-d2s", "-s", handle.name, base], check=True, capture_output=True)
         result = subprocess.run(
             [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", handle.name, base],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         )
         Path(handle.name).unlink()
     finally:
@@ -115,6 +126,7 @@ def run_once(wrk: str, workers: int, connections: int, seconds: int, run: int) -
     with Session(engine) as session:
         stored = session.scalar(select(func.count()).select_from(Payment)) or 0
     engine.dispose()
+    drop_database(f"saldo_bench_api_{run}")
     return {
         "requests_per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
         "p50_ms": _ms(re.search(r"50%\s+([\d.]+\w+)", output).group(1)),  # type: ignore[union-attr]
@@ -139,13 +151,17 @@ def main() -> None:
     args = parser.parse_args()
     wrk = ensure_wrk()
     runs = [run_once(wrk, args.workers, args.connections, args.seconds, i) for i in range(args.runs)]
-    report("api", {
-        "setup": f"saldo serve --workers {args.workers}; wrk -t2 -c{args.connections} -d{args.seconds}s, same machine",
-        "runs": runs,
-        "median_requests_per_second": round(median([r["requests_per_second"] for r in runs])),
-        "median_p99_ms": median([r["p99_ms"] for r in runs]),
-        "median_p50_ms": median([r["p50_ms"] for r in runs]),
-    })
+    report(
+        "api",
+        {
+            "setup": f"saldo serve --workers {args.workers}; "
+            f"wrk -t2 -c{args.connections} -d{args.seconds}s on the same machine",
+            "runs": runs,
+            "median_requests_per_second": round(median([r["requests_per_second"] for r in runs])),
+            "median_p99_ms": median([r["p99_ms"] for r in runs]),
+            "median_p50_ms": median([r["p50_ms"] for r in runs]),
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import statistics
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session
 
 from saldo.benefits.service import seed_catalogue
@@ -22,19 +22,29 @@ ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / ".saldo" / "bench"
 
 
+def _server() -> URL:
+    external = os.environ.get("SALDO_BENCH_DATABASE_URL")
+    return make_url(external).set(drivername="postgresql+psycopg") if external else make_url(start_embedded(WORK))
+
+
+def drop_database(name: str) -> None:
+    """Remove a benchmark database, so its autovacuum does not run under the next measurement."""
+    admin = create_engine(_server().set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def fresh_database(name: str) -> Settings:
     """A new, migrated database with the benefit catalogue, on the embedded server (or
     SALDO_BENCH_DATABASE_URL's server)."""
-    external = os.environ.get("SALDO_BENCH_DATABASE_URL")
-    server = make_url(external).set(drivername="postgresql+psycopg") if external else make_url(start_embedded(WORK))
+    server = _server()
+    drop_database(name)
     admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    settings = Settings(
-        database_url=server.set(database=name).render_as_string(hide_password=False), data_dir=WORK
-    )
+    settings = Settings(database_url=server.set(database=name).render_as_string(hide_password=False), data_dir=WORK)
     engine = create_db_engine(settings)
     upgrade_database(engine)
     with Session(engine) as session:

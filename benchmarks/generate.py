@@ -28,12 +28,15 @@ def main() -> None:
             summary = generate_country(Path(folder), persons=args.persons, seed=1, as_of=today())
             seconds.append(time.perf_counter() - started)
             payments = summary.payments
-    report("generate", {
-        "persons": args.persons,
-        "payments": payments,
-        "seconds_each": [round(s, 1) for s in seconds],
-        "median_seconds": round(median(seconds), 1),
-    })
+    report(
+        "generate",
+        {
+            "persons": args.persons,
+            "payments": payments,
+            "seconds_each": [round(s, 1) for s in seconds],
+            "median_seconds": round(median(seconds), 1),
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -12,18 +12,10 @@ from sqlalchemy.orm import Session
 
 from saldo.payees.models import Payee
 from saldo.payments.models import Payment
-from tests.factories import CSV_HEADER, auth, csv_file, csv_line, make_payer, make_token, payment_body
+from tests.factories import CSV_HEADER, auth, csv_file, csv_line, payment_body
 
 CSV = {"Content-Type": "text/csv"}
 NDJSON = {"Content-Type": "application/x-ndjson"}
-
-
-@pytest.fixture
-def token(session: Session) -> str:
-    payer = make_payer(session)
-    token = make_token(session, payer)
-    session.commit()
-    return token
 
 
 def post(client: TestClient, token: str, content: str | bytes, headers: dict[str, str]):  # type: ignore[no-untyped-def]

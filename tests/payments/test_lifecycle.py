@@ -11,15 +11,7 @@ from sqlalchemy.orm import Session
 from saldo.payments.models import PaymentStatus
 from saldo.payments.repository import PaymentRepository
 from saldo.payments.service.lifecycle import CANCELLABLE, TRANSITIONS, can_transition
-from tests.factories import auth, make_payer, make_token, payment_body
-
-
-@pytest.fixture
-def token(session: Session) -> str:
-    payer = make_payer(session)
-    token = make_token(session, payer)
-    session.commit()
-    return token
+from tests.factories import auth, payment_body
 
 
 class TestCancel:

@@ -19,14 +19,6 @@ from tests.factories import (
 )
 
 
-@pytest.fixture
-def token(session: Session) -> str:
-    payer = make_payer(session)
-    token = make_token(session, payer)
-    session.commit()
-    return token
-
-
 class TestRegisterPayment:
     def test_new_payment_lands_on_the_transaction_account(self, client: TestClient, token: str) -> None:
         body = payment_body(payee_id="19811228-9874")

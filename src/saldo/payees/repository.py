@@ -2,13 +2,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Text, cast, func, select
+from sqlalchemy import Text, cast, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
 
 from saldo.payees.models import Payee
 
 PayeeKey = tuple[str, str]  # (id_scheme, canonical identifier)
+
+
+# The single-payment API runs these on every request: constant statements. Most payees exist
+# already, so a lookup comes first and the insert only for a first payment.
+_FIND_PAYEE = text("SELECT id FROM payees WHERE id_scheme = :id_scheme AND identifier = :identifier")
+_INSERT_PAYEE = text(
+    "INSERT INTO payees (id_scheme, identifier, kind) VALUES (:id_scheme, :identifier, :kind) "
+    "ON CONFLICT (id_scheme, identifier) DO NOTHING RETURNING id"
+)
 
 
 class PayeeRepository:
@@ -40,17 +49,12 @@ class PayeeRepository:
 
     def ensure_one(self, id_scheme: str, identifier: str, kind: str) -> int:
         """The id of one payee, inserting it first if new (one round trip)."""
-        inserted = (
-            insert(Payee)
-            .values(id_scheme=id_scheme, identifier=identifier, kind=kind)
-            .on_conflict_do_nothing(index_elements=["id_scheme", "identifier"])
-            .returning(Payee.id)
-            .cte("inserted")
-        )
-        existing = select(Payee.id).where(Payee.id_scheme == id_scheme, Payee.identifier == identifier)
-        payee_id = self.session.scalar(select(inserted.c.id).union_all(existing).limit(1))
-        assert payee_id is not None
+        key = {"id_scheme": id_scheme, "identifier": identifier, "kind": kind}
+        payee_id = self.session.scalar(_FIND_PAYEE, key) or self.session.scalar(_INSERT_PAYEE, key)
+        if payee_id is None:
+            # Another transaction inserted this payee while we waited on the conflict; the insert's
+            # snapshot predates its commit, so look again with a new statement (READ COMMITTED).
+            payee_id = self.session.scalar(_FIND_PAYEE, key)
+        if payee_id is None:
+            raise LookupError(f"payee {id_scheme}:{identifier} neither inserted nor found")
         return int(payee_id)
-
-    def get(self, payee_id: int) -> Payee | None:
-        return self.session.get(Payee, payee_id)

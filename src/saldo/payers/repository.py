@@ -3,12 +3,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from saldo.benefits.models import Benefit
 from saldo.payers.models import ApiToken, Payer, PayerBenefit
+
+# Runs on every API request: a constant statement, so SQLAlchemy does no per-call construction.
+_PRINCIPAL = text(
+    "SELECT t.id, p.id, p.organisation_number, p.name, p.connection_model "
+    "FROM api_tokens t JOIN payers p ON p.id = t.payer_id "
+    "WHERE t.secret_sha256 = :secret AND t.revoked_at IS NULL"
+)
 
 
 class PayerRepository:
@@ -43,14 +50,6 @@ class PayerRepository:
         )
         return list(self.session.scalars(query))
 
-    def benefit_ids_by_code(self, payer_id: int) -> dict[str, int]:
-        query = (
-            select(Benefit.code, Benefit.id)
-            .join(PayerBenefit, PayerBenefit.benefit_id == Benefit.id)
-            .where(PayerBenefit.payer_id == payer_id)
-        )
-        return dict(self.session.execute(query).tuples().all())
-
     def add_token(self, token: ApiToken) -> ApiToken:
         self.session.add(token)
         self.session.flush()
@@ -59,13 +58,9 @@ class PayerRepository:
     def tokens(self, payer_id: int) -> Sequence[ApiToken]:
         return self.session.scalars(select(ApiToken).where(ApiToken.payer_id == payer_id).order_by(ApiToken.id)).all()
 
-    def active_token_with_payer(self, secret_sha256: bytes) -> Row[ApiToken, Payer] | None:
-        query = (
-            select(ApiToken, Payer)
-            .join(Payer, Payer.id == ApiToken.payer_id)
-            .where(ApiToken.secret_sha256 == secret_sha256, ApiToken.revoked_at.is_(None))
-        )
-        return self.session.execute(query).first()
+    def active_token_principal(self, secret_sha256: bytes) -> Row[int, int, str, str, str] | None:
+        """(token id, payer id, organisation number, name, connection model) of an unrevoked token."""
+        return self.session.execute(_PRINCIPAL, {"secret": secret_sha256}).first()
 
     def revoke_token(self, token_id: int, at: dt.datetime) -> bool:
         result = self.session.execute(
@@ -75,6 +70,3 @@ class PayerRepository:
             .returning(ApiToken.id)
         )
         return result.first() is not None
-
-    def count(self) -> int:
-        return self.session.scalar(select(func.count()).select_from(Payer)) or 0

@@ -117,14 +117,14 @@ def authenticate(session: Session, token: str) -> PayerPrincipal:
     """The payer a bearer token belongs to, or InvalidTokenError for a malformed, unknown or revoked one."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         raise InvalidTokenError("malformed API token")
-    found = PayerRepository(session).active_token_with_payer(hash_token(token))
+    found = PayerRepository(session).active_token_principal(hash_token(token))
     if found is None:
         raise InvalidTokenError("unknown or revoked API token")
-    api_token, payer = found
+    token_id, payer_id, organisation_number, name, connection_model = found
     return PayerPrincipal(
-        payer_id=payer.id,
-        organisation_number=payer.organisation_number,
-        name=payer.name,
-        connection_model=payer.connection_model,
-        token_id=api_token.id,
+        payer_id=payer_id,
+        organisation_number=organisation_number,
+        name=name,
+        connection_model=ConnectionModel(connection_model),
+        token_id=token_id,
     )

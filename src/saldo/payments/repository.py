@@ -7,34 +7,13 @@ from typing import Any
 
 from psycopg import Connection as PgConnection
 from sqlalchemy import Row, Select, func, insert, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from saldo.benefits.models import Benefit, BenefitKind
+from saldo.benefits.models import Benefit
 from saldo.kit.national_id import IdScheme
 from saldo.payees.models import Payee
-from saldo.payers.models import PayerBenefit
 from saldo.payments.models import Payment, PaymentBatch, PaymentEvent, PaymentStatus
 
-# Columns a payment is written with, in COPY order (registered_at/updated_at take their defaults).
-COPY_COLUMNS: tuple[str, ...] = (
-    "payer_id",
-    "reference",
-    "payee_id",
-    "payee_name",
-    "benefit_id",
-    "amount_minor",
-    "currency",
-    "decision_reference",
-    "period_start",
-    "period_end",
-    "due_date",
-    "account_scheme",
-    "account_number",
-    "remittance_info",
-    "status",
-    "batch_id",
-)
 # The columns that make up a payment's content (what "the same payment" means), in ValidPayment.content order.
 CONTENT_COLUMNS: tuple[str, ...] = (
     "payee_id",
@@ -50,7 +29,21 @@ CONTENT_COLUMNS: tuple[str, ...] = (
     "account_number",
     "remittance_info",
 )
+# Columns a payment is written with, in COPY order (registered_at/updated_at take their defaults).
+COPY_COLUMNS: tuple[str, ...] = ("payer_id", "reference", *CONTENT_COLUMNS, "status", "batch_id")
 
+
+# The single-payment API runs these on every request: constant statements, built once.
+_SINGLE_COLUMNS = [c for c in COPY_COLUMNS if c not in ("status", "batch_id")]
+_INSERT_REGISTERED = text(
+    f"INSERT INTO payments ({', '.join(_SINGLE_COLUMNS)}, status) "  # noqa: S608 — constant names
+    f"VALUES ({', '.join(':' + c for c in _SINGLE_COLUMNS)}, 'registered') "
+    "ON CONFLICT (payer_id, reference) DO NOTHING RETURNING id, registered_at"
+)
+_BENEFITS_FOR_PAYER = text(
+    "SELECT b.code, b.id, b.kind, EXISTS (SELECT 1 FROM payer_benefits pb "
+    "WHERE pb.payer_id = :payer_id AND pb.benefit_id = b.id) FROM benefits b"
+)
 
 PaymentRow = Row[Payment, IdScheme, str, str]  # a payment with its payee's scheme and id and its benefit code
 
@@ -76,27 +69,16 @@ class PaymentRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def benefits_for_payer(self, payer_id: int) -> Sequence[Row[str, int, BenefitKind, bool]]:
+    def benefits_for_payer(self, payer_id: int) -> Sequence[Row[str, int, str, bool]]:
         """(code, id, kind, payer may pay it) for every benefit in the catalogue, in one query."""
-        allowed = (
-            select(PayerBenefit.benefit_id)
-            .where(PayerBenefit.payer_id == payer_id, PayerBenefit.benefit_id == Benefit.id)
-            .exists()
-        )
-        return self.session.execute(select(Benefit.code, Benefit.id, Benefit.kind, allowed)).all()
+        return self.session.execute(_BENEFITS_FOR_PAYER, {"payer_id": payer_id}).all()
 
     # --- single payments -------------------------------------------------------------------------
 
     def insert_registered(self, values: dict[str, object]) -> tuple[int, dt.datetime] | None:
-        """Insert a registered payment; returns (id, registered_at), or None when the payer already used
-        the reference."""
-        statement = (
-            pg_insert(Payment)
-            .values(**values, status=PaymentStatus.REGISTERED)
-            .on_conflict_do_nothing(index_elements=["payer_id", "reference"])
-            .returning(Payment.id, Payment.registered_at)
-        )
-        row = self.session.execute(statement).first()
+        """Insert a registered payment (values keyed by COPY_COLUMNS without status and batch); returns
+        (id, registered_at), or None when the payer already used the reference."""
+        row = self.session.execute(_INSERT_REGISTERED, values).first()
         return (row[0], row[1]) if row is not None else None
 
     def get_for_payer(self, payer_id: int, payment_id: int) -> PaymentRow | None:
