@@ -2,11 +2,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Text, cast, func, select, text
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy import text
 from sqlalchemy.orm import Session
-
-from saldo.payees.models import Payee
 
 PayeeKey = tuple[str, str]  # (id_scheme, canonical identifier)
 
@@ -20,32 +17,49 @@ _INSERT_PAYEE = text(
 )
 
 
+_FIND_PAYEES = text(
+    "SELECT p.id, p.id_scheme, p.identifier FROM payees p "
+    "JOIN unnest(CAST(:schemes AS text[]), CAST(:identifiers AS text[])) AS k(id_scheme, identifier) "
+    "ON p.id_scheme = k.id_scheme AND p.identifier = k.identifier"
+)
+_INSERT_PAYEES = text(
+    "INSERT INTO payees (id_scheme, identifier, kind) "
+    "SELECT * FROM unnest(CAST(:schemes AS text[]), CAST(:identifiers AS text[]), CAST(:kinds AS text[])) "
+    "ON CONFLICT (id_scheme, identifier) DO NOTHING RETURNING id, id_scheme, identifier"
+)
+
+
 class PayeeRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def ensure(self, rows: Sequence[tuple[str, str, str]]) -> dict[PayeeKey, int]:
-        """Insert the (scheme, identifier, kind) rows that are new and return every row's id."""
+        """Ids of the (scheme, identifier, kind) rows, inserting those that are new.
+
+        Looks up first and inserts only what is missing: in a nightly file nearly every payee exists
+        already, and an INSERT ... ON CONFLICT costs a speculative insertion per row even then."""
         if not rows:
             return {}
-        schemes = [r[0] for r in rows]
-        identifiers = [r[1] for r in rows]
-        kinds = [r[2] for r in rows]
-        text_array = ARRAY(Text)
-        incoming = select(
-            func.unnest(cast(schemes, text_array)).label("id_scheme"),
-            func.unnest(cast(identifiers, text_array)).label("identifier"),
-            func.unnest(cast(kinds, text_array)).label("kind"),
-        ).subquery()
-        self.session.execute(
-            insert(Payee)
-            .from_select(["id_scheme", "identifier", "kind"], select(incoming))
-            .on_conflict_do_nothing(index_elements=["id_scheme", "identifier"])
-        )
-        query = select(Payee.id, Payee.id_scheme, Payee.identifier).join(
-            incoming, (Payee.id_scheme == incoming.c.id_scheme) & (Payee.identifier == incoming.c.identifier)
-        )
-        return {(str(s), i): pid for pid, s, i in self.session.execute(query)}
+        found = self._find([r[0] for r in rows], [r[1] for r in rows])
+        missing = [r for r in rows if (r[0], r[1]) not in found]
+        if missing:
+            inserted = self.session.execute(
+                _INSERT_PAYEES,
+                {
+                    "schemes": [r[0] for r in missing],
+                    "identifiers": [r[1] for r in missing],
+                    "kinds": [r[2] for r in missing],
+                },
+            )
+            found.update({(scheme, identifier): pid for pid, scheme, identifier in inserted})
+            raced = [r for r in missing if (r[0], r[1]) not in found]  # inserted meanwhile by another batch
+            if raced:
+                found.update(self._find([r[0] for r in raced], [r[1] for r in raced]))
+        return found
+
+    def _find(self, schemes: list[str], identifiers: list[str]) -> dict[PayeeKey, int]:
+        rows = self.session.execute(_FIND_PAYEES, {"schemes": schemes, "identifiers": identifiers})
+        return {(scheme, identifier): pid for pid, scheme, identifier in rows}
 
     def ensure_one(self, id_scheme: str, identifier: str, kind: str) -> int:
         """The id of one payee, inserting it first if new (one round trip)."""

@@ -37,7 +37,7 @@ from saldo.payments.service.readers import read_csv_header, read_records
 from saldo.payments.service.records import FieldError, RecordRejectedError, RecordValidator, ValidPayment
 from saldo.payments.service.register import ensure_pays_through_saldo
 
-PAYEE_CACHE_LIMIT = 100_000  # payee ids remembered within one batch (a few blocks' worth); bounds memory
+PAYEE_CACHE_LIMIT = 500_000  # payee ids remembered within one batch (about 100 MB); bounds memory
 Progress = Callable[[int], None]
 PayeeKey = tuple[str, str]
 
