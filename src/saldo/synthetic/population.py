@@ -240,15 +240,3 @@ def _households(
     household[kids] = household[chosen[has_parent]]
     surname[kids] = surname[chosen[has_parent]]
     return household, guardian
-
-
-def iban_strings(bank: IntArray, account: IntArray) -> npt.NDArray[np.str_]:
-    """Swedish IBANs (SEkk + 3-digit bank code + 17-digit account) with correct ISO 7064 check digits."""
-    # The check number is BBAN followed by "SE00" as digits (S=28, E=14): bank(3) account(17) 281400.
-    remainder = bank % 97
-    for chunk_digits, chunk in ((9, account // 10**8), (8, account % 10**8), (6, np.full_like(account, 281400))):
-        remainder = (remainder * 10**chunk_digits + chunk) % 97
-    check = 98 - remainder
-    text = np.char.add(np.char.add("SE", np.char.zfill(check.astype(str), 2)), bank.astype(str))
-    result: npt.NDArray[np.str_] = np.char.add(text, np.char.zfill(account.astype(str), 17))
-    return result
