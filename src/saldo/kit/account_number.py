@@ -30,9 +30,6 @@ class AccountNumber:
     scheme: AccountScheme
     number: str  # canonical: IBAN compact upper case; "CCCC-AAAAAAA" for clearing; digits for Bankgiro
 
-    def __str__(self) -> str:
-        return f"{self.scheme.value}:{self.number}"
-
 
 _SEPARATORS = re.compile(r"[\s.\-]")
 

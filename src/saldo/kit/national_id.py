@@ -192,9 +192,3 @@ def _normalize_identifier(scheme: IdScheme, number: str) -> str:
 def kind_of(scheme: IdScheme) -> IdKind:
     """Whether identifiers of ``scheme`` name persons or organisations."""
     return SCHEMES[scheme].kind
-
-
-def se_birth_date(canonical: str) -> dt.date:
-    """Birth date of a canonical Swedish personnummer or samordningsnummer."""
-    day = int(canonical[6:8])
-    return dt.date(int(canonical[0:4]), int(canonical[4:6]), day - 60 if day > 60 else day)

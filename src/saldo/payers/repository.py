@@ -50,6 +50,17 @@ class PayerRepository:
         )
         return list(self.session.scalars(query))
 
+    def benefit_codes_by_payer(self) -> dict[int, list[str]]:
+        query = (
+            select(PayerBenefit.payer_id, Benefit.code)
+            .join(Benefit, Benefit.id == PayerBenefit.benefit_id)
+            .order_by(PayerBenefit.payer_id, Benefit.code)
+        )
+        codes: dict[int, list[str]] = {}
+        for payer_id, code in self.session.execute(query):
+            codes.setdefault(payer_id, []).append(code)
+        return codes
+
     def add_token(self, token: ApiToken) -> ApiToken:
         self.session.add(token)
         self.session.flush()

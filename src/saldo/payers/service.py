@@ -67,17 +67,19 @@ def describe_payer(session: Session, payer_id: int) -> PayerOut:
     payer = repository.get(payer_id)
     if payer is None:
         raise UnknownPayerError(f"no payer with id {payer_id}")
-    return PayerOut.model_validate(
-        {
-            **{c: getattr(payer, c) for c in PayerOut.model_fields if c != "benefits"},
-            "benefits": repository.benefit_codes(payer.id),
-        }
-    )
+    return _payer_out(payer, repository.benefit_codes(payer.id))
 
 
 def list_payers(session: Session) -> list[PayerOut]:
-    """Every connected payer with the benefits it may pay, by name."""
-    return [describe_payer(session, p.id) for p in PayerRepository(session).list_all()]
+    """Every connected payer with the benefits it may pay, by name (two queries, whatever the count)."""
+    repository = PayerRepository(session)
+    codes = repository.benefit_codes_by_payer()
+    return [_payer_out(p, codes.get(p.id, [])) for p in repository.list_all()]
+
+
+def _payer_out(payer: Payer, benefit_codes: list[str]) -> PayerOut:
+    fields = {c: getattr(payer, c) for c in PayerOut.model_fields if c != "benefits"}
+    return PayerOut.model_validate({**fields, "benefits": benefit_codes})
 
 
 def find_payer(session: Session, organisation_number: str) -> Payer:
