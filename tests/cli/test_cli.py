@@ -25,6 +25,26 @@ def env(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> dict[str, s
     return environment
 
 
+def connect(
+    env: dict[str, str], orgnr: str, *, name: str, account: str = "5050-1055", benefits: str = "EKB"
+) -> tuple[int, str]:
+    """`saldo payers create` for a municipality."""
+    return saldo(
+        env,
+        "payers",
+        "create",
+        orgnr,
+        "--name",
+        name,
+        "--kind",
+        "municipality",
+        "--account",
+        account,
+        "--benefits",
+        benefits,
+    )
+
+
 def saldo(env: dict[str, str], *args: str) -> tuple[int, str]:
     result = runner.invoke(app, list(args), env=env)
     return result.exit_code, result.output
@@ -35,20 +55,7 @@ def test_migrate_check_reports_models_and_migrations_agree(env: dict[str, str]) 
 
 
 def test_payer_is_connected_and_given_a_token_that_can_be_revoked(env: dict[str, str]) -> None:
-    code, out = saldo(
-        env,
-        "payers",
-        "create",
-        "212000-1553",
-        "--name",
-        "Exempelkommun",
-        "--kind",
-        "municipality",
-        "--account",
-        "5050-1055",
-        "--benefits",
-        "EKB,FOB",
-    )
+    code, out = connect(env, "212000-1553", name="Exempelkommun", benefits="EKB,FOB")
     assert code == 0, out
     code, out = saldo(env, "payers", "token", "212000-1553", "--label", "case system")
     assert code == 0, out
@@ -73,53 +80,14 @@ def test_payer_is_connected_and_given_a_token_that_can_be_revoked(env: dict[str,
 def test_bad_payer_input_is_refused_with_the_reason(
     env: dict[str, str], orgnr: str, account: str, benefits: str, message: str
 ) -> None:
-    saldo(
-        env,
-        "payers",
-        "create",
-        "212000-1553",
-        "--name",
-        "Först",
-        "--kind",
-        "municipality",
-        "--account",
-        "5050-1055",
-        "--benefits",
-        "EKB",
-    )
-    code, out = saldo(
-        env,
-        "payers",
-        "create",
-        orgnr,
-        "--name",
-        "X",
-        "--kind",
-        "municipality",
-        "--account",
-        account,
-        "--benefits",
-        benefits,
-    )
+    connect(env, "212000-1553", name="Först")
+    code, out = connect(env, orgnr, name="X", account=account, benefits=benefits)
     assert code == 1
     assert message in out
 
 
 def test_ingest_accepts_a_file_and_is_idempotent(env: dict[str, str], tmp_path: Path) -> None:
-    saldo(
-        env,
-        "payers",
-        "create",
-        "212000-1546",
-        "--name",
-        "Filkommun",
-        "--kind",
-        "municipality",
-        "--account",
-        "5050-1055",
-        "--benefits",
-        "EKB",
-    )
+    connect(env, "212000-1546", name="Filkommun")
     path = tmp_path / "payments.csv"
     path.write_text(csv_file([payment_body(), payment_body()]), encoding="utf-8")
     code, out = saldo(env, "ingest", "212000-1546", str(path))
@@ -131,20 +99,7 @@ def test_ingest_accepts_a_file_and_is_idempotent(env: dict[str, str], tmp_path: 
 
 
 def test_ingest_rejection_lists_lines_and_exits_non_zero(env: dict[str, str], tmp_path: Path) -> None:
-    saldo(
-        env,
-        "payers",
-        "create",
-        "212000-1538",
-        "--name",
-        "Felkommun",
-        "--kind",
-        "municipality",
-        "--account",
-        "5050-1055",
-        "--benefits",
-        "EKB",
-    )
+    connect(env, "212000-1538", name="Felkommun")
     path = tmp_path / "bad.csv"
     path.write_text(csv_file([payment_body(), payment_body(payee_id="198112289875")]), encoding="utf-8")
     code, out = saldo(env, "ingest", "212000-1538", str(path))
