@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 from stdnum import luhn
 
+from saldo.banks.schemas import BankOut
+from saldo.banks.service import create_bank, issue_bank_token
 from saldo.kit.account_number import AccountScheme
 from saldo.kit.clock import today
 from saldo.payers.models import ConnectionModel, Payer, PayerKind
@@ -89,3 +91,44 @@ def csv_line(body: dict[str, object]) -> str:
 
 def csv_file(bodies: Sequence[dict[str, object]]) -> str:
     return "\n".join([CSV_HEADER, *(csv_line(b) for b in bodies)]) + "\n"
+
+
+# --- the account register ---------------------------------------------------------------------
+
+
+def se_iban(serial: int) -> str:
+    """A valid Swedish IBAN (bank code 500) numbered ``serial``."""
+    bban = f"500{serial:017d}"
+    check = 98 - int(bban + "281400") % 97  # ISO 7064 MOD 97-10 over BBAN + "SE00"
+    return f"SE{check:02d}{bban}"
+
+
+def pnr(serial: int, born: str = "19800101") -> str:
+    """A valid personnummer for someone born on ``born`` (YYYYMMDD), numbered ``serial`` (0-999)."""
+    body = born[2:] + f"{serial % 1000:03d}"
+    return born + f"{serial % 1000:03d}" + luhn.calc_check_digit(body)
+
+
+def make_bank(session: Session, *, bic: str = "SWEDSESS", name: str = "Swedbank") -> BankOut:
+    return create_bank(session, bic=bic, name=name)
+
+
+def make_bank_token(session: Session, bank: BankOut) -> str:
+    return issue_bank_token(session, bank_id=bank.id, label="test").token
+
+
+def account_record(
+    account: str,
+    *holders: tuple[str, str],
+    opened_on: str = "2015-03-01",
+    closed_on: str | None = None,
+    scheme: str = "iban",
+) -> dict[str, object]:
+    """An account record as a bank sends it; ``holders`` are (personnummer, name) pairs."""
+    return {
+        "account_scheme": scheme,
+        "account": account,
+        "opened_on": opened_on,
+        "closed_on": closed_on,
+        "holders": [{"id_scheme": "se_personnummer", "identifier": i, "name": n} for i, n in holders],
+    }

@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from saldo import __version__
+from saldo.accounts.api import router as accounts_router
 from saldo.benefits.api import router as benefits_router
 from saldo.db.engine import create_db_engine, create_session_factory
 from saldo.payers.api import router as payers_router
@@ -18,11 +19,12 @@ from saldo.web.errors import install_error_handlers
 from saldo.web.start import router as start_router
 
 DESCRIPTION = """
-Saldo's payer API. A connected payer (state agency, municipality, region, unemployment fund)
+Saldo's API. A connected payer (state agency, municipality, region, unemployment fund)
 registers the payments it has decided — one at a time or as a batch — on each payee's
-transaction account, and follows and cancels its own payments.
+transaction account, and follows and cancels its own payments. Banks feed the account register
+and designate their customers' accounts; payers and banks ask verification of payee.
 
-Authenticate with `Authorization: Bearer <token>`; a token sees only its own payer's data.
+Authenticate with `Authorization: Bearer <token>`; a token sees only its own payer's or bank's data.
 Batches are all-or-nothing; re-sending a payment or batch is idempotent.
 """
 
@@ -47,6 +49,7 @@ def _bare_app() -> FastAPI:
     app.include_router(payers_router)
     app.include_router(benefits_router)
     app.include_router(payments_router)
+    app.include_router(accounts_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
     return app
 

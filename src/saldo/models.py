@@ -1,5 +1,7 @@
 """Every domain's tables, imported once so ``Base.metadata`` is complete (Alembic, tests)."""
 
+from saldo.accounts.models import AccountDesignation, AccountEvent, AccountHolder, BankAccount, BankFile, Letter
+from saldo.banks.models import Bank, BankToken
 from saldo.benefits.models import Benefit, BenefitExclusion
 from saldo.db.base import Base
 from saldo.payees.models import Payee
@@ -7,10 +9,18 @@ from saldo.payers.models import ApiToken, Payer, PayerBenefit
 from saldo.payments.models import Payment, PaymentBatch, PaymentEvent
 
 __all__ = [
+    "AccountDesignation",
+    "AccountEvent",
+    "AccountHolder",
     "ApiToken",
+    "Bank",
+    "BankAccount",
+    "BankFile",
+    "BankToken",
     "Base",
     "Benefit",
     "BenefitExclusion",
+    "Letter",
     "Payee",
     "Payer",
     "PayerBenefit",

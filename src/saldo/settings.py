@@ -61,6 +61,29 @@ class Settings(BaseSettings):
         description="Rows validated and stored per step during file ingestion; bounds memory per file.",
     )
     page_size_max: int = Field(default=1000, ge=1, description="Most items one page of a list endpoint returns.")
+    vop_match_threshold: float = Field(
+        default=98.0,
+        ge=0,
+        le=100,
+        description=(
+            "Name similarity (0-100, rapidfuzz token-sort ratio) at or above which a spelling difference "
+            "still counts as a match in verification of payee."
+        ),
+    )
+    vop_close_match_threshold: float = Field(
+        default=85.0,
+        ge=0,
+        le=100,
+        description="Name similarity at or above which verification of payee answers close match (below: no match).",
+    )
+    vop_bulk_max: int = Field(
+        default=10_000, ge=1, description="Most checks in one bulk verification-of-payee request."
+    )
+    max_account_records: int = Field(
+        default=10_000,
+        ge=1,
+        description="Most accounts in one register API request from a bank. Larger sets go as a bank file.",
+    )
     demo_persons: int = Field(
         default=20_000, ge=100, description="Persons in the synthetic country `saldo demo` builds."
     )

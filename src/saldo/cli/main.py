@@ -7,7 +7,7 @@ import warnings
 
 import typer
 
-from saldo.cli import db, demo, generate, ingest, payers, reference, serve
+from saldo.cli import accounts, banks, db, demo, generate, ingest, payers, payments, reference, serve
 from saldo.cli.context import CliContext
 
 app = typer.Typer(
@@ -38,6 +38,9 @@ app.command("ingest")(ingest.ingest)
 app.command("demo")(demo.demo)
 app.command("reference")(reference.reference)
 app.add_typer(payers.app, name="payers")
+app.add_typer(payments.app, name="payments")
+app.add_typer(banks.app, name="banks")
+app.add_typer(accounts.app, name="accounts")
 app.add_typer(db.catalogue_app, name="catalogue")
 
 

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
 from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
@@ -11,19 +9,13 @@ from saldo.benefits.errors import UnknownBenefitError
 from saldo.benefits.repository import BenefitRepository
 from saldo.kit.account_number import AccountScheme, normalize_account
 from saldo.kit.national_id import IdScheme, normalize_identifier
+from saldo.kit.tokens import hash_token, looks_like_token, new_token
 from saldo.payers.errors import InvalidTokenError, PayerExistsError, UnknownPayerError
 from saldo.payers.models import ApiToken, ConnectionModel, Payer, PayerKind
 from saldo.payers.repository import PayerRepository
 from saldo.payers.schemas import IssuedToken, PayerOut, PayerPrincipal, TokenOut
 
 TOKEN_PREFIX = "saldo_"  # noqa: S105 — a public marker that makes leaked tokens easy to scan for, not a secret
-# 32 random bytes: an API token is a bearer secret and must not be guessable (OWASP ASVS 3.5.2).
-TOKEN_SECRET_BYTES = 32
-
-
-def hash_token(token: str) -> bytes:
-    """SHA-256 of a token. Tokens are 256-bit random, so a fast hash suffices (no password stretching)."""
-    return hashlib.sha256(token.encode("utf-8")).digest()
 
 
 def create_payer(
@@ -95,8 +87,7 @@ def issue_token(session: Session, *, payer_id: int, label: str) -> IssuedToken:
     """Create an API token for a payer. The secret is returned once and stored only as a hash."""
     if PayerRepository(session).get(payer_id) is None:
         raise UnknownPayerError(f"no payer with id {payer_id}")
-    prefix = secrets.token_hex(4)
-    token = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(TOKEN_SECRET_BYTES)}"
+    token, prefix = new_token(TOKEN_PREFIX)
     row = PayerRepository(session).add_token(
         ApiToken(payer_id=payer_id, label=label, prefix=prefix, secret_sha256=hash_token(token))
     )
@@ -117,7 +108,7 @@ def revoke_token(session: Session, *, token_id: int, now: dt.datetime | None = N
 
 def authenticate(session: Session, token: str) -> PayerPrincipal:
     """The payer a bearer token belongs to, or InvalidTokenError for a malformed, unknown or revoked one."""
-    if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
+    if not looks_like_token(token, TOKEN_PREFIX):
         raise InvalidTokenError("malformed API token")
     found = PayerRepository(session).active_token_principal(hash_token(token))
     if found is None:

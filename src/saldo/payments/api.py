@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from saldo.kit.clock import today
+from saldo.kit.problem import Problem
 from saldo.payers.schemas import PayerPrincipal
 from saldo.payments.errors import BatchFormatError, BatchTooLargeError, PaymentNotFoundError
 from saldo.payments.models import BatchFormat, PaymentStatus
@@ -24,7 +25,6 @@ from saldo.payments.schemas import (
     PaymentIn,
     PaymentOut,
     PaymentPage,
-    Problem,
 )
 from saldo.payments.service.batch import BatchSource, ingest_batch
 from saldo.payments.service.cancel import cancel_payment

@@ -24,6 +24,29 @@ class PaymentStatus(StrEnum):
     CANCELLED = "cancelled"  # withdrawn by the payer before it was sent
 
 
+class AccountCheck(StrEnum):
+    """The result of checking a payment's destination account against the account register."""
+
+    PASSED = "passed"  # held by the payee, open, and the designated account if one is designated
+    ACCOUNT_UNKNOWN = "account_unknown"  # no bank has reported the account
+    ACCOUNT_CLOSED = "account_closed"  # closed, or closing before the payment is due
+    NOT_HOLDER = "not_holder"  # the account is someone else's
+    NOT_DESIGNATED = "not_designated"  # the payee designated another account for public payments
+
+    @property
+    def explanation(self) -> str:
+        return _CHECK_EXPLANATIONS[self]
+
+
+_CHECK_EXPLANATIONS = {
+    AccountCheck.PASSED: "the account is open and held by the payee",
+    AccountCheck.ACCOUNT_UNKNOWN: "no bank has reported this account to the account register",
+    AccountCheck.ACCOUNT_CLOSED: "the account is closed, or closes before the payment is due",
+    AccountCheck.NOT_HOLDER: "the payee does not hold this account",
+    AccountCheck.NOT_DESIGNATED: "the payee has designated another account for public payments",
+}
+
+
 class BatchFormat(StrEnum):
     JSON = "json"
     NDJSON = "ndjson"
@@ -65,6 +88,7 @@ class Payment(IdMixin, Base):
     remittance_info: Mapped[str | None] = mapped_column(String(140))  # pain.001 Ustrd is Max140Text
     status: Mapped[PaymentStatus] = mapped_column(str_enum(PaymentStatus, "status"))
     batch_id: Mapped[int | None] = mapped_column(BigInteger)
+    account_check: Mapped[AccountCheck | None] = mapped_column(str_enum(AccountCheck, "account_check"))
     registered_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
 

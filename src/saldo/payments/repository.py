@@ -225,3 +225,77 @@ class PaymentRepository:
             {"payer_id": payer_id},
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+    # --- the pre-payment account check ----------------------------------------------------------
+
+    def check_accounts(
+        self, *, on: dt.date, payer_id: int | None, batch_id: int | None, actor: str, reasons: dict[str, str]
+    ) -> CheckResults:
+        """Run the account check on the candidate payments; counts per result and status changes."""
+        params = {
+            "on": on,
+            "payer_id": payer_id,
+            "batch_id": batch_id,
+            "actor": actor,
+            "codes": list(reasons),
+            "texts": list(reasons.values()),
+        }
+        rows = self.session.execute(_CHECK_ACCOUNTS, params).all()
+        return CheckResults(counts={r[0]: r[1] for r in rows}, moved=rows[0][2] if rows else 0)
+
+
+# The pre-payment check as one statement: every candidate payment's account looked up in the
+# register, the result written to the payment, and each status change appended to its history.
+_CHECK_ACCOUNTS = text(
+    """
+    WITH candidates AS (
+        SELECT p.id, p.status, p.payee_id, p.account_scheme, p.account_number, p.due_date, p.account_check
+        FROM payments p
+        WHERE (p.status = 'registered' OR (p.status = 'held' AND p.account_check <> 'passed'))
+          AND (CAST(:payer_id AS bigint) IS NULL OR p.payer_id = CAST(:payer_id AS bigint))
+          AND (CAST(:batch_id AS bigint) IS NULL OR p.batch_id = CAST(:batch_id AS bigint))
+    ), checked AS (
+        SELECT c.id, c.status AS from_status, c.account_check AS before,
+            CASE
+                WHEN a.id IS NULL THEN 'account_unknown'
+                WHEN a.closed_on IS NOT NULL AND a.closed_on <= GREATEST(c.due_date, CAST(:on AS date))
+                    THEN 'account_closed'
+                WHEN NOT EXISTS (
+                    SELECT 1 FROM account_holders h
+                    WHERE h.account_id = a.id AND h.held_until IS NULL
+                      AND h.holder_scheme = pe.id_scheme AND h.holder_identifier = pe.identifier
+                ) THEN 'not_holder'
+                WHEN d.account_id IS NOT NULL AND d.account_id <> a.id THEN 'not_designated'
+                ELSE 'passed'
+            END AS result
+        FROM candidates c
+        JOIN payees pe ON pe.id = c.payee_id
+        LEFT JOIN bank_accounts a ON a.account_scheme = c.account_scheme AND a.account_number = c.account_number
+        LEFT JOIN LATERAL (
+            SELECT ad.account_id FROM account_designations ad WHERE ad.payee_id = c.payee_id
+            ORDER BY ad.id DESC LIMIT 1
+        ) d ON true
+    ), moved AS (
+        UPDATE payments p
+        SET status = CASE WHEN ch.result = 'passed' THEN 'verified' ELSE 'held' END,
+            account_check = ch.result, updated_at = now()
+        FROM checked ch
+        WHERE p.id = ch.id AND (ch.from_status = 'registered' OR ch.result IS DISTINCT FROM ch.before)
+        RETURNING p.id, ch.from_status, p.status AS to_status, ch.result
+    ), logged AS (
+        INSERT INTO payment_events (payment_id, from_status, to_status, actor, reason)
+        SELECT m.id, m.from_status, m.to_status, :actor, r.reason
+        FROM moved m JOIN unnest(CAST(:codes AS text[]), CAST(:texts AS text[])) AS r(code, reason)
+            ON r.code = m.result
+        WHERE m.from_status <> m.to_status
+        RETURNING 1
+    )
+    SELECT result, count(*), (SELECT count(*) FROM logged) FROM checked GROUP BY result
+    """
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResults:
+    counts: dict[str, int]
+    moved: int

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from saldo.kit.account_number import AccountScheme
 from saldo.kit.national_id import IdScheme
-from saldo.payments.models import PaymentStatus
+from saldo.kit.problem import ErrorItem
+from saldo.payments.models import AccountCheck, PaymentStatus
 
 
 class PaymentIn(BaseModel):
@@ -84,6 +85,11 @@ class PaymentOut(BaseModel):
     account: str
     remittance_info: str | None
     batch_id: int | None
+    account_check: AccountCheck | None = Field(
+        default=None,
+        description="Result of checking the account against the account register; null until checked. "
+        "A payment that fails the check is held, and this says why.",
+    )
     registered_at: dt.datetime
     updated_at: dt.datetime
 
@@ -109,13 +115,6 @@ class CancelIn(BaseModel):
     reason: str = Field(min_length=1, max_length=500, description="Why the payer withdraws the payment.")
 
 
-class ErrorItem(BaseModel):
-    line: int | None = Field(description="Line in the file (CSV, NDJSON); null for a JSON array.")
-    record: int | None = Field(description="1-based number of the record in the batch.")
-    field: str | None = Field(description="The field at fault; null when the record as a whole is unreadable.")
-    reason: str
-
-
 class BatchAccepted(BaseModel):
     status: Literal["accepted"] = "accepted"
     batch_id: int
@@ -131,12 +130,3 @@ class BatchRejected(BaseModel):
     errors_total: int
     errors: list[ErrorItem]
     truncated: bool = Field(description="True when more errors exist than are listed.")
-
-
-class Problem(BaseModel):
-    """An error response: what went wrong, and for validation errors, where."""
-
-    error: str
-    detail: str
-    errors: list[ErrorItem] = []
-    extra: dict[str, Any] | None = None

@@ -1,4 +1,4 @@
-"""Request dependencies: the database session and the authenticated payer."""
+"""Request dependencies: the database session and the authenticated payer or bank."""
 
 from __future__ import annotations
 
@@ -9,12 +9,17 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from saldo.banks.schemas import BankPrincipal
+from saldo.banks.service import authenticate_bank, is_bank_token
 from saldo.payers.errors import InvalidTokenError
 from saldo.payers.schemas import PayerPrincipal
 from saldo.payers.service import authenticate
 from saldo.settings import Settings
 
-bearer = HTTPBearer(auto_error=False, description="A payer API token: `Authorization: Bearer saldo_…`")
+bearer = HTTPBearer(
+    auto_error=False,
+    description="A payer API token (`saldo_…`) or a bank API token (`saldobank_…`): `Authorization: Bearer <token>`",
+)
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
@@ -40,13 +45,32 @@ DbSession = Annotated[Session, Depends(get_session)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 
 
-def require_payer(
-    session: DbSession, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-) -> PayerPrincipal:
-    """The payer behind the request's bearer token; 401 without a valid, unrevoked token."""
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise InvalidTokenError("missing API token: send `Authorization: Bearer <token>`")
-    return authenticate(session, credentials.credentials)
+    return credentials.credentials
+
+
+def require_payer(session: DbSession, credentials: Credentials) -> PayerPrincipal:
+    """The payer behind the request's bearer token; 401 without a valid, unrevoked token."""
+    return authenticate(session, _token(credentials))
+
+
+def require_bank(session: DbSession, credentials: Credentials) -> BankPrincipal:
+    """The bank behind the request's bearer token; 401 without a valid, unrevoked bank token."""
+    return authenticate_bank(session, _token(credentials))
+
+
+def require_participant(session: DbSession, credentials: Credentials) -> PayerPrincipal | BankPrincipal:
+    """A payer or a bank: those who may ask verification of payee."""
+    token = _token(credentials)
+    return authenticate_bank(session, token) if is_bank_token(token) else authenticate(session, token)
 
 
 CurrentPayer = Annotated[PayerPrincipal, Depends(require_payer)]
+CurrentBank = Annotated[BankPrincipal, Depends(require_bank)]
+CurrentParticipant = Annotated[PayerPrincipal | BankPrincipal, Depends(require_participant)]
+AUTH_DEPENDENCIES = (require_payer, require_bank, require_participant)

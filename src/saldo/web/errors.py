@@ -9,9 +9,19 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from saldo.accounts.errors import (
+    AccountNotFoundError,
+    BankFileUnreadableError,
+    DesignationRefusedError,
+    InvalidCheckError,
+    RecordsRejectedError,
+    TooManyChecksError,
+)
+from saldo.banks.errors import BankExistsError, InvalidBankError, InvalidBankTokenError, UnknownBankError
 from saldo.benefits.errors import UnknownBenefitError
 from saldo.kit.account_number import InvalidAccountError
 from saldo.kit.national_id import InvalidIdentifierError
+from saldo.kit.problem import ErrorItem, Problem
 from saldo.payers.errors import InvalidTokenError, PayerExistsError, UnknownPayerError
 from saldo.payments.errors import (
     BatchFormatError,
@@ -22,7 +32,6 @@ from saldo.payments.errors import (
     ReferenceConflictError,
     TransitionError,
 )
-from saldo.payments.schemas import ErrorItem, Problem
 
 
 def problem(status: int, error: str, detail: str, **extra: Any) -> JSONResponse:
@@ -56,6 +65,11 @@ def install_error_handlers(app: FastAPI) -> None:
         items = [ErrorItem(line=None, record=None, field=e.field, reason=e.reason) for e in exc.errors]
         return problem(422, "payment_rejected", "the payment was not registered", errors=items)
 
+    async def records_rejected(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RecordsRejectedError)
+        items = [ErrorItem(line=e.line, record=e.record, field=e.field, reason=e.reason) for e in exc.errors]
+        return problem(422, "records_rejected", str(exc), errors=items, error_total=exc.total)
+
     async def conflict(_: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc, ReferenceConflictError):
             return problem(409, "reference_conflict", str(exc), payment_id=exc.payment_id, fields=exc.fields)
@@ -64,12 +78,22 @@ def install_error_handlers(app: FastAPI) -> None:
     handlers: dict[type[Exception], Any] = {
         RequestValidationError: request_invalid,
         PaymentRejectedError: payment_rejected,
+        RecordsRejectedError: records_rejected,
+        BankExistsError: conflict,
         ReferenceConflictError: conflict,
         TransitionError: conflict,
         PayerExistsError: conflict,
     }
     simple: dict[type[Exception], tuple[int, str]] = {
         InvalidTokenError: (401, "unauthenticated"),
+        InvalidBankTokenError: (401, "unauthenticated"),
+        AccountNotFoundError: (404, "not_found"),
+        UnknownBankError: (404, "not_found"),
+        InvalidBankError: (422, "invalid_bank"),
+        DesignationRefusedError: (422, "designation_refused"),
+        BankFileUnreadableError: (422, "file_unreadable"),
+        TooManyChecksError: (413, "too_many_checks"),
+        InvalidCheckError: (422, "invalid_check"),
         NotPayingThroughSaldoError: (403, "not_paying_through_saldo"),
         PaymentNotFoundError: (404, "not_found"),
         UnknownPayerError: (404, "not_found"),

@@ -25,12 +25,13 @@ import pyarrow.csv as pacsv
 from psycopg import errors as pg_errors
 from sqlalchemy.orm import Session
 
+from saldo.kit.problem import ErrorItem
 from saldo.payees.service import resolve_payees
 from saldo.payers.schemas import PayerPrincipal
 from saldo.payments.errors import BatchFormatError
 from saldo.payments.models import BatchFormat, PaymentBatch, PaymentStatus
 from saldo.payments.repository import COPY_COLUMNS, PaymentRepository
-from saldo.payments.schemas import BatchAccepted, BatchRejected, ErrorItem
+from saldo.payments.schemas import BatchAccepted, BatchRejected
 from saldo.payments.service.columns import ColumnChecker, FastPathUnavailableError, canonical_rows, read_blocks
 from saldo.payments.service.policy import RegistrationPolicy, build_validator
 from saldo.payments.service.readers import read_csv_header, read_records

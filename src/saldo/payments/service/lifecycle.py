@@ -11,7 +11,9 @@ TRANSITIONS: dict[S, frozenset[S]] = {
     S.SCHEDULED: frozenset({S.SENT, S.HELD, S.CANCELLED}),
     S.SENT: frozenset({S.SETTLED, S.REJECTED, S.RETURNED}),
     S.SETTLED: frozenset({S.RETURNED}),
-    S.HELD: frozenset({S.REGISTERED, S.CANCELLED}),  # a release sends it back through verification
+    # A release sends it back through verification; a payment held by a failed account check is
+    # verified directly when a later check passes (the register or the designation changed).
+    S.HELD: frozenset({S.REGISTERED, S.VERIFIED, S.CANCELLED}),
     S.REJECTED: frozenset(),
     S.RETURNED: frozenset(),
     S.CANCELLED: frozenset(),

@@ -30,6 +30,7 @@ def payment_out(row: PaymentRow) -> PaymentOut:
         account=payment.account_number,
         remittance_info=payment.remittance_info,
         batch_id=payment.batch_id,
+        account_check=payment.account_check,
         registered_at=payment.registered_at,
         updated_at=payment.updated_at,
     )

@@ -1,0 +1,30 @@
+"""``saldo payments``: the authority's steps on registered payments."""
+
+from __future__ import annotations
+
+import typer
+
+from saldo.cli.context import cli_context, console, fail
+from saldo.db.engine import unit_of_work
+from saldo.payers.errors import PayerError
+from saldo.payers.service import find_payer
+from saldo.payments.service.verify import check_payment_accounts
+
+app = typer.Typer(help="Registered payments.", no_args_is_help=True, rich_markup_mode=None)
+
+
+@app.command("check-accounts")
+def check_accounts(
+    ctx: typer.Context,
+    payer: str | None = typer.Option(None, help="Only this payer's payments (organisation number)."),
+    batch: int | None = typer.Option(None, help="Only this batch's payments."),
+) -> None:
+    """Check registered payments' accounts against the account register: verified, or held with the reason."""
+    try:
+        with unit_of_work(cli_context(ctx).sessions) as session:
+            payer_id = find_payer(session, payer).id if payer else None
+            summary = check_payment_accounts(session, payer_id=payer_id, batch_id=batch)
+    except PayerError as exc:
+        raise fail(str(exc)) from exc
+    held = ", ".join(f"{code.value} {n}" for code, n in sorted(summary.held.items())) or "none"
+    console.print(f"checked {summary.checked} payments: {summary.verified} verified; held: {held}")
