@@ -15,11 +15,11 @@ from saldo.cli.main import app as cli_app
 from saldo.cli.reference import REFERENCE_DIR, references
 from saldo.db.migrate import check_database
 from saldo.settings import Settings
-from saldo.web.deps import require_payer
+from saldo.web.deps import AUTH_DEPENDENCIES
 from saldo.web.start import PUBLIC_PATHS
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "saldo"
-DOMAINS = ("benefits", "payers", "payees", "payments")
+DOMAINS = ("accounts", "banks", "benefits", "payers", "payees", "payments")
 DOMAIN_FILES = {
     "__init__.py",
     "models.py",
@@ -34,24 +34,33 @@ DOMAIN_FILES = {
 }
 
 
-def _depends_on(dependant: Dependant, target: object) -> bool:
-    return any(d.call is target or _depends_on(d, target) for d in dependant.dependencies)
+def _guarded(dependant: Dependant) -> bool:
+    """Whether a route depends, directly or not, on one of the token checks."""
+    return any(d.call in AUTH_DEPENDENCIES or _guarded(d) for d in dependant.dependencies)
 
 
-def test_every_route_needs_a_payer_token_or_is_explicitly_public(app: FastAPI) -> None:
+def test_every_route_needs_a_token_or_is_explicitly_public(app: FastAPI) -> None:
     unguarded = [
         route.path
         for route in app.routes
-        if isinstance(route, APIRoute)
-        and not _depends_on(route.dependant, require_payer)
-        and route.path not in PUBLIC_PATHS
+        if isinstance(route, APIRoute) and not _guarded(route.dependant) and route.path not in PUBLIC_PATHS
     ]
     assert unguarded == []
 
 
 def test_public_routes_are_only_the_start_page_health_and_api_documents(app: FastAPI) -> None:
-    public = {r.path for r in app.routes if isinstance(r, APIRoute) and not _depends_on(r.dependant, require_payer)}
+    public = {r.path for r in app.routes if isinstance(r, APIRoute) and not _guarded(r.dependant)}
     assert public <= PUBLIC_PATHS
+
+
+def test_bank_routes_take_bank_tokens_and_payment_routes_payer_tokens(app: FastAPI) -> None:
+    require_payer, require_bank, _ = AUTH_DEPENDENCIES
+    for route in (r for r in app.routes if isinstance(r, APIRoute)):
+        calls = {d.call for d in route.dependant.dependencies}
+        if route.path.startswith("/api/v1/bank/"):
+            assert require_bank in calls, route.path
+        if route.path.startswith(("/api/v1/payments", "/api/v1/payment-batches")):
+            assert require_payer in calls, route.path
 
 
 def test_generated_references_are_up_to_date() -> None:

@@ -1,4 +1,4 @@
-"""Property-based fuzzing of the whole payer API against its published OpenAPI document
+"""Property-based fuzzing of the whole API against its published OpenAPI document
 (docs/reference/openapi.json), over real HTTP to a real server on its own database: no input may
 cause a server error, and every documented response must match its schema."""
 
@@ -24,7 +24,16 @@ from saldo.db.engine import create_db_engine
 from saldo.db.migrate import upgrade_database
 from saldo.settings import Settings
 from tests.conftest import create_database
-from tests.factories import make_payer, make_token, payment_body
+from tests.factories import (
+    VALID_IBAN,
+    VALID_PNR,
+    account_record,
+    make_bank,
+    make_bank_token,
+    make_payer,
+    make_token,
+    payment_body,
+)
 
 OPENAPI = Path(__file__).resolve().parents[1] / "docs" / "reference" / "openapi.json"
 schema = schemathesis.openapi.from_path(str(OPENAPI))
@@ -38,8 +47,9 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[tuple[str, str]]:
-    """A real uvicorn server on loopback, its own database, a payer with a token and a payment."""
+def server(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[tuple[str, str, str]]:
+    """A real uvicorn server on loopback, its own database, a payer and a bank with tokens, a payment
+    and an account."""
     url = create_database(f"saldo_fuzz_{worker_id}")
     config = Settings(database_url=url, data_dir=tmp_path_factory.mktemp("fuzz"), max_upload_bytes=256 * 1024)
     engine = create_db_engine(config)
@@ -47,6 +57,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator
     with Session(engine) as session:
         seed_catalogue(session)
         token = make_token(session, make_payer(session))
+        bank_token = make_bank_token(session, make_bank(session))
         session.commit()
     port = free_port()
     app = create_app(config, engine=engine)
@@ -60,7 +71,12 @@ def server(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator
     import httpx  # noqa: PLC0415
 
     httpx.post(f"{base}/api/v1/payments", json=payment_body(), headers={"Authorization": f"Bearer {token}"})
-    yield base, token
+    httpx.post(
+        f"{base}/api/v1/bank/accounts",
+        json={"accounts": [account_record(VALID_IBAN, (VALID_PNR, "Anna Andersson"))]},
+        headers={"Authorization": f"Bearer {bank_token}"},
+    )
+    yield base, token, bank_token
     uvicorn_server.should_exit = True
     thread.join(timeout=10)
     engine.dispose()
@@ -69,8 +85,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator
 @schema.parametrize()
 # Derandomised: the same examples on every run, so CI is repeatable; raise max_examples to search wider.
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-def test_no_input_causes_a_server_error(case: schemathesis.Case, server: tuple[str, str]) -> None:
-    base, token = server
+def test_no_input_causes_a_server_error(case: schemathesis.Case, server: tuple[str, str, str]) -> None:
+    base, payer_token, bank_token = server
+    token = bank_token if case.path.startswith("/api/v1/bank/") else payer_token
     case.call_and_validate(
         base_url=base,
         headers={"Authorization": f"Bearer {token}"},

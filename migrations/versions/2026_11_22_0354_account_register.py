@@ -161,7 +161,7 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("holder_scheme", sa.String(length=16), nullable=True),
+        sa.Column("holder_scheme", sa.String(length=32), nullable=True),
         sa.Column("holder_identifier", sa.String(length=20), nullable=True),
         sa.Column("detail", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("effective_on", sa.Date(), nullable=False),

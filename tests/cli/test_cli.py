@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from saldo.cli.main import app
 from tests.conftest import create_database
-from tests.factories import csv_file, payment_body
+from tests.factories import csv_file, payment_body, pnr, se_iban
 
 runner = CliRunner()
 
@@ -112,3 +112,37 @@ def test_generate_writes_a_country(env: dict[str, str], tmp_path: Path) -> None:
     code, out = saldo(env, "generate", "--persons", "500", "--out", str(tmp_path / "c"))
     assert code == 0, out
     assert (tmp_path / "c" / "manifest.json").exists()
+
+
+def test_a_bank_file_is_loaded_shown_designated_and_verified(env: dict[str, str], tmp_path: Path) -> None:
+    assert saldo(env, "banks", "create", "HANDSESS", "--name", "Handelsbanken")[0] == 0
+    code, token = saldo(env, "banks", "token", "HANDSESS")
+    assert code == 0
+    assert token.startswith("saldobank_")
+    path = tmp_path / "register.csv"
+    path.write_text(
+        "account;opened_on;holder_id;holder_name\n"
+        f"{se_iban(1)};2019-04-01;{pnr(1)};Anna Andersson\n{se_iban(1)};2019-04-01;{pnr(2)};Berit Lind\n",
+        encoding="utf-8",
+    )
+    code, out = saldo(env, "accounts", "load", "HANDSESS", str(path), "--as-of", "2026-02-01")
+    assert code == 0, out
+    assert "1 accounts, 1 new" in out
+    code, out = saldo(env, "accounts", "show", se_iban(1))
+    assert "Anna Andersson" in out
+    assert "Berit Lind" in out
+    code, out = saldo(env, "accounts", "verify", se_iban(1), "--name", "A. Andersson")
+    assert (code, out.strip()) == (0, "close_match [CMTC]: initials (registered name: Anna Andersson)")
+    code, out = saldo(env, "accounts", "designate", pnr(2), se_iban(1), "--operator", "test")
+    assert code == 0, out
+    assert "letter" in out
+
+
+def test_a_bad_bank_file_lists_lines_and_exits_non_zero(env: dict[str, str], tmp_path: Path) -> None:
+    saldo(env, "banks", "create", "ESSESESS", "--name", "SEB")
+    path = tmp_path / "bad.csv"
+    path.write_text(f"account;opened_on;holder_id;holder_name\nSE00;2019-04-01;{pnr(1)};Anna\n", encoding="utf-8")
+    code, out = saldo(env, "accounts", "load", "ESSESESS", str(path))
+    assert code == 1
+    assert f"{path}: line 2: account:" in out
+    assert "nothing was loaded" in out

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, LargeBinary, String, func, text
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, LargeBinary, String, column, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -45,7 +45,7 @@ class AccountHolder(IdMixin, Base):
             "holder_scheme",
             "holder_identifier",
             unique=True,
-            postgresql_where=text("held_until IS NULL"),
+            postgresql_where=column("held_until").is_(None),
         ),
         CheckConstraint("held_until IS NULL OR held_until >= held_from", name="held_in_order"),
     )
@@ -76,7 +76,7 @@ class AccountEvent(IdMixin, Base):
 
     account_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("bank_accounts.id"), index=True)
     change: Mapped[AccountChange] = mapped_column(str_enum(AccountChange, "change"))
-    holder_scheme: Mapped[str | None] = mapped_column(String(16))
+    holder_scheme: Mapped[str | None] = mapped_column(String(32))
     holder_identifier: Mapped[str | None] = mapped_column(String(20))
     detail: Mapped[dict[str, object]] = mapped_column(JSONB)  # values before and after
     effective_on: Mapped[dt.date] = mapped_column(Date)
@@ -135,7 +135,7 @@ class Letter(IdMixin, Base):
     made by someone else cannot go unnoticed."""
 
     __tablename__ = "letters"
-    __table_args__ = (Index("ix_letters_pending", "id", postgresql_where=text("status = 'pending'")),)
+    __table_args__ = (Index("ix_letters_pending", "id", postgresql_where=column("status") == "pending"),)
 
     payee_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("payees.id"), index=True)
     kind: Mapped[str] = mapped_column(String(64))

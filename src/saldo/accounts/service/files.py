@@ -92,6 +92,10 @@ class BankFileReader:
         for line, row in _rows(text):
             self.rows += 1
             if isinstance(row, str):
+                if group:  # report in file order: the account before this row first
+                    record += 1
+                    yield _check_group(group, self.as_of, record)
+                    group = []
                 record += 1
                 yield [RecordError(line=line, record=record, field=None, reason=row)]
                 continue

@@ -18,6 +18,7 @@ from saldo.accounts.service.records import AccountRecord, HolderFields, check_re
 from saldo.banks.schemas import BankPrincipal
 from saldo.kit.clock import today
 
+_TWICE = "the account appears twice (a file lists all rows of an account together)"
 APPLY_CHUNK = 5_000  # records per round of statements: bounded memory, few round trips
 
 Event = tuple[int, str, str | None, str | None, dict[str, object], dt.date]
@@ -95,9 +96,7 @@ def apply_records(
                 continue
             counts.accounts += 1
             if item.key in seen:
-                _add_errors(
-                    counts, [RecordError(item.line, item.record, "account", "the account appears twice")], max_errors
-                )
+                _add_errors(counts, [RecordError(item.line, item.record, "account", _TWICE)], max_errors)
                 continue
             seen.add(item.key)
             valid.append(item)
