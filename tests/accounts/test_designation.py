@@ -60,7 +60,7 @@ class TestDesignating:
 
     def test_only_the_banks_own_accounts(self, client: TestClient, other_bank_token: str) -> None:
         status, body = designate(client, other_bank_token, ANNA[0], se_iban(1))
-        assert status == 404
+        assert (status, body["error"]) == (404, "not_found")
 
     def test_the_history_of_designations_cannot_be_rewritten(
         self, client: TestClient, bank_token: str, session: Session
