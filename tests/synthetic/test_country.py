@@ -10,13 +10,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
+from saldo.cli.accounts import import_bank_register
 from saldo.cli.ingest import ingest_file
 from saldo.cli.payers import import_payers_file
 from saldo.kit.account_number import AccountScheme, normalize_account
 from saldo.kit.clock import today
 from saldo.kit.national_id import IdScheme, normalize_identifier
 from saldo.payers.service import list_payers
+from saldo.payments.models import AccountCheck
 from saldo.payments.schemas import BatchAccepted
+from saldo.payments.service.verify import check_payment_accounts
 from saldo.settings import Settings
 from saldo.synthetic.country import generate_country
 
@@ -103,3 +106,34 @@ def test_country_is_ingested_through_the_payer_path(country: Path, session: Sess
     }
     expected = sum(v for k, v in manifest["payment_files"].items() if Path(k).stem not in skipped)
     assert registered == expected
+
+
+def test_bank_files_are_valid_and_the_account_check_catches_every_planted_wrong_account(
+    country: Path, session: Session, settings: Settings
+) -> None:
+    loaded = import_bank_register(session, country, settings)
+    manifest = json.loads((country / "manifest.json").read_text(encoding="utf-8"))
+    assert {f"banks/{bic}.csv": r.rows for bic, r in loaded.items()} == manifest["bank_files"]
+    assert sum(r.closed for r in loaded.values()) > 0
+    import_payers_file(session, country / "payers.csv")
+    planted = {"someone_elses": 0, "closed": 0, "unknown": 0}
+    total = 0
+    for payer in list_payers(session):
+        name = f"payments/{payer.organisation_number}.csv"
+        if name not in manifest["payment_files"] or not payer.connection_model.pays_through_saldo:
+            continue
+        ingest_file(
+            session, settings, organisation_number=payer.organisation_number, path=country / name, show_progress=False
+        )
+        total += manifest["payment_files"][name]
+        for kind, count in manifest["wrong_accounts"][name].items():
+            planted[kind] += count
+    assert min(planted.values()) > 0
+    summary = check_payment_accounts(session, on=AS_OF)
+    assert summary.checked == total
+    assert summary.held == {
+        AccountCheck.NOT_HOLDER: planted["someone_elses"],
+        AccountCheck.ACCOUNT_CLOSED: planted["closed"],
+        AccountCheck.ACCOUNT_UNKNOWN: planted["unknown"],
+    }
+    assert summary.verified == total - sum(planted.values())

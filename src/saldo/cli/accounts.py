@@ -3,28 +3,32 @@ and verify payees."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import json
 from pathlib import Path
 
 import typer
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from saldo.accounts.errors import AccountError, RecordsRejectedError
 from saldo.accounts.models import Channel
-from saldo.accounts.schemas import DesignationIn, PartyIn, VopCheckIn
+from saldo.accounts.schemas import BankFileAccepted, DesignationIn, PartyIn, VopCheckIn
 from saldo.accounts.service.designate import designate_account
 from saldo.accounts.service.files import BankFileSource, load_bank_file
 from saldo.accounts.service.query import describe_account
 from saldo.accounts.service.verify import check_payee
 from saldo.banks.errors import BankError
 from saldo.banks.schemas import BankPrincipal
-from saldo.banks.service import find_bank
+from saldo.banks.service import create_bank, find_bank
 from saldo.cli.context import cli_context, console, errors, fail
 from saldo.db.engine import unit_of_work
 from saldo.kit.account_number import AccountScheme, InvalidAccountError
 from saldo.kit.clock import today
 from saldo.kit.name_match import Thresholds
 from saldo.kit.national_id import IdScheme, InvalidIdentifierError
+from saldo.settings import Settings
 
 app = typer.Typer(help="The bank account register.", no_args_is_help=True, rich_markup_mode=None)
 INPUT_ERRORS = (AccountError, BankError, InvalidAccountError, InvalidIdentifierError)
@@ -134,3 +138,26 @@ def verify(
         raise fail(str(exc)) from exc
     shown = f" (registered name: {result.registered_name})" if result.registered_name else ""
     console.print(f"{result.outcome.value} [{result.epc_code}]: {result.reason}{shown}")
+
+
+def import_bank_register(session: Session, folder: Path, settings: Settings) -> dict[str, BankFileAccepted]:
+    """Connect the banks of a synthetic country's banks.csv and load each bank's register file."""
+    with (folder / "banks.csv").open(encoding="utf-8", newline="") as handle:
+        banks = list(csv.DictReader(handle))
+    as_of = date_of_country(folder)
+    loaded: dict[str, BankFileAccepted] = {}
+    for row in banks:
+        bank = create_bank(session, bic=row["bic"], name=row["name"])
+        path = folder / "banks" / f"{bank.bic}.csv"
+        principal = BankPrincipal(bank_id=bank.id, bic=bank.bic, name=bank.name, token_id=0)
+        source = BankFileSource(path.read_bytes(), path.name, as_of)
+        loaded[bank.bic] = load_bank_file(
+            session, bank=principal, source=source, max_errors=settings.max_reported_errors
+        )
+    return loaded
+
+
+def date_of_country(folder: Path) -> dt.date:
+    """The date a synthetic country describes (its manifest's ``as_of``)."""
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    return dt.date.fromisoformat(manifest["as_of"])

@@ -11,7 +11,9 @@ import typer
 import uvicorn
 
 from saldo.app import create_app
+from saldo.banks.service import issue_bank_token, list_banks
 from saldo.benefits.service import seed_catalogue
+from saldo.cli.accounts import import_bank_register
 from saldo.cli.context import CliContext, cli_context, console, fail
 from saldo.cli.ingest import ingest_file
 from saldo.cli.payers import import_payers_file
@@ -19,6 +21,7 @@ from saldo.db.engine import unit_of_work
 from saldo.db.migrate import upgrade_database
 from saldo.payers.service import issue_token, list_payers
 from saldo.payments.schemas import BatchRejected
+from saldo.payments.service.verify import check_payment_accounts
 from saldo.synthetic.country import generate_country
 
 
@@ -29,7 +32,8 @@ def demo(
     fresh: bool = typer.Option(False, help="Throw away an earlier demo database and build it anew."),
     no_serve: bool = typer.Option(False, "--no-serve", help="Build the demo and exit without serving."),
 ) -> None:
-    """Start the embedded database, build a synthetic country, ingest it as payers would, and serve."""
+    """Start the embedded database, build a synthetic country, ingest it as payers and banks would,
+    check every payment's account, and serve."""
     context = cli_context(ctx)
     settings = context.settings
     demo_dir = settings.data_dir / "demo"
@@ -47,9 +51,9 @@ def demo(
     tokens = json.loads(tokens_path.read_text(encoding="utf-8"))
     url = f"http://{settings.host}:{port or settings.port}"
     console.print(f"ready in {time.perf_counter() - started:.0f} s. Open [bold]{url}/[/] — API reference at {url}/docs")
-    first = next(iter(tokens.values()))
+    first = next(iter(tokens.get("payers", tokens).values()))
     console.print(f"try: curl -H 'Authorization: Bearer {first['token']}' {url}/api/v1/payments?limit=3")
-    console.print(f"every payer's token is in {tokens_path}")
+    console.print(f"every payer's and bank's token is in {tokens_path}")
     if no_serve:
         return
     uvicorn.run(
@@ -83,6 +87,19 @@ def _build(context: CliContext, demo_dir: Path, persons: int) -> None:
         if isinstance(outcome, BatchRejected):
             raise fail(f"demo data for {payer.name} was rejected: {outcome.errors[:3]}")
         console.print(f"  {payer.name}: {outcome.registered:,} payments registered")
+    with unit_of_work(context.sessions) as session:
+        loaded = import_bank_register(session, country, context.settings)
+        bank_tokens = {
+            b.bic: {"name": b.name, "token": issue_bank_token(session, bank_id=b.id, label="demo").token}
+            for b in list_banks(session)
+        }
+    accounts = sum(r.accounts for r in loaded.values())
+    console.print(f"  account register: {accounts:,} accounts from {len(loaded)} banks")
+    with unit_of_work(context.sessions) as session:
+        checked = check_payment_accounts(session)
+    held = ", ".join(f"{n:,} {code.value}" for code, n in sorted(checked.held.items())) or "none"
+    console.print(f"  account check: {checked.verified:,} payments verified; held: {held}")
+    everyone = {"payers": tokens, "banks": bank_tokens}
     tokens_path = demo_dir / "tokens.json"
-    tokens_path.write_text(json.dumps(tokens, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tokens_path.write_text(json.dumps(everyone, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     tokens_path.chmod(0o600)

@@ -14,12 +14,13 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from saldo.kit.clock import today
+from saldo.synthetic.accounts import BANKGIROT, BANKS, Register, generate_register, ibans
 from saldo.synthetic.payers import Organisations, generate_organisations, payer_specs
 from saldo.synthetic.payments import PaymentGenerator
 from saldo.synthetic.population import MUNICIPALITIES, Population, generate_population
 
 MONTHS = 12  # ten past months, the current one and the next: history and upcoming payments
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: bank register files and planted wrong accounts
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class CountrySummary:
     payers: int
     payments: int
     payment_files: dict[str, int]  # organisation number -> payments in its file
+    bank_files: dict[str, int]  # BIC -> rows in its register file
+    wrong_accounts: dict[str, dict[str, int]]  # per payment file: planted wrong accounts by kind
 
 
 def generate_country(
@@ -50,9 +53,15 @@ def generate_country(
     note("population")
     population = generate_population(rng, persons, as_of)
     organisations = generate_organisations(rng, persons)
-    generator = PaymentGenerator(rng, population, organisations, _months(as_of))
+    # Own random streams for the register and the wrong accounts: the rest of the country stays as before.
+    register = generate_register(np.random.default_rng([seed, 1]), population, np.datetime64(as_of, "D"))
+    generator = PaymentGenerator(
+        rng, population, organisations, _months(as_of), register, np.random.default_rng([seed, 2])
+    )
     _write_persons(folder / "persons.csv", population, generator)
     _write_accounts(folder / "accounts.csv", population, generator, organisations)
+    note("bank register files")
+    bank_files = _write_bank_files(folder, population, generator, organisations, register)
     _write_organisations(folder / "organisations.csv", organisations)
 
     specs = payer_specs()
@@ -72,15 +81,27 @@ def generate_country(
     )
 
     files: dict[str, int] = {}
+    wrong: dict[str, dict[str, int]] = {}
     for spec in specs:
         note(f"payments of {spec.name}")
+        generator.wrong_accounts = dict.fromkeys(generator.wrong_accounts, 0)
         table = generator.table(spec, generator.rows_for(spec))
         if table is None:
             continue
         _write(folder / "payments" / f"{spec.organisation_number}.csv", table)
         files[spec.organisation_number] = table.num_rows
+        wrong[spec.organisation_number] = dict(generator.wrong_accounts)
 
-    summary = CountrySummary(folder, persons, len(organisations.orgnr), len(specs), sum(files.values()), files)
+    summary = CountrySummary(
+        folder,
+        persons,
+        len(organisations.orgnr),
+        len(specs),
+        sum(files.values()),
+        files,
+        bank_files,
+        wrong,
+    )
     manifest = {
         "format_version": FORMAT_VERSION,
         "seed": seed,
@@ -90,6 +111,8 @@ def generate_country(
         "payers": summary.payers,
         "payments": summary.payments,
         "payment_files": {f"payments/{k}.csv": v for k, v in files.items()},
+        "bank_files": {f"banks/{k}.csv": v for k, v in bank_files.items()},
+        "wrong_accounts": {f"payments/{k}.csv": v for k, v in wrong.items()},
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -174,3 +197,77 @@ def _write_organisations(path: Path, organisations: Organisations) -> None:
             }
         ),
     )
+
+
+def _write_bank_files(
+    folder: Path,
+    population: Population,
+    generator: PaymentGenerator,
+    organisations: Organisations,
+    register: Register,
+) -> dict[str, int]:
+    """banks.csv and one register file per bank (docs/formats/bank-account-file.md): current
+    accounts with every holder (joint accounts have two), old closed accounts, and Bankgirot's
+    register of the organisations' Bankgiro numbers."""
+    (folder / "banks").mkdir(exist_ok=True)
+    people = generator.persons
+    has = population.account_bank > 0
+    current = pa.table(
+        {
+            "bank": pa.array(population.account_bank[has]),
+            "account": people.account.filter(pa.array(has)),
+            "opened_on": pa.array(register.opened[has].astype("datetime64[D]")),
+            "closed_on": pa.nulls(int(has.sum()), pa.date32()),
+            "holder_scheme": people.scheme.filter(pa.array(has)),
+            "holder_id": people.identifier.filter(pa.array(has)),
+            "holder_name": people.name.filter(pa.array(has)),
+        }
+    )
+    old = register.closed_person
+    closed = pa.table(
+        {
+            "bank": pa.array(register.closed_bank),
+            "account": ibans(register.closed_bank, register.closed_number),
+            "opened_on": pa.array(register.closed_opened.astype("datetime64[D]")),
+            "closed_on": pa.array(register.closed_on.astype("datetime64[D]")).cast(pa.date32()),
+            "holder_scheme": people.scheme.take(pa.array(old)),
+            "holder_id": people.identifier.take(pa.array(old)),
+            "holder_name": people.name.take(pa.array(old)),
+        }
+    )
+    accounts = pa.concat_tables([current, closed.cast(current.schema)])
+    columns = ["account", "opened_on", "closed_on", "holder_scheme", "holder_id", "holder_name"]
+    banks = [(code, bic, name) for code, (bic, name) in BANKS.items()]
+    written: dict[str, int] = {}
+    for code, bic, _ in banks:
+        mine = accounts.filter(pc.equal(accounts["bank"], code))
+        mine = mine.take(pc.sort_indices(mine, [("account", "ascending"), ("holder_id", "ascending")]))
+        _write(folder / "banks" / f"{bic}.csv", _with_scheme(mine.select(columns), "iban"))
+        written[bic] = mine.num_rows
+    bankgiro = pa.table(
+        {
+            "account": pc.cast(pa.array(organisations.bankgiro), pa.string()),
+            "opened_on": pa.repeat(pa.scalar(dt.date(2000, 1, 2)), organisations.orgnr.size),
+            "closed_on": pa.nulls(organisations.orgnr.size, pa.date32()),
+            "holder_scheme": pa.repeat(pa.scalar("se_organisationsnummer"), organisations.orgnr.size),
+            "holder_id": pc.cast(pa.array(organisations.orgnr), pa.string()),
+            "holder_name": pa.array(organisations.name.astype(str)),
+        }
+    )
+    bankgiro = bankgiro.take(pc.sort_indices(bankgiro, [("account", "ascending"), ("holder_id", "ascending")]))
+    _write(folder / "banks" / f"{BANKGIROT[0]}.csv", _with_scheme(bankgiro, "se_bankgiro"))
+    written[BANKGIROT[0]] = bankgiro.num_rows
+    _write(
+        folder / "banks.csv",
+        pa.table(
+            {
+                "bic": [bic for _, bic, _ in banks] + [BANKGIROT[0]],
+                "name": [name for _, _, name in banks] + [BANKGIROT[1]],
+            }
+        ),
+    )
+    return written
+
+
+def _with_scheme(table: pa.Table, scheme: str) -> pa.Table:
+    return table.add_column(0, "account_scheme", pa.repeat(pa.scalar(scheme), table.num_rows))

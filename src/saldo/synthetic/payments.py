@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from saldo.synthetic.accounts import WRONG_KINDS, Register, ibans, plant_wrong_accounts
 from saldo.synthetic.names import FEMALE_NAMES, MALE_NAMES, SURNAMES
 from saldo.synthetic.payers import Organisations, PayerSpec
 from saldo.synthetic.population import MUNICIPALITIES, BoolArray, IntArray, Population
@@ -74,28 +75,28 @@ class PersonColumns:
         self.name = pc.binary_join_element_wise(given, surname, " ")
         self.identifier = pc.cast(pa.array(population.pnr), pa.string())
         self.scheme = pc.if_else(pa.array(population.coordination), "se_samordningsnummer", "se_personnummer")
-        self.account = _ibans(population.account_bank, population.account_number)
-
-
-def _ibans(bank: IntArray, account: IntArray) -> pa.Array:
-    remainder = bank % 97
-    for digits, chunk in ((9, account // 10**8), (8, account % 10**8), (6, np.full_like(account, 281400))):
-        remainder = (remainder * 10**digits + chunk) % 97
-    check = pc.utf8_lpad(pc.cast(pa.array(98 - remainder), pa.string()), 2, "0")
-    number = pc.utf8_lpad(pc.cast(pa.array(account), pa.string()), 17, "0")
-    iban = pc.binary_join_element_wise("SE", check, pc.cast(pa.array(bank), pa.string()), number, "")
-    return pc.if_else(pa.array(bank > 0), iban, pa.scalar(None, pa.string()))
+        self.account = ibans(population.account_bank, population.account_number)
 
 
 class PaymentGenerator:
     def __init__(
-        self, rng: np.random.Generator, population: Population, organisations: Organisations, months: np.ndarray
+        self,
+        rng: np.random.Generator,
+        population: Population,
+        organisations: Organisations,
+        months: np.ndarray,
+        register: Register | None = None,
+        mistakes: np.random.Generator | None = None,
     ) -> None:
         self.rng = rng
         self.pop = population
         self.orgs = organisations
         self.months = months  # datetime64[M], oldest first
         self.persons = PersonColumns(population)
+        self.register = register
+        # A stream of its own, so planting wrong accounts leaves every other generated value as it was.
+        self.mistakes = mistakes or np.random.default_rng(0)
+        self.wrong_accounts = dict.fromkeys(WRONG_KINDS, 0)
 
     # --- eligibility helpers -------------------------------------------------------------------
 
@@ -276,6 +277,10 @@ class PaymentGenerator:
             payee_name = self.persons.name.take(take)
             account_scheme = pa.repeat(pa.scalar("iban"), n)
             account = self.persons.account.take(take)
+            if self.register is not None:
+                account, planted = plant_wrong_accounts(self.mistakes, account, recipient, self.pop, self.register)
+                for kind, count in planted.items():
+                    self.wrong_accounts[kind] += count
         yyyymm = str(self.months[month[0]]).replace("-", "")
         label = f"{REMITTANCE_SV[benefit]} {self.months[month[0]]!s}"
         decision = pc.binary_join_element_wise(
