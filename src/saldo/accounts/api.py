@@ -33,7 +33,7 @@ from saldo.banks.schemas import BankPrincipal
 from saldo.kit.account_number import AccountScheme
 from saldo.kit.clock import today
 from saldo.kit.name_match import Thresholds
-from saldo.kit.problem import Problem
+from saldo.kit.problem import FILENAME_PATTERN, Problem
 from saldo.settings import Settings
 from saldo.web.deps import AppSettings, CurrentBank, CurrentParticipant, DbSession
 
@@ -92,7 +92,7 @@ async def post_account_file(
     session: DbSession,
     settings: AppSettings,
     as_of: Annotated[dt.date | None, Query(description="Date the file describes; default today.")] = None,
-    filename: Annotated[str | None, Query(max_length=255)] = None,
+    filename: Annotated[str | None, Query(max_length=255, pattern=FILENAME_PATTERN)] = None,
 ) -> Response:
     """One row per account holder (docs/formats/bank-account-file.md). Loaded whole or not at all,
     with every bad row reported (line, field, reason); the same file again changes nothing."""

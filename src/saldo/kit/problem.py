@@ -6,6 +6,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+# A file name as a sender gives it: printable, no path separators, no control characters (NUL
+# cannot even be stored in PostgreSQL text).
+FILENAME_PATTERN = r"^[^\x00-\x1f\x7f/\\]+$"
+
 
 class ErrorItem(BaseModel):
     line: int | None = Field(description="Line in the file (CSV, NDJSON); null for a JSON array.")

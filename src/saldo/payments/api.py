@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from saldo.kit.clock import today
-from saldo.kit.problem import Problem
+from saldo.kit.problem import FILENAME_PATTERN, Problem
 from saldo.payers.schemas import PayerPrincipal
 from saldo.payments.errors import BatchFormatError, BatchTooLargeError, PaymentNotFoundError
 from saldo.payments.models import BatchFormat, PaymentStatus
@@ -174,7 +174,7 @@ async def post_batch(
     payer: CurrentPayer,
     session: DbSession,
     settings: AppSettings,
-    filename: Annotated[str | None, Query(max_length=255)] = None,
+    filename: Annotated[str | None, Query(max_length=255, pattern=FILENAME_PATTERN)] = None,
 ) -> Response:
     """All payments of the batch are registered, or none: a rejected batch comes back with every
     bad record (line, field, reason). Sending the same batch again returns the first result."""
