@@ -4,11 +4,15 @@ SALDO_TEST_DATABASE_URL), migrated once per run; every test runs in a transactio
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, create_engine, text
@@ -100,3 +104,22 @@ def app(settings: Settings, engine: Engine, sessions: sessionmaker[Session]) -> 
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app) as client:
         yield client
+
+
+def serve_in_thread(app: FastAPI) -> tuple[str, Callable[[], None]]:
+    """Serve ``app`` with a real uvicorn on a free loopback port; returns its base URL and a stop."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+    return f"http://127.0.0.1:{port}", stop

@@ -4,15 +4,12 @@ cause a server error, and every documented response must match its schema."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
@@ -23,7 +20,7 @@ from saldo.benefits.service import seed_catalogue
 from saldo.db.engine import create_db_engine
 from saldo.db.migrate import upgrade_database
 from saldo.settings import Settings
-from tests.conftest import create_database
+from tests.conftest import create_database, serve_in_thread
 from tests.factories import (
     VALID_IBAN,
     VALID_PNR,
@@ -40,12 +37,6 @@ schema = schemathesis.openapi.from_path(str(OPENAPI))
 pytestmark = pytest.mark.fuzz
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[tuple[str, str, str]]:
     """A real uvicorn server on loopback, its own database, a payer and a bank with tokens, a payment
@@ -59,16 +50,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator
         token = make_token(session, make_payer(session))
         bank_token = make_bank_token(session, make_bank(session))
         session.commit()
-    port = free_port()
-    app = create_app(config, engine=engine)
-    uvicorn_server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=uvicorn_server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uvicorn_server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    base = f"http://127.0.0.1:{port}"
-    import httpx  # noqa: PLC0415
+    base, stop = serve_in_thread(create_app(config, engine=engine))
 
     httpx.post(f"{base}/api/v1/payments", json=payment_body(), headers={"Authorization": f"Bearer {token}"})
     httpx.post(
@@ -77,8 +59,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator
         headers={"Authorization": f"Bearer {bank_token}"},
     )
     yield base, token, bank_token
-    uvicorn_server.should_exit = True
-    thread.join(timeout=10)
+    stop()
     engine.dispose()
 
 

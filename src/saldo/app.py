@@ -6,16 +6,19 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Engine
 
 from saldo import __version__
 from saldo.accounts.api import router as accounts_router
 from saldo.benefits.api import router as benefits_router
 from saldo.db.engine import create_db_engine, create_session_factory
+from saldo.kit.name_match import Thresholds
 from saldo.payers.api import router as payers_router
 from saldo.payments.api import router as payments_router
 from saldo.settings import Settings
 from saldo.web.errors import install_error_handlers
+from saldo.web.fastpath import VopFastPath
 from saldo.web.start import router as start_router
 
 DESCRIPTION = """
@@ -61,6 +64,19 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = db_engine
     app.state.session_factory = create_session_factory(db_engine)
+    if settings.vop_fast_path:
+        conninfo = db_engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        # autocommit: a lone SELECT needs no transaction, and returning it to the pool then costs no COMMIT.
+        pool = AsyncConnectionPool(
+            conninfo,
+            min_size=min(4, settings.db_pool_size),
+            max_size=settings.db_pool_size,
+            open=False,
+            kwargs={"autocommit": True},
+        )
+        thresholds = Thresholds(match=settings.vop_match_threshold, close_match=settings.vop_close_match_threshold)
+        app.add_middleware(VopFastPath, pool=pool, thresholds=thresholds)
+        app.router.add_event_handler("shutdown", pool.close)
     return app
 
 

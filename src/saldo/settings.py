@@ -76,6 +76,13 @@ class Settings(BaseSettings):
         le=100,
         description="Name similarity at or above which verification of payee answers close match (below: no match).",
     )
+    vop_fast_path: bool = Field(
+        default=True,
+        description=(
+            "Answer single verification-of-payee checks on a lean path (one prepared statement on an async "
+            "pool) in front of the documented route; off: every check goes through the full API stack."
+        ),
+    )
     vop_bulk_max: int = Field(
         default=10_000, ge=1, description="Most checks in one bulk verification-of-payee request."
     )

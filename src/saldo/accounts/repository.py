@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import orjson
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Row, select, text
 from sqlalchemy.orm import Session
 
@@ -243,3 +244,34 @@ class AccountRepository:
             AccountHolder.held_until.is_(None),
         )
         return self.session.scalar(query) is not None
+
+
+# The verification-of-payee hot path: the caller's token and the account's holders in one round
+# trip. No row: the token is unknown or revoked. A row with a null account: no such account.
+_VOP_FOR_CALLER = (
+    "SELECT a.id, a.closed_on, h.holder_scheme, h.holder_identifier, h.holder_kind, h.holder_name "
+    "FROM (SELECT 1 FROM api_tokens WHERE secret_sha256 = %(secret)s AND revoked_at IS NULL "
+    "      UNION ALL "
+    "      SELECT 1 FROM bank_tokens WHERE secret_sha256 = %(secret)s AND revoked_at IS NULL LIMIT 1) AS caller "
+    "LEFT JOIN bank_accounts a ON a.account_scheme = %(scheme)s AND a.account_number = %(number)s "
+    "LEFT JOIN account_holders h ON h.account_id = a.id AND h.held_until IS NULL"
+)
+
+
+class AsyncVopLookup:
+    """The hot path's one query, on a psycopg async pool (no ORM session: one statement, no state)."""
+
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self.pool = pool
+
+    async def rows_for_caller(self, secret_sha256: bytes, scheme: str, number: str) -> list[VopRow] | None:
+        """The account's VopRows for an authenticated caller; None when the token is not valid."""
+        params = {"secret": secret_sha256, "scheme": scheme, "number": number}
+        async with self.pool.connection() as connection:
+            cursor = await connection.execute(_VOP_FOR_CALLER, params, prepare=True)
+            found = await cursor.fetchall()
+        if not found:
+            return None
+        if found[0][0] is None:
+            return []
+        return [tuple(r[1:]) for r in found]

@@ -31,7 +31,7 @@ class VopReason(StrEnum):
     REGISTER_UNAVAILABLE = "register_unavailable"  # the register could not be read: try again
 
 
-class _Request:
+class PreparedCheck:
     """One check, validated: canonical account, name, identifier."""
 
     __slots__ = ("identifier", "key", "name")
@@ -59,7 +59,8 @@ def _not_possible(reason: VopReason) -> VopResult:
     return VopResult(outcome=Outcome.NOT_POSSIBLE, epc_code=Outcome.NOT_POSSIBLE.epc_code, reason=reason.value)
 
 
-def _decide(request: _Request, rows: Sequence[VopRow], on: dt.date, thresholds: Thresholds) -> VopResult:
+def decide(request: PreparedCheck, rows: Sequence[VopRow], on: dt.date, thresholds: Thresholds) -> VopResult:
+    """The answer for a validated check, from the account's rows in the register (none: unknown)."""
     if not rows:
         return _not_possible(VopReason.ACCOUNT_UNKNOWN)
     closed_on = rows[0][0]
@@ -92,12 +93,12 @@ def _decide(request: _Request, rows: Sequence[VopRow], on: dt.date, thresholds: 
 def check_payee(session: Session, check: VopCheckIn, *, thresholds: Thresholds) -> VopResult:
     """Verify one account against a name and/or identifier. Bad input raises (InvalidAccountError,
     InvalidIdentifierError, ValueError); an unreadable register answers NOT_POSSIBLE."""
-    request = _Request(check)
+    request = PreparedCheck(check)
     try:
         rows = AccountRepository(session).vop_rows(*request.key)
     except OperationalError:
         return _not_possible(VopReason.REGISTER_UNAVAILABLE)
-    return _decide(request, rows, today(), thresholds)
+    return decide(request, rows, today(), thresholds)
 
 
 def check_payees(
@@ -106,13 +107,13 @@ def check_payees(
     """Verify many accounts in one round trip; a bad check gets an error item, the others an answer."""
     if len(checks) > max_checks:
         raise TooManyChecksError(f"{len(checks)} checks in one request; at most {max_checks}")
-    requests: list[_Request | str] = []
+    requests: list[PreparedCheck | str] = []
     for check in checks:
         try:
-            requests.append(_Request(check))
+            requests.append(PreparedCheck(check))
         except ValueError as exc:  # InvalidAccountError and InvalidIdentifierError are ValueErrors
             requests.append(str(exc))
-    keys = list({r.key for r in requests if isinstance(r, _Request)})
+    keys = list({r.key for r in requests if isinstance(r, PreparedCheck)})
     on = today()
     try:
         rows = AccountRepository(session).vop_rows_many(keys)
@@ -126,7 +127,7 @@ def check_payees(
             counts["error"] += 1
             continue
         result = (
-            _decide(request, rows.get(request.key, []), on, thresholds)
+            decide(request, rows.get(request.key, []), on, thresholds)
             if rows is not None
             else _not_possible(VopReason.REGISTER_UNAVAILABLE)
         )

@@ -1,0 +1,136 @@
+"""The VoP fast path answers exactly as the documented route does, over real HTTP on committed data,
+and hands every case it does not handle to that route unchanged."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+from psycopg_pool import AsyncConnectionPool
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from saldo.app import create_app
+from saldo.banks.service import create_bank, issue_bank_token
+from saldo.benefits.service import seed_catalogue
+from saldo.db.engine import create_db_engine
+from saldo.db.migrate import upgrade_database
+from saldo.kit.name_match import Thresholds
+from saldo.payers.service import issue_token, revoke_token
+from saldo.settings import Settings
+from saldo.web.fastpath import VopFastPath
+from tests.conftest import create_database, serve_in_thread
+from tests.factories import account_record, make_payer, make_token, pnr, se_iban
+
+JOINT = se_iban(1)
+
+
+@dataclass
+class Live:
+    fast: str  # base URL of a server with the fast path
+    documented: TestClient  # the same app without it, on the same database
+    payer_token: str
+    revoked_token: str
+    bank_token: str
+    database_url: str
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Live]:
+    url = create_database(f"saldo_fastpath_{worker_id}")
+    settings = Settings(database_url=url, data_dir=tmp_path_factory.mktemp("fastpath"))
+    engine = create_db_engine(settings)
+    upgrade_database(engine)
+    with Session(engine) as session:
+        seed_catalogue(session)
+        payer = make_payer(session)
+        payer_token = make_token(session, payer)
+        old = issue_token(session, payer_id=payer.id, label="old")
+        bank = create_bank(session, bic="SWEDSESS", name="Swedbank")
+        bank_token = issue_bank_token(session, bank_id=bank.id, label="test").token
+        session.commit()
+        revoke_token(session, token_id=old.id)
+        session.commit()
+    base, stop = serve_in_thread(create_app(settings, engine=engine))
+    records = [
+        account_record(JOINT, (pnr(1), "Anna Maria Andersson"), (pnr(2), "Björn Östlund")),
+        account_record(se_iban(2), (pnr(3), "Carl Ek"), closed_on="2020-01-01"),
+    ]
+    response = httpx.post(
+        f"{base}/api/v1/bank/accounts", json={"accounts": records}, headers={"Authorization": f"Bearer {bank_token}"}
+    )
+    assert response.status_code == 200, response.text
+    documented = create_app(settings.model_copy(update={"vop_fast_path": False}), engine=engine)
+    with TestClient(documented) as client:
+        yield Live(base, client, payer_token, old.token, bank_token, url)
+    stop()
+    engine.dispose()
+
+
+CHECKS: list[object] = [
+    {"account": JOINT, "name": "Anna Andersson"},
+    {"account": JOINT, "name": "A. Andersson"},
+    {"account": JOINT, "name": "Bjorn Ostlund"},
+    {"account": JOINT, "name": "Someone Else"},
+    {"account": JOINT, "party": {"identifier": pnr(2)}},
+    {"account": JOINT, "party": {"identifier": pnr(9)}},
+    {"account": se_iban(2), "name": "Carl Ek"},
+    {"account": se_iban(3), "name": "Carl Ek"},
+    {"account": "SE4550000000058398257467", "name": "Anna"},
+    {"account": JOINT},
+    {"account": JOINT, "name": "%%%"},
+    {"account": JOINT, "name": "Anna", "extra": 1},
+    [],
+]
+
+
+@pytest.mark.parametrize("body", CHECKS)
+@pytest.mark.parametrize("who", ["payer_token", "bank_token", "revoked_token", None])
+def test_the_fast_path_answers_as_the_documented_route(live: Live, body: object, who: str | None) -> None:
+    headers = {"Authorization": f"Bearer {getattr(live, who)}"} if who else {}
+    fast = httpx.post(f"{live.fast}/api/v1/vop/checks", json=body, headers=headers)
+    documented = live.documented.post("/api/v1/vop/checks", json=body, headers=headers)
+    assert (fast.status_code, fast.json()) == (documented.status_code, documented.json())
+
+
+def test_a_body_that_is_not_json_is_handed_on(live: Live) -> None:
+    headers = {"Authorization": f"Bearer {live.payer_token}", "Content-Type": "application/json"}
+    fast = httpx.post(f"{live.fast}/api/v1/vop/checks", content=b"{not json", headers=headers)
+    assert fast.status_code == 422
+
+
+def test_a_large_body_is_handed_on(live: Live) -> None:
+    headers = {"Authorization": f"Bearer {live.payer_token}"}
+    body = {"account": JOINT, "name": "Anna Andersson", "padding": "x" * 40_000}
+    fast = httpx.post(f"{live.fast}/api/v1/vop/checks", json=body, headers=headers)
+    assert (fast.status_code, fast.json()["error"]) == (422, "invalid_request")
+
+
+def test_the_fast_path_answers_the_common_case_itself(live: Live) -> None:
+    """Not only the same answers: the fast path must really answer, not hand everything on."""
+
+    async def handed_on(scope: object, receive: object, send: object) -> None:
+        raise AssertionError("handed on to the documented route")
+
+    async def ask() -> list[bytes | None]:
+        conninfo = make_url(live.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        pool = AsyncConnectionPool(conninfo, min_size=1, max_size=2, open=False, kwargs={"autocommit": True})
+        fast = VopFastPath(handed_on, pool=pool, thresholds=Thresholds())
+        answers = []
+        for token in (live.payer_token, live.revoked_token):
+            scope = {
+                "headers": [(b"authorization", f"Bearer {token}".encode()), (b"content-type", b"application/json")]
+            }
+            answers.append(await fast._answer(scope, b'{"account": "%s", "name": "Anna Andersson"}' % JOINT.encode()))
+        await pool.close()
+        return answers
+
+    valid, revoked = asyncio.run(ask())
+    assert valid is not None
+    assert orjson.loads(valid)["outcome"] == "match"
+    assert revoked is None
