@@ -15,6 +15,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,7 +25,10 @@ from saldo.benefits.service import seed_catalogue
 from saldo.db.embedded import start_embedded
 from saldo.db.engine import create_db_engine
 from saldo.db.migrate import check_database, upgrade_database
+from saldo.kit.name_match import Thresholds
+from saldo.payments.service.policy import RegistrationPolicy
 from saldo.settings import Settings
+from saldo.web.fastpath import FastPath, PaymentRegistration, VopChecks
 
 ROOT = Path(__file__).resolve().parents[1]
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
@@ -123,3 +127,36 @@ def serve_in_thread(app: FastAPI) -> tuple[str, Callable[[], None]]:
         thread.join(timeout=10)
 
     return f"http://127.0.0.1:{port}", stop
+
+
+class HandedOnError(AssertionError):
+    """The fast path passed the request on to the documented route."""
+
+
+async def post_to_fast_path(database_url: str, path: str, token: str, body: bytes, *, vop: bool) -> tuple[int, bytes]:
+    """POST through the fast-path layer alone, in front of an app that fails if it is reached."""
+
+    async def documented_route(scope: object, receive: object, send: object) -> None:
+        raise HandedOnError(path)
+
+    conninfo = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    pool = AsyncConnectionPool(conninfo, min_size=1, max_size=2, open=False, kwargs={"autocommit": True})
+    settings = Settings(database_url=database_url)
+    handler = (
+        VopChecks(pool, Thresholds()) if vop else PaymentRegistration(pool, RegistrationPolicy.from_settings(settings))
+    )
+    fast = FastPath(documented_route, pool=pool, handlers={path: handler})
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    headers = [(b"authorization", f"Bearer {token}".encode()), (b"content-type", b"application/json")]
+    try:
+        await fast({"type": "http", "method": "POST", "path": path, "headers": headers}, receive, send)
+    finally:
+        await pool.close()
+    return int(sent[0]["status"]), bytes(sent[1]["body"])  # type: ignore[call-overload]

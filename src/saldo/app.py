@@ -16,9 +16,10 @@ from saldo.db.engine import create_db_engine, create_session_factory
 from saldo.kit.name_match import Thresholds
 from saldo.payers.api import router as payers_router
 from saldo.payments.api import router as payments_router
+from saldo.payments.service.policy import RegistrationPolicy
 from saldo.settings import Settings
 from saldo.web.errors import install_error_handlers
-from saldo.web.fastpath import VopFastPath
+from saldo.web.fastpath import PAYMENTS_PATH, VOP_PATH, FastPath, Handler, PaymentRegistration, VopChecks
 from saldo.web.start import router as start_router
 
 DESCRIPTION = """
@@ -64,9 +65,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = db_engine
     app.state.session_factory = create_session_factory(db_engine)
-    if settings.vop_fast_path:
+    if settings.fast_path:
         conninfo = db_engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        # autocommit: a lone SELECT needs no transaction, and returning it to the pool then costs no COMMIT.
+        # autocommit: each statement stands alone, and returning it to the pool costs no COMMIT.
         pool = AsyncConnectionPool(
             conninfo,
             min_size=min(4, settings.db_pool_size),
@@ -75,7 +76,11 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
             kwargs={"autocommit": True},
         )
         thresholds = Thresholds(match=settings.vop_match_threshold, close_match=settings.vop_close_match_threshold)
-        app.add_middleware(VopFastPath, pool=pool, thresholds=thresholds)
+        handlers: dict[str, Handler] = {
+            VOP_PATH: VopChecks(pool, thresholds),
+            PAYMENTS_PATH: PaymentRegistration(pool, RegistrationPolicy.from_settings(settings)),
+        }
+        app.add_middleware(FastPath, pool=pool, handlers=handlers)
         app.router.add_event_handler("shutdown", pool.close)
     return app
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -76,11 +77,12 @@ class Settings(BaseSettings):
         le=100,
         description="Name similarity at or above which verification of payee answers close match (below: no match).",
     )
-    vop_fast_path: bool = Field(
+    fast_path: bool = Field(
         default=True,
         description=(
-            "Answer single verification-of-payee checks on a lean path (one prepared statement on an async "
-            "pool) in front of the documented route; off: every check goes through the full API stack."
+            "Answer the plain case of single verification-of-payee checks and single payment registrations on "
+            "a lean path (one prepared statement on an async pool) in front of the documented routes; off: "
+            "every request goes through the full API stack."
         ),
     )
     vop_bulk_max: int = Field(
@@ -94,3 +96,9 @@ class Settings(BaseSettings):
     demo_persons: int = Field(
         default=20_000, ge=100, description="Persons in the synthetic country `saldo demo` builds."
     )
+
+    @model_validator(mode="after")
+    def _close_match_below_match(self) -> Self:
+        if self.vop_close_match_threshold > self.vop_match_threshold:
+            raise ValueError("SALDO_VOP_CLOSE_MATCH_THRESHOLD must not be above SALDO_VOP_MATCH_THRESHOLD")
+        return self

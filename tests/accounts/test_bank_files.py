@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
+import datetime as dt
 
-from tests.factories import auth, pnr, se_iban
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from saldo.accounts.errors import RecordsRejectedError
+from saldo.accounts.models import BankAccount, BankFile
+from saldo.accounts.service.files import BankFileSource, load_bank_file
+from saldo.banks.schemas import BankPrincipal
+from tests.factories import auth, make_bank, pnr, se_iban
 
 HEADER = "account_scheme;account;opened_on;closed_on;holder_scheme;holder_id;holder_name\n"
 
@@ -95,3 +104,16 @@ class TestBadFiles:
     def test_an_empty_file_is_refused(self, client: TestClient, bank_token: str) -> None:
         status, body = upload(client, bank_token, "")
         assert (status, body["error"]) == (422, "file_unreadable")
+
+
+def test_a_rejected_file_leaves_nothing_in_the_callers_transaction(session: Session) -> None:
+    bank = make_bank(session)
+    principal = BankPrincipal(bank_id=bank.id, bic=bank.bic, name=bank.name, token_id=0)
+    content = (HEADER + row(se_iban(1), pnr(1), "Anna Andersson") + row("SE00", pnr(2), "Berit Lind")).encode()
+    with pytest.raises(RecordsRejectedError):
+        load_bank_file(
+            session, bank=principal, source=BankFileSource(content, "x.csv", dt.date(2026, 2, 1)), max_errors=10
+        )
+    # the same session goes on, and neither the good account nor the file row is there
+    assert session.scalar(select(func.count()).select_from(BankAccount)) == 0
+    assert session.scalar(select(func.count()).select_from(BankFile)) == 0

@@ -11,8 +11,6 @@ import httpx
 import orjson
 import pytest
 from fastapi.testclient import TestClient
-from psycopg_pool import AsyncConnectionPool
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from saldo.app import create_app
@@ -20,11 +18,10 @@ from saldo.banks.service import create_bank, issue_bank_token
 from saldo.benefits.service import seed_catalogue
 from saldo.db.engine import create_db_engine
 from saldo.db.migrate import upgrade_database
-from saldo.kit.name_match import Thresholds
 from saldo.payers.service import issue_token, revoke_token
 from saldo.settings import Settings
-from saldo.web.fastpath import VopFastPath
-from tests.conftest import create_database, serve_in_thread
+from saldo.web.fastpath import VOP_PATH
+from tests.conftest import HandedOnError, create_database, post_to_fast_path, serve_in_thread
 from tests.factories import account_record, make_payer, make_token, pnr, se_iban
 
 JOINT = se_iban(1)
@@ -65,7 +62,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[L
         f"{base}/api/v1/bank/accounts", json={"accounts": records}, headers={"Authorization": f"Bearer {bank_token}"}
     )
     assert response.status_code == 200, response.text
-    documented = create_app(settings.model_copy(update={"vop_fast_path": False}), engine=engine)
+    documented = create_app(settings.model_copy(update={"fast_path": False}), engine=engine)
     with TestClient(documented) as client:
         yield Live(base, client, payer_token, old.token, bank_token, url)
     stop()
@@ -113,24 +110,8 @@ def test_a_large_body_is_handed_on(live: Live) -> None:
 
 def test_the_fast_path_answers_the_common_case_itself(live: Live) -> None:
     """Not only the same answers: the fast path must really answer, not hand everything on."""
-
-    async def handed_on(scope: object, receive: object, send: object) -> None:
-        raise AssertionError("handed on to the documented route")
-
-    async def ask() -> list[bytes | None]:
-        conninfo = make_url(live.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-        pool = AsyncConnectionPool(conninfo, min_size=1, max_size=2, open=False, kwargs={"autocommit": True})
-        fast = VopFastPath(handed_on, pool=pool, thresholds=Thresholds())
-        answers = []
-        for token in (live.payer_token, live.revoked_token):
-            scope = {
-                "headers": [(b"authorization", f"Bearer {token}".encode()), (b"content-type", b"application/json")]
-            }
-            answers.append(await fast._answer(scope, b'{"account": "%s", "name": "Anna Andersson"}' % JOINT.encode()))
-        await pool.close()
-        return answers
-
-    valid, revoked = asyncio.run(ask())
-    assert valid is not None
-    assert orjson.loads(valid)["outcome"] == "match"
-    assert revoked is None
+    body = b'{"account": "%s", "name": "Anna Andersson"}' % JOINT.encode()
+    status, answer = asyncio.run(post_to_fast_path(live.database_url, VOP_PATH, live.payer_token, body, vop=True))
+    assert (status, orjson.loads(answer)["outcome"]) == (200, "match")
+    with pytest.raises(HandedOnError):
+        asyncio.run(post_to_fast_path(live.database_url, VOP_PATH, live.revoked_token, body, vop=True))

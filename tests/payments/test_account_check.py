@@ -6,9 +6,10 @@ import datetime as dt
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from saldo.kit.clock import today
+from saldo.payments.jobs import run_account_check
 from saldo.payments.models import AccountCheck
 from saldo.payments.service.verify import check_payment_accounts
 from tests.factories import (
@@ -128,3 +129,20 @@ class TestAccountCheck:
         register_payment(client, token, OWN)
         check_payment_accounts(session)
         assert check_payment_accounts(session).checked == 0
+
+
+@pytest.mark.usefixtures("register")
+def test_a_check_in_parts_checks_each_payment_once(
+    client: TestClient, token: str, sessions: sessionmaker[Session]
+) -> None:
+    accounts = [OWN, SOMEONE_ELSES, CLOSED, se_iban(77), OWN, OWN, SOMEONE_ELSES]
+    for account in accounts:
+        register_payment(client, token, account)
+    summary = run_account_check(sessions, workers=1, chunk_ids=2)  # four parts of at most two ids
+    assert (summary.checked, summary.verified, summary.moved) == (7, 3, 7)
+    assert summary.held == {
+        AccountCheck.NOT_HOLDER: 2,
+        AccountCheck.ACCOUNT_CLOSED: 1,
+        AccountCheck.ACCOUNT_UNKNOWN: 1,
+    }
+    assert run_account_check(sessions, workers=1, chunk_ids=2).moved == 0

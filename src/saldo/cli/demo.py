@@ -20,8 +20,8 @@ from saldo.cli.payers import import_payers_file
 from saldo.db.engine import unit_of_work
 from saldo.db.migrate import upgrade_database
 from saldo.payers.service import issue_token, list_payers
+from saldo.payments.jobs import run_account_check
 from saldo.payments.schemas import BatchRejected
-from saldo.payments.service.verify import check_payment_accounts
 from saldo.synthetic.country import generate_country
 
 
@@ -95,8 +95,7 @@ def _build(context: CliContext, demo_dir: Path, persons: int) -> None:
         }
     accounts = sum(r.accounts for r in loaded.values())
     console.print(f"  account register: {accounts:,} accounts from {len(loaded)} banks")
-    with unit_of_work(context.sessions) as session:
-        checked = check_payment_accounts(session)
+    checked = run_account_check(context.sessions)
     held = ", ".join(f"{n:,} {code.value}" for code, n in sorted(checked.held.items())) or "none"
     console.print(f"  account check: {checked.verified:,} payments verified; held: {held}")
     everyone = {"payers": tokens, "banks": bank_tokens}

@@ -8,7 +8,7 @@ from saldo.cli.context import cli_context, console, fail
 from saldo.db.engine import unit_of_work
 from saldo.payers.errors import PayerError
 from saldo.payers.service import find_payer
-from saldo.payments.service.verify import check_payment_accounts
+from saldo.payments.jobs import run_account_check
 
 app = typer.Typer(help="Registered payments.", no_args_is_help=True, rich_markup_mode=None)
 
@@ -18,13 +18,18 @@ def check_accounts(
     ctx: typer.Context,
     payer: str | None = typer.Option(None, help="Only this payer's payments (organisation number)."),
     batch: int | None = typer.Option(None, help="Only this batch's payments."),
+    workers: int = typer.Option(2, min=1, max=16, help="Parts checked at the same time (database connections)."),
 ) -> None:
-    """Check registered payments' accounts against the account register: verified, or held with the reason."""
+    """Check registered payments' accounts against the account register: verified, or held with the reason.
+
+    Runs in parts of half a million payments, each committed on its own; running it again checks only
+    what is still to check."""
+    sessions = cli_context(ctx).sessions
     try:
-        with unit_of_work(cli_context(ctx).sessions) as session:
+        with unit_of_work(sessions) as session:
             payer_id = find_payer(session, payer).id if payer else None
-            summary = check_payment_accounts(session, payer_id=payer_id, batch_id=batch)
     except PayerError as exc:
         raise fail(str(exc)) from exc
+    summary = run_account_check(sessions, payer_id=payer_id, batch_id=batch, workers=workers)
     held = ", ".join(f"{code.value} {n}" for code, n in sorted(summary.held.items())) or "none"
     console.print(f"checked {summary.checked} payments: {summary.verified} verified; held: {held}")

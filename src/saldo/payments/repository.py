@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from psycopg import Connection as PgConnection
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Row, Select, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
@@ -228,11 +229,26 @@ class PaymentRepository:
 
     # --- the pre-payment account check ----------------------------------------------------------
 
+    def check_range(self, *, payer_id: int | None, batch_id: int | None) -> tuple[int, int, int] | None:
+        """(lowest id, highest id, count) of the payments the account check would look at; None if none."""
+        row = self.session.execute(_CHECK_RANGE, {"payer_id": payer_id, "batch_id": batch_id}).one()
+        return None if row[2] == 0 else (int(row[0]), int(row[1]), int(row[2]))
+
     def check_accounts(
-        self, *, on: dt.date, payer_id: int | None, batch_id: int | None, actor: str, reasons: dict[str, str]
+        self,
+        *,
+        on: dt.date,
+        payer_id: int | None,
+        batch_id: int | None,
+        ids: tuple[int, int],
+        actor: str,
+        reasons: dict[str, str],
     ) -> CheckResults:
-        """Run the account check on the candidate payments; counts per result and status changes."""
+        """Run the account check on the candidate payments with ids in ``ids`` (inclusive); counts per
+        result and the number of status changes."""
         params = {
+            "lo": ids[0],
+            "hi": ids[1],
             "on": on,
             "payer_id": payer_id,
             "batch_id": batch_id,
@@ -244,37 +260,42 @@ class PaymentRepository:
         return CheckResults(counts={r[0]: r[1] for r in rows}, moved=rows[0][2] if rows else 0)
 
 
-# The pre-payment check as one statement: every candidate payment's account looked up in the
-# register, the result written to the payment, and each status change appended to its history.
+# Which payments the pre-payment check looks at: registered ones, and those an earlier check held.
+_CHECK_CANDIDATES = """
+    (p.status = 'registered' OR (p.status = 'held' AND p.account_check <> 'passed'))
+    AND (CAST(:payer_id AS bigint) IS NULL OR p.payer_id = CAST(:payer_id AS bigint))
+    AND (CAST(:batch_id AS bigint) IS NULL OR p.batch_id = CAST(:batch_id AS bigint))
+"""
+_CHECK_RANGE = text(f"SELECT min(p.id), max(p.id), count(*) FROM payments p WHERE {_CHECK_CANDIDATES}")  # noqa: S608
+# The pre-payment check as one statement over a range of ids: every candidate payment's account
+# looked up in the register (hash joins: one pass over each table, not a probe per payment), the
+# result written to the payment, and each status change appended to its history.
 _CHECK_ACCOUNTS = text(
-    """
+    f"""
     WITH candidates AS (
         SELECT p.id, p.status, p.payee_id, p.account_scheme, p.account_number, p.due_date, p.account_check
         FROM payments p
-        WHERE (p.status = 'registered' OR (p.status = 'held' AND p.account_check <> 'passed'))
-          AND (CAST(:payer_id AS bigint) IS NULL OR p.payer_id = CAST(:payer_id AS bigint))
-          AND (CAST(:batch_id AS bigint) IS NULL OR p.batch_id = CAST(:batch_id AS bigint))
+        WHERE p.id BETWEEN :lo AND :hi AND {_CHECK_CANDIDATES}
+    ), designated AS (
+        SELECT DISTINCT ON (ad.payee_id) ad.payee_id, ad.account_id
+        FROM account_designations ad ORDER BY ad.payee_id, ad.id DESC
     ), checked AS (
         SELECT c.id, c.status AS from_status, c.account_check AS before,
             CASE
                 WHEN a.id IS NULL THEN 'account_unknown'
                 WHEN a.closed_on IS NOT NULL AND a.closed_on <= GREATEST(c.due_date, CAST(:on AS date))
                     THEN 'account_closed'
-                WHEN NOT EXISTS (
-                    SELECT 1 FROM account_holders h
-                    WHERE h.account_id = a.id AND h.held_until IS NULL
-                      AND h.holder_scheme = pe.id_scheme AND h.holder_identifier = pe.identifier
-                ) THEN 'not_holder'
+                WHEN h.account_id IS NULL THEN 'not_holder'
                 WHEN d.account_id IS NOT NULL AND d.account_id <> a.id THEN 'not_designated'
                 ELSE 'passed'
             END AS result
         FROM candidates c
         JOIN payees pe ON pe.id = c.payee_id
         LEFT JOIN bank_accounts a ON a.account_scheme = c.account_scheme AND a.account_number = c.account_number
-        LEFT JOIN LATERAL (
-            SELECT ad.account_id FROM account_designations ad WHERE ad.payee_id = c.payee_id
-            ORDER BY ad.id DESC LIMIT 1
-        ) d ON true
+        -- at most one current holding per account and holder (partial unique index): no duplicates
+        LEFT JOIN account_holders h ON h.account_id = a.id AND h.held_until IS NULL
+            AND h.holder_scheme = pe.id_scheme AND h.holder_identifier = pe.identifier
+        LEFT JOIN designated d ON d.payee_id = c.payee_id
     ), moved AS (
         UPDATE payments p
         SET status = CASE WHEN ch.result = 'passed' THEN 'verified' ELSE 'held' END,
@@ -291,7 +312,7 @@ _CHECK_ACCOUNTS = text(
         RETURNING 1
     )
     SELECT result, count(*), (SELECT count(*) FROM logged) FROM checked GROUP BY result
-    """
+    """  # noqa: S608 — constant SQL; every value is a bound parameter
 )
 
 
@@ -299,3 +320,57 @@ _CHECK_ACCOUNTS = text(
 class CheckResults:
     counts: dict[str, int]
     moved: int
+
+
+# The registration hot path: authenticate, check the benefit permission, find or create the payee
+# and insert the payment, in one round trip. It inserts only in the plain case — a valid token of a
+# payer that pays through Saldo, a permitted benefit as the caller's catalogue knows it, a new
+# reference — and returns no row otherwise; the caller then takes the documented route.
+_REGISTER_FOR_CALLER = """
+WITH caller AS (
+    SELECT p.id AS payer_id FROM api_tokens t JOIN payers p ON p.id = t.payer_id
+    WHERE t.secret_sha256 = %(secret)s AND t.revoked_at IS NULL AND p.connection_model <> 'analysis_only'
+), permitted AS (
+    SELECT c.payer_id FROM caller c
+    JOIN payer_benefits pb ON pb.payer_id = c.payer_id AND pb.benefit_id = %(benefit_id)s
+    JOIN benefits b ON b.id = pb.benefit_id AND b.code = %(benefit_code)s AND b.kind = %(benefit_kind)s
+), found AS (
+    SELECT id FROM payees WHERE id_scheme = %(payee_scheme)s AND identifier = %(payee_identifier)s
+), created AS (
+    INSERT INTO payees (id_scheme, identifier, kind)
+    SELECT %(payee_scheme)s, %(payee_identifier)s, %(payee_kind)s
+    WHERE EXISTS (SELECT 1 FROM permitted) AND NOT EXISTS (SELECT 1 FROM found)
+    ON CONFLICT (id_scheme, identifier) DO NOTHING RETURNING id
+), payee AS (
+    SELECT id FROM found UNION ALL SELECT id FROM created
+)
+INSERT INTO payments (payer_id, reference, payee_id, payee_name, benefit_id, amount_minor, currency,
+    decision_reference, period_start, period_end, due_date, account_scheme, account_number, remittance_info, status)
+SELECT pm.payer_id, %(reference)s, py.id, %(payee_name)s, %(benefit_id)s, %(amount_minor)s, %(currency)s,
+    %(decision_reference)s, %(period_start)s, %(period_end)s, %(due_date)s, %(account_scheme)s, %(account_number)s,
+    %(remittance_info)s, 'registered'
+FROM permitted pm, payee py
+ON CONFLICT (payer_id, reference) DO NOTHING
+RETURNING id, registered_at
+"""
+_CATALOGUE = "SELECT code, id, kind FROM benefits"
+
+
+class AsyncRegistration:
+    """The registration hot path's statements, on a psycopg async pool."""
+
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self.pool = pool
+
+    async def catalogue(self) -> list[tuple[str, int, str]]:
+        """(code, id, kind) of every benefit."""
+        async with self.pool.connection() as connection:
+            cursor = await connection.execute(_CATALOGUE)
+            return [(str(r[0]), int(r[1]), str(r[2])) for r in await cursor.fetchall()]
+
+    async def register(self, params: dict[str, object]) -> tuple[int, dt.datetime] | None:
+        """Insert a registered payment for the caller; (id, registered_at), or None to take the documented route."""
+        async with self.pool.connection() as connection:
+            cursor = await connection.execute(_REGISTER_FOR_CALLER, params, prepare=True)
+            row = await cursor.fetchone()
+        return None if row is None else (int(row[0]), row[1].astimezone(dt.UTC))

@@ -1,20 +1,26 @@
-"""The fast path for single verification-of-payee checks: a plain ASGI layer in front of the app.
+"""Fast paths for the two hot requests: a plain ASGI layer in front of the app.
 
-VoP is answered in the payer's payment flow, thousands of times a second on peak days. Through the
-full FastAPI stack (dependency injection, a worker-thread hop, an ORM session, two round trips
-for token and account) one check costs several times the work of the check itself. This layer
-answers the common case — a valid token and a well-formed check — with one prepared statement on
-an async connection pool and the same validation and decision code as the documented route
-(``POST /api/v1/vop/checks`` in saldo.accounts.api). Anything else (no or unknown token, bad JSON,
-bad account, a database error) is passed on unchanged to that route, which gives the documented
-error. tests/accounts/test_vop_fastpath.py holds the two to the same answers.
-See docs/decisions/0007-verification-of-payee-fast-path.md."""
+A payer registers payments one at a time from its case system and asks verification of payee for
+each, thousands of times a second on peak days. Through the full FastAPI stack (dependency
+injection, a worker-thread hop, an ORM session, several round trips) a request costs several times
+the work it does. This layer answers the plain case of
+
+- ``POST /api/v1/vop/checks`` — a valid token and a well-formed check — and
+- ``POST /api/v1/payments`` — a valid token of a payer that pays through Saldo, a valid payment of a
+  permitted benefit, a reference not used before —
+
+with **one prepared statement** each on an async connection pool, using the same validation and
+decision code as the documented routes (saldo.accounts.api, saldo.payments.api). Anything else (no
+or unknown token, bad JSON, an invalid field, a replay or conflict, a database error) is passed on
+unchanged to the documented route, which gives the documented answer or error.
+tests/accounts/test_vop_fastpath.py and tests/payments/test_register_fastpath.py hold the two to the
+same answers. See docs/decisions/0007-fast-paths.md."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 import psycopg
@@ -24,9 +30,16 @@ from pydantic import ValidationError
 from saldo.accounts.repository import AsyncVopLookup
 from saldo.accounts.schemas import VopCheckIn
 from saldo.accounts.service.verify import PreparedCheck, decide
+from saldo.benefits.models import BenefitKind
 from saldo.kit.clock import today
 from saldo.kit.name_match import Thresholds
+from saldo.kit.national_id import IdScheme, kind_of
 from saldo.kit.tokens import MAX_TOKEN_LENGTH, hash_token
+from saldo.payments.repository import AsyncRegistration
+from saldo.payments.schemas import PaymentIn
+from saldo.payments.service.policy import RegistrationPolicy
+from saldo.payments.service.records import BenefitRule, RecordRejectedError, RecordValidator
+from saldo.payments.service.register import registered_payment_out
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -34,50 +47,49 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-PATH = "/api/v1/vop/checks"
-MAX_BODY = 16 * 1024  # a check is a few hundred bytes; a larger body goes the documented way
-_HEADERS = [(b"content-type", b"application/json")]
+VOP_PATH = "/api/v1/vop/checks"
+PAYMENTS_PATH = "/api/v1/payments"
+MAX_BODY = 16 * 1024  # a check or a payment is well under 2 KiB; a larger body goes the documented way
 
 
-class VopFastPath:
-    def __init__(self, app: ASGIApp, *, pool: AsyncConnectionPool, thresholds: Thresholds) -> None:
+class Handler(Protocol):
+    async def answer(self, token: str, body: bytes) -> tuple[int, bytes] | None:
+        """(status, JSON body) for the plain case; None to hand the request to the documented route."""
+
+
+class FastPath:
+    def __init__(self, app: ASGIApp, *, pool: AsyncConnectionPool, handlers: dict[str, Handler]) -> None:
         self.app = app
         self.pool = pool
-        self.lookup = AsyncVopLookup(pool)
-        self.thresholds = thresholds
+        self.handlers = handlers
         self._opened = False
         self._opening = asyncio.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
+        handler = self.handlers.get(scope["path"]) if scope["type"] == "http" and scope["method"] == "POST" else None
+        if handler is None:
             await self.app(scope, receive, send)
             return
         body, complete = await _read_body(receive)
-        answer = await self._answer(scope, body) if complete else None
+        answer = await self._answer(handler, scope, body) if complete else None
         if answer is None:
             await self.app(scope, _replay(body, receive, complete), send)
             return
-        headers = [*_HEADERS, (b"content-length", str(len(answer)).encode())]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": answer})
+        status, content = answer
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": content})
 
-    async def _answer(self, scope: Scope, body: bytes) -> bytes | None:
+    async def _answer(self, handler: Handler, scope: Scope, body: bytes) -> tuple[int, bytes] | None:
         headers = dict(scope["headers"])
         token = _bearer(headers.get(b"authorization", b""))
         if token is None or headers.get(b"content-type", b"").split(b";")[0].strip() != b"application/json":
             return None
         try:
-            request = PreparedCheck(VopCheckIn.model_validate_json(body))
-        except (ValidationError, ValueError):
-            return None  # the documented route reports what is wrong
-        try:
             await self._open()
-            rows = await self.lookup.rows_for_caller(hash_token(token), *request.key)
+            return await handler.answer(token, body)
         except (psycopg.Error, OSError):
-            return None  # the documented route answers not_possible / register_unavailable
-        if rows is None:
-            return None  # unknown or revoked token: 401 from the documented route
-        return orjson.dumps(decide(request, rows, today(), self.thresholds).model_dump(mode="json"))
+            return None  # the documented route answers (not_possible for VoP, an error otherwise)
 
     async def _open(self) -> None:
         if not self._opened:
@@ -85,6 +97,88 @@ class VopFastPath:
                 if not self._opened:
                     await self.pool.open()
                     self._opened = True
+
+
+class VopChecks:
+    """``POST /api/v1/vop/checks``: token, account and holders in one statement."""
+
+    def __init__(self, pool: AsyncConnectionPool, thresholds: Thresholds) -> None:
+        self.lookup = AsyncVopLookup(pool)
+        self.thresholds = thresholds
+
+    async def answer(self, token: str, body: bytes) -> tuple[int, bytes] | None:
+        try:
+            request = PreparedCheck(VopCheckIn.model_validate_json(body))
+        except (ValidationError, ValueError):
+            return None  # the documented route reports what is wrong
+        rows = await self.lookup.rows_for_caller(hash_token(token), *request.key)
+        if rows is None:
+            return None  # unknown or revoked token: 401 from the documented route
+        return 200, orjson.dumps(decide(request, rows, today(), self.thresholds).model_dump(mode="json"))
+
+
+class PaymentRegistration:
+    """``POST /api/v1/payments``: token, permission, payee and insert in one statement."""
+
+    def __init__(self, pool: AsyncConnectionPool, policy: RegistrationPolicy) -> None:
+        self.db = AsyncRegistration(pool)
+        self.policy = policy
+        self._catalogue: dict[str, BenefitRule] | None = None
+
+    async def answer(self, token: str, body: bytes) -> tuple[int, bytes] | None:
+        try:
+            payment = PaymentIn.model_validate_json(body)
+        except ValidationError:
+            return None
+        catalogue = self._catalogue or await self._load_catalogue()
+        # Every catalogue benefit passes here; the statement checks the payer's permission, and the
+        # benefit's id, code and kind against the database, so a stale copy can only hand on.
+        validator = RecordValidator(
+            catalogue=catalogue,
+            permitted=frozenset(catalogue),
+            currencies=self.policy.currencies,
+            max_amount_minor=self.policy.max_amount_minor,
+            today=today(),
+        )
+        try:
+            valid = validator.validate(payment.as_record())
+        except RecordRejectedError:
+            return None
+        code = payment.benefit.strip()
+        params: dict[str, object] = {
+            "secret": hash_token(token),
+            "benefit_code": code,
+            "benefit_kind": catalogue[code].kind.value,
+            "payee_kind": kind_of(IdScheme(valid.payee_scheme)).value,
+            **{field: getattr(valid, field) for field in _PAYMENT_FIELDS},
+        }
+        inserted = await self.db.register(params)
+        if inserted is None:
+            return None  # replay, conflict, permission, analysis-only payer, unknown token: documented route
+        return 201, orjson.dumps(registered_payment_out(valid, code, *inserted).model_dump(mode="json"))
+
+    async def _load_catalogue(self) -> dict[str, BenefitRule]:
+        rows = await self.db.catalogue()
+        self._catalogue = {code: BenefitRule(benefit_id, BenefitKind(kind)) for code, benefit_id, kind in rows}
+        return self._catalogue
+
+
+_PAYMENT_FIELDS = (
+    "reference",
+    "payee_scheme",
+    "payee_identifier",
+    "payee_name",
+    "benefit_id",
+    "amount_minor",
+    "currency",
+    "decision_reference",
+    "period_start",
+    "period_end",
+    "due_date",
+    "account_scheme",
+    "account_number",
+    "remittance_info",
+)
 
 
 def _bearer(value: bytes) -> str | None:

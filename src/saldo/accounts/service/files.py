@@ -146,36 +146,38 @@ def _check_group(
 def load_bank_file(
     session: Session, *, bank: BankPrincipal, source: BankFileSource, max_errors: int
 ) -> BankFileAccepted:
-    """Apply a bank's register file whole, or raise RecordsRejectedError with every bad row (the
-    caller rolls back). Loading the same file again changes nothing."""
+    """Apply a bank's register file whole, or raise RecordsRejectedError with every bad row and
+    keep nothing of it. Loading the same file again changes nothing."""
     digest = hashlib.sha256(source.content).digest()
     repository = AccountRepository(session)
     previous = repository.file_by_hash(bank.bank_id, digest)
     if previous is not None:
         return BankFileAccepted.model_validate({**previous.summary, "file_id": previous.id, "already_loaded": True})
-    bank_file = repository.add_file(
-        BankFile(
-            bank_id=bank.bank_id,
-            content_sha256=digest,
-            filename=source.filename,
+    # A savepoint of its own: a rejected file leaves nothing behind, whatever the caller does next.
+    with session.begin_nested():
+        bank_file = repository.add_file(
+            BankFile(
+                bank_id=bank.bank_id,
+                content_sha256=digest,
+                filename=source.filename,
+                as_of=source.as_of,
+                rows=0,
+                summary={},
+            )
+        )
+        reader = BankFileReader(io.BytesIO(source.content), source.as_of)
+        counts = apply_records(
+            session,
+            bank=bank,
+            records=reader,
             as_of=source.as_of,
-            rows=0,
-            summary={},
+            source=f"file:{bank_file.id}",
+            max_errors=max_errors,
         )
-    )
-    reader = BankFileReader(io.BytesIO(source.content), source.as_of)
-    counts = apply_records(
-        session,
-        bank=bank,
-        records=reader,
-        as_of=source.as_of,
-        source=f"file:{bank_file.id}",
-        max_errors=max_errors,
-    )
-    if counts.error_total:
-        raise RecordsRejectedError(
-            f"the file was not loaded: {counts.error_total} bad records", counts.errors, counts.error_total
-        )
+        if counts.error_total:
+            raise RecordsRejectedError(
+                f"the file was not loaded: {counts.error_total} bad records", counts.errors, counts.error_total
+            )
     summary = BankFileAccepted(
         **counts.summary().model_dump(), file_id=bank_file.id, rows=reader.rows, already_loaded=False
     )

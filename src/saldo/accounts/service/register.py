@@ -84,7 +84,7 @@ def apply_records(
     max_errors: int,
 ) -> Counts:
     """Apply a bank's records chunk by chunk; stops writing at the first error but goes on checking,
-    so the caller gets every error and rolls the whole transaction back."""
+    so the caller gets every error (and rolls back its savepoint)."""
     repository = AccountRepository(session)
     counts = Counts()
     seen: set[AccountKey] = set()
@@ -235,7 +235,7 @@ def register_accounts(
     session: Session, *, bank: BankPrincipal, request: AccountRecordsIn, max_records: int, max_errors: int
 ) -> RegisterSummary:
     """Apply accounts a bank sends through the API, all or none (RecordsRejectedError lists every
-    bad field; the caller rolls back)."""
+    bad field, and nothing of the request is kept)."""
     if len(request.accounts) > max_records:
         error = RecordError(
             None, None, "accounts", f"{len(request.accounts)} accounts; at most {max_records} per request"
@@ -243,9 +243,10 @@ def register_accounts(
         raise RecordsRejectedError("too many accounts in one request", [error], 1)
     as_of = request.as_of or today()
     records = (_from_api(item, i, as_of) for i, item in enumerate(request.accounts))
-    counts = apply_records(session, bank=bank, records=records, as_of=as_of, source="api", max_errors=max_errors)
-    if counts.error_total:
-        raise RecordsRejectedError(
-            f"nothing was registered: {counts.error_total} bad fields or records", counts.errors, counts.error_total
-        )
+    with session.begin_nested():  # a rejected request leaves nothing behind, whatever the caller does next
+        counts = apply_records(session, bank=bank, records=records, as_of=as_of, source="api", max_errors=max_errors)
+        if counts.error_total:
+            raise RecordsRejectedError(
+                f"nothing was registered: {counts.error_total} bad fields or records", counts.errors, counts.error_total
+            )
     return counts.summary()

@@ -45,30 +45,34 @@ def register_payment(
     if inserted is None:
         return _existing(repository, payer.payer_id, valid, payee_id), False
     payment_id, registered_at = inserted
-    return (
-        PaymentOut.model_validate(
-            {
-                "id": payment_id,
-                "reference": valid.reference,
-                "status": "registered",
-                "payee": {"scheme": valid.payee_scheme, "id": valid.payee_identifier},
-                "payee_name": valid.payee_name,
-                "benefit": payment.benefit.strip(),
-                "amount_minor": valid.amount_minor,
-                "currency": valid.currency,
-                "decision_reference": valid.decision_reference,
-                "period_start": valid.period_start,
-                "period_end": valid.period_end,
-                "due_date": valid.due_date,
-                "account_scheme": valid.account_scheme,
-                "account": valid.account_number,
-                "remittance_info": valid.remittance_info,
-                "batch_id": None,
-                "registered_at": registered_at,
-                "updated_at": registered_at,
-            }
-        ),
-        True,
+    return registered_payment_out(valid, payment.benefit.strip(), payment_id, registered_at), True
+
+
+def registered_payment_out(
+    valid: ValidPayment, benefit_code: str, payment_id: int, registered_at: dt.datetime
+) -> PaymentOut:
+    """The answer for a payment just registered, without reading it back."""
+    return PaymentOut.model_validate(
+        {
+            "id": payment_id,
+            "reference": valid.reference,
+            "status": "registered",
+            "payee": {"scheme": valid.payee_scheme, "id": valid.payee_identifier},
+            "payee_name": valid.payee_name,
+            "benefit": benefit_code,
+            "amount_minor": valid.amount_minor,
+            "currency": valid.currency,
+            "decision_reference": valid.decision_reference,
+            "period_start": valid.period_start,
+            "period_end": valid.period_end,
+            "due_date": valid.due_date,
+            "account_scheme": valid.account_scheme,
+            "account": valid.account_number,
+            "remittance_info": valid.remittance_info,
+            "batch_id": None,
+            "registered_at": registered_at,
+            "updated_at": registered_at,
+        }
     )
 
 

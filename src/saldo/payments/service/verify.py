@@ -18,6 +18,9 @@ from saldo.payments.repository import PaymentRepository
 CHECK_ACTOR = "system:account-check"
 
 
+ALL_IDS = (0, 2**63 - 1)
+
+
 @dataclass(frozen=True, slots=True)
 class CheckSummary:
     checked: int
@@ -25,15 +28,46 @@ class CheckSummary:
     held: dict[AccountCheck, int]  # failed checks by reason
     moved: int  # payments whose status changed
 
+    @classmethod
+    def combine(cls, parts: list[CheckSummary]) -> CheckSummary:
+        """One summary for a check run in several parts."""
+        held: dict[AccountCheck, int] = {}
+        for part in parts:
+            for code, n in part.held.items():
+                held[code] = held.get(code, 0) + n
+        return cls(
+            checked=sum(p.checked for p in parts),
+            verified=sum(p.verified for p in parts),
+            held=held,
+            moved=sum(p.moved for p in parts),
+        )
+
+
+def plan_account_check(
+    session: Session, *, payer_id: int | None = None, batch_id: int | None = None, chunk_ids: int
+) -> list[tuple[int, int]]:
+    """Id ranges (inclusive) that together cover every payment the check would look at, each
+    spanning at most ``chunk_ids`` ids, so a large check runs in parts that can go in parallel."""
+    found = PaymentRepository(session).check_range(payer_id=payer_id, batch_id=batch_id)
+    if found is None:
+        return []
+    low, high, _ = found
+    return [(start, min(start + chunk_ids - 1, high)) for start in range(low, high + 1, chunk_ids)]
+
 
 def check_payment_accounts(
-    session: Session, *, payer_id: int | None = None, batch_id: int | None = None, on: dt.date | None = None
+    session: Session,
+    *,
+    payer_id: int | None = None,
+    batch_id: int | None = None,
+    on: dt.date | None = None,
+    ids: tuple[int, int] = ALL_IDS,
 ) -> CheckSummary:
     """Check every registered payment (and every payment held by an earlier failed check) in one
-    set-based statement; optionally only one payer's or one batch's."""
+    set-based statement; optionally only one payer's, one batch's, or a range of ids."""
     reasons = {check.value: f"account check: {check.explanation}" for check in AccountCheck}
     results = PaymentRepository(session).check_accounts(
-        on=on or today(), payer_id=payer_id, batch_id=batch_id, actor=CHECK_ACTOR, reasons=reasons
+        on=on or today(), payer_id=payer_id, batch_id=batch_id, ids=ids, actor=CHECK_ACTOR, reasons=reasons
     )
     by_check = {AccountCheck(code): n for code, n in results.counts.items()}
     held: dict[AccountCheck, int] = {c: n for c, n in by_check.items() if c is not AccountCheck.PASSED}
