@@ -12,21 +12,17 @@ Afterwards it checks that the database holds exactly as many payments as wrk saw
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from benchmarks.common import ROOT, drop_database, fresh_database, median, report
+from benchmarks.common import drop_database, fresh_database, median, report, start_server
 from saldo.db.engine import create_db_engine
 from saldo.kit.account_number import AccountScheme
 from saldo.payers.models import ConnectionModel, PayerKind
@@ -60,12 +56,6 @@ def ensure_wrk() -> str:
     return shutil.which("wrk") or "wrk"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def run_once(wrk: str, workers: int, connections: int, seconds: int, run: int) -> dict[str, float]:
     settings = fresh_database(f"saldo_bench_api_{run}")
     engine = create_db_engine(settings)
@@ -82,22 +72,8 @@ def run_once(wrk: str, workers: int, connections: int, seconds: int, run: int) -
         )
         token = issue_token(session, payer_id=payer.id, label="benchmark").token
         session.commit()
-    port = free_port()
-    env = {**os.environ, "SALDO_DATABASE_URL": settings.database_url or "", "SALDO_DB_POOL_SIZE": "20"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "saldo.cli.main", "serve", "--port", str(port), "--workers", str(workers)],
-        env=env,
-        cwd=ROOT,
-    )
+    server, base = start_server(settings, workers)
     try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
         template = httpx.Request("POST", base, json=payment_body(reference="__REF__")).content.decode()
         script = LUA.replace(
             "local counter = 0",

@@ -5,9 +5,14 @@ from __future__ import annotations
 import json
 import os
 import platform
+import socket
 import statistics
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session
@@ -78,3 +83,29 @@ def report(name: str, figures: dict[str, object]) -> None:
 
 def median(values: list[float]) -> float:
     return float(statistics.median(values))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_server(settings: Settings, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    """`saldo serve` on a free loopback port against ``settings``' database; returns it once /health answers."""
+    port = free_port()
+    env = {**os.environ, "SALDO_DATABASE_URL": settings.database_url or "", "SALDO_DB_POOL_SIZE": "20"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "saldo.cli.main", "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    return server, base

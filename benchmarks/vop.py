@@ -19,11 +19,9 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import json
-import os
 import random
 import re
 import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -33,8 +31,8 @@ import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from benchmarks.api import _ms, ensure_wrk, free_port
-from benchmarks.common import ROOT, WORK, _server, median, report
+from benchmarks.api import _ms, ensure_wrk
+from benchmarks.common import WORK, _server, median, report, start_server
 from saldo.banks.service import create_bank, find_bank, issue_bank_token
 from saldo.db.engine import create_db_engine
 from saldo.db.migrate import upgrade_database
@@ -155,25 +153,6 @@ end
 """
 
 
-def serve(settings: Settings, workers: int) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {**os.environ, "SALDO_DATABASE_URL": settings.database_url or "", "SALDO_DB_POOL_SIZE": "20"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "saldo.cli.main", "serve", "--port", str(port), "--workers", str(workers)],
-        env=env,
-        cwd=ROOT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    return server, base
-
-
 def single(
     wrk: str, base: str, token: str, checks: list[dict[str, object]], args: argparse.Namespace, rate: int | None
 ) -> list[dict[str, float]]:
@@ -271,7 +250,7 @@ def main() -> None:
     args = parser.parse_args()
     wrk = ensure_wrk()
     settings, token = register_settings(args.accounts, args.rebuild)
-    server, base = serve(settings, args.workers)
+    server, base = start_server(settings, args.workers)
     try:
         checks = prepared_checks(args.accounts, 100_000)
         paced = single(wrk, base, token, checks, args, args.rate)

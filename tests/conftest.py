@@ -29,6 +29,7 @@ from saldo.kit.name_match import Thresholds
 from saldo.payments.service.policy import RegistrationPolicy
 from saldo.settings import Settings
 from saldo.web.fastpath import FastPath, PaymentRegistration, VopChecks
+from tests.factories import make_bank, make_bank_token
 
 ROOT = Path(__file__).resolve().parents[1]
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
@@ -105,9 +106,28 @@ def app(settings: Settings, engine: Engine, sessions: sessionmaker[Session]) -> 
 
 
 @pytest.fixture
+def bank_token(session: Session) -> str:
+    """A committed bank (Swedbank) and its API token."""
+    token = make_bank_token(session, make_bank(session))
+    session.commit()
+    return token
+
+
+@pytest.fixture
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app) as client:
         yield client
+
+
+def live_database(name: str, data_dir: Path) -> tuple[Settings, Engine]:
+    """A migrated database of its own with the catalogue, for tests whose data must really be committed."""
+    settings = Settings(database_url=create_database(name), data_dir=data_dir)
+    engine = create_db_engine(settings)
+    upgrade_database(engine)
+    with Session(engine) as session:
+        seed_catalogue(session)
+        session.commit()
+    return settings, engine
 
 
 def serve_in_thread(app: FastAPI) -> tuple[str, Callable[[], None]]:

@@ -7,14 +7,6 @@ from tests.factories import make_bank, make_bank_token, make_payer, make_token
 
 
 @pytest.fixture
-def bank_token(session: Session) -> str:
-    """A committed bank (Swedbank) and its API token."""
-    token = make_bank_token(session, make_bank(session))
-    session.commit()
-    return token
-
-
-@pytest.fixture
 def other_bank_token(session: Session) -> str:
     token = make_bank_token(session, make_bank(session, bic="NDEASESS", name="Nordea"))
     session.commit()

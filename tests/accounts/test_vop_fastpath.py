@@ -15,13 +15,9 @@ from sqlalchemy.orm import Session
 
 from saldo.app import create_app
 from saldo.banks.service import create_bank, issue_bank_token
-from saldo.benefits.service import seed_catalogue
-from saldo.db.engine import create_db_engine
-from saldo.db.migrate import upgrade_database
 from saldo.payers.service import issue_token, revoke_token
-from saldo.settings import Settings
 from saldo.web.fastpath import VOP_PATH
-from tests.conftest import HandedOnError, create_database, post_to_fast_path, serve_in_thread
+from tests.conftest import HandedOnError, live_database, post_to_fast_path, serve_in_thread
 from tests.factories import account_record, make_payer, make_token, pnr, se_iban
 
 JOINT = se_iban(1)
@@ -39,12 +35,9 @@ class Live:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Live]:
-    url = create_database(f"saldo_fastpath_{worker_id}")
-    settings = Settings(database_url=url, data_dir=tmp_path_factory.mktemp("fastpath"))
-    engine = create_db_engine(settings)
-    upgrade_database(engine)
+    settings, engine = live_database(f"saldo_fastpath_{worker_id}", tmp_path_factory.mktemp("fastpath"))
+    url = settings.database_url or ""
     with Session(engine) as session:
-        seed_catalogue(session)
         payer = make_payer(session)
         payer_token = make_token(session, payer)
         old = issue_token(session, payer_id=payer.id, label="old")

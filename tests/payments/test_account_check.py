@@ -16,21 +16,12 @@ from tests.factories import (
     VALID_PNR,
     account_record,
     auth,
-    make_bank,
-    make_bank_token,
     payment_body,
     pnr,
     se_iban,
 )
 
 OWN, SOMEONE_ELSES, CLOSED, SECOND_OWN = se_iban(1), se_iban(2), se_iban(3), se_iban(4)
-
-
-@pytest.fixture
-def bank_token(session: Session) -> str:
-    token = make_bank_token(session, make_bank(session))
-    session.commit()
-    return token
 
 
 @pytest.fixture

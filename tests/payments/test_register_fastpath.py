@@ -14,14 +14,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from saldo.app import create_app
-from saldo.benefits.service import seed_catalogue
-from saldo.db.engine import create_db_engine
-from saldo.db.migrate import upgrade_database
 from saldo.payers.models import ConnectionModel
 from saldo.payers.service import issue_token, revoke_token
-from saldo.settings import Settings
 from saldo.web.fastpath import PAYMENTS_PATH
-from tests.conftest import HandedOnError, create_database, post_to_fast_path, serve_in_thread
+from tests.conftest import HandedOnError, live_database, post_to_fast_path, serve_in_thread
 from tests.factories import make_payer, make_token, payment_body, pnr
 
 
@@ -38,12 +34,9 @@ class Live:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Live]:
-    url = create_database(f"saldo_regfast_{worker_id}")
-    settings = Settings(database_url=url, data_dir=tmp_path_factory.mktemp("regfast"))
-    engine = create_db_engine(settings)
-    upgrade_database(engine)
+    settings, engine = live_database(f"saldo_regfast_{worker_id}", tmp_path_factory.mktemp("regfast"))
+    url = settings.database_url or ""
     with Session(engine) as session:
-        seed_catalogue(session)
         payer = make_payer(session)
         analysis = make_payer(session, name="Lunds kommun", connection_model=ConnectionModel.ANALYSIS_ONLY)
         old = issue_token(session, payer_id=payer.id, label="old")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import asdict
 from typing import Any, Protocol
 
 import orjson
@@ -150,7 +151,7 @@ class PaymentRegistration:
             "benefit_code": code,
             "benefit_kind": catalogue[code].kind.value,
             "payee_kind": kind_of(IdScheme(valid.payee_scheme)).value,
-            **{field: getattr(valid, field) for field in _PAYMENT_FIELDS},
+            **asdict(valid),  # the payment's fields, named as the statement's parameters
         }
         inserted = await self.db.register(params)
         if inserted is None:
@@ -161,24 +162,6 @@ class PaymentRegistration:
         rows = await self.db.catalogue()
         self._catalogue = {code: BenefitRule(benefit_id, BenefitKind(kind)) for code, benefit_id, kind in rows}
         return self._catalogue
-
-
-_PAYMENT_FIELDS = (
-    "reference",
-    "payee_scheme",
-    "payee_identifier",
-    "payee_name",
-    "benefit_id",
-    "amount_minor",
-    "currency",
-    "decision_reference",
-    "period_start",
-    "period_end",
-    "due_date",
-    "account_scheme",
-    "account_number",
-    "remittance_info",
-)
 
 
 def _bearer(value: bytes) -> str | None:
