@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -109,3 +111,47 @@ def start_server(settings: Settings, workers: int) -> tuple[subprocess.Popen[byt
         except httpx.HTTPError:
             time.sleep(0.2)
     return server, base
+
+
+def ensure_wrk() -> str:
+    """wrk (Debian package `wrk`), installed with apt-get when missing."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+    return shutil.which("wrk") or "wrk"
+
+
+def pacing_ms(connections: int, rate: int | None, overshoot: float) -> int:
+    """wrk's pause per connection (ms) for about ``rate`` requests/s; 0 (flat out) without a rate.
+
+    wrk pauses after each response, so a connection's period is the pause plus the latency (and
+    wrk's own time on a shared CPU): the pause aims ``overshoot`` above the rate, and the report
+    gives the rate actually measured."""
+    return 0 if rate is None else round(connections * 1000 / (rate * overshoot))
+
+
+def run_wrk(
+    wrk: str, base: str, script: Path, *, connections: int, seconds: int, args: tuple[str, ...] = ()
+) -> dict[str, float]:
+    """One wrk run; requests/s, p50, p99 (ms), non-2xx responses and the requests counted."""
+    result = subprocess.run(
+        [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), base, "--", *args],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    out = result.stdout
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "requests_per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "p50_ms": _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1)),  # type: ignore[union-attr]
+        "p99_ms": _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1)),  # type: ignore[union-attr]
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
+    }
+
+
+def _ms(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()  # type: ignore[union-attr]
+    return round(float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit], 2)

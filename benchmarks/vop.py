@@ -20,8 +20,6 @@ import argparse
 import concurrent.futures
 import json
 import random
-import re
-import subprocess
 import tempfile
 import time
 from collections import Counter
@@ -31,8 +29,7 @@ import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from benchmarks.api import _ms, ensure_wrk
-from benchmarks.common import WORK, _server, median, report, start_server
+from benchmarks.common import WORK, _server, ensure_wrk, median, pacing_ms, report, run_wrk, start_server
 from saldo.banks.service import create_bank, find_bank, issue_bank_token
 from saldo.db.engine import create_db_engine
 from saldo.db.migrate import upgrade_database
@@ -156,11 +153,7 @@ end
 def single(
     wrk: str, base: str, token: str, checks: list[dict[str, object]], args: argparse.Namespace, rate: int | None
 ) -> list[dict[str, float]]:
-    """wrk runs: flat out (rate None), or paced at about ``rate`` checks a second. wrk's pacing is a
-    pause after each response, so a connection's period is the pause plus the latency (and wrk's own
-    time on a shared CPU): the pause aims --overshoot above the rate, and the report gives the rate
-    actually measured."""
-    pacing = 0 if rate is None else round(args.connections * 1000 / (rate * args.overshoot))
+    """--runs wrk runs: flat out (rate None), or paced at about ``rate`` checks a second."""
     with tempfile.TemporaryDirectory() as folder:
         lines = Path(folder) / "checks.ndjson"
         lines.write_text("\n".join(json.dumps(c) for c in checks) + "\n", encoding="utf-8")
@@ -168,45 +161,17 @@ def single(
         script.write_text(
             LUA.replace(
                 "local checks = {}",
-                f"local checks = {{}}\npacing = {pacing}\n"
+                f"local checks = {{}}\npacing = {pacing_ms(args.connections, rate, args.overshoot)}\n"
                 'headers = {["Content-Type"] = "application/json", '
                 f'["Authorization"] = "Bearer {token}"}}',
             ),
             encoding="utf-8",
         )
-        subprocess.run(
-            [wrk, "-t2", "-c8", "-d3s", "-s", str(script), base, "--", str(lines)], check=True, capture_output=True
-        )
-        runs = []
-        for _ in range(args.runs):
-            result = subprocess.run(
-                [
-                    wrk,
-                    "-t2",
-                    f"-c{args.connections}",
-                    f"-d{args.seconds}s",
-                    "--latency",
-                    "-s",
-                    str(script),
-                    base,
-                    "--",
-                    str(lines),
-                ],
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            out = result.stdout
-            non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-            runs.append(
-                {
-                    "requests_per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-                    "p50_ms": _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1)),  # type: ignore[union-attr]
-                    "p99_ms": _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1)),  # type: ignore[union-attr]
-                    "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
-                }
-            )
-    return runs
+        run_wrk(wrk, base, script, connections=8, seconds=3, args=(str(lines),))  # warm up
+        return [
+            run_wrk(wrk, base, script, connections=args.connections, seconds=args.seconds, args=(str(lines),))
+            for _ in range(args.runs)
+        ]
 
 
 def bulk(base: str, token: str, accounts: int, total: int) -> dict[str, object]:

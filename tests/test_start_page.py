@@ -1,10 +1,13 @@
-"""The public start page and health check."""
+"""The public start page and health check, and what every caller sees when the database is down."""
 
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
+from saldo.app import create_app
+from saldo.settings import Settings
 from tests.factories import auth, make_payer, make_token, payment_body
 
 
@@ -23,3 +26,13 @@ def test_start_page_says_what_is_here_and_how_to_call_it(client: TestClient, ses
 
 def test_health_reports_a_reachable_database(client: TestClient) -> None:
     assert client.get("/health").json() == {"status": "ok"}
+
+
+def test_an_unreachable_database_is_a_503_that_names_no_host(settings: Settings) -> None:
+    dead = create_engine("postgresql+psycopg://saldo@127.0.0.1:9/none", connect_args={"connect_timeout": 2})
+    with TestClient(create_app(settings.model_copy(update={"fast_path": False}), engine=dead)) as client:
+        response = client.get("/api/v1/payer", headers={"Authorization": "Bearer saldo_00000000_x"})
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.json()["error"] == "unavailable"
+    assert "127.0.0.1" not in response.text

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 
 from saldo.accounts.errors import (
     AccountNotFoundError,
@@ -70,6 +71,12 @@ def install_error_handlers(app: FastAPI) -> None:
         items = [ErrorItem(line=e.line, record=e.record, field=e.field, reason=e.reason) for e in exc.errors]
         return problem(422, "records_rejected", str(exc), errors=items, error_total=exc.total)
 
+    async def unavailable(_: Request, exc: Exception) -> JSONResponse:
+        # Never the driver's message: it can name hosts and users.
+        response = problem(503, "unavailable", "the database cannot be reached; try again shortly")
+        response.headers["Retry-After"] = "5"
+        return response
+
     async def conflict(_: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc, ReferenceConflictError):
             return problem(409, "reference_conflict", str(exc), payment_id=exc.payment_id, fields=exc.fields)
@@ -79,6 +86,7 @@ def install_error_handlers(app: FastAPI) -> None:
         RequestValidationError: request_invalid,
         PaymentRejectedError: payment_rejected,
         RecordsRejectedError: records_rejected,
+        OperationalError: unavailable,
         BankExistsError: conflict,
         ReferenceConflictError: conflict,
         TransitionError: conflict,
