@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Identity, MetaData, func
+from sqlalchemy import BigInteger, Identity, LargeBinary, MetaData, String, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from saldo.db.types import UtcDateTime
@@ -28,3 +28,12 @@ class IdMixin:
 
 class CreatedAtMixin:
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now(), nullable=False)
+
+
+class TokenMixin:
+    """An API credential: only a SHA-256 of the secret is kept; the secret is shown once."""
+
+    label: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    secret_sha256: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String
+from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saldo.db.base import Base, CreatedAtMixin, IdMixin
-from saldo.db.types import UtcDateTime, str_enum
+from saldo.db.base import Base, CreatedAtMixin, IdMixin, TokenMixin
+from saldo.db.types import str_enum
 from saldo.kit.account_number import AccountScheme
 
 
@@ -50,13 +49,9 @@ class PayerBenefit(Base):
     benefit_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("benefits.id"), primary_key=True)
 
 
-class ApiToken(IdMixin, CreatedAtMixin, Base):
-    """A payer's API credential. Only a SHA-256 of the secret is stored; the secret is shown once."""
+class ApiToken(IdMixin, CreatedAtMixin, TokenMixin, Base):
+    """A payer's API credential."""
 
     __tablename__ = "api_tokens"
 
     payer_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("payers.id"), index=True)
-    label: Mapped[str] = mapped_column(String(100))
-    prefix: Mapped[str] = mapped_column(String(16))
-    secret_sha256: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
