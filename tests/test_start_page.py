@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from saldo.app import create_app
 from saldo.settings import Settings
-from tests.factories import auth, make_payer, make_token, payment_body
+from tests.factories import account_record, auth, make_payer, make_token, payment_body, pnr, se_iban
 
 
 def test_start_page_says_what_is_here_and_how_to_call_it(client: TestClient, session: Session) -> None:
@@ -22,6 +22,17 @@ def test_start_page_says_what_is_here_and_how_to_call_it(client: TestClient, ses
     assert "Authorization: Bearer $TOKEN" in page.text
     assert "Barnbidrag" in page.text  # the catalogue
     assert '<span class="pill">registered 1</span>' in page.text
+
+
+def test_start_page_shows_the_account_register_and_its_banks(
+    client: TestClient, session: Session, bank_token: str
+) -> None:
+    record = account_record(se_iban(1), (pnr(1), "Anna Andersson"))
+    client.post("/api/v1/bank/accounts", json={"accounts": [record]}, headers=auth(bank_token))
+    page = client.get("/")
+    assert "<td>Swedbank</td><td><code>SWEDSESS</code></td>" in page.text
+    assert "<dt>Accounts</dt><dd>1</dd>" in page.text
+    assert "/api/v1/vop/checks" in page.text
 
 
 def test_health_reports_a_reachable_database(client: TestClient) -> None:

@@ -74,6 +74,13 @@ _CURRENT_DESIGNATION = text(
     "JOIN bank_accounts a ON a.id = d.account_id WHERE d.payee_id = :payee_id ORDER BY d.id DESC LIMIT 1"
 )
 
+_OVERVIEW = text(
+    "SELECT (SELECT count(*) FROM bank_accounts), "
+    "(SELECT count(*) FROM bank_accounts WHERE closed_on IS NULL OR closed_on > CAST(:on AS date)), "
+    "(SELECT count(DISTINCT payee_id) FROM account_designations), "
+    "(SELECT count(*) FROM letters WHERE status = 'pending')"
+)
+
 VopRow = tuple[Any, ...]  # (closed on, holder scheme, identifier, kind, name); holder None if it has none
 
 
@@ -207,6 +214,11 @@ class AccountRepository:
             .where(BankAccount.account_scheme == scheme, BankAccount.account_number == number)
         )
         return self.session.execute(query).first()
+
+    def overview(self, on: dt.date) -> tuple[int, int, int, int]:
+        """(accounts, open accounts, payees with a designated account, letters waiting to be sent)."""
+        row = self.session.execute(_OVERVIEW, {"on": on}).one()
+        return (int(row[0]), int(row[1]), int(row[2]), int(row[3]))
 
     def holders_on(self, account_id: int, on: dt.date) -> list[tuple[Any, ...]]:
         """(scheme, identifier, kind, name, held from, held until) of who held the account on ``on``."""

@@ -172,3 +172,10 @@ class DesignationOut(BaseModel):
     designated_at: dt.datetime
     changed: bool = Field(description="False when this account was already the designated one.")
     letter_id: int | None = Field(description="The letter that tells the payee about the change.")
+
+
+class RegisterOverview(BaseModel):
+    accounts: int
+    open_accounts: int
+    designated: int = Field(description="Payees with a designated account.")
+    letters_pending: int

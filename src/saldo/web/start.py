@@ -9,6 +9,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from saldo import __version__
+from saldo.accounts.service.query import register_overview
+from saldo.banks.service import list_banks
 from saldo.benefits.service import list_benefits
 from saldo.db.engine import ping
 from saldo.payers.service import list_payers
@@ -18,19 +20,21 @@ from saldo.web.deps import DbSession
 router = APIRouter(tags=["public"])
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
-# Routes anyone may call without a token. Every other route must depend on require_payer
-# (tests/test_architecture.py holds every route to this).
+# Routes anyone may call without a token. Every other route must depend on a token check
+# (web.deps.AUTH_DEPENDENCIES; tests/test_architecture.py holds every route to this).
 PUBLIC_PATHS = frozenset({"/", "/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/static"})
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def start_page(request: Request, session: DbSession) -> HTMLResponse:
-    """What this Saldo holds and how a payer calls it."""
+    """What this Saldo holds and how a payer or a bank calls it."""
     context = {
         "version": __version__,
         "overview": registry_overview(session),
         "payers": list_payers(session),
         "benefits": list_benefits(session),
+        "banks": list_banks(session),
+        "register": register_overview(session),
         "base_url": str(request.base_url).rstrip("/"),
         "data_dir": str(request.app.state.settings.data_dir),
     }

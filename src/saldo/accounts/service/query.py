@@ -8,8 +8,9 @@ from sqlalchemy.orm import Session
 
 from saldo.accounts.errors import AccountNotFoundError
 from saldo.accounts.repository import AccountRepository
-from saldo.accounts.schemas import AccountEventOut, AccountOut, HolderOut
+from saldo.accounts.schemas import AccountEventOut, AccountOut, HolderOut, RegisterOverview
 from saldo.kit.account_number import AccountScheme, normalize_account
+from saldo.kit.clock import today
 
 
 def describe_account(
@@ -36,4 +37,12 @@ def describe_account(
         on=on,
         holders=holders,
         history=[AccountEventOut.model_validate(e) for e in repository.events(stored.id)],
+    )
+
+
+def register_overview(session: Session) -> RegisterOverview:
+    """What the account register holds, in counts."""
+    accounts, open_accounts, designated, letters = AccountRepository(session).overview(today())
+    return RegisterOverview(
+        accounts=accounts, open_accounts=open_accounts, designated=designated, letters_pending=letters
     )
