@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -106,14 +107,20 @@ class TestBadFiles:
         assert (status, body["error"]) == (422, "file_unreadable")
 
 
-def test_a_rejected_file_leaves_nothing_in_the_callers_transaction(session: Session) -> None:
+def test_a_rejected_file_leaves_nothing_in_the_callers_transaction(session: Session, tmp_path: Path) -> None:
     bank = make_bank(session)
     principal = BankPrincipal(bank_id=bank.id, bic=bank.bic, name=bank.name, token_id=0)
-    content = (HEADER + row(se_iban(1), pnr(1), "Anna Andersson") + row("SE00", pnr(2), "Berit Lind")).encode()
+    path = tmp_path / "register.csv"
+    path.write_text(HEADER + row(se_iban(1), pnr(1), "Anna Andersson") + row("SE00", pnr(2), "Berit Lind"))
+    source = BankFileSource.from_path(path, dt.date(2026, 2, 1))
     with pytest.raises(RecordsRejectedError):
-        load_bank_file(
-            session, bank=principal, source=BankFileSource(content, "x.csv", dt.date(2026, 2, 1)), max_errors=10
-        )
+        load_bank_file(session, bank=principal, source=source, max_errors=10)
     # the same session goes on, and neither the good account nor the file row is there
     assert session.scalar(select(func.count()).select_from(BankAccount)) == 0
     assert session.scalar(select(func.count()).select_from(BankFile)) == 0
+
+
+def test_a_file_over_the_size_limit_is_refused(client: TestClient, bank_token: str) -> None:
+    limit = client.app.state.settings.max_upload_bytes  # type: ignore[attr-defined]
+    status, body = upload(client, bank_token, HEADER + "x" * limit)
+    assert (status, body["error"]) == (413, "file_too_large")

@@ -4,13 +4,15 @@ banks ask verification of payee (EPC VOP)."""
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
-from saldo.accounts.errors import BankFileUnreadableError
+from saldo.accounts.errors import BankFileTooLargeError, BankFileUnreadableError
 from saldo.accounts.models import Channel
 from saldo.accounts.schemas import (
     AccountOut,
@@ -35,7 +37,7 @@ from saldo.kit.clock import today
 from saldo.kit.name_match import Thresholds
 from saldo.kit.problem import FILENAME_PATTERN, Problem
 from saldo.settings import Settings
-from saldo.web.deps import AppSettings, CurrentBank, CurrentParticipant, DbSession
+from saldo.web.deps import AppSettings, CurrentBank, CurrentParticipant, DbSession, receive_to_file
 
 router = APIRouter(prefix="/api/v1")
 
@@ -96,9 +98,17 @@ async def post_account_file(
 ) -> Response:
     """One row per account holder (docs/formats/bank-account-file.md). Loaded whole or not at all,
     with every bad row reported (line, field, reason); the same file again changes nothing."""
-    content = await _read_body(request, settings.max_upload_bytes)
-    source = BankFileSource(content=content, filename=filename, as_of=as_of or today())
-    result = await run_in_threadpool(_load, session, bank, source, settings.max_reported_errors)
+    with tempfile.TemporaryDirectory(prefix="saldo-bank-file-") as folder:
+        path = Path(folder) / "register.csv"
+        digest = await receive_to_file(
+            request,
+            path,
+            settings.max_upload_bytes,
+            too_large=BankFileTooLargeError,
+            empty=BankFileUnreadableError,
+        )
+        source = BankFileSource(path=path, sha256=digest, filename=filename, as_of=as_of or today())
+        result = await run_in_threadpool(_load, session, bank, source, settings.max_reported_errors)
     return Response(
         result.model_dump_json(), media_type="application/json", status_code=200 if result.already_loaded else 201
     )
@@ -108,20 +118,6 @@ def _load(session: Session, bank: BankPrincipal, source: BankFileSource, max_err
     result = load_bank_file(session, bank=bank, source=source, max_errors=max_errors)
     session.commit()
     return result
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BankFileUnreadableError(f"the file is {declared} bytes; the limit is {limit}")
-    parts: list[bytes] = []
-    size = 0
-    async for part in request.stream():
-        size += len(part)
-        if size > limit:
-            raise BankFileUnreadableError(f"the file is larger than the {limit}-byte limit")
-        parts.append(part)
-    return b"".join(parts)
 
 
 @router.get(

@@ -30,6 +30,10 @@ class BankFileUnreadableError(AccountError):
     """The bank file as a whole cannot be read (encoding, header)."""
 
 
+class BankFileTooLargeError(AccountError):
+    """The bank file is larger than an upload may be."""
+
+
 class AccountNotFoundError(AccountError, LookupError):
     """No account with this number is in the register (or not one the caller may see)."""
 

@@ -48,7 +48,7 @@ def load(
     size = path.stat().st_size
     if size > context.settings.max_upload_bytes:
         raise fail(f"{path} is {size} bytes; the limit is {context.settings.max_upload_bytes}")
-    source = BankFileSource(path.read_bytes(), path.name, as_of.date() if as_of else today())
+    source = BankFileSource.from_path(path, as_of.date() if as_of else today())
     try:
         with unit_of_work(context.sessions) as session:
             bank = find_bank(session, bic)
@@ -150,7 +150,7 @@ def import_bank_register(session: Session, folder: Path, settings: Settings) -> 
         bank = create_bank(session, bic=row["bic"], name=row["name"])
         path = folder / "banks" / f"{bank.bic}.csv"
         principal = BankPrincipal(bank_id=bank.id, bic=bank.bic, name=bank.name, token_id=0)
-        source = BankFileSource(path.read_bytes(), path.name, as_of)
+        source = BankFileSource.from_path(path, as_of)
         loaded[bank.bic] = load_bank_file(
             session, bank=principal, source=source, max_errors=settings.max_reported_errors
         )

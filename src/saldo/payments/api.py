@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -37,7 +36,7 @@ from saldo.payments.service.query import (
     payment_history,
 )
 from saldo.payments.service.register import register_payment
-from saldo.web.deps import AppSettings, CurrentPayer, DbSession
+from saldo.web.deps import AppSettings, CurrentPayer, DbSession, receive_to_file
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
 
@@ -187,7 +186,9 @@ async def post_batch(
         )
     with tempfile.TemporaryDirectory(prefix="saldo-batch-") as folder:
         path = Path(folder) / "batch"
-        digest = await _receive(request, path, settings.max_upload_bytes)
+        digest = await receive_to_file(
+            request, path, settings.max_upload_bytes, too_large=BatchTooLargeError, empty=BatchFormatError
+        )
         source = BatchSource(path=path, format=fmt, sha256=digest, filename=filename)
         outcome = await run_in_threadpool(_ingest, session, payer, source, RegistrationPolicy.from_settings(settings))
     if isinstance(outcome, BatchRejected):
@@ -202,24 +203,6 @@ def _ingest(
     if isinstance(outcome, BatchAccepted) and not outcome.replayed:
         session.commit()
     return outcome
-
-
-async def _receive(request: Request, path: Path, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BatchTooLargeError(f"the batch is {declared} bytes; the limit is {limit}")
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("wb") as sink:
-        async for part in request.stream():
-            size += len(part)
-            if size > limit:
-                raise BatchTooLargeError(f"the batch is larger than the {limit}-byte limit")
-            digest.update(part)
-            sink.write(part)
-    if size == 0:
-        raise BatchFormatError("the request body is empty")
-    return digest.digest()
 
 
 @router.get(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import hashlib
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -74,3 +76,30 @@ CurrentPayer = Annotated[PayerPrincipal, Depends(require_payer)]
 CurrentBank = Annotated[BankPrincipal, Depends(require_bank)]
 CurrentParticipant = Annotated[PayerPrincipal | BankPrincipal, Depends(require_participant)]
 AUTH_DEPENDENCIES = (require_payer, require_bank, require_participant)
+
+
+async def receive_to_file(
+    request: Request,
+    path: Path,
+    limit: int,
+    *,
+    too_large: Callable[[str], Exception],
+    empty: Callable[[str], Exception],
+) -> bytes:
+    """Stream the request body to ``path`` (memory stays flat whatever the size) and return its SHA-256.
+    Raises ``too_large`` past ``limit`` bytes (declared or received) and ``empty`` for no body."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise too_large(f"the upload is {declared} bytes; the limit is {limit}")
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("wb") as sink:
+        async for part in request.stream():
+            size += len(part)
+            if size > limit:
+                raise too_large(f"the upload is larger than the {limit}-byte limit")
+            digest.update(part)
+            sink.write(part)
+    if size == 0:
+        raise empty("the request body is empty")
+    return digest.digest()

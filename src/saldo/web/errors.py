@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from saldo.accounts.errors import (
     AccountNotFoundError,
+    BankFileTooLargeError,
     BankFileUnreadableError,
     DesignationRefusedError,
     InvalidCheckError,
@@ -100,6 +101,7 @@ def install_error_handlers(app: FastAPI) -> None:
         InvalidBankError: (422, "invalid_bank"),
         DesignationRefusedError: (422, "designation_refused"),
         BankFileUnreadableError: (422, "file_unreadable"),
+        BankFileTooLargeError: (413, "file_too_large"),
         TooManyChecksError: (413, "too_many_checks"),
         InvalidCheckError: (422, "invalid_check"),
         NotPayingThroughSaldoError: (403, "not_paying_through_saldo"),

@@ -9,6 +9,7 @@ import hashlib
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO
 
 from sqlalchemy.orm import Session
@@ -29,9 +30,21 @@ CSV_FIELD_LIMIT = 1024  # no column is longer; a longer one means a broken quote
 
 @dataclass(frozen=True, slots=True)
 class BankFileSource:
-    content: bytes
+    """A bank file on disk, read as a stream: memory does not grow with its size."""
+
+    path: Path
+    sha256: bytes
     filename: str | None
     as_of: dt.date
+
+    @classmethod
+    def from_path(cls, path: Path, as_of: dt.date, filename: str | None = None) -> BankFileSource:
+        """A source for a file on disk, its SHA-256 computed as it is read."""
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
+        return cls(path, digest.digest(), filename or path.name, as_of)
 
 
 def _date(text: str) -> dt.date | None:
@@ -148,7 +161,7 @@ def load_bank_file(
 ) -> BankFileAccepted:
     """Apply a bank's register file whole, or raise RecordsRejectedError with every bad row and
     keep nothing of it. Loading the same file again changes nothing."""
-    digest = hashlib.sha256(source.content).digest()
+    digest = source.sha256
     repository = AccountRepository(session)
     previous = repository.file_by_hash(bank.bank_id, digest)
     if previous is not None:
@@ -165,15 +178,16 @@ def load_bank_file(
                 summary={},
             )
         )
-        reader = BankFileReader(io.BytesIO(source.content), source.as_of)
-        counts = apply_records(
-            session,
-            bank=bank,
-            records=reader,
-            as_of=source.as_of,
-            source=f"file:{bank_file.id}",
-            max_errors=max_errors,
-        )
+        with source.path.open("rb") as handle:
+            reader = BankFileReader(handle, source.as_of)
+            counts = apply_records(
+                session,
+                bank=bank,
+                records=reader,
+                as_of=source.as_of,
+                source=f"file:{bank_file.id}",
+                max_errors=max_errors,
+            )
         if counts.error_total:
             raise RecordsRejectedError(
                 f"the file was not loaded: {counts.error_total} bad records", counts.errors, counts.error_total
