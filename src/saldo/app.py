@@ -11,9 +11,9 @@ from sqlalchemy import Engine
 
 from saldo import __version__
 from saldo.accounts.api import router as accounts_router
+from saldo.accounts.service.verify import thresholds_from
 from saldo.benefits.api import router as benefits_router
 from saldo.db.engine import create_db_engine, create_session_factory
-from saldo.kit.name_match import Thresholds
 from saldo.payers.api import router as payers_router
 from saldo.payments.api import router as payments_router
 from saldo.payments.service.policy import RegistrationPolicy
@@ -75,9 +75,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
             open=False,
             kwargs={"autocommit": True},
         )
-        thresholds = Thresholds(match=settings.vop_match_threshold, close_match=settings.vop_close_match_threshold)
         handlers: dict[str, Handler] = {
-            VOP_PATH: VopChecks(pool, thresholds),
+            VOP_PATH: VopChecks(pool, thresholds_from(settings)),
             PAYMENTS_PATH: PaymentRegistration(pool, RegistrationPolicy.from_settings(settings)),
         }
         app.add_middleware(FastPath, pool=pool, handlers=handlers)

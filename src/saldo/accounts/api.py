@@ -30,13 +30,11 @@ from saldo.accounts.service.designate import designate_account
 from saldo.accounts.service.files import BankFileSource, load_bank_file
 from saldo.accounts.service.query import describe_account
 from saldo.accounts.service.register import bank_actor, register_accounts
-from saldo.accounts.service.verify import check_payee, check_payees
+from saldo.accounts.service.verify import check_payee, check_payees, thresholds_from
 from saldo.banks.schemas import BankPrincipal
 from saldo.kit.account_number import AccountScheme
 from saldo.kit.clock import today
-from saldo.kit.name_match import Thresholds
 from saldo.kit.problem import FILENAME_PATTERN, Problem
-from saldo.settings import Settings
 from saldo.web.deps import AppSettings, CurrentBank, CurrentParticipant, DbSession, receive_to_file
 
 router = APIRouter(prefix="/api/v1")
@@ -45,10 +43,6 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "Missing, unknown or revoked API token"},
     422: {"model": Problem, "description": "Invalid input, with every bad field"},
 }
-
-
-def thresholds_of(settings: Settings) -> Thresholds:
-    return Thresholds(match=settings.vop_match_threshold, close_match=settings.vop_close_match_threshold)
 
 
 @router.post(
@@ -164,7 +158,7 @@ def post_designation(body: DesignationIn, bank: CurrentBank, session: DbSession)
 def post_check(body: VopCheckIn, _: CurrentParticipant, session: DbSession, settings: AppSettings) -> VopResult:
     """The EPC VOP answer: match, close match (with the registered name), no match, or not possible,
     always with a reason code. An identifier (personnummer, organisation number) is the stronger check."""
-    return check_payee(session, body, thresholds=thresholds_of(settings))
+    return check_payee(session, body, thresholds=thresholds_from(settings))
 
 
 @router.post(
@@ -176,4 +170,4 @@ def post_check(body: VopCheckIn, _: CurrentParticipant, session: DbSession, sett
 )
 def post_bulk(body: VopBulkIn, _: CurrentParticipant, session: DbSession, settings: AppSettings) -> VopBulkOut:
     """Up to `vop_bulk_max` checks; each gets its answer or its own error, in request order."""
-    return check_payees(session, body.checks, thresholds=thresholds_of(settings), max_checks=settings.vop_bulk_max)
+    return check_payees(session, body.checks, thresholds=thresholds_from(settings), max_checks=settings.vop_bulk_max)

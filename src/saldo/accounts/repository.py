@@ -244,10 +244,6 @@ class AccountRepository:
         self.session.flush()
         return letter
 
-    def pending_letters(self, payee_id: int) -> Sequence[Letter]:
-        query = select(Letter).where(Letter.payee_id == payee_id, Letter.status == "pending").order_by(Letter.id)
-        return self.session.scalars(query).all()
-
     def holding_exists(self, account_id: int, scheme: str, identifier: str) -> bool:
         query = select(AccountHolder.id).where(
             AccountHolder.account_id == account_id,

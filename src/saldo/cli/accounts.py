@@ -18,7 +18,7 @@ from saldo.accounts.schemas import BankFileAccepted, DesignationIn, PartyIn, Vop
 from saldo.accounts.service.designate import designate_account
 from saldo.accounts.service.files import BankFileSource, load_bank_file
 from saldo.accounts.service.query import describe_account
-from saldo.accounts.service.verify import check_payee
+from saldo.accounts.service.verify import check_payee, thresholds_from
 from saldo.banks.errors import BankError
 from saldo.banks.schemas import BankPrincipal
 from saldo.banks.service import create_bank, find_bank
@@ -26,7 +26,6 @@ from saldo.cli.context import cli_context, console, errors, fail
 from saldo.db.engine import unit_of_work
 from saldo.kit.account_number import AccountScheme, InvalidAccountError
 from saldo.kit.clock import today
-from saldo.kit.name_match import Thresholds
 from saldo.kit.national_id import IdScheme, InvalidIdentifierError
 from saldo.settings import Settings
 
@@ -130,7 +129,7 @@ def verify(
     context = cli_context(ctx)
     party = PartyIn(id_scheme=id_scheme, identifier=identifier) if identifier else None
     check = VopCheckIn(account_scheme=scheme, account=account, name=name, party=party)
-    thresholds = Thresholds(context.settings.vop_match_threshold, context.settings.vop_close_match_threshold)
+    thresholds = thresholds_from(context.settings)
     try:
         with unit_of_work(context.sessions) as session:
             result = check_payee(session, check, thresholds=thresholds)

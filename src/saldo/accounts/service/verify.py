@@ -18,6 +18,7 @@ from saldo.kit.account_number import normalize_account
 from saldo.kit.clock import today
 from saldo.kit.name_match import Outcome, Thresholds, match_name
 from saldo.kit.national_id import IdKind, normalize_identifier
+from saldo.settings import Settings
 
 
 class VopReason(StrEnum):
@@ -50,6 +51,11 @@ class PreparedCheck:
         )
         if self.name is None and self.identifier is None:
             raise InvalidCheckError("give the payee's name, its identifier (party), or both")
+
+
+def thresholds_from(settings: Settings) -> Thresholds:
+    """The name-matching thresholds Saldo is configured with."""
+    return Thresholds(match=settings.vop_match_threshold, close_match=settings.vop_close_match_threshold)
 
 
 _STRENGTH = {Outcome.MATCH: 0, Outcome.CLOSE_MATCH: 1, Outcome.NO_MATCH: 2, Outcome.NOT_POSSIBLE: 3}
