@@ -124,3 +124,20 @@ def test_a_file_over_the_size_limit_is_refused(client: TestClient, bank_token: s
     limit = client.app.state.settings.max_upload_bytes  # type: ignore[attr-defined]
     status, body = upload(client, bank_token, HEADER + "x" * limit)
     assert (status, body["error"]) == (413, "file_too_large")
+
+
+def test_a_windows_export_with_bom_and_crlf_is_read(client: TestClient, bank_token: str) -> None:
+    content = "\ufeff" + (HEADER + row(se_iban(1), pnr(1), "Anna Andersson")).replace("\n", "\r\n")
+    status, body = upload(client, bank_token, content)
+    assert (status, body["opened"]) == (201, 1)
+
+
+def test_bad_utf8_is_reported_on_its_line(client: TestClient, bank_token: str) -> None:
+    content = (HEADER + row(se_iban(1), pnr(1), "Anna Andersson")).encode() + b"iban;\xff\xfe;x\n"
+    response = client.post(
+        "/api/v1/bank/account-files",
+        content=content,
+        headers={**auth(bank_token), "Content-Type": "text/csv"},
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"] == "line 3, byte 6: not UTF-8 text (save the file as UTF-8)"

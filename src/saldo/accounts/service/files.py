@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,11 +53,19 @@ def _date(text: str) -> dt.date | None:
         return None
 
 
-def _rows(text: io.TextIOWrapper) -> Iterator[tuple[int, dict[str, str] | str]]:
-    try:
-        header_line = text.readline()
-    except UnicodeDecodeError as exc:
-        raise BankFileUnreadableError("line 1: the file is not UTF-8 text") from exc
+def _lines(source: BinaryIO) -> Iterator[str]:
+    """The file's lines, each decoded on its own, so bad UTF-8 is reported on the line it is on."""
+    for number, raw in enumerate(source, start=1):
+        try:
+            yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            where = f"line {number}, byte {exc.start + 1}"
+            raise BankFileUnreadableError(f"{where}: not UTF-8 text (save the file as UTF-8)") from exc
+
+
+def _rows(source: BinaryIO) -> Iterator[tuple[int, dict[str, str] | str]]:
+    lines = _lines(source)
+    header_line = next(lines, "")
     if not header_line.strip():
         raise BankFileUnreadableError("line 1: the file is empty; the first line must name the columns")
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
@@ -69,7 +76,7 @@ def _rows(text: io.TextIOWrapper) -> Iterator[tuple[int, dict[str, str] | str]]:
         parts = [f"missing {', '.join(missing)}" if missing else "", f"unknown {', '.join(unknown)}" if unknown else ""]
         detail = "; ".join(p for p in parts if p) or "a column is named twice"
         raise BankFileUnreadableError(f"line 1: the header does not match the format ({detail})")
-    reader = csv.reader(text, delimiter=delimiter)
+    reader = csv.reader(lines, delimiter=delimiter)
     line = 1
     try:
         for values in reader:
@@ -83,8 +90,6 @@ def _rows(text: io.TextIOWrapper) -> Iterator[tuple[int, dict[str, str] | str]]:
                 yield line, f"a field is longer than {CSV_FIELD_LIMIT} characters (unbalanced quote?)"
                 continue
             yield line, {**DEFAULTS, **dict(zip(header, values, strict=True))}
-    except UnicodeDecodeError as exc:
-        raise BankFileUnreadableError(f"line {line + 1}: not UTF-8 text") from exc
     except csv.Error as exc:
         raise BankFileUnreadableError(f"line {line}: {exc}") from exc
 
@@ -99,10 +104,9 @@ class BankFileReader:
         self.rows = 0
 
     def __iter__(self) -> Iterator[AccountRecord | list[RecordError]]:
-        text = io.TextIOWrapper(self.source, encoding="utf-8-sig", newline="")
         group: list[tuple[int, dict[str, str]]] = []
         record = 0
-        for line, row in _rows(text):
+        for line, row in _rows(self.source):
             self.rows += 1
             if isinstance(row, str):
                 if group:  # report in file order: the account before this row first
