@@ -140,4 +140,4 @@ def test_bad_utf8_is_reported_on_its_line(client: TestClient, bank_token: str) -
         headers={**auth(bank_token), "Content-Type": "text/csv"},
     )
     assert response.status_code == 422
-    assert response.json()["detail"] == "line 3, byte 6: not UTF-8 text (save the file as UTF-8)"
+    assert response.json()["detail"] == "line 3: not UTF-8 text at byte 6 (save the file as UTF-8)"

@@ -195,3 +195,15 @@ class TestRejectedBatch:
 
     def test_unknown_media_type_is_refused(self, client: TestClient, token: str) -> None:
         assert post(client, token, "x", {"Content-Type": "application/xml"}).status_code == 415
+
+
+def test_bad_utf8_in_a_csv_batch_is_reported_on_its_line(client: TestClient, token: str) -> None:
+    lines = csv_file([payment_body(), payment_body(), payment_body()]).encode().split(b"\n")
+    lines[3] = lines[3].replace(b"Anna", b"\xffnna")
+    response = client.post(
+        "/api/v1/payment-batches", content=b"\n".join(lines), headers={**auth(token), "Content-Type": "text/csv"}
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"line": 4, "record": None, "field": None, "reason": "not UTF-8 text at byte 43 (save the file as UTF-8)"}
+    ]

@@ -20,6 +20,7 @@ from saldo.accounts.schemas import BankFileAccepted
 from saldo.accounts.service.records import AccountRecord, HolderFields, check_record
 from saldo.accounts.service.register import apply_records
 from saldo.banks.schemas import BankPrincipal
+from saldo.kit.text_lines import NotUtf8Error, utf8_lines
 
 REQUIRED_COLUMNS = ("account", "opened_on", "holder_id", "holder_name")
 OPTIONAL_COLUMNS = ("account_scheme", "closed_on", "holder_scheme")
@@ -53,18 +54,14 @@ def _date(text: str) -> dt.date | None:
         return None
 
 
-def _lines(source: BinaryIO) -> Iterator[str]:
-    """The file's lines, each decoded on its own, so bad UTF-8 is reported on the line it is on."""
-    for number, raw in enumerate(source, start=1):
-        try:
-            yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
-        except UnicodeDecodeError as exc:
-            where = f"line {number}, byte {exc.start + 1}"
-            raise BankFileUnreadableError(f"{where}: not UTF-8 text (save the file as UTF-8)") from exc
-
-
 def _rows(source: BinaryIO) -> Iterator[tuple[int, dict[str, str] | str]]:
-    lines = _lines(source)
+    try:
+        yield from _decoded_rows(utf8_lines(source))
+    except NotUtf8Error as exc:
+        raise BankFileUnreadableError(str(exc)) from exc
+
+
+def _decoded_rows(lines: Iterator[str]) -> Iterator[tuple[int, dict[str, str] | str]]:
     header_line = next(lines, "")
     if not header_line.strip():
         raise BankFileUnreadableError("line 1: the file is empty; the first line must name the columns")

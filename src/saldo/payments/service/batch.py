@@ -26,6 +26,7 @@ from psycopg import errors as pg_errors
 from sqlalchemy.orm import Session
 
 from saldo.kit.problem import ErrorItem
+from saldo.kit.text_lines import utf8_lines
 from saldo.payees.service import resolve_payees
 from saldo.payers.schemas import PayerPrincipal
 from saldo.payments.errors import BatchFormatError
@@ -238,7 +239,7 @@ class _Loader:
     def _load_columns(self, batch_id: int, errors: ErrorReport) -> int:
         with self.source.path.open("rb") as stream:
             try:
-                header, delimiter = read_csv_header(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""))
+                header, delimiter = read_csv_header(utf8_lines(stream))
             except BatchFormatError as exc:
                 errors.add(exc.line, None, None, exc.reason)
                 return 0

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 from collections.abc import Iterator, Mapping
 from typing import BinaryIO
 
 import orjson
 
+from saldo.kit.text_lines import NotUtf8Error, utf8_lines
 from saldo.payments.errors import BatchFormatError
 from saldo.payments.models import BatchFormat
 from saldo.payments.service.records import FIELD_SET, REQUIRED_FIELDS
@@ -32,17 +32,17 @@ def read_records(source: BinaryIO, fmt: BatchFormat, *, max_json_records: int) -
 
 
 def _read_csv(source: BinaryIO) -> Iterator[RawRecord]:
-    text = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
-    header, delimiter = read_csv_header(text)
-    return _csv_rows(text, header, delimiter)
+    lines = utf8_lines(source)
+    header, delimiter = read_csv_header(lines)
+    return _csv_rows(lines, header, delimiter)
 
 
-def read_csv_header(text: io.TextIOWrapper) -> tuple[list[str], str]:
-    """The column names and delimiter of a payment CSV file, checked against the format."""
+def read_csv_header(lines: Iterator[str]) -> tuple[list[str], str]:
+    """The column names and delimiter of a payment CSV file (its first line), checked against the format."""
     try:
-        header_line = text.readline()
-    except UnicodeDecodeError as exc:
-        raise BatchFormatError("the file is not UTF-8 text", line=1) from exc
+        header_line = next(lines, "")
+    except NotUtf8Error as exc:
+        raise BatchFormatError(exc.reason, line=exc.line) from exc
     if not header_line.strip():
         raise BatchFormatError("the file is empty; the first line must name the columns", line=1)
     # Spreadsheets set to Nordic locales save CSV with semicolons.
@@ -60,9 +60,9 @@ def read_csv_header(text: io.TextIOWrapper) -> tuple[list[str], str]:
     return header, delimiter
 
 
-def _csv_rows(text: io.TextIOWrapper, header: list[str], delimiter: str) -> Iterator[RawRecord]:
+def _csv_rows(lines: Iterator[str], header: list[str], delimiter: str) -> Iterator[RawRecord]:
     width = len(header)
-    reader = csv.reader(text, delimiter=delimiter, strict=True)
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
     record = 0
     line = 1
     while True:
@@ -71,8 +71,8 @@ def _csv_rows(text: io.TextIOWrapper, header: list[str], delimiter: str) -> Iter
             row = next(reader)
         except StopIteration:
             return
-        except UnicodeDecodeError as exc:
-            raise BatchFormatError("the file is not UTF-8 text", line=start) from exc
+        except NotUtf8Error as exc:
+            raise BatchFormatError(exc.reason, line=exc.line) from exc
         except csv.Error as exc:
             raise BatchFormatError(f"malformed CSV: {exc}", line=start) from exc
         line = reader.line_num + 1
