@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import orjson
-from psycopg import Connection as PgConnection
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Row, select, text
 from sqlalchemy.orm import Session
@@ -35,7 +34,11 @@ _UPDATE_ACCOUNTS = text(
     "FROM unnest(CAST(:ids AS bigint[]), CAST(:opened AS date[]), CAST(:closed AS date[])) AS r(id, o, c) "
     "WHERE a.id = r.id"
 )
-_HOLDER_COLUMNS = ("account_id", "holder_scheme", "holder_identifier", "holder_kind", "holder_name", "held_from")
+_INSERT_HOLDERS = text(
+    "INSERT INTO account_holders (account_id, holder_scheme, holder_identifier, holder_kind, holder_name, held_from) "
+    "SELECT * FROM unnest(CAST(:account_ids AS bigint[]), CAST(:schemes AS text[]), CAST(:identifiers AS text[]), "
+    "CAST(:kinds AS text[]), CAST(:names AS text[]), CAST(:held_from AS date[]))"
+)
 _END_HOLDERS = text(
     "UPDATE account_holders SET held_until = GREATEST(held_from, :until) WHERE id = ANY(CAST(:ids AS bigint[]))"
 )
@@ -43,15 +46,11 @@ _RENAME_HOLDERS = text(
     "UPDATE account_holders h SET holder_name = r.name "
     "FROM unnest(CAST(:ids AS bigint[]), CAST(:names AS text[])) AS r(id, name) WHERE h.id = r.id"
 )
-_EVENT_COLUMNS = (
-    "account_id",
-    "change",
-    "holder_scheme",
-    "holder_identifier",
-    "detail",
-    "effective_on",
-    "actor",
-    "source",
+_INSERT_EVENTS = text(
+    "INSERT INTO account_events (account_id, change, holder_scheme, holder_identifier, detail, effective_on, "
+    "actor, source) SELECT a, c, hs, hi, CAST(d AS jsonb), e, :actor, :source FROM unnest("
+    "CAST(:account_ids AS bigint[]), CAST(:changes AS text[]), CAST(:holder_schemes AS text[]), "
+    "CAST(:holder_ids AS text[]), CAST(:details AS text[]), CAST(:effective AS date[])) AS r(a, c, hs, hi, d, e)"
 )
 # Verification of payee: the account and its current holders in one round trip.
 _VOP_ONE = text(
@@ -150,7 +149,8 @@ class AccountRepository:
 
     def insert_holders(self, rows: Sequence[tuple[int, str, str, str, str, dt.date]]) -> None:
         if rows:
-            self._copy("account_holders", _HOLDER_COLUMNS, rows)
+            columns = ("account_ids", "schemes", "identifiers", "kinds", "names", "held_from")
+            self.session.execute(_INSERT_HOLDERS, {c: [r[i] for r in rows] for i, c in enumerate(columns)})
 
     def end_holders(self, holding_ids: Sequence[int], until: dt.date) -> None:
         if holding_ids:
@@ -168,15 +168,19 @@ class AccountRepository:
         source: str,
     ) -> None:
         if rows:
-            self._copy("account_events", _EVENT_COLUMNS, ((*r[:4], _json(r[4]), r[5], actor, source) for r in rows))
-
-    def _copy(self, table: str, columns: tuple[str, ...], rows: Iterable[Sequence[object]]) -> None:
-        """Stream rows into ``table`` with COPY: a bank file's accounts bring hundreds of thousands."""
-        driver = self.session.connection().connection.driver_connection
-        assert isinstance(driver, PgConnection)
-        with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+            self.session.execute(
+                _INSERT_EVENTS,
+                {
+                    "account_ids": [r[0] for r in rows],
+                    "changes": [r[1] for r in rows],
+                    "holder_schemes": [r[2] for r in rows],
+                    "holder_ids": [r[3] for r in rows],
+                    "details": [_json(r[4]) for r in rows],
+                    "effective": [r[5] for r in rows],
+                    "actor": actor,
+                    "source": source,
+                },
+            )
 
     # --- bank files ------------------------------------------------------------------------------
 

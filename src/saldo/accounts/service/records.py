@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 
 from saldo.accounts.errors import RecordError
 from saldo.kit.account_number import AccountScheme, InvalidAccountError, normalize_account
@@ -47,7 +46,6 @@ class HolderFields:
     line: int | None
 
 
-@lru_cache(maxsize=65_536)  # names recur (given name + surname): check each spelling once
 def check_name(raw: str, kind: IdKind) -> str:
     """A holder's name, whitespace collapsed; ValueError saying why when it is empty or absurd."""
     name = " ".join(raw.split())
