@@ -45,11 +45,19 @@ def drop_database(name: str) -> None:
 def fresh_database(name: str) -> Settings:
     """A new, migrated database with the benefit catalogue, on the embedded server (or
     SALDO_BENCH_DATABASE_URL's server)."""
+    return migrated_database(name, fresh=True)
+
+
+def migrated_database(name: str, *, fresh: bool) -> Settings:
+    """A migrated database with the benefit catalogue: created if missing; dropped first if ``fresh``,
+    otherwise kept with what it holds (for a data set that is slow to build)."""
     server = _server()
-    drop_database(name)
+    if fresh:
+        drop_database(name)
     admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        if not connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     settings = Settings(database_url=server.set(database=name).render_as_string(hide_password=False), data_dir=WORK)
     engine = create_db_engine(settings)

@@ -26,13 +26,12 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from benchmarks.common import WORK, _server, ensure_wrk, median, pacing_ms, report, run_wrk, start_server
+from benchmarks.common import ensure_wrk, median, migrated_database, pacing_ms, report, run_wrk, start_server
 from saldo.banks.service import create_bank, find_bank, issue_bank_token
 from saldo.db.engine import create_db_engine
-from saldo.db.migrate import upgrade_database
 from saldo.settings import Settings
 from saldo.synthetic.names import FEMALE_NAMES, MALE_NAMES, SURNAMES
 
@@ -72,19 +71,8 @@ def holder_name(i: int) -> str:
 
 def register_settings(accounts: int, rebuild: bool) -> tuple[Settings, str]:
     """The benchmark register (built now if missing) and a bank token for it."""
-    server = _server()
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": DATABASE})
-        if rebuild and exists:
-            connection.execute(text(f'DROP DATABASE "{DATABASE}" WITH (FORCE)'))
-            exists = None
-        if not exists:
-            connection.execute(text(f'CREATE DATABASE "{DATABASE}"'))
-    admin.dispose()
-    settings = Settings(database_url=server.set(database=DATABASE).render_as_string(hide_password=False), data_dir=WORK)
+    settings = migrated_database(DATABASE, fresh=rebuild)
     engine = create_db_engine(settings)
-    upgrade_database(engine)
     with Session(engine) as session:
         count = session.scalar(text("SELECT count(*) FROM bank_accounts")) or 0
         if count != accounts:
