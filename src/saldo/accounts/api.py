@@ -142,8 +142,7 @@ def get_account(
 def post_designation(body: DesignationIn, bank: CurrentBank, session: DbSession) -> DesignationOut:
     """On the customer's instruction, make one of the bank's accounts the payee's designated account
     (as with Denmark's NemKonto). The payee is told by letter to the registered address."""
-    describe_account(session, scheme=body.account_scheme, account=body.account, on=today(), bank_id=bank.bank_id)
-    result = designate_account(session, body, channel=Channel.BANK, actor=bank_actor(bank))
+    result = designate_account(session, body, channel=Channel.BANK, actor=bank_actor(bank), bank_id=bank.bank_id)
     session.commit()
     return result
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from saldo.accounts.errors import DesignationRefusedError
+from saldo.accounts.errors import AccountNotFoundError, DesignationRefusedError
 from saldo.accounts.models import AccountDesignation, Channel, Letter, LetterStatus
 from saldo.accounts.repository import AccountRepository
 from saldo.accounts.schemas import DesignationIn, DesignationOut, PartyIn
@@ -21,14 +21,18 @@ def mask_account(number: str) -> str:
     return f"{number[:4]} **** {number[-4:]}" if len(number) > 8 else "****"
 
 
-def designate_account(session: Session, request: DesignationIn, *, channel: Channel, actor: str) -> DesignationOut:
+def designate_account(
+    session: Session, request: DesignationIn, *, channel: Channel, actor: str, bank_id: int | None = None
+) -> DesignationOut:
     """Make an account the payee's designated account. The payee must hold it and it must be open.
     A change is told to the payee by letter to the registered address; designating the account
-    already designated changes nothing."""
+    already designated changes nothing. With ``bank_id``, only that bank's accounts are found."""
     identifier = normalize_identifier(request.payee.id_scheme, request.payee.identifier)
     account = normalize_account(request.account_scheme, request.account)
     repository = AccountRepository(session)
     found = repository.account_with_bank(account.scheme.value, account.number)
+    if found is not None and bank_id is not None and found[0].bank_id != bank_id:
+        raise AccountNotFoundError(f"no account {account.number} in the register")
     if found is None:
         raise DesignationRefusedError("no bank has reported this account to the account register")
     stored = found[0]
