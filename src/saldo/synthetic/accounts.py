@@ -46,6 +46,8 @@ class Register:
     closed_number: IntArray
     closed_opened: DateArray
     closed_on: DateArray
+    closed_index: IntArray  # per person: index into the closed_* arrays, -1 without an old account
+    with_account: IntArray  # persons who hold a current account
 
 
 def ibans(bank: IntArray, account: IntArray) -> pa.Array:
@@ -73,8 +75,12 @@ def generate_register(rng: np.random.Generator, population: Population, as_of: n
     holders = np.flatnonzero((population.account_bank > 0) & (rng.random(n) < CLOSED_ACCOUNT_RATE))
     closed_opened = np.datetime64("2005-01-01") + rng.integers(0, 3650, holders.size).astype("timedelta64[D]")
     closed_on = as_of - rng.integers(30, 720, holders.size).astype("timedelta64[D]")
+    closed_index = np.full(n, -1, dtype=np.int64)
+    closed_index[holders] = np.arange(holders.size)
     return Register(
         opened=opened,
+        closed_index=closed_index,
+        with_account=np.flatnonzero(population.account_bank > 0),
         closed_person=holders,
         closed_bank=population.account_bank[holders],
         closed_number=rng.integers(10**9, 10**11, holders.size).astype(np.int64),
@@ -89,22 +95,19 @@ def plant_wrong_accounts(
     """Replace a few payments' accounts with wrong ones; the new accounts and how many of each kind."""
     n = payees.size
     draw = rng.random(n)
-    has_closed = np.zeros(population.size, dtype=bool)
-    has_closed[register.closed_person] = True
-    closed_index = np.full(population.size, -1, dtype=np.int64)
-    closed_index[register.closed_person] = np.arange(register.closed_person.size)
     someone = draw < SOMEONE_ELSES_RATE
     unknown = (draw >= SOMEONE_ELSES_RATE) & (draw < SOMEONE_ELSES_RATE + UNKNOWN_RATE)
     # Of those who have an old closed account, a few are still paid to it.
-    closed = has_closed[payees] & (rng.random(n) < CLOSED_RATE / CLOSED_ACCOUNT_RATE) & ~someone & ~unknown
-    with_account = np.flatnonzero(population.account_bank > 0)
-    other = with_account[rng.integers(0, with_account.size, n)]
+    closed = (
+        (register.closed_index[payees] >= 0) & (rng.random(n) < CLOSED_RATE / CLOSED_ACCOUNT_RATE) & ~someone & ~unknown
+    )
+    other = register.with_account[rng.integers(0, register.with_account.size, n)]
     # Someone else's: another person's account that the payee does not share.
     someone &= population.account_number[other] != population.account_number[payees]
     bank = population.account_bank[payees].copy()
     number = population.account_number[payees].copy()
     bank[someone], number[someone] = population.account_bank[other[someone]], population.account_number[other[someone]]
-    idx = closed_index[payees[closed]]
+    idx = register.closed_index[payees[closed]]
     bank[closed], number[closed] = register.closed_bank[idx], register.closed_number[idx]
     number[unknown] = rng.integers(10**11, 10**12, int(unknown.sum()))  # longer than any issued number
     replaced = someone | closed | unknown
