@@ -72,7 +72,7 @@ class FastPath:
             await self.app(scope, receive, send)
             return
         body, complete = await _read_body(receive)
-        answer = await self._answer(handler, scope, body) if complete else None
+        answer = await self._answer(handler, scope, body) if complete and len(body) <= MAX_BODY else None
         if answer is None:
             await self.app(scope, _replay(body, receive, complete), send)
             return
