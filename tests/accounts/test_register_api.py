@@ -135,7 +135,7 @@ class TestBadRecords:
         assert response.status_code == 422
         assert response.json()["errors"][0]["reason"].startswith("the account appears twice")
 
-    def test_too_many_accounts_in_one_request(self, client: TestClient, bank_token: str, settings: object) -> None:
+    def test_too_many_accounts_in_one_request(self, client: TestClient, bank_token: str) -> None:
         limit = client.app.state.settings.max_account_records  # type: ignore[attr-defined]
         records = [account_record(se_iban(i), ANNA) for i in range(limit + 1)]
         response = client.post("/api/v1/bank/accounts", json={"accounts": records}, headers=auth(bank_token))
