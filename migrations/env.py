@@ -16,8 +16,19 @@ MIGRATION_LOCK_KEY = 0x5A1D0  # arbitrary, fixed: "SALDO"
 target_metadata = Base.metadata
 
 
+def include_name(name: str | None, type_: str, _parents: object) -> bool:
+    """Leave the job queue's tables to the job queue: procrastinate owns its schema (see the
+    migration that installs it), so model comparison ignores every ``procrastinate_*`` object."""
+    return not (type_ == "table" and name is not None and name.startswith("procrastinate_"))
+
+
 def run_on(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, compare_server_default=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        compare_server_default=True,
+        include_name=include_name,
+    )
     connection.execute(text("SET lock_timeout = '5s'"))
     connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
     with context.begin_transaction():

@@ -19,7 +19,7 @@ from saldo.web.deps import AUTH_DEPENDENCIES
 from saldo.web.start import PUBLIC_PATHS
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "saldo"
-DOMAINS = ("accounts", "banks", "benefits", "payers", "payees", "payments")
+DOMAINS = ("accounts", "banks", "benefits", "mediation", "payers", "payees", "payments")
 DOMAIN_FILES = {
     "__init__.py",
     "models.py",
@@ -99,6 +99,9 @@ def test_queries_live_in_repositories() -> None:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in {"select", "text"}:
+                # a model may state a partial index's predicate in SQL; that is DDL, not a query
+                if path.name == "models.py" and node.func.id == "text":
+                    continue
                 offenders.append(f"{path.relative_to(SRC)}:{node.lineno}")
     assert offenders == []
 

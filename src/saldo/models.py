@@ -4,9 +4,10 @@ from saldo.accounts.models import AccountDesignation, AccountEvent, AccountHolde
 from saldo.banks.models import Bank, BankToken
 from saldo.benefits.models import Benefit, BenefitExclusion
 from saldo.db.base import Base
+from saldo.mediation.models import BankMessage, PaymentFile, PaymentRun, UnmatchedEntry
 from saldo.payees.models import Payee
 from saldo.payers.models import ApiToken, Payer, PayerBenefit
-from saldo.payments.models import Payment, PaymentBatch, PaymentEvent
+from saldo.payments.models import Payment, PaymentBatch, PaymentEvent, PaymentHold
 
 __all__ = [
     "AccountDesignation",
@@ -16,6 +17,7 @@ __all__ = [
     "Bank",
     "BankAccount",
     "BankFile",
+    "BankMessage",
     "BankToken",
     "Base",
     "Benefit",
@@ -27,4 +29,8 @@ __all__ = [
     "Payment",
     "PaymentBatch",
     "PaymentEvent",
+    "PaymentFile",
+    "PaymentHold",
+    "PaymentRun",
+    "UnmatchedEntry",
 ]

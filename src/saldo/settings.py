@@ -93,9 +93,53 @@ class Settings(BaseSettings):
         ge=1,
         description="Most accounts in one register API request from a bank. Larger sets go as a bank file.",
     )
+    outbox_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Directory payment files are written to for the bank to collect (pain.001 and their manifests). "
+            "Empty: `outbox` inside `data_dir`."
+        ),
+    )
+    max_file_transactions: int = Field(
+        default=50_000,
+        ge=1,
+        le=9_999_999,
+        description=(
+            "Most transactions in one pain.001 file; a larger payment run is split into several files. Bounds the "
+            "memory a file's validation takes (about MiB per 1,000 transactions: see docs/benchmarks.md)."
+        ),
+    )
+    batch_booking: bool = Field(
+        default=True,
+        description=(
+            "Ask the bank to book each payment-information block as one debit on the debtor account (BtchBookg). "
+            "Off: one debit per payment."
+        ),
+    )
+    authority_name: str = Field(
+        default="Utbetalningsmyndigheten",
+        min_length=1,
+        max_length=140,
+        description="The payment authority's name, written as initiating party in payment files.",
+    )
+    authority_organisation_number: str | None = Field(
+        default=None,
+        description="The payment authority's organisation number, written as the initiating party's id if set.",
+    )
+    run_workers: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Files of one payment run written and validated at the same time (processes).",
+    )
     demo_persons: int = Field(
         default=20_000, ge=100, description="Persons in the synthetic country `saldo demo` builds."
     )
+
+    @property
+    def outbox(self) -> Path:
+        """Where payment files go for the bank."""
+        return self.outbox_dir or self.data_dir / "outbox"
 
     @model_validator(mode="after")
     def _close_match_below_match(self) -> Self:

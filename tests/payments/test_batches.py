@@ -153,6 +153,7 @@ class TestRejectedBatch:
             (CSV_HEADER + ",colour\n", 1, "unknown column"),
             (CSV_HEADER + "\na,b\n", 2, "expected 14 fields as in the header, found 2"),
             (CSV_HEADER + '\n"unterminated,1\n', 2, "malformed CSV: unexpected end of data"),
+            ("reference\r,payee_id\n", 1, "malformed CSV header"),
         ],
     )
     def test_unreadable_csv_is_named(

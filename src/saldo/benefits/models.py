@@ -16,6 +16,16 @@ class BenefitKind(StrEnum):
     SCHOOL_PROVIDER = "school_provider"  # ersättning till skolhuvudman
     PRIVATE_CONTRACTOR = "private_contractor"  # ersättning till privat utförare
 
+    @property
+    def default_category_purpose(self) -> str:
+        """The ISO 20022 category purpose its payments carry unless the catalogue says otherwise."""
+        return "SUPP" if self in _SUPPLIER_KINDS else "SSBE"
+
+
+_SUPPLIER_KINDS = frozenset(
+    {BenefitKind.ASSOCIATION_GRANT, BenefitKind.SCHOOL_PROVIDER, BenefitKind.PRIVATE_CONTRACTOR}
+)
+
 
 class BenefitLevel(StrEnum):
     STATE = "state"
@@ -35,6 +45,9 @@ class Benefit(IdMixin, Base):
     residence_conditioned: Mapped[bool]
     income_replacing: Mapped[bool]
     means_tested: Mapped[bool]
+    # ExternalCategoryPurpose1Code for bank files: PENS pensions, SSBE social security benefits,
+    # SUPP grants and payments to providers. Banks route and report on it.
+    category_purpose: Mapped[str] = mapped_column(String(4), server_default="SSBE")
 
 
 class BenefitExclusion(Base):

@@ -17,4 +17,5 @@ class BenefitOut(BaseModel):
     residence_conditioned: bool
     income_replacing: bool
     means_tested: bool
+    category_purpose: str  # ISO 20022 category purpose its payments carry in bank files
     excludes: list[str]

@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from saldo.benefits.errors import UnknownBenefitError
+from saldo.benefits.models import BenefitKind
 from saldo.benefits.repository import BenefitRepository
 from saldo.benefits.schemas import BenefitOut
 
@@ -17,7 +18,7 @@ def seed_catalogue(session: Session, path: Path = CATALOGUE_PATH) -> int:
     """Insert or update the benefit catalogue from its TOML file; returns the number of benefits."""
     catalogue = tomllib.loads(path.read_text(encoding="utf-8"))
     repository = BenefitRepository(session)
-    ids = {entry["code"]: repository.upsert(entry) for entry in catalogue["benefit"]}
+    ids = {entry["code"]: repository.upsert(_with_defaults(entry)) for entry in catalogue["benefit"]}
     for exclusion in catalogue.get("exclusion", []):
         first, second = exclusion["benefits"]
         missing = [code for code in (first, second) if code not in ids]
@@ -26,6 +27,11 @@ def seed_catalogue(session: Session, path: Path = CATALOGUE_PATH) -> int:
         repository.upsert_exclusion(ids[first], ids[second], exclusion["reason"])
     session.flush()
     return len(ids)
+
+
+def _with_defaults(entry: dict[str, object]) -> dict[str, object]:
+    kind = BenefitKind(str(entry["kind"]))
+    return {"category_purpose": kind.default_category_purpose, **entry}
 
 
 def list_benefits(session: Session) -> list[BenefitOut]:

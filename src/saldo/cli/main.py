@@ -7,7 +7,7 @@ import warnings
 
 import typer
 
-from saldo.cli import accounts, banks, db, demo, generate, ingest, payers, payments, reference, serve
+from saldo.cli import accounts, banks, db, demo, generate, ingest, payers, payments, reference, runs, serve, worker
 from saldo.cli.context import CliContext
 
 app = typer.Typer(
@@ -39,6 +39,8 @@ app.command("demo")(demo.demo)
 app.command("reference")(reference.reference)
 app.add_typer(payers.app, name="payers")
 app.add_typer(payments.app, name="payments")
+app.add_typer(runs.app, name="runs")
+app.command("worker")(worker.worker)
 app.add_typer(banks.app, name="banks")
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(db.catalogue_app, name="catalogue")

@@ -8,7 +8,9 @@ from saldo.cli.context import cli_context, console, fail
 from saldo.db.engine import unit_of_work
 from saldo.payers.errors import PayerError
 from saldo.payers.service import find_payer
+from saldo.payments.errors import PaymentError
 from saldo.payments.jobs import run_account_check
+from saldo.payments.service.hold import hold_payment, release_payment, staff_actor
 
 app = typer.Typer(help="Registered payments.", no_args_is_help=True, rich_markup_mode=None)
 
@@ -33,3 +35,35 @@ def check_accounts(
     summary = run_account_check(sessions, payer_id=payer_id, batch_id=batch, workers=workers)
     held = ", ".join(f"{code.value} {n}" for code, n in sorted(summary.held.items())) or "none"
     console.print(f"checked {summary.checked} payments: {summary.verified} verified; held: {held}")
+
+
+@app.command("hold")
+def hold(
+    ctx: typer.Context,
+    payment_id: int = typer.Argument(..., help="The payment's id."),
+    reason: str = typer.Option(..., help="Why the payment is stopped; kept in its history and shown to its payer."),
+    by: str = typer.Option(..., help="Who at the payment authority decides (name or staff id)."),
+) -> None:
+    """Hold a payment that has not been sent, as the payment authority's recorded decision."""
+    try:
+        with unit_of_work(cli_context(ctx).sessions) as session:
+            placed = hold_payment(session, payment_id=payment_id, actor=staff_actor(by), reason=reason)
+    except PaymentError as exc:
+        raise fail(str(exc)) from exc
+    console.print(f"payment {payment_id} held (hold {placed.id}) by {placed.held_by}: {placed.reason}")
+
+
+@app.command("release")
+def release(
+    ctx: typer.Context,
+    payment_id: int = typer.Argument(..., help="The payment's id."),
+    reason: str = typer.Option(..., help="Why the hold is lifted."),
+    by: str = typer.Option(..., help="Who at the payment authority decides (name or staff id)."),
+) -> None:
+    """Release a held payment; it is registered again and checked before a run takes it."""
+    try:
+        with unit_of_work(cli_context(ctx).sessions) as session:
+            lifted = release_payment(session, payment_id=payment_id, actor=staff_actor(by), reason=reason)
+    except PaymentError as exc:
+        raise fail(str(exc)) from exc
+    console.print(f"payment {payment_id} released by {lifted.released_by}: {lifted.release_reason}")

@@ -30,3 +30,27 @@ class Money:
         major, minor = divmod(abs(self.amount_minor), 10**exponent)
         whole = f"{major:,}".replace(",", "\u202f")
         return f"{sign}{whole}.{minor:0{exponent}d} {self.currency}" if exponent else f"{sign}{whole} {self.currency}"
+
+
+def to_decimal_text(amount_minor: int, currency: str) -> str:
+    """The amount as a plain decimal in major units, as ISO 20022 writes it: 123450 SEK -> '1234.50'."""
+    exponent = CURRENCY_EXPONENTS[currency]
+    if not exponent:
+        return str(amount_minor)
+    major, minor = divmod(amount_minor, 10**exponent)
+    return f"{major}.{minor:0{exponent}d}"
+
+
+def from_decimal_text(text: str, currency: str) -> int:
+    """The amount in minor units of a decimal in major units ('1234.5' SEK -> 123450). Refuses an
+    unknown currency, a sign, and more decimals than the currency has, rather than rounding."""
+    if currency not in CURRENCY_EXPONENTS:
+        raise ValueError(f"unsupported currency {currency!r}")
+    exponent = CURRENCY_EXPONENTS[currency]
+    whole, _, fraction = text.strip().partition(".")
+    if not whole.isdigit() or (fraction and not fraction.isdigit()):
+        raise ValueError(f"not a plain decimal amount: {text!r}")
+    digits = fraction.rstrip("0")
+    if len(digits) > exponent:
+        raise ValueError(f"{text} has more decimals than {currency} has ({exponent})")
+    return int(whole + digits.ljust(exponent, "0"))

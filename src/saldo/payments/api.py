@@ -20,6 +20,7 @@ from saldo.payments.schemas import (
     BatchAccepted,
     BatchRejected,
     CancelIn,
+    HoldIn,
     PaymentEventOut,
     PaymentIn,
     PaymentOut,
@@ -27,6 +28,7 @@ from saldo.payments.schemas import (
 )
 from saldo.payments.service.batch import BatchSource, ingest_batch
 from saldo.payments.service.cancel import cancel_payment
+from saldo.payments.service.hold import hold_payment, release_payment
 from saldo.payments.service.policy import RegistrationPolicy
 from saldo.payments.service.query import (
     get_batch_result,
@@ -35,7 +37,7 @@ from saldo.payments.service.query import (
     list_payments,
     payment_history,
 )
-from saldo.payments.service.register import register_payment
+from saldo.payments.service.register import payer_actor, register_payment
 from saldo.web.deps import AppSettings, CurrentPayer, DbSession, receive_to_file
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
@@ -214,6 +216,46 @@ def _ingest(
 def get_batch(batch_id: int, payer: CurrentPayer, session: DbSession) -> BatchAccepted:
     """The result of one of the calling payer's accepted batches."""
     return get_batch_result(session, payer_id=payer.payer_id, batch_id=_checked_id(batch_id))
+
+
+@router.post(
+    "/payments/{payment_id}/hold",
+    response_model=PaymentOut,
+    summary="Hold a payment before it is sent",
+    responses={**PROBLEMS, 404: {"model": Problem}, 409: {"model": Problem, "description": "Sent, final or held"}},
+)
+def post_hold(payment_id: int, body: HoldIn, payer: CurrentPayer, session: DbSession) -> PaymentOut:
+    """Stop one of the payer's payments that has not been sent, as a recorded decision with a
+    reason. A scheduled payment leaves its run; it stays held until released."""
+    hold_payment(
+        session,
+        payment_id=_checked_id(payment_id),
+        actor=payer_actor(payer),
+        reason=body.reason,
+        payer_id=payer.payer_id,
+    )
+    session.commit()
+    return get_payment(session, payer_id=payer.payer_id, payment_id=payment_id)
+
+
+@router.post(
+    "/payments/{payment_id}/release",
+    response_model=PaymentOut,
+    summary="Release a payment the payer held",
+    responses={**PROBLEMS, 404: {"model": Problem}, 409: {"model": Problem, "description": "Not held by the payer"}},
+)
+def post_release(payment_id: int, body: HoldIn, payer: CurrentPayer, session: DbSession) -> PaymentOut:
+    """Lift the payer's own hold, with a reason; the payment is registered again and goes through
+    the account check before a run takes it. A hold the payment authority placed stays."""
+    release_payment(
+        session,
+        payment_id=_checked_id(payment_id),
+        actor=payer_actor(payer),
+        reason=body.reason,
+        payer_id=payer.payer_id,
+    )
+    session.commit()
+    return get_payment(session, payer_id=payer.payer_id, payment_id=payment_id)
 
 
 def _checked_id(value: int) -> int:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, LargeBinary, String, Text, func
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, LargeBinary, String, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -70,6 +70,22 @@ class Payment(IdMixin, Base):
         # Batches are written contiguously, so a block-range index finds a batch's rows at a
         # fraction of a B-tree's cost per inserted payment.
         Index("ix_payments_batch_id", "batch_id", postgresql_using="brin"),
+        # What a payment run takes: verified payments by payer and due date. Partial, so registering
+        # a payment (status 'registered') adds nothing to it.
+        Index(
+            "ix_payments_verified_payer_id_due_date",
+            "payer_id",
+            "due_date",
+            postgresql_where=text("status = 'verified'"),
+        ),
+        # A run's files are written by streaming each file's payments in id order.
+        Index(
+            "ix_payments_run_id_file_sequence_id",
+            "run_id",
+            "file_sequence",
+            "id",
+            postgresql_where=text("run_id IS NOT NULL"),
+        ),
     )
 
     payer_id: Mapped[int] = mapped_column(BigInteger)
@@ -89,6 +105,11 @@ class Payment(IdMixin, Base):
     status: Mapped[PaymentStatus] = mapped_column(str_enum(PaymentStatus, "status"))
     batch_id: Mapped[int | None] = mapped_column(BigInteger)
     account_check: Mapped[AccountCheck | None] = mapped_column(str_enum(AccountCheck, "account_check"))
+    # The payment run and file it went out in: set once, when a run takes it, never changed — so a
+    # payment can never be in two files.
+    run_id: Mapped[int | None] = mapped_column(BigInteger)
+    file_sequence: Mapped[int | None]
+    hold_id: Mapped[int | None] = mapped_column(BigInteger)  # the open human hold, if one is in force
     registered_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
@@ -126,3 +147,21 @@ class PaymentBatch(IdMixin, Base):
     already_registered: Mapped[int]  # identical payments that were already there (idempotent re-send)
     summary: Mapped[dict[str, object]] = mapped_column(JSONB)  # the result returned to the sender
     received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
+
+
+class PaymentHold(IdMixin, Base):
+    """A recorded human decision to stop a payment before it is sent, and its release.
+
+    The hold row is written once and completed once by the release; the payment's history carries
+    both transitions too. A payment the account check held has no hold row: only a person's
+    decision is a hold."""
+
+    __tablename__ = "payment_holds"
+
+    payment_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    held_by: Mapped[str] = mapped_column(String(100))  # "payer:<id>" or "staff:<name>"
+    reason: Mapped[str] = mapped_column(Text)
+    held_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
+    released_by: Mapped[str | None] = mapped_column(String(100))
+    release_reason: Mapped[str | None] = mapped_column(Text)
+    released_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

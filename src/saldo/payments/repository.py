@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from saldo.benefits.models import Benefit
 from saldo.kit.national_id import IdScheme
 from saldo.payees.models import Payee
-from saldo.payments.models import Payment, PaymentBatch, PaymentEvent, PaymentStatus
+from saldo.payments.models import Payment, PaymentBatch, PaymentEvent, PaymentHold, PaymentStatus
 
 # The columns that make up a payment's content (what "the same payment" means), in ValidPayment.content order.
 CONTENT_COLUMNS: tuple[str, ...] = (
@@ -123,6 +123,38 @@ class PaymentRepository:
         self.session.execute(
             insert(PaymentEvent).values(
                 payment_id=payment.id, from_status=current, to_status=to, actor=actor, reason=reason
+            )
+        )
+
+    def lock(self, payment_id: int) -> Payment | None:
+        return self.session.scalar(select(Payment).where(Payment.id == payment_id).with_for_update())
+
+    def holds_by_id(self, hold_ids: Sequence[int]) -> dict[int, PaymentHold]:
+        if not hold_ids:
+            return {}
+        return {h.id: h for h in self.session.scalars(select(PaymentHold).where(PaymentHold.id.in_(hold_ids)))}
+
+    def add_hold(self, hold: PaymentHold) -> PaymentHold:
+        self.session.add(hold)
+        self.session.flush()
+        self.session.refresh(hold)
+        return hold
+
+    def get_hold(self, hold_id: int) -> PaymentHold | None:
+        return self.session.get(PaymentHold, hold_id)
+
+    def set_payment(self, payment_id: int, **values: object) -> None:
+        self.session.execute(update(Payment).where(Payment.id == payment_id).values(updated_at=func.now(), **values))
+
+    def set_hold(self, hold_id: int, **values: object) -> None:
+        self.session.execute(update(PaymentHold).where(PaymentHold.id == hold_id).values(**values))
+
+    def add_event(
+        self, payment_id: int, from_status: PaymentStatus, to: PaymentStatus, *, actor: str, reason: str
+    ) -> None:
+        self.session.execute(
+            insert(PaymentEvent).values(
+                payment_id=payment_id, from_status=from_status, to_status=to, actor=actor, reason=reason
             )
         )
 
@@ -260,9 +292,10 @@ class PaymentRepository:
         return CheckResults(counts={r[0]: r[1] for r in rows}, moved=rows[0][2] if rows else 0)
 
 
-# Which payments the pre-payment check looks at: registered ones, and those an earlier check held.
+# Which payments the pre-payment check looks at: registered ones, and those an earlier check held
+# (not those a person held: only a person releases those).
 _CHECK_CANDIDATES = """
-    (p.status = 'registered' OR (p.status = 'held' AND p.account_check <> 'passed'))
+    (p.status = 'registered' OR (p.status = 'held' AND p.account_check <> 'passed' AND p.hold_id IS NULL))
     AND (CAST(:payer_id AS bigint) IS NULL OR p.payer_id = CAST(:payer_id AS bigint))
     AND (CAST(:batch_id AS bigint) IS NULL OR p.batch_id = CAST(:batch_id AS bigint))
 """

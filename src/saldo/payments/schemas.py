@@ -63,6 +63,21 @@ class PaymentIn(BaseModel):
         return values
 
 
+class HoldOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    held_by: str = Field(description='"payer:<id>" or "staff:<name>".')
+    reason: str
+    held_at: dt.datetime
+
+
+class HoldIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=500, description="Why the payment is stopped (or released).")
+
+
 class PayeeRef(BaseModel):
     scheme: IdScheme
     id: str
@@ -90,6 +105,8 @@ class PaymentOut(BaseModel):
         description="Result of checking the account against the account register; null until checked. "
         "A payment that fails the check is held, and this says why.",
     )
+    run_id: int | None = Field(default=None, description="The payment run that took it, once scheduled.")
+    hold: HoldOut | None = Field(default=None, description="The human hold in force, if the payment is held by one.")
     registered_at: dt.datetime
     updated_at: dt.datetime
 

@@ -24,6 +24,7 @@ from saldo.benefits.errors import UnknownBenefitError
 from saldo.kit.account_number import InvalidAccountError
 from saldo.kit.national_id import InvalidIdentifierError
 from saldo.kit.problem import ErrorItem, Problem
+from saldo.mediation.errors import BankMessageError, BankMessageTooLargeError, RunError, RunNotFoundError
 from saldo.payers.errors import InvalidTokenError, PayerExistsError, UnknownPayerError
 from saldo.payments.errors import (
     BatchFormatError,
@@ -78,6 +79,11 @@ def install_error_handlers(app: FastAPI) -> None:
         response.headers["Retry-After"] = "5"
         return response
 
+    async def bank_message_refused(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, BankMessageError)
+        item = ErrorItem(line=exc.line, record=None, field=None, reason=exc.reason)
+        return problem(422, "message_refused", f"nothing was applied: {exc}", errors=[item])
+
     async def conflict(_: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc, ReferenceConflictError):
             return problem(409, "reference_conflict", str(exc), payment_id=exc.payment_id, fields=exc.fields)
@@ -92,6 +98,8 @@ def install_error_handlers(app: FastAPI) -> None:
         ReferenceConflictError: conflict,
         TransitionError: conflict,
         PayerExistsError: conflict,
+        RunError: conflict,
+        BankMessageError: bank_message_refused,
     }
     simple: dict[type[Exception], tuple[int, str]] = {
         InvalidTokenError: (401, "unauthenticated"),
@@ -112,6 +120,8 @@ def install_error_handlers(app: FastAPI) -> None:
         InvalidAccountError: (422, "invalid_account"),
         BatchFormatError: (422, "batch_unreadable"),
         BatchTooLargeError: (413, "batch_too_large"),
+        BankMessageTooLargeError: (413, "file_too_large"),
+        RunNotFoundError: (404, "not_found"),
     }
     for error_type, (status, code) in simple.items():
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.orm import Session
 
 from saldo.payments.errors import PaymentNotFoundError
-from saldo.payments.models import Payment, PaymentStatus
+from saldo.payments.models import Payment, PaymentHold, PaymentStatus
 from saldo.payments.repository import PaymentFilter, PaymentRepository, PaymentRow
-from saldo.payments.schemas import BatchAccepted, PayeeRef, PaymentEventOut, PaymentOut, PaymentPage
+from saldo.payments.schemas import BatchAccepted, HoldOut, PayeeRef, PaymentEventOut, PaymentOut, PaymentPage
 
 
-def payment_out(row: PaymentRow) -> PaymentOut:
+def payment_out(row: PaymentRow, hold: PaymentHold | None = None) -> PaymentOut:
     """A payment row joined with its payee identifier and benefit code, as the API shows it."""
     payment: Payment = row[0]
     return PaymentOut(
@@ -31,6 +33,8 @@ def payment_out(row: PaymentRow) -> PaymentOut:
         remittance_info=payment.remittance_info,
         batch_id=payment.batch_id,
         account_check=payment.account_check,
+        run_id=payment.run_id,
+        hold=HoldOut.model_validate(hold) if hold is not None else None,
         registered_at=payment.registered_at,
         updated_at=payment.updated_at,
     )
@@ -41,7 +45,13 @@ def get_payment(session: Session, *, payer_id: int, payment_id: int) -> PaymentO
     row = PaymentRepository(session).get_for_payer(payer_id, payment_id)
     if row is None:
         raise PaymentNotFoundError(f"no payment {payment_id} for this payer")
-    return payment_out(row)
+    return _with_holds(session, [row])[0]
+
+
+def _with_holds(session: Session, rows: Sequence[PaymentRow]) -> list[PaymentOut]:
+    """Payments as shown, each with its open hold (fetched for all of them in one query)."""
+    holds = PaymentRepository(session).holds_by_id([r[0].hold_id for r in rows if r[0].hold_id is not None])
+    return [payment_out(r, holds.get(r[0].hold_id) if r[0].hold_id is not None else None) for r in rows]
 
 
 def get_payment_by_reference(session: Session, *, payer_id: int, reference: str) -> PaymentOut:
@@ -49,7 +59,7 @@ def get_payment_by_reference(session: Session, *, payer_id: int, reference: str)
     row = PaymentRepository(session).get_by_reference(payer_id, reference)
     if row is None:
         raise PaymentNotFoundError(f"no payment with reference {reference!r} for this payer")
-    return payment_out(row)
+    return _with_holds(session, [row])[0]
 
 
 def list_payments(
@@ -57,7 +67,7 @@ def list_payments(
 ) -> PaymentPage:
     """A page of the payer's payments in registration order (keyset pagination on id)."""
     rows = PaymentRepository(session).list_for_payer(payer_id, filters, after=after, limit=limit + 1)
-    items = [payment_out(r) for r in rows[:limit]]
+    items = _with_holds(session, rows[:limit])
     return PaymentPage(items=items, next_after=items[-1].id if len(rows) > limit else None)
 
 

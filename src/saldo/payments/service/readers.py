@@ -47,7 +47,10 @@ def read_csv_header(lines: Iterator[str]) -> tuple[list[str], str]:
         raise BatchFormatError("the file is empty; the first line must name the columns", line=1)
     # Spreadsheets set to Nordic locales save CSV with semicolons.
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-    header = [name.strip() for name in next(csv.reader([header_line], delimiter=delimiter))]
+    try:
+        header = [name.strip() for name in next(csv.reader([header_line], delimiter=delimiter, strict=True))]
+    except csv.Error as exc:  # e.g. a stray carriage return inside the line
+        raise BatchFormatError(f"malformed CSV header: {exc}", line=1) from exc
     unknown = [name for name in header if name not in FIELD_SET]
     if unknown:
         raise BatchFormatError(f"unknown column(s): {', '.join(unknown)}", line=1)

@@ -1,0 +1,119 @@
+"""Background work of payment mediation. A payment run is a durable job in the procrastinate queue:
+a worker takes it, and if the worker dies the job is retried; the run itself resumes where it
+stopped (payments are taken once, written files are skipped). Jobs own their transactions."""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import procrastinate
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from saldo.db.engine import create_db_engine, create_session_factory, unit_of_work
+from saldo.mediation.models import PaymentRun
+from saldo.mediation.repository import RunRepository
+from saldo.mediation.service.files import Initiator, WrittenFile, publish_file, write_run_file
+from saldo.mediation.service.runs import JOB_NAMESPACE, RUN_QUEUE, RUN_TASK_NAME, fail_run, finish_run, schedule_run
+from saldo.settings import Settings
+
+blueprint = procrastinate.Blueprint()
+NAMESPACE = JOB_NAMESPACE  # the worker adds this blueprint's tasks under it
+
+
+@dataclass(frozen=True, slots=True)
+class JobResources:
+    """What a worker hands its jobs: the settings and a way to open sessions."""
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+    database_url: str
+
+
+def _initiator(settings: Settings) -> Initiator:
+    return Initiator(settings.authority_name, settings.authority_organisation_number)
+
+
+def _write_and_publish(sessions: sessionmaker[Session], settings: Settings, run_id: int, sequence: int) -> WrittenFile:
+    outbox = settings.outbox
+    with unit_of_work(sessions) as session:
+        written = write_run_file(
+            session,
+            outbox=outbox,
+            run_id=run_id,
+            sequence=sequence,
+            initiator=_initiator(settings),
+            batch_booking=settings.batch_booking,
+        )
+    if written.file is not None:
+        with sessions() as session:
+            publish_file(
+                session,
+                outbox=outbox,
+                file=written.file,
+                initiator=_initiator(settings),
+                batch_booking=settings.batch_booking,
+            )
+    return written
+
+
+def _write_in_child(settings: Settings, database_url: str, run_id: int, sequence: int) -> int:
+    """One file written by a worker process with its own connection."""
+    engine = create_db_engine(settings, url=database_url)
+    try:
+        return _write_and_publish(create_session_factory(engine), settings, run_id, sequence).transactions
+    finally:
+        engine.dispose()
+
+
+def execute_run(
+    resources: JobResources, run_id: int, *, progress: Callable[[int, int], None] | None = None
+) -> PaymentRun:
+    """Take the run's payments, write its missing files (``settings.run_workers`` at a time), and
+    mark it sent. Any failure is recorded on the run and re-raised, so the job is retried."""
+    sessions, settings = resources.sessions, resources.settings
+    try:
+        with unit_of_work(sessions) as session:
+            run = schedule_run(session, run_id)
+            done = {f.sequence for f in RunRepository(session).files_of(run_id)}
+        todo = [s for s in range(1, (run.files_planned or 0) + 1) if s not in done]
+        if progress:
+            progress(len(done), run.files_planned or 0)
+        if settings.run_workers > 1 and len(todo) > 1:
+            context = multiprocessing.get_context("spawn")  # no forked database connections
+            with ProcessPoolExecutor(max_workers=settings.run_workers, mp_context=context) as pool:
+                futures = [pool.submit(_write_in_child, settings, resources.database_url, run_id, s) for s in todo]
+                for n, future in enumerate(futures, start=1):
+                    future.result()
+                    if progress:
+                        progress(len(done) + n, run.files_planned or 0)
+        else:
+            for n, sequence in enumerate(todo, start=1):
+                _write_and_publish(sessions, settings, run_id, sequence)
+                if progress:
+                    progress(len(done) + n, run.files_planned or 0)
+        with unit_of_work(sessions) as session:
+            return finish_run(session, run_id)
+    except Exception as exc:
+        with unit_of_work(sessions) as session:
+            fail_run(session, run_id, f"{type(exc).__name__}: {exc}")
+        raise
+
+
+@blueprint.task(
+    name=RUN_TASK_NAME,
+    queue=RUN_QUEUE,
+    pass_context=True,
+    # a lost connection or a full disk may pass; a RunError is a fault a person must look at
+    retry=procrastinate.RetryStrategy(
+        max_attempts=5, exponential_wait=10, retry_exceptions={OSError, OperationalError}
+    ),
+)
+def execute_payment_run(context: procrastinate.JobContext, run_id: int) -> None:
+    """The queued form of ``execute_run``."""
+    resources = context.additional_context["resources"]
+    assert isinstance(resources, JobResources)
+    execute_run(resources, run_id)

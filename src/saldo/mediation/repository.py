@@ -1,0 +1,494 @@
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg import Connection as PgConnection
+from sqlalchemy import Row, func, select, text, update
+from sqlalchemy.orm import Session
+
+from saldo.kit.account_number import AccountScheme
+from saldo.mediation.models import BankMessage, PaymentFile, PaymentRun, UnmatchedEntry
+from saldo.payers.models import ConnectionModel, Payer
+
+# Payers whose payments a run for a debtor account takes: those paying from it through Saldo.
+_PAYERS_OF_ACCOUNT = """
+    SELECT id FROM payers
+    WHERE debtor_account_scheme = :scheme AND debtor_account = :account AND connection_model <> 'analysis_only'
+"""
+
+_DUE_ACCOUNTS = text(
+    """
+    SELECT DISTINCT pa.debtor_account_scheme, pa.debtor_account
+    FROM payers pa
+    WHERE pa.connection_model <> 'analysis_only' AND EXISTS (
+        SELECT 1 FROM payments p
+        WHERE p.status = 'verified' AND p.payer_id = pa.id AND p.due_date <= :on AND p.run_id IS NULL
+    )
+    ORDER BY 1, 2
+    """
+)
+
+# Take every verified, due payment of the account's payers that no run has taken, number them in
+# the order the files will list them (payer, category purpose, id), cut that into files of at most
+# :max_file payments, and record the transition — one statement, one pass.
+_TAKE_PAYMENTS = text(
+    f"""
+    WITH taken AS (
+        SELECT p.id, row_number() OVER (ORDER BY p.payer_id, b.category_purpose, p.id) - 1 AS n
+        FROM payments p JOIN benefits b ON b.id = p.benefit_id
+        WHERE p.status = 'verified' AND p.due_date <= :on AND p.run_id IS NULL
+            AND p.payer_id IN ({_PAYERS_OF_ACCOUNT})
+    ), moved AS (
+        UPDATE payments p
+        SET status = 'scheduled', run_id = :run_id, file_sequence = CAST(t.n / :max_file AS integer) + 1,
+            updated_at = now()
+        FROM taken t
+        WHERE p.id = t.id
+        RETURNING p.id, p.file_sequence
+    ), logged AS (
+        INSERT INTO payment_events (payment_id, from_status, to_status, actor, reason)
+        SELECT id, 'verified', 'scheduled', :actor, :reason FROM moved
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM logged), coalesce(max(file_sequence), 0) FROM moved
+    """  # noqa: S608 — constant SQL; every value is a bound parameter
+)
+
+# Hand one file's payments over: scheduled -> sent, in the transaction that writes the file, so a
+# hold or cancellation either comes before (and the payment is left out) or finds it sent.
+_SEND_FILE = text(
+    """
+    WITH moved AS (
+        UPDATE payments SET status = 'sent', updated_at = now()
+        WHERE run_id = :run_id AND file_sequence = :sequence AND status = 'scheduled'
+        RETURNING id
+    ), logged AS (
+        INSERT INTO payment_events (payment_id, from_status, to_status, actor, reason)
+        SELECT id, 'scheduled', 'sent', :actor, :reason FROM moved
+        RETURNING 1
+    )
+    SELECT count(*) FROM logged
+    """
+)
+
+# The statuses a payment can have once its file went out.
+SENT_OR_LATER = ("sent", "settled", "rejected", "returned")
+
+_FILE_BLOCKS = text(
+    """
+    SELECT p.payer_id, b.category_purpose, p.currency, count(*), sum(p.amount_minor)
+    FROM payments p JOIN benefits b ON b.id = p.benefit_id
+    WHERE p.run_id = :run_id AND p.file_sequence = :sequence AND p.status = ANY(:statuses)
+    GROUP BY p.payer_id, b.category_purpose, p.currency
+    ORDER BY p.payer_id, b.category_purpose, p.currency
+    """
+)
+
+# A file's transactions in the order its blocks list them, streamed from a server-side cursor.
+_FILE_ROWS = """
+    SELECT p.id, p.amount_minor, p.currency, p.payee_name, p.account_scheme, p.account_number,
+        p.remittance_info, p.payer_id, b.category_purpose
+    FROM payments p JOIN benefits b ON b.id = p.benefit_id
+    WHERE p.run_id = %(run_id)s AND p.file_sequence = %(sequence)s AND p.status = ANY(%(statuses)s)
+    ORDER BY p.payer_id, b.category_purpose, p.currency, p.id
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class EntryScope:
+    """What a bank message is about: one file (pain.002) or one debtor account (camt)."""
+
+    run_id: int | None = None
+    sequence: int | None = None
+    scheme: str | None = None
+    account: str | None = None
+
+
+FileRow = tuple[int, int, str, str, str, str, str | None, int, str]
+
+_RECONCILIATION = text(
+    """
+    SELECT p.run_id, p.payer_id, p.status, p.currency, count(*), sum(p.amount_minor)
+    FROM payments p
+    WHERE p.run_id = ANY(:run_ids) AND (CAST(:payer_id AS bigint) IS NULL OR p.payer_id = CAST(:payer_id AS bigint))
+    GROUP BY p.run_id, p.payer_id, p.status, p.currency
+    """
+)
+
+_UNMATCHED_BY_RUN = text(
+    """
+    SELECT p.run_id, count(*)
+    FROM unmatched_entries u JOIN payments p ON p.id = u.payment_id
+    WHERE p.run_id = ANY(:run_ids) AND (CAST(:payer_id AS bigint) IS NULL OR p.payer_id = CAST(:payer_id AS bigint))
+    GROUP BY p.run_id
+    """
+)
+
+
+class RunRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def raw_connection(self) -> PgConnection[Any]:
+        """The psycopg connection under this session's transaction, for COPY and server-side cursors."""
+        driver = self.session.connection().connection.driver_connection
+        assert isinstance(driver, PgConnection)
+        return driver
+
+    # --- runs ------------------------------------------------------------------------------------
+
+    def debtor_accounts_due(self, on: dt.date) -> list[tuple[AccountScheme, str]]:
+        rows = self.session.execute(_DUE_ACCOUNTS, {"on": on}).all()
+        return [(AccountScheme(r[0]), str(r[1])) for r in rows]
+
+    def find_run(self, execution_date: dt.date, scheme: AccountScheme, account: str) -> PaymentRun | None:
+        query = select(PaymentRun).where(
+            PaymentRun.execution_date == execution_date,
+            PaymentRun.debtor_account_scheme == scheme,
+            PaymentRun.debtor_account == account,
+        )
+        return self.session.scalar(query)
+
+    def add_run(self, run: PaymentRun) -> PaymentRun:
+        self.session.add(run)
+        self.session.flush()
+        return run
+
+    def get_run(self, run_id: int, *, lock: bool = False) -> PaymentRun | None:
+        query = select(PaymentRun).where(PaymentRun.id == run_id)
+        return self.session.scalar(query.with_for_update() if lock else query)
+
+    def list_runs(
+        self, *, payer_id: int | None, execution_date: dt.date | None, after: int | None, limit: int
+    ) -> Sequence[PaymentRun]:
+        query = select(PaymentRun).order_by(PaymentRun.id.desc()).limit(limit)
+        if payer_id is not None:  # the runs of the payer's debtor account
+            payer = select(Payer.debtor_account_scheme, Payer.debtor_account).where(Payer.id == payer_id).subquery()
+            query = query.join(
+                payer,
+                (PaymentRun.debtor_account_scheme == payer.c.debtor_account_scheme)
+                & (PaymentRun.debtor_account == payer.c.debtor_account),
+            )
+        if execution_date is not None:
+            query = query.where(PaymentRun.execution_date == execution_date)
+        if after is not None:
+            query = query.where(PaymentRun.id < after)
+        return self.session.scalars(query).all()
+
+    def set_run(self, run_id: int, **values: object) -> None:
+        self.session.execute(update(PaymentRun).where(PaymentRun.id == run_id).values(updated_at=func.now(), **values))
+
+    def payers_of_account(self, scheme: AccountScheme, account: str) -> Sequence[Payer]:
+        query = (
+            select(Payer)
+            .where(
+                Payer.debtor_account_scheme == scheme,
+                Payer.debtor_account == account,
+                Payer.connection_model != ConnectionModel.ANALYSIS_ONLY,
+            )
+            .order_by(Payer.id)
+        )
+        return self.session.scalars(query).all()
+
+    def is_debtor_account(self, scheme: AccountScheme | None, account: str) -> bool:
+        query = select(func.count()).select_from(Payer).where(Payer.debtor_account == account)
+        if scheme is not None:
+            query = query.where(Payer.debtor_account_scheme == scheme)
+        return bool(self.session.scalar(query))
+
+    # --- the payments of a run -------------------------------------------------------------------
+
+    def take_payments(self, run: PaymentRun, *, actor: str, reason: str) -> tuple[int, int]:
+        """Schedule the run's payments; returns (payments taken, files planned)."""
+        params = {
+            "run_id": run.id,
+            "on": run.execution_date,
+            "scheme": run.debtor_account_scheme.value,
+            "account": run.debtor_account,
+            "max_file": run.max_file_transactions,
+            "actor": actor,
+            "reason": reason,
+        }
+        row = self.session.execute(_TAKE_PAYMENTS, params).one()
+        return int(row[0]), int(row[1])
+
+    def send_file_payments(self, run_id: int, sequence: int, *, actor: str, reason: str) -> int:
+        params = {"run_id": run_id, "sequence": sequence, "actor": actor, "reason": reason}
+        return int(self.session.execute(_SEND_FILE, params).scalar_one())
+
+    def file_blocks(
+        self, run_id: int, sequence: int, statuses: Sequence[str]
+    ) -> Sequence[Row[int, str, str, int, int]]:
+        """(payer, category purpose, currency, transactions, amount) per block of one file."""
+        params = {"run_id": run_id, "sequence": sequence, "statuses": list(statuses)}
+        return self.session.execute(_FILE_BLOCKS, params).all()
+
+    def stream_file_rows(self, run_id: int, sequence: int, statuses: Sequence[str]) -> Iterator[FileRow]:
+        """The file's transactions in block order, from a server-side cursor (flat memory)."""
+        connection = self.raw_connection()
+        with connection.cursor(name=f"payment_file_{run_id}_{sequence}") as cursor:
+            cursor.itersize = 10_000
+            cursor.execute(_FILE_ROWS, {"run_id": run_id, "sequence": sequence, "statuses": list(statuses)})
+            yield from cursor
+
+    # --- files -----------------------------------------------------------------------------------
+
+    def add_file(self, file: PaymentFile) -> PaymentFile:
+        self.session.add(file)
+        self.session.flush()
+        self.session.refresh(file)  # written_at comes from the database
+        return file
+
+    def files_of(self, run_id: int) -> Sequence[PaymentFile]:
+        query = select(PaymentFile).where(PaymentFile.run_id == run_id).order_by(PaymentFile.sequence)
+        return self.session.scalars(query).all()
+
+    def file_by_message_id(self, message_id: str) -> PaymentFile | None:
+        return self.session.scalar(select(PaymentFile).where(PaymentFile.message_id == message_id))
+
+    # --- reconciliation --------------------------------------------------------------------------
+
+    def reconciliation(
+        self, run_ids: Sequence[int], *, payer_id: int | None
+    ) -> Sequence[Row[int, int, str, str, int, int]]:
+        """(run, payer, status, currency, payments, amount) for the runs' payments."""
+        params = {"run_ids": list(run_ids), "payer_id": payer_id}
+        return self.session.execute(_RECONCILIATION, params).all()
+
+    def unmatched_by_run(self, run_ids: Sequence[int], *, payer_id: int | None) -> dict[int, int]:
+        params = {"run_ids": list(run_ids), "payer_id": payer_id}
+        return {int(r[0]): int(r[1]) for r in self.session.execute(_UNMATCHED_BY_RUN, params)}
+
+    # --- bank messages ---------------------------------------------------------------------------
+
+    def message_by_hash(self, sha256: bytes) -> BankMessage | None:
+        return self.session.scalar(select(BankMessage).where(BankMessage.sha256 == sha256))
+
+    def get_message(self, message_id: int) -> BankMessage | None:
+        return self.session.get(BankMessage, message_id)
+
+    def list_messages(self, *, after: int | None, limit: int) -> Sequence[BankMessage]:
+        query = select(BankMessage).order_by(BankMessage.id.desc()).limit(limit)
+        if after is not None:
+            query = query.where(BankMessage.id < after)
+        return self.session.scalars(query).all()
+
+    def unmatched_of(self, message_id: int, *, limit: int) -> Sequence[UnmatchedEntry]:
+        query = (
+            select(UnmatchedEntry)
+            .where(UnmatchedEntry.bank_message_id == message_id)
+            .order_by(UnmatchedEntry.id)
+            .limit(limit)
+        )
+        return self.session.scalars(query).all()
+
+    def add_message(self, message: BankMessage) -> BankMessage:
+        self.session.add(message)
+        self.session.flush()
+        self.session.refresh(message)
+        return message
+
+    def create_entry_staging(self) -> None:
+        """Fresh staging tables for one message (dropped at commit; also dropped here, for a
+        connection that reads several messages in one transaction)."""
+        self.session.execute(text("DROP TABLE IF EXISTS pg_temp.bank_entries, pg_temp.classified_entries"))
+        self.session.execute(text(_STAGING))
+        self.session.execute(text(_CLASSIFIED))
+
+    def stage_entries(self, rows: Iterable[tuple[int, str | None, str, str | None, int | None, str | None]]) -> None:
+        """COPY (line, end-to-end id, action, code, amount, currency) rows into the staging table."""
+        with self.raw_connection().cursor() as cursor, cursor.copy(_COPY_ENTRIES) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def stage_file_payments(
+        self, run_id: int, sequence: int, *, action: str, code: str | None, payer_id: int | None, category: str | None
+    ) -> None:
+        """Stage one entry per payment of a file (or of one block of it): a status given for a
+        whole file or block applies to every payment in it."""
+        params = {
+            "run_id": run_id,
+            "sequence": sequence,
+            "action": action,
+            "code": code,
+            "payer_id": payer_id,
+            "category": category,
+        }
+        self.session.execute(_STAGE_FILE_PAYMENTS, params)
+
+    def classify_entries(self, scope: EntryScope, *, phase: int, actions: Sequence[str]) -> None:
+        """Decide what each staged entry with one of ``actions`` means for its payment, as the
+        payments stand now (after the earlier phases were applied)."""
+        params = {
+            "run_id": scope.run_id,
+            "sequence": scope.sequence,
+            "scheme": scope.scheme,
+            "account": scope.account,
+            "phase": phase,
+            "actions": list(actions),
+        }
+        self.session.execute(_CLASSIFY, params)
+
+    def entry_outcomes(self) -> dict[str, int]:
+        rows = self.session.execute(text("SELECT outcome, count(*) FROM classified_entries GROUP BY outcome"))
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    def staged_codes(self, phase: int) -> list[tuple[str, str | None]]:
+        rows = self.session.execute(
+            text("SELECT DISTINCT to_status, code FROM classified_entries WHERE outcome = 'apply' AND phase = :phase"),
+            {"phase": phase},
+        )
+        return [(str(r[0]), r[1]) for r in rows]
+
+    def apply_entries(self, *, phase: int, actor: str, reasons: Sequence[tuple[str, str | None, str]]) -> int:
+        """Move the payments the phase's classified entries say moved, with their history; returns how many."""
+        params = {
+            "phase": phase,
+            "actor": actor,
+            "statuses": [r[0] for r in reasons],
+            "codes": [r[1] or "" for r in reasons],
+            "texts": [r[2] for r in reasons],
+        }
+        return int(self.session.execute(_APPLY, params).scalar_one())
+
+    def record_unmatched(self, bank_message_id: int) -> None:
+        self.session.execute(_RECORD_UNMATCHED, {"message_id": bank_message_id})
+
+    def affected_runs(self) -> list[int]:
+        rows = self.session.execute(
+            text(
+                "SELECT DISTINCT p.run_id FROM classified_entries c JOIN payments p ON p.id = c.payment_id "
+                "WHERE p.run_id IS NOT NULL ORDER BY 1"
+            )
+        )
+        return [int(r[0]) for r in rows]
+
+
+_STAGING = """
+    CREATE TEMP TABLE bank_entries (
+        line integer, end_to_end_id text, action text, code text, amount_minor bigint, currency text
+    ) ON COMMIT DROP
+"""
+_CLASSIFIED = """
+    CREATE TEMP TABLE classified_entries (
+        phase integer, line integer, end_to_end_id text, action text, code text, amount_minor bigint,
+        currency text, payment_id bigint, from_status text, to_status text, outcome text, reason text
+    ) ON COMMIT DROP
+"""
+_COPY_ENTRIES = "COPY bank_entries (line, end_to_end_id, action, code, amount_minor, currency) FROM STDIN"
+
+_STAGE_FILE_PAYMENTS = text(
+    """
+    INSERT INTO bank_entries (line, end_to_end_id, action, code, amount_minor, currency)
+    SELECT NULL, p.id::text, :action, :code, NULL, NULL
+    FROM payments p JOIN benefits b ON b.id = p.benefit_id
+    WHERE p.run_id = :run_id AND p.file_sequence = :sequence
+        AND (CAST(:payer_id AS bigint) IS NULL OR p.payer_id = CAST(:payer_id AS bigint))
+        AND (CAST(:category AS text) IS NULL OR b.category_purpose = CAST(:category AS text))
+    """
+)
+
+# What each entry means for its payment. A pain.002 answers one file (:run_id, :sequence); a
+# camt.054/053 reports on one debtor account (:scheme, :account). Every entry that cannot be tied
+# to exactly one payment in that scope, in the same amount and currency, in a state the entry can
+# follow, is unmatched with the reason — never guessed.
+_CLASSIFY = text(
+    """
+    INSERT INTO classified_entries
+    WITH e AS (
+        SELECT e.*,
+            CASE WHEN e.end_to_end_id ~ '^[0-9]{1,18}$' THEN CAST(e.end_to_end_id AS bigint) END AS wanted,
+            count(*) OVER (PARTITION BY e.end_to_end_id) AS times  -- within this phase
+        FROM bank_entries e
+        WHERE e.action = ANY(CAST(:actions AS text[]))
+    ), joined AS (
+        SELECT e.*, p.id AS payment_id, p.status AS from_status, p.amount_minor AS payment_amount,
+            p.currency AS payment_currency,
+            CASE
+                WHEN CAST(:run_id AS bigint) IS NOT NULL
+                    THEN p.run_id = CAST(:run_id AS bigint) AND p.file_sequence = CAST(:sequence AS integer)
+                ELSE r.debtor_account_scheme = CAST(:scheme AS text) AND r.debtor_account = CAST(:account AS text)
+            END AS in_scope
+        FROM e
+        LEFT JOIN payments p ON p.id = e.wanted
+        LEFT JOIN payment_runs r ON r.id = p.run_id
+    ), decided AS (
+        SELECT j.*,
+            CASE j.action
+                WHEN 'reject' THEN CASE j.from_status WHEN 'sent' THEN 'rejected' END
+                WHEN 'settle' THEN CASE j.from_status WHEN 'sent' THEN 'settled' END
+                WHEN 'return' THEN CASE WHEN j.from_status IN ('sent', 'settled') THEN 'returned' END
+            END AS to_status,
+            CASE j.action
+                WHEN 'reject' THEN j.from_status = 'rejected'
+                WHEN 'accept' THEN j.from_status IN ('sent', 'settled', 'returned')
+                WHEN 'settle' THEN j.from_status IN ('settled', 'returned')
+                WHEN 'return' THEN j.from_status = 'returned'
+                WHEN 'pending' THEN j.from_status IN ('sent', 'settled', 'returned')
+                ELSE false
+            END AS already
+        FROM joined j
+    )
+    SELECT CAST(:phase AS integer), d.line, d.end_to_end_id, d.action, d.code, d.amount_minor, d.currency,
+        d.payment_id, d.from_status, d.to_status,
+        CASE
+            WHEN d.end_to_end_id IS NULL OR d.payment_id IS NULL OR NOT coalesce(d.in_scope, false)
+                OR d.times > 1 OR d.action IN ('credit', 'unreadable_amount')
+                OR (d.currency IS NOT NULL AND d.currency <> d.payment_currency)
+                OR (d.amount_minor IS NOT NULL AND d.amount_minor <> d.payment_amount) THEN 'unmatched'
+            WHEN d.already THEN 'unchanged'
+            WHEN d.to_status IS NOT NULL THEN 'apply'
+            ELSE 'unmatched'
+        END AS outcome,
+        CASE
+            WHEN d.end_to_end_id IS NULL THEN 'the entry names no end-to-end id'
+            WHEN d.payment_id IS NULL THEN 'no payment has end-to-end id ' || d.end_to_end_id
+            WHEN NOT coalesce(d.in_scope, false) THEN CASE WHEN CAST(:run_id AS bigint) IS NOT NULL
+                THEN 'payment ' || d.payment_id || ' is not in the file this report answers'
+                ELSE 'payment ' || d.payment_id || ' was not sent from this account' END
+            WHEN d.times > 1 THEN 'the message reports on payment ' || d.payment_id || ' more than once'
+            WHEN d.action = 'credit' THEN 'a credit to the account that is not a return of a payment'
+            WHEN d.action = 'unreadable_amount' THEN 'the amount cannot be read in currency ' || d.currency
+            WHEN d.currency IS NOT NULL AND d.currency <> d.payment_currency
+                THEN 'currency ' || d.currency || ' differs from the payment''s ' || d.payment_currency
+            WHEN d.amount_minor IS NOT NULL AND d.amount_minor <> d.payment_amount
+                THEN 'amount ' || d.amount_minor || ' differs from the payment''s ' || d.payment_amount
+                    || ' (minor units)'
+            ELSE 'payment ' || d.payment_id || ' is ' || d.from_status || '; the bank''s ' || d.action
+                || ' cannot follow that'
+        END AS reason
+    FROM decided d
+    """
+)
+
+_APPLY = text(
+    """
+    WITH moved AS (
+        UPDATE payments p SET status = c.to_status, updated_at = now()
+        FROM classified_entries c
+        WHERE c.phase = :phase AND c.outcome = 'apply' AND p.id = c.payment_id AND p.status = c.from_status
+        RETURNING p.id, c.from_status, c.to_status, coalesce(c.code, '') AS code
+    ), logged AS (
+        INSERT INTO payment_events (payment_id, from_status, to_status, actor, reason)
+        SELECT m.id, m.from_status, m.to_status, :actor, r.reason
+        FROM moved m
+        JOIN unnest(CAST(:statuses AS text[]), CAST(:codes AS text[]), CAST(:texts AS text[]))
+            AS r(status, code, reason) ON r.status = m.to_status AND r.code = m.code
+        RETURNING 1
+    )
+    SELECT count(*) FROM logged
+    """
+)
+
+_RECORD_UNMATCHED = text(
+    """
+    INSERT INTO unmatched_entries
+        (bank_message_id, line, end_to_end_id, payment_id, amount_minor, currency, code, reason)
+    SELECT :message_id, line, left(end_to_end_id, 35), payment_id, amount_minor, left(currency, 3), code, reason
+    FROM classified_entries WHERE outcome = 'unmatched'
+    ORDER BY line NULLS FIRST, end_to_end_id
+    """
+)

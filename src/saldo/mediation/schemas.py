@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, Field
+
+from saldo.iso20022.messages import MessageType
+from saldo.kit.account_number import AccountScheme
+from saldo.mediation.models import RunStatus
+from saldo.payments.models import PaymentStatus
+
+
+class RunRequest(BaseModel):
+    execution_date: dt.date = Field(description="The day the bank is to execute the transfers.")
+
+
+class Totals(BaseModel):
+    payments: int = 0
+    amounts: dict[str, int] = Field(default_factory=dict, description="Minor units per ISO 4217 currency.")
+
+
+class Reconciliation(BaseModel):
+    """Where the run's payments are: with the bank, paid, refused or returned, and what did not match."""
+
+    by_status: dict[PaymentStatus, Totals] = Field(description="Payments taken into the run, by current status.")
+    outstanding: Totals = Field(description="Scheduled or sent and not yet settled, rejected or returned.")
+    settled: Totals
+    rejected: Totals
+    returned: Totals
+    unmatched_entries: int = Field(description="Bank entries about these payments that could not be applied.")
+    reconciled: bool = Field(description="Every payment has its final bank answer and no entry is unmatched.")
+
+
+class PaymentFileOut(BaseModel):
+    sequence: int
+    message_id: str
+    path: str = Field(description="Relative to the outbox directory.")
+    sha256: str
+    size_bytes: int
+    transactions: int
+    control_sum: str
+    written_at: dt.datetime
+
+
+class RunOut(BaseModel):
+    id: int
+    execution_date: dt.date
+    debtor_account_scheme: AccountScheme
+    debtor_account: str
+    status: RunStatus
+    requested_by: str
+    payments: int | None = Field(description="Payments taken into the run (known once scheduled).")
+    files_planned: int | None
+    files_written: int
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
+    error: str | None = Field(description="Why the last attempt stopped; running the run again resumes it.")
+    files: list[PaymentFileOut]
+    reconciliation: Reconciliation
+
+
+class RunPage(BaseModel):
+    items: list[RunOut]
+    next_after: int | None = Field(description="Pass as `after` for the next page; null on the last page.")
+
+
+class UnmatchedOut(BaseModel):
+    line: int | None
+    end_to_end_id: str | None
+    payment_id: int | None
+    amount_minor: int | None
+    currency: str | None
+    code: str | None
+    reason: str
+
+
+class BankMessageOut(BaseModel):
+    id: int
+    message_type: MessageType
+    message_id: str
+    filename: str | None
+    already_read: bool = Field(description="The same file was read before; nothing changed this time.")
+    entries: int
+    applied: int = Field(description="Payments this message moved (settled, rejected, returned).")
+    unchanged: int = Field(description="Entries that confirmed what was already recorded.")
+    unmatched: int
+    summary: dict[str, object]
+    unmatched_entries: list[UnmatchedOut] = Field(description="The first unmatched entries, with reasons.")
+    received_at: dt.datetime

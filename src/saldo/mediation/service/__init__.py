@@ -1,0 +1,1 @@
+"""Payment mediation use-cases: runs, files, bank answers, reconciliation."""

@@ -1,0 +1,251 @@
+"""Reading the bank's answers: pain.002 status reports, camt.054 notifications and camt.053
+statements move sent payments to rejected, settled or returned, with the bank's reason in their
+history. A message is applied whole or not at all: it is validated against its schema while its
+entries are staged, and nothing is moved until the last entry has been read. Entries that cannot be
+tied to one payment — unknown, outside the file or account the message is about, a different amount
+or currency, a state the entry cannot follow — are reported as unmatched, never guessed. Reading
+the same file again changes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from saldo.iso20022 import codes
+from saldo.iso20022.camt import AccountReport, EntryTransaction, read_account_report
+from saldo.iso20022.messages import MessageType
+from saldo.iso20022.pain002 import BlockStatus, TransactionStatus, read_status_report
+from saldo.iso20022.validate import MessageError, sniff_message
+from saldo.kit.account_number import AccountScheme
+from saldo.kit.money import from_decimal_text
+from saldo.mediation.errors import BankMessageError
+from saldo.mediation.models import BankMessage, PaymentFile
+from saldo.mediation.repository import EntryScope, RunRepository
+from saldo.mediation.schemas import BankMessageOut, UnmatchedOut
+from saldo.mediation.service.files import parse_block_id
+
+SHOWN_UNMATCHED = 100  # unmatched entries returned with the answer; all are stored
+
+Staged = tuple[int, str | None, str, str | None, int | None, str | None]
+UNREADABLE = "unreadable_amount"  # the staged action of an entry whose amount cannot be read
+# Entries are applied in two phases, so one message may both book a payment and report it returned
+# (a statement covering several days): what happened first is applied first.
+PHASES = (("reject", "accept", "settle", "pending", "credit", UNREADABLE), ("return",))
+
+
+def bank_actor(message: MessageType, message_id: str) -> str:
+    return f"bank:{message.value}:{message_id}"[:100]
+
+
+def read_bank_message(session: Session, path: Path, *, filename: str | None, received_by: str) -> BankMessageOut:
+    """Read one pain.002, camt.054 or camt.053 file and apply it; returns what it did. Raises
+    BankMessageError (nothing applied) for a file that is not a valid message Saldo can apply."""
+    repository = RunRepository(session)
+    digest = _sha256_of(path)
+    known = repository.message_by_hash(digest)
+    if known is not None:
+        return describe_message(session, known, already_read=True)
+    try:
+        message = sniff_message(path)
+        if message is MessageType.PAIN_001:
+            raise BankMessageError("this is a payment initiation (pain.001), not an answer from the bank", line=1)
+        with session.begin_nested():  # a refused message leaves nothing behind, not even staging
+            repository.create_entry_staging()
+            if message is MessageType.PAIN_002:
+                bank_message_id, scope, summary = _stage_status_report(repository, path)
+            else:
+                bank_message_id, scope, summary = _stage_account_report(repository, path, message)
+            applied = 0
+            for phase, actions in enumerate(PHASES):
+                repository.classify_entries(scope, phase=phase, actions=actions)
+                reasons = [
+                    (status, code, _reason_text(message, status, code))
+                    for status, code in repository.staged_codes(phase)
+                ]
+                applied += repository.apply_entries(
+                    phase=phase, actor=bank_actor(message, bank_message_id), reasons=reasons
+                )
+            outcomes = repository.entry_outcomes()
+            stored = repository.add_message(
+                BankMessage(
+                    message_type=message,
+                    message_id=bank_message_id[:35],
+                    sha256=digest,
+                    filename=filename,
+                    received_by=received_by,
+                    entries=sum(outcomes.values()),
+                    applied=applied,
+                    unchanged=outcomes.get("unchanged", 0),
+                    unmatched=outcomes.get("unmatched", 0),
+                    summary=summary,
+                )
+            )
+            repository.record_unmatched(stored.id)
+    except MessageError as exc:
+        raise BankMessageError(exc.reason, line=exc.line) from exc
+    return describe_message(session, stored, already_read=False)
+
+
+def describe_message(session: Session, message: BankMessage, *, already_read: bool = False) -> BankMessageOut:
+    """A message as read, with its first unmatched entries."""
+    unmatched = RunRepository(session).unmatched_of(message.id, limit=SHOWN_UNMATCHED)
+    return BankMessageOut(
+        id=message.id,
+        message_type=message.message_type,
+        message_id=message.message_id,
+        filename=message.filename,
+        already_read=already_read,
+        entries=message.entries,
+        applied=0 if already_read else message.applied,
+        unchanged=message.unchanged,
+        unmatched=message.unmatched,
+        summary=message.summary,
+        unmatched_entries=[
+            UnmatchedOut(
+                line=u.line,
+                end_to_end_id=u.end_to_end_id,
+                payment_id=u.payment_id,
+                amount_minor=u.amount_minor,
+                currency=u.currency,
+                code=u.code,
+                reason=u.reason,
+            )
+            for u in unmatched
+        ],
+        received_at=message.received_at,
+    )
+
+
+def _stage_status_report(repository: RunRepository, path: Path) -> tuple[str, EntryScope, dict[str, object]]:
+    header, statuses = read_status_report(path)
+    if not header.original_message_type.startswith("pain.001"):
+        raise BankMessageError(
+            f"the report answers a {header.original_message_type or 'unnamed'} message, not a pain.001 Saldo sent"
+        )
+    file = repository.file_by_message_id(header.original_message_id)
+    if file is None:
+        raise BankMessageError(f"the report answers message {header.original_message_id!r}, which Saldo never sent")
+    staged = 0
+    blocks: list[BlockStatus] = []
+
+    def rows() -> Iterator[Staged]:
+        nonlocal staged
+        for status in statuses:
+            if isinstance(status, BlockStatus):
+                blocks.append(status)
+                continue
+            staged += 1
+            yield _staged_transaction(status)
+
+    repository.stage_entries(rows())
+    if staged == 0:  # a status for whole blocks, or the whole file, applies to each payment in it
+        for block in blocks:
+            if block.status == codes.REJECTED:
+                _stage_block(repository, file, block)
+        if not blocks and header.group_status == codes.REJECTED:
+            repository.stage_file_payments(
+                file.run_id, file.sequence, action="reject", code=header.group_reason, payer_id=None, category=None
+            )
+    summary: dict[str, object] = {
+        "original_message_id": header.original_message_id,
+        "group_status": header.group_status,
+        "group_reason": header.group_reason,
+        "transaction_statuses": staged,
+        "block_statuses": [{"id": b.payment_information_id, "status": b.status, "reason": b.reason} for b in blocks],
+    }
+    scope = EntryScope(run_id=file.run_id, sequence=file.sequence)
+    return header.message_id, scope, summary
+
+
+def _staged_transaction(status: TransactionStatus) -> Staged:
+    action = "reject" if status.status == codes.REJECTED else "accept"
+    amount, readable = _amount(status.amount, status.currency)
+    code = status.reason or status.status
+    return (status.line, status.end_to_end_id, action if readable else UNREADABLE, code, amount, status.currency)
+
+
+def _stage_block(repository: RunRepository, file: PaymentFile, block: BlockStatus) -> None:
+    parsed = parse_block_id(block.payment_information_id)
+    if parsed is None or parsed[0] != file.message_id:
+        repository.stage_entries([(block.line, None, "reject", block.reason, None, None)])
+        return
+    _, payer_id, category, _ = parsed
+    repository.stage_file_payments(
+        file.run_id, file.sequence, action="reject", code=block.reason, payer_id=payer_id, category=category
+    )
+
+
+def _stage_account_report(
+    repository: RunRepository, path: Path, message: MessageType
+) -> tuple[str, EntryScope, dict[str, object]]:
+    report, transactions = read_account_report(path, message)
+    scheme, account = _debtor_account(repository, report)
+    counts = {"debits": 0, "returns": 0, "not_booked": 0, "other_credits": 0}
+
+    def rows() -> Iterator[Staged]:
+        for tx in transactions:
+            action = _account_action(tx)
+            counts[{"settle": "debits", "return": "returns", "pending": "not_booked"}.get(action, "other_credits")] += 1
+            amount, readable = _amount(tx.amount, tx.currency)
+            yield (tx.line, tx.end_to_end_id, action if readable else UNREADABLE, tx.return_reason, amount, tx.currency)
+
+    repository.stage_entries(rows())
+    summary: dict[str, object] = {"account": account, **counts}
+    scope = EntryScope(scheme=scheme.value, account=account)
+    return report.message_id, scope, summary
+
+
+def _account_action(tx: EntryTransaction) -> str:
+    if not tx.booked:
+        return "pending"
+    if tx.return_reason is not None or (tx.reversal and tx.debit is False):
+        return "return"
+    return "settle" if tx.debit else "credit"
+
+
+def _debtor_account(repository: RunRepository, report: AccountReport) -> tuple[AccountScheme, str]:
+    """The debtor account a report is about, in Saldo's canonical form; refused if Saldo pays from
+    no such account (a file for another customer of the bank)."""
+    if report.account_iban:
+        candidates = [(AccountScheme.IBAN, report.account_iban.replace(" ", "").upper())]
+    else:
+        number = (report.account_other or "").replace(" ", "").replace("-", "")
+        candidates = [(AccountScheme.SE_BANKGIRO, number)]
+        if len(number) > 5:
+            candidates.append((AccountScheme.SE_CLEARING, f"{number[:4]}-{number[4:]}"))
+    for scheme, account in candidates:
+        if repository.is_debtor_account(scheme, account):
+            return scheme, account
+    shown = report.account_iban or report.account_other or "no account"
+    raise BankMessageError(f"the message is about account {shown}, which is no debtor account Saldo pays from")
+
+
+def _amount(value: str | None, currency: str | None) -> tuple[int | None, bool]:
+    """The amount in minor units and whether it could be read (a currency Saldo does not pay in,
+    or more decimals than the currency has, make the entry unmatched — not the whole message)."""
+    if value is None or currency is None:
+        return None, True
+    try:
+        return from_decimal_text(value, currency), True
+    except ValueError:
+        return None, False
+
+
+def _reason_text(message: MessageType, status: str, code: str | None) -> str:
+    source = f"the bank's {message.value}"
+    if status == "rejected":
+        return f"rejected by the bank: {codes.explain(code)} ({source})"
+    if status == "returned":
+        return f"returned by the payee's bank: {codes.explain(code)} ({source})"
+    return f"settled: the bank booked the transfer ({source})"
+
+
+def _sha256_of(path: Path) -> bytes:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.digest()

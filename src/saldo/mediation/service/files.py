@@ -1,0 +1,273 @@
+"""Writing a run's pain.001 files.
+
+One file is written in one transaction: its payments move scheduled -> sent, they are streamed from
+the database into the XML writer, the file is validated against the official schema and recorded
+with its SHA-256 — all or nothing. The file becomes visible in the outbox (renamed from a hidden
+partial name, with its manifest beside it) only after that transaction commits, so the bank never
+collects a file the database does not know. Its content is a function of the database alone (no
+clock is read: the creation time is the run's), so a file lost between commit and rename is
+written again byte for byte and checked against the recorded hash."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import BinaryIO
+
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
+from sqlalchemy.orm import Session
+
+from saldo.iso20022.messages import MessageType
+from saldo.iso20022.pain001 import GroupHeader, Party, PaymentInformation, Transaction, write_pain001
+from saldo.iso20022.validate import MessageError, validate_document
+from saldo.kit.account_number import AccountScheme
+from saldo.kit.money import to_decimal_text
+from saldo.mediation.errors import RunError, RunNotFoundError
+from saldo.mediation.models import PaymentFile, PaymentRun
+from saldo.mediation.repository import SENT_OR_LATER, FileRow, RunRepository
+from saldo.mediation.service.runs import RUN_ACTOR
+from saldo.payers.models import Payer
+
+
+@dataclass(frozen=True, slots=True)
+class Initiator:
+    """Who the files say initiates the transfers: the payment authority."""
+
+    name: str
+    organisation_number: str | None
+
+
+def message_id(run_id: int, sequence: int) -> str:
+    """GrpHdr/MsgId of a run's file; unique for ever, at most 35 characters."""
+    return f"SALDO-R{run_id}-F{sequence}"
+
+
+def block_id(message: str, payer_id: int, category_purpose: str, currency: str) -> str:
+    """PmtInfId of a block: the file, the payer and the category purpose (read back from pain.002)."""
+    return f"{message}-P{payer_id}-{category_purpose}-{currency}"
+
+
+def parse_block_id(value: str) -> tuple[str, int, str, str] | None:
+    """(message id, payer id, category purpose, currency) of a block id Saldo wrote, else None."""
+    head, sep, rest = value.rpartition("-P")
+    parts = rest.split("-")
+    if not sep or len(parts) != 3 or not parts[0].isdigit():
+        return None
+    return head, int(parts[0]), parts[1], parts[2]
+
+
+def file_path(run: PaymentRun, sequence: int) -> Path:
+    """Where a run's file goes, relative to the outbox: by message type and execution date."""
+    return Path(MessageType.PAIN_001.value) / run.execution_date.isoformat() / f"{message_id(run.id, sequence)}.xml"
+
+
+def _partial(path: Path) -> Path:
+    return path.with_name(f".{path.name}.partial")
+
+
+class _HashingWriter:
+    """A binary file that hashes and counts what goes through it."""
+
+    def __init__(self, target: BinaryIO) -> None:
+        self.target = target
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.sha256.update(data)
+        self.size += len(data)
+        return self.target.write(data)
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenFile:
+    sequence: int
+    transactions: int  # 0: nothing of this file was left to send (held or cancelled meanwhile)
+    file: PaymentFile | None
+
+
+def write_run_file(
+    session: Session, *, outbox: Path, run_id: int, sequence: int, initiator: Initiator, batch_booking: bool
+) -> WrittenFile:
+    """Write, validate and record one file of a run (once: a file already recorded is returned as
+    it is). The caller commits, then calls ``publish_file``."""
+    repository = RunRepository(session)
+    run = repository.get_run(run_id)
+    if run is None:
+        raise RunNotFoundError(f"no payment run {run_id}")
+    recorded = next((f for f in repository.files_of(run_id) if f.sequence == sequence), None)
+    if recorded is not None:
+        return WrittenFile(sequence, recorded.transactions, recorded)
+    reason = f"in file {message_id(run_id, sequence)} of payment run {run_id}, handed to the bank"
+    sent = repository.send_file_payments(run_id, sequence, actor=RUN_ACTOR, reason=reason)
+    if sent == 0:
+        return WrittenFile(sequence, 0, None)
+    relative = file_path(run, sequence)
+    target = _partial(outbox / relative)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    digest, size, transactions, control_sum = _write(session, run, sequence, target, initiator, batch_booking)
+    try:
+        validated = validate_document(target, MessageType.PAIN_001, count="CdtTrfTxInf")
+    except MessageError as exc:  # a bug in the writer, never the payer's data: stop the run loudly
+        raise RunError(f"file {message_id(run_id, sequence)} failed schema validation, not sent: {exc}") from exc
+    if validated != transactions or transactions != sent:
+        raise RunError(
+            f"file {message_id(run_id, sequence)}: {sent} payments sent, {transactions} written, {validated} validated"
+        )
+    file = repository.add_file(
+        PaymentFile(
+            run_id=run_id,
+            sequence=sequence,
+            message_id=message_id(run_id, sequence),
+            path=relative.as_posix(),
+            sha256=digest,
+            size_bytes=size,
+            transactions=transactions,
+            control_sum=control_sum,
+        )
+    )
+    return WrittenFile(sequence, transactions, file)
+
+
+def publish_file(
+    session: Session, *, outbox: Path, file: PaymentFile, initiator: Initiator, batch_booking: bool
+) -> Path:
+    """Make a recorded file visible in the outbox with its manifest. Idempotent; a partial file
+    that went missing is written again from the database and must match the recorded hash."""
+    final = outbox / file.path
+    partial = _partial(final)
+    if final.exists() and _sha256_of(final) == file.sha256:
+        _write_manifest(final, file)
+        return final
+    if not (partial.exists() and _sha256_of(partial) == file.sha256):
+        run = RunRepository(session).get_run(file.run_id)
+        assert run is not None
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        digest, _, _, _ = _write(session, run, file.sequence, partial, initiator, batch_booking)
+        if digest != file.sha256:
+            raise RunError(
+                f"file {file.message_id} cannot be reproduced byte for byte (its payer data changed since it was "
+                "written); the recorded file is the one the bank may have: recover it from backup"
+            )
+    _write_manifest(final, file)
+    partial.replace(final)
+    return final
+
+
+def _write(
+    session: Session, run: PaymentRun, sequence: int, target: Path, initiator: Initiator, batch_booking: bool
+) -> tuple[bytes, int, int, str]:
+    repository = RunRepository(session)
+    payers = {p.id: p for p in repository.payers_of_account(run.debtor_account_scheme, run.debtor_account)}
+    blocks = repository.file_blocks(run.id, sequence, SENT_OR_LATER)
+    rows = repository.stream_file_rows(run.id, sequence, SENT_OR_LATER)
+    mid = message_id(run.id, sequence)
+    total = sum((Decimal(to_decimal_text(int(b[4]), b[2])) for b in blocks), Decimal(0))
+    count = sum(int(b[3]) for b in blocks)
+    header = GroupHeader(
+        message_id=mid,
+        created_at=run.created_at,
+        transactions=count,
+        control_sum=str(total),
+        initiating_party=Party(initiator.name, initiator.organisation_number),
+    )
+    with target.open("wb") as raw:
+        out = _HashingWriter(raw)
+        written = write_pain001(
+            out,  # type: ignore[arg-type]  # a writable binary stream is all the writer needs
+            header,
+            _blocks(run, mid, blocks, rows, payers, batch_booking),
+        )
+        raw.flush()
+        os.fsync(raw.fileno())
+    return out.sha256.digest(), out.size, written, str(total)
+
+
+def _blocks(
+    run: PaymentRun,
+    mid: str,
+    blocks: Sequence[tuple[int, str, str, int, int]],
+    rows: Iterator[FileRow],
+    payers: dict[int, Payer],
+    batch_booking: bool,
+) -> Iterator[PaymentInformation]:
+    """One payment-information block per (payer, category purpose, currency), in the order the rows
+    are streamed; each block takes exactly its count of rows from the shared stream."""
+    for payer_id, category, currency, n, amount in blocks:
+        payer = payers.get(int(payer_id))
+        if payer is None:
+            raise RunError(f"payer {payer_id} no longer pays from {run.debtor_account}; file {mid} not written")
+        yield PaymentInformation(
+            id=block_id(mid, int(payer_id), category, currency),
+            execution_date=run.execution_date,
+            debtor=Party(payer.name, payer.organisation_number),
+            debtor_account_scheme=run.debtor_account_scheme,
+            debtor_account=run.debtor_account,
+            debtor_agent_bic=_bic_of(run.debtor_account_scheme, run.debtor_account),
+            category_purpose=category,
+            batch_booking=batch_booking,
+            transactions=int(n),
+            control_sum=to_decimal_text(int(amount), currency),
+            rows=_transactions(rows, int(n)),
+        )
+
+
+def _transactions(rows: Iterator[FileRow], n: int) -> Iterator[Transaction]:
+    for _ in range(n):
+        row = next(rows, None)
+        if row is None:
+            return
+        pid, amount, currency, name, scheme, number, remittance, _, _ = row
+        yield Transaction(
+            end_to_end_id=str(pid),
+            amount_minor=amount,
+            currency=currency,
+            creditor_name=name,
+            account_scheme=AccountScheme(scheme),
+            account_number=number,
+            remittance_info=remittance,
+        )
+
+
+def _bic_of(scheme: AccountScheme, account: str) -> str | None:
+    if scheme is not AccountScheme.IBAN:
+        return None
+    try:
+        bic = IBAN(account).bic
+    except SchwiftyException:
+        return None
+    return str(bic) if bic is not None else None
+
+
+def _sha256_of(path: Path) -> bytes:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.digest()
+
+
+def _write_manifest(final: Path, file: PaymentFile) -> None:
+    manifest = {
+        "message_type": MessageType.PAIN_001.value,
+        "message_id": file.message_id,
+        "file": final.name,
+        "sha256": file.sha256.hex(),
+        "size_bytes": file.size_bytes,
+        "transactions": file.transactions,
+        "control_sum": file.control_sum,
+        "payment_run": file.run_id,
+        "sequence": file.sequence,
+        "written_at": file.written_at.astimezone(dt.UTC).isoformat() if file.written_at else None,
+    }
+    path = final.with_suffix(".manifest.json")
+    partial = _partial(path)
+    partial.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    partial.replace(path)

@@ -1,0 +1,112 @@
+"""Payment runs: for an execution date, one run per debtor account takes every verified, due,
+not-held payment, cuts them into files of a bounded size, and is done when every file is written.
+
+A run moves planned -> scheduled -> sent, each step idempotent: taking payments happens once (a
+payment's run is set once, and a run that has its payments does not take again), files already
+written are skipped, and a run that failed part-way is resumed by running it again."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from saldo.db.queue import defer_job
+from saldo.mediation.errors import RunError, RunNotFoundError
+from saldo.mediation.models import PaymentRun, RunStatus
+from saldo.mediation.repository import RunRepository
+
+RUN_ACTOR = "system:payment-run"
+# The worker registers this domain's tasks under its namespace; procrastinate names them "ns:task".
+JOB_NAMESPACE = "mediation"
+RUN_TASK_NAME = "execute_payment_run"
+RUN_TASK = f"{JOB_NAMESPACE}:{RUN_TASK_NAME}"
+RUN_QUEUE = "payment_runs"
+
+
+def run_lock(run_id: int) -> str:
+    """The job lock of a run: one job per run waits or works at a time."""
+    return f"payment-run-{run_id}"
+
+
+def plan_payment_runs(
+    session: Session, *, execution_date: dt.date, requested_by: str, max_file_transactions: int
+) -> list[PaymentRun]:
+    """Create the day's runs — one per debtor account with verified payments due — and queue a job
+    for each; a run of that day that exists and is not done is queued again (resumed)."""
+    repository = RunRepository(session)
+    runs: list[PaymentRun] = []
+    for scheme, account in repository.debtor_accounts_due(execution_date):
+        run = repository.find_run(execution_date, scheme, account)
+        if run is None:
+            run = repository.add_run(
+                PaymentRun(
+                    execution_date=execution_date,
+                    debtor_account_scheme=scheme,
+                    debtor_account=account,
+                    status=RunStatus.PLANNED,
+                    requested_by=requested_by,
+                    max_file_transactions=max_file_transactions,
+                )
+            )
+        elif run.status is RunStatus.SENT:
+            continue  # the day's run for this account went out; later payments go in a later run
+        queue_run(session, run.id)
+        runs.append(run)
+    return runs
+
+
+def queue_run(session: Session, run_id: int) -> int:
+    """Queue (or re-queue, to resume) a run's job; returns the job id."""
+    return defer_job(session, task=RUN_TASK, queue=RUN_QUEUE, args={"run_id": run_id}, lock=run_lock(run_id))
+
+
+def resume_payment_run(session: Session, run_id: int) -> PaymentRun:
+    """Queue a run that failed or stopped again; a run that is done is refused."""
+    run = RunRepository(session).get_run(run_id)
+    if run is None:
+        raise RunNotFoundError(f"no payment run {run_id}")
+    if run.status is RunStatus.SENT:
+        raise RunError(f"payment run {run_id} is done: all its files were sent")
+    queue_run(session, run_id)
+    return run
+
+
+def schedule_run(session: Session, run_id: int) -> PaymentRun:
+    """Take the run's payments (once): verified, due on or before the execution date, not held,
+    in no other run. Returns the run with its payment and file counts."""
+    repository = RunRepository(session)
+    run = repository.get_run(run_id, lock=True)
+    if run is None:
+        raise RunNotFoundError(f"no payment run {run_id}")
+    if run.payments is not None:  # taken before: a resumed run never takes again
+        if run.status is RunStatus.FAILED:
+            repository.set_run(run.id, status=RunStatus.SCHEDULED, error=None)
+            session.flush()
+            session.refresh(run)
+        return run
+    reason = f"in payment run {run.id} for {run.execution_date.isoformat()}"
+    taken, files = repository.take_payments(run, actor=RUN_ACTOR, reason=reason)
+    repository.set_run(run.id, status=RunStatus.SCHEDULED, payments=taken, files_planned=files, error=None)
+    session.flush()
+    session.refresh(run)
+    return run
+
+
+def finish_run(session: Session, run_id: int) -> PaymentRun:
+    """Mark the run sent once each of its planned files is written (or had nothing left to send)."""
+    repository = RunRepository(session)
+    run = repository.get_run(run_id, lock=True)
+    if run is None:
+        raise RunNotFoundError(f"no payment run {run_id}")
+    if run.status is not RunStatus.SENT:
+        repository.set_run(run.id, status=RunStatus.SENT, finished_at=dt.datetime.now(dt.UTC), error=None)
+        session.flush()
+        session.refresh(run)
+    return run
+
+
+def fail_run(session: Session, run_id: int, error: str) -> None:
+    """Record why a run stopped; its files written so far stay written, and running it again resumes."""
+    RunRepository(session).set_run(run_id, status=RunStatus.FAILED, error=error[:2000])
+    session.flush()

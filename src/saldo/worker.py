@@ -1,0 +1,53 @@
+"""The background worker: runs the durable jobs the domains queue (payment runs) on procrastinate,
+against the same database as the web app. ``saldo worker`` starts it; the demo runs it in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import procrastinate
+from sqlalchemy import Engine
+
+from saldo.db.engine import create_session_factory
+from saldo.mediation import jobs as mediation_jobs
+from saldo.mediation.jobs import JobResources
+from saldo.settings import Settings
+
+QUEUES = ("payment_runs",)
+
+
+def conninfo_of(engine: Engine) -> str:
+    """The libpq connection string of an engine's database."""
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def build_job_app(engine: Engine) -> procrastinate.App:
+    """The procrastinate app with every domain's tasks, on the engine's database."""
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo_of(engine)))
+    app.add_tasks_from(mediation_jobs.blueprint, namespace=mediation_jobs.NAMESPACE)
+    return app
+
+
+def run_worker(settings: Settings, engine: Engine, *, wait: bool, concurrency: int = 1) -> None:
+    """Work the queues; with ``wait`` false, stop when no job is left (the demo, tests)."""
+    resources = JobResources(
+        settings=settings,
+        sessions=create_session_factory(engine),
+        database_url=engine.url.render_as_string(hide_password=False),
+    )
+    app = build_job_app(engine)
+    logging.getLogger("procrastinate").setLevel(logging.WARNING)
+
+    async def work() -> None:
+        async with app.open_async():
+            await app.run_worker_async(
+                queues=list(QUEUES),
+                wait=wait,
+                concurrency=concurrency,
+                additional_context={"resources": resources},
+                install_signal_handlers=wait,
+                delete_jobs="never",
+            )
+
+    asyncio.run(work())

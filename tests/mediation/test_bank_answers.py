@@ -1,0 +1,346 @@
+"""The bank's answers: pain.002 and camt.054/053 move sent payments, whole files or nothing, and
+whatever cannot be tied to one payment is reported, never guessed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from saldo.iso20022.camt import NotifiedEntry, NotifiedTransaction, write_debit_credit_notification
+from saldo.iso20022.pain002 import ReportedTransaction, write_status_report
+from saldo.kit.account_number import AccountScheme
+from saldo.kit.clock import today
+from saldo.mediation.models import PaymentRun
+from saldo.mediation.repository import RunRepository
+from saldo.synthetic.bank import answer_payment_file
+from tests.factories import VALID_BANKGIRO, auth
+from tests.mediation.conftest import RegisterPayments, RunPayments
+
+NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
+
+
+def post(client: TestClient, bank_token: str, path: Path) -> tuple[int, dict[str, object]]:
+    response = client.post(
+        "/api/v1/bank/payment-messages",
+        content=path.read_bytes(),
+        headers={**auth(bank_token), "Content-Type": "application/xml"},
+        params={"filename": path.name},
+    )
+    return response.status_code, response.json()
+
+
+def status_of(client: TestClient, token: str, pid: int) -> str:
+    return str(client.get(f"/api/v1/payments/{pid}", headers=auth(token)).json()["status"])
+
+
+def last_reason(client: TestClient, token: str, pid: int) -> str:
+    return str(client.get(f"/api/v1/payments/{pid}/history", headers=auth(token)).json()[-1]["reason"])
+
+
+def status_report(
+    tmp_path: Path, original: str, rows: list[ReportedTransaction], *, block: str = "B1", name: str = "st.xml"
+) -> Path:
+    path = tmp_path / name
+    with path.open("wb") as out:
+        write_status_report(
+            out,
+            message_id=f"ST-{name}",
+            created_at=NOW,
+            original_message_id=original,
+            group_status="PART",
+            blocks=[(block, rows)],
+        )
+    return path
+
+
+def notification(
+    tmp_path: Path, entries: list[NotifiedEntry], *, account: str = VALID_BANKGIRO, name: str = "nt.xml"
+) -> Path:
+    path = tmp_path / name
+    with path.open("wb") as out:
+        write_debit_credit_notification(
+            out,
+            message_id=f"NT-{name}",
+            created_at=NOW,
+            account_scheme=AccountScheme.SE_BANKGIRO,
+            account_number=account,
+            entries=entries,
+        )
+    return path
+
+
+@pytest.fixture
+def sent(verified: RegisterPayments, run_payments: RunPayments) -> tuple[PaymentRun, list[int]]:
+    ids = verified(3)
+    return run_payments(), ids
+
+
+def message_id_of(session: Session, run: PaymentRun) -> str:
+    return RunRepository(session).files_of(run.id)[0].message_id
+
+
+class TestStatusReport:
+    def test_a_rejection_moves_the_payment_with_the_banks_reason(
+        self,
+        sent: tuple[PaymentRun, list[int]],
+        session: Session,
+        client: TestClient,
+        token: str,
+        bank_token: str,
+        tmp_path: Path,
+    ) -> None:
+        run, (a, b, c) = sent
+        rows = [ReportedTransaction(str(a), "RJCT", "AC04"), ReportedTransaction(str(b), "ACCP")]
+        code, body = post(client, bank_token, status_report(tmp_path, message_id_of(session, run), rows))
+        assert code == 201, body
+        assert (body["entries"], body["applied"], body["unchanged"], body["unmatched"]) == (2, 1, 1, 0)
+        assert [status_of(client, token, p) for p in (a, b, c)] == ["rejected", "sent", "sent"]
+        assert last_reason(client, token, a).startswith("rejected by the bank: AC04 (closed account number)")
+
+    def test_reading_the_same_file_twice_changes_nothing(
+        self, sent: tuple[PaymentRun, list[int]], session: Session, client: TestClient, bank_token: str, tmp_path: Path
+    ) -> None:
+        run, (a, _, _) = sent
+        path = status_report(tmp_path, message_id_of(session, run), [ReportedTransaction(str(a), "RJCT", "AC01")])
+        assert post(client, bank_token, path)[0] == 201
+        code, body = post(client, bank_token, path)
+        assert code == 200
+        assert body["already_read"] is True
+        assert body["applied"] == 0
+
+    def test_entries_that_cannot_be_tied_to_one_payment_are_reported_not_applied(
+        self,
+        sent: tuple[PaymentRun, list[int]],
+        verified: RegisterPayments,
+        session: Session,
+        client: TestClient,
+        token: str,
+        bank_token: str,
+        tmp_path: Path,
+    ) -> None:
+        run, (a, _b, _) = sent
+        [outside] = verified(1)  # verified, in no file
+        rows = [
+            ReportedTransaction("999999999", "RJCT", "AC01"),
+            ReportedTransaction(str(outside), "RJCT", "AC01"),
+            ReportedTransaction(str(a), "RJCT", "AC04"),
+            ReportedTransaction(str(a), "ACCP"),
+            ReportedTransaction("not-ours", "RJCT", "AC01"),
+        ]
+        code, body = post(client, bank_token, status_report(tmp_path, message_id_of(session, run), rows))
+        assert code == 201, body
+        assert (body["applied"], body["unmatched"]) == (0, 5)
+        reasons = [e["reason"] for e in body["unmatched_entries"]]  # type: ignore[index]
+        assert "no payment has end-to-end id 999999999" in reasons
+        assert f"payment {outside} is not in the file this report answers" in reasons
+        assert reasons.count(f"the message reports on payment {a} more than once") == 2  # contradictory
+        assert status_of(client, token, a) == "sent"
+        assert status_of(client, token, outside) == "verified"
+
+    def test_a_rejected_group_rejects_every_payment_in_the_file(
+        self,
+        sent: tuple[PaymentRun, list[int]],
+        session: Session,
+        client: TestClient,
+        token: str,
+        bank_token: str,
+        tmp_path: Path,
+    ) -> None:
+        run, ids = sent
+        path = tmp_path / "grp.xml"
+        with path.open("wb") as out:
+            write_status_report(
+                out,
+                message_id="ST-GRP",
+                created_at=NOW,
+                original_message_id=message_id_of(session, run),
+                group_status="RJCT",
+                group_reason="FF01",
+            )
+        code, body = post(client, bank_token, path)
+        assert code == 201
+        assert body["applied"] == 3
+        assert {status_of(client, token, p) for p in ids} == {"rejected"}
+        assert "FF01 (invalid file format)" in last_reason(client, token, ids[0])
+
+    def test_a_report_for_a_file_saldo_never_sent_is_refused(
+        self, sent: tuple[PaymentRun, list[int]], client: TestClient, bank_token: str, tmp_path: Path
+    ) -> None:
+        _, (a, _, _) = sent
+        code, body = post(
+            client, bank_token, status_report(tmp_path, "SOMEONE-ELSES", [ReportedTransaction(str(a), "RJCT")])
+        )
+        assert code == 422
+        assert body["error"] == "message_refused"
+        assert "which Saldo never sent" in str(body["detail"])
+
+
+class TestNotification:
+    def test_booked_debits_settle_and_returns_come_back_with_their_reason(
+        self, sent: tuple[PaymentRun, list[int]], client: TestClient, token: str, bank_token: str, tmp_path: Path
+    ) -> None:
+        _, (a, b, c) = sent
+        paid = [NotifiedTransaction(str(p), 125000, "SEK") for p in (a, b, c)]
+        back = NotifiedTransaction(str(c), 125000, "SEK", return_reason="MD07")
+        path = notification(tmp_path, [NotifiedEntry(today(), paid), NotifiedEntry(today(), [back])])
+        code, body = post(client, bank_token, path)
+        assert code == 201, body
+        assert (body["entries"], body["applied"], body["unmatched"]) == (4, 4, 0)
+        assert [status_of(client, token, p) for p in (a, b, c)] == ["settled", "settled", "returned"]
+        history = client.get(f"/api/v1/payments/{c}/history", headers=auth(token)).json()
+        assert [h["to_status"] for h in history[-2:]] == ["settled", "returned"]
+        assert history[-1]["reason"].startswith("returned by the payee's bank: MD07 (the payee has died)")
+        assert history[-1]["actor"] == "bank:camt.054.001.08:NT-nt.xml"
+
+    def test_a_return_read_before_its_debit_still_ends_returned(
+        self, sent: tuple[PaymentRun, list[int]], client: TestClient, token: str, bank_token: str, tmp_path: Path
+    ) -> None:
+        _, (a, _, _) = sent
+        back = NotifiedTransaction(str(a), 125000, "SEK", return_reason="AC04")
+        paid = NotifiedTransaction(str(a), 125000, "SEK")
+        assert (
+            post(client, bank_token, notification(tmp_path, [NotifiedEntry(today(), [back])], name="r.xml"))[1][
+                "applied"
+            ]
+            == 1
+        )
+        _code, body = post(client, bank_token, notification(tmp_path, [NotifiedEntry(today(), [paid])], name="d.xml"))
+        assert (body["applied"], body["unchanged"]) == (0, 1)
+        assert status_of(client, token, a) == "returned"
+
+    def test_an_amount_or_currency_that_differs_is_unmatched(
+        self, sent: tuple[PaymentRun, list[int]], client: TestClient, token: str, bank_token: str, tmp_path: Path
+    ) -> None:
+        _, (a, b, _) = sent
+        entries = [
+            NotifiedEntry(today(), [NotifiedTransaction(str(a), 125001, "SEK")]),
+            NotifiedEntry(today(), [NotifiedTransaction(str(b), 125000, "EUR")]),
+        ]
+        code, body = post(client, bank_token, notification(tmp_path, entries))
+        assert code == 201
+        assert body["applied"] == 0
+        assert body["unmatched"] == 2
+        reasons = sorted(e["reason"] for e in body["unmatched_entries"])  # type: ignore[union-attr]
+        assert reasons == [
+            "amount 125001 differs from the payment's 125000 (minor units)",
+            "currency EUR differs from the payment's SEK",
+        ]
+        assert status_of(client, token, a) == "sent"
+
+    def test_a_notification_for_another_account_is_refused(
+        self, sent: tuple[PaymentRun, list[int]], client: TestClient, bank_token: str, tmp_path: Path
+    ) -> None:
+        _, (a, _, _) = sent
+        path = notification(
+            tmp_path, [NotifiedEntry(today(), [NotifiedTransaction(str(a), 125000, "SEK")])], account="9999999"
+        )
+        code, body = post(client, bank_token, path)
+        assert code == 422
+        assert "no debtor account Saldo pays from" in str(body["detail"])
+
+
+class TestBadFiles:
+    @pytest.mark.parametrize(
+        ("content", "expected"),
+        [
+            (b"<Document><unclosed>", "line"),
+            (b"", "empty"),
+            (
+                b'<?xml version="1.0"?>\n<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.10">'
+                b"<CstmrPmtStsRpt>"
+                b"<GrpHdr><MsgId>X</MsgId></GrpHdr></CstmrPmtStsRpt></Document>",
+                "not valid",
+            ),
+            (b'<?xml version="1.0"?><Document xmlns="urn:example:other"/>', "not an ISO 20022 message"),
+        ],
+    )
+    def test_a_broken_file_is_refused_whole_with_where_and_why(
+        self,
+        sent: tuple[PaymentRun, list[int]],
+        client: TestClient,
+        token: str,
+        bank_token: str,
+        tmp_path: Path,
+        content: bytes,
+        expected: str,
+    ) -> None:
+        _, ids = sent
+        path = tmp_path / "bad.xml"
+        path.write_bytes(content)
+        code, body = post(client, bank_token, path)
+        assert code == 422, body
+        assert expected.lower() in (str(body["detail"]) + str(body["errors"])).lower()
+        assert {status_of(client, token, p) for p in ids} == {"sent"}
+
+    def test_a_file_invalid_after_valid_entries_applies_none_of_them(
+        self,
+        sent: tuple[PaymentRun, list[int]],
+        session: Session,
+        client: TestClient,
+        token: str,
+        bank_token: str,
+        tmp_path: Path,
+    ) -> None:
+        run, (a, _b, _) = sent
+        good = status_report(tmp_path, message_id_of(session, run), [ReportedTransaction(str(a), "RJCT", "AC04")])
+        broken = good.read_bytes().replace(
+            b"</OrgnlPmtInfAndSts>", b"<TxInfAndSts><Bogus/></TxInfAndSts></OrgnlPmtInfAndSts>"
+        )
+        path = tmp_path / "broken.xml"
+        path.write_bytes(broken)
+        code, body = post(client, bank_token, path)
+        assert code == 422
+        assert body["errors"][0]["line"]
+        assert status_of(client, token, a) == "sent"
+
+    def test_a_pain001_sent_back_is_refused(
+        self,
+        sent: tuple[PaymentRun, list[int]],
+        session: Session,
+        run_settings: object,
+        client: TestClient,
+        bank_token: str,
+    ) -> None:
+        run, _ = sent
+        [f] = RunRepository(session).files_of(run.id)
+        code, body = post(client, bank_token, run_settings.outbox / f.path)  # type: ignore[attr-defined]
+        assert code == 422
+        assert "not an answer from the bank" in str(body["detail"])
+
+
+def test_the_synthetic_banks_answers_reconcile_a_run(
+    verified: RegisterPayments,
+    run_payments: RunPayments,
+    session: Session,
+    run_settings: object,
+    client: TestClient,
+    token: str,
+    bank_token: str,
+    tmp_path: Path,
+) -> None:
+    verified(40)
+    run = run_payments(max_file=25)
+    for f in RunRepository(session).files_of(run.id):
+        answers = answer_payment_file(
+            run_settings.outbox / f.path,
+            tmp_path / "bank",
+            seed=3,
+            reject_rate=0.1,
+            return_rate=0.1,  # type: ignore[attr-defined]
+        )
+        assert post(client, bank_token, answers.status_report)[0] == 201
+        assert post(client, bank_token, answers.notification)[1]["unmatched"] == 0
+    body = client.get(f"/api/v1/payment-runs/{run.id}", headers=auth(token)).json()
+    r = body["reconciliation"]
+    assert r["outstanding"]["payments"] == 0
+    assert r["unmatched_entries"] == 0
+    assert r["reconciled"] is True
+    assert r["settled"]["payments"] + r["rejected"]["payments"] + r["returned"]["payments"] == 40
+    assert r["rejected"]["payments"] > 0
+    assert r["returned"]["payments"] > 0
+    assert body["files_written"] == 2
+    assert len(body["files"]) == 2
