@@ -69,6 +69,18 @@ def migrated_database(name: str, *, fresh: bool) -> Settings:
     return settings
 
 
+def copy_database(template: str, name: str) -> Settings:
+    """A fresh database copied from ``template`` (file-level, seconds for gigabytes): each measured
+    run starts from the same data without building it again."""
+    drop_database(name)
+    server = _server()
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    admin.dispose()
+    return Settings(database_url=server.set(database=name).render_as_string(hide_password=False), data_dir=WORK)
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:

@@ -100,7 +100,7 @@ class TestHold:
         session.commit()
         assert act(client, other, pid, "hold")[0] == 404
 
-    def test_a_scheduled_payment_held_before_its_file_leaves_the_run(
+    def test_a_payment_held_after_the_run_was_cut_stays_out_of_its_file(
         self,
         verified: RegisterPayments,
         sessions: sessionmaker[Session],

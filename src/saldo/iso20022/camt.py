@@ -86,41 +86,58 @@ def read_account_report(path: Path, message: MessageType) -> tuple[AccountReport
                         line=line_of(entry),
                     )
                 continue
-            amount = entry.find(_qualify(ns, "Amt"))
-            entry_debit = child_text(entry, "CdtDbtInd") == "DBIT"
-            booked = child_text(entry, "Sts/Cd") == "BOOK"
-            reversal = child_text(entry, "RvslInd") == "true"
-            details = entry.findall(_qualify(ns, "NtryDtls/TxDtls"))
-            if not details:
-                yield EntryTransaction(
-                    line=line_of(entry),
-                    end_to_end_id=None,
-                    amount=amount.text if amount is not None else None,
-                    currency=amount.get("Ccy") if amount is not None else None,
-                    debit=entry_debit,
-                    booked=booked,
-                    reversal=reversal,
-                    return_reason=None,
-                )
-            for tx in details:
-                tx_amount = tx.find(_qualify(ns, "Amt"))
-                if tx_amount is None:
-                    tx_amount = tx.find(_qualify(ns, "AmtDtls/TxAmt/Amt"))
-                if tx_amount is None and len(details) == 1:
-                    tx_amount = amount
-                indicator = child_text(tx, "CdtDbtInd")
-                yield EntryTransaction(
-                    line=line_of(tx) or line_of(entry),
-                    end_to_end_id=child_text(tx, "Refs/EndToEndId"),
-                    amount=tx_amount.text.strip() if tx_amount is not None and tx_amount.text else None,
-                    currency=tx_amount.get("Ccy") if tx_amount is not None else None,
-                    debit=(indicator == "DBIT") if indicator else entry_debit,
-                    booked=booked,
-                    reversal=reversal,
-                    return_reason=child_text(tx, "RtrInf/Rsn/Cd") or child_text(tx, "RtrInf/Rsn/Prtry"),
-                )
+            # Extracted in a function of its own so that no element proxy outlives it: clearing an
+            # entry whose children still have Python proxies costs lxml a detach per child
+            # (40 s for a batch booking of 100,000 transactions, against 0.3 s without).
+            yield from _entry_transactions(entry, ns)
 
     return report, transactions()
+
+
+def _entry_transactions(entry: etree._Element, ns: str) -> list[EntryTransaction]:
+    def child_text(element: etree._Element, sub: str) -> str | None:
+        found = element.find(_qualify(ns, sub))
+        return found.text.strip() if found is not None and found.text else None
+
+    amount = entry.find(_qualify(ns, "Amt"))
+    entry_debit = child_text(entry, "CdtDbtInd") == "DBIT"
+    booked = child_text(entry, "Sts/Cd") == "BOOK"
+    reversal = child_text(entry, "RvslInd") == "true"
+    details = entry.findall(_qualify(ns, "NtryDtls/TxDtls"))
+    if not details:
+        return [
+            EntryTransaction(
+                line=line_of(entry),
+                end_to_end_id=None,
+                amount=amount.text if amount is not None else None,
+                currency=amount.get("Ccy") if amount is not None else None,
+                debit=entry_debit,
+                booked=booked,
+                reversal=reversal,
+                return_reason=None,
+            )
+        ]
+    found: list[EntryTransaction] = []
+    for tx in details:
+        tx_amount = tx.find(_qualify(ns, "Amt"))
+        if tx_amount is None:
+            tx_amount = tx.find(_qualify(ns, "AmtDtls/TxAmt/Amt"))
+        if tx_amount is None and len(details) == 1:
+            tx_amount = amount
+        indicator = child_text(tx, "CdtDbtInd")
+        found.append(
+            EntryTransaction(
+                line=line_of(tx) or line_of(entry),
+                end_to_end_id=child_text(tx, "Refs/EndToEndId"),
+                amount=tx_amount.text.strip() if tx_amount is not None and tx_amount.text else None,
+                currency=tx_amount.get("Ccy") if tx_amount is not None else None,
+                debit=(indicator == "DBIT") if indicator else entry_debit,
+                booked=booked,
+                reversal=reversal,
+                return_reason=child_text(tx, "RtrInf/Rsn/Cd") or child_text(tx, "RtrInf/Rsn/Prtry"),
+            )
+        )
+    return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from saldo.kit.account_number import AccountScheme
 
 class RunStatus(StrEnum):
     PLANNED = "planned"  # created; its job is queued
-    SCHEDULED = "scheduled"  # its payments are taken and assigned to files
+    SCHEDULED = "scheduled"  # its files are cut: which payments (by payer and id range) each file takes
     SENT = "sent"  # every file is written, validated and handed to the bank
     FAILED = "failed"  # the last attempt stopped with an error; running it again resumes it
 
@@ -40,8 +40,13 @@ class PaymentRun(IdMixin, Base):
     status: Mapped[RunStatus] = mapped_column(str_enum(RunStatus, "status"))
     requested_by: Mapped[str] = mapped_column(String(100))
     max_file_transactions: Mapped[int]
-    payments: Mapped[int | None]  # taken into the run (known once scheduled)
+    payments: Mapped[int | None]  # due and verified when the files were cut (known once scheduled)
     files_planned: Mapped[int | None]  # progress is the files written so far (payment_files)
+    # Where each file starts: [payer id, payment id] per file, in (payer, id) order. A file takes
+    # the verified, due payments from its start up to the next file's start (at most
+    # max_file_transactions), registered no later than last_payment_id.
+    file_starts: Mapped[list[list[int]] | None] = mapped_column(JSONB)
+    last_payment_id: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())

@@ -31,48 +31,50 @@ _DUE_ACCOUNTS = text(
     """
 )
 
-# Take every verified, due payment of the account's payers that no run has taken, number them in
-# the order the files will list them (payer, category purpose, id), cut that into files of at most
-# :max_file payments, and record the transition — one statement, one pass.
-_TAKE_PAYMENTS = text(
+# Cut a run into files: number the verified, due payments of the account's payers that no run has
+# taken in (payer, id) order and keep every :max_file-th as a file's start. Read-only: the payments
+# themselves move only when their file is written.
+_PLAN_FILES = text(
     f"""
-    WITH taken AS (
-        SELECT p.id, row_number() OVER (ORDER BY p.payer_id, b.category_purpose, p.id) - 1 AS n
-        FROM payments p JOIN benefits b ON b.id = p.benefit_id
-        WHERE p.status = 'verified' AND p.due_date <= :on AND p.run_id IS NULL
+    WITH due AS (
+        SELECT p.payer_id, p.id, row_number() OVER (ORDER BY p.payer_id, p.id) - 1 AS n
+        FROM payments p
+        WHERE p.status = 'verified' AND p.due_date <= :on AND p.run_id IS NULL AND p.id <= :last_id
             AND p.payer_id IN ({_PAYERS_OF_ACCOUNT})
-    ), moved AS (
-        UPDATE payments p
-        SET status = 'scheduled', run_id = :run_id, file_sequence = CAST(t.n / :max_file AS integer) + 1,
-            updated_at = now()
-        FROM taken t
-        WHERE p.id = t.id
-        RETURNING p.id, p.file_sequence
-    ), logged AS (
-        INSERT INTO payment_events (payment_id, from_status, to_status, actor, reason)
-        SELECT id, 'verified', 'scheduled', :actor, :reason FROM moved
-        RETURNING 1
     )
-    SELECT (SELECT count(*) FROM logged), coalesce(max(file_sequence), 0) FROM moved
+    SELECT payer_id, id, (SELECT count(*) FROM due) FROM due WHERE n % :max_file = 0 ORDER BY n
     """  # noqa: S608 — constant SQL; every value is a bound parameter
 )
 
-# Hand one file's payments over: scheduled -> sent, in the transaction that writes the file, so a
-# hold or cancellation either comes before (and the payment is left out) or finds it sent.
+# Take one file's payments and hand them over: verified -> sent with the run and file, in the
+# transaction that writes the file, so a hold or cancellation either comes first (the payment is
+# left out) or finds it sent. The range is the file's share of the plan; a payment verified since
+# the plan joins its range, never beyond the file's maximum.
 _SEND_FILE = text(
-    """
-    WITH moved AS (
-        UPDATE payments SET status = 'sent', updated_at = now()
-        WHERE run_id = :run_id AND file_sequence = :sequence AND status = 'scheduled'
-        RETURNING id
+    f"""
+    WITH taken AS (
+        SELECT p.id FROM payments p
+        WHERE p.status = 'verified' AND p.due_date <= :on AND p.run_id IS NULL AND p.id <= :last_id
+            AND p.payer_id IN ({_PAYERS_OF_ACCOUNT})
+            AND (p.payer_id, p.id) >= (:from_payer, :from_id)
+            AND (CAST(:to_payer AS bigint) IS NULL OR (p.payer_id, p.id) < (:to_payer, :to_id))
+        ORDER BY p.payer_id, p.id
+        LIMIT :max_file
+        FOR UPDATE OF p
+    ), moved AS (
+        UPDATE payments p SET status = 'sent', run_id = :run_id, file_sequence = :sequence, updated_at = now()
+        FROM taken t WHERE p.id = t.id
+        RETURNING p.id
     ), logged AS (
         INSERT INTO payment_events (payment_id, from_status, to_status, actor, reason)
-        SELECT id, 'scheduled', 'sent', :actor, :reason FROM moved
+        SELECT id, 'verified', 'sent', :actor, :reason FROM moved
         RETURNING 1
     )
     SELECT count(*) FROM logged
-    """
+    """  # noqa: S608 — constant SQL; every value is a bound parameter
 )
+
+_LAST_PAYMENT = text("SELECT coalesce(max(id), 0) FROM payments")
 
 # The statuses a payment can have once its file went out.
 SENT_OR_LATER = ("sent", "settled", "rejected", "returned")
@@ -201,22 +203,39 @@ class RunRepository:
 
     # --- the payments of a run -------------------------------------------------------------------
 
-    def take_payments(self, run: PaymentRun, *, actor: str, reason: str) -> tuple[int, int]:
-        """Schedule the run's payments; returns (payments taken, files planned)."""
+    def plan_files(self, run: PaymentRun) -> tuple[int, int, list[list[int]]]:
+        """(payments due, last payment id, [payer id, payment id] where each file starts)."""
+        last_id = int(self.session.execute(_LAST_PAYMENT).scalar_one())
         params = {
-            "run_id": run.id,
             "on": run.execution_date,
             "scheme": run.debtor_account_scheme.value,
             "account": run.debtor_account,
+            "last_id": last_id,
+            "max_file": run.max_file_transactions,
+        }
+        rows = self.session.execute(_PLAN_FILES, params).all()
+        due = int(rows[0][2]) if rows else 0
+        return due, last_id, [[int(r[0]), int(r[1])] for r in rows]
+
+    def send_file_payments(self, run: PaymentRun, sequence: int, *, actor: str, reason: str) -> int:
+        """Take the file's payments and mark them sent in its run and file; returns how many."""
+        starts = run.file_starts or []
+        following = starts[sequence] if sequence < len(starts) else [None, None]
+        params = {
+            "run_id": run.id,
+            "sequence": sequence,
+            "on": run.execution_date,
+            "scheme": run.debtor_account_scheme.value,
+            "account": run.debtor_account,
+            "last_id": run.last_payment_id,
+            "from_payer": starts[sequence - 1][0],
+            "from_id": starts[sequence - 1][1],
+            "to_payer": following[0],
+            "to_id": following[1],
             "max_file": run.max_file_transactions,
             "actor": actor,
             "reason": reason,
         }
-        row = self.session.execute(_TAKE_PAYMENTS, params).one()
-        return int(row[0]), int(row[1])
-
-    def send_file_payments(self, run_id: int, sequence: int, *, actor: str, reason: str) -> int:
-        params = {"run_id": run_id, "sequence": sequence, "actor": actor, "reason": reason}
         return int(self.session.execute(_SEND_FILE, params).scalar_one())
 
     def file_blocks(

@@ -49,7 +49,7 @@ class RunOut(BaseModel):
     debtor_account: str
     status: RunStatus
     requested_by: str
-    payments: int | None = Field(description="Payments taken into the run (known once scheduled).")
+    payments: int | None = Field(description="Payments due when the run was cut into files (known once scheduled).")
     files_planned: int | None
     files_written: int
     created_at: dt.datetime

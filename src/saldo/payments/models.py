@@ -70,12 +70,13 @@ class Payment(IdMixin, Base):
         # Batches are written contiguously, so a block-range index finds a batch's rows at a
         # fraction of a B-tree's cost per inserted payment.
         Index("ix_payments_batch_id", "batch_id", postgresql_using="brin"),
-        # What a payment run takes: verified payments by payer and due date. Partial, so registering
-        # a payment (status 'registered') adds nothing to it.
+        # What a payment run takes: verified payments by payer, in id order, so each file of a run
+        # reads exactly its range. Partial, so registering a payment (status 'registered') adds
+        # nothing to it.
         Index(
-            "ix_payments_verified_payer_id_due_date",
+            "ix_payments_verified_payer_id_id",
             "payer_id",
-            "due_date",
+            "id",
             postgresql_where=text("status = 'verified'"),
         ),
         # A run's files are written by streaming each file's payments in id order.
@@ -105,8 +106,8 @@ class Payment(IdMixin, Base):
     status: Mapped[PaymentStatus] = mapped_column(str_enum(PaymentStatus, "status"))
     batch_id: Mapped[int | None] = mapped_column(BigInteger)
     account_check: Mapped[AccountCheck | None] = mapped_column(str_enum(AccountCheck, "account_check"))
-    # The payment run and file it went out in: set once, when a run takes it, never changed — so a
-    # payment can never be in two files.
+    # The payment run and file it went out in: set once, when its file is written, never changed —
+    # so a payment can never be in two files.
     run_id: Mapped[int | None] = mapped_column(BigInteger)
     file_sequence: Mapped[int | None]
     hold_id: Mapped[int | None] = mapped_column(BigInteger)  # the open human hold, if one is in force

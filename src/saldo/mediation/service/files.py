@@ -1,12 +1,13 @@
 """Writing a run's pain.001 files.
 
-One file is written in one transaction: its payments move scheduled -> sent, they are streamed from
-the database into the XML writer, the file is validated against the official schema and recorded
-with its SHA-256 — all or nothing. The file becomes visible in the outbox (renamed from a hidden
-partial name, with its manifest beside it) only after that transaction commits, so the bank never
-collects a file the database does not know. Its content is a function of the database alone (no
-clock is read: the creation time is the run's), so a file lost between commit and rename is
-written again byte for byte and checked against the recorded hash."""
+One file is written in one transaction: the run takes the file's payments (verified -> sent, with
+the run and file set on each), they are streamed from the database into the XML writer, the file is
+validated against the official schema and recorded with its SHA-256 — all or nothing. The file
+becomes visible in the outbox (renamed from a hidden partial name, with its manifest beside it)
+only after that transaction commits, so the bank never collects a file the database does not know.
+Its content is a function of the database alone (no clock is read: the creation time is the
+run's), so a file lost between commit and rename is written again byte for byte and checked
+against the recorded hash."""
 
 from __future__ import annotations
 
@@ -105,8 +106,11 @@ def write_run_file(
     recorded = next((f for f in repository.files_of(run_id) if f.sequence == sequence), None)
     if recorded is not None:
         return WrittenFile(sequence, recorded.transactions, recorded)
-    reason = f"in file {message_id(run_id, sequence)} of payment run {run_id}, handed to the bank"
-    sent = repository.send_file_payments(run_id, sequence, actor=RUN_ACTOR, reason=reason)
+    reason = (
+        f"in payment run {run_id} for {run.execution_date.isoformat()}, file {message_id(run_id, sequence)}, "
+        "handed to the bank"
+    )
+    sent = repository.send_file_payments(run, sequence, actor=RUN_ACTOR, reason=reason)
     if sent == 0:
         return WrittenFile(sequence, 0, None)
     relative = file_path(run, sequence)

@@ -1,9 +1,11 @@
 """Payment runs: for an execution date, one run per debtor account takes every verified, due,
 not-held payment, cuts them into files of a bounded size, and is done when every file is written.
 
-A run moves planned -> scheduled -> sent, each step idempotent: taking payments happens once (a
-payment's run is set once, and a run that has its payments does not take again), files already
-written are skipped, and a run that failed part-way is resumed by running it again."""
+A run moves planned -> scheduled -> sent, each step idempotent: the files are cut once (a range of
+payers and payment ids each, read-only), each file takes its payments in the transaction that
+writes it (a payment's run and file are set once), files already written are skipped, and a run
+that failed part-way is resumed by running it again. Each payment is therefore updated once, from
+verified to sent, when its file goes out."""
 
 from __future__ import annotations
 
@@ -73,21 +75,28 @@ def resume_payment_run(session: Session, run_id: int) -> PaymentRun:
 
 
 def schedule_run(session: Session, run_id: int) -> PaymentRun:
-    """Take the run's payments (once): verified, due on or before the execution date, not held,
-    in no other run. Returns the run with its payment and file counts."""
+    """Cut the run into files (once): the verified payments due on or before the execution date,
+    not held, in no other run, by payer and id. Returns the run with its payment and file counts."""
     repository = RunRepository(session)
     run = repository.get_run(run_id, lock=True)
     if run is None:
         raise RunNotFoundError(f"no payment run {run_id}")
-    if run.payments is not None:  # taken before: a resumed run never takes again
+    if run.payments is not None:  # cut before: a resumed run keeps its files
         if run.status is RunStatus.FAILED:
             repository.set_run(run.id, status=RunStatus.SCHEDULED, error=None)
             session.flush()
             session.refresh(run)
         return run
-    reason = f"in payment run {run.id} for {run.execution_date.isoformat()}"
-    taken, files = repository.take_payments(run, actor=RUN_ACTOR, reason=reason)
-    repository.set_run(run.id, status=RunStatus.SCHEDULED, payments=taken, files_planned=files, error=None)
+    due, last_id, starts = repository.plan_files(run)
+    repository.set_run(
+        run.id,
+        status=RunStatus.SCHEDULED,
+        payments=due,
+        files_planned=len(starts),
+        file_starts=starts,
+        last_payment_id=last_id,
+        error=None,
+    )
     session.flush()
     session.refresh(run)
     return run

@@ -2,9 +2,10 @@
 
 A hold says who, when and why; it stays in force until someone releases it, again with who, when
 and why. A payer may hold and release its own payments; the authority (staff) may hold any
-payment, and a hold the authority placed is released by the authority only. A scheduled payment
-that is held leaves its payment run before its file is written. A release sends the payment back
-through the account check, so it is verified again before it can go in a run."""
+payment, and a hold the authority placed is released by the authority only. A payment is taken
+into a run only when its file is written, so a hold placed before that keeps it out of the file;
+after that it is sent and can no longer be held. A release sends the payment back through the
+account check, so it is verified again before it can go in a run."""
 
 from __future__ import annotations
 
@@ -43,8 +44,7 @@ def hold_payment(
     if payment.status is not PaymentStatus.HELD and not can_transition(payment.status, PaymentStatus.HELD):
         raise TransitionError(f"payment {payment_id} is {payment.status.value} and can no longer be held")
     hold = repository.add_hold(PaymentHold(payment_id=payment_id, held_by=actor, reason=reason.strip()))
-    leaves_run = {"run_id": None, "file_sequence": None} if payment.status is PaymentStatus.SCHEDULED else {}
-    repository.set_payment(payment_id, status=PaymentStatus.HELD, hold_id=hold.id, **leaves_run)
+    repository.set_payment(payment_id, status=PaymentStatus.HELD, hold_id=hold.id)
     repository.add_event(payment_id, payment.status, PaymentStatus.HELD, actor=actor, reason=f"held: {hold.reason}")
     session.flush()
     return hold

@@ -7,7 +7,9 @@ from saldo.payments.models import PaymentStatus as S
 
 TRANSITIONS: dict[S, frozenset[S]] = {
     S.REGISTERED: frozenset({S.VERIFIED, S.HELD, S.CANCELLED}),
-    S.VERIFIED: frozenset({S.SCHEDULED, S.HELD, S.CANCELLED}),
+    # A payment run takes a payment and hands it to the bank in one transaction, the one that writes
+    # its file: verified -> sent. Scheduled is for a payment set aside for a run ahead of its file.
+    S.VERIFIED: frozenset({S.SCHEDULED, S.SENT, S.HELD, S.CANCELLED}),
     S.SCHEDULED: frozenset({S.SENT, S.HELD, S.CANCELLED}),
     S.SENT: frozenset({S.SETTLED, S.REJECTED, S.RETURNED}),
     S.SETTLED: frozenset({S.RETURNED}),
