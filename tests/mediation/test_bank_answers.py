@@ -344,3 +344,36 @@ def test_the_synthetic_banks_answers_reconcile_a_run(
     assert r["returned"]["payments"] > 0
     assert body["files_written"] == 2
     assert len(body["files"]) == 2
+
+
+STATEMENT = """<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">
+<BkToCstmrStmt>
+<GrpHdr><MsgId>STMT-1</MsgId><CreDtTm>2026-11-22T18:00:00+00:00</CreDtTm></GrpHdr>
+<Stmt><Id>STMT-1</Id>
+<Acct><Id><Othr><Id>{account}</Id></Othr></Id></Acct>
+<Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="SEK">1000000.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>
+<Dt><Dt>2026-11-22</Dt></Dt></Bal>
+<Ntry><Amt Ccy="SEK">1250.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+<BookgDt><Dt>2026-11-22</Dt></BookgDt>
+<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>ICDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd>
+<NtryDtls><TxDtls><Refs><EndToEndId>{paid}</EndToEndId></Refs></TxDtls></NtryDtls></Ntry>
+<Ntry><Amt Ccy="SEK">1250.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts><Cd>PDNG</Cd></Sts>
+<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>ICDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd>
+<NtryDtls><TxDtls><Refs><EndToEndId>{pending}</EndToEndId></Refs></TxDtls></NtryDtls></Ntry>
+</Stmt>
+</BkToCstmrStmt>
+</Document>
+"""
+
+
+def test_a_statement_settles_booked_entries_and_leaves_pending_ones(
+    sent: tuple[PaymentRun, list[int]], client: TestClient, token: str, bank_token: str, tmp_path: Path
+) -> None:
+    _, (a, b, _) = sent
+    path = tmp_path / "camt053.xml"
+    path.write_text(STATEMENT.format(account=VALID_BANKGIRO, paid=a, pending=b), encoding="utf-8")
+    code, body = post(client, bank_token, path)
+    assert code == 201, body
+    assert (body["message_type"], body["applied"], body["unchanged"], body["unmatched"]) == ("camt.053.001.08", 1, 1, 0)
+    assert [status_of(client, token, p) for p in (a, b)] == ["settled", "sent"]

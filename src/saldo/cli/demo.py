@@ -19,10 +19,17 @@ from saldo.cli.ingest import ingest_file
 from saldo.cli.payers import import_payers_file
 from saldo.db.engine import unit_of_work
 from saldo.db.migrate import upgrade_database
+from saldo.kit.clock import today
+from saldo.mediation.service.answers import read_bank_message
+from saldo.mediation.service.reconcile import get_run
+from saldo.mediation.service.runs import plan_payment_runs
 from saldo.payers.service import issue_token, list_payers
 from saldo.payments.jobs import run_account_check
 from saldo.payments.schemas import BatchRejected
+from saldo.payments.service.hold import staff_actor
+from saldo.synthetic.bank import answer_payment_file
 from saldo.synthetic.country import generate_country
+from saldo.worker import run_worker
 
 
 def demo(
@@ -33,7 +40,8 @@ def demo(
     no_serve: bool = typer.Option(False, "--no-serve", help="Build the demo and exit without serving."),
 ) -> None:
     """Start the embedded database, build a synthetic country, ingest it as payers and banks would,
-    check every payment's account, and serve."""
+    check every payment's account, pay out today's runs (pain.001 files, the bank's answers read
+    back), and serve."""
     context = cli_context(ctx)
     settings = context.settings
     demo_dir = settings.data_dir / "demo"
@@ -98,7 +106,42 @@ def _build(context: CliContext, demo_dir: Path, persons: int) -> None:
     checked = run_account_check(context.sessions)
     held = ", ".join(f"{n:,} {code.value}" for code, n in sorted(checked.held.items())) or "none"
     console.print(f"  account check: {checked.verified:,} payments verified; held: {held}")
+    _pay_out(context, demo_dir)
     everyone = {"payers": tokens, "banks": bank_tokens}
     tokens_path = demo_dir / "tokens.json"
     tokens_path.write_text(json.dumps(everyone, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     tokens_path.chmod(0o600)
+
+
+def _pay_out(context: CliContext, demo_dir: Path) -> None:
+    """Today's payment runs through the job queue, and the synthetic bank's answers read back."""
+    settings = context.settings
+    with unit_of_work(context.sessions) as session:
+        runs = plan_payment_runs(
+            session,
+            execution_date=today(),
+            requested_by=staff_actor("demo"),
+            max_file_transactions=settings.max_file_transactions,
+        )
+        run_ids = [r.id for r in runs]
+    with console.status(f"payment runs: writing the pain.001 files of {len(run_ids)} debtor accounts"):
+        run_worker(settings, context.engine, wait=False)
+    answered = 0
+    with console.status("the bank answers: pain.002 status reports and camt.054 notifications"):
+        with context.sessions() as session:
+            files = [f for run_id in run_ids for f in get_run(session, run_id).files]
+        for number, file in enumerate(files):
+            answers = answer_payment_file(settings.outbox / file.path, demo_dir / "bank", seed=number)
+            for path in (answers.status_report, answers.notification):
+                with unit_of_work(context.sessions) as session:
+                    read_bank_message(session, path, filename=path.name, received_by=staff_actor("demo"))
+            answered += 1
+    with context.sessions() as session:
+        described = [get_run(session, run_id) for run_id in run_ids]
+    settled = sum(r.reconciliation.settled.payments for r in described)
+    rejected = sum(r.reconciliation.rejected.payments for r in described)
+    returned = sum(r.reconciliation.returned.payments for r in described)
+    console.print(
+        f"  payment runs: {len(described)} runs, {answered} pain.001 files in {settings.outbox}; the bank settled "
+        f"{settled:,}, rejected {rejected:,}, returned {returned:,}"
+    )

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,43 +60,34 @@ _SEND_FILE = text(
             AND (CAST(:to_payer AS bigint) IS NULL OR (p.payer_id, p.id) < (:to_payer, :to_id))
         ORDER BY p.payer_id, p.id
         LIMIT :max_file
-        FOR UPDATE OF p
     ), moved AS (
+        -- the status is checked again on the row itself: a payment held or cancelled meanwhile is
+        -- re-read after that transaction commits, and left out
         UPDATE payments p SET status = 'sent', run_id = :run_id, file_sequence = :sequence, updated_at = now()
-        FROM taken t WHERE p.id = t.id
-        RETURNING p.id
+        FROM taken t WHERE p.id = t.id AND p.status = 'verified' AND p.run_id IS NULL
+        RETURNING p.id, p.amount_minor, p.currency, p.payee_name, p.account_scheme, p.account_number,
+            p.remittance_info, p.payer_id, p.benefit_id
     ), logged AS (
         INSERT INTO payment_events (payment_id, from_status, to_status, actor, reason)
         SELECT id, 'verified', 'sent', :actor, :reason FROM moved
-        RETURNING 1
     )
-    SELECT count(*) FROM logged
+    SELECT * FROM moved
     """  # noqa: S608 — constant SQL; every value is a bound parameter
 )
 
 _LAST_PAYMENT = text("SELECT coalesce(max(id), 0) FROM payments")
 
-# The statuses a payment can have once its file went out.
-SENT_OR_LATER = ("sent", "settled", "rejected", "returned")
 
-_FILE_BLOCKS = text(
+# A written file's payments again (to write a lost file anew), as the file took them.
+_FILE_ROWS = text(
     """
-    SELECT p.payer_id, b.category_purpose, p.currency, count(*), sum(p.amount_minor)
-    FROM payments p JOIN benefits b ON b.id = p.benefit_id
-    WHERE p.run_id = :run_id AND p.file_sequence = :sequence AND p.status = ANY(:statuses)
-    GROUP BY p.payer_id, b.category_purpose, p.currency
-    ORDER BY p.payer_id, b.category_purpose, p.currency
+    SELECT p.id, p.amount_minor, p.currency, p.payee_name, p.account_scheme, p.account_number,
+        p.remittance_info, p.payer_id, p.benefit_id
+    FROM payments p
+    WHERE p.run_id = :run_id AND p.file_sequence = :sequence
     """
 )
-
-# A file's transactions in the order its blocks list them, streamed from a server-side cursor.
-_FILE_ROWS = """
-    SELECT p.id, p.amount_minor, p.currency, p.payee_name, p.account_scheme, p.account_number,
-        p.remittance_info, p.payer_id, b.category_purpose
-    FROM payments p JOIN benefits b ON b.id = p.benefit_id
-    WHERE p.run_id = %(run_id)s AND p.file_sequence = %(sequence)s AND p.status = ANY(%(statuses)s)
-    ORDER BY p.payer_id, b.category_purpose, p.currency, p.id
-"""
+_CATEGORY_PURPOSES = text("SELECT id, category_purpose FROM benefits")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +100,8 @@ class EntryScope:
     account: str | None = None
 
 
-FileRow = tuple[int, int, str, str, str, str, str | None, int, str]
+# id, amount, currency, payee name, account scheme, account number, remittance, payer, benefit
+FileRow = tuple[int, int, str, str, str, str, str | None, int, int]
 
 _RECONCILIATION = text(
     """
@@ -217,8 +209,8 @@ class RunRepository:
         due = int(rows[0][2]) if rows else 0
         return due, last_id, [[int(r[0]), int(r[1])] for r in rows]
 
-    def send_file_payments(self, run: PaymentRun, sequence: int, *, actor: str, reason: str) -> int:
-        """Take the file's payments and mark them sent in its run and file; returns how many."""
+    def send_file_payments(self, run: PaymentRun, sequence: int, *, actor: str, reason: str) -> list[FileRow]:
+        """Take the file's payments and mark them sent in its run and file; returns their rows."""
         starts = run.file_starts or []
         following = starts[sequence] if sequence < len(starts) else [None, None]
         params = {
@@ -236,22 +228,16 @@ class RunRepository:
             "actor": actor,
             "reason": reason,
         }
-        return int(self.session.execute(_SEND_FILE, params).scalar_one())
+        return [tuple(r) for r in self.session.execute(_SEND_FILE, params)]
 
-    def file_blocks(
-        self, run_id: int, sequence: int, statuses: Sequence[str]
-    ) -> Sequence[Row[int, str, str, int, int]]:
-        """(payer, category purpose, currency, transactions, amount) per block of one file."""
-        params = {"run_id": run_id, "sequence": sequence, "statuses": list(statuses)}
-        return self.session.execute(_FILE_BLOCKS, params).all()
+    def file_rows(self, run_id: int, sequence: int) -> list[FileRow]:
+        """The payments a written file took."""
+        rows = self.session.execute(_FILE_ROWS, {"run_id": run_id, "sequence": sequence})
+        return [tuple(r) for r in rows]
 
-    def stream_file_rows(self, run_id: int, sequence: int, statuses: Sequence[str]) -> Iterator[FileRow]:
-        """The file's transactions in block order, from a server-side cursor (flat memory)."""
-        connection = self.raw_connection()
-        with connection.cursor(name=f"payment_file_{run_id}_{sequence}") as cursor:
-            cursor.itersize = 10_000
-            cursor.execute(_FILE_ROWS, {"run_id": run_id, "sequence": sequence, "statuses": list(statuses)})
-            yield from cursor
+    def category_purposes(self) -> dict[int, str]:
+        """Benefit id -> ISO 20022 category purpose."""
+        return {int(r[0]): str(r[1]) for r in self.session.execute(_CATEGORY_PURPOSES)}
 
     # --- files -----------------------------------------------------------------------------------
 

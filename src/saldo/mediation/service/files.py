@@ -15,7 +15,7 @@ import datetime as dt
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -32,7 +32,7 @@ from saldo.kit.account_number import AccountScheme
 from saldo.kit.money import to_decimal_text
 from saldo.mediation.errors import RunError, RunNotFoundError
 from saldo.mediation.models import PaymentFile, PaymentRun
-from saldo.mediation.repository import SENT_OR_LATER, FileRow, RunRepository
+from saldo.mediation.repository import FileRow, RunRepository
 from saldo.mediation.service.runs import RUN_ACTOR
 from saldo.payers.models import Payer
 
@@ -110,13 +110,14 @@ def write_run_file(
         f"in payment run {run_id} for {run.execution_date.isoformat()}, file {message_id(run_id, sequence)}, "
         "handed to the bank"
     )
-    sent = repository.send_file_payments(run, sequence, actor=RUN_ACTOR, reason=reason)
-    if sent == 0:
+    rows = repository.send_file_payments(run, sequence, actor=RUN_ACTOR, reason=reason)
+    if not rows:
         return WrittenFile(sequence, 0, None)
+    sent = len(rows)
     relative = file_path(run, sequence)
     target = _partial(outbox / relative)
     target.parent.mkdir(parents=True, exist_ok=True)
-    digest, size, transactions, control_sum = _write(session, run, sequence, target, initiator, batch_booking)
+    digest, size, transactions, control_sum = _write(session, run, sequence, rows, target, initiator, batch_booking)
     try:
         validated = validate_document(target, MessageType.PAIN_001, count="CdtTrfTxInf")
     except MessageError as exc:  # a bug in the writer, never the payer's data: stop the run loudly
@@ -151,10 +152,12 @@ def publish_file(
         _write_manifest(final, file)
         return final
     if not (partial.exists() and _sha256_of(partial) == file.sha256):
-        run = RunRepository(session).get_run(file.run_id)
+        repository = RunRepository(session)
+        run = repository.get_run(file.run_id)
         assert run is not None
         partial.parent.mkdir(parents=True, exist_ok=True)
-        digest, _, _, _ = _write(session, run, file.sequence, partial, initiator, batch_booking)
+        rows = repository.file_rows(file.run_id, file.sequence)
+        digest, _, _, _ = _write(session, run, file.sequence, rows, partial, initiator, batch_booking)
         if digest != file.sha256:
             raise RunError(
                 f"file {file.message_id} cannot be reproduced byte for byte (its payer data changed since it was "
@@ -166,19 +169,30 @@ def publish_file(
 
 
 def _write(
-    session: Session, run: PaymentRun, sequence: int, target: Path, initiator: Initiator, batch_booking: bool
+    session: Session,
+    run: PaymentRun,
+    sequence: int,
+    rows: list[FileRow],
+    target: Path,
+    initiator: Initiator,
+    batch_booking: bool,
 ) -> tuple[bytes, int, int, str]:
+    """Write a file's rows: one block per (payer, category purpose, currency), each in id order —
+    an order that depends on the rows alone, so the same payments always give the same bytes."""
     repository = RunRepository(session)
     payers = {p.id: p for p in repository.payers_of_account(run.debtor_account_scheme, run.debtor_account)}
-    blocks = repository.file_blocks(run.id, sequence, SENT_OR_LATER)
-    rows = repository.stream_file_rows(run.id, sequence, SENT_OR_LATER)
+    category = repository.category_purposes()
+    keyed = sorted(((r[7], category[r[8]], r[2], r[0]), r) for r in rows)
+    blocks: dict[tuple[int, str, str], list[FileRow]] = {}
+    for (payer_id, purpose, currency, _), row in keyed:
+        blocks.setdefault((payer_id, purpose, currency), []).append(row)
     mid = message_id(run.id, sequence)
-    total = sum((Decimal(to_decimal_text(int(b[4]), b[2])) for b in blocks), Decimal(0))
-    count = sum(int(b[3]) for b in blocks)
+    sums = {key: sum(r[1] for r in block) for key, block in blocks.items()}
+    total = sum((Decimal(to_decimal_text(amount, key[2])) for key, amount in sums.items()), Decimal(0))
     header = GroupHeader(
         message_id=mid,
         created_at=run.created_at,
-        transactions=count,
+        transactions=len(rows),
         control_sum=str(total),
         initiating_party=Party(initiator.name, initiator.organisation_number),
     )
@@ -187,7 +201,7 @@ def _write(
         written = write_pain001(
             out,  # type: ignore[arg-type]  # a writable binary stream is all the writer needs
             header,
-            _blocks(run, mid, blocks, rows, payers, batch_booking),
+            _blocks(run, mid, blocks, sums, payers, batch_booking),
         )
         raw.flush()
         os.fsync(raw.fileno())
@@ -197,19 +211,18 @@ def _write(
 def _blocks(
     run: PaymentRun,
     mid: str,
-    blocks: Sequence[tuple[int, str, str, int, int]],
-    rows: Iterator[FileRow],
+    blocks: dict[tuple[int, str, str], list[FileRow]],
+    sums: dict[tuple[int, str, str], int],
     payers: dict[int, Payer],
     batch_booking: bool,
 ) -> Iterator[PaymentInformation]:
-    """One payment-information block per (payer, category purpose, currency), in the order the rows
-    are streamed; each block takes exactly its count of rows from the shared stream."""
-    for payer_id, category, currency, n, amount in blocks:
-        payer = payers.get(int(payer_id))
+    """One payment-information block per (payer, category purpose, currency)."""
+    for (payer_id, category, currency), rows in blocks.items():
+        payer = payers.get(payer_id)
         if payer is None:
             raise RunError(f"payer {payer_id} no longer pays from {run.debtor_account}; file {mid} not written")
         yield PaymentInformation(
-            id=block_id(mid, int(payer_id), category, currency),
+            id=block_id(mid, payer_id, category, currency),
             execution_date=run.execution_date,
             debtor=Party(payer.name, payer.organisation_number),
             debtor_account_scheme=run.debtor_account_scheme,
@@ -217,18 +230,14 @@ def _blocks(
             debtor_agent_bic=_bic_of(run.debtor_account_scheme, run.debtor_account),
             category_purpose=category,
             batch_booking=batch_booking,
-            transactions=int(n),
-            control_sum=to_decimal_text(int(amount), currency),
-            rows=_transactions(rows, int(n)),
+            transactions=len(rows),
+            control_sum=to_decimal_text(sums[(payer_id, category, currency)], currency),
+            rows=_transactions(rows),
         )
 
 
-def _transactions(rows: Iterator[FileRow], n: int) -> Iterator[Transaction]:
-    for _ in range(n):
-        row = next(rows, None)
-        if row is None:
-            return
-        pid, amount, currency, name, scheme, number, remittance, _, _ = row
+def _transactions(rows: list[FileRow]) -> Iterator[Transaction]:
+    for pid, amount, currency, name, scheme, number, remittance, _, _ in rows:
         yield Transaction(
             end_to_end_id=str(pid),
             amount_minor=amount,
