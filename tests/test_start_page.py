@@ -35,6 +35,13 @@ def test_start_page_shows_the_account_register_and_its_banks(
     assert "/api/v1/vop/checks" in page.text
 
 
+def test_start_page_shows_the_payment_runs(client: TestClient) -> None:
+    page = client.get("/")
+    assert "<dt>Runs</dt><dd>0</dd>" in page.text
+    assert "<dt>Unmatched bank entries</dt><dd>0</dd>" in page.text
+    assert "/api/v1/bank/payment-messages" in page.text
+
+
 def test_health_reports_a_reachable_database(client: TestClient) -> None:
     assert client.get("/health").json() == {"status": "ok"}
 

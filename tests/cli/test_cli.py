@@ -6,9 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
+from stdnum import luhn
 from typer.testing import CliRunner
 
 from saldo.cli.main import app
+from saldo.synthetic.bank import answer_payment_file
 from tests.conftest import create_database
 from tests.factories import csv_file, payment_body, pnr, se_iban
 
@@ -146,3 +148,46 @@ def test_a_bad_bank_file_lists_lines_and_exits_non_zero(env: dict[str, str], tmp
     assert code == 1
     assert f"{path}: line 2: account:" in out
     assert "nothing was loaded" in out
+
+
+def test_a_payment_run_is_started_written_answered_and_reconciled(env: dict[str, str], tmp_path: Path) -> None:
+    bankgiro = "765432" + luhn.calc_check_digit("765432")
+    connect(env, "212000-1520", name="Körkommun", account=bankgiro)
+    saldo(env, "banks", "create", "NDEASESS", "--name", "Nordea")
+    register = tmp_path / "register.csv"
+    register.write_text(f"account;opened_on;holder_id;holder_name\n{se_iban(7)};2019-04-01;{pnr(7)};Anna Andersson\n")
+    assert saldo(env, "accounts", "load", "NDEASESS", str(register))[0] == 0
+    payments = tmp_path / "payments.csv"
+    bodies = [payment_body(payee_id=pnr(7), account=se_iban(7)) for _ in range(3)]
+    payments.write_text(csv_file(bodies), encoding="utf-8")
+    assert saldo(env, "ingest", "212000-1520", str(payments))[0] == 0
+    assert saldo(env, "payments", "check-accounts", "--payer", "212000-1520")[0] == 0
+
+    code, out = saldo(env, "runs", "start", "--now", "--by", "Eva Utbetalare")
+    assert code == 0, out
+    run_id = re.search(r"^run (\d+) .* sent ", out, re.MULTILINE)
+    assert run_id, out
+    code, out = saldo(env, "runs", "show", run_id.group(1))
+    assert code == 0, out
+    assert "outstanding 3" in out
+    files = sorted((Path(env["SALDO_DATA_DIR"]) / "outbox").rglob("*.xml"))
+    answers = answer_payment_file(files[-1], tmp_path / "bank", reject_rate=0.0, return_rate=0.0)
+    code, out = saldo(env, "runs", "read-bank-file", str(answers.status_report), str(answers.notification))
+    assert code == 0, out
+    assert "3 payments moved" in out
+    code, out = saldo(env, "runs", "show", run_id.group(1))
+    assert "settled 3" in out
+    assert "reconciled" in out
+    code, out = saldo(env, "runs", "read-bank-file", str(answers.notification))
+    assert "already read; nothing changed" in out
+    broken = tmp_path / "broken.xml"
+    broken.write_text("<Document>")
+    code, out = saldo(env, "runs", "read-bank-file", str(broken))
+    assert code == 1
+    assert "refused, nothing applied" in out
+
+
+def test_holding_an_unknown_payment_says_so(env: dict[str, str]) -> None:
+    code, out = saldo(env, "payments", "hold", "999999999", "--reason", "kontroll", "--by", "Eva Granskare")
+    assert code == 1
+    assert "no payment 999999999" in out

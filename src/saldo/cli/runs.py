@@ -136,6 +136,12 @@ def show(ctx: typer.Context, run_id: int = typer.Argument(..., help="The run's i
     except MediationError as exc:
         raise fail(str(exc)) from exc
     _print_run(run)
+    for share in run.by_payer:
+        r = share.reconciliation
+        console.print(
+            f"    payer {share.payer_id}: outstanding {r.outstanding.payments}  settled {r.settled.payments}  "
+            f"rejected {r.rejected.payments}  returned {r.returned.payments}  unmatched {r.unmatched_entries}"
+        )
     for f in run.files:
         console.print(f"    file {f.sequence}: {f.path}  {f.transactions} tx  sum {f.control_sum}  sha256 {f.sha256}")
 

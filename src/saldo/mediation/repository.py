@@ -114,10 +114,10 @@ _RECONCILIATION = text(
 
 _UNMATCHED_BY_RUN = text(
     """
-    SELECT p.run_id, count(*)
+    SELECT p.run_id, p.payer_id, count(*)
     FROM unmatched_entries u JOIN payments p ON p.id = u.payment_id
     WHERE p.run_id = ANY(:run_ids) AND (CAST(:payer_id AS bigint) IS NULL OR p.payer_id = CAST(:payer_id AS bigint))
-    GROUP BY p.run_id
+    GROUP BY p.run_id, p.payer_id
     """
 )
 
@@ -264,8 +264,25 @@ class RunRepository:
         return self.session.execute(_RECONCILIATION, params).all()
 
     def unmatched_by_run(self, run_ids: Sequence[int], *, payer_id: int | None) -> dict[int, int]:
+        counts: dict[int, int] = {}
+        for (run_id, _), n in self.unmatched_by_run_and_payer(run_ids, payer_id=payer_id).items():
+            counts[run_id] = counts.get(run_id, 0) + n
+        return counts
+
+    def unmatched_by_run_and_payer(self, run_ids: Sequence[int], *, payer_id: int | None) -> dict[tuple[int, int], int]:
+        """Unmatched bank entries about the runs' payments, per (run, payer)."""
         params = {"run_ids": list(run_ids), "payer_id": payer_id}
-        return {int(r[0]): int(r[1]) for r in self.session.execute(_UNMATCHED_BY_RUN, params)}
+        return {(int(r[0]), int(r[1])): int(r[2]) for r in self.session.execute(_UNMATCHED_BY_RUN, params)}
+
+    def counts(self) -> tuple[int, int, int, int]:
+        """(runs, files, bank messages, unmatched entries) in all."""
+        row = self.session.execute(
+            text(
+                "SELECT (SELECT count(*) FROM payment_runs), (SELECT count(*) FROM payment_files), "
+                "(SELECT count(*) FROM bank_messages), (SELECT count(*) FROM unmatched_entries)"
+            )
+        ).one()
+        return int(row[0]), int(row[1]), int(row[2]), int(row[3])
 
     # --- bank messages ---------------------------------------------------------------------------
 

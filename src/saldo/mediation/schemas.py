@@ -31,6 +31,11 @@ class Reconciliation(BaseModel):
     reconciled: bool = Field(description="Every payment has its final bank answer and no entry is unmatched.")
 
 
+class PayerReconciliation(BaseModel):
+    payer_id: int
+    reconciliation: Reconciliation
+
+
 class PaymentFileOut(BaseModel):
     sequence: int
     message_id: str
@@ -57,6 +62,7 @@ class RunOut(BaseModel):
     error: str | None = Field(description="Why the last attempt stopped; running the run again resumes it.")
     files: list[PaymentFileOut]
     reconciliation: Reconciliation
+    by_payer: list[PayerReconciliation] = Field(description="The same, for each payer paying from the account.")
 
 
 class RunPage(BaseModel):

@@ -13,6 +13,7 @@ from saldo.accounts.service.query import register_overview
 from saldo.banks.service import list_banks
 from saldo.benefits.service import list_benefits
 from saldo.db.engine import ping
+from saldo.mediation.service.reconcile import mediation_overview
 from saldo.payers.service import list_payers
 from saldo.payments.service.query import registry_overview
 from saldo.web.deps import DbSession
@@ -35,6 +36,7 @@ def start_page(request: Request, session: DbSession) -> HTMLResponse:
         "benefits": list_benefits(session),
         "banks": list_banks(session),
         "register": register_overview(session),
+        "mediation": mediation_overview(session),
         "base_url": str(request.base_url).rstrip("/"),
         "data_dir": str(request.app.state.settings.data_dir),
     }

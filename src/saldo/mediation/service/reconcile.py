@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from saldo.mediation.errors import RunNotFoundError
 from saldo.mediation.models import PaymentRun
 from saldo.mediation.repository import RunRepository
-from saldo.mediation.schemas import PaymentFileOut, Reconciliation, RunOut, RunPage, Totals
+from saldo.mediation.schemas import PayerReconciliation, PaymentFileOut, Reconciliation, RunOut, RunPage, Totals
 from saldo.payments.models import PaymentStatus
 
 OUTSTANDING = (PaymentStatus.SCHEDULED, PaymentStatus.SENT)
@@ -47,9 +47,13 @@ def describe_runs(session: Session, runs: Sequence[PaymentRun], *, payer_id: int
     repository = RunRepository(session)
     ids = [r.id for r in runs]
     rows: dict[int, list[tuple[str, str, int, int]]] = defaultdict(list)
-    for run_id, _payer, status, currency, n, amount in repository.reconciliation(ids, payer_id=payer_id):
-        rows[int(run_id)].append((str(status), str(currency), int(n), int(amount)))
+    per_payer: dict[int, dict[int, list[tuple[str, str, int, int]]]] = defaultdict(lambda: defaultdict(list))
+    for run_id, payer, status, currency, n, amount in repository.reconciliation(ids, payer_id=payer_id):
+        row = (str(status), str(currency), int(n), int(amount))
+        rows[int(run_id)].append(row)
+        per_payer[int(run_id)][int(payer)].append(row)
     unmatched = repository.unmatched_by_run(ids, payer_id=payer_id)
+    unmatched_of_payer = repository.unmatched_by_run_and_payer(ids, payer_id=payer_id)
     described = []
     for run in runs:
         files = repository.files_of(run.id)
@@ -81,6 +85,13 @@ def describe_runs(session: Session, runs: Sequence[PaymentRun], *, payer_id: int
                     for f in files
                 ],
                 reconciliation=_reconciliation(rows[run.id], unmatched.get(run.id, 0)),
+                by_payer=[
+                    PayerReconciliation(
+                        payer_id=payer,
+                        reconciliation=_reconciliation(payer_rows, unmatched_of_payer.get((run.id, payer), 0)),
+                    )
+                    for payer, payer_rows in sorted(per_payer[run.id].items())
+                ],
             )
         )
     return described
@@ -112,3 +123,9 @@ def list_runs(
 def _pays_from(session: Session, payer_id: int, run: PaymentRun) -> bool:
     payers = RunRepository(session).payers_of_account(run.debtor_account_scheme, run.debtor_account)
     return any(p.id == payer_id for p in payers)
+
+
+def mediation_overview(session: Session) -> dict[str, int]:
+    """Counts for the start page: runs, files sent, bank messages read, entries left unmatched."""
+    runs, files, messages, unmatched = RunRepository(session).counts()
+    return {"runs": runs, "files": files, "bank_messages": messages, "unmatched_entries": unmatched}
