@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import typer
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session
 from saldo.cli.context import cli_context, console, errors, fail
 from saldo.db.engine import unit_of_work
 from saldo.kit.clock import today
+from saldo.kit.digest import sha256_of_file
 from saldo.kit.national_id import InvalidIdentifierError
 from saldo.payers.errors import PayerError
 from saldo.payers.schemas import PayerPrincipal
@@ -39,11 +39,7 @@ def file_source(path: Path, fmt: BatchFormat | None, limit: int) -> BatchSource:
     chosen = fmt or SUFFIX_FORMATS.get(path.suffix.lower())
     if chosen is None:
         raise PaymentError(f"cannot tell the format of {path.name}; pass --format csv|ndjson|json")
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return BatchSource(path=path, format=chosen, sha256=digest.digest(), filename=path.name)
+    return BatchSource(path=path, format=chosen, sha256=sha256_of_file(path), filename=path.name)
 
 
 def ingest_file(

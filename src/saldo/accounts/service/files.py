@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from saldo.accounts.schemas import BankFileAccepted
 from saldo.accounts.service.records import AccountRecord, HolderFields, check_record
 from saldo.accounts.service.register import apply_records
 from saldo.banks.schemas import BankPrincipal
+from saldo.kit.digest import sha256_of_file
 from saldo.kit.text_lines import NotUtf8Error, utf8_lines
 
 REQUIRED_COLUMNS = ("account", "opened_on", "holder_id", "holder_name")
@@ -40,11 +40,7 @@ class BankFileSource:
     @classmethod
     def from_path(cls, path: Path, as_of: dt.date, filename: str | None = None) -> BankFileSource:
         """A source for a file on disk, its SHA-256 computed as it is read."""
-        digest = hashlib.sha256()
-        with path.open("rb") as handle:
-            while block := handle.read(1 << 20):
-                digest.update(block)
-        return cls(path, digest.digest(), filename or path.name, as_of)
+        return cls(path, sha256_of_file(path), filename or path.name, as_of)
 
 
 def _date(text: str) -> dt.date | None:

@@ -8,7 +8,6 @@ the same file again changes nothing."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from saldo.iso20022.messages import MessageType
 from saldo.iso20022.pain002 import BlockStatus, TransactionStatus, read_status_report
 from saldo.iso20022.validate import MessageError, sniff_message
 from saldo.kit.account_number import AccountScheme
+from saldo.kit.digest import sha256_of_file
 from saldo.kit.money import from_decimal_text
 from saldo.mediation.errors import BankMessageError
 from saldo.mediation.models import BankMessage, PaymentFile
@@ -44,7 +44,7 @@ def read_bank_message(session: Session, path: Path, *, filename: str | None, rec
     """Read one pain.002, camt.054 or camt.053 file and apply it; returns what it did. Raises
     BankMessageError (nothing applied) for a file that is not a valid message Saldo can apply."""
     repository = RunRepository(session)
-    digest = _sha256_of(path)
+    digest = sha256_of_file(path)
     known = repository.message_by_hash(digest)
     if known is not None:
         return describe_message(session, known, already_read=True)
@@ -241,11 +241,3 @@ def _reason_text(message: MessageType, status: str, code: str | None) -> str:
     if status == "returned":
         return f"returned by the payee's bank: {codes.explain(code)} ({source})"
     return f"settled: the bank booked the transfer ({source})"
-
-
-def _sha256_of(path: Path) -> bytes:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.digest()

@@ -29,6 +29,7 @@ from saldo.iso20022.messages import MessageType
 from saldo.iso20022.pain001 import GroupHeader, Party, PaymentInformation, Transaction, write_pain001
 from saldo.iso20022.validate import MessageError, validate_document
 from saldo.kit.account_number import AccountScheme
+from saldo.kit.digest import sha256_of_file
 from saldo.kit.money import to_decimal_text
 from saldo.mediation.errors import RunError, RunNotFoundError
 from saldo.mediation.models import PaymentFile, PaymentRun
@@ -148,10 +149,10 @@ def publish_file(
     that went missing is written again from the database and must match the recorded hash."""
     final = outbox / file.path
     partial = _partial(final)
-    if final.exists() and _sha256_of(final) == file.sha256:
+    if final.exists() and sha256_of_file(final) == file.sha256:
         _write_manifest(final, file)
         return final
-    if not (partial.exists() and _sha256_of(partial) == file.sha256):
+    if not (partial.exists() and sha256_of_file(partial) == file.sha256):
         repository = RunRepository(session)
         run = repository.get_run(file.run_id)
         assert run is not None
@@ -257,14 +258,6 @@ def _bic_of(scheme: AccountScheme, account: str) -> str | None:
     except SchwiftyException:
         return None
     return str(bic) if bic is not None else None
-
-
-def _sha256_of(path: Path) -> bytes:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.digest()
 
 
 def _write_manifest(final: Path, file: PaymentFile) -> None:
