@@ -5,6 +5,8 @@ several processes at once, and a run that stopped half-way resumed without dupli
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,10 +23,13 @@ from saldo.kit.clock import today
 from saldo.mediation.jobs import JobResources, execute_run
 from saldo.mediation.models import PaymentRun, RunStatus
 from saldo.mediation.repository import RunRepository
+from saldo.mediation.schemas import BankMessageOut
+from saldo.mediation.service.answers import read_bank_message
 from saldo.mediation.service.files import Initiator, publish_file
 from saldo.mediation.service.runs import plan_payment_runs, run_lock
 from saldo.payments.service.verify import check_payment_accounts
 from saldo.settings import Settings
+from saldo.synthetic.bank import answer_payment_file
 from saldo.worker import run_worker
 from tests.conftest import live_database
 from tests.factories import VALID_PNR, account_record, auth, make_payer, make_token, payment_body, se_iban
@@ -121,3 +126,36 @@ def test_a_run_that_stopped_part_way_resumes_without_duplicates(live: Live, tmp_
             text("SELECT count(*), count(DISTINCT payment_id) FROM payment_events WHERE to_status = 'sent'")
         )
         assert sent.one() == (4, 4)  # each payment handed over once, the failed attempt notwithstanding
+
+
+def test_the_same_bank_file_read_twice_at_once_is_applied_once(live: Live, tmp_path: Path) -> None:
+    live.settings = live.settings.model_copy(update={"run_workers": 1})
+    run = live.planned_run(3, max_file=10)
+    execute_run(JobResources(live.settings, live.sessions, database_url="unused"), run.id)
+    with live.sessions() as session:
+        [f] = RunRepository(session).files_of(run.id)
+    answers = answer_payment_file(live.settings.outbox / f.path, tmp_path / "bank", reject_rate=0.0, return_rate=0.0)
+    first = live.sessions()
+    result_first = read_bank_message(first, answers.notification, filename=None, received_by="staff:a")  # not committed
+    second: list[BankMessageOut] = []
+    reader = threading.Thread(
+        target=lambda: second.append(_read_and_commit(live.sessions, answers.notification)), daemon=True
+    )
+    reader.start()
+    time.sleep(0.5)  # the second reader now waits on the first one's rows
+    first.commit()
+    first.close()
+    reader.join(timeout=30)
+    assert result_first.applied == 3
+    assert second[0].already_read is True
+    with live.sessions() as session:
+        settled = session.execute(text("SELECT count(*) FROM payment_events WHERE to_status = 'settled'")).scalar()
+        assert settled == 3
+        assert session.execute(text("SELECT count(*) FROM bank_messages")).scalar() == 1
+
+
+def _read_and_commit(sessions: sessionmaker[Session], path: Path) -> BankMessageOut:
+    with sessions() as session:
+        result = read_bank_message(session, path, filename=None, received_by="staff:b")
+        session.commit()
+        return result

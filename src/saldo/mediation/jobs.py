@@ -1,6 +1,7 @@
 """Background work of payment mediation. A payment run is a durable job in the procrastinate queue:
-a worker takes it, and if the worker dies the job is retried; the run itself resumes where it
-stopped (payments are taken once, written files are skipped). Jobs own their transactions."""
+a worker takes it, and a job that fails on a lost connection or a full disk is retried; the run
+itself resumes where it stopped (it is cut into files once, a file takes its payments only in the
+transaction that writes it, written files are skipped). Jobs own their transactions."""
 
 from __future__ import annotations
 

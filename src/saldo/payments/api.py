@@ -226,7 +226,7 @@ def get_batch(batch_id: int, payer: CurrentPayer, session: DbSession) -> BatchAc
 )
 def post_hold(payment_id: int, body: HoldIn, payer: CurrentPayer, session: DbSession) -> PaymentOut:
     """Stop one of the payer's payments that has not been sent, as a recorded decision with a
-    reason. A scheduled payment leaves its run; it stays held until released."""
+    reason. A payment run leaves it out of any file not yet written; it stays held until released."""
     hold_payment(
         session,
         payment_id=_checked_id(payment_id),

@@ -79,7 +79,7 @@ class Payment(IdMixin, Base):
             "id",
             postgresql_where=text("status = 'verified'"),
         ),
-        # A run's files are written by streaming each file's payments in id order.
+        # A run's payments by file: its reconciliation, and a lost file written again.
         Index(
             "ix_payments_run_id_file_sequence_id",
             "run_id",

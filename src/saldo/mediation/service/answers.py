@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from saldo.iso20022 import codes
@@ -86,6 +87,11 @@ def read_bank_message(session: Session, path: Path, *, filename: str | None, rec
             repository.record_unmatched(stored.id)
     except MessageError as exc:
         raise BankMessageError(exc.reason, line=exc.line) from exc
+    except IntegrityError:  # the same file, read at the same moment for another caller, won
+        known = repository.message_by_hash(digest)
+        if known is None:
+            raise
+        return describe_message(session, known, already_read=True)
     return describe_message(session, stored, already_read=False)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from saldo.db.queue import defer_job
@@ -41,17 +42,22 @@ def plan_payment_runs(
     for scheme, account in repository.debtor_accounts_due(execution_date):
         run = repository.find_run(execution_date, scheme, account)
         if run is None:
-            run = repository.add_run(
-                PaymentRun(
-                    execution_date=execution_date,
-                    debtor_account_scheme=scheme,
-                    debtor_account=account,
-                    status=RunStatus.PLANNED,
-                    requested_by=requested_by,
-                    max_file_transactions=max_file_transactions,
-                )
-            )
-        elif run.status is RunStatus.SENT:
+            try:
+                with session.begin_nested():
+                    run = repository.add_run(
+                        PaymentRun(
+                            execution_date=execution_date,
+                            debtor_account_scheme=scheme,
+                            debtor_account=account,
+                            status=RunStatus.PLANNED,
+                            requested_by=requested_by,
+                            max_file_transactions=max_file_transactions,
+                        )
+                    )
+            except IntegrityError:  # planned at the same moment by someone else: one run per day and account
+                run = repository.find_run(execution_date, scheme, account)
+                assert run is not None
+        if run.status is RunStatus.SENT:
             continue  # the day's run for this account went out; later payments go in a later run
         queue_run(session, run.id)
         runs.append(run)
