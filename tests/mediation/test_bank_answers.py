@@ -16,8 +16,9 @@ from saldo.kit.account_number import AccountScheme
 from saldo.kit.clock import today
 from saldo.mediation.models import PaymentRun
 from saldo.mediation.repository import RunRepository
+from saldo.mediation.service.files import block_id
 from saldo.synthetic.bank import answer_payment_file
-from tests.factories import VALID_BANKGIRO, auth
+from tests.factories import VALID_BANKGIRO, auth, make_payer, make_token
 from tests.mediation.conftest import RegisterPayments, RunPayments
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
@@ -166,6 +167,43 @@ class TestStatusReport:
         assert body["applied"] == 3
         assert {status_of(client, token, p) for p in ids} == {"rejected"}
         assert "FF01 (invalid file format)" in last_reason(client, token, ids[0])
+
+    def test_a_rejected_block_rejects_that_payers_payments_only(
+        self,
+        verified: RegisterPayments,
+        run_payments: RunPayments,
+        session: Session,
+        client: TestClient,
+        token: str,
+        bank_token: str,
+        tmp_path: Path,
+    ) -> None:
+        ours = verified(2)
+        region = make_token(session, make_payer(session, name="Region Testland"))
+        session.commit()
+        theirs = verified(1, as_payer=region, benefit="SJP")
+        run = run_payments()
+        file = RunRepository(session).files_of(run.id)[0]
+        payer_id = client.get("/api/v1/payer", headers=auth(token)).json()["id"]
+        block = block_id(file.message_id, payer_id, "SSBE", "SEK")
+        path = tmp_path / "block.xml"
+        with path.open("wb") as out:
+            write_status_report(
+                out,
+                message_id="ST-BLOCK",
+                created_at=NOW,
+                original_message_id=file.message_id,
+                group_status="PART",
+                blocks=[(block, []), ("SOMETHING-ELSE", [])],
+                block_statuses={block: ("RJCT", "AM04"), "SOMETHING-ELSE": ("RJCT", "AM04")},
+            )
+        code, body = post(client, bank_token, path)
+        assert code == 201, body
+        assert (body["applied"], body["unmatched"]) == (2, 1)
+        assert [status_of(client, token, p) for p in ours] == ["rejected", "rejected"]
+        assert status_of(client, region, theirs[0]) == "sent"
+        assert "AM04 (insufficient funds)" in last_reason(client, token, ours[0])
+        assert body["unmatched_entries"][0]["end_to_end_id"] == "SOMETHING-ELSE"  # type: ignore[index]
 
     def test_a_report_for_a_file_saldo_never_sent_is_refused(
         self, sent: tuple[PaymentRun, list[int]], client: TestClient, bank_token: str, tmp_path: Path

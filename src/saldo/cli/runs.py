@@ -85,6 +85,8 @@ def start(
         console.print(f"no verified payments due on or before {execution_date} that are not in a run")
         return
     console.print(f"{len(run_ids)} payment run(s) for {execution_date}: {', '.join(map(str, run_ids))}")
+    if not now:
+        console.print("queued: `saldo worker` writes their files; `saldo runs list` shows how far they are")
     if now:
         try:
             _execute(ctx, run_ids)

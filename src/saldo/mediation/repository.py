@@ -327,7 +327,15 @@ class RunRepository:
                 copy.write_row(row)
 
     def stage_file_payments(
-        self, run_id: int, sequence: int, *, action: str, code: str | None, payer_id: int | None, category: str | None
+        self,
+        run_id: int,
+        sequence: int,
+        *,
+        action: str,
+        code: str | None,
+        payer_id: int | None = None,
+        category: str | None = None,
+        currency: str | None = None,
     ) -> None:
         """Stage one entry per payment of a file (or of one block of it): a status given for a
         whole file or block applies to every payment in it."""
@@ -338,6 +346,7 @@ class RunRepository:
             "code": code,
             "payer_id": payer_id,
             "category": category,
+            "currency": currency,
         }
         self.session.execute(_STAGE_FILE_PAYMENTS, params)
 
@@ -410,6 +419,7 @@ _STAGE_FILE_PAYMENTS = text(
     WHERE p.run_id = :run_id AND p.file_sequence = :sequence
         AND (CAST(:payer_id AS bigint) IS NULL OR p.payer_id = CAST(:payer_id AS bigint))
         AND (CAST(:category AS text) IS NULL OR b.category_purpose = CAST(:category AS text))
+        AND (CAST(:currency AS text) IS NULL OR p.currency = CAST(:currency AS text))
     """
 )
 

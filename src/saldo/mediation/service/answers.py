@@ -152,9 +152,7 @@ def _stage_status_report(repository: RunRepository, path: Path) -> tuple[str, En
             if block.status == codes.REJECTED:
                 _stage_block(repository, file, block)
         if not blocks and header.group_status == codes.REJECTED:
-            repository.stage_file_payments(
-                file.run_id, file.sequence, action="reject", code=header.group_reason, payer_id=None, category=None
-            )
+            repository.stage_file_payments(file.run_id, file.sequence, action="reject", code=header.group_reason)
     summary: dict[str, object] = {
         "original_message_id": header.original_message_id,
         "group_status": header.group_status,
@@ -175,12 +173,18 @@ def _staged_transaction(status: TransactionStatus) -> Staged:
 
 def _stage_block(repository: RunRepository, file: PaymentFile, block: BlockStatus) -> None:
     parsed = parse_block_id(block.payment_information_id)
-    if parsed is None or parsed[0] != file.message_id:
-        repository.stage_entries([(block.line, None, "reject", block.reason, None, None)])
+    if parsed is None or parsed[0] != file.message_id:  # reported as unmatched, under the block's id
+        repository.stage_entries([(block.line, block.payment_information_id, "reject", block.reason, None, None)])
         return
-    _, payer_id, category, _ = parsed
+    _, payer_id, category, currency = parsed
     repository.stage_file_payments(
-        file.run_id, file.sequence, action="reject", code=block.reason, payer_id=payer_id, category=category
+        file.run_id,
+        file.sequence,
+        action="reject",
+        code=block.reason,
+        payer_id=payer_id,
+        category=category,
+        currency=currency,
     )
 
 
