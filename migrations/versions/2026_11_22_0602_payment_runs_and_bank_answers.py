@@ -91,7 +91,6 @@ def upgrade() -> None:
         sa.Column("requested_by", sa.String(length=100), nullable=False),
         sa.Column("max_file_transactions", sa.Integer(), nullable=False),
         sa.Column("payments", sa.Integer(), nullable=True),
-        sa.Column("files_planned", sa.Integer(), nullable=True),
         sa.Column("file_starts", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("last_payment_id", sa.BigInteger(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),

@@ -41,7 +41,6 @@ class PaymentRun(IdMixin, Base):
     requested_by: Mapped[str] = mapped_column(String(100))
     max_file_transactions: Mapped[int]
     payments: Mapped[int | None]  # due and verified when the files were cut (known once scheduled)
-    files_planned: Mapped[int | None]  # progress is the files written so far (payment_files)
     # Where each file starts: [payer id, payment id] per file, in (payer, id) order. A file takes
     # the verified, due payments from its start up to the next file's start (at most
     # max_file_transactions), registered no later than last_payment_id.
@@ -51,6 +50,11 @@ class PaymentRun(IdMixin, Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
     finished_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+    @property
+    def files_planned(self) -> int | None:
+        """How many files the run was cut into (progress is how many of them are written)."""
+        return len(self.file_starts) if self.file_starts is not None else None
 
 
 class PaymentFile(IdMixin, Base):

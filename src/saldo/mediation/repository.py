@@ -248,8 +248,23 @@ class RunRepository:
         return file
 
     def files_of(self, run_id: int) -> Sequence[PaymentFile]:
-        query = select(PaymentFile).where(PaymentFile.run_id == run_id).order_by(PaymentFile.sequence)
-        return self.session.scalars(query).all()
+        return self.files_of_runs([run_id]).get(run_id, [])
+
+    def files_of_runs(self, run_ids: Sequence[int]) -> dict[int, list[PaymentFile]]:
+        """Each run's files in order, for all the runs in one query."""
+        query = (
+            select(PaymentFile)
+            .where(PaymentFile.run_id.in_(run_ids))
+            .order_by(PaymentFile.run_id, PaymentFile.sequence)
+        )
+        files: dict[int, list[PaymentFile]] = {}
+        for file in self.session.scalars(query):
+            files.setdefault(file.run_id, []).append(file)
+        return files
+
+    def file_of(self, run_id: int, sequence: int) -> PaymentFile | None:
+        query = select(PaymentFile).where(PaymentFile.run_id == run_id, PaymentFile.sequence == sequence)
+        return self.session.scalar(query)
 
     def file_by_message_id(self, message_id: str) -> PaymentFile | None:
         return self.session.scalar(select(PaymentFile).where(PaymentFile.message_id == message_id))

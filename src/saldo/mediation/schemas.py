@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from saldo.iso20022.messages import MessageType
 from saldo.kit.account_number import AccountScheme
@@ -71,6 +71,8 @@ class RunPage(BaseModel):
 
 
 class UnmatchedOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     line: int | None
     end_to_end_id: str | None
     payment_id: int | None

@@ -109,18 +109,7 @@ def describe_message(session: Session, message: BankMessage, *, already_read: bo
         unchanged=message.unchanged,
         unmatched=message.unmatched,
         summary=message.summary,
-        unmatched_entries=[
-            UnmatchedOut(
-                line=u.line,
-                end_to_end_id=u.end_to_end_id,
-                payment_id=u.payment_id,
-                amount_minor=u.amount_minor,
-                currency=u.currency,
-                code=u.code,
-                reason=u.reason,
-            )
-            for u in unmatched
-        ],
+        unmatched_entries=[UnmatchedOut.model_validate(u) for u in unmatched],
         received_at=message.received_at,
     )
 

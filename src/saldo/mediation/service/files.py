@@ -104,7 +104,7 @@ def write_run_file(
     run = repository.get_run(run_id)
     if run is None:
         raise RunNotFoundError(f"no payment run {run_id}")
-    recorded = next((f for f in repository.files_of(run_id) if f.sequence == sequence), None)
+    recorded = repository.file_of(run_id, sequence)
     if recorded is not None:
         return WrittenFile(sequence, recorded.transactions, recorded)
     reason = (

@@ -54,9 +54,10 @@ def describe_runs(session: Session, runs: Sequence[PaymentRun], *, payer_id: int
         per_payer[int(run_id)][int(payer)].append(row)
     unmatched = repository.unmatched_by_run(ids, payer_id=payer_id)
     unmatched_of_payer = repository.unmatched_by_run_and_payer(ids, payer_id=payer_id)
+    files_of = repository.files_of_runs(ids)
     described = []
     for run in runs:
-        files = repository.files_of(run.id)
+        files = files_of.get(run.id, [])
         described.append(
             RunOut(
                 id=run.id,

@@ -98,7 +98,6 @@ def schedule_run(session: Session, run_id: int) -> PaymentRun:
         run.id,
         status=RunStatus.SCHEDULED,
         payments=due,
-        files_planned=len(starts),
         file_starts=starts,
         last_payment_id=last_id,
         error=None,
