@@ -11,18 +11,19 @@ from fastapi.testclient import TestClient
 from lxml import etree
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from saldo.iso20022.messages import MessageType
 from saldo.iso20022.pain001 import read_credit_transfers
 from saldo.iso20022.validate import validate_document
 from saldo.kit.clock import today
+from saldo.mediation.jobs import JobResources, execute_run
 from saldo.mediation.models import RunStatus
 from saldo.mediation.repository import RunRepository
 from saldo.mediation.service.runs import plan_payment_runs
 from saldo.settings import Settings
-from tests.factories import auth
-from tests.mediation.conftest import RegisterPayments, RunPayments
+from tests.factories import auth, payment_body, se_iban
+from tests.mediation.conftest import OWN_ACCOUNT, RegisterPayments, RunPayments
 
 
 def statuses(client: TestClient, token: str, ids: list[int]) -> list[str]:
@@ -122,3 +123,21 @@ class TestPaymentRun:
         run_payments()
         with pytest.raises(DBAPIError, match="never in two files"), session.begin_nested():
             session.execute(text("UPDATE payments SET file_sequence = 2 WHERE id = :id"), {"id": pid})
+
+
+def test_a_payment_registered_after_the_run_was_planned_is_checked_and_taken(
+    verified: RegisterPayments,
+    client: TestClient,
+    token: str,
+    session: Session,
+    sessions: sessionmaker[Session],
+    run_settings: Settings,
+) -> None:
+    early = verified(1)
+    [run] = plan_payment_runs(session, execution_date=today(), requested_by="staff:test", max_file_transactions=10)
+    session.commit()
+    late = client.post("/api/v1/payments", json=payment_body(account=OWN_ACCOUNT), headers=auth(token)).json()["id"]
+    wrong = client.post("/api/v1/payments", json=payment_body(account=se_iban(99)), headers=auth(token)).json()["id"]
+    done = execute_run(JobResources(settings=run_settings, sessions=sessions, database_url="unused"), run.id)
+    assert done.payments == 2
+    assert statuses(client, token, [*early, late, wrong]) == ["sent", "sent", "held"]

@@ -17,6 +17,7 @@ from saldo.mediation.schemas import RunOut
 from saldo.mediation.service.answers import read_bank_message
 from saldo.mediation.service.reconcile import get_run, list_runs
 from saldo.mediation.service.runs import plan_payment_runs, resume_payment_run
+from saldo.payments.jobs import run_account_check
 from saldo.payments.service.hold import staff_actor
 
 app = typer.Typer(
@@ -69,10 +70,14 @@ def start(
     by: str = typer.Option("operations", help="Who at the payment authority starts the run."),
     now: bool = typer.Option(False, "--now", help="Write the files in this process instead of queueing for a worker."),
 ) -> None:
-    """Plan the day's payment runs — one per debtor account with verified payments due — and queue
-    them for the worker (`saldo worker`), or with --now write their files at once."""
+    """Check the accounts of registered payments, plan the day's payment runs — one per debtor
+    account with verified payments due — and queue them for the worker (`saldo worker`), or with
+    --now write their files at once."""
     context = cli_context(ctx)
     execution_date = on.date() if on else today()
+    checked = run_account_check(context.sessions, on=execution_date)
+    if checked.checked:
+        console.print(f"account check: {checked.verified:,} of {checked.checked:,} payments verified")
     with unit_of_work(context.sessions) as session:
         runs = plan_payment_runs(
             session,

@@ -19,6 +19,7 @@ from saldo.mediation.models import PaymentRun
 from saldo.mediation.repository import RunRepository
 from saldo.mediation.service.files import Initiator, WrittenFile, publish_file, write_run_file
 from saldo.mediation.service.runs import JOB_NAMESPACE, RUN_QUEUE, RUN_TASK_NAME, fail_run, finish_run, schedule_run
+from saldo.payments.jobs import run_account_check
 from saldo.settings import Settings
 
 blueprint = procrastinate.Blueprint()
@@ -73,10 +74,24 @@ def _write_in_child(settings: Settings, database_url: str, run_id: int, sequence
 def execute_run(
     resources: JobResources, run_id: int, *, progress: Callable[[int, int], None] | None = None
 ) -> PaymentRun:
-    """Take the run's payments, write its missing files (``settings.run_workers`` at a time), and
-    mark it sent. Any failure is recorded on the run and re-raised, so the job is retried."""
+    """Check the accounts of the payments waiting for the run, cut it into files, write its missing
+    files (``settings.run_workers`` at a time), and mark it sent. Any failure is recorded on the run
+    and re-raised, so the job is retried."""
     sessions, settings = resources.sessions, resources.settings
     try:
+        with sessions() as session:
+            repository = RunRepository(session)
+            planned = repository.get_run(run_id)
+            payer_ids = (
+                [p.id for p in repository.payers_of_account(planned.debtor_account_scheme, planned.debtor_account)]
+                if planned is not None and planned.payments is None
+                else []
+            )
+            on = planned.execution_date if planned is not None else None
+        # Every payment's account is checked before it can be paid: what registered since the
+        # last check is checked now, for the run's payers, as of the execution date.
+        for payer_id in payer_ids:
+            run_account_check(sessions, payer_id=payer_id, on=on, workers=1)
         with unit_of_work(sessions) as session:
             run = schedule_run(session, run_id)
             done = {f.sequence for f in RunRepository(session).files_of(run_id)}
