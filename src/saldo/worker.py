@@ -15,6 +15,9 @@ from saldo.mediation.jobs import JobResources
 from saldo.settings import Settings
 
 QUEUES = ("payment_runs",)
+# A worker refreshes its heartbeat every 10 s (procrastinate's default); one silent for a minute
+# has died (killed, machine lost), and the jobs it held are handed out again.
+STALLED_AFTER_S = 60.0
 
 
 def conninfo_of(engine: Engine) -> str:
@@ -41,6 +44,7 @@ def run_worker(settings: Settings, engine: Engine, *, wait: bool, concurrency: i
 
     async def work() -> None:
         async with app.open_async():
+            await retry_stalled_jobs(app)
             await app.run_worker_async(
                 queues=list(QUEUES),
                 wait=wait,
@@ -51,3 +55,14 @@ def run_worker(settings: Settings, engine: Engine, *, wait: bool, concurrency: i
             )
 
     asyncio.run(work())
+
+
+async def retry_stalled_jobs(app: procrastinate.App) -> int:
+    """Queue again the jobs of workers that died while working them; returns how many. A payment
+    run resumes where it stopped, so running its job again is safe."""
+    stalled = list(await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_S))
+    for job in stalled:
+        await app.job_manager.retry_job(job)
+    if stalled:
+        logging.getLogger(__name__).warning("queued %d job(s) of dead workers again", len(stalled))
+    return len(stalled)

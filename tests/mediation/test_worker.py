@@ -159,3 +159,19 @@ def _read_and_commit(sessions: sessionmaker[Session], path: Path) -> BankMessage
         result = read_bank_message(session, path, filename=None, received_by="staff:b")
         session.commit()
         return result
+
+
+def test_a_run_whose_worker_died_is_taken_up_by_the_next_worker(live: Live) -> None:
+    live.settings = live.settings.model_copy(update={"run_workers": 1})
+    run = live.planned_run(2, max_file=10)
+    with live.sessions() as session:  # a worker took the job and died: it is doing, with no live worker
+        session.execute(text("UPDATE procrastinate_jobs SET status = 'doing' WHERE lock = :l"), {"l": run_lock(run.id)})
+        session.commit()
+
+    run_worker(live.settings, live.engine, wait=False)
+
+    with live.sessions() as session:
+        done = RunRepository(session).get_run(run.id)
+        assert done is not None
+        assert done.status is RunStatus.SENT
+        assert job_states(session, run_lock(run.id))[0][1] == "succeeded"
