@@ -28,7 +28,7 @@ def conninfo_of(engine: Engine) -> str:
 def build_job_app(engine: Engine) -> procrastinate.App:
     """The procrastinate app with every domain's tasks, on the engine's database."""
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo_of(engine)))
-    app.add_tasks_from(mediation_jobs.blueprint, namespace=mediation_jobs.NAMESPACE)
+    mediation_jobs.register_tasks(app)
     return app
 
 

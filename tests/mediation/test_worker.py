@@ -26,11 +26,11 @@ from saldo.mediation.repository import RunRepository
 from saldo.mediation.schemas import BankMessageOut
 from saldo.mediation.service.answers import read_bank_message
 from saldo.mediation.service.files import Initiator, publish_file
-from saldo.mediation.service.runs import plan_payment_runs, run_lock
+from saldo.mediation.service.runs import RUN_TASK, plan_payment_runs, run_lock
 from saldo.payments.service.verify import check_payment_accounts
 from saldo.settings import Settings
 from saldo.synthetic.bank import answer_payment_file
-from saldo.worker import run_worker
+from saldo.worker import build_job_app, run_worker
 from tests.conftest import live_database
 from tests.factories import VALID_PNR, account_record, auth, make_payer, make_token, payment_body, se_iban
 
@@ -175,3 +175,9 @@ def test_a_run_whose_worker_died_is_taken_up_by_the_next_worker(live: Live) -> N
         assert done is not None
         assert done.status is RunStatus.SENT
         assert job_states(session, run_lock(run.id))[0][1] == "succeeded"
+
+
+def test_every_worker_app_knows_the_run_task(engine: Engine) -> None:
+    # the demo, tests and long-lived processes build more than one; each must find the task
+    for _ in range(2):
+        assert RUN_TASK in build_job_app(engine).tasks

@@ -18,12 +18,9 @@ from saldo.db.engine import create_db_engine, create_session_factory, unit_of_wo
 from saldo.mediation.models import PaymentRun
 from saldo.mediation.repository import RunRepository
 from saldo.mediation.service.files import Initiator, WrittenFile, publish_file, write_run_file
-from saldo.mediation.service.runs import JOB_NAMESPACE, RUN_QUEUE, RUN_TASK_NAME, fail_run, finish_run, schedule_run
+from saldo.mediation.service.runs import RUN_QUEUE, RUN_TASK, fail_run, finish_run, schedule_run
 from saldo.payments.jobs import run_account_check
 from saldo.settings import Settings
-
-blueprint = procrastinate.Blueprint()
-NAMESPACE = JOB_NAMESPACE  # the worker adds this blueprint's tasks under it
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,17 +116,22 @@ def execute_run(
         raise
 
 
-@blueprint.task(
-    name=RUN_TASK_NAME,
-    queue=RUN_QUEUE,
-    pass_context=True,
-    # a lost connection or a full disk may pass; a RunError is a fault a person must look at
-    retry=procrastinate.RetryStrategy(
-        max_attempts=5, exponential_wait=10, retry_exceptions={OSError, OperationalError}
-    ),
-)
 def execute_payment_run(context: procrastinate.JobContext, run_id: int) -> None:
     """The queued form of ``execute_run``."""
     resources = context.additional_context["resources"]
     assert isinstance(resources, JobResources)
     execute_run(resources, run_id)
+
+
+def register_tasks(app: procrastinate.App) -> None:
+    """Add this domain's jobs to a worker's app. (A procrastinate blueprint renames its tasks when
+    it is added to an app, so it could serve one app per process only; this serves any number.)"""
+    app.task(
+        name=RUN_TASK,
+        queue=RUN_QUEUE,
+        pass_context=True,
+        # a lost connection or a full disk may pass; a RunError is a fault a person must look at
+        retry=procrastinate.RetryStrategy(
+            max_attempts=5, exponential_wait=10, retry_exceptions={OSError, OperationalError}
+        ),
+    )(execute_payment_run)

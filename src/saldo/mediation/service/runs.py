@@ -20,10 +20,7 @@ from saldo.mediation.models import PaymentRun, RunStatus
 from saldo.mediation.repository import RunRepository
 
 RUN_ACTOR = "system:payment-run"
-# The worker registers this domain's tasks under its namespace; procrastinate names them "ns:task".
-JOB_NAMESPACE = "mediation"
-RUN_TASK_NAME = "execute_payment_run"
-RUN_TASK = f"{JOB_NAMESPACE}:{RUN_TASK_NAME}"
+RUN_TASK = "mediation.execute_payment_run"  # the job's name in the queue (saldo.worker registers it)
 RUN_QUEUE = "payment_runs"
 
 
