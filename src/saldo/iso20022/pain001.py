@@ -23,7 +23,6 @@ from saldo.iso20022.validate import expect_message, iter_elements
 from saldo.kit.account_number import AccountScheme
 from saldo.kit.money import to_decimal_text
 
-NAMESPACE = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"
 # Markup characters are escaped; characters XML 1.0 cannot carry at all become spaces: names and
 # texts from payers are cleaned, not refused, because the payment was accepted earlier and its file
 # must still be writable.
@@ -159,7 +158,8 @@ def write_pain001(out: BinaryIO, header: GroupHeader, blocks: Iterable[PaymentIn
     created = header.created_at.astimezone(dt.UTC).isoformat(timespec="seconds")
     out.write(
         (
-            f'<?xml version="1.0" encoding="UTF-8"?>\n<Document xmlns="{NAMESPACE}">\n<CstmrCdtTrfInitn>\n'
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<Document xmlns="{MessageType.PAIN_001.namespace}">\n'
+            "<CstmrCdtTrfInitn>\n"
             f"<GrpHdr><MsgId>{escape(header.message_id)}</MsgId><CreDtTm>{created}</CreDtTm>"
             f"<NbOfTxs>{header.transactions}</NbOfTxs><CtrlSum>{header.control_sum}</CtrlSum>"
             f"{header.initiating_party.xml('InitgPty')}</GrpHdr>\n"
