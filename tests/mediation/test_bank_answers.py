@@ -415,3 +415,51 @@ def test_a_statement_settles_booked_entries_and_leaves_pending_ones(
     assert code == 201, body
     assert (body["message_type"], body["applied"], body["unchanged"], body["unmatched"]) == ("camt.053.001.08", 1, 1, 0)
     assert [status_of(client, token, p) for p in (a, b)] == ["settled", "sent"]
+
+
+class TestEntriesOutOfTheOrdinary:
+    def test_an_amount_with_more_decimals_than_its_currency_is_unmatched(
+        self, sent: tuple[PaymentRun, list[int]], client: TestClient, token: str, bank_token: str, tmp_path: Path
+    ) -> None:
+        _, (a, _, _) = sent
+        path = notification(tmp_path, [NotifiedEntry(today(), [NotifiedTransaction(str(a), 125000, "SEK")])])
+        transaction = b"1250.00</Amt><CdtDbtInd>DBIT</CdtDbtInd></TxDtls>"
+        path.write_bytes(path.read_bytes().replace(transaction, transaction.replace(b"1250.00", b"1250.001")))
+        code, body = post(client, bank_token, path)
+        assert code == 201, body
+        assert body["unmatched"] == 1
+        assert body["unmatched_entries"][0]["reason"] == "the amount cannot be read in currency SEK"  # type: ignore[index]
+        assert status_of(client, token, a) == "sent"
+
+    def test_a_status_report_answering_something_other_than_a_pain001_is_refused(
+        self, sent: tuple[PaymentRun, list[int]], session: Session, client: TestClient, bank_token: str, tmp_path: Path
+    ) -> None:
+        run, (a, _, _) = sent
+        path = status_report(tmp_path, message_id_of(session, run), [ReportedTransaction(str(a), "RJCT", "AC04")])
+        path.write_bytes(path.read_bytes().replace(b"<OrgnlMsgNmId>pain.001.001.09", b"<OrgnlMsgNmId>pacs.008.001.08"))
+        code, body = post(client, bank_token, path)
+        assert code == 422
+        assert "answers a pacs.008.001.08 message" in str(body["detail"])
+
+    def test_a_statement_of_two_accounts_is_refused(
+        self, sent: tuple[PaymentRun, list[int]], client: TestClient, token: str, bank_token: str, tmp_path: Path
+    ) -> None:
+        _, (a, b, _) = sent
+        one = STATEMENT.format(account=VALID_BANKGIRO, paid=a, pending=b)
+        start, end = one.index("<Stmt>"), one.index("</Stmt>") + len("</Stmt>")
+        path = tmp_path / "two.xml"
+        path.write_text(one[:end] + "\n" + one[start:end] + one[end:], encoding="utf-8")
+        code, body = post(client, bank_token, path)
+        assert code == 422, body
+        assert "one account only" in str(body["detail"])
+        assert status_of(client, token, a) == "sent"  # its first statement's booking was not applied either
+
+    def test_a_credit_that_is_no_return_is_unmatched(
+        self, sent: tuple[PaymentRun, list[int]], client: TestClient, bank_token: str, tmp_path: Path
+    ) -> None:
+        _, (a, _, _) = sent
+        path = notification(tmp_path, [NotifiedEntry(today(), [NotifiedTransaction(str(a), 125000, "SEK")])])
+        path.write_bytes(path.read_bytes().replace(b"DBIT", b"CRDT"))
+        code, body = post(client, bank_token, path)
+        assert code == 201, body
+        assert body["unmatched_entries"][0]["reason"] == "a credit to the account that is not a return of a payment"  # type: ignore[index]
