@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import multiprocessing
 import resource
 import tempfile
 import time
@@ -32,8 +33,10 @@ from sqlalchemy import text
 
 from benchmarks.common import WORK, copy_database, drop_database, fresh_database, median, report
 from saldo.db.engine import create_db_engine, create_session_factory, unit_of_work
+from saldo.iso20022.camt import NotifiedEntry, NotifiedTransaction, read_account_report, write_debit_credit_notification
 from saldo.iso20022.messages import MessageType, schema_for
 from saldo.iso20022.pain001 import GroupHeader, Party, PaymentInformation, Transaction, write_pain001
+from saldo.iso20022.pain002 import ReportedTransaction, read_status_report, write_status_report
 from saldo.iso20022.validate import iter_elements, validate_document
 from saldo.kit.account_number import AccountScheme
 from saldo.mediation.jobs import JobResources, execute_run
@@ -125,6 +128,61 @@ def in_memory(n: int, runs: int) -> dict[str, object]:
     }
 
 
+def _read_in_child(path: str, kind: str) -> tuple[float, float, int]:
+    """Read a bank file the way Saldo does (validated stream, no database): seconds, this process's
+    peak RSS in MiB, entries."""
+    started = time.perf_counter()
+    if kind == "camt054":
+        _, rows = read_account_report(Path(path), MessageType.CAMT_054)
+    else:
+        _, rows = read_status_report(Path(path))
+    n = sum(1 for _ in rows)
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the parent, the high-water mark
+    # of this process's own memory starts afresh
+    status = Path("/proc/self/status").read_text().splitlines()
+    peak_kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    return time.perf_counter() - started, peak_kib / 1024, n
+
+
+def reader_memory(n: int) -> dict[str, object]:
+    """A pain.002 of n statuses and a camt.054 whose one batch entry holds n transactions, each read
+    in a fresh process: the reader's peak memory must not grow with n."""
+    figures: dict[str, object] = {"entries": n}
+    context = multiprocessing.get_context("spawn")
+    with tempfile.TemporaryDirectory(dir=WORK) as folder:
+        camt, pain = Path(folder) / "camt054.xml", Path(folder) / "pain002.xml"
+        with camt.open("wb") as out:
+            paid = [NotifiedTransaction(str(i), 500000, "SEK") for i in range(n)]
+            write_debit_credit_notification(
+                out,
+                message_id="B",
+                created_at=dt.datetime.now(dt.UTC),
+                account_scheme=AccountScheme.SE_BANKGIRO,
+                account_number="50501055",
+                entries=[NotifiedEntry(EXECUTION_DATE, paid)],
+            )
+            del paid
+        with pain.open("wb") as out:
+            write_status_report(
+                out,
+                message_id="S",
+                created_at=dt.datetime.now(dt.UTC),
+                original_message_id="B",
+                group_status="ACCP",
+                blocks=[("B", (ReportedTransaction(str(i), "ACCP") for i in range(n)))],
+            )
+        for kind, path in (("camt054", camt), ("pain002", pain)):
+            with context.Pool(1) as pool:
+                seconds, peak, read = pool.apply(_read_in_child, (str(path), kind))
+            assert read == n
+            figures[kind] = {
+                "read_s": round(seconds, 1),
+                "peak_rss_mib": round(peak),
+                "mib": round(path.stat().st_size / 1024**2),
+            }
+    return figures
+
+
 def build_template(n: int) -> None:
     """A database with n verified pension payments due on the execution date."""
     settings = fresh_database(TEMPLATE)
@@ -197,8 +255,10 @@ def main() -> None:
 
     memory = in_memory(args.max_file, args.runs)
     print("in memory:", memory)
+    readers = {size: reader_memory(size) for size in (100_000, args.answers)}
+    print("readers:", readers)
     if args.in_memory_only:
-        report("payment_file_in_memory", memory)
+        report("payment_file_in_memory", {**memory, "readers": readers})
         return
 
     build_template(args.payments)
@@ -245,6 +305,7 @@ def main() -> None:
         "payment_run",
         {
             "writer_and_validator_in_memory": memory,
+            "readers_without_database": readers,
             "run": {
                 "payments": args.payments,
                 "max_file_transactions": args.max_file,
