@@ -304,15 +304,6 @@ class RunRepository:
     def message_by_hash(self, sha256: bytes) -> BankMessage | None:
         return self.session.scalar(select(BankMessage).where(BankMessage.sha256 == sha256))
 
-    def get_message(self, message_id: int) -> BankMessage | None:
-        return self.session.get(BankMessage, message_id)
-
-    def list_messages(self, *, after: int | None, limit: int) -> Sequence[BankMessage]:
-        query = select(BankMessage).order_by(BankMessage.id.desc()).limit(limit)
-        if after is not None:
-            query = query.where(BankMessage.id < after)
-        return self.session.scalars(query).all()
-
     def unmatched_of(self, message_id: int, *, limit: int) -> Sequence[UnmatchedEntry]:
         query = (
             select(UnmatchedEntry)
@@ -402,15 +393,6 @@ class RunRepository:
 
     def record_unmatched(self, bank_message_id: int) -> None:
         self.session.execute(_RECORD_UNMATCHED, {"message_id": bank_message_id})
-
-    def affected_runs(self) -> list[int]:
-        rows = self.session.execute(
-            text(
-                "SELECT DISTINCT p.run_id FROM classified_entries c JOIN payments p ON p.id = c.payment_id "
-                "WHERE p.run_id IS NOT NULL ORDER BY 1"
-            )
-        )
-        return [int(r[0]) for r in rows]
 
 
 _STAGING = """
