@@ -98,9 +98,9 @@ def iter_elements(path: Path, message: MessageType, tags: tuple[str, ...]) -> It
 
 
 def validate_document(path: Path, message: MessageType, *, count: str) -> int:
-    """Validate a whole file against its schema in one pass over a parsed tree — about three times
-    faster than validating a stream, for files whose size Saldo bounds itself (the pain.001 files it
-    writes). A file larger than LOCATE_ERRORS_UP_TO_BYTES is validated as a stream instead, so memory
+    """Validate a whole file against its schema in one pass over a parsed tree — about twice as
+    fast as validating a stream (docs/benchmarks.md), for files whose size Saldo bounds itself (the
+    pain.001 files it writes). A file larger than LOCATE_ERRORS_UP_TO_BYTES is validated as a stream instead, so memory
     stays bounded whatever the size. Returns how many ``count`` elements the file holds; raises
     MessageError with the line of the first problem and how many there are."""
     expect_message(path, message)
