@@ -48,3 +48,9 @@ def list_benefits(session: Session) -> list[BenefitOut]:
 
 def vars_of(benefit: object) -> dict[str, object]:
     return {k: v for k, v in vars(benefit).items() if not k.startswith("_")}
+
+
+def residence_conditioned_benefits(path: Path = CATALOGUE_PATH) -> frozenset[str]:
+    """Codes of the catalogue's benefits that require living in the country."""
+    catalogue = tomllib.loads(path.read_text(encoding="utf-8"))
+    return frozenset(b["code"] for b in catalogue["benefit"] if b.get("residence_conditioned"))

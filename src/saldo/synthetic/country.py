@@ -9,18 +9,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from saldo.benefits.service import residence_conditioned_benefits
 from saldo.kit.clock import today
 from saldo.synthetic.accounts import BANKGIROT, BANKS, Register, generate_register, ibans
+from saldo.synthetic.anomalies import AFTER_DECISIONS, BEFORE_DECISIONS, DEFAULT_RATE, Planter
 from saldo.synthetic.payers import Organisations, generate_organisations, payer_specs
 from saldo.synthetic.payments import PaymentGenerator
 from saldo.synthetic.population import MUNICIPALITIES, Population, generate_population
+from saldo.synthetic.registers import Registers, decision_rows, generate_registers, income_rows
 
 MONTHS = 12  # ten past months, the current one and the next: history and upcoming payments
-FORMAT_VERSION = 2  # 2: bank register files and planted wrong accounts
+FORMAT_VERSION = 3  # 2: bank register files and planted wrong accounts; 3: registers, decisions, anomalies
+INCOME_MONTHS = MONTHS - 2  # the income register holds the completed months only
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,7 @@ class CountrySummary:
     payers: int
     payments: int
     payment_files: dict[str, int]  # organisation number -> payments in its file
+    planted: dict[str, int]  # analysis rule -> planted cases (ground_truth.csv)
     bank_files: dict[str, int]  # BIC -> rows in its register file
     wrong_accounts: dict[str, dict[str, int]]  # per payment file: planted wrong accounts by kind
 
@@ -41,6 +47,7 @@ def generate_country(
     persons: int,
     seed: int = 1,
     as_of: dt.date | None = None,
+    anomaly_rate: float = DEFAULT_RATE,
     progress: Callable[[str], None] | None = None,
 ) -> CountrySummary:
     """Write a deterministic synthetic country for ``seed`` and ``as_of`` into ``folder``."""
@@ -80,7 +87,7 @@ def generate_country(
         ),
     )
 
-    files: dict[str, int] = {}
+    tables = []
     wrong: dict[str, dict[str, int]] = {}
     for spec in specs:
         note(f"payments of {spec.name}")
@@ -88,9 +95,23 @@ def generate_country(
         table = generator.table(spec, generator.rows_for(spec))
         if table is None:
             continue
-        _write(folder / "payments" / f"{spec.organisation_number}.csv", table)
-        files[spec.organisation_number] = table.num_rows
+        frame = table.to_pandas().assign(payer=spec.organisation_number, key=spec.key)
+        tables.append(frame)
         wrong[spec.organisation_number] = dict(generator.wrong_accounts)
+    payments = pd.concat(tables, ignore_index=True)
+
+    note("registers, decisions and planted anomalies")
+    analysis = _write_analysis_inputs(folder, seed, population, organisations, generator, payments, anomaly_rate)
+    for (payer, kind), count in analysis.diverted.items():
+        wrong[payer][kind] += count
+    files: dict[str, int] = {}
+    for group, frame in analysis.payments.groupby("payer", sort=False):
+        payer = str(group)
+        _write(
+            folder / "payments" / f"{payer}.csv",
+            pa.Table.from_pandas(frame[list(PAYMENT_FILE_COLUMNS)], preserve_index=False),
+        )
+        files[payer] = len(frame)
 
     summary = CountrySummary(
         folder,
@@ -99,6 +120,7 @@ def generate_country(
         len(specs),
         sum(files.values()),
         files,
+        analysis.planted,
         bank_files,
         wrong,
     )
@@ -112,11 +134,153 @@ def generate_country(
         "payments": summary.payments,
         "payment_files": {f"payments/{k}.csv": v for k, v in files.items()},
         "bank_files": {f"banks/{k}.csv": v for k, v in bank_files.items()},
-        "wrong_accounts": {f"payments/{k}.csv": v for k, v in wrong.items()},
+        "wrong_accounts": {f"payments/{k}.csv": v for k, v in wrong.items() if k in files},
+        "registers": {
+            "registers/population.csv": analysis.population_rows,
+            "registers/income.csv": analysis.income_rows,
+        },
+        "decision_files": {f"decisions/{k}.csv": v for k, v in analysis.decision_files.items()},
+        "anomaly_rate": anomaly_rate,
+        "planted": analysis.planted,
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return summary
+
+
+PAYMENT_FILE_COLUMNS = (
+    "reference",
+    "payee_scheme",
+    "payee_id",
+    "payee_name",
+    "benefit",
+    "amount_minor",
+    "currency",
+    "decision_reference",
+    "period_start",
+    "period_end",
+    "due_date",
+    "account_scheme",
+    "account",
+    "remittance_info",
+)
+DECISION_FILE_COLUMNS = (
+    "decision_reference",
+    "payee_scheme",
+    "payee_id",
+    "benefit",
+    "period_start",
+    "period_end",
+    "amount_minor",
+    "currency",
+    "household_size",
+    "declared_income_minor",
+)
+
+
+@dataclass
+class AnalysisInputs:
+    payments: pd.DataFrame
+    diverted: dict[tuple[str, str], int]
+    planted: dict[str, int]
+    population_rows: int
+    income_rows: int
+    decision_files: dict[str, int]
+
+
+def _write_analysis_inputs(
+    folder: Path,
+    seed: int,
+    population: Population,
+    organisations: Organisations,
+    generator: PaymentGenerator,
+    payments: pd.DataFrame,
+    anomaly_rate: float,
+) -> AnalysisInputs:
+    """The registers and decisions beside the payments, with anomalies planted and their ground truth."""
+    rng = np.random.default_rng([seed, 3])  # a stream of its own: the payments above stay as they were
+    registers = generate_registers(rng, population, organisations)
+    planter = Planter(
+        rng=rng,
+        population=population,
+        registers=registers,
+        months=generator.months,
+        income_months=INCOME_MONTHS,
+        residence_conditioned=residence_conditioned_benefits(),
+        rate=anomaly_rate,
+        payments=payments,
+        own_account=generator.persons.account.to_numpy(zero_copy_only=False),
+    )
+    planter.plant(BEFORE_DECISIONS)
+    income = income_rows(rng, population, registers, planter.payments, generator.months, INCOME_MONTHS)
+    income = pd.concat([income, planter.extra_income_frame()], ignore_index=True)
+    # One row per person, employer and month, as employers declare it.
+    income = income.groupby(["person", "employer", "month"], as_index=False, sort=False).agg(
+        amount_minor=("amount_minor", "sum")
+    )
+    decisions = decision_rows(rng, population, planter.payments, income)
+    planter.plant(tuple(r for r in AFTER_DECISIONS if r != "declared_income_below_public_income"))
+    planter.declared_income_below(decisions, planter.wanted)
+    planted = planter.result()
+
+    (folder / "registers").mkdir(exist_ok=True)
+    (folder / "decisions").mkdir(exist_ok=True)
+    _write_population_register(folder / "registers" / "population.csv", population, registers, generator)
+    people = generator.persons
+    income_table = pa.table(
+        {
+            "person_scheme": people.scheme.take(pa.array(income["person"].to_numpy())),
+            "person_id": people.identifier.take(pa.array(income["person"].to_numpy())),
+            "employer_id": pc.cast(pa.array(organisations.orgnr[income["employer"].to_numpy()]), pa.string()),
+            "month": pa.array([str(m) for m in generator.months[income["month"].to_numpy()]]),
+            "amount_minor": pa.array(income["amount_minor"].to_numpy()),
+        }
+    )
+    _write(folder / "registers" / "income.csv", income_table)
+    decision_files: dict[str, int] = {}
+    for payer, frame in decisions.groupby("payer", sort=False):
+        table = pa.Table.from_pandas(frame[list(DECISION_FILE_COLUMNS)], preserve_index=False)
+        _write(folder / "decisions" / f"{payer}.csv", table)
+        decision_files[str(payer)] = len(frame)
+    _write(folder / "ground_truth.csv", pa.Table.from_pandas(planted.truth, preserve_index=False))
+    return AnalysisInputs(
+        planted.payments,
+        planter.diverted,
+        planted.counts,
+        population.size,
+        income_table.num_rows,
+        decision_files,
+    )
+
+
+def _write_population_register(
+    path: Path, population: Population, registers: Registers, generator: PaymentGenerator
+) -> None:
+    codes = np.array([m.code for m in MUNICIPALITIES])
+    street = pc.binary_join_element_wise(
+        pa.array(population.street_names()), pc.cast(pa.array(population.street_number), pa.string()), " "
+    )
+    previous = registers.previous
+    _write(
+        path,
+        pa.table(
+            {
+                "person_scheme": generator.persons.scheme,
+                "person_id": generator.persons.identifier,
+                "sex": pc.if_else(pa.array(population.male), "M", "F"),
+                "birth_date": pa.array(population.birth.astype("datetime64[D]")),
+                "death_date": _date_or_null(population.death),
+                "emigration_date": _date_or_null(population.emigrated),
+                "immigration_date": _date_or_null(population.immigrated),
+                "household_id": pa.array(population.household),
+                "street_address": street,
+                "postal_code": pa.array(population.postal_code),
+                "municipality_code": pa.array(codes[population.municipality]),
+                "residence_permit_until": _date_or_null(registers.permit_until),
+                "previous_id": pa.array(np.where(previous > 0, previous, 0).astype(str), mask=previous == 0),
+            }
+        ),
+    )
 
 
 def _months(as_of: dt.date) -> np.ndarray:

@@ -39,6 +39,9 @@ REMITTANCE_SV = {
     "VVE": "Ersättning vårdval",
     "RKB": "Kulturbidrag",
 }
+MONTHLY_DECISIONS = frozenset({"EKB"})
+PERSON, MONTH = "_person", "_month"  # generator-only columns, dropped before a file is written
+ORGANISATION_BENEFITS = frozenset({"FOB", "SKP", "LOV", "VVE", "RKB"})
 
 
 @dataclass
@@ -97,6 +100,9 @@ class PaymentGenerator:
         # A stream of its own, so planting wrong accounts leaves every other generated value as it was.
         self.mistakes = mistakes or np.random.default_rng(0)
         self.wrong_accounts = dict.fromkeys(WRONG_KINDS, 0)
+        # Who received which benefit in which month, so that later payers respect the catalogue's
+        # exclusions (unemployment benefit is not paid to someone on sickness benefit, and so on).
+        self.receiving: dict[tuple[str, int], IntArray] = {}
 
     # --- eligibility helpers -------------------------------------------------------------------
 
@@ -113,11 +119,24 @@ class PaymentGenerator:
     def _lognormal(self, size: int, median: float, sigma: float) -> IntArray:
         return (self.rng.lognormal(np.log(median), sigma, size) * 100).astype(np.int64)
 
-    def _account_holders(self, persons: IntArray) -> IntArray:
+    def _account_holders(self, persons: IntArray, month: int) -> IntArray:
         """Who is paid for ``persons``: a child's guardian receives for the child (no own account)."""
         payee = np.where(self.pop.account_bank[persons] > 0, persons, self.pop.guardian[persons])
         payee = payee[payee >= 0]
-        return payee[self.pop.account_bank[payee] > 0]
+        return payee[(self.pop.account_bank[payee] > 0) & self._present(month)[payee]]
+
+    def _pay(
+        self, rows: Rows, benefit: str, recipient: IntArray, month: int, amount: IntArray, due_day: int | IntArray
+    ) -> None:
+        rows.add(benefit, recipient, month, amount, due_day)
+        if benefit not in ORGANISATION_BENEFITS:
+            self.receiving[benefit, month] = np.union1d(self.receiving.get((benefit, month), recipient), recipient)
+
+    def _receiving(self, month: int, *benefits: str) -> BoolArray:
+        mask = np.zeros(self.pop.size, dtype=bool)
+        for benefit in benefits:
+            mask[self.receiving.get((benefit, month), np.empty(0, dtype=np.int64))] = True
+        return mask
 
     # --- payers --------------------------------------------------------------------------------
 
@@ -142,64 +161,79 @@ class PaymentGenerator:
     def _forsakringskassan(self, rows: Rows, m: int) -> None:
         present, age = self._present(m), self._age(m)
         children = np.flatnonzero(present & (age < 16) & (self.pop.guardian >= 0))
-        guardians = self.pop.guardian[children]
-        ok = self._present(m)[guardians]
-        rows.add("BB", guardians[ok], m, np.full(int(ok.sum()), 125_000), 20)
+        # One child allowance per guardian and month, for all their children together.
+        guardians, per_guardian = np.unique(self.pop.guardian[children], return_counts=True)
+        ok = present[guardians]
+        self._pay(rows, "BB", guardians[ok], m, 125_000 * per_guardian[ok], 20)
+        infants = np.flatnonzero(present & (age < 2) & (self.pop.guardian >= 0))
+        parents = np.unique(self.pop.guardian[infants])
+        parents = parents[present[parents]]
+        self._pay(
+            rows,
+            "FPG",
+            parents,
+            m,
+            self.rng.integers(10, 31, parents.size) * self._lognormal(parents.size, 900, 0.25),
+            25,
+        )
+        disabled = present & (age >= 30) & (age <= 64) & ((self.pop.pnr // 10) % 97 == 1)
+        young_disabled = present & (age >= 19) & (age <= 29) & ((self.pop.pnr // 10) % 131 == 2)
         working = present & (age >= 20) & (age <= 64)
-        sick = self._sample(working, 0.03)
-        rows.add(
+        # The catalogue's exclusions hold in the generated data: nobody on parental benefit or
+        # sickness compensation also gets sickness benefit for the same month.
+        sick = self._sample(working & ~disabled & ~young_disabled & ~self._receiving(m, "FPG"), 0.03)
+        self._pay(
+            rows,
             "SJP",
             sick,
             m,
             self.rng.integers(1, 31, sick.size) * np.minimum(self._lognormal(sick.size, 800, 0.3), 121_800),
             25,
         )
-        infants = np.flatnonzero(present & (age < 2) & (self.pop.guardian >= 0))
-        parents = np.unique(self.pop.guardian[infants])
-        parents = parents[self._present(m)[parents]]
-        rows.add(
-            "FPG", parents, m, self.rng.integers(10, 31, parents.size) * self._lognormal(parents.size, 900, 0.25), 25
-        )
         young = np.flatnonzero(present & (age >= 1) & (age <= 11) & (self.pop.guardian >= 0))
         vab = np.unique(self.pop.guardian[young[self.rng.random(young.size) < 0.04]])
-        vab = vab[self._present(m)[vab]]
-        rows.add("TFP", vab, m, self.rng.integers(1, 6, vab.size) * self._lognormal(vab.size, 900, 0.25), 25)
-        family_heads = np.unique(self.pop.guardian[children])
+        vab = vab[present[vab]]
+        self._pay(rows, "TFP", vab, m, self.rng.integers(1, 6, vab.size) * self._lognormal(vab.size, 900, 0.25), 25)
+        family_heads = guardians[ok]
         housing = family_heads[self.rng.random(family_heads.size) < 0.05]
-        rows.add("BOB", housing, m, self.rng.integers(1_500, 4_500, housing.size) * 100, 27)
+        self._pay(rows, "BOB", housing, m, self.rng.integers(1_500, 4_500, housing.size) * 100, 27)
         single = family_heads[self.rng.random(family_heads.size) < 0.03]
-        rows.add("UHS", single, m, np.full(single.size, 157_300), 20)
-        activity = self._sample(working & (age >= 25), 0.01)
-        rows.add("AST", activity, m, 22 * self._lognormal(activity.size, 510, 0.2), 10)
-        disabled = present & (age >= 30) & (age <= 64) & ((self.pop.pnr // 10) % 97 == 1)
-        rows.add("SJE", np.flatnonzero(disabled), m, self._lognormal(int(disabled.sum()), 11_000, 0.2), 19)
-        young_disabled = present & (age >= 19) & (age <= 29) & ((self.pop.pnr // 10) % 131 == 2)
-        rows.add("AKE", np.flatnonzero(young_disabled), m, self._lognormal(int(young_disabled.sum()), 9_500, 0.15), 19)
+        self._pay(rows, "UHS", single, m, np.full(single.size, 157_300), 20)
         newcomers = present & ~np.isnat(self.pop.immigrated) & (age >= 20) & (age <= 64)
         newcomers &= (self.months[m].astype("datetime64[D]") - self.pop.immigrated) < np.timedelta64(730, "D")
-        rows.add("ETB", np.flatnonzero(newcomers), m, 22 * self._lognormal(int(newcomers.sum()), 308, 0.05), 10)
+        activity = self._sample(working & (age >= 25) & ~newcomers & ~disabled, 0.01)
+        self._pay(rows, "AST", activity, m, 22 * self._lognormal(activity.size, 510, 0.2), 10)
+        self._pay(rows, "SJE", np.flatnonzero(disabled), m, self._lognormal(int(disabled.sum()), 11_000, 0.2), 19)
+        self._pay(
+            rows, "AKE", np.flatnonzero(young_disabled), m, self._lognormal(int(young_disabled.sum()), 9_500, 0.15), 19
+        )
+        self._pay(rows, "ETB", np.flatnonzero(newcomers), m, 22 * self._lognormal(int(newcomers.sum()), 308, 0.05), 10)
 
     def _pensions(self, rows: Rows, m: int) -> None:
         pensioners = np.flatnonzero(self._present(m) & (self._age(m) >= 65))
         income = self._lognormal(pensioners.size, 14_500, 0.45)
         seed = (self.pop.pnr[pensioners] // 10) % 1000  # the same people get supplements every month
-        rows.add("IP", pensioners, m, income, 19)
+        self._pay(rows, "IP", pensioners, m, income, 19)
         low = income < 1_300_000
-        rows.add("GP", pensioners[low], m, np.maximum(1_000_000 - income[low] // 2, 50_000), 19)
+        self._pay(rows, "GP", pensioners[low], m, np.maximum(1_000_000 - income[low] // 2, 50_000), 19)
         housing = seed < 180
-        rows.add("BTP", pensioners[housing], m, 200_000 + seed[housing] * 2_000, 19)
+        self._pay(rows, "BTP", pensioners[housing], m, 200_000 + seed[housing] * 2_000, 19)
 
     def _csn(self, rows: Rows, m: int) -> None:
         if self.months[m].astype(object).month in (6, 7):
             return  # no student finance over the summer
         age = self._age(m)
         students = self._present(m) & (age >= 19) & (age <= 30) & ((self.pop.pnr // 10) % 7 < 2)
-        rows.add("STM", np.flatnonzero(students), m, np.full(int(students.sum()), 356_400), 25)
+        self._pay(rows, "STM", np.flatnonzero(students), m, np.full(int(students.sum()), 356_400), 25)
 
     def _unemployment(self, rows: Rows, m: int) -> None:
         age = self._age(m)
-        unemployed = self._sample(self._present(m) & (age >= 20) & (age <= 64), 0.025)
-        rows.add("AKA", unemployed, m, 22 * np.minimum(self._lognormal(unemployed.size, 1_000, 0.25), 120_000), 15)
+        # Not to those on sickness benefit, activity support or student finance that month (exclusions).
+        busy = self._receiving(m, "SJP", "AST", "STM", "SJE", "AKE")
+        unemployed = self._sample(self._present(m) & (age >= 20) & (age <= 64) & ~busy, 0.025)
+        self._pay(
+            rows, "AKA", unemployed, m, 22 * np.minimum(self._lognormal(unemployed.size, 1_000, 0.25), 120_000), 15
+        )
 
     def _municipality(self, rows: Rows, m: int, spec: PayerSpec) -> None:
         here = self.pop.municipality == spec.municipality
@@ -208,30 +242,30 @@ class PaymentGenerator:
             # the same households tend to need support month after month
             steady = here & (age >= 18) & (age <= 64) & ((self.pop.pnr // 10) % 53 == 0)
             support = np.flatnonzero(self._present(m) & steady & (self.rng.random(here.size) < 0.85))
-            rows.add("EKB", support, m, self.rng.integers(4_000, 13_000, support.size) * 100, 1)
+            self._pay(rows, "EKB", support, m, self.rng.integers(4_000, 13_000, support.size) * 100, 1)
         orgs_here = self.orgs.municipality == spec.municipality
         if "FOB" in spec.benefits and m % 12 == 2:
             associations = np.flatnonzero(orgs_here & (self.orgs.kind == "association"))
-            rows.add("FOB", associations, m, self.rng.integers(5_000, 200_000, associations.size) * 100, 15)
+            self._pay(rows, "FOB", associations, m, self.rng.integers(5_000, 200_000, associations.size) * 100, 15)
         if "SKP" in spec.benefits:
             schools = np.flatnonzero(orgs_here & (self.orgs.kind == "school"))
-            rows.add("SKP", schools, m, ((self.orgs.orgnr[schools] % 550) + 50) * 1_050_000, 25)
+            self._pay(rows, "SKP", schools, m, ((self.orgs.orgnr[schools] % 550) + 50) * 1_050_000, 25)
         if "LOV" in spec.benefits:
             providers = np.flatnonzero(orgs_here & (self.orgs.kind == "provider"))
-            rows.add("LOV", providers, m, ((self.orgs.orgnr[providers] % 190) + 10) * 1_000_000, 28)
+            self._pay(rows, "LOV", providers, m, ((self.orgs.orgnr[providers] % 190) + 10) * 1_000_000, 28)
 
     def _region(self, rows: Rows, m: int, spec: PayerSpec) -> None:
         in_region = np.array([mu.region for mu in MUNICIPALITIES])
         here = in_region[self.pop.municipality] == spec.region
-        travel = self._account_holders(self._sample(self._present(m) & here, 0.005))
-        rows.add("SJR", travel, m, self.rng.integers(100, 1_500, travel.size) * 100, 10)
+        travel = self._account_holders(self._sample(self._present(m) & here, 0.005), m)
+        self._pay(rows, "SJR", travel, m, self.rng.integers(100, 1_500, travel.size) * 100, 10)
         orgs_here = in_region[self.orgs.municipality] == spec.region
         providers = np.flatnonzero(orgs_here & (self.orgs.kind == "provider"))
-        rows.add("VVE", providers, m, ((self.orgs.orgnr[providers] % 90) + 10) * 2_000_000, 28)
+        self._pay(rows, "VVE", providers, m, ((self.orgs.orgnr[providers] % 90) + 10) * 2_000_000, 28)
         if m % 12 == 3:
             associations = np.flatnonzero(orgs_here & (self.orgs.kind == "association"))
             chosen = associations[self.rng.random(associations.size) < 0.2]
-            rows.add("RKB", chosen, m, self.rng.integers(10_000, 150_000, chosen.size) * 100, 15)
+            self._pay(rows, "RKB", chosen, m, self.rng.integers(10_000, 150_000, chosen.size) * 100, 15)
 
     # --- tables --------------------------------------------------------------------------------
 
@@ -239,12 +273,11 @@ class PaymentGenerator:
         """The payer's payment file as an Arrow table (column order of the CSV format)."""
         if not rows.counts:
             return None
-        organisation_benefits = {"FOB", "SKP", "LOV", "VVE", "RKB"}
         parts = []
         for benefit, recipient, month, amount, due_day in zip(
             rows.benefit, rows.recipient, rows.month, rows.amount, rows.due_day, strict=True
         ):
-            parts.append(self._part(spec, benefit, recipient, month, amount, due_day, benefit in organisation_benefits))
+            parts.append(self._part(spec, benefit, recipient, month, amount, due_day, benefit in ORGANISATION_BENEFITS))
         table = pa.concat_tables(parts)
         seq = pc.utf8_lpad(pc.cast(pa.array(np.arange(1, table.num_rows + 1)), pa.string()), 9, "0")
         reference = pc.binary_join_element_wise(table["reference"], seq, "-")
@@ -283,9 +316,9 @@ class PaymentGenerator:
                     self.wrong_accounts[kind] += count
         yyyymm = str(self.months[month[0]]).replace("-", "")
         label = f"{REMITTANCE_SV[benefit]} {self.months[month[0]]!s}"
-        decision = pc.binary_join_element_wise(
-            f"{spec.key}-{benefit}", pc.utf8_lpad(pc.cast(take, pa.string()), 8, "0"), "-"
-        )
+        # Social assistance is decided month by month; other benefits by one decision per payee.
+        prefix = f"{spec.key}-{benefit}-{yyyymm}" if benefit in MONTHLY_DECISIONS else f"{spec.key}-{benefit}"
+        decision = pc.binary_join_element_wise(prefix, pc.utf8_lpad(pc.cast(take, pa.string()), 8, "0"), "-")
         return pa.table(
             {
                 "reference": pa.repeat(pa.scalar(f"{spec.key}-{benefit}-{yyyymm}"), n),
@@ -302,5 +335,8 @@ class PaymentGenerator:
                 "account_scheme": account_scheme,
                 "account": account,
                 "remittance_info": pa.repeat(pa.scalar(label), n),
+                # Not part of the file format: who and which month, for the registers and the anomalies.
+                PERSON: pa.array(np.full(n, -1) if to_orgs else recipient),
+                MONTH: pa.array(month),
             }
         )
