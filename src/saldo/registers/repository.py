@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from psycopg import Connection as PgConnection
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from saldo.registers.models import RegisterKind, RegisterLoad
+
+# Staging tables and the statements that apply them: constant SQL, the file's rows arrive by COPY.
+_STAGE = {
+    "population_register": (
+        "person_scheme, person_id, sex, birth_date, death_date, emigration_date, immigration_date, household_id, "
+        "street_address, postal_code, municipality_code, residence_permit_until, previous_id"
+    ),
+    "income_register": "person_scheme, person_id, employer_id, month, amount_minor",
+}
+_REPLACE_POPULATION = f"""
+DELETE FROM population_register;
+INSERT INTO population_register ({_STAGE["population_register"]}, load_id)
+SELECT {_STAGE["population_register"]}, %(load)s FROM staging_population_register
+"""  # noqa: S608 — constant column lists
+_UPSERT_INCOME = f"""
+INSERT INTO income_register ({_STAGE["income_register"]}, load_id)
+SELECT {_STAGE["income_register"]}, %(load)s FROM staging_income_register
+ON CONFLICT (person_scheme, person_id, employer_id, month)
+DO UPDATE SET amount_minor = EXCLUDED.amount_minor, load_id = EXCLUDED.load_id
+"""  # noqa: S608 — constant column lists
+
+
+class RegisterRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def load_by_digest(self, kind: RegisterKind, sha256: bytes) -> RegisterLoad | None:
+        return self.session.scalar(
+            select(RegisterLoad).where(RegisterLoad.kind == kind, RegisterLoad.content_sha256 == sha256)
+        )
+
+    def latest_loads(self) -> list[RegisterLoad]:
+        return list(self.session.scalars(select(RegisterLoad).order_by(RegisterLoad.id.desc()).limit(50)))
+
+    def add_load(self, load: RegisterLoad) -> RegisterLoad:
+        self.session.add(load)
+        self.session.flush()
+        return load
+
+    def _driver(self) -> PgConnection[Any]:
+        driver = self.session.connection().connection.driver_connection
+        assert isinstance(driver, PgConnection)
+        return driver
+
+    def stage(self, table: str, rows: pa.Table) -> None:
+        """COPY ``rows`` (the columns of ``table`` in order) into a transaction-scoped staging table."""
+        staging = f"staging_{table}"
+        buffer = io.BytesIO()
+        pacsv.write_csv(rows, buffer, write_options=pacsv.WriteOptions(include_header=False))
+        with self._driver().cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {staging}")
+            cursor.execute(
+                f"CREATE TEMP TABLE {staging} ON COMMIT DROP AS "  # noqa: S608 — constant names
+                f"SELECT {_STAGE[table]} FROM {table} WITH NO DATA"
+            )
+            with cursor.copy(f"COPY {staging} ({_STAGE[table]}) FROM STDIN WITH (FORMAT csv)") as copy:
+                copy.write(buffer.getbuffer())
+
+    def replace_population(self, load_id: int) -> None:
+        with self._driver().cursor() as cursor:
+            for statement in _REPLACE_POPULATION.split(";"):
+                cursor.execute(statement, {"load": load_id})
+            cursor.execute("DROP TABLE staging_population_register")
+
+    def upsert_income(self, load_id: int) -> None:
+        with self._driver().cursor() as cursor:
+            cursor.execute(_UPSERT_INCOME, {"load": load_id})
+            cursor.execute("DROP TABLE staging_income_register")
+
+    def counts(self) -> dict[str, int]:
+        with self._driver().cursor() as cursor:
+            cursor.execute("SELECT (SELECT count(*) FROM population_register), (SELECT count(*) FROM income_register)")
+            population, income = cursor.fetchone() or (0, 0)
+        return {"population": int(population), "income": int(income)}
