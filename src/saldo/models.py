@@ -1,18 +1,22 @@
 """Every domain's tables, imported once so ``Base.metadata`` is complete (Alembic, tests)."""
 
 from saldo.accounts.models import AccountDesignation, AccountEvent, AccountHolder, BankAccount, BankFile, Letter
+from saldo.analysis.models import AnalysisRun, Finding, Snapshot
 from saldo.banks.models import Bank, BankToken
 from saldo.benefits.models import Benefit, BenefitExclusion
 from saldo.db.base import Base
+from saldo.decisions.models import Decision
 from saldo.mediation.models import BankMessage, PaymentFile, PaymentRun, UnmatchedEntry
 from saldo.payees.models import Payee
 from saldo.payers.models import ApiToken, Payer, PayerBenefit
 from saldo.payments.models import Payment, PaymentBatch, PaymentEvent, PaymentHold
+from saldo.registers.models import IncomeRecord, PopulationRecord, RegisterLoad
 
 __all__ = [
     "AccountDesignation",
     "AccountEvent",
     "AccountHolder",
+    "AnalysisRun",
     "ApiToken",
     "Bank",
     "BankAccount",
@@ -22,6 +26,9 @@ __all__ = [
     "Base",
     "Benefit",
     "BenefitExclusion",
+    "Decision",
+    "Finding",
+    "IncomeRecord",
     "Letter",
     "Payee",
     "Payer",
@@ -32,5 +39,8 @@ __all__ = [
     "PaymentFile",
     "PaymentHold",
     "PaymentRun",
+    "PopulationRecord",
+    "RegisterLoad",
+    "Snapshot",
     "UnmatchedEntry",
 ]

@@ -132,9 +132,47 @@ class Settings(BaseSettings):
         le=64,
         description="Files of one payment run written and validated at the same time (processes).",
     )
+    snapshot_dir: Path | None = Field(
+        default=None,
+        description="Directory analysis snapshots (Parquet and manifest) go to. Empty: `snapshots` in `data_dir`.",
+    )
+    pseudonym_key_file: Path | None = Field(
+        default=None,
+        description=(
+            "File holding the secret key of the analysis pseudonyms (HMAC-SHA256); kept outside the database. "
+            "Empty: `pseudonym.key` in `data_dir`, created with a random key when missing."
+        ),
+    )
+    analysis_engine: str = Field(
+        default="duckdb",
+        pattern="^(duckdb|spark)$",
+        description="Engine that runs the analysis rules: `duckdb` (one machine) or `spark` (a cluster or local).",
+    )
+    analysis_threads: int = Field(
+        default=2, ge=1, le=256, description="Threads (DuckDB) or local cores (Spark) an analysis run uses."
+    )
+    analysis_capacity: int = Field(
+        default=200,
+        ge=0,
+        description="Findings the authority can review per analysis run; the highest expected values are selected.",
+    )
+    spark_master: str = Field(
+        default="local[2]",
+        description="Spark master URL for `analysis_engine = spark`, e.g. `local[4]` or `spark://host:7077`.",
+    )
     demo_persons: int = Field(
         default=20_000, ge=100, description="Persons in the synthetic country `saldo demo` builds."
     )
+
+    @property
+    def snapshots(self) -> Path:
+        """Where analysis snapshots are written."""
+        return self.snapshot_dir or self.data_dir / "snapshots"
+
+    @property
+    def pseudonym_key_path(self) -> Path:
+        """The file of the analysis pseudonym key."""
+        return self.pseudonym_key_file or self.data_dir / "pseudonym.key"
 
     @property
     def outbox(self) -> Path:

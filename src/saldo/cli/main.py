@@ -7,7 +7,22 @@ import warnings
 
 import typer
 
-from saldo.cli import accounts, banks, db, demo, generate, ingest, payers, payments, reference, runs, serve, worker
+from saldo.cli import (
+    accounts,
+    analysis,
+    banks,
+    db,
+    demo,
+    generate,
+    ingest,
+    payers,
+    payments,
+    reference,
+    registers,
+    runs,
+    serve,
+    worker,
+)
 from saldo.cli.context import CliContext
 
 app = typer.Typer(
@@ -44,6 +59,9 @@ app.command("worker")(worker.worker)
 app.add_typer(banks.app, name="banks")
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(db.catalogue_app, name="catalogue")
+app.add_typer(registers.app, name="registers")
+app.add_typer(registers.decisions_app, name="decisions")
+app.add_typer(analysis.app, name="analysis")
 
 
 if __name__ == "__main__":

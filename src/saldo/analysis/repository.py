@@ -1,0 +1,197 @@
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from psycopg import Connection as PgConnection
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from saldo.analysis.models import AnalysisRun, Finding, RunStatus, Snapshot
+
+# What a snapshot reads from the registry. Identifiers leave PostgreSQL only to be pseudonymised in
+# the same process; names and addresses are never selected. Cancelled payments never left.
+EXPORTS: dict[str, tuple[str, dict[str, pa.DataType]]] = {
+    "payments": (
+        """SELECT p.id AS payment_id, p.payer_id, e.id_scheme AS payee_scheme, e.identifier AS payee_identifier,
+                  e.kind AS payee_kind, b.code AS benefit, p.amount_minor, p.currency, p.decision_reference,
+                  p.period_start, p.period_end, p.due_date, p.account_scheme, p.account_number, p.status
+           FROM payments p JOIN payees e ON e.id = p.payee_id JOIN benefits b ON b.id = p.benefit_id
+           WHERE p.status <> 'cancelled'""",
+        {
+            "payment_id": pa.int64(),
+            "payer_id": pa.int64(),
+            "amount_minor": pa.int64(),
+            "period_start": pa.date32(),
+            "period_end": pa.date32(),
+            "due_date": pa.date32(),
+        },
+    ),
+    "persons": (
+        """SELECT person_scheme, person_id, previous_id, sex, birth_date, death_date, emigration_date,
+                  immigration_date, household_id, municipality_code, residence_permit_until
+           FROM population_register""",
+        {
+            "birth_date": pa.date32(),
+            "death_date": pa.date32(),
+            "emigration_date": pa.date32(),
+            "immigration_date": pa.date32(),
+            "residence_permit_until": pa.date32(),
+            "household_id": pa.string(),
+        },
+    ),
+    "income": (
+        "SELECT person_scheme, person_id, employer_id, month, amount_minor FROM income_register",
+        {"month": pa.date32(), "amount_minor": pa.int64()},
+    ),
+    "decisions": (
+        """SELECT d.payer_id, d.reference, d.payee_scheme, d.payee_id, b.code AS benefit, d.period_start,
+                  d.period_end, d.amount_minor, d.currency, d.household_size, d.declared_income_minor
+           FROM decisions d JOIN benefits b ON b.id = d.benefit_id""",
+        {
+            "payer_id": pa.int64(),
+            "period_start": pa.date32(),
+            "period_end": pa.date32(),
+            "amount_minor": pa.int64(),
+            "household_size": pa.int32(),
+            "declared_income_minor": pa.int64(),
+        },
+    ),
+    "benefits": (
+        "SELECT code, kind, level, residence_conditioned, income_replacing, means_tested FROM benefits",
+        {"residence_conditioned": pa.bool_(), "income_replacing": pa.bool_(), "means_tested": pa.bool_()},
+    ),
+    "benefit_exclusions": (
+        """SELECT a.code AS benefit, b.code AS excluded_benefit FROM benefit_exclusions x
+           JOIN benefits a ON a.id = x.benefit_id JOIN benefits b ON b.id = x.excluded_benefit_id
+           UNION SELECT b.code, a.code FROM benefit_exclusions x
+           JOIN benefits a ON a.id = x.benefit_id JOIN benefits b ON b.id = x.excluded_benefit_id""",
+        {},
+    ),
+    "payers": ("SELECT id AS payer_id, kind, connection_model FROM payers", {"payer_id": pa.int64()}),
+}
+
+
+class AnalysisRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _driver(self) -> PgConnection[Any]:
+        driver = self.session.connection().connection.driver_connection
+        assert isinstance(driver, PgConnection)
+        return driver
+
+    def export(self, name: str, scratch: Path) -> pa.Table:
+        """One registry table as Arrow, streamed out by COPY through a scratch file."""
+        query, types = EXPORTS[name]
+        path = scratch / f"{name}.csv"
+        with (
+            self._driver().cursor() as cursor,
+            path.open("wb") as handle,
+            cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER true)") as copy,
+        ):
+            for block in copy:
+                handle.write(block)
+        with path.open(encoding="utf-8") as handle:
+            header = handle.readline().rstrip("\n").split(",")
+        options = pacsv.ConvertOptions(
+            column_types={name: types.get(name, pa.string()) for name in header},
+            strings_can_be_null=True,  # COPY writes NULL unquoted and an empty text as ""
+            quoted_strings_can_be_null=False,
+            true_values=["t"],
+            false_values=["f"],
+        )
+        table = pacsv.read_csv(path, convert_options=options)
+        path.unlink()
+        return table
+
+    def add_snapshot(self, snapshot: Snapshot) -> Snapshot:
+        self.session.add(snapshot)
+        self.session.flush()
+        return snapshot
+
+    def snapshot(self, snapshot_id: int) -> Snapshot | None:
+        return self.session.get(Snapshot, snapshot_id)
+
+    def latest_snapshot(self) -> Snapshot | None:
+        return self.session.scalar(select(Snapshot).order_by(Snapshot.id.desc()).limit(1))
+
+    def snapshots(self, limit: int = 50) -> Sequence[Snapshot]:
+        return self.session.scalars(select(Snapshot).order_by(Snapshot.id.desc()).limit(limit)).all()
+
+    def add_run(self, run: AnalysisRun) -> AnalysisRun:
+        self.session.add(run)
+        self.session.flush()
+        return run
+
+    def run(self, run_id: int) -> AnalysisRun | None:
+        return self.session.get(AnalysisRun, run_id)
+
+    def latest_run(self) -> AnalysisRun | None:
+        return self.session.scalar(
+            select(AnalysisRun).where(AnalysisRun.status == RunStatus.FINISHED).order_by(AnalysisRun.id.desc()).limit(1)
+        )
+
+    def add_findings(self, findings: Sequence[Finding]) -> None:
+        self.session.add_all(findings)
+        self.session.flush()
+
+    def select_within_capacity(self, run_id: int, capacity: int) -> int:
+        """Mark the ``capacity`` findings of highest expected value as selected; returns how many."""
+        ranked = (
+            select(Finding.id)
+            .where(Finding.run_id == run_id)
+            .order_by(Finding.expected_value_minor.desc(), Finding.id)
+            .limit(capacity)
+            .scalar_subquery()
+        )
+        result = self.session.execute(update(Finding).where(Finding.id.in_(ranked)).values(selected=True))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    def findings(
+        self, run_id: int, *, rule_id: str | None = None, selected_only: bool = False, limit: int | None = 50
+    ) -> Sequence[Finding]:
+        statement = select(Finding).where(Finding.run_id == run_id)
+        if rule_id is not None:
+            statement = statement.where(Finding.rule_id == rule_id)
+        if selected_only:
+            statement = statement.where(Finding.selected)
+        statement = statement.order_by(Finding.expected_value_minor.desc(), Finding.id).limit(limit)
+        return self.session.scalars(statement).all()
+
+    def finding_counts(self, run_id: int) -> dict[str, tuple[int, int, int]]:
+        """Per rule: findings, selected, amount at risk."""
+        rows = self.session.execute(
+            select(
+                Finding.rule_id,
+                func.count(),
+                func.count().filter(Finding.selected),
+                func.coalesce(func.sum(Finding.amount_at_risk_minor), 0),
+            )
+            .where(Finding.run_id == run_id)
+            .group_by(Finding.rule_id)
+        )
+        return {rule: (int(n), int(chosen), int(amount)) for rule, n, chosen, amount in rows}
+
+    def payment_ids_of(self, references: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """(payer organisation number, payer's reference) -> payment id, for those in the registry."""
+        if not references:
+            return {}
+        with self._driver().cursor() as cursor:
+            cursor.execute(
+                "SELECT y.organisation_number, p.reference, p.id FROM unnest(%s::text[], %s::text[]) AS k(org, ref) "
+                "JOIN payers y ON y.organisation_number = k.org "
+                "JOIN payments p ON p.payer_id = y.id AND p.reference = k.ref",
+                ([o for o, _ in references], [r for _, r in references]),
+            )
+            return {(str(o), str(r)): int(i) for o, r, i in cursor.fetchall()}
+
+    def finish_run(self, run: AnalysisRun, *, status: RunStatus, error: str | None = None) -> None:
+        run.status = status
+        run.error = error
+        run.finished_at = dt.datetime.now(dt.UTC)
+        self.session.flush()

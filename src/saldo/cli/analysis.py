@@ -1,0 +1,151 @@
+"""``saldo analysis``: snapshots, rule runs, findings and their evaluation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from saldo.analysis.catalogue import RuleRefusedError, load_catalogue
+from saldo.analysis.repository import AnalysisRepository
+from saldo.analysis.service.evaluate import evaluate_run, evaluation_markdown
+from saldo.analysis.service.run import AnalysisError, run_analysis
+from saldo.analysis.service.snapshot import SnapshotRefusedError, export_snapshot
+from saldo.cli.context import cli_context, console, fail
+from saldo.db.engine import unit_of_work
+from saldo.kit.money import Money
+from saldo.payments.service.hold import staff_actor
+
+app = typer.Typer(
+    help="Data analysis: pseudonymised snapshots, transparent rules, findings.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+
+@app.command("rules")
+def rules() -> None:
+    """List the published rule catalogue (each rule is checked as it loads)."""
+    try:
+        catalogue = load_catalogue()
+    except RuleRefusedError as exc:
+        raise fail(str(exc)) from None
+    for rule in catalogue:
+        console.print(f"{rule.id} v{rule.version}  [{rule.severity}]  {rule.title_en}")
+        console.print(f"    reads {', '.join(rule.inputs)}; prior precision {rule.prior_precision:.2f}")
+
+
+@app.command("snapshot")
+def snapshot(ctx: typer.Context, by: str = typer.Option("operator", help="Who takes it (recorded).")) -> None:
+    """Export the registry's analysis data to a pseudonymised Parquet snapshot with a manifest."""
+    context = cli_context(ctx)
+    try:
+        with console.status("snapshot") as status, unit_of_work(context.sessions) as session:
+            taken = export_snapshot(
+                session,
+                context.settings,
+                created_by=staff_actor(by),
+                progress=lambda s: status.update(f"snapshot: {s}"),
+            )
+            label, path, tables = taken.label, taken.path, taken.manifest["tables"]
+            snapshot_id = taken.id
+    except SnapshotRefusedError as exc:
+        raise fail(str(exc)) from None
+    rows = ", ".join(f"{name} {entry['rows']:,}" for name, entry in tables.items())
+    console.print(f"snapshot {snapshot_id} ({label}) in {path}: {rows}")
+
+
+@app.command("run")
+def run(
+    ctx: typer.Context,
+    snapshot_id: int | None = typer.Option(None, "--snapshot", help="Snapshot id (default: the newest)."),
+    engine: str | None = typer.Option(None, help="duckdb or spark (default: SALDO_ANALYSIS_ENGINE)."),
+    rule: list[str] = typer.Option([], "--rule", help="Run only these rules (repeatable)."),
+    by: str = typer.Option("operator", help="Who starts it (recorded)."),
+) -> None:
+    """Run the rule catalogue on a snapshot and store the findings; nothing happens to any payment."""
+    context = cli_context(ctx)
+    try:
+        with unit_of_work(context.sessions) as session:
+            done = run_analysis(
+                session,
+                context.settings,
+                started_by=staff_actor(by),
+                snapshot_id=snapshot_id,
+                engine=engine,
+                rule_ids=rule or None,
+                progress=lambda line: console.print(f"  {line}"),
+            )
+            run_id, findings, selected, capacity = done.id, done.findings, done.selected, done.capacity
+    except (AnalysisError, RuleRefusedError) as exc:
+        raise fail(str(exc)) from None
+    console.print(
+        f"analysis run {run_id}: {findings:,} findings; {selected:,} selected for review (capacity {capacity:,})"
+    )
+
+
+@app.command("findings")
+def findings(
+    ctx: typer.Context,
+    run_id: int | None = typer.Option(None, "--run", help="Analysis run (default: the newest finished)."),
+    rule: str | None = typer.Option(None, help="Only this rule's findings."),
+    selected: bool = typer.Option(False, "--selected", help="Only the findings selected for review."),
+    limit: int = typer.Option(20, min=1, max=10_000, help="How many, highest expected value first."),
+    language: str = typer.Option("en", help="Language of the reasons: en or sv."),
+) -> None:
+    """List findings with their reasons, highest expected value first."""
+    context = cli_context(ctx)
+    with context.sessions() as session:
+        repository = AnalysisRepository(session)
+        chosen = repository.run(run_id) if run_id is not None else repository.latest_run()
+        if chosen is None:
+            raise fail("no finished analysis run; start one with `saldo analysis run`")
+        counts = repository.finding_counts(chosen.id)
+        table = Table("rule", "findings", "selected", "at risk")
+        for rule_id, (n, picked, amount) in sorted(counts.items()):
+            table.add_row(rule_id, f"{n:,}", f"{picked:,}", Money(amount, "SEK").format())
+        console.print(f"analysis run {chosen.id} on snapshot {chosen.snapshot_id} ({chosen.engine})")
+        console.print(table)
+        for f in repository.findings(chosen.id, rule_id=rule, selected_only=selected, limit=limit):
+            reason = f.reason_sv if language == "sv" else f.reason_en
+            mark = "*" if f.selected else " "
+            console.print(
+                f"{mark} {f.id}  {f.rule_id} v{f.rule_version}  {f.subject_kind} {f.subject_key[:12]}…  "
+                f"expected {Money(f.expected_value_minor, f.currency).format()}"
+            )
+            console.print(f"    {reason}")
+
+
+@app.command("evaluate")
+def evaluate(
+    ctx: typer.Context,
+    ground_truth: Path = typer.Argument(..., exists=True, dir_okay=False, help="ground_truth.csv of the country."),
+    run_id: int | None = typer.Option(None, "--run", help="Analysis run (default: the newest finished)."),
+    out: Path | None = typer.Option(None, help="Also write the report as Markdown to this file."),
+) -> None:
+    """Per-rule precision and recall against a generated country's ground truth, and flag rates by group."""
+    context = cli_context(ctx)
+    with context.sessions() as session:
+        repository = AnalysisRepository(session)
+        chosen = repository.run(run_id) if run_id is not None else repository.latest_run()
+        if chosen is None:
+            raise fail("no finished analysis run; start one with `saldo analysis run`")
+        try:
+            evaluation = evaluate_run(session, chosen.id, ground_truth)
+        except AnalysisError as exc:
+            raise fail(str(exc)) from None
+    table = Table("rule", "planted", "found", "findings", "precision", "recall")
+    for s in evaluation.rules:
+        table.add_row(s.rule_id, str(s.planted), str(s.found), str(s.findings), f"{s.precision:.3f}", f"{s.recall:.3f}")
+    console.print(table)
+    groups = Table("dimension", "group", "persons", "flagged per 1,000", "precision")
+    for g in evaluation.groups:
+        precision = "-" if g.precision is None else f"{g.precision:.3f}"
+        groups.add_row(g.dimension, g.group, f"{g.persons:,}", f"{g.flag_rate_per_mille:.2f}", precision)
+    console.print(groups)
+    if out is not None:
+        out.write_text(
+            evaluation_markdown(evaluation, title=f"Evaluation of analysis run {chosen.id}"), encoding="utf-8"
+        )
+        console.print(f"written to {out}")
