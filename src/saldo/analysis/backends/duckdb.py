@@ -22,7 +22,7 @@ class DuckDbEngine:
 
     def run(self, sql: str) -> pa.Table:
         """The result of one compiled rule."""
-        return self.connection.execute(sql).to_arrow_table()
+        return self.connection.sql(sql).to_arrow_table()
 
     def close(self) -> None:
         self.connection.close()

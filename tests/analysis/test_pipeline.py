@@ -1,0 +1,112 @@
+"""The analysis from registry to findings on a generated country with planted anomalies: snapshot,
+rules, selection and evaluation against the ground truth, on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from saldo.analysis.models import Finding, RunStatus
+from saldo.analysis.service.evaluate import evaluate_run
+from saldo.analysis.service.run import AnalysisError, run_analysis
+from saldo.analysis.service.snapshot import SnapshotRefusedError, _conform, export_snapshot, verify_snapshot
+from saldo.cli.ingest import ingest_file
+from saldo.cli.payers import import_payers_file
+from saldo.decisions.service import ingest_decisions
+from saldo.payers.service import list_payers
+from saldo.registers.models import RegisterKind
+from saldo.registers.service import load_register
+from saldo.settings import Settings
+from saldo.synthetic.anomalies import RULES
+from saldo.synthetic.country import generate_country
+
+AS_OF = dt.date(2026, 11, 22)
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def country(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("analysis-country")
+    generate_country(folder, persons=4_000, seed=11, as_of=AS_OF, anomaly_rate=0.003)
+    return folder
+
+
+def load_country(session: Session, settings: Settings, folder: Path) -> None:
+    import_payers_file(session, folder / "payers.csv")
+    for payer in list_payers(session):
+        payments = folder / "payments" / f"{payer.organisation_number}.csv"
+        if payments.exists() and payer.connection_model.pays_through_saldo:
+            ingest_file(
+                session, settings, organisation_number=payer.organisation_number, path=payments, show_progress=False
+            )
+        decisions = folder / "decisions" / f"{payer.organisation_number}.csv"
+        if decisions.exists():
+            ingest_decisions(session, organisation_number=payer.organisation_number, path=decisions)
+    load_register(session, RegisterKind.POPULATION, folder / "registers" / "population.csv", loaded_by="staff:test")
+    load_register(session, RegisterKind.INCOME, folder / "registers" / "income.csv", loaded_by="staff:test")
+
+
+def test_the_analysis_finds_the_planted_cases_and_nothing_else(
+    session: Session, settings: Settings, country: Path
+) -> None:
+    load_country(session, settings, country)
+    snapshot = export_snapshot(session, settings, created_by="staff:test")
+    folder = Path(snapshot.path)
+    assert verify_snapshot(folder) == []
+
+    # No identifier or name leaves the registry: every person number of the country is absent.
+    identifiers = {row["person_id"] for row in csv.DictReader((country / "registers" / "population.csv").open())}
+    names = {row["surname"] for row in csv.DictReader((country / "persons.csv").open())}
+    for path in folder.glob("*.parquet"):
+        for column in pq.read_table(path).itercolumns():
+            values = {str(v) for v in column.to_pylist()}
+            assert not values & identifiers, path.name
+            assert not values & names, path.name
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["key_fingerprint"] == snapshot.key_fingerprint
+    assert manifest["tables"]["persons"]["rows"] == 4_000
+
+    run = run_analysis(session, settings, started_by="staff:test")
+    assert run.status is RunStatus.FINISHED
+    assert {r["id"] for r in run.rules} == set(RULES)
+    evaluation = evaluate_run(session, run.id, country / "ground_truth.csv")
+    for score in evaluation.rules:
+        assert score.planted > 0, score.rule_id
+        assert score.precision >= 0.9, score
+        assert score.recall >= 0.9, score
+
+    findings = session.scalars(select(Finding).where(Finding.run_id == run.id)).all()
+    assert run.findings == len(findings)
+    assert all(f.snapshot_id == snapshot.id and f.rule_version >= 1 for f in findings)
+    assert all("{" not in f.reason_en and "{" not in f.reason_sv for f in findings)
+    selected = [f for f in findings if f.selected]
+    assert len(selected) == min(settings.analysis_capacity, len(findings))
+    if len(selected) < len(findings):
+        assert min(f.expected_value_minor for f in selected) >= max(
+            f.expected_value_minor for f in findings if not f.selected
+        )
+
+
+def test_a_changed_snapshot_is_not_analysed(session: Session, settings: Settings, country: Path) -> None:
+    load_country(session, settings, country)
+    snapshot = export_snapshot(session, settings, created_by="staff:test")
+    payments = Path(snapshot.path) / "payments.parquet"
+    payments.write_bytes(payments.read_bytes() + b"\0")
+    with pytest.raises(AnalysisError, match="changed since the snapshot was taken"):
+        run_analysis(session, settings, started_by="staff:test", snapshot_id=snapshot.id)
+
+
+def test_a_table_with_an_excluded_category_cannot_enter_a_snapshot() -> None:
+    import pyarrow as pa  # noqa: PLC0415
+
+    with pytest.raises(SnapshotRefusedError, match="citizenship"):
+        _conform(
+            "payers", pa.table({"payer_id": [1], "kind": ["x"], "connection_model": ["full"], "citizenship": ["SE"]})
+        )

@@ -1,0 +1,314 @@
+"""Every rule of the catalogue on tiny hand-made tables: what it must flag, and the legitimate
+look-alike it must leave alone. The same scenarios run on Spark and must give identical findings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from saldo.analysis.catalogue import Rule
+from saldo.analysis.service.run import execute_rules
+from tests.analysis.conftest import TinySnapshot, month, payment, person, run_duckdb
+
+
+@dataclass(frozen=True)
+class Scenario:
+    rule: str
+    build: Callable[[TinySnapshot], None]
+    flagged: tuple[tuple[int, ...], ...]  # payment ids of each expected finding; empty: nothing flagged
+
+
+SCENARIOS: dict[str, Scenario] = {}
+
+
+def scenario(rule: str, *flagged: tuple[int, ...]) -> Callable[[Callable[[TinySnapshot], None]], None]:
+    def register(build: Callable[[TinySnapshot], None]) -> None:
+        SCENARIOS[build.__name__] = Scenario(rule, build, tuple(flagged))
+
+    return register
+
+
+# --- payment_after_death ---------------------------------------------------------------------
+
+
+@scenario("payment_after_death", (2,))
+def pension_paid_for_the_month_after_death(t: TinySnapshot) -> None:
+    t.add("persons", person("p", death_date=dt.date(2026, 3, 10)))
+    t.add("payments", payment("p", benefit="IP", start=month(2026, 3), payment_id=1))
+    t.add("payments", payment("p", benefit="IP", start=month(2026, 4), payment_id=2))
+
+
+@scenario("payment_after_death")
+def payment_for_the_month_of_death_is_legitimate(t: TinySnapshot) -> None:
+    t.add("persons", person("p", death_date=dt.date(2026, 3, 31)))
+    t.add("payments", payment("p", benefit="IP", start=month(2026, 3), payment_id=1))
+
+
+# --- benefit_after_emigration ----------------------------------------------------------------
+
+
+@scenario("benefit_after_emigration", (2,))
+def child_allowance_after_emigration(t: TinySnapshot) -> None:
+    t.add("persons", person("p", emigration_date=dt.date(2026, 3, 15)))
+    t.add("payments", payment("p", benefit="BB", start=month(2026, 3), payment_id=1))
+    t.add("payments", payment("p", benefit="BB", start=month(2026, 4), payment_id=2))
+
+
+@scenario("benefit_after_emigration")
+def work_based_benefit_after_emigration_or_a_return_is_not_flagged(t: TinySnapshot) -> None:
+    t.add("persons", person("p", emigration_date=dt.date(2026, 3, 15)))
+    t.add("payments", payment("p", benefit="SJP", start=month(2026, 4), payment_id=1))  # not residence-based
+    t.add("persons", person("q", emigration_date=dt.date(2026, 1, 5), immigration_date=dt.date(2026, 2, 20)))
+    t.add("payments", payment("q", benefit="BB", start=month(2026, 4), payment_id=2))  # moved back
+
+
+# --- earnings_beside_full_time_benefit ---------------------------------------------------------
+
+
+@scenario("earnings_beside_full_time_benefit", (1,))
+def unemployment_benefit_in_a_month_with_a_full_salary(t: TinySnapshot) -> None:
+    t.add("payments", payment("p", benefit="AKA", amount=2_000_000, start=month(2026, 5), payment_id=1))
+    t.add("income", {"person_key": "p", "employer_key": "e1", "month": month(2026, 5), "amount_minor": 800_000})
+    t.add("income", {"person_key": "p", "employer_key": "e2", "month": month(2026, 5), "amount_minor": 900_000})
+
+
+@scenario("earnings_beside_full_time_benefit")
+def small_side_earnings_or_another_month_are_allowed(t: TinySnapshot) -> None:
+    t.add("payments", payment("p", benefit="AKA", start=month(2026, 5), payment_id=1))
+    t.add("income", {"person_key": "p", "employer_key": "e1", "month": month(2026, 5), "amount_minor": 400_000})
+    t.add("income", {"person_key": "p", "employer_key": "e1", "month": month(2026, 6), "amount_minor": 3_000_000})
+    t.add("payments", payment("q", benefit="SJP", start=month(2026, 5), payment_id=2))  # sickness: partly off
+    t.add("income", {"person_key": "q", "employer_key": "e1", "month": month(2026, 5), "amount_minor": 2_000_000})
+
+
+# --- mutually_exclusive_benefits ---------------------------------------------------------------
+
+
+@scenario("mutually_exclusive_benefits", (1, 2))
+def student_finance_and_unemployment_benefit_for_the_same_month(t: TinySnapshot) -> None:
+    t.add("payments", payment("p", benefit="STM", payer=3, start=month(2026, 3), payment_id=1))
+    t.add("payments", payment("p", benefit="AKA", payer=2, start=month(2026, 3), payment_id=2))
+
+
+@scenario("mutually_exclusive_benefits")
+def excluding_benefits_in_different_months_are_fine(t: TinySnapshot) -> None:
+    t.add("payments", payment("p", benefit="STM", payer=3, start=month(2026, 3), payment_id=1))
+    t.add("payments", payment("p", benefit="AKA", payer=2, start=month(2026, 4), payment_id=2))
+    t.add("payments", payment("p", benefit="BB", start=month(2026, 4), payment_id=3))
+
+
+# --- duplicate_payment -------------------------------------------------------------------------
+
+
+@scenario("duplicate_payment", (1, 2))
+def the_same_payment_under_two_references(t: TinySnapshot) -> None:
+    t.add("payments", payment("p", start=month(2026, 3), payment_id=1))
+    t.add("payments", payment("p", start=month(2026, 3), payment_id=2))
+
+
+@scenario("duplicate_payment")
+def same_amount_in_other_months_or_from_other_payers_is_no_duplicate(t: TinySnapshot) -> None:
+    t.add("payments", payment("p", start=month(2026, 3), payment_id=1))
+    t.add("payments", payment("p", start=month(2026, 4), payment_id=2))
+    t.add("payments", payment("p", benefit="EKB", payer=1, start=month(2026, 3), payment_id=3))
+    t.add("payments", payment("p", benefit="EKB", payer=2, start=month(2026, 3), payment_id=4))
+
+
+# --- amount_beyond_decision --------------------------------------------------------------------
+
+
+def decision(key: str, *, amount: int, start: dt.date, end: dt.date, benefit: str = "BB", declared: int | None = None):  # type: ignore[no-untyped-def]
+    return {
+        "decision_key": key,
+        "payer_id": 1,
+        "payee_key": "p",
+        "benefit": benefit,
+        "period_start": start,
+        "period_end": end,
+        "amount_minor": amount,
+        "currency": "SEK",
+        "household_size": 1,
+        "declared_income_minor": declared,
+    }
+
+
+@scenario("amount_beyond_decision", (2,))
+def payment_above_the_decided_monthly_amount(t: TinySnapshot) -> None:
+    t.add("decisions", decision("d1", amount=125_000, start=month(2026, 1), end=dt.date(2026, 12, 31)))
+    t.add("payments", payment("p", amount=125_000, decision="d1", start=month(2026, 2), payment_id=1))
+    t.add("payments", payment("p", amount=300_000, decision="d1", start=month(2026, 3), payment_id=2))
+
+
+@scenario("amount_beyond_decision")
+def payment_up_to_the_decided_amount_is_fine(t: TinySnapshot) -> None:
+    t.add("decisions", decision("d1", amount=125_000, start=month(2026, 1), end=dt.date(2026, 12, 31)))
+    t.add("payments", payment("p", amount=125_000, decision="d1", start=month(2026, 2), payment_id=1))
+    t.add("payments", payment("p", amount=900_000, decision="unknown", start=month(2026, 2), payment_id=2))
+
+
+# --- period_beyond_decision --------------------------------------------------------------------
+
+
+@scenario("period_beyond_decision", (2,))
+def payment_for_a_month_after_the_decided_period(t: TinySnapshot) -> None:
+    t.add("decisions", decision("d1", amount=125_000, start=month(2026, 1), end=dt.date(2026, 3, 31)))
+    t.add("payments", payment("p", decision="d1", start=month(2026, 3), payment_id=1))
+    t.add("payments", payment("p", decision="d1", start=month(2026, 4), payment_id=2))
+
+
+@scenario("period_beyond_decision")
+def payments_within_the_decided_period_are_fine(t: TinySnapshot) -> None:
+    t.add("decisions", decision("d1", amount=125_000, start=month(2026, 1), end=dt.date(2026, 3, 31)))
+    t.add("payments", payment("p", decision="d1", start=month(2026, 1), payment_id=1))
+    t.add("payments", payment("p", decision="d1", start=month(2026, 3), payment_id=2))
+
+
+# --- account_for_unrelated_payees --------------------------------------------------------------
+
+
+@scenario("account_for_unrelated_payees", (11, 12, 13))
+def one_account_paid_for_four_households(t: TinySnapshot) -> None:
+    t.add("persons", *(person(k) for k in ("holder", "a", "b", "c")))
+    t.add(
+        "payments",
+        payment("holder", account="mule", payment_id=10),
+        payment("holder", account="mule", start=month(2026, 4), payment_id=14),
+    )
+    t.add("payments", *(payment(k, account="mule", payment_id=i) for k, i in (("a", 11), ("b", 12), ("c", 13))))
+
+
+@scenario("account_for_unrelated_payees")
+def a_family_account_and_a_samordningsnummer_count_as_one_household(t: TinySnapshot) -> None:
+    t.add("persons", person("mother", household_key="h1"), person("father", household_key="h1"))
+    t.add("persons", person("son", household_key="h1", previous_key="son-earlier"))
+    t.add("persons", person("neighbour", household_key="h2"))
+    for i, key in enumerate(("mother", "father", "son", "son-earlier", "neighbour"), start=1):
+        t.add("payments", payment(key, account="family", payment_id=i))
+
+
+# --- account_changed_before_large_payment ------------------------------------------------------
+
+
+def series(t: TinySnapshot, amounts: list[int], accounts: list[str]) -> None:
+    for number, (amount, account) in enumerate(zip(amounts, accounts, strict=True), start=1):
+        t.add(
+            "payments",
+            payment("p", benefit="IP", amount=amount, account=account, start=month(2026, number), payment_id=number),
+        )
+
+
+@scenario("account_changed_before_large_payment", (5,))
+def new_account_then_six_times_the_usual_pension(t: TinySnapshot) -> None:
+    series(t, [1_000_000] * 4 + [6_000_000], ["old"] * 4 + ["new"])
+
+
+@scenario("account_changed_before_large_payment")
+def a_large_payment_to_the_usual_account_or_a_new_account_without_history(t: TinySnapshot) -> None:
+    series(t, [1_000_000] * 4 + [6_000_000], ["old"] * 5)
+    t.add(
+        "payments", payment("q", benefit="IP", amount=1_000_000, account="first", start=month(2026, 1), payment_id=20)
+    )
+    t.add(
+        "payments", payment("q", benefit="IP", amount=9_000_000, account="second", start=month(2026, 2), payment_id=21)
+    )
+
+
+# --- declared_income_below_public_income -------------------------------------------------------
+
+
+@scenario("declared_income_below_public_income", (1,))
+def social_assistance_while_unemployment_benefit_goes_undeclared(t: TinySnapshot) -> None:
+    t.add(
+        "decisions",
+        decision("ekb", benefit="EKB", amount=800_000, start=month(2026, 3), end=dt.date(2026, 3, 31), declared=0),
+    )
+    t.add("payments", payment("p", benefit="EKB", amount=800_000, decision="ekb", start=month(2026, 3), payment_id=1))
+    t.add("payments", payment("p", benefit="AKA", payer=2, amount=1_500_000, start=month(2026, 3), payment_id=2))
+
+
+@scenario("declared_income_below_public_income")
+def declared_income_close_to_what_others_paid_is_fine(t: TinySnapshot) -> None:
+    t.add(
+        "decisions",
+        decision(
+            "ekb", benefit="EKB", amount=800_000, start=month(2026, 3), end=dt.date(2026, 3, 31), declared=1_400_000
+        ),
+    )
+    t.add("payments", payment("p", benefit="EKB", amount=800_000, decision="ekb", start=month(2026, 3), payment_id=1))
+    t.add("payments", payment("p", benefit="AKA", payer=2, amount=1_500_000, start=month(2026, 3), payment_id=2))
+    t.add(
+        "payments", payment("p", benefit="IP", payer=1, amount=9_000_000, start=month(2026, 3), payment_id=3)
+    )  # same payer
+
+
+# --- no_right_of_residence ---------------------------------------------------------------------
+
+
+@scenario("no_right_of_residence", (2, 3))
+def child_allowance_after_the_residence_permit_ran_out(t: TinySnapshot) -> None:
+    t.add("persons", person("p", residence_permit_until=dt.date(2026, 3, 31)))
+    for number in (3, 4, 5):
+        t.add("payments", payment("p", start=month(2026, number), payment_id=number - 2))
+
+
+@scenario("no_right_of_residence")
+def a_valid_permit_or_a_work_based_benefit_is_fine(t: TinySnapshot) -> None:
+    t.add("persons", person("p", residence_permit_until=dt.date(2027, 6, 30)))
+    t.add("payments", payment("p", start=month(2026, 5), payment_id=1))
+    t.add("persons", person("q", residence_permit_until=dt.date(2026, 1, 31)))
+    t.add("payments", payment("q", benefit="SJP", start=month(2026, 5), payment_id=2))
+
+
+# --- two_identifiers_same_benefit --------------------------------------------------------------
+
+
+@scenario("two_identifiers_same_benefit", (1, 2))
+def pension_paid_under_the_personnummer_and_the_old_samordningsnummer(t: TinySnapshot) -> None:
+    t.add("persons", person("p", previous_key="p-earlier"))
+    t.add("payments", payment("p", benefit="IP", start=month(2026, 3), payment_id=1))
+    t.add("payments", payment("p-earlier", benefit="IP", start=month(2026, 3), payment_id=2))
+
+
+@scenario("two_identifiers_same_benefit")
+def the_old_number_used_before_the_new_one_is_fine(t: TinySnapshot) -> None:
+    t.add("persons", person("p", previous_key="p-earlier"))
+    t.add("payments", payment("p-earlier", benefit="IP", start=month(2026, 2), payment_id=1))
+    t.add("payments", payment("p", benefit="IP", start=month(2026, 3), payment_id=2))
+
+
+# --- the tests ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_rule_on_tiny_tables(name: str, tiny: TinySnapshot, catalogue: dict[str, Rule]) -> None:
+    case = SCENARIOS[name]
+    case.build(tiny)
+    found = run_duckdb(tiny, catalogue[case.rule])
+    assert sorted(f.payment_ids for f in found) == sorted(case.flagged)
+    for finding in found:
+        assert finding.amount_at_risk_minor > 0
+        assert finding.currency == "SEK"
+
+
+def test_every_rule_has_a_flagging_and_a_look_alike_scenario(catalogue: dict[str, Rule]) -> None:
+    for rule_id in catalogue:
+        kinds = {bool(s.flagged) for s in SCENARIOS.values() if s.rule == rule_id}
+        assert kinds == {True, False}, f"{rule_id} needs a scenario it flags and a look-alike it leaves alone"
+
+
+@pytest.mark.spark
+def test_spark_finds_exactly_what_duckdb_finds(tmp_path: Path, catalogue: dict[str, Rule]) -> None:
+    pytest.importorskip("pyspark")
+    from saldo.analysis.backends.spark import SparkEngine  # noqa: PLC0415 — starts a JVM
+
+    for name, case in sorted(SCENARIOS.items()):
+        tiny = TinySnapshot(tmp_path / name)
+        tiny.folder.mkdir()
+        case.build(tiny)
+        expected = run_duckdb(tiny, catalogue[case.rule])
+        spark = SparkEngine(tiny.folder, master="local[1]", threads=1)
+        assert execute_rules(spark, [catalogue[case.rule]]) == expected, name
