@@ -117,6 +117,29 @@ def findings(
             console.print(f"    {reason}")
 
 
+@app.command("linkage")
+def linkage(
+    train: bool = typer.Option(False, "--train", help="Train a new model without labels instead of the committed one."),
+    save: bool = typer.Option(False, "--save", help="With --train: write the new model over the committed file."),
+) -> None:
+    """Link FEBRL4 with the person model (Splink) and score it against the benchmark's true links."""
+    from saldo.analysis.linkage import FEBRL4_MODEL, febrl4, load_model, save_model, score_febrl4, train_model  # noqa: PLC0415
+
+    model = None
+    if train:
+        left, right, _ = febrl4()
+        model = train_model(left, right)
+        if save:
+            save_model(model)
+            console.print(f"model written to {FEBRL4_MODEL}")
+    score = score_febrl4(model if model is not None else load_model())
+    console.print(
+        f"FEBRL4: {score.links:,} links, precision {score.precision:.4f}, recall {score.recall:.4f}, "
+        f"F1 {score.f1:.4f}; "
+        f"{score.comparisons:,} pairs scored in {score.predict_seconds:.2f} s"
+    )
+
+
 @app.command("evaluate")
 def evaluate(
     ctx: typer.Context,

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from saldo.cli.context import cli_context, console
+from saldo.synthetic.anomalies import DEFAULT_RATE
 from saldo.synthetic.country import generate_country
 
 
@@ -18,14 +19,23 @@ def generate(
     seed: int = typer.Option(1, help="Random seed; the same seed and date give the same country."),
     as_of: str | None = typer.Option(None, help="The country's 'today' (YYYY-MM-DD); default today."),
     out: Path | None = typer.Option(None, help="Folder to write to (default: <data_dir>/country)."),
+    anomaly_rate: float = typer.Option(
+        DEFAULT_RATE, min=0.0, max=0.05, help="Planted cases of each analysis rule per person (ground_truth.csv)."
+    ),
 ) -> None:
-    """Generate a synthetic country: population, payers, accounts and a year of payments."""
+    """Generate a synthetic country: population, payers, accounts, a year of payments, the registers and
+    decisions the analysis reads, and planted anomalies with their ground truth."""
     folder = out or cli_context(ctx).settings.data_dir / "country"
     day = dt.date.fromisoformat(as_of) if as_of else None
     started = time.perf_counter()
     with console.status("generating") as status:
         summary = generate_country(
-            folder, persons=persons, seed=seed, as_of=day, progress=lambda step: status.update(f"generating {step}")
+            folder,
+            persons=persons,
+            seed=seed,
+            as_of=day,
+            anomaly_rate=anomaly_rate,
+            progress=lambda step: status.update(f"generating {step}"),
         )
     console.print(
         f"{summary.persons:,} persons, {summary.organisations:,} organisations, {summary.payers} payers and "

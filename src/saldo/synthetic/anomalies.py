@@ -94,7 +94,8 @@ class Planter:
 
     @property
     def wanted(self) -> int:
-        return max(1, round(self.rate * self.population.size))
+        """Cases of each kind to plant: the rate times the population, at least one unless the rate is 0."""
+        return max(1, round(self.rate * self.population.size)) if self.rate > 0 else 0
 
     def _after_death(self, wanted: int) -> int:
         return self._after_leaving(wanted, self.population.death, "payment_after_death", frozenset(PLAIN_BENEFITS))

@@ -13,8 +13,17 @@ from saldo.analysis.tables import SNAPSHOT_TABLES
 class DuckDbEngine:
     name = "duckdb"
 
-    def __init__(self, folder: Path, *, threads: int = 2, memory_limit: str | None = None) -> None:
-        self.connection = duckdb.connect(config={"threads": threads})
+    def __init__(
+        self, folder: Path, *, threads: int = 2, temp_directory: Path | None = None, memory_limit: str | None = None
+    ) -> None:
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "threads": threads,
+            # Rules sort their own results; not keeping scan order lets large joins stream.
+            "preserve_insertion_order": False,
+            # Where a join larger than memory spills: beside the data, never the working directory.
+            "temp_directory": str(temp_directory or folder.parent / ".duckdb-tmp"),
+        }
+        self.connection = duckdb.connect(config=config)
         if memory_limit:
             self.connection.execute("SET memory_limit = $limit", {"limit": memory_limit})
         for name in SNAPSHOT_TABLES:

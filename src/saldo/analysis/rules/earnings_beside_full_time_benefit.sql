@@ -1,10 +1,17 @@
 -- A benefit that replaces a whole month's income (unemployment benefit, activity support, sickness
 -- or activity compensation) paid for a month in which employers declared earnings above the
 -- threshold. Small earnings beside the benefit are allowed and stay under the threshold.
-WITH earned AS (
-    SELECT person_key, month, sum(amount_minor) AS earned_minor
-    FROM income
-    GROUP BY person_key, month
+WITH paid AS (
+    SELECT payee_key, period_month, payment_id, amount_minor, currency, benefit
+    FROM payments
+    WHERE benefit IN ('AKA', 'AST', 'SJE', 'AKE')
+),
+earned AS (
+    -- only the months of people paid such a benefit are summed (a semi join), not the whole register
+    SELECT i.person_key, i.month, sum(i.amount_minor) AS earned_minor
+    FROM income AS i
+    SEMI JOIN paid AS p ON i.person_key = p.payee_key AND i.month = p.period_month
+    GROUP BY i.person_key, i.month
 )
 SELECT
     p.payee_key AS subject_key,
@@ -15,8 +22,7 @@ SELECT
     min(p.period_month) AS month,
     max(e.earned_minor) AS earned_minor,
     count(*) AS payments
-FROM payments AS p
+FROM paid AS p
 JOIN earned AS e ON e.person_key = p.payee_key AND e.month = p.period_month
-WHERE p.benefit IN ('AKA', 'AST', 'SJE', 'AKE')
-  AND e.earned_minor > $threshold_minor
+WHERE e.earned_minor > $threshold_minor
 GROUP BY p.payee_key
