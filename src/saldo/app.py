@@ -14,6 +14,7 @@ from saldo.accounts.api import router as accounts_router
 from saldo.accounts.service.verify import thresholds_from
 from saldo.benefits.api import router as benefits_router
 from saldo.db.engine import create_db_engine, create_session_factory
+from saldo.decisions.api import router as decisions_router
 from saldo.mediation.api import router as mediation_router
 from saldo.payers.api import router as payers_router
 from saldo.payments.api import router as payments_router
@@ -54,6 +55,7 @@ def _bare_app() -> FastAPI:
     app.include_router(payers_router)
     app.include_router(benefits_router)
     app.include_router(payments_router)
+    app.include_router(decisions_router)
     app.include_router(accounts_router)
     app.include_router(mediation_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")

@@ -94,6 +94,18 @@ def test_the_analysis_finds_the_planted_cases_and_nothing_else(
         )
 
 
+def test_a_country_without_planted_anomalies_gives_no_findings(
+    session: Session, settings: Settings, tmp_path: Path
+) -> None:
+    """Couples sharing an account, guardians receiving for children, deaths within a paid month, small
+    side earnings, declared incomes a little low: none of the look-alikes is flagged."""
+    generate_country(tmp_path, persons=4_000, seed=12, as_of=AS_OF, anomaly_rate=0)
+    load_country(session, settings, tmp_path)
+    export_snapshot(session, settings, created_by="staff:test")
+    run = run_analysis(session, settings, started_by="staff:test")
+    assert run.findings == 0, run.rules
+
+
 def test_a_changed_snapshot_is_not_analysed(session: Session, settings: Settings, country: Path) -> None:
     load_country(session, settings, country)
     snapshot = export_snapshot(session, settings, created_by="staff:test")

@@ -6,7 +6,6 @@ the same reference and other content is an amendment and raises its version."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from saldo.benefits.repository import BenefitRepository
 from saldo.decisions.repository import STAGED, DecisionRepository
+from saldo.decisions.schemas import DecisionsStored
 from saldo.kit.data_categories import EXCLUDED_CATEGORIES
 from saldo.kit.tabular import Column, FileRejectedError, Kind, check_unique, fail_rows, read_checked_csv
 from saldo.payers.repository import PayerRepository
@@ -34,28 +34,23 @@ DECISION_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class DecisionsStored:
-    records: int
-    new: int
-    amended: int
-
-    @property
-    def unchanged(self) -> int:
-        return self.records - self.new - self.amended
-
-
 def ingest_decisions(session: Session, *, organisation_number: str, path: Path) -> DecisionsStored:
     """Check and store a payer's decision file; raises FileRejectedError and stores nothing on any fault."""
     payer = find_payer(session, organisation_number)
+    return store_decisions(session, payer_id=payer.id, payer_name=payer.name, path=path)
+
+
+def store_decisions(session: Session, *, payer_id: int, payer_name: str, path: Path) -> DecisionsStored:
+    """As ingest_decisions, for a payer known by id (the payer API)."""
     checked = read_checked_csv(path, DECISION_COLUMNS, refused=EXCLUDED_CATEGORIES)
-    if not checked.ok:
+    if not checked.table.num_columns:  # the header itself is wrong: no row could be read
         raise FileRejectedError(path.name, checked.errors, checked.error_count)
     table = checked.table
-    allowed = PayerRepository(session).benefit_codes(payer.id)
+    allowed = PayerRepository(session).benefit_codes(payer_id)
     benefit_ids = {b.code: b.id for b in BenefitRepository(session).by_codes(allowed)}
-    not_allowed = pc.invert(pc.is_in(table["benefit"], value_set=pa.array(sorted(benefit_ids), pa.string())))
-    fail_rows(checked, not_allowed, "benefit", f"not a benefit {payer.name} pays ({', '.join(sorted(allowed))})")
+    known = pc.is_in(table["benefit"], value_set=pa.array(sorted(benefit_ids), pa.string()))
+    not_allowed = pc.and_(pc.is_valid(table["benefit"]), pc.invert(known))
+    fail_rows(checked, not_allowed, "benefit", f"not a benefit {payer_name} pays ({', '.join(sorted(allowed))})")
     fail_rows(checked, pc.less(table["period_end"], table["period_start"]), "period_end", "before period_start")
     check_unique(checked, ["decision_reference"])
     if not checked.ok:
@@ -64,5 +59,5 @@ def ingest_decisions(session: Session, *, organisation_number: str, path: Path) 
     rows = table.drop_columns(["benefit"]).append_column("benefit_id", ids)
     rows = rows.rename_columns([("reference" if n == "decision_reference" else n) for n in rows.column_names])
     rows = rows.select([c.strip() for c in STAGED.split(",")])
-    new, amended = DecisionRepository(session).upsert(payer.id, rows)
-    return DecisionsStored(checked.rows, new, amended)
+    new, amended = DecisionRepository(session).upsert(payer_id, rows)
+    return DecisionsStored(records=checked.rows, new=new, amended=amended, unchanged=checked.rows - new - amended)

@@ -70,7 +70,7 @@ class CellError:
 
 @dataclass
 class CheckedTable:
-    table: pa.Table  # the typed columns of every row without a fault
+    table: pa.Table  # the typed columns of every row, in file order; a faulty cell is null
     rows: int  # data rows read
     errors: list[CellError] = field(default_factory=list)  # the first MAX_REPORTED_ERRORS faults
     error_count: int = 0
@@ -100,9 +100,7 @@ def read_checked_csv(
         return CheckedTable(pa.table({}), raw.num_rows, header_errors, len(header_errors))
     checker = _Checker(raw)
     typed = {column.name: checker.check(column) for column in columns}
-    bad = checker.bad
-    good = pa.table({name: array.filter(pa.array(~bad)) for name, array in typed.items()})
-    return CheckedTable(good, raw.num_rows, checker.errors[:MAX_REPORTED_ERRORS], checker.error_count)
+    return CheckedTable(pa.table(typed), raw.num_rows, checker.errors[:MAX_REPORTED_ERRORS], checker.error_count)
 
 
 def _header(path: Path) -> list[str]:
@@ -176,6 +174,9 @@ class _Checker:
     def _date(self, column: Column, values: pa.Array, empty: BoolArray, suffix: str = "") -> pa.Array:
         text = pc.binary_join_element_wise(values, suffix, "") if suffix else values
         parsed = pc.cast(pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True), pa.date32())
+        # strptime rolls 2026-02-30 over to March: a date is valid only if it prints back as written.
+        back = pc.strftime(pc.cast(parsed, pa.timestamp("s")), format="%Y-%m-%d")
+        parsed = pc.if_else(pc.equal(back, text), parsed, pa.scalar(None, pa.date32()))
         wrong = pc.is_null(parsed).to_numpy(zero_copy_only=False) & ~empty
         form = "YYYY-MM" if suffix else "YYYY-MM-DD"
         self.fail(wrong, column.name, f"not a date of the form {form}")
@@ -232,11 +233,13 @@ class _Checker:
 
 
 def check_unique(checked: CheckedTable, keys: list[str]) -> None:
-    """Name every row whose ``keys`` repeat another row's."""
-    table = checked.table
-    counts = table.group_by(keys).aggregate([([], "count_all")]).filter(pc.greater(pc.field("count_all"), 1))
+    """Name every row whose ``keys`` (all present) repeat another row's."""
+    table = present = checked.table
+    for key in keys:
+        present = present.filter(pc.is_valid(present[key]))
+    counts = present.group_by(keys).aggregate([([], "count_all")]).filter(pc.greater(pc.field("count_all"), 1))
     if counts.num_rows:
-        repeated = pc.is_in(
+        repeated = pc.is_in(  # over every row of the file, so that positions are lines
             pc.binary_join_element_wise(*[pc.cast(table[k], pa.string()) for k in keys], "|"),
             value_set=pc.binary_join_element_wise(*[pc.cast(counts[k], pa.string()) for k in keys], "|"),
         )
@@ -244,9 +247,11 @@ def check_unique(checked: CheckedTable, keys: list[str]) -> None:
 
 
 def fail_rows(checked: CheckedTable, mask: pa.ChunkedArray | pa.Array, name: str, reason: str) -> None:
+    """Record a fault of field ``name`` on every row where ``mask`` is true."""
     rows = np.flatnonzero(pc.fill_null(mask, False).to_numpy(zero_copy_only=False)).tolist()
     checked.error_count += len(rows)
-    # Rows here are the file's rows, all of them good so far: line = row + 2 (the header is line 1).
+    # Positions are the file's rows: line = row + 2 (the header is line 1).
     checked.errors.extend(
         CellError(r + 2, name, reason) for r in rows[: max(0, MAX_REPORTED_ERRORS - len(checked.errors))]
     )
+    checked.errors.sort(key=lambda e: (e.line, e.field))

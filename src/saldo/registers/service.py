@@ -61,7 +61,7 @@ def load_register(session: Session, kind: RegisterKind, path: Path, *, loaded_by
         return RegisterLoaded(existing.id, kind, existing.rows, already_loaded=True)
     columns = POPULATION_COLUMNS if kind is RegisterKind.POPULATION else INCOME_COLUMNS
     checked = read_checked_csv(path, columns, refused=EXCLUDED_CATEGORIES)
-    if checked.ok:
+    if checked.table.num_columns:  # the header was right: check across fields too
         _check_rows(kind, checked)
     if not checked.ok:
         raise FileRejectedError(path.name, checked.errors, checked.error_count)

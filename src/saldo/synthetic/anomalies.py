@@ -138,7 +138,10 @@ class Planter:
 
     def _exclusive(self, wanted: int) -> int:
         """Unemployment benefit from the fund for a month the person was paid student finance."""
-        fund = self.payments[self.payments["benefit"] == "AKA"].iloc[0]
+        funds = self.payments[self.payments["benefit"] == "AKA"]
+        if funds.empty:
+            return 0  # a country too small to have an unemployment fund's payments
+        fund = funds.iloc[0]
         rows = self._person_rows()
         chosen = self._one_per_person(rows[rows["benefit"] == "STM"], wanted).copy()
         chosen["payer"], chosen["key"], chosen["benefit"] = fund["payer"], fund["key"], "AKA"
@@ -242,8 +245,10 @@ class Planter:
         """A payment for the month after the decision's period ended."""
         rows = self._person_rows()
         rows = rows[rows["benefit"].isin(PLAIN_BENEFITS) & (rows["benefit"] != "EKB")]
-        last = rows.groupby(["payer", "decision_reference"])[MONTH].transform("max")
-        rows = rows[(rows[MONTH] == last) & (rows[MONTH] + 1 < self.months.size)]
+        # The decision's last month over all its payments, those to a wrong account included.
+        ends = self.payments.groupby(["payer", "decision_reference"])[MONTH].max()
+        last = ends.reindex(pd.MultiIndex.from_frame(rows[["payer", "decision_reference"]])).to_numpy()
+        rows = rows[(rows[MONTH].to_numpy() == last) & (rows[MONTH] + 1 < self.months.size)]
         following = self.months[rows[MONTH].to_numpy().astype(np.int64) + 1].astype("datetime64[D]")
         person = rows[PERSON].to_numpy().astype(np.int64)
         alive = np.isnat(self.population.death[person]) | (self.population.death[person] > following + 40)

@@ -21,9 +21,11 @@ from saldo.accounts.errors import (
 )
 from saldo.banks.errors import BankExistsError, InvalidBankError, InvalidBankTokenError, UnknownBankError
 from saldo.benefits.errors import UnknownBenefitError
+from saldo.decisions.errors import DecisionFileEmptyError, DecisionFileTooLargeError
 from saldo.kit.account_number import InvalidAccountError
 from saldo.kit.national_id import InvalidIdentifierError
 from saldo.kit.problem import ErrorItem, Problem
+from saldo.kit.tabular import FileRejectedError
 from saldo.mediation.errors import BankMessageError, BankMessageTooLargeError, RunError, RunNotFoundError
 from saldo.payers.errors import InvalidTokenError, PayerExistsError, UnknownPayerError
 from saldo.payments.errors import (
@@ -84,6 +86,11 @@ def install_error_handlers(app: FastAPI) -> None:
         item = ErrorItem(line=exc.line, record=None, field=None, reason=exc.reason)
         return problem(422, "message_refused", f"nothing was applied: {exc}", errors=[item])
 
+    async def file_rejected(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, FileRejectedError)
+        items = [ErrorItem(line=e.line, record=None, field=e.field, reason=e.reason) for e in exc.errors]
+        return problem(422, "file_rejected", str(exc), errors=items, error_total=exc.error_count)
+
     async def conflict(_: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc, ReferenceConflictError):
             return problem(409, "reference_conflict", str(exc), payment_id=exc.payment_id, fields=exc.fields)
@@ -100,6 +107,7 @@ def install_error_handlers(app: FastAPI) -> None:
         PayerExistsError: conflict,
         RunError: conflict,
         BankMessageError: bank_message_refused,
+        FileRejectedError: file_rejected,
     }
     simple: dict[type[Exception], tuple[int, str]] = {
         InvalidTokenError: (401, "unauthenticated"),
@@ -122,6 +130,8 @@ def install_error_handlers(app: FastAPI) -> None:
         BatchTooLargeError: (413, "batch_too_large"),
         BankMessageTooLargeError: (413, "file_too_large"),
         RunNotFoundError: (404, "not_found"),
+        DecisionFileTooLargeError: (413, "file_too_large"),
+        DecisionFileEmptyError: (422, "file_unreadable"),
     }
     for error_type, (status, code) in simple.items():
 
