@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from saldo.analysis.models import AnalysisRun, Finding, RunStatus, Snapshot
+from saldo.db.engine import driver_connection
 
 # What a snapshot reads from the registry. Identifiers leave PostgreSQL only to be pseudonymised in
 # the same process; names and addresses are never selected. Cancelled payments never left.
@@ -81,9 +82,7 @@ class AnalysisRepository:
         self.session = session
 
     def _driver(self) -> PgConnection[Any]:
-        driver = self.session.connection().connection.driver_connection
-        assert isinstance(driver, PgConnection)
-        return driver
+        return driver_connection(self.session)
 
     def export(self, name: str, scratch: Path) -> pa.Table:
         """One registry table as Arrow, streamed out by COPY through a scratch file."""

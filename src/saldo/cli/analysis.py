@@ -8,9 +8,9 @@ import typer
 from rich.table import Table
 
 from saldo.analysis.catalogue import RuleRefusedError, load_catalogue
-from saldo.analysis.repository import AnalysisRepository
 from saldo.analysis.service.evaluate import evaluate_run, evaluation_markdown
-from saldo.analysis.service.run import AnalysisError, run_analysis
+from saldo.analysis.service.findings import list_findings, summarise_findings
+from saldo.analysis.service.run import AnalysisError, find_run, run_analysis
 from saldo.analysis.service.snapshot import SnapshotRefusedError, export_snapshot
 from saldo.cli.context import cli_context, console, fail
 from saldo.db.engine import unit_of_work
@@ -97,17 +97,17 @@ def findings(
     """List findings with their reasons, highest expected value first."""
     context = cli_context(ctx)
     with context.sessions() as session:
-        repository = AnalysisRepository(session)
-        chosen = repository.run(run_id) if run_id is not None else repository.latest_run()
-        if chosen is None:
-            raise fail("no finished analysis run; start one with `saldo analysis run`")
-        counts = repository.finding_counts(chosen.id)
+        try:
+            chosen = find_run(session, run_id)
+        except AnalysisError as exc:
+            raise fail(str(exc)) from None
+        counts = summarise_findings(session, chosen.id)
         table = Table("rule", "findings", "selected", "at risk")
         for rule_id, (n, picked, amount) in sorted(counts.items()):
             table.add_row(rule_id, f"{n:,}", f"{picked:,}", Money(amount, "SEK").format())
         console.print(f"analysis run {chosen.id} on snapshot {chosen.snapshot_id} ({chosen.engine})")
         console.print(table)
-        for f in repository.findings(chosen.id, rule_id=rule, selected_only=selected, limit=limit):
+        for f in list_findings(session, chosen.id, rule_id=rule, selected_only=selected, limit=limit):
             reason = f.reason_sv if language == "sv" else f.reason_en
             mark = "*" if f.selected else " "
             console.print(
@@ -150,11 +150,8 @@ def evaluate(
     """Per-rule precision and recall against a generated country's ground truth, and flag rates by group."""
     context = cli_context(ctx)
     with context.sessions() as session:
-        repository = AnalysisRepository(session)
-        chosen = repository.run(run_id) if run_id is not None else repository.latest_run()
-        if chosen is None:
-            raise fail("no finished analysis run; start one with `saldo analysis run`")
         try:
+            chosen = find_run(session, run_id)
             evaluation = evaluate_run(session, chosen.id, ground_truth)
         except AnalysisError as exc:
             raise fail(str(exc)) from None

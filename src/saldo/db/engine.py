@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
+from psycopg import Connection as PgConnection
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -63,3 +65,10 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
 def ping(session: Session) -> None:
     """Raise unless the database answers."""
     session.execute(text("SELECT 1"))
+
+
+def driver_connection(session: Session) -> PgConnection[Any]:
+    """The psycopg connection under this session's transaction, for COPY and server-side cursors."""
+    driver = session.connection().connection.driver_connection
+    assert isinstance(driver, PgConnection)
+    return driver

@@ -9,6 +9,7 @@ from psycopg import Connection as PgConnection
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from saldo.db.engine import driver_connection
 from saldo.decisions.models import Decision
 
 STAGED = (
@@ -35,9 +36,7 @@ class DecisionRepository:
         self.session = session
 
     def _driver(self) -> PgConnection[Any]:
-        driver = self.session.connection().connection.driver_connection
-        assert isinstance(driver, PgConnection)
-        return driver
+        return driver_connection(self.session)
 
     def upsert(self, payer_id: int, rows: pa.Table) -> tuple[int, int]:
         """Store ``rows`` (STAGED columns in order) for the payer; returns (new, amended)."""

@@ -9,6 +9,7 @@ from psycopg import Connection as PgConnection
 from sqlalchemy import Row, func, select, text, update
 from sqlalchemy.orm import Session
 
+from saldo.db.engine import driver_connection
 from saldo.kit.account_number import AccountScheme
 from saldo.mediation.models import BankMessage, PaymentFile, PaymentRun, UnmatchedEntry
 from saldo.payers.models import ConnectionModel, Payer
@@ -127,10 +128,7 @@ class RunRepository:
         self.session = session
 
     def raw_connection(self) -> PgConnection[Any]:
-        """The psycopg connection under this session's transaction, for COPY and server-side cursors."""
-        driver = self.session.connection().connection.driver_connection
-        assert isinstance(driver, PgConnection)
-        return driver
+        return driver_connection(self.session)
 
     # --- runs ------------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from sqlalchemy import Row, Select, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from saldo.benefits.models import Benefit
+from saldo.db.engine import driver_connection
 from saldo.kit.national_id import IdScheme
 from saldo.payees.models import Payee
 from saldo.payments.models import Payment, PaymentBatch, PaymentEvent, PaymentHold, PaymentStatus
@@ -183,10 +184,7 @@ class PaymentRepository:
         return batch
 
     def raw_connection(self) -> PgConnection[Any]:
-        """The psycopg connection under this session's transaction, for COPY."""
-        driver = self.session.connection().connection.driver_connection
-        assert isinstance(driver, PgConnection)
-        return driver
+        return driver_connection(self.session)
 
     def copy_payments(self, rows: Iterable[Sequence[object]]) -> None:
         """Stream rows (COPY_COLUMNS order) into ``payments``; a duplicate reference raises UniqueViolation."""

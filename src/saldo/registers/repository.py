@@ -9,6 +9,7 @@ from psycopg import Connection as PgConnection
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from saldo.db.engine import driver_connection
 from saldo.registers.models import RegisterKind, RegisterLoad
 
 # Staging tables and the statements that apply them: constant SQL, the file's rows arrive by COPY.
@@ -50,9 +51,7 @@ class RegisterRepository:
         return load
 
     def _driver(self) -> PgConnection[Any]:
-        driver = self.session.connection().connection.driver_connection
-        assert isinstance(driver, PgConnection)
-        return driver
+        return driver_connection(self.session)
 
     def stage(self, table: str, rows: pa.Table) -> None:
         """COPY ``rows`` (the columns of ``table`` in order) into a transaction-scoped staging table."""

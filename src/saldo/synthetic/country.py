@@ -19,7 +19,7 @@ from saldo.kit.clock import today
 from saldo.synthetic.accounts import BANKGIROT, BANKS, Register, generate_register, ibans
 from saldo.synthetic.anomalies import AFTER_DECISIONS, BEFORE_DECISIONS, DEFAULT_RATE, Planter
 from saldo.synthetic.payers import Organisations, generate_organisations, payer_specs
-from saldo.synthetic.payments import PaymentGenerator
+from saldo.synthetic.payments import MONTH, PERSON, PaymentGenerator
 from saldo.synthetic.population import MUNICIPALITIES, Population, generate_population
 from saldo.synthetic.registers import Registers, decision_rows, generate_registers, income_rows
 
@@ -99,6 +99,7 @@ def generate_country(
         tables.append(frame)
         wrong[spec.organisation_number] = dict(generator.wrong_accounts)
     payments = pd.concat(tables, ignore_index=True)
+    file_columns = [c for c in tables[0].columns if c not in (PERSON, MONTH, "payer", "key")]
 
     note("registers, decisions and planted anomalies")
     analysis = _write_analysis_inputs(folder, seed, population, organisations, generator, payments, anomaly_rate)
@@ -109,7 +110,7 @@ def generate_country(
         payer = str(group)
         _write(
             folder / "payments" / f"{payer}.csv",
-            pa.Table.from_pandas(frame[list(PAYMENT_FILE_COLUMNS)], preserve_index=False),
+            pa.Table.from_pandas(frame[file_columns], preserve_index=False),
         )
         files[payer] = len(frame)
 
@@ -148,22 +149,6 @@ def generate_country(
     return summary
 
 
-PAYMENT_FILE_COLUMNS = (
-    "reference",
-    "payee_scheme",
-    "payee_id",
-    "payee_name",
-    "benefit",
-    "amount_minor",
-    "currency",
-    "decision_reference",
-    "period_start",
-    "period_end",
-    "due_date",
-    "account_scheme",
-    "account",
-    "remittance_info",
-)
 DECISION_FILE_COLUMNS = (
     "decision_reference",
     "payee_scheme",

@@ -128,6 +128,17 @@ def _fact_text(name: str, value: object, currency: str) -> object:
     return value
 
 
+def find_run(session: Session, run_id: int | None = None) -> AnalysisRun:
+    """The analysis run ``run_id``, or the newest finished one; AnalysisError when there is none."""
+    repository = AnalysisRepository(session)
+    run = repository.run(run_id) if run_id is not None else repository.latest_run()
+    if run is None:
+        raise AnalysisError(
+            f"no analysis run {run_id}" if run_id else "no finished analysis run; start one with `saldo analysis run`"
+        )
+    return run
+
+
 def run_analysis(
     session: Session,
     settings: Settings,
