@@ -80,7 +80,3 @@ SNAPSHOT_TABLES: dict[str, pa.Schema] = {
 }
 RESULT_COLUMNS = ("subject_key", "payment_ids", "amount_at_risk_minor", "currency")
 
-
-def empty_table(name: str) -> pa.Table:
-    """An empty snapshot table with its schema: for tests that build tiny tables."""
-    return SNAPSHOT_TABLES[name].empty_table()

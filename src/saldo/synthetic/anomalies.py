@@ -44,7 +44,6 @@ PLAIN_BENEFITS = ("BB", "IP", "GP", "UHS", "EKB")  # in no exclusion, so a plant
 class Planted:
     payments: pd.DataFrame
     truth: pd.DataFrame  # case, rule, payer, reference
-    extra_income: pd.DataFrame  # person, employer, month, amount_minor
     counts: dict[str, int]
 
 
@@ -368,4 +367,4 @@ class Planter:
     def result(self) -> Planted:
         self.flush()
         truth = pd.concat(self.truth, ignore_index=True) if self.truth else pd.DataFrame()
-        return Planted(self.payments, truth, self.extra_income_frame(), self.counts)
+        return Planted(self.payments, truth, self.counts)
