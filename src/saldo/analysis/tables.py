@@ -79,4 +79,3 @@ SNAPSHOT_TABLES: dict[str, pa.Schema] = {
     "payers": pa.schema([("payer_id", pa.int64()), ("kind", pa.string()), ("connection_model", pa.string())]),
 }
 RESULT_COLUMNS = ("subject_key", "payment_ids", "amount_at_risk_minor", "currency")
-
