@@ -273,6 +273,14 @@ def pension_paid_under_the_personnummer_and_the_old_samordningsnummer(t: TinySna
     t.add("payments", payment("p-earlier", benefit="IP", start=month(2026, 3), payment_id=2))
 
 
+@scenario("two_identifiers_same_benefit", (1, 2))
+def pension_paid_under_a_samordningsnummer_that_linkage_joined_to_the_person(t: TinySnapshot) -> None:
+    t.add("persons", person("p"))
+    t.add("person_links", {"person_key": "p", "linked_key": "p-coordination", "match_probability": 0.998})
+    t.add("payments", payment("p", benefit="IP", start=month(2026, 3), payment_id=1))
+    t.add("payments", payment("p-coordination", benefit="IP", start=month(2026, 3), payment_id=2))
+
+
 @scenario("two_identifiers_same_benefit")
 def the_old_number_used_before_the_new_one_is_fine(t: TinySnapshot) -> None:
     t.add("persons", person("p", previous_key="p-earlier"))

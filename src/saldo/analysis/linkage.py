@@ -170,3 +170,83 @@ def score_febrl4(model: dict[str, Any] | None = None) -> LinkageScore:
         train_seconds=trained_at - started if model is None else 0.0,
         predict_seconds=done - trained_at,
     )
+
+
+# --- Saldo's own identities ------------------------------------------------------------------
+
+IDENTITY_MODEL = MODELS_DIR / "identity_linkage.json"
+IDENTITY_THRESHOLD = 0.99  # a link here joins two identifiers into one person for the rules
+
+
+def identity_records(payees: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Payees paid under a samordningsnummer (left) and under a personnummer (right), as linkage
+    records: the name as payers wrote it, the birth date the number carries, the account paid to."""
+    frame = payees.copy()
+    names = frame["name"].fillna("").str.lower().str.split(" ", n=1, expand=True).reindex(columns=[0, 1])
+    number = frame["identifier"].astype("string")
+    day = number.str[6:8].astype("Int64")
+    coordination = frame["scheme"] == "se_samordningsnummer"
+    day = day.where(~coordination, day - 60)
+    records = pd.DataFrame(
+        {
+            "rec_id": frame["scheme"] + ":" + number,
+            "given_name": names[0],
+            "surname": names[1],
+            "birth_date": number.str[0:6] + day.astype("string").str.zfill(2),
+            "account": frame["account"],
+        }
+    ).astype("string")
+    records = records.where(records.notna(), None)
+    return records[coordination.to_numpy()].reset_index(drop=True), records[~coordination.to_numpy()].reset_index(
+        drop=True
+    )
+
+
+def identity_settings() -> Any:
+    """Comparisons and blocking of the identity model (Splink SettingsCreator)."""
+    import splink.comparison_library as cl  # noqa: PLC0415
+    from splink import SettingsCreator, block_on  # noqa: PLC0415
+
+    return SettingsCreator(
+        link_type="link_only",
+        unique_id_column_name="rec_id",
+        comparisons=[
+            cl.JaroWinklerAtThresholds("given_name", [0.92, 0.8]),
+            cl.JaroWinklerAtThresholds("surname", [0.92, 0.8]),
+            cl.LevenshteinAtThresholds("birth_date", [1, 2]),
+            cl.ExactMatch("account"),
+        ],
+        blocking_rules_to_generate_predictions=[block_on("birth_date"), block_on("account")],
+        retain_intermediate_calculation_columns=False,
+    )
+
+
+def train_identity_model(left: pd.DataFrame, right: pd.DataFrame) -> dict[str, Any]:
+    """Train the identity model without labels on two sets of identity records."""
+    from splink import block_on  # noqa: PLC0415
+
+    linker = make_linker(left, right, identity_settings())
+    training = linker.training
+    training.estimate_probability_two_random_records_match(
+        [block_on("given_name", "surname", "birth_date")], recall=0.7
+    )
+    training.estimate_u_using_random_sampling(max_pairs=2_000_000, seed=1)
+    training.estimate_parameters_using_expectation_maximisation(block_on("birth_date"))
+    training.estimate_parameters_using_expectation_maximisation(block_on("account"))
+    training.estimate_parameters_using_expectation_maximisation(block_on("given_name", "surname"))
+    model: dict[str, Any] = linker.misc.save_model_to_json(overwrite=True)
+    return model
+
+
+def link_identities(payees: pd.DataFrame, model: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Links from a personnummer to a samordningsnummer that is the same person: columns person
+    (scheme:identifier under the personnummer), linked (under the samordningsnummer), probability."""
+    left, right = identity_records(payees)
+    if left.empty or right.empty:
+        return pd.DataFrame({"person": [], "linked": [], "probability": []}).astype(
+            {"person": "string", "linked": "string", "probability": "float64"}
+        )
+    links, _ = link_records(left, right, model or load_model(IDENTITY_MODEL), threshold=IDENTITY_THRESHOLD)
+    return pd.DataFrame(
+        {"person": links["rec_id_r"], "linked": links["rec_id_l"], "probability": links["match_probability"]}
+    )

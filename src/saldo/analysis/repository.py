@@ -74,6 +74,15 @@ EXPORTS: dict[str, tuple[str, dict[str, pa.DataType]]] = {
         {},
     ),
     "payers": ("SELECT id AS payer_id, kind, connection_model FROM payers", {"payer_id": pa.int64()}),
+    # Not a snapshot table: what identity linkage compares, inside the registry, before pseudonyms.
+    "identities": (
+        """SELECT DISTINCT ON (e.id) e.id_scheme AS scheme, e.identifier, p.payee_name AS name,
+                  p.account_number AS account
+           FROM payees e JOIN payments p ON p.payee_id = e.id
+           WHERE e.kind = 'person' AND p.status <> 'cancelled'
+           ORDER BY e.id, p.id DESC""",
+        {},
+    ),
 }
 
 

@@ -140,6 +140,24 @@ def linkage(
     )
 
 
+@app.command("identity-model")
+def identity_model(
+    ctx: typer.Context,
+    save: bool = typer.Option(False, "--save", help="Write the model over the committed file (review it like code)."),
+) -> None:
+    """Train the identity model (personnummer ~ earlier samordningsnummer) on the registry's payees."""
+    from saldo.analysis.linkage import IDENTITY_MODEL, save_model  # noqa: PLC0415
+    from saldo.analysis.service.identities import train_identities_from_registry  # noqa: PLC0415
+
+    with cli_context(ctx).sessions() as session:
+        model = train_identities_from_registry(session)
+    if save:
+        save_model(model, IDENTITY_MODEL)
+        console.print(f"model written to {IDENTITY_MODEL}")
+    else:
+        console.print("trained; pass --save to write it over the committed model")
+
+
 @app.command("evaluate")
 def evaluate(
     ctx: typer.Context,

@@ -222,6 +222,9 @@ class Planter:
         rows = rows[rows["benefit"].isin(PLAIN_BENEFITS)]
         rows = rows[self.registers.previous[rows[PERSON].to_numpy()] > 0]
         chosen = self._one_per_person(rows, wanted).copy()
+        # Every other case the register does not record the earlier number: only identity linkage
+        # (the same name, birth date and account) can join the two.
+        self.registers.previous_recorded[chosen[PERSON].to_numpy().astype(np.int64)[1::2]] = False
         chosen["payee_scheme"] = "se_samordningsnummer"
         chosen["payee_id"] = [str(n) for n in self.registers.previous[chosen[PERSON].to_numpy().astype(np.int64)]]
         self._divert(chosen, "someone_elses")

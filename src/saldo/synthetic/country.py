@@ -245,7 +245,7 @@ def _write_population_register(
     street = pc.binary_join_element_wise(
         pa.array(population.street_names()), pc.cast(pa.array(population.street_number), pa.string()), " "
     )
-    previous = registers.previous
+    previous = np.where(registers.previous_recorded, registers.previous, 0)
     _write(
         path,
         pa.table(

@@ -11,7 +11,7 @@ import pandas as pd
 
 from saldo.synthetic.payers import Organisations
 from saldo.synthetic.payments import MONTH, PERSON
-from saldo.synthetic.population import NO_DATE, DateArray, IntArray, Population, _personnummer
+from saldo.synthetic.population import NO_DATE, BoolArray, DateArray, IntArray, Population, _personnummer
 
 # Benefits that replace the whole month's income: earnings above the threshold beside them are a lead.
 FULL_TIME_BENEFITS = ("AKA", "AST", "SJE", "AKE")
@@ -24,6 +24,7 @@ MEANS_TESTED = ("UHS", "BOB", "BTP", "GP", "STM", "EKB")
 class Registers:
     permit_until: DateArray  # right of residence valid until; NaT when none is needed
     previous: IntArray  # an earlier samordningsnummer of the person; 0 when none
+    previous_recorded: BoolArray  # whether the population register records that earlier number
     employer: IntArray  # organisation index; -1 when not employed
     salary: IntArray  # monthly salary in öre
 
@@ -47,7 +48,7 @@ def generate_registers(rng: np.random.Generator, population: Population, organis
     employed &= (age >= 20) & (age <= 70)
     employer = np.where(employed, rng.integers(0, max(organisations.orgnr.size, 1), n), -1).astype(np.int64)
     salary = (rng.lognormal(np.log(33_000), 0.35, n) * 100).astype(np.int64)
-    return Registers(permit_until, previous, employer, salary)
+    return Registers(permit_until, previous, np.ones(n, dtype=bool), employer, salary)
 
 
 def income_rows(

@@ -1,10 +1,14 @@
--- The same benefit for overlapping periods paid to a person under their personnummer and under the
--- samordningsnummer the population register says they had before. The amount at risk is what was
--- paid under the earlier identifier.
+-- The same benefit for overlapping periods paid to a person under their personnummer and under a
+-- samordningsnummer that is the same person: the one the population register says they had before,
+-- or one that identity linkage (Splink) joined to them. The amount at risk is what was paid under
+-- the samordningsnummer.
 WITH linked AS (
     SELECT person_key, previous_key
     FROM persons
     WHERE previous_key IS NOT NULL
+    UNION
+    SELECT person_key, linked_key AS previous_key
+    FROM person_links
 ),
 earlier AS MATERIALIZED (  -- keeps DuckDB from joining the two payment scans first
     SELECT l.person_key, b.payment_id, b.benefit, b.period_start, b.period_end, b.amount_minor, b.currency

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from sqlalchemy.orm import Session
 
 import saldo
+from saldo.analysis.linkage import link_identities
 from saldo.analysis.models import Snapshot
 from saldo.analysis.pseudonyms import Pseudonymiser, load_or_create_key
 from saldo.analysis.repository import AnalysisRepository
@@ -51,7 +52,8 @@ def export_snapshot(
         files: dict[str, dict[str, object]] = {}
         for name in SNAPSHOT_TABLES:
             note(name)
-            table = _pseudonymised(name, repository.export(name, partial), pseudonyms)
+            raw = _identity_links(repository.export("identities", partial)) if name == "person_links" else None
+            table = _pseudonymised(name, raw if raw is not None else repository.export(name, partial), pseudonyms)
             files[name] = _write(partial, name, table)
         manifest = {
             "format_version": FORMAT_VERSION,
@@ -78,9 +80,21 @@ def export_snapshot(
     )
 
 
+def _identity_links(identities: pa.Table) -> pa.Table:
+    """Splink's links between payees' identifiers, computed before anything is pseudonymised."""
+    links = link_identities(identities.to_pandas())
+    return pa.Table.from_pandas(links, preserve_index=False)
+
+
 def _pseudonymised(name: str, raw: pa.Table, keys: Pseudonymiser) -> pa.Table:
     """The snapshot form of one exported table."""
-    if name == "payments":
+    if name == "person_links":
+        columns = {
+            "person_key": keys.column("person", pc.cast(raw["person"], pa.string())),
+            "linked_key": keys.column("person", pc.cast(raw["linked"], pa.string())),
+            "match_probability": raw["probability"],
+        }
+    elif name == "payments":
         payee = pc.binary_join_element_wise(raw["payee_scheme"], raw["payee_identifier"], ":")
         account = pc.binary_join_element_wise(raw["account_scheme"], raw["account_number"], ":")
         decision = pc.binary_join_element_wise(pc.cast(raw["payer_id"], pa.string()), raw["decision_reference"], ":")

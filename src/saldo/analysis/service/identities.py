@@ -1,0 +1,21 @@
+"""Training the identity model on the registry's own payees (the model file is then reviewed and
+committed like code; snapshots link with the committed file)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from saldo.analysis.linkage import identity_records, train_identity_model
+from saldo.analysis.repository import AnalysisRepository
+
+
+def train_identities_from_registry(session: Session) -> dict[str, Any]:
+    """A new identity model trained without labels on the payees in the registry."""
+    with tempfile.TemporaryDirectory(prefix="saldo-identities-") as scratch:
+        payees = AnalysisRepository(session).export("identities", Path(scratch)).to_pandas()
+    left, right = identity_records(payees)
+    return train_identity_model(left, right)
