@@ -33,13 +33,8 @@ from saldo.analysis.backends.duckdb import DuckDbEngine
 from saldo.analysis.catalogue import load_catalogue
 from saldo.analysis.compile import compile_rule
 from saldo.analysis.service.snapshot import export_snapshot
-from saldo.cli.ingest import ingest_file
-from saldo.cli.payers import import_payers_file
+from saldo.cli.country import load_country as load_country_files
 from saldo.db.engine import create_db_engine, create_session_factory, unit_of_work
-from saldo.decisions.service import ingest_decisions
-from saldo.payers.service import list_payers
-from saldo.registers.models import RegisterKind
-from saldo.registers.service import load_register
 from saldo.settings import Settings
 from saldo.synthetic.country import generate_country
 
@@ -63,23 +58,7 @@ COPIES: dict[str, str] = {
 def load_country(settings: Settings, folder: Path) -> None:
     """The country into the registry the way payers, banks and registers deliver it."""
     engine = create_db_engine(settings)
-    sessions = create_session_factory(engine)
-    with unit_of_work(sessions) as session:
-        import_payers_file(session, folder / "payers.csv")
-        payers = list_payers(session)
-    for payer in payers:
-        with unit_of_work(sessions) as session:
-            payments = folder / "payments" / f"{payer.organisation_number}.csv"
-            if payments.exists() and payer.connection_model.pays_through_saldo:
-                ingest_file(
-                    session, settings, organisation_number=payer.organisation_number, path=payments, show_progress=False
-                )
-            decisions = folder / "decisions" / f"{payer.organisation_number}.csv"
-            if decisions.exists():
-                ingest_decisions(session, organisation_number=payer.organisation_number, path=decisions)
-    with unit_of_work(sessions) as session:
-        for kind in RegisterKind:
-            load_register(session, kind, folder / "registers" / f"{kind.value}.csv", loaded_by="staff:benchmark")
+    load_country_files(create_session_factory(engine), settings, folder, loaded_by="staff:benchmark")
     engine.dispose()
 
 

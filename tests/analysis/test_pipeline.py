@@ -11,18 +11,13 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from saldo.analysis.models import Finding, RunStatus
 from saldo.analysis.service.evaluate import evaluate_run
 from saldo.analysis.service.run import AnalysisError, run_analysis
 from saldo.analysis.service.snapshot import SnapshotRefusedError, _conform, export_snapshot, verify_snapshot
-from saldo.cli.ingest import ingest_file
-from saldo.cli.payers import import_payers_file
-from saldo.decisions.service import ingest_decisions
-from saldo.payers.service import list_payers
-from saldo.registers.models import RegisterKind
-from saldo.registers.service import load_register
+from saldo.cli.country import load_country
 from saldo.settings import Settings
 from saldo.synthetic.anomalies import RULES
 from saldo.synthetic.country import generate_country
@@ -38,25 +33,10 @@ def country(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def load_country(session: Session, settings: Settings, folder: Path) -> None:
-    import_payers_file(session, folder / "payers.csv")
-    for payer in list_payers(session):
-        payments = folder / "payments" / f"{payer.organisation_number}.csv"
-        if payments.exists() and payer.connection_model.pays_through_saldo:
-            ingest_file(
-                session, settings, organisation_number=payer.organisation_number, path=payments, show_progress=False
-            )
-        decisions = folder / "decisions" / f"{payer.organisation_number}.csv"
-        if decisions.exists():
-            ingest_decisions(session, organisation_number=payer.organisation_number, path=decisions)
-    load_register(session, RegisterKind.POPULATION, folder / "registers" / "population.csv", loaded_by="staff:test")
-    load_register(session, RegisterKind.INCOME, folder / "registers" / "income.csv", loaded_by="staff:test")
-
-
 def test_the_analysis_finds_the_planted_cases_and_nothing_else(
-    session: Session, settings: Settings, country: Path
+    session: Session, sessions: sessionmaker[Session], settings: Settings, country: Path
 ) -> None:
-    load_country(session, settings, country)
+    load_country(sessions, settings, country, loaded_by="staff:test")
     snapshot = export_snapshot(session, settings, created_by="staff:test")
     folder = Path(snapshot.path)
     assert verify_snapshot(folder) == []
@@ -98,19 +78,21 @@ def test_the_analysis_finds_the_planted_cases_and_nothing_else(
 
 
 def test_a_country_without_planted_anomalies_gives_no_findings(
-    session: Session, settings: Settings, tmp_path: Path
+    session: Session, sessions: sessionmaker[Session], settings: Settings, tmp_path: Path
 ) -> None:
     """Couples sharing an account, guardians receiving for children, deaths within a paid month, small
     side earnings, declared incomes a little low: none of the look-alikes is flagged."""
     generate_country(tmp_path, persons=4_000, seed=12, as_of=AS_OF, anomaly_rate=0)
-    load_country(session, settings, tmp_path)
+    load_country(sessions, settings, tmp_path, loaded_by="staff:test")
     export_snapshot(session, settings, created_by="staff:test")
     run = run_analysis(session, settings, started_by="staff:test")
     assert run.findings == 0, run.rules
 
 
-def test_a_changed_snapshot_is_not_analysed(session: Session, settings: Settings, country: Path) -> None:
-    load_country(session, settings, country)
+def test_a_changed_snapshot_is_not_analysed(
+    session: Session, sessions: sessionmaker[Session], settings: Settings, country: Path
+) -> None:
+    load_country(sessions, settings, country, loaded_by="staff:test")
     snapshot = export_snapshot(session, settings, created_by="staff:test")
     payments = Path(snapshot.path) / "payments.parquet"
     payments.write_bytes(payments.read_bytes() + b"\0")

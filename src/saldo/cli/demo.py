@@ -18,11 +18,11 @@ from saldo.banks.service import issue_bank_token, list_banks
 from saldo.benefits.service import seed_catalogue
 from saldo.cli.accounts import import_bank_register
 from saldo.cli.context import CliContext, cli_context, console, fail
+from saldo.cli.country import load_analysis_inputs
 from saldo.cli.ingest import ingest_file
 from saldo.cli.payers import import_payers_file
 from saldo.db.engine import unit_of_work
 from saldo.db.migrate import upgrade_database
-from saldo.decisions.service import ingest_decisions
 from saldo.kit.clock import today
 from saldo.mediation.service.answers import read_bank_message
 from saldo.mediation.service.reconcile import get_run
@@ -31,8 +31,6 @@ from saldo.payers.service import issue_token, list_payers
 from saldo.payments.jobs import run_account_check
 from saldo.payments.schemas import BatchRejected
 from saldo.payments.service.hold import staff_actor
-from saldo.registers.models import RegisterKind
-from saldo.registers.service import load_register
 from saldo.synthetic.bank import answer_payment_file
 from saldo.synthetic.country import generate_country
 from saldo.worker import run_worker
@@ -124,12 +122,7 @@ def _analyse(context: CliContext, country: Path) -> None:
     """The registers and decisions in, a pseudonymised snapshot, the rules, and how they did."""
     with console.status("analysis: registers, decisions, snapshot and rules"):
         with unit_of_work(context.sessions) as session:
-            for kind in RegisterKind:
-                load_register(session, kind, country / "registers" / f"{kind.value}.csv", loaded_by=staff_actor("demo"))
-            for payer in list_payers(session):
-                decisions = country / "decisions" / f"{payer.organisation_number}.csv"
-                if decisions.exists():
-                    ingest_decisions(session, organisation_number=payer.organisation_number, path=decisions)
+            load_analysis_inputs(session, country, loaded_by=staff_actor("demo"))
             export_snapshot(session, context.settings, created_by=staff_actor("demo"))
             run = run_analysis(session, context.settings, started_by=staff_actor("demo"))
             run_id, findings, selected = run.id, run.findings, run.selected

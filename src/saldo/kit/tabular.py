@@ -22,6 +22,7 @@ import pyarrow.csv as pacsv
 from saldo.kit.national_id import IdScheme, InvalidIdentifierError, normalize_identifier
 
 MAX_REPORTED_ERRORS = 1_000
+SCHEME_NAMES = frozenset(s.value for s in IdScheme)
 INTEGER = r"^-?[0-9]{1,18}$"
 EARLIEST = dt.date(1800, 1, 1)
 LATEST = dt.date(2199, 12, 31)
@@ -206,7 +207,7 @@ class _Checker:
         return pc.if_else(pa.array(empty), pa.scalar(None, pa.string()), values)
 
     def _scheme(self, column: Column, values: pa.Array, empty: BoolArray) -> pa.Array:
-        known = pc.is_in(values, value_set=pa.array([s.value for s in IdScheme])).to_numpy(zero_copy_only=False)
+        known = pc.is_in(values, value_set=pa.array(sorted(SCHEME_NAMES))).to_numpy(zero_copy_only=False)
         self.fail(~known & ~empty, column.name, "not a known identifier scheme")
         self.schemes[column.name] = values
         return values
@@ -224,7 +225,7 @@ class _Checker:
                 reasons.append("")
             except (InvalidIdentifierError, ValueError) as exc:
                 canonical.append(None)
-                reasons.append(str(exc) if scheme in IdScheme._value2member_map_ else "")
+                reasons.append(str(exc) if scheme in SCHEME_NAMES else "")  # a bad scheme is its own fault
         position = pc.index_in(pairs, value_set=distinct)
         reason = pa.array(reasons).take(position)
         faulty = pc.not_equal(reason, "").to_numpy(zero_copy_only=False)

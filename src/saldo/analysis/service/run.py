@@ -61,9 +61,12 @@ def open_engine(name: str, folder: Path, settings: Settings) -> Iterator[Engine]
 
         engine = DuckDbEngine(folder, threads=settings.analysis_threads)
     elif name == "spark":
-        from saldo.analysis.backends.spark import SparkEngine  # noqa: PLC0415
+        from saldo.analysis.backends.spark import SparkEngine, SparkUnavailableError  # noqa: PLC0415
 
-        engine = SparkEngine(folder, master=settings.spark_master, threads=settings.analysis_threads)
+        try:
+            engine = SparkEngine(folder, master=settings.spark_master, threads=settings.analysis_threads)
+        except SparkUnavailableError as exc:
+            raise AnalysisError(str(exc)) from None
     else:
         raise AnalysisError(f"unknown engine {name!r}: duckdb or spark")
     try:
