@@ -54,13 +54,17 @@ def test_public_routes_are_only_the_start_page_health_and_api_documents(app: Fas
 
 
 def test_bank_routes_take_bank_tokens_and_payment_routes_payer_tokens(app: FastAPI) -> None:
-    require_payer, require_bank, _ = AUTH_DEPENDENCIES
+    require_payer, require_bank, _, require_staff = AUTH_DEPENDENCIES
     for route in (r for r in app.routes if isinstance(r, APIRoute)):
         calls = {d.call for d in route.dependant.dependencies}
         if route.path.startswith("/api/v1/bank/"):
             assert require_bank in calls, route.path
-        if route.path.startswith(("/api/v1/payments", "/api/v1/payment-batches")):
+        if route.path.startswith(("/api/v1/payments", "/api/v1/payment-batches", "/api/v1/feed", "/api/v1/webhook")):
             assert require_payer in calls, route.path
+        if route.path.startswith(("/api/v1/notifications", "/api/v1/information-requests")):
+            assert require_payer in calls, route.path
+        if route.path.startswith("/api/v1/staff/"):
+            assert require_staff in calls, route.path
 
 
 def test_generated_references_are_up_to_date() -> None:

@@ -20,6 +20,8 @@ from saldo.benefits.service import seed_catalogue
 from saldo.db.engine import create_db_engine
 from saldo.db.migrate import upgrade_database
 from saldo.settings import Settings
+from saldo.staff.models import Role
+from saldo.staff.service import create_staff, issue_staff_token
 from tests.conftest import create_database, serve_in_thread
 from tests.factories import (
     VALID_IBAN,
@@ -38,9 +40,9 @@ pytestmark = pytest.mark.fuzz
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[tuple[str, str, str]]:
-    """A real uvicorn server on loopback, its own database, a payer and a bank with tokens, a payment
-    and an account."""
+def server(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[tuple[str, str, str, str]]:
+    """A real uvicorn server on loopback, its own database, a payer, a bank and a staff member with
+    every role, with tokens, a payment and an account."""
     url = create_database(f"saldo_fuzz_{worker_id}")
     config = Settings(database_url=url, data_dir=tmp_path_factory.mktemp("fuzz"), max_upload_bytes=256 * 1024)
     engine = create_db_engine(config)
@@ -49,6 +51,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator
         seed_catalogue(session)
         token = make_token(session, make_payer(session))
         bank_token = make_bank_token(session, make_bank(session))
+        create_staff(session, username="fuzz.staff", name="Fuzz", roles=list(Role))
+        staff_token = issue_staff_token(session, username="fuzz.staff", label="fuzz")
         session.commit()
     base, stop = serve_in_thread(create_app(config, engine=engine))
 
@@ -58,7 +62,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator
         json={"accounts": [account_record(VALID_IBAN, (VALID_PNR, "Anna Andersson"))]},
         headers={"Authorization": f"Bearer {bank_token}"},
     )
-    yield base, token, bank_token
+    yield base, token, bank_token, staff_token
     stop()
     engine.dispose()
 
@@ -66,9 +70,13 @@ def server(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator
 @schema.parametrize()
 # Derandomised: the same examples on every run, so CI is repeatable; raise max_examples to search wider.
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-def test_no_input_causes_a_server_error(case: schemathesis.Case, server: tuple[str, str, str]) -> None:
-    base, payer_token, bank_token = server
-    token = bank_token if case.path.startswith("/api/v1/bank/") else payer_token
+def test_no_input_causes_a_server_error(case: schemathesis.Case, server: tuple[str, str, str, str]) -> None:
+    base, payer_token, bank_token, staff_token = server
+    token = payer_token
+    if case.path.startswith("/api/v1/bank/"):
+        token = bank_token
+    elif case.path.startswith("/api/v1/staff/"):
+        token = staff_token
     case.call_and_validate(
         base_url=base,
         headers={"Authorization": f"Bearer {token}"},

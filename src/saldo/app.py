@@ -13,9 +13,16 @@ from saldo import __version__
 from saldo.accounts.api import router as accounts_router
 from saldo.accounts.service.verify import thresholds_from
 from saldo.benefits.api import router as benefits_router
+from saldo.cases.api import router as cases_router
 from saldo.db.engine import create_db_engine, create_session_factory
 from saldo.decisions.api import router as decisions_router
+from saldo.inforequests.api import router as requests_router
+from saldo.inforequests.api import staff_router as requests_staff_router
 from saldo.mediation.api import router as mediation_router
+from saldo.messages.api import router as messages_router
+from saldo.notifications.api import router as notifications_router
+from saldo.notifications.api import staff_router as notifications_staff_router
+from saldo.oversight.api import router as oversight_router
 from saldo.payers.api import router as payers_router
 from saldo.payments.api import router as payments_router
 from saldo.payments.service.policy import RegistrationPolicy
@@ -30,7 +37,11 @@ registers the payments it has decided — one at a time or as a batch — on eac
 transaction account, and follows and cancels its own payments. Banks feed the account register
 and designate their customers' accounts; payers and banks ask verification of payee.
 
-Authenticate with `Authorization: Bearer <token>`; a token sees only its own payer's or bank's data.
+The authority's staff triage findings, work cases, ask payers for information and notify them;
+payers read their notifications and information requests (feed or signed webhook) and answer them.
+
+Authenticate with `Authorization: Bearer <token>`; a token sees only its own payer's or bank's data,
+and a staff token may do only what its roles allow (every read of a person's data is logged).
 Batches are all-or-nothing; re-sending a payment or batch is idempotent.
 """
 
@@ -58,6 +69,13 @@ def _bare_app() -> FastAPI:
     app.include_router(decisions_router)
     app.include_router(accounts_router)
     app.include_router(mediation_router)
+    app.include_router(messages_router)
+    app.include_router(notifications_router)
+    app.include_router(requests_router)
+    app.include_router(cases_router)
+    app.include_router(notifications_staff_router)
+    app.include_router(requests_staff_router)
+    app.include_router(oversight_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
     return app
 

@@ -1,18 +1,26 @@
 """Every domain's tables, imported once so ``Base.metadata`` is complete (Alembic, tests)."""
 
+from saldo.accesslog.models import AccessLogEntry, AccessLogHead
 from saldo.accounts.models import AccountDesignation, AccountEvent, AccountHolder, BankAccount, BankFile, Letter
-from saldo.analysis.models import AnalysisRun, Finding, Snapshot
+from saldo.analysis.models import AnalysisRun, Finding, RuleModeChange, Snapshot
 from saldo.banks.models import Bank, BankToken
 from saldo.benefits.models import Benefit, BenefitExclusion
+from saldo.cases.models import Case, CaseEvent, CaseFinding, CasePerson, FindingReview
 from saldo.db.base import Base
 from saldo.decisions.models import Decision
+from saldo.inforequests.models import InformationAnswer, InformationRequest
 from saldo.mediation.models import BankMessage, PaymentFile, PaymentRun, UnmatchedEntry
+from saldo.messages.models import MessageCounter, PayerMessage, Webhook
+from saldo.notifications.models import Notification, NotificationOutcome
 from saldo.payees.models import Payee
 from saldo.payers.models import ApiToken, Payer, PayerBenefit
 from saldo.payments.models import Payment, PaymentBatch, PaymentEvent, PaymentHold
 from saldo.registers.models import IncomeRecord, PopulationRecord, RegisterLoad
+from saldo.staff.models import StaffMember, StaffToken
 
 __all__ = [
+    "AccessLogEntry",
+    "AccessLogHead",
     "AccountDesignation",
     "AccountEvent",
     "AccountHolder",
@@ -26,13 +34,24 @@ __all__ = [
     "Base",
     "Benefit",
     "BenefitExclusion",
+    "Case",
+    "CaseEvent",
+    "CaseFinding",
+    "CasePerson",
     "Decision",
     "Finding",
+    "FindingReview",
     "IncomeRecord",
+    "InformationAnswer",
+    "InformationRequest",
     "Letter",
+    "MessageCounter",
+    "Notification",
+    "NotificationOutcome",
     "Payee",
     "Payer",
     "PayerBenefit",
+    "PayerMessage",
     "Payment",
     "PaymentBatch",
     "PaymentEvent",
@@ -41,6 +60,10 @@ __all__ = [
     "PaymentRun",
     "PopulationRecord",
     "RegisterLoad",
+    "RuleModeChange",
     "Snapshot",
+    "StaffMember",
+    "StaffToken",
     "UnmatchedEntry",
+    "Webhook",
 ]

@@ -160,6 +160,41 @@ class Settings(BaseSettings):
         default="local[2]",
         description="Spark master URL for `analysis_engine = spark`, e.g. `local[4]` or `spark://host:7077`.",
     )
+    precision_prior_weight: float = Field(
+        default=20.0,
+        ge=0,
+        description=(
+            "How many decided outcomes a rule's prior precision counts as when payers' outcomes replace it in "
+            "the selection: measured precision = (prior x weight + confirmed) / (weight + decided)."
+        ),
+    )
+    fairness_disparity_threshold: float = Field(
+        default=1.25,
+        gt=1,
+        description=(
+            "A rule's flag rate in a group (age band, sex, region) this many times its overall rate, or its "
+            "precision in a group below overall / this, raises a fairness alert."
+        ),
+    )
+    fairness_min_flagged: int = Field(
+        default=10,
+        ge=1,
+        description="Fewest persons flagged (or outcomes decided) in a group before its disparity can raise an alert.",
+    )
+    handling_cost_minor: int = Field(
+        default=250_000,
+        ge=0,
+        description=(
+            "What handling one notification costs, authority and payer together, in öre (SEK 2,500 by default); "
+            "the statistics set it against the amounts stopped and claimed."
+        ),
+    )
+    reminder_days: int = Field(
+        default=3, ge=0, le=60, description="Days before an information request's deadline the payer is reminded."
+    )
+    webhook_lanes: int = Field(
+        default=8, ge=1, le=256, description="Payers whose webhooks are delivered to at the same time."
+    )
     demo_persons: int = Field(
         default=20_000, ge=100, description="Persons in the synthetic country `saldo demo` builds."
     )

@@ -1,5 +1,6 @@
-"""The background worker: runs the durable jobs the domains queue (payment runs) on procrastinate,
-against the same database as the web app. ``saldo worker`` starts it; the demo runs it in-process."""
+"""The background worker: runs the durable jobs the domains queue (payment runs, the daily reminders
+of information requests) on procrastinate, and delivers payer messages to webhooks, against the same
+database as the web app. ``saldo worker`` starts it; the demo runs it in-process."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ import procrastinate
 from sqlalchemy import Engine
 
 from saldo.db.engine import create_session_factory
+from saldo.inforequests import jobs as request_jobs
 from saldo.mediation import jobs as mediation_jobs
 from saldo.mediation.jobs import JobResources
+from saldo.messages.delivery import Deliverer
 from saldo.settings import Settings
 
-QUEUES = ("payment_runs",)
+QUEUES = ("payment_runs", request_jobs.REMINDER_QUEUE)
 # A worker refreshes its heartbeat every 10 s (procrastinate's default); one silent for a minute
 # has died (killed, machine lost), and the jobs it held are handed out again.
 STALLED_AFTER_S = 60.0
@@ -29,6 +32,7 @@ def build_job_app(engine: Engine) -> procrastinate.App:
     """The procrastinate app with every domain's tasks, on the engine's database."""
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo_of(engine)))
     mediation_jobs.register_tasks(app)
+    request_jobs.register_tasks(app)
     return app
 
 
@@ -43,16 +47,26 @@ def run_worker(settings: Settings, engine: Engine, *, wait: bool, concurrency: i
     logging.getLogger("procrastinate").setLevel(logging.WARNING)
 
     async def work() -> None:
-        async with app.open_async():
-            await retry_stalled_jobs(app)
-            await app.run_worker_async(
-                queues=list(QUEUES),
-                wait=wait,
-                concurrency=concurrency,
-                additional_context={"resources": resources},
-                install_signal_handlers=wait,
-                delete_jobs="never",
-            )
+        # Webhook delivery runs beside the jobs; when the jobs stop (SIGTERM, or an empty queue in
+        # burst mode) every lane finishes the message it is sending and marks it, then stops.
+        stop = asyncio.Event()
+        deliverer = Deliverer(conninfo_of(engine), lanes=settings.webhook_lanes)
+        delivery = asyncio.create_task(deliverer.run(stop, until_idle=not wait))
+        try:
+            async with app.open_async():
+                await retry_stalled_jobs(app)
+                await app.run_worker_async(
+                    queues=list(QUEUES),
+                    wait=wait,
+                    concurrency=concurrency,
+                    additional_context={"resources": resources},
+                    install_signal_handlers=wait,
+                    delete_jobs="never",
+                )
+        finally:
+            if wait:
+                stop.set()
+            await delivery
 
     asyncio.run(work())
 

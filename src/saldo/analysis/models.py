@@ -71,4 +71,25 @@ class Finding(IdMixin, Base):
     reason_en: Mapped[str] = mapped_column(Text)
     expected_value_minor: Mapped[int] = mapped_column(BigInteger)  # amount at risk x the rule's precision
     selected: Mapped[bool] = mapped_column(server_default="false")  # within the run's capacity
+    shadow: Mapped[bool] = mapped_column(server_default="false")  # from a rule in shadow mode: never selected
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
+
+
+class RuleMode(StrEnum):
+    ACTIVE = "active"  # runs; its findings can be selected for triage
+    SHADOW = "shadow"  # runs and is measured; its findings are kept but never selected for triage
+    RETIRED = "retired"  # no longer runs
+
+
+class RuleModeChange(IdMixin, Base):
+    """A rule put in shadow mode, retired or made active again: who and why. Only appended; a rule's
+    mode is its latest change (active when it has none)."""
+
+    __tablename__ = "rule_mode_changes"
+    __table_args__ = (Index("ix_rule_mode_changes_rule_id_id", "rule_id", "id"),)
+
+    rule_id: Mapped[str] = mapped_column(String(64))
+    mode: Mapped[RuleMode] = mapped_column(str_enum(RuleMode, "rule_mode"))
+    reason: Mapped[str] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(String(100))
+    changed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())

@@ -11,7 +11,7 @@ from psycopg import Connection as PgConnection
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from saldo.analysis.models import AnalysisRun, Finding, RunStatus, Snapshot
+from saldo.analysis.models import AnalysisRun, Finding, RuleModeChange, RunStatus, Snapshot
 from saldo.db.engine import driver_connection
 
 # What a snapshot reads from the registry. Identifiers leave PostgreSQL only to be pseudonymised in
@@ -152,13 +152,34 @@ class AnalysisRepository:
         """Mark the ``capacity`` findings of highest expected value as selected; returns how many."""
         ranked = (
             select(Finding.id)
-            .where(Finding.run_id == run_id)
+            .where(Finding.run_id == run_id, ~Finding.shadow)
             .order_by(Finding.expected_value_minor.desc(), Finding.id)
             .limit(capacity)
             .scalar_subquery()
         )
         result = self.session.execute(update(Finding).where(Finding.id.in_(ranked)).values(selected=True))
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    def rule_modes(self) -> dict[str, RuleModeChange]:
+        """The latest mode change of every rule that has one."""
+        latest = select(func.max(RuleModeChange.id)).group_by(RuleModeChange.rule_id).scalar_subquery()
+        rows = self.session.scalars(select(RuleModeChange).where(RuleModeChange.id.in_(latest)))
+        return {r.rule_id: r for r in rows}
+
+    def mode_history(self, rule_id: str) -> Sequence[RuleModeChange]:
+        query = select(RuleModeChange).where(RuleModeChange.rule_id == rule_id).order_by(RuleModeChange.id)
+        return self.session.scalars(query).all()
+
+    def add_mode_change(self, change: RuleModeChange) -> RuleModeChange:
+        self.session.add(change)
+        self.session.flush()
+        return change
+
+    def finding(self, finding_id: int) -> Finding | None:
+        return self.session.get(Finding, finding_id)
+
+    def findings_by_ids(self, finding_ids: Sequence[int]) -> Sequence[Finding]:
+        return self.session.scalars(select(Finding).where(Finding.id.in_(finding_ids)).order_by(Finding.id)).all()
 
     def findings(
         self, run_id: int, *, rule_id: str | None = None, selected_only: bool = False, limit: int | None = 50

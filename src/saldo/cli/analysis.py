@@ -15,6 +15,7 @@ from saldo.analysis.service.snapshot import SnapshotRefusedError, export_snapsho
 from saldo.cli.context import cli_context, console, fail
 from saldo.db.engine import unit_of_work
 from saldo.kit.money import Money
+from saldo.oversight.precision import selection_precision
 from saldo.payments.service.hold import staff_actor
 
 app = typer.Typer(
@@ -75,6 +76,7 @@ def run(
                 snapshot_id=snapshot_id,
                 engine=engine,
                 rule_ids=rule or None,
+                precision=selection_precision(session, prior_weight=context.settings.precision_prior_weight),
                 progress=lambda line: console.print(f"  {line}"),
             )
             run_id, findings, selected, capacity = done.id, done.findings, done.selected, done.capacity

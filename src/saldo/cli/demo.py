@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 import uvicorn
 
+from saldo.analysis.pseudonyms import Pseudonymiser, load_or_create_key
 from saldo.analysis.service.evaluate import evaluate_run
 from saldo.analysis.service.run import run_analysis
 from saldo.analysis.service.snapshot import export_snapshot
@@ -27,10 +28,13 @@ from saldo.kit.clock import today
 from saldo.mediation.service.answers import read_bank_message
 from saldo.mediation.service.reconcile import get_run
 from saldo.mediation.service.runs import plan_payment_runs
+from saldo.oversight.precision import rule_precision
+from saldo.oversight.simulate import DEMO_STAFF, simulate_audit
 from saldo.payers.service import issue_token, list_payers
 from saldo.payments.jobs import run_account_check
 from saldo.payments.schemas import BatchRejected
 from saldo.payments.service.hold import staff_actor
+from saldo.staff.service import issue_staff_token
 from saldo.synthetic.bank import answer_payment_file
 from saldo.synthetic.country import generate_country
 from saldo.worker import run_worker
@@ -45,7 +49,8 @@ def demo(
 ) -> None:
     """Start the embedded database, build a synthetic country, ingest it as payers and banks would,
     check every payment's account, pay out today's runs (pain.001 files, the bank's answers read
-    back), run the analysis rules on a pseudonymised snapshot, and serve."""
+    back), run the analysis rules on a pseudonymised snapshot,
+    carry a simulated round of audit through to the payers' outcomes, and serve."""
     context = cli_context(ctx)
     settings = context.settings
     demo_dir = settings.data_dir / "demo"
@@ -65,7 +70,7 @@ def demo(
     console.print(f"ready in {time.perf_counter() - started:.0f} s. Open [bold]{url}/[/] — API reference at {url}/docs")
     first = next(iter(tokens.get("payers", tokens).values()))
     console.print(f"try: curl -H 'Authorization: Bearer {first['token']}' {url}/api/v1/payments?limit=3")
-    console.print(f"every payer's and bank's token is in {tokens_path}")
+    console.print(f"every payer's, bank's and staff member's token is in {tokens_path}")
     if no_serve:
         return
     uvicorn.run(
@@ -112,7 +117,8 @@ def _build(context: CliContext, demo_dir: Path, persons: int) -> None:
     console.print(f"  account check: {checked.verified:,} payments verified; held: {held}")
     _pay_out(context, demo_dir)
     _analyse(context, country)
-    everyone = {"payers": tokens, "banks": bank_tokens}
+    staff_tokens = _audit(context, country)
+    everyone = {"payers": tokens, "banks": bank_tokens, "staff": staff_tokens}
     tokens_path = demo_dir / "tokens.json"
     tokens_path.write_text(json.dumps(everyone, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     tokens_path.chmod(0o600)
@@ -135,6 +141,24 @@ def _analyse(context: CliContext, country: Path) -> None:
         f"on the planted cases every rule has precision ≥ {worst_precision:.2f} and recall ≥ {worst_recall:.2f} "
         "(saldo analysis findings)"
     )
+
+
+def _audit(context: CliContext, country: Path) -> dict[str, str]:
+    """A simulated round of audit on the findings: cases, requests, notifications and payers'
+    outcomes, so precision, statistics and the fairness report have figures; staff tokens."""
+    pseudonyms = Pseudonymiser(load_or_create_key(context.settings.pseudonym_key_path))
+    with console.status("audit: triage, cases, notifications and outcomes"), unit_of_work(context.sessions) as session:
+        done = simulate_audit(session, pseudonyms, country / "ground_truth.csv")
+        tokens = {name: issue_staff_token(session, username=name, label="demo") for name in DEMO_STAFF}
+        measured = rule_precision(session, prior_weight=context.settings.precision_prior_weight)
+    decided = sum(r.decided for r in measured)
+    confirmed = sum(r.confirmed for r in measured)
+    console.print(
+        f"  audit: {done.cases} cases ({done.dismissed} findings dismissed), {done.requests} information requests, "
+        f"{done.notifications} notifications; payers decided {decided}, confirming {confirmed} "
+        "(saldo audit precision | fairness | statistics)"
+    )
+    return tokens
 
 
 def _pay_out(context: CliContext, demo_dir: Path) -> None:

@@ -10,6 +10,7 @@ import typer
 from saldo.cli import (
     accounts,
     analysis,
+    audit,
     banks,
     db,
     demo,
@@ -21,6 +22,7 @@ from saldo.cli import (
     registers,
     runs,
     serve,
+    staff,
     worker,
 )
 from saldo.cli.context import CliContext
@@ -62,6 +64,8 @@ app.add_typer(db.catalogue_app, name="catalogue")
 app.add_typer(registers.app, name="registers")
 app.add_typer(registers.decisions_app, name="decisions")
 app.add_typer(analysis.app, name="analysis")
+app.add_typer(staff.app, name="staff")
+app.add_typer(audit.app, name="audit")
 
 
 if __name__ == "__main__":

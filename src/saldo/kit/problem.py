@@ -9,6 +9,10 @@ from pydantic import BaseModel, Field
 # A file name as a sender gives it: printable, no path separators, no control characters (NUL
 # cannot even be stored in PostgreSQL text).
 FILENAME_PATTERN = r"^[^\x00-\x1f\x7f/\\]+$"
+# One line of text (a name, a reason, a query value): no control characters.
+LINE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+# Free text (a note, a question): line breaks and tabs, no other control characters.
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
 
 class ErrorItem(BaseModel):
@@ -25,3 +29,36 @@ class Problem(BaseModel):
     detail: str
     errors: list[ErrorItem] = []
     extra: dict[str, Any] | None = None
+
+
+def json_text_fault(value: Any, where: str = "") -> str | None:
+    """Where a JSON value holds a NUL character (PostgreSQL cannot store one), or None."""
+    if isinstance(value, str):
+        return where or "value" if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in key:
+                return f"{where}.{key!r}" if where else repr(key)
+            fault = json_text_fault(item, f"{where}.{key}" if where else key)
+            if fault:
+                return fault
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            fault = json_text_fault(item, f"{where}[{index}]")
+            if fault:
+                return fault
+    return None
+
+
+PROBLEM_DESCRIPTIONS = {
+    401: "Missing, unknown or revoked token",
+    403: "The caller lacks the role this needs",
+    404: "No such resource for this caller",
+    409: "Not possible in the resource's present state",
+    422: "Invalid or refused input, with what and why",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` of errors an endpoint (or router) can answer, all as ``Problem``."""
+    return {s: {"model": Problem, "description": PROBLEM_DESCRIPTIONS[s]} for s in statuses}

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi import Path as PathParameter
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -17,10 +18,15 @@ from saldo.payers.errors import InvalidTokenError
 from saldo.payers.schemas import PayerPrincipal
 from saldo.payers.service import authenticate
 from saldo.settings import Settings
+from saldo.staff.schemas import StaffPrincipal
+from saldo.staff.service import authenticate_staff
 
 bearer = HTTPBearer(
     auto_error=False,
-    description="A payer API token (`saldo_…`) or a bank API token (`saldobank_…`): `Authorization: Bearer <token>`",
+    description=(
+        "A payer API token (`saldo_…`), a bank API token (`saldobank_…`) or a staff token (`saldostaff_…`): "
+        "`Authorization: Bearer <token>`"
+    ),
 )
 
 
@@ -45,6 +51,11 @@ async def get_settings(request: Request) -> Settings:
 
 DbSession = Annotated[Session, Depends(get_session)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
+
+
+MAX_ID = 2**63 - 1  # PostgreSQL bigint
+# A resource id in a path: a positive bigint, so an out-of-range number is a 422, never a database error.
+PathId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
 
 
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
@@ -72,10 +83,17 @@ def require_participant(session: DbSession, credentials: Credentials) -> PayerPr
     return authenticate_bank(session, token) if is_bank_token(token) else authenticate(session, token)
 
 
+def require_staff(session: DbSession, credentials: Credentials) -> StaffPrincipal:
+    """The staff member behind the request's bearer token; 401 without a valid one. Each endpoint
+    then checks the role it needs (403 without it)."""
+    return authenticate_staff(session, _token(credentials))
+
+
 CurrentPayer = Annotated[PayerPrincipal, Depends(require_payer)]
 CurrentBank = Annotated[BankPrincipal, Depends(require_bank)]
 CurrentParticipant = Annotated[PayerPrincipal | BankPrincipal, Depends(require_participant)]
-AUTH_DEPENDENCIES = (require_payer, require_bank, require_participant)
+CurrentStaff = Annotated[StaffPrincipal, Depends(require_staff)]
+AUTH_DEPENDENCIES = (require_payer, require_bank, require_participant, require_staff)
 
 
 async def receive_to_file(

@@ -19,14 +19,19 @@ from saldo.accounts.errors import (
     RecordsRejectedError,
     TooManyChecksError,
 )
+from saldo.analysis.service.run import AnalysisError
 from saldo.banks.errors import BankExistsError, InvalidBankError, InvalidBankTokenError, UnknownBankError
 from saldo.benefits.errors import UnknownBenefitError
+from saldo.cases.errors import CaseNotFoundError, CaseStateError, TriageError
 from saldo.decisions.errors import DecisionFileEmptyError, DecisionFileTooLargeError
+from saldo.inforequests.errors import CategoryRefusedError, RequestNotFoundError, RequestStateError
 from saldo.kit.account_number import InvalidAccountError
 from saldo.kit.national_id import InvalidIdentifierError
 from saldo.kit.problem import ErrorItem, Problem
 from saldo.kit.tabular import FileRejectedError
 from saldo.mediation.errors import BankMessageError, BankMessageTooLargeError, RunError, RunNotFoundError
+from saldo.messages.errors import InvalidWebhookError, NoWebhookError
+from saldo.notifications.errors import NothingToNotifyError, NotificationNotFoundError, OutcomeRejectedError
 from saldo.payers.errors import InvalidTokenError, PayerExistsError, UnknownPayerError
 from saldo.payments.errors import (
     BatchFormatError,
@@ -37,6 +42,7 @@ from saldo.payments.errors import (
     ReferenceConflictError,
     TransitionError,
 )
+from saldo.staff.errors import ForbiddenError, InvalidStaffTokenError, StaffExistsError, UnknownStaffError
 
 
 def problem(status: int, error: str, detail: str, **extra: Any) -> JSONResponse:
@@ -132,6 +138,22 @@ def install_error_handlers(app: FastAPI) -> None:
         RunNotFoundError: (404, "not_found"),
         DecisionFileTooLargeError: (413, "file_too_large"),
         DecisionFileEmptyError: (422, "file_unreadable"),
+        InvalidStaffTokenError: (401, "unauthenticated"),
+        ForbiddenError: (403, "forbidden"),
+        StaffExistsError: (409, "conflict"),
+        UnknownStaffError: (404, "not_found"),
+        CaseNotFoundError: (404, "not_found"),
+        TriageError: (409, "triage_refused"),
+        CaseStateError: (409, "case_state"),
+        CategoryRefusedError: (422, "category_refused"),
+        RequestNotFoundError: (404, "not_found"),
+        RequestStateError: (409, "request_state"),
+        NotificationNotFoundError: (404, "not_found"),
+        OutcomeRejectedError: (422, "outcome_rejected"),
+        NothingToNotifyError: (409, "nothing_to_notify"),
+        InvalidWebhookError: (422, "invalid_webhook"),
+        NoWebhookError: (404, "not_found"),
+        AnalysisError: (422, "analysis_refused"),
     }
     for error_type, (status, code) in simple.items():
 

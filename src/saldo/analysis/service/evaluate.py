@@ -107,18 +107,30 @@ def evaluate_run(session: Session, run_id: int, ground_truth: Path) -> Evaluatio
     return Evaluation(run_id, scores, groups, outside)
 
 
-def _group_rates(folder: Path, on: dt.date, subjects: dict[str, list[bool]]) -> list[GroupRate]:
+DIMENSIONS = ("age band", "sex", "region")
+
+
+def person_groups(folder: Path, on: dt.date) -> dict[str, tuple[str, str, str]]:
+    """Each person of a snapshot by pseudonym: (age band on ``on``, sex, region) — the groups the
+    flag rates are compared across. Read from the snapshot, so nobody is re-identified for it."""
     persons = pq.read_table(folder / "persons.parquet", columns=["person_key", "sex", "birth_month", "region_code"])
     keys = persons["person_key"].to_pylist()
     births = persons["birth_month"].to_pylist()
     sexes = persons["sex"].to_pylist()
     regions = pc.fill_null(persons["region_code"], "").to_pylist()
-    rates: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    groups = {}
     for key, birth, sex, region in zip(keys, births, sexes, regions, strict=True):
         age = on.year - birth.year - ((on.month, on.day) < (birth.month, 1))
         band = next(f"{low}-{high}" if high < 200 else f"{low}+" for low, high in AGE_BANDS if low <= age <= high)
+        groups[key] = (band, sex, REGIONS.get(region, region))
+    return groups
+
+
+def _group_rates(folder: Path, on: dt.date, subjects: dict[str, list[bool]]) -> list[GroupRate]:
+    rates: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for key, groups in person_groups(folder, on).items():
         hits = subjects.get(key, [])
-        for dimension, group in (("age band", band), ("sex", sex), ("region", REGIONS.get(region, region))):
+        for dimension, group in zip(DIMENSIONS, groups, strict=True):
             counts = rates[dimension, group]
             counts[0] += 1
             counts[1] += bool(hits)

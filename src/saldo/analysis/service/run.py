@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from saldo.analysis.catalogue import Parameter, Rule, load_catalogue
 from saldo.analysis.compile import compile_rule
-from saldo.analysis.models import AnalysisRun, Finding, RunStatus
+from saldo.analysis.models import AnalysisRun, Finding, RuleMode, RunStatus
 from saldo.analysis.repository import AnalysisRepository
 from saldo.analysis.service.snapshot import verify_snapshot
 from saldo.analysis.tables import RESULT_COLUMNS
@@ -150,10 +150,14 @@ def run_analysis(
     snapshot_id: int | None = None,
     engine: str | None = None,
     rule_ids: Sequence[str] | None = None,
+    precision: Mapping[str, float] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> AnalysisRun:
     """Run the catalogue on a snapshot (the newest by default), store the findings and select within
-    the authority's capacity by expected value: amount at risk times the rule's precision."""
+    the authority's capacity by expected value: amount at risk times the rule's precision.
+
+    ``precision`` is what the audit has measured from payers' outcomes (it replaces a rule's prior);
+    retired rules do not run and the findings of rules in shadow mode are never selected."""
     repository = AnalysisRepository(session)
     snapshot = repository.snapshot(snapshot_id) if snapshot_id is not None else repository.latest_snapshot()
     if snapshot is None:
@@ -168,6 +172,8 @@ def run_analysis(
         if unknown:
             raise AnalysisError(f"no rule {', '.join(sorted(unknown))} in the catalogue")
         rules = [r for r in rules if r.id in rule_ids]
+    modes = {m.rule_id: m.mode for m in repository.rule_modes().values()}
+    rules = [r for r in rules if modes.get(r.id) is not RuleMode.RETIRED]
     chosen = engine or settings.analysis_engine
     run = repository.add_run(
         AnalysisRun(
@@ -182,14 +188,22 @@ def run_analysis(
     timings: list[dict[str, Any]] = []
 
     def record(rule: Rule, count: int, seconds: float) -> None:
-        timings.append({"id": rule.id, "version": rule.version, "findings": count, "seconds": round(seconds, 3)})
+        timings.append(
+            {
+                "id": rule.id,
+                "version": rule.version,
+                "mode": modes.get(rule.id, RuleMode.ACTIVE).value,
+                "findings": count,
+                "seconds": round(seconds, 3),
+            }
+        )
         if progress is not None:
             progress(f"{rule.id}: {count:,} findings in {seconds:.1f} s")
 
     with open_engine(chosen, folder, settings) as running:
         found = execute_rules(running, rules, on_rule=record)
     by_id = {r.id: r for r in rules}
-    precision = {r.id: r.prior_precision for r in rules}  # measured precision replaces the prior (audit)
+    weights = {r.id: (precision or {}).get(r.id, r.prior_precision) for r in rules}
     repository.add_findings(
         [
             Finding(
@@ -205,7 +219,8 @@ def run_analysis(
                 facts=f.facts,
                 reason_sv=reason_of(by_id[f.rule_id].reason_sv, f),
                 reason_en=reason_of(by_id[f.rule_id].reason_en, f),
-                expected_value_minor=round(f.amount_at_risk_minor * precision[f.rule_id]),
+                expected_value_minor=round(f.amount_at_risk_minor * weights[f.rule_id]),
+                shadow=modes.get(f.rule_id) is RuleMode.SHADOW,
             )
             for f in found
         ]

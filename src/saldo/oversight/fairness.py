@@ -1,0 +1,136 @@
+"""The fairness report: what the rules do to groups of people. Per rule and per group (age band, sex,
+region): the flag rate (persons flagged per thousand), the case rate (persons a case was opened on),
+and the precision of decided outcomes, each with its ratio to the rule's overall figure. A flag-rate
+ratio above the threshold, or a precision ratio below its inverse, raises an alert for people to
+look at: some disparities are the rule working (payments after death flag the old), others are not.
+
+Groups come from the analysis snapshot (persons by pseudonym), so nobody is re-identified for it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from saldo.analysis.service.evaluate import DIMENSIONS, person_groups
+from saldo.analysis.service.run import find_run
+from saldo.oversight.repository import OversightRepository
+
+ALL_RULES = "*"
+
+
+@dataclass(frozen=True)
+class GroupFigures:
+    rule_id: str
+    dimension: str
+    group: str
+    persons: int
+    flagged: int
+    cased: int
+    decided: int
+    confirmed: int
+    flag_ratio: float | None  # flag rate in the group / the rule's overall flag rate
+    precision_ratio: float | None  # precision in the group / the rule's overall precision
+
+    @property
+    def flag_rate_per_mille(self) -> float:
+        return 1000 * self.flagged / self.persons if self.persons else 0.0
+
+    @property
+    def case_rate_per_mille(self) -> float:
+        return 1000 * self.cased / self.persons if self.persons else 0.0
+
+    @property
+    def precision(self) -> float | None:
+        return self.confirmed / self.decided if self.decided else None
+
+
+@dataclass(frozen=True)
+class FairnessReport:
+    run_id: int
+    threshold: float
+    min_flagged: int
+    groups: list[GroupFigures]
+    alerts: list[str]
+
+
+def fairness_report(session: Session, *, run_id: int | None, threshold: float, min_flagged: int) -> FairnessReport:
+    run = find_run(session, run_id)
+    repository = OversightRepository(session)
+    snapshot_path, snapshot_date = repository.snapshot_of_run(run.snapshot_id)
+    groups_of = person_groups(Path(snapshot_path), snapshot_date)
+    sizes: dict[tuple[str, str], int] = defaultdict(int)
+    for groups in groups_of.values():
+        for dimension, group in zip(DIMENSIONS, groups, strict=True):
+            sizes[dimension, group] += 1
+    total_persons = len(groups_of)
+    flagged: dict[str, set[str]] = defaultdict(set)
+    cased: dict[str, set[str]] = defaultdict(set)
+    for rule_id, subject, decision in repository.run_findings(run.id):
+        for rule in (rule_id, ALL_RULES):
+            flagged[rule].add(subject)
+            if decision == "opened":
+                cased[rule].add(subject)
+    outcomes: dict[str, list[tuple[str, bool]]] = defaultdict(list)
+    for _, rule_id, subject, kind in repository.run_outcomes(run.id):
+        for rule in (rule_id, ALL_RULES):
+            outcomes[rule].append((subject, kind != "no_error"))
+    figures: list[GroupFigures] = []
+    alerts: list[str] = []
+    for rule in sorted(flagged, key=lambda r: (r != ALL_RULES, r)):
+        overall_rate = len(flagged[rule]) / total_persons if total_persons else 0.0
+        decided_all = outcomes[rule]
+        overall_precision = sum(c for _, c in decided_all) / len(decided_all) if decided_all else None
+        counts = _count_by_group(groups_of, flagged[rule], cased[rule], decided_all)
+        for (dimension, group), persons in sorted(sizes.items()):
+            n_flagged, n_cased, decided, confirmed = counts[dimension, group]
+            rate = n_flagged / persons if persons else 0.0
+            flag_ratio = rate / overall_rate if overall_rate else None
+            precision = confirmed / decided if decided else None
+            precision_ratio = precision / overall_precision if precision is not None and overall_precision else None
+            figure = GroupFigures(
+                rule, dimension, group, persons, n_flagged, n_cased, decided, confirmed, flag_ratio, precision_ratio
+            )
+            figures.append(figure)
+            if flag_ratio is not None and flag_ratio > threshold and n_flagged >= min_flagged:
+                alerts.append(
+                    f"{_rule_name(rule)}: flags {dimension} {group} at {flag_ratio:.2f} times its overall rate "
+                    f"({figure.flag_rate_per_mille:.2f} vs {1000 * overall_rate:.2f} per mille, {n_flagged} persons)"
+                )
+            if precision_ratio is not None and precision_ratio < 1 / threshold and decided >= min_flagged:
+                alerts.append(
+                    f"{_rule_name(rule)}: precision in {dimension} {group} is {precision_ratio:.2f} of its overall "
+                    f"precision ({confirmed}/{decided} confirmed): more of its flags there are wrong"
+                )
+    return FairnessReport(run.id, threshold, min_flagged, figures, alerts)
+
+
+def _count_by_group(
+    groups_of: dict[str, tuple[str, str, str]],
+    flagged: set[str],
+    cased: set[str],
+    decided: list[tuple[str, bool]],
+) -> dict[tuple[str, str], list[int]]:
+    """Per (dimension, group): persons flagged, persons with a case, outcomes decided, confirmed."""
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for subject in flagged:
+        for key in _keys(groups_of.get(subject)):
+            counts[key][0] += 1
+    for subject in cased:
+        for key in _keys(groups_of.get(subject)):
+            counts[key][1] += 1
+    for subject, confirmed in decided:
+        for key in _keys(groups_of.get(subject)):
+            counts[key][2] += 1
+            counts[key][3] += int(confirmed)
+    return counts
+
+
+def _keys(groups: tuple[str, str, str] | None) -> list[tuple[str, str]]:
+    return list(zip(DIMENSIONS, groups, strict=True)) if groups else []
+
+
+def _rule_name(rule: str) -> str:
+    return "all rules together" if rule == ALL_RULES else f"rule {rule}"

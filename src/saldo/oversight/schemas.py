@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from saldo.analysis.models import RuleMode
+from saldo.kit.problem import TEXT_PATTERN
+
+
+class RuleOut(BaseModel):
+    rule_id: str
+    version: int
+    mode: RuleMode
+    reason: str | None
+    changed_by: str | None
+    prior_precision: float
+    notified: int
+    decided: int
+    confirmed: int
+    precision: float | None = Field(description="Confirmed / decided, from payers' outcomes.")
+    precision_low: float = Field(description="95 % Wilson interval, lower bound.")
+    precision_high: float
+    selection_precision: float = Field(description="What the next selection weighs the rule's findings by.")
+
+
+class ModeIn(BaseModel):
+    mode: RuleMode
+    reason: str = Field(min_length=1, max_length=2000, pattern=TEXT_PATTERN)
+
+
+class ModeChangeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    rule_id: str
+    mode: RuleMode
+    reason: str
+    changed_by: str
+    changed_at: dt.datetime
+
+
+class GroupOut(BaseModel):
+    rule_id: str = Field(description='"*" for all rules together.')
+    dimension: str
+    group: str
+    persons: int
+    flagged: int
+    flag_rate_per_mille: float
+    cased: int
+    case_rate_per_mille: float
+    decided: int
+    confirmed: int
+    precision: float | None
+    flag_ratio: float | None
+    precision_ratio: float | None
+
+
+class FairnessOut(BaseModel):
+    run_id: int
+    threshold: float
+    min_flagged: int
+    alerts: list[str]
+    groups: list[GroupOut]
+
+
+class StatisticsOut(BaseModel):
+    payer_id: int
+    payer_name: str
+    rule_id: str
+    currency: str
+    notifications: int
+    decided: int
+    no_error: int
+    corrected: int
+    recovery_claims: int
+    payments_stopped: int
+    reported_to_police: int
+    stopped_minor: int
+    claimed_minor: int
+    median_days_to_outcome: float | None
+    handling_cost_minor: int
+    net_minor: int
+
+
+class AccessEntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    seq: int
+    at: dt.datetime
+    actor: str
+    role: str
+    channel: str
+    action: str
+    person_scheme: str | None
+    person_id: str | None
+    case_id: int | None
+    purpose: str
+    details: dict[str, Any]
+    hash: str
+
+
+class VerificationOut(BaseModel):
+    entries: int
+    head_seq: int
+    head_hash: str = Field(description="Publish it outside the database; give it back as an anchor later.")
+    intact: bool
+    faults: list[str]
+    seconds: float

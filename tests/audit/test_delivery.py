@@ -1,0 +1,138 @@
+"""Webhook delivery against a real receiver over HTTP, on a database of its own (messages must be
+committed for the delivery lanes to see them): signed, in order per payer, once, retried with
+backoff while a receiver is down (later messages wait), an alert, and nothing lost or sent twice
+across a stop in the middle of a run."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from saldo.messages.delivery import ALERT_AFTER_ATTEMPTS, Deliverer
+from saldo.messages.models import MessageKind
+from saldo.messages.service import post_message, set_webhook
+from saldo.synthetic.webhooks import WebhookReceiver
+from saldo.worker import conninfo_of
+from tests.conftest import live_database, serve_in_thread
+from tests.factories import make_payer
+
+
+@pytest.fixture
+def delivery_world(tmp_path: Path, worker_id: str) -> Iterator[tuple[Engine, WebhookReceiver, list[int]]]:
+    _, engine = live_database(f"saldo_test_delivery_{worker_id}", tmp_path)
+    receiver = WebhookReceiver(secrets={})
+    url, stop = serve_in_thread(receiver)  # type: ignore[arg-type]
+    with Session(engine) as session:
+        payers = [make_payer(session, name=f"Payer {i}") for i in range(3)]
+        for payer in payers:
+            receiver.secrets[payer.id] = set_webhook(session, payer_id=payer.id, url=f"{url}/saldo").secret
+        session.commit()
+        ids = [p.id for p in payers]
+    try:
+        yield engine, receiver, ids
+    finally:
+        stop()
+        engine.dispose()
+
+
+def _post(engine: Engine, payer_ids: list[int], per_payer: int) -> None:
+    with Session(engine) as session:
+        for n in range(per_payer):
+            for payer in payer_ids:
+                post_message(session, payer_id=payer, kind=MessageKind.NOTIFICATION, ref_id=n, body={"n": n})
+        session.commit()
+
+
+def _deliver(engine: Engine, **options: object) -> Deliverer:
+    deliverer = Deliverer(conninfo_of(engine), lanes=4, **options)  # type: ignore[arg-type]
+    asyncio.run(deliverer.run(asyncio.Event(), until_idle=True))
+    return deliverer
+
+
+def _pending(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(
+            connection.execute(text("SELECT count(*) FROM payer_messages WHERE delivered_at IS NULL")).scalar_one()
+        )
+
+
+def test_messages_arrive_signed_in_order_once(delivery_world: tuple[Engine, WebhookReceiver, list[int]]) -> None:
+    engine, receiver, payers = delivery_world
+    _post(engine, payers, 40)
+    stats = _deliver(engine).stats
+    assert stats.delivered == 120
+    assert _pending(engine) == 0
+    assert receiver.bad_signatures == 0
+    assert receiver.duplicates == 0
+    assert receiver.out_of_order == 0
+    assert {p: receiver.taken[p] for p in payers} == {p: list(range(1, 41)) for p in payers}
+    assert _deliver(engine).stats.delivered == 0  # nothing is sent twice
+
+
+def test_a_receiver_that_is_down_gets_retries_and_an_alert_and_loses_nothing(
+    delivery_world: tuple[Engine, WebhookReceiver, list[int]],
+) -> None:
+    engine, receiver, payers = delivery_world
+    down = payers[0]
+    receiver.failing.add(down)
+    _post(engine, payers, 5)
+    alerts: list[str] = []
+    for _ in range(ALERT_AFTER_ATTEMPTS):
+        _deliver(engine, backoff_s=(0.05,), on_alert=lambda payer, alert: alerts.append(alert))
+        time.sleep(0.1)
+    assert receiver.taken[down] == []  # its first message failed, so nothing after it was sent
+    assert receiver.refused == ALERT_AFTER_ATTEMPTS
+    assert len(alerts) == 1
+    assert f"payer {down}" in alerts[0]
+    assert "HTTP 503" in alerts[0]
+    with engine.connect() as connection:
+        failing = connection.execute(
+            text("SELECT failing_since IS NOT NULL, alerted_at IS NOT NULL FROM payer_webhooks WHERE payer_id = :p"),
+            {"p": down},
+        ).one()
+        attempts = connection.execute(
+            text("SELECT attempts, last_error FROM payer_messages WHERE payer_id = :p AND seq = 1"), {"p": down}
+        ).one()
+    assert tuple(failing) == (True, True)
+    assert attempts[0] == ALERT_AFTER_ATTEMPTS
+    assert "503" in attempts[1]
+    receiver.failing.clear()
+    time.sleep(0.1)
+    _deliver(engine, backoff_s=(0.05,))
+    assert receiver.taken[down] == [1, 2, 3, 4, 5]
+    assert _pending(engine) == 0
+    with engine.connect() as connection:
+        healthy = connection.execute(text("SELECT failing_since FROM payer_webhooks WHERE payer_id = :p"), {"p": down})
+        assert healthy.scalar() is None
+
+
+def test_a_stop_in_the_middle_of_a_run_loses_and_repeats_nothing(
+    delivery_world: tuple[Engine, WebhookReceiver, list[int]],
+) -> None:
+    engine, receiver, payers = delivery_world
+    _post(engine, payers, 300)
+
+    async def stop_midway() -> int:
+        stop = asyncio.Event()
+        deliverer = Deliverer(conninfo_of(engine), lanes=3, batch=50)
+        running = asyncio.create_task(deliverer.run(stop))
+        while receiver.unique < 300:
+            await asyncio.sleep(0.005)
+        stop.set()
+        await running
+        return deliverer.stats.delivered
+
+    first = asyncio.run(stop_midway())
+    assert 300 <= first < 900
+    assert _pending(engine) == 900 - first
+    second = _deliver(engine).stats.delivered
+    assert first + second == 900
+    assert receiver.unique == 900
+    assert receiver.duplicates == 0
+    assert receiver.out_of_order == 0
