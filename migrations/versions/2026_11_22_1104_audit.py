@@ -1,6 +1,6 @@
 """audit: staff, access log, cases, payer messages, notifications, information requests
 
-The access log gets its chained append function and starts at the genesis head; the access log and
+The access log gets its digest and its chained append function; the access log and
 every history of the audit (case events, outcomes, answers, reviews, rule mode changes) refuse
 UPDATE, DELETE and TRUNCATE.
 
@@ -17,21 +17,21 @@ from sqlalchemy.dialects import postgresql
 
 import saldo.db.types
 
-GENESIS_HASH = bytes(32)  # what the first entry of the access log points back at
-
 # The access log's chain: the digest, and the one way to append (docs/access-log.md). Kept here in
 # full, so this revision means the same whatever the code of later versions says.
-# Every field in a fixed order, each quoted by format('%L') (NULL stays an unquoted NULL), so no
+# Every field in a fixed order, each quoted by quote_nullable() (NULL stays an unquoted NULL), so no
 # two different entries give the same text; the time as integer microseconds since the epoch.
+# STABLE, as the functions it calls are: so the planner inlines it into a verification's query
+# (measured: 2.5 times faster than an IMMUTABLE declaration it cannot inline).
 DIGEST_FUNCTION = r"""
 CREATE OR REPLACE FUNCTION access_log_digest(
     prev bytea, seq bigint, at timestamptz, actor text, role text, channel text, action text,
     person_scheme text, person_id text, case_id bigint, purpose text, details jsonb
-) RETURNS bytea LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+) RETURNS bytea LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT sha256(prev || convert_to(concat_ws(',',
-        seq::text, (extract(epoch FROM at) * 1000000)::bigint::text, format('%L', actor), format('%L', role),
-        format('%L', channel), format('%L', action), format('%L', person_scheme), format('%L', person_id),
-        format('%L', case_id::text), format('%L', purpose), format('%L', details::text)
+        seq::text, (extract(epoch FROM at) * 1000000)::bigint::text, quote_nullable(actor), quote_nullable(role),
+        quote_nullable(channel), quote_nullable(action), quote_nullable(person_scheme), quote_nullable(person_id),
+        quote_nullable(case_id::text), quote_nullable(purpose), quote_nullable(details::text)
     ), 'UTF8'))
 $$
 """
@@ -42,19 +42,26 @@ CREATE OR REPLACE FUNCTION access_log_append(
     p_case_id bigint, p_purpose text, p_details jsonb
 ) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
-    head_seq bigint;
-    head_hash bytea;
-    stamp timestamptz := date_trunc('microseconds', clock_timestamp());
+    head_seq bigint := 0;
+    head_hash bytea := '\x0000000000000000000000000000000000000000000000000000000000000000';
+    stamp timestamptz;
     digest bytea;
 BEGIN
-    SELECT seq, hash INTO head_seq, head_hash FROM access_log_head WHERE id = 1 FOR UPDATE;
+    -- One appender at a time, until its transaction ends: entries are numbered in commit order.
+    -- (A lock, not an updated head row: a row updated on every append would pile up versions.)
+    PERFORM pg_advisory_xact_lock(1511852561);  -- 0x5A1D0A11: the access log's append lock
+    stamp := date_trunc('microseconds', clock_timestamp());
+    SELECT seq, hash INTO head_seq, head_hash FROM access_log ORDER BY seq DESC LIMIT 1;
+    IF NOT FOUND THEN
+        head_seq := 0;
+        head_hash := '\x0000000000000000000000000000000000000000000000000000000000000000';
+    END IF;
     digest := access_log_digest(head_hash, head_seq + 1, stamp, p_actor, p_role, p_channel, p_action,
                                 p_person_scheme, p_person_id, p_case_id, p_purpose, p_details);
     INSERT INTO access_log (seq, at, actor, role, channel, action, person_scheme, person_id, case_id, purpose,
                             details, prev_hash, hash)
     VALUES (head_seq + 1, stamp, p_actor, p_role, p_channel, p_action, p_person_scheme, p_person_id, p_case_id,
             p_purpose, p_details, head_hash, digest);
-    UPDATE access_log_head SET seq = head_seq + 1, hash = digest WHERE id = 1;
     RETURN head_seq + 1;
 END
 $$
@@ -103,13 +110,6 @@ def upgrade() -> None:
     op.create_index("ix_access_log_actor", "access_log", ["actor", "seq"], unique=False)
     op.create_index("ix_access_log_case_id", "access_log", ["case_id"], unique=False)
     op.create_index("ix_access_log_person", "access_log", ["person_scheme", "person_id", "seq"], unique=False)
-    op.create_table(
-        "access_log_head",
-        sa.Column("id", sa.SmallInteger(), autoincrement=False, nullable=False),
-        sa.Column("seq", sa.BigInteger(), nullable=False),
-        sa.Column("hash", sa.LargeBinary(length=32), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_access_log_head")),
-    )
     op.create_table(
         "cases",
         sa.Column("reference", sa.String(length=20), nullable=False),
@@ -437,9 +437,6 @@ def upgrade() -> None:
     # ### end Alembic commands ###
     op.execute(DIGEST_FUNCTION)
     op.execute(APPEND_FUNCTION)
-    op.get_bind().execute(
-        sa.text("INSERT INTO access_log_head (id, seq, hash) VALUES (1, 0, :genesis)"), {"genesis": GENESIS_HASH}
-    )
     for table in APPEND_ONLY:
         op.execute(
             f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON {table} "
@@ -486,7 +483,6 @@ def downgrade() -> None:
     op.drop_index("ix_cases_status_deadline", table_name="cases")
     op.drop_index(op.f("ix_cases_assigned_to"), table_name="cases")
     op.drop_table("cases")
-    op.drop_table("access_log_head")
     op.drop_index("ix_access_log_person", table_name="access_log")
     op.drop_index("ix_access_log_case_id", table_name="access_log")
     op.drop_index("ix_access_log_actor", table_name="access_log")

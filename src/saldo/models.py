@@ -1,6 +1,6 @@
 """Every domain's tables, imported once so ``Base.metadata`` is complete (Alembic, tests)."""
 
-from saldo.accesslog.models import AccessLogEntry, AccessLogHead
+from saldo.accesslog.models import AccessLogEntry
 from saldo.accounts.models import AccountDesignation, AccountEvent, AccountHolder, BankAccount, BankFile, Letter
 from saldo.analysis.models import AnalysisRun, Finding, RuleModeChange, Snapshot
 from saldo.banks.models import Bank, BankToken
@@ -20,7 +20,6 @@ from saldo.staff.models import StaffMember, StaffToken
 
 __all__ = [
     "AccessLogEntry",
-    "AccessLogHead",
     "AccountDesignation",
     "AccountEvent",
     "AccountHolder",

@@ -94,7 +94,6 @@ def test_concurrent_appends_form_one_chain_and_tampering_is_found(log_engine: En
             UPDATE access_log SET prev_hash = (SELECT hash FROM access_log WHERE seq = r.seq - 1), hash = previous
              WHERE seq = r.seq;
           END LOOP;
-          UPDATE access_log_head SET hash = previous;
         END $$
         """,
     )

@@ -167,3 +167,28 @@ def test_case_work_is_history(client: TestClient, world: World, session: Session
     assert world.persons[2] not in listed.text
     with pytest.raises(DBAPIError, match="refused"), session.begin_nested():
         session.execute(text("UPDATE case_events SET body = '{}'"))
+
+
+def test_the_log_auditor_sees_who_read_whose_data(client: TestClient, world: World) -> None:
+    case_id = open_case(client, world, "double")["case"]["id"]
+    client.get(
+        f"/api/v1/staff/cases/{case_id}",
+        params={"purpose": "checking the payer"},
+        headers=auth(world.staff_tokens[Role.AUDITOR]),
+    )
+    headers = auth(world.staff_tokens[Role.LOG_AUDITOR])
+    about = client.get(
+        "/api/v1/staff/access-log", params={"person_scheme": SCHEME, "person_id": world.persons[0]}, headers=headers
+    )
+    assert about.status_code == 200
+    assert [(e["actor"], e["action"], e["purpose"]) for e in about.json()] == [
+        ("test.analyst", "re_identify", "in-depth audit of a selection"),
+        ("test.auditor", "read_case", "checking the payer"),
+    ]
+    assert all(len(e["hash"]) == 64 for e in about.json())
+    nobody = client.get(
+        "/api/v1/staff/access-log", params={"person_scheme": SCHEME, "person_id": world.persons[2]}, headers=headers
+    )
+    assert nobody.json() == []
+    bad = client.get("/api/v1/staff/access-log", params={"person_id": "1\x00"}, headers=headers)
+    assert bad.status_code == 422

@@ -191,3 +191,44 @@ def test_holding_an_unknown_payment_says_so(env: dict[str, str]) -> None:
     code, out = saldo(env, "payments", "hold", "999999999", "--reason", "kontroll", "--by", "Eva Granskare")
     assert code == 1
     assert "no payment 999999999" in out
+
+
+def test_staff_roles_are_checked_and_the_access_log_verifies(env: dict[str, str]) -> None:
+    code, out = saldo(env, "staff", "create", "eva.analytiker", "--name", "Eva", "--role", "analyst")
+    assert code == 0, out
+    assert saldo(env, "staff", "create", "eva.analytiker", "--name", "Eva", "--role", "analyst")[0] == 1
+    code, out = saldo(env, "staff", "create", "Bad Name", "--name", "X", "--role", "analyst")
+    assert code == 1
+    assert "username" in out
+    code, out = saldo(env, "staff", "token", "eva.analytiker")
+    assert code == 0
+    assert out.startswith("saldostaff_")
+    # an analyst may not change a rule's mode; a supervisor may, with a reason
+    code, out = saldo(
+        env, "audit", "rule-mode", "duplicate_payment", "shadow", "--reason", "x", "--as", "eva.analytiker"
+    )
+    assert code == 1
+    assert "lacks the role" in out
+    saldo(env, "staff", "create", "sara.chef", "--name", "Sara", "--role", "supervisor")
+    code, out = saldo(
+        env, "audit", "rule-mode", "duplicate_payment", "shadow", "--reason", "measure", "--as", "sara.chef"
+    )
+    assert (code, out) == (0, "rule duplicate_payment is now shadow\n")
+    code, out = saldo(env, "audit", "precision")
+    assert code == 0
+    assert "duplicate_payment" in out
+    code, out = saldo(env, "audit", "access-log", "verify")
+    assert code == 0
+    assert "intact" in out
+    code, out = saldo(env, "audit", "access-log", "verify", "--anchor", "1:abc")
+    assert code == 1
+    assert "SEQ:HASH" in out
+    assert saldo(env, "staff", "disable", "eva.analytiker") == (0, "disabled eva.analytiker\n")
+    code, out = saldo(env, "audit", "triage", "--as", "eva.analytiker")
+    assert code == 1
+    assert "disabled" in out
+    code, out = saldo(env, "audit", "remind")
+    assert (code, out) == (0, "sent 0 reminder(s)\n")
+    code, out = saldo(env, "audit", "deliver", "--burst")
+    assert code == 0
+    assert "delivered 0 message(s)" in out

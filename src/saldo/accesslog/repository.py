@@ -62,11 +62,8 @@ class AccessLogRepository:
         return self.session.scalars(query.order_by(AccessLogEntry.seq).limit(limit)).all()
 
 
-def chain_state(
-    connection: Connection, anchor_seq: int | None
-) -> tuple[int, bytes, int, int, bytes | None, bytes | None]:
-    """(head seq, head hash, entries, highest seq, last entry's hash, the anchor entry's hash)."""
-    head = connection.execute(text("SELECT seq, hash FROM access_log_head WHERE id = 1")).one()
+def chain_state(connection: Connection, anchor_seq: int | None) -> tuple[int, int, bytes | None, bytes | None]:
+    """(entries, the last entry's number, its hash, the anchor entry's hash)."""
     count, top = connection.execute(text("SELECT count(*), coalesce(max(seq), 0) FROM access_log")).one()
     last = connection.execute(text("SELECT hash FROM access_log ORDER BY seq DESC LIMIT 1")).scalar()
     anchored = (
@@ -75,8 +72,6 @@ def chain_state(
         else None
     )
     return (
-        int(head[0]),
-        bytes(head[1]),
         int(count),
         int(top),
         bytes(last) if last is not None else None,

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from saldo.accesslog.models import AccessLogEntry
 from saldo.accesslog.repository import AccessLogRepository, chain_state, faulty_entries
 
-GENESIS_HASH = bytes(32)  # what the first entry points back at (the migration starts the head there)
+GENESIS_HASH = bytes(32)  # what the first entry points back at
 
 MAX_FAULTS = 100
 
@@ -41,8 +41,8 @@ class Access:
 
 
 def log_access(session: Session, access: Access) -> int:
-    """Append an entry in the caller's transaction; returns its sequence number. The chain's head is
-    locked until the transaction ends, so entries are numbered in commit order without gaps."""
+    """Append an entry in the caller's transaction; returns its sequence number. Appending takes the
+    log's lock until the transaction ends, so entries are numbered in commit order without gaps."""
     if not access.purpose.strip():
         raise ValueError("an access to a person's data needs a purpose")
     return AccessLogRepository(session).append(
@@ -82,16 +82,13 @@ def verify_chain(
     progress: Callable[[int], None] | None = None,
 ) -> Verification:
     """Recompute every digest and check every link, ``workers`` ranges at a time. Faults name the
-    entry and what is wrong; the head row must match the last entry, and an anchor must still hold."""
+    entry and what is wrong; an anchor (an entry's number and hash published earlier) must still hold.
+    The last entry's number and hash are returned as the head, to publish as the next anchor."""
     with engine.connect() as connection:
-        head_seq, head_hash, count, top, last, anchored = chain_state(
-            connection, anchor[0] if anchor is not None else None
-        )
+        count, top, last, anchored = chain_state(connection, anchor[0] if anchor is not None else None)
     faults: list[str] = []
     if count != top:
         faults.append(f"{top - count} entries are missing: {count} entries but the last is number {top}")
-    if head_seq != top or (top and head_hash != last):
-        faults.append(f"the head (entry {head_seq}) does not match the last entry ({top})")
     if anchor is not None and anchored != anchor[1]:
         faults.append(f"anchor {anchor[0]}:{anchor[1].hex()} does not hold: that entry is gone or was rewritten")
     ranges = [(low, min(low + chunk - 1, top)) for low in range(1, top + 1, chunk)]
@@ -108,7 +105,7 @@ def verify_chain(
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for found in pool.map(check, ranges):
             faults.extend(found)
-    return Verification(count, head_seq, head_hash, faults[:MAX_FAULTS])
+    return Verification(count, top, last or GENESIS_HASH, faults[:MAX_FAULTS])
 
 
 def _fault(seq: int, sealed: bool, linked: bool, numbered: bool) -> str:

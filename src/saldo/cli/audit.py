@@ -9,7 +9,6 @@ import datetime as dt
 import signal
 
 import typer
-from rich.table import Table
 
 from saldo.accesslog.service import entries, verify_chain
 from saldo.analysis.models import RuleMode
@@ -152,21 +151,14 @@ def rule_mode(
 def precision(ctx: typer.Context) -> None:
     """Per-rule precision from payers' outcomes, with 95 % intervals and the weight used in selection."""
     context = cli_context(ctx)
-    table = Table("rule", "notified", "decided", "confirmed", "precision", "95 % interval", "prior", "selection")
     with context.sessions() as session:
-        for r in rule_precision(session, prior_weight=context.settings.precision_prior_weight):
-            measured = f"{r.measured:.3f}" if r.measured is not None else "-"
-            table.add_row(
-                r.rule_id,
-                str(r.notified),
-                str(r.decided),
-                str(r.confirmed),
-                measured,
-                f"{r.low:.3f} to {r.high:.3f}",
-                f"{r.prior:.2f}",
-                f"{r.weighted:.3f}",
-            )
-    console.print(table)
+        measured = rule_precision(session, prior_weight=context.settings.precision_prior_weight)
+    for r in measured:
+        precision = f"{r.measured:.3f} (95 % {r.low:.3f} to {r.high:.3f})" if r.measured is not None else "-"
+        console.print(
+            f"{r.rule_id}: notified {r.notified}, decided {r.decided}, confirmed {r.confirmed}; "
+            f"precision {precision}; prior {r.prior:.2f}, used in selection {r.weighted:.3f}"
+        )
 
 
 @app.command("fairness")
@@ -186,19 +178,15 @@ def fairness(
             )
     except AnalysisError as exc:
         raise fail(str(exc)) from None
-    table = Table("dimension", "group", "persons", "flagged ‰", "ratio", "cases ‰", "precision", "ratio")
     for g in (g for g in report.groups if g.rule_id == "*"):
-        table.add_row(
-            g.dimension,
-            g.group,
-            f"{g.persons:,}",
-            f"{g.flag_rate_per_mille:.2f}",
-            f"{g.flag_ratio:.2f}" if g.flag_ratio is not None else "-",
-            f"{g.case_rate_per_mille:.2f}",
-            f"{g.precision:.2f}" if g.precision is not None else "-",
-            f"{g.precision_ratio:.2f}" if g.precision_ratio is not None else "-",
+        flag_ratio = f"{g.flag_ratio:.2f}" if g.flag_ratio is not None else "-"
+        precision = (
+            f"{g.precision:.2f} (x{g.precision_ratio:.2f})" if g.precision is not None and g.precision_ratio else "-"
         )
-    console.print(table)
+        console.print(
+            f"{g.dimension} {g.group}: {g.persons:,} persons, flagged {g.flag_rate_per_mille:.2f} ‰ (x{flag_ratio}), "
+            f"cases {g.case_rate_per_mille:.2f} ‰, precision {precision}"
+        )
     for alert in report.alerts:
         console.print(f"[bold yellow]alert:[/] {alert}")
     if not report.alerts:
@@ -209,22 +197,16 @@ def fairness(
 def statistics(ctx: typer.Context) -> None:
     """Per payer and rule: notifications, outcomes, amounts stopped and claimed, time to outcome, cost."""
     context = cli_context(ctx)
-    table = Table("payer", "rule", "notified", "decided", "confirmed", "stopped", "claimed", "days", "cost", "net")
     with context.sessions() as session:
-        for r in payer_rule_statistics(session, handling_cost_minor=context.settings.handling_cost_minor):
-            table.add_row(
-                r.payer_name,
-                r.rule_id,
-                str(r.notifications),
-                str(r.decided),
-                str(r.decided - r.no_error),
-                Money(r.stopped_minor, r.currency).format(),
-                Money(r.claimed_minor, r.currency).format(),
-                f"{r.median_days_to_outcome:.0f}" if r.median_days_to_outcome is not None else "-",
-                Money(r.handling_cost_minor, r.currency).format(),
-                Money(r.net_minor, r.currency).format(),
-            )
-    console.print(table)
+        rows = payer_rule_statistics(session, handling_cost_minor=context.settings.handling_cost_minor)
+    for r in rows:
+        days = f"{r.median_days_to_outcome:.0f}" if r.median_days_to_outcome is not None else "-"
+        console.print(
+            f"{r.payer_name} / {r.rule_id}: notified {r.notifications}, decided {r.decided} "
+            f"({r.decided - r.no_error} confirmed); stopped {Money(r.stopped_minor, r.currency).format()}, "
+            f"claimed {Money(r.claimed_minor, r.currency).format()}; median {days} days to an outcome; "
+            f"cost {Money(r.handling_cost_minor, r.currency).format()}, net {Money(r.net_minor, r.currency).format()}"
+        )
 
 
 @app.command("remind")
