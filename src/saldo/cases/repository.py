@@ -14,8 +14,10 @@ class CaseRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def findings(self, finding_ids: Sequence[int]) -> Sequence[Finding]:
-        return self.session.scalars(select(Finding).where(Finding.id.in_(finding_ids)).order_by(Finding.id)).all()
+    def findings(self, finding_ids: Sequence[int], *, lock: bool = False) -> Sequence[Finding]:
+        """The findings by id; with ``lock``, held until commit, so two people cannot review one at once."""
+        query = select(Finding).where(Finding.id.in_(finding_ids)).order_by(Finding.id)
+        return self.session.scalars(query.with_for_update() if lock else query).all()
 
     def reviewed(self, finding_ids: Sequence[int]) -> set[int]:
         query = select(FindingReview.finding_id).where(FindingReview.finding_id.in_(finding_ids))

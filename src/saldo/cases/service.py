@@ -7,6 +7,7 @@ transaction. Everything that happens in a case is an appended event; a closed ca
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -75,7 +76,7 @@ def dismiss_finding(session: Session, principal: StaffPrincipal, *, finding_id: 
 
 
 def _reviewable(repository: CaseRepository, finding_ids: Sequence[int]) -> Sequence[Finding]:
-    findings = repository.findings(finding_ids)
+    findings = repository.findings(finding_ids, lock=True)
     missing = sorted(set(finding_ids) - {f.id for f in findings})
     if missing:
         raise CaseNotFoundError(f"no finding {', '.join(map(str, missing))}")
@@ -123,7 +124,7 @@ def open_case(
     first = findings[0]
     case: Case = repository.add(
         Case(
-            reference="",
+            reference=f"new-{uuid.uuid4().hex[:16]}",  # unique until the id is known, just below
             status=CaseStatus.OPEN,
             rule_id=first.rule_id,
             subject_kind=subject_kind,

@@ -59,6 +59,18 @@ _STATISTICS = text(
      ORDER BY p.name, n.rule_id
     """  # noqa: S608 — constant text
 )
+_OVERVIEW = text(
+    """
+    SELECT (SELECT count(*) FROM findings WHERE selected) AS selected_findings,
+           (SELECT count(*) FROM finding_reviews WHERE decision = 'dismissed') AS dismissed,
+           (SELECT count(*) FROM cases) AS cases,
+           (SELECT count(*) FROM cases WHERE status <> 'closed') AS open_cases,
+           (SELECT count(*) FROM information_requests WHERE status = 'open') AS open_requests,
+           (SELECT count(*) FROM notifications) AS notifications,
+           (SELECT count(DISTINCT notification_id) FROM notification_outcomes) AS decided,
+           (SELECT coalesce(max(seq), 0) FROM access_log) AS access_log_entries
+    """
+)
 _PAYMENT_PARTIES = text(
     "SELECT p.payer_id, e.id_scheme, e.identifier FROM payments p JOIN payees e ON e.id = p.payee_id WHERE p.id = :id"
 )
@@ -88,6 +100,9 @@ class OversightRepository:
 
     def statistics(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self.session.execute(_STATISTICS).mappings()]
+
+    def overview(self) -> dict[str, int]:
+        return {k: int(v) for k, v in self.session.execute(_OVERVIEW).mappings().one().items()}
 
     def payment_parties(self, payment_id: int) -> tuple[int, str, str]:
         """(payer id, payee scheme, payee identifier) of a payment."""

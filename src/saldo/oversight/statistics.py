@@ -59,3 +59,9 @@ def payer_rule_statistics(session: Session, *, handling_cost_minor: int) -> list
         )
         for r in rows
     ]
+
+
+def audit_overview(session: Session) -> dict[str, int]:
+    """Counts for the start page: findings selected and dismissed, cases, open requests,
+    notifications and their outcomes, access-log entries."""
+    return OversightRepository(session).overview()

@@ -39,6 +39,8 @@ class WebhookReceiver:
         body = b""
         while True:
             event = await receive()
+            if event["type"] == "http.disconnect":
+                return  # the sender went away mid-request: nothing was delivered
             body += event.get("body", b"")
             if not event.get("more_body"):
                 break

@@ -14,6 +14,7 @@ from saldo.banks.service import list_banks
 from saldo.benefits.service import list_benefits
 from saldo.db.engine import ping
 from saldo.mediation.service.reconcile import mediation_overview
+from saldo.oversight.statistics import audit_overview
 from saldo.payers.service import list_payers
 from saldo.payments.service.query import registry_overview
 from saldo.web.deps import DbSession
@@ -37,6 +38,7 @@ def start_page(request: Request, session: DbSession) -> HTMLResponse:
         "banks": list_banks(session),
         "register": register_overview(session),
         "mediation": mediation_overview(session),
+        "audit": audit_overview(session),
         "base_url": str(request.base_url).rstrip("/"),
         "data_dir": str(request.app.state.settings.data_dir),
     }
