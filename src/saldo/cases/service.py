@@ -309,6 +309,33 @@ def record_status(repository: CaseRepository, case: Case, status: CaseStatus, ac
     )
 
 
+def log_disclosure(
+    session: Session,
+    principal: StaffPrincipal,
+    *,
+    case_id: int,
+    person: tuple[str, str],
+    purpose: str,
+    channel: str,
+    details: dict[str, Any],
+) -> None:
+    """Log that an auditor named a person of a case to a payer (a request, a notification)."""
+    log_access(
+        session,
+        Access(
+            actor=principal.username,
+            role=Role.AUDITOR.value,
+            action="disclose_to_payer",
+            purpose=purpose,
+            person_scheme=person[0],
+            person_id=person[1],
+            case_id=case_id,
+            channel=channel,
+            details=details,
+        ),
+    )
+
+
 def case_for_update(session: Session, case_id: int) -> Case:
     """An open case, locked, for the domains that act in it (requests, notifications)."""
     return _open_for_change(CaseRepository(session), case_id)

@@ -16,7 +16,14 @@ from sqlalchemy.orm import Session
 from saldo.accesslog.service import Access, log_access
 from saldo.cases.models import CaseEventKind, CaseStatus
 from saldo.cases.repository import CaseRepository
-from saldo.cases.service import actor_of, case_event, case_for_update, case_persons, record_status
+from saldo.cases.service import (
+    actor_of,
+    case_event,
+    case_for_update,
+    case_persons,
+    log_disclosure,
+    record_status,
+)
 from saldo.inforequests.catalogue import categories, check_categories
 from saldo.inforequests.errors import RequestNotFoundError, RequestStateError
 from saldo.inforequests.models import InformationAnswer, InformationRequest, RequestStatus
@@ -92,19 +99,14 @@ def send_request(
     post_message(
         session, payer_id=payer_id, kind=MessageKind.INFORMATION_REQUEST, ref_id=request.id, body=request_body(request)
     )
-    log_access(
+    log_disclosure(
         session,
-        Access(
-            actor=principal.username,
-            role=Role.AUDITOR.value,
-            action="disclose_to_payer",
-            purpose=f"information request to payer {payer_id}: {question.strip()[:200]}",
-            person_scheme=person[0],
-            person_id=person[1],
-            case_id=case.id,
-            channel=channel,
-            details={"request": request.id, "categories": codes},
-        ),
+        principal,
+        case_id=case.id,
+        person=person,
+        purpose=f"information request to payer {payer_id}: {question.strip()[:200]}",
+        channel=channel,
+        details={"request": request.id, "categories": codes},
     )
     case_event(
         session,

@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from saldo.accesslog.service import Access, log_access
 from saldo.analysis.catalogue import load_catalogue
 from saldo.cases.models import CaseEventKind, CaseStatus
 from saldo.cases.repository import CaseRepository
@@ -25,6 +24,7 @@ from saldo.cases.service import (
     case_for_update,
     case_payments,
     case_persons,
+    log_disclosure,
     record_status,
 )
 from saldo.kit import clock
@@ -101,19 +101,14 @@ def notify_payers(
             ref_id=notification.id,
             body=notification_body(notification, rule_title=(rule.title_sv, rule.title_en) if rule else None),
         )
-        log_access(
+        log_disclosure(
             session,
-            Access(
-                actor=principal.username,
-                role=Role.AUDITOR.value,
-                action="disclose_to_payer",
-                purpose=f"notification to the paying payer {payer_id}",
-                person_scheme=scheme,
-                person_id=identifier,
-                case_id=case.id,
-                channel=channel,
-                details={"notification": notification.id},
-            ),
+            principal,
+            case_id=case.id,
+            person=(scheme, identifier),
+            purpose=f"notification to the paying payer {payer_id}",
+            channel=channel,
+            details={"notification": notification.id},
         )
         notifications.append(notification)
     case_event(

@@ -23,10 +23,9 @@ from saldo.oversight.schemas import (
     ModeChangeOut,
     ModeIn,
     RuleOut,
-    StatisticsOut,
     VerificationOut,
 )
-from saldo.oversight.statistics import payer_rule_statistics
+from saldo.oversight.statistics import PayerRuleStatistics, payer_rule_statistics
 from saldo.staff.models import Role
 from saldo.staff.service import require_role
 from saldo.web.deps import MAX_ID, AppSettings, CurrentStaff, DbSession
@@ -114,13 +113,12 @@ def get_fairness(
 _DERIVED = {"flag_rate_per_mille", "case_rate_per_mille", "precision"}
 
 
-@router.get("/statistics", response_model=list[StatisticsOut], summary="Statistics per payer and rule")
-def get_statistics(staff: CurrentStaff, session: DbSession, settings: AppSettings) -> list[StatisticsOut]:
+@router.get("/statistics", response_model=list[PayerRuleStatistics], summary="Statistics per payer and rule")
+def get_statistics(staff: CurrentStaff, session: DbSession, settings: AppSettings) -> list[PayerRuleStatistics]:
     """Notifications, outcomes, amounts stopped and claimed, median days to an outcome, and the
     handling cost (SALDO_HANDLING_COST_MINOR per notification) against them. Supervisor."""
     require_role(staff, Role.SUPERVISOR)
-    rows = payer_rule_statistics(session, handling_cost_minor=settings.handling_cost_minor)
-    return [StatisticsOut(**vars(r), net_minor=r.net_minor) for r in rows]
+    return payer_rule_statistics(session, handling_cost_minor=settings.handling_cost_minor)
 
 
 @router.get("/access-log", response_model=list[AccessEntryOut], summary="Query the access log")

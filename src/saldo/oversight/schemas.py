@@ -65,25 +65,6 @@ class FairnessOut(BaseModel):
     groups: list[GroupOut]
 
 
-class StatisticsOut(BaseModel):
-    payer_id: int
-    payer_name: str
-    rule_id: str
-    currency: str
-    notifications: int
-    decided: int
-    no_error: int
-    corrected: int
-    recovery_claims: int
-    payments_stopped: int
-    reported_to_police: int
-    stopped_minor: int
-    claimed_minor: int
-    median_days_to_outcome: float | None
-    handling_cost_minor: int
-    net_minor: int
-
-
 class AccessEntryOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -4,15 +4,13 @@ control pays for itself can be answered with figures."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from pydantic import BaseModel, computed_field
 from sqlalchemy.orm import Session
 
 from saldo.oversight.repository import OversightRepository
 
 
-@dataclass(frozen=True)
-class PayerRuleStatistics:
+class PayerRuleStatistics(BaseModel):
     payer_id: int
     payer_name: str
     rule_id: str
@@ -29,6 +27,7 @@ class PayerRuleStatistics:
     median_days_to_outcome: float | None
     handling_cost_minor: int
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def net_minor(self) -> int:
         """Stopped and claimed back, less what handling the notifications cost."""
