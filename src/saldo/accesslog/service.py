@@ -66,7 +66,6 @@ class Verification:
     head_seq: int
     head_hash: bytes
     faults: list[str]
-    seconds: float = 0.0
 
     @property
     def intact(self) -> bool:

@@ -19,7 +19,6 @@ from saldo.oversight.precision import rule_precision
 from saldo.oversight.schemas import (
     AccessEntryOut,
     FairnessOut,
-    GroupOut,
     ModeChangeOut,
     ModeIn,
     RuleOut,
@@ -98,19 +97,8 @@ def get_fairness(
         threshold=report.threshold,
         min_flagged=report.min_flagged,
         alerts=report.alerts,
-        groups=[
-            GroupOut(
-                **{k: getattr(g, k) for k in GroupOut.model_fields if k not in _DERIVED},
-                flag_rate_per_mille=g.flag_rate_per_mille,
-                case_rate_per_mille=g.case_rate_per_mille,
-                precision=g.precision,
-            )
-            for g in report.groups
-        ],
+        groups=report.groups,
     )
-
-
-_DERIVED = {"flag_rate_per_mille", "case_rate_per_mille", "precision"}
 
 
 @router.get("/statistics", response_model=list[PayerRuleStatistics], summary="Statistics per payer and rule")

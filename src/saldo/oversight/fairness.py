@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import BaseModel, computed_field
 from sqlalchemy.orm import Session
 
 from saldo.analysis.service.evaluate import DIMENSIONS, person_groups
@@ -21,8 +22,7 @@ from saldo.oversight.repository import OversightRepository
 ALL_RULES = "*"
 
 
-@dataclass(frozen=True)
-class GroupFigures:
+class GroupFigures(BaseModel):
     rule_id: str
     dimension: str
     group: str
@@ -34,14 +34,17 @@ class GroupFigures:
     flag_ratio: float | None  # flag rate in the group / the rule's overall flag rate
     precision_ratio: float | None  # precision in the group / the rule's overall precision
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def flag_rate_per_mille(self) -> float:
         return 1000 * self.flagged / self.persons if self.persons else 0.0
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def case_rate_per_mille(self) -> float:
         return 1000 * self.cased / self.persons if self.persons else 0.0
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def precision(self) -> float | None:
         return self.confirmed / self.decided if self.decided else None
@@ -91,7 +94,16 @@ def fairness_report(session: Session, *, run_id: int | None, threshold: float, m
             precision = confirmed / decided if decided else None
             precision_ratio = precision / overall_precision if precision is not None and overall_precision else None
             figure = GroupFigures(
-                rule, dimension, group, persons, n_flagged, n_cased, decided, confirmed, flag_ratio, precision_ratio
+                rule_id=rule,
+                dimension=dimension,
+                group=group,
+                persons=persons,
+                flagged=n_flagged,
+                cased=n_cased,
+                decided=decided,
+                confirmed=confirmed,
+                flag_ratio=flag_ratio,
+                precision_ratio=precision_ratio,
             )
             figures.append(figure)
             if flag_ratio is not None and flag_ratio > threshold and n_flagged >= min_flagged:

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from saldo.analysis.models import RuleMode
 from saldo.kit.problem import TEXT_PATTERN
+from saldo.oversight.fairness import GroupFigures
 
 
 class RuleOut(BaseModel):
@@ -41,28 +42,12 @@ class ModeChangeOut(BaseModel):
     changed_at: dt.datetime
 
 
-class GroupOut(BaseModel):
-    rule_id: str = Field(description='"*" for all rules together.')
-    dimension: str
-    group: str
-    persons: int
-    flagged: int
-    flag_rate_per_mille: float
-    cased: int
-    case_rate_per_mille: float
-    decided: int
-    confirmed: int
-    precision: float | None
-    flag_ratio: float | None
-    precision_ratio: float | None
-
-
 class FairnessOut(BaseModel):
     run_id: int
     threshold: float
     min_flagged: int
     alerts: list[str]
-    groups: list[GroupOut]
+    groups: list[GroupFigures]
 
 
 class AccessEntryOut(BaseModel):
