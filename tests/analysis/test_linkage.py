@@ -5,7 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from saldo.analysis.linkage import FEBRL4_MODEL, febrl4, link_records, load_model, score_febrl4
+from saldo.analysis.linkage import (
+    FEBRL4_MODEL,
+    febrl4,
+    identity_records,
+    link_records,
+    load_model,
+    model_in_dialect,
+    score_febrl4,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -28,3 +36,47 @@ def test_each_record_is_linked_to_at_most_one_partner() -> None:
     links, _ = link_records(left, pd.concat([right, twin], ignore_index=True), load_model(FEBRL4_MODEL))
     assert links["rec_id_l"].is_unique
     assert links["rec_id_r"].is_unique
+
+
+@pytest.mark.spark
+def test_spark_links_febrl4_exactly_as_duckdb_with_the_same_model() -> None:
+    pytest.importorskip("pyspark")
+    left, right, _ = febrl4()
+    model = load_model(FEBRL4_MODEL)  # saved from DuckDB: its SQL is translated for Spark
+    on_duckdb, pairs_duckdb = link_records(left, right, model)
+    on_spark, pairs_spark = link_records(left, right, model, engine="spark")
+    assert pairs_spark == pairs_duckdb
+    as_set = lambda links: set(zip(links["rec_id_l"], links["rec_id_r"], strict=True))  # noqa: E731
+    assert as_set(on_spark) == as_set(on_duckdb)
+    assert len(on_spark) >= 4_990
+
+
+def test_a_model_in_duckdb_sql_reads_as_spark_sql() -> None:
+    spark = model_in_dialect(load_model(FEBRL4_MODEL), "spark")
+    conditions = [lvl["sql_condition"] for c in spark["comparisons"] for lvl in c["comparison_levels"]]
+    assert "`given_name_l` = `given_name_r`" in conditions  # a column, not the string "given_name_l"
+    assert "JARO_WINKLER(`given_name_l`, `given_name_r`) >= 0.92" in conditions  # Splink's Spark UDF
+    assert not any('"' in c for c in conditions)
+    assert spark["sql_dialect"] == "spark"
+    assert model_in_dialect(spark, "duckdb")["comparisons"][0]["comparison_levels"][2]["sql_condition"] == (
+        'JARO_WINKLER_SIMILARITY("given_name_l", "given_name_r") >= 0.92'
+    )
+
+
+def test_identity_records_carry_the_birth_date_of_every_scheme() -> None:
+    payees = pd.DataFrame(
+        {
+            "scheme": ["se_personnummer", "se_samordningsnummer", "fi_hetu", "no_fodselsnummer", "lv_personas_kods"],
+            "identifier": ["195210131008", "195210731005", "131052-308T", "15108695088", "32579461005"],
+            "name": ["Anna Berg", "Anna Berg", "Anna Berg", "Ola Nordmann", "Jānis Bērziņš"],
+            "account": ["SE1", "SE1", "FI1", None, None],
+        }
+    )
+    left, right = identity_records(payees)
+    assert list(right["rec_id"]) == ["se_personnummer:195210131008"]
+    assert [None if pd.isna(v) else v for v in left["birth_date"]] == [
+        "19521013",
+        "19521013",
+        "19861015",
+        None,
+    ]  # Latvia's new codes carry none

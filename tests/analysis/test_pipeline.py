@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from saldo.analysis.linkage import link_identities
 from saldo.analysis.models import Finding, RunStatus
+from saldo.analysis.repository import AnalysisRepository
 from saldo.analysis.service.evaluate import evaluate_run
 from saldo.analysis.service.run import AnalysisError, run_analysis
 from saldo.analysis.service.snapshot import SnapshotRefusedError, _conform, export_snapshot, verify_snapshot
@@ -23,6 +25,7 @@ from saldo.synthetic.anomalies import RULES
 from saldo.synthetic.country import generate_country
 
 AS_OF = dt.date(2026, 11, 22)
+RULE_TWO_IDS = "two_identifiers_same_benefit"
 pytestmark = pytest.mark.slow
 
 
@@ -52,7 +55,13 @@ def test_the_analysis_finds_the_planted_cases_and_nothing_else(
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["key_fingerprint"] == snapshot.key_fingerprint
     assert manifest["tables"]["persons"]["rows"] == 4_000
-    assert manifest["tables"]["person_links"]["rows"] > 0  # Splink joined samordningsnummer to personnummer
+    # Splink joined to the personnummer the samordningsnummer and the Finnish identity numbers that the
+    # population register does not record (half of the two-identifier cases; a quarter are Finnish).
+    truth = csv.DictReader((country / "ground_truth.csv").open())
+    planted = len({row["case"] for row in truth if row["rule"] == RULE_TWO_IDS})
+    foreign = session.scalar(text("SELECT count(*) FROM payees WHERE id_scheme = 'fi_hetu'"))
+    assert foreign == planted // 4
+    assert manifest["tables"]["person_links"]["rows"] >= planted // 2
 
     run = run_analysis(session, settings, started_by="staff:test")
     assert run.status is RunStatus.FINISHED
@@ -64,6 +73,7 @@ def test_the_analysis_finds_the_planted_cases_and_nothing_else(
         assert score.planted > 0, score.rule_id
         assert score.precision >= 0.9, score
         assert score.recall >= 0.9, score
+    assert next(s for s in evaluation.rules if s.rule_id == RULE_TWO_IDS).recall == 1.0
 
     findings = session.scalars(select(Finding).where(Finding.run_id == run.id)).all()
     assert run.findings == len(findings)
@@ -75,6 +85,21 @@ def test_the_analysis_finds_the_planted_cases_and_nothing_else(
         assert min(f.expected_value_minor for f in selected) >= max(
             f.expected_value_minor for f in findings if not f.selected
         )
+
+
+@pytest.mark.spark
+def test_identity_linkage_on_spark_gives_the_links_duckdb_gives(
+    sessions: sessionmaker[Session], settings: Settings, country: Path, tmp_path: Path
+) -> None:
+    load_country(sessions, settings, country, loaded_by="staff:test")
+    with sessions() as session:
+        payees = AnalysisRepository(session).export("identities", tmp_path).to_pandas()
+    on_duckdb = link_identities(payees)
+    on_spark = link_identities(payees, engine="spark")
+    pairs = lambda links: set(zip(links["person"], links["linked"], strict=True))  # noqa: E731
+    assert len(on_duckdb) > 0
+    assert any(linked.startswith("fi_hetu:") for linked in on_duckdb["linked"])  # a foreign identifier too
+    assert pairs(on_spark) == pairs(on_duckdb)
 
 
 def test_a_country_without_planted_anomalies_gives_no_findings(

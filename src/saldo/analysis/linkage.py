@@ -9,13 +9,18 @@ package: 5,000 original records and 5,000 corrupted duplicates of them."""
 
 from __future__ import annotations
 
+import copy
 import json
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+
+from saldo.kit.national_id import IdScheme, birth_date_of
 
 MODELS_DIR = Path(__file__).with_name("models")
 FEBRL4_MODEL = MODELS_DIR / "person_linkage_febrl4.json"
@@ -89,20 +94,83 @@ def person_settings() -> Any:
     )
 
 
-def make_linker(left: pd.DataFrame, right: pd.DataFrame, settings: Any) -> Any:
-    """A Splink linker over two sources on DuckDB, with the given settings or trained model."""
-    from splink import DuckDBAPI, Linker  # noqa: PLC0415
+def make_linker(left: pd.DataFrame, right: pd.DataFrame, settings: Any, engine: str = "duckdb") -> Any:
+    """A Splink linker over two sources, with the given settings or trained model, on DuckDB (one
+    machine) or Spark (``engine="spark"``, for when one machine is not enough). A model saved by one
+    engine is translated to the other's SQL first."""
+    from splink import DuckDBAPI, Linker, SparkAPI  # noqa: PLC0415
 
-    api = DuckDBAPI()
-    tables = [api.register(left, table_name="left_records"), api.register(right, table_name="right_records")]
+    api: Any
+    if engine == "duckdb":
+        api = DuckDBAPI()
+    elif engine == "spark":
+        from saldo.analysis.backends.spark import spark_session  # noqa: PLC0415 — starts a JVM
+
+        # "persist" keeps Splink's intermediate tables in memory: no checkpoint directory is needed.
+        api = SparkAPI(spark_session=spark_session(), break_lineage_method="persist")  # type: ignore[no-untyped-call]
+    else:
+        raise ValueError(f"unknown linkage engine {engine!r}: duckdb or spark")
+    if isinstance(settings, dict):
+        settings = model_in_dialect(settings, engine)
+    # Spark's session outlives a linker: each linker's tables get names of their own.
+    tag = uuid.uuid4().hex[:12]
+    tables = [
+        api.register(left, table_name=f"left_records_{tag}", dataset_display_name="left_records"),
+        api.register(right, table_name=f"right_records_{tag}", dataset_display_name="right_records"),
+    ]
     return Linker(tables, settings, log_level="WARNING")
 
 
-def train_model(left: pd.DataFrame, right: pd.DataFrame) -> dict[str, Any]:
+def model_in_dialect(model: dict[str, Any], dialect: str) -> dict[str, Any]:
+    """A saved model with its SQL (comparison levels, blocking rules) rewritten for another engine.
+
+    Splink writes the SQL of the engine that trained the model; read by another engine as it is,
+    DuckDB's double-quoted column names become string literals in Spark and every exact-match level
+    silently compares two constants. sqlglot rewrites the quoting; the similarity functions are renamed
+    to the target's (DuckDB's ``jaro_winkler_similarity`` is Splink's ``jaro_winkler`` UDF in Spark)."""
+    import sqlglot  # noqa: PLC0415
+    from splink.internals.dialects import SplinkDialect  # noqa: PLC0415 — the only place it names functions
+
+    source = SplinkDialect.from_string(str(model.get("sql_dialect", "duckdb")))
+    target = SplinkDialect.from_string(dialect)
+    if source.sql_dialect_str == target.sql_dialect_str:
+        return model
+    renamed = {
+        getattr(source, name).lower(): getattr(target, name)
+        for name in ("jaro_winkler_function_name", "jaro_function_name", "levenshtein_function_name")
+    }
+
+    def rename(node: sqlglot.exp.Expression) -> sqlglot.exp.Expression:
+        if isinstance(node, sqlglot.exp.JarowinklerSimilarity):
+            return sqlglot.exp.Anonymous(
+                this=target.jaro_winkler_function_name, expressions=[node.this, node.expression]
+            )
+        if isinstance(node, sqlglot.exp.Anonymous) and node.name.lower() in renamed:
+            node.set("this", renamed[node.name.lower()])
+        return node
+
+    def translated(sql: str) -> str:
+        if sql == "ELSE":
+            return sql
+        tree = sqlglot.parse_one(sql, read=source.sqlglot_dialect).transform(rename)
+        return tree.sql(dialect=target.sqlglot_dialect)
+
+    rewritten = copy.deepcopy(model)
+    rewritten["sql_dialect"] = target.sql_dialect_str
+    for comparison in rewritten.get("comparisons", []):
+        for level in comparison["comparison_levels"]:
+            level["sql_condition"] = translated(level["sql_condition"])
+    for rule in rewritten.get("blocking_rules_to_generate_predictions", []):
+        rule["blocking_rule"] = translated(rule["blocking_rule"])
+        rule["sql_dialect"] = target.sql_dialect_str
+    return rewritten
+
+
+def train_model(left: pd.DataFrame, right: pd.DataFrame, engine: str = "duckdb") -> dict[str, Any]:
     """Train the person model on two sources without labels; returns the model as a dict."""
     from splink import block_on  # noqa: PLC0415
 
-    linker = make_linker(left, right, person_settings())
+    linker = make_linker(left, right, person_settings(), engine)
     training = linker.training
     training.estimate_probability_two_random_records_match(
         [block_on("given_name", "surname", "date_of_birth"), block_on("soc_sec_id", "date_of_birth")], recall=0.8
@@ -115,11 +183,15 @@ def train_model(left: pd.DataFrame, right: pd.DataFrame) -> dict[str, Any]:
 
 
 def link_records(
-    left: pd.DataFrame, right: pd.DataFrame, model: dict[str, Any], threshold: float = THRESHOLD
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    model: dict[str, Any],
+    threshold: float = THRESHOLD,
+    engine: str = "duckdb",
 ) -> tuple[pd.DataFrame, int]:
     """Links between ``left`` and ``right`` (rec_id_l, rec_id_r, match_probability), one partner per
     record; and how many pairs were scored."""
-    linker = make_linker(left, right, model)
+    linker = make_linker(left, right, model, engine)
     scored = linker.inference.predict().as_pandas_dataframe()
     above = scored[scored["match_probability"] >= threshold].sort_values("match_probability", ascending=False)
     # A record is one person: keep each record's most probable partner, on both sides.
@@ -151,13 +223,13 @@ def febrl4() -> tuple[pd.DataFrame, pd.DataFrame, set[tuple[str, str]]]:
     return frames[0], frames[1], truth
 
 
-def score_febrl4(model: dict[str, Any] | None = None) -> LinkageScore:
+def score_febrl4(model: dict[str, Any] | None = None, engine: str = "duckdb") -> LinkageScore:
     """Train (unless ``model`` is given) and link FEBRL4, scored against its true links."""
     left, right, truth = febrl4()
     started = time.perf_counter()
-    trained = model if model is not None else train_model(left, right)
+    trained = model if model is not None else train_model(left, right, engine)
     trained_at = time.perf_counter()
-    links, comparisons = link_records(left, right, trained)
+    links, comparisons = link_records(left, right, trained, engine=engine)
     done = time.perf_counter()
     found = set(zip(links["rec_id_l"], links["rec_id_r"], strict=True))
     right_links = len(found & truth)
@@ -179,27 +251,31 @@ IDENTITY_THRESHOLD = 0.99  # a link here joins two identifiers into one person f
 
 
 def identity_records(payees: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Payees paid under a samordningsnummer (left) and under a personnummer (right), as linkage
-    records: the name as payers wrote it, the birth date the number carries, the account paid to."""
+    """Payees paid under any other identifier — a samordningsnummer, or a Nordic or Baltic one of
+    another country (left) — and payees paid under a personnummer (right), as linkage records: the
+    name as payers wrote it, the birth date the number carries, the account paid to."""
     frame = payees.copy()
     names = frame["name"].fillna("").str.lower().str.split(" ", n=1, expand=True).reindex(columns=[0, 1])
     number = frame["identifier"].astype("string")
-    day = number.str[6:8].astype("Int64")
-    coordination = frame["scheme"] == "se_samordningsnummer"
-    day = day.where(~coordination, day - 60)
+    swedish = frame["scheme"].isin(["se_personnummer", "se_samordningsnummer"])
+    day = number.str[6:8].astype("Int64").where(swedish)
+    day = day.where(frame["scheme"] != "se_samordningsnummer", day - 60)
+    birth = number.str[0:6] + day.astype("string").str.zfill(2)
+    for row in np.flatnonzero(~swedish.to_numpy()).tolist():  # few: each other scheme's own layout
+        born = birth_date_of(IdScheme(str(frame["scheme"].iat[row])), str(number.iat[row]))
+        birth.iat[row] = born.strftime("%Y%m%d") if born is not None else None
     records = pd.DataFrame(
         {
             "rec_id": frame["scheme"] + ":" + number,
             "given_name": names[0],
             "surname": names[1],
-            "birth_date": number.str[0:6] + day.astype("string").str.zfill(2),
+            "birth_date": birth,
             "account": frame["account"],
         }
     ).astype("string")
     records = records.where(records.notna(), None)
-    return records[coordination.to_numpy()].reset_index(drop=True), records[~coordination.to_numpy()].reset_index(
-        drop=True
-    )
+    personnummer = (frame["scheme"] == "se_personnummer").to_numpy()
+    return records[~personnummer].reset_index(drop=True), records[personnummer].reset_index(drop=True)
 
 
 def identity_settings() -> Any:
@@ -221,11 +297,11 @@ def identity_settings() -> Any:
     )
 
 
-def train_identity_model(left: pd.DataFrame, right: pd.DataFrame) -> dict[str, Any]:
+def train_identity_model(left: pd.DataFrame, right: pd.DataFrame, engine: str = "duckdb") -> dict[str, Any]:
     """Train the identity model without labels on two sets of identity records."""
     from splink import block_on  # noqa: PLC0415
 
-    linker = make_linker(left, right, identity_settings())
+    linker = make_linker(left, right, identity_settings(), engine)
     training = linker.training
     training.estimate_probability_two_random_records_match(
         [block_on("given_name", "surname", "birth_date")], recall=0.7
@@ -238,15 +314,18 @@ def train_identity_model(left: pd.DataFrame, right: pd.DataFrame) -> dict[str, A
     return model
 
 
-def link_identities(payees: pd.DataFrame, model: dict[str, Any] | None = None) -> pd.DataFrame:
-    """Links from a personnummer to a samordningsnummer that is the same person: columns person
-    (scheme:identifier under the personnummer), linked (under the samordningsnummer), probability."""
+def link_identities(payees: pd.DataFrame, model: dict[str, Any] | None = None, engine: str = "duckdb") -> pd.DataFrame:
+    """Links from a personnummer to another identifier that is the same person (a samordningsnummer,
+    a foreign identifier): columns person (scheme:identifier under the personnummer), linked (under
+    the other identifier), probability."""
     left, right = identity_records(payees)
     if left.empty or right.empty:
         return pd.DataFrame({"person": [], "linked": [], "probability": []}).astype(
             {"person": "string", "linked": "string", "probability": "float64"}
         )
-    links, _ = link_records(left, right, model or load_model(IDENTITY_MODEL), threshold=IDENTITY_THRESHOLD)
+    links, _ = link_records(
+        left, right, model or load_model(IDENTITY_MODEL), threshold=IDENTITY_THRESHOLD, engine=engine
+    )
     return pd.DataFrame(
         {"person": links["rec_id_r"], "linked": links["rec_id_l"], "probability": links["match_probability"]}
     )

@@ -123,18 +123,21 @@ def findings(
 def linkage(
     train: bool = typer.Option(False, "--train", help="Train a new model without labels instead of the committed one."),
     save: bool = typer.Option(False, "--save", help="With --train: write the new model over the committed file."),
+    engine: str = typer.Option("duckdb", "--engine", help="duckdb (one machine) or spark (local or a cluster)."),
 ) -> None:
     """Link FEBRL4 with the person model (Splink) and score it against the benchmark's true links."""
+    if engine not in ("duckdb", "spark"):
+        raise typer.BadParameter(f"unknown engine {engine!r}: duckdb or spark", param_hint="--engine")
     from saldo.analysis.linkage import FEBRL4_MODEL, febrl4, load_model, save_model, score_febrl4, train_model  # noqa: PLC0415
 
     model = None
     if train:
         left, right, _ = febrl4()
-        model = train_model(left, right)
+        model = train_model(left, right, engine)
         if save:
             save_model(model)
             console.print(f"model written to {FEBRL4_MODEL}")
-    score = score_febrl4(model if model is not None else load_model())
+    score = score_febrl4(model if model is not None else load_model(), engine)
     console.print(
         f"FEBRL4: {score.links:,} links, precision {score.precision:.4f}, recall {score.recall:.4f}, "
         f"F1 {score.f1:.4f}; "

@@ -192,3 +192,29 @@ def _normalize_identifier(scheme: IdScheme, number: str) -> str:
 def kind_of(scheme: IdScheme) -> IdKind:
     """Whether identifiers of ``scheme`` name persons or organisations."""
     return SCHEMES[scheme].kind
+
+
+_HETU_CENTURY = {"+": 1800, **dict.fromkeys("-YXWVU", 1900), **dict.fromkeys("ABCDEF", 2000)}
+_KENNITALA_CENTURY = {"8": 1800, "9": 1900, "0": 2000}
+
+
+def birth_date_of(scheme: IdScheme, identifier: str) -> dt.date | None:
+    """The birth date a person's identifier carries, or None (organisations, numbers without one such as
+    Latvia's newer personal codes, or one that does not parse). ``identifier`` is in canonical form."""
+    try:
+        if scheme in (IdScheme.SE_PERSONNUMMER, IdScheme.SE_SAMORDNINGSNUMMER):
+            day = int(identifier[6:8]) - (60 if scheme is IdScheme.SE_SAMORDNINGSNUMMER else 0)
+            return dt.date(int(identifier[0:4]), int(identifier[4:6]), day)
+        if scheme is IdScheme.FI_HETU:  # DDMMYY, a century sign, an individual number, a check character
+            century = _HETU_CENTURY[identifier[6].upper()]
+            return dt.date(century + int(identifier[4:6]), int(identifier[2:4]), int(identifier[0:2]))
+        if scheme is IdScheme.IS_KENNITALA:  # DDMMYY, two digits, a check digit, the century's digit
+            century = _KENNITALA_CENTURY[identifier[9]]
+            return dt.date(century + int(identifier[4:6]), int(identifier[2:4]), int(identifier[0:2]))
+        module = SCHEMES[scheme].module
+        if kind_of(scheme) is IdKind.PERSON and hasattr(module, "get_birth_date"):
+            born: dt.date = module.get_birth_date(identifier)
+            return born
+    except (KeyError, IndexError, ValueError, stdnum_errors.ValidationError):
+        return None
+    return None

@@ -224,9 +224,16 @@ class Planter:
         chosen = self._one_per_person(rows, wanted).copy()
         # Every other case the register does not record the earlier number: only identity linkage
         # (the same name, birth date and account) can join the two.
-        self.registers.previous_recorded[chosen[PERSON].to_numpy().astype(np.int64)[1::2]] = False
+        person = chosen[PERSON].to_numpy().astype(np.int64)
+        self.registers.previous_recorded[person[1::2]] = False
         chosen["payee_scheme"] = "se_samordningsnummer"
-        chosen["payee_id"] = [str(n) for n in self.registers.previous[chosen[PERSON].to_numpy().astype(np.int64)]]
+        chosen["payee_id"] = [str(n) for n in self.registers.previous[person]]
+        # Of those, every other one is paid under the Finnish identity number the person came with.
+        foreign = np.arange(len(chosen)) % 4 == 3
+        chosen.loc[chosen.index[foreign], "payee_scheme"] = "fi_hetu"
+        chosen.loc[chosen.index[foreign], "payee_id"] = [
+            finnish_identity_number(self.population.birth[p].item(), int(p)) for p in person[foreign]
+        ]
         self._divert(chosen, "someone_elses")
         self._append("two_identifiers_same_benefit", self._moved(chosen, chosen[MONTH].to_numpy()))
         return len(chosen)
@@ -371,3 +378,15 @@ class Planter:
         self.flush()
         truth = pd.concat(self.truth, ignore_index=True) if self.truth else pd.DataFrame()
         return Planted(self.payments, truth, self.counts)
+
+
+_HETU_CHECK = "0123456789ABCDEFHJKLMNPRSTUVWXY"
+
+
+def finnish_identity_number(born: dt.date, serial: int) -> str:
+    """A valid Finnish henkilötunnus for a birth date: DDMMYY, the century sign, an individual number
+    (002-899) from ``serial``, and the check character (the nine digits modulo 31)."""
+    sign = {18: "+", 19: "-", 20: "A"}[born.year // 100]
+    individual = 2 + serial % 898
+    digits = f"{born:%d%m%y}{individual:03d}"
+    return f"{born:%d%m%y}{sign}{individual:03d}{_HETU_CHECK[int(digits) % 31]}"

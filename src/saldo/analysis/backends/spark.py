@@ -18,24 +18,34 @@ class SparkUnavailableError(RuntimeError):
     """Spark cannot start here: no Java runtime."""
 
 
+def spark_session(*, master: str = "local[2]", threads: int = 2) -> Any:
+    """The process's Spark session, with Splink's similarity functions (Jaro-Winkler) on its classpath.
+
+    Spark keeps one session per process: the first caller's settings hold for later ones."""
+    if shutil.which("java") is None:
+        raise SparkUnavailableError("Spark needs a Java runtime (17 or newer) on PATH")
+    from pyspark.sql import SparkSession  # noqa: PLC0415 — a JVM starts only when Spark is chosen
+    from splink.backends.spark import similarity_jar_location  # noqa: PLC0415
+
+    session: Any = (
+        SparkSession.builder.master(master)
+        .appName("saldo-analysis")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", str(max(threads * 2, 2)))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.ansi.enabled", "false")
+        .config("spark.jars", similarity_jar_location())
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
 class SparkEngine:
     name = "spark"
 
     def __init__(self, folder: Path, *, master: str = "local[2]", threads: int = 2) -> None:
-        if shutil.which("java") is None:
-            raise SparkUnavailableError("the Spark engine needs a Java runtime (17 or newer) on PATH")
-        from pyspark.sql import SparkSession  # noqa: PLC0415 — a JVM starts only when Spark is chosen
-
-        self.session: Any = (
-            SparkSession.builder.master(master)
-            .appName("saldo-analysis")
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.shuffle.partitions", str(max(threads * 2, 2)))
-            .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.sql.ansi.enabled", "false")
-            .getOrCreate()
-        )
-        self.session.sparkContext.setLogLevel("ERROR")
+        self.session: Any = spark_session(master=master, threads=threads)
         for name in SNAPSHOT_TABLES:
             self.session.read.parquet(str(folder / f"{name}.parquet")).createOrReplaceTempView(name)
 

@@ -1,7 +1,7 @@
--- The same benefit for overlapping periods paid to a person under their personnummer and under a
--- samordningsnummer that is the same person: the one the population register says they had before,
--- or one that identity linkage (Splink) joined to them. The amount at risk is what was paid under
--- the samordningsnummer.
+-- The same benefit for overlapping periods paid to a person under their personnummer and under another
+-- identifier that is the same person: the samordningsnummer the population register says they had
+-- before, or a samordningsnummer or foreign identity number that identity linkage (Splink) joined to
+-- them. The amount at risk is what was paid under the other identifier.
 WITH linked AS (
     SELECT person_key, previous_key
     FROM persons

@@ -52,7 +52,11 @@ def export_snapshot(
         files: dict[str, dict[str, object]] = {}
         for name in SNAPSHOT_TABLES:
             note(name)
-            raw = _identity_links(repository.export("identities", partial)) if name == "person_links" else None
+            raw = (
+                _identity_links(repository.export("identities", partial), settings.analysis_engine)
+                if name == "person_links"
+                else None
+            )
             table = _pseudonymised(name, raw if raw is not None else repository.export(name, partial), pseudonyms)
             files[name] = _write(partial, name, table)
         manifest = {
@@ -80,9 +84,9 @@ def export_snapshot(
     )
 
 
-def _identity_links(identities: pa.Table) -> pa.Table:
+def _identity_links(identities: pa.Table, engine: str) -> pa.Table:
     """Splink's links between payees' identifiers, computed before anything is pseudonymised."""
-    links = link_identities(identities.to_pandas())
+    links = link_identities(identities.to_pandas(), engine=engine)
     return pa.Table.from_pandas(links, preserve_index=False)
 
 
