@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -156,6 +156,13 @@ class Settings(BaseSettings):
         ge=0,
         description="Findings the authority can review per analysis run; the highest expected values are selected.",
     )
+    analysis_schedule: str = Field(
+        default="30 2 * * *",
+        description=(
+            "When the worker takes a snapshot and runs the analysis on its own (cron, the worker's time zone); "
+            "empty: only when asked (`saldo analysis run`, `saldo analysis queue`)."
+        ),
+    )
     spark_master: str = Field(
         default="local[2]",
         description="Spark master URL for `analysis_engine = spark`, e.g. `local[4]` or `spark://host:7077`.",
@@ -219,3 +226,12 @@ class Settings(BaseSettings):
         if self.vop_close_match_threshold > self.vop_match_threshold:
             raise ValueError("SALDO_VOP_CLOSE_MATCH_THRESHOLD must not be above SALDO_VOP_MATCH_THRESHOLD")
         return self
+
+    @field_validator("analysis_schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from croniter import croniter  # noqa: PLC0415 — procrastinate's own cron parser
+
+        if value.strip() and not croniter.is_valid(value.strip()):
+            raise ValueError(f"not a cron schedule (minute hour day month weekday): {value!r}")
+        return value.strip()

@@ -1,6 +1,7 @@
 """The background worker: runs the durable jobs the domains queue (payment runs, the daily reminders
-of information requests) on procrastinate, and delivers payer messages to webhooks, against the same
-database as the web app. ``saldo worker`` starts it; the demo runs it in-process."""
+of information requests, the nightly analysis) on procrastinate, and delivers payer messages to
+webhooks, against the same database as the web app. ``saldo worker`` starts it; the demo runs it
+in-process."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from saldo.inforequests import jobs as request_jobs
 from saldo.mediation import jobs as mediation_jobs
 from saldo.mediation.jobs import JobResources
 from saldo.messages.delivery import Deliverer
+from saldo.oversight import jobs as analysis_jobs
 from saldo.settings import Settings
 
-QUEUES = ("payment_runs", request_jobs.REMINDER_QUEUE)
+QUEUES = ("payment_runs", request_jobs.REMINDER_QUEUE, analysis_jobs.ANALYSIS_QUEUE)
 # A worker refreshes its heartbeat every 10 s (procrastinate's default); one silent for a minute
 # has died (killed, machine lost), and the jobs it held are handed out again.
 STALLED_AFTER_S = 60.0
@@ -28,11 +30,13 @@ def conninfo_of(engine: Engine) -> str:
     return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def build_job_app(engine: Engine) -> procrastinate.App:
-    """The procrastinate app with every domain's tasks, on the engine's database."""
+def build_job_app(engine: Engine, settings: Settings | None = None) -> procrastinate.App:
+    """The procrastinate app with every domain's tasks, on the engine's database; with ``settings``,
+    the scheduled analysis on its schedule."""
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo_of(engine)))
     mediation_jobs.register_tasks(app)
     request_jobs.register_tasks(app)
+    analysis_jobs.register_tasks(app, settings.analysis_schedule if settings is not None else None)
     return app
 
 
@@ -43,7 +47,7 @@ def run_worker(settings: Settings, engine: Engine, *, wait: bool, concurrency: i
         sessions=create_session_factory(engine),
         database_url=engine.url.render_as_string(hide_password=False),
     )
-    app = build_job_app(engine)
+    app = build_job_app(engine, settings)
     logging.getLogger("procrastinate").setLevel(logging.WARNING)
 
     async def work() -> None:

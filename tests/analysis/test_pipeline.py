@@ -7,15 +7,17 @@ import csv
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from saldo.analysis.linkage import link_identities
-from saldo.analysis.models import Finding, RunStatus
+from saldo.analysis.models import AnalysisRun, Finding, RunStatus
 from saldo.analysis.repository import AnalysisRepository
+from saldo.analysis.service import run as run_module
 from saldo.analysis.service.evaluate import evaluate_run
 from saldo.analysis.service.run import AnalysisError, run_analysis
 from saldo.analysis.service.snapshot import SnapshotRefusedError, _conform, export_snapshot, verify_snapshot
@@ -123,6 +125,47 @@ def test_a_changed_snapshot_is_not_analysed(
     payments.write_bytes(payments.read_bytes() + b"\0")
     with pytest.raises(AnalysisError, match="changed since the snapshot was taken"):
         run_analysis(session, settings, started_by="staff:test", snapshot_id=snapshot.id)
+
+
+def test_a_run_that_fails_is_recorded_as_failed_with_its_error_and_keeps_no_findings(
+    session: Session,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    country: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    load_country(sessions, settings, country, loaded_by="staff:test")
+    snapshot = export_snapshot(session, settings, created_by="staff:test")
+    real = run_module.execute_rules
+
+    def fails_after_the_first_rule(engine: object, rules: list[Any], **kwargs: Any) -> object:
+        real(engine, rules[:1], **kwargs)  # one rule runs for real, then the engine gives out
+        raise MemoryError("out of memory in the middle of the second rule")
+
+    monkeypatch.setattr(run_module, "execute_rules", fails_after_the_first_rule)
+    run = run_analysis(session, settings, started_by="staff:test", snapshot_id=snapshot.id)
+    assert run.status is RunStatus.FAILED
+    assert run.error == "MemoryError: out of memory in the middle of the second rule"
+    assert run.finished_at is not None
+    assert len(run.rules) == 1  # the rule that finished before the failure
+    assert run.findings == 0
+    assert session.scalar(select(func.count()).select_from(Finding).where(Finding.run_id == run.id)) == 0
+    assert AnalysisRepository(session).latest_run() is None  # a failed run is never "the newest finished"
+
+    monkeypatch.undo()
+    again = run_analysis(session, settings, started_by="staff:test", snapshot_id=snapshot.id)
+    assert again.status is RunStatus.FINISHED
+    assert again.findings > 0
+
+
+def test_an_unknown_engine_is_refused_before_a_run_is_recorded(
+    session: Session, sessions: sessionmaker[Session], settings: Settings, country: Path
+) -> None:
+    load_country(sessions, settings, country, loaded_by="staff:test")
+    export_snapshot(session, settings, created_by="staff:test")
+    with pytest.raises(AnalysisError, match="unknown engine 'polars': duckdb or spark"):
+        run_analysis(session, settings, started_by="staff:test", engine="polars")
+    assert session.scalar(select(func.count()).select_from(AnalysisRun)) == 0
 
 
 def test_a_table_with_an_excluded_category_cannot_enter_a_snapshot() -> None:

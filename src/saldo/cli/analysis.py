@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from saldo.analysis.catalogue import RuleRefusedError, load_catalogue
+from saldo.analysis.models import RunStatus
 from saldo.analysis.service.evaluate import evaluate_run, evaluation_markdown
 from saldo.analysis.service.findings import list_findings, summarise_findings
 from saldo.analysis.service.run import AnalysisError, find_run, run_analysis
@@ -80,11 +81,26 @@ def run(
                 progress=lambda line: console.print(f"  {line}"),
             )
             run_id, findings, selected, capacity = done.id, done.findings, done.selected, done.capacity
+            failed = done.error if done.status is RunStatus.FAILED else None
     except (AnalysisError, RuleRefusedError) as exc:
         raise fail(str(exc)) from None
+    if failed is not None:
+        raise fail(f"analysis run {run_id} failed (recorded, no findings kept): {failed}")
     console.print(
         f"analysis run {run_id}: {findings:,} findings; {selected:,} selected for review (capacity {capacity:,})"
     )
+
+
+@app.command("queue")
+def queue(ctx: typer.Context) -> None:
+    """Ask the worker for a new snapshot and analysis run now (the same job it runs on SALDO_ANALYSIS_SCHEDULE)."""
+    from saldo.oversight.jobs import queue_analysis  # noqa: PLC0415
+
+    context = cli_context(ctx)
+    with unit_of_work(context.sessions) as session:
+        job_id = queue_analysis(session)
+    schedule = context.settings.analysis_schedule or "none (SALDO_ANALYSIS_SCHEDULE is empty)"
+    console.print(f"analysis queued as job {job_id}; `saldo worker` runs it. Schedule: {schedule}")
 
 
 @app.command("findings")

@@ -131,7 +131,9 @@ def _analyse(context: CliContext, country: Path) -> None:
             load_analysis_inputs(session, country, loaded_by=staff_actor("demo"))
             export_snapshot(session, context.settings, created_by=staff_actor("demo"))
             run = run_analysis(session, context.settings, started_by=staff_actor("demo"))
-            run_id, findings, selected = run.id, run.findings, run.selected
+            run_id, findings, selected, error = run.id, run.findings, run.selected, run.error
+        if error is not None:
+            raise fail(f"the analysis run failed: {error}")
         with context.sessions() as session:
             evaluation = evaluate_run(session, run_id, country / "ground_truth.csv")
     worst_precision = min(s.precision for s in evaluation.rules)

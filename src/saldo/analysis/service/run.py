@@ -36,8 +36,11 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
+ENGINES = ("duckdb", "spark")
+
+
 class AnalysisError(Exception):
-    """The analysis cannot run: no snapshot, a changed snapshot, or an engine that cannot start."""
+    """The analysis is refused before it starts: no snapshot, a changed snapshot, an unknown rule or engine."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,7 @@ def open_engine(name: str, folder: Path, settings: Settings) -> Iterator[Engine]
         except SparkUnavailableError as exc:
             raise AnalysisError(str(exc)) from None
     else:
-        raise AnalysisError(f"unknown engine {name!r}: duckdb or spark")
+        raise AnalysisError(f"unknown engine {name!r}: {' or '.join(ENGINES)}")
     try:
         yield engine
     finally:
@@ -175,6 +178,8 @@ def run_analysis(
     modes = {m.rule_id: m.mode for m in repository.rule_modes().values()}
     rules = [r for r in rules if modes.get(r.id) is not RuleMode.RETIRED]
     chosen = engine or settings.analysis_engine
+    if chosen not in ENGINES:
+        raise AnalysisError(f"unknown engine {chosen!r}: {' or '.join(ENGINES)}")
     run = repository.add_run(
         AnalysisRun(
             snapshot_id=snapshot.id,
@@ -185,7 +190,32 @@ def run_analysis(
             started_by=started_by,
         )
     )
-    timings: list[dict[str, Any]] = []
+    timings: list[dict[str, Any]] = []  # one entry per rule that finished
+    try:
+        # The run's work in a savepoint: when it fails, what it wrote goes and the run stays, failed,
+        # with the error and the rules that had finished.
+        with session.begin_nested():
+            _run_rules(repository, run, settings, folder, rules, modes, precision, progress, timings)
+    except Exception as exc:
+        run.rules, run.findings, run.selected = timings, 0, 0
+        repository.finish_run(run, status=RunStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:4000])
+        return run
+    repository.finish_run(run, status=RunStatus.FINISHED)
+    return run
+
+
+def _run_rules(
+    repository: AnalysisRepository,
+    run: AnalysisRun,
+    settings: Settings,
+    folder: Path,
+    rules: Sequence[Rule],
+    modes: Mapping[str, RuleMode],
+    precision: Mapping[str, float] | None,
+    progress: Callable[[str], None] | None,
+    timings: list[dict[str, Any]],
+) -> None:
+    """Execute the rules, store the findings and select within capacity; ``timings`` fills as rules finish."""
 
     def record(rule: Rule, count: int, seconds: float) -> None:
         timings.append(
@@ -200,7 +230,7 @@ def run_analysis(
         if progress is not None:
             progress(f"{rule.id}: {count:,} findings in {seconds:.1f} s")
 
-    with open_engine(chosen, folder, settings) as running:
+    with open_engine(run.engine, folder, settings) as running:
         found = execute_rules(running, rules, on_rule=record)
     by_id = {r.id: r for r in rules}
     weights = {r.id: (precision or {}).get(r.id, r.prior_precision) for r in rules}
@@ -208,7 +238,7 @@ def run_analysis(
         [
             Finding(
                 run_id=run.id,
-                snapshot_id=snapshot.id,
+                snapshot_id=run.snapshot_id,
                 rule_id=f.rule_id,
                 rule_version=by_id[f.rule_id].version,
                 subject_kind=by_id[f.rule_id].subject,
@@ -225,8 +255,6 @@ def run_analysis(
             for f in found
         ]
     )
-    run.rules = timings
+    run.rules = list(timings)
     run.findings = len(found)
     run.selected = repository.select_within_capacity(run.id, settings.analysis_capacity)
-    repository.finish_run(run, status=RunStatus.FINISHED)
-    return run
