@@ -8,9 +8,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from saldo.kit.clock import today
+from saldo.mediation.service.runs import plan_payment_runs
 from saldo.payers.models import ApiToken, ConnectionModel
 from saldo.payers.repository import PayerRepository
 from saldo.payers.service import revoke_token
+from saldo.payments.service.verify import check_payment_accounts
 from tests.factories import (
     OTHER_PNR,
     VALID_SAMORDNING,
@@ -109,15 +112,38 @@ class TestRegisterPayment:
         client.post("/api/v1/payments", json=payment_body(amount_minor=0), headers=auth(token))
         assert client.get("/api/v1/payments", headers=auth(token)).json()["items"] == []
 
-    def test_payer_connected_for_analysis_only_registers_no_payments(
+    def test_a_payer_connected_for_analysis_only_reports_what_it_paid_and_saldo_never_pays_it(
         self, client: TestClient, session: Session
     ) -> None:
         payer = make_payer(session, connection_model=ConnectionModel.ANALYSIS_ONLY)
         token = make_token(session, payer)
         session.commit()
         response = client.post("/api/v1/payments", json=payment_body(), headers=auth(token))
-        assert response.status_code == 403
-        assert "analysis only" in response.json()["detail"]
+        assert response.status_code == 201, response.text
+        payment = response.json()
+        assert payment["status"] == "reported"
+        batch = client.post("/api/v1/payment-batches", json=[payment_body(), payment_body()], headers=auth(token))
+        assert batch.status_code == 201, batch.text
+
+        # The account check and the payment runs leave reported payments alone.
+        check_payment_accounts(session)
+        assert (
+            plan_payment_runs(session, execution_date=today(), requested_by="staff:test", max_file_transactions=10)
+            == []
+        )
+        listed = client.get("/api/v1/payments", headers=auth(token)).json()["items"]
+        assert [p["status"] for p in listed] == ["reported"] * 3
+        history = client.get(f"/api/v1/payments/{payment['id']}/history", headers=auth(token)).json()
+        assert [e["to_status"] for e in history] == ["reported"]
+
+        # A report can be withdrawn, not held: there is nothing for Saldo to stop.
+        held = client.post(f"/api/v1/payments/{payment['id']}/hold", json={"reason": "check"}, headers=auth(token))
+        assert held.status_code == 409, held.text
+        cancelled = client.post(
+            f"/api/v1/payments/{payment['id']}/cancel", json={"reason": "reported twice"}, headers=auth(token)
+        )
+        assert cancelled.status_code == 200, cancelled.text
+        assert cancelled.json()["status"] == "cancelled"
 
 
 class TestAuthentication:

@@ -34,7 +34,7 @@ def load_country(sessions: sessionmaker[Session], settings: Settings, folder: Pa
         payers = list_payers(session)
     for payer in payers:
         payments = folder / "payments" / f"{payer.organisation_number}.csv"
-        if payments.exists() and payer.connection_model.pays_through_saldo:
+        if payments.exists():
             with unit_of_work(sessions) as session:
                 ingest_file(
                     session, settings, organisation_number=payer.organisation_number, path=payments, show_progress=False

@@ -95,7 +95,7 @@ def _build(context: CliContext, demo_dir: Path, persons: int) -> None:
         }
     for payer in payers:
         path = country / "payments" / f"{payer.organisation_number}.csv"
-        if not path.exists() or not payer.connection_model.pays_through_saldo:
+        if not path.exists():
             continue
         with unit_of_work(context.sessions) as session:
             outcome = ingest_file(

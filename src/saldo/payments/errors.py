@@ -28,10 +28,6 @@ class TransitionError(PaymentError):
     """The payment's status does not allow the requested change."""
 
 
-class NotPayingThroughSaldoError(PaymentError):
-    """The payer is connected for analysis only and pays through its own bank."""
-
-
 class PaymentRejectedError(PaymentError):
     """One payment failed validation."""
 

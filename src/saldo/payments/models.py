@@ -22,6 +22,9 @@ class PaymentStatus(StrEnum):
     REJECTED = "rejected"  # the bank refused the transaction (pain.002)
     HELD = "held"  # stopped by a recorded human decision, or by a failed account check
     CANCELLED = "cancelled"  # withdrawn by the payer before it was sent
+    # Paid by the payer through its own bank (a payer connected for analysis only): recorded for the
+    # analysis and the payee's overview; Saldo never checks its account nor pays it.
+    REPORTED = "reported"
 
 
 class AccountCheck(StrEnum):

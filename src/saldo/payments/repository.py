@@ -39,7 +39,7 @@ COPY_COLUMNS: tuple[str, ...] = ("payer_id", "reference", *CONTENT_COLUMNS, "sta
 _SINGLE_COLUMNS = [c for c in COPY_COLUMNS if c not in ("status", "batch_id")]
 _INSERT_REGISTERED = text(
     f"INSERT INTO payments ({', '.join(_SINGLE_COLUMNS)}, status) "  # noqa: S608 — constant names
-    f"VALUES ({', '.join(':' + c for c in _SINGLE_COLUMNS)}, 'registered') "
+    f"VALUES ({', '.join(':' + c for c in _SINGLE_COLUMNS)}, :status) "
     "ON CONFLICT (payer_id, reference) DO NOTHING RETURNING id, registered_at"
 )
 _BENEFITS_FOR_PAYER = text(
@@ -77,10 +77,12 @@ class PaymentRepository:
 
     # --- single payments -------------------------------------------------------------------------
 
-    def insert_registered(self, values: dict[str, object]) -> tuple[int, dt.datetime] | None:
+    def insert_registered(
+        self, values: dict[str, object], *, status: PaymentStatus = PaymentStatus.REGISTERED
+    ) -> tuple[int, dt.datetime] | None:
         """Insert a registered payment (values keyed by COPY_COLUMNS without status and batch); returns
         (id, registered_at), or None when the payer already used the reference."""
-        row = self.session.execute(_INSERT_REGISTERED, values).first()
+        row = self.session.execute(_INSERT_REGISTERED, {**values, "status": status.value}).first()
         return (row[0], row[1]) if row is not None else None
 
     def get_for_payer(self, payer_id: int, payment_id: int) -> PaymentRow | None:

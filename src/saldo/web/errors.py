@@ -36,7 +36,6 @@ from saldo.payers.errors import InvalidTokenError, PayerExistsError, UnknownPaye
 from saldo.payments.errors import (
     BatchFormatError,
     BatchTooLargeError,
-    NotPayingThroughSaldoError,
     PaymentNotFoundError,
     PaymentRejectedError,
     ReferenceConflictError,
@@ -126,7 +125,6 @@ def install_error_handlers(app: FastAPI) -> None:
         BankFileTooLargeError: (413, "file_too_large"),
         TooManyChecksError: (413, "too_many_checks"),
         InvalidCheckError: (422, "invalid_check"),
-        NotPayingThroughSaldoError: (403, "not_paying_through_saldo"),
         PaymentNotFoundError: (404, "not_found"),
         UnknownPayerError: (404, "not_found"),
         UnknownBenefitError: (422, "unknown_benefit"),

@@ -3,7 +3,8 @@ and recall on the planted cases, and flag rates by age band, sex and region (doc
 
 A finding is right when one of its payments is a planted payment of its rule; a planted case is found
 when one of its payments is in a finding of its rule. Cases whose payments are not in the registry
-(a payer connected for analysis only sends no payments) are left out and counted."""
+(their payer's file was not loaded) are left out and counted. Payers connected for analysis only
+report the payments they made through their own bank, so their cases are scored like the others."""
 
 from __future__ import annotations
 
@@ -154,7 +155,7 @@ def evaluation_markdown(evaluation: Evaluation, *, title: str) -> str:
         )
     lines += [
         "",
-        f"Planted cases outside the registry (payers connected for analysis only): {evaluation.outside_registry}.",
+        f"Planted cases outside the registry (their payer's file was not loaded): {evaluation.outside_registry}.",
         "",
         "| dimension | group | persons | flagged | per 1,000 | findings | precision |",
         "|---|---|---:|---:|---:|---:|---:|",

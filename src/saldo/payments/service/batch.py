@@ -30,14 +30,14 @@ from saldo.kit.text_lines import utf8_lines
 from saldo.payees.service import resolve_payees
 from saldo.payers.schemas import PayerPrincipal
 from saldo.payments.errors import BatchFormatError
-from saldo.payments.models import BatchFormat, PaymentBatch, PaymentStatus
+from saldo.payments.models import BatchFormat, PaymentBatch
 from saldo.payments.repository import COPY_COLUMNS, PaymentRepository
 from saldo.payments.schemas import BatchAccepted, BatchRejected
 from saldo.payments.service.columns import ColumnChecker, FastPathUnavailableError, canonical_rows, read_blocks
 from saldo.payments.service.policy import RegistrationPolicy, build_validator
 from saldo.payments.service.readers import read_csv_header, read_records
 from saldo.payments.service.records import FieldError, RecordRejectedError, RecordValidator, ValidPayment
-from saldo.payments.service.register import ensure_pays_through_saldo
+from saldo.payments.service.register import initial_status
 
 PAYEE_CACHE_LIMIT = 500_000  # payee ids remembered within one batch (about 100 MB); bounds memory
 Progress = Callable[[int], None]
@@ -95,7 +95,6 @@ def ingest_batch(
     progress: Progress | None = None,
 ) -> BatchAccepted | BatchRejected:
     """Register every payment of a batch or none. An identical batch sent again returns the first result."""
-    ensure_pays_through_saldo(payer)
     repository = PaymentRepository(session)
     previous = repository.batch_by_hash(payer.payer_id, source.sha256)
     if previous is not None:
@@ -224,7 +223,7 @@ class _Loader:
     def _write_rows(self, batch_id: int, chunk: list[tuple[int, ValidPayment]], *, reconcile: bool) -> None:
         self._wait()
         ids = self._payee_ids({v.payee_key for _, v in chunk})
-        payer_id, status = self.payer.payer_id, PaymentStatus.REGISTERED.value
+        payer_id, status = self.payer.payer_id, initial_status(self.payer).value
         if reconcile:
             staged = [
                 (line, payer_id, v.reference, *v.content(ids[v.payee_key]), status, batch_id) for line, v in chunk
@@ -273,7 +272,7 @@ class _Loader:
         columns = {
             "payer_id": pa.repeat(pa.scalar(self.payer.payer_id, pa.int64()), n),
             "payee_id": payee_id,
-            "status": pa.repeat(pa.scalar(PaymentStatus.REGISTERED.value), n),
+            "status": pa.repeat(pa.scalar(initial_status(self.payer).value), n),
             "batch_id": pa.repeat(pa.scalar(batch_id, pa.int64()), n),
         }
         ordered = pa.table([columns[c] if c in columns else table[c] for c in COPY_COLUMNS], names=list(COPY_COLUMNS))

@@ -19,6 +19,7 @@ TRANSITIONS: dict[S, frozenset[S]] = {
     S.REJECTED: frozenset(),
     S.RETURNED: frozenset(),
     S.CANCELLED: frozenset(),
+    S.REPORTED: frozenset({S.CANCELLED}),  # a report withdrawn by the payer that made it
 }
 
 CANCELLABLE: frozenset[S] = frozenset(s for s, nexts in TRANSITIONS.items() if S.CANCELLED in nexts)

@@ -78,14 +78,17 @@ def payment_history(session: Session, *, payer_id: int, payment_id: int) -> list
     if row is None:
         raise PaymentNotFoundError(f"no payment {payment_id} for this payer")
     payment: Payment = row[0]
+    events = [PaymentEventOut.model_validate(e) for e in repository.events(payment_id)]
+    # A payment starts registered, or reported when its payer paid it through its own bank.
+    first = events[0].from_status if events else payment.status
     registration = PaymentEventOut(
         from_status=None,
-        to_status=PaymentStatus.REGISTERED,
+        to_status=PaymentStatus.REPORTED if first is PaymentStatus.REPORTED else PaymentStatus.REGISTERED,
         actor=f"payer:{payment.payer_id}",
         reason=f"batch {payment.batch_id}" if payment.batch_id is not None else "single registration",
         occurred_at=payment.registered_at,
     )
-    return [registration, *(PaymentEventOut.model_validate(e) for e in repository.events(payment_id))]
+    return [registration, *events]
 
 
 def get_batch_result(session: Session, *, payer_id: int, batch_id: int) -> BatchAccepted:

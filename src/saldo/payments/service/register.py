@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 
 from saldo.payees.service import resolve_payee
 from saldo.payers.schemas import PayerPrincipal
-from saldo.payments.errors import NotPayingThroughSaldoError, PaymentRejectedError, ReferenceConflictError
+from saldo.payments.errors import PaymentRejectedError, ReferenceConflictError
+from saldo.payments.models import PaymentStatus
 from saldo.payments.repository import CONTENT_COLUMNS, PaymentRepository
 from saldo.payments.schemas import PaymentIn, PaymentOut
 from saldo.payments.service.policy import RegistrationPolicy, build_validator
@@ -16,12 +17,10 @@ from saldo.payments.service.query import payment_out
 from saldo.payments.service.records import RecordRejectedError, ValidPayment
 
 
-def ensure_pays_through_saldo(payer: PayerPrincipal) -> None:
-    """Payers connected for analysis only pay through their own bank and register no payments here."""
-    if not payer.connection_model.pays_through_saldo:
-        raise NotPayingThroughSaldoError(
-            "this payer is connected for analysis only; payments go through its own bank, not Saldo"
-        )
+def initial_status(payer: PayerPrincipal) -> PaymentStatus:
+    """What a payment starts as: registered, to be checked and paid by Saldo; or reported, when the
+    payer is connected for analysis only and has paid it through its own bank."""
+    return PaymentStatus.REGISTERED if payer.connection_model.pays_through_saldo else PaymentStatus.REPORTED
 
 
 def payer_actor(payer: PayerPrincipal) -> str:
@@ -32,7 +31,6 @@ def register_payment(
     session: Session, *, payer: PayerPrincipal, payment: PaymentIn, policy: RegistrationPolicy, today: dt.date
 ) -> tuple[PaymentOut, bool]:
     """Register one payment. Returns (payment, created); an identical re-send returns the original."""
-    ensure_pays_through_saldo(payer)
     validator = build_validator(session, payer.payer_id, policy, today)
     try:
         valid = validator.validate(payment.as_record())
@@ -41,22 +39,29 @@ def register_payment(
     payee_id = resolve_payee(session, valid.payee_scheme, valid.payee_identifier)
     repository = PaymentRepository(session)
     values = dict(zip(CONTENT_COLUMNS, valid.content(payee_id), strict=True))
-    inserted = repository.insert_registered({"payer_id": payer.payer_id, "reference": valid.reference, **values})
+    status = initial_status(payer)
+    inserted = repository.insert_registered(
+        {"payer_id": payer.payer_id, "reference": valid.reference, **values}, status=status
+    )
     if inserted is None:
         return _existing(repository, payer.payer_id, valid, payee_id), False
     payment_id, registered_at = inserted
-    return registered_payment_out(valid, payment.benefit.strip(), payment_id, registered_at), True
+    return registered_payment_out(valid, payment.benefit.strip(), payment_id, registered_at, status), True
 
 
 def registered_payment_out(
-    valid: ValidPayment, benefit_code: str, payment_id: int, registered_at: dt.datetime
+    valid: ValidPayment,
+    benefit_code: str,
+    payment_id: int,
+    registered_at: dt.datetime,
+    status: PaymentStatus = PaymentStatus.REGISTERED,
 ) -> PaymentOut:
     """The answer for a payment just registered, without reading it back."""
     return PaymentOut.model_validate(
         {
             "id": payment_id,
             "reference": valid.reference,
-            "status": "registered",
+            "status": status.value,
             "payee": {"scheme": valid.payee_scheme, "id": valid.payee_identifier},
             "payee_name": valid.payee_name,
             "benefit": benefit_code,
