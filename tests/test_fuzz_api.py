@@ -19,6 +19,8 @@ from saldo.app import create_app
 from saldo.benefits.service import seed_catalogue
 from saldo.db.engine import create_db_engine
 from saldo.db.migrate import upgrade_database
+from saldo.registers.models import RegisterKind
+from saldo.registers.service import create_keeper, issue_keeper_token
 from saldo.settings import Settings
 from saldo.staff.models import Role
 from saldo.staff.service import create_staff, issue_staff_token
@@ -39,10 +41,13 @@ schema = schemathesis.openapi.from_path(str(OPENAPI))
 pytestmark = pytest.mark.fuzz
 
 
+SKATTEVERKET = "2021005448"
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[tuple[str, str, str, str]]:
-    """A real uvicorn server on loopback, its own database, a payer, a bank and a staff member with
-    every role, with tokens, a payment and an account."""
+def server(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[tuple[str, str, str, str, str]]:
+    """A real uvicorn server on loopback, its own database, a payer, a bank, a staff member with
+    every role and a register keeper, with tokens, a payment and an account."""
     url = create_database(f"saldo_fuzz_{worker_id}")
     config = Settings(database_url=url, data_dir=tmp_path_factory.mktemp("fuzz"), max_upload_bytes=256 * 1024)
     engine = create_db_engine(config)
@@ -53,6 +58,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator
         bank_token = make_bank_token(session, make_bank(session))
         create_staff(session, username="fuzz.staff", name="Fuzz", roles=list(Role))
         staff_token = issue_staff_token(session, username="fuzz.staff", label="fuzz")
+        create_keeper(session, organisation_number=SKATTEVERKET, name="Skatteverket", registers=list(RegisterKind))
+        keeper_token = issue_keeper_token(session, organisation_number=SKATTEVERKET, label="fuzz").token
         session.commit()
     base, stop = serve_in_thread(create_app(config, engine=engine))
 
@@ -62,7 +69,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator
         json={"accounts": [account_record(VALID_IBAN, (VALID_PNR, "Anna Andersson"))]},
         headers={"Authorization": f"Bearer {bank_token}"},
     )
-    yield base, token, bank_token, staff_token
+    yield base, token, bank_token, staff_token, keeper_token
     stop()
     engine.dispose()
 
@@ -70,13 +77,15 @@ def server(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator
 @schema.parametrize()
 # Derandomised: the same examples on every run, so CI is repeatable; raise max_examples to search wider.
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-def test_no_input_causes_a_server_error(case: schemathesis.Case, server: tuple[str, str, str, str]) -> None:
-    base, payer_token, bank_token, staff_token = server
+def test_no_input_causes_a_server_error(case: schemathesis.Case, server: tuple[str, str, str, str, str]) -> None:
+    base, payer_token, bank_token, staff_token, keeper_token = server
     token = payer_token
     if case.path.startswith("/api/v1/bank/"):
         token = bank_token
     elif case.path.startswith("/api/v1/staff/"):
         token = staff_token
+    elif case.path.startswith("/api/v1/registers/"):
+        token = keeper_token
     case.call_and_validate(
         base_url=base,
         headers={"Authorization": f"Bearer {token}"},

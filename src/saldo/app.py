@@ -26,6 +26,7 @@ from saldo.oversight.api import router as oversight_router
 from saldo.payers.api import router as payers_router
 from saldo.payments.api import router as payments_router
 from saldo.payments.service.policy import RegistrationPolicy
+from saldo.registers.api import router as registers_router
 from saldo.settings import Settings
 from saldo.web.errors import install_error_handlers
 from saldo.web.fastpath import PAYMENTS_PATH, VOP_PATH, FastPath, Handler, PaymentRegistration, VopChecks
@@ -67,6 +68,7 @@ def _bare_app() -> FastAPI:
     app.include_router(benefits_router)
     app.include_router(payments_router)
     app.include_router(decisions_router)
+    app.include_router(registers_router)
     app.include_router(accounts_router)
     app.include_router(mediation_router)
     app.include_router(messages_router)

@@ -34,10 +34,14 @@ from saldo.payers.service import issue_token, list_payers
 from saldo.payments.jobs import run_account_check
 from saldo.payments.schemas import BatchRejected
 from saldo.payments.service.hold import staff_actor
+from saldo.registers.models import RegisterKind
+from saldo.registers.service import create_keeper, issue_keeper_token
 from saldo.staff.service import issue_staff_token
 from saldo.synthetic.bank import answer_payment_file
 from saldo.synthetic.country import generate_country
 from saldo.worker import run_worker
+
+SKATTEVERKET = "2021005448"  # keeps the population register and the income register
 
 
 def demo(
@@ -118,7 +122,18 @@ def _build(context: CliContext, demo_dir: Path, persons: int) -> None:
     _pay_out(context, demo_dir)
     _analyse(context, country)
     staff_tokens = _audit(context, country)
-    everyone = {"payers": tokens, "banks": bank_tokens, "staff": staff_tokens}
+    with unit_of_work(context.sessions) as session:
+        # The keeper of the population and income registers, so its API can be tried (PUT /api/v1/registers/…).
+        keeper = create_keeper(
+            session, organisation_number=SKATTEVERKET, name="Skatteverket", registers=list(RegisterKind)
+        )
+        keeper_token = issue_keeper_token(session, organisation_number=keeper.organisation_number, label="demo").token
+    everyone = {
+        "payers": tokens,
+        "banks": bank_tokens,
+        "staff": staff_tokens,
+        "register_keepers": {keeper.organisation_number: {"name": keeper.name, "token": keeper_token}},
+    }
     tokens_path = demo_dir / "tokens.json"
     tokens_path.write_text(json.dumps(everyone, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     tokens_path.chmod(0o600)

@@ -13,8 +13,15 @@ from saldo.kit.national_id import InvalidIdentifierError
 from saldo.kit.tabular import FileRejectedError
 from saldo.payers.errors import UnknownPayerError
 from saldo.payments.service.hold import staff_actor
+from saldo.registers.errors import RegisterError
 from saldo.registers.models import RegisterKind
-from saldo.registers.service import load_register
+from saldo.registers.service import (
+    create_keeper,
+    issue_keeper_token,
+    list_keepers,
+    load_register,
+    revoke_keeper_token,
+)
 
 app = typer.Typer(
     help="Registers the analysis reads: population and income.", no_args_is_help=True, rich_markup_mode=None
@@ -47,6 +54,61 @@ def load(
         raise report_rejection(exc) from None
     state = "already loaded; nothing changed" if loaded.already_loaded else "loaded"
     console.print(f"{kind.value} register: {loaded.rows:,} rows {state} (load {loaded.load_id})")
+
+
+@app.command("keeper-create")
+def keeper_create(
+    ctx: typer.Context,
+    organisation_number: str = typer.Argument(..., help="The keeper's organisation number, e.g. 2021005448."),
+    name: str = typer.Option(..., help="The keeper's name, e.g. Skatteverket."),
+    register: list[RegisterKind] = typer.Option(..., "--register", help="A register it keeps (repeatable)."),
+) -> None:
+    """Connect an authority that keeps a register, so it can send its extracts by API."""
+    try:
+        with unit_of_work(cli_context(ctx).sessions) as session:
+            keeper = create_keeper(session, organisation_number=organisation_number, name=name, registers=register)
+    except RegisterError as exc:
+        raise fail(str(exc)) from None
+    kept = ", ".join(r.value for r in keeper.registers)
+    console.print(f"connected register keeper {keeper.id}: {keeper.name} ({keeper.organisation_number}) for {kept}")
+
+
+@app.command("keeper-token")
+def keeper_token(
+    ctx: typer.Context,
+    organisation_number: str = typer.Argument(..., help="The keeper's organisation number."),
+    label: str = typer.Option("api", help="What the token is for (shown in listings)."),
+) -> None:
+    """Issue an API token for a register keeper; the secret is printed once."""
+    try:
+        with unit_of_work(cli_context(ctx).sessions) as session:
+            issued = issue_keeper_token(session, organisation_number=organisation_number, label=label)
+    except RegisterError as exc:
+        raise fail(str(exc)) from None
+    console.print(f"token {issued.id} for keeper {issued.keeper_id} (shown once):")
+    console.print(issued.token, soft_wrap=True)
+
+
+@app.command("keeper-revoke")
+def keeper_revoke(ctx: typer.Context, token_id: int = typer.Argument(..., min=1, help="The token's id.")) -> None:
+    """Revoke a register keeper's token."""
+    try:
+        with unit_of_work(cli_context(ctx).sessions) as session:
+            revoke_keeper_token(session, token_id)
+    except RegisterError as exc:
+        raise fail(str(exc)) from None
+    console.print(f"token {token_id} revoked")
+
+
+@app.command("keepers")
+def keepers(ctx: typer.Context) -> None:
+    """The register keepers connected."""
+    with cli_context(ctx).sessions() as session:
+        rows = list_keepers(session)
+    for k in rows:
+        console.print(f"{k.id}  {k.organisation_number}  {k.name}  ({', '.join(r.value for r in k.registers)})")
+    if not rows:
+        console.print("no register keepers connected")
 
 
 @decisions_app.command("ingest")

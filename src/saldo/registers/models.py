@@ -3,16 +3,36 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Date, Integer, LargeBinary, String, UniqueConstraint, func
+from sqlalchemy import BigInteger, Date, ForeignKey, Integer, LargeBinary, String, UniqueConstraint, func
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saldo.db.base import Base, IdMixin
+from saldo.db.base import Base, CreatedAtMixin, IdMixin, TokenMixin
 from saldo.db.types import UtcDateTime, str_enum
 
 
 class RegisterKind(StrEnum):
     POPULATION = "population"  # the population register extract (folkbokföring)
     INCOME = "income"  # earned income as employers declare it each month (arbetsgivardeklaration)
+
+
+class RegisterKeeper(IdMixin, CreatedAtMixin, Base):
+    """An authority that keeps a register Saldo reads and sends its extracts by API (the population
+    and income registers are Skatteverket's), with the registers it may send."""
+
+    __tablename__ = "register_keepers"
+
+    organisation_number: Mapped[str] = mapped_column(String(10), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    registers: Mapped[list[str]] = mapped_column(ARRAY(String(20)))  # RegisterKind values
+
+
+class RegisterKeeperToken(IdMixin, CreatedAtMixin, TokenMixin, Base):
+    """A register keeper's API credential."""
+
+    __tablename__ = "register_keeper_tokens"
+
+    keeper_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("register_keepers.id"), index=True)
 
 
 class RegisterLoad(IdMixin, Base):

@@ -6,11 +6,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from psycopg import Connection as PgConnection
-from sqlalchemy import select
+from sqlalchemy import Row, func, select, text, update
 from sqlalchemy.orm import Session
 
 from saldo.db.engine import driver_connection
-from saldo.registers.models import RegisterKind, RegisterLoad
+from saldo.registers.models import RegisterKeeper, RegisterKeeperToken, RegisterKind, RegisterLoad
 
 # Staging tables and the statements that apply them: constant SQL, the file's rows arrive by COPY.
 _STAGE = {
@@ -33,9 +33,62 @@ DO UPDATE SET amount_minor = EXCLUDED.amount_minor, load_id = EXCLUDED.load_id
 """  # noqa: S608 — constant column lists
 
 
+_KEEPER_PRINCIPAL = text(
+    "SELECT t.id, k.id, k.organisation_number, k.name, k.registers "
+    "FROM register_keeper_tokens t JOIN register_keepers k ON k.id = t.keeper_id "
+    "WHERE t.secret_sha256 = :secret AND t.revoked_at IS NULL"
+)
+
+
 class RegisterRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    # --- keepers ---------------------------------------------------------------------------------
+
+    def keeper_by_number(self, organisation_number: str) -> RegisterKeeper | None:
+        return self.session.scalar(
+            select(RegisterKeeper).where(RegisterKeeper.organisation_number == organisation_number)
+        )
+
+    def keepers(self) -> list[RegisterKeeper]:
+        return list(self.session.scalars(select(RegisterKeeper).order_by(RegisterKeeper.id)))
+
+    def add_keeper(self, keeper: RegisterKeeper) -> RegisterKeeper:
+        self.session.add(keeper)
+        self.session.flush()
+        return keeper
+
+    def add_keeper_token(self, token: RegisterKeeperToken) -> RegisterKeeperToken:
+        self.session.add(token)
+        self.session.flush()
+        return token
+
+    def revoke_keeper_token(self, token_id: int) -> bool:
+        """Revoke an active token; whether there was one."""
+        result = self.session.execute(
+            update(RegisterKeeperToken)
+            .where(RegisterKeeperToken.id == token_id, RegisterKeeperToken.revoked_at.is_(None))
+            .values(revoked_at=func.now())
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def active_keeper_principal(self, secret_sha256: bytes) -> Row[int, int, str, str, list[str]] | None:
+        """(token id, keeper id, organisation number, name, registers) of an unrevoked token."""
+        return self.session.execute(_KEEPER_PRINCIPAL, {"secret": secret_sha256}).first()
+
+    def loads_by_actor_prefix(self, prefix: str, *, limit: int) -> list[RegisterLoad]:
+        """Register loads recorded for actors starting with ``prefix``, newest first."""
+        return list(
+            self.session.scalars(
+                select(RegisterLoad)
+                .where(RegisterLoad.loaded_by.startswith(prefix, autoescape=True))
+                .order_by(RegisterLoad.id.desc())
+                .limit(limit)
+            )
+        )
+
+    # --- loads -----------------------------------------------------------------------------------
 
     def load_by_digest(self, kind: RegisterKind, sha256: bytes) -> RegisterLoad | None:
         return self.session.scalar(

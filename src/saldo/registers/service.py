@@ -6,7 +6,7 @@ or corrects months."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
 import pyarrow as pa
@@ -15,9 +15,22 @@ from sqlalchemy.orm import Session
 
 from saldo.kit.data_categories import EXCLUDED_CATEGORIES
 from saldo.kit.digest import sha256_of_file
+from saldo.kit.national_id import IdScheme, InvalidIdentifierError, normalize_identifier
 from saldo.kit.tabular import CheckedTable, Column, FileRejectedError, Kind, check_unique, fail_rows, read_checked_csv
-from saldo.registers.models import RegisterKind, RegisterLoad
+from saldo.kit.tokens import hash_token, looks_like_token, new_token
+from saldo.registers.errors import (
+    InvalidKeeperError,
+    InvalidKeeperTokenError,
+    KeeperExistsError,
+    NotTheKeeperError,
+    UnknownKeeperError,
+)
+from saldo.registers.models import RegisterKeeper, RegisterKeeperToken, RegisterKind, RegisterLoad
 from saldo.registers.repository import RegisterRepository
+from saldo.registers.schemas import IssuedKeeperToken, KeeperOut, KeeperPrincipal, RegisterLoaded, RegisterLoadOut
+
+# Distinct from payer ("saldo_"), bank and staff tokens, so a leaked token says whose it is.
+TOKEN_MARKER = "saldoreg_"  # noqa: S105 — a public marker, not a secret
 
 PERSON_SCHEMES = frozenset({"se_personnummer", "se_samordningsnummer"})
 POPULATION_COLUMNS = (
@@ -44,29 +57,25 @@ INCOME_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class RegisterLoaded:
-    load_id: int
-    kind: RegisterKind
-    rows: int
-    already_loaded: bool
-
-
-def load_register(session: Session, kind: RegisterKind, path: Path, *, loaded_by: str) -> RegisterLoaded:
-    """Check and store one register file; raises FileRejectedError and stores nothing on any fault."""
+def load_register(
+    session: Session, kind: RegisterKind, path: Path, *, loaded_by: str, filename: str | None = None
+) -> RegisterLoaded:
+    """Check and store one register file; raises FileRejectedError and stores nothing on any fault.
+    ``filename`` is the name it is recorded by (default: the path's)."""
+    name = filename or path.name
     repository = RegisterRepository(session)
     digest = sha256_of_file(path)
     existing = repository.load_by_digest(kind, digest)
     if existing is not None:
-        return RegisterLoaded(existing.id, kind, existing.rows, already_loaded=True)
+        return RegisterLoaded(load_id=existing.id, kind=kind, rows=existing.rows, already_loaded=True)
     columns = POPULATION_COLUMNS if kind is RegisterKind.POPULATION else INCOME_COLUMNS
     checked = read_checked_csv(path, columns, refused=EXCLUDED_CATEGORIES)
     if checked.table.num_columns:  # the header was right: check across fields too
         _check_rows(kind, checked)
     if not checked.ok:
-        raise FileRejectedError(path.name, checked.errors, checked.error_count)
+        raise FileRejectedError(name, checked.errors, checked.error_count)
     load = repository.add_load(
-        RegisterLoad(kind=kind, filename=path.name, content_sha256=digest, rows=checked.rows, loaded_by=loaded_by)
+        RegisterLoad(kind=kind, filename=name, content_sha256=digest, rows=checked.rows, loaded_by=loaded_by)
     )
     if kind is RegisterKind.POPULATION:
         repository.stage("population_register", checked.table)
@@ -74,7 +83,7 @@ def load_register(session: Session, kind: RegisterKind, path: Path, *, loaded_by
     else:
         repository.stage("income_register", checked.table)
         repository.upsert_income(load.id)
-    return RegisterLoaded(load.id, kind, checked.rows, already_loaded=False)
+    return RegisterLoaded(load_id=load.id, kind=kind, rows=checked.rows, already_loaded=False)
 
 
 def _check_rows(kind: RegisterKind, checked: CheckedTable) -> None:
@@ -94,3 +103,98 @@ def _check_rows(kind: RegisterKind, checked: CheckedTable) -> None:
         for name in ("death_date", "emigration_date", "immigration_date"):
             early = pc.fill_null(pc.less(table[name], birth), False)
             fail_rows(checked, early, name, "before the birth date")
+
+
+def load_register_as_keeper(
+    session: Session, keeper: KeeperPrincipal, kind: RegisterKind, path: Path, *, filename: str
+) -> RegisterLoaded:
+    """A register file sent by its keeper (the API): refused unless the caller keeps that register."""
+    if kind not in keeper.registers:
+        kept = ", ".join(sorted(k.value for k in keeper.registers)) or "none"
+        raise NotTheKeeperError(f"{keeper.name} does not keep the {kind.value} register (it keeps: {kept})")
+    return load_register(session, kind, path, loaded_by=keeper.actor, filename=filename)
+
+
+def keeper_loads(session: Session, keeper: KeeperPrincipal, *, limit: int = 100) -> list[RegisterLoadOut]:
+    """The register files this keeper sent, newest first."""
+    return [
+        RegisterLoadOut(
+            load_id=load.id,
+            kind=load.kind,
+            filename=load.filename,
+            rows=load.rows,
+            content_sha256=load.content_sha256.hex(),
+            loaded_by=load.loaded_by,
+            loaded_at=load.loaded_at,
+        )
+        for load in RegisterRepository(session).loads_by_actor_prefix(f"keeper:{keeper.keeper_id}:", limit=limit)
+    ]
+
+
+# --- register keepers --------------------------------------------------------------------------
+
+
+def create_keeper(
+    session: Session, *, organisation_number: str, name: str, registers: Sequence[RegisterKind]
+) -> KeeperOut:
+    """Connect the authority that keeps one or more registers, so it can send their extracts."""
+    try:
+        number = normalize_identifier(IdScheme.SE_ORGANISATIONSNUMMER, organisation_number.strip())
+    except InvalidIdentifierError as exc:
+        raise InvalidKeeperError(str(exc)) from None
+    if not name.strip():
+        raise InvalidKeeperError("a register keeper needs a name")
+    if not registers:
+        raise InvalidKeeperError("name at least one register it keeps: population or income")
+    repository = RegisterRepository(session)
+    if repository.keeper_by_number(number) is not None:
+        raise KeeperExistsError(f"a register keeper with organisation number {number} is already connected")
+    kinds = sorted({RegisterKind(r).value for r in registers})
+    keeper = repository.add_keeper(RegisterKeeper(organisation_number=number, name=name.strip(), registers=kinds))
+    return KeeperOut.model_validate(keeper)
+
+
+def list_keepers(session: Session) -> list[KeeperOut]:
+    """Every connected register keeper."""
+    return [KeeperOut.model_validate(k) for k in RegisterRepository(session).keepers()]
+
+
+def issue_keeper_token(session: Session, *, organisation_number: str, label: str) -> IssuedKeeperToken:
+    """Create an API token for a register keeper; the secret is returned once and stored only as a hash."""
+    repository = RegisterRepository(session)
+    keeper = repository.keeper_by_number(organisation_number.strip())
+    if keeper is None:
+        raise UnknownKeeperError(f"no register keeper has organisation number {organisation_number}")
+    token, prefix = new_token(TOKEN_MARKER)
+    row = repository.add_keeper_token(
+        RegisterKeeperToken(keeper_id=keeper.id, label=label, prefix=prefix, secret_sha256=hash_token(token))
+    )
+    return IssuedKeeperToken(id=row.id, keeper_id=keeper.id, label=label, token=token)
+
+
+def revoke_keeper_token(session: Session, token_id: int) -> None:
+    """Revoke a register keeper's token: it is refused from now on."""
+    if not RegisterRepository(session).revoke_keeper_token(token_id):
+        raise UnknownKeeperError(f"no active register keeper token {token_id}")
+
+
+def is_keeper_token(token: str) -> bool:
+    """Whether a bearer token is a register keeper's (by its marker), before any lookup."""
+    return looks_like_token(token, TOKEN_MARKER)
+
+
+def authenticate_keeper(session: Session, token: str) -> KeeperPrincipal:
+    """The register keeper a bearer token belongs to, or InvalidKeeperTokenError."""
+    if not is_keeper_token(token):
+        raise InvalidKeeperTokenError("malformed register keeper API token")
+    found = RegisterRepository(session).active_keeper_principal(hash_token(token))
+    if found is None:
+        raise InvalidKeeperTokenError("unknown or revoked API token")
+    token_id, keeper_id, number, name, registers = found
+    return KeeperPrincipal(
+        keeper_id=keeper_id,
+        organisation_number=number,
+        name=name,
+        registers=frozenset(RegisterKind(r) for r in registers),
+        token_id=token_id,
+    )

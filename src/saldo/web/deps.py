@@ -17,6 +17,8 @@ from saldo.banks.service import authenticate_bank, is_bank_token
 from saldo.payers.errors import InvalidTokenError
 from saldo.payers.schemas import PayerPrincipal
 from saldo.payers.service import authenticate
+from saldo.registers.schemas import KeeperPrincipal
+from saldo.registers.service import authenticate_keeper
 from saldo.settings import Settings
 from saldo.staff.schemas import StaffPrincipal
 from saldo.staff.service import authenticate_staff
@@ -89,11 +91,17 @@ def require_staff(session: DbSession, credentials: Credentials) -> StaffPrincipa
     return authenticate_staff(session, _token(credentials))
 
 
+def require_register_keeper(session: DbSession, credentials: Credentials) -> KeeperPrincipal:
+    """The register keeper behind the request's bearer token; 401 without a valid, unrevoked one."""
+    return authenticate_keeper(session, _token(credentials))
+
+
 CurrentPayer = Annotated[PayerPrincipal, Depends(require_payer)]
 CurrentBank = Annotated[BankPrincipal, Depends(require_bank)]
 CurrentParticipant = Annotated[PayerPrincipal | BankPrincipal, Depends(require_participant)]
 CurrentStaff = Annotated[StaffPrincipal, Depends(require_staff)]
-AUTH_DEPENDENCIES = (require_payer, require_bank, require_participant, require_staff)
+CurrentKeeper = Annotated[KeeperPrincipal, Depends(require_register_keeper)]
+AUTH_DEPENDENCIES = (require_payer, require_bank, require_participant, require_staff, require_register_keeper)
 
 
 async def receive_to_file(

@@ -41,6 +41,12 @@ from saldo.payments.errors import (
     ReferenceConflictError,
     TransitionError,
 )
+from saldo.registers.errors import (
+    InvalidKeeperTokenError,
+    NotTheKeeperError,
+    RegisterFileEmptyError,
+    RegisterFileTooLargeError,
+)
 from saldo.staff.errors import ForbiddenError, InvalidStaffTokenError, StaffExistsError, UnknownStaffError
 
 
@@ -117,6 +123,10 @@ def install_error_handlers(app: FastAPI) -> None:
     simple: dict[type[Exception], tuple[int, str]] = {
         InvalidTokenError: (401, "unauthenticated"),
         InvalidBankTokenError: (401, "unauthenticated"),
+        InvalidKeeperTokenError: (401, "unauthenticated"),
+        NotTheKeeperError: (403, "not_the_keeper"),
+        RegisterFileTooLargeError: (413, "file_too_large"),
+        RegisterFileEmptyError: (422, "file_unreadable"),
         AccountNotFoundError: (404, "not_found"),
         UnknownBankError: (404, "not_found"),
         InvalidBankError: (422, "invalid_bank"),
