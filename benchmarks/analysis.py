@@ -50,6 +50,7 @@ COPIES: dict[str, str] = {
         death_date, emigration_date, immigration_date, md5(household_key || r) AS household_key, municipality_code,
         region_code, residence_permit_until""",
     "income": "md5(person_key || r) AS person_key, md5(employer_key || r) AS employer_key, month, amount_minor",
+    "person_links": "md5(person_key || r) AS person_key, md5(linked_key || r) AS linked_key, match_probability",
     "decisions": """md5(decision_key || r) AS decision_key, payer_id, md5(payee_key || r) AS payee_key, benefit,
         period_start, period_end, amount_minor, currency, household_size, declared_income_minor""",
 }

@@ -66,10 +66,17 @@ def test_a_model_in_duckdb_sql_reads_as_spark_sql() -> None:
 def test_identity_records_carry_the_birth_date_of_every_scheme() -> None:
     payees = pd.DataFrame(
         {
-            "scheme": ["se_personnummer", "se_samordningsnummer", "fi_hetu", "no_fodselsnummer", "lv_personas_kods"],
-            "identifier": ["195210131008", "195210731005", "131052-308T", "15108695088", "32579461005"],
-            "name": ["Anna Berg", "Anna Berg", "Anna Berg", "Ola Nordmann", "Jānis Bērziņš"],
-            "account": ["SE1", "SE1", "FI1", None, None],
+            "scheme": [
+                "se_personnummer",
+                "se_samordningsnummer",
+                "fi_hetu",
+                "fi_hetu",
+                "no_fodselsnummer",
+                "lv_personas_kods",
+            ],
+            "identifier": ["195210131008", "195210731005", "131052-308T", "020103A308T", "15108695088", "32579461005"],
+            "name": ["Anna Berg", "Anna Berg", "Anna Berg", "Aino Virtanen", "Ola Nordmann", "Jānis Bērziņš"],
+            "account": ["SE1", "SE1", "FI1", None, None, None],
         }
     )
     left, right = identity_records(payees)
@@ -77,6 +84,7 @@ def test_identity_records_carry_the_birth_date_of_every_scheme() -> None:
     assert [None if pd.isna(v) else v for v in left["birth_date"]] == [
         "19521013",
         "19521013",
+        "20030102",  # a Finnish number of someone born in the 2000s: A for the century
         "19861015",
-        None,
-    ]  # Latvia's new codes carry none
+        None,  # Latvia's new codes carry none
+    ]

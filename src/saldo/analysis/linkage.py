@@ -258,7 +258,7 @@ def identity_records(payees: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     names = frame["name"].fillna("").str.lower().str.split(" ", n=1, expand=True).reindex(columns=[0, 1])
     number = frame["identifier"].astype("string")
     swedish = frame["scheme"].isin(["se_personnummer", "se_samordningsnummer"])
-    day = number.str[6:8].astype("Int64").where(swedish)
+    day = number.str[6:8].where(swedish).astype("Int64")  # other schemes keep other things there
     day = day.where(frame["scheme"] != "se_samordningsnummer", day - 60)
     birth = number.str[0:6] + day.astype("string").str.zfill(2)
     for row in np.flatnonzero(~swedish.to_numpy()).tolist():  # few: each other scheme's own layout
