@@ -9,9 +9,11 @@ from saldo.analysis.linkage import (
     FEBRL4_MODEL,
     febrl4,
     identity_records,
+    link_organisations,
     link_records,
     load_model,
     model_in_dialect,
+    organisation_name,
     score_febrl4,
 )
 
@@ -88,3 +90,21 @@ def test_identity_records_carry_the_birth_date_of_every_scheme() -> None:
         "19861015",
         None,  # Latvia's new codes carry none
     ]
+
+
+def test_an_organisation_is_linked_by_its_name_without_legal_form_and_its_account() -> None:
+    payees = pd.DataFrame(
+        {
+            "scheme": ["se_organisationsnummer", "se_organisationsnummer", "no_orgnr", "no_orgnr"],
+            "identifier": ["5563660496", "5567168496", "916604963", "951684961"],
+            "name": ["Huddinge Friskola AB", "Huddinge Friskola AB", "Huddinge Friskola AS", "Solna Hemtjänst AS"],
+            "account": ["13660493", "17168496", "13660493", "99999999"],
+        }
+    )
+    links = link_organisations(payees)
+    # The same name and the same Bankgiro; the namesake with another account and the stranger are not.
+    assert list(zip(links["organisation"], links["linked"], strict=True)) == [
+        ("se_organisationsnummer:5563660496", "no_orgnr:916604963")
+    ]
+    assert organisation_name("Huddinge Friskola AB (publ)") == "huddinge friskola"
+    assert organisation_name("Norsk Skole AS, filial i Sverige") == "norsk skole"

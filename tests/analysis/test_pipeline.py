@@ -28,6 +28,7 @@ from saldo.synthetic.country import generate_country
 
 AS_OF = dt.date(2026, 11, 22)
 RULE_TWO_IDS = "two_identifiers_same_benefit"
+RULE_ORGANISATION = "organisation_paid_twice_under_two_identifiers"
 pytestmark = pytest.mark.slow
 
 
@@ -59,11 +60,15 @@ def test_the_analysis_finds_the_planted_cases_and_nothing_else(
     assert manifest["tables"]["persons"]["rows"] == 4_000
     # Splink joined to the personnummer the samordningsnummer and the Finnish identity numbers that the
     # population register does not record (half of the two-identifier cases; a quarter are Finnish).
-    truth = csv.DictReader((country / "ground_truth.csv").open())
+    truth = list(csv.DictReader((country / "ground_truth.csv").open()))
     planted = len({row["case"] for row in truth if row["rule"] == RULE_TWO_IDS})
     foreign = session.scalar(text("SELECT count(*) FROM payees WHERE id_scheme = 'fi_hetu'"))
     assert foreign == planted // 4
     assert manifest["tables"]["person_links"]["rows"] >= planted // 2
+    # Each provider paid again under a Norwegian number is linked to its Swedish organisation number.
+    organisations = len({row["case"] for row in truth if row["rule"] == RULE_ORGANISATION})
+    assert organisations > 0
+    assert manifest["tables"]["organisation_links"]["rows"] == organisations
 
     run = run_analysis(session, settings, started_by="staff:test")
     assert run.status is RunStatus.FINISHED

@@ -288,6 +288,26 @@ def the_old_number_used_before_the_new_one_is_fine(t: TinySnapshot) -> None:
     t.add("payments", payment("p", benefit="IP", start=month(2026, 3), payment_id=2))
 
 
+# --- organisation_paid_twice_under_two_identifiers ---------------------------------------------
+
+
+@scenario("organisation_paid_twice_under_two_identifiers", (1, 2))
+def a_school_fee_paid_again_under_the_parent_companys_foreign_number(t: TinySnapshot) -> None:
+    t.add("organisation_links", {"organisation_key": "o", "linked_key": "o-abroad", "match_probability": 0.999})
+    t.add("payments", payment("o", benefit="SKP", kind="organisation", start=month(2026, 3), payment_id=1))
+    t.add("payments", payment("o-abroad", benefit="SKP", kind="organisation", start=month(2026, 3), payment_id=2))
+
+
+@scenario("organisation_paid_twice_under_two_identifiers")
+def the_two_numbers_paid_for_different_months_or_benefits_are_fine(t: TinySnapshot) -> None:
+    t.add("organisation_links", {"organisation_key": "o", "linked_key": "o-abroad", "match_probability": 0.999})
+    t.add("payments", payment("o", benefit="SKP", kind="organisation", start=month(2026, 3), payment_id=1))
+    t.add("payments", payment("o-abroad", benefit="SKP", kind="organisation", start=month(2026, 4), payment_id=2))
+    t.add("payments", payment("o-abroad", benefit="LOV", kind="organisation", start=month(2026, 3), payment_id=3))
+    # An unlinked organisation with the same fee in the same month is another organisation.
+    t.add("payments", payment("elsewhere", benefit="SKP", kind="organisation", start=month(2026, 3), payment_id=4))
+
+
 # --- the tests ---------------------------------------------------------------------------------
 
 

@@ -329,3 +329,123 @@ def link_identities(payees: pd.DataFrame, model: dict[str, Any] | None = None, e
     return pd.DataFrame(
         {"person": links["rec_id_r"], "linked": links["rec_id_l"], "probability": links["match_probability"]}
     )
+
+
+# --- organisations ---------------------------------------------------------------------------
+
+ORGANISATION_MODEL = MODELS_DIR / "organisation_linkage.json"
+ORGANISATION_THRESHOLD = 0.99
+# Legal forms and branch words that say nothing about which organisation it is (sv, no, da, fi, en).
+LEGAL_FORMS = frozenset(
+    {
+        "ab",
+        "aktiebolag",
+        "publ",
+        "hb",
+        "kb",
+        "ek",
+        "för",
+        "ekonomisk",
+        "förening",
+        "ideell",
+        "filial",
+        "i",
+        "sverige",
+        "as",
+        "asa",
+        "nuf",
+        "ans",
+        "da",
+        "aps",
+        "a/s",
+        "oy",
+        "oyj",
+        "ky",
+        "ltd",
+        "limited",
+        "plc",
+        "gmbh",
+        "sa",
+    }
+)
+
+
+_PUNCTUATION = str.maketrans({c: " " for c in ",.()"})
+
+
+def organisation_name(name: str | None) -> str | None:
+    """An organisation's name for comparison: lower case, without legal forms and branch words."""
+    if name is None:
+        return None
+    words = [w for w in name.lower().translate(_PUNCTUATION).split() if w not in LEGAL_FORMS]
+    return " ".join(words) or None
+
+
+def organisation_records(payees: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Organisations paid under another country's company number (left) and under a Swedish
+    organisation number (right), as linkage records: the name without its legal form, the name's
+    first word (for blocking), the account paid to."""
+    names = payees["name"].astype("string").map(organisation_name, na_action="ignore")
+    records = pd.DataFrame(
+        {
+            "rec_id": payees["scheme"] + ":" + payees["identifier"].astype("string"),
+            "name": names,
+            "name_start": names.str.split(" ", n=1).str[0],
+            "account": payees["account"],
+        }
+    ).astype("string")
+    records = records.where(records.notna(), None)
+    swedish = (payees["scheme"] == "se_organisationsnummer").to_numpy()
+    return records[~swedish].reset_index(drop=True), records[swedish].reset_index(drop=True)
+
+
+def organisation_settings() -> Any:
+    """Comparisons and blocking of the organisation model (Splink SettingsCreator)."""
+    import splink.comparison_library as cl  # noqa: PLC0415
+    from splink import SettingsCreator, block_on  # noqa: PLC0415
+
+    return SettingsCreator(
+        link_type="link_only",
+        unique_id_column_name="rec_id",
+        comparisons=[
+            cl.JaroWinklerAtThresholds("name", [0.95, 0.85]),
+            cl.ExactMatch("account"),
+        ],
+        blocking_rules_to_generate_predictions=[block_on("account"), block_on("name_start")],
+        retain_intermediate_calculation_columns=False,
+    )
+
+
+def train_organisation_model(left: pd.DataFrame, right: pd.DataFrame, engine: str = "duckdb") -> dict[str, Any]:
+    """Train the organisation model without labels on two sets of organisation records."""
+    from splink import block_on  # noqa: PLC0415
+
+    linker = make_linker(left, right, organisation_settings(), engine)
+    training = linker.training
+    training.estimate_probability_two_random_records_match([block_on("name", "account")], recall=0.9)
+    training.estimate_u_using_random_sampling(max_pairs=1_000_000, seed=1)
+    # Names recur (a town and a word) and so do first words; the account is what pins an organisation.
+    # Each pass learns the other comparison on pairs that agree on one: the name on pairs paid to one
+    # account, the account on pairs of one name.
+    training.estimate_parameters_using_expectation_maximisation(block_on("account"))
+    training.estimate_parameters_using_expectation_maximisation(block_on("name"))
+    model: dict[str, Any] = linker.misc.save_model_to_json(overwrite=True)
+    return model
+
+
+def link_organisations(
+    payees: pd.DataFrame, model: dict[str, Any] | None = None, engine: str = "duckdb"
+) -> pd.DataFrame:
+    """Links from a Swedish organisation number to another number of the same organisation: columns
+    organisation (scheme:identifier under the Swedish number), linked, probability."""
+    left, right = organisation_records(payees)
+    if left.empty or right.empty:
+        return pd.DataFrame({"organisation": [], "linked": [], "probability": []}).astype(
+            {"organisation": "string", "linked": "string", "probability": "float64"}
+        )
+    links, _ = link_records(
+        left, right, model or load_model(ORGANISATION_MODEL), threshold=ORGANISATION_THRESHOLD, engine=engine
+    )
+    return pd.DataFrame(
+        {"organisation": links["rec_id_r"], "linked": links["rec_id_l"], "probability": links["match_probability"]}
+    )

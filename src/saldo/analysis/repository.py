@@ -83,6 +83,14 @@ EXPORTS: dict[str, tuple[str, dict[str, pa.DataType]]] = {
            ORDER BY e.id, p.id DESC""",
         {},
     ),
+    "organisation_identities": (
+        """SELECT DISTINCT ON (e.id) e.id_scheme AS scheme, e.identifier, p.payee_name AS name,
+                  p.account_number AS account
+           FROM payees e JOIN payments p ON p.payee_id = e.id
+           WHERE e.kind = 'organisation' AND p.status <> 'cancelled'
+           ORDER BY e.id, p.id DESC""",
+        {},
+    ),
 }
 
 

@@ -75,8 +75,12 @@ SNAPSHOT_TABLES: dict[str, pa.Schema] = {
             ("means_tested", pa.bool_()),
         ]
     ),
-    # Splink's links between a personnummer and a samordningsnummer of the same person (linkage.py)
+    # Splink's links between a personnummer and another identifier of the same person (linkage.py)
     "person_links": pa.schema([("person_key", KEY), ("linked_key", KEY), ("match_probability", pa.float64())]),
+    # Splink's links between a Swedish organisation number and another number of the same organisation
+    "organisation_links": pa.schema(
+        [("organisation_key", KEY), ("linked_key", KEY), ("match_probability", pa.float64())]
+    ),
     "benefit_exclusions": pa.schema([("benefit", pa.string()), ("excluded_benefit", pa.string())]),
     "payers": pa.schema([("payer_id", pa.int64()), ("kind", pa.string()), ("connection_model", pa.string())]),
 }

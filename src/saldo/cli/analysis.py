@@ -165,16 +165,23 @@ def linkage(
 def identity_model(
     ctx: typer.Context,
     save: bool = typer.Option(False, "--save", help="Write the model over the committed file (review it like code)."),
+    organisations: bool = typer.Option(
+        False, "--organisations", help="The organisation model (a Swedish organisation number ~ another one)."
+    ),
 ) -> None:
-    """Train the identity model (personnummer ~ earlier samordningsnummer) on the registry's payees."""
-    from saldo.analysis.linkage import IDENTITY_MODEL, save_model  # noqa: PLC0415
-    from saldo.analysis.service.identities import train_identities_from_registry  # noqa: PLC0415
+    """Train the identity model (a personnummer ~ a samordningsnummer or foreign number) on the registry's payees."""
+    from saldo.analysis.linkage import IDENTITY_MODEL, ORGANISATION_MODEL, save_model  # noqa: PLC0415
+    from saldo.analysis.service.identities import (  # noqa: PLC0415
+        train_identities_from_registry,
+        train_organisations_from_registry,
+    )
 
     with cli_context(ctx).sessions() as session:
-        model = train_identities_from_registry(session)
+        model = train_organisations_from_registry(session) if organisations else train_identities_from_registry(session)
     if save:
-        save_model(model, IDENTITY_MODEL)
-        console.print(f"model written to {IDENTITY_MODEL}")
+        path = ORGANISATION_MODEL if organisations else IDENTITY_MODEL
+        save_model(model, path)
+        console.print(f"model written to {path}")
     else:
         console.print("trained; pass --save to write it over the committed model")
 

@@ -32,6 +32,7 @@ BEFORE_DECISIONS = (
     "account_changed_before_large_payment",
     "no_right_of_residence",
     "two_identifiers_same_benefit",
+    "organisation_paid_twice_under_two_identifiers",
 )
 AFTER_DECISIONS = ("amount_beyond_decision", "period_beyond_decision", "declared_income_below_public_income")
 RULES = BEFORE_DECISIONS + AFTER_DECISIONS
@@ -84,6 +85,7 @@ class Planter:
             "account_changed_before_large_payment": self._account_change,
             "no_right_of_residence": self._no_residence,
             "two_identifiers_same_benefit": self._two_identifiers,
+            "organisation_paid_twice_under_two_identifiers": self._organisation_twice,
             "amount_beyond_decision": self._beyond_amount,
             "period_beyond_decision": self._beyond_period,
         }
@@ -238,6 +240,23 @@ class Planter:
         self._append("two_identifiers_same_benefit", self._moved(chosen, chosen[MONTH].to_numpy()))
         return len(chosen)
 
+    def _organisation_twice(self, wanted: int) -> int:
+        """A school or care provider paid a month's fee again under the Norwegian organisation number
+        of its parent company, by the same municipality, to the same Bankgiro: one case per provider."""
+        rows = self.payments[
+            (self.payments[PERSON] < 0)
+            & (self.payments["payee_scheme"] == "se_organisationsnummer")
+            & self.payments["benefit"].isin(("SKP", "LOV", "VVE"))
+        ]
+        chosen = rows.sample(frac=1.0, random_state=self._seed()).drop_duplicates("payee_id").head(wanted).copy()
+        swedish = chosen["payee_id"].astype(str).to_numpy()
+        chosen["payee_scheme"] = "no_orgnr"
+        chosen["payee_id"] = [norwegian_organisation_number(int(n)) for n in swedish]
+        # The parent's name as a Norwegian company: the same words, "AS" for "AB".
+        chosen["payee_name"] = [str(name).removesuffix(" AB") + " AS" for name in chosen["payee_name"]]
+        self._append("organisation_paid_twice_under_two_identifiers", self._moved(chosen, chosen[MONTH].to_numpy()))
+        return len(chosen)
+
     def _beyond_amount(self, wanted: int) -> int:
         """A payment one and a half to three times the decided amount."""
         rows = self._person_rows()
@@ -390,3 +409,16 @@ def finnish_identity_number(born: dt.date, serial: int) -> str:
     individual = 2 + serial % 898
     digits = f"{born:%d%m%y}{individual:03d}"
     return f"{born:%d%m%y}{sign}{individual:03d}{_HETU_CHECK[int(digits) % 31]}"
+
+
+def norwegian_organisation_number(seed: int) -> str:
+    """A valid Norwegian organisation number (nine digits, modulus 11 check digit), derived from
+    ``seed``: the first eight digits that give a valid check digit."""
+    weights = (3, 2, 7, 6, 5, 4, 3, 2)
+    base = 90_000_000 + seed % 9_000_000
+    while True:
+        digits = f"{base:08d}"
+        check = (11 - sum(w * int(d) for w, d in zip(weights, digits, strict=True)) % 11) % 11
+        if check < 10:  # a remainder of 1 gives no valid number: take the next base
+            return f"{digits}{check}"
+        base += 1

@@ -9,7 +9,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from saldo.analysis.linkage import identity_records, train_identity_model
+from saldo.analysis.linkage import (
+    identity_records,
+    organisation_records,
+    train_identity_model,
+    train_organisation_model,
+)
 from saldo.analysis.repository import AnalysisRepository
 
 
@@ -19,3 +24,11 @@ def train_identities_from_registry(session: Session) -> dict[str, Any]:
         payees = AnalysisRepository(session).export("identities", Path(scratch)).to_pandas()
     left, right = identity_records(payees)
     return train_identity_model(left, right)
+
+
+def train_organisations_from_registry(session: Session) -> dict[str, Any]:
+    """A new organisation model trained without labels on the organisations in the registry."""
+    with tempfile.TemporaryDirectory(prefix="saldo-identities-") as scratch:
+        payees = AnalysisRepository(session).export("organisation_identities", Path(scratch)).to_pandas()
+    left, right = organisation_records(payees)
+    return train_organisation_model(left, right)

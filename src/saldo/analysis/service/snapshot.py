@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from sqlalchemy.orm import Session
 
 import saldo
-from saldo.analysis.linkage import link_identities
+from saldo.analysis.linkage import link_identities, link_organisations
 from saldo.analysis.models import Snapshot
 from saldo.analysis.pseudonyms import Pseudonymiser, load_or_create_key
 from saldo.analysis.repository import AnalysisRepository
@@ -52,11 +52,7 @@ def export_snapshot(
         files: dict[str, dict[str, object]] = {}
         for name in SNAPSHOT_TABLES:
             note(name)
-            raw = (
-                _identity_links(repository.export("identities", partial), settings.analysis_engine)
-                if name == "person_links"
-                else None
-            )
+            raw = _identity_links(name, repository, partial, settings.analysis_engine)
             table = _pseudonymised(name, raw if raw is not None else repository.export(name, partial), pseudonyms)
             files[name] = _write(partial, name, table)
         manifest = {
@@ -84,9 +80,15 @@ def export_snapshot(
     )
 
 
-def _identity_links(identities: pa.Table, engine: str) -> pa.Table:
-    """Splink's links between payees' identifiers, computed before anything is pseudonymised."""
-    links = link_identities(identities.to_pandas(), engine=engine)
+def _identity_links(name: str, repository: AnalysisRepository, scratch: Path, engine: str) -> pa.Table | None:
+    """Splink's links between payees' identifiers (persons, organisations), computed before anything
+    is pseudonymised; None for a table that is not a table of links."""
+    if name == "person_links":
+        links = link_identities(repository.export("identities", scratch).to_pandas(), engine=engine)
+    elif name == "organisation_links":
+        links = link_organisations(repository.export("organisation_identities", scratch).to_pandas(), engine=engine)
+    else:
+        return None
     return pa.Table.from_pandas(links, preserve_index=False)
 
 
@@ -95,6 +97,12 @@ def _pseudonymised(name: str, raw: pa.Table, keys: Pseudonymiser) -> pa.Table:
     if name == "person_links":
         columns = {
             "person_key": keys.column("person", pc.cast(raw["person"], pa.string())),
+            "linked_key": keys.column("person", pc.cast(raw["linked"], pa.string())),
+            "match_probability": raw["probability"],
+        }
+    elif name == "organisation_links":  # payees share one pseudonym space, persons and organisations
+        columns = {
+            "organisation_key": keys.column("person", pc.cast(raw["organisation"], pa.string())),
             "linked_key": keys.column("person", pc.cast(raw["linked"], pa.string())),
             "match_probability": raw["probability"],
         }
