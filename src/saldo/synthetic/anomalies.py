@@ -254,6 +254,7 @@ class Planter:
         chosen["payee_id"] = [norwegian_organisation_number(int(n)) for n in swedish]
         # The parent's name as a Norwegian company: the same words, "AS" for "AB".
         chosen["payee_name"] = [str(name).removesuffix(" AB") + " AS" for name in chosen["payee_name"]]
+        self._divert(chosen, "someone_elses")  # the Bankgiro is held by the Swedish organisation number
         self._append("organisation_paid_twice_under_two_identifiers", self._moved(chosen, chosen[MONTH].to_numpy()))
         return len(chosen)
 
