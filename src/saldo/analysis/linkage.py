@@ -370,7 +370,7 @@ LEGAL_FORMS = frozenset(
 )
 
 
-_PUNCTUATION = str.maketrans({c: " " for c in ",.()"})
+_PUNCTUATION = str.maketrans(dict.fromkeys(",.()", " "))
 
 
 def organisation_name(name: str | None) -> str | None:

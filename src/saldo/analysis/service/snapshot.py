@@ -52,7 +52,7 @@ def export_snapshot(
         files: dict[str, dict[str, object]] = {}
         for name in SNAPSHOT_TABLES:
             note(name)
-            raw = _identity_links(name, repository, partial, settings.analysis_engine)
+            raw = _identity_links(name, repository, partial, settings)
             table = _pseudonymised(name, raw if raw is not None else repository.export(name, partial), pseudonyms)
             files[name] = _write(partial, name, table)
         manifest = {
@@ -80,9 +80,14 @@ def export_snapshot(
     )
 
 
-def _identity_links(name: str, repository: AnalysisRepository, scratch: Path, engine: str) -> pa.Table | None:
+def _identity_links(name: str, repository: AnalysisRepository, scratch: Path, settings: Settings) -> pa.Table | None:
     """Splink's links between payees' identifiers (persons, organisations), computed before anything
-    is pseudonymised; None for a table that is not a table of links."""
+    is pseudonymised, on the analysis engine; None for a table that is not a table of links."""
+    engine = settings.analysis_engine
+    if engine == "spark" and name in ("person_links", "organisation_links"):
+        from saldo.analysis.backends.spark import spark_session  # noqa: PLC0415 — starts a JVM
+
+        spark_session(master=settings.spark_master, threads=settings.analysis_threads)  # Splink then uses this one
     if name == "person_links":
         links = link_identities(repository.export("identities", scratch).to_pandas(), engine=engine)
     elif name == "organisation_links":
