@@ -12,7 +12,7 @@ rules:  a country of --base-persons (about a million payments, with the planted 
         generated, loaded into PostgreSQL through the same paths as payers' and registers' files,
         and snapshotted. The snapshot is then copied k times in DuckDB, every pseudonym re-keyed per
         copy (md5 of key and copy number, the same 32 hex digits a real pseudonym has), giving k
-        independent countries of the same shape. All twelve rules run with DuckDB on 2 threads, each
+        independent countries of the same shape. All the rules run with DuckDB on 2 threads, each
         size --runs times; the findings must be exactly k times the base's.
 export: a country of --persons (about 10 million payments) is loaded once into its own database,
         then `export_snapshot` runs --runs times against it."""
@@ -51,6 +51,8 @@ COPIES: dict[str, str] = {
         region_code, residence_permit_until""",
     "income": "md5(person_key || r) AS person_key, md5(employer_key || r) AS employer_key, month, amount_minor",
     "person_links": "md5(person_key || r) AS person_key, md5(linked_key || r) AS linked_key, match_probability",
+    "organisation_links": """md5(organisation_key || r) AS organisation_key, md5(linked_key || r) AS linked_key,
+        match_probability""",
     "decisions": """md5(decision_key || r) AS decision_key, payer_id, md5(payee_key || r) AS payee_key, benefit,
         period_start, period_end, amount_minor, currency, household_size, declared_income_minor""",
 }

@@ -35,7 +35,7 @@ from saldo.banks.schemas import BankPrincipal
 from saldo.kit.account_number import AccountScheme
 from saldo.kit.clock import today
 from saldo.kit.problem import FILENAME_PATTERN, Problem
-from saldo.web.deps import AppSettings, CurrentBank, CurrentParticipant, DbSession, receive_to_file
+from saldo.web.deps import CSV_BODY, AppSettings, CurrentBank, CurrentParticipant, DbSession, receive_to_file
 
 router = APIRouter(prefix="/api/v1")
 
@@ -80,7 +80,7 @@ def post_accounts(
         200: {"model": BankFileAccepted, "description": "This exact file was loaded before"},
         413: {"model": Problem, "description": "Larger than the size limit"},
     },
-    openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}},
+    openapi_extra=CSV_BODY,
 )
 async def post_account_file(
     request: Request,

@@ -319,15 +319,21 @@ def link_identities(payees: pd.DataFrame, model: dict[str, Any] | None = None, e
     a foreign identifier): columns person (scheme:identifier under the personnummer), linked (under
     the other identifier), probability."""
     left, right = identity_records(payees)
+    return _links(left, right, model or load_model(IDENTITY_MODEL), IDENTITY_THRESHOLD, engine, "person")
+
+
+def _links(
+    left: pd.DataFrame, right: pd.DataFrame, model: dict[str, Any], threshold: float, engine: str, kept: str
+) -> pd.DataFrame:
+    """The links of ``link_records`` as (``kept``: the right-hand record, linked: the left-hand one,
+    probability); empty when either side has no records."""
     if left.empty or right.empty:
-        return pd.DataFrame({"person": [], "linked": [], "probability": []}).astype(
-            {"person": "string", "linked": "string", "probability": "float64"}
+        return pd.DataFrame({kept: [], "linked": [], "probability": []}).astype(
+            {kept: "string", "linked": "string", "probability": "float64"}
         )
-    links, _ = link_records(
-        left, right, model or load_model(IDENTITY_MODEL), threshold=IDENTITY_THRESHOLD, engine=engine
-    )
+    links, _ = link_records(left, right, model, threshold=threshold, engine=engine)
     return pd.DataFrame(
-        {"person": links["rec_id_r"], "linked": links["rec_id_l"], "probability": links["match_probability"]}
+        {kept: links["rec_id_r"], "linked": links["rec_id_l"], "probability": links["match_probability"]}
     )
 
 
@@ -439,13 +445,4 @@ def link_organisations(
     """Links from a Swedish organisation number to another number of the same organisation: columns
     organisation (scheme:identifier under the Swedish number), linked, probability."""
     left, right = organisation_records(payees)
-    if left.empty or right.empty:
-        return pd.DataFrame({"organisation": [], "linked": [], "probability": []}).astype(
-            {"organisation": "string", "linked": "string", "probability": "float64"}
-        )
-    links, _ = link_records(
-        left, right, model or load_model(ORGANISATION_MODEL), threshold=ORGANISATION_THRESHOLD, engine=engine
-    )
-    return pd.DataFrame(
-        {"organisation": links["rec_id_r"], "linked": links["rec_id_l"], "probability": links["match_probability"]}
-    )
+    return _links(left, right, model or load_model(ORGANISATION_MODEL), ORGANISATION_THRESHOLD, engine, "organisation")

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
@@ -13,11 +12,9 @@ from saldo.decisions.schemas import DecisionsStored
 from saldo.decisions.service import store_decisions
 from saldo.kit.problem import Problem
 from saldo.payers.schemas import PayerPrincipal
-from saldo.web.deps import AppSettings, CurrentPayer, DbSession, receive_to_file
+from saldo.web.deps import CSV_BODY, AppSettings, CurrentPayer, DbSession, receive_to_file
 
 router = APIRouter(prefix="/api/v1", tags=["decisions"])
-
-CSV_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}}
 
 
 @router.post(

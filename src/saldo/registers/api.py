@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
@@ -16,11 +16,9 @@ from saldo.registers.errors import RegisterFileEmptyError, RegisterFileTooLargeE
 from saldo.registers.models import RegisterKind
 from saldo.registers.schemas import KeeperPrincipal, RegisterLoaded, RegisterLoadOut
 from saldo.registers.service import keeper_loads, load_register_as_keeper
-from saldo.web.deps import AppSettings, CurrentKeeper, DbSession, receive_to_file
+from saldo.web.deps import CSV_BODY, AppSettings, CurrentKeeper, DbSession, receive_to_file
 
 router = APIRouter(prefix="/api/v1/registers", tags=["registers"], responses=problem_responses(401, 422))
-
-CSV_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}}
 
 
 @router.put(

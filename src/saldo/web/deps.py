@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi import Path as PathParameter
@@ -102,6 +102,10 @@ CurrentParticipant = Annotated[PayerPrincipal | BankPrincipal, Depends(require_p
 CurrentStaff = Annotated[StaffPrincipal, Depends(require_staff)]
 CurrentKeeper = Annotated[KeeperPrincipal, Depends(require_register_keeper)]
 AUTH_DEPENDENCIES = (require_payer, require_bank, require_participant, require_staff, require_register_keeper)
+
+
+# The OpenAPI request body of an endpoint that takes a CSV file as its body (read by receive_to_file).
+CSV_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}}
 
 
 async def receive_to_file(
