@@ -3,14 +3,20 @@ token of its own, checked whole like a file the authority loads; nobody else may
 
 from __future__ import annotations
 
+import threading
+import time
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from saldo.registers.errors import InvalidKeeperError, KeeperExistsError
 from saldo.registers.models import IncomeRecord, PopulationRecord, RegisterKeeperToken, RegisterKind
-from saldo.registers.service import create_keeper, issue_keeper_token, revoke_keeper_token
+from saldo.registers.schemas import RegisterLoaded
+from saldo.registers.service import create_keeper, issue_keeper_token, load_register, revoke_keeper_token
+from tests.conftest import live_database
 from tests.factories import OTHER_PNR, VALID_PNR, auth, make_payer, make_token
 from tests.registers.test_loads import POPULATION_HEADER
 
@@ -120,3 +126,33 @@ def test_a_keeper_needs_a_valid_number_a_name_and_a_register(session: Session) -
 
 def newest_token_id(session: Session) -> int:
     return int(session.scalar(select(func.max(RegisterKeeperToken.id))) or 0)
+
+
+def test_the_same_extract_sent_twice_at_once_is_loaded_once(tmp_path: Path, worker_id: str) -> None:
+    _, engine = live_database(f"saldo_register_race_{worker_id}", tmp_path / "data")
+    path = tmp_path / "extract.csv"
+    path.write_text(EXTRACT + "\n", encoding="utf-8")
+    results: list[RegisterLoaded] = []
+    try:
+        with Session(engine) as first:
+            loaded = load_register(first, RegisterKind.POPULATION, path, loaded_by="keeper:1:token:1")
+
+            def second() -> None:
+                with Session(engine) as other:
+                    results.append(load_register(other, RegisterKind.POPULATION, path, loaded_by="keeper:1:token:2"))
+                    other.commit()
+
+            racer = threading.Thread(target=second)
+            racer.start()
+            with engine.connect() as probe:  # the second load waits on the register's lock
+                deadline = time.monotonic() + 10
+                while not probe.scalar(
+                    text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+                ):
+                    assert time.monotonic() < deadline, "the second load never waited"
+                    time.sleep(0.02)
+            first.commit()
+            racer.join(timeout=10)
+        assert [(r.already_loaded, r.load_id) for r in results] == [(True, loaded.load_id)]
+    finally:
+        engine.dispose()

@@ -90,6 +90,13 @@ class RegisterRepository:
 
     # --- loads -----------------------------------------------------------------------------------
 
+    def lock_register(self, kind: RegisterKind) -> None:
+        """Hold the register's load lock until the transaction ends: loads of one register run one at
+        a time, so a file sent twice at once is loaded once and then found already loaded."""
+        self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"register-load:{kind.value}"}
+        )
+
     def load_by_digest(self, kind: RegisterKind, sha256: bytes) -> RegisterLoad | None:
         return self.session.scalar(
             select(RegisterLoad).where(RegisterLoad.kind == kind, RegisterLoad.content_sha256 == sha256)

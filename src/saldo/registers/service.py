@@ -65,6 +65,7 @@ def load_register(
     name = filename or path.name
     repository = RegisterRepository(session)
     digest = sha256_of_file(path)
+    repository.lock_register(kind)
     existing = repository.load_by_digest(kind, digest)
     if existing is not None:
         return RegisterLoaded(load_id=existing.id, kind=kind, rows=existing.rows, already_loaded=True)
