@@ -16,7 +16,7 @@ from saldo.cli.reference import REFERENCE_DIR, references
 from saldo.db.migrate import check_database
 from saldo.settings import Settings
 from saldo.web.deps import AUTH_DEPENDENCIES
-from saldo.web.start import PUBLIC_PATHS
+from saldo.web.start import PUBLIC_PATHS, PUBLIC_PREFIXES
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "saldo"
 DOMAINS = ("accounts", "banks", "benefits", "mediation", "payers", "payees", "payments")
@@ -43,18 +43,27 @@ def test_every_route_needs_a_token_or_is_explicitly_public(app: FastAPI) -> None
     unguarded = [
         route.path
         for route in app.routes
-        if isinstance(route, APIRoute) and not _guarded(route.dependant) and route.path not in PUBLIC_PATHS
+        if isinstance(route, APIRoute)
+        and not _guarded(route.dependant)
+        and route.path not in PUBLIC_PATHS
+        and not route.path.startswith(PUBLIC_PREFIXES)
     ]
     assert unguarded == []
 
 
 def test_public_routes_are_only_the_start_page_health_and_api_documents(app: FastAPI) -> None:
-    public = {r.path for r in app.routes if isinstance(r, APIRoute) and not _guarded(r.dependant)}
+    public = {
+        r.path
+        for r in app.routes
+        if isinstance(r, APIRoute) and not _guarded(r.dependant) and not r.path.startswith(PUBLIC_PREFIXES)
+    }
     assert public <= PUBLIC_PATHS
 
 
 def test_bank_routes_take_bank_tokens_and_payment_routes_payer_tokens(app: FastAPI) -> None:
-    require_payer, require_bank, _, require_staff, require_register_keeper = AUTH_DEPENDENCIES
+    require_payer, require_bank, _, require_staff, require_register_keeper, require_citizen, require_staff_session = (
+        AUTH_DEPENDENCIES
+    )
     for route in (r for r in app.routes if isinstance(r, APIRoute)):
         calls = {d.call for d in route.dependant.dependencies}
         if route.path.startswith("/api/v1/bank/"):
@@ -67,6 +76,10 @@ def test_bank_routes_take_bank_tokens_and_payment_routes_payer_tokens(app: FastA
             assert require_staff in calls, route.path
         if route.path.startswith("/api/v1/registers/"):
             assert require_register_keeper in calls, route.path
+        if route.path.startswith(("/api/v1/me/", "/me")):
+            assert require_citizen in calls, route.path
+        if route.path.startswith("/staff"):
+            assert require_staff_session in calls, route.path
 
 
 def test_generated_references_are_up_to_date() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool
@@ -14,8 +15,12 @@ from saldo.accounts.api import router as accounts_router
 from saldo.accounts.service.verify import thresholds_from
 from saldo.benefits.api import router as benefits_router
 from saldo.cases.api import router as cases_router
+from saldo.citizens.api import router as citizens_api_router
+from saldo.citizens.pages import router as citizens_pages
 from saldo.db.engine import create_db_engine, create_session_factory
 from saldo.decisions.api import router as decisions_router
+from saldo.identity.devprovider import router as dev_provider_router
+from saldo.identity.pages import router as identity_pages
 from saldo.inforequests.api import router as requests_router
 from saldo.inforequests.api import staff_router as requests_staff_router
 from saldo.mediation.api import router as mediation_router
@@ -78,6 +83,10 @@ def _bare_app() -> FastAPI:
     app.include_router(notifications_staff_router)
     app.include_router(requests_staff_router)
     app.include_router(oversight_router)
+    app.include_router(citizens_api_router)
+    app.include_router(identity_pages)
+    app.include_router(citizens_pages)
+    app.include_router(dev_provider_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
     return app
 
@@ -89,6 +98,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = db_engine
     app.state.session_factory = create_session_factory(db_engine)
+    # the relying party's calls to eID providers (discovery, token, userinfo)
+    app.state.oidc_http = httpx.AsyncClient(timeout=10.0, follow_redirects=False)
+    app.router.add_event_handler("shutdown", app.state.oidc_http.aclose)
     if settings.fast_path:
         conninfo = db_engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         # autocommit: each statement stands alone, and returning it to the pool costs no COMMIT.

@@ -8,6 +8,7 @@ from saldo.benefits.models import Benefit, BenefitExclusion
 from saldo.cases.models import Case, CaseEvent, CaseFinding, CasePerson, FindingReview
 from saldo.db.base import Base
 from saldo.decisions.models import Decision
+from saldo.identity.models import LoginAttempt, WebSession
 from saldo.inforequests.models import InformationAnswer, InformationRequest
 from saldo.mediation.models import BankMessage, PaymentFile, PaymentRun, UnmatchedEntry
 from saldo.messages.models import MessageCounter, PayerMessage, Webhook
@@ -44,6 +45,7 @@ __all__ = [
     "InformationAnswer",
     "InformationRequest",
     "Letter",
+    "LoginAttempt",
     "MessageCounter",
     "Notification",
     "NotificationOutcome",
@@ -64,5 +66,6 @@ __all__ = [
     "StaffMember",
     "StaffToken",
     "UnmatchedEntry",
+    "WebSession",
     "Webhook",
 ]

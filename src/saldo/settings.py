@@ -5,8 +5,43 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, Field, HttpUrl, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class OidcProviderSettings(BaseModel):
+    """One eID provider Saldo's pages log people in with (OpenID Connect, authorization code + PKCE)."""
+
+    model_config = {"extra": "forbid"}
+
+    name: str = Field(pattern="^[a-z0-9-]{1,32}$", description="Short name, used in the callback URL.")
+    label: str = Field(min_length=1, max_length=80, description="What the login button says.")
+    issuer: HttpUrl = Field(description="The provider's issuer; its discovery document is read from there.")
+    client_id: str = Field(min_length=1)
+    client_secret: str = Field(min_length=1)
+    audience: str = Field(
+        default="citizen",
+        pattern="^(citizen|staff)$",
+        description="Who logs in here: `citizen` (payees) or `staff` (the authority's people, matched by identifier).",
+    )
+    scopes: list[str] = Field(
+        default=["openid", "profile", "https://id.oidc.se/scope/naturalPersonNumber"],
+        description="Scopes asked for.",
+    )
+    identifier_claim: str = Field(
+        default="https://id.oidc.se/claim/personalIdentityNumber",
+        description="The ID-token or userinfo claim that carries the person's national identifier.",
+    )
+    identifier_scheme: str = Field(default="se_personnummer", description="The scheme of that identifier.")
+    loa: dict[str, str] = Field(
+        default={
+            "http://id.elegnamnden.se/loa/1.0/loa3": "substantial",
+            "http://id.elegnamnden.se/loa/1.0/loa4": "high",
+            "http://eidas.europa.eu/LoA/substantial": "substantial",
+            "http://eidas.europa.eu/LoA/high": "high",
+        },
+        description="acr values of the provider and the eIDAS level of assurance each is.",
+    )
 
 
 class Settings(BaseSettings):
@@ -201,6 +236,27 @@ class Settings(BaseSettings):
     )
     webhook_lanes: int = Field(
         default=8, ge=1, le=256, description="Payers whose webhooks are delivered to at the same time."
+    )
+    oidc_providers: list[OidcProviderSettings] = Field(
+        default=[],
+        description=(
+            "eID providers (OpenID Connect) people log in with, as a JSON list of objects: name, label, issuer, "
+            "client_id, client_secret, audience (`citizen` or `staff`), and optionally scopes, identifier_claim, "
+            "identifier_scheme and loa (acr value to `substantial`/`high`). docs/login.md has an example."
+        ),
+    )
+    dev_login: bool = Field(
+        default=False,
+        description=(
+            "Offer the built-in development eID provider, where anyone can log in as anyone: for the demo and "
+            "local development only, and labelled so on every page it shows. Never in production."
+        ),
+    )
+    session_idle_minutes: int = Field(
+        default=30, ge=1, le=24 * 60, description="A logged-in session ends after this long without a request."
+    )
+    session_max_hours: int = Field(
+        default=8, ge=1, le=24, description="A logged-in session ends this long after login, however active."
     )
     demo_persons: int = Field(
         default=20_000, ge=100, description="Persons in the synthetic country `saldo demo` builds."

@@ -6,6 +6,7 @@ import typer
 
 from saldo.cli.context import cli_context, console, fail
 from saldo.db.engine import unit_of_work
+from saldo.kit.national_id import IdScheme
 from saldo.staff.errors import StaffError
 from saldo.staff.models import Role
 from saldo.staff.service import create_staff, disable_staff, issue_staff_token, list_staff
@@ -19,11 +20,15 @@ def create(
     username: str = typer.Argument(..., help="Lower-case login name, e.g. anna.analytiker."),
     name: str = typer.Option(..., help="Full name."),
     role: list[Role] = typer.Option(..., "--role", help="A role to grant (repeatable)."),
+    personnummer: str | None = typer.Option(
+        None, help="Their Swedish personal identity number: who they are when they log in with eID."
+    ),
 ) -> None:
-    """Add a staff member with one or more roles: analyst, auditor, supervisor, log_auditor."""
+    """Add a staff member with one or more roles: analyst, auditor, supervisor, log_auditor, caseworker."""
+    person = (IdScheme.SE_PERSONNUMMER, personnummer) if personnummer else None
     try:
         with unit_of_work(cli_context(ctx).sessions) as session:
-            create_staff(session, username=username, name=name, roles=role)
+            create_staff(session, username=username, name=name, roles=role, person=person)
     except (StaffError, ValueError) as exc:
         raise fail(str(exc)) from None
     console.print(f"added {username} ({', '.join(r.value for r in role)})")

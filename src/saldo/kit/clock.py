@@ -12,3 +12,8 @@ PAYMENT_ZONE = ZoneInfo("Europe/Stockholm")
 def today() -> dt.date:
     """The current date in Stockholm."""
     return dt.datetime.now(PAYMENT_ZONE).date()
+
+
+def utcnow() -> dt.datetime:
+    """The current moment, timezone-aware in UTC (how every timestamp is stored)."""
+    return dt.datetime.now(dt.UTC)

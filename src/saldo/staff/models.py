@@ -18,6 +18,7 @@ class Role(StrEnum):
     AUDITOR = "auditor"  # works cases: notes, evidence, information requests, notifications
     SUPERVISOR = "supervisor"  # assigns cases, puts rules in shadow mode or retires them, reads statistics
     LOG_AUDITOR = "log_auditor"  # the auditor of the auditors: reads and verifies the access log
+    CASEWORKER = "caseworker"  # serves citizens: sees and does what they can, on their behalf (assisted channel)
 
 
 class StaffMember(IdMixin, CreatedAtMixin, Base):
@@ -28,6 +29,9 @@ class StaffMember(IdMixin, CreatedAtMixin, Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     roles: Mapped[list[str]] = mapped_column(ARRAY(String(16)))
+    # who they are by eID: the login on Saldo's pages matches this identifier, never a name
+    person_scheme: Mapped[str | None] = mapped_column(String(32))
+    person_id: Mapped[str | None] = mapped_column(String(20), unique=True)
     disabled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
 

@@ -22,6 +22,14 @@ class StaffRepository:
     def by_username(self, username: str) -> StaffMember | None:
         return self.session.scalar(select(StaffMember).where(StaffMember.username == username))
 
+    def by_id(self, staff_id: int) -> StaffMember | None:
+        return self.session.get(StaffMember, staff_id)
+
+    def by_person(self, scheme: str, identifier: str) -> StaffMember | None:
+        return self.session.scalar(
+            select(StaffMember).where(StaffMember.person_scheme == scheme, StaffMember.person_id == identifier)
+        )
+
     def add(self, row: StaffMember | StaffToken) -> None:
         self.session.add(row)
         self.session.flush()

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
+from saldo.kit.national_id import IdScheme, normalize_identifier
 from saldo.kit.tokens import hash_token, looks_like_token, new_token
 from saldo.staff.errors import ForbiddenError, InvalidStaffTokenError, StaffExistsError, UnknownStaffError
 from saldo.staff.models import Role, StaffMember, StaffToken
@@ -18,8 +19,16 @@ TOKEN_PREFIX = "saldostaff_"  # noqa: S105 — a public marker for leak scanners
 USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
 
 
-def create_staff(session: Session, *, username: str, name: str, roles: Iterable[Role]) -> StaffMember:
-    """Add a staff member with these roles (at least one)."""
+def create_staff(
+    session: Session,
+    *,
+    username: str,
+    name: str,
+    roles: Iterable[Role],
+    person: tuple[IdScheme, str] | None = None,
+) -> StaffMember:
+    """Add a staff member with these roles (at least one); ``person`` (scheme, national identifier) is
+    who they are when they log in with eID on Saldo's pages."""
     if not USERNAME.match(username):
         raise ValueError(f"username {username!r}: lower-case letters, digits, '.', '_' or '-', 2-64 characters")
     granted = sorted({Role(r).value for r in roles})
@@ -28,7 +37,14 @@ def create_staff(session: Session, *, username: str, name: str, roles: Iterable[
     repository = StaffRepository(session)
     if repository.by_username(username) is not None:
         raise StaffExistsError(f"a staff member {username!r} exists already")
-    member = StaffMember(username=username, name=name.strip(), roles=granted)
+    person_scheme, person_id = (None, None)
+    if person is not None:
+        person_scheme, person_id = person[0].value, normalize_identifier(person[0], person[1])
+        if repository.by_person(person_scheme, person_id) is not None:
+            raise StaffExistsError(f"a staff member with identifier {person_id} exists already")
+    member = StaffMember(
+        username=username, name=name.strip(), roles=granted, person_scheme=person_scheme, person_id=person_id
+    )
     repository.add(member)
     return member
 
@@ -87,3 +103,19 @@ def principal_of(session: Session, username: str) -> StaffPrincipal:
 
 def list_staff(session: Session) -> list[StaffMember]:
     return list(StaffRepository(session).list_all())
+
+
+def staff_by_person(session: Session, scheme: str, identifier: str) -> StaffPrincipal | None:
+    """The enabled staff member who is this person (matched by eID identifier), if there is one."""
+    member = StaffRepository(session).by_person(scheme, identifier)
+    if member is None or member.disabled_at is not None:
+        return None
+    return StaffPrincipal(staff_id=member.id, username=member.username, roles=frozenset(Role(r) for r in member.roles))
+
+
+def staff_by_id(session: Session, staff_id: int) -> StaffPrincipal | None:
+    """The enabled staff member with this id, with their roles as they are now."""
+    member = StaffRepository(session).by_id(staff_id)
+    if member is None or member.disabled_at is not None:
+        return None
+    return StaffPrincipal(staff_id=member.id, username=member.username, roles=frozenset(Role(r) for r in member.roles))

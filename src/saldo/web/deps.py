@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,6 +15,10 @@ from sqlalchemy.orm import Session
 
 from saldo.banks.schemas import BankPrincipal
 from saldo.banks.service import authenticate_bank, is_bank_token
+from saldo.identity.errors import CsrfError, NotLoggedInError
+from saldo.identity.models import Audience
+from saldo.identity.schemas import SessionPrincipal
+from saldo.identity.service import session_principal
 from saldo.payers.errors import InvalidTokenError
 from saldo.payers.schemas import PayerPrincipal
 from saldo.payers.service import authenticate
@@ -96,12 +101,61 @@ def require_register_keeper(session: DbSession, credentials: Credentials) -> Kee
     return authenticate_keeper(session, _token(credentials))
 
 
+SESSION_COOKIE = "saldo_session"
+
+
+def session_of(request: Request, session: Session) -> SessionPrincipal | None:
+    """Who the browser's session cookie belongs to, if anyone (the lookup commits the last-seen time)."""
+    secret = request.cookies.get(SESSION_COOKIE)
+    if not secret:
+        return None
+    settings: Settings = request.app.state.settings
+    principal = session_principal(session, secret, idle_minutes=settings.session_idle_minutes)
+    session.commit()
+    return principal
+
+
+def require_citizen(request: Request, session: DbSession) -> SessionPrincipal:
+    """A logged-in citizen, or a caseworker acting for one; otherwise the browser is sent to log in
+    (pages) or answered 401 (the JSON behind them)."""
+    principal = session_of(request, session)
+    if principal is None:
+        raise NotLoggedInError("log in with eID to see your payments")
+    if principal.subject is None:
+        raise NotLoggedInError("choose the citizen you act for first")
+    return principal
+
+
+def require_staff_session(request: Request, session: DbSession) -> SessionPrincipal:
+    """A member of staff logged in with eID; each page then checks the role it needs."""
+    principal = session_of(request, session)
+    if principal is None or principal.audience is not Audience.STAFF:
+        raise NotLoggedInError("log in as staff of the payment authority")
+    return principal
+
+
+def check_csrf(principal: SessionPrincipal, token: str | None) -> None:
+    """Every form a session sends carries its CSRF token (and the cookie is SameSite=Lax as well)."""
+    if not token or not hmac.compare_digest(token, principal.csrf_token):
+        raise CsrfError("the form is out of date or was not sent from Saldo's own page; reload and try again")
+
+
+CurrentCitizen = Annotated[SessionPrincipal, Depends(require_citizen)]
+CurrentStaffSession = Annotated[SessionPrincipal, Depends(require_staff_session)]
 CurrentPayer = Annotated[PayerPrincipal, Depends(require_payer)]
 CurrentBank = Annotated[BankPrincipal, Depends(require_bank)]
 CurrentParticipant = Annotated[PayerPrincipal | BankPrincipal, Depends(require_participant)]
 CurrentStaff = Annotated[StaffPrincipal, Depends(require_staff)]
 CurrentKeeper = Annotated[KeeperPrincipal, Depends(require_register_keeper)]
-AUTH_DEPENDENCIES = (require_payer, require_bank, require_participant, require_staff, require_register_keeper)
+AUTH_DEPENDENCIES = (
+    require_payer,
+    require_bank,
+    require_participant,
+    require_staff,
+    require_register_keeper,
+    require_citizen,
+    require_staff_session,
+)
 
 
 # The OpenAPI request body of an endpoint that takes a CSV file as its body (read by receive_to_file).

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from sqlalchemy.exc import OperationalError
 
 from saldo.accounts.errors import (
@@ -24,6 +25,7 @@ from saldo.banks.errors import BankExistsError, InvalidBankError, InvalidBankTok
 from saldo.benefits.errors import UnknownBenefitError
 from saldo.cases.errors import CaseNotFoundError, CaseStateError, TriageError
 from saldo.decisions.errors import DecisionFileEmptyError, DecisionFileTooLargeError
+from saldo.identity.errors import CsrfError, NotLoggedInError
 from saldo.inforequests.errors import CategoryRefusedError, RequestNotFoundError, RequestStateError
 from saldo.kit.account_number import InvalidAccountError
 from saldo.kit.national_id import InvalidIdentifierError
@@ -107,7 +109,21 @@ def install_error_handlers(app: FastAPI) -> None:
             return problem(409, "reference_conflict", str(exc), payment_id=exc.payment_id, fields=exc.fields)
         return problem(409, "conflict", str(exc))
 
+    async def not_logged_in(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith("/api/"):
+            return problem(401, "unauthenticated", str(exc))
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        audience = "staff" if request.url.path.startswith("/staff") else "citizen"
+        return RedirectResponse(f"/login?{urlencode({'next': target, 'audience': audience})}", status_code=303)
+
+    async def csrf_refused(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith("/api/"):
+            return problem(403, "csrf", str(exc))
+        return PlainTextResponse(str(exc), status_code=403)
+
     handlers: dict[type[Exception], Any] = {
+        NotLoggedInError: not_logged_in,
+        CsrfError: csrf_refused,
         RequestValidationError: request_invalid,
         PaymentRejectedError: payment_rejected,
         RecordsRejectedError: records_rejected,

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
-from saldo import __version__
 from saldo.accounts.service.query import register_overview
 from saldo.banks.service import list_banks
 from saldo.benefits.service import list_benefits
@@ -17,21 +13,35 @@ from saldo.mediation.service.reconcile import mediation_overview
 from saldo.oversight.statistics import audit_overview
 from saldo.payers.service import list_payers
 from saldo.payments.service.query import registry_overview
-from saldo.web.deps import DbSession
+from saldo.web.deps import DbSession, session_of
+from saldo.web.rendering import render
 
 router = APIRouter(tags=["public"])
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 # Routes anyone may call without a token. Every other route must depend on a token check
 # (web.deps.AUTH_DEPENDENCIES; tests/test_architecture.py holds every route to this).
-PUBLIC_PATHS = frozenset({"/", "/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/static"})
+PUBLIC_PATHS = frozenset(
+    {
+        "/",
+        "/health",
+        "/openapi.json",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/static",
+        "/login",
+        "/login/{name}",
+        "/auth/callback/{name}",
+        "/logout",
+    }
+)
+# The development eID provider (only with SALDO_DEV_LOGIN) is public by nature: it is the login.
+PUBLIC_PREFIXES = ("/dev-idp/",)
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def start_page(request: Request, session: DbSession) -> HTMLResponse:
     """What this Saldo holds and how a payer or a bank calls it."""
     context = {
-        "version": __version__,
         "overview": registry_overview(session),
         "payers": list_payers(session),
         "benefits": list_benefits(session),
@@ -42,7 +52,8 @@ def start_page(request: Request, session: DbSession) -> HTMLResponse:
         "base_url": str(request.base_url).rstrip("/"),
         "data_dir": str(request.app.state.settings.data_dir),
     }
-    return templates.TemplateResponse(request, "start.html", context)
+    context["logged_out"] = request.query_params.get("logged_out") == "1"
+    return render(request, "start.html", context, principal=session_of(request, session))
 
 
 @router.get("/health", summary="Liveness and database reachability")

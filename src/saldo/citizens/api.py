@@ -1,0 +1,24 @@
+"""The JSON behind the citizen's overview, for the citizen's own browser (session cookie) and apps."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from saldo.citizens.schemas import CitizenOverview
+from saldo.citizens.service import citizen_overview
+from saldo.kit.problem import problem_responses
+from saldo.web.deps import CurrentCitizen, DbSession
+
+router = APIRouter(prefix="/api/v1/me", tags=["citizens"], responses=problem_responses(401, 422))
+
+
+@router.get("/overview", summary="The logged-in citizen's payments, account, checks and access log")
+def overview(
+    session: DbSession, principal: CurrentCitizen, year: Annotated[int | None, Query(ge=1900, le=2200)] = None
+) -> CitizenOverview:
+    """What the overview page shows, as JSON. Needs the session cookie of an eID login."""
+    result = citizen_overview(session, principal, year=year)
+    session.commit()
+    return result

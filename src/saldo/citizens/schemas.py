@@ -1,0 +1,98 @@
+"""What a citizen sees: the page renders these, and ``GET /api/v1/me/overview`` returns them as JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+
+class PaymentGroup(StrEnum):
+    """How a citizen thinks of a payment's status."""
+
+    UPCOMING = "upcoming"  # registered, verified or in a payment run: on its way
+    HELD = "held"  # stopped for now, by a person's decision or a failed account check
+    PAID = "paid"  # sent to the bank or settled; or paid by the payer directly (reported)
+    NOT_PAID = "not_paid"  # returned by the receiving bank or rejected: the payer will act
+    CANCELLED = "cancelled"  # withdrawn by the payer before it was sent
+
+
+class PaymentLine(BaseModel):
+    id: int
+    payer: str
+    benefit_code: str
+    benefit_sv: str
+    benefit_en: str
+    period_start: dt.date
+    period_end: dt.date
+    due_date: dt.date
+    amount_minor: int
+    currency: str
+    status: str
+    group: PaymentGroup
+    account_scheme: str
+    account: str
+    account_check: str | None
+    decision_reference: str
+
+
+class Total(BaseModel):
+    group: PaymentGroup
+    currency: str
+    amount_minor: int
+    payments: int
+
+
+class Account(BaseModel):
+    account_scheme: str
+    account: str
+    bank: str
+
+
+class Designation(Account):
+    designated_at: dt.datetime
+    channel: str
+
+
+class RuleRun(BaseModel):
+    """A published rule that ran over the analysis snapshot holding the citizen's payments."""
+
+    id: str
+    version: int
+    title_sv: str
+    title_en: str
+    legal_basis: str
+
+
+class ChecksRan(BaseModel):
+    """The automated checks on the citizen's payments: every payment's account check is in its line;
+    the analysis ran these rules over a snapshot taken at ``snapshot_at``."""
+
+    analysis_finished_at: dt.datetime | None
+    snapshot_at: dt.datetime | None
+    rules: list[RuleRun]
+
+
+class AccessLine(BaseModel):
+    """One time someone at the authority looked at the citizen's data, and why."""
+
+    at: dt.datetime
+    role: str
+    channel: str
+    action: str
+    purpose: str
+    case_reference: str | None
+
+
+class CitizenOverview(BaseModel):
+    person_scheme: str
+    person_id: str
+    year: int
+    years: list[int]
+    payments: list[PaymentLine]
+    totals: list[Total]
+    designation: Designation | None
+    held_accounts: list[Account]
+    checks: ChecksRan
+    access: list[AccessLine]

@@ -1,0 +1,176 @@
+"""The citizen's overview: every public payment from every payer on one page, the account they go
+to, the checks that ran and who at the authority looked at their data. Reading it is the citizen's
+right (förordning 2023:462 §4); a caseworker reading it on their behalf is logged."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from functools import cache
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from saldo.accounts.errors import DesignationRefusedError
+from saldo.accounts.models import Channel
+from saldo.accounts.schemas import DesignationIn, DesignationOut, PartyIn
+from saldo.accounts.service.designate import designate_account
+from saldo.analysis.catalogue import Rule, load_catalogue
+from saldo.citizens.repository import CitizenRepository
+from saldo.citizens.schemas import (
+    AccessLine,
+    Account,
+    ChecksRan,
+    CitizenOverview,
+    Designation,
+    PaymentGroup,
+    PaymentLine,
+    RuleRun,
+    Total,
+)
+from saldo.identity.schemas import SessionPrincipal
+from saldo.identity.service import log_assisted_read
+from saldo.kit.clock import today
+from saldo.kit.national_id import IdScheme
+from saldo.payments.models import PaymentStatus
+
+ACCESS_SHOWN = 50  # the newest entries on the page; the rest are a request away (docs/citizen-pages.md)
+GROUP_OF: dict[str, PaymentGroup] = {
+    PaymentStatus.REGISTERED: PaymentGroup.UPCOMING,
+    PaymentStatus.VERIFIED: PaymentGroup.UPCOMING,
+    PaymentStatus.SCHEDULED: PaymentGroup.UPCOMING,
+    PaymentStatus.HELD: PaymentGroup.HELD,
+    PaymentStatus.SENT: PaymentGroup.PAID,
+    PaymentStatus.SETTLED: PaymentGroup.PAID,
+    PaymentStatus.REPORTED: PaymentGroup.PAID,
+    PaymentStatus.RETURNED: PaymentGroup.NOT_PAID,
+    PaymentStatus.REJECTED: PaymentGroup.NOT_PAID,
+    PaymentStatus.CANCELLED: PaymentGroup.CANCELLED,
+}
+FAR_FUTURE = dt.date(9999, 1, 1)
+
+
+@cache
+def _rules() -> dict[str, Rule]:
+    return {rule.id: rule for rule in load_catalogue()}
+
+
+def citizen_overview(session: Session, principal: SessionPrincipal, *, year: int | None = None) -> CitizenOverview:
+    """The overview of the person the session is about. This year's view also holds every payment due
+    later (upcoming); an earlier year's view holds that year's payments."""
+    person = principal.subject
+    assert person is not None  # require_citizen saw to it
+    now = today()
+    shown = year or now.year
+    repository = CitizenRepository(session)
+    payee_id = repository.payee_id(person.scheme, person.identifier)
+    lines: list[PaymentLine] = []
+    designation = None
+    years = [now.year]
+    if payee_id is not None:
+        end = FAR_FUTURE if shown >= now.year else dt.date(shown + 1, 1, 1)
+        lines = [_line(row) for row in repository.payments(payee_id, dt.date(shown, 1, 1), end)]
+        first, last = repository.payment_years(payee_id)
+        if first is not None and last is not None:
+            years = list(range(max(last.year, now.year), first.year - 1, -1))
+        found = repository.designation(payee_id)
+        if found is not None:
+            designation = Designation(
+                account_scheme=found[0], account=found[1], bank=found[2], designated_at=found[3], channel=found[4]
+            )
+    held = [
+        Account(account_scheme=r[0], account=r[1], bank=r[2])
+        for r in repository.held_accounts(person.scheme, person.identifier, now)
+    ]
+    access = [
+        AccessLine(at=r[0], role=r[1], channel=r[2], action=r[3], purpose=r[4], case_reference=r[5])
+        for r in repository.access(person.scheme, person.identifier, ACCESS_SHOWN)
+    ]
+    log_assisted_read(session, principal, action="read_overview", details={"year": shown})
+    return CitizenOverview(
+        person_scheme=person.scheme,
+        person_id=person.identifier,
+        year=shown,
+        years=years,
+        payments=lines,
+        totals=totals_of(lines),
+        designation=designation,
+        held_accounts=held,
+        checks=_checks(repository),
+        access=access,
+    )
+
+
+def totals_of(lines: list[PaymentLine]) -> list[Total]:
+    """Sums per group and currency (never across currencies)."""
+    sums: dict[tuple[PaymentGroup, str], list[int]] = defaultdict(lambda: [0, 0])
+    for line in lines:
+        entry = sums[(line.group, line.currency)]
+        entry[0] += line.amount_minor
+        entry[1] += 1
+    order = list(PaymentGroup)
+    return [
+        Total(group=group, currency=currency, amount_minor=amount, payments=count)
+        for (group, currency), (amount, count) in sorted(sums.items(), key=lambda i: (order.index(i[0][0]), i[0][1]))
+    ]
+
+
+def change_account(
+    session: Session, principal: SessionPrincipal, *, account_scheme: str, account: str
+) -> DesignationOut:
+    """The citizen (or a caseworker for them) designates one of the accounts they hold for their public
+    payments; the account register's checks apply and the change is told by letter."""
+    person = principal.subject
+    assert person is not None
+    if not account:
+        raise DesignationRefusedError("choose one of your accounts")
+    channel = Channel.CASEWORKER if principal.assisted else Channel.CITIZEN
+    actor = f"staff:{principal.staff_username}" if principal.assisted else f"citizen:session:{principal.session_id}"
+    request = DesignationIn(
+        payee=PartyIn(id_scheme=IdScheme(person.scheme), identifier=person.identifier),
+        account_scheme=account_scheme,
+        account=account,
+    )
+    result = designate_account(session, request, channel=channel, actor=actor)
+    log_assisted_read(session, principal, action="designate_account", details={"changed": result.changed})
+    return result
+
+
+def _line(r: Any) -> PaymentLine:
+    return PaymentLine(
+        id=r[0],
+        payer=r[1],
+        benefit_code=r[2],
+        benefit_sv=r[3],
+        benefit_en=r[4],
+        period_start=r[5],
+        period_end=r[6],
+        due_date=r[7],
+        amount_minor=r[8],
+        currency=r[9],
+        status=r[10],
+        group=GROUP_OF[r[10]],
+        account_scheme=r[11],
+        account=r[12],
+        account_check=r[13],
+        decision_reference=r[14],
+    )
+
+
+def _checks(repository: CitizenRepository) -> ChecksRan:
+    run = repository.last_run()
+    if run is None:
+        return ChecksRan(analysis_finished_at=None, snapshot_at=None, rules=[])
+    catalogue = _rules()
+    rules = [
+        RuleRun(
+            id=rule.id,
+            version=rule.version,
+            title_sv=rule.title_sv,
+            title_en=rule.title_en,
+            legal_basis=rule.legal_basis,
+        )
+        for entry in run[2]
+        if (rule := catalogue.get(str(entry.get("id")))) is not None
+    ]
+    return ChecksRan(analysis_finished_at=run[1], snapshot_at=run[3], rules=rules)

@@ -1,0 +1,122 @@
+"""The yearly statement of a citizen's public payments, as a PDF (fpdf2): every payment due in the
+year with payer, benefit, period, amount and status, and the sums paid per currency. The words come
+from the page's language catalogue, so the statement reads in the language the citizen chose."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from saldo.citizens.schemas import CitizenOverview, PaymentGroup
+from saldo.kit.clock import today
+
+Translate = Callable[[str], str]
+Money = Callable[[int, str], str]
+DateText = Callable[[dt.date], str]
+
+
+def statement_pdf(
+    overview: CitizenOverview,
+    *,
+    authority: str,
+    gettext: Translate,
+    money: Money,
+    date: DateText,
+    language: str,
+    benefit_name: Callable[[str, str], str],
+) -> bytes:
+    """The statement for ``overview.year``; upcoming payments of later years are left out."""
+    _ = gettext
+    heading = _("Statement of public payments")
+    title = f"{heading} {overview.year}"
+    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    pdf.set_title(title)
+    pdf.set_author(authority)
+    pdf.set_lang(language)
+    pdf.set_creator("Saldo")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_page()
+    pdf.set_font("helvetica", "B", 16)
+    pdf.cell(0, 10, _latin(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("helvetica", "", 10)
+    person, printed = _("Person"), _("Printed")
+    for text in (authority, f"{person}: {overview.person_id}", f"{printed}: {date(today())}"):
+        pdf.cell(0, 6, _latin(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(4)
+    in_year = [p for p in overview.payments if p.due_date.year == overview.year]
+    widths = (22, 48, 50, 34, 36)
+    headings = (_("Due"), _("Payer"), _("Benefit"), _("Period"), _("Amount"))
+    pdf.set_font("helvetica", "B", 9)
+    for width, heading in zip(widths, headings, strict=True):
+        pdf.cell(width, 7, _latin(heading), border="B")
+    pdf.ln()
+    pdf.set_font("helvetica", "", 9)
+    status_words = _status_words(_)
+    for line in in_year:
+        cells = (
+            date(line.due_date),
+            line.payer,
+            benefit_name(line.benefit_sv, line.benefit_en),
+            f"{date(line.period_start)}-{date(line.period_end)}",
+            money(line.amount_minor, line.currency),
+        )
+        for width, cell in zip(widths, cells, strict=True):
+            pdf.cell(width, 6, _latin(_fit(pdf, cell, width)))
+        pdf.ln()
+        pdf.set_text_color(90, 100, 112)
+        pdf.cell(widths[0], 5, "")
+        pdf.cell(0, 5, _latin(status_words[line.group]), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_text_color(0, 0, 0)
+    if not in_year:
+        pdf.cell(0, 7, _latin(_("No public payments were due to you this year.")), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(4)
+    pdf.set_font("helvetica", "B", 10)
+    paid: dict[str, int] = {}
+    for line in in_year:
+        if line.group is PaymentGroup.PAID:
+            paid[line.currency] = paid.get(line.currency, 0) + line.amount_minor
+    paid_words = _("Paid in the year")
+    for currency, amount in sorted(paid.items()):
+        pdf.cell(0, 7, _latin(f"{paid_words}: {money(amount, currency)}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(2)
+    pdf.set_font("helvetica", "", 8)
+    pdf.multi_cell(
+        0,
+        4,
+        _latin(
+            _(
+                "This statement lists the public payments registered with the payment authority. "
+                "Questions about a payment go to the payer that decided it."
+            )
+        ),
+    )
+    return bytes(pdf.output())
+
+
+def _status_words(_: Translate) -> dict[PaymentGroup, str]:
+    return {
+        PaymentGroup.UPCOMING: _("Upcoming"),
+        PaymentGroup.HELD: _("Held"),
+        PaymentGroup.PAID: _("Paid"),
+        PaymentGroup.NOT_PAID: _("Not paid: returned or rejected by the bank"),
+        PaymentGroup.CANCELLED: _("Cancelled by the payer"),
+    }
+
+
+def _fit(pdf: FPDF, text: str, width: float) -> str:
+    """Shorten a cell's text with an ellipsis so it stays in its column."""
+    if pdf.get_string_width(_latin(text)) <= width - 2:
+        return text
+    while text and pdf.get_string_width(_latin(text + "...")) > width - 2:
+        text = text[:-1]
+    return text + "..."
+
+
+def _latin(text: str) -> str:
+    """The core PDF fonts are Latin-1 (Swedish and Finnish letters are in it); others become '?'.
+    Non-breaking spaces and the narrow ones Babel writes in numbers become plain spaces."""
+    cleaned = text.replace("\u202f", " ").replace("\u00a0", " ").replace("\u2212", "-").replace("\u2013", "-")
+    return cleaned.encode("latin-1", "replace").decode("latin-1")

@@ -1,0 +1,1 @@
+"""Identity: login with eID over OpenID Connect, and the browser sessions it opens."""

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from saldo.identity.models import Audience
+from saldo.staff.models import Role
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRef:
+    """A person by national identifier: the scheme and the canonical number."""
+
+    scheme: str
+    identifier: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPrincipal:
+    """Who is logged in on this browser, and whom the pages are about.
+
+    For a citizen, ``person`` and ``subject`` are the same. For a caseworker acting for a citizen
+    (the assisted channel), ``subject`` is that citizen and ``purpose`` says why."""
+
+    session_id: int
+    audience: Audience
+    person: PersonRef
+    name: str
+    loa: str
+    csrf_token: str
+    staff_id: int | None = None
+    staff_username: str | None = None
+    roles: frozenset[Role] = frozenset()
+    acting_for: PersonRef | None = None
+    purpose: str | None = None
+
+    @property
+    def subject(self) -> PersonRef | None:
+        """The citizen whose data the pages show: themselves, or the one a caseworker acts for."""
+        if self.audience is Audience.CITIZEN:
+            return self.person
+        return self.acting_for
+
+    @property
+    def assisted(self) -> bool:
+        return self.audience is Audience.STAFF and self.acting_for is not None

@@ -1,0 +1,69 @@
+"""Rendering Saldo's pages: one Jinja2 environment per language, with that language's catalogue and
+its ways of writing money and dates, and the context every page has (language, who is logged in,
+the CSRF token of their forms)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+
+from saldo import __version__
+from saldo.identity.schemas import SessionPrincipal
+from saldo.web import i18n
+
+TEMPLATES = Path(__file__).parent / "templates"
+LANGUAGE_COOKIE_DAYS = 365
+
+
+@cache
+def environment(language: str) -> Environment:
+    """The template environment of one language (built once; templates are cached by Jinja2)."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["money"] = lambda minor, currency: i18n.money(minor, currency, language)
+    env.filters["date"] = lambda value, form="medium": i18n.date(value, language, form)
+    env.filters["timestamp"] = lambda value: i18n.timestamp(value, language)
+    env.globals["languages"] = i18n.LANGUAGES
+    env.globals["version"] = __version__
+    return env
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    *,
+    principal: SessionPrincipal | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """A page in the request's language. A ``?lang=`` choice is remembered in a cookie."""
+    language = i18n.choose_language(request)
+    page = environment(language).get_template(template)
+    body = page.render(
+        {
+            "request": request,
+            "lang": language,
+            "principal": principal,
+            "csrf_token": principal.csrf_token if principal else "",
+            "dev_login": request.app.state.settings.dev_login,
+            "path": request.url.path,
+            **context,
+        }
+    )
+    response = HTMLResponse(body, status_code=status_code)
+    if request.query_params.get("lang") in i18n.LANGUAGES:
+        response.set_cookie(
+            i18n.LANGUAGE_COOKIE, language, max_age=LANGUAGE_COOKIE_DAYS * 86400, samesite="lax", httponly=True
+        )
+    return response

@@ -1,0 +1,262 @@
+"""The citizen's pages: login with eID, every payment from every payer, the account, the checks,
+who looked, the statement — and nothing of anybody else's."""
+
+from __future__ import annotations
+
+import re
+import zlib
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from saldo.kit.clock import today
+from saldo.kit.national_id import IdScheme
+from saldo.staff.models import Role
+from saldo.staff.service import create_staff
+from tests.factories import (
+    OTHER_PNR,
+    VALID_PNR,
+    account_record,
+    auth,
+    make_bank,
+    make_bank_token,
+    make_payer,
+    make_token,
+    payment_body,
+    se_iban,
+)
+from tests.web_login import csrf_of, dev_login
+
+CASEWORKER_PNR = "197802022389"
+
+
+@pytest.fixture
+def payments(browser: TestClient, session: Session) -> None:
+    """Anna (VALID_PNR) is paid by a municipality and a state agency; Olle (OTHER_PNR) by another."""
+    kommun = make_token(session, make_payer(session, name="Exempelkommunen"))
+    agency = make_token(session, make_payer(session, name="Försäkringskassan Test", benefits=("BB", "SJP")))
+    other = make_token(session, make_payer(session, name="Annanstad kommun"))
+    session.commit()
+    for token, body in (
+        (kommun, payment_body(amount_minor=125000)),
+        (agency, payment_body(benefit="BB", amount_minor=125000 + 25000)),
+        (other, payment_body(payee_id=OTHER_PNR, payee_name="Olle Berg", amount_minor=999900)),
+    ):
+        response = browser.post("/api/v1/payments", json=body, headers=auth(token))
+        assert response.status_code == 201, response.text
+
+
+@pytest.mark.usefixtures("payments")
+class TestOverview:
+    def test_a_citizen_sees_every_payer_s_payments_to_them_and_nothing_else(self, browser: TestClient) -> None:
+        assert dev_login(browser, VALID_PNR).headers["location"] == "/me"
+        page = browser.get("/me", params={"lang": "en"})
+        assert page.status_code == 200
+        assert "Exempelkommunen" in page.text
+        assert "Försäkringskassan Test" in page.text
+        shown = page.text.replace("\xa0", " ")
+        assert "SEK 1,250.00" in shown
+        assert "SEK 1,500.00" in shown
+        assert "Annanstad kommun" not in shown
+        assert "9,999.00" not in shown
+        assert "Nobody at the payment authority has looked at your data." in page.text
+
+    def test_the_json_behind_the_page_holds_the_same(self, browser: TestClient) -> None:
+        dev_login(browser, VALID_PNR)
+        body = browser.get("/api/v1/me/overview").json()
+        assert body["person_id"] == VALID_PNR
+        assert sorted(p["amount_minor"] for p in body["payments"]) == [125000, 150000]
+        assert {p["group"] for p in body["payments"]} == {"upcoming"}
+        assert body["totals"] == [{"group": "upcoming", "currency": "SEK", "amount_minor": 275000, "payments": 2}]
+
+    def test_the_page_speaks_swedish_english_and_finnish(self, browser: TestClient) -> None:
+        dev_login(browser, VALID_PNR)
+        assert "Dina offentliga utbetalningar" in browser.get("/me", params={"lang": "sv"}).text
+        finnish = browser.get("/me", params={"lang": "fi"})
+        assert '<html lang="fi">' in finnish.text
+        assert "Julkiset maksusi" in finnish.text
+        assert "1\xa0250,00\xa0SEK" in finnish.text  # Finnish writes money its own way
+        # the choice is remembered in a cookie
+        assert "Julkiset maksusi" in browser.get("/me").text
+
+    def test_the_browser_s_language_is_used_when_none_is_chosen(self, browser: TestClient) -> None:
+        dev_login(browser, VALID_PNR)
+        browser.cookies.delete("saldo_lang")
+        page = browser.get("/me", headers={"Accept-Language": "fi-FI,fi;q=0.9,en;q=0.5"})
+        assert '<html lang="fi">' in page.text
+
+    def test_an_earlier_year_shows_that_year_only(self, browser: TestClient) -> None:
+        dev_login(browser, VALID_PNR)
+        last_year = browser.get("/api/v1/me/overview", params={"year": today().year - 1}).json()
+        assert last_year["payments"] == []
+
+    def test_the_statement_is_a_pdf_of_the_year(self, browser: TestClient) -> None:
+        dev_login(browser, VALID_PNR)
+        response = browser.get(f"/me/statement/{today().year}.pdf", params={"lang": "sv"})
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/pdf"
+        assert response.content.startswith(b"%PDF-")
+        content = _pdf_text(response.content)
+        assert "Sammanst" in content
+        assert "Exempelkommunen" in content
+        assert "Annanstad" not in content
+
+
+class TestLogin:
+    def test_pages_send_a_stranger_to_log_in_and_the_json_answers_401(self, browser: TestClient) -> None:
+        page = browser.get("/me", follow_redirects=False)
+        assert page.status_code == 303
+        assert page.headers["location"].startswith("/login?next=%2Fme")
+        assert browser.get("/api/v1/me/overview").status_code == 401
+
+    def test_an_eid_below_substantial_is_refused(self, browser: TestClient) -> None:
+        refused = dev_login(browser, VALID_PNR, loa="low")
+        assert refused.status_code == 400
+        assert "below substantial" in refused.text
+        assert browser.get("/api/v1/me/overview").status_code == 401
+
+    def test_a_login_answer_is_used_once(self, browser: TestClient) -> None:
+        start = browser.get("/login/dev", follow_redirects=False)
+        params = dict(parse_qsl(urlsplit(start.headers["location"]).query))
+        answer = browser.post(
+            "/dev-idp/authorize", data={**params, "personnummer": VALID_PNR, "loa": "high"}, follow_redirects=False
+        )
+        callback = answer.headers["location"].removeprefix("http://testserver")
+        assert browser.get(callback, follow_redirects=False).status_code == 303
+        replay = browser.get(callback, follow_redirects=False)
+        assert replay.status_code in (400, 403)
+
+    def test_a_login_started_in_another_browser_is_refused(self, browser: TestClient, web_app) -> None:  # type: ignore[no-untyped-def]
+        start = browser.get("/login/dev", follow_redirects=False)
+        location = start.headers["location"]
+        with TestClient(web_app) as other:
+            params = dict(parse_qsl(urlsplit(location).query))
+            answer = other.post(
+                "/dev-idp/authorize", data={**params, "personnummer": VALID_PNR, "loa": "high"}, follow_redirects=False
+            )
+            back = urlsplit(answer.headers["location"])
+            refused = other.get(back.path, params=dict(parse_qsl(back.query)), follow_redirects=False)
+        assert refused.status_code == 400
+        assert "not started in this browser" in refused.text
+
+    def test_logout_ends_the_session_even_for_a_copied_cookie(self, browser: TestClient) -> None:
+        dev_login(browser, VALID_PNR)
+        cookie = browser.cookies.get("saldo_session")
+        page = browser.get("/me")
+        assert browser.post("/logout", data={"csrf": csrf_of(page.text)}, follow_redirects=False).status_code == 303
+        browser.cookies.set("saldo_session", cookie)
+        assert browser.get("/api/v1/me/overview").status_code == 401
+
+    def test_an_idle_session_ends(self, browser: TestClient, session: Session) -> None:
+        dev_login(browser, VALID_PNR)
+        session.execute(text("UPDATE web_sessions SET last_seen_at = now() - interval '31 minutes'"))
+        session.commit()
+        assert browser.get("/api/v1/me/overview").status_code == 401
+
+    def test_only_local_paths_are_returned_to(self, browser: TestClient) -> None:
+        landed = dev_login(browser, VALID_PNR, next="https://evil.example/")
+        assert landed.headers["location"] == "/me"
+
+
+class TestAccount:
+    @pytest.fixture
+    def held(self, browser: TestClient, session: Session) -> None:
+        token = make_bank_token(session, make_bank(session))
+        session.commit()
+        records = [
+            account_record(se_iban(1), (VALID_PNR, "Anna Andersson")),
+            account_record(se_iban(2), (VALID_PNR, "Anna Andersson")),
+        ]
+        assert browser.post("/api/v1/bank/accounts", json={"accounts": records}, headers=auth(token)).status_code == 200
+
+    @pytest.mark.usefixtures("held")
+    def test_a_citizen_designates_one_of_their_accounts(self, browser: TestClient, session: Session) -> None:
+        dev_login(browser, VALID_PNR)
+        page = browser.get("/me", params={"lang": "en"})
+        assert se_iban(1) in page.text
+        assert se_iban(2) in page.text
+        changed = browser.post(
+            "/me/account", data={"account": f"iban:{se_iban(2)}", "csrf": csrf_of(page.text)}, follow_redirects=False
+        )
+        assert changed.status_code == 303
+        after = browser.get("/me").text
+        assert f"Your public payments go to {se_iban(2)}" in after
+        channel = session.execute(text("SELECT channel FROM account_designations ORDER BY id DESC LIMIT 1")).scalar()
+        assert channel == "citizen"
+
+    @pytest.mark.usefixtures("held")
+    def test_a_form_without_the_session_s_csrf_token_is_refused(self, browser: TestClient, session: Session) -> None:
+        dev_login(browser, VALID_PNR)
+        refused = browser.post("/me/account", data={"account": f"iban:{se_iban(2)}", "csrf": "forged"})
+        assert refused.status_code == 403
+        assert session.execute(text("SELECT count(*) FROM account_designations")).scalar() == 0
+
+    @pytest.mark.usefixtures("held")
+    def test_an_account_the_citizen_does_not_hold_is_refused_with_the_reason(self, browser: TestClient) -> None:
+        dev_login(browser, VALID_PNR)
+        page = browser.get("/me", params={"lang": "en"})
+        refused = browser.post("/me/account", data={"account": f"iban:{se_iban(9)}", "csrf": csrf_of(page.text)})
+        assert refused.status_code == 422
+        assert "no bank has reported this account" in refused.text
+
+
+@pytest.mark.usefixtures("payments")
+class TestAssisted:
+    @pytest.fixture
+    def caseworker(self, session: Session) -> None:
+        create_staff(
+            session,
+            username="karin.handlaggare",
+            name="Karin Handläggare",
+            roles=[Role.CASEWORKER],
+            person=(IdScheme.SE_PERSONNUMMER, CASEWORKER_PNR),
+        )
+        session.commit()
+
+    @pytest.mark.usefixtures("caseworker")
+    def test_a_caseworker_serves_a_citizen_and_the_citizen_sees_it(self, browser: TestClient, web_app) -> None:  # type: ignore[no-untyped-def]
+        assert dev_login(browser, CASEWORKER_PNR, provider="dev-staff", next="/staff").headers["location"] == "/staff"
+        form = browser.get("/staff/assist")
+        served = browser.post(
+            "/staff/assist",
+            data={"personnummer": VALID_PNR, "purpose": "telefonsamtal 2026-0042", "csrf": csrf_of(form.text)},
+            follow_redirects=False,
+        )
+        assert served.status_code == 303
+        page = browser.get("/me", params={"lang": "en"})
+        assert "You are acting for" in page.text
+        assert "Exempelkommunen" in page.text
+        with TestClient(web_app) as citizen:
+            dev_login(citizen, VALID_PNR)
+            own = citizen.get("/me", params={"lang": "en"}).text
+        assert "telefonsamtal 2026-0042" in own
+        assert "caseworker (assisted service)" in own
+
+    def test_a_person_who_is_not_staff_cannot_log_in_as_staff(self, browser: TestClient) -> None:
+        refused = dev_login(browser, VALID_PNR, provider="dev-staff", next="/staff")
+        assert refused.status_code == 403
+        assert "not registered as staff" in refused.text
+
+    @pytest.mark.usefixtures("caseworker")
+    def test_acting_for_someone_needs_a_purpose(self, browser: TestClient, session: Session) -> None:
+        dev_login(browser, CASEWORKER_PNR, provider="dev-staff", next="/staff")
+        form = browser.get("/staff/assist")
+        refused = browser.post(
+            "/staff/assist", data={"personnummer": VALID_PNR, "purpose": "", "csrf": csrf_of(form.text)}
+        )
+        assert refused.status_code == 422
+        assert session.execute(text("SELECT count(*) FROM access_log WHERE channel = 'assisted'")).scalar() == 0
+
+
+def _pdf_text(pdf: bytes) -> str:
+    """The text drawn in a PDF's content streams (fpdf2 compresses them with zlib)."""
+    parts = []
+    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.DOTALL):
+        try:
+            parts.append(zlib.decompress(match.group(1)).decode("latin-1"))
+        except zlib.error:
+            parts.append(match.group(1).decode("latin-1"))
+    return "".join(parts)
