@@ -7,6 +7,7 @@ then runs the demo or every check and the test suite inside it.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -51,6 +52,19 @@ def sync(uv: Path) -> None:
     subprocess.run([str(uv), "sync", "--locked"], cwd=ROOT, env=uv_env(), check=True)
 
 
+def install_browser_tier() -> None:
+    """The browser tests' OpenID provider and axe-core come from npm (exact versions, lock file).
+    Without npm the browser tier is skipped, and pytest says so."""
+    idp = ROOT / "tests" / "e2e" / "idp"
+    npm = shutil.which("npm")
+    if npm is None:
+        print("run.py: no npm on this machine; the browser tests will be skipped", flush=True)
+        return
+    if not (idp / "node_modules" / ".package-lock.json").exists():
+        print("run.py: npm ci (the browser tests' OpenID provider and axe-core)", flush=True)
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=idp, check=True)
+
+
 def uv_run(uv: Path, args: list[str]) -> int:
     return subprocess.run([str(uv), "run", "--locked", *args], cwd=ROOT, env=uv_env(), check=False).returncode
 
@@ -66,6 +80,7 @@ def main(argv: list[str]) -> int:
         return uv_run(uv, ["saldo", "demo", *rest])
     if command == "saldo":
         return uv_run(uv, ["saldo", *rest])
+    install_browser_tier()
     for check in CHECKS:
         print(f"run.py: {' '.join(check)}", flush=True)
         code = uv_run(uv, check)

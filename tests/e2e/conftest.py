@@ -1,0 +1,188 @@
+"""The browser tier: Saldo served by uvicorn on a real database, a real independent OpenID provider
+(the npm package oidc-provider, in node), and Debian's Chromium driven by Playwright. Every page is
+checked with axe-core for WCAG 2.1 A and AA; screenshots go to ``test-artifacts/``.
+
+Needs /usr/bin/chromium (`.ci/run` installs it) and node with ``tests/e2e/idp/node_modules``
+(`python3 run.py test` installs it with npm). Without them the tier is skipped and says why."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy.orm import Session
+
+from saldo.accesslog.service import Access, log_access
+from saldo.app import create_app
+from saldo.identity.oidc import forget_discovery
+from saldo.kit.national_id import IdScheme
+from saldo.settings import OidcProviderSettings
+from saldo.staff.models import Role
+from saldo.staff.service import create_staff
+from tests.conftest import live_database, serve_in_thread
+from tests.factories import (
+    VALID_PNR,
+    account_record,
+    auth,
+    make_bank,
+    make_bank_token,
+    make_payer,
+    make_token,
+    payment_body,
+    se_iban,
+)
+
+IDP_DIR = Path(__file__).parent / "idp"
+AXE = IDP_DIR / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "browser"
+CASEWORKER_PNR = "197802022389"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def _missing() -> str | None:
+    if not CHROMIUM.exists():
+        return "no /usr/bin/chromium (Debian's chromium package; .ci/run installs it)"
+    if shutil.which("node") is None:
+        return "no node to run the OpenID provider"
+    if not (IDP_DIR / "node_modules" / "oidc-provider").exists() or not AXE.exists():
+        return "tests/e2e/idp/node_modules missing (python3 run.py test installs it with npm)"
+    return None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    reason = _missing()
+    for item in items:
+        if "e2e" in item.nodeid:
+            item.add_marker(pytest.mark.browser)
+            if reason:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Site:
+    base: str
+    idp: str
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """Saldo with a citizen's payments from two payers, two accounts she holds, a caseworker, and
+    one earlier read of her data; logging in goes through oidc-provider or the development provider."""
+    idp_port = _free_port()
+    idp = f"http://127.0.0.1:{idp_port}"
+    provider = OidcProviderSettings(
+        name="testeid",
+        label="Test eID (oidc-provider)",
+        issuer=idp,
+        client_id="saldo",
+        client_secret="saldo-test-secret",  # noqa: S106 — the test provider's fixed secret
+        audience="citizen",
+    )
+    settings, engine = live_database("saldo_e2e", tmp_path_factory.mktemp("e2e"))
+    settings = settings.model_copy(update={"dev_login": True, "oidc_providers": [provider]})
+    with Session(engine) as session:
+        kommun = make_token(session, make_payer(session, name="Exempelkommunen"))
+        agency = make_token(session, make_payer(session, name="Försäkringskassan", benefits=("BB", "SJP")))
+        bank = make_bank_token(session, make_bank(session))
+        create_staff(
+            session,
+            username="karin.handlaggare",
+            name="Karin Handläggare",
+            roles=[Role.CASEWORKER],
+            person=(IdScheme.SE_PERSONNUMMER, CASEWORKER_PNR),
+        )
+        log_access(
+            session,
+            Access(
+                actor="anna.analytiker",
+                role="analyst",
+                action="re_identify",
+                purpose="kontroll av utbetalning efter dödsfall",
+                person_scheme="se_personnummer",
+                person_id=VALID_PNR,
+            ),
+        )
+        session.commit()
+    forget_discovery()
+    base, stop = serve_in_thread(create_app(settings, engine=engine))
+    node = subprocess.Popen(
+        ["node", str(IDP_DIR / "provider.mjs"), str(idp_port), f"{base}/auth/callback/testeid"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert node.stdout is not None
+        said = [node.stdout.readline() for _ in range(1)]
+        while not said[-1].startswith("ready") and said[-1] and len(said) < 20:  # warnings come first
+            said.append(node.stdout.readline())
+        assert said[-1].startswith("ready"), "".join(said)
+        with httpx.Client(base_url=base) as http:
+            for token, body in ((kommun, payment_body()), (agency, payment_body(benefit="BB", amount_minor=150000))):
+                assert http.post("/api/v1/payments", json=body, headers=auth(token)).status_code == 201
+            records = [
+                account_record(se_iban(1), (VALID_PNR, "Anna Andersson")),
+                account_record(se_iban(2), (VALID_PNR, "Anna Andersson")),
+            ]
+            assert http.post("/api/v1/bank/accounts", json={"accounts": records}, headers=auth(bank)).status_code == 200
+        yield Site(base=base, idp=idp)
+    finally:
+        node.terminate()
+        node.wait(timeout=10)
+        stop()
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh browser context (no cookies) per test; a screenshot of where it ended is kept."""
+    context = browser.new_context(locale="sv-SE", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """What axe-core finds against WCAG 2.1 A and AA on the page as it is now."""
+    page.add_script_tag(path=str(AXE))
+    result: dict[str, Any] = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+    ]

@@ -1,0 +1,115 @@
+"""The main flows in a real browser: a citizen logs in at an independent OpenID provider, sees her
+payments, changes her account with the keyboard alone and downloads her statement; a caseworker
+serves her; every page passes axe-core's WCAG 2.1 AA checks."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import Site, axe_violations
+from tests.factories import VALID_PNR, se_iban
+
+
+def log_in_at_oidc_provider(page: Page, site: Site, personnummer: str = VALID_PNR, level: str = "substantial") -> None:
+    page.goto(f"{site.base}/?lang=en")
+    page.get_by_role("link", name="Log in with eID").click()
+    page.get_by_role("link", name="Test eID (oidc-provider)").click()
+    expect(page).to_have_url(re.compile("^" + re.escape(site.idp)))
+    page.get_by_label("Personal identity number").fill(personnummer)
+    page.get_by_label("Level of assurance").select_option(level)
+    page.get_by_role("button", name="Identify").click()
+
+
+def test_a_citizen_logs_in_at_an_independent_provider_and_sees_her_payments(page: Page, site: Site) -> None:
+    log_in_at_oidc_provider(page, site)
+    expect(page).to_have_url(f"{site.base}/me")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your public payments")
+    expect(page.get_by_role("cell", name="Exempelkommunen")).to_be_visible()
+    expect(page.get_by_role("cell", name="Försäkringskassan")).to_be_visible()
+    # who looked at her data, and why
+    expect(page.get_by_text("kontroll av utbetalning efter dödsfall")).to_be_visible()
+    assert axe_violations(page) == []
+
+
+def test_a_login_below_substantial_is_refused(page: Page, site: Site) -> None:
+    log_in_at_oidc_provider(page, site, level="low")
+    expect(page.get_by_role("alert")).to_contain_text("below substantial")
+    assert axe_violations(page) == []
+
+
+def test_the_citizen_changes_her_account_with_the_keyboard_alone(page: Page, site: Site) -> None:
+    log_in_at_oidc_provider(page, site)
+    page.goto(f"{site.base}/me#account")
+    first = page.get_by_label(se_iban(1))
+    first.focus()
+    page.keyboard.press("Space")  # select the first account
+    page.keyboard.press("ArrowDown")  # move to the second: arrow keys select within a radio group
+    expect(page.get_by_label(se_iban(2))).to_be_checked()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Use this account")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("Your account is changed")
+    expect(page.get_by_text(f"Your public payments go to {se_iban(2)}")).to_be_visible()
+    assert axe_violations(page) == []
+
+
+def test_the_skip_link_is_the_first_stop_and_leads_to_the_content(page: Page, site: Site) -> None:
+    page.goto(f"{site.base}/?lang=en")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_visible()
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+
+
+def test_the_citizen_downloads_her_statement(page: Page, site: Site) -> None:
+    log_in_at_oidc_provider(page, site)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the statement").click()
+    path = download.value.path()
+    assert path is not None
+    with open(path, "rb") as pdf:
+        assert pdf.read(5) == b"%PDF-"
+
+
+@pytest.mark.parametrize(("lang", "heading"), [("sv", "Dina offentliga utbetalningar"), ("fi", "Julkiset maksusi")])
+def test_the_pages_read_in_swedish_and_finnish(page: Page, site: Site, lang: str, heading: str) -> None:
+    log_in_at_oidc_provider(page, site)
+    page.goto(f"{site.base}/me?lang={lang}")
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    assert axe_violations(page) == []
+
+
+def test_a_caseworker_serves_a_citizen_through_the_assisted_channel(page: Page, site: Site) -> None:
+    page.goto(f"{site.base}/login?audience=staff&lang=en")
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="Development eID for staff").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Development eID")
+    assert axe_violations(page) == []
+    page.get_by_label("Karin Handläggare").check()
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(f"{site.base}/staff")
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="Serve a citizen").click()
+    assert axe_violations(page) == []
+    page.get_by_label("The citizen's personal identity number").fill(VALID_PNR)
+    page.get_by_label("Purpose").fill("telefonsamtal 2026-0042")
+    page.get_by_role("button", name="Act for this citizen").click()
+    expect(page.get_by_role("status").first).to_contain_text("You are acting for")
+    expect(page.get_by_role("cell", name="Exempelkommunen")).to_be_visible()
+    expect(page.locator(".who")).to_have_text("Karin Handläggare")
+    assert axe_violations(page) == []
+
+
+def test_the_start_page_lets_a_visitor_enter_as_citizen_or_staff(page: Page, site: Site) -> None:
+    page.goto(f"{site.base}/?lang=en")
+    expect(page.get_by_role("heading", name="Enter Saldo")).to_be_visible()
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="Log in with eID").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Log in to see your payments")
+    assert axe_violations(page) == []
