@@ -99,7 +99,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         label="Test eID (oidc-provider)",
         issuer=idp,
         client_id="saldo",
-        client_secret="saldo-test-secret",  # noqa: S106 — the test provider's fixed secret
+        client_secret="saldo-test-secret",
         audience="citizen",
     )
     settings, engine = live_database("saldo_e2e", tmp_path_factory.mktemp("e2e"))

@@ -72,8 +72,7 @@ def test_the_citizen_downloads_her_statement(page: Page, site: Site) -> None:
         page.get_by_role("link", name="Download the statement").click()
     path = download.value.path()
     assert path is not None
-    with open(path, "rb") as pdf:
-        assert pdf.read(5) == b"%PDF-"
+    assert path.read_bytes()[:5] == b"%PDF-"
 
 
 @pytest.mark.parametrize(("lang", "heading"), [("sv", "Dina offentliga utbetalningar"), ("fi", "Julkiset maksusi")])
