@@ -75,10 +75,16 @@ def demo(
     first = next(iter(tokens.get("payers", tokens).values()))
     console.print(f"try: curl -H 'Authorization: Bearer {first['token']}' {url}/api/v1/payments?limit=3")
     console.print(f"every payer's, bank's and staff member's token is in {tokens_path}")
+    console.print(
+        f"in the browser: {url}/login for a demo citizen, {url}/login?audience=staff for staff "
+        "(the development eID, labelled as such, lets anyone in as anyone: demo only)"
+    )
     if no_serve:
         return
+    # the demo's pages log in through the development eID provider; production never turns it on
+    served = settings.model_copy(update={"dev_login": True})
     uvicorn.run(
-        create_app(settings, engine=context.engine), host=settings.host, port=port or settings.port, log_level="warning"
+        create_app(served, engine=context.engine), host=settings.host, port=port or settings.port, log_level="warning"
     )
 
 

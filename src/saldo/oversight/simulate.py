@@ -25,6 +25,7 @@ from saldo.analysis.repository import AnalysisRepository
 from saldo.cases.service import assign_case, dismiss_finding, open_case, triage_queue
 from saldo.inforequests.service import answer_request, send_request
 from saldo.kit import clock
+from saldo.kit.national_id import IdScheme
 from saldo.notifications.models import OutcomeKind
 from saldo.notifications.service import notify_payers, record_outcome
 from saldo.oversight.repository import OversightRepository
@@ -33,11 +34,13 @@ from saldo.staff.models import Role
 from saldo.staff.schemas import StaffPrincipal
 from saldo.staff.service import create_staff, principal_of
 
+# username: (name, roles, personnummer they log in with through the development eID)
 DEMO_STAFF = {
-    "anna.analytiker": ("Anna Analytiker", [Role.ANALYST]),
-    "erik.granskare": ("Erik Granskare", [Role.AUDITOR]),
-    "sara.chef": ("Sara Chef", [Role.SUPERVISOR, Role.AUDITOR]),
-    "lars.logg": ("Lars Logg", [Role.LOG_AUDITOR]),
+    "anna.analytiker": ("Anna Analytiker", [Role.ANALYST], "197503149127"),
+    "erik.granskare": ("Erik Granskare", [Role.AUDITOR], "198005219236"),
+    "sara.chef": ("Sara Chef", [Role.SUPERVISOR, Role.AUDITOR], "196811029344"),
+    "lars.logg": ("Lars Logg", [Role.LOG_AUDITOR], "197209099451"),
+    "karin.handlaggare": ("Karin Handläggare", [Role.CASEWORKER], "198501179561"),
 }
 DISMISS_BELOW_MINOR = 50_000  # the analyst leaves findings under SEK 500 at risk
 MEANS_TESTED_RULES = {"declared_income_below_public_income", "earnings_beside_full_time_benefit"}
@@ -64,10 +67,11 @@ class SimulatedAudit:
 
 
 def ensure_demo_staff(session: Session) -> None:
-    for username, (name, roles) in DEMO_STAFF.items():
+    for username, (name, roles, personnummer) in DEMO_STAFF.items():
         try:
             with session.begin_nested():
-                create_staff(session, username=username, name=name, roles=roles)
+                person = (IdScheme.SE_PERSONNUMMER, personnummer)
+                create_staff(session, username=username, name=name, roles=roles, person=person)
         except StaffExistsError:
             continue
 
