@@ -233,6 +233,7 @@ class TestAssisted:
             dev_login(citizen, VALID_PNR)
             own = citizen.get("/me", params={"lang": "en"}).text
         assert "telefonsamtal 2026-0042" in own
+        assert "read overview" in own  # the caseworker's read of her page, not only the start
         assert "caseworker (assisted service)" in own
 
     def test_a_person_who_is_not_staff_cannot_log_in_as_staff(self, browser: TestClient) -> None:

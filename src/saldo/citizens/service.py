@@ -62,30 +62,21 @@ def citizen_overview(session: Session, principal: SessionPrincipal, *, year: int
     assert person is not None  # require_citizen saw to it
     now = today()
     shown = year or now.year
-    repository = CitizenRepository(session)
-    payee_id = repository.payee_id(person.scheme, person.identifier)
-    lines: list[PaymentLine] = []
-    designation = None
+    end = FAR_FUTURE if shown >= now.year else dt.date(shown + 1, 1, 1)
+    row = CitizenRepository(session).overview(
+        person.scheme, person.identifier, start=dt.date(shown, 1, 1), end=end, today=now, access_limit=ACCESS_SHOWN
+    )
+    lines = [_line(r) for r in row.payments]
     years = [now.year]
-    if payee_id is not None:
-        end = FAR_FUTURE if shown >= now.year else dt.date(shown + 1, 1, 1)
-        lines = [_line(row) for row in repository.payments(payee_id, dt.date(shown, 1, 1), end)]
-        first, last = repository.payment_years(payee_id)
-        if first is not None and last is not None:
-            years = list(range(max(last.year, now.year), first.year - 1, -1))
-        found = repository.designation(payee_id)
-        if found is not None:
-            designation = Designation(
-                account_scheme=found[0], account=found[1], bank=found[2], designated_at=found[3], channel=found[4]
-            )
-    held = [
-        Account(account_scheme=r[0], account=r[1], bank=r[2])
-        for r in repository.held_accounts(person.scheme, person.identifier, now)
-    ]
-    access = [
-        AccessLine(at=r[0], role=r[1], channel=r[2], action=r[3], purpose=r[4], case_reference=r[5])
-        for r in repository.access(person.scheme, person.identifier, ACCESS_SHOWN)
-    ]
+    if row.span and row.span[0] is not None:
+        first, last = int(row.span[0][:4]), int(row.span[1][:4])
+        years = list(range(max(last, now.year), first - 1, -1))
+    designation = None
+    if row.designation is not None:
+        found = row.designation
+        designation = Designation(
+            account_scheme=found[0], account=found[1], bank=found[2], designated_at=found[3], channel=found[4]
+        )
     log_assisted_read(session, principal, action="read_overview", details={"year": shown})
     return CitizenOverview(
         person_scheme=person.scheme,
@@ -95,9 +86,12 @@ def citizen_overview(session: Session, principal: SessionPrincipal, *, year: int
         payments=lines,
         totals=totals_of(lines),
         designation=designation,
-        held_accounts=held,
-        checks=_checks(repository),
-        access=access,
+        held_accounts=[Account(account_scheme=r[0], account=r[1], bank=r[2]) for r in row.held],
+        checks=_checks(row.last_run),
+        access=[
+            AccessLine(at=r[0], role=r[1], channel=r[2], action=r[3], purpose=r[4], case_reference=r[5])
+            for r in row.access
+        ],
     )
 
 
@@ -157,8 +151,8 @@ def _line(r: Any) -> PaymentLine:
     )
 
 
-def _checks(repository: CitizenRepository) -> ChecksRan:
-    run = repository.last_run()
+def _checks(run: Any) -> ChecksRan:
+    """The rules of the last finished run: ``run`` is [finished_at, rules, snapshot taken at]."""
     if run is None:
         return ChecksRan(analysis_finished_at=None, snapshot_at=None, rules=[])
     catalogue = _rules()
@@ -170,7 +164,7 @@ def _checks(repository: CitizenRepository) -> ChecksRan:
             title_en=rule.title_en,
             legal_basis=rule.legal_basis,
         )
-        for entry in run[2]
+        for entry in run[1]
         if (rule := catalogue.get(str(entry.get("id")))) is not None
     ]
-    return ChecksRan(analysis_finished_at=run[1], snapshot_at=run[3], rules=rules)
+    return ChecksRan(analysis_finished_at=run[0], snapshot_at=run[2], rules=rules)

@@ -93,16 +93,18 @@ def open_session(
     return secret, principal
 
 
-def session_principal(session: Session, secret: str, *, idle_minutes: int) -> SessionPrincipal | None:
-    """Who the session cookie belongs to, or None if it is unknown, ended, expired or idle too long."""
+def session_principal(session: Session, secret: str, *, idle_minutes: int) -> tuple[SessionPrincipal | None, bool]:
+    """Who the session cookie belongs to (None if it is unknown, ended, expired or idle too long), and
+    whether its last-seen time was written (then the caller commits)."""
     repository = IdentityRepository(session)
     row = repository.session_by_secret(_sha256(secret))
     now = utcnow()
     if row is None or row.expires_at <= now or row.last_seen_at + dt.timedelta(minutes=idle_minutes) <= now:
-        return None
-    if now - row.last_seen_at >= TOUCH_EVERY:
+        return None, False
+    touched = now - row.last_seen_at >= TOUCH_EVERY
+    if touched:
         repository.touch(row.id, now)
-    return _principal(session, row)
+    return _principal(session, row), touched
 
 
 def end_session(session: Session, principal: SessionPrincipal) -> None:

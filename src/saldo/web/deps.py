@@ -105,13 +105,14 @@ SESSION_COOKIE = "saldo_session"
 
 
 def session_of(request: Request, session: Session) -> SessionPrincipal | None:
-    """Who the browser's session cookie belongs to, if anyone (the lookup commits the last-seen time)."""
+    """Who the browser's session cookie belongs to, if anyone (a new last-seen time is committed)."""
     secret = request.cookies.get(SESSION_COOKIE)
     if not secret:
         return None
     settings: Settings = request.app.state.settings
-    principal = session_principal(session, secret, idle_minutes=settings.session_idle_minutes)
-    session.commit()
+    principal, touched = session_principal(session, secret, idle_minutes=settings.session_idle_minutes)
+    if touched:
+        session.commit()
     return principal
 
 
