@@ -30,6 +30,7 @@ from saldo.payments.service.policy import RegistrationPolicy
 from saldo.settings import Settings
 from saldo.web.fastpath import FastPath, PaymentRegistration, VopChecks
 from tests.factories import make_bank, make_bank_token
+from tests.web_login import route_provider_calls_to
 
 ROOT = Path(__file__).resolve().parents[1]
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
@@ -180,3 +181,19 @@ async def post_to_fast_path(database_url: str, path: str, token: str, body: byte
     finally:
         await pool.close()
     return int(sent[0]["status"]), bytes(sent[1]["body"])  # type: ignore[call-overload]
+
+
+@pytest.fixture
+def web_app(settings: Settings, engine: Engine, sessions: sessionmaker[Session]) -> FastAPI:
+    """The production app with the development eID provider switched on, as the demo runs it."""
+    app = create_app(settings.model_copy(update={"dev_login": True, "fast_path": False}), engine=engine)
+    app.state.session_factory = sessions
+    route_provider_calls_to(app)
+    return app
+
+
+@pytest.fixture
+def web(web_app: FastAPI) -> Iterator[TestClient]:
+    """A browser-like client (it keeps cookies) of the pages."""
+    with TestClient(web_app) as client:
+        yield client

@@ -15,6 +15,7 @@ from saldo.accounts.api import router as accounts_router
 from saldo.accounts.service.verify import thresholds_from
 from saldo.benefits.api import router as benefits_router
 from saldo.cases.api import router as cases_router
+from saldo.cases.pages import router as cases_pages
 from saldo.citizens.api import router as citizens_api_router
 from saldo.citizens.pages import router as citizens_pages
 from saldo.db.engine import create_db_engine, create_session_factory
@@ -28,6 +29,7 @@ from saldo.messages.api import router as messages_router
 from saldo.notifications.api import router as notifications_router
 from saldo.notifications.api import staff_router as notifications_staff_router
 from saldo.oversight.api import router as oversight_router
+from saldo.oversight.pages import router as oversight_pages
 from saldo.payers.api import router as payers_router
 from saldo.payments.api import router as payments_router
 from saldo.payments.service.policy import RegistrationPolicy
@@ -86,6 +88,8 @@ def _bare_app() -> FastAPI:
     app.include_router(citizens_api_router)
     app.include_router(identity_pages)
     app.include_router(citizens_pages)
+    app.include_router(oversight_pages)
+    app.include_router(cases_pages)
     app.include_router(dev_provider_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
     return app

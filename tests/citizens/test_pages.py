@@ -34,7 +34,7 @@ CASEWORKER_PNR = "197802022389"
 
 
 @pytest.fixture
-def payments(browser: TestClient, session: Session) -> None:
+def payments(web: TestClient, session: Session) -> None:
     """Anna (VALID_PNR) is paid by a municipality and a state agency; Olle (OTHER_PNR) by another."""
     kommun = make_token(session, make_payer(session, name="Exempelkommunen"))
     agency = make_token(session, make_payer(session, name="Försäkringskassan Test", benefits=("BB", "SJP")))
@@ -45,15 +45,15 @@ def payments(browser: TestClient, session: Session) -> None:
         (agency, payment_body(benefit="BB", amount_minor=125000 + 25000)),
         (other, payment_body(payee_id=OTHER_PNR, payee_name="Olle Berg", amount_minor=999900)),
     ):
-        response = browser.post("/api/v1/payments", json=body, headers=auth(token))
+        response = web.post("/api/v1/payments", json=body, headers=auth(token))
         assert response.status_code == 201, response.text
 
 
 @pytest.mark.usefixtures("payments")
 class TestOverview:
-    def test_a_citizen_sees_every_payer_s_payments_to_them_and_nothing_else(self, browser: TestClient) -> None:
-        assert dev_login(browser, VALID_PNR).headers["location"] == "/me"
-        page = browser.get("/me", params={"lang": "en"})
+    def test_a_citizen_sees_every_payer_s_payments_to_them_and_nothing_else(self, web: TestClient) -> None:
+        assert dev_login(web, VALID_PNR).headers["location"] == "/me"
+        page = web.get("/me", params={"lang": "en"})
         assert page.status_code == 200
         assert "Exempelkommunen" in page.text
         assert "Försäkringskassan Test" in page.text
@@ -64,38 +64,38 @@ class TestOverview:
         assert "9,999.00" not in shown
         assert "Nobody at the payment authority has looked at your data." in page.text
 
-    def test_the_json_behind_the_page_holds_the_same(self, browser: TestClient) -> None:
-        dev_login(browser, VALID_PNR)
-        body = browser.get("/api/v1/me/overview").json()
+    def test_the_json_behind_the_page_holds_the_same(self, web: TestClient) -> None:
+        dev_login(web, VALID_PNR)
+        body = web.get("/api/v1/me/overview").json()
         assert body["person_id"] == VALID_PNR
         assert sorted(p["amount_minor"] for p in body["payments"]) == [125000, 150000]
         assert {p["group"] for p in body["payments"]} == {"upcoming"}
         assert body["totals"] == [{"group": "upcoming", "currency": "SEK", "amount_minor": 275000, "payments": 2}]
 
-    def test_the_page_speaks_swedish_english_and_finnish(self, browser: TestClient) -> None:
-        dev_login(browser, VALID_PNR)
-        assert "Dina offentliga utbetalningar" in browser.get("/me", params={"lang": "sv"}).text
-        finnish = browser.get("/me", params={"lang": "fi"})
+    def test_the_page_speaks_swedish_english_and_finnish(self, web: TestClient) -> None:
+        dev_login(web, VALID_PNR)
+        assert "Dina offentliga utbetalningar" in web.get("/me", params={"lang": "sv"}).text
+        finnish = web.get("/me", params={"lang": "fi"})
         assert '<html lang="fi">' in finnish.text
         assert "Julkiset maksusi" in finnish.text
         assert "1\xa0250,00\xa0SEK" in finnish.text  # Finnish writes money its own way
         # the choice is remembered in a cookie
-        assert "Julkiset maksusi" in browser.get("/me").text
+        assert "Julkiset maksusi" in web.get("/me").text
 
-    def test_the_browser_s_language_is_used_when_none_is_chosen(self, browser: TestClient) -> None:
-        dev_login(browser, VALID_PNR)
-        browser.cookies.delete("saldo_lang")
-        page = browser.get("/me", headers={"Accept-Language": "fi-FI,fi;q=0.9,en;q=0.5"})
+    def test_the_browser_s_language_is_used_when_none_is_chosen(self, web: TestClient) -> None:
+        dev_login(web, VALID_PNR)
+        web.cookies.delete("saldo_lang")
+        page = web.get("/me", headers={"Accept-Language": "fi-FI,fi;q=0.9,en;q=0.5"})
         assert '<html lang="fi">' in page.text
 
-    def test_an_earlier_year_shows_that_year_only(self, browser: TestClient) -> None:
-        dev_login(browser, VALID_PNR)
-        last_year = browser.get("/api/v1/me/overview", params={"year": today().year - 1}).json()
+    def test_an_earlier_year_shows_that_year_only(self, web: TestClient) -> None:
+        dev_login(web, VALID_PNR)
+        last_year = web.get("/api/v1/me/overview", params={"year": today().year - 1}).json()
         assert last_year["payments"] == []
 
-    def test_the_statement_is_a_pdf_of_the_year(self, browser: TestClient) -> None:
-        dev_login(browser, VALID_PNR)
-        response = browser.get(f"/me/statement/{today().year}.pdf", params={"lang": "sv"})
+    def test_the_statement_is_a_pdf_of_the_year(self, web: TestClient) -> None:
+        dev_login(web, VALID_PNR)
+        response = web.get(f"/me/statement/{today().year}.pdf", params={"lang": "sv"})
         assert response.status_code == 200
         assert response.headers["content-type"] == "application/pdf"
         assert response.content.startswith(b"%PDF-")
@@ -106,31 +106,31 @@ class TestOverview:
 
 
 class TestLogin:
-    def test_pages_send_a_stranger_to_log_in_and_the_json_answers_401(self, browser: TestClient) -> None:
-        page = browser.get("/me", follow_redirects=False)
+    def test_pages_send_a_stranger_to_log_in_and_the_json_answers_401(self, web: TestClient) -> None:
+        page = web.get("/me", follow_redirects=False)
         assert page.status_code == 303
         assert page.headers["location"].startswith("/login?next=%2Fme")
-        assert browser.get("/api/v1/me/overview").status_code == 401
+        assert web.get("/api/v1/me/overview").status_code == 401
 
-    def test_an_eid_below_substantial_is_refused(self, browser: TestClient) -> None:
-        refused = dev_login(browser, VALID_PNR, loa="low")
+    def test_an_eid_below_substantial_is_refused(self, web: TestClient) -> None:
+        refused = dev_login(web, VALID_PNR, loa="low")
         assert refused.status_code == 400
         assert "below substantial" in refused.text
-        assert browser.get("/api/v1/me/overview").status_code == 401
+        assert web.get("/api/v1/me/overview").status_code == 401
 
-    def test_a_login_answer_is_used_once(self, browser: TestClient) -> None:
-        start = browser.get("/login/dev", follow_redirects=False)
+    def test_a_login_answer_is_used_once(self, web: TestClient) -> None:
+        start = web.get("/login/dev", follow_redirects=False)
         params = dict(parse_qsl(urlsplit(start.headers["location"]).query))
-        answer = browser.post(
+        answer = web.post(
             "/dev-idp/authorize", data={**params, "personnummer": VALID_PNR, "loa": "high"}, follow_redirects=False
         )
         callback = answer.headers["location"].removeprefix("http://testserver")
-        assert browser.get(callback, follow_redirects=False).status_code == 303
-        replay = browser.get(callback, follow_redirects=False)
+        assert web.get(callback, follow_redirects=False).status_code == 303
+        replay = web.get(callback, follow_redirects=False)
         assert replay.status_code in (400, 403)
 
-    def test_a_login_started_in_another_browser_is_refused(self, browser: TestClient, web_app) -> None:  # type: ignore[no-untyped-def]
-        start = browser.get("/login/dev", follow_redirects=False)
+    def test_a_login_started_in_another_browser_is_refused(self, web: TestClient, web_app) -> None:  # type: ignore[no-untyped-def]
+        start = web.get("/login/dev", follow_redirects=False)
         location = start.headers["location"]
         with TestClient(web_app) as other:
             params = dict(parse_qsl(urlsplit(location).query))
@@ -142,63 +142,63 @@ class TestLogin:
         assert refused.status_code == 400
         assert "not started in this browser" in refused.text
 
-    def test_logout_ends_the_session_even_for_a_copied_cookie(self, browser: TestClient) -> None:
-        dev_login(browser, VALID_PNR)
-        cookie = browser.cookies.get("saldo_session")
-        page = browser.get("/me")
-        assert browser.post("/logout", data={"csrf": csrf_of(page.text)}, follow_redirects=False).status_code == 303
-        browser.cookies.set("saldo_session", cookie)
-        assert browser.get("/api/v1/me/overview").status_code == 401
+    def test_logout_ends_the_session_even_for_a_copied_cookie(self, web: TestClient) -> None:
+        dev_login(web, VALID_PNR)
+        cookie = web.cookies.get("saldo_session")
+        page = web.get("/me")
+        assert web.post("/logout", data={"csrf": csrf_of(page.text)}, follow_redirects=False).status_code == 303
+        web.cookies.set("saldo_session", cookie)
+        assert web.get("/api/v1/me/overview").status_code == 401
 
-    def test_an_idle_session_ends(self, browser: TestClient, session: Session) -> None:
-        dev_login(browser, VALID_PNR)
+    def test_an_idle_session_ends(self, web: TestClient, session: Session) -> None:
+        dev_login(web, VALID_PNR)
         session.execute(text("UPDATE web_sessions SET last_seen_at = now() - interval '31 minutes'"))
         session.commit()
-        assert browser.get("/api/v1/me/overview").status_code == 401
+        assert web.get("/api/v1/me/overview").status_code == 401
 
-    def test_only_local_paths_are_returned_to(self, browser: TestClient) -> None:
-        landed = dev_login(browser, VALID_PNR, next="https://evil.example/")
+    def test_only_local_paths_are_returned_to(self, web: TestClient) -> None:
+        landed = dev_login(web, VALID_PNR, next="https://evil.example/")
         assert landed.headers["location"] == "/me"
 
 
 class TestAccount:
     @pytest.fixture
-    def held(self, browser: TestClient, session: Session) -> None:
+    def held(self, web: TestClient, session: Session) -> None:
         token = make_bank_token(session, make_bank(session))
         session.commit()
         records = [
             account_record(se_iban(1), (VALID_PNR, "Anna Andersson")),
             account_record(se_iban(2), (VALID_PNR, "Anna Andersson")),
         ]
-        assert browser.post("/api/v1/bank/accounts", json={"accounts": records}, headers=auth(token)).status_code == 200
+        assert web.post("/api/v1/bank/accounts", json={"accounts": records}, headers=auth(token)).status_code == 200
 
     @pytest.mark.usefixtures("held")
-    def test_a_citizen_designates_one_of_their_accounts(self, browser: TestClient, session: Session) -> None:
-        dev_login(browser, VALID_PNR)
-        page = browser.get("/me", params={"lang": "en"})
+    def test_a_citizen_designates_one_of_their_accounts(self, web: TestClient, session: Session) -> None:
+        dev_login(web, VALID_PNR)
+        page = web.get("/me", params={"lang": "en"})
         assert se_iban(1) in page.text
         assert se_iban(2) in page.text
-        changed = browser.post(
+        changed = web.post(
             "/me/account", data={"account": f"iban:{se_iban(2)}", "csrf": csrf_of(page.text)}, follow_redirects=False
         )
         assert changed.status_code == 303
-        after = browser.get("/me").text
+        after = web.get("/me").text
         assert f"Your public payments go to {se_iban(2)}" in after
         channel = session.execute(text("SELECT channel FROM account_designations ORDER BY id DESC LIMIT 1")).scalar()
         assert channel == "citizen"
 
     @pytest.mark.usefixtures("held")
-    def test_a_form_without_the_session_s_csrf_token_is_refused(self, browser: TestClient, session: Session) -> None:
-        dev_login(browser, VALID_PNR)
-        refused = browser.post("/me/account", data={"account": f"iban:{se_iban(2)}", "csrf": "forged"})
+    def test_a_form_without_the_session_s_csrf_token_is_refused(self, web: TestClient, session: Session) -> None:
+        dev_login(web, VALID_PNR)
+        refused = web.post("/me/account", data={"account": f"iban:{se_iban(2)}", "csrf": "forged"})
         assert refused.status_code == 403
         assert session.execute(text("SELECT count(*) FROM account_designations")).scalar() == 0
 
     @pytest.mark.usefixtures("held")
-    def test_an_account_the_citizen_does_not_hold_is_refused_with_the_reason(self, browser: TestClient) -> None:
-        dev_login(browser, VALID_PNR)
-        page = browser.get("/me", params={"lang": "en"})
-        refused = browser.post("/me/account", data={"account": f"iban:{se_iban(9)}", "csrf": csrf_of(page.text)})
+    def test_an_account_the_citizen_does_not_hold_is_refused_with_the_reason(self, web: TestClient) -> None:
+        dev_login(web, VALID_PNR)
+        page = web.get("/me", params={"lang": "en"})
+        refused = web.post("/me/account", data={"account": f"iban:{se_iban(9)}", "csrf": csrf_of(page.text)})
         assert refused.status_code == 422
         assert "no bank has reported this account" in refused.text
 
@@ -217,16 +217,16 @@ class TestAssisted:
         session.commit()
 
     @pytest.mark.usefixtures("caseworker")
-    def test_a_caseworker_serves_a_citizen_and_the_citizen_sees_it(self, browser: TestClient, web_app) -> None:  # type: ignore[no-untyped-def]
-        assert dev_login(browser, CASEWORKER_PNR, provider="dev-staff", next="/staff").headers["location"] == "/staff"
-        form = browser.get("/staff/assist")
-        served = browser.post(
+    def test_a_caseworker_serves_a_citizen_and_the_citizen_sees_it(self, web: TestClient, web_app) -> None:  # type: ignore[no-untyped-def]
+        assert dev_login(web, CASEWORKER_PNR, provider="dev-staff", next="/staff").headers["location"] == "/staff"
+        form = web.get("/staff/assist")
+        served = web.post(
             "/staff/assist",
             data={"personnummer": VALID_PNR, "purpose": "telefonsamtal 2026-0042", "csrf": csrf_of(form.text)},
             follow_redirects=False,
         )
         assert served.status_code == 303
-        page = browser.get("/me", params={"lang": "en"})
+        page = web.get("/me", params={"lang": "en"})
         assert "You are acting for" in page.text
         assert "Exempelkommunen" in page.text
         with TestClient(web_app) as citizen:
@@ -236,18 +236,16 @@ class TestAssisted:
         assert "read overview" in own  # the caseworker's read of her page, not only the start
         assert "caseworker (assisted service)" in own
 
-    def test_a_person_who_is_not_staff_cannot_log_in_as_staff(self, browser: TestClient) -> None:
-        refused = dev_login(browser, VALID_PNR, provider="dev-staff", next="/staff")
+    def test_a_person_who_is_not_staff_cannot_log_in_as_staff(self, web: TestClient) -> None:
+        refused = dev_login(web, VALID_PNR, provider="dev-staff", next="/staff")
         assert refused.status_code == 403
         assert "not registered as staff" in refused.text
 
     @pytest.mark.usefixtures("caseworker")
-    def test_acting_for_someone_needs_a_purpose(self, browser: TestClient, session: Session) -> None:
-        dev_login(browser, CASEWORKER_PNR, provider="dev-staff", next="/staff")
-        form = browser.get("/staff/assist")
-        refused = browser.post(
-            "/staff/assist", data={"personnummer": VALID_PNR, "purpose": "", "csrf": csrf_of(form.text)}
-        )
+    def test_acting_for_someone_needs_a_purpose(self, web: TestClient, session: Session) -> None:
+        dev_login(web, CASEWORKER_PNR, provider="dev-staff", next="/staff")
+        form = web.get("/staff/assist")
+        refused = web.post("/staff/assist", data={"personnummer": VALID_PNR, "purpose": "", "csrf": csrf_of(form.text)})
         assert refused.status_code == 422
         assert session.execute(text("SELECT count(*) FROM access_log WHERE channel = 'assisted'")).scalar() == 0
 

@@ -7,6 +7,7 @@ Needs /usr/bin/chromium (`.ci/run` installs it) and node with ``tests/e2e/idp/no
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import socket
 import subprocess
@@ -16,15 +17,20 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from saldo.accesslog.service import Access, log_access
+from saldo.analysis.models import AnalysisRun, Finding, RunStatus, Snapshot
+from saldo.analysis.pseudonyms import Pseudonymiser, load_or_create_key
 from saldo.app import create_app
 from saldo.identity.oidc import forget_discovery
 from saldo.kit.national_id import IdScheme
-from saldo.settings import OidcProviderSettings
+from saldo.settings import OidcProviderSettings, Settings
 from saldo.staff.models import Role
 from saldo.staff.service import create_staff
 from tests.conftest import live_database, serve_in_thread
@@ -45,6 +51,7 @@ AXE = IDP_DIR / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "browser"
 CASEWORKER_PNR = "197802022389"
+ANALYST_PNR = "197503149127"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -110,6 +117,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         bank = make_bank_token(session, make_bank(session))
         create_staff(
             session,
+            username="anna.analytiker",
+            name="Anna Analytiker",
+            roles=[Role.ANALYST, Role.SUPERVISOR],
+            person=(IdScheme.SE_PERSONNUMMER, ANALYST_PNR),
+        )
+        create_staff(
+            session,
             username="karin.handlaggare",
             name="Karin Handläggare",
             roles=[Role.CASEWORKER],
@@ -142,19 +156,77 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             said.append(node.stdout.readline())
         assert said[-1].startswith("ready"), "".join(said)
         with httpx.Client(base_url=base) as http:
+            paid = []
             for token, body in ((kommun, payment_body()), (agency, payment_body(benefit="BB", amount_minor=150000))):
-                assert http.post("/api/v1/payments", json=body, headers=auth(token)).status_code == 201
+                response = http.post("/api/v1/payments", json=body, headers=auth(token))
+                assert response.status_code == 201
+                paid.append(int(response.json()["id"]))
             records = [
                 account_record(se_iban(1), (VALID_PNR, "Anna Andersson")),
                 account_record(se_iban(2), (VALID_PNR, "Anna Andersson")),
             ]
             assert http.post("/api/v1/bank/accounts", json={"accounts": records}, headers=auth(bank)).status_code == 200
+        plant_findings(engine, settings, paid, tmp_path_factory.mktemp("snapshot"))
         yield Site(base=base, idp=idp)
     finally:
         node.terminate()
         node.wait(timeout=10)
         stop()
         engine.dispose()
+
+
+def plant_findings(engine: Engine, settings: Settings, payment_ids: list[int], folder: Path) -> None:
+    """An analysis run over a small snapshot with two selected findings about the citizen's payments."""
+    pseudonyms = Pseudonymiser(load_or_create_key(settings.pseudonym_key_path))
+    key = pseudonyms.one("person", f"se_personnummer:{VALID_PNR}")
+    pq.write_table(
+        pa.table(
+            {
+                "person_key": [key] + [f"other-{i}" for i in range(20)],
+                "sex": ["F"] + ["M" if i % 2 else "F" for i in range(20)],
+                "birth_month": [dt.date(1981, 12, 1)] + [dt.date(1960 + i, 1, 1) for i in range(20)],
+                "region_code": ["01"] + ["14"] * 20,
+            }
+        ),
+        folder / "persons.parquet",
+    )
+    with Session(engine) as session:
+        snapshot = Snapshot(
+            label="e2e", path=str(folder), manifest={}, key_fingerprint=pseudonyms.fingerprint, created_by="staff:e2e"
+        )
+        session.add(snapshot)
+        session.flush()
+        run = AnalysisRun(
+            snapshot_id=snapshot.id,
+            engine="duckdb",
+            rules=[{"id": "mutually_exclusive_benefits", "version": 1}],
+            status=RunStatus.FINISHED,
+            capacity=10,
+            started_by="staff:e2e",
+            finished_at=dt.datetime.now(dt.UTC),
+        )
+        session.add(run)
+        session.flush()
+        for rule, amount in (("mutually_exclusive_benefits", 150000), ("duplicate_payment", 125000)):
+            session.add(
+                Finding(
+                    run_id=run.id,
+                    snapshot_id=snapshot.id,
+                    rule_id=rule,
+                    rule_version=1,
+                    subject_kind="person",
+                    subject_key=key,
+                    payment_ids=payment_ids,
+                    amount_at_risk_minor=amount,
+                    currency="SEK",
+                    facts={"benefit": "BB"},
+                    reason_sv=f"Skäl: {rule}",
+                    reason_en=f"Reason: {rule}",
+                    expected_value_minor=amount,
+                    selected=True,
+                )
+            )
+        session.commit()
 
 
 @pytest.fixture(scope="module")

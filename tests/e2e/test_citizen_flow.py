@@ -112,3 +112,26 @@ def test_the_start_page_lets_a_visitor_enter_as_citizen_or_staff(page: Page, sit
     page.get_by_role("link", name="Log in with eID").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Log in to see your payments")
     assert axe_violations(page) == []
+
+
+def test_an_analyst_works_the_workbench_from_dashboard_to_case(page: Page, site: Site) -> None:
+    page.goto(f"{site.base}/?lang=en")
+    page.goto(f"{site.base}/login/dev-staff?next=/staff/workbench")
+    page.get_by_label("Anna Analytiker").check()
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Workbench")
+    expect(page.get_by_role("img", name="Findings by rule")).to_be_visible()
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="Triage").click()
+    expect(page.get_by_text("Reason: mutually_exclusive_benefits")).to_be_visible()
+    assert axe_violations(page) == []
+    page.get_by_label("Purpose of opening a case").first.fill("utredning av dubbla förmåner")
+    page.get_by_role("button", name="Open a case").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Case G-")
+    expect(page.get_by_text(VALID_PNR).first).to_be_visible()
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="Cases").click()
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="Fairness").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Fairness report")
+    assert axe_violations(page) == []

@@ -12,7 +12,11 @@ from babel.messages.pofile import read_po
 from saldo.web.i18n import LANGUAGES, LOCALE_DIR
 
 ROOT = Path(__file__).parents[2]
-METHODS = [("src/saldo/citizens/statement.py", "python"), ("src/saldo/web/templates/**.html", "jinja2")]
+METHODS = [
+    ("src/saldo/citizens/statement.py", "python"),
+    ("src/saldo/oversight/pages.py", "python"),
+    ("src/saldo/web/templates/**.html", "jinja2"),
+]
 OPTIONS = {"src/saldo/web/templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "true"}}
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 

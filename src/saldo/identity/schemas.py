@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from saldo.identity.models import Audience
 from saldo.staff.models import Role
+from saldo.staff.schemas import StaffPrincipal
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,3 +44,9 @@ class SessionPrincipal:
     @property
     def assisted(self) -> bool:
         return self.audience is Audience.STAFF and self.acting_for is not None
+
+    def as_staff(self) -> StaffPrincipal:
+        """The staff member behind a staff session, as the services check roles on it."""
+        if self.staff_id is None or self.staff_username is None:
+            raise ValueError("not a staff session")
+        return StaffPrincipal(staff_id=self.staff_id, username=self.staff_username, roles=self.roles)

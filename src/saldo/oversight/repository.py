@@ -71,6 +71,22 @@ _OVERVIEW = text(
            (SELECT coalesce(max(seq), 0) FROM access_log) AS access_log_entries
     """
 )
+_FINDINGS_BY_RULE = text(
+    "SELECT rule_id, count(*) AS findings, count(*) FILTER (WHERE selected) AS selected,"
+    " coalesce(sum(amount_at_risk_minor), 0) AS at_risk,"
+    " coalesce(sum(amount_at_risk_minor) FILTER (WHERE selected), 0) AS selected_at_risk"
+    " FROM findings WHERE run_id = :run GROUP BY rule_id ORDER BY at_risk DESC"
+)
+_OUTCOMES_BY_MONTH = text(
+    f"""
+    SELECT to_char(date_trunc('month', o.recorded_at AT TIME ZONE 'Europe/Stockholm'), 'YYYY-MM') AS month,
+           count(*) FILTER (WHERE o.kind <> 'no_error') AS confirmed,
+           count(*) FILTER (WHERE o.kind = 'no_error') AS no_error,
+           coalesce(sum(o.amount_minor) FILTER (WHERE o.kind IN ('payment_stopped', 'recovery_claim')), 0) AS amount
+      FROM ({LATEST_OUTCOMES}) o
+     GROUP BY 1 ORDER BY 1
+    """  # noqa: S608 — constant text
+)
 _PAYMENT_PARTIES = text(
     "SELECT p.payer_id, e.id_scheme, e.identifier FROM payments p JOIN payees e ON e.id = p.payee_id WHERE p.id = :id"
 )
@@ -103,6 +119,14 @@ class OversightRepository:
 
     def overview(self) -> dict[str, int]:
         return {k: int(v) for k, v in self.session.execute(_OVERVIEW).mappings().one().items()}
+
+    def findings_by_rule(self, run_id: int) -> list[Any]:
+        """Per rule of a run: findings, selected, amount at risk in all and in the selected."""
+        return list(self.session.execute(_FINDINGS_BY_RULE, {"run": run_id}))
+
+    def outcomes_by_month(self) -> list[Any]:
+        """Per month of the outcome in force: confirmed errors, no error, amounts stopped or claimed."""
+        return list(self.session.execute(_OUTCOMES_BY_MONTH))
 
     def payment_parties(self, payment_id: int) -> tuple[int, str, str]:
         """(payer id, payee scheme, payee identifier) of a payment."""

@@ -50,6 +50,12 @@ from saldo.registers.errors import (
     RegisterFileTooLargeError,
 )
 from saldo.staff.errors import ForbiddenError, InvalidStaffTokenError, StaffExistsError, UnknownStaffError
+from saldo.web.rendering import render
+
+
+def _is_page(request: Request) -> bool:
+    """A browser page (the workbench, the citizen's pages), answered in HTML rather than as a Problem."""
+    return request.url.path.startswith(("/me", "/staff"))
 
 
 def problem(status: int, error: str, detail: str, **extra: Any) -> JSONResponse:
@@ -181,7 +187,9 @@ def install_error_handlers(app: FastAPI) -> None:
     }
     for error_type, (status, code) in simple.items():
 
-        async def handle(_: Request, exc: Exception, status: int = status, code: str = code) -> JSONResponse:
+        async def handle(request: Request, exc: Exception, status: int = status, code: str = code) -> Response:
+            if _is_page(request):
+                return render(request, "error.html", {"reason": str(exc)}, status_code=status)
             return problem(status, code, str(exc))
 
         handlers[error_type] = handle

@@ -1,0 +1,95 @@
+"""Triage and cases in the workbench: the selected findings with their facts and reasons, dismissed
+with a reason or opened as a case (the moment a person is re-identified, logged with the purpose),
+and the case with its persons, findings, payments and history."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from saldo.analysis.pseudonyms import Pseudonymiser, load_or_create_key
+from saldo.cases.errors import CaseNotFoundError, TriageError
+from saldo.cases.service import dismiss_finding, list_cases, open_case, read_case, triage_queue
+from saldo.settings import Settings
+from saldo.staff.errors import ForbiddenError
+from saldo.web.deps import CurrentStaffSession, DbSession, PathId, check_csrf
+from saldo.web.rendering import render
+
+router = APIRouter(include_in_schema=False)
+Text = Annotated[str, Form(max_length=1000)]
+Csrf = Annotated[str, Form(max_length=64)]
+
+
+@router.get("/staff/findings", response_class=HTMLResponse)
+def findings_page(request: Request, session: DbSession, principal: CurrentStaffSession) -> HTMLResponse:
+    """The selected findings nobody has reviewed yet, highest expected value first. Pseudonymous."""
+    queue = triage_queue(session, principal.as_staff(), limit=50)
+    return render(request, "staff/findings.html", {"findings": queue, "error": None}, principal=principal)
+
+
+@router.post("/staff/findings/{finding_id}/dismiss", response_class=HTMLResponse)
+def dismiss(
+    request: Request,
+    session: DbSession,
+    principal: CurrentStaffSession,
+    finding_id: PathId,
+    reason: Text = "",
+    csrf: Csrf = "",
+) -> Response:
+    check_csrf(principal, csrf)
+    try:
+        dismiss_finding(session, principal.as_staff(), finding_id=finding_id, reason=reason)
+    except (TriageError, ForbiddenError) as exc:
+        return _triage_refused(request, session, principal, str(exc))
+    session.commit()
+    return RedirectResponse("/staff/findings", status_code=303)
+
+
+@router.post("/staff/findings/{finding_id}/case", response_class=HTMLResponse)
+def open_case_page(
+    request: Request,
+    session: DbSession,
+    principal: CurrentStaffSession,
+    finding_id: PathId,
+    purpose: Text = "",
+    csrf: Csrf = "",
+) -> Response:
+    check_csrf(principal, csrf)
+    settings: Settings = request.app.state.settings
+    pseudonyms = Pseudonymiser(load_or_create_key(settings.pseudonym_key_path))
+    try:
+        case = open_case(
+            session, principal.as_staff(), pseudonyms, finding_ids=[finding_id], purpose=purpose, channel="web"
+        )
+    except (TriageError, ForbiddenError) as exc:
+        return _triage_refused(request, session, principal, str(exc))
+    session.commit()
+    return RedirectResponse(f"/staff/cases/{case.id}", status_code=303)
+
+
+@router.get("/staff/cases", response_class=HTMLResponse)
+def cases_page(request: Request, session: DbSession, principal: CurrentStaffSession) -> HTMLResponse:
+    """Cases, newest first; the list names nobody, so reading it is not logged."""
+    cases = sorted(list_cases(session, principal.as_staff(), limit=200), key=lambda c: c.id, reverse=True)
+    return render(request, "staff/cases.html", {"cases": cases}, principal=principal)
+
+
+@router.get("/staff/cases/{case_id}", response_class=HTMLResponse)
+def case_page(request: Request, session: DbSession, principal: CurrentStaffSession, case_id: PathId) -> Response:
+    """One case with the persons it is about: the read is in the access log, per person."""
+    try:
+        view = read_case(session, principal.as_staff(), case_id, purpose="case work in the workbench", channel="web")
+    except CaseNotFoundError:
+        return render(request, "staff/not_found.html", {}, principal=principal, status_code=404)
+    session.commit()
+    return render(request, "staff/case.html", {"view": view}, principal=principal)
+
+
+def _triage_refused(request: Request, session: DbSession, principal: CurrentStaffSession, reason: str) -> HTMLResponse:
+    session.rollback()
+    queue = triage_queue(session, principal.as_staff(), limit=50)
+    return render(
+        request, "staff/findings.html", {"findings": queue, "error": reason}, principal=principal, status_code=422
+    )

@@ -1,0 +1,91 @@
+"""The auditor's workbench in the browser's terms: the dashboard's figures and charts, triage that
+opens a case (re-identifying, logged) or dismisses, the case page, and the roles each needs."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from saldo.kit.national_id import IdScheme
+from saldo.staff.models import Role
+from saldo.staff.service import create_staff
+from tests.audit.conftest import World
+from tests.web_login import csrf_of, dev_login
+
+ANALYST_PNR = "197503149127"
+CASEWORKER_PNR = "198501179561"
+
+
+@pytest.fixture
+def analyst(web: TestClient, session: Session, world: World) -> World:
+    person = (IdScheme.SE_PERSONNUMMER, ANALYST_PNR)
+    create_staff(session, username="web.analyst", name="Wera Analytiker", roles=[Role.ANALYST], person=person)
+    session.commit()
+    assert dev_login(web, ANALYST_PNR, provider="dev-staff", next="/staff").status_code == 303
+    return world
+
+
+@pytest.mark.usefixtures("analyst")
+class TestWorkbench:
+    def test_the_dashboard_shows_findings_by_rule_as_a_chart_and_a_table(self, web: TestClient) -> None:
+        page = web.get("/staff/workbench", params={"lang": "en"})
+        assert page.status_code == 200
+        assert '<svg class="chart" role="img"' in page.text
+        assert "<title>Findings by rule</title>" in page.text
+        # three selected findings and one in shadow mode
+        assert "<dt>Findings</dt><dd>4</dd>" in page.text
+        assert "<dt>Selected</dt><dd>3</dd>" in page.text
+
+    def test_triage_opens_a_case_and_the_re_identification_is_logged(
+        self, web: TestClient, world: World, session: Session
+    ) -> None:
+        queue = web.get("/staff/findings", params={"lang": "en"})
+        assert "Reason for payment_after_death" in queue.text
+        finding = world.findings["death"].id
+        opened = web.post(
+            f"/staff/findings/{finding}/case",
+            data={"purpose": "utredning av dödsfall", "csrf": csrf_of(queue.text)},
+            follow_redirects=False,
+        )
+        assert opened.status_code == 303
+        case = web.get(opened.headers["location"], params={"lang": "en"})
+        assert world.persons[2] in case.text
+        actions = session.execute(
+            text("SELECT action FROM access_log WHERE person_id = :p ORDER BY seq"), {"p": world.persons[2]}
+        ).scalars()
+        assert list(actions) == ["re_identify", "read_case"]
+
+    def test_a_dismissal_needs_a_reason(self, web: TestClient, world: World) -> None:
+        queue = web.get("/staff/findings")
+        finding = world.findings["small"].id
+        refused = web.post(f"/staff/findings/{finding}/dismiss", data={"reason": " ", "csrf": csrf_of(queue.text)})
+        assert refused.status_code == 422
+        done = web.post(
+            f"/staff/findings/{finding}/dismiss",
+            data={"reason": "under beloppsgränsen", "csrf": csrf_of(queue.text)},
+            follow_redirects=False,
+        )
+        assert done.status_code == 303
+        assert f"/staff/findings/{finding}/dismiss" not in web.get("/staff/findings").text
+
+    def test_the_fairness_report_has_its_groups(self, web: TestClient) -> None:
+        page = web.get("/staff/fairness", params={"lang": "en"})
+        assert page.status_code == 200
+        assert "Every rule and group" in page.text
+
+
+def test_a_caseworker_may_not_open_the_workbench(web: TestClient, session: Session, world: World) -> None:
+    person = (IdScheme.SE_PERSONNUMMER, CASEWORKER_PNR)
+    create_staff(session, username="web.caseworker", name="Karin", roles=[Role.CASEWORKER], person=person)
+    session.commit()
+    dev_login(web, CASEWORKER_PNR, provider="dev-staff", next="/staff")
+    refused = web.get("/staff/workbench", params={"lang": "en"})
+    assert refused.status_code == 403
+    assert "Not allowed" in refused.text
+
+
+def test_a_citizen_session_is_not_a_staff_session(web: TestClient, world: World) -> None:
+    dev_login(web, world.persons[0])
+    assert web.get("/staff/workbench", follow_redirects=False).status_code == 303
