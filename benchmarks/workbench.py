@@ -72,7 +72,8 @@ def build(settings_url: str, findings: int) -> str:
                 payment_ids, amount_at_risk_minor, currency, facts, reason_sv, reason_en, expected_value_minor,
                 selected, shadow)
                 SELECT r.id, r.snapshot_id,
-                (CAST(:rules AS text[]))[1 + i % cardinality(CAST(:rules AS text[]))], 1, 'person', md5(i::text), ARRAY[i], 1000 + (i * 7919) % 2000000, 'SEK', '{}', 'skäl', 'reason', 1000 + (i *
+                (CAST(:rules AS text[]))[1 + i % cardinality(CAST(:rules AS text[]))], 1, 'person', md5(i::text),
+                ARRAY[i], 1000 + (i * 7919) % 2000000, 'SEK', '{}', 'skäl', 'reason', 1000 + (i *
                 7919) % 2000000, i % 10 = 0, false FROM analysis_runs r, generate_series(1, :n) i
                 """
             ),
