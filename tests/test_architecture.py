@@ -61,9 +61,16 @@ def test_public_routes_are_only_the_start_page_health_and_api_documents(app: Fas
 
 
 def test_bank_routes_take_bank_tokens_and_payment_routes_payer_tokens(app: FastAPI) -> None:
-    require_payer, require_bank, _, require_staff, require_register_keeper, require_citizen, require_staff_session = (
-        AUTH_DEPENDENCIES
-    )
+    (
+        require_payer,
+        require_bank,
+        _,
+        require_staff,
+        require_register_keeper,
+        require_citizen,
+        require_staff_session,
+        require_payer_session,
+    ) = AUTH_DEPENDENCIES
     for route in (r for r in app.routes if isinstance(r, APIRoute)):
         calls = {d.call for d in route.dependant.dependencies}
         if route.path.startswith("/api/v1/bank/"):
@@ -80,6 +87,8 @@ def test_bank_routes_take_bank_tokens_and_payment_routes_payer_tokens(app: FastA
             assert require_citizen in calls, route.path
         if route.path.startswith("/staff"):
             assert require_staff_session in calls, route.path
+        if route.path.startswith("/payer"):
+            assert require_payer_session in calls, route.path
 
 
 def test_generated_references_are_up_to_date() -> None:

@@ -28,10 +28,12 @@ from saldo.mediation.api import router as mediation_router
 from saldo.messages.api import router as messages_router
 from saldo.notifications.api import router as notifications_router
 from saldo.notifications.api import staff_router as notifications_staff_router
+from saldo.notifications.pages import router as notification_pages
 from saldo.oversight.api import router as oversight_router
 from saldo.oversight.pages import router as oversight_pages
 from saldo.payers.api import router as payers_router
 from saldo.payments.api import router as payments_router
+from saldo.payments.pages import router as payer_pages
 from saldo.payments.service.policy import RegistrationPolicy
 from saldo.registers.api import router as registers_router
 from saldo.settings import Settings
@@ -90,6 +92,8 @@ def _bare_app() -> FastAPI:
     app.include_router(citizens_pages)
     app.include_router(oversight_pages)
     app.include_router(cases_pages)
+    app.include_router(payer_pages)
+    app.include_router(notification_pages)
     app.include_router(dev_provider_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
     return app

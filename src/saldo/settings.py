@@ -21,8 +21,11 @@ class OidcProviderSettings(BaseModel):
     client_secret: str = Field(min_length=1)
     audience: str = Field(
         default="citizen",
-        pattern="^(citizen|staff)$",
-        description="Who logs in here: `citizen` (payees) or `staff` (the authority's people, matched by identifier).",
+        pattern="^(citizen|staff|payer)$",
+        description=(
+            "Who logs in here: `citizen` (payees), `staff` (the authority's people) or `payer` (people working "
+            "for a connected payer); staff and payer users are matched by identifier."
+        ),
     )
     scopes: list[str] = Field(
         default=["openid", "profile", "https://id.oidc.se/scope/naturalPersonNumber"],
@@ -241,8 +244,9 @@ class Settings(BaseSettings):
         default=[],
         description=(
             "eID providers (OpenID Connect) people log in with, as a JSON list of objects: name, label, issuer, "
-            "client_id, client_secret, audience (`citizen` or `staff`), and optionally scopes, identifier_claim, "
-            "identifier_scheme and loa (acr value to `substantial`/`high`). docs/login.md has an example."
+            "client_id, client_secret, audience (`citizen`, `staff` or `payer`), and optionally scopes, "
+            "identifier_claim, identifier_scheme and loa (acr value to `substantial`/`high`). docs/login.md has an "
+            "example."
         ),
     )
     dev_login: bool = Field(

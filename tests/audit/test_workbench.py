@@ -8,7 +8,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from saldo.cases.service import open_case
 from saldo.kit.national_id import IdScheme
+from saldo.notifications.service import notify_payers
+from saldo.payers.service import add_payer_user
 from saldo.staff.models import Role
 from saldo.staff.service import create_staff
 from tests.audit.conftest import World
@@ -16,6 +19,7 @@ from tests.web_login import csrf_of, dev_login
 
 ANALYST_PNR = "197503149127"
 CASEWORKER_PNR = "198501179561"
+PAYER_USER = "197004128711"
 
 
 @pytest.fixture
@@ -89,3 +93,35 @@ def test_a_caseworker_may_not_open_the_workbench(web: TestClient, session: Sessi
 def test_a_citizen_session_is_not_a_staff_session(web: TestClient, world: World) -> None:
     dev_login(web, world.persons[0])
     assert web.get("/staff/workbench", follow_redirects=False).status_code == 303
+
+
+def test_a_payer_user_records_the_outcome_of_a_notification_in_its_pages(
+    web: TestClient, session: Session, world: World
+) -> None:
+    pseudonyms = world.pseudonyms
+    case = open_case(
+        session, world.staff[Role.ANALYST], pseudonyms, finding_ids=[world.findings["death"].id], purpose="utredning"
+    )
+    notified = notify_payers(session, world.staff[Role.AUDITOR], case.id, summary="betalning efter dödsfall")
+    add_payer_user(
+        session, organisation_number=world.payer_a.organisation_number, personnummer=PAYER_USER, name="Petra"
+    )
+    session.commit()
+    dev_login(web, PAYER_USER, provider="dev-payer", next="/payer")
+    listing = web.get("/payer/notifications", params={"lang": "en"})
+    assert f'href="/payer/notifications/{notified[0].id}"' in listing.text
+    page = web.get(f"/payer/notifications/{notified[0].id}")
+    refused = web.post(
+        f"/payer/notifications/{notified[0].id}/outcome",
+        data={"kind": "recovery_claim", "amount": "", "csrf": csrf_of(page.text)},
+    )
+    assert refused.status_code == 422
+    assert "needs the amount" in refused.text
+    done = web.post(
+        f"/payer/notifications/{notified[0].id}/outcome",
+        data={"kind": "recovery_claim", "amount": "1 250,50", "csrf": csrf_of(page.text)},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    kind, amount = session.execute(text("SELECT kind, amount_minor FROM notification_outcomes")).one()
+    assert (kind, amount) == ("recovery_claim", 125050)

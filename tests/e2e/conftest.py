@@ -30,6 +30,7 @@ from saldo.analysis.pseudonyms import Pseudonymiser, load_or_create_key
 from saldo.app import create_app
 from saldo.identity.oidc import forget_discovery
 from saldo.kit.national_id import IdScheme
+from saldo.payers.service import add_payer_user
 from saldo.settings import OidcProviderSettings, Settings
 from saldo.staff.models import Role
 from saldo.staff.service import create_staff
@@ -52,6 +53,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "browser"
 CASEWORKER_PNR = "197802022389"
 ANALYST_PNR = "197503149127"
+PAYER_USER_PNR = "197004128711"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -112,7 +114,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     settings, engine = live_database("saldo_e2e", tmp_path_factory.mktemp("e2e"))
     settings = settings.model_copy(update={"dev_login": True, "oidc_providers": [provider]})
     with Session(engine) as session:
-        kommun = make_token(session, make_payer(session, name="Exempelkommunen"))
+        kommun_payer = make_payer(session, name="Exempelkommunen")
+        kommun = make_token(session, kommun_payer)
+        add_payer_user(
+            session, organisation_number=kommun_payer.organisation_number, personnummer=PAYER_USER_PNR, name="Petra"
+        )
         agency = make_token(session, make_payer(session, name="Försäkringskassan", benefits=("BB", "SJP")))
         bank = make_bank_token(session, make_bank(session))
         create_staff(

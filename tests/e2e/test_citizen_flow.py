@@ -5,12 +5,13 @@ serves her; every page passes axe-core's WCAG 2.1 AA checks."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Site, axe_violations
-from tests.factories import VALID_PNR, se_iban
+from tests.factories import VALID_PNR, csv_file, payment_body, se_iban
 
 
 def log_in_at_oidc_provider(page: Page, site: Site, personnummer: str = VALID_PNR, level: str = "substantial") -> None:
@@ -134,4 +135,30 @@ def test_an_analyst_works_the_workbench_from_dashboard_to_case(page: Page, site:
     assert axe_violations(page) == []
     page.get_by_role("link", name="Fairness").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Fairness report")
+    assert axe_violations(page) == []
+
+
+def test_a_payer_sends_a_file_and_reads_every_bad_record_in_the_browser(page: Page, site: Site, tmp_path: Path) -> None:
+    page.goto(f"{site.base}/?lang=en")
+    page.get_by_role("link", name="Log in as a payer").click()
+    page.get_by_role("link", name="Development eID for payers").click()
+    page.get_by_label("Petra").check()
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Exempelkommunen")
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="Send a payment file").click()
+    bad = tmp_path / "nightly.csv"
+    bad.write_text(csv_file([payment_body(), payment_body(amount_minor=0)]), encoding="utf-8")
+    page.get_by_label("Payment file").set_input_files(bad)
+    page.get_by_role("button", name="Check and register").click()
+    expect(page.get_by_role("alert")).to_contain_text("nightly.csv is rejected")
+    expect(page.get_by_role("cell", name="amount_minor")).to_be_visible()
+    assert axe_violations(page) == []
+    good = tmp_path / "fixed.csv"
+    good.write_text(csv_file([payment_body(reference="E2E-FIXED-1")]), encoding="utf-8")
+    page.get_by_label("Payment file").set_input_files(good)
+    page.get_by_role("button", name="Check and register").click()
+    expect(page.get_by_role("status")).to_contain_text("fixed.csv is accepted")
+    page.get_by_role("link", name="Payments", exact=True).click()
+    expect(page.get_by_role("cell", name="E2E-FIXED-1")).to_be_visible()
     assert axe_violations(page) == []

@@ -30,7 +30,7 @@ from saldo.mediation.service.reconcile import get_run
 from saldo.mediation.service.runs import plan_payment_runs
 from saldo.oversight.precision import rule_precision
 from saldo.oversight.simulate import DEMO_STAFF, simulate_audit
-from saldo.payers.service import issue_token, list_payers
+from saldo.payers.service import add_payer_user, issue_token, list_payers
 from saldo.payments.jobs import run_account_check
 from saldo.payments.schemas import BatchRejected
 from saldo.payments.service.hold import staff_actor
@@ -76,7 +76,8 @@ def demo(
     console.print(f"try: curl -H 'Authorization: Bearer {first['token']}' {url}/api/v1/payments?limit=3")
     console.print(f"every payer's, bank's and staff member's token is in {tokens_path}")
     console.print(
-        f"in the browser: {url}/login for a demo citizen, {url}/login?audience=staff for staff "
+        f"in the browser: {url}/login for a demo citizen, {url}/login?audience=staff for staff, "
+        f"{url}/login?audience=payer for a payer "
         "(the development eID, labelled as such, lets anyone in as anyone: demo only)"
     )
     if no_serve:
@@ -86,6 +87,13 @@ def demo(
     uvicorn.run(
         create_app(served, engine=context.engine), host=settings.host, port=port or settings.port, log_level="warning"
     )
+
+
+DEMO_PAYER_USERS = (
+    ("197004128711", "Petra Handläggare"),
+    ("197608238825", "Olof Ekonom"),
+    ("198206058938", "Sanna Utbetalare"),
+)
 
 
 def _build(context: CliContext, demo_dir: Path, persons: int) -> None:
@@ -103,6 +111,9 @@ def _build(context: CliContext, demo_dir: Path, persons: int) -> None:
             p.organisation_number: {"name": p.name, "token": issue_token(session, payer_id=p.id, label="demo").token}
             for p in payers
         }
+        # people who log in to the first payers' pages through the development eID
+        for payer, (personnummer, name) in zip(payers, DEMO_PAYER_USERS, strict=False):
+            add_payer_user(session, organisation_number=payer.organisation_number, personnummer=personnummer, name=name)
     for payer in payers:
         path = country / "payments" / f"{payer.organisation_number}.csv"
         if not path.exists():

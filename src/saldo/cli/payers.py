@@ -16,7 +16,7 @@ from saldo.kit.account_number import AccountScheme, InvalidAccountError
 from saldo.kit.national_id import InvalidIdentifierError
 from saldo.payers.errors import PayerError
 from saldo.payers.models import ConnectionModel, PayerKind
-from saldo.payers.service import create_payer, find_payer, issue_token, list_payers, revoke_token
+from saldo.payers.service import add_payer_user, create_payer, find_payer, issue_token, list_payers, revoke_token
 
 app = typer.Typer(help="Connected payers and their API tokens.", no_args_is_help=True, rich_markup_mode=None)
 PAYER_FILE_COLUMNS = (
@@ -136,3 +136,22 @@ def revoke(ctx: typer.Context, token_id: int = typer.Argument(..., help="Id of t
     except PayerError as exc:
         raise fail(str(exc)) from exc
     console.print(f"token {token_id} revoked")
+
+
+@app.command("user-add")
+def user_add(
+    ctx: typer.Context,
+    organisation_number: str = typer.Argument(..., help="The payer's organisation number."),
+    personnummer: str = typer.Option(..., help="The person's Swedish personal identity number (their eID login)."),
+    name: str = typer.Option(..., help="The person's name."),
+) -> None:
+    """Let a person work in the payer's pages (send files, see payments, record outcomes) after eID login."""
+    try:
+        with unit_of_work(cli_context(ctx).sessions) as session:
+            user = add_payer_user(
+                session, organisation_number=organisation_number, personnummer=personnummer, name=name
+            )
+            identifier = user.person_id
+    except (PayerError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    console.print(f"{name} ({identifier}) can now log in for {organisation_number}")

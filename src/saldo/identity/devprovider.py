@@ -14,8 +14,9 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -25,7 +26,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 from starlette.datastructures import URL
 
-from saldo.identity.repository import sample_persons, staff_persons
+from saldo.identity.repository import payer_persons, sample_persons, staff_persons
 from saldo.settings import OidcProviderSettings, Settings
 from saldo.web.deps import DbSession
 from saldo.web.rendering import render
@@ -65,6 +66,7 @@ def dev_providers(settings: Settings, base_url: str) -> list[OidcProviderSetting
         for name, label, audience in (
             ("dev", "Development eID (demo only)", "citizen"),
             ("dev-staff", "Development eID for staff (demo only)", "staff"),
+            ("dev-payer", "Development eID for payers (demo only)", "payer"),
         )
     ]
 
@@ -114,12 +116,21 @@ def authorize_page(request: Request, session: DbSession) -> HTMLResponse:
     _enabled(request)
     params = dict(request.query_params)
     problem = _check_authorization(params)
-    staff = URL(params.get("redirect_uri", "")).path.endswith("/dev-staff")
+    callback = URL(params.get("redirect_uri", "")).path
+    staff = callback.endswith("/dev-staff")
+    payer = callback.endswith("/dev-payer")
+    persons: Sequence[tuple[Any, ...]]
+    if staff:
+        persons = staff_persons(session, 10)
+    elif payer:
+        persons = payer_persons(session, 10)
+    else:
+        persons = sample_persons(session, 8)
     context = {
         "params": {k: v for k, v in params.items() if k != "lang"},
         "problem": problem,
-        "staff": staff,
-        "persons": staff_persons(session, 10) if staff else sample_persons(session, 8),
+        "staff": staff or payer,
+        "persons": persons,
     }
     return render(request, "identity/dev_login.html", context, status_code=400 if problem else 200)
 
@@ -154,7 +165,9 @@ def authorize(
     problem = _check_authorization(params)
     if problem:
         raise HTTPException(400, problem)
-    listed = {p[1]: p[2] for p in (*staff_persons(session, 10), *sample_persons(session, 8))}
+    listed = {
+        p[1]: p[2] for p in (*staff_persons(session, 10), *payer_persons(session, 10), *sample_persons(session, 8))
+    }
     claims = {
         "sub": f"dev:{personnummer.strip()}",
         "pnr": personnummer.strip(),

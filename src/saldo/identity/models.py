@@ -11,10 +11,12 @@ from saldo.db.types import UtcDateTime, str_enum
 
 
 class Audience(StrEnum):
-    """Who a login is for: a payee seeing their own payments, or a member of the authority's staff."""
+    """Who a login is for: a payee seeing their own payments, a member of the authority's staff, or a
+    person working for a payer."""
 
     CITIZEN = "citizen"
     STAFF = "staff"
+    PAYER = "payer"  # a person working for a connected payer
 
 
 class LoginAttempt(IdMixin, CreatedAtMixin, Base):
@@ -46,6 +48,7 @@ class WebSession(IdMixin, CreatedAtMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     loa: Mapped[str] = mapped_column(String(16))  # eIDAS level of assurance: substantial or high
     staff_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("staff_members.id"))
+    payer_user_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("payer_users.id"))
     csrf_token: Mapped[str] = mapped_column(String(64))
     acting_scheme: Mapped[str | None] = mapped_column(String(32))
     acting_id: Mapped[str | None] = mapped_column(String(20))

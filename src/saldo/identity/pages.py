@@ -22,6 +22,7 @@ from saldo.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 LOGIN_COOKIE = "saldo_login"
+HOME = {Audience.CITIZEN: "/me", Audience.STAFF: "/staff", Audience.PAYER: "/payer"}
 CALLBACK = "/auth/callback/"
 
 
@@ -53,9 +54,9 @@ def _http(request: Request) -> httpx.AsyncClient:
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str | None = None, audience: str = "citizen") -> HTMLResponse:
     """Choose the eID to log in with."""
-    chosen = Audience.STAFF if audience == "staff" else Audience.CITIZEN
+    chosen = Audience(audience) if audience in {a.value for a in Audience} else Audience.CITIZEN
     offered = [p for p in providers(request) if p.audience == chosen.value]
-    target = _local(next, "/staff" if chosen is Audience.STAFF else "/me")
+    target = _local(next, HOME[chosen])
     return render(request, "identity/login.html", {"providers": offered, "next": target, "audience": chosen.value})
 
 
@@ -66,7 +67,7 @@ async def login(request: Request, session: DbSession, name: str, next: str | Non
     if provider is None:
         return _failed(request, "there is no eID provider by that name", 404)
     audience = Audience(provider.audience)
-    target = _local(next, "/staff" if audience is Audience.STAFF else "/me")
+    target = _local(next, HOME[audience])
     try:
         metadata, _ = await discover(_http(request), str(provider.issuer))
     except LoginFailedError as exc:

@@ -66,3 +66,14 @@ def sample_persons(session: Session, limit: int) -> list[tuple[str, str, str]]:
 def staff_persons(session: Session, limit: int) -> list[tuple[str, str, str, list[str]]]:
     """(scheme, identifier, name, roles) of enabled staff who can log in with eID."""
     return [(str(r[0]), str(r[1]), str(r[2]), list(r[3])) for r in session.execute(_STAFF_PERSONS, {"limit": limit})]
+
+
+_PAYER_PERSONS = text(
+    "SELECT u.person_scheme, u.person_id, u.name, ARRAY[p.name] FROM payer_users u JOIN payers p ON p.id = u.payer_id "
+    "WHERE u.disabled_at IS NULL ORDER BY p.name, u.name LIMIT :limit"
+)
+
+
+def payer_persons(session: Session, limit: int) -> list[tuple[str, str, str, list[str]]]:
+    """(scheme, identifier, name, [payer]) of enabled payer users."""
+    return [(str(r[0]), str(r[1]), str(r[2]), list(r[3])) for r in session.execute(_PAYER_PERSONS, {"limit": limit})]

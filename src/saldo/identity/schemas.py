@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from saldo.identity.models import Audience
+from saldo.payers.schemas import PayerPrincipal
 from saldo.staff.models import Role
 from saldo.staff.schemas import StaffPrincipal
 
@@ -33,6 +34,7 @@ class SessionPrincipal:
     roles: frozenset[Role] = frozenset()
     acting_for: PersonRef | None = None
     purpose: str | None = None
+    payer: PayerPrincipal | None = None  # the payer a payer user works for
 
     @property
     def subject(self) -> PersonRef | None:

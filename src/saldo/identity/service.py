@@ -18,6 +18,7 @@ from saldo.identity.repository import IdentityRepository
 from saldo.identity.schemas import PersonRef, SessionPrincipal
 from saldo.kit.clock import utcnow
 from saldo.kit.national_id import IdScheme, normalize_identifier
+from saldo.payers.service import payer_user_by_id, payer_user_principal
 from saldo.staff.errors import ForbiddenError
 from saldo.staff.models import Role
 from saldo.staff.service import staff_by_id, staff_by_person
@@ -66,11 +67,17 @@ def open_session(
     """A new session for a verified identity; returns the cookie secret (kept only as a hash). Staff
     must be a known, enabled member with this identifier."""
     staff_id = None
+    payer_user_id = None
     if audience is Audience.STAFF:
         member = staff_by_person(session, identity.person_scheme, identity.person_id)
         if member is None:
             raise LoginRefusedError("you are not registered as staff of the payment authority")
         staff_id = member.staff_id
+    if audience is Audience.PAYER:
+        payer = payer_user_principal(session, scheme=identity.person_scheme, identifier=identity.person_id)
+        if payer is None:
+            raise LoginRefusedError("you are not registered as a user of a connected payer")
+        payer_user_id = payer.user_id
     secret = secrets.token_urlsafe(32)
     now = utcnow()
     row = WebSession(
@@ -83,6 +90,7 @@ def open_session(
         name=identity.name,
         loa=identity.loa,
         staff_id=staff_id,
+        payer_user_id=payer_user_id,
         csrf_token=secrets.token_urlsafe(24),
         last_seen_at=now,
         expires_at=now + dt.timedelta(hours=max_hours),
@@ -169,6 +177,11 @@ def _principal(session: Session, row: WebSession) -> SessionPrincipal | None:
         staff = staff_by_id(session, row.staff_id) if row.staff_id is not None else None
         if staff is None:  # disabled since login: the session ends with the member
             return None
+    payer = None
+    if row.audience is Audience.PAYER:
+        payer = payer_user_by_id(session, row.payer_user_id) if row.payer_user_id is not None else None
+        if payer is None:  # disabled since login
+            return None
     acting = PersonRef(row.acting_scheme, row.acting_id) if row.acting_scheme and row.acting_id else None
     return SessionPrincipal(
         session_id=row.id,
@@ -182,4 +195,5 @@ def _principal(session: Session, row: WebSession) -> SessionPrincipal | None:
         roles=staff.roles if staff else frozenset(),
         acting_for=acting,
         purpose=row.acting_purpose,
+        payer=payer,
     )

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from saldo.db.base import Base, CreatedAtMixin, IdMixin, TokenMixin
-from saldo.db.types import str_enum
+from saldo.db.types import UtcDateTime, str_enum
 from saldo.kit.account_number import AccountScheme
 
 
@@ -55,3 +56,17 @@ class ApiToken(IdMixin, CreatedAtMixin, TokenMixin, Base):
     __tablename__ = "api_tokens"
 
     payer_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("payers.id"), index=True)
+
+
+class PayerUser(IdMixin, CreatedAtMixin, Base):
+    """A person who works for a payer in Saldo's pages (uploads files, answers requests), known by the
+    national identifier their eID gives. A person is a user of one payer at most."""
+
+    __tablename__ = "payer_users"
+    __table_args__ = (UniqueConstraint("person_scheme", "person_id"),)
+
+    payer_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("payers.id"), index=True)
+    person_scheme: Mapped[str] = mapped_column(String(32))
+    person_id: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

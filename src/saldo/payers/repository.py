@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Row, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from saldo.benefits.models import Benefit
-from saldo.payers.models import ApiToken, Payer, PayerBenefit
+from saldo.payers.models import ApiToken, Payer, PayerBenefit, PayerUser
 
 # Runs on every API request: a constant statement, so SQLAlchemy does no per-call construction.
 _PRINCIPAL = text(
@@ -18,9 +19,32 @@ _PRINCIPAL = text(
 )
 
 
+_USER_PRINCIPAL = text(
+    "SELECT u.id, p.id, p.organisation_number, p.name, p.connection_model "
+    "FROM payer_users u JOIN payers p ON p.id = u.payer_id "
+    "WHERE u.person_scheme = :scheme AND u.person_id = :identifier AND u.disabled_at IS NULL"
+)
+_USER_BY_ID = text(
+    "SELECT u.id, p.id, p.organisation_number, p.name, p.connection_model "
+    "FROM payer_users u JOIN payers p ON p.id = u.payer_id WHERE u.id = :id AND u.disabled_at IS NULL"
+)
+
+
 class PayerRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def add_user(self, user: PayerUser) -> PayerUser:
+        self.session.add(user)
+        self.session.flush()
+        return user
+
+    def user_principal(self, scheme: str, identifier: str) -> Row[Any] | None:
+        """(user id, payer id, organisation number, name, connection model) of an enabled user."""
+        return self.session.execute(_USER_PRINCIPAL, {"scheme": scheme, "identifier": identifier}).first()
+
+    def user_principal_by_id(self, user_id: int) -> Row[Any] | None:
+        return self.session.execute(_USER_BY_ID, {"id": user_id}).first()
 
     def get(self, payer_id: int) -> Payer | None:
         return self.session.get(Payer, payer_id)

@@ -17,7 +17,8 @@ class PayerPrincipal:
     organisation_number: str
     name: str
     connection_model: ConnectionModel
-    token_id: int
+    token_id: int  # 0 for a person logged in to the payer's pages (user_id says who)
+    user_id: int | None = None
 
 
 class PayerOut(BaseModel):

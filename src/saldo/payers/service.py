@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -11,7 +12,7 @@ from saldo.kit.account_number import AccountScheme, normalize_account
 from saldo.kit.national_id import IdScheme, normalize_identifier
 from saldo.kit.tokens import hash_token, looks_like_token, new_token
 from saldo.payers.errors import InvalidTokenError, PayerExistsError, UnknownPayerError
-from saldo.payers.models import ApiToken, ConnectionModel, Payer, PayerKind
+from saldo.payers.models import ApiToken, ConnectionModel, Payer, PayerKind, PayerUser
 from saldo.payers.repository import PayerRepository
 from saldo.payers.schemas import IssuedToken, PayerOut, PayerPrincipal, TokenOut
 
@@ -120,4 +121,41 @@ def authenticate(session: Session, token: str) -> PayerPrincipal:
         name=name,
         connection_model=ConnectionModel(connection_model),
         token_id=token_id,
+    )
+
+
+def add_payer_user(session: Session, *, organisation_number: str, personnummer: str, name: str) -> PayerUser:
+    """Let a person (by Swedish personal identity number) work in the payer's pages after eID login."""
+    payer = find_payer(session, organisation_number)
+    identifier = normalize_identifier(IdScheme.SE_PERSONNUMMER, personnummer)
+    repository = PayerRepository(session)
+    if repository.user_principal(IdScheme.SE_PERSONNUMMER.value, identifier) is not None:
+        raise PayerExistsError(f"{identifier} is already a user of a payer")
+    return repository.add_user(
+        PayerUser(
+            payer_id=payer.id, person_scheme=IdScheme.SE_PERSONNUMMER.value, person_id=identifier, name=name.strip()
+        )
+    )
+
+
+def payer_user_principal(session: Session, *, scheme: str, identifier: str) -> PayerPrincipal | None:
+    """The payer a logged-in person works for, if they are an enabled user of one."""
+    return _user_principal(PayerRepository(session).user_principal(scheme, identifier))
+
+
+def payer_user_by_id(session: Session, user_id: int) -> PayerPrincipal | None:
+    """The payer of an enabled user, by the user's id (each page request of a payer session)."""
+    return _user_principal(PayerRepository(session).user_principal_by_id(user_id))
+
+
+def _user_principal(found: Any) -> PayerPrincipal | None:
+    if found is None:
+        return None
+    return PayerPrincipal(
+        payer_id=int(found[1]),
+        organisation_number=str(found[2]),
+        name=str(found[3]),
+        connection_model=ConnectionModel(found[4]),
+        token_id=0,
+        user_id=int(found[0]),
     )

@@ -135,6 +135,14 @@ def require_staff_session(request: Request, session: DbSession) -> SessionPrinci
     return principal
 
 
+def require_payer_session(request: Request, session: DbSession) -> SessionPrincipal:
+    """A person logged in with eID for the payer they work for; every page is scoped to that payer."""
+    principal = session_of(request, session)
+    if principal is None or principal.audience is not Audience.PAYER or principal.payer is None:
+        raise NotLoggedInError("log in as a user of a connected payer")
+    return principal
+
+
 def check_csrf(principal: SessionPrincipal, token: str | None) -> None:
     """Every form a session sends carries its CSRF token (and the cookie is SameSite=Lax as well)."""
     if not token or not hmac.compare_digest(token, principal.csrf_token):
@@ -143,6 +151,7 @@ def check_csrf(principal: SessionPrincipal, token: str | None) -> None:
 
 CurrentCitizen = Annotated[SessionPrincipal, Depends(require_citizen)]
 CurrentStaffSession = Annotated[SessionPrincipal, Depends(require_staff_session)]
+CurrentPayerSession = Annotated[SessionPrincipal, Depends(require_payer_session)]
 CurrentPayer = Annotated[PayerPrincipal, Depends(require_payer)]
 CurrentBank = Annotated[BankPrincipal, Depends(require_bank)]
 CurrentParticipant = Annotated[PayerPrincipal | BankPrincipal, Depends(require_participant)]
@@ -156,6 +165,7 @@ AUTH_DEPENDENCIES = (
     require_register_keeper,
     require_citizen,
     require_staff_session,
+    require_payer_session,
 )
 
 

@@ -55,7 +55,7 @@ from saldo.web.rendering import render
 
 def _is_page(request: Request) -> bool:
     """A browser page (the workbench, the citizen's pages), answered in HTML rather than as a Problem."""
-    return request.url.path.startswith(("/me", "/staff"))
+    return request.url.path.startswith(("/me", "/staff", "/payer"))
 
 
 def problem(status: int, error: str, detail: str, **extra: Any) -> JSONResponse:
@@ -120,6 +120,8 @@ def install_error_handlers(app: FastAPI) -> None:
             return problem(401, "unauthenticated", str(exc))
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         audience = "staff" if request.url.path.startswith("/staff") else "citizen"
+        if request.url.path.startswith("/payer"):
+            audience = "payer"
         return RedirectResponse(f"/login?{urlencode({'next': target, 'audience': audience})}", status_code=303)
 
     async def csrf_refused(request: Request, exc: Exception) -> Response:

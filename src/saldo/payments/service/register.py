@@ -24,6 +24,8 @@ def initial_status(payer: PayerPrincipal) -> PaymentStatus:
 
 
 def payer_actor(payer: PayerPrincipal) -> str:
+    if payer.user_id is not None:
+        return f"payer:{payer.payer_id}:user:{payer.user_id}"
     return f"payer:{payer.payer_id}:token:{payer.token_id}"
 
 

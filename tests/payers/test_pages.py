@@ -1,0 +1,90 @@
+"""The payer's pages: a person working for a payer logs in with eID, sends a payment file in the
+browser and gets every bad record back (nothing stored), sees only its own payer's payments, and
+records outcomes on its notifications."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from saldo.payers.models import Payer
+from saldo.payers.service import add_payer_user
+from tests.factories import csv_file, make_payer, payment_body
+from tests.web_login import csrf_of, dev_login
+
+PETRA = "197004128711"
+OLOF = "197608238825"
+
+
+@pytest.fixture
+def payers(session: Session) -> tuple[Payer, Payer]:
+    kommun = make_payer(session, name="Exempelkommunen")
+    region = make_payer(session, name="Exempelregionen")
+    add_payer_user(session, organisation_number=kommun.organisation_number, personnummer=PETRA, name="Petra")
+    add_payer_user(session, organisation_number=region.organisation_number, personnummer=OLOF, name="Olof")
+    session.commit()
+    return kommun, region
+
+
+def upload(web: TestClient, content: str, filename: str = "payments.csv") -> tuple[int, str]:
+    form = web.get("/payer/upload")
+    response = web.post(
+        "/payer/upload",
+        data={"csrf": csrf_of(form.text)},
+        files={"file": (filename, content.encode(), "text/csv")},
+        params={"lang": "en"},
+    )
+    return response.status_code, response.text
+
+
+@pytest.mark.usefixtures("payers")
+class TestUpload:
+    def test_a_good_file_is_registered_whole(self, web: TestClient, session: Session) -> None:
+        assert dev_login(web, PETRA, provider="dev-payer", next="/payer").headers["location"] == "/payer"
+        content = csv_file([payment_body(), payment_body(amount_minor=5000)])
+        status, page = upload(web, content)
+        assert status == 200
+        assert "2 payments read: 2 registered, 0 registered before." in page
+        again_status, again = upload(web, content)
+        assert again_status == 200
+        assert "This exact file was received before; nothing changed." in again
+        assert session.execute(text("SELECT count(*) FROM payments")).scalar() == 2
+
+    def test_a_file_with_bad_records_is_rejected_whole_with_every_reason(
+        self, web: TestClient, session: Session
+    ) -> None:
+        dev_login(web, PETRA, provider="dev-payer", next="/payer")
+        bad = [payment_body(), payment_body(payee_id="198112289875"), payment_body(amount_minor=-5)]
+        status, page = upload(web, csv_file(bad))
+        assert status == 422
+        assert "nothing from it is registered" in page
+        assert '<td class="num">3</td><td><code>payee_id</code></td>' in page
+        assert '<td class="num">4</td><td><code>amount_minor</code></td>' in page
+        assert session.execute(text("SELECT count(*) FROM payments")).scalar() == 0
+
+    def test_a_file_of_another_kind_is_refused(self, web: TestClient) -> None:
+        dev_login(web, PETRA, provider="dev-payer", next="/payer")
+        status, page = upload(web, "hello", filename="payments.xlsx")
+        assert status == 422
+        assert "must be .csv, .ndjson or .json" in page
+
+    def test_a_payer_sees_only_its_own_payments(self, web: TestClient, web_app) -> None:  # type: ignore[no-untyped-def]
+        dev_login(web, PETRA, provider="dev-payer", next="/payer")
+        upload(web, csv_file([payment_body(reference="KOMMUN-1")]))
+        assert "KOMMUN-1" in web.get("/payer").text
+        with TestClient(web_app) as other:
+            dev_login(other, OLOF, provider="dev-payer", next="/payer")
+            assert "KOMMUN-1" not in other.get("/payer").text
+
+
+def test_a_person_who_is_no_payer_s_user_cannot_log_in_as_one(web: TestClient) -> None:
+    refused = dev_login(web, "198112289874", provider="dev-payer", next="/payer")
+    assert refused.status_code == 403
+    assert "not registered as a user of a connected payer" in refused.text
+
+
+def test_a_citizen_session_does_not_open_the_payer_pages(web: TestClient) -> None:
+    dev_login(web, "198112289874")
+    assert web.get("/payer", follow_redirects=False).status_code == 303
