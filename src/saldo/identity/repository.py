@@ -1,11 +1,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
 from saldo.identity.models import LoginAttempt, WebSession
+
+# Runs on every page request: a constant statement, no ORM object built.
+_SESSION = text(
+    "SELECT id, audience, person_scheme, person_id, name, loa, csrf_token, last_seen_at, expires_at"
+    " FROM web_sessions WHERE secret_sha256 = :secret AND ended_at IS NULL"
+)
 
 
 class IdentityRepository:
@@ -24,6 +31,13 @@ class IdentityRepository:
 
     def drop_attempts_before(self, cutoff: dt.datetime) -> None:
         self.session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < cutoff))
+
+    def session_row(self, secret_sha256: bytes) -> Any | None:
+        """The live session's columns a page needs, or None."""
+        return self.session.execute(_SESSION, {"secret": secret_sha256}).first()
+
+    def session_by_id(self, session_id: int) -> WebSession | None:
+        return self.session.get(WebSession, session_id)
 
     def session_by_secret(self, secret_sha256: bytes) -> WebSession | None:
         return self.session.scalar(

@@ -105,14 +105,26 @@ def session_principal(session: Session, secret: str, *, idle_minutes: int) -> tu
     """Who the session cookie belongs to (None if it is unknown, ended, expired or idle too long), and
     whether its last-seen time was written (then the caller commits)."""
     repository = IdentityRepository(session)
-    row = repository.session_by_secret(_sha256(secret))
+    row = repository.session_row(_sha256(secret))
     now = utcnow()
     if row is None or row.expires_at <= now or row.last_seen_at + dt.timedelta(minutes=idle_minutes) <= now:
         return None, False
     touched = now - row.last_seen_at >= TOUCH_EVERY
     if touched:
         repository.touch(row.id, now)
-    return _principal(session, row), touched
+    if row.audience == Audience.CITIZEN:  # the common case, from the one row
+        person = PersonRef(row.person_scheme, row.person_id)
+        principal = SessionPrincipal(
+            session_id=row.id,
+            audience=Audience.CITIZEN,
+            person=person,
+            name=row.name,
+            loa=row.loa,
+            csrf_token=row.csrf_token,
+        )
+        return principal, touched
+    full = repository.session_by_id(row.id)
+    return (_principal(session, full) if full is not None else None), touched
 
 
 def end_session(session: Session, principal: SessionPrincipal) -> None:
