@@ -3,8 +3,8 @@ the same all-or-nothing path as the API, with every bad record listed (line, fie
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 
@@ -23,7 +23,7 @@ from saldo.payments.service.batch import BatchSource, ingest_batch
 from saldo.payments.service.policy import RegistrationPolicy
 from saldo.payments.service.query import list_payments
 from saldo.settings import Settings
-from saldo.web.deps import CurrentPayerSession, DbSession, check_csrf
+from saldo.web.deps import CurrentPayerSession, DbSession, check_csrf, save_stream
 from saldo.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -81,7 +81,9 @@ async def upload(request: Request, session: DbSession, principal: CurrentPayerSe
     with tempfile.TemporaryDirectory(prefix="saldo-upload-") as folder:
         path = Path(folder) / "batch"
         try:
-            digest = await _save(upload, path, settings.max_upload_bytes)
+            digest = await save_stream(
+                _chunks(upload), path, settings.max_upload_bytes, too_large=BatchTooLargeError, empty=BatchFormatError
+            )
         except (BatchTooLargeError, BatchFormatError) as exc:
             return _result(
                 request, principal, error=str(exc), status=413 if isinstance(exc, BatchTooLargeError) else 422
@@ -103,19 +105,9 @@ async def upload(request: Request, session: DbSession, principal: CurrentPayerSe
     return _result(request, principal, outcome=outcome, filename=source.filename, status=status)
 
 
-async def _save(upload: UploadFile, path: Path, limit: int) -> bytes:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("wb") as sink:
-        while part := await upload.read(CHUNK):
-            size += len(part)
-            if size > limit:
-                raise BatchTooLargeError(f"the file is larger than the {limit}-byte limit")
-            digest.update(part)
-            sink.write(part)
-    if size == 0:
-        raise BatchFormatError("the file is empty")
-    return digest.digest()
+async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
+    while part := await upload.read(CHUNK):
+        yield part
 
 
 def _result(

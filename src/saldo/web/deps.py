@@ -186,10 +186,23 @@ async def receive_to_file(
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise too_large(f"the upload is {declared} bytes; the limit is {limit}")
+    return await save_stream(request.stream(), path, limit, too_large=too_large, empty=empty)
+
+
+async def save_stream(
+    chunks: AsyncIterator[bytes],
+    path: Path,
+    limit: int,
+    *,
+    too_large: Callable[[str], Exception],
+    empty: Callable[[str], Exception],
+) -> bytes:
+    """Write ``chunks`` to ``path`` and return their SHA-256; ``too_large`` past ``limit`` bytes,
+    ``empty`` for nothing at all. A request body and a file of a browser form both come this way."""
     digest = hashlib.sha256()
     size = 0
     with path.open("wb") as sink:
-        async for part in request.stream():
+        async for part in chunks:
             size += len(part)
             if size > limit:
                 raise too_large(f"the upload is larger than the {limit}-byte limit")
