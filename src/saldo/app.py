@@ -24,6 +24,7 @@ from saldo.identity.devprovider import router as dev_provider_router
 from saldo.identity.pages import router as identity_pages
 from saldo.inforequests.api import router as requests_router
 from saldo.inforequests.api import staff_router as requests_staff_router
+from saldo.inforequests.pages import router as request_pages
 from saldo.mediation.api import router as mediation_router
 from saldo.messages.api import router as messages_router
 from saldo.notifications.api import router as notifications_router
@@ -94,6 +95,7 @@ def _bare_app() -> FastAPI:
     app.include_router(cases_pages)
     app.include_router(payer_pages)
     app.include_router(notification_pages)
+    app.include_router(request_pages)
     app.include_router(dev_provider_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
     return app

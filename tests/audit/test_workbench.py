@@ -3,12 +3,16 @@ opens a case (re-identifying, logged) or dismisses, the case page, and the roles
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from saldo.cases.service import open_case
+from saldo.inforequests.service import send_request
+from saldo.kit.clock import today
 from saldo.kit.national_id import IdScheme
 from saldo.notifications.service import notify_payers
 from saldo.payers.service import add_payer_user
@@ -125,3 +129,44 @@ def test_a_payer_user_records_the_outcome_of_a_notification_in_its_pages(
     assert done.status_code == 303
     kind, amount = session.execute(text("SELECT kind, amount_minor FROM notification_outcomes")).one()
     assert (kind, amount) == ("recovery_claim", 125050)
+
+
+def test_a_payer_user_answers_an_information_request_with_text_and_a_document(
+    web: TestClient, session: Session, world: World
+) -> None:
+    case = open_case(
+        session,
+        world.staff[Role.ANALYST],
+        world.pseudonyms,
+        finding_ids=[world.findings["death"].id],
+        purpose="utredning",
+    )
+    asked = send_request(
+        session,
+        world.staff[Role.AUDITOR],
+        case_id=case.id,
+        payer_id=world.payer_a.payer_id,
+        person=("se_personnummer", world.persons[2]),
+        categories_asked=["decision_basis"],
+        question="Vilket beslut ligger bakom utbetalningen?",
+        deadline=today() + dt.timedelta(days=14),
+    )
+    add_payer_user(
+        session, organisation_number=world.payer_a.organisation_number, personnummer=PAYER_USER, name="Petra"
+    )
+    session.commit()
+    dev_login(web, PAYER_USER, provider="dev-payer", next="/payer")
+    page = web.get(f"/payer/requests/{asked.id}", params={"lang": "en"})
+    assert "Vilket beslut ligger bakom utbetalningen?" in page.text
+    empty = web.post(f"/payer/requests/{asked.id}/answer", data={"csrf": csrf_of(page.text)})
+    assert empty.status_code == 422
+    sent = web.post(
+        f"/payer/requests/{asked.id}/answer",
+        data={"csrf": csrf_of(page.text), "data:decision_basis": "Beslut 2026-0042 om ekonomiskt bistånd"},
+        files={"file": ("beslut.pdf", b"%PDF-1.4 test", "application/pdf")},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303
+    data, filename = session.execute(text("SELECT data, filename FROM information_answers")).one()
+    assert (data, filename) == ({"decision_basis": "Beslut 2026-0042 om ekonomiskt bistånd"}, "beslut.pdf")
+    assert "takes no answer" in web.get(f"/payer/requests/{asked.id}", params={"lang": "en"}).text

@@ -162,3 +162,8 @@ def test_a_payer_sends_a_file_and_reads_every_bad_record_in_the_browser(page: Pa
     page.get_by_role("link", name="Payments", exact=True).click()
     expect(page.get_by_role("cell", name="E2E-FIXED-1")).to_be_visible()
     assert axe_violations(page) == []
+    page.get_by_role("link", name="Information requests").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Information requests")
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="Notifications").click()
+    assert axe_violations(page) == []

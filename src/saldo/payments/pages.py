@@ -4,7 +4,6 @@ the same all-or-nothing path as the API, with every bad record listed (line, fie
 from __future__ import annotations
 
 import tempfile
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 
@@ -23,7 +22,7 @@ from saldo.payments.service.batch import BatchSource, ingest_batch
 from saldo.payments.service.policy import RegistrationPolicy
 from saldo.payments.service.query import list_payments
 from saldo.settings import Settings
-from saldo.web.deps import CurrentPayerSession, DbSession, check_csrf, save_stream
+from saldo.web.deps import CurrentPayerSession, DbSession, check_csrf, save_stream, upload_chunks
 from saldo.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -34,7 +33,6 @@ FORMATS = {
     ".json": BatchFormat.JSON,
 }
 ERRORS_SHOWN = 500  # the page lists this many bad records; the total is always given
-CHUNK = 1024 * 1024
 
 
 def _payer(principal: CurrentPayerSession) -> PayerPrincipal:
@@ -82,7 +80,11 @@ async def upload(request: Request, session: DbSession, principal: CurrentPayerSe
         path = Path(folder) / "batch"
         try:
             digest = await save_stream(
-                _chunks(upload), path, settings.max_upload_bytes, too_large=BatchTooLargeError, empty=BatchFormatError
+                upload_chunks(upload),
+                path,
+                settings.max_upload_bytes,
+                too_large=BatchTooLargeError,
+                empty=BatchFormatError,
             )
         except (BatchTooLargeError, BatchFormatError) as exc:
             return _result(
@@ -103,11 +105,6 @@ async def upload(request: Request, session: DbSession, principal: CurrentPayerSe
             return _result(request, principal, error=str(exc), status=422)
     status = 422 if isinstance(outcome, BatchRejected) else 200
     return _result(request, principal, outcome=outcome, filename=source.filename, status=status)
-
-
-async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
-    while part := await upload.read(CHUNK):
-        yield part
 
 
 def _result(

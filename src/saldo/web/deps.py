@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from fastapi import Path as PathParameter
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
 
 from saldo.banks.schemas import BankPrincipal
 from saldo.banks.service import authenticate_bank, is_bank_token
@@ -215,3 +216,9 @@ async def save_stream(
     if size == 0:
         raise empty("the request body is empty")
     return digest.digest()
+
+
+async def upload_chunks(upload: UploadFile, size: int = 1024 * 1024) -> AsyncIterator[bytes]:
+    """A file of a browser form, a megabyte at a time (for ``save_stream``)."""
+    while part := await upload.read(size):
+        yield part
