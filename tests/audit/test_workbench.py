@@ -24,6 +24,7 @@ from tests.web_login import csrf_of, dev_login
 ANALYST_PNR = "197503149127"
 CASEWORKER_PNR = "198501179561"
 PAYER_USER = "197004128711"
+AUDITOR_PNR = "198005219236"
 
 
 @pytest.fixture
@@ -170,3 +171,40 @@ def test_a_payer_user_answers_an_information_request_with_text_and_a_document(
     data, filename = session.execute(text("SELECT data, filename FROM information_answers")).one()
     assert (data, filename) == ({"decision_basis": "Beslut 2026-0042 om ekonomiskt bistånd"}, "beslut.pdf")
     assert "takes no answer" in web.get(f"/payer/requests/{asked.id}", params={"lang": "en"}).text
+
+
+def test_an_auditor_adds_a_note_and_notifies_the_payers_from_the_case_page(
+    web: TestClient, session: Session, world: World
+) -> None:
+    case = open_case(
+        session,
+        world.staff[Role.ANALYST],
+        world.pseudonyms,
+        finding_ids=[world.findings["double"].id],
+        purpose="utredning",
+    )
+    person = (IdScheme.SE_PERSONNUMMER, AUDITOR_PNR)
+    create_staff(session, username="web.auditor", name="Erik Granskare", roles=[Role.AUDITOR], person=person)
+    session.commit()
+    dev_login(web, AUDITOR_PNR, provider="dev-staff", next="/staff")
+    page = web.get(f"/staff/cases/{case.id}", params={"lang": "en"})
+    assert "No notifications." in page.text
+    noted = web.post(
+        f"/staff/cases/{case.id}/note",
+        data={"text": "ringde kommunen", "csrf": csrf_of(page.text)},
+        follow_redirects=False,
+    )
+    assert noted.status_code == 303
+    refused = web.post(f"/staff/cases/{case.id}/notify", data={"summary": " ", "csrf": csrf_of(page.text)})
+    assert refused.status_code == 422
+    notified = web.post(
+        f"/staff/cases/{case.id}/notify",
+        data={"summary": "dubbla förmåner samma period", "csrf": csrf_of(page.text)},
+        follow_redirects=False,
+    )
+    assert notified.status_code == 303
+    after = web.get(f"/staff/cases/{case.id}", params={"lang": "en"}).text
+    assert "ringde kommunen" in after
+    # the case's payments come from two payers: each is notified of its own
+    assert session.execute(text("SELECT count(*) FROM notifications WHERE case_id = :c"), {"c": case.id}).scalar() == 2
+    assert "No notifications." not in after

@@ -1,6 +1,6 @@
 """Triage and cases in the workbench: the selected findings with their facts and reasons, dismissed
 with a reason or opened as a case (the moment a person is re-identified, logged with the purpose),
-and the case with its persons, findings, payments and history."""
+and the list of cases (the case page, with its requests and notifications, is oversight's)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from saldo.analysis.pseudonyms import Pseudonymiser, load_or_create_key
-from saldo.cases.errors import CaseNotFoundError, TriageError
-from saldo.cases.service import dismiss_finding, list_cases, open_case, read_case, triage_queue
+from saldo.cases.errors import TriageError
+from saldo.cases.service import dismiss_finding, list_cases, open_case, triage_queue
 from saldo.settings import Settings
 from saldo.staff.errors import ForbiddenError
 from saldo.web.deps import CurrentStaffSession, DbSession, PathId, check_csrf
@@ -74,17 +74,6 @@ def cases_page(request: Request, session: DbSession, principal: CurrentStaffSess
     """Cases, newest first; the list names nobody, so reading it is not logged."""
     cases = sorted(list_cases(session, principal.as_staff(), limit=200), key=lambda c: c.id, reverse=True)
     return render(request, "staff/cases.html", {"cases": cases}, principal=principal)
-
-
-@router.get("/staff/cases/{case_id}", response_class=HTMLResponse)
-def case_page(request: Request, session: DbSession, principal: CurrentStaffSession, case_id: PathId) -> Response:
-    """One case with the persons it is about: the read is in the access log, per person."""
-    try:
-        view = read_case(session, principal.as_staff(), case_id, purpose="case work in the workbench", channel="web")
-    except CaseNotFoundError:
-        return render(request, "staff/not_found.html", {}, principal=principal, status_code=404)
-    session.commit()
-    return render(request, "staff/case.html", {"view": view}, principal=principal)
 
 
 def _triage_refused(request: Request, session: DbSession, principal: CurrentStaffSession, reason: str) -> HTMLResponse:

@@ -19,6 +19,10 @@ class RequestRepository:
             query = query.where(InformationRequest.status == status)
         return self.session.scalars(query.order_by(InformationRequest.id)).all()
 
+    def of_case(self, case_id: int) -> Sequence[InformationRequest]:
+        query = select(InformationRequest).where(InformationRequest.case_id == case_id)
+        return self.session.scalars(query.order_by(InformationRequest.id)).all()
+
     def answers(self, request_id: int) -> Sequence[InformationAnswer]:
         query = select(InformationAnswer).where(InformationAnswer.request_id == request_id)
         return self.session.scalars(query.order_by(InformationAnswer.id)).all()

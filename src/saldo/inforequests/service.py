@@ -151,6 +151,11 @@ def payer_requests(
     return RequestRepository(session).of_payer(payer_id, status)
 
 
+def case_requests(session: Session, case_id: int) -> Sequence[InformationRequest]:
+    """The information requests of a case, to every payer (for the authority's case page)."""
+    return RequestRepository(session).of_case(case_id)
+
+
 def payer_request(session: Session, payer_id: int, request_id: int, *, lock: bool = False) -> InformationRequest:
     """A request to this payer; another payer's is as unknown as a missing one."""
     request = session.get(InformationRequest, request_id, with_for_update=lock)

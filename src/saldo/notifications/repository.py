@@ -24,3 +24,7 @@ class NotificationRepository:
     def outcomes(self, notification_id: int) -> Sequence[NotificationOutcome]:
         query = select(NotificationOutcome).where(NotificationOutcome.notification_id == notification_id)
         return self.session.scalars(query.order_by(NotificationOutcome.id)).all()
+
+    def of_case(self, case_id: int) -> Sequence[Notification]:
+        query = select(Notification).where(Notification.case_id == case_id)
+        return self.session.scalars(query.order_by(Notification.id)).all()

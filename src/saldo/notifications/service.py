@@ -154,6 +154,11 @@ def payer_notifications(
     return NotificationRepository(session).of_payer(payer_id, after_id, limit)
 
 
+def case_notifications(session: Session, case_id: int) -> Sequence[Notification]:
+    """The notifications a case sent, to every payer (for the authority's case page)."""
+    return NotificationRepository(session).of_case(case_id)
+
+
 def payer_notification(session: Session, payer_id: int, notification_id: int) -> Notification:
     """A notification of this payer; another payer's is as unknown as a missing one."""
     notification = session.get(Notification, notification_id)

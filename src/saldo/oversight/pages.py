@@ -1,18 +1,28 @@
 """The auditor's workbench: the dashboard of the latest analysis run and the fairness report, as
-charts with the same figures in tables beside them."""
+charts with the same figures in tables beside them; and the case page, where the case's persons,
+findings, payments, history, information requests and notifications meet, and an auditor adds
+notes and notifies the payers."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from saldo.analysis.service.run import AnalysisError
+from saldo.cases.errors import CaseNotFoundError, CaseStateError
+from saldo.cases.service import add_note, read_case
+from saldo.inforequests.service import case_requests
+from saldo.notifications.errors import NothingToNotifyError, OutcomeRejectedError
+from saldo.notifications.service import case_notifications, notify_payers
 from saldo.oversight.dashboard import READERS, dashboard
 from saldo.oversight.fairness import fairness_report
 from saldo.settings import Settings
+from saldo.staff.errors import ForbiddenError
 from saldo.staff.service import require_role
 from saldo.web.charts import Bar, bar_chart, interval_chart
-from saldo.web.deps import CurrentStaffSession, DbSession
+from saldo.web.deps import CurrentStaffSession, DbSession, PathId, check_csrf
 from saldo.web.i18n import choose_language, money, translations
 from saldo.web.rendering import render
 
@@ -86,3 +96,71 @@ def fairness(request: Request, session: DbSession, principal: CurrentStaffSessio
         for name, bars in dimensions.items()
     }
     return render(request, "staff/fairness.html", {"report": report, "charts": charts}, principal=principal)
+
+
+@router.get("/staff/cases/{case_id}", response_class=HTMLResponse)
+def case_page(request: Request, session: DbSession, principal: CurrentStaffSession, case_id: PathId) -> Response:
+    """One case with the persons it is about: the read is in the access log, per person."""
+    return _case(request, session, principal, case_id, error=None, status=200)
+
+
+@router.post("/staff/cases/{case_id}/note", response_class=HTMLResponse)
+def case_note(
+    request: Request,
+    session: DbSession,
+    principal: CurrentStaffSession,
+    case_id: PathId,
+    text: Annotated[str, Form(max_length=4000)] = "",
+    csrf: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    check_csrf(principal, csrf)
+    try:
+        add_note(session, principal.as_staff(), case_id, text=text)
+    except (CaseStateError, CaseNotFoundError) as exc:
+        session.rollback()
+        return _case(request, session, principal, case_id, error=str(exc), status=422)
+    session.commit()
+    return RedirectResponse(f"/staff/cases/{case_id}", status_code=303)
+
+
+@router.post("/staff/cases/{case_id}/notify", response_class=HTMLResponse)
+def case_notify(
+    request: Request,
+    session: DbSession,
+    principal: CurrentStaffSession,
+    case_id: PathId,
+    summary: Annotated[str, Form(max_length=4000)] = "",
+    csrf: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Notify every payer whose payments the case is about, each of its own payments only."""
+    check_csrf(principal, csrf)
+    try:
+        notify_payers(session, principal.as_staff(), case_id, summary=summary, channel="web")
+    except (OutcomeRejectedError, NothingToNotifyError, CaseStateError, CaseNotFoundError, ForbiddenError) as exc:
+        session.rollback()
+        return _case(request, session, principal, case_id, error=str(exc), status=422)
+    session.commit()
+    return RedirectResponse(f"/staff/cases/{case_id}", status_code=303)
+
+
+def _case(
+    request: Request,
+    session: DbSession,
+    principal: CurrentStaffSession,
+    case_id: int,
+    *,
+    error: str | None,
+    status: int,
+) -> HTMLResponse:
+    try:
+        view = read_case(session, principal.as_staff(), case_id, purpose="case work in the workbench", channel="web")
+    except CaseNotFoundError:
+        return render(request, "staff/not_found.html", {}, principal=principal, status_code=404)
+    session.commit()  # the read is logged
+    context = {
+        "view": view,
+        "notifications": case_notifications(session, case_id),
+        "requests": case_requests(session, case_id),
+        "error": error,
+    }
+    return render(request, "staff/case.html", context, principal=principal, status_code=status)
