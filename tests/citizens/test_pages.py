@@ -236,6 +236,13 @@ class TestAssisted:
         assert "read overview" in own  # the caseworker's read of her page, not only the start
         assert "caseworker (assisted service)" in own
 
+    @pytest.mark.usefixtures("caseworker")
+    def test_a_caseworker_who_serves_nobody_yet_is_sent_to_choose_the_citizen(self, web: TestClient) -> None:
+        dev_login(web, CASEWORKER_PNR, provider="dev-staff", next="/staff")
+        sent = web.get("/me", follow_redirects=False)
+        assert (sent.status_code, sent.headers["location"]) == (303, "/staff/assist")
+        assert web.get("/api/v1/me/overview").status_code == 403
+
     def test_a_person_who_is_not_staff_cannot_log_in_as_staff(self, web: TestClient) -> None:
         refused = dev_login(web, VALID_PNR, provider="dev-staff", next="/staff")
         assert refused.status_code == 403

@@ -12,7 +12,7 @@ from saldo.citizens.service import citizen_overview
 from saldo.kit.problem import problem_responses
 from saldo.web.deps import CurrentCitizen, DbSession
 
-router = APIRouter(prefix="/api/v1/me", tags=["citizens"], responses=problem_responses(401, 422))
+router = APIRouter(prefix="/api/v1/me", tags=["citizens"], responses=problem_responses(401, 403, 422))
 
 
 @router.get(

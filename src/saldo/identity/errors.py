@@ -15,3 +15,7 @@ class NotLoggedInError(IdentityError):
 
 class CsrfError(IdentityError):
     """A form was sent without the session's CSRF token."""
+
+
+class NotActingError(IdentityError):
+    """A member of staff opened a citizen's page without choosing the citizen they serve."""

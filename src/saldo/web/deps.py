@@ -16,7 +16,7 @@ from starlette.datastructures import UploadFile
 
 from saldo.banks.schemas import BankPrincipal
 from saldo.banks.service import authenticate_bank, is_bank_token
-from saldo.identity.errors import CsrfError, NotLoggedInError
+from saldo.identity.errors import CsrfError, NotActingError, NotLoggedInError
 from saldo.identity.models import Audience
 from saldo.identity.schemas import SessionPrincipal
 from saldo.identity.service import session_principal
@@ -128,7 +128,7 @@ async def require_citizen(request: Request, session: DbSession) -> SessionPrinci
     if principal is None:
         raise NotLoggedInError("log in with eID to see your payments")
     if principal.subject is None:
-        raise NotLoggedInError("choose the citizen you act for first")
+        raise NotActingError("choose the citizen you act for first")
     return principal
 
 

@@ -25,7 +25,7 @@ from saldo.banks.errors import BankExistsError, InvalidBankError, InvalidBankTok
 from saldo.benefits.errors import UnknownBenefitError
 from saldo.cases.errors import CaseNotFoundError, CaseStateError, TriageError
 from saldo.decisions.errors import DecisionFileEmptyError, DecisionFileTooLargeError
-from saldo.identity.errors import CsrfError, NotLoggedInError
+from saldo.identity.errors import CsrfError, NotActingError, NotLoggedInError
 from saldo.inforequests.errors import CategoryRefusedError, RequestNotFoundError, RequestStateError
 from saldo.kit.account_number import InvalidAccountError
 from saldo.kit.national_id import InvalidIdentifierError
@@ -124,6 +124,11 @@ def install_error_handlers(app: FastAPI) -> None:
             audience = "payer"
         return RedirectResponse(f"/login?{urlencode({'next': target, 'audience': audience})}", status_code=303)
 
+    async def not_acting(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith("/api/"):
+            return problem(403, "not_acting", str(exc))
+        return RedirectResponse("/staff/assist", status_code=303)
+
     async def csrf_refused(request: Request, exc: Exception) -> Response:
         if request.url.path.startswith("/api/"):
             return problem(403, "csrf", str(exc))
@@ -131,6 +136,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     handlers: dict[type[Exception], Any] = {
         NotLoggedInError: not_logged_in,
+        NotActingError: not_acting,
         CsrfError: csrf_refused,
         RequestValidationError: request_invalid,
         PaymentRejectedError: payment_rejected,
