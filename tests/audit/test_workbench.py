@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from saldo.cases.models import Case
 from saldo.cases.service import open_case
 from saldo.inforequests.service import send_request
 from saldo.kit.clock import today
@@ -25,6 +26,26 @@ ANALYST_PNR = "197503149127"
 CASEWORKER_PNR = "198501179561"
 PAYER_USER = "197004128711"
 AUDITOR_PNR = "198005219236"
+
+
+def case_on(session: Session, world: World, finding: str) -> Case:
+    """A case an analyst opened on one of the world's findings."""
+    return open_case(
+        session,
+        world.staff[Role.ANALYST],
+        world.pseudonyms,
+        finding_ids=[world.findings[finding].id],
+        purpose="utredning",
+    )
+
+
+def log_in_as_payer_a(web: TestClient, session: Session, world: World) -> None:
+    """A person working for the world's first payer, logged in to its pages."""
+    add_payer_user(
+        session, organisation_number=world.payer_a.organisation_number, personnummer=PAYER_USER, name="Petra"
+    )
+    session.commit()
+    dev_login(web, PAYER_USER, provider="dev-payer", next="/payer")
 
 
 @pytest.fixture
@@ -103,16 +124,9 @@ def test_a_citizen_session_is_not_a_staff_session(web: TestClient, world: World)
 def test_a_payer_user_records_the_outcome_of_a_notification_in_its_pages(
     web: TestClient, session: Session, world: World
 ) -> None:
-    pseudonyms = world.pseudonyms
-    case = open_case(
-        session, world.staff[Role.ANALYST], pseudonyms, finding_ids=[world.findings["death"].id], purpose="utredning"
-    )
+    case = case_on(session, world, "death")
     notified = notify_payers(session, world.staff[Role.AUDITOR], case.id, summary="betalning efter dödsfall")
-    add_payer_user(
-        session, organisation_number=world.payer_a.organisation_number, personnummer=PAYER_USER, name="Petra"
-    )
-    session.commit()
-    dev_login(web, PAYER_USER, provider="dev-payer", next="/payer")
+    log_in_as_payer_a(web, session, world)
     listing = web.get("/payer/notifications", params={"lang": "en"})
     assert f'href="/payer/notifications/{notified[0].id}"' in listing.text
     page = web.get(f"/payer/notifications/{notified[0].id}")
@@ -135,13 +149,7 @@ def test_a_payer_user_records_the_outcome_of_a_notification_in_its_pages(
 def test_a_payer_user_answers_an_information_request_with_text_and_a_document(
     web: TestClient, session: Session, world: World
 ) -> None:
-    case = open_case(
-        session,
-        world.staff[Role.ANALYST],
-        world.pseudonyms,
-        finding_ids=[world.findings["death"].id],
-        purpose="utredning",
-    )
+    case = case_on(session, world, "death")
     asked = send_request(
         session,
         world.staff[Role.AUDITOR],
@@ -152,11 +160,7 @@ def test_a_payer_user_answers_an_information_request_with_text_and_a_document(
         question="Vilket beslut ligger bakom utbetalningen?",
         deadline=today() + dt.timedelta(days=14),
     )
-    add_payer_user(
-        session, organisation_number=world.payer_a.organisation_number, personnummer=PAYER_USER, name="Petra"
-    )
-    session.commit()
-    dev_login(web, PAYER_USER, provider="dev-payer", next="/payer")
+    log_in_as_payer_a(web, session, world)
     page = web.get(f"/payer/requests/{asked.id}", params={"lang": "en"})
     assert "Vilket beslut ligger bakom utbetalningen?" in page.text
     empty = web.post(f"/payer/requests/{asked.id}/answer", data={"csrf": csrf_of(page.text)})
@@ -176,13 +180,7 @@ def test_a_payer_user_answers_an_information_request_with_text_and_a_document(
 def test_an_auditor_adds_a_note_and_notifies_the_payers_from_the_case_page(
     web: TestClient, session: Session, world: World
 ) -> None:
-    case = open_case(
-        session,
-        world.staff[Role.ANALYST],
-        world.pseudonyms,
-        finding_ids=[world.findings["double"].id],
-        purpose="utredning",
-    )
+    case = case_on(session, world, "double")
     person = (IdScheme.SE_PERSONNUMMER, AUDITOR_PNR)
     create_staff(session, username="web.auditor", name="Erik Granskare", roles=[Role.AUDITOR], person=person)
     session.commit()

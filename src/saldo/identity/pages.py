@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from saldo.identity.devprovider import dev_providers
 from saldo.identity.errors import LoginRefusedError
 from saldo.identity.models import Audience
-from saldo.identity.oidc import LoginFailedError, authorization_url, complete_login, discover
+from saldo.identity.oidc import LoginFailedError, LoginRequest, authorization_url, complete_login, discover
 from saldo.identity.service import act_for, end_session, open_session, start_login, stop_acting, take_login
 from saldo.kit.national_id import IdScheme, InvalidIdentifierError
 from saldo.settings import OidcProviderSettings, Settings
@@ -73,19 +73,17 @@ async def login(request: Request, session: DbSession, name: str, next: str | Non
     except LoginFailedError as exc:
         return _failed(request, str(exc), 502)
 
-    def record() -> str:
+    def record() -> LoginRequest:
         login_request = start_login(session, provider=provider.name, audience=audience, return_to=target)
         session.commit()
-        redirect_uri = str(request.base_url).rstrip("/") + CALLBACK + provider.name
-        response_url = authorization_url(metadata, provider, login_request, redirect_uri)
-        request.state.login_state = login_request.state
-        return response_url
+        return login_request
 
-    url = await run_in_threadpool(record)
-    response = RedirectResponse(url, status_code=303)
+    login_request = await run_in_threadpool(record)
+    redirect_uri = str(request.base_url).rstrip("/") + CALLBACK + provider.name
+    response = RedirectResponse(authorization_url(metadata, provider, login_request, redirect_uri), status_code=303)
     response.set_cookie(
         LOGIN_COOKIE,
-        request.state.login_state,
+        login_request.state,
         max_age=600,
         path=CALLBACK,
         httponly=True,

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, text, update
 from sqlalchemy.orm import Session
 
 from saldo.identity.models import LoginAttempt, WebSession
@@ -38,11 +38,6 @@ class IdentityRepository:
 
     def session_by_id(self, session_id: int) -> WebSession | None:
         return self.session.get(WebSession, session_id)
-
-    def session_by_secret(self, secret_sha256: bytes) -> WebSession | None:
-        return self.session.scalar(
-            select(WebSession).where(WebSession.secret_sha256 == secret_sha256, WebSession.ended_at.is_(None))
-        )
 
     def touch(self, session_id: int, at: dt.datetime) -> None:
         self.session.execute(update(WebSession).where(WebSession.id == session_id).values(last_seen_at=at))

@@ -52,3 +52,9 @@ class SessionPrincipal:
         if self.staff_id is None or self.staff_username is None:
             raise ValueError("not a staff session")
         return StaffPrincipal(staff_id=self.staff_id, username=self.staff_username, roles=self.roles)
+
+    def as_payer(self) -> PayerPrincipal:
+        """The payer a payer user's session works for, as the services scope by it."""
+        if self.payer is None:
+            raise ValueError("not a payer session")
+        return self.payer

@@ -22,8 +22,8 @@ router = APIRouter(include_in_schema=False)
 @router.get("/payer/requests", response_class=HTMLResponse)
 def requests_page(request: Request, session: DbSession, principal: CurrentPayerSession) -> HTMLResponse:
     """The payer's information requests, open ones with their deadlines."""
-    assert principal.payer is not None
-    found = payer_requests(session, principal.payer.payer_id)
+    payer = principal.as_payer()
+    found = payer_requests(session, payer.payer_id)
     return render(request, "payer/requests.html", {"requests": found}, principal=principal)
 
 
@@ -35,7 +35,7 @@ def request_page(request: Request, session: DbSession, principal: CurrentPayerSe
 @router.post("/payer/requests/{request_id}/answer", response_class=HTMLResponse)
 async def answer(request: Request, session: DbSession, principal: CurrentPayerSession, request_id: PathId) -> Response:
     """Text for the categories asked (one field each) and/or a document of up to 20 MiB."""
-    assert principal.payer is not None
+    payer = principal.as_payer()
     form = await request.form(max_files=1, max_fields=64)
     csrf = form.get("csrf")
     check_csrf(principal, csrf if isinstance(csrf, str) else None)
@@ -60,8 +60,8 @@ async def answer(request: Request, session: DbSession, principal: CurrentPayerSe
                 filename, content = Path(upload.filename).name[:255], path.read_bytes()
         answer_request(
             session,
-            payer_id=principal.payer.payer_id,
-            received_by=f"payer:{principal.payer.payer_id}/user:{principal.payer.user_id}",
+            payer_id=payer.payer_id,
+            received_by=f"payer:{payer.payer_id}/user:{payer.user_id}",
             request_id=request_id,
             data=data,
             filename=filename,
@@ -85,9 +85,9 @@ def _request(
     error: str | None,
     status: int,
 ) -> HTMLResponse:
-    assert principal.payer is not None
+    payer = principal.as_payer()
     try:
-        found = payer_request(session, principal.payer.payer_id, request_id)
+        found = payer_request(session, payer.payer_id, request_id)
     except RequestNotFoundError:
         return render(request, "staff/not_found.html", {}, principal=principal, status_code=404)
     known = categories()

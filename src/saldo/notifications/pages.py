@@ -20,8 +20,8 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/payer/notifications", response_class=HTMLResponse)
 def notifications_page(request: Request, session: DbSession, principal: CurrentPayerSession) -> HTMLResponse:
-    assert principal.payer is not None
-    found = payer_notifications(session, principal.payer.payer_id, limit=200)
+    payer = principal.as_payer()
+    found = payer_notifications(session, payer.payer_id, limit=200)
     return render(request, "payer/notifications.html", {"notifications": found}, principal=principal)
 
 
@@ -46,15 +46,14 @@ def outcome(
     """Record the payer's decision on a notification: no error, corrected, recovery claim (with the
     amount), payment stopped, or reported to the police."""
     check_csrf(principal, csrf)
-    assert principal.payer is not None
-    assert principal.payer.user_id is not None
+    payer = principal.as_payer()
     try:
         chosen = OutcomeKind(kind)
         amount_minor = _minor(amount)
         record_outcome(
             session,
-            payer_id=principal.payer.payer_id,
-            recorded_by=f"payer:{principal.payer.payer_id}/user:{principal.payer.user_id}",
+            payer_id=payer.payer_id,
+            recorded_by=f"payer:{payer.payer_id}/user:{payer.user_id}",
             notification_id=notification_id,
             kind=chosen,
             amount_minor=amount_minor,
@@ -88,9 +87,9 @@ def _notification(
     error: str | None,
     status: int,
 ) -> HTMLResponse:
-    assert principal.payer is not None
+    payer = principal.as_payer()
     try:
-        notification = payer_notification(session, principal.payer.payer_id, notification_id)
+        notification = payer_notification(session, payer.payer_id, notification_id)
     except NotificationNotFoundError:
         return render(request, "staff/not_found.html", {}, principal=principal, status_code=404)
     context = {

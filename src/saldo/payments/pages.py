@@ -13,7 +13,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from saldo.kit.clock import today
-from saldo.payers.schemas import PayerPrincipal
 from saldo.payments.errors import BatchFormatError, BatchTooLargeError
 from saldo.payments.models import BatchFormat, PaymentStatus
 from saldo.payments.repository import PaymentFilter
@@ -35,11 +34,6 @@ FORMATS = {
 ERRORS_SHOWN = 500  # the page lists this many bad records; the total is always given
 
 
-def _payer(principal: CurrentPayerSession) -> PayerPrincipal:
-    assert principal.payer is not None  # require_payer_session saw to it
-    return principal.payer
-
-
 @router.get("/payer", response_class=HTMLResponse)
 def payer_home(
     request: Request,
@@ -49,7 +43,7 @@ def payer_home(
     after: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
 ) -> HTMLResponse:
     """The payer's payments, newest registrations last, 50 at a time, filtered by status."""
-    payer = _payer(principal)
+    payer = principal.as_payer()
     page = list_payments(session, payer_id=payer.payer_id, filters=PaymentFilter(status=status), after=after, limit=50)
     context = {"payer": payer, "page": page, "status": status, "statuses": list(PaymentStatus)}
     return render(request, "payer/home.html", context, principal=principal)
@@ -58,7 +52,7 @@ def payer_home(
 @router.get("/payer/upload", response_class=HTMLResponse)
 def upload_form(request: Request, principal: CurrentPayerSession) -> HTMLResponse:
     """Choose a payment file (CSV, NDJSON or JSON, docs/formats/payment-file.md)."""
-    return render(request, "payer/upload.html", {"payer": _payer(principal), "result": None}, principal=principal)
+    return render(request, "payer/upload.html", {"payer": principal.as_payer(), "result": None}, principal=principal)
 
 
 @router.post("/payer/upload", response_class=HTMLResponse)
@@ -66,7 +60,7 @@ async def upload(request: Request, session: DbSession, principal: CurrentPayerSe
     """Check and register the file whole, or nothing: the page shows what was registered or every bad
     record. Sending the same file again shows the first result."""
     settings: Settings = request.app.state.settings
-    payer = _payer(principal)
+    payer = principal.as_payer()
     form = await request.form(max_files=1, max_fields=2)
     csrf = form.get("csrf")
     check_csrf(principal, csrf if isinstance(csrf, str) else None)
@@ -117,7 +111,7 @@ def _result(
     status: int,
 ) -> HTMLResponse:
     context = {
-        "payer": _payer(principal),
+        "payer": principal.as_payer(),
         "result": outcome,
         "error": error,
         "filename": filename,
