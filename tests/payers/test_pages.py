@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from saldo.payers.models import Payer
 from saldo.payers.service import add_payer_user
+from saldo.payments.service.hold import hold_payment, staff_actor
 from tests.factories import csv_file, make_payer, payment_body
 from tests.web_login import csrf_of, dev_login
 
@@ -88,3 +89,103 @@ def test_a_person_who_is_no_payer_s_user_cannot_log_in_as_one(web: TestClient) -
 def test_a_citizen_session_does_not_open_the_payer_pages(web: TestClient) -> None:
     dev_login(web, "198112289874")
     assert web.get("/payer", follow_redirects=False).status_code == 303
+
+
+def decide(web: TestClient, payment_id: int, decision: str, reason: str) -> tuple[int, str]:
+    page = web.get(f"/payer/payments/{payment_id}", params={"lang": "en"})
+    assert page.status_code == 200, page.text
+    response = web.post(
+        f"/payer/payments/{payment_id}/{decision}",
+        data={"csrf": csrf_of(page.text), "reason": reason},
+        params={"lang": "en"},
+        follow_redirects=False,
+    )
+    return response.status_code, response.text
+
+
+def payment_id_of(session: Session, reference: str) -> int:
+    found = session.execute(text("SELECT id FROM payments WHERE reference = :r"), {"r": reference}).scalar_one()
+    return int(found)
+
+
+@pytest.mark.usefixtures("payers")
+class TestDecisions:
+    def test_a_payer_holds_releases_and_cancels_its_payment_with_reasons_in_the_history(
+        self, web: TestClient, session: Session
+    ) -> None:
+        dev_login(web, PETRA, provider="dev-payer", next="/payer")
+        upload(web, csv_file([payment_body(reference="KOMMUN-7")]))
+        payment_id = payment_id_of(session, "KOMMUN-7")
+        assert f'href="/payer/payments/{payment_id}"' in web.get("/payer").text
+
+        assert decide(web, payment_id, "hold", "the decision is appealed")[0] == 303
+        page = web.get(f"/payer/payments/{payment_id}", params={"lang": "en"}).text
+        assert "the decision is appealed" in page
+        assert "Release the payment" in page
+        assert "Hold the payment" not in page
+        assert decide(web, payment_id, "hold", "twice")[0] == 409
+
+        assert decide(web, payment_id, "release", "the appeal was withdrawn")[0] == 303
+        assert decide(web, payment_id, "cancel", "paid by mistake")[0] == 303
+        page = web.get(f"/payer/payments/{payment_id}", params={"lang": "en"}).text
+        assert "it can no longer be held or cancelled" in page
+        history = session.execute(
+            text("SELECT to_status, reason, actor FROM payment_events WHERE payment_id = :p ORDER BY id"),
+            {"p": payment_id},
+        ).all()
+        assert [(str(h[0]), h[1]) for h in history] == [
+            ("held", "held: the decision is appealed"),
+            ("registered", "released: the appeal was withdrawn"),
+            ("cancelled", "paid by mistake"),
+        ]
+        assert {h[2] for h in history} == {f"payer:{self._payer_id(session)}:user:{self._user_id(session)}"}
+        status, refused = decide(web, payment_id, "cancel", "again")
+        assert status == 409
+        assert "can no longer be cancelled" in refused
+
+    @staticmethod
+    def _payer_id(session: Session) -> int:
+        return int(session.execute(text("SELECT payer_id FROM payer_users WHERE name = 'Petra'")).scalar_one())
+
+    @staticmethod
+    def _user_id(session: Session) -> int:
+        return int(session.execute(text("SELECT id FROM payer_users WHERE name = 'Petra'")).scalar_one())
+
+    def test_a_decision_needs_a_reason_and_a_valid_form(self, web: TestClient, session: Session) -> None:
+        dev_login(web, PETRA, provider="dev-payer", next="/payer")
+        upload(web, csv_file([payment_body(reference="KOMMUN-8")]))
+        payment_id = payment_id_of(session, "KOMMUN-8")
+        status, page = decide(web, payment_id, "hold", "   ")
+        assert status == 422
+        assert "reason: give the reason" in page
+        forged = web.post(f"/payer/payments/{payment_id}/hold", data={"csrf": "forged", "reason": "x"})
+        assert forged.status_code == 403
+        assert decide(web, payment_id, "pay-twice", "x")[0] == 404
+        assert session.execute(text("SELECT count(*) FROM payment_holds")).scalar() == 0
+
+    def test_a_hold_the_authority_placed_is_not_released_by_the_payer(self, web: TestClient, session: Session) -> None:
+        dev_login(web, PETRA, provider="dev-payer", next="/payer")
+        upload(web, csv_file([payment_body(reference="KOMMUN-9")]))
+        payment_id = payment_id_of(session, "KOMMUN-9")
+        hold_payment(session, payment_id=payment_id, actor=staff_actor("anna"), reason="suspected fraud")
+        session.commit()
+        page = web.get(f"/payer/payments/{payment_id}", params={"lang": "en"}).text
+        assert "only the authority can release it" in page
+        assert "Release the payment" not in page
+        status, refused = decide(web, payment_id, "release", "we think it is fine")
+        assert status == 409
+        assert "only it can release it" in refused
+
+    def test_another_payer_s_payment_is_not_found(self, web: TestClient, web_app, session: Session) -> None:  # type: ignore[no-untyped-def]
+        dev_login(web, PETRA, provider="dev-payer", next="/payer")
+        upload(web, csv_file([payment_body(reference="KOMMUN-10")]))
+        payment_id = payment_id_of(session, "KOMMUN-10")
+        with TestClient(web_app) as other:
+            dev_login(other, OLOF, provider="dev-payer", next="/payer")
+            assert other.get(f"/payer/payments/{payment_id}").status_code == 404
+            page = other.get("/payer/upload").text
+            attempt = other.post(f"/payer/payments/{payment_id}/cancel", data={"csrf": csrf_of(page), "reason": "x"})
+            assert attempt.status_code == 404
+        assert session.execute(text("SELECT status FROM payments WHERE id = :p"), {"p": payment_id}).scalar() == (
+            "registered"
+        )
