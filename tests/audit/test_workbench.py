@@ -206,3 +206,110 @@ def test_an_auditor_adds_a_note_and_notifies_the_payers_from_the_case_page(
     # the case's payments come from two payers: each is notified of its own
     assert session.execute(text("SELECT count(*) FROM notifications WHERE case_id = :c"), {"c": case.id}).scalar() == 2
     assert "No notifications." not in after
+
+
+def log_in_as_staff(web: TestClient, session: Session, username: str, personnummer: str, role: Role) -> None:
+    create_staff(
+        session, username=username, name=username, roles=[role], person=(IdScheme.SE_PERSONNUMMER, personnummer)
+    )
+    session.commit()
+    assert dev_login(web, personnummer, provider="dev-staff", next="/staff").status_code == 303
+
+
+def post_case(web: TestClient, case_id: int, action: str, data: dict[str, object]) -> tuple[int, str]:
+    page = web.get(f"/staff/cases/{case_id}", params={"lang": "en"})
+    assert page.status_code == 200, page.text
+    response = web.post(
+        f"/staff/cases/{case_id}/{action}",
+        data={**data, "csrf": csrf_of(page.text)},
+        params={"lang": "en"},
+        follow_redirects=False,
+    )
+    return response.status_code, response.text
+
+
+def test_an_auditor_takes_a_case_asks_a_payer_and_closes_it_from_the_case_page(
+    web: TestClient, session: Session, world: World
+) -> None:
+    case = case_on(session, world, "double")
+    log_in_as_staff(web, session, "web.auditor", AUDITOR_PNR, Role.AUDITOR)
+    page = web.get(f"/staff/cases/{case.id}", params={"lang": "en"}).text
+    assert "Take the case" in page
+    assert 'value="diagnosis"' not in page  # patient-confidential categories are never offered
+    assert post_case(web, case.id, "assign", {"to": "web.auditor"})[0] == 303
+    status, refused = post_case(web, case.id, "assign", {"to": "test.supervisor"})
+    assert status == 422
+    assert "an auditor can take a case, not assign it to someone else" in refused
+
+    deadline = today() + dt.timedelta(days=30)
+    assert post_case(web, case.id, "deadline", {"deadline": deadline.isoformat()})[0] == 303
+    status, refused = post_case(web, case.id, "deadline", {"deadline": "next week"})
+    assert (status, "deadline: &#39;next week&#39; is not a date" in refused) == (422, True)
+
+    person = case_person(session, case.id)
+    ask = {
+        "payer": str(world.payer_a.payer_id),
+        "person": f"{person[0]}:{person[1]}",
+        "category": ["decision_basis", "household"],
+        "question": "Vilket beslut ligger till grund för utbetalningen?",
+        "deadline": (today() + dt.timedelta(days=14)).isoformat(),
+    }
+    status, refused = post_case(web, case.id, "request", {**ask, "category": ["decision_basis", "diagnosis"]})
+    assert status == 422
+    assert "diagnosis: patient-confidential data is exempt" in refused
+    status, refused = post_case(web, case.id, "request", {**ask, "deadline": today().isoformat()})
+    assert (status, "is not in the future" in refused) == (422, True)
+    assert session.execute(text("SELECT count(*) FROM information_requests")).scalar() == 0
+    assert post_case(web, case.id, "request", ask)[0] == 303
+    asked = session.execute(text("SELECT payer_id, categories FROM information_requests")).one()
+    assert tuple(asked) == (world.payer_a.payer_id, ["decision_basis", "household"])
+
+    status, refused = post_case(web, case.id, "close", {"reason": " "})
+    assert (status, "closing a case needs a reason" in refused) == (422, True)
+    assert post_case(web, case.id, "close", {"reason": "felaktig utbetalning återkrävd"})[0] == 303
+    session.expire_all()
+    closed = session.get(Case, case.id)
+    assert closed is not None
+    assert (closed.status.value, closed.assigned_to, closed.deadline) == ("closed", "web.auditor", deadline)
+    kinds = session.execute(text("SELECT kind FROM case_events WHERE case_id = :c ORDER BY id"), {"c": case.id})
+    assert [str(k) for (k,) in kinds] == ["opened", "assigned", "deadline", "request_sent", "status", "status"]
+    after = web.get(f"/staff/cases/{case.id}", params={"lang": "en"}).text
+    assert "Close the case" not in after
+
+
+def case_person(session: Session, case_id: int) -> tuple[str, str]:
+    row = session.execute(
+        text("SELECT person_scheme, person_id FROM case_persons WHERE case_id = :c ORDER BY person_id LIMIT 1"),
+        {"c": case_id},
+    ).one()
+    return str(row[0]), str(row[1])
+
+
+def test_a_supervisor_assigns_a_case_to_an_auditor_and_only_to_one(
+    web: TestClient, session: Session, world: World
+) -> None:
+    case = case_on(session, world, "double")
+    log_in_as_staff(web, session, "web.supervisor", AUDITOR_PNR, Role.SUPERVISOR)
+    page = web.get(f"/staff/cases/{case.id}", params={"lang": "en"}).text
+    assert '<option value="test.auditor"' in page
+    assert '<option value="test.analyst"' not in page
+    status, refused = post_case(web, case.id, "assign", {"to": "test.analyst"})
+    assert status == 422
+    assert "test.analyst cannot work cases" in refused
+    status, refused = post_case(web, case.id, "assign", {"to": "nobody.here"})
+    assert (status, "no staff member" in refused) == (422, True)
+    assert post_case(web, case.id, "assign", {"to": "test.auditor"})[0] == 303
+    session.expire_all()
+    assigned = session.get(Case, case.id)
+    assert assigned is not None
+    assert (assigned.assigned_to, assigned.status.value) == ("test.auditor", "in_progress")
+    assert "Send the request" not in page  # a supervisor does not send information requests
+
+
+def test_an_analyst_cannot_work_a_case(web: TestClient, session: Session, world: World) -> None:
+    case = case_on(session, world, "double")
+    log_in_as_staff(web, session, "web.analyst", ANALYST_PNR, Role.ANALYST)
+    status, _ = post_case(web, case.id, "close", {"reason": "not mine to close"})
+    assert status == 403
+    session.expire_all()
+    assert session.get(Case, case.id).status.value == "open"  # type: ignore[union-attr]

@@ -30,9 +30,10 @@ from saldo.cases.models import (
     Triage,
 )
 from saldo.cases.repository import CaseRepository
+from saldo.staff.errors import StaffError
 from saldo.staff.models import Role
 from saldo.staff.schemas import StaffPrincipal
-from saldo.staff.service import require_role
+from saldo.staff.service import list_staff, principal_of, require_role
 
 WORKERS = (Role.AUDITOR, Role.SUPERVISOR)
 
@@ -239,6 +240,7 @@ def assign_case(session: Session, principal: StaffPrincipal, case_id: int, *, to
     require_role(principal, *WORKERS)
     if not principal.has(Role.SUPERVISOR) and to != principal.username:
         raise CaseStateError("an auditor can take a case, not assign it to someone else")
+    _check_assignee(session, to)
     repository = CaseRepository(session)
     case = _open_for_change(repository, case_id)
     previous = case.assigned_to
@@ -247,6 +249,25 @@ def assign_case(session: Session, principal: StaffPrincipal, case_id: int, *, to
         case.status = CaseStatus.IN_PROGRESS
     repository.add_event(case.id, CaseEventKind.ASSIGNED, actor_of(principal), {"from": previous, "to": to})
     return case
+
+
+def _check_assignee(session: Session, username: str) -> None:
+    """A case goes only to an enabled staff member who can work cases."""
+    try:
+        assignee = principal_of(session, username)
+    except StaffError as exc:
+        raise CaseStateError(f"to: {exc}") from exc
+    if not any(assignee.has(r) for r in WORKERS):
+        raise CaseStateError(f"to: {username} cannot work cases (needs the auditor or supervisor role)")
+
+
+def assignable_staff(session: Session) -> list[str]:
+    """The usernames a case can be assigned to: enabled staff with the auditor or supervisor role."""
+    return [
+        m.username
+        for m in list_staff(session)
+        if m.disabled_at is None and any(r in (w.value for w in WORKERS) for r in m.roles)
+    ]
 
 
 def set_deadline(session: Session, principal: StaffPrincipal, case_id: int, *, deadline: dt.date) -> Case:

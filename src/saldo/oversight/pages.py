@@ -1,25 +1,36 @@
 """The auditor's workbench: the dashboard of the latest analysis run and the fairness report, as
 charts with the same figures in tables beside them; and the case page, where the case's persons,
-findings, payments, history, information requests and notifications meet, and an auditor adds
-notes and notifies the payers."""
+findings, payments, history, information requests and notifications meet, and an auditor works
+it: takes it (a supervisor assigns it), sets its deadline, adds notes, asks a payer for information,
+notifies the payers and closes it."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from saldo.analysis.service.run import AnalysisError
 from saldo.cases.errors import CaseNotFoundError, CaseStateError
-from saldo.cases.service import add_note, read_case
-from saldo.inforequests.service import case_requests
+from saldo.cases.models import CaseStatus
+from saldo.cases.service import add_note, assign_case, assignable_staff, read_case, set_deadline, set_status
+from saldo.inforequests.catalogue import categories
+from saldo.inforequests.errors import RequestError
+from saldo.inforequests.service import case_requests, send_request
+from saldo.kit.clock import today
 from saldo.notifications.errors import NothingToNotifyError, OutcomeRejectedError
 from saldo.notifications.service import case_notifications, notify_payers
 from saldo.oversight.dashboard import READERS, dashboard
 from saldo.oversight.fairness import fairness_report
+from saldo.payers.errors import UnknownPayerError
+from saldo.payers.service import describe_payer
 from saldo.settings import Settings
 from saldo.staff.errors import ForbiddenError
+from saldo.staff.models import Role
 from saldo.staff.service import require_role
 from saldo.web.charts import Bar, bar_chart, interval_chart
 from saldo.web.deps import CurrentStaffSession, DbSession, PathId, check_csrf
@@ -104,6 +115,38 @@ def case_page(request: Request, session: DbSession, principal: CurrentStaffSessi
     return _case(request, session, principal, case_id, error=None, status=200)
 
 
+CASE_ERRORS = (
+    CaseStateError,
+    CaseNotFoundError,
+    ForbiddenError,
+    OutcomeRejectedError,
+    NothingToNotifyError,
+    RequestError,
+    UnknownPayerError,
+)
+
+
+def _act(
+    request: Request,
+    session: DbSession,
+    principal: CurrentStaffSession,
+    case_id: int,
+    csrf: str,
+    action: Callable[[], object],
+) -> Response:
+    """Do one piece of case work in its own transaction: kept whole and back to the case page, or
+    undone whole and the case page again with the reason."""
+    check_csrf(principal, csrf)
+    try:
+        action()
+    except CASE_ERRORS as exc:
+        session.rollback()
+        status = 403 if isinstance(exc, ForbiddenError) else 422
+        return _case(request, session, principal, case_id, error=str(exc), status=status)
+    session.commit()
+    return RedirectResponse(f"/staff/cases/{case_id}", status_code=303)
+
+
 @router.post("/staff/cases/{case_id}/note", response_class=HTMLResponse)
 def case_note(
     request: Request,
@@ -113,14 +156,9 @@ def case_note(
     text: Annotated[str, Form(max_length=4000)] = "",
     csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    check_csrf(principal, csrf)
-    try:
-        add_note(session, principal.as_staff(), case_id, text=text)
-    except (CaseStateError, CaseNotFoundError) as exc:
-        session.rollback()
-        return _case(request, session, principal, case_id, error=str(exc), status=422)
-    session.commit()
-    return RedirectResponse(f"/staff/cases/{case_id}", status_code=303)
+    return _act(
+        request, session, principal, case_id, csrf, lambda: add_note(session, principal.as_staff(), case_id, text=text)
+    )
 
 
 @router.post("/staff/cases/{case_id}/notify", response_class=HTMLResponse)
@@ -133,14 +171,104 @@ def case_notify(
     csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Notify every payer whose payments the case is about, each of its own payments only."""
-    check_csrf(principal, csrf)
+
+    def notify() -> object:
+        return notify_payers(session, principal.as_staff(), case_id, summary=summary, channel="web")
+
+    return _act(request, session, principal, case_id, csrf, notify)
+
+
+@router.post("/staff/cases/{case_id}/assign", response_class=HTMLResponse)
+def case_assign(
+    request: Request,
+    session: DbSession,
+    principal: CurrentStaffSession,
+    case_id: PathId,
+    to: Annotated[str, Form(max_length=64)] = "",
+    csrf: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """An auditor takes the case; a supervisor assigns it to any auditor or supervisor."""
+    staff = principal.as_staff()
+    return _act(
+        request,
+        session,
+        principal,
+        case_id,
+        csrf,
+        lambda: assign_case(session, staff, case_id, to=to or staff.username),
+    )
+
+
+@router.post("/staff/cases/{case_id}/deadline", response_class=HTMLResponse)
+def case_deadline(
+    request: Request,
+    session: DbSession,
+    principal: CurrentStaffSession,
+    case_id: PathId,
+    deadline: Annotated[str, Form(max_length=10)] = "",
+    csrf: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    def change() -> object:
+        return set_deadline(session, principal.as_staff(), case_id, deadline=_date("deadline", deadline))
+
+    return _act(request, session, principal, case_id, csrf, change)
+
+
+@router.post("/staff/cases/{case_id}/close", response_class=HTMLResponse)
+def case_close(
+    request: Request,
+    session: DbSession,
+    principal: CurrentStaffSession,
+    case_id: PathId,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Close the case with the reason; a closed case stays closed."""
+
+    def close() -> object:
+        return set_status(session, principal.as_staff(), case_id, status=CaseStatus.CLOSED, reason=reason)
+
+    return _act(request, session, principal, case_id, csrf, close)
+
+
+@router.post("/staff/cases/{case_id}/request", response_class=HTMLResponse)
+async def case_request(
+    request: Request, session: DbSession, principal: CurrentStaffSession, case_id: PathId
+) -> Response:
+    """Ask a payer of the case for data on one of its persons, by data category, with a deadline.
+    The form has one checkbox per requestable category, so it is read whole here."""
+    form = await request.form(max_files=0, max_fields=64)
+    fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    person = fields.get("person", "")
+    scheme, _, identifier = person.partition(":")
+
+    def send() -> object:
+        return send_request(
+            session,
+            principal.as_staff(),
+            case_id=case_id,
+            payer_id=_int("payer", fields.get("payer", "")),
+            person=(scheme, identifier),
+            categories_asked=[v for k, v in form.multi_items() if k == "category" and isinstance(v, str)],
+            question=fields.get("question", "")[:4000],
+            deadline=_date("deadline", fields.get("deadline", "")),
+            channel="web",
+        )
+
+    return await run_in_threadpool(_act, request, session, principal, case_id, fields.get("csrf", ""), send)
+
+
+def _date(field: str, value: str) -> dt.date:
     try:
-        notify_payers(session, principal.as_staff(), case_id, summary=summary, channel="web")
-    except (OutcomeRejectedError, NothingToNotifyError, CaseStateError, CaseNotFoundError, ForbiddenError) as exc:
-        session.rollback()
-        return _case(request, session, principal, case_id, error=str(exc), status=422)
-    session.commit()
-    return RedirectResponse(f"/staff/cases/{case_id}", status_code=303)
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise CaseStateError(f"{field}: {value.strip()!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _int(field: str, value: str) -> int:
+    if not value.strip().isdigit() or len(value.strip()) > 18:
+        raise CaseStateError(f"{field}: choose one from the list")
+    return int(value)
 
 
 def _case(
@@ -157,10 +285,19 @@ def _case(
     except CaseNotFoundError:
         return render(request, "staff/not_found.html", {}, principal=principal, status_code=404)
     session.commit()  # the read is logged
+    staff = principal.as_staff()
+    payer_ids = sorted({int(p["payer_id"]) for p in view.payments})
     context = {
         "view": view,
         "notifications": case_notifications(session, case_id),
         "requests": case_requests(session, case_id),
         "error": error,
+        "is_supervisor": staff.has(Role.SUPERVISOR),
+        "can_ask": staff.has(Role.AUDITOR),
+        "username": staff.username,
+        "assignable": assignable_staff(session),
+        "payers": [describe_payer(session, i) for i in payer_ids],
+        "categories": [c for c in categories().values() if not c.patient_confidential],
+        "earliest_deadline": today() + dt.timedelta(days=1),
     }
     return render(request, "staff/case.html", context, principal=principal, status_code=status)
