@@ -125,7 +125,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             session,
             username="anna.analytiker",
             name="Anna Analytiker",
-            roles=[Role.ANALYST, Role.SUPERVISOR],
+            roles=[Role.ANALYST, Role.AUDITOR, Role.SUPERVISOR],
             person=(IdScheme.SE_PERSONNUMMER, ANALYST_PNR),
         )
         create_staff(

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from saldo.kit.clock import today
 from tests.e2e.conftest import Site, axe_violations
 from tests.factories import VALID_PNR, csv_file, payment_body, se_iban
 
@@ -131,6 +132,15 @@ def test_an_analyst_works_the_workbench_from_dashboard_to_case(page: Page, site:
     expect(page.get_by_role("heading", level=1)).to_contain_text("Case G-")
     expect(page.get_by_text(VALID_PNR).first).to_be_visible()
     assert axe_violations(page) == []
+    page.get_by_label("Assign to").select_option("anna.analytiker")
+    page.get_by_role("button", name="Assign the case").click()
+    expect(page.get_by_text("anna.analytiker").first).to_be_visible()
+    page.get_by_label("Household").check()
+    page.get_by_label("What the authority needs to know, and why").fill("Vilka bor i hushållet?")
+    page.get_by_label("Answer by").fill(f"{today().year + 1}-01-31")
+    page.get_by_role("button", name="Send the request").click()
+    expect(page.get_by_text("awaiting_information").first).to_be_visible()
+    assert axe_violations(page) == []
     page.get_by_role("link", name="Cases").click()
     assert axe_violations(page) == []
     page.get_by_role("link", name="Fairness").click()
@@ -161,6 +171,12 @@ def test_a_payer_sends_a_file_and_reads_every_bad_record_in_the_browser(page: Pa
     expect(page.get_by_role("status")).to_contain_text("fixed.csv is accepted")
     page.get_by_role("link", name="Payments", exact=True).click()
     expect(page.get_by_role("cell", name="E2E-FIXED-1")).to_be_visible()
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="E2E-FIXED-1").click()
+    page.get_by_label("Reason").first.fill("the decision is appealed")
+    page.get_by_role("button", name="Hold the payment").click()
+    expect(page.get_by_role("status")).to_contain_text("the decision is appealed")
+    expect(page.get_by_role("button", name="Release the payment")).to_be_visible()
     assert axe_violations(page) == []
     page.get_by_role("link", name="Information requests").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Information requests")

@@ -292,6 +292,7 @@ def _case(
         "notifications": case_notifications(session, case_id),
         "requests": case_requests(session, case_id),
         "error": error,
+        "can_work": staff.has(Role.AUDITOR) or staff.has(Role.SUPERVISOR),
         "is_supervisor": staff.has(Role.SUPERVISOR),
         "can_ask": staff.has(Role.AUDITOR),
         "username": staff.username,
