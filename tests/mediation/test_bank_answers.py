@@ -367,8 +367,10 @@ def test_the_synthetic_banks_answers_reconcile_a_run(
             run_settings.outbox / f.path,
             tmp_path / "bank",
             seed=3,
-            reject_rate=0.1,
-            return_rate=0.1,  # type: ignore[attr-defined]
+            # The draw hangs on end-to-end ids, which hang on the database's sequences: at 10 % a run
+            # of 40 had no rejection once in about 70 orders of the tests; at 30 % once in a million.
+            reject_rate=0.3,
+            return_rate=0.3,  # type: ignore[attr-defined]
         )
         assert post(client, bank_token, answers.status_report)[0] == 201
         assert post(client, bank_token, answers.notification)[1]["unmatched"] == 0
