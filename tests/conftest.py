@@ -44,13 +44,13 @@ def _server_url() -> str:
     return start_embedded(ROOT / ".saldo" / "test")
 
 
-def create_database(name: str) -> str:
-    """A fresh, empty database on the test server; returns its URL."""
+def create_database(name: str, *, template: str | None = None) -> str:
+    """A fresh database on the test server, empty or a copy of ``template``; returns its URL."""
     server = make_url(_server_url())
     admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     admin.dispose()
     return server.set(database=name).render_as_string(hide_password=False)
 
@@ -188,6 +188,34 @@ def web_app(settings: Settings, engine: Engine, sessions: sessionmaker[Session])
     """The production app with the development eID provider switched on, as the demo runs it."""
     app = create_app(settings.model_copy(update={"dev_login": True, "fast_path": False}), engine=engine)
     app.state.session_factory = sessions
+    route_provider_calls_to(app)
+    return app
+
+
+@pytest.fixture(scope="session")
+def live_template(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
+    """A migrated database with the catalogue, copied for each test that needs committed data."""
+    name = f"saldo_live_template_{worker_id}"
+    _, engine = live_database(name, tmp_path_factory.mktemp("live-template"))
+    engine.dispose()  # a template may have no connections while it is copied
+    return name
+
+
+@pytest.fixture
+def live_engine(live_template: str, worker_id: str, settings: Settings, tmp_path: Path) -> Iterator[Engine]:
+    """A database of this test's own where commits are real, so work on other threads sees them
+    (background checks, several connections). A copy of the template: about a tenth of a second."""
+    url = create_database(f"saldo_live_{worker_id}", template=live_template)
+    engine = create_db_engine(settings.model_copy(update={"database_url": url, "data_dir": tmp_path}))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def live_web_app(settings: Settings, live_engine: Engine, tmp_path: Path) -> FastAPI:
+    """``web_app`` on a database of its own, with real commits."""
+    changes = {"dev_login": True, "fast_path": False, "data_dir": tmp_path}
+    app = create_app(settings.model_copy(update=changes), engine=live_engine)
     route_provider_calls_to(app)
     return app
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -41,6 +43,9 @@ from saldo.settings import Settings
 from saldo.web.errors import install_error_handlers
 from saldo.web.fastpath import PAYMENTS_PATH, VOP_PATH, FastPath, Handler, PaymentRegistration, VopChecks
 from saldo.web.start import router as start_router
+
+# Payment files sent in the browser checked at once per process; more wait their turn.
+UPLOAD_CHECKS = 4
 
 DESCRIPTION = """
 Saldo's API. A connected payer (state agency, municipality, region, unemployment fund)
@@ -111,6 +116,10 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     # the relying party's calls to eID providers (discovery, token, userinfo)
     app.state.oidc_http = httpx.AsyncClient(timeout=10.0, follow_redirects=False)
     app.router.add_event_handler("shutdown", app.state.oidc_http.aclose)
+    # payment files sent in the browser are checked here, beside the requests (docs/payer-pages.md)
+    app.state.upload_checks = ThreadPoolExecutor(max_workers=64, thread_name_prefix="saldo-upload")
+    app.state.upload_slots = threading.BoundedSemaphore(UPLOAD_CHECKS)
+    app.router.add_event_handler("shutdown", lambda: app.state.upload_checks.shutdown(wait=True))
     if settings.fast_path:
         conninfo = db_engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         # autocommit: each statement stands alone, and returning it to the pool costs no COMMIT.

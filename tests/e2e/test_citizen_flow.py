@@ -164,6 +164,7 @@ def test_a_payer_sends_a_file_and_reads_every_bad_record_in_the_browser(page: Pa
     expect(page.get_by_role("alert")).to_contain_text("nightly.csv is rejected")
     expect(page.get_by_role("cell", name="amount_minor")).to_be_visible()
     assert axe_violations(page) == []
+    page.get_by_role("link", name="Send another file").click()
     good = tmp_path / "fixed.csv"
     good.write_text(csv_file([payment_body(reference="E2E-FIXED-1")]), encoding="utf-8")
     page.get_by_label("Payment file").set_input_files(good)

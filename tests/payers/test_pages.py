@@ -4,19 +4,40 @@ records outcomes on its notifications."""
 
 from __future__ import annotations
 
+import datetime as dt
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from saldo.payers.models import Payer
 from saldo.payers.service import add_payer_user
+from saldo.payments.models import BatchFormat, PayerUpload, UploadStatus
 from saldo.payments.service.hold import hold_payment, staff_actor
+from saldo.payments.service.uploads import FAILED, STALE_AFTER, expected_records, upload_out
 from tests.factories import csv_file, make_payer, payment_body
 from tests.web_login import csrf_of, dev_login
 
 PETRA = "197004128711"
 OLOF = "197608238825"
+
+
+@pytest.fixture
+def web_app(live_web_app: FastAPI) -> FastAPI:
+    """A file sent in the browser is checked on a thread of its own, so these pages run on a
+    database with real commits."""
+    return live_web_app
+
+
+@pytest.fixture
+def session(live_engine: Engine) -> Iterator[Session]:
+    with Session(live_engine) as session:
+        yield session
 
 
 @pytest.fixture
@@ -30,14 +51,25 @@ def payers(session: Session) -> tuple[Payer, Payer]:
 
 
 def upload(web: TestClient, content: str, filename: str = "payments.csv") -> tuple[int, str]:
+    """Send a file in the form; when its check starts, wait for it on the upload's progress (as the
+    page's script does) and return the upload's page. A refusal before the check is returned as is."""
     form = web.get("/payer/upload")
     response = web.post(
         "/payer/upload",
         data={"csrf": csrf_of(form.text)},
         files={"file": (filename, content.encode(), "text/csv")},
         params={"lang": "en"},
+        follow_redirects=False,
     )
-    return response.status_code, response.text
+    if response.status_code != 303:
+        return response.status_code, response.text
+    page = response.headers["location"]
+    deadline = time.monotonic() + 60
+    while web.get(f"{page}/progress").json()["state"] == "checking":
+        assert time.monotonic() < deadline, "the upload's check did not finish"
+        time.sleep(0.05)
+    result = web.get(page, params={"lang": "en"})
+    return result.status_code, result.text
 
 
 @pytest.mark.usefixtures("payers")
@@ -189,3 +221,73 @@ class TestDecisions:
         assert session.execute(text("SELECT status FROM payments WHERE id = :p"), {"p": payment_id}).scalar() == (
             "registered"
         )
+
+
+@pytest.mark.usefixtures("payers")
+class TestUploadProgress:
+    def test_the_upload_s_page_and_progress_tell_how_far_the_check_came(self, web: TestClient) -> None:
+        dev_login(web, PETRA, provider="dev-payer", next="/payer")
+        content = csv_file([payment_body(reference=f"PROGRESS-{n}") for n in range(3)])
+        status, page = upload(web, content, filename="nightly.csv")
+        assert status == 200
+        assert "nightly.csv is accepted." in page
+        upload_id = int(web.get("/payer/upload").text.split('href="/payer/uploads/')[1].split('"')[0])
+        progress = web.get(f"/payer/uploads/{upload_id}/progress", params={"lang": "en"}).json()
+        assert progress == {
+            "state": "accepted",
+            "records_checked": 3,
+            "expected_records": 3,
+            "percent": 100,
+            "message": "3 of about 3 payments checked",
+        }
+        listed = web.get("/payer/upload", params={"lang": "en"}).text
+        assert "Files sent" in listed
+        assert "nightly.csv" in listed
+
+    def test_another_payer_s_upload_is_not_found(self, web: TestClient, web_app: FastAPI) -> None:
+        dev_login(web, PETRA, provider="dev-payer", next="/payer")
+        upload(web, csv_file([payment_body(reference="MINE-1")]))
+        upload_id = int(web.get("/payer/upload").text.split('href="/payer/uploads/')[1].split('"')[0])
+        with TestClient(web_app) as other:
+            dev_login(other, OLOF, provider="dev-payer", next="/payer")
+            assert other.get(f"/payer/uploads/{upload_id}").status_code == 404
+            assert other.get(f"/payer/uploads/{upload_id}/progress").status_code == 404
+            assert "MINE-1" not in other.get("/payer/upload").text
+
+    def test_a_file_that_cannot_be_read_is_rejected_with_the_reason(self, web: TestClient, session: Session) -> None:
+        dev_login(web, PETRA, provider="dev-payer", next="/payer")
+        status, page = upload(web, '{"payments": [', filename="broken.json")
+        assert status == 422
+        assert "broken.json is rejected: nothing from it is registered." in page
+        assert session.execute(text("SELECT count(*) FROM payments")).scalar() == 0
+        assert session.execute(text("SELECT status FROM payer_uploads")).scalar() == "rejected"
+
+
+def test_a_check_that_stopped_reporting_is_shown_as_interrupted() -> None:
+    now = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
+    upload = PayerUpload(
+        id=7,
+        payer_id=1,
+        sent_by="payer:1:user:1",
+        filename="nightly.csv",
+        format=BatchFormat.CSV,
+        size_bytes=1000,
+        expected_records=200,
+        status=UploadStatus.CHECKING,
+        records_checked=50,
+        started_at=now - dt.timedelta(minutes=5),
+        progress_at=now - STALE_AFTER - dt.timedelta(seconds=1),
+    )
+    seen = upload_out(upload, now=now)
+    assert (seen.state, seen.percent, seen.error) == ("interrupted", 25, FAILED)
+    upload.progress_at = now - dt.timedelta(seconds=2)
+    assert upload_out(upload, now=now).state == "checking"
+
+
+def test_expected_records_are_a_csv_s_lines_but_its_header(tmp_path: Path) -> None:
+    path = tmp_path / "payments.csv"
+    path.write_text(csv_file([payment_body(), payment_body(amount_minor=5)]), encoding="utf-8")
+    assert expected_records(path, BatchFormat.CSV) == 2
+    path.write_bytes(b'{"a": 1}\n{"a": 2}')  # no newline after the last line
+    assert expected_records(path, BatchFormat.NDJSON) == 2
+    assert expected_records(path, BatchFormat.JSON) is None

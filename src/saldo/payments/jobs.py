@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from saldo.db.engine import unit_of_work
+from saldo.payers.schemas import PayerPrincipal
+from saldo.payments.errors import BatchFormatError
+from saldo.payments.models import UploadStatus
+from saldo.payments.repository import UploadRepository
+from saldo.payments.schemas import BatchAccepted, BatchRejected
+from saldo.payments.service.batch import BatchSource, ingest_batch
+from saldo.payments.service.policy import RegistrationPolicy
+from saldo.payments.service.uploads import FAILED, HEARTBEAT_S
 from saldo.payments.service.verify import CheckSummary, check_payment_accounts, plan_account_check
+
+log = logging.getLogger(__name__)
 
 # Half a million payments per transaction: each part commits in seconds, and a check interrupted
 # part-way leaves whole parts done (the rerun takes only what is still registered).
@@ -37,3 +50,82 @@ def run_account_check(
         return CheckSummary.combine([check(r) for r in ranges])
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="account-check") as pool:
         return CheckSummary.combine(list(pool.map(check, ranges)))
+
+
+def check_upload(
+    sessions: sessionmaker[Session],
+    *,
+    upload_id: int,
+    payer: PayerPrincipal,
+    source: BatchSource,
+    policy: RegistrationPolicy,
+    today: dt.date,
+    slots: threading.Semaphore | None = None,
+) -> None:
+    """Check and register a file sent in the browser whole or not at all, then delete the file.
+
+    It goes through ``ingest_batch``, the API's all-or-nothing check. A heartbeat writes the payments
+    checked so far once a second, in short transactions of its own; the final status is written in
+    the transaction that registers the payments, so an accepted upload and its payments are
+    committed together. With ``slots`` the check waits for a free one, its heartbeat beating
+    meanwhile, so a file waiting its turn is not taken for an interrupted one."""
+    checked = [0]
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(HEARTBEAT_S):
+            try:
+                with unit_of_work(sessions) as session:
+                    UploadRepository(session).report(upload_id, checked[0], dt.datetime.now(dt.UTC))
+            except Exception:  # a missed beat only makes the bar lag
+                log.warning("could not report the progress of upload %s", upload_id, exc_info=True)
+
+    def finish(
+        session: Session, status: UploadStatus, outcome: BatchAccepted | BatchRejected | None, error: str | None
+    ) -> None:
+        UploadRepository(session).finish(
+            upload_id,
+            status=status,
+            checked=outcome.records if outcome is not None else checked[0],
+            result=outcome.model_dump(mode="json") if outcome is not None else None,
+            error=error,
+            at=dt.datetime.now(dt.UTC),
+        )
+
+    heartbeat = threading.Thread(target=beat, name=f"saldo-upload-{upload_id}", daemon=True)
+    heartbeat.start()
+    try:
+        with slots or contextlib.nullcontext(), sessions() as session:
+            try:
+                outcome = ingest_batch(
+                    session,
+                    payer=payer,
+                    source=source,
+                    policy=policy,
+                    today=today,
+                    progress=lambda n: checked.__setitem__(0, n),
+                )
+            except BatchFormatError as exc:
+                session.rollback()
+                stop.set()
+                heartbeat.join()
+                finish(session, UploadStatus.REJECTED, None, str(exc))
+                session.commit()
+                return
+            stop.set()
+            heartbeat.join()
+            if isinstance(outcome, BatchAccepted):
+                finish(session, UploadStatus.ACCEPTED, outcome, None)
+            else:
+                session.rollback()
+                finish(session, UploadStatus.REJECTED, outcome, None)
+            session.commit()  # an accepted file: its payments and its status together
+    except Exception:
+        log.exception("checking upload %s failed", upload_id)
+        stop.set()
+        with unit_of_work(sessions) as session:
+            finish(session, UploadStatus.FAILED, None, FAILED)
+    finally:
+        stop.set()
+        heartbeat.join()
+        source.path.unlink(missing_ok=True)

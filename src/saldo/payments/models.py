@@ -169,3 +169,36 @@ class PaymentHold(IdMixin, Base):
     released_by: Mapped[str | None] = mapped_column(String(100))
     release_reason: Mapped[str | None] = mapped_column(Text)
     released_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class UploadStatus(StrEnum):
+    CHECKING = "checking"  # being checked and registered now
+    ACCEPTED = "accepted"  # registered whole (or received before)
+    REJECTED = "rejected"  # bad records or an unreadable file: nothing registered
+    FAILED = "failed"  # Saldo could not finish: nothing registered
+
+
+class PayerUpload(IdMixin, Base):
+    """A payment file a payer's user sent in the browser, and how far its check has come.
+
+    The check runs in the background and reports the payments checked while it goes; the final
+    status is written in the same transaction that registers the payments, so an accepted upload
+    and its payments are committed together. An upload whose check stopped reporting (its process
+    ended) registered nothing, and is shown as interrupted."""
+
+    __tablename__ = "payer_uploads"
+    __table_args__ = (Index("ix_payer_uploads_payer_id_id", "payer_id", "id"),)
+
+    payer_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("payers.id"))
+    sent_by: Mapped[str] = mapped_column(String(100))
+    filename: Mapped[str] = mapped_column(String(255))
+    format: Mapped[BatchFormat] = mapped_column(str_enum(BatchFormat, "format"))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    expected_records: Mapped[int | None] = mapped_column(BigInteger)  # lines of a CSV or NDJSON file
+    status: Mapped[UploadStatus] = mapped_column(str_enum(UploadStatus, "status"))
+    records_checked: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    result: Mapped[dict[str, object] | None] = mapped_column(JSONB)  # BatchAccepted or BatchRejected
+    error: Mapped[str | None] = mapped_column(Text)  # an unreadable file, or why Saldo failed
+    started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
+    progress_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

@@ -4,29 +4,32 @@ all-or-nothing path as the API, with every bad record listed (line, field, reaso
 
 from __future__ import annotations
 
-import tempfile
+import uuid
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from saldo.kit.clock import today
 from saldo.payments.errors import BatchFormatError, BatchTooLargeError, PaymentNotFoundError, TransitionError
+from saldo.payments.jobs import check_upload
 from saldo.payments.models import BatchFormat, PaymentStatus
 from saldo.payments.repository import PaymentFilter
-from saldo.payments.schemas import BatchAccepted, BatchRejected
-from saldo.payments.service.batch import BatchSource, ingest_batch
+from saldo.payments.schemas import UploadOut
+from saldo.payments.service.batch import BatchSource
 from saldo.payments.service.cancel import cancel_payment
 from saldo.payments.service.hold import PAYER_ACTOR_PREFIX, hold_payment, release_payment
 from saldo.payments.service.lifecycle import can_transition
 from saldo.payments.service.policy import RegistrationPolicy
 from saldo.payments.service.query import get_payment, list_payments, payment_history
 from saldo.payments.service.register import payer_actor
+from saldo.payments.service.uploads import begin_upload, get_upload, recent_uploads
 from saldo.settings import Settings
 from saldo.web.deps import CurrentPayerSession, DbSession, PathId, check_csrf, save_stream, upload_chunks
+from saldo.web.i18n import choose_language, number, translations
 from saldo.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -128,15 +131,16 @@ def _payment(
 
 
 @router.get("/payer/upload", response_class=HTMLResponse)
-def upload_form(request: Request, principal: CurrentPayerSession) -> HTMLResponse:
+def upload_form(request: Request, session: DbSession, principal: CurrentPayerSession) -> HTMLResponse:
     """Choose a payment file (CSV, NDJSON or JSON, docs/formats/payment-file.md)."""
-    return render(request, "payer/upload.html", {"payer": principal.as_payer(), "result": None}, principal=principal)
+    return _result(request, session, principal, error=None, status=200)
 
 
 @router.post("/payer/upload", response_class=HTMLResponse)
-async def upload(request: Request, session: DbSession, principal: CurrentPayerSession) -> HTMLResponse:
-    """Check and register the file whole, or nothing: the page shows what was registered or every bad
-    record. Sending the same file again shows the first result."""
+async def upload(request: Request, session: DbSession, principal: CurrentPayerSession) -> Response:
+    """Receive the file and start its check in the background; the browser goes to the upload's
+    page and watches the payments being checked. A file refused before its check starts (none, of
+    another kind, empty, too large) gets the form again with the reason."""
     settings: Settings = request.app.state.settings
     payer = principal.as_payer()
     form = await request.form(max_files=1, max_fields=2)
@@ -144,55 +148,95 @@ async def upload(request: Request, session: DbSession, principal: CurrentPayerSe
     check_csrf(principal, csrf if isinstance(csrf, str) else None)
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
-        return _result(request, principal, error="choose a file to send", status=422)
+        return _result(request, session, principal, error="choose a file to send", status=422)
     fmt = FORMATS.get(Path(upload.filename).suffix.lower())
     if fmt is None:
-        return _result(request, principal, error="the file must be .csv, .ndjson or .json", status=422)
-    with tempfile.TemporaryDirectory(prefix="saldo-upload-") as folder:
-        path = Path(folder) / "batch"
-        try:
-            digest = await save_stream(
-                upload_chunks(upload),
-                path,
-                settings.max_upload_bytes,
-                too_large=BatchTooLargeError,
-                empty=BatchFormatError,
-            )
-        except (BatchTooLargeError, BatchFormatError) as exc:
-            return _result(
-                request, principal, error=str(exc), status=413 if isinstance(exc, BatchTooLargeError) else 422
-            )
-        source = BatchSource(path=path, format=fmt, sha256=digest, filename=Path(upload.filename).name[:255])
-        policy = RegistrationPolicy.from_settings(settings)
+        return _result(request, session, principal, error="the file must be .csv, .ndjson or .json", status=422)
+    folder = settings.data_dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}.part"
+    try:
+        digest = await save_stream(
+            upload_chunks(upload),
+            path,
+            settings.max_upload_bytes,
+            too_large=BatchTooLargeError,
+            empty=BatchFormatError,
+        )
+    except (BatchTooLargeError, BatchFormatError) as exc:
+        path.unlink(missing_ok=True)
+        status = 413 if isinstance(exc, BatchTooLargeError) else 422
+        return _result(request, session, principal, error=str(exc), status=status)
+    source = BatchSource(path=path, format=fmt, sha256=digest, filename=Path(upload.filename).name[:255])
 
-        def ingest() -> BatchAccepted | BatchRejected:
-            outcome = ingest_batch(session, payer=payer, source=source, policy=policy, today=today())
-            if isinstance(outcome, BatchAccepted) and not outcome.replayed:
-                session.commit()
-            return outcome
+    def begin() -> int:
+        started = begin_upload(session, payer=payer, source=source, size_bytes=path.stat().st_size)
+        session.commit()
+        return started.id
 
-        try:
-            outcome = await run_in_threadpool(ingest)
-        except BatchFormatError as exc:
-            return _result(request, principal, error=str(exc), status=422)
-    status = 422 if isinstance(outcome, BatchRejected) else 200
-    return _result(request, principal, outcome=outcome, filename=source.filename, status=status)
+    upload_id = await run_in_threadpool(begin)
+    request.app.state.upload_checks.submit(
+        check_upload,
+        request.app.state.session_factory,
+        upload_id=upload_id,
+        payer=payer,
+        source=source,
+        policy=RegistrationPolicy.from_settings(settings),
+        today=today(),
+        slots=request.app.state.upload_slots,
+    )
+    return RedirectResponse(f"/payer/uploads/{upload_id}", status_code=303)
+
+
+@router.get("/payer/uploads/{upload_id}", response_class=HTMLResponse)
+def upload_page(request: Request, session: DbSession, principal: CurrentPayerSession, upload_id: PathId) -> Response:
+    """The upload's progress while it is checked, then its result: what was registered, or every
+    bad record by line, field and reason."""
+    payer = principal.as_payer()
+    try:
+        found = get_upload(session, payer_id=payer.payer_id, upload_id=upload_id)
+    except PaymentNotFoundError:
+        return render(request, "staff/not_found.html", {}, principal=principal, status_code=404)
+    status = 422 if found.state in ("rejected", "failed", "interrupted") else 200
+    context = {"payer": payer, "u": found, "shown": ERRORS_SHOWN}
+    return render(request, "payer/upload_status.html", context, principal=principal, status_code=status)
+
+
+@router.get("/payer/uploads/{upload_id}/progress")
+def upload_progress(
+    request: Request, session: DbSession, principal: CurrentPayerSession, upload_id: PathId
+) -> Response:
+    """How far the check has come, for the page's progress bar: the state, the percentage and the
+    sentence the page shows, in the page's language."""
+    payer = principal.as_payer()
+    try:
+        found = get_upload(session, payer_id=payer.payer_id, upload_id=upload_id)
+    except PaymentNotFoundError:
+        return JSONResponse({"detail": f"no upload {upload_id} for this payer"}, status_code=404)
+    return JSONResponse(
+        {
+            "state": found.state,
+            "records_checked": found.records_checked,
+            "expected_records": found.expected_records,
+            "percent": found.percent,
+            "message": progress_message(found, choose_language(request)),
+        }
+    )
+
+
+def progress_message(found: UploadOut, language: str) -> str:
+    """ "12 000 of about 3 100 000 payments checked", as the page and its script show it."""
+    gettext = translations(language).gettext
+    checked = number(found.records_checked, language)
+    if found.expected_records is None:
+        return gettext("%(checked)s payments checked") % {"checked": checked}
+    expected = number(found.expected_records, language)
+    return gettext("%(checked)s of about %(expected)s payments checked") % {"checked": checked, "expected": expected}
 
 
 def _result(
-    request: Request,
-    principal: CurrentPayerSession,
-    *,
-    outcome: BatchAccepted | BatchRejected | None = None,
-    error: str | None = None,
-    filename: str | None = None,
-    status: int,
+    request: Request, session: DbSession, principal: CurrentPayerSession, *, error: str | None, status: int
 ) -> HTMLResponse:
-    context = {
-        "payer": principal.as_payer(),
-        "result": outcome,
-        "error": error,
-        "filename": filename,
-        "shown": ERRORS_SHOWN,
-    }
+    payer = principal.as_payer()
+    context = {"payer": payer, "error": error, "uploads": recent_uploads(session, payer_id=payer.payer_id)}
     return render(request, "payer/upload.html", context, principal=principal, status_code=status)

@@ -14,7 +14,15 @@ from saldo.benefits.models import Benefit
 from saldo.db.engine import driver_connection
 from saldo.kit.national_id import IdScheme
 from saldo.payees.models import Payee
-from saldo.payments.models import Payment, PaymentBatch, PaymentEvent, PaymentHold, PaymentStatus
+from saldo.payments.models import (
+    PayerUpload,
+    Payment,
+    PaymentBatch,
+    PaymentEvent,
+    PaymentHold,
+    PaymentStatus,
+    UploadStatus,
+)
 
 # The columns that make up a payment's content (what "the same payment" means), in ValidPayment.content order.
 CONTENT_COLUMNS: tuple[str, ...] = (
@@ -407,3 +415,46 @@ class AsyncRegistration:
             cursor = await connection.execute(_REGISTER_FOR_CALLER, params, prepare=True)
             row = await cursor.fetchone()
         return None if row is None else (int(row[0]), row[1].astimezone(dt.UTC))
+
+
+class UploadRepository:
+    """Payment files sent in the browser and the progress of their check."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, upload: PayerUpload) -> PayerUpload:
+        self.session.add(upload)
+        self.session.flush()
+        return upload
+
+    def get(self, upload_id: int) -> PayerUpload | None:
+        return self.session.get(PayerUpload, upload_id)
+
+    def latest_for_payer(self, payer_id: int, limit: int) -> Sequence[PayerUpload]:
+        query = select(PayerUpload).where(PayerUpload.payer_id == payer_id).order_by(PayerUpload.id.desc())
+        return self.session.scalars(query.limit(limit)).all()
+
+    def report(self, upload_id: int, checked: int, at: dt.datetime) -> None:
+        """The heartbeat of a check still running (a finished one is left as it is)."""
+        self.session.execute(
+            update(PayerUpload)
+            .where(PayerUpload.id == upload_id, PayerUpload.status == UploadStatus.CHECKING)
+            .values(records_checked=checked, progress_at=at)
+        )
+
+    def finish(
+        self,
+        upload_id: int,
+        *,
+        status: UploadStatus,
+        checked: int,
+        result: dict[str, object] | None,
+        error: str | None,
+        at: dt.datetime,
+    ) -> None:
+        self.session.execute(
+            update(PayerUpload)
+            .where(PayerUpload.id == upload_id)
+            .values(status=status, records_checked=checked, result=result, error=error, progress_at=at, finished_at=at)
+        )

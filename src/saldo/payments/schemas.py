@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from saldo.kit.account_number import AccountScheme
 from saldo.kit.national_id import IdScheme
 from saldo.kit.problem import ErrorItem
-from saldo.payments.models import AccountCheck, PaymentStatus
+from saldo.payments.models import AccountCheck, BatchFormat, PaymentStatus
 
 
 class PaymentIn(BaseModel):
@@ -147,3 +147,21 @@ class BatchRejected(BaseModel):
     errors_total: int
     errors: list[ErrorItem]
     truncated: bool = Field(description="True when more errors exist than are listed.")
+
+
+class UploadOut(BaseModel):
+    """A payment file sent in the browser and how far its check has come."""
+
+    id: int
+    filename: str
+    format: BatchFormat
+    size_bytes: int
+    state: Literal["checking", "accepted", "rejected", "failed", "interrupted"]
+    records_checked: int
+    expected_records: int | None = Field(description="About how many payments the file holds; null for JSON.")
+    percent: int | None
+    result: BatchAccepted | BatchRejected | None
+    error: str | None
+    sent_by: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None

@@ -17,7 +17,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import format_currency, format_decimal, get_currency_precision
 from babel.support import Translations
 from starlette.requests import Request
 
@@ -64,6 +64,11 @@ def money(amount_minor: int, currency: str, language: str) -> str:
     # CLDR's English pattern glues the code to the number ("SEK1,250.00"); a space reads better
     pattern = "¤\u00a0#,##0.00" if language == "en" else None
     return format_currency(Decimal(amount_minor).scaleb(-digits), currency, format=pattern, locale=language)
+
+
+def number(value: int, language: str) -> str:
+    """A count as the language writes it: ``3 100 000``, ``3,100,000``."""
+    return format_decimal(value, locale=language)
 
 
 @lru_cache(maxsize=8_192)  # a page's dates repeat (due dates, period starts and ends)

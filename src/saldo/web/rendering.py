@@ -34,6 +34,7 @@ def environment(language: str) -> Environment:
     env.filters["money"] = lambda minor, currency: i18n.money(minor, currency, language)
     env.filters["date"] = lambda value, form="medium": i18n.date(value, language, form)
     env.filters["timestamp"] = lambda value: i18n.timestamp(value, language)
+    env.filters["number"] = lambda value: i18n.number(value, language)
     env.globals["languages"] = i18n.LANGUAGES
     env.globals["version"] = __version__
     return env
