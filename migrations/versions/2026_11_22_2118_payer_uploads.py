@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 import saldo.db.types
-from sqlalchemy.dialects import postgresql
 
 revision: str = "d2735986d43d"
 down_revision: str | None = "f718829cc5e0"
