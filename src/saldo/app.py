@@ -41,7 +41,15 @@ from saldo.payments.service.policy import RegistrationPolicy
 from saldo.registers.api import router as registers_router
 from saldo.settings import Settings
 from saldo.web.errors import install_error_handlers
-from saldo.web.fastpath import PAYMENTS_PATH, VOP_PATH, FastPath, Handler, PaymentRegistration, VopChecks
+from saldo.web.fastpath import (
+    PAYMENTS_PATH,
+    VOP_PATH,
+    CitizenOverviews,
+    FastPath,
+    Handler,
+    PaymentRegistration,
+    VopChecks,
+)
 from saldo.web.start import router as start_router
 
 # Payment files sent in the browser checked at once per process; more wait their turn.
@@ -134,7 +142,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
             VOP_PATH: VopChecks(pool, thresholds_from(settings)),
             PAYMENTS_PATH: PaymentRegistration(pool, RegistrationPolicy.from_settings(settings)),
         }
-        app.add_middleware(FastPath, pool=pool, handlers=handlers)
+        overview = CitizenOverviews(pool, idle_minutes=settings.session_idle_minutes)
+        app.add_middleware(FastPath, pool=pool, handlers=handlers, overview=overview)
         app.router.add_event_handler("shutdown", pool.close)
     return app
 

@@ -55,6 +55,7 @@ class TestOverview:
         assert dev_login(web, VALID_PNR).headers["location"] == "/me"
         page = web.get("/me", params={"lang": "en"})
         assert page.status_code == 200
+        assert page.headers["cache-control"] == "no-store"  # personal data stays out of caches
         assert "Exempelkommunen" in page.text
         assert "Försäkringskassan Test" in page.text
         shown = page.text.replace("\xa0", " ")

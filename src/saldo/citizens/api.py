@@ -29,4 +29,4 @@ async def overview(
     if principal.assisted:
         session.commit()  # the caseworker's read is in the access log
     # built and checked as a CitizenOverview already: serialised once, not validated a second time
-    return Response(result.model_dump_json(), media_type="application/json")
+    return Response(result.model_dump_json(), media_type="application/json", headers={"Cache-Control": "no-store"})

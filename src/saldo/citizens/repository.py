@@ -1,19 +1,30 @@
 """The query of the citizen's overview. The overview is the most-read page of Saldo, so everything
 on it is one constant statement and one round trip: PostgreSQL reads each part by index (the payee's
 identifier, the payments by payee and due date, the designations by payee, the holdings and the
-access log by person) and hands the parts back as JSON, which it builds faster than Python would."""
+access log by person) and hands the parts back as JSON, which it builds faster than Python would.
+
+The same statement serves two callers: the pages (an ORM session, the person from the session the
+request dependency found) and the JSON's fast path (an async pool, the session found, checked and
+touched inside the statement itself; saldo.web.fastpath)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
+from psycopg.rows import namedtuple_row
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-_OVERVIEW = text(
-    """
-WITH person AS (SELECT id FROM payees WHERE id_scheme = :scheme AND identifier = :identifier)
+
+def _overview_sql(scheme: str, identifier: str, param: Callable[[str], str], before: str = "") -> str:
+    """The overview's statement with the person given by the SQL expressions ``scheme`` and
+    ``identifier``, parameters written by ``param`` (each driver's style), and CTEs ``before`` it."""
+    # S608: every fragment is a constant of this module; values are always bound parameters
+    return f"""
+WITH {before}person AS (SELECT id FROM payees WHERE id_scheme = {scheme} AND identifier = {identifier})
 SELECT
   (SELECT id FROM person) AS payee_id,
   (SELECT coalesce(json_agg(json_build_array(
@@ -21,7 +32,8 @@ SELECT
       p.currency, p.status, p.account_scheme, p.account_number, p.account_check, p.decision_reference)
       ORDER BY p.due_date DESC, p.id DESC), '[]'::json)
      FROM payments p JOIN payers py ON py.id = p.payer_id JOIN benefits b ON b.id = p.benefit_id
-    WHERE p.payee_id = (SELECT id FROM person) AND p.due_date >= :start AND p.due_date < :end) AS payments,
+    WHERE p.payee_id = (SELECT id FROM person) AND p.due_date >= {param("start")} AND p.due_date < {param("end")})
+    AS payments,
   (SELECT json_build_array(min(due_date), max(due_date)) FROM payments
     WHERE payee_id = (SELECT id FROM person)) AS span,
   (SELECT json_build_array(a.account_scheme, a.account_number, bk.name, d.designated_at, d.channel)
@@ -30,18 +42,41 @@ SELECT
   (SELECT coalesce(json_agg(json_build_array(a.account_scheme, a.account_number, bk.name)
       ORDER BY a.account_number), '[]'::json)
      FROM account_holders h JOIN bank_accounts a ON a.id = h.account_id JOIN banks bk ON bk.id = a.bank_id
-    WHERE h.holder_scheme = :scheme AND h.holder_identifier = :identifier
-      AND h.held_from <= :today AND (h.held_until IS NULL OR h.held_until > :today)
-      AND (a.closed_on IS NULL OR a.closed_on > :today)) AS held,
+    WHERE h.holder_scheme = {scheme} AND h.holder_identifier = {identifier}
+      AND h.held_from <= {param("today")} AND (h.held_until IS NULL OR h.held_until > {param("today")})
+      AND (a.closed_on IS NULL OR a.closed_on > {param("today")})) AS held,
   (SELECT coalesce(json_agg(entry), '[]'::json) FROM (
      SELECT json_build_array(l.at, l.role, l.channel, l.action, l.purpose, c.reference) AS entry
        FROM access_log l LEFT JOIN cases c ON c.id = l.case_id
-      WHERE l.person_scheme = :scheme AND l.person_id = :identifier ORDER BY l.seq DESC LIMIT :access_limit) seen)
-    AS access,
+      WHERE l.person_scheme = {scheme} AND l.person_id = {identifier}
+      ORDER BY l.seq DESC LIMIT {param("access_limit")}) seen) AS access,
   (SELECT json_build_array(r.finished_at, r.rules, s.created_at) FROM analysis_runs r
      JOIN analysis_snapshots s ON s.id = r.snapshot_id
-    WHERE r.status = 'finished' ORDER BY r.id DESC LIMIT 1) AS last_run
-"""
+    WHERE r.status = 'finished' ORDER BY r.id DESC LIMIT 1) AS last_run,
+  {scheme} AS person_scheme,
+  {identifier} AS person_id
+"""  # noqa: S608
+
+
+_OVERVIEW = text(_overview_sql(":scheme", ":identifier", lambda name: f":{name}"))
+
+# The fast path's statement: the citizen session of the cookie's secret — live, not idle too long —
+# gives the person, and its last-seen time is written when older than ``touch_s`` seconds (a
+# data-modifying CTE runs once whether or not the query reads it). No live citizen session: the
+# person is null, and the caller hands the request to the documented route.
+_SESSION_OVERVIEW = _overview_sql(
+    "(SELECT person_scheme FROM live)",
+    "(SELECT person_id FROM live)",
+    lambda name: f"%({name})s",
+    before="""live AS (
+  SELECT id, person_scheme, person_id, last_seen_at FROM web_sessions
+   WHERE secret_sha256 = %(secret)s AND ended_at IS NULL AND audience = 'citizen'
+     AND expires_at > %(now)s AND last_seen_at + make_interval(mins => %(idle_minutes)s) > %(now)s
+), touched AS (
+  UPDATE web_sessions w SET last_seen_at = %(now)s FROM live
+   WHERE w.id = live.id AND live.last_seen_at + make_interval(secs => %(touch_s)s) <= %(now)s
+  RETURNING w.id
+), """,
 )
 
 
@@ -52,7 +87,8 @@ class CitizenRepository:
     def overview(
         self, scheme: str, identifier: str, *, start: dt.date, end: dt.date, today: dt.date, access_limit: int
     ) -> Any:
-        """One row: payee_id, payments, span (first and last due date), designation, held, access, last_run."""
+        """One row: payee_id, payments, span (first and last due date), designation, held, access,
+        last_run, person_scheme, person_id."""
         params = {
             "scheme": scheme,
             "identifier": identifier,
@@ -62,3 +98,39 @@ class CitizenRepository:
             "access_limit": access_limit,
         }
         return self.session.execute(_OVERVIEW, params).one()
+
+
+class AsyncSessionOverview:
+    """The overview of the citizen a session cookie belongs to, in one statement on an async pool."""
+
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self.pool = pool
+
+    async def overview(
+        self,
+        secret_sha256: bytes,
+        *,
+        now: dt.datetime,
+        today: dt.date,
+        idle_minutes: int,
+        touch_s: float,
+        start: dt.date,
+        end: dt.date,
+        access_limit: int,
+    ) -> Any | None:
+        """The row ``CitizenRepository.overview`` gives, or None without a live citizen session."""
+        params = {
+            "secret": secret_sha256,
+            "now": now,
+            "idle_minutes": idle_minutes,
+            "touch_s": touch_s,
+            "start": start,
+            "end": end,
+            "today": today,
+            "access_limit": access_limit,
+        }
+        async with self.pool.connection() as connection:
+            cursor = connection.cursor(row_factory=namedtuple_row)
+            await cursor.execute(_SESSION_OVERVIEW, params, prepare=True)
+            row: Any = await cursor.fetchone()
+        return row if row is not None and row.person_id is not None else None

@@ -55,17 +55,29 @@ def _rules() -> dict[str, Rule]:
     return {rule.id: rule for rule in load_catalogue()}
 
 
-def citizen_overview(session: Session, principal: SessionPrincipal, *, year: int | None = None) -> CitizenOverview:
-    """The overview of the person the session is about. This year's view also holds every payment due
+def overview_window(year: int | None, now: dt.date) -> tuple[int, dt.date, dt.date]:
+    """The year shown and its due dates [start, end): this year's view also holds every payment due
     later (upcoming); an earlier year's view holds that year's payments."""
+    shown = year or now.year
+    end = FAR_FUTURE if shown >= now.year else dt.date(shown + 1, 1, 1)
+    return shown, dt.date(shown, 1, 1), end
+
+
+def citizen_overview(session: Session, principal: SessionPrincipal, *, year: int | None = None) -> CitizenOverview:
+    """The overview of the person the session is about; a caseworker's read of it is logged."""
     person = principal.subject
     assert person is not None  # require_citizen saw to it
     now = today()
-    shown = year or now.year
-    end = FAR_FUTURE if shown >= now.year else dt.date(shown + 1, 1, 1)
+    shown, start, end = overview_window(year, now)
     row = CitizenRepository(session).overview(
-        person.scheme, person.identifier, start=dt.date(shown, 1, 1), end=end, today=now, access_limit=ACCESS_SHOWN
+        person.scheme, person.identifier, start=start, end=end, today=now, access_limit=ACCESS_SHOWN
     )
+    log_assisted_read(session, principal, action="read_overview", details={"year": shown})
+    return overview_of(row, shown, now)
+
+
+def overview_of(row: Any, shown: int, now: dt.date) -> CitizenOverview:
+    """The overview from the statement's row (``CitizenRepository.overview``, or the fast path's)."""
     lines = [_line(r) for r in row.payments]
     years = [now.year]
     if row.span and row.span[0] is not None:
@@ -77,10 +89,9 @@ def citizen_overview(session: Session, principal: SessionPrincipal, *, year: int
         designation = Designation(
             account_scheme=found[0], account=found[1], bank=found[2], designated_at=found[3], channel=found[4]
         )
-    log_assisted_read(session, principal, action="read_overview", details={"year": shown})
     return CitizenOverview(
-        person_scheme=person.scheme,
-        person_id=person.identifier,
+        person_scheme=row.person_scheme,
+        person_id=row.person_id,
         year=shown,
         years=years,
         payments=lines,

@@ -1,37 +1,45 @@
-"""Fast paths for the two hot requests: a plain ASGI layer in front of the app.
+"""Fast paths for the three hot requests: a plain ASGI layer in front of the app.
 
 A payer registers payments one at a time from its case system and asks verification of payee for
-each, thousands of times a second on peak days. Through the full FastAPI stack (dependency
-injection, a worker-thread hop, an ORM session, several round trips) a request costs several times
-the work it does. This layer answers the plain case of
+each, thousands of times a second on peak days; citizens open their overview more often than any
+other page. Through the full FastAPI stack (dependency injection, a worker-thread hop, an ORM
+session, several round trips) a request costs several times the work it does. This layer answers
+the plain case of
 
-- ``POST /api/v1/vop/checks`` — a valid token and a well-formed check — and
+- ``POST /api/v1/vop/checks`` — a valid token and a well-formed check —,
 - ``POST /api/v1/payments`` — a valid token of a payer that pays through Saldo, a valid payment of a
-  permitted benefit, a reference not used before —
+  permitted benefit, a reference not used before — and
+- ``GET /api/v1/me/overview`` — the cookie of a live citizen session, no query or a plain year —
 
 with **one prepared statement** each on an async connection pool, using the same validation and
-decision code as the documented routes (saldo.accounts.api, saldo.payments.api). Anything else (no
+decision code as the documented routes (saldo.accounts.api, saldo.payments.api, saldo.citizens.api). Anything else (no
 or unknown token, bad JSON, an invalid field, a replay or conflict, a database error) is passed on
 unchanged to the documented route, which gives the documented answer or error.
-tests/accounts/test_vop_fastpath.py and tests/payments/test_register_fastpath.py hold the two to the
-same answers. See docs/decisions/0007-fast-paths.md."""
+tests/accounts/test_vop_fastpath.py, tests/payments/test_register_fastpath.py and
+tests/citizens/test_overview_fastpath.py hold them to the same answers. See docs/decisions/0007-fast-paths.md."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import hashlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import fields
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import orjson
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 from pydantic import ValidationError
+from starlette.requests import cookie_parser
 
 from saldo.accounts.repository import AsyncVopLookup
 from saldo.accounts.schemas import VopCheckIn
 from saldo.accounts.service.verify import PreparedCheck, decide
 from saldo.benefits.models import BenefitKind
+from saldo.citizens.repository import AsyncSessionOverview
+from saldo.citizens.service import ACCESS_SHOWN, overview_of, overview_window
+from saldo.identity.service import TOUCH_EVERY
 from saldo.kit.clock import today
 from saldo.kit.name_match import Thresholds
 from saldo.kit.national_id import IdScheme, kind_of
@@ -41,6 +49,7 @@ from saldo.payments.schemas import PaymentIn
 from saldo.payments.service.policy import RegistrationPolicy
 from saldo.payments.service.records import BenefitRule, RecordRejectedError, RecordValidator, ValidPayment
 from saldo.payments.service.register import registered_payment_out
+from saldo.web.deps import SESSION_COOKIE
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -49,6 +58,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 VOP_PATH = "/api/v1/vop/checks"
+OVERVIEW_PATH = "/api/v1/me/overview"
 PAYMENTS_PATH = "/api/v1/payments"
 MAX_BODY = 16 * 1024  # a check or a payment is well under 2 KiB; a larger body goes the documented way
 
@@ -59,14 +69,25 @@ class Handler(Protocol):
 
 
 class FastPath:
-    def __init__(self, app: ASGIApp, *, pool: AsyncConnectionPool, handlers: dict[str, Handler]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        pool: AsyncConnectionPool,
+        handlers: dict[str, Handler],
+        overview: CitizenOverviews | None = None,
+    ) -> None:
         self.app = app
         self.pool = pool
         self.handlers = handlers
+        self.overview = overview
         self._opened = False
         self._opening = asyncio.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == OVERVIEW_PATH and self.overview:
+            await self._get_overview(self.overview, scope, receive, send)
+            return
         handler = self.handlers.get(scope["path"]) if scope["type"] == "http" and scope["method"] == "POST" else None
         if handler is None:
             await self.app(scope, receive, send)
@@ -79,6 +100,24 @@ class FastPath:
         status, content = answer
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": content})
+
+    async def _get_overview(self, overview: CitizenOverviews, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope["headers"])
+        try:
+            await self._open()
+            content = await overview.answer(headers.get(b"cookie", b""), scope["query_string"])
+        except (psycopg.Error, OSError):
+            content = None
+        if content is None:
+            await self.app(scope, receive, send)
+            return
+        response = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(content)).encode()),
+            (b"cache-control", b"no-store"),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": response})
         await send({"type": "http.response.body", "body": content})
 
     async def _answer(self, handler: Handler, scope: Scope, body: bytes) -> tuple[int, bytes] | None:
@@ -162,6 +201,49 @@ class PaymentRegistration:
         rows = await self.db.catalogue()
         self._catalogue = {code: BenefitRule(benefit_id, BenefitKind(kind)) for code, benefit_id, kind in rows}
         return self._catalogue
+
+
+class CitizenOverviews:
+    """``GET /api/v1/me/overview``: the session of the cookie, checked and touched, and the overview
+    of its citizen, in one statement. Handed on: no or an unknown, ended, expired or idle session, a
+    staff session (a caseworker's read is logged by the documented route), a query other than a
+    plain ``year``."""
+
+    def __init__(self, pool: AsyncConnectionPool, *, idle_minutes: int) -> None:
+        self.db = AsyncSessionOverview(pool)
+        self.idle_minutes = idle_minutes
+
+    async def answer(self, cookie_header: bytes, query: bytes) -> bytes | None:
+        secret = cookie_parser(cookie_header.decode("latin-1")).get(SESSION_COOKIE)
+        year = _year(query)
+        if not secret or len(secret) > MAX_TOKEN_LENGTH or year is False:
+            return None
+        now = today()
+        shown, start, end = overview_window(year, now)
+        row = await self.db.overview(
+            hashlib.sha256(secret.encode()).digest(),
+            now=dt.datetime.now(dt.UTC),
+            today=now,
+            idle_minutes=self.idle_minutes,
+            touch_s=TOUCH_EVERY.total_seconds(),
+            start=start,
+            end=end,
+            access_limit=ACCESS_SHOWN,
+        )
+        if row is None:
+            return None
+        return overview_of(row, shown, now).model_dump_json().encode()
+
+
+def _year(query: bytes) -> int | Literal[False] | None:
+    """The ``year`` of a query string: None without one, False for anything the route would refuse
+    or that is not only a year (the documented route answers those)."""
+    if not query:
+        return None
+    name, _, value = query.decode("latin-1").partition("=")
+    if name != "year" or not value.isdigit() or len(value) != 4 or not 1900 <= int(value) <= 2200:
+        return False
+    return int(value)
 
 
 # The payment's fields, named as the statement's parameters. (dataclasses.asdict would deep-copy

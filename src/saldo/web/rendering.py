@@ -63,6 +63,8 @@ def render(
         }
     )
     response = HTMLResponse(body, status_code=status_code)
+    if principal is not None:  # a logged-in page shows personal data: no cache may keep it
+        response.headers["Cache-Control"] = "no-store"
     if request.query_params.get("lang") in i18n.LANGUAGES:
         response.set_cookie(
             i18n.LANGUAGE_COOKIE, language, max_age=LANGUAGE_COOKIE_DAYS * 86400, samesite="lax", httponly=True
