@@ -95,11 +95,14 @@ def citizen_cookie(client: TestClient, personnummer: str = VALID_PNR) -> str:
     return str(client.cookies["saldo_session"])
 
 
-def fast_get(engine: Engine, cookie: str | None, query: str = "") -> bytes:
-    """GET the overview through the fast-path layer alone, in front of an app that fails if reached."""
+def fast_get(
+    engine: Engine, cookie: str | None, query: str = "", *, path: str = OVERVIEW_PATH, app: object = None
+) -> bytes:
+    """GET the overview (or its page) through the fast-path layer alone, in front of an app that
+    fails if reached; ``app`` is what Starlette puts in the scope (the page reads its settings)."""
 
     async def documented_route(scope: object, receive: object, send: object) -> None:
-        raise HandedOnError(OVERVIEW_PATH)
+        raise HandedOnError(path)
 
     async def get() -> bytes:
         conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -114,7 +117,7 @@ def fast_get(engine: Engine, cookie: str | None, query: str = "") -> bytes:
             sent.append(message)
 
         headers = [(b"cookie", f"saldo_lang=sv; saldo_session={cookie}".encode())] if cookie else []
-        scope = {"type": "http", "method": "GET", "path": OVERVIEW_PATH, "headers": headers}
+        scope = {"type": "http", "method": "GET", "path": path, "headers": headers, "app": app}
         try:
             await fast({**scope, "query_string": query.encode()}, receive, send)
         finally:
@@ -144,6 +147,18 @@ def test_the_fast_path_gives_the_documented_route_s_overview(documented: TestCli
     assert this_year["designation"]["account"] == se_iban(2)
     assert [a["purpose"] for a in this_year["access"]] == ["kontroll"]
     assert OTHER_PNR not in str(this_year)
+
+
+def test_the_fast_path_renders_the_documented_route_s_page(documented: TestClient, live_engine: Engine) -> None:
+    cookie = citizen_cookie(documented)
+    earlier = (today() - dt.timedelta(days=370)).year
+    for query, params in (("", {}), (f"year={earlier}", {"year": earlier})):
+        expected = documented.get("/me", params=params)
+        assert (expected.status_code, expected.headers["cache-control"]) == (200, "no-store")
+        assert fast_get(live_engine, cookie, query, path="/me", app=documented.app).decode() == expected.text
+    assert "Exempelkommunen" in fast_get(live_engine, cookie, path="/me", app=documented.app).decode()
+    with pytest.raises(HandedOnError):  # a language choice is remembered in a cookie by the documented route
+        fast_get(live_engine, cookie, "lang=en", path="/me", app=documented.app)
 
 
 @pytest.mark.parametrize("query", ["year=abc", "year=1850", "year=2026&x=1", "lang=en"])

@@ -19,9 +19,12 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 
-def _overview_sql(scheme: str, identifier: str, param: Callable[[str], str], before: str = "") -> str:
+def _overview_sql(
+    scheme: str, identifier: str, param: Callable[[str], str], before: str = "", columns: str = ""
+) -> str:
     """The overview's statement with the person given by the SQL expressions ``scheme`` and
-    ``identifier``, parameters written by ``param`` (each driver's style), and CTEs ``before`` it."""
+    ``identifier``, parameters written by ``param`` (each driver's style), CTEs ``before`` it and
+    more ``columns`` after its own."""
     # S608: every fragment is a constant of this module; values are always bound parameters
     return f"""
 WITH {before}person AS (SELECT id FROM payees WHERE id_scheme = {scheme} AND identifier = {identifier})
@@ -54,7 +57,7 @@ SELECT
      JOIN analysis_snapshots s ON s.id = r.snapshot_id
     WHERE r.status = 'finished' ORDER BY r.id DESC LIMIT 1) AS last_run,
   {scheme} AS person_scheme,
-  {identifier} AS person_id
+  {identifier} AS person_id{columns}
 """  # noqa: S608
 
 
@@ -69,7 +72,7 @@ _SESSION_OVERVIEW = _overview_sql(
     "(SELECT person_id FROM live)",
     lambda name: f"%({name})s",
     before="""live AS (
-  SELECT id, person_scheme, person_id, last_seen_at FROM web_sessions
+  SELECT id, person_scheme, person_id, name, loa, csrf_token, last_seen_at FROM web_sessions
    WHERE secret_sha256 = %(secret)s AND ended_at IS NULL AND audience = 'citizen'
      AND expires_at > %(now)s AND last_seen_at + make_interval(mins => %(idle_minutes)s) > %(now)s
 ), touched AS (
@@ -77,6 +80,11 @@ _SESSION_OVERVIEW = _overview_sql(
    WHERE w.id = live.id AND live.last_seen_at + make_interval(secs => %(touch_s)s) <= %(now)s
   RETURNING w.id
 ), """,
+    columns=""",
+  (SELECT id FROM live) AS session_id,
+  (SELECT name FROM live) AS session_name,
+  (SELECT loa FROM live) AS session_loa,
+  (SELECT csrf_token FROM live) AS session_csrf""",
 )
 
 
@@ -118,7 +126,8 @@ class AsyncSessionOverview:
         end: dt.date,
         access_limit: int,
     ) -> Any | None:
-        """The row ``CitizenRepository.overview`` gives, or None without a live citizen session."""
+        """The row ``CitizenRepository.overview`` gives and the session's id, name, loa and CSRF token
+        (``session_*``), or None without a live citizen session."""
         params = {
             "secret": secret_sha256,
             "now": now,

@@ -9,7 +9,8 @@ the plain case of
 - ``POST /api/v1/vop/checks`` — a valid token and a well-formed check —,
 - ``POST /api/v1/payments`` — a valid token of a payer that pays through Saldo, a valid payment of a
   permitted benefit, a reference not used before — and
-- ``GET /api/v1/me/overview`` — the cookie of a live citizen session, no query or a plain year —
+- ``GET /api/v1/me/overview`` and ``GET /me`` — the cookie of a live citizen session, no query or
+  a plain year —
 
 with **one prepared statement** each on an async connection pool, using the same validation and
 decision code as the documented routes (saldo.accounts.api, saldo.payments.api, saldo.citizens.api). Anything else (no
@@ -31,14 +32,18 @@ import orjson
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 from pydantic import ValidationError
-from starlette.requests import cookie_parser
+from starlette.requests import Request, cookie_parser
+from starlette.responses import HTMLResponse
 
 from saldo.accounts.repository import AsyncVopLookup
 from saldo.accounts.schemas import VopCheckIn
 from saldo.accounts.service.verify import PreparedCheck, decide
 from saldo.benefits.models import BenefitKind
 from saldo.citizens.repository import AsyncSessionOverview
+from saldo.citizens.schemas import CitizenOverview
 from saldo.citizens.service import ACCESS_SHOWN, overview_of, overview_window
+from saldo.identity.models import Audience
+from saldo.identity.schemas import PersonRef, SessionPrincipal
 from saldo.identity.service import TOUCH_EVERY
 from saldo.kit.clock import today
 from saldo.kit.name_match import Thresholds
@@ -50,6 +55,7 @@ from saldo.payments.service.policy import RegistrationPolicy
 from saldo.payments.service.records import BenefitRule, RecordRejectedError, RecordValidator, ValidPayment
 from saldo.payments.service.register import registered_payment_out
 from saldo.web.deps import SESSION_COOKIE
+from saldo.web.rendering import render
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -59,6 +65,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 VOP_PATH = "/api/v1/vop/checks"
 OVERVIEW_PATH = "/api/v1/me/overview"
+OVERVIEW_PAGE = "/me"
+CITIZEN_PATHS = frozenset({OVERVIEW_PATH, OVERVIEW_PAGE})
 PAYMENTS_PATH = "/api/v1/payments"
 MAX_BODY = 16 * 1024  # a check or a payment is well under 2 KiB; a larger body goes the documented way
 
@@ -85,7 +93,7 @@ class FastPath:
         self._opening = asyncio.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == OVERVIEW_PATH and self.overview:
+        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] in CITIZEN_PATHS and self.overview:
             await self._get_overview(self.overview, scope, receive, send)
             return
         handler = self.handlers.get(scope["path"]) if scope["type"] == "http" and scope["method"] == "POST" else None
@@ -106,7 +114,14 @@ class FastPath:
         headers = dict(scope["headers"])
         try:
             await self._open()
-            content = await overview.answer(headers.get(b"cookie", b""), scope["query_string"])
+            if scope["path"] == OVERVIEW_PAGE:
+                page = await overview.page(scope)
+                if page is not None:
+                    await page(scope, receive, send)
+                    return
+                content = None
+            else:
+                content = await overview.answer(headers.get(b"cookie", b""), scope["query_string"])
         except (psycopg.Error, OSError):
             content = None
         if content is None:
@@ -204,8 +219,8 @@ class PaymentRegistration:
 
 
 class CitizenOverviews:
-    """``GET /api/v1/me/overview``: the session of the cookie, checked and touched, and the overview
-    of its citizen, in one statement. Handed on: no or an unknown, ended, expired or idle session, a
+    """``GET /api/v1/me/overview`` and ``GET /me``: the session of the cookie, checked and touched,
+    and the overview of its citizen, in one statement. Handed on: no or an unknown, ended, expired or idle session, a
     staff session (a caseworker's read is logged by the documented route), a query other than a
     plain ``year``."""
 
@@ -214,6 +229,28 @@ class CitizenOverviews:
         self.idle_minutes = idle_minutes
 
     async def answer(self, cookie_header: bytes, query: bytes) -> bytes | None:
+        found = await self._overview(cookie_header, query)
+        return found[1].model_dump_json().encode() if found is not None else None
+
+    async def page(self, scope: Scope) -> HTMLResponse | None:
+        """``GET /me`` — the page the documented route renders, from the same template — when the
+        query is no more than a plain year (a language choice or a change's notice go that way)."""
+        found = await self._overview(dict(scope["headers"]).get(b"cookie", b""), scope["query_string"])
+        if found is None:
+            return None
+        row, overview = found
+        principal = SessionPrincipal(
+            session_id=row.session_id,
+            audience=Audience.CITIZEN,
+            person=PersonRef(row.person_scheme, row.person_id),
+            name=row.session_name,
+            loa=row.session_loa,
+            csrf_token=row.session_csrf,
+        )
+        context = {"overview": overview, "changed": False, "account_error": None}
+        return render(Request(scope), "citizens/overview.html", context, principal=principal)
+
+    async def _overview(self, cookie_header: bytes, query: bytes) -> tuple[Any, CitizenOverview] | None:
         secret = cookie_parser(cookie_header.decode("latin-1")).get(SESSION_COOKIE)
         year = _year(query)
         if not secret or len(secret) > MAX_TOKEN_LENGTH or year is False:
@@ -232,7 +269,7 @@ class CitizenOverviews:
         )
         if row is None:
             return None
-        return overview_of(row, shown, now).model_dump_json().encode()
+        return row, overview_of(row, shown, now)
 
 
 def _year(query: bytes) -> int | Literal[False] | None:
