@@ -4,12 +4,13 @@ Target (issue: web): on a database of 10 million persons and 100 million payment
 page >= 1,000 pages/s on 2 cores with p99 < 100 ms, and its JSON >= 3,000 requests/s.
 
     uv run python -m benchmarks.citizen [--database saldo_bench_analysis_export] [--sessions 5000]
-                                        [--workers 2] [--connections 32] [--seconds 20] [--runs 3]
+                                        [--workers 1] [--connections 8] [--seconds 20] [--runs 3]
 
 Uses the largest country already loaded for another benchmark (by default the snapshot-export one:
 1.45 million persons, 9.8 million payments; `benchmarks/analysis.py export` builds it), migrated to
 the current schema. Opens --sessions citizen sessions for persons drawn at random among those with
-payments (as an eID login would), serves with `saldo serve --workers N`, and drives `/me` and
+payments (as an eID login would), serves with `saldo serve --workers N` (one by default: on two
+cores that also run PostgreSQL and wrk a second worker only competes for them), and drives `/me` and
 `/api/v1/me/overview` with wrk, each request as a random one of those citizens. Any response but
 200 counts as an error."""
 
@@ -73,8 +74,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database", default="saldo_bench_analysis_export")
     parser.add_argument("--sessions", type=int, default=5000)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()

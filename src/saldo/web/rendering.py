@@ -15,6 +15,7 @@ from starlette.requests import Request
 from saldo import __version__
 from saldo.identity.schemas import SessionPrincipal
 from saldo.web import i18n
+from saldo.web.words import CHECK_WORDS, GROUP_WORDS, STATUS_WORDS
 
 TEMPLATES = Path(__file__).parent / "templates"
 LANGUAGE_COOKIE_DAYS = 365
@@ -35,6 +36,9 @@ def environment(language: str) -> Environment:
     env.filters["date"] = lambda value, form="medium": i18n.date(value, language, form)
     env.filters["timestamp"] = lambda value: i18n.timestamp(value, language)
     env.filters["number"] = lambda value: i18n.number(value, language)
+    translate = i18n.translations(language).gettext
+    for name, words in (("status_words", STATUS_WORDS), ("check_words", CHECK_WORDS), ("group_words", GROUP_WORDS)):
+        env.globals[name] = {key: translate(message) for key, message in words.items()}
     env.globals["languages"] = i18n.LANGUAGES
     env.globals["version"] = __version__
     return env
