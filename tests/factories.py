@@ -9,12 +9,16 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 from stdnum import luhn
 
+from saldo.accesslog.service import Access, log_access
 from saldo.banks.schemas import BankOut
 from saldo.banks.service import create_bank, issue_bank_token
 from saldo.kit.account_number import AccountScheme
 from saldo.kit.clock import today
+from saldo.kit.national_id import IdScheme
 from saldo.payers.models import ConnectionModel, Payer, PayerKind
 from saldo.payers.service import create_payer, issue_token
+from saldo.staff.models import Role
+from saldo.staff.service import create_staff
 
 _serial = itertools.count(1)
 VALID_PNR = "198112289874"
@@ -132,3 +136,24 @@ def account_record(
         "closed_on": closed_on,
         "holders": [{"id_scheme": "se_personnummer", "identifier": i, "name": n} for i, n in holders],
     }
+
+
+def make_staff(session: Session, username: str, personnummer: str, *roles: Role, name: str = "") -> None:
+    """A member of staff who logs in with eID as ``personnummer``."""
+    person = (IdScheme.SE_PERSONNUMMER, personnummer)
+    create_staff(session, username=username, name=name or username, roles=list(roles), person=person)
+
+
+def log_a_read(session: Session, personnummer: str, purpose: str) -> None:
+    """An analyst's earlier read of a person's data, as the citizen's page shows it."""
+    log_access(
+        session,
+        Access(
+            actor="anna.analytiker",
+            role="analyst",
+            action="re_identify",
+            purpose=purpose,
+            person_scheme="se_personnummer",
+            person_id=personnummer,
+        ),
+    )

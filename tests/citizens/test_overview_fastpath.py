@@ -16,13 +16,10 @@ from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from saldo.accesslog.service import Access, log_access
 from saldo.app import create_app
 from saldo.kit.clock import today
-from saldo.kit.national_id import IdScheme
 from saldo.settings import Settings
 from saldo.staff.models import Role
-from saldo.staff.service import create_staff
 from saldo.web.fastpath import OVERVIEW_PATH, CitizenOverviews, FastPath
 from tests.conftest import HandedOnError
 from tests.factories import (
@@ -30,9 +27,11 @@ from tests.factories import (
     VALID_PNR,
     account_record,
     auth,
+    log_a_read,
     make_bank,
     make_bank_token,
     make_payer,
+    make_staff,
     make_token,
     payment_body,
     se_iban,
@@ -55,24 +54,8 @@ def documented(settings: Settings, live_engine: Engine, tmp_path: object) -> Ite
         agency = make_token(session, make_payer(session, name="Försäkringskassan Test", benefits=("BB", "SJP")))
         other = make_token(session, make_payer(session, name="Annanstad kommun"))
         bank = make_bank_token(session, make_bank(session))
-        create_staff(
-            session,
-            username="karin.handlaggare",
-            name="Karin",
-            roles=[Role.CASEWORKER],
-            person=(IdScheme.SE_PERSONNUMMER, CASEWORKER_PNR),
-        )
-        log_access(
-            session,
-            Access(
-                actor="anna.analytiker",
-                role="analyst",
-                action="re_identify",
-                purpose="kontroll",
-                person_scheme="se_personnummer",
-                person_id=VALID_PNR,
-            ),
-        )
+        make_staff(session, "karin.handlaggare", CASEWORKER_PNR, Role.CASEWORKER)
+        log_a_read(session, VALID_PNR, "kontroll")
         session.commit()
     with TestClient(app) as client:
         last_year = (today() - dt.timedelta(days=370)).isoformat()  # within the registry's 400 days

@@ -24,24 +24,23 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from saldo.accesslog.service import Access, log_access
 from saldo.analysis.models import AnalysisRun, Finding, RunStatus, Snapshot
 from saldo.analysis.pseudonyms import Pseudonymiser, load_or_create_key
 from saldo.app import create_app
 from saldo.identity.oidc import forget_discovery
-from saldo.kit.national_id import IdScheme
 from saldo.payers.service import add_payer_user
 from saldo.settings import OidcProviderSettings, Settings
 from saldo.staff.models import Role
-from saldo.staff.service import create_staff
 from tests.conftest import live_database, serve_in_thread
 from tests.factories import (
     VALID_PNR,
     account_record,
     auth,
+    log_a_read,
     make_bank,
     make_bank_token,
     make_payer,
+    make_staff,
     make_token,
     payment_body,
     se_iban,
@@ -121,31 +120,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         )
         agency = make_token(session, make_payer(session, name="Försäkringskassan", benefits=("BB", "SJP")))
         bank = make_bank_token(session, make_bank(session))
-        create_staff(
-            session,
-            username="anna.analytiker",
-            name="Anna Analytiker",
-            roles=[Role.ANALYST, Role.AUDITOR, Role.SUPERVISOR],
-            person=(IdScheme.SE_PERSONNUMMER, ANALYST_PNR),
-        )
-        create_staff(
-            session,
-            username="karin.handlaggare",
-            name="Karin Handläggare",
-            roles=[Role.CASEWORKER],
-            person=(IdScheme.SE_PERSONNUMMER, CASEWORKER_PNR),
-        )
-        log_access(
-            session,
-            Access(
-                actor="anna.analytiker",
-                role="analyst",
-                action="re_identify",
-                purpose="kontroll av utbetalning efter dödsfall",
-                person_scheme="se_personnummer",
-                person_id=VALID_PNR,
-            ),
-        )
+        workbench = (Role.ANALYST, Role.AUDITOR, Role.SUPERVISOR)
+        make_staff(session, "anna.analytiker", ANALYST_PNR, *workbench, name="Anna Analytiker")
+        make_staff(session, "karin.handlaggare", CASEWORKER_PNR, Role.CASEWORKER, name="Karin Handläggare")
+        log_a_read(session, VALID_PNR, "kontroll av utbetalning efter dödsfall")
         session.commit()
     forget_discovery()
     base, stop = serve_in_thread(create_app(settings, engine=engine))
