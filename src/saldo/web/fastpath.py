@@ -220,9 +220,9 @@ class PaymentRegistration:
 
 class CitizenOverviews:
     """``GET /api/v1/me/overview`` and ``GET /me``: the session of the cookie, checked and touched,
-    and the overview of its citizen, in one statement. Handed on: no or an unknown, ended, expired or idle session, a
-    staff session (a caseworker's read is logged by the documented route), a query other than a
-    plain ``year``."""
+    and the overview of its citizen, in one statement. Handed on: no session, or an unknown, ended,
+    expired or idle one; a staff session (the documented route logs a caseworker's read); a query
+    other than a plain ``year``."""
 
     def __init__(self, pool: AsyncConnectionPool, *, idle_minutes: int) -> None:
         self.db = AsyncSessionOverview(pool)
