@@ -39,6 +39,7 @@ from saldo.payers.api import router as payers_router
 from saldo.payments.api import router as payments_router
 from saldo.payments.pages import router as payer_pages
 from saldo.payments.service.policy import RegistrationPolicy
+from saldo.payments.service.uploads import delete_left_behind, upload_folder
 from saldo.registers.api import router as registers_router
 from saldo.settings import Settings
 from saldo.web.errors import install_error_handlers
@@ -129,6 +130,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.upload_checks = ThreadPoolExecutor(max_workers=64, thread_name_prefix="saldo-upload")
     app.state.upload_slots = threading.BoundedSemaphore(UPLOAD_CHECKS)
     app.router.add_event_handler("shutdown", lambda: app.state.upload_checks.shutdown(wait=True))
+    delete_left_behind(upload_folder(settings.data_dir))
     if settings.fast_path:
         conninfo = db_engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         # autocommit: each statement stands alone, and returning it to the pool costs no COMMIT.

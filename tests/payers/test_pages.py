@@ -5,6 +5,7 @@ records outcomes on its notifications."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +20,7 @@ from saldo.payers.models import Payer
 from saldo.payers.service import add_payer_user
 from saldo.payments.models import BatchFormat, PayerUpload, UploadStatus
 from saldo.payments.service.hold import hold_payment, staff_actor
-from saldo.payments.service.uploads import FAILED, STALE_AFTER, expected_records, upload_out
+from saldo.payments.service.uploads import FAILED, STALE_AFTER, delete_left_behind, expected_records, upload_out
 from tests.factories import csv_file, make_payer, payment_body
 from tests.web_login import csrf_of, dev_login
 
@@ -291,3 +292,17 @@ def test_expected_records_are_a_csv_s_lines_but_its_header(tmp_path: Path) -> No
     path.write_bytes(b'{"a": 1}\n{"a": 2}')  # no newline after the last line
     assert expected_records(path, BatchFormat.NDJSON) == 2
     assert expected_records(path, BatchFormat.JSON) is None
+
+
+def test_files_left_behind_by_an_ended_process_are_deleted_after_a_day(tmp_path: Path) -> None:
+    now = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
+    old, fresh, other = tmp_path / "a.part", tmp_path / "b.part", tmp_path / "notes.txt"
+    for path in (old, fresh, other):
+        path.write_text("x")
+    two_days_ago = (now - dt.timedelta(days=2)).timestamp()
+    os.utime(old, (two_days_ago, two_days_ago))
+    os.utime(other, (two_days_ago, two_days_ago))
+    os.utime(fresh, (now.timestamp(), now.timestamp()))
+    assert delete_left_behind(tmp_path, now=now) == 1
+    assert (old.exists(), fresh.exists(), other.exists()) == (False, True, True)
+    assert delete_left_behind(tmp_path / "never-made", now=now) == 0

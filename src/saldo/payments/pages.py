@@ -26,7 +26,7 @@ from saldo.payments.service.lifecycle import can_transition
 from saldo.payments.service.policy import RegistrationPolicy
 from saldo.payments.service.query import get_payment, list_payments, payment_history
 from saldo.payments.service.register import payer_actor
-from saldo.payments.service.uploads import begin_upload, get_upload, recent_uploads
+from saldo.payments.service.uploads import begin_upload, get_upload, recent_uploads, upload_folder
 from saldo.settings import Settings
 from saldo.web.deps import CurrentPayerSession, DbSession, PathId, check_csrf, save_stream, upload_chunks
 from saldo.web.i18n import choose_language, number, translations
@@ -152,7 +152,7 @@ async def upload(request: Request, session: DbSession, principal: CurrentPayerSe
     fmt = FORMATS.get(Path(upload.filename).suffix.lower())
     if fmt is None:
         return _result(request, session, principal, error="the file must be .csv, .ndjson or .json", status=422)
-    folder = settings.data_dir / "uploads"
+    folder = upload_folder(settings.data_dir)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{uuid.uuid4().hex}.part"
     try:

@@ -22,6 +22,28 @@ HEARTBEAT_S = 1.0  # how often a running check writes its progress
 # (with every payment it had checked) went with it.
 STALE_AFTER = dt.timedelta(seconds=60)
 FAILED = "Saldo could not finish checking the file; nothing from it is registered. Send it again."
+# A received file waits on disk only while it is checked; one older than this was left by a process
+# that ended mid-check (no check runs for a day), and is deleted when a web process starts.
+LEFT_BEHIND_AFTER = dt.timedelta(days=1)
+
+
+def upload_folder(data_dir: Path) -> Path:
+    """Where received files wait for their check."""
+    return data_dir / "uploads"
+
+
+def delete_left_behind(folder: Path, *, now: dt.datetime | None = None) -> int:
+    """Delete received files a process that ended mid-check left behind; returns how many."""
+    cutoff = (now or dt.datetime.now(dt.UTC)).timestamp() - LEFT_BEHIND_AFTER.total_seconds()
+    deleted = 0
+    for path in folder.glob("*.part") if folder.is_dir() else ():
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                deleted += 1
+        except FileNotFoundError:  # another process deleted it first
+            continue
+    return deleted
 
 
 def count_lines(path: Path) -> int:
