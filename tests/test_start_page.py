@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from saldo.app import create_app
+from saldo.payments.service.query import registry_overview
 from saldo.settings import Settings
 from tests.factories import account_record, auth, make_payer, make_token, payment_body, pnr, se_iban
 
@@ -54,3 +55,16 @@ def test_an_unreachable_database_is_a_503_that_names_no_host(settings: Settings)
     assert response.headers["Retry-After"] == "5"
     assert response.json()["error"] == "unavailable"
     assert "127.0.0.1" not in response.text
+
+
+def test_a_large_registry_is_shown_with_postgresql_s_estimates(client: TestClient, session: Session) -> None:
+    token = make_token(session, make_payer(session, name="Exempelkommunen"))
+    session.commit()
+    for n in range(3):
+        body = payment_body(reference=f"EST-{n}", payee_id=pnr(n + 1))
+        assert client.post("/api/v1/payments", json=body, headers=auth(token)).status_code == 201
+    assert "estimated" not in registry_overview(session)  # a small registry is counted exactly
+    session.execute(text("ANALYZE payments"))
+    session.execute(text("ANALYZE payees"))
+    estimated = registry_overview(session, exact_up_to=0)  # as if the registry were large
+    assert estimated == {"payees": 3, "payments": 3, "by_status": {"registered": 3}, "estimated": True}

@@ -75,6 +75,13 @@ def _with_labels() -> Select[Payment, IdScheme, str, str]:
     )
 
 
+_ESTIMATED_ROWS = text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:table)")
+_STATUS_STATISTICS = text(
+    "SELECT most_common_vals::text::text[] AS vals, most_common_freqs AS freqs FROM pg_stats"
+    " WHERE schemaname = current_schema() AND tablename = 'payments' AND attname = 'status'"
+)
+
+
 class PaymentRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -175,6 +182,19 @@ class PaymentRepository:
 
     def count_payees(self) -> int:
         return int(self.session.scalar(select(func.count()).select_from(Payee)) or 0)
+
+    def estimated_rows(self, table: str) -> int | None:
+        """PostgreSQL's estimate of a table's rows (from its last ANALYZE); None before the first."""
+        found = self.session.execute(_ESTIMATED_ROWS, {"table": table}).scalar()
+        return int(found) if found is not None and found >= 0 else None
+
+    def estimated_by_status(self, rows: int) -> dict[str, int] | None:
+        """Payments by status from the planner's statistics (the most common values and their
+        shares), for ``rows`` payments; None when there are no statistics yet."""
+        found = self.session.execute(_STATUS_STATISTICS).first()
+        if found is None or found.vals is None:
+            return None
+        return {str(v): round(f * rows) for v, f in zip(found.vals, found.freqs, strict=True)}
 
     # --- batches ---------------------------------------------------------------------------------
 

@@ -99,8 +99,21 @@ def get_batch_result(session: Session, *, payer_id: int, batch_id: int) -> Batch
     return BatchAccepted.model_validate(batch.summary)
 
 
-def registry_overview(session: Session) -> dict[str, object]:
-    """Counts for the start page: payees with a transaction account and payments by status."""
+# Up to this many rows the start page counts exactly; above, it shows PostgreSQL's estimates: an
+# exact count reads the whole table (1.7 s on 9.8 million payments), and the page is public.
+EXACT_COUNT_UP_TO = 1_000_000
+
+
+def registry_overview(session: Session, *, exact_up_to: int = EXACT_COUNT_UP_TO) -> dict[str, object]:
+    """Counts for the start page: payees with a transaction account and payments by status; for a
+    large registry estimates from the planner's statistics, and ``estimated`` says so."""
     repository = PaymentRepository(session)
-    by_status = repository.count_by_status()
-    return {"payees": repository.count_payees(), "payments": sum(by_status.values()), "by_status": by_status}
+    payments = repository.estimated_rows("payments")
+    payees = repository.estimated_rows("payees")
+    by_status = None
+    if payments is not None and payees is not None and max(payments, payees) > exact_up_to:
+        by_status = repository.estimated_by_status(payments)
+    if by_status is None or payees is None:
+        by_status = repository.count_by_status()
+        return {"payees": repository.count_payees(), "payments": sum(by_status.values()), "by_status": by_status}
+    return {"payees": payees, "payments": payments, "by_status": by_status, "estimated": True}
