@@ -14,12 +14,11 @@ from saldo.cases.models import Case
 from saldo.cases.service import open_case
 from saldo.inforequests.service import send_request
 from saldo.kit.clock import today
-from saldo.kit.national_id import IdScheme
 from saldo.notifications.service import notify_payers
 from saldo.payers.service import add_payer_user
 from saldo.staff.models import Role
-from saldo.staff.service import create_staff
 from tests.audit.conftest import World
+from tests.factories import make_staff
 from tests.web_login import csrf_of, dev_login
 
 ANALYST_PNR = "197503149127"
@@ -50,10 +49,7 @@ def log_in_as_payer_a(web: TestClient, session: Session, world: World) -> None:
 
 @pytest.fixture
 def analyst(web: TestClient, session: Session, world: World) -> World:
-    person = (IdScheme.SE_PERSONNUMMER, ANALYST_PNR)
-    create_staff(session, username="web.analyst", name="Wera Analytiker", roles=[Role.ANALYST], person=person)
-    session.commit()
-    assert dev_login(web, ANALYST_PNR, provider="dev-staff", next="/staff").status_code == 303
+    log_in_as_staff(web, session, "web.analyst", ANALYST_PNR, Role.ANALYST)
     return world
 
 
@@ -107,10 +103,7 @@ class TestWorkbench:
 
 
 def test_a_caseworker_may_not_open_the_workbench(web: TestClient, session: Session, world: World) -> None:
-    person = (IdScheme.SE_PERSONNUMMER, CASEWORKER_PNR)
-    create_staff(session, username="web.caseworker", name="Karin", roles=[Role.CASEWORKER], person=person)
-    session.commit()
-    dev_login(web, CASEWORKER_PNR, provider="dev-staff", next="/staff")
+    log_in_as_staff(web, session, "web.caseworker", CASEWORKER_PNR, Role.CASEWORKER)
     refused = web.get("/staff/workbench", params={"lang": "en"})
     assert refused.status_code == 403
     assert "Not allowed" in refused.text
@@ -181,10 +174,7 @@ def test_an_auditor_adds_a_note_and_notifies_the_payers_from_the_case_page(
     web: TestClient, session: Session, world: World
 ) -> None:
     case = case_on(session, world, "double")
-    person = (IdScheme.SE_PERSONNUMMER, AUDITOR_PNR)
-    create_staff(session, username="web.auditor", name="Erik Granskare", roles=[Role.AUDITOR], person=person)
-    session.commit()
-    dev_login(web, AUDITOR_PNR, provider="dev-staff", next="/staff")
+    log_in_as_staff(web, session, "web.auditor", AUDITOR_PNR, Role.AUDITOR)
     page = web.get(f"/staff/cases/{case.id}", params={"lang": "en"})
     assert "No notifications." in page.text
     noted = web.post(
@@ -209,9 +199,7 @@ def test_an_auditor_adds_a_note_and_notifies_the_payers_from_the_case_page(
 
 
 def log_in_as_staff(web: TestClient, session: Session, username: str, personnummer: str, role: Role) -> None:
-    create_staff(
-        session, username=username, name=username, roles=[role], person=(IdScheme.SE_PERSONNUMMER, personnummer)
-    )
+    make_staff(session, username, personnummer, role)
     session.commit()
     assert dev_login(web, personnummer, provider="dev-staff", next="/staff").status_code == 303
 

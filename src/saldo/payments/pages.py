@@ -21,7 +21,7 @@ from saldo.payments.repository import PaymentFilter
 from saldo.payments.schemas import UploadOut
 from saldo.payments.service.batch import BatchSource
 from saldo.payments.service.cancel import cancel_payment
-from saldo.payments.service.hold import PAYER_ACTOR_PREFIX, hold_payment, release_payment
+from saldo.payments.service.hold import can_hold, hold_payment, payer_may_release, release_payment
 from saldo.payments.service.lifecycle import can_transition
 from saldo.payments.service.policy import RegistrationPolicy
 from saldo.payments.service.query import get_payment, list_payments, payment_history
@@ -116,12 +116,11 @@ def _payment(
         payment = get_payment(session, payer_id=payer.payer_id, payment_id=payment_id)
     except PaymentNotFoundError:
         return render(request, "staff/not_found.html", {}, principal=principal, status_code=404)
-    held_by_payer = payment.hold is not None and payment.hold.held_by.startswith(PAYER_ACTOR_PREFIX)
+    held_by_payer = payment.hold is not None and payer_may_release(payment.hold.held_by)
     context = {
         "p": payment,
         "history": payment_history(session, payer_id=payer.payer_id, payment_id=payment_id),
-        "can_hold": payment.hold is None
-        and (payment.status is PaymentStatus.HELD or can_transition(payment.status, PaymentStatus.HELD)),
+        "can_hold": can_hold(payment.status, payment.hold.id if payment.hold else None),
         "can_release": held_by_payer,
         "held_by_authority": payment.hold is not None and not held_by_payer,
         "can_cancel": can_transition(payment.status, PaymentStatus.CANCELLED),

@@ -111,17 +111,17 @@ class FastPath:
         await send({"type": "http.response.body", "body": content})
 
     async def _get_overview(self, overview: CitizenOverviews, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = dict(scope["headers"])
+        cookie = dict(scope["headers"]).get(b"cookie", b"")
         try:
             await self._open()
             if scope["path"] == OVERVIEW_PAGE:
-                page = await overview.page(scope)
+                page = await overview.page(scope, cookie)
                 if page is not None:
                     await page(scope, receive, send)
                     return
                 content = None
             else:
-                content = await overview.answer(headers.get(b"cookie", b""), scope["query_string"])
+                content = await overview.answer(cookie, scope["query_string"])
         except (psycopg.Error, OSError):
             content = None
         if content is None:
@@ -232,10 +232,10 @@ class CitizenOverviews:
         found = await self._overview(cookie_header, query)
         return found[1].model_dump_json().encode() if found is not None else None
 
-    async def page(self, scope: Scope) -> HTMLResponse | None:
+    async def page(self, scope: Scope, cookie_header: bytes) -> HTMLResponse | None:
         """``GET /me`` — the page the documented route renders, from the same template — when the
         query is no more than a plain year (a language choice or a change's notice go that way)."""
-        found = await self._overview(dict(scope["headers"]).get(b"cookie", b""), scope["query_string"])
+        found = await self._overview(cookie_header, scope["query_string"])
         if found is None:
             return None
         row, overview = found

@@ -26,6 +26,17 @@ def staff_actor(name: str) -> str:
     return f"staff:{name.strip()}"[:100]
 
 
+def can_hold(status: PaymentStatus, hold_id: int | None) -> bool:
+    """A decision can stop the payment: not sent, and no hold in force (one the account check put
+    it in may be made a decision)."""
+    return hold_id is None and (status is PaymentStatus.HELD or can_transition(status, PaymentStatus.HELD))
+
+
+def payer_may_release(held_by: str) -> bool:
+    """A payer releases its own holds only; the authority's stay the authority's."""
+    return held_by.startswith(PAYER_ACTOR_PREFIX)
+
+
 def _locked(repository: PaymentRepository, payment_id: int, payer_id: int | None) -> Payment:
     payment = repository.lock_for_payer(payer_id, payment_id) if payer_id is not None else repository.lock(payment_id)
     if payment is None:
@@ -41,7 +52,7 @@ def hold_payment(
     payment = _locked(repository, payment_id, payer_id)
     if payment.hold_id is not None:
         raise TransitionError(f"payment {payment_id} is already held (hold {payment.hold_id}); release it first")
-    if payment.status is not PaymentStatus.HELD and not can_transition(payment.status, PaymentStatus.HELD):
+    if not can_hold(payment.status, None):
         raise TransitionError(f"payment {payment_id} is {payment.status.value} and can no longer be held")
     hold = repository.add_hold(PaymentHold(payment_id=payment_id, held_by=actor, reason=reason.strip()))
     repository.set_payment(payment_id, status=PaymentStatus.HELD, hold_id=hold.id)
@@ -59,7 +70,7 @@ def release_payment(
     hold = repository.get_hold(payment.hold_id) if payment.hold_id is not None else None
     if hold is None:
         raise TransitionError(f"payment {payment_id} is not held by a decision; there is nothing to release")
-    if actor.startswith(PAYER_ACTOR_PREFIX) and not hold.held_by.startswith(PAYER_ACTOR_PREFIX):
+    if actor.startswith(PAYER_ACTOR_PREFIX) and not payer_may_release(hold.held_by):
         raise TransitionError(f"payment {payment_id} was held by the payment authority; only it can release it")
     now = dt.datetime.now(dt.UTC)
     repository.set_hold(hold.id, released_by=actor, release_reason=reason.strip(), released_at=now)
