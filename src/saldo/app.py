@@ -38,6 +38,7 @@ from saldo.oversight.pages import router as oversight_pages
 from saldo.payers.api import router as payers_router
 from saldo.payments.api import router as payments_router
 from saldo.payments.pages import router as payer_pages
+from saldo.payments.service.batch import settle_left_behind
 from saldo.payments.service.policy import RegistrationPolicy
 from saldo.payments.service.uploads import delete_left_behind, upload_folder
 from saldo.registers.api import router as registers_router
@@ -131,6 +132,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.upload_slots = threading.BoundedSemaphore(UPLOAD_CHECKS)
     app.router.add_event_handler("shutdown", lambda: app.state.upload_checks.shutdown(wait=True))
     delete_left_behind(upload_folder(settings.data_dir))
+    # parts of a large file whose process ended between committing the batch and its parts
+    app.router.add_event_handler("startup", lambda: settle_left_behind(db_engine))
     if settings.fast_path:
         conninfo = db_engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         # autocommit: each statement stands alone, and returning it to the pool costs no COMMIT.

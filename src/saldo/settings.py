@@ -99,6 +99,20 @@ class Settings(BaseSettings):
         ge=1_000,
         description="Rows validated and stored per step during file ingestion; bounds memory per file.",
     )
+    ingest_writers: int = Field(
+        default=2,
+        ge=1,
+        le=8,
+        description=(
+            "Connections that store one large CSV file at once, committed together by two-phase commit "
+            "(needs the server's max_prepared_transactions; 1 stores every file on one connection)."
+        ),
+    )
+    ingest_parallel_bytes: int = Field(
+        default=64 << 20,
+        ge=0,
+        description="Size from which a CSV file is stored over ingest_writers connections (default 64 MiB).",
+    )
     page_size_max: int = Field(default=1000, ge=1, description="Most items one page of a list endpoint returns.")
     vop_match_threshold: float = Field(
         default=98.0,

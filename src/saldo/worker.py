@@ -17,6 +17,7 @@ from saldo.mediation import jobs as mediation_jobs
 from saldo.mediation.jobs import JobResources
 from saldo.messages.delivery import Deliverer
 from saldo.oversight import jobs as analysis_jobs
+from saldo.payments.service.batch import settle_left_behind
 from saldo.settings import Settings
 
 QUEUES = ("payment_runs", request_jobs.REMINDER_QUEUE, analysis_jobs.ANALYSIS_QUEUE)
@@ -48,6 +49,7 @@ def run_worker(settings: Settings, engine: Engine, *, wait: bool, concurrency: i
         database_url=engine.url.render_as_string(hide_password=False),
     )
     app = build_job_app(engine, settings)
+    settle_left_behind(engine)  # parts of a large file whose process ended before settling them
     logging.getLogger("procrastinate").setLevel(logging.WARNING)
 
     async def work() -> None:

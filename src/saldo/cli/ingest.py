@@ -19,7 +19,7 @@ from saldo.payers.service import find_payer
 from saldo.payments.errors import PaymentError
 from saldo.payments.models import BatchFormat
 from saldo.payments.schemas import BatchAccepted, BatchRejected
-from saldo.payments.service.batch import BatchSource, ingest_batch
+from saldo.payments.service.batch import BatchSource, ingest_batch, settle_left_behind
 from saldo.payments.service.policy import RegistrationPolicy
 from saldo.settings import Settings
 
@@ -83,6 +83,7 @@ def ingest(
 ) -> None:
     """Register a payment file for a payer: every payment, or none with a report of every bad record."""
     context = cli_context(ctx)
+    settle_left_behind(context.engine)  # parts of an earlier large file whose process ended early
     try:
         with unit_of_work(context.sessions) as session:
             outcome = ingest_file(

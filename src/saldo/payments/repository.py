@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from psycopg import Connection as PgConnection
+from psycopg import errors as pg_errors
 from psycopg_pool import AsyncConnectionPool
-from sqlalchemy import Row, Select, func, insert, select, text, update
+from sqlalchemy import Engine, Row, Select, func, insert, select, text, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from saldo.benefits.models import Benefit
@@ -478,3 +480,91 @@ class UploadRepository:
             .where(PayerUpload.id == upload_id)
             .values(status=status, records_checked=checked, result=result, error=error, progress_at=at, finished_at=at)
         )
+
+
+# --- a large file stored over several connections, committed together (two-phase commit) ------------
+
+PART_PREFIX = "saldo-batch"  # prepared transactions holding part of a batch: "saldo-batch:<batch id>:<part>"
+PART_LOCK_SPACE = 0x5A1DB  # advisory lock namespace (first key) held by a batch's own transaction while it lives
+_COPY_CSV = f"COPY payments ({', '.join(COPY_COLUMNS)}) FROM STDIN WITH (FORMAT csv)"
+
+
+def part_lock_key(batch_id: int) -> int:
+    """The second advisory-lock key for a batch (an int4; two batches sharing one only wait for each other)."""
+    return batch_id % 2_147_483_647
+
+
+def prepared_capacity(session: Session) -> int:
+    """How many transactions the server can hold prepared (``max_prepared_transactions``; 0 by default)."""
+    return int(session.execute(text("SHOW max_prepared_transactions")).scalar_one())
+
+
+def lock_batch_parts(session: Session, batch_id: int) -> None:
+    """Held until the batch's transaction ends: while it is held, nobody settles the batch's parts."""
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(:space, :key)"), {"space": PART_LOCK_SPACE, "key": part_lock_key(batch_id)}
+    )
+
+
+class PartWriter:
+    """A connection of its own that stores part of a batch's payments in its own transaction, which
+    is then prepared (PREPARE TRANSACTION) and committed or rolled back with the batch."""
+
+    def __init__(self, engine: Engine, batch_id: int, part: int, *, lock_timeout_ms: int) -> None:
+        self.gid = f"{PART_PREFIX}:{batch_id}:{part}"
+        self._pooled = engine.raw_connection()
+        driver = self._pooled.driver_connection
+        assert isinstance(driver, PgConnection)
+        self._connection: PgConnection[Any] = driver
+        # A reference stored by another part is waited for, not reported: give up soon and let the
+        # caller reconcile the batch on one connection, where such a duplicate is found and reported.
+        self._connection.execute(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}")
+
+    def copy_csv(self, data: bytes) -> None:
+        """Stream CSV (COPY_COLUMNS order, no header) into ``payments``."""
+        with self._connection.cursor() as cursor, cursor.copy(_COPY_CSV) as copy:
+            copy.write(data)
+
+    def prepare(self) -> None:
+        self._connection.execute(f"PREPARE TRANSACTION '{self.gid}'")
+
+    def close(self) -> None:
+        """Back to the pool; a part not prepared is rolled back."""
+        self._connection.rollback()
+        self._pooled.close()
+
+
+def settle_batch_parts(engine: Engine, batch_id: int | None = None) -> list[tuple[str, bool]]:
+    """Commit the prepared parts of every batch whose transaction committed, roll back those of every
+    batch whose transaction ended without; a batch whose transaction is still running is left alone.
+    Returns (prepared transaction, committed) for each part settled."""
+    pattern = f"{PART_PREFIX}:{batch_id}:%" if batch_id is not None else f"{PART_PREFIX}:%"
+    settled: list[tuple[str, bool]] = []
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        gids = connection.execute(
+            text("SELECT gid FROM pg_prepared_xacts WHERE database = current_database() AND gid LIKE :p ORDER BY gid"),
+            {"p": pattern},
+        ).scalars()
+        by_batch: dict[int, list[str]] = {}
+        for gid in gids:
+            by_batch.setdefault(int(gid.split(":")[1]), []).append(gid)
+        for batch, parts in by_batch.items():
+            key = {"space": PART_LOCK_SPACE, "key": part_lock_key(batch)}
+            if not connection.execute(text("SELECT pg_try_advisory_lock(:space, :key)"), key).scalar_one():
+                continue  # the batch's transaction is still running; it settles its parts itself
+            try:
+                committed = (
+                    connection.execute(select(PaymentBatch.id).where(PaymentBatch.id == batch)).first() is not None
+                )
+                verb = "COMMIT" if committed else "ROLLBACK"
+                for gid in parts:
+                    try:
+                        connection.exec_driver_sql(f"{verb} PREPARED '{gid}'")
+                    except DBAPIError as exc:
+                        if not isinstance(exc.orig, pg_errors.UndefinedObject):
+                            raise
+                        continue  # settled meanwhile by another process
+                    settled.append((gid, committed))
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:space, :key)"), key)
+    return settled

@@ -3,8 +3,12 @@
 The common case — a nightly CSV file of new payments — is checked a column at a time
 (columns.py) and COPYed straight into ``payments`` while the next block is checked. Files the
 columnar reader cannot take (NDJSON, JSON, unusual CSV) go record by record through the same
-validator. When a reference turns out to exist already (a re-sent or partly re-sent file, or a
-reference twice in one file), the batch is loaded again through a staging table and reconciled:
+validator. A large CSV file is stored over several connections at once, each in a transaction
+of its own that is prepared (two-phase commit) and committed when — and only if — the batch's own
+transaction commits (docs/decisions/0013-large-files-over-several-connections.md).
+
+When a reference turns out to exist already (a re-sent or partly re-sent file, or a reference twice
+in one file), the batch is loaded again, on one connection, through a staging table and reconciled:
 identical payments count as already registered, different ones are reported. Memory stays bounded
 by the block size whatever the file size.
 """
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,7 +28,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from psycopg import errors as pg_errors
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session, SessionTransaction
 
 from saldo.kit.problem import ErrorItem
 from saldo.kit.text_lines import utf8_lines
@@ -31,7 +37,14 @@ from saldo.payees.service import resolve_payees
 from saldo.payers.schemas import PayerPrincipal
 from saldo.payments.errors import BatchFormatError
 from saldo.payments.models import BatchFormat, PaymentBatch
-from saldo.payments.repository import COPY_COLUMNS, PaymentRepository
+from saldo.payments.repository import (
+    COPY_COLUMNS,
+    PartWriter,
+    PaymentRepository,
+    lock_batch_parts,
+    prepared_capacity,
+    settle_batch_parts,
+)
 from saldo.payments.schemas import BatchAccepted, BatchRejected
 from saldo.payments.service.columns import ColumnChecker, FastPathUnavailableError, canonical_rows, read_blocks
 from saldo.payments.service.policy import RegistrationPolicy, build_validator
@@ -39,6 +52,10 @@ from saldo.payments.service.readers import read_csv_header, read_records
 from saldo.payments.service.records import FieldError, RecordRejectedError, RecordValidator, ValidPayment
 from saldo.payments.service.register import initial_status
 
+log = logging.getLogger(__name__)
+PART_LOCK_TIMEOUT_MS = 2_000  # a part waiting this long on a row of another part gives way to reconciling
+# A part's COPY met a reference stored already, by another part or another transaction:
+_DUPLICATE_ERRORS = (pg_errors.UniqueViolation, pg_errors.LockNotAvailable, pg_errors.DeadlockDetected)
 PAYEE_CACHE_LIMIT = 500_000  # payee ids remembered within one batch (about 100 MB); bounds memory
 Progress = Callable[[int], None]
 PayeeKey = tuple[str, str]
@@ -107,20 +124,57 @@ def ingest_batch(
             outcome = loader.run(mode)
         except FastPathUnavailableError:
             savepoint.rollback()
+            loader.drop_parts()
             mode = Mode.RECORDS
             continue
         except _DuplicateReferenceError:
             savepoint.rollback()
+            loader.drop_parts()
             mode = Mode.RECONCILE
             continue
         except BaseException:
             savepoint.rollback()
+            loader.drop_parts()
             raise
         if isinstance(outcome, BatchRejected):
             savepoint.rollback()
+            loader.drop_parts()
         else:
             savepoint.commit()
+            loader.prepare_parts(outcome.batch_id)
         return outcome
+
+
+def settle_left_behind(engine: Engine) -> int:
+    """Settle the prepared parts of batches whose process ended before settling them (run at start):
+    committed if the batch committed, rolled back otherwise. Returns how many parts were settled."""
+    settled = settle_batch_parts(engine)
+    for gid, committed in settled:
+        log.warning("%s left prepared by an ended process: %s", gid, "committed" if committed else "rolled back")
+    return len(settled)
+
+
+def _engine_of(session: Session) -> Engine:
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
+
+
+def _settle_parts_when_done(session: Session, batch_id: int) -> None:
+    """When the session's transaction ends, commit the batch's prepared parts if the batch committed
+    and roll them back otherwise. A process that ends before that leaves them to
+    ``settle_batch_parts`` at the next start."""
+    engine, done = _engine_of(session), [False]
+
+    def settle(_session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is not None or done[0]:
+            return
+        done[0] = True
+        try:
+            settle_batch_parts(engine, batch_id)
+        except Exception:  # the transaction has ended; the parts are settled at the next start
+            log.exception("could not settle the prepared parts of batch %s", batch_id)
+
+    event.listen(session, "after_transaction_end", settle)
 
 
 class _Loader:
@@ -141,6 +195,9 @@ class _Loader:
         self.validator = validator
         self.progress = progress
         self.payee_ids: dict[PayeeKey, int] = {}
+        self.parts: list[PartWriter] = []
+        self.part_pending: list[Future[None] | None] = []
+        self.next_part = 0
 
     def run(self, mode: Mode) -> BatchAccepted | BatchRejected:
         batch = self.repository.add_batch(
@@ -158,8 +215,12 @@ class _Loader:
         if mode is Mode.RECONCILE:
             self.repository.create_staging()
         errors = ErrorReport(limit=self.policy.max_reported_errors)
-        # One writer thread: PostgreSQL stores block N while this thread checks block N+1.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="saldo-copy") as writer:
+        if mode is Mode.COLUMNAR:
+            self._open_parts(batch.id)
+        # Writer threads: PostgreSQL stores block N (on the batch's connection, or on each part's)
+        # while this thread checks block N+1.
+        threads = max(1, len(self.parts))
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="saldo-copy") as writer:
             self.writer = writer
             self.pending: Future[None] | None = None
             try:
@@ -262,7 +323,8 @@ class _Loader:
         return records
 
     def _write_table(self, batch_id: int, table: pa.Table) -> None:
-        self._wait()
+        if not self.parts:
+            self._wait()  # the batch's connection is busy with the previous block's COPY
         keys = pc.binary_join_element_wise(table["payee_scheme"], table["payee_identifier"], "|")
         distinct = pc.unique(keys).to_pylist()
         ids = self._payee_ids({tuple(k.split("|", 1)) for k in distinct})
@@ -278,7 +340,56 @@ class _Loader:
         ordered = pa.table([columns[c] if c in columns else table[c] for c in COPY_COLUMNS], names=list(COPY_COLUMNS))
         sink = io.BytesIO()
         pacsv.write_csv(ordered, sink, write_options=pacsv.WriteOptions(include_header=False))
-        self.pending = self.writer.submit(self.repository.copy_payments_csv, sink.getvalue())
+        if not self.parts:
+            self.pending = self.writer.submit(self.repository.copy_payments_csv, sink.getvalue())
+            return
+        part = self.next_part % len(self.parts)
+        self.next_part += 1
+        previous, self.part_pending[part] = self.part_pending[part], None
+        if previous is not None:
+            _result(previous)
+        self.part_pending[part] = self.writer.submit(self.parts[part].copy_csv, sink.getvalue())
+
+    # --- parts: a large file over several connections --------------------------------------------
+
+    def _open_parts(self, batch_id: int) -> None:
+        wanted = self.policy.writers
+        if wanted < 2 or self.source.path.stat().st_size < self.policy.parallel_bytes:
+            return
+        capacity = prepared_capacity(self.session)
+        if capacity < wanted:
+            log.info("storing batch %s on one connection: max_prepared_transactions is %s", batch_id, capacity)
+            return
+        engine = _engine_of(self.session)
+        try:
+            for part in range(wanted):
+                self.parts.append(PartWriter(engine, batch_id, part, lock_timeout_ms=PART_LOCK_TIMEOUT_MS))
+        except BaseException:
+            self.drop_parts()
+            raise
+        self.part_pending = [None] * wanted
+        self.next_part = 0
+
+    def prepare_parts(self, batch_id: int) -> None:
+        """Prepare every part, to be committed with the batch's transaction (and rolled back without it)."""
+        if not self.parts:
+            return
+        lock_batch_parts(self.session, batch_id)  # before any part is prepared: see settle_batch_parts
+        _settle_parts_when_done(self.session, batch_id)
+        try:
+            for part in self.parts:
+                part.prepare()
+        finally:
+            self.drop_parts()
+
+    def drop_parts(self) -> None:
+        """Give the parts' connections back; a part not prepared is rolled back."""
+        parts, self.parts, self.part_pending = self.parts, [], []
+        for part in parts:
+            try:
+                part.close()
+            except Exception:  # a broken connection: its transaction is gone with it
+                log.exception("closing %s", part.gid)
 
     # --- shared ----------------------------------------------------------------------------------
 
@@ -291,13 +402,17 @@ class _Loader:
         return self.payee_ids
 
     def _wait(self) -> None:
-        pending, self.pending = self.pending, None
-        if pending is None:
-            return
-        try:
-            pending.result()
-        except pg_errors.UniqueViolation as exc:
-            raise _DuplicateReferenceError from exc
+        """Wait for every COPY under way; then raise the first one's error, if any."""
+        pending = [f for f in [self.pending, *self.part_pending] if f is not None]
+        self.pending, self.part_pending = None, [None] * len(self.part_pending)
+        failure: BaseException | None = None
+        for future in pending:
+            try:
+                _result(future)
+            except BaseException as exc:  # raised below, after the others finished
+                failure = failure or exc
+        if failure is not None:
+            raise failure
 
     def _reconcile(self, errors: ErrorReport) -> None:
         for reference, lines in self.repository.staged_duplicates():
@@ -310,3 +425,10 @@ class _Loader:
                 "reference",
                 f"reference {reference!r} is already used by payment {payment_id} with different content",
             )
+
+
+def _result(future: Future[None]) -> None:
+    try:
+        future.result()
+    except _DUPLICATE_ERRORS as exc:
+        raise _DuplicateReferenceError from exc

@@ -20,6 +20,8 @@ class RegistrationPolicy:
     max_reported_errors: int
     max_json_batch: int
     chunk_rows: int
+    writers: int = 1  # connections storing one large CSV file (two-phase commit); 1: the batch's own only
+    parallel_bytes: int = 64 << 20  # file size from which those connections are used
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RegistrationPolicy:
@@ -30,6 +32,8 @@ class RegistrationPolicy:
             max_reported_errors=settings.max_reported_errors,
             max_json_batch=settings.max_json_batch,
             chunk_rows=settings.ingest_chunk_rows,
+            writers=settings.ingest_writers,
+            parallel_bytes=settings.ingest_parallel_bytes,
         )
 
 
