@@ -374,9 +374,9 @@ class _Loader:
         """Prepare every part, to be committed with the batch's transaction (and rolled back without it)."""
         if not self.parts:
             return
-        lock_batch_parts(self.session, batch_id)  # before any part is prepared: see settle_batch_parts
-        _settle_parts_when_done(self.session, batch_id)
         try:
+            lock_batch_parts(self.session, batch_id)  # before any part is prepared: see settle_batch_parts
+            _settle_parts_when_done(self.session, batch_id)
             for part in self.parts:
                 part.prepare()
         finally:
