@@ -107,22 +107,15 @@ def test_a_server_without_room_for_the_parts_stores_the_file_on_the_batchs_conne
     assert stored(engine_live) == (PAYMENTS, 1, 0)
 
 
-def test_a_batch_rolled_back_takes_its_parts_with_it(
-    engine_live: Engine, payer: PayerPrincipal, policy: RegistrationPolicy, tmp_path: Path
+@pytest.mark.parametrize("end", ["rollback", "close"])
+def test_a_batch_not_committed_takes_its_parts_with_it(
+    engine_live: Engine, payer: PayerPrincipal, policy: RegistrationPolicy, tmp_path: Path, end: str
 ) -> None:
+    """Rolled back, or its session closed without a commit."""
     source = source_of(tmp_path, [payment_body() for _ in range(PAYMENTS)])
     with Session(engine_live) as session:
         assert isinstance(ingest(session, payer, source, policy), BatchAccepted)
-        session.rollback()
-    assert stored(engine_live) == (0, 0, 0)
-
-
-def test_a_session_closed_without_commit_rolls_its_parts_back(
-    engine_live: Engine, payer: PayerPrincipal, policy: RegistrationPolicy, tmp_path: Path
-) -> None:
-    source = source_of(tmp_path, [payment_body() for _ in range(PAYMENTS)])
-    with Session(engine_live) as session:
-        assert isinstance(ingest(session, payer, source, policy), BatchAccepted)
+        getattr(session, end)()
     assert stored(engine_live) == (0, 0, 0)
 
 
