@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -55,6 +56,7 @@ from saldo.web.fastpath import (
 )
 from saldo.web.start import router as start_router
 
+log = logging.getLogger(__name__)
 # Payment files sent in the browser checked at once per process; more wait their turn.
 UPLOAD_CHECKS = 4
 
@@ -133,7 +135,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.router.add_event_handler("shutdown", lambda: app.state.upload_checks.shutdown(wait=True))
     delete_left_behind(upload_folder(settings.data_dir))
     # parts of a large file whose process ended between committing the batch and its parts
-    app.router.add_event_handler("startup", lambda: settle_left_behind(db_engine))
+    app.router.add_event_handler("startup", lambda: _settle_in_background(db_engine))
     if settings.fast_path:
         conninfo = db_engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         # autocommit: each statement stands alone, and returning it to the pool costs no COMMIT.
@@ -152,6 +154,19 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         app.add_middleware(FastPath, pool=pool, handlers=handlers, overview=overview)
         app.router.add_event_handler("shutdown", pool.close)
     return app
+
+
+def _settle_in_background(engine: Engine) -> None:
+    """Settle what an ended process left prepared, beside the start: the app starts (and answers 503)
+    even while its database cannot be reached; the next start tries again."""
+
+    def settle() -> None:
+        try:
+            settle_left_behind(engine)
+        except Exception:  # an unreachable database: the pages say so themselves
+            log.warning("could not settle the prepared parts of large files at start", exc_info=True)
+
+    threading.Thread(target=settle, name="saldo-settle-parts", daemon=True).start()
 
 
 def app_from_environment() -> FastAPI:
