@@ -40,3 +40,14 @@ def csrf_of(page: str) -> str:
     marker = 'name="csrf" value="'
     start = page.index(marker) + len(marker)
     return page[start : page.index('"', start)]
+
+
+def start_assisting(client: TestClient, personnummer: str, purpose: str) -> httpx.Response:
+    """A logged-in caseworker chooses the citizen to serve, with the purpose (the assisted channel);
+    returns the form's response (303 when it was taken)."""
+    form = client.get("/staff/assist")
+    return client.post(
+        "/staff/assist",
+        data={"personnummer": personnummer, "purpose": purpose, "csrf": csrf_of(form.text)},
+        follow_redirects=False,
+    )

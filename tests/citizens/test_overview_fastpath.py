@@ -36,7 +36,7 @@ from tests.factories import (
     payment_body,
     se_iban,
 )
-from tests.web_login import csrf_of, dev_login, route_provider_calls_to
+from tests.web_login import csrf_of, dev_login, route_provider_calls_to, start_assisting
 
 CASEWORKER_PNR = "197802022389"
 
@@ -171,13 +171,7 @@ def test_no_live_citizen_session_is_handed_on(documented: TestClient, live_engin
 def test_a_caseworker_s_read_is_handed_on_to_be_logged(documented: TestClient, live_engine: Engine) -> None:
     documented.cookies.clear()
     assert dev_login(documented, CASEWORKER_PNR, provider="dev-staff", next="/staff").status_code == 303
-    assist = documented.get("/staff/assist")
-    acting = documented.post(
-        "/staff/assist",
-        data={"personnummer": VALID_PNR, "purpose": "telefonsamtal 2026-123", "csrf": csrf_of(assist.text)},
-        follow_redirects=False,
-    )
-    assert acting.status_code == 303
+    assert start_assisting(documented, VALID_PNR, "telefonsamtal 2026-123").status_code == 303
     with pytest.raises(HandedOnError):
         fast_get(live_engine, str(documented.cookies["saldo_session"]))
 

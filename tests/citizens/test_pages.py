@@ -28,7 +28,7 @@ from tests.factories import (
     payment_body,
     se_iban,
 )
-from tests.web_login import csrf_of, dev_login
+from tests.web_login import csrf_of, dev_login, start_assisting
 
 CASEWORKER_PNR = "197802022389"
 
@@ -220,13 +220,7 @@ class TestAssisted:
     @pytest.mark.usefixtures("caseworker")
     def test_a_caseworker_serves_a_citizen_and_the_citizen_sees_it(self, web: TestClient, web_app) -> None:  # type: ignore[no-untyped-def]
         assert dev_login(web, CASEWORKER_PNR, provider="dev-staff", next="/staff").headers["location"] == "/staff"
-        form = web.get("/staff/assist")
-        served = web.post(
-            "/staff/assist",
-            data={"personnummer": VALID_PNR, "purpose": "telefonsamtal 2026-0042", "csrf": csrf_of(form.text)},
-            follow_redirects=False,
-        )
-        assert served.status_code == 303
+        assert start_assisting(web, VALID_PNR, "telefonsamtal 2026-0042").status_code == 303
         page = web.get("/me", params={"lang": "en"})
         assert "You are acting for" in page.text
         assert "Exempelkommunen" in page.text
