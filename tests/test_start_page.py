@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
@@ -9,6 +13,7 @@ from sqlalchemy.orm import Session
 from saldo.app import create_app
 from saldo.payments.service.query import registry_overview
 from saldo.settings import Settings
+from tests.conftest import serve_in_thread
 from tests.factories import account_record, auth, make_payer, make_token, payment_body, pnr, se_iban
 
 
@@ -68,3 +73,31 @@ def test_a_large_registry_is_shown_with_postgresql_s_estimates(client: TestClien
     session.execute(text("ANALYZE payees"))
     estimated = registry_overview(session, exact_up_to=0)  # as if the registry were large
     assert estimated == {"payees": 3, "payments": 3, "by_status": {"registered": 3}, "estimated": True}
+
+
+def test_with_the_database_down_every_caller_gets_a_503_at_once_fast_paths_included(settings: Settings) -> None:
+    """Not only the first few: twenty callers at once, on the fast paths' own pool as well, each told
+    to come back (Retry-After) instead of waiting for the pool's connection timeout (30 s by default)."""
+    dead = "postgresql+psycopg://saldo@127.0.0.1:9/none"
+    app = create_app(settings.model_copy(update={"fast_path": True, "database_url": dead}))
+    url, stop = serve_in_thread(app)
+    token = {"Authorization": "Bearer saldo_00000000_x"}
+    calls = [
+        ("POST", "/api/v1/payments", {"json": payment_body(), "headers": token}),
+        ("POST", "/api/v1/vop/checks", {"json": {"account": se_iban(1), "name": "Anna"}, "headers": token}),
+        ("GET", "/api/v1/me/overview", {"cookies": {"saldo_session": "x"}}),
+    ]
+
+    def call(n: int) -> tuple[int, str | None, float]:
+        method, path, options = calls[n % len(calls)]
+        started = time.monotonic()
+        response = httpx.request(method, url + path, timeout=60, **options)  # type: ignore[arg-type]
+        return response.status_code, response.headers.get("Retry-After"), time.monotonic() - started
+
+    try:
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            answers = list(pool.map(call, range(20)))
+    finally:
+        stop()
+    assert {(status, retry) for status, retry, _ in answers} == {(503, "5")}
+    assert max(seconds for _, _, seconds in answers) < 5  # the pool alone would have held them for 30 s

@@ -184,6 +184,23 @@ class Settings(BaseSettings):
         le=64,
         description="Files of one payment run written and validated at the same time (processes).",
     )
+    worker_stalled_after_s: float = Field(
+        default=60.0,
+        ge=1.0,
+        le=3600.0,
+        description=(
+            "Seconds without a heartbeat after which a worker counts as dead and the jobs it held are queued again "
+            "(by any live worker, checked continuously). Workers beat at a sixth of it (10 s by default)."
+        ),
+    )
+    halt_at: str | None = Field(
+        default=None,
+        pattern="^[a-z0-9_.]{1,64}$",
+        description=(
+            "For crash tests only, never in production: a named point (docs/operations.md) where the process stops "
+            "and waits to be killed, after writing its pid to `halted/<point>` in `data_dir`."
+        ),
+    )
     snapshot_dir: Path | None = Field(
         default=None,
         description="Directory analysis snapshots (Parquet and manifest) go to. Empty: `snapshots` in `data_dir`.",
@@ -289,6 +306,11 @@ class Settings(BaseSettings):
     def pseudonym_key_path(self) -> Path:
         """The file of the analysis pseudonym key."""
         return self.pseudonym_key_file or self.data_dir / "pseudonym.key"
+
+    @property
+    def halted_dir(self) -> Path:
+        """Where a process armed with ``halt_at`` says it has halted (crash tests)."""
+        return self.data_dir / "halted"
 
     @property
     def outbox(self) -> Path:

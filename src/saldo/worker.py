@@ -17,13 +17,13 @@ from saldo.mediation import jobs as mediation_jobs
 from saldo.mediation.jobs import JobResources
 from saldo.messages.delivery import Deliverer
 from saldo.oversight import jobs as analysis_jobs
-from saldo.payments.service.batch import settle_left_behind
+from saldo.payments.jobs import settle_parts_continuously
 from saldo.settings import Settings
 
 QUEUES = ("payment_runs", request_jobs.REMINDER_QUEUE, analysis_jobs.ANALYSIS_QUEUE)
-# A worker refreshes its heartbeat every 10 s (procrastinate's default); one silent for a minute
-# has died (killed, machine lost), and the jobs it held are handed out again.
-STALLED_AFTER_S = 60.0
+# A worker beats six times within the time after which it counts as dead (10 s of 60 by default,
+# procrastinate's own interval), so a slow beat or two never hands out a live worker's job.
+BEATS_PER_STALL = 6
 
 
 def conninfo_of(engine: Engine) -> str:
@@ -49,8 +49,9 @@ def run_worker(settings: Settings, engine: Engine, *, wait: bool, concurrency: i
         database_url=engine.url.render_as_string(hide_password=False),
     )
     app = build_job_app(engine, settings)
-    settle_left_behind(engine)  # parts of a large file whose process ended before settling them
     logging.getLogger("procrastinate").setLevel(logging.WARNING)
+    stalled_after = settings.worker_stalled_after_s
+    beat = stalled_after / BEATS_PER_STALL
 
     async def work() -> None:
         # Webhook delivery runs beside the jobs; when the jobs stop (SIGTERM, or an empty queue in
@@ -58,31 +59,59 @@ def run_worker(settings: Settings, engine: Engine, *, wait: bool, concurrency: i
         stop = asyncio.Event()
         deliverer = Deliverer(conninfo_of(engine), lanes=settings.webhook_lanes)
         delivery = asyncio.create_task(deliverer.run(stop, until_idle=not wait))
+        # parts of a large file whose process ended before settling them, now and while working
+        stop_settling = settle_parts_continuously(engine, every_s=beat)
         try:
             async with app.open_async():
-                await retry_stalled_jobs(app)
-                await app.run_worker_async(
-                    queues=list(QUEUES),
-                    wait=wait,
-                    concurrency=concurrency,
-                    additional_context={"resources": resources},
-                    install_signal_handlers=wait,
-                    delete_jobs="never",
-                )
+                await retry_stalled_jobs(app, stalled_after)
+                watch = asyncio.create_task(watch_stalled_jobs(app, stalled_after, every_s=beat)) if wait else None
+                try:
+                    await app.run_worker_async(
+                        queues=list(QUEUES),
+                        wait=wait,
+                        concurrency=concurrency,
+                        additional_context={"resources": resources},
+                        install_signal_handlers=wait,
+                        delete_jobs="never",
+                        update_heartbeat_interval=beat,
+                        stalled_worker_timeout=stalled_after,
+                    )
+                finally:
+                    if watch is not None:
+                        watch.cancel()
         finally:
             if wait:
                 stop.set()
             await delivery
+            await asyncio.to_thread(stop_settling)
 
     asyncio.run(work())
 
 
-async def retry_stalled_jobs(app: procrastinate.App) -> int:
-    """Queue again the jobs of workers that died while working them; returns how many. A payment
-    run resumes where it stopped, so running its job again is safe."""
-    stalled = list(await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_S))
+async def watch_stalled_jobs(app: procrastinate.App, stalled_after: float, *, every_s: float) -> None:
+    """While this worker lives, hand out again every ``every_s`` seconds the jobs of workers that
+    died: a run a dead worker held is taken back within ``stalled_after + every_s`` seconds, whether
+    or not any worker starts meanwhile."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await retry_stalled_jobs(app, stalled_after)
+        except Exception:  # the database away for a moment: the next round tries again
+            logging.getLogger(__name__).warning("could not look for stalled jobs", exc_info=True)
+
+
+async def retry_stalled_jobs(app: procrastinate.App, stalled_after: float) -> int:
+    """Queue again the jobs of workers silent for ``stalled_after`` seconds; returns how many. A
+    payment run resumes where it stopped, so running its job again is safe. When the same job is
+    already waiting again (an operator resumed the run meanwhile), the dead worker's job is closed
+    as failed instead, so the waiting one runs: never two waiting, never a worker that cannot start."""
+    manager = app.job_manager
+    stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after))
     for job in stalled:
-        await app.job_manager.retry_job(job)
+        try:
+            await manager.retry_job(job)
+        except procrastinate.exceptions.UniqueViolation:
+            await manager.finish_job(job, procrastinate.jobs.Status.FAILED, delete_job=False)
     if stalled:
         logging.getLogger(__name__).warning("queued %d job(s) of dead workers again", len(stalled))
     return len(stalled)

@@ -45,6 +45,7 @@ class TestAcceptedBatch:
             "registered": 3,
             "already_registered": 0,
             "replayed": False,
+            "visible": True,
         }
         listed = client.get(f"/api/v1/payments?batch_id={response.json()['batch_id']}", headers=auth(token)).json()
         assert sorted(p["reference"] for p in listed["items"]) == sorted(str(b["reference"]) for b in bodies)

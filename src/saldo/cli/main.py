@@ -26,6 +26,7 @@ from saldo.cli import (
     worker,
 )
 from saldo.cli.context import CliContext
+from saldo.kit.crash_points import arm
 
 app = typer.Typer(
     name="saldo",
@@ -46,6 +47,7 @@ def root(ctx: typer.Context, verbose: bool = typer.Option(False, "--verbose", "-
     # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); the embedded server copes.
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     ctx.obj = CliContext()
+    arm(ctx.obj.settings.halt_at, ctx.obj.settings.halted_dir)  # crash tests only; unset, nothing halts
 
 
 app.command("serve")(serve.serve)

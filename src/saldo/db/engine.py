@@ -16,6 +16,9 @@ from saldo.settings import Settings
 
 # A statement that waits this long for a lock is a bug or an incident, not normal load.
 LOCK_TIMEOUT = "5s"
+# A server that does not answer a connection within this long is down (or its host is): callers get
+# a 503 with Retry-After instead of waiting on it. libpq's smallest useful value is 2 s.
+CONNECT_TIMEOUT_S = 2
 
 
 def resolve_database_url(settings: Settings) -> str:
@@ -35,6 +38,7 @@ def create_db_engine(settings: Settings, *, url: str | None = None) -> Engine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         pool_pre_ping=False,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
     )
 
     @event.listens_for(engine, "connect")

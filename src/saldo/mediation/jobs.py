@@ -15,9 +15,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from saldo.db.engine import create_db_engine, create_session_factory, unit_of_work
-from saldo.mediation.models import PaymentRun
+from saldo.kit.crash_points import arm, reach
+from saldo.mediation.models import PaymentFile, PaymentRun
 from saldo.mediation.repository import RunRepository
-from saldo.mediation.service.files import Initiator, WrittenFile, publish_file, write_run_file
+from saldo.mediation.service.files import Initiator, WrittenFile, publish_file, remove_leftovers, write_run_file
 from saldo.mediation.service.runs import RUN_QUEUE, RUN_TASK, fail_run, finish_run, schedule_run
 from saldo.payments.jobs import run_account_check
 from saldo.settings import Settings
@@ -47,20 +48,28 @@ def _write_and_publish(sessions: sessionmaker[Session], settings: Settings, run_
             initiator=_initiator(settings),
             batch_booking=settings.batch_booking,
         )
+        reach("run.file.written")  # the file is on disk under its partial name; nothing committed
+    reach("run.file.recorded")  # committed: its payments are sent, the file is not yet in the outbox
     if written.file is not None:
-        with sessions() as session:
-            publish_file(
-                session,
-                outbox=outbox,
-                file=written.file,
-                initiator=_initiator(settings),
-                batch_booking=settings.batch_booking,
-            )
+        _publish(sessions, settings, written.file)
+        reach("run.file.published")
     return written
+
+
+def _publish(sessions: sessionmaker[Session], settings: Settings, file: PaymentFile) -> None:
+    with sessions() as session:
+        publish_file(
+            session,
+            outbox=settings.outbox,
+            file=file,
+            initiator=_initiator(settings),
+            batch_booking=settings.batch_booking,
+        )
 
 
 def _write_in_child(settings: Settings, database_url: str, run_id: int, sequence: int) -> int:
     """One file written by a worker process with its own connection."""
+    arm(settings.halt_at, settings.halted_dir)
     engine = create_db_engine(settings, url=database_url)
     try:
         return _write_and_publish(create_session_factory(engine), settings, run_id, sequence).transactions
@@ -92,6 +101,7 @@ def execute_run(
         with unit_of_work(sessions) as session:
             run = schedule_run(session, run_id)
             done = {f.sequence for f in RunRepository(session).files_of(run_id)}
+        reach("run.planned")
         todo = [s for s in range(1, (run.files_planned or 0) + 1) if s not in done]
         if progress:
             progress(len(done), run.files_planned or 0)
@@ -108,12 +118,23 @@ def execute_run(
                 _write_and_publish(sessions, settings, run_id, sequence)
                 if progress:
                     progress(len(done) + n, run.files_planned or 0)
+        # Every recorded file is published again, this attempt's and an earlier one's alike: the
+        # attempt that recorded a file may have died before its rename (publishing is idempotent
+        # and checks the recorded hash). Only then is the run sent.
+        with sessions() as session:
+            files = RunRepository(session).files_of(run_id)
+        for file in files:
+            _publish(sessions, settings, file)
+        remove_leftovers(settings.outbox, run)
+        reach("run.published")
         with unit_of_work(sessions) as session:
-            return finish_run(session, run_id)
+            sent = finish_run(session, run_id)
     except Exception as exc:
         with unit_of_work(sessions) as session:
             fail_run(session, run_id, f"{type(exc).__name__}: {exc}")
         raise
+    reach("run.sent")  # sent in the database; the queue does not yet know the job succeeded
+    return sent
 
 
 def execute_payment_run(context: procrastinate.JobContext, run_id: int) -> None:

@@ -24,6 +24,7 @@ import orjson
 import psycopg
 from psycopg.rows import dict_row
 
+from saldo.kit.crash_points import reach
 from saldo.kit.webhook_signature import HEADER, sign
 
 log = logging.getLogger(__name__)
@@ -169,6 +170,7 @@ class Deliverer:
             }
             error = await self._post(client, webhook["url"], body, headers)
             if error is None:
+                reach("delivery.answered")  # the receiver has the message; it is not yet marked delivered
                 await db.execute(_DELIVERED, (message["id"],))
                 self.stats.delivered += 1
                 if not healthy:

@@ -6,8 +6,10 @@ import contextlib
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from saldo.db.engine import unit_of_work
@@ -16,7 +18,7 @@ from saldo.payments.errors import BatchFormatError
 from saldo.payments.models import UploadStatus
 from saldo.payments.repository import UploadRepository
 from saldo.payments.schemas import BatchAccepted, BatchRejected
-from saldo.payments.service.batch import BatchSource, ingest_batch
+from saldo.payments.service.batch import BatchSource, ingest_batch, settle_left_behind
 from saldo.payments.service.policy import RegistrationPolicy
 from saldo.payments.service.uploads import FAILED, HEARTBEAT_S
 from saldo.payments.service.verify import CheckSummary, check_payment_accounts, plan_account_check
@@ -129,3 +131,32 @@ def check_upload(
         stop.set()
         heartbeat.join()
         source.path.unlink(missing_ok=True)
+
+
+# How often a running web process or worker settles the parts of large files that a process
+# which ended (killed, machine lost) left prepared: a batch it accepted is visible within this.
+SETTLE_EVERY_S = 10.0
+
+
+def settle_parts_continuously(engine: Engine, *, every_s: float = SETTLE_EVERY_S) -> Callable[[], None]:
+    """Settle left-behind parts now (beside the caller: the process starts even while its database
+    cannot be reached) and every ``every_s`` seconds after; returns the function that stops it."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while True:
+            try:
+                settle_left_behind(engine)
+            except Exception:  # an unreachable database: try again at the next round
+                log.warning("could not settle the prepared parts of large files", exc_info=True)
+            if stop.wait(every_s):
+                return
+
+    thread = threading.Thread(target=loop, name="saldo-settle-parts", daemon=True)
+    thread.start()
+
+    def stop_settling() -> None:
+        stop.set()
+        thread.join(timeout=10)
+
+    return stop_settling

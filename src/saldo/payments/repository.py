@@ -494,6 +494,12 @@ def part_lock_key(batch_id: int) -> int:
     return batch_id % 2_147_483_647
 
 
+def batch_parts_pending(session: Session, batch_id: int) -> bool:
+    """Whether parts of a batch are still prepared, not yet committed (its payments not all visible)."""
+    query = text("SELECT EXISTS (SELECT 1 FROM pg_prepared_xacts WHERE database = current_database() AND gid LIKE :p)")
+    return bool(session.execute(query, {"p": f"{PART_PREFIX}:{batch_id}:%"}).scalar_one())
+
+
 def prepared_capacity(session: Session) -> int:
     """How many transactions the server can hold prepared (``max_prepared_transactions``; 0 by default)."""
     return int(session.execute(text("SHOW max_prepared_transactions")).scalar_one())

@@ -139,6 +139,14 @@ class BatchAccepted(BaseModel):
     registered: int = Field(description="New payments created by this batch.")
     already_registered: int = Field(description="Identical payments that were registered before (idempotent).")
     replayed: bool = Field(default=False, description="True when this exact batch was received before.")
+    visible: bool = Field(
+        default=True,
+        description=(
+            "False for a moment after a large batch was accepted, while the last of its payments are made visible "
+            "(the process that stored them ended before committing every part; a running Saldo process commits them "
+            "within seconds). Accepted payments are never lost; until then some may not yet be listed."
+        ),
+    )
 
 
 class BatchRejected(BaseModel):

@@ -20,6 +20,7 @@ from saldo.iso20022.messages import MessageType
 from saldo.iso20022.pain002 import BlockStatus, TransactionStatus, read_status_report
 from saldo.iso20022.validate import MessageError, sniff_message
 from saldo.kit.account_number import AccountScheme
+from saldo.kit.crash_points import reach
 from saldo.kit.digest import sha256_of_file
 from saldo.kit.money import from_decimal_text
 from saldo.mediation.errors import BankMessageError
@@ -59,6 +60,7 @@ def read_bank_message(session: Session, path: Path, *, filename: str | None, rec
                 bank_message_id, scope, summary = _stage_status_report(repository, path)
             else:
                 bank_message_id, scope, summary = _stage_account_report(repository, path, message)
+            reach("answers.staged")
             applied = 0
             for phase, actions in enumerate(PHASES):
                 repository.classify_entries(scope, phase=phase, actions=actions)
@@ -85,6 +87,7 @@ def read_bank_message(session: Session, path: Path, *, filename: str | None, rec
                 )
             )
             repository.record_unmatched(stored.id)
+            reach("answers.applied")  # every entry applied in the caller's transaction, not committed
     except MessageError as exc:
         raise BankMessageError(exc.reason, line=exc.line) from exc
     except IntegrityError:  # the same file, read at the same moment for another caller, won

@@ -169,6 +169,20 @@ def publish_file(
     return final
 
 
+def remove_leftovers(outbox: Path, run: PaymentRun) -> list[Path]:
+    """Delete the partial files of a run that no recorded file owns any more: the writes of attempts
+    that died before their transaction committed (that file was written again under the same name
+    and published). Call once every recorded file is published; returns what was deleted."""
+    folder = outbox / file_path(run, 1).parent
+    prefix = f".{message_id(run.id, 0)[:-1]}"  # ".SALDO-R<run>-F": every file of this run, no other run's
+    removed = []
+    for leftover in sorted(folder.glob(f"{prefix}*.partial")) if folder.is_dir() else []:
+        if leftover.name[len(prefix) :].split(".", 1)[0].isdigit():
+            leftover.unlink(missing_ok=True)
+            removed.append(leftover)
+    return removed
+
+
 def _write(
     session: Session,
     run: PaymentRun,

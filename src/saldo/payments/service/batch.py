@@ -31,6 +31,7 @@ from psycopg import errors as pg_errors
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, SessionTransaction
 
+from saldo.kit.crash_points import reach
 from saldo.kit.problem import ErrorItem
 from saldo.kit.text_lines import utf8_lines
 from saldo.payees.service import resolve_payees
@@ -169,6 +170,7 @@ def _settle_parts_when_done(session: Session, batch_id: int) -> None:
         if transaction.parent is not None or done[0]:
             return
         done[0] = True
+        reach("ingest.committed")  # the batch's transaction has ended (committed); its parts are still prepared
         try:
             settle_batch_parts(engine, batch_id)
         except Exception:  # the transaction has ended; the parts are settled at the next start
@@ -375,10 +377,12 @@ class _Loader:
         if not self.parts:
             return
         try:
+            reach("ingest.before_prepare")  # every part written, none prepared
             lock_batch_parts(self.session, batch_id)  # before any part is prepared: see settle_batch_parts
             _settle_parts_when_done(self.session, batch_id)
             for part in self.parts:
                 part.prepare()
+            reach("ingest.prepared")  # every part prepared; the batch's transaction not yet committed
         finally:
             self.drop_parts()
 

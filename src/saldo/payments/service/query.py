@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from saldo.payments.errors import PaymentNotFoundError
 from saldo.payments.models import Payment, PaymentHold, PaymentStatus
-from saldo.payments.repository import PaymentFilter, PaymentRepository, PaymentRow
+from saldo.payments.repository import PaymentFilter, PaymentRepository, PaymentRow, batch_parts_pending
 from saldo.payments.schemas import BatchAccepted, HoldOut, PayeeRef, PaymentEventOut, PaymentOut, PaymentPage
 
 
@@ -96,7 +96,10 @@ def get_batch_result(session: Session, *, payer_id: int, batch_id: int) -> Batch
     batch = PaymentRepository(session).batch_for_payer(payer_id, batch_id)
     if batch is None:
         raise PaymentNotFoundError(f"no batch {batch_id} for this payer")
-    return BatchAccepted.model_validate(batch.summary)
+    result = BatchAccepted.model_validate(batch.summary)
+    if batch_parts_pending(session, batch_id):  # its process ended before committing them all
+        result.visible = False
+    return result
 
 
 # Up to this many rows the start page counts exactly; above, it shows PostgreSQL's estimates: an
