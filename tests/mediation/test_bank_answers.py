@@ -443,17 +443,35 @@ class TestEntriesOutOfTheOrdinary:
         assert code == 422
         assert "answers a pacs.008.001.08 message" in str(body["detail"])
 
-    def test_a_statement_of_two_accounts_is_refused(
+    def test_a_message_with_several_statements_applies_each(
+        self, sent: tuple[PaymentRun, list[int]], client: TestClient, token: str, bank_token: str, tmp_path: Path
+    ) -> None:
+        """ISO 20022 allows any number of notifications or statements in one message."""
+        _, (a, b, c) = sent
+        first = STATEMENT.format(account=VALID_BANKGIRO, paid=a, pending=b)
+        second = STATEMENT.format(account=VALID_BANKGIRO, paid=c, pending=999_999_999)
+        start, end = second.index("<Stmt>"), second.index("</Stmt>") + len("</Stmt>")
+        cut = first.index("</Stmt>") + len("</Stmt>")
+        path = tmp_path / "two.xml"
+        path.write_text(first[:cut] + "\n" + second[start:end] + first[cut:], encoding="utf-8")
+        code, body = post(client, bank_token, path)
+        assert code == 201, body
+        assert (body["applied"], body["unchanged"], body["unmatched"]) == (2, 1, 1)
+        assert [status_of(client, token, p) for p in (a, b, c)] == ["settled", "sent", "settled"]
+
+    def test_a_statement_of_an_account_saldo_does_not_pay_from_refuses_the_whole_message(
         self, sent: tuple[PaymentRun, list[int]], client: TestClient, token: str, bank_token: str, tmp_path: Path
     ) -> None:
         _, (a, b, _) = sent
         one = STATEMENT.format(account=VALID_BANKGIRO, paid=a, pending=b)
-        start, end = one.index("<Stmt>"), one.index("</Stmt>") + len("</Stmt>")
+        other = STATEMENT.format(account="99999999", paid=b, pending=a)
+        start, end = other.index("<Stmt>"), other.index("</Stmt>") + len("</Stmt>")
+        cut = one.index("</Stmt>") + len("</Stmt>")
         path = tmp_path / "two.xml"
-        path.write_text(one[:end] + "\n" + one[start:end] + one[end:], encoding="utf-8")
+        path.write_text(one[:cut] + "\n" + other[start:end] + one[cut:], encoding="utf-8")
         code, body = post(client, bank_token, path)
         assert code == 422, body
-        assert "one account only" in str(body["detail"])
+        assert "account 99999999, which is no debtor account Saldo pays from" in str(body["detail"])
         assert status_of(client, token, a) == "sent"  # its first statement's booking was not applied either
 
     def test_a_credit_that_is_no_return_is_unmatched(
@@ -465,3 +483,93 @@ class TestEntriesOutOfTheOrdinary:
         code, body = post(client, bank_token, path)
         assert code == 201, body
         assert body["unmatched_entries"][0]["reason"] == "a credit to the account that is not a return of a payment"  # type: ignore[index]
+
+
+# (group status, block status, the listed payment's own status) -> (listed payment, unlisted payment)
+# "-" : not given; a block of "none" is not in the report at all, nor is any transaction.
+STATUS_TABLE = [
+    ("RJCT", "-", "-", "rejected", "rejected"),
+    ("RJCT", "-", "ACCP", "rejected", "rejected"),
+    ("RJCT", "ACCP", "ACCP", "rejected", "rejected"),
+    ("RJCT", "none", "-", "rejected", "rejected"),
+    ("PART", "RJCT", "-", "rejected", "rejected"),
+    ("PART", "RJCT", "ACCP", "rejected", "rejected"),
+    ("PART", "-", "RJCT", "rejected", "sent"),
+    ("PART", "-", "-", "sent", "sent"),
+    ("PART", "ACCP", "-", "sent", "sent"),
+    ("PART", "PART", "RJCT", "rejected", "sent"),
+    ("ACCP", "-", "RJCT", "rejected", "sent"),
+    ("ACTC", "-", "-", "sent", "sent"),
+    ("ACSP", "-", "RJCT", "rejected", "sent"),
+    ("ACCP", "none", "-", "sent", "sent"),
+    ("ACTC", "none", "-", "sent", "sent"),
+    ("ACSP", "none", "-", "sent", "sent"),
+    ("-", "RJCT", "-", "rejected", "rejected"),
+    ("-", "-", "RJCT", "rejected", "sent"),
+    ("-", "RJCT", "ACSP", "rejected", "rejected"),
+]
+
+
+@pytest.mark.parametrize(("group", "block", "own", "listed", "unlisted"), STATUS_TABLE)
+def test_group_block_and_transaction_statuses_combine_as_iso_20022_says(
+    sent: tuple[PaymentRun, list[int]],
+    session: Session,
+    client: TestClient,
+    token: str,
+    bank_token: str,
+    tmp_path: Path,
+    group: str,
+    block: str,
+    own: str,
+    listed: str,
+    unlisted: str,
+) -> None:
+    """A rejected group or block rejects every payment in it, listed or not; otherwise the listed
+    payments carry their own status (else their block's, else the group's) and the rest stay sent."""
+    run, (a, b, _) = sent
+    file = RunRepository(session).files_of(run.id)[0]
+    payer_id = client.get("/api/v1/payer", headers=auth(token)).json()["id"]
+    ours = block_id(file.message_id, payer_id, "SSBE", "SEK")
+    given = {"-": None, "none": None}
+    path = tmp_path / "table.xml"
+    with path.open("wb") as out:
+        write_status_report(
+            out,
+            message_id=f"ST-{group}-{block}-{own}",
+            created_at=NOW,
+            original_message_id=file.message_id,
+            group_status=given.get(group, group),
+            group_reason="FF01" if group == "RJCT" else None,
+            blocks=[] if block == "none" else [(ours, [ReportedTransaction(str(a), given.get(own, own) or "")])],
+            block_statuses={ours: (block, "AM04" if block == "RJCT" else None)} if block not in given else None,
+        )
+    code, body = post(client, bank_token, path)
+    assert code == 201, body
+    assert body["unmatched"] == 0
+    assert (status_of(client, token, a), status_of(client, token, b)) == (listed, unlisted)
+
+
+def test_a_listed_rejection_keeps_its_own_reason_inside_a_rejected_group(
+    sent: tuple[PaymentRun, list[int]],
+    session: Session,
+    client: TestClient,
+    token: str,
+    bank_token: str,
+    tmp_path: Path,
+) -> None:
+    run, (a, b, _) = sent
+    path = tmp_path / "reasons.xml"
+    with path.open("wb") as out:
+        write_status_report(
+            out,
+            message_id="ST-REASONS",
+            created_at=NOW,
+            original_message_id=message_id_of(session, run),
+            group_status="RJCT",
+            group_reason="FF01",
+            blocks=[("B1", [ReportedTransaction(str(a), "RJCT", "AC04")])],
+        )
+    code, body = post(client, bank_token, path)
+    assert code == 201, body
+    assert "AC04" in last_reason(client, token, a)
+    assert "FF01" in last_reason(client, token, b)

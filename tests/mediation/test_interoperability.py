@@ -59,7 +59,7 @@ def test_an_xsd_generated_parser_reads_the_file_as_registered(
     run_settings: Settings,
     session: Session,
 ) -> None:
-    ids = verified(2, amount_minor=98765, remittance_info="Försörjningsstöd & hyra")
+    ids = verified(2, amount_minor=98765, remittance_info="Försörjningsstöd, hyra (maj)")
     region = make_token(session, make_payer(session, name="Region Testland", kind=PayerKind.REGION))
     session.commit()
     verified(1, as_payer=region, benefit="SJP", amount_minor=5000000, remittance_info=None)
@@ -83,7 +83,7 @@ def test_an_xsd_generated_parser_reads_the_file_as_registered(
     assert tx.amt.instd_amt.ccy == "SEK"
     assert tx.cdtr.nm == "Anna Andersson"
     assert tx.cdtr_acct.id.iban.startswith("SE")
-    assert tx.rmt_inf.ustrd == ["Försörjningsstöd & hyra"]
+    assert tx.rmt_inf.ustrd == ["Försörjningsstöd, hyra (maj)"]
     other = blocks["Region Testland"].cdt_trf_tx_inf[0]
     assert other.amt.instd_amt.value == Decimal("50000.00")
     assert other.rmt_inf is None

@@ -84,7 +84,7 @@ class TestPaymentRun:
         assert one("//p:CdtTrfTxInf/p:PmtId/p:EndToEndId") == str(pid)
         assert one("//p:CdtTrfTxInf/p:Cdtr/p:Nm") == "Anna Andersson"
         assert one("//p:CdtrAcct/p:Id/p:IBAN").startswith("SE")
-        assert one("//p:RmtInf/p:Ustrd") == "Bistånd <maj> & juni"
+        assert one("//p:RmtInf/p:Ustrd") == "Bistånd maj juni"  # < > & are outside the banks' character set
 
     def test_running_again_writes_nothing_new_and_no_payment_twice(
         self, verified: RegisterPayments, run_payments: RunPayments, session: Session

@@ -41,6 +41,7 @@ class EntryTransaction:
     booked: bool  # the entry's status is BOOK
     reversal: bool
     return_reason: str | None  # RtrInf/Rsn/Cd: the money came back
+    account: AccountReport | None = None  # the notification or statement it is reported in
 
 
 def _qualify(namespace: str, path: str) -> str:
@@ -75,7 +76,7 @@ def read_account_report(path: Path, message: MessageType) -> tuple[AccountReport
             break
     if report is None:
         raise MessageError(f"the {message.value} names no account (Acct)")
-    return report, _transactions(elements, message)
+    return report, _transactions(elements, message, report)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +91,14 @@ class _EntryHead:
     reversal: bool
 
 
-def _transactions(elements: Iterator[etree._Element], message: MessageType) -> Iterator[EntryTransaction]:
+def _transactions(
+    elements: Iterator[etree._Element], message: MessageType, first: AccountReport
+) -> Iterator[EntryTransaction]:
     """Each transaction detail as soon as it is read, so memory stays flat even for one batch entry
     of a million transactions (the reader drops each detail behind it). The entry's own fields come
-    before its details in the document, so they are known when the first detail arrives."""
+    before its details in the document, so they are known when the first detail arrives. A message
+    may hold several notifications or statements (ISO 20022 allows any number, for one account or
+    several): each transaction names the one it is in."""
     ns = message.namespace
 
     def child_text(element: etree._Element, sub: str) -> str | None:
@@ -111,6 +116,7 @@ def _transactions(elements: Iterator[etree._Element], message: MessageType) -> I
             reversal=child_text(entry, "RvslInd") == "true",
         )
 
+    account = first
     entry: etree._Element | None = None
     head: _EntryHead | None = None
     seen = 0  # details of the current entry
@@ -120,9 +126,10 @@ def _transactions(elements: Iterator[etree._Element], message: MessageType) -> I
         if tag == "Acct":
             parent = element.getparent()
             if parent is not None and etree.QName(parent).localname == _ROOTS[message][1]:
-                raise MessageError(
-                    "a message Saldo reads reports on one account only; found a second account",
-                    line=line_of(element),
+                account = AccountReport(
+                    message_id=first.message_id,
+                    account_iban=child_text(element, "Id/IBAN"),
+                    account_other=child_text(element, "Id/Othr/Id"),
                 )
         elif tag == "TxDtls":
             details = element.getparent()
@@ -133,7 +140,7 @@ def _transactions(elements: Iterator[etree._Element], message: MessageType) -> I
                 entry, head, seen = owner, head_of(owner), 0
             assert head is not None
             seen += 1
-            tx = _detail(element, head, child_text)
+            tx = _detail(element, head, child_text, account)
             if tx.amount is None:
                 amountless.append(tx)
             else:
@@ -142,7 +149,7 @@ def _transactions(elements: Iterator[etree._Element], message: MessageType) -> I
             own = head if element is entry and head is not None else head_of(element)
             if seen == 0:
                 yield EntryTransaction(
-                    own.line, None, own.amount, own.currency, own.debit, own.booked, own.reversal, None
+                    own.line, None, own.amount, own.currency, own.debit, own.booked, own.reversal, None, account
                 )
             for tx in amountless:
                 single = seen == 1
@@ -151,7 +158,10 @@ def _transactions(elements: Iterator[etree._Element], message: MessageType) -> I
 
 
 def _detail(
-    tx: etree._Element, head: _EntryHead, child_text: Callable[[etree._Element, str], str | None]
+    tx: etree._Element,
+    head: _EntryHead,
+    child_text: Callable[[etree._Element, str], str | None],
+    account: AccountReport,
 ) -> EntryTransaction:
     ns = etree.QName(tx).namespace or ""
     amount = tx.find(_qualify(ns, "Amt"))
@@ -167,6 +177,7 @@ def _detail(
         booked=head.booked,
         reversal=head.reversal,
         return_reason=child_text(tx, "RtrInf/Rsn/Cd") or child_text(tx, "RtrInf/Rsn/Prtry"),
+        account=account,
     )
 
 

@@ -18,6 +18,7 @@ from typing import BinaryIO
 
 from lxml import etree
 
+from saldo.iso20022.charset import REMITTANCE_MAX, fit_for_bank, fit_name
 from saldo.iso20022.messages import MessageType
 from saldo.iso20022.validate import expect_message, iter_elements
 from saldo.kit.account_number import AccountScheme
@@ -69,7 +70,7 @@ class Party:
             if self.organisation_id
             else ""
         )
-        return f"<{tag}><Nm>{escape(self.name[:140])}</Nm>{address}{org}</{tag}>"
+        return f"<{tag}><Nm>{escape(fit_name(self.name))}</Nm>{address}{org}</{tag}>"
 
 
 def account_xml(scheme: AccountScheme, number: str) -> tuple[str, str]:
@@ -128,12 +129,13 @@ class GroupHeader:
 def _transaction_xml(t: Transaction) -> str:
     account, agent = account_xml(t.account_scheme, t.account_number)
     address = t.creditor_address.xml() if t.creditor_address else ""
-    remittance = f"<RmtInf><Ustrd>{escape(t.remittance_info)}</Ustrd></RmtInf>" if t.remittance_info else ""
+    text = fit_for_bank(t.remittance_info, REMITTANCE_MAX) if t.remittance_info else ""
+    remittance = f"<RmtInf><Ustrd>{escape(text)}</Ustrd></RmtInf>" if text else ""
     return (
         f"<CdtTrfTxInf><PmtId><InstrId>{t.end_to_end_id}</InstrId><EndToEndId>{t.end_to_end_id}</EndToEndId></PmtId>"
         f'<Amt><InstdAmt Ccy="{t.currency}">{to_decimal_text(t.amount_minor, t.currency)}</InstdAmt></Amt>'
         f"{f'<CdtrAgt>{agent}</CdtrAgt>' if agent else ''}"
-        f"<Cdtr><Nm>{escape(t.creditor_name[:140])}</Nm>{address}</Cdtr>"
+        f"<Cdtr><Nm>{escape(fit_name(t.creditor_name))}</Nm>{address}</Cdtr>"
         f"<CdtrAcct>{account}</CdtrAcct>{remittance}</CdtTrfTxInf>\n"
     )
 

@@ -46,6 +46,8 @@ class TransactionStatus:
     reason: str | None
     amount: str | None  # OrgnlTxRef/Amt/InstdAmt, when the bank repeats it
     currency: str | None
+    block_status: str | None = None  # PmtInfSts of the block it is listed in
+    block_reason: str | None = None
 
 
 def _text(element: etree._Element, path: str) -> str | None:
@@ -90,6 +92,8 @@ def _statuses(elements: Iterator[etree._Element]) -> Iterator[BlockStatus | Tran
     for element in elements:
         if etree.QName(element).localname == "TxInfAndSts":
             amount = element.find(_qualify("OrgnlTxRef/Amt/InstdAmt"))
+            # the schema puts a block's own status before its transactions, so it is parsed by now
+            block = element.getparent()
             yield TransactionStatus(
                 line=line_of(element),
                 end_to_end_id=_text(element, "OrgnlEndToEndId"),
@@ -97,6 +101,8 @@ def _statuses(elements: Iterator[etree._Element]) -> Iterator[BlockStatus | Tran
                 reason=_reason(element),
                 amount=amount.text.strip() if amount is not None and amount.text else None,
                 currency=amount.get("Ccy") if amount is not None else None,
+                block_status=_text(block, "PmtInfSts") if block is not None else None,
+                block_reason=_reason(block) if block is not None else None,
             )
         else:  # OrgnlPmtInfAndSts: its transactions came first (they are its children)
             status = _text(element, "PmtInfSts")

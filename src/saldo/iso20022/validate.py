@@ -66,18 +66,23 @@ def iter_elements(path: Path, message: MessageType, tags: tuple[str, ...]) -> It
     elements of the same kind are dropped behind the reader, so a parent still has its own header
     fields when its end arrives."""
     qualified = [f"{{{message.namespace}}}{tag}" for tag in tags]
+    root = f"{{{message.namespace}}}Document"
     last_line = 0
+    closed = False
     try:
         context = etree.iterparse(
             str(path),
             events=("end",),
-            tag=qualified,
+            tag=[*qualified, root],
             schema=schema_for(message),
             resolve_entities=False,
             no_network=True,
         )
         for _, element in context:
             last_line = line_of(element)
+            if element.tag == root:
+                closed = True
+                continue
             yield element
             element.clear(keep_tail=False)
             parent = element.getparent()
@@ -95,6 +100,11 @@ def iter_elements(path: Path, message: MessageType, tags: tuple[str, ...]) -> It
         if error.line is None and last_line:
             error = MessageError(f"{error.reason} (after line {last_line})", line=last_line)
         raise error from exc
+    if not closed:  # libxml2's stream validator lets a document that stops early pass: a file cut short
+        raise MessageError(
+            f"not well-formed {message.value}: the file ends before its Document element is closed (cut short?)",
+            line=_lines_in(path),
+        )
 
 
 def validate_document(path: Path, message: MessageType, *, count: str) -> int:
@@ -119,6 +129,15 @@ def validate_document(path: Path, message: MessageType, *, count: str) -> int:
         raise MessageError(f"not valid {message.value}: {first.message}{more}", line=first.line)
     counted = tree.xpath(f"count(//m:{count})", namespaces={"m": message.namespace})
     return int(counted) if isinstance(counted, float) else 0
+
+
+def _lines_in(path: Path) -> int:
+    """The number of the file's last line (only on the failure path: it reads the whole file)."""
+    lines = 1
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            lines += chunk.count(b"\n")
+    return lines
 
 
 def line_of(element: etree._Element) -> int:

@@ -324,11 +324,22 @@ class RunRepository:
         self.session.execute(text(_STAGING))
         self.session.execute(text(_CLASSIFIED))
 
-    def stage_entries(self, rows: Iterable[tuple[int, str | None, str, str | None, int | None, str | None]]) -> None:
-        """COPY (line, end-to-end id, action, code, amount, currency) rows into the staging table."""
+    def stage_entries(
+        self, rows: Iterable[tuple[int, str | None, str, str | None, int | None, str | None, str | None, str | None]]
+    ) -> None:
+        """COPY (line, end-to-end id, action, code, amount, currency, debtor account scheme, debtor
+        account) rows into the staging table; the account is that of a camt entry's notification or
+        statement (None for a pain.002, which answers one file)."""
         with self.raw_connection().cursor() as cursor, cursor.copy(_COPY_ENTRIES) as copy:
             for row in rows:
                 copy.write_row(row)
+
+    def set_staged_account(self, number: str, scheme: str, account: str) -> None:
+        """Give the entries staged under a notification's or statement's number its debtor account."""
+        self.session.execute(
+            text("UPDATE bank_entries SET scheme = :scheme, account = :account WHERE scheme IS NULL AND account = :n"),
+            {"scheme": scheme, "account": account, "n": number},
+        )
 
     def stage_file_payments(
         self,
@@ -341,8 +352,8 @@ class RunRepository:
         category: str | None = None,
         currency: str | None = None,
     ) -> None:
-        """Stage one entry per payment of a file (or of one block of it): a status given for a
-        whole file or block applies to every payment in it."""
+        """Stage one entry per payment of a file (or of one block of it) not staged already: a status
+        given for a whole file or block applies to every payment in it that is not listed itself."""
         params = {
             "run_id": run_id,
             "sequence": sequence,
@@ -395,7 +406,8 @@ class RunRepository:
 
 _STAGING = """
     CREATE TEMP TABLE bank_entries (
-        line integer, end_to_end_id text, action text, code text, amount_minor bigint, currency text
+        line integer, end_to_end_id text, action text, code text, amount_minor bigint, currency text,
+        scheme text, account text
     ) ON COMMIT DROP
 """
 _CLASSIFIED = """
@@ -404,7 +416,9 @@ _CLASSIFIED = """
         currency text, payment_id bigint, from_status text, to_status text, outcome text, reason text
     ) ON COMMIT DROP
 """
-_COPY_ENTRIES = "COPY bank_entries (line, end_to_end_id, action, code, amount_minor, currency) FROM STDIN"
+_COPY_ENTRIES = (
+    "COPY bank_entries (line, end_to_end_id, action, code, amount_minor, currency, scheme, account) FROM STDIN"
+)
 
 _STAGE_FILE_PAYMENTS = text(
     """
@@ -415,11 +429,13 @@ _STAGE_FILE_PAYMENTS = text(
         AND (CAST(:payer_id AS bigint) IS NULL OR p.payer_id = CAST(:payer_id AS bigint))
         AND (CAST(:category AS text) IS NULL OR b.category_purpose = CAST(:category AS text))
         AND (CAST(:currency AS text) IS NULL OR p.currency = CAST(:currency AS text))
+        AND NOT EXISTS (SELECT 1 FROM bank_entries x WHERE x.end_to_end_id = p.id::text)  -- listed on its own
     """
 )
 
 # What each entry means for its payment. A pain.002 answers one file (:run_id, :sequence); a
-# camt.054/053 reports on one debtor account (:scheme, :account). Every entry that cannot be tied
+# camt.054/053 entry reports on the debtor account of its notification or statement (e.scheme,
+# e.account; a message may hold several). Every entry that cannot be tied
 # to exactly one payment in that scope, in the same amount and currency, in a state the entry can
 # follow, is unmatched with the reason — never guessed.
 _CLASSIFY = text(
@@ -437,7 +453,7 @@ _CLASSIFY = text(
             CASE
                 WHEN CAST(:run_id AS bigint) IS NOT NULL
                     THEN p.run_id = CAST(:run_id AS bigint) AND p.file_sequence = CAST(:sequence AS integer)
-                ELSE r.debtor_account_scheme = CAST(:scheme AS text) AND r.debtor_account = CAST(:account AS text)
+                ELSE r.debtor_account_scheme = e.scheme AND r.debtor_account = e.account
             END AS in_scope
         FROM e
         LEFT JOIN payments p ON p.id = e.wanted

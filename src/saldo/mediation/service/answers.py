@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from saldo.iso20022 import codes
 from saldo.iso20022.camt import AccountReport, EntryTransaction, read_account_report
 from saldo.iso20022.messages import MessageType
-from saldo.iso20022.pain002 import BlockStatus, TransactionStatus, read_status_report
+from saldo.iso20022.pain002 import BlockStatus, StatusHeader, TransactionStatus, read_status_report
 from saldo.iso20022.validate import MessageError, sniff_message
 from saldo.kit.account_number import AccountScheme
 from saldo.kit.crash_points import reach
@@ -31,7 +31,8 @@ from saldo.mediation.service.files import parse_block_id
 
 SHOWN_UNMATCHED = 100  # unmatched entries returned with the answer; all are stored
 
-Staged = tuple[int, str | None, str, str | None, int | None, str | None]
+# line, end-to-end id, action, code, amount, currency, and for a camt entry its debtor account
+Staged = tuple[int, str | None, str, str | None, int | None, str | None, str | None, str | None]
 UNREADABLE = "unreadable_amount"  # the staged action of an entry whose amount cannot be read
 # Entries are applied in two phases, so one message may both book a payment and report it returned
 # (a statement covering several days): what happened first is applied first.
@@ -136,15 +137,17 @@ def _stage_status_report(repository: RunRepository, path: Path) -> tuple[str, En
                 blocks.append(status)
                 continue
             staged += 1
-            yield _staged_transaction(status)
+            yield _staged_transaction(status, header)
 
     repository.stage_entries(rows())
-    if staged == 0:  # a status for whole blocks, or the whole file, applies to each payment in it
+    # A rejected group or block rejects every payment in it, listed or not (the listed ones are
+    # staged above, rejected; the rest here). Under any other status only the listed move.
+    if header.group_status == codes.REJECTED:
+        repository.stage_file_payments(file.run_id, file.sequence, action="reject", code=header.group_reason)
+    else:
         for block in blocks:
             if block.status == codes.REJECTED:
                 _stage_block(repository, file, block)
-        if not blocks and header.group_status == codes.REJECTED:
-            repository.stage_file_payments(file.run_id, file.sequence, action="reject", code=header.group_reason)
     summary: dict[str, object] = {
         "original_message_id": header.original_message_id,
         "group_status": header.group_status,
@@ -156,17 +159,45 @@ def _stage_status_report(repository: RunRepository, path: Path) -> tuple[str, En
     return header.message_id, scope, summary
 
 
-def _staged_transaction(status: TransactionStatus) -> Staged:
-    action = "reject" if status.status == codes.REJECTED else "accept"
+def transaction_outcome(status: TransactionStatus, header: StatusHeader) -> tuple[str | None, str | None]:
+    """(status, reason) that holds for one listed transaction (ISO 20022 pain.002; EPC SCT
+    implementation guidelines): a rejected group or block rejects it whatever it says itself;
+    otherwise its own status, else its block's, else the group's."""
+    if codes.REJECTED in (header.group_status, status.block_status):
+        if status.status == codes.REJECTED and status.reason:
+            return codes.REJECTED, status.reason
+        scope = status.block_reason if status.block_status == codes.REJECTED else header.group_reason
+        return codes.REJECTED, scope or status.reason
+    if status.status:
+        return status.status, status.reason
+    if status.block_status:
+        return status.block_status, status.block_reason
+    return header.group_status, header.group_reason
+
+
+def _staged_transaction(status: TransactionStatus, header: StatusHeader) -> Staged:
+    outcome, reason = transaction_outcome(status, header)
+    action = "reject" if outcome == codes.REJECTED else "accept"
     amount, readable = _amount(status.amount, status.currency)
-    code = status.reason or status.status
-    return (status.line, status.end_to_end_id, action if readable else UNREADABLE, code, amount, status.currency)
+    code = reason or outcome
+    return (
+        status.line,
+        status.end_to_end_id,
+        action if readable else UNREADABLE,
+        code,
+        amount,
+        status.currency,
+        None,
+        None,
+    )
 
 
 def _stage_block(repository: RunRepository, file: PaymentFile, block: BlockStatus) -> None:
     parsed = parse_block_id(block.payment_information_id)
     if parsed is None or parsed[0] != file.message_id:  # reported as unmatched, under the block's id
-        repository.stage_entries([(block.line, block.payment_information_id, "reject", block.reason, None, None)])
+        repository.stage_entries(
+            [(block.line, block.payment_information_id, "reject", block.reason, None, None, None, None)]
+        )
         return
     _, payer_id, category, currency = parsed
     repository.stage_file_payments(
@@ -184,20 +215,29 @@ def _stage_account_report(
     repository: RunRepository, path: Path, message: MessageType
 ) -> tuple[str, EntryScope, dict[str, object]]:
     report, transactions = read_account_report(path, message)
-    scheme, account = _debtor_account(repository, report)
+    # Each notification's or statement's account, numbered as met; entries are staged with that
+    # number and given the account once the stream is read (no query may run during the COPY).
+    accounts: dict[AccountReport, int] = {report: 0}
     counts = {"debits": 0, "returns": 0, "not_booked": 0, "other_credits": 0}
 
     def rows() -> Iterator[Staged]:
         for tx in transactions:
+            number = accounts.setdefault(tx.account or report, len(accounts))
             action = _account_action(tx)
             counts[{"settle": "debits", "return": "returns", "pending": "not_booked"}.get(action, "other_credits")] += 1
             amount, readable = _amount(tx.amount, tx.currency)
-            yield (tx.line, tx.end_to_end_id, action if readable else UNREADABLE, tx.return_reason, amount, tx.currency)
+            kind = action if readable else UNREADABLE
+            yield (tx.line, tx.end_to_end_id, kind, tx.return_reason, amount, tx.currency, None, str(number))
 
     repository.stage_entries(rows())
-    summary: dict[str, object] = {"account": account, **counts}
-    scope = EntryScope(scheme=scheme.value, account=account)
-    return report.message_id, scope, summary
+    names = []
+    for where, number in accounts.items():  # every account of the message must be one Saldo pays from
+        scheme, account = _debtor_account(repository, where)
+        repository.set_staged_account(str(number), scheme.value, account)
+        names.append(account)
+    names = sorted(set(names))
+    summary: dict[str, object] = {"account": names[0] if len(names) == 1 else None, "accounts": names, **counts}
+    return report.message_id, EntryScope(), summary
 
 
 def _account_action(tx: EntryTransaction) -> str:
