@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, example, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from saldo.payers.models import ConnectionModel
+from saldo.payers.schemas import PayerPrincipal
+from saldo.payments.errors import TransitionError
 from saldo.payments.models import PaymentStatus
 from saldo.payments.repository import PaymentRepository
+from saldo.payments.service.cancel import cancel_payment
+from saldo.payments.service.hold import hold_payment, release_payment
 from saldo.payments.service.lifecycle import CANCELLABLE, TRANSITIONS, can_transition
 from tests.factories import auth, payment_body
 
@@ -92,3 +100,79 @@ class TestDatabaseGuarantees:
         with pytest.raises(DBAPIError, match="refused"):
             connection.execute(text(f"DELETE FROM {table}"))
         savepoint.rollback()
+
+
+STEPS = ["hold", "release", "cancel", "verify", "send", "settle", "return"]
+SYSTEM_STEPS = {
+    "verify": PaymentStatus.VERIFIED,
+    "send": PaymentStatus.SENT,
+    "settle": PaymentStatus.SETTLED,
+    "return": PaymentStatus.RETURNED,
+}
+
+
+class TestEveryDoorKeepsTheTransitionTable:
+    """Random sequences of what payers, the account check, runs and banks do to one payment: every
+    step either follows the transition table or is refused, the history is one unbroken chain, a
+    hold in force means the payment is held, and cancelled is final whatever comes after."""
+
+    @hyp_settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(steps=st.lists(st.sampled_from(STEPS), min_size=1, max_size=10))
+    @example(steps=["hold", "cancel", "release"])  # a cancelled payment came back as registered
+    @example(steps=["verify", "hold"])  # the hold was recorded as held -> held
+    def test_random_sequences_of_steps(
+        self, client: TestClient, token: str, session: Session, steps: list[str]
+    ) -> None:
+        pid = client.post("/api/v1/payments", json=payment_body(), headers=auth(token)).json()["id"]
+        payer_id = payment_payer(session, pid)
+        payer = PayerPrincipal(payer_id, "", "", ConnectionModel.FULL, token_id=0)
+        cancelled = False
+        for step in steps:
+            before = status_now(session, pid)
+            try:
+                with session.begin_nested():
+                    take_step(session, step, pid, payer)
+            except TransitionError:
+                assert status_now(session, pid) == before  # a refused step changes nothing
+            session.expire_all()
+            now = status_now(session, pid)
+            if cancelled:
+                assert now == "cancelled", f"{steps}: {step} moved a cancelled payment to {now}"
+            cancelled = now == "cancelled"
+            assert_history_is_one_chain(session, pid, now)
+            hold_id = session.execute(text("SELECT hold_id FROM payments WHERE id = :p"), {"p": pid}).scalar()
+            assert hold_id is None or now == "held"
+
+
+def take_step(session: Session, step: str, pid: int, payer: PayerPrincipal) -> None:
+    """One step through the door each actor uses; a step the table does not allow raises TransitionError."""
+    if step == "hold":
+        hold_payment(session, payment_id=pid, actor="payer:1:user:1", reason="r", payer_id=payer.payer_id)
+    elif step == "release":
+        release_payment(session, payment_id=pid, actor="payer:1:user:1", reason="r", payer_id=payer.payer_id)
+    elif step == "cancel":
+        cancel_payment(session, payer=payer, payment_id=pid, reason="r")
+    else:  # the account check, a payment run, the bank: each moves only what the table allows
+        repository = PaymentRepository(session)
+        locked = repository.lock(pid)
+        assert locked is not None
+        if not can_transition(locked.status, SYSTEM_STEPS[step]) or locked.hold_id is not None:
+            raise TransitionError(f"{step} cannot follow {locked.status.value}")
+        repository.move(locked, SYSTEM_STEPS[step], actor="system", reason=step)
+
+
+def status_now(session: Session, pid: int) -> str:
+    return str(session.execute(text("SELECT status FROM payments WHERE id = :p"), {"p": pid}).scalar_one())
+
+
+def assert_history_is_one_chain(session: Session, pid: int, now: str) -> None:
+    events = session.execute(
+        text("SELECT from_status, to_status, reason FROM payment_events WHERE payment_id = :p ORDER BY id"), {"p": pid}
+    ).all()
+    previous = "registered"
+    for from_status, to_status, reason in events:
+        assert from_status == previous, events  # each transition starts where the last one ended
+        held_again = from_status == to_status == "held" and reason.startswith("held:")
+        assert held_again or can_transition(PaymentStatus(from_status), PaymentStatus(to_status)), events
+        previous = to_status
+    assert previous == now

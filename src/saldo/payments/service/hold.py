@@ -32,6 +32,17 @@ def can_hold(status: PaymentStatus, hold_id: int | None) -> bool:
     return hold_id is None and (status is PaymentStatus.HELD or can_transition(status, PaymentStatus.HELD))
 
 
+def end_hold_by_cancelling(session: Session, payment: Payment, *, actor: str, reason: str) -> None:
+    """Close the hold in force on a payment that is being cancelled: cancelled is final, so
+    nothing is left to release (the hold's record says how it ended)."""
+    if payment.hold_id is None:
+        return
+    repository = PaymentRepository(session)
+    now = dt.datetime.now(dt.UTC)
+    repository.set_hold(payment.hold_id, released_by=actor, release_reason=f"cancelled: {reason}", released_at=now)
+    repository.set_payment(payment.id, hold_id=None)
+
+
 def payer_may_release(held_by: str) -> bool:
     """A payer releases its own holds only; the authority's stay the authority's."""
     return held_by.startswith(PAYER_ACTOR_PREFIX)
@@ -54,9 +65,10 @@ def hold_payment(
         raise TransitionError(f"payment {payment_id} is already held (hold {payment.hold_id}); release it first")
     if not can_hold(payment.status, None):
         raise TransitionError(f"payment {payment_id} is {payment.status.value} and can no longer be held")
+    current = payment.status  # read before the UPDATE, which refreshes the loaded payment
     hold = repository.add_hold(PaymentHold(payment_id=payment_id, held_by=actor, reason=reason.strip()))
     repository.set_payment(payment_id, status=PaymentStatus.HELD, hold_id=hold.id)
-    repository.add_event(payment_id, payment.status, PaymentStatus.HELD, actor=actor, reason=f"held: {hold.reason}")
+    repository.add_event(payment_id, current, PaymentStatus.HELD, actor=actor, reason=f"held: {hold.reason}")
     session.flush()
     return hold
 
@@ -68,7 +80,7 @@ def release_payment(
     repository = PaymentRepository(session)
     payment = _locked(repository, payment_id, payer_id)
     hold = repository.get_hold(payment.hold_id) if payment.hold_id is not None else None
-    if hold is None:
+    if hold is None or payment.status is not PaymentStatus.HELD:
         raise TransitionError(f"payment {payment_id} is not held by a decision; there is nothing to release")
     if actor.startswith(PAYER_ACTOR_PREFIX) and not payer_may_release(hold.held_by):
         raise TransitionError(f"payment {payment_id} was held by the payment authority; only it can release it")
