@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_PLAIN_DECIMAL = re.compile(
+    r"([0-9]+)(?:\.([0-9]+))?"
+)  # ASCII digits only: no sign, no full-width or superscript digits
 
 # Minor-unit exponents of the currencies Saldo pays in (ISO 4217). ISK has no minor unit.
 CURRENCY_EXPONENTS: dict[str, int] = {
@@ -37,8 +42,9 @@ def to_decimal_text(amount_minor: int, currency: str) -> str:
     exponent = CURRENCY_EXPONENTS[currency]
     if not exponent:
         return str(amount_minor)
-    major, minor = divmod(amount_minor, 10**exponent)
-    return f"{major}.{minor:0{exponent}d}"
+    sign = "-" if amount_minor < 0 else ""  # divmod of a negative amount would give -5 öre as "-1.95"
+    major, minor = divmod(abs(amount_minor), 10**exponent)
+    return f"{sign}{major}.{minor:0{exponent}d}"
 
 
 def from_decimal_text(text: str, currency: str) -> int:
@@ -47,9 +53,10 @@ def from_decimal_text(text: str, currency: str) -> int:
     if currency not in CURRENCY_EXPONENTS:
         raise ValueError(f"unsupported currency {currency!r}")
     exponent = CURRENCY_EXPONENTS[currency]
-    whole, _, fraction = text.strip().partition(".")
-    if not whole.isdigit() or (fraction and not fraction.isdigit()):
+    plain = _PLAIN_DECIMAL.fullmatch(text.strip())
+    if plain is None:
         raise ValueError(f"not a plain decimal amount: {text!r}")
+    whole, fraction = plain.group(1), plain.group(2) or ""
     digits = fraction.rstrip("0")
     if len(digits) > exponent:
         raise ValueError(f"{text} has more decimals than {currency} has ({exponent})")

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 
 HEADER = "Saldo-Signature"
 TOLERANCE_S = 300
+_STAMP = re.compile(r"[0-9]{1,12}")  # ASCII digits only
+_DIGEST = re.compile(r"[0-9a-f]{64}")  # hex SHA-256, as sign() writes it
 
 
 class SignatureError(ValueError):
@@ -32,11 +35,11 @@ def verify(
         raise SignatureError(f"no {HEADER} header")
     parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
     stamp, given = parts.get("t", ""), parts.get("v1", "")
-    if not stamp.isdigit() or not given:
-        raise SignatureError(f"malformed {HEADER} header: {header!r}")
+    if not _STAMP.fullmatch(stamp) or not _DIGEST.fullmatch(given):
+        raise SignatureError(f"malformed {HEADER} header: {header[:200]!r}")
     current = int(time.time()) if now is None else now
     if abs(current - int(stamp)) > tolerance:
         raise SignatureError(f"signature timestamp {stamp} is more than {tolerance} s from now")
     expected = hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, given):
+    if not hmac.compare_digest(expected.encode(), given.encode()):
         raise SignatureError("the signature does not match the body")

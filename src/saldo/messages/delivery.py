@@ -5,7 +5,7 @@ on the lane's connection, so two lanes (or two workers) never send one payer's m
 a worker that dies releases its payers with its connection. A message is marked delivered right
 after the receiver answers 2xx; a stop (SIGTERM) lets every lane finish the message it is sending
 and mark it first, so a restart sends nothing twice. Only a worker killed between the receiver's
-answer and the mark can send one message again: receivers deduplicate on ``Saldo-Message-Id``
+answer and the mark can send one message again: receivers deduplicate on the signed body's ``message_id``
 (at least once; exactly once in effect). A message is never dropped: a failing receiver is retried
 with growing pauses, later messages wait behind it, and an alert is raised."""
 

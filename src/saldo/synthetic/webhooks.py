@@ -1,6 +1,6 @@
 """A payer's webhook receiver, as a payer would write one (the demo, tests and the delivery
 benchmark run it): it checks each delivery's signature, takes a message once whatever the number of
-times it arrives (by ``Saldo-Message-Id``), and counts what arrived out of order. It can be told to
+times it arrives (by the signed body's ``message_id``), and counts what arrived out of order. It can be told to
 fail (HTTP 503) for some payers, as a receiver that is down."""
 
 from __future__ import annotations
