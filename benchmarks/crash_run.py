@@ -8,7 +8,7 @@ with SIGKILL three times at random points, ends with zero payments lost and zero
 The payments are inserted once into a template database (as in benchmarks/payment_run.py); the run
 is planned and queued on a fresh copy. Then, ``--kills`` times: a ``saldo worker`` process (two
 writer processes, as configured by default) is started, left to work for a random time between
-the moment it takes the job and 30 s later (past half the run's files), and killed with SIGKILL together with its
+its first file and 12 s later (a file takes about 2 s), and killed with SIGKILL together with its
 writers. A last worker is started and left alone: it must take the run back and finish it without
 anyone's help. Then the invariants are checked against the outbox on disk: every verified payment
 of the run in exactly one file, every file's hash as recorded, each payment handed over once."""
@@ -38,7 +38,7 @@ from saldo.mediation.service.runs import plan_payment_runs
 from saldo.settings import Settings
 
 DATABASE = "saldo_bench_crash"
-KILL_WINDOW_S = 30.0  # a kill falls at a uniformly random moment this long after the worker takes the run
+KILL_WINDOW_S = 12.0  # a kill falls at a uniformly random moment this long after the worker's first file
 STALLED_AFTER_S = 5  # how soon a dead worker's job is handed out again (60 s in production)
 END_TO_END_ID = "{urn:iso:std:iso:20022:tech:xsd:pain.001.001.09}EndToEndId"
 
@@ -143,7 +143,9 @@ def one_round(payments: int, kills: int, rng: random.Random) -> dict[str, object
                 time.sleep(0.2)
             dead.add(working)
             _, files_before, _ = run_state(settings, run.id)
-            # anywhere from taking the job to well past its first files (the whole run takes ~40 s)
+            # while it writes files: after its first file, at a random moment within the window
+            while run_state(settings, run.id)[1] == files_before and run_state(settings, run.id)[0] != "sent":
+                time.sleep(0.1)
             deadline = time.monotonic() + rng.uniform(0.0, KILL_WINDOW_S)
             while time.monotonic() < deadline and run_state(settings, run.id)[0] != "sent":
                 time.sleep(0.1)

@@ -573,3 +573,19 @@ def test_a_listed_rejection_keeps_its_own_reason_inside_a_rejected_group(
     assert code == 201, body
     assert "AC04" in last_reason(client, token, a)
     assert "FF01" in last_reason(client, token, b)
+
+
+def test_other_bytes_under_a_message_id_already_used_are_flagged(
+    sent: tuple[PaymentRun, list[int]], session: Session, bank_token: str, client: TestClient, tmp_path: Path
+) -> None:
+    run, (a, b, _) = sent
+    original = message_id_of(session, run)
+    first = status_report(tmp_path, original, [ReportedTransaction(str(a), "RJCT", "AC04")], name="one.xml")
+    code, body = post(client, bank_token, first)
+    assert code == 201, body
+    assert "message_id_seen_before" not in body["summary"]  # type: ignore[operator]
+    second = status_report(tmp_path, original, [ReportedTransaction(str(b), "RJCT", "AC04")], name="two.xml")
+    second.write_bytes(second.read_bytes().replace(b"ST-two.xml", b"ST-one.xml"))  # the bank's MsgId again
+    code, again = post(client, bank_token, second)
+    assert code == 201, again
+    assert again["summary"]["message_id_seen_before"] == [body["id"]]  # type: ignore[index]

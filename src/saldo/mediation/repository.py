@@ -299,6 +299,12 @@ class RunRepository:
 
     # --- bank messages ---------------------------------------------------------------------------
 
+    def messages_with_bank_id(self, message_type: str, bank_message_id: str) -> list[int]:
+        query = select(BankMessage.id).where(
+            BankMessage.message_type == message_type, BankMessage.message_id == bank_message_id
+        )
+        return list(self.session.scalars(query.order_by(BankMessage.id)))
+
     def message_by_hash(self, sha256: bytes) -> BankMessage | None:
         return self.session.scalar(select(BankMessage).where(BankMessage.sha256 == sha256))
 

@@ -73,6 +73,9 @@ def read_bank_message(session: Session, path: Path, *, filename: str | None, rec
                     phase=phase, actor=bank_actor(message, bank_message_id), reasons=reasons
                 )
             outcomes = repository.entry_outcomes()
+            earlier = repository.messages_with_bank_id(message.value, bank_message_id[:35])
+            if earlier:  # other bytes under a message id already used: a resend with changes, or a bank's error
+                summary["message_id_seen_before"] = earlier
             stored = repository.add_message(
                 BankMessage(
                     message_type=message,
