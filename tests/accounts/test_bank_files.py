@@ -102,6 +102,16 @@ class TestBadFiles:
         assert body["error"] == "file_unreadable"
         assert "missing account, opened_on, holder_id, holder_name" in str(body["detail"])
 
+    @pytest.mark.parametrize("cut", ["header", "row"])
+    def test_a_bare_carriage_return_is_refused_with_its_line(
+        self, client: TestClient, bank_token: str, cut: str
+    ) -> None:
+        content = HEADER + row(se_iban(1), pnr(1), "Anna Andersson")
+        content = content.replace(";", ";\r", 1) if cut == "header" else content.replace("Anna", "An\rna")
+        status, body = upload(client, bank_token, content)
+        assert (status, body["error"]) == (422, "file_unreadable")
+        assert str(body["detail"]).startswith("line 1" if cut == "header" else "line 2")
+
     def test_an_empty_file_is_refused(self, client: TestClient, bank_token: str) -> None:
         status, body = upload(client, bank_token, "")
         assert (status, body["error"]) == (422, "file_unreadable")

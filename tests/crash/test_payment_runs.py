@@ -11,21 +11,16 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from lxml import etree
 from sqlalchemy import text
 
-from saldo.app import create_app
-from saldo.banks.service import create_bank, issue_bank_token
 from saldo.db.queue import job_states
-from saldo.kit.clock import today
 from saldo.mediation.models import RunStatus
 from saldo.mediation.repository import RunRepository
-from saldo.mediation.service.runs import plan_payment_runs, run_lock
-from saldo.payments.service.verify import check_payment_accounts
+from saldo.mediation.service.runs import run_lock
 from saldo.synthetic.bank import answer_payment_file
 from tests.crash.conftest import Lab, wait_until
-from tests.factories import VALID_PNR, account_record, auth, make_payer, make_token, payment_body, se_iban
+from tests.mediation.conftest import Live
 
 PAYMENTS, PER_FILE = 7, 3  # three files: 3, 3, 1
 PAIN001 = "{urn:iso:std:iso:20022:tech:xsd:pain.001.001.09}"
@@ -33,23 +28,7 @@ PAIN001 = "{urn:iso:std:iso:20022:tech:xsd:pain.001.001.09}"
 
 def queue_run(lab: Lab) -> int:
     """Committed verified payments and today's run for them, queued for a worker."""
-    with lab.sessions() as session:
-        token = make_token(session, make_payer(session))
-        bank = create_bank(session, bic="SWEDSESS", name="Swedbank")
-        bank_token = issue_bank_token(session, bank_id=bank.id, label="test").token
-        session.commit()
-    with TestClient(create_app(lab.settings, engine=lab.engine)) as client:
-        record = account_record(se_iban(1), (VALID_PNR, "Anna Andersson"))
-        assert client.post("/api/v1/bank/accounts", json={"accounts": [record]}, headers=auth(bank_token)).is_success
-        bodies = [payment_body(account=se_iban(1)) for _ in range(PAYMENTS)]
-        assert client.post("/api/v1/payment-batches", json=bodies, headers=auth(token)).status_code == 201
-    with lab.sessions() as session:
-        check_payment_accounts(session)
-        [run] = plan_payment_runs(
-            session, execution_date=today(), requested_by="staff:test", max_file_transactions=PER_FILE
-        )
-        session.commit()
-    return run.id
+    return Live(lab.settings, lab.engine, lab.sessions).planned_run(PAYMENTS, max_file=PER_FILE).id
 
 
 def run_status(lab: Lab, run_id: int) -> RunStatus:

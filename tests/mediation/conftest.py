@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from saldo.app import create_app
+from saldo.banks.service import create_bank, issue_bank_token
 from saldo.kit.clock import today
 from saldo.mediation.jobs import JobResources, execute_run
 from saldo.mediation.models import PaymentRun
@@ -87,3 +91,32 @@ def run_payments(sessions: sessionmaker[Session], session: Session, run_settings
         return execute_run(resources, planned[0].id)
 
     return run
+
+
+@dataclass
+class Live:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    def planned_run(self, payments: int, *, max_file: int) -> PaymentRun:
+        """Committed verified payments and today's run for them, queued."""
+        with self.sessions() as session:
+            token = make_token(session, make_payer(session))
+            bank = create_bank(session, bic="SWEDSESS", name="Swedbank")
+            bank_token = issue_bank_token(session, bank_id=bank.id, label="test").token
+            session.commit()
+        with TestClient(create_app(self.settings, engine=self.engine)) as client:
+            record = account_record(se_iban(1), (VALID_PNR, "Anna Andersson"))
+            response = client.post("/api/v1/bank/accounts", json={"accounts": [record]}, headers=auth(bank_token))
+            assert response.status_code == 200, response.text
+            bodies = [payment_body(account=se_iban(1)) for _ in range(payments)]
+            response = client.post("/api/v1/payment-batches", json=bodies, headers=auth(token))
+            assert response.status_code == 201, response.text
+        with self.sessions() as session:
+            check_payment_accounts(session)
+            [run] = plan_payment_runs(
+                session, execution_date=today(), requested_by="staff:test", max_file_transactions=max_file
+            )
+            session.commit()
+        return run

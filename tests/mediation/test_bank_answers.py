@@ -294,6 +294,12 @@ class TestBadFiles:
                 "not valid",
             ),
             (b'<?xml version="1.0"?><Document xmlns="urn:example:other"/>', "not an ISO 20022 message"),
+            (
+                b'<?xml version="1.0"?>\n<!DOCTYPE Document [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n'
+                b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.10"><CstmrPmtStsRpt>'
+                b"<GrpHdr><MsgId>&x;</MsgId><CreDtTm>2026-01-01T00:00:00</CreDtTm></GrpHdr></CstmrPmtStsRpt></Document>",
+                "DOCTYPE",
+            ),
         ],
     )
     def test_a_broken_file_is_refused_whole_with_where_and_why(

@@ -7,61 +7,25 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from saldo.app import create_app
-from saldo.banks.service import create_bank, issue_bank_token
 from saldo.db.engine import create_session_factory
 from saldo.db.queue import job_states
-from saldo.kit.clock import today
 from saldo.mediation.jobs import JobResources, execute_run
-from saldo.mediation.models import PaymentRun, RunStatus
+from saldo.mediation.models import RunStatus
 from saldo.mediation.repository import RunRepository
 from saldo.mediation.schemas import BankMessageOut
 from saldo.mediation.service.answers import read_bank_message
 from saldo.mediation.service.files import Initiator, publish_file
-from saldo.mediation.service.runs import RUN_TASK, plan_payment_runs, run_lock
-from saldo.payments.service.verify import check_payment_accounts
-from saldo.settings import Settings
+from saldo.mediation.service.runs import RUN_TASK, run_lock
 from saldo.synthetic.bank import answer_payment_file
 from saldo.worker import build_job_app, run_worker
 from tests.conftest import live_database
-from tests.factories import VALID_PNR, account_record, auth, make_payer, make_token, payment_body, se_iban
-
-
-@dataclass
-class Live:
-    settings: Settings
-    engine: Engine
-    sessions: sessionmaker[Session]
-
-    def planned_run(self, payments: int, *, max_file: int) -> PaymentRun:
-        """Committed verified payments and today's run for them, queued."""
-        with self.sessions() as session:
-            token = make_token(session, make_payer(session))
-            bank = create_bank(session, bic="SWEDSESS", name="Swedbank")
-            bank_token = issue_bank_token(session, bank_id=bank.id, label="test").token
-            session.commit()
-        with TestClient(create_app(self.settings, engine=self.engine)) as client:
-            record = account_record(se_iban(1), (VALID_PNR, "Anna Andersson"))
-            response = client.post("/api/v1/bank/accounts", json={"accounts": [record]}, headers=auth(bank_token))
-            assert response.status_code == 200, response.text
-            bodies = [payment_body(account=se_iban(1)) for _ in range(payments)]
-            response = client.post("/api/v1/payment-batches", json=bodies, headers=auth(token))
-            assert response.status_code == 201, response.text
-        with self.sessions() as session:
-            check_payment_accounts(session)
-            [run] = plan_payment_runs(
-                session, execution_date=today(), requested_by="staff:test", max_file_transactions=max_file
-            )
-            session.commit()
-        return run
+from tests.mediation.conftest import Live
 
 
 @pytest.fixture

@@ -34,6 +34,10 @@ def sniff_message(path: Path) -> MessageType:
     """The message type of an ISO 20022 file, read from its root element's namespace."""
     try:
         for _, element in etree.iterparse(str(path), events=("start",), resolve_entities=False, no_network=True):
+            if element.getroottree().docinfo.doctype:  # the way to entity expansion and external fetches
+                raise MessageError(
+                    "a document type declaration (DOCTYPE) is not allowed in an ISO 20022 message", line=1
+                )
             qname = etree.QName(element)
             message = MessageType.from_namespace(qname.namespace or "")
             if qname.localname != "Document" or message is None:
@@ -90,6 +94,8 @@ def iter_elements(path: Path, message: MessageType, tags: tuple[str, ...]) -> It
             while parent is not None and previous is not None and previous.tag == element.tag:
                 parent.remove(previous)
                 previous = element.getprevious()
+    except etree.XMLSchemaValidateError as exc:  # libxml2 gave up on the stream: never a 500
+        raise MessageError(f"not valid {message.value}: the schema check could not complete ({exc})") from exc
     except etree.XMLSyntaxError as exc:
         error = _syntax_error(exc, f"not valid {message.value}: ")
         if error.line is None and path.stat().st_size <= LOCATE_ERRORS_UP_TO_BYTES:

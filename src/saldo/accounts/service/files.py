@@ -62,7 +62,10 @@ def _decoded_rows(lines: Iterator[str]) -> Iterator[tuple[int, dict[str, str] | 
     if not header_line.strip():
         raise BankFileUnreadableError("line 1: the file is empty; the first line must name the columns")
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-    header = [h.strip() for h in next(csv.reader([header_line], delimiter=delimiter))]
+    try:
+        header = [h.strip() for h in next(csv.reader([header_line], delimiter=delimiter))]
+    except csv.Error as exc:  # a bare carriage return in the header, say
+        raise BankFileUnreadableError(f"line 1: the header cannot be read ({_csv_problem(exc)})") from exc
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     unknown = [c for c in header if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
     if missing or unknown or len(set(header)) != len(header):
@@ -83,8 +86,14 @@ def _decoded_rows(lines: Iterator[str]) -> Iterator[tuple[int, dict[str, str] | 
                 yield line, f"a field is longer than {CSV_FIELD_LIMIT} characters (unbalanced quote?)"
                 continue
             yield line, {**DEFAULTS, **dict(zip(header, values, strict=True))}
-    except csv.Error as exc:
-        raise BankFileUnreadableError(f"line {line}: {exc}") from exc
+    except csv.Error as exc:  # raised while reading the row after the last one read
+        raise BankFileUnreadableError(f"line {line + 1}: {_csv_problem(exc)}") from exc
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    if "new-line character" in str(exc):
+        return "a carriage return or line break inside a field that is not in quotes"
+    return str(exc)
 
 
 class BankFileReader:
