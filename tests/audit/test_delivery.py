@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -136,3 +136,34 @@ def test_a_stop_in_the_middle_of_a_run_loses_and_repeats_nothing(
     assert receiver.unique == 900
     assert receiver.duplicates == 0
     assert receiver.out_of_order == 0
+
+
+def test_what_a_failing_receiver_answers_is_never_kept(tmp_path: Path, worker_id: str) -> None:
+    """A webhook aimed at an internal service must not become a way to read that service."""
+
+    async def internal(scope: dict[str, object], receive: object, send: Callable[..., Awaitable[None]]) -> None:
+        body = b"internal admin: db password hunter2"
+        await send({"type": "http.response.start", "status": 500, "headers": [(b"content-length", b"35")]})
+        await send({"type": "http.response.body", "body": body})
+
+    _, engine = live_database(f"saldo_test_delivery_echo_{worker_id}", tmp_path)
+    url, stop = serve_in_thread(internal)  # type: ignore[arg-type]
+    try:
+        with Session(engine) as session:
+            payer_id = make_payer(session).id
+            set_webhook(session, payer_id=payer_id, url=f"{url}/internal-admin")
+            session.commit()
+        _post(engine, [payer_id], 1)
+        _deliver(engine, backoff_s=(0.05,))
+        with engine.connect() as connection:
+            errors = connection.execute(
+                text(
+                    "SELECT m.last_error, w.last_error FROM payer_messages m JOIN payer_webhooks w USING (payer_id) "
+                    "WHERE m.payer_id = :p"
+                ),
+                {"p": payer_id},
+            ).one()
+    finally:
+        stop()
+        engine.dispose()
+    assert tuple(errors) == ("HTTP 500", "HTTP 500")

@@ -188,7 +188,9 @@ class Deliverer:
             return f"{type(exc).__name__}: {exc}"[:500] or type(exc).__name__
         if 200 <= response.status_code < 300:
             return None
-        return f"HTTP {response.status_code}: {response.text[:200]}"
+        # The status only: what a receiver answers is never kept or shown, so a webhook aimed at
+        # someone else's service cannot be used to read it.
+        return f"HTTP {response.status_code}"
 
     async def _failed(
         self, db: psycopg.AsyncConnection[dict[str, Any]], payer: int, message: dict[str, Any], error: str
