@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from saldo.payments.service.query import get_batch_result
-from tests.crash.conftest import Lab, wait_until
+from tests.crash.conftest import Lab, free_port, wait_until
 from tests.factories import csv_file, make_payer, payment_body
 
 PAYMENTS = 3_000
@@ -59,7 +59,11 @@ def test_an_ingest_killed_before_its_batch_commits_leaves_nothing_and_the_file_g
     assert stored(lab) == (PAYMENTS, 1, 0)
 
 
-def test_an_ingest_killed_after_its_batch_committed_is_made_visible_by_a_running_worker(lab: Lab) -> None:
+@pytest.mark.parametrize("settler", ["worker", "serve"])
+def test_an_ingest_killed_after_its_batch_committed_is_made_visible_by_a_running_process(
+    lab: Lab, settler: str
+) -> None:
+    """A worker or a web process that is running (or starts) commits the parts within seconds."""
     organisation_number, payer_id, path = payer_and_file(lab)
     point = "ingest.committed"
     lab.kill_at(lab.start("ingest", organisation_number, str(path), halt_at=point, **PARTS), point)
@@ -72,9 +76,8 @@ def test_an_ingest_killed_after_its_batch_committed_is_made_visible_by_a_running
     assert pending.registered == PAYMENTS
     assert pending.visible is False  # accepted, and it says its payments are not all visible yet
 
-    lab.start("worker")
-    waited = wait_until(lambda: stored(lab) == (PAYMENTS, 1, 0), "the parts being committed")
-    assert waited < 30
+    lab.start(*(["serve", "--port", str(free_port()), "--workers", "1"] if settler == "serve" else ["worker"]))
+    wait_until(lambda: stored(lab) == (PAYMENTS, 1, 0), "the parts being committed")  # within WAIT_S
     with lab.sessions() as session:
         assert get_batch_result(session, payer_id=payer_id, batch_id=batch_id).visible is True
 
