@@ -28,7 +28,7 @@ from collections import Counter
 from pathlib import Path
 
 from lxml import etree
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from benchmarks.common import ROOT, WORK, copy_database, drop_database, report
 from benchmarks.payment_run import EXECUTION_DATE, TEMPLATE, build_template
@@ -62,21 +62,15 @@ def start_worker(settings: Settings, outbox: Path, log: Path) -> subprocess.Pope
         )
 
 
-def run_state(settings: Settings, run_id: int) -> tuple[str, int, int | None]:
+def run_state(engine: Engine, run_id: int) -> tuple[str, int, int | None]:
     """(run status, files recorded, the worker working the run's job, if any)."""
-    engine = create_db_engine(settings)
-    try:
-        with engine.connect() as connection:
-            status = connection.execute(text("SELECT status FROM payment_runs WHERE id = :r"), {"r": run_id}).scalar()
-            files = connection.execute(
-                text("SELECT count(*) FROM payment_files WHERE run_id = :r"), {"r": run_id}
-            ).scalar()
-            worker = connection.execute(
-                text("SELECT worker_id FROM procrastinate_jobs WHERE lock = :l AND status = 'doing'"),
-                {"l": f"payment-run-{run_id}"},
-            ).scalar()
-    finally:
-        engine.dispose()
+    with engine.connect() as connection:
+        status = connection.execute(text("SELECT status FROM payment_runs WHERE id = :r"), {"r": run_id}).scalar()
+        files = connection.execute(text("SELECT count(*) FROM payment_files WHERE run_id = :r"), {"r": run_id}).scalar()
+        worker = connection.execute(
+            text("SELECT worker_id FROM procrastinate_jobs WHERE lock = :l AND status = 'doing'"),
+            {"l": f"payment-run-{run_id}"},
+        ).scalar()
     return str(status), int(files or 0), int(worker) if worker is not None else None
 
 
@@ -131,7 +125,6 @@ def one_round(payments: int, kills: int, rng: random.Random) -> dict[str, object
         [run] = plan_payment_runs(
             session, execution_date=EXECUTION_DATE, requested_by="staff:bench", max_file_transactions=50_000
         )
-    engine.dispose()
     killed_at: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(dir=WORK) as folder:
         outbox, log = Path(folder) / "outbox", Path(folder) / "workers.log"
@@ -139,23 +132,23 @@ def one_round(payments: int, kills: int, rng: random.Random) -> dict[str, object
         dead: set[int | None] = {None}
         for _ in range(kills):
             worker = start_worker(settings, outbox, log)
-            while (working := run_state(settings, run.id)[2]) in dead:  # until this worker has taken the run
+            while (working := run_state(engine, run.id)[2]) in dead:  # until this worker has taken the run
                 time.sleep(0.2)
             dead.add(working)
-            _, files_before, _ = run_state(settings, run.id)
+            _, files_before, _ = run_state(engine, run.id)
             # while it writes files: after its first file, at a random moment within the window
-            while run_state(settings, run.id)[1] == files_before and run_state(settings, run.id)[0] != "sent":
+            while run_state(engine, run.id)[1] == files_before and run_state(engine, run.id)[0] != "sent":
                 time.sleep(0.1)
             deadline = time.monotonic() + rng.uniform(0.0, KILL_WINDOW_S)
-            while time.monotonic() < deadline and run_state(settings, run.id)[0] != "sent":
+            while time.monotonic() < deadline and run_state(engine, run.id)[0] != "sent":
                 time.sleep(0.1)
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait()
-            status, files_after, _ = run_state(settings, run.id)
+            status, files_after, _ = run_state(engine, run.id)
             killed_at.append({"files_when_taken": files_before, "files_at_kill": files_after, "status": status})
             print("killed:", killed_at[-1], flush=True)
         last = start_worker(settings, outbox, log)
-        while run_state(settings, run.id)[0] != "sent":
+        while run_state(engine, run.id)[0] != "sent":
             if last.poll() is not None:
                 raise SystemExit(f"the last worker ended: {log.read_text()[-4000:]}")
             time.sleep(0.5)
@@ -163,6 +156,7 @@ def one_round(payments: int, kills: int, rng: random.Random) -> dict[str, object
         os.killpg(last.pid, signal.SIGTERM)
         last.wait(timeout=60)
         invariants = check_invariants(settings, run.id, outbox)
+    engine.dispose()
     print("invariants:", invariants, flush=True)
     return {"kills": killed_at, "seconds_to_sent": round(elapsed, 1), **invariants}
 

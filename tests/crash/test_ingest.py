@@ -14,6 +14,7 @@ from sqlalchemy import text
 from saldo.payments.service.query import get_batch_result
 from tests.crash.conftest import Lab, free_port, wait_until
 from tests.factories import csv_file, make_payer, payment_body
+from tests.payments.test_batch_parts import stored
 
 PAYMENTS = 3_000
 PARTS = {"SALDO_INGEST_PARALLEL_BYTES": "0", "SALDO_INGEST_WRITERS": "2"}  # parts for any file, however small
@@ -29,34 +30,20 @@ def payer_and_file(lab: Lab) -> tuple[str, int, Path]:
     return organisation_number, payer_id, path
 
 
-def stored(lab: Lab) -> tuple[int, int, int]:
-    """(payments, batches, prepared parts) as any reader sees them."""
-    with lab.engine.connect() as connection:
-        return (
-            int(connection.execute(text("SELECT count(*) FROM payments")).scalar_one()),
-            int(connection.execute(text("SELECT count(*) FROM payment_batches")).scalar_one()),
-            int(
-                connection.execute(
-                    text("SELECT count(*) FROM pg_prepared_xacts WHERE database = current_database()")
-                ).scalar_one()
-            ),
-        )
-
-
 @pytest.mark.parametrize("point", ["ingest.before_prepare", "ingest.prepared"])
 def test_an_ingest_killed_before_its_batch_commits_leaves_nothing_and_the_file_goes_in_once(
     lab: Lab, point: str
 ) -> None:
     organisation_number, _, path = payer_and_file(lab)
     lab.kill_at(lab.start("ingest", organisation_number, str(path), halt_at=point, **PARTS), point)
-    assert stored(lab)[:2] == (0, 0)
+    assert stored(lab.engine)[:2] == (0, 0)
 
     lab.start("worker")  # a running worker rolls back what the dead process left prepared
-    wait_until(lambda: stored(lab) == (0, 0, 0), "the parts being rolled back")
+    wait_until(lambda: stored(lab.engine) == (0, 0, 0), "the parts being rolled back")
 
     output = lab.finish(lab.start("ingest", organisation_number, str(path), **PARTS))
     assert f"{PAYMENTS} new" in output
-    assert stored(lab) == (PAYMENTS, 1, 0)
+    assert stored(lab.engine) == (PAYMENTS, 1, 0)
 
 
 @pytest.mark.parametrize("settler", ["worker", "serve"])
@@ -67,7 +54,7 @@ def test_an_ingest_killed_after_its_batch_committed_is_made_visible_by_a_running
     organisation_number, payer_id, path = payer_and_file(lab)
     point = "ingest.committed"
     lab.kill_at(lab.start("ingest", organisation_number, str(path), halt_at=point, **PARTS), point)
-    payments, batches, prepared = stored(lab)
+    payments, batches, prepared = stored(lab.engine)
     assert (batches, prepared) == (1, 2)
     assert payments < PAYMENTS
     with lab.sessions() as session:
@@ -77,10 +64,10 @@ def test_an_ingest_killed_after_its_batch_committed_is_made_visible_by_a_running
     assert pending.visible is False  # accepted, and it says its payments are not all visible yet
 
     lab.start(*(["serve", "--port", str(free_port()), "--workers", "1"] if settler == "serve" else ["worker"]))
-    wait_until(lambda: stored(lab) == (PAYMENTS, 1, 0), "the parts being committed")  # within WAIT_S
+    wait_until(lambda: stored(lab.engine) == (PAYMENTS, 1, 0), "the parts being committed")  # within WAIT_S
     with lab.sessions() as session:
         assert get_batch_result(session, payer_id=payer_id, batch_id=batch_id).visible is True
 
     output = lab.finish(lab.start("ingest", organisation_number, str(path), **PARTS))
     assert "received before; nothing changed" in output
-    assert stored(lab) == (PAYMENTS, 1, 0)
+    assert stored(lab.engine) == (PAYMENTS, 1, 0)

@@ -43,8 +43,18 @@ def last_reason(client: TestClient, token: str, pid: int) -> str:
 
 
 def status_report(
-    tmp_path: Path, original: str, rows: list[ReportedTransaction], *, block: str = "B1", name: str = "st.xml"
+    tmp_path: Path,
+    original: str,
+    rows: list[ReportedTransaction],
+    *,
+    block: str = "B1",
+    name: str = "st.xml",
+    group: str | None = "PART",
+    group_reason: str | None = None,
+    blocks: list[tuple[str, list[ReportedTransaction]]] | None = None,
+    block_statuses: dict[str, tuple[str, str | None]] | None = None,
 ) -> Path:
+    """A pain.002 answering ``original``: by default one block ``block`` listing ``rows``."""
     path = tmp_path / name
     with path.open("wb") as out:
         write_status_report(
@@ -52,8 +62,10 @@ def status_report(
             message_id=f"ST-{name}",
             created_at=NOW,
             original_message_id=original,
-            group_status="PART",
-            blocks=[(block, rows)],
+            group_status=group,
+            group_reason=group_reason,
+            blocks=[(block, rows)] if blocks is None else blocks,
+            block_statuses=block_statuses,
         )
     return path
 
@@ -152,16 +164,7 @@ class TestStatusReport:
         tmp_path: Path,
     ) -> None:
         run, ids = sent
-        path = tmp_path / "grp.xml"
-        with path.open("wb") as out:
-            write_status_report(
-                out,
-                message_id="ST-GRP",
-                created_at=NOW,
-                original_message_id=message_id_of(session, run),
-                group_status="RJCT",
-                group_reason="FF01",
-            )
+        path = status_report(tmp_path, message_id_of(session, run), [], group="RJCT", group_reason="FF01", blocks=[])
         code, body = post(client, bank_token, path)
         assert code == 201
         assert body["applied"] == 3
@@ -186,17 +189,13 @@ class TestStatusReport:
         file = RunRepository(session).files_of(run.id)[0]
         payer_id = client.get("/api/v1/payer", headers=auth(token)).json()["id"]
         block = block_id(file.message_id, payer_id, "SSBE", "SEK")
-        path = tmp_path / "block.xml"
-        with path.open("wb") as out:
-            write_status_report(
-                out,
-                message_id="ST-BLOCK",
-                created_at=NOW,
-                original_message_id=file.message_id,
-                group_status="PART",
-                blocks=[(block, []), ("SOMETHING-ELSE", [])],
-                block_statuses={block: ("RJCT", "AM04"), "SOMETHING-ELSE": ("RJCT", "AM04")},
-            )
+        path = status_report(
+            tmp_path,
+            file.message_id,
+            [],
+            blocks=[(block, []), ("SOMETHING-ELSE", [])],
+            block_statuses={block: ("RJCT", "AM04"), "SOMETHING-ELSE": ("RJCT", "AM04")},
+        )
         code, body = post(client, bank_token, path)
         assert code == 201, body
         assert (body["applied"], body["unmatched"]) == (2, 1)
@@ -537,18 +536,16 @@ def test_group_block_and_transaction_statuses_combine_as_iso_20022_says(
     payer_id = client.get("/api/v1/payer", headers=auth(token)).json()["id"]
     ours = block_id(file.message_id, payer_id, "SSBE", "SEK")
     given = {"-": None, "none": None}
-    path = tmp_path / "table.xml"
-    with path.open("wb") as out:
-        write_status_report(
-            out,
-            message_id=f"ST-{group}-{block}-{own}",
-            created_at=NOW,
-            original_message_id=file.message_id,
-            group_status=given.get(group, group),
-            group_reason="FF01" if group == "RJCT" else None,
-            blocks=[] if block == "none" else [(ours, [ReportedTransaction(str(a), given.get(own, own) or "")])],
-            block_statuses={ours: (block, "AM04" if block == "RJCT" else None)} if block not in given else None,
-        )
+    path = status_report(
+        tmp_path,
+        file.message_id,
+        [ReportedTransaction(str(a), given.get(own, own) or "")],
+        block=ours,
+        group=given.get(group, group),
+        group_reason="FF01" if group == "RJCT" else None,
+        blocks=[] if block == "none" else None,
+        block_statuses={ours: (block, "AM04" if block == "RJCT" else None)} if block not in given else None,
+    )
     code, body = post(client, bank_token, path)
     assert code == 201, body
     assert body["unmatched"] == 0
@@ -564,17 +561,8 @@ def test_a_listed_rejection_keeps_its_own_reason_inside_a_rejected_group(
     tmp_path: Path,
 ) -> None:
     run, (a, b, _) = sent
-    path = tmp_path / "reasons.xml"
-    with path.open("wb") as out:
-        write_status_report(
-            out,
-            message_id="ST-REASONS",
-            created_at=NOW,
-            original_message_id=message_id_of(session, run),
-            group_status="RJCT",
-            group_reason="FF01",
-            blocks=[("B1", [ReportedTransaction(str(a), "RJCT", "AC04")])],
-        )
+    rows = [ReportedTransaction(str(a), "RJCT", "AC04")]
+    path = status_report(tmp_path, message_id_of(session, run), rows, group="RJCT", group_reason="FF01")
     code, body = post(client, bank_token, path)
     assert code == 201, body
     assert "AC04" in last_reason(client, token, a)

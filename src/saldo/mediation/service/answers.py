@@ -233,13 +233,13 @@ def _stage_account_report(
             yield (tx.line, tx.end_to_end_id, kind, tx.return_reason, amount, tx.currency, None, str(number))
 
     repository.stage_entries(rows())
-    names = []
+    names: set[str] = set()
     for where, number in accounts.items():  # every account of the message must be one Saldo pays from
         scheme, account = _debtor_account(repository, where)
         repository.set_staged_account(str(number), scheme.value, account)
-        names.append(account)
-    names = sorted(set(names))
-    summary: dict[str, object] = {"account": names[0] if len(names) == 1 else None, "accounts": names, **counts}
+        names.add(account)
+    only = next(iter(names)) if len(names) == 1 else None
+    summary: dict[str, object] = {"account": only, "accounts": sorted(names), **counts}
     return report.message_id, EntryScope(), summary
 
 
