@@ -23,7 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from benchmarks.common import WORK, drop_database, fresh_database, median, report
-from saldo.cli.accounts import import_bank_register
+from saldo.cli.accounts import connect_country_banks, import_bank_register
 from saldo.cli.ingest import ingest_file
 from saldo.cli.payers import import_payers_file
 from saldo.db.engine import create_db_engine, create_session_factory
@@ -58,6 +58,7 @@ def main() -> None:
     settings = fresh_database(DATABASE)
     engine = create_db_engine(settings)
     with Session(engine) as session:
+        connect_country_banks(session, country)  # the payers' banks, named in payers.csv
         import_payers_file(session, country / "payers.csv")
         outcome = ingest_file(
             session,

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from benchmarks.common import WORK, drop_database, fresh_database, median, report
+from saldo.cli.accounts import connect_country_banks
 from saldo.cli.ingest import ingest_file
 from saldo.cli.payers import import_payers_file
 from saldo.db.engine import create_db_engine
@@ -36,6 +37,7 @@ def ingest_once(country: Path, path: Path, database: str, payees_known: bool, qu
     settings = fresh_database(database)
     engine = create_db_engine(settings)
     with Session(engine) as session:
+        connect_country_banks(session, country)  # the payers' banks, named in payers.csv
         import_payers_file(session, country / "payers.csv")
         session.commit()
     if payees_known:  # as after the population register is loaded: every person already has an account

@@ -30,8 +30,10 @@ from pathlib import Path
 
 from lxml import etree
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from benchmarks.common import WORK, copy_database, drop_database, fresh_database, median, report
+from saldo.banks.service import create_bank
 from saldo.db.engine import create_db_engine, create_session_factory, unit_of_work
 from saldo.iso20022.camt import NotifiedEntry, NotifiedTransaction, read_account_report, write_debit_credit_notification
 from saldo.iso20022.messages import MessageType, schema_for
@@ -187,11 +189,15 @@ def build_template(n: int) -> None:
     """A database with n verified pension payments due on the execution date."""
     settings = fresh_database(TEMPLATE)
     engine = create_db_engine(settings)
+    with Session(engine) as session:  # the bank holding the payer's Bankgiro account: the files go there
+        create_bank(session, bic="ESSESESS", name="SEB")
+        session.commit()
     with engine.begin() as connection:
         connection.execute(
             text(
                 "INSERT INTO payers (organisation_number, name, kind, connection_model, debtor_account_scheme, "
-                "debtor_account) VALUES (:o, 'Pensionsmyndigheten', 'state_agency', 'full', 'se_bankgiro', '50501055')"
+                "debtor_account, bank_id) VALUES (:o, 'Pensionsmyndigheten', 'state_agency', 'full', 'se_bankgiro', "
+                "'50501055', (SELECT id FROM banks WHERE bic = 'ESSESESS'))"
             ),
             {"o": PENSIONSMYNDIGHETEN},
         )

@@ -35,12 +35,13 @@ from benchmarks.common import ROOT, free_port, median, migrated_database, report
 from saldo.db.engine import create_db_engine
 from saldo.kit.account_number import AccountScheme
 from saldo.messages.models import MessageKind
-from saldo.messages.service import post_message, set_webhook
+from saldo.messages.service import WebhookPolicy, post_message, set_webhook
 from saldo.payers.models import ConnectionModel, PayerKind
 from saldo.payers.service import create_payer
 from saldo.settings import Settings
 from saldo.synthetic.webhooks import WebhookReceiver
 
+LOCAL = WebhookPolicy(local_receivers=True)  # the receiver listens on this machine
 RESTART_GAP_S = 0.5  # a pause between two arrivals longer than this is the restart, not delivery
 
 
@@ -82,7 +83,7 @@ def prepare(settings: Settings, receiver: TimedReceiver, url: str, payers: int, 
                 debtor_account="50501055",
                 benefit_codes=["EKB"],
             )
-            receiver.secrets[payer.id] = set_webhook(session, payer_id=payer.id, url=url).secret
+            receiver.secrets[payer.id] = set_webhook(session, payer_id=payer.id, url=url, policy=LOCAL).secret
             ids.append(payer.id)
         for n in range(messages):
             payer = ids[n % payers]
@@ -93,7 +94,12 @@ def prepare(settings: Settings, receiver: TimedReceiver, url: str, payers: int, 
 
 
 def start_worker(settings: Settings, lanes: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "SALDO_DATABASE_URL": settings.database_url or "", "SALDO_WEBHOOK_LANES": str(lanes)}
+    env = {
+        **os.environ,
+        "SALDO_DATABASE_URL": settings.database_url or "",
+        "SALDO_WEBHOOK_LANES": str(lanes),
+        "SALDO_WEBHOOK_LOCAL_RECEIVERS": "true",  # the receiver listens on this machine
+    }
     command = [sys.executable, "-m", "saldo.cli.main", "audit", "deliver"]
     return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 

@@ -108,7 +108,7 @@ def app(settings: Settings, engine: Engine, sessions: sessionmaker[Session]) -> 
 
 @pytest.fixture
 def bank_token(session: Session) -> str:
-    """A committed bank (Swedbank) and its API token."""
+    """A committed bank (SEB) and its API token."""
     token = make_bank_token(session, make_bank(session))
     session.commit()
     return token
@@ -131,11 +131,13 @@ def live_database(name: str, data_dir: Path) -> tuple[Settings, Engine]:
     return settings, engine
 
 
-def serve_in_thread(app: FastAPI) -> tuple[str, Callable[[], None]]:
-    """Serve ``app`` with a real uvicorn on a free loopback port; returns its base URL and a stop."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+def serve_in_thread(app: FastAPI, *, port: int | None = None) -> tuple[str, Callable[[], None]]:
+    """Serve ``app`` with a real uvicorn on a loopback port (a free one unless given); returns its
+    base URL and a stop."""
+    if port is None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

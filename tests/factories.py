@@ -41,7 +41,9 @@ def make_payer(
     connection_model: ConnectionModel = ConnectionModel.FULL,
     benefits: Sequence[str] = ("EKB", "BB", "FOB", "SJP"),
     orgnr: str | None = None,
+    bank_id: int | None = None,
 ) -> Payer:
+    """A payer paying from Bankgiro VALID_BANKGIRO, held by the bank ``bank_id`` (needed to pay out)."""
     return create_payer(
         session,
         organisation_number=orgnr or organisation_number(),
@@ -51,6 +53,7 @@ def make_payer(
         debtor_account_scheme=AccountScheme.SE_BANKGIRO,
         debtor_account=VALID_BANKGIRO,
         benefit_codes=benefits,
+        bank_id=bank_id,
     )
 
 
@@ -113,8 +116,11 @@ def pnr(serial: int, born: str = "19800101") -> str:
     return born + f"{serial % 1000:03d}" + luhn.calc_check_digit(body)
 
 
-def make_bank(session: Session, *, bic: str = "SWEDSESS", name: str = "Swedbank") -> BankOut:
-    return create_bank(session, bic=bic, name=name)
+def make_bank(
+    session: Session, *, bic: str = "ESSESESS", name: str = "SEB", ranges: Sequence[str] | None = None
+) -> BankOut:
+    """A connected bank; by default SEB, which holds the accounts se_iban() numbers (bank code 500)."""
+    return create_bank(session, bic=bic, name=name, ranges=ranges)
 
 
 def make_bank_token(session: Session, bank: BankOut) -> str:

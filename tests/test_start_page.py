@@ -36,7 +36,7 @@ def test_start_page_shows_the_account_register_and_its_banks(
     record = account_record(se_iban(1), (pnr(1), "Anna Andersson"))
     client.post("/api/v1/bank/accounts", json={"accounts": [record]}, headers=auth(bank_token))
     page = client.get("/")
-    assert "<td>Swedbank</td><td><code>SWEDSESS</code></td>" in page.text
+    assert "<td>SEB</td><td><code>ESSESESS</code></td>" in page.text
     assert "<dt>Accounts</dt><dd>1</dd>" in page.text
     assert "/api/v1/vop/checks" in page.text
 

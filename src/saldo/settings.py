@@ -271,6 +271,20 @@ class Settings(BaseSettings):
     webhook_lanes: int = Field(
         default=8, ge=1, le=256, description="Payers whose webhooks are delivered to at the same time."
     )
+    webhook_refused_networks: list[str] = Field(
+        default=[],
+        description=(
+            "The authority's own address ranges (CIDR, e.g. 192.0.2.0/24) no webhook may point to, as a JSON list; "
+            "loopback, private, link-local and other non-public addresses are always refused."
+        ),
+    )
+    webhook_local_receivers: bool = Field(
+        default=False,
+        description=(
+            "Let webhooks use plain http and point to this machine or a private network: for the demo and local "
+            "development, whose receivers run locally. Never in production."
+        ),
+    )
     oidc_providers: list[OidcProviderSettings] = Field(
         default=[],
         description=(
@@ -322,6 +336,18 @@ class Settings(BaseSettings):
         if self.vop_close_match_threshold > self.vop_match_threshold:
             raise ValueError("SALDO_VOP_CLOSE_MATCH_THRESHOLD must not be above SALDO_VOP_MATCH_THRESHOLD")
         return self
+
+    @field_validator("webhook_refused_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress  # noqa: PLC0415
+
+        for text in value:
+            try:
+                ipaddress.ip_network(text, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"not an address range (CIDR, e.g. 192.0.2.0/24): {text!r}") from exc
+        return value
 
     @field_validator("analysis_schedule")
     @classmethod

@@ -16,6 +16,7 @@ from saldo.inforequests import jobs as request_jobs
 from saldo.mediation import jobs as mediation_jobs
 from saldo.mediation.jobs import JobResources
 from saldo.messages.delivery import Deliverer
+from saldo.messages.service import WebhookPolicy
 from saldo.oversight import jobs as analysis_jobs
 from saldo.payments.jobs import settle_parts_continuously
 from saldo.settings import Settings
@@ -57,7 +58,9 @@ def run_worker(settings: Settings, engine: Engine, *, wait: bool, concurrency: i
         # Webhook delivery runs beside the jobs; when the jobs stop (SIGTERM, or an empty queue in
         # burst mode) every lane finishes the message it is sending and marks it, then stops.
         stop = asyncio.Event()
-        deliverer = Deliverer(conninfo_of(engine), lanes=settings.webhook_lanes)
+        deliverer = Deliverer(
+            conninfo_of(engine), lanes=settings.webhook_lanes, policy=WebhookPolicy.from_settings(settings)
+        )
         delivery = asyncio.create_task(deliverer.run(stop, until_idle=not wait))
         # parts of a large file whose process ended before settling them, now and while working
         stop_settling = settle_parts_continuously(engine, every_s=beat)

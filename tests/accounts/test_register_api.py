@@ -34,7 +34,7 @@ class TestReportingAccounts:
         assert summary["opened"] == 1
         assert summary["holders_added"] == 2
         account = show(client, bank_token, IBAN)
-        assert account["bank_bic"] == "SWEDSESS"
+        assert account["bank_bic"] == "ESSESESS"
         assert {h["name"] for h in account["holders"]} == {"Anna Andersson", "Berit Lind"}  # type: ignore[union-attr]
         changes = [e["change"] for e in account["history"]]  # type: ignore[union-attr]
         assert changes == ["opened", "holder_added", "holder_added"]
@@ -80,7 +80,7 @@ class TestScoping:
             "/api/v1/bank/accounts", json={"accounts": [account_record(IBAN, BERIT)]}, headers=auth(other_bank_token)
         )
         assert response.status_code == 422
-        assert response.json()["errors"][0]["reason"] == "the account is registered by another bank"
+        assert "outside the account ranges your bank holds" in response.json()["errors"][0]["reason"]
         assert [h["name"] for h in show(client, bank_token, IBAN)["holders"]] == ["Anna Andersson"]  # type: ignore[union-attr]
 
     def test_another_bank_cannot_see_an_account(
@@ -93,6 +93,67 @@ class TestScoping:
     def test_a_payer_token_is_not_a_bank_token(self, client: TestClient, payer_token: str) -> None:
         response = client.post("/api/v1/bank/accounts", json={"accounts": []}, headers=auth(payer_token))
         assert response.status_code == 401
+
+
+class TestAccountRanges:
+    """A bank reports only accounts inside the ranges it holds, so it cannot take over another
+    bank's customer's account (and with it, their payouts)."""
+
+    def test_an_account_in_another_banks_range_is_refused_and_nothing_is_registered(
+        self, client: TestClient, bank_token: str, other_bank_token: str
+    ) -> None:
+        # Nordea reports an SEB account (IBAN bank code 500) nobody has reported yet, and a clearing
+        # number of Handelsbanken's: both refused, naming whose range it is, and nothing is applied.
+        own = account_record("3300-8112289874", ANNA, scheme="se_clearing")  # Nordea personkonto
+        seb = account_record(se_iban(3), ANNA)
+        handelsbanken = account_record("6000-123456789", ANNA, scheme="se_clearing")
+        response = client.post(
+            "/api/v1/bank/accounts", json={"accounts": [own, seb, handelsbanken]}, headers=auth(other_bank_token)
+        )
+        assert response.status_code == 422, response.text
+        errors = response.json()["errors"]
+        assert [(e["record"], e["field"]) for e in errors] == [(2, "account"), (3, "account")]
+        assert errors[0]["reason"] == (
+            "the account is outside the account ranges your bank holds (iban:SE300, iban:SE950); "
+            "it is in the range of SEB (ESSESESS)"
+        )
+        assert "se_clearing:3000-3399" in errors[1]["reason"]
+        checked = client.get("/api/v1/bank/accounts", params={"account": se_iban(3)}, headers=auth(bank_token))
+        assert checked.status_code == 404
+        mine = client.get(
+            "/api/v1/bank/accounts",
+            params={"account": "3300-8112289874", "account_scheme": "se_clearing"},
+            headers=auth(other_bank_token),
+        )
+        assert mine.status_code == 404  # the whole request was refused
+
+    def test_an_account_outside_every_range_cannot_be_designated_as_a_payout_account(
+        self, client: TestClient, bank_token: str, other_bank_token: str
+    ) -> None:
+        report(client, bank_token, account_record(IBAN, ANNA))
+        designated = client.post(
+            "/api/v1/bank/designations",
+            json={
+                "payee": {"id_scheme": "se_personnummer", "identifier": ANNA[0]},
+                "account_scheme": "iban",
+                "account": IBAN,
+            },
+            headers=auth(bank_token),
+        )
+        assert designated.status_code == 200, designated.text
+        taken = account_record(se_iban(4), ANNA)  # Nordea claims a second SEB account for Anna
+        refused = client.post("/api/v1/bank/accounts", json={"accounts": [taken]}, headers=auth(other_bank_token))
+        assert refused.status_code == 422
+        swap = client.post(
+            "/api/v1/bank/designations",
+            json={
+                "payee": {"id_scheme": "se_personnummer", "identifier": ANNA[0]},
+                "account_scheme": "iban",
+                "account": se_iban(4),
+            },
+            headers=auth(other_bank_token),
+        )
+        assert swap.status_code == 404, swap.text  # no account of Nordea's: it was never registered
 
 
 class TestBadRecords:

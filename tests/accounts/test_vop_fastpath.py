@@ -41,7 +41,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[L
         payer = make_payer(session)
         payer_token = make_token(session, payer)
         old = issue_token(session, payer_id=payer.id, label="old")
-        bank = create_bank(session, bic="SWEDSESS", name="Swedbank")
+        bank = create_bank(session, bic="ESSESESS", name="SEB")
         bank_token = issue_bank_token(session, bank_id=bank.id, label="test").token
         session.commit()
         revoke_token(session, token_id=old.id)

@@ -16,11 +16,13 @@ from sqlalchemy.orm import Session
 
 from saldo.messages.delivery import ALERT_AFTER_ATTEMPTS, Deliverer
 from saldo.messages.models import MessageKind
-from saldo.messages.service import post_message, set_webhook
+from saldo.messages.service import PUBLIC_ONLY, WebhookPolicy, post_message, set_webhook
 from saldo.synthetic.webhooks import WebhookReceiver
 from saldo.worker import conninfo_of
 from tests.conftest import live_database, serve_in_thread
 from tests.factories import make_payer
+
+LOCAL = WebhookPolicy(local_receivers=True)  # the tests' receivers listen on this machine
 
 
 @pytest.fixture
@@ -31,7 +33,9 @@ def delivery_world(tmp_path: Path, worker_id: str) -> Iterator[tuple[Engine, Web
     with Session(engine) as session:
         payers = [make_payer(session, name=f"Payer {i}") for i in range(3)]
         for payer in payers:
-            receiver.secrets[payer.id] = set_webhook(session, payer_id=payer.id, url=f"{url}/saldo").secret
+            receiver.secrets[payer.id] = set_webhook(
+                session, payer_id=payer.id, url=f"{url}/saldo", policy=LOCAL
+            ).secret
         session.commit()
         ids = [p.id for p in payers]
     try:
@@ -50,7 +54,7 @@ def _post(engine: Engine, payer_ids: list[int], per_payer: int) -> None:
 
 
 def _deliver(engine: Engine, **options: object) -> Deliverer:
-    deliverer = Deliverer(conninfo_of(engine), lanes=4, **options)  # type: ignore[arg-type]
+    deliverer = Deliverer(conninfo_of(engine), lanes=4, **{"policy": LOCAL, **options})  # type: ignore[arg-type]
     asyncio.run(deliverer.run(asyncio.Event(), until_idle=True))
     return deliverer
 
@@ -120,7 +124,7 @@ def test_a_stop_in_the_middle_of_a_run_loses_and_repeats_nothing(
 
     async def stop_midway() -> int:
         stop = asyncio.Event()
-        deliverer = Deliverer(conninfo_of(engine), lanes=3, batch=50)
+        deliverer = Deliverer(conninfo_of(engine), lanes=3, batch=50, policy=LOCAL)
         running = asyncio.create_task(deliverer.run(stop))
         while receiver.unique < 300:
             await asyncio.sleep(0.005)
@@ -151,7 +155,7 @@ def test_what_a_failing_receiver_answers_is_never_kept(tmp_path: Path, worker_id
     try:
         with Session(engine) as session:
             payer_id = make_payer(session).id
-            set_webhook(session, payer_id=payer_id, url=f"{url}/internal-admin")
+            set_webhook(session, payer_id=payer_id, url=f"{url}/internal-admin", policy=LOCAL)
             session.commit()
         _post(engine, [payer_id], 1)
         _deliver(engine, backoff_s=(0.05,))
@@ -167,3 +171,26 @@ def test_what_a_failing_receiver_answers_is_never_kept(tmp_path: Path, worker_id
         stop()
         engine.dispose()
     assert tuple(errors) == ("HTTP 500", "HTTP 500")
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_a_webhook_that_points_inside_the_network_is_never_contacted(
+    delivery_world: tuple[Engine, WebhookReceiver, list[int]], host: str
+) -> None:
+    """Checked again when connecting: a URL that passed when it was set (or whose name now resolves
+    elsewhere) reaches no internal address. The receiver here listens on loopback."""
+    engine, receiver, payers = delivery_world
+    with engine.begin() as connection:
+        url = connection.execute(text("SELECT url FROM payer_webhooks WHERE payer_id = :p"), {"p": payers[0]}).scalar()
+        inside = str(url).replace("127.0.0.1", host)
+        connection.execute(
+            text("UPDATE payer_webhooks SET url = :u, enabled = (payer_id = :p)"), {"u": inside, "p": payers[0]}
+        )
+    _post(engine, payers[:1], 2)
+    deliverer = _deliver(engine, policy=PUBLIC_ONLY, backoff_s=(60,))
+    assert (deliverer.stats.delivered, receiver.unique) == (0, 0)
+    with engine.connect() as connection:
+        error = connection.execute(text("SELECT last_error FROM payer_webhooks WHERE payer_id = :p"), {"p": payers[0]})
+        reason = str(error.scalar())
+    assert reason.startswith(f"ConnectError: refused to connect to {host}: ")
+    assert "is not a public internet address" in reason

@@ -117,8 +117,10 @@ def test_generate_writes_a_country(env: dict[str, str], tmp_path: Path) -> None:
 
 
 def test_a_bank_file_is_loaded_shown_designated_and_verified(env: dict[str, str], tmp_path: Path) -> None:
-    assert saldo(env, "banks", "create", "HANDSESS", "--name", "Handelsbanken")[0] == 0
-    code, token = saldo(env, "banks", "token", "HANDSESS")
+    code, out = saldo(env, "banks", "create", "ESSESESS", "--name", "SEB")
+    assert code == 0, out
+    assert "holding iban:SE500, se_clearing:5000-5999" in out  # from the published bank registers
+    code, token = saldo(env, "banks", "token", "ESSESESS")
     assert code == 0
     assert token.startswith("saldobank_")
     path = tmp_path / "register.csv"
@@ -127,7 +129,7 @@ def test_a_bank_file_is_loaded_shown_designated_and_verified(env: dict[str, str]
         f"{se_iban(1)};2019-04-01;{pnr(1)};Anna Andersson\n{se_iban(1)};2019-04-01;{pnr(2)};Berit Lind\n",
         encoding="utf-8",
     )
-    code, out = saldo(env, "accounts", "load", "HANDSESS", str(path), "--as-of", "2026-02-01")
+    code, out = saldo(env, "accounts", "load", "ESSESESS", str(path), "--as-of", "2026-02-01")
     assert code == 0, out
     assert "1 accounts, 1 new" in out
     code, out = saldo(env, "accounts", "show", se_iban(1))
@@ -153,10 +155,12 @@ def test_a_bad_bank_file_lists_lines_and_exits_non_zero(env: dict[str, str], tmp
 def test_a_payment_run_is_started_written_answered_and_reconciled(env: dict[str, str], tmp_path: Path) -> None:
     bankgiro = "765432" + luhn.calc_check_digit("765432")
     connect(env, "212000-1520", name="Körkommun", account=bankgiro)
-    saldo(env, "banks", "create", "NDEASESS", "--name", "Nordea")
+    saldo(env, "banks", "create", "ESSESESS", "--name", "SEB")
+    code, out = saldo(env, "payers", "set-bank", "212000-1520", "ESSESESS")  # a Bankgiro number names no bank
+    assert (code, out) == (0, f"Körkommun: {bankgiro} is held by SEB (ESSESESS)\n")
     register = tmp_path / "register.csv"
     register.write_text(f"account;opened_on;holder_id;holder_name\n{se_iban(7)};2019-04-01;{pnr(7)};Anna Andersson\n")
-    assert saldo(env, "accounts", "load", "NDEASESS", str(register))[0] == 0
+    assert saldo(env, "accounts", "load", "ESSESESS", str(register))[0] == 0
     payments = tmp_path / "payments.csv"
     bodies = [payment_body(payee_id=pnr(7), account=se_iban(7)) for _ in range(3)]
     payments.write_text(csv_file(bodies), encoding="utf-8")

@@ -48,6 +48,7 @@ class Lab:
             SALDO_DATA_DIR=str(self.settings.data_dir),
             SALDO_OUTBOX_DIR=str(self.settings.outbox),
             SALDO_RUN_WORKERS="1",
+            SALDO_WEBHOOK_LOCAL_RECEIVERS="true",  # the tests' webhook receivers listen on this machine
             SALDO_WORKER_STALLED_AFTER_S=str(STALLED_AFTER_S),
             **extra,
         )

@@ -7,12 +7,13 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from saldo.messages.models import MessageKind
-from saldo.messages.service import post_message, set_webhook
+from saldo.messages.service import WebhookPolicy, post_message, set_webhook
 from saldo.synthetic.webhooks import WebhookReceiver
 from tests.conftest import serve_in_thread
 from tests.crash.conftest import Lab, wait_until
 from tests.factories import make_payer
 
+LOCAL = WebhookPolicy(local_receivers=True)  # the receiver listens on this machine
 MESSAGES = 30
 
 
@@ -22,7 +23,9 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_keeps_the_order(lab: Lab
     try:
         with lab.sessions() as session:
             payer = make_payer(session)
-            receiver.secrets[payer.id] = set_webhook(session, payer_id=payer.id, url=f"{url}/saldo").secret
+            receiver.secrets[payer.id] = set_webhook(
+                session, payer_id=payer.id, url=f"{url}/saldo", policy=LOCAL
+            ).secret
             for n in range(MESSAGES):
                 post_message(session, payer_id=payer.id, kind=MessageKind.NOTIFICATION, ref_id=n, body={"n": n})
             session.commit()

@@ -92,8 +92,9 @@ def _free_port() -> int:
 
 @dataclass(frozen=True)
 class Site:
-    base: str
+    base: str  # Saldo with the independent provider (oidc-provider) as its eID
     idp: str
+    dev: str  # the same Saldo (one database) as the demo serves it: the development eID, and no real one
 
 
 @pytest.fixture(scope="session")
@@ -111,7 +112,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         audience="citizen",
     )
     settings, engine = live_database("saldo_e2e", tmp_path_factory.mktemp("e2e"))
-    settings = settings.model_copy(update={"dev_login": True, "oidc_providers": [provider]})
+    real_port, dev_port = _free_port(), _free_port()
+    real = settings.model_copy(update={"oidc_providers": [provider], "public_url": f"http://127.0.0.1:{real_port}"})
+    demo = settings.model_copy(update={"dev_login": True, "public_url": f"http://127.0.0.1:{dev_port}"})
     with Session(engine) as session:
         kommun_payer = make_payer(session, name="Exempelkommunen")
         kommun = make_token(session, kommun_payer)
@@ -126,7 +129,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         log_a_read(session, VALID_PNR, "kontroll av utbetalning efter dödsfall")
         session.commit()
     forget_discovery()
-    base, stop = serve_in_thread(create_app(settings, engine=engine))
+    base, stop = serve_in_thread(create_app(real, engine=engine), port=real_port)
+    dev, stop_dev = serve_in_thread(create_app(demo, engine=engine), port=dev_port)
     node = subprocess.Popen(
         ["node", str(IDP_DIR / "provider.mjs"), str(idp_port), f"{base}/auth/callback/testeid"],
         stdout=subprocess.PIPE,
@@ -151,11 +155,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             ]
             assert http.post("/api/v1/bank/accounts", json={"accounts": records}, headers=auth(bank)).status_code == 200
         plant_findings(engine, settings, paid, tmp_path_factory.mktemp("snapshot"))
-        yield Site(base=base, idp=idp)
+        yield Site(base=base, idp=idp, dev=dev)
     finally:
         node.terminate()
         node.wait(timeout=10)
         stop()
+        stop_dev()
         engine.dispose()
 
 

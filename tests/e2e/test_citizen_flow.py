@@ -87,14 +87,14 @@ def test_the_pages_read_in_swedish_and_finnish(page: Page, site: Site, lang: str
 
 
 def test_a_caseworker_serves_a_citizen_through_the_assisted_channel(page: Page, site: Site) -> None:
-    page.goto(f"{site.base}/login?audience=staff&lang=en")
+    page.goto(f"{site.dev}/login?audience=staff&lang=en")
     assert axe_violations(page) == []
     page.get_by_role("link", name="Development eID for staff").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Development eID")
     assert axe_violations(page) == []
     page.get_by_label("Karin Handläggare").check()
     page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(f"{site.base}/staff")
+    expect(page).to_have_url(f"{site.dev}/staff")
     assert axe_violations(page) == []
     page.get_by_role("link", name="Serve a citizen").click()
     assert axe_violations(page) == []
@@ -117,8 +117,8 @@ def test_the_start_page_lets_a_visitor_enter_as_citizen_or_staff(page: Page, sit
 
 
 def test_an_analyst_works_the_workbench_from_dashboard_to_case(page: Page, site: Site) -> None:
-    page.goto(f"{site.base}/?lang=en")
-    page.goto(f"{site.base}/login/dev-staff?next=/staff/workbench")
+    page.goto(f"{site.dev}/?lang=en")
+    page.goto(f"{site.dev}/login/dev-staff?next=/staff/workbench")
     page.get_by_label("Anna Analytiker").check()
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Workbench")
@@ -149,7 +149,7 @@ def test_an_analyst_works_the_workbench_from_dashboard_to_case(page: Page, site:
 
 
 def test_a_payer_sends_a_file_and_reads_every_bad_record_in_the_browser(page: Page, site: Site, tmp_path: Path) -> None:
-    page.goto(f"{site.base}/?lang=en")
+    page.goto(f"{site.dev}/?lang=en")
     page.get_by_role("link", name="Log in as a payer").click()
     page.get_by_role("link", name="Development eID for payers").click()
     page.get_by_label("Petra").check()

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from saldo.app import create_app
-from saldo.banks.service import create_bank, issue_bank_token
+from saldo.banks.service import create_bank, find_bank, issue_bank_token
 from saldo.kit.clock import today
 from saldo.mediation.jobs import JobResources, execute_run
 from saldo.mediation.models import PaymentRun
@@ -33,8 +33,9 @@ def run_settings(settings: Settings, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def payer(session: Session) -> Payer:
-    payer = make_payer(session, name="Testkommun")
+def payer(session: Session, bank_token: str) -> Payer:
+    """A payer whose debtor account the bank of ``bank_token`` (SEB) holds."""
+    payer = make_payer(session, name="Testkommun", bank_id=find_bank(session, "ESSESESS").id)
     session.commit()
     return payer
 
@@ -102,8 +103,8 @@ class Live:
     def planned_run(self, payments: int, *, max_file: int) -> PaymentRun:
         """Committed verified payments and today's run for them, queued."""
         with self.sessions() as session:
-            token = make_token(session, make_payer(session))
-            bank = create_bank(session, bic="SWEDSESS", name="Swedbank")
+            bank = create_bank(session, bic="ESSESESS", name="SEB")
+            token = make_token(session, make_payer(session, bank_id=bank.id))
             bank_token = issue_bank_token(session, bank_id=bank.id, label="test").token
             session.commit()
         with TestClient(create_app(self.settings, engine=self.engine)) as client:

@@ -17,8 +17,9 @@ from saldo.kit.clock import today
 from saldo.mediation.models import PaymentRun
 from saldo.mediation.repository import RunRepository
 from saldo.mediation.service.files import block_id
+from saldo.settings import Settings
 from saldo.synthetic.bank import answer_payment_file
-from tests.factories import VALID_BANKGIRO, auth, make_payer, make_token
+from tests.factories import VALID_BANKGIRO, auth, make_bank, make_bank_token, make_payer, make_token
 from tests.mediation.conftest import RegisterPayments, RunPayments
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
@@ -231,7 +232,7 @@ class TestNotification:
         history = client.get(f"/api/v1/payments/{c}/history", headers=auth(token)).json()
         assert [h["to_status"] for h in history[-2:]] == ["settled", "returned"]
         assert history[-1]["reason"].startswith("returned by the payee's bank: MD07 (the payee has died)")
-        assert history[-1]["actor"] == "bank:camt.054.001.08:NT-nt.xml"
+        assert history[-1]["actor"] == "bank:ESSESESS:camt.054.001.08:NT-nt.xml"  # the bank and its message
 
     def test_a_return_read_before_its_debit_still_ends_returned(
         self, sent: tuple[PaymentRun, list[int]], client: TestClient, token: str, bank_token: str, tmp_path: Path
@@ -583,3 +584,88 @@ def test_other_bytes_under_a_message_id_already_used_are_flagged(
     code, again = post(client, bank_token, second)
     assert code == 201, again
     assert again["summary"]["message_id_seen_before"] == [body["id"]]  # type: ignore[index]
+
+
+class TestOnlyTheBankHoldingTheAccountAnswers:
+    """A bank's answers move only the payments Saldo sent to that bank: the runs from the debtor
+    accounts it holds. Another bank's pain.002 or camt is refused whole, and changes nothing."""
+
+    @pytest.fixture
+    def other_bank_token(self, session: Session) -> str:
+        token = make_bank_token(session, make_bank(session, bic="HANDSESS", name="Handelsbanken"))
+        session.commit()
+        return token
+
+    def test_a_run_goes_to_the_bank_holding_its_debtor_account(
+        self, sent: tuple[PaymentRun, list[int]], session: Session, run_settings: Settings
+    ) -> None:
+        run, _ = sent
+        [file] = RunRepository(session).files_of(run.id)
+        assert file.path.startswith("ESSESESS/pain.001.001.09/")  # the bank's own folder of the outbox
+        written = (run_settings.outbox / file.path).read_text(encoding="utf-8")
+        assert "<DbtrAgt><FinInstnId><BICFI>ESSESESS</BICFI></FinInstnId></DbtrAgt>" in written
+
+    def test_another_banks_status_report_is_refused(
+        self,
+        sent: tuple[PaymentRun, list[int]],
+        session: Session,
+        client: TestClient,
+        token: str,
+        other_bank_token: str,
+        tmp_path: Path,
+    ) -> None:
+        run, (a, b, _) = sent
+        rows = [ReportedTransaction(str(a), "RJCT", "AC04"), ReportedTransaction(str(b), "RJCT", "AC04")]
+        code, body = post(client, other_bank_token, status_report(tmp_path, message_id_of(session, run), rows))
+        assert code == 422, body
+        assert body["detail"] == (
+            f"nothing was applied: the report answers message {message_id_of(session, run)!r}, "
+            "which Saldo never sent to your bank"
+        )
+        assert [status_of(client, token, p) for p in (a, b)] == ["sent", "sent"]
+
+    def test_another_banks_notification_about_the_account_is_refused(
+        self, sent: tuple[PaymentRun, list[int]], client: TestClient, token: str, other_bank_token: str, tmp_path: Path
+    ) -> None:
+        _, (a, _, _) = sent
+        paid = NotifiedTransaction(str(a), 125000, "SEK")
+        back = NotifiedTransaction(str(a), 125000, "SEK", return_reason="AC04")
+        path = notification(tmp_path, [NotifiedEntry(today(), [paid]), NotifiedEntry(today(), [back])])
+        code, body = post(client, other_bank_token, path)
+        assert code == 422, body
+        assert body["detail"] == (
+            f"nothing was applied: the message is about account {VALID_BANKGIRO}, "
+            "which Saldo does not pay from through your bank"
+        )
+        assert status_of(client, token, a) == "sent"
+
+    def test_the_same_file_from_another_bank_after_the_right_one_is_refused_too(
+        self,
+        sent: tuple[PaymentRun, list[int]],
+        client: TestClient,
+        token: str,
+        bank_token: str,
+        other_bank_token: str,
+        tmp_path: Path,
+    ) -> None:
+        _, (a, _, _) = sent
+        path = notification(tmp_path, [NotifiedEntry(today(), [NotifiedTransaction(str(a), 125000, "SEK")])])
+        assert post(client, bank_token, path)[0] == 201
+        code, body = post(client, other_bank_token, path)
+        assert code == 422, body
+        assert body["detail"] == "nothing was applied: the message answers payments Saldo never sent to your bank"
+
+    def test_the_history_names_the_bank_and_its_message(
+        self,
+        sent: tuple[PaymentRun, list[int]],
+        session: Session,
+        client: TestClient,
+        token: str,
+        bank_token: str,
+        tmp_path: Path,
+    ) -> None:
+        run, (a, _, _) = sent
+        rows = [ReportedTransaction(str(a), "RJCT", "AC04")]
+        assert post(client, bank_token, status_report(tmp_path, message_id_of(session, run), rows))[0] == 201
+        history = client.get(f"/api/v1/payments/{a}/history", headers=auth(token)).json()
+        assert history[-1]["actor"] == "bank:ESSESESS:pain.002.001.10:ST-st.xml"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from saldo.cli.accounts import import_bank_register
+from saldo.cli.accounts import connect_country_banks, import_bank_register
 from saldo.cli.ingest import ingest_file
 from saldo.cli.payers import import_payers_file
 from saldo.kit.account_number import AccountScheme, normalize_account
@@ -89,6 +89,7 @@ def test_a_year_of_payments_is_in_the_manifest(country: Path) -> None:
 
 
 def test_country_is_ingested_through_the_payer_path(country: Path, session: Session, settings: Settings) -> None:
+    connect_country_banks(session, country)  # payers.csv names each payer's bank
     import_payers_file(session, country / "payers.csv")
     registered = 0
     for payer in list_payers(session):

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Row, select, text
+from sqlalchemy import Row, func, select, text
 from sqlalchemy.orm import Session
 
-from saldo.banks.models import Bank, BankToken
+from saldo.banks.models import Bank, BankRange, BankToken
+from saldo.kit.account_number import AccountScheme
 
 _PRINCIPAL = text(
     "SELECT t.id, b.id, b.bic, b.name FROM bank_tokens t JOIN banks b ON b.id = t.bank_id "
@@ -30,6 +31,32 @@ class BankRepository:
         self.session.add(bank)
         self.session.flush()
         return bank
+
+    def ranges_of(self, bank_id: int) -> Sequence[BankRange]:
+        return self.session.scalars(
+            select(BankRange).where(BankRange.bank_id == bank_id).order_by(BankRange.scheme, BankRange.first)
+        ).all()
+
+    def ranges_of_scheme(self, scheme: AccountScheme) -> Sequence[BankRange]:
+        return self.session.scalars(select(BankRange).where(BankRange.scheme == scheme)).all()
+
+    def add_ranges(self, ranges: Sequence[BankRange]) -> None:
+        self.session.add_all(ranges)
+        self.session.flush()
+
+    def holder_of(self, scheme: AccountScheme, key: str) -> Bank | None:
+        """The bank whose range holds this key (ranges never overlap: at most one)."""
+        return self.session.scalar(
+            select(Bank)
+            .join(BankRange, BankRange.bank_id == Bank.id)
+            .where(
+                BankRange.scheme == scheme,
+                func.length(BankRange.first) == len(key),
+                BankRange.first <= key,
+                BankRange.last >= key,
+            )
+            .limit(1)
+        )
 
     def add_token(self, token: BankToken) -> BankToken:
         self.session.add(token)

@@ -23,6 +23,7 @@ class BankOut(BaseModel):
     bic: str
     name: str
     created_at: dt.datetime
+    ranges: list[str] = []  # the account ranges it holds, e.g. "se_clearing:5000-5999", "iban:SE500"
 
 
 class IssuedBankToken(BaseModel):

@@ -19,8 +19,8 @@ from saldo.accounts.service.designate import designate_account
 from saldo.accounts.service.files import BankFileSource, load_bank_file
 from saldo.accounts.service.query import describe_account
 from saldo.accounts.service.verify import check_payee, thresholds_from
-from saldo.banks.errors import BankError
-from saldo.banks.schemas import BankPrincipal
+from saldo.banks.errors import BankError, UnknownBankError
+from saldo.banks.schemas import BankOut, BankPrincipal
 from saldo.banks.service import create_bank, find_bank
 from saldo.cli.context import cli_context, console, errors, fail
 from saldo.db.engine import unit_of_work
@@ -139,14 +139,25 @@ def verify(
     console.print(f"{result.outcome.value} [{result.epc_code}]: {result.reason}{shown}")
 
 
+def connect_country_banks(session: Session, folder: Path) -> list[BankOut]:
+    """Connect the banks of a synthetic country's banks.csv not connected yet (with the account
+    ranges the published registers give their BICs); every bank of the file, in its order."""
+    with (folder / "banks.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    banks = []
+    for row in rows:
+        try:
+            banks.append(find_bank(session, row["bic"]))
+        except UnknownBankError:
+            banks.append(create_bank(session, bic=row["bic"], name=row["name"]))
+    return banks
+
+
 def import_bank_register(session: Session, folder: Path, settings: Settings) -> dict[str, BankFileAccepted]:
     """Connect the banks of a synthetic country's banks.csv and load each bank's register file."""
-    with (folder / "banks.csv").open(encoding="utf-8", newline="") as handle:
-        banks = list(csv.DictReader(handle))
     as_of = date_of_country(folder)
     loaded: dict[str, BankFileAccepted] = {}
-    for row in banks:
-        bank = create_bank(session, bic=row["bic"], name=row["name"])
+    for bank in connect_country_banks(session, folder):
         path = folder / "banks" / f"{bank.bic}.csv"
         principal = BankPrincipal(bank_id=bank.id, bic=bank.bic, name=bank.name, token_id=0)
         source = BankFileSource.from_path(path, as_of)

@@ -23,6 +23,7 @@ from saldo.inforequests.errors import RequestError
 from saldo.inforequests.service import send_reminders
 from saldo.kit.money import Money
 from saldo.messages.delivery import Deliverer
+from saldo.messages.service import WebhookPolicy
 from saldo.notifications.errors import NotificationError
 from saldo.notifications.service import notify_payers
 from saldo.oversight.fairness import fairness_report
@@ -227,7 +228,11 @@ def deliver(
     """Deliver payer messages to their webhooks, in order, signed, retried with backoff. SIGTERM or
     Ctrl-C: every lane finishes the message it is sending, marks it, and stops."""
     context = cli_context(ctx)
-    deliverer = Deliverer(conninfo_of(context.engine), lanes=lanes or context.settings.webhook_lanes)
+    deliverer = Deliverer(
+        conninfo_of(context.engine),
+        lanes=lanes or context.settings.webhook_lanes,
+        policy=WebhookPolicy.from_settings(context.settings),
+    )
 
     async def run() -> None:
         stop = asyncio.Event()

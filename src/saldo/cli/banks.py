@@ -18,14 +18,22 @@ def create(
     ctx: typer.Context,
     bic: str = typer.Argument(..., help="The bank's BIC, e.g. SWEDSESS."),
     name: str = typer.Option(..., help="The bank's name."),
+    ranges: list[str] | None = typer.Option(
+        None,
+        "--range",
+        help="An account range the bank holds, e.g. se_clearing:5000-5999 or iban:SE500; repeat for more. "
+        "Without any, the ranges the published bank registers give its BIC.",
+    ),
 ) -> None:
-    """Connect a bank."""
+    """Connect a bank, with the account ranges it holds (it reports accounts only inside them)."""
     try:
         with unit_of_work(cli_context(ctx).sessions) as session:
-            bank = create_bank(session, bic=bic, name=name)
+            bank = create_bank(session, bic=bic, name=name, ranges=ranges or None)
     except BankError as exc:
         raise fail(str(exc)) from exc
-    console.print(f"connected bank {bank.id}: {bank.name} ({bank.bic})")
+    console.print(
+        f"connected bank {bank.id}: {bank.name} ({bank.bic}), holding {', '.join(bank.ranges) or 'no ranges'}"
+    )
 
 
 @app.command("list")
@@ -33,9 +41,9 @@ def list_all(ctx: typer.Context) -> None:
     """List the connected banks."""
     with unit_of_work(cli_context(ctx).sessions) as session:
         banks = list_banks(session)
-    table = Table("id", "BIC", "name", "connected")
+    table = Table("id", "BIC", "name", "connected", "account ranges")
     for bank in banks:
-        table.add_row(str(bank.id), bank.bic, bank.name, bank.created_at.date().isoformat())
+        table.add_row(str(bank.id), bank.bic, bank.name, bank.created_at.date().isoformat(), " ".join(bank.ranges))
     console.print(table)
 
 

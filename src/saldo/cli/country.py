@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from saldo.cli.accounts import connect_country_banks
 from saldo.cli.ingest import ingest_file
 from saldo.cli.payers import import_payers_file
 from saldo.db.engine import unit_of_work
@@ -30,6 +31,8 @@ def load_analysis_inputs(session: Session, folder: Path, *, loaded_by: str) -> N
 def load_country(sessions: sessionmaker[Session], settings: Settings, folder: Path, *, loaded_by: str) -> None:
     """Payers, each payer's payment file in a transaction of its own, then the analysis inputs."""
     with unit_of_work(sessions) as session:
+        if (folder / "banks.csv").exists():
+            connect_country_banks(session, folder)  # the payers' banks, before the payers that name them
         import_payers_file(session, folder / "payers.csv")
         payers = list_payers(session)
     for payer in payers:

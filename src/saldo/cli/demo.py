@@ -17,7 +17,7 @@ from saldo.analysis.service.snapshot import export_snapshot
 from saldo.app import create_app
 from saldo.banks.service import issue_bank_token, list_banks
 from saldo.benefits.service import seed_catalogue
-from saldo.cli.accounts import import_bank_register
+from saldo.cli.accounts import connect_country_banks, import_bank_register
 from saldo.cli.context import CliContext, cli_context, console, fail
 from saldo.cli.country import load_analysis_inputs
 from saldo.cli.ingest import ingest_file
@@ -105,6 +105,7 @@ def _build(context: CliContext, demo_dir: Path, persons: int) -> None:
     )
     with unit_of_work(context.sessions) as session:
         seed_catalogue(session)
+        connect_country_banks(session, country)  # the payers' banks, before the payers that name them
         import_payers_file(session, country / "payers.csv")
         payers = list_payers(session)
         tokens = {

@@ -9,6 +9,8 @@ import typer
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from saldo.banks.errors import BankError
+from saldo.banks.service import find_bank
 from saldo.benefits.errors import UnknownBenefitError
 from saldo.cli.context import cli_context, console, fail
 from saldo.db.engine import unit_of_work
@@ -16,7 +18,15 @@ from saldo.kit.account_number import AccountScheme, InvalidAccountError
 from saldo.kit.national_id import InvalidIdentifierError
 from saldo.payers.errors import PayerError
 from saldo.payers.models import ConnectionModel, PayerKind
-from saldo.payers.service import add_payer_user, create_payer, find_payer, issue_token, list_payers, revoke_token
+from saldo.payers.service import (
+    add_payer_user,
+    create_payer,
+    find_payer,
+    issue_token,
+    list_payers,
+    revoke_token,
+    set_payer_bank,
+)
 
 app = typer.Typer(help="Connected payers and their API tokens.", no_args_is_help=True, rich_markup_mode=None)
 PAYER_FILE_COLUMNS = (
@@ -40,11 +50,15 @@ def create(
     account_scheme: AccountScheme = typer.Option(AccountScheme.SE_BANKGIRO, help="Debtor account scheme."),
     account: str = typer.Option(..., help="Debtor account the payer's payments are drawn from."),
     benefits: str = typer.Option(..., help="Benefit codes the payer may pay, comma-separated (e.g. EKB,FOB)."),
+    bank: str | None = typer.Option(
+        None, help="BIC of the bank holding the debtor account (needed for a Bankgiro number; an IBAN names its bank)."
+    ),
 ) -> None:
     """Connect a new payer."""
     codes = [c.strip() for c in benefits.split(",") if c.strip()]
     try:
         with unit_of_work(cli_context(ctx).sessions) as session:
+            bank_id = find_bank(session, bank).id if bank else None
             payer = create_payer(
                 session,
                 organisation_number=organisation_number,
@@ -54,11 +68,30 @@ def create(
                 debtor_account_scheme=account_scheme,
                 debtor_account=account,
                 benefit_codes=codes,
+                bank_id=bank_id,
             )
             payer_id = payer.id
-    except (PayerError, UnknownBenefitError, InvalidIdentifierError, InvalidAccountError) as exc:
+    except (PayerError, BankError, UnknownBenefitError, InvalidIdentifierError, InvalidAccountError) as exc:
         raise fail(str(exc)) from exc
     console.print(f"connected payer {payer_id}: {name}")
+
+
+@app.command("set-bank")
+def set_bank(
+    ctx: typer.Context,
+    organisation_number: str = typer.Argument(..., help="The payer's organisation number."),
+    bic: str = typer.Argument(..., help="BIC of the bank holding the payer's debtor account."),
+) -> None:
+    """Name the bank holding a payer's debtor account: its payment files go to that bank, and only
+    that bank's answers move its payments. Every payer paying from the same account follows."""
+    try:
+        with unit_of_work(cli_context(ctx).sessions) as session:
+            bank = find_bank(session, bic)
+            payer = set_payer_bank(session, organisation_number=organisation_number, bank_id=bank.id)
+            shown = f"{payer.name}: {payer.debtor_account} is held by {bank.name} ({bank.bic})"
+    except (PayerError, BankError, InvalidIdentifierError) as exc:
+        raise fail(str(exc)) from exc
+    console.print(shown)
 
 
 @app.command("import")
@@ -73,7 +106,8 @@ def import_file(ctx: typer.Context, path: Path = typer.Argument(..., exists=True
 
 
 def import_payers_file(session: Session, path: Path) -> int:
-    """Connect the payers of a payers.csv file; all of them or, on the first bad line, none."""
+    """Connect the payers of a payers.csv file; all of them or, on the first bad line, none. An
+    optional ``bank`` column names, by BIC, the connected bank holding each debtor account."""
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
         missing = [c for c in PAYER_FILE_COLUMNS if c not in (reader.fieldnames or [])]
@@ -82,6 +116,7 @@ def import_payers_file(session: Session, path: Path) -> int:
         count = 0
         for row in reader:
             try:
+                bank_id = find_bank(session, row["bank"]).id if row.get("bank") else None
                 create_payer(
                     session,
                     organisation_number=row["organisation_number"],
@@ -91,8 +126,16 @@ def import_payers_file(session: Session, path: Path) -> int:
                     debtor_account_scheme=AccountScheme(row["debtor_account_scheme"]),
                     debtor_account=row["debtor_account"],
                     benefit_codes=row["benefits"].split(),
+                    bank_id=bank_id,
                 )
-            except (PayerError, UnknownBenefitError, InvalidIdentifierError, InvalidAccountError, ValueError) as exc:
+            except (
+                PayerError,
+                BankError,
+                UnknownBenefitError,
+                InvalidIdentifierError,
+                InvalidAccountError,
+                ValueError,
+            ) as exc:
                 raise ValueError(f"{path}: line {reader.line_num}: {exc}") from exc
             count += 1
     return count

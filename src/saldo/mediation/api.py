@@ -89,13 +89,13 @@ async def post_payment_message(
         await receive_to_file(
             request, path, settings.max_upload_bytes, too_large=BankMessageTooLargeError, empty=BankMessageError
         )
-        result = await run_in_threadpool(_read, session, path, filename, f"bank:{bank.bank_id}")
+        result = await run_in_threadpool(_read, session, path, filename, bank.bank_id)
     return Response(
         result.model_dump_json(), media_type="application/json", status_code=200 if result.already_read else 201
     )
 
 
-def _read(session: Session, path: Path, filename: str | None, actor: str) -> BankMessageOut:
-    result = read_bank_message(session, path, filename=filename, received_by=actor)
+def _read(session: Session, path: Path, filename: str | None, bank_id: int) -> BankMessageOut:
+    result = read_bank_message(session, path, filename=filename, received_by=f"bank:{bank_id}", bank_id=bank_id)
     session.commit()
     return result

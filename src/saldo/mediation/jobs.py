@@ -18,7 +18,14 @@ from saldo.db.engine import create_db_engine, create_session_factory, unit_of_wo
 from saldo.kit.crash_points import arm, reach
 from saldo.mediation.models import PaymentFile, PaymentRun
 from saldo.mediation.repository import RunRepository
-from saldo.mediation.service.files import Initiator, WrittenFile, publish_file, remove_leftovers, write_run_file
+from saldo.mediation.service.files import (
+    Initiator,
+    WrittenFile,
+    publish_file,
+    remove_leftovers,
+    run_bank_bic,
+    write_run_file,
+)
 from saldo.mediation.service.runs import RUN_QUEUE, RUN_TASK, fail_run, finish_run, schedule_run
 from saldo.payments.jobs import run_account_check
 from saldo.settings import Settings
@@ -125,7 +132,9 @@ def execute_run(
             files = RunRepository(session).files_of(run_id)
         for file in files:
             _publish(sessions, settings, file)
-        remove_leftovers(settings.outbox, run)
+        with sessions() as session:
+            bic = run_bank_bic(session, run)
+        remove_leftovers(settings.outbox, run, bic)
         reach("run.published")
         with unit_of_work(sessions) as session:
             sent = finish_run(session, run_id)

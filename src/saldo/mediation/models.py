@@ -37,6 +37,9 @@ class PaymentRun(IdMixin, Base):
     execution_date: Mapped[dt.date]
     debtor_account_scheme: Mapped[AccountScheme] = mapped_column(str_enum(AccountScheme, "debtor_account_scheme"))
     debtor_account: Mapped[str] = mapped_column(String(40))
+    # The bank holding the debtor account, which the files go to and which alone may answer them
+    # (set when planned, or when the run is resumed once a bank holds the account).
+    bank_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("banks.id"))
     status: Mapped[RunStatus] = mapped_column(str_enum(RunStatus, "status"))
     requested_by: Mapped[str] = mapped_column(String(100))
     max_file_transactions: Mapped[int]
@@ -81,6 +84,7 @@ class BankMessage(IdMixin, Base):
 
     message_type: Mapped[MessageType] = mapped_column(str_enum(MessageType, "message_type"))
     message_id: Mapped[str] = mapped_column(String(35))  # the bank's GrpHdr/MsgId
+    bank_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("banks.id"))  # whose runs it answered
     sha256: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     filename: Mapped[str | None] = mapped_column(String(255))
     received_by: Mapped[str] = mapped_column(String(100))

@@ -9,6 +9,7 @@ from psycopg import Connection as PgConnection
 from sqlalchemy import Row, func, select, text, update
 from sqlalchemy.orm import Session
 
+from saldo.banks.models import Bank
 from saldo.db.engine import driver_connection
 from saldo.kit.account_number import AccountScheme
 from saldo.mediation.models import BankMessage, PaymentFile, PaymentRun, UnmatchedEntry
@@ -99,6 +100,7 @@ class EntryScope:
     sequence: int | None = None
     scheme: str | None = None
     account: str | None = None
+    bank_id: int | None = None  # the bank whose runs the message answers
 
 
 # id, amount, currency, payee name, account scheme, account number, remittance, payer, benefit
@@ -184,6 +186,18 @@ class RunRepository:
             .order_by(Payer.id)
         )
         return self.session.scalars(query).all()
+
+    def payer_banks(self, scheme: AccountScheme, account: str) -> list[int]:
+        """The banks the payers paying from this account have named as holding it."""
+        rows = self.session.scalars(
+            select(Payer.bank_id)
+            .where(Payer.debtor_account_scheme == scheme, Payer.debtor_account == account, Payer.bank_id.is_not(None))
+            .distinct()
+        )
+        return [int(r) for r in rows if r is not None]
+
+    def bank_bic(self, bank_id: int) -> str | None:
+        return self.session.scalar(select(Bank.bic).where(Bank.id == bank_id))
 
     def is_debtor_account(self, scheme: AccountScheme | None, account: str) -> bool:
         query = select(func.count()).select_from(Payer).where(Payer.debtor_account == account)
@@ -379,6 +393,7 @@ class RunRepository:
             "sequence": scope.sequence,
             "scheme": scope.scheme,
             "account": scope.account,
+            "bank_id": scope.bank_id,
             "phase": phase,
             "actions": list(actions),
         }
@@ -460,6 +475,7 @@ _CLASSIFY = text(
                 WHEN CAST(:run_id AS bigint) IS NOT NULL
                     THEN p.run_id = CAST(:run_id AS bigint) AND p.file_sequence = CAST(:sequence AS integer)
                 ELSE r.debtor_account_scheme = e.scheme AND r.debtor_account = e.account
+                    AND r.bank_id IS NOT DISTINCT FROM CAST(:bank_id AS bigint)
             END AS in_scope
         FROM e
         LEFT JOIN payments p ON p.id = e.wanted

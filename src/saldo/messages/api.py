@@ -10,8 +10,8 @@ from saldo.kit.problem import Problem, problem_responses
 from saldo.messages.errors import NoWebhookError
 from saldo.messages.models import PayerMessage
 from saldo.messages.schemas import MessageOut, WebhookIn, WebhookOut
-from saldo.messages.service import feed, set_webhook, webhook_of
-from saldo.web.deps import MAX_ID, CurrentPayer, DbSession
+from saldo.messages.service import WebhookPolicy, feed, set_webhook, webhook_of
+from saldo.web.deps import MAX_ID, AppSettings, CurrentPayer, DbSession
 
 router = APIRouter(prefix="/api/v1", tags=["payer: messages"], responses=problem_responses(401, 404, 422))
 
@@ -41,10 +41,16 @@ def get_feed(
 
 
 @router.put("/webhook", response_model=WebhookOut, summary="Set the payer's webhook")
-def put_webhook(body: WebhookIn, payer: CurrentPayer, session: DbSession) -> WebhookOut:
+def put_webhook(body: WebhookIn, payer: CurrentPayer, session: DbSession, settings: AppSettings) -> WebhookOut:
     """Messages are POSTed to ``url`` in order, signed with a new secret returned once here
     (`Saldo-Signature`, docs/formats/payer-messages.md), and retried until the receiver answers 2xx."""
-    webhook = set_webhook(session, payer_id=payer.payer_id, url=body.url, enabled=body.enabled)
+    webhook = set_webhook(
+        session,
+        payer_id=payer.payer_id,
+        url=body.url,
+        enabled=body.enabled,
+        policy=WebhookPolicy.from_settings(settings),
+    )
     out = WebhookOut(
         url=webhook.url, enabled=webhook.enabled, failing_since=None, last_error=None, secret=webhook.secret
     )

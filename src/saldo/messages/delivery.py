@@ -25,7 +25,9 @@ import psycopg
 from psycopg.rows import dict_row
 
 from saldo.kit.crash_points import reach
+from saldo.kit.outbound import guarded_transport
 from saldo.kit.webhook_signature import HEADER, sign
+from saldo.messages.service import PUBLIC_ONLY, WebhookPolicy
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +101,7 @@ class Deliverer:
         poll_s: float = 0.5,
         on_alert: Callable[[int, str], None] | None = None,
         backoff_s: tuple[float, ...] = BACKOFF_S,
+        policy: WebhookPolicy = PUBLIC_ONLY,
     ) -> None:
         self.conninfo = conninfo
         self.lanes = lanes
@@ -107,11 +110,16 @@ class Deliverer:
         self.poll_s = poll_s
         self.on_alert = on_alert
         self.backoff_s = backoff_s
+        self.policy = policy
         self.stats = DeliveryStats()
 
     async def run(self, stop: asyncio.Event, *, until_idle: bool = False) -> DeliveryStats:
         limits = httpx.Limits(max_connections=self.lanes * 2, max_keepalive_connections=self.lanes * 2)
-        async with httpx.AsyncClient(timeout=self.timeout_s, limits=limits, follow_redirects=False) as client:
+        # Unless receivers are local (demo, tests), every connection goes only to a checked public address.
+        transport = None if self.policy.local_receivers else guarded_transport(self.policy.refused, limits=limits)
+        async with httpx.AsyncClient(
+            timeout=self.timeout_s, limits=limits, follow_redirects=False, transport=transport, trust_env=False
+        ) as client:
             await asyncio.gather(*(self._lane(client, stop, until_idle) for _ in range(self.lanes)))
         return self.stats
 

@@ -15,3 +15,7 @@ class UnknownPayerError(PayerError, LookupError):
 
 class InvalidTokenError(PayerError):
     """The API token is malformed, unknown or revoked."""
+
+
+class InvalidPayerError(PayerError, ValueError):
+    """The payer's details contradict what is registered (e.g. its debtor account's bank)."""

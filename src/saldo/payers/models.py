@@ -39,6 +39,9 @@ class Payer(IdMixin, CreatedAtMixin, Base):
     connection_model: Mapped[ConnectionModel] = mapped_column(str_enum(ConnectionModel, "connection_model"))
     debtor_account_scheme: Mapped[AccountScheme] = mapped_column(str_enum(AccountScheme, "debtor_account_scheme"))
     debtor_account: Mapped[str] = mapped_column(String(40))
+    # The bank that holds the debtor account: its payment files go to that bank, and only that bank's
+    # answers move its payments. None: the bank whose ranges hold the account (IBAN, clearing number).
+    bank_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("banks.id"))
 
 
 class PayerBenefit(Base):

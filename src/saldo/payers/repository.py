@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from saldo.benefits.models import Benefit
+from saldo.kit.account_number import AccountScheme
 from saldo.payers.models import ApiToken, Payer, PayerBenefit, PayerUser
 
 # Runs on every API request: a constant statement, so SQLAlchemy does no per-call construction.
@@ -59,6 +60,23 @@ class PayerRepository:
         self.session.add(payer)
         self.session.flush()
         return payer
+
+    def banks_of_account(self, scheme: AccountScheme, account: str) -> set[int]:
+        """The banks named by the payers paying from this account."""
+        rows = self.session.scalars(
+            select(Payer.bank_id).where(
+                Payer.debtor_account_scheme == scheme, Payer.debtor_account == account, Payer.bank_id.is_not(None)
+            )
+        )
+        return {int(r) for r in rows if r is not None}
+
+    def set_bank_of_account(self, scheme: AccountScheme, account: str, bank_id: int) -> None:
+        self.session.execute(
+            update(Payer)
+            .where(Payer.debtor_account_scheme == scheme, Payer.debtor_account == account)
+            .values(bank_id=bank_id)
+        )
+        self.session.flush()
 
     def grant_benefits(self, payer_id: int, benefit_ids: Sequence[int]) -> None:
         if benefit_ids:

@@ -11,7 +11,7 @@ from saldo.benefits.repository import BenefitRepository
 from saldo.kit.account_number import AccountScheme, normalize_account
 from saldo.kit.national_id import IdScheme, normalize_identifier
 from saldo.kit.tokens import hash_token, looks_like_token, new_token
-from saldo.payers.errors import InvalidTokenError, PayerExistsError, UnknownPayerError
+from saldo.payers.errors import InvalidPayerError, InvalidTokenError, PayerExistsError, UnknownPayerError
 from saldo.payers.models import ApiToken, ConnectionModel, Payer, PayerKind, PayerUser
 from saldo.payers.repository import PayerRepository
 from saldo.payers.schemas import IssuedToken, PayerOut, PayerPrincipal, TokenOut
@@ -29,13 +29,23 @@ def create_payer(
     debtor_account_scheme: AccountScheme,
     debtor_account: str,
     benefit_codes: Sequence[str],
+    bank_id: int | None = None,
 ) -> Payer:
-    """Connect a new payer: validated organisation number and debtor account, and the benefits it pays."""
+    """Connect a new payer: validated organisation number and debtor account, the benefits it pays,
+    and the bank that holds the account (``bank_id``; without it, the bank whose account ranges hold
+    it — an IBAN or clearing number names its bank, a Bankgiro number does not)."""
     orgnr = normalize_identifier(IdScheme.SE_ORGANISATIONSNUMMER, organisation_number)
     account = normalize_account(debtor_account_scheme, debtor_account)
     repository = PayerRepository(session)
     if repository.by_organisation_number(orgnr) is not None:
         raise PayerExistsError(f"a payer with organisation number {orgnr} is already connected")
+    named = repository.banks_of_account(account.scheme, account.number)
+    if bank_id is not None and named - {bank_id}:
+        raise InvalidPayerError(
+            f"the payers already paying from {account.number} name another bank as holding it; "
+            "one account is held by one bank"
+        )
+    bank_id = bank_id if bank_id is not None else next(iter(named), None)
     benefits = BenefitRepository(session).by_codes(list(benefit_codes))
     unknown = sorted(set(benefit_codes) - {b.code for b in benefits})
     if unknown:
@@ -48,9 +58,19 @@ def create_payer(
             connection_model=connection_model,
             debtor_account_scheme=account.scheme,
             debtor_account=account.number,
+            bank_id=bank_id,
         )
     )
     repository.grant_benefits(payer.id, [b.id for b in benefits])
+    return payer
+
+
+def set_payer_bank(session: Session, *, organisation_number: str, bank_id: int) -> Payer:
+    """Name the bank that holds a payer's debtor account: its payment files go there, and only that
+    bank's answers move its payments. Every payer paying from the same account gets the same bank."""
+    payer = find_payer(session, organisation_number)
+    PayerRepository(session).set_bank_of_account(payer.debtor_account_scheme, payer.debtor_account, bank_id)
+    session.refresh(payer)
     return payer
 
 

@@ -24,7 +24,9 @@ from saldo.synthetic.population import MUNICIPALITIES, Population, generate_popu
 from saldo.synthetic.registers import Registers, decision_rows, generate_registers, income_rows
 
 MONTHS = 12  # ten past months, the current one and the next: history and upcoming payments
-FORMAT_VERSION = 3  # 2: bank register files and planted wrong accounts; 3: registers, decisions, anomalies
+# 2: bank register files and planted wrong accounts; 3: registers, decisions, anomalies; 4: payers' banks
+FORMAT_VERSION = 4
+PAYER_BANKS = tuple(bic for bic, _ in BANKS.values())[:4]  # the payers bank with the four largest banks
 INCOME_MONTHS = MONTHS - 2  # the income register holds the completed months only
 
 
@@ -83,6 +85,8 @@ def generate_country(
                 "debtor_account_scheme": ["se_bankgiro"] * len(specs),
                 "debtor_account": [s.bankgiro for s in specs],
                 "benefits": [" ".join(s.benefits) for s in specs],
+                # the bank holding each payer's Bankgiro account, spread over the country's banks
+                "bank": [PAYER_BANKS[i % len(PAYER_BANKS)] for i in range(len(specs))],
             }
         ),
     )

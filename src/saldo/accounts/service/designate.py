@@ -31,7 +31,8 @@ def designate_account(
     account = normalize_account(request.account_scheme, request.account)
     repository = AccountRepository(session)
     found = repository.account_with_bank(account.scheme.value, account.number)
-    if found is not None and bank_id is not None and found[0].bank_id != bank_id:
+    if bank_id is not None and (found is None or found[0].bank_id != bank_id):
+        # a bank designates only its own accounts; another bank's account and an unknown one answer alike
         raise AccountNotFoundError(f"no account {account.number} in the register")
     if found is None:
         raise DesignationRefusedError("no bank has reported this account to the account register")

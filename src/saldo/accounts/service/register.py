@@ -16,6 +16,9 @@ from saldo.accounts.repository import AccountKey, AccountRepository, StoredAccou
 from saldo.accounts.schemas import AccountRecordIn, AccountRecordsIn, RegisterSummary
 from saldo.accounts.service.records import AccountRecord, HolderFields, check_record
 from saldo.banks.schemas import BankPrincipal
+from saldo.banks.service import bank_ranges, holder_of
+from saldo.kit.account_number import AccountNumber
+from saldo.kit.account_ranges import AccountRange, range_key
 from saldo.kit.clock import today
 
 _TWICE = "the account appears twice (a file lists all rows of an account together)"
@@ -88,6 +91,7 @@ def apply_records(
     repository = AccountRepository(session)
     counts = Counts()
     seen: set[AccountKey] = set()
+    held = bank_ranges(session, bank.bank_id)
     for chunk in _chunks(records, APPLY_CHUNK):
         valid: list[AccountRecord] = []
         for item in chunk:
@@ -99,6 +103,10 @@ def apply_records(
                 _add_errors(counts, [RecordError(item.line, item.record, "account", _TWICE)], max_errors)
                 continue
             seen.add(item.key)
+            key = range_key(AccountNumber(item.scheme, item.number))
+            if not any(r.holds(item.scheme, key) for r in held):
+                _add_errors(counts, [_outside_ranges(session, item, held)], max_errors)
+                continue
             valid.append(item)
         existing = repository.find_accounts([r.key for r in valid])
         foreign = [r for r in valid if r.key in existing and existing[r.key].bank_id != bank.bank_id]
@@ -111,6 +119,15 @@ def apply_records(
             continue  # nothing more is written; the caller rolls back
         _apply_chunk(repository, bank, valid, existing, as_of, source, counts)
     return counts
+
+
+def _outside_ranges(session: Session, record: AccountRecord, held: list[AccountRange]) -> RecordError:
+    """Why a bank may not report this account: it lies outside the ranges the bank holds."""
+    holder = holder_of(session, AccountNumber(record.scheme, record.number))
+    whose = f"; it is in the range of {holder.name} ({holder.bic})" if holder is not None else ""
+    mine = ", ".join(str(r) for r in held if r.scheme is record.scheme) or f"no {record.scheme.value} range"
+    reason = f"the account is outside the account ranges your bank holds ({mine}){whose}"
+    return RecordError(record.line, record.record, "account", reason)
 
 
 def _add_errors(counts: Counts, errors: list[RecordError], max_errors: int) -> None:

@@ -23,11 +23,12 @@ from saldo.kit.account_number import AccountScheme
 from saldo.kit.crash_points import reach
 from saldo.kit.digest import sha256_of_file
 from saldo.kit.money import from_decimal_text
-from saldo.mediation.errors import BankMessageError
+from saldo.mediation.errors import BankMessageError, RunError
 from saldo.mediation.models import BankMessage, PaymentFile
 from saldo.mediation.repository import EntryScope, RunRepository
 from saldo.mediation.schemas import BankMessageOut, UnmatchedOut
 from saldo.mediation.service.files import parse_block_id
+from saldo.mediation.service.runs import bank_of_debtor_account
 
 SHOWN_UNMATCHED = 100  # unmatched entries returned with the answer; all are stored
 
@@ -39,17 +40,26 @@ UNREADABLE = "unreadable_amount"  # the staged action of an entry whose amount c
 PHASES = (("reject", "accept", "settle", "pending", "credit", UNREADABLE), ("return",))
 
 
-def bank_actor(message: MessageType, message_id: str) -> str:
-    return f"bank:{message.value}:{message_id}"[:100]
+def bank_actor(bank_bic: str, message: MessageType, message_id: str) -> str:
+    """Who moved a payment, in its history: the bank (by BIC) and its message."""
+    return f"bank:{bank_bic}:{message.value}:{message_id}"[:100]
 
 
-def read_bank_message(session: Session, path: Path, *, filename: str | None, received_by: str) -> BankMessageOut:
+def read_bank_message(
+    session: Session, path: Path, *, filename: str | None, received_by: str, bank_id: int | None = None
+) -> BankMessageOut:
     """Read one pain.002, camt.054 or camt.053 file and apply it; returns what it did. Raises
-    BankMessageError (nothing applied) for a file that is not a valid message Saldo can apply."""
+    BankMessageError (nothing applied) for a file that is not a valid message Saldo can apply.
+
+    A message answers the runs of one bank: the bank holding the debtor account of the file a
+    pain.002 answers, or of the accounts a camt reports on. With ``bank_id`` (a bank delivering
+    its own messages) a message about another bank's runs is refused as if they did not exist."""
     repository = RunRepository(session)
     digest = sha256_of_file(path)
     known = repository.message_by_hash(digest)
     if known is not None:
+        if bank_id is not None and known.bank_id != bank_id:
+            raise BankMessageError("the message answers payments Saldo never sent to your bank")
         return describe_message(session, known, already_read=True)
     try:
         message = sniff_message(path)
@@ -58,9 +68,11 @@ def read_bank_message(session: Session, path: Path, *, filename: str | None, rec
         with session.begin_nested():  # a refused message leaves nothing behind, not even staging
             repository.create_entry_staging()
             if message is MessageType.PAIN_002:
-                bank_message_id, scope, summary = _stage_status_report(repository, path)
+                bank_message_id, scope, summary = _stage_status_report(repository, path, bank_id)
             else:
-                bank_message_id, scope, summary = _stage_account_report(repository, path, message)
+                bank_message_id, scope, summary = _stage_account_report(session, path, message, bank_id)
+            answering = repository.bank_bic(scope.bank_id) if scope.bank_id is not None else None
+            actor = bank_actor(answering or "unknown", message, bank_message_id)
             reach("answers.staged")
             applied = 0
             for phase, actions in enumerate(PHASES):
@@ -69,9 +81,7 @@ def read_bank_message(session: Session, path: Path, *, filename: str | None, rec
                     (status, code, _reason_text(message, status, code))
                     for status, code in repository.staged_codes(phase)
                 ]
-                applied += repository.apply_entries(
-                    phase=phase, actor=bank_actor(message, bank_message_id), reasons=reasons
-                )
+                applied += repository.apply_entries(phase=phase, actor=actor, reasons=reasons)
             outcomes = repository.entry_outcomes()
             earlier = repository.messages_with_bank_id(message.value, bank_message_id[:35])
             if earlier:  # other bytes under a message id already used: a resend with changes, or a bank's error
@@ -80,6 +90,7 @@ def read_bank_message(session: Session, path: Path, *, filename: str | None, rec
                 BankMessage(
                     message_type=message,
                     message_id=bank_message_id[:35],
+                    bank_id=scope.bank_id,
                     sha256=digest,
                     filename=filename,
                     received_by=received_by,
@@ -121,15 +132,21 @@ def describe_message(session: Session, message: BankMessage, *, already_read: bo
     )
 
 
-def _stage_status_report(repository: RunRepository, path: Path) -> tuple[str, EntryScope, dict[str, object]]:
+def _stage_status_report(
+    repository: RunRepository, path: Path, bank_id: int | None
+) -> tuple[str, EntryScope, dict[str, object]]:
     header, statuses = read_status_report(path)
     if not header.original_message_type.startswith("pain.001"):
         raise BankMessageError(
             f"the report answers a {header.original_message_type or 'unnamed'} message, not a pain.001 Saldo sent"
         )
     file = repository.file_by_message_id(header.original_message_id)
-    if file is None:
-        raise BankMessageError(f"the report answers message {header.original_message_id!r}, which Saldo never sent")
+    run = repository.get_run(file.run_id) if file is not None else None
+    if file is None or run is None or (bank_id is not None and run.bank_id != bank_id):
+        whom = " to your bank" if bank_id is not None else ""
+        raise BankMessageError(
+            f"the report answers message {header.original_message_id!r}, which Saldo never sent{whom}"
+        )
     staged = 0
     blocks: list[BlockStatus] = []
 
@@ -158,7 +175,7 @@ def _stage_status_report(repository: RunRepository, path: Path) -> tuple[str, En
         "transaction_statuses": staged,
         "block_statuses": [{"id": b.payment_information_id, "status": b.status, "reason": b.reason} for b in blocks],
     }
-    scope = EntryScope(run_id=file.run_id, sequence=file.sequence)
+    scope = EntryScope(run_id=file.run_id, sequence=file.sequence, bank_id=run.bank_id)
     return header.message_id, scope, summary
 
 
@@ -215,8 +232,9 @@ def _stage_block(repository: RunRepository, file: PaymentFile, block: BlockStatu
 
 
 def _stage_account_report(
-    repository: RunRepository, path: Path, message: MessageType
+    session: Session, path: Path, message: MessageType, bank_id: int | None
 ) -> tuple[str, EntryScope, dict[str, object]]:
+    repository = RunRepository(session)
     report, transactions = read_account_report(path, message)
     # Each notification's or statement's account, numbered as met; entries are staged with that
     # number and given the account once the stream is read (no query may run during the COPY).
@@ -234,13 +252,26 @@ def _stage_account_report(
 
     repository.stage_entries(rows())
     names: set[str] = set()
+    banks: set[int | None] = set()
     for where, number in accounts.items():  # every account of the message must be one Saldo pays from
         scheme, account = _debtor_account(repository, where)
+        try:
+            holder = bank_of_debtor_account(session, scheme, account)
+        except RunError as exc:
+            raise BankMessageError(str(exc)) from exc
+        if bank_id is not None and holder != bank_id:
+            shown = where.account_iban or where.account_other
+            raise BankMessageError(
+                f"the message is about account {shown}, which Saldo does not pay from through your bank"
+            )
         repository.set_staged_account(str(number), scheme.value, account)
         names.add(account)
+        banks.add(holder)
+    if len(banks) > 1:
+        raise BankMessageError("the message reports on accounts held by different banks; each bank reports its own")
     only = next(iter(names)) if len(names) == 1 else None
     summary: dict[str, object] = {"account": only, "accounts": sorted(names), **counts}
-    return report.message_id, EntryScope(), summary
+    return report.message_id, EntryScope(bank_id=banks.pop()), summary
 
 
 def _account_action(tx: EntryTransaction) -> str:

@@ -21,8 +21,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import BinaryIO
 
-from schwifty import IBAN
-from schwifty.exceptions import SchwiftyException
 from sqlalchemy.orm import Session
 
 from saldo.iso20022.messages import MessageType
@@ -65,9 +63,23 @@ def parse_block_id(value: str) -> tuple[str, int, str, str] | None:
     return head, int(parts[0]), parts[1], parts[2]
 
 
-def file_path(run: PaymentRun, sequence: int) -> Path:
-    """Where a run's file goes, relative to the outbox: by message type and execution date."""
-    return Path(MessageType.PAIN_001.value) / run.execution_date.isoformat() / f"{message_id(run.id, sequence)}.xml"
+def file_path(run: PaymentRun, sequence: int, bank_bic: str) -> Path:
+    """Where a run's file goes, relative to the outbox: to the bank holding the debtor account (its
+    folder is named by its BIC), by message type and execution date."""
+    return (
+        Path(bank_bic)
+        / MessageType.PAIN_001.value
+        / run.execution_date.isoformat()
+        / f"{message_id(run.id, sequence)}.xml"
+    )
+
+
+def run_bank_bic(session: Session, run: PaymentRun) -> str:
+    """The BIC of the bank a run's files go to (a run is given its bank before it is cut)."""
+    bic = RunRepository(session).bank_bic(run.bank_id) if run.bank_id is not None else None
+    if bic is None:
+        raise RunError(f"payment run {run.id} has no bank to send its files to")
+    return bic
 
 
 def _partial(path: Path) -> Path:
@@ -115,7 +127,7 @@ def write_run_file(
     if not rows:
         return WrittenFile(sequence, 0, None)
     sent = len(rows)
-    relative = file_path(run, sequence)
+    relative = file_path(run, sequence, run_bank_bic(session, run))
     target = _partial(outbox / relative)
     target.parent.mkdir(parents=True, exist_ok=True)
     digest, size, transactions, control_sum = _write(session, run, sequence, rows, target, initiator, batch_booking)
@@ -169,11 +181,11 @@ def publish_file(
     return final
 
 
-def remove_leftovers(outbox: Path, run: PaymentRun) -> list[Path]:
+def remove_leftovers(outbox: Path, run: PaymentRun, bank_bic: str) -> list[Path]:
     """Delete the partial files of a run that no recorded file owns any more: the writes of attempts
     that died before their transaction committed (that file was written again under the same name
     and published). Call once every recorded file is published; returns what was deleted."""
-    folder = outbox / file_path(run, 1).parent
+    folder = outbox / file_path(run, 1, bank_bic).parent
     prefix = f".{message_id(run.id, 0)[:-1]}"  # ".SALDO-R<run>-F": every file of this run, no other run's
     removed = []
     for leftover in sorted(folder.glob(f"{prefix}*.partial")) if folder.is_dir() else []:
@@ -197,6 +209,7 @@ def _write(
     repository = RunRepository(session)
     payers = {p.id: p for p in repository.payers_of_account(run.debtor_account_scheme, run.debtor_account)}
     category = repository.category_purposes()
+    bank_bic = run_bank_bic(session, run)
     keyed = sorted(((r[7], category[r[8]], r[2], r[0]), r) for r in rows)
     blocks: dict[tuple[int, str, str], list[FileRow]] = {}
     for (payer_id, purpose, currency, _), row in keyed:
@@ -216,7 +229,7 @@ def _write(
         written = write_pain001(
             out,  # type: ignore[arg-type]  # a writable binary stream is all the writer needs
             header,
-            _blocks(run, mid, blocks, sums, payers, batch_booking),
+            _blocks(run, mid, blocks, sums, payers, batch_booking, bank_bic),
         )
         raw.flush()
         os.fsync(raw.fileno())
@@ -230,6 +243,7 @@ def _blocks(
     sums: dict[tuple[int, str, str], int],
     payers: dict[int, Payer],
     batch_booking: bool,
+    bank_bic: str,
 ) -> Iterator[PaymentInformation]:
     """One payment-information block per (payer, category purpose, currency)."""
     for (payer_id, category, currency), rows in blocks.items():
@@ -242,7 +256,7 @@ def _blocks(
             debtor=Party(payer.name, payer.organisation_number),
             debtor_account_scheme=run.debtor_account_scheme,
             debtor_account=run.debtor_account,
-            debtor_agent_bic=_bic_of(run.debtor_account_scheme, run.debtor_account),
+            debtor_agent_bic=bank_bic,
             category_purpose=category,
             batch_booking=batch_booking,
             transactions=len(rows),
@@ -262,16 +276,6 @@ def _transactions(rows: list[FileRow]) -> Iterator[Transaction]:
             account_number=number,
             remittance_info=remittance,
         )
-
-
-def _bic_of(scheme: AccountScheme, account: str) -> str | None:
-    if scheme is not AccountScheme.IBAN:
-        return None
-    try:
-        bic = IBAN(account).bic
-    except SchwiftyException:
-        return None
-    return str(bic) if bic is not None else None
 
 
 def _write_manifest(final: Path, file: PaymentFile) -> None:

@@ -14,7 +14,9 @@ import datetime as dt
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from saldo.banks.service import holder_of
 from saldo.db.queue import defer_job
+from saldo.kit.account_number import AccountNumber, AccountScheme
 from saldo.mediation.errors import RunError, RunNotFoundError
 from saldo.mediation.models import PaymentRun, RunStatus
 from saldo.mediation.repository import RunRepository
@@ -46,6 +48,7 @@ def plan_payment_runs(
                             execution_date=execution_date,
                             debtor_account_scheme=scheme,
                             debtor_account=account,
+                            bank_id=_bank_if_known(session, scheme, account),
                             status=RunStatus.PLANNED,
                             requested_by=requested_by,
                             max_file_transactions=max_file_transactions,
@@ -59,6 +62,25 @@ def plan_payment_runs(
         queue_run(session, run.id)
         runs.append(run)
     return runs
+
+
+def bank_of_debtor_account(session: Session, scheme: AccountScheme, account: str) -> int | None:
+    """The bank holding a debtor account: the one its payers named, else the one whose account
+    ranges hold it (an IBAN or clearing number). None when no bank, or more than one, is named."""
+    named = RunRepository(session).payer_banks(scheme, account)
+    if len(named) > 1:
+        raise RunError(f"the payers paying from {account} name {len(named)} different banks as holding it")
+    if named:
+        return named[0]
+    holder = holder_of(session, AccountNumber(scheme, account))
+    return holder.id if holder is not None else None
+
+
+def _bank_if_known(session: Session, scheme: AccountScheme, account: str) -> int | None:
+    try:
+        return bank_of_debtor_account(session, scheme, account)
+    except RunError:
+        return None  # the run stops with the reason when it is cut, where its operator sees it
 
 
 def queue_run(session: Session, run_id: int) -> int:
@@ -84,6 +106,17 @@ def schedule_run(session: Session, run_id: int) -> PaymentRun:
     run = repository.get_run(run_id, lock=True)
     if run is None:
         raise RunNotFoundError(f"no payment run {run_id}")
+    if run.bank_id is None:  # planned before a bank held its account: look again, or stop here
+        bank_id = bank_of_debtor_account(session, run.debtor_account_scheme, run.debtor_account)
+        if bank_id is None:
+            raise RunError(
+                f"no connected bank holds debtor account {run.debtor_account}: name the payers' bank "
+                "(saldo payers set-bank) or connect the bank whose ranges hold it (saldo banks create), "
+                "then resume the run"
+            )
+        repository.set_run(run.id, bank_id=bank_id)
+        session.flush()
+        session.refresh(run)
     if run.payments is not None:  # cut before: a resumed run keeps its files
         if run.status is RunStatus.FAILED:
             repository.set_run(run.id, status=RunStatus.SCHEDULED, error=None)
