@@ -55,6 +55,10 @@ def create_database(name: str, *, template: str | None = None) -> str:
     return server.set(database=name).render_as_string(hide_password=False)
 
 
+# The test client names "testserver"; servers started in a thread are reached at 127.0.0.1.
+TEST_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+
+
 @pytest.fixture(scope="session")
 def database_url(worker_id: str) -> str:
     return create_database(f"saldo_test_{worker_id}")
@@ -62,7 +66,12 @@ def database_url(worker_id: str) -> str:
 
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Settings:
-    return Settings(database_url=database_url, data_dir=tmp_path_factory.mktemp("data"), max_upload_bytes=16 * 1024**2)
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path_factory.mktemp("data"),
+        max_upload_bytes=16 * 1024**2,
+        allowed_hosts=TEST_HOSTS,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -122,7 +131,7 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 def live_database(name: str, data_dir: Path) -> tuple[Settings, Engine]:
     """A migrated database of its own with the catalogue, for tests whose data must really be committed."""
-    settings = Settings(database_url=create_database(name), data_dir=data_dir)
+    settings = Settings(database_url=create_database(name), data_dir=data_dir, allowed_hosts=TEST_HOSTS)
     engine = create_db_engine(settings)
     upgrade_database(engine)
     with Session(engine) as session:

@@ -8,7 +8,6 @@ from pathlib import Path
 import typer
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 
 from saldo.cli.main import app as cli_app
@@ -17,6 +16,7 @@ from saldo.db.migrate import check_database
 from saldo.settings import Settings
 from saldo.web.deps import AUTH_DEPENDENCIES
 from saldo.web.start import PUBLIC_PATHS, PUBLIC_PREFIXES
+from tests.routes import api_routes
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "saldo"
 DOMAINS = ("accounts", "banks", "benefits", "mediation", "payers", "payees", "payments")
@@ -42,9 +42,8 @@ def _guarded(dependant: Dependant) -> bool:
 def test_every_route_needs_a_token_or_is_explicitly_public(app: FastAPI) -> None:
     unguarded = [
         route.path
-        for route in app.routes
-        if isinstance(route, APIRoute)
-        and not _guarded(route.dependant)
+        for route in api_routes(app)
+        if not _guarded(route.dependant)
         and route.path not in PUBLIC_PATHS
         and not route.path.startswith(PUBLIC_PREFIXES)
     ]
@@ -52,11 +51,7 @@ def test_every_route_needs_a_token_or_is_explicitly_public(app: FastAPI) -> None
 
 
 def test_public_routes_are_only_the_start_page_health_and_api_documents(app: FastAPI) -> None:
-    public = {
-        r.path
-        for r in app.routes
-        if isinstance(r, APIRoute) and not _guarded(r.dependant) and not r.path.startswith(PUBLIC_PREFIXES)
-    }
+    public = {r.path for r in api_routes(app) if not _guarded(r.dependant) and not r.path.startswith(PUBLIC_PREFIXES)}
     assert public <= PUBLIC_PATHS
 
 
@@ -71,7 +66,7 @@ def test_bank_routes_take_bank_tokens_and_payment_routes_payer_tokens(app: FastA
         require_staff_session,
         require_payer_session,
     ) = AUTH_DEPENDENCIES
-    for route in (r for r in app.routes if isinstance(r, APIRoute)):
+    for route in api_routes(app):
         calls = {d.call for d in route.dependant.dependencies}
         if route.path.startswith("/api/v1/bank/"):
             assert require_bank in calls, route.path

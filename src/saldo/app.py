@@ -45,7 +45,7 @@ from saldo.payments.pages import router as payer_pages
 from saldo.payments.service.policy import RegistrationPolicy
 from saldo.payments.service.uploads import delete_left_behind, upload_folder
 from saldo.registers.api import router as registers_router
-from saldo.settings import Settings
+from saldo.settings import LOOPBACK_NAMES, Settings
 from saldo.web.errors import install_error_handlers
 from saldo.web.fastpath import (
     PAYMENTS_PATH,
@@ -56,6 +56,7 @@ from saldo.web.fastpath import (
     PaymentRegistration,
     VopChecks,
 )
+from saldo.web.security import SecurityLayer
 from saldo.web.start import router as start_router
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,7 @@ def _bare_app() -> FastAPI:
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     """Build the web application. ``engine`` lets a caller share one it already has (tests, demo)."""
+    refuse_unsafe_login(settings)
     app = _bare_app()
     db_engine = engine or create_db_engine(settings)
     app.state.settings = settings
@@ -162,7 +164,28 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         overview = CitizenOverviews(pool, idle_minutes=settings.session_idle_minutes)
         app.add_middleware(FastPath, pool=pool, handlers=handlers, overview=overview)
         app.router.add_event_handler("shutdown", pool.close)
+    # outermost: every answer, the fast paths' too, carries the security headers
+    app.add_middleware(SecurityLayer, hosts=settings.served_hosts, https=settings.base_url.startswith("https://"))
     return app
+
+
+class UnsafeSettingsError(RuntimeError):
+    """Settings Saldo refuses to serve with."""
+
+
+def refuse_unsafe_login(settings: Settings) -> None:
+    """The development eID lets anyone in as anyone: only for a demo on this machine, alone."""
+    if not settings.dev_login:
+        return
+    if settings.oidc_providers:
+        raise UnsafeSettingsError(
+            "SALDO_DEV_LOGIN is for a demo: it cannot be on beside real eID providers (SALDO_OIDC_PROVIDERS)"
+        )
+    listening = settings.host.strip("[]")
+    if listening not in LOOPBACK_NAMES:
+        raise UnsafeSettingsError(
+            f"SALDO_DEV_LOGIN is for a demo on this machine: Saldo must listen on a loopback address, not {listening}"
+        )
 
 
 def _settle_while_serving(app: FastAPI, engine: Engine) -> None:

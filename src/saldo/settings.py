@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Self
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, HttpUrl, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")  # this machine, as a Host header may name it
 
 
 class OidcProviderSettings(BaseModel):
@@ -66,6 +69,28 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address `saldo serve` listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `saldo serve` listens on.")
     workers: int = Field(default=1, ge=1, le=64, description="Number of web worker processes for `saldo serve`.")
+    public_url: str | None = Field(
+        default=None,
+        description=(
+            "The address people and eID providers reach Saldo at, e.g. https://saldo.example.se. Login callbacks, "
+            "the development eID's issuer and Secure cookies follow it, never a request's Host header. Empty: "
+            "http://SALDO_HOST:SALDO_PORT."
+        ),
+    )
+    allowed_hosts: list[str] = Field(
+        default=[],
+        description=(
+            "Host names requests may name in their Host header, as a JSON list (others get 400). Empty: the public "
+            "URL's host and this machine's loopback names."
+        ),
+    )
+    trusted_proxies: list[str] = Field(
+        default=[],
+        description=(
+            "Addresses of the TLS-terminating proxies whose X-Forwarded-For and X-Forwarded-Proto headers are "
+            "believed, as a JSON list (`saldo serve`). Empty: none are; forwarded headers are ignored."
+        ),
+    )
     db_pool_size: int = Field(default=10, ge=1, le=200, description="Connections each web process keeps open.")
     max_upload_bytes: int = Field(
         default=2 * 1024**3,
@@ -312,6 +337,19 @@ class Settings(BaseSettings):
     )
 
     @property
+    def base_url(self) -> str:
+        """Where Saldo is reached, without a trailing slash."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def served_hosts(self) -> list[str]:
+        """The Host header values requests may carry."""
+        if self.allowed_hosts:
+            return list(self.allowed_hosts)
+        public = urlsplit(self.base_url).hostname or ""
+        return list(dict.fromkeys([public, *LOOPBACK_NAMES]))
+
+    @property
     def snapshots(self) -> Path:
         """Where analysis snapshots are written."""
         return self.snapshot_dir or self.data_dir / "snapshots"
@@ -336,6 +374,18 @@ class Settings(BaseSettings):
         if self.vop_close_match_threshold > self.vop_match_threshold:
             raise ValueError("SALDO_VOP_CLOSE_MATCH_THRESHOLD must not be above SALDO_VOP_MATCH_THRESHOLD")
         return self
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError(f"not a site address like https://saldo.example.se: {value!r}")
+        if parts.path not in ("", "/"):
+            raise ValueError(f"Saldo is served at the root of its address, without a path: {value!r}")
+        return value.strip().rstrip("/")
 
     @field_validator("webhook_refused_networks")
     @classmethod

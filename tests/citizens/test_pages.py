@@ -125,7 +125,8 @@ class TestLogin:
         answer = web.post(
             "/dev-idp/authorize", data={**params, "personnummer": VALID_PNR, "loa": "high"}, follow_redirects=False
         )
-        callback = answer.headers["location"].removeprefix("http://testserver")
+        back = urlsplit(answer.headers["location"])
+        callback = f"{back.path}?{back.query}"
         assert web.get(callback, follow_redirects=False).status_code == 303
         replay = web.get(callback, follow_redirects=False)
         assert replay.status_code in (400, 403)

@@ -24,6 +24,7 @@ ANY_TEXT = st.text(alphabet=st.characters(codec=None, exclude_categories=["Cs"])
 
 
 @given(ANY_TEXT, st.sampled_from([NAME_MAX, REMITTANCE_MAX]))
+@settings(deadline=None)  # the first example loads anyascii's tables for its script
 def test_any_text_is_fitted_into_the_banks_character_set_and_length(text: str, limit: int) -> None:
     fitted = fit_for_bank(text, limit)
     assert BANK_TEXT.fullmatch(fitted)

@@ -83,9 +83,13 @@ def demo(
     if no_serve:
         return
     # the demo's pages log in through the development eID provider; production never turns it on
-    served = settings.model_copy(update={"dev_login": True})
+    served = settings.model_copy(update={"dev_login": True, "port": port or settings.port})
     uvicorn.run(
-        create_app(served, engine=context.engine), host=settings.host, port=port or settings.port, log_level="warning"
+        create_app(served, engine=context.engine),
+        host=served.host,
+        port=served.port,
+        log_level="warning",
+        proxy_headers=False,
     )
 
 

@@ -24,4 +24,7 @@ def serve(
         workers=workers or settings.workers,
         access_log=False,
         log_level="warning",
+        # X-Forwarded-For/-Proto are believed from the configured TLS proxies only, never from anyone
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
     )

@@ -42,6 +42,12 @@ ACR = {
     "low": "http://id.elegnamnden.se/loa/1.0/loa2",
 }
 
+DEV_PROVIDERS = {
+    "dev": ("Development eID (demo only)", "citizen"),
+    "dev-staff": ("Development eID for staff (demo only)", "staff"),
+    "dev-payer": ("Development eID for payers (demo only)", "payer"),
+}
+
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
 
@@ -63,16 +69,20 @@ def dev_providers(settings: Settings, base_url: str) -> list[OidcProviderSetting
         OidcProviderSettings(
             name=name, label=label, issuer=issuer, client_id=CLIENT_ID, client_secret=secret, audience=audience
         )
-        for name, label, audience in (
-            ("dev", "Development eID (demo only)", "citizen"),
-            ("dev-staff", "Development eID for staff (demo only)", "staff"),
-            ("dev-payer", "Development eID for payers (demo only)", "payer"),
-        )
+        for name, (label, audience) in DEV_PROVIDERS.items()
     ]
 
 
 def _issuer(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + PREFIX
+    """The provider's address, from the configured one (never the request's Host header)."""
+    settings: Settings = request.app.state.settings
+    return settings.base_url + PREFIX
+
+
+def _callbacks(request: Request) -> set[str]:
+    """The only redirect URIs the development provider sends a code to: this Saldo's callbacks."""
+    settings: Settings = request.app.state.settings
+    return {f"{settings.base_url}/auth/callback/{name}" for name in DEV_PROVIDERS}
 
 
 def _enabled(request: Request) -> Settings:
@@ -115,7 +125,7 @@ def authorize_page(request: Request, session: DbSession) -> HTMLResponse:
     """Pick or type who to be; the request's parameters ride along in hidden fields."""
     _enabled(request)
     params = dict(request.query_params)
-    problem = _check_authorization(params)
+    problem = _check_authorization(params, _callbacks(request))
     callback = URL(params.get("redirect_uri", "")).path
     staff = callback.endswith("/dev-staff")
     payer = callback.endswith("/dev-payer")
@@ -162,7 +172,7 @@ def authorize(
         "response_type": response_type,
         "scope": scope,
     }
-    problem = _check_authorization(params)
+    problem = _check_authorization(params, _callbacks(request))
     if problem:
         raise HTTPException(400, problem)
     listed = {
@@ -240,14 +250,13 @@ def _client_authenticated(header: str, secret: str) -> bool:
     return client == CLIENT_ID and hmac.compare_digest(given, secret)
 
 
-def _check_authorization(params: dict[str, str]) -> str | None:
+def _check_authorization(params: dict[str, str], callbacks: set[str]) -> str | None:
     """What is wrong with an authorization request, in words, or None."""
     if params.get("response_type") != "code":
         return "response_type must be code"
     if params.get("client_id") != CLIENT_ID:
         return f"unknown client_id {params.get('client_id')!r}"
-    redirect = URL(params.get("redirect_uri", ""))
-    if not redirect.path.startswith("/auth/callback/"):
+    if params.get("redirect_uri", "") not in callbacks:  # exactly, as registered: no other host or path
         return "redirect_uri must be this Saldo's login callback"
     if params.get("code_challenge_method") != "S256" or not params.get("code_challenge"):
         return "PKCE with S256 is required"

@@ -31,12 +31,25 @@ def providers(request: Request) -> list[OidcProviderSettings]:
     settings: Settings = request.app.state.settings
     found = list(settings.oidc_providers)
     if settings.dev_login:
-        found += dev_providers(settings, str(request.base_url))
+        found += dev_providers(settings, settings.base_url)
     return found
 
 
 def _provider(request: Request, name: str) -> OidcProviderSettings | None:
     return next((p for p in providers(request) if p.name == name), None)
+
+
+def callback_url(request: Request, provider: str) -> str:
+    """Where a provider sends the browser back: built from the configured address, never from the
+    request's Host header (which a client chooses)."""
+    settings: Settings = request.app.state.settings
+    return settings.base_url + CALLBACK + provider
+
+
+def _secure(request: Request) -> bool:
+    """Cookies are Secure when Saldo is reached over https (directly or behind a trusted proxy)."""
+    settings: Settings = request.app.state.settings
+    return settings.base_url.startswith("https://") or request.url.scheme == "https"
 
 
 def _local(target: str | None, default: str) -> str:
@@ -79,7 +92,7 @@ async def login(request: Request, session: DbSession, name: str, next: str | Non
         return login_request
 
     login_request = await run_in_threadpool(record)
-    redirect_uri = str(request.base_url).rstrip("/") + CALLBACK + provider.name
+    redirect_uri = callback_url(request, provider.name)
     response = RedirectResponse(authorization_url(metadata, provider, login_request, redirect_uri), status_code=303)
     response.set_cookie(
         LOGIN_COOKIE,
@@ -88,7 +101,7 @@ async def login(request: Request, session: DbSession, name: str, next: str | Non
         path=CALLBACK,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=_secure(request),
     )
     return response
 
@@ -122,7 +135,7 @@ async def callback(
 
     try:
         nonce, verifier, return_to, audience = await run_in_threadpool(take)
-        redirect_uri = str(request.base_url).rstrip("/") + CALLBACK + provider.name
+        redirect_uri = callback_url(request, provider.name)
         identity = await complete_login(
             _http(request), provider, code=code, redirect_uri=redirect_uri, nonce=nonce, code_verifier=verifier
         )
@@ -136,9 +149,7 @@ async def callback(
     except (LoginRefusedError, LoginFailedError) as exc:
         return _failed(request, str(exc), 403 if isinstance(exc, LoginRefusedError) else 400)
     response = RedirectResponse(return_to, status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE, secret, path="/", httponly=True, samesite="lax", secure=request.url.scheme == "https"
-    )
+    response.set_cookie(SESSION_COOKIE, secret, path="/", httponly=True, samesite="lax", secure=_secure(request))
     response.delete_cookie(LOGIN_COOKIE, path=CALLBACK)
     return response
 

@@ -49,7 +49,7 @@ def start_page(request: Request, session: DbSession) -> HTMLResponse:
         "register": register_overview(session),
         "mediation": mediation_overview(session),
         "audit": audit_overview(session),
-        "base_url": str(request.base_url).rstrip("/"),
+        "base_url": request.app.state.settings.base_url,
         "data_dir": str(request.app.state.settings.data_dir),
     }
     context["logged_out"] = request.query_params.get("logged_out") == "1"
