@@ -151,3 +151,14 @@ def test_settings_are_read_only_in_settings_py() -> None:
         if p.name != "settings.py" and ("os.environ" in p.read_text("utf-8") or "getenv(" in p.read_text("utf-8"))
     ]
     assert offenders == []
+
+
+def test_every_guarded_operation_documents_its_401(app: FastAPI) -> None:
+    document = app.openapi()
+    missing = [
+        f"{method} {path}"
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if path not in PUBLIC_PATHS and not path.startswith(PUBLIC_PREFIXES) and "401" not in operation["responses"]
+    ]
+    assert missing == []

@@ -12,7 +12,11 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from sqlalchemy.orm import Session
 
 from saldo.app import create_app
@@ -89,6 +93,27 @@ def test_no_input_causes_a_server_error(case: schemathesis.Case, server: tuple[s
     case.call_and_validate(
         base_url=base,
         headers={"Authorization": f"Bearer {token}"},
-        checks=[not_a_server_error, response_schema_conformance, content_type_conformance],
+        checks=[not_a_server_error, status_code_conformance, response_schema_conformance, content_type_conformance],
+        timeout=30,
+    )
+
+
+CALLERS = ("anonymous", "payer", "bank", "staff", "keeper")
+
+
+@schema.parametrize()
+@pytest.mark.parametrize("who", CALLERS)
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+def test_every_kind_of_caller_gets_only_documented_answers(
+    case: schemathesis.Case, server: tuple[str, str, str, str, str], who: str
+) -> None:
+    """Each operation called with each token type (and none): whichever it is, the answer is one the
+    OpenAPI lists, in its documented shape — for a foreign token that is the documented 401."""
+    base, payer_token, bank_token, staff_token, keeper_token = server
+    token = {"payer": payer_token, "bank": bank_token, "staff": staff_token, "keeper": keeper_token}.get(who)
+    case.call_and_validate(
+        base_url=base,
+        headers={"Authorization": f"Bearer {token}"} if token else {},
+        checks=[not_a_server_error, status_code_conformance, response_schema_conformance, content_type_conformance],
         timeout=30,
     )

@@ -7,9 +7,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from saldo.accounts.errors import (
     AccountNotFoundError,
@@ -134,7 +136,20 @@ def install_error_handlers(app: FastAPI) -> None:
             return problem(403, "csrf", str(exc))
         return PlainTextResponse(str(exc), status_code=403)
 
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if not request.url.path.startswith("/api/"):
+            return await http_exception_handler(request, exc)
+        if exc.status_code == 400:  # FastAPI could not read the body at all (not UTF-8, not JSON)
+            item = ErrorItem(line=None, record=None, field="body", reason="not readable as JSON in UTF-8")
+            return problem(422, "invalid_request", "the request does not match the API", errors=[item])
+        code = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+        response = problem(exc.status_code, code.get(exc.status_code, "http_error"), str(exc.detail))
+        response.headers.update(exc.headers or {})
+        return response
+
     handlers: dict[type[Exception], Any] = {
+        StarletteHTTPException: http_error,
         NotLoggedInError: not_logged_in,
         NotActingError: not_acting,
         CsrfError: csrf_refused,
