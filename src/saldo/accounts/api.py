@@ -3,7 +3,6 @@ banks ask verification of payee (EPC VOP)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -34,6 +33,7 @@ from saldo.accounts.service.verify import check_payee, check_payees, thresholds_
 from saldo.banks.schemas import BankPrincipal
 from saldo.kit.account_number import AccountScheme
 from saldo.kit.clock import today
+from saldo.kit.dates import IsoDate
 from saldo.kit.problem import FILENAME_PATTERN, Problem
 from saldo.web.deps import CSV_BODY, AppSettings, CurrentBank, CurrentParticipant, DbSession, receive_to_file
 
@@ -87,7 +87,7 @@ async def post_account_file(
     bank: CurrentBank,
     session: DbSession,
     settings: AppSettings,
-    as_of: Annotated[dt.date | None, Query(description="Date the file describes; default today.")] = None,
+    as_of: Annotated[IsoDate | None, Query(description="Date the file describes; default today.")] = None,
     filename: Annotated[str | None, Query(max_length=255, pattern=FILENAME_PATTERN)] = None,
 ) -> Response:
     """One row per account holder (docs/formats/bank-account-file.md). Loaded whole or not at all,
@@ -126,7 +126,7 @@ def get_account(
     session: DbSession,
     account: Annotated[str, Query(max_length=64)],
     account_scheme: AccountScheme = AccountScheme.IBAN,
-    on: Annotated[dt.date | None, Query(description="Who held it on this date; default today.")] = None,
+    on: Annotated[IsoDate | None, Query(description="Who held it on this date; default today.")] = None,
 ) -> AccountOut:
     """Who held the account on date ``on``, and every change ever recorded. Only the bank's own accounts."""
     return describe_account(session, scheme=account_scheme, account=account, on=on or today(), bank_id=bank.bank_id)

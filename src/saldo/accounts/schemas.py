@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from saldo.accounts.models import AccountChange, Channel
 from saldo.kit.account_number import AccountScheme
+from saldo.kit.dates import IsoDate
 from saldo.kit.name_match import Outcome
 from saldo.kit.national_id import IdKind, IdScheme
 
@@ -40,15 +41,15 @@ class AccountRecordIn(BaseModel):
 
     account_scheme: AccountScheme = AccountScheme.IBAN
     account: str = Field(max_length=64)
-    opened_on: dt.date
-    closed_on: dt.date | None = Field(default=None, description="First day the account is closed.")
+    opened_on: IsoDate
+    closed_on: IsoDate | None = Field(default=None, description="First day the account is closed.")
     holders: list[HolderIn] = Field(description="One holder, or several for a joint account.")
 
 
 class AccountRecordsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    as_of: dt.date | None = Field(default=None, description="Date the records describe; default today.")
+    as_of: IsoDate | None = Field(default=None, description="Date the records describe; default today.")
     accounts: list[AccountRecordIn]
 
 

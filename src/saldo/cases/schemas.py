@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from saldo.cases.models import CaseEventKind, CaseStatus, Triage
+from saldo.kit.dates import IsoDate
 from saldo.kit.problem import LINE_PATTERN, TEXT_PATTERN
 
 
@@ -121,7 +122,7 @@ class AssignIn(BaseModel):
 
 
 class DeadlineIn(BaseModel):
-    deadline: dt.date
+    deadline: IsoDate
 
 
 class NoteIn(BaseModel):

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from saldo.inforequests.models import RequestStatus
+from saldo.kit.dates import IsoDate
 from saldo.kit.problem import LINE_PATTERN, TEXT_PATTERN, json_text_fault
 
 
@@ -27,7 +28,7 @@ class RequestIn(BaseModel):
     person: PersonRef
     categories: list[Annotated[str, Field(max_length=48, pattern=LINE_PATTERN)]] = Field(min_length=1, max_length=20)
     question: str = Field(min_length=1, max_length=5000, pattern=TEXT_PATTERN)
-    deadline: dt.date
+    deadline: IsoDate
 
 
 class RequestOut(BaseModel):

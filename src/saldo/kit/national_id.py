@@ -26,6 +26,8 @@ from stdnum.no import orgnr as no_orgnr
 from stdnum.se import orgnr as se_orgnr
 from stdnum.se import personnummer
 
+from saldo.kit.clock import today
+
 
 class IdScheme(StrEnum):
     SE_PERSONNUMMER = "se_personnummer"
@@ -58,6 +60,9 @@ class SchemeRule:
     canonical: Callable[[str], str]
 
 
+OLDEST_LIVING_YEARS = 120  # older than anyone alive: a ten-digit number with '+' beyond it is refused
+
+
 def _se_person_canonical(number: str) -> str:
     """12 digits, century included: 198112289874. The century comes from stdnum's birth date."""
     compact = personnummer.compact(number)
@@ -68,6 +73,12 @@ def _se_person_canonical(number: str) -> str:
     if day > 60:
         compact = f"{compact[:-7]}{day - 60:02d}{compact[-5:]}"
     born = personnummer.get_birth_date(compact)
+    if "+" in compact and today().year - born.year > OLDEST_LIVING_YEARS:
+        # '+' marks a person of 100 or more; a birth so long ago is a typing error, not a payee
+        raise InvalidIdentifierError(
+            f"'+' in {number.strip()} marks a person over 100, so born {born.year}; no one living is that old: "
+            "send the 12-digit form (YYYYMMDDNNNN)"
+        )
     return f"{born.year // 100}{digits}"
 
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -9,6 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from saldo.kit.dates import IsoDate
 from saldo.kit.problem import FILENAME_PATTERN, Problem
 from saldo.mediation.errors import BankMessageError, BankMessageTooLargeError, RunNotFoundError
 from saldo.mediation.schemas import BankMessageOut, RunOut, RunPage
@@ -32,7 +32,7 @@ def get_runs(
     payer: CurrentPayer,
     session: DbSession,
     settings: AppSettings,
-    execution_date: Annotated[dt.date | None, Query(description="Only runs for this execution date.")] = None,
+    execution_date: Annotated[IsoDate | None, Query(description="Only runs for this execution date.")] = None,
     after: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="Runs with a smaller id than this.")] = None,
     limit: Annotated[int, Query(ge=1, description="Page size (at most the configured maximum).")] = 50,
 ) -> RunPage:

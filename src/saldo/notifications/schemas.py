@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from saldo.kit.dates import IsoDate
 from saldo.kit.problem import TEXT_PATTERN
 from saldo.notifications.models import OutcomeKind
 
@@ -17,7 +18,7 @@ class OutcomeIn(BaseModel):
         description="Öre: required for recovery_claim (the amount claimed), optional for payment_stopped.",
     )
     note: str | None = Field(default=None, max_length=2000, pattern=TEXT_PATTERN)
-    decided_on: dt.date | None = Field(default=None, description="When the payer decided; not in the future.")
+    decided_on: IsoDate | None = Field(default=None, description="When the payer decided; not in the future.")
 
 
 class OutcomeOut(BaseModel):

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,6 +10,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from saldo.kit.clock import today
+from saldo.kit.dates import IsoDate
 from saldo.kit.problem import FILENAME_PATTERN, Problem
 from saldo.payers.schemas import PayerPrincipal
 from saldo.payments.errors import BatchFormatError, BatchTooLargeError, PaymentNotFoundError
@@ -86,8 +86,8 @@ def get_payments(
     settings: AppSettings,
     status: PaymentStatus | None = None,
     benefit: Annotated[str | None, Query(max_length=32)] = None,
-    due_from: dt.date | None = None,
-    due_to: dt.date | None = None,
+    due_from: IsoDate | None = None,
+    due_to: IsoDate | None = None,
     batch_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     after: Annotated[
         int | None, Query(ge=0, le=2**63 - 1, description="Cursor: `next_after` of the previous page")

@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from saldo.kit.account_number import AccountScheme
+from saldo.kit.dates import IsoDate
 from saldo.kit.national_id import IdScheme
 from saldo.kit.problem import ErrorItem
 from saldo.payments.models import AccountCheck, BatchFormat, PaymentStatus
@@ -46,9 +47,9 @@ class PaymentIn(BaseModel):
     amount_minor: int = Field(strict=True, description="Amount in minor units (öre): 125000 is SEK 1 250.00.")
     currency: str = Field(max_length=3, description="ISO 4217 currency code.")
     decision_reference: str = Field(max_length=64, description="Reference of the decision behind the payment.")
-    period_start: dt.date = Field(description="First day the payment is for.")
-    period_end: dt.date = Field(description="Last day the payment is for.")
-    due_date: dt.date = Field(description="Day the money should reach the payee.")
+    period_start: IsoDate = Field(description="First day the payment is for.")
+    period_end: IsoDate = Field(description="Last day the payment is for.")
+    due_date: IsoDate = Field(description="Day the money should reach the payee.")
     account_scheme: AccountScheme = Field(description="iban, se_clearing (clearing + account) or se_bankgiro.")
     account: str = Field(max_length=50, description="Destination account in that scheme.")
     remittance_info: str | None = Field(default=None, max_length=140, description="Text shown to the payee.")
