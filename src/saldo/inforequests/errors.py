@@ -15,3 +15,7 @@ class RequestNotFoundError(RequestError, LookupError):
 
 class RequestStateError(RequestError):
     """The request cannot change so: it is answered or withdrawn, or the answer does not fit it."""
+
+
+class InvalidAnswerError(RequestError, ValueError):
+    """An answer's data does not fit the shape of its category, or carries an excluded category."""

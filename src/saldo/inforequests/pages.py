@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from saldo.inforequests.catalogue import categories
-from saldo.inforequests.errors import RequestNotFoundError, RequestStateError
+from saldo.inforequests.errors import InvalidAnswerError, RequestNotFoundError, RequestStateError
 from saldo.inforequests.service import MAX_ANSWER_FILE_BYTES, answer_request, payer_request, payer_requests
 from saldo.web.deps import CurrentPayerSession, DbSession, PathId, check_csrf, save_stream, upload_chunks
 from saldo.web.rendering import render
@@ -69,7 +69,7 @@ async def answer(request: Request, session: DbSession, principal: CurrentPayerSe
         )
     except RequestNotFoundError:
         return render(request, "staff/not_found.html", {}, principal=principal, status_code=404)
-    except RequestStateError as exc:
+    except (RequestStateError, InvalidAnswerError) as exc:
         session.rollback()
         return _request(request, session, principal, request_id, error=str(exc), status=422)
     session.commit()

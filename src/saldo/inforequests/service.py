@@ -24,6 +24,7 @@ from saldo.cases.service import (
     log_disclosure,
     record_status,
 )
+from saldo.inforequests.answers import check_answer_data
 from saldo.inforequests.catalogue import categories, check_categories
 from saldo.inforequests.errors import RequestNotFoundError, RequestStateError
 from saldo.inforequests.models import InformationAnswer, InformationRequest, RequestStatus
@@ -186,6 +187,7 @@ def answer_request(
         )
     if not data and content is None:
         raise RequestStateError("an answer carries data for the categories asked, or a file")
+    data = check_answer_data(data)
     if content is not None and len(content) > MAX_ANSWER_FILE_BYTES:
         raise RequestStateError(f"file: larger than {MAX_ANSWER_FILE_BYTES} bytes")
     answer = InformationAnswer(

@@ -28,7 +28,12 @@ from saldo.benefits.errors import UnknownBenefitError
 from saldo.cases.errors import CaseNotFoundError, CaseStateError, TriageError
 from saldo.decisions.errors import DecisionFileEmptyError, DecisionFileTooLargeError
 from saldo.identity.errors import CsrfError, NotActingError, NotLoggedInError
-from saldo.inforequests.errors import CategoryRefusedError, RequestNotFoundError, RequestStateError
+from saldo.inforequests.errors import (
+    CategoryRefusedError,
+    InvalidAnswerError,
+    RequestNotFoundError,
+    RequestStateError,
+)
 from saldo.kit.account_number import InvalidAccountError
 from saldo.kit.national_id import InvalidIdentifierError
 from saldo.kit.problem import ErrorItem, Problem
@@ -72,9 +77,12 @@ def _field_of(loc: Sequence[Any]) -> str | None:
 
 
 def _validation_items(errors: Sequence[Any]) -> list[ErrorItem]:
-    return [
-        ErrorItem(line=None, record=None, field=_field_of(e.get("loc", ())), reason=str(e.get("msg"))) for e in errors
-    ]
+    return [ErrorItem(line=None, record=None, field=_field_of(e.get("loc", ())), reason=_reason_of(e)) for e in errors]
+
+
+def _reason_of(error: Any) -> str:
+    """Pydantic's message, without the "Value error, " it puts before a validator's own words."""
+    return str(error.get("msg")).removeprefix("Value error, ")
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -201,6 +209,7 @@ def install_error_handlers(app: FastAPI) -> None:
         CategoryRefusedError: (422, "category_refused"),
         RequestNotFoundError: (404, "not_found"),
         RequestStateError: (409, "request_state"),
+        InvalidAnswerError: (422, "invalid_answer"),
         NotificationNotFoundError: (404, "not_found"),
         OutcomeRejectedError: (422, "outcome_rejected"),
         NothingToNotifyError: (409, "nothing_to_notify"),
