@@ -27,7 +27,8 @@ from saldo.kit.account_number import AccountScheme
 from saldo.kit.clock import today
 from saldo.kit.national_id import IdScheme
 from saldo.mediation.models import PaymentRun, RunStatus
-from saldo.payers.service import add_payer_user, find_payer
+from saldo.payers.models import Payer
+from saldo.payers.service import add_payer_user
 from saldo.payments.models import BatchFormat, PayerUpload, UploadStatus
 from saldo.registers.models import RegisterKind
 from saldo.registers.service import create_keeper, issue_keeper_token
@@ -107,8 +108,9 @@ def _session_cookie(session: Session, person: str, audience: Audience, provider:
 
 @pytest.fixture
 def matrix(client: TestClient, world: World, session: Session) -> Matrix:
-    payer_a = find_payer(session, _orgnr(session, world.payer_a.payer_id))
-    payer_b = find_payer(session, _orgnr(session, world.payer_b.payer_id))
+    payer_a, payer_b = session.get(Payer, world.payer_a.payer_id), session.get(Payer, world.payer_b.payer_id)
+    assert payer_a is not None
+    assert payer_b is not None
     bank_token = make_bank_token(session, make_bank(session))
     create_keeper(session, organisation_number="2021005448", name="Skatteverket", registers=list(RegisterKind))
     keeper_token = issue_keeper_token(session, organisation_number="2021005448", label="matrix").token
@@ -195,14 +197,6 @@ def matrix(client: TestClient, world: World, session: Session) -> Matrix:
         payer_b_payment=b_payment,
         token_b=world.token_b,
     )
-
-
-def _orgnr(session: Session, payer_id: int) -> str:
-    from saldo.payers.models import Payer  # noqa: PLC0415 — the model, for this lookup alone
-
-    payer = session.get(Payer, payer_id)
-    assert payer is not None
-    return payer.organisation_number
 
 
 def _path(route: APIRoute, values: dict[str, str]) -> str:

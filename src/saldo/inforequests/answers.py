@@ -68,6 +68,7 @@ _STRUCTURED: dict[str, Any] = {
 }
 SHAPES: dict[str, TypeAdapter[Any]] = {code: TypeAdapter(shape) for code, shape in _STRUCTURED.items()}
 TEXT_ONLY: TypeAdapter[str] = TypeAdapter(Text)
+_AS_JSON: TypeAdapter[Any] = TypeAdapter(Any)  # a checked value as the JSON the answer stores
 
 
 def check_answer_data(data: dict[str, Any]) -> dict[str, Any]:
@@ -85,7 +86,7 @@ def check_answer_data(data: dict[str, Any]) -> dict[str, Any]:
             raise InvalidAnswerError(
                 f"data: {where}: {reason} (a category takes text, or its form in docs/audit.md)"
             ) from exc
-        checked[category] = TypeAdapter(Any).dump_python(parsed, mode="json")
+        checked[category] = _AS_JSON.dump_python(parsed, mode="json")
     return checked
 
 
