@@ -55,7 +55,7 @@ def test_opening_a_case_re_identifies_the_subject_and_logs_it(
     # the finding left the triage queue and cannot be reviewed twice
     again = client.post(
         "/api/v1/staff/cases",
-        json={"finding_ids": [world.findings["double"].id], "purpose": "again"},
+        json={"finding_ids": [world.findings["double"].id], "purpose": "suspected_error"},
         headers=auth(world.staff_tokens[Role.ANALYST]),
     )
     assert again.status_code == 409
@@ -77,13 +77,15 @@ def test_a_dismissal_needs_a_reason_and_re_identifies_nobody(
 def test_shadow_findings_and_mixed_subjects_are_refused(client: TestClient, world: World) -> None:
     headers = auth(world.staff_tokens[Role.ANALYST])
     shadow = client.post(
-        "/api/v1/staff/cases", json={"finding_ids": [world.findings["shadow"].id], "purpose": "x"}, headers=headers
+        "/api/v1/staff/cases",
+        json={"finding_ids": [world.findings["shadow"].id], "purpose": "suspected_error"},
+        headers=headers,
     )
     assert shadow.status_code == 409
     assert "shadow mode" in shadow.json()["detail"]
     mixed = client.post(
         "/api/v1/staff/cases",
-        json={"finding_ids": [world.findings["double"].id, world.findings["death"].id], "purpose": "x"},
+        json={"finding_ids": [world.findings["double"].id, world.findings["death"].id], "purpose": "suspected_error"},
         headers=headers,
     )
     assert mixed.status_code == 409
@@ -93,7 +95,7 @@ def test_shadow_findings_and_mixed_subjects_are_refused(client: TestClient, worl
 @pytest.mark.parametrize(
     ("role", "method", "path", "body"),
     [
-        (Role.AUDITOR, "post", "/api/v1/staff/cases", {"finding_ids": [1], "purpose": "x"}),
+        (Role.AUDITOR, "post", "/api/v1/staff/cases", {"finding_ids": [1], "purpose": "suspected_error"}),
         (Role.LOG_AUDITOR, "get", "/api/v1/staff/findings/triage", None),
         (Role.ANALYST, "get", "/api/v1/staff/access-log", None),
         (Role.AUDITOR, "get", "/api/v1/staff/statistics", None),
@@ -159,7 +161,7 @@ def test_case_work_is_history(client: TestClient, world: World, session: Session
     late = client.post(f"/api/v1/staff/cases/{case_id}/notes", json={"text": "late"}, headers=auditor)
     assert late.status_code == 409
     assert "closed" in late.json()["detail"]
-    detail = client.get(f"/api/v1/staff/cases/{case_id}", params={"purpose": "review"}, headers=auditor).json()
+    detail = client.get(f"/api/v1/staff/cases/{case_id}", params={"purpose": "quality_review"}, headers=auditor).json()
     assert [e["kind"] for e in detail["events"]] == ["opened", "assigned", "note", "evidence", "deadline", "status"]
     # a list reveals nobody
     listed = client.get("/api/v1/staff/cases", headers=auditor)
@@ -183,7 +185,7 @@ def test_the_log_auditor_sees_who_read_whose_data(client: TestClient, world: Wor
     assert about.status_code == 200
     assert [(e["actor"], e["action"], e["purpose"]) for e in about.json()] == [
         ("test.analyst", "re_identify", "in-depth audit of a selection"),
-        ("test.auditor", "read_case", "checking the payer"),
+        ("test.auditor", "read_case_without_role", "checking the payer"),
     ]
     assert all(len(e["hash"]) == 64 for e in about.json())
     nobody = client.get(

@@ -63,7 +63,11 @@ def test_each_paying_payer_is_notified_of_its_own_payments_only(
         ).status_code
         == 404
     )
-    case = client.get(f"/api/v1/staff/cases/{case_id}", headers=auth(world.staff_tokens[Role.AUDITOR])).json()
+    case = client.get(
+        f"/api/v1/staff/cases/{case_id}",
+        params={"purpose": "quality_review"},
+        headers=auth(world.staff_tokens[Role.AUDITOR]),
+    ).json()
     assert case["case"]["status"] == "notified"
     disclosed = session.scalars(select(AccessLogEntry).where(AccessLogEntry.action == "disclose_to_payer")).all()
     assert len(disclosed) == 2
@@ -145,9 +149,11 @@ def test_information_requests_refuse_patient_confidential_categories(client: Tes
         client.post(answer_url, json={"data": {"decision_basis": "again"}}, headers=auth(world.token_b)).status_code
         == 409
     )
-    read = client.get(f"/api/v1/staff/information-requests/{request_id}", headers=headers).json()
+    read = client.get(
+        f"/api/v1/staff/information-requests/{request_id}", params={"purpose": "quality_review"}, headers=headers
+    ).json()
     assert read["answers"][0]["data"] == {"decision_basis": "Sick leave 100 %"}
-    case = client.get(f"/api/v1/staff/cases/{case_id}", headers=headers).json()
+    case = client.get(f"/api/v1/staff/cases/{case_id}", params={"purpose": "quality_review"}, headers=headers).json()
     assert case["case"]["status"] == "awaiting_information"
     assert [e["kind"] for e in case["events"]][-3:] == ["request_sent", "status", "answer_received"]
 

@@ -4,6 +4,7 @@ opens a case (re-identifying, logged) or dismisses, the case page, and the roles
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from saldo.cases.models import Case
-from saldo.cases.service import open_case
+from saldo.cases.service import assign_case, open_case
 from saldo.inforequests.service import send_request
 from saldo.kit.clock import today
 from saldo.notifications.service import notify_payers
@@ -34,7 +35,7 @@ def case_on(session: Session, world: World, finding: str) -> Case:
         world.staff[Role.ANALYST],
         world.pseudonyms,
         finding_ids=[world.findings[finding].id],
-        purpose="utredning",
+        purpose="suspected_error",
     )
 
 
@@ -175,6 +176,8 @@ def test_an_auditor_adds_a_note_and_notifies_the_payers_from_the_case_page(
 ) -> None:
     case = case_on(session, world, "double")
     log_in_as_staff(web, session, "web.auditor", AUDITOR_PNR, Role.AUDITOR)
+    assign_case(session, world.staff[Role.SUPERVISOR], case.id, to="web.auditor")
+    session.commit()
     page = web.get(f"/staff/cases/{case.id}", params={"lang": "en"})
     assert "No notifications." in page.text
     noted = web.post(
@@ -204,15 +207,22 @@ def log_in_as_staff(web: TestClient, session: Session, username: str, personnumm
     assert dev_login(web, personnummer, provider="dev-staff", next="/staff").status_code == 303
 
 
-def post_case(web: TestClient, case_id: int, action: str, data: dict[str, object]) -> tuple[int, str]:
-    page = web.get(f"/staff/cases/{case_id}", params={"lang": "en"})
+def post_case(
+    web: TestClient, case_id: int, action: str, data: dict[str, object], *, purpose: str = ""
+) -> tuple[int, str]:
+    """Work the case from its page; whoever has no role on the case reads it for ``purpose``, and the
+    page's forms carry the purpose on, so the case page after the work is read for it too."""
+    page = web.get(f"/staff/cases/{case_id}", params={"lang": "en", **({"purpose": purpose} if purpose else {})})
     assert page.status_code == 200, page.text
+    assert "Why do you read this case?" not in page.text
     response = web.post(
         f"/staff/cases/{case_id}/{action}",
-        data={**data, "csrf": csrf_of(page.text)},
+        data={**data, "csrf": csrf_of(page.text), **({"read_purpose": purpose} if purpose else {})},
         params={"lang": "en"},
         follow_redirects=False,
     )
+    if purpose and response.status_code == 303:
+        assert response.headers["location"] == f"/staff/cases/{case_id}?{urlencode({'purpose': purpose})}"
     return response.status_code, response.text
 
 
@@ -221,10 +231,19 @@ def test_an_auditor_takes_a_case_asks_a_payer_and_closes_it_from_the_case_page(
 ) -> None:
     case = case_on(session, world, "double")
     log_in_as_staff(web, session, "web.auditor", AUDITOR_PNR, Role.AUDITOR)
+    # not yet theirs: the case page asks why before it shows anyone; the list offers to take it
+    asked = web.get(f"/staff/cases/{case.id}", params={"lang": "en"})
+    assert (asked.status_code, "Why do you read this case?" in asked.text) == (200, True)
+    assert case_person(session, case.id)[1] not in asked.text
+    listed = web.get("/staff/cases", params={"lang": "en"}).text
+    assert "Take the case" in listed
+    taken = web.post(
+        f"/staff/cases/{case.id}/assign", data={"to": "web.auditor", "csrf": csrf_of(listed)}, follow_redirects=False
+    )
+    assert (taken.status_code, taken.headers["location"]) == (303, f"/staff/cases/{case.id}")
     page = web.get(f"/staff/cases/{case.id}", params={"lang": "en"}).text
-    assert "Take the case" in page
+    assert case_person(session, case.id)[1] in page
     assert 'value="diagnosis"' not in page  # patient-confidential categories are never offered
-    assert post_case(web, case.id, "assign", {"to": "web.auditor"})[0] == 303
     status, refused = post_case(web, case.id, "assign", {"to": "test.supervisor"})
     assert status == 422
     assert "an auditor can take a case, not assign it to someone else" in refused
@@ -278,15 +297,16 @@ def test_a_supervisor_assigns_a_case_to_an_auditor_and_only_to_one(
 ) -> None:
     case = case_on(session, world, "double")
     log_in_as_staff(web, session, "web.supervisor", AUDITOR_PNR, Role.SUPERVISOR)
-    page = web.get(f"/staff/cases/{case.id}", params={"lang": "en"}).text
+    page = web.get(f"/staff/cases/{case.id}", params={"lang": "en", "purpose": "supervision"}).text
     assert '<option value="test.auditor"' in page
     assert '<option value="test.analyst"' not in page
-    status, refused = post_case(web, case.id, "assign", {"to": "test.analyst"})
+    assert "read without a role on the case, for: Supervising case work" in page
+    status, refused = post_case(web, case.id, "assign", {"to": "test.analyst"}, purpose="supervision")
     assert status == 422
     assert "test.analyst cannot work cases" in refused
-    status, refused = post_case(web, case.id, "assign", {"to": "nobody.here"})
+    status, refused = post_case(web, case.id, "assign", {"to": "nobody.here"}, purpose="supervision")
     assert (status, "no staff member" in refused) == (422, True)
-    assert post_case(web, case.id, "assign", {"to": "test.auditor"})[0] == 303
+    assert post_case(web, case.id, "assign", {"to": "test.auditor"}, purpose="supervision")[0] == 303
     session.expire_all()
     assigned = session.get(Case, case.id)
     assert assigned is not None
@@ -297,7 +317,7 @@ def test_a_supervisor_assigns_a_case_to_an_auditor_and_only_to_one(
 def test_an_analyst_cannot_work_a_case(web: TestClient, session: Session, world: World) -> None:
     case = case_on(session, world, "double")
     log_in_as_staff(web, session, "web.analyst", ANALYST_PNR, Role.ANALYST)
-    status, _ = post_case(web, case.id, "close", {"reason": "not mine to close"})
+    status, _ = post_case(web, case.id, "close", {"reason": "not mine to close"}, purpose="quality_review")
     assert status == 403
     session.expire_all()
     assert session.get(Case, case.id).status.value == "open"  # type: ignore[union-attr]

@@ -171,7 +171,7 @@ def test_no_live_citizen_session_is_handed_on(documented: TestClient, live_engin
 def test_a_caseworker_s_read_is_handed_on_to_be_logged(documented: TestClient, live_engine: Engine) -> None:
     documented.cookies.clear()
     assert dev_login(documented, CASEWORKER_PNR, provider="dev-staff", next="/staff").status_code == 303
-    assert start_assisting(documented, VALID_PNR, "telefonsamtal 2026-123").status_code == 303
+    assert start_assisting(documented, VALID_PNR, "assisted_service").status_code == 303
     with pytest.raises(HandedOnError):
         fast_get(live_engine, str(documented.cookies["saldo_session"]))
 

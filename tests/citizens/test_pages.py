@@ -221,16 +221,16 @@ class TestAssisted:
     @pytest.mark.usefixtures("caseworker")
     def test_a_caseworker_serves_a_citizen_and_the_citizen_sees_it(self, web: TestClient, web_app) -> None:  # type: ignore[no-untyped-def]
         assert dev_login(web, CASEWORKER_PNR, provider="dev-staff", next="/staff").headers["location"] == "/staff"
-        assert start_assisting(web, VALID_PNR, "telefonsamtal 2026-0042").status_code == 303
+        assert start_assisting(web, VALID_PNR, "assisted_service").status_code == 303
         page = web.get("/me", params={"lang": "en"})
         assert "You are acting for" in page.text
         assert "Exempelkommunen" in page.text
         with TestClient(web_app) as citizen:
             dev_login(citizen, VALID_PNR)
             own = citizen.get("/me", params={"lang": "en"}).text
-        assert "telefonsamtal 2026-0042" in own
-        assert "read overview" in own  # the caseworker's read of her page, not only the start
-        assert "caseworker (assisted service)" in own
+        assert "The person asked for help by telephone" in own  # the purpose, in the citizen's words
+        assert "Looked at your payments with you" in own  # the caseworker's read of her page, not only the start
+        assert "Caseworker (assisted service)" in own
 
     @pytest.mark.usefixtures("caseworker")
     def test_a_caseworker_who_serves_nobody_yet_is_sent_to_choose_the_citizen(self, web: TestClient) -> None:
@@ -245,12 +245,30 @@ class TestAssisted:
         assert "not registered as staff" in refused.text
 
     @pytest.mark.usefixtures("caseworker")
-    def test_acting_for_someone_needs_a_purpose(self, web: TestClient, session: Session) -> None:
+    @pytest.mark.parametrize(
+        ("purpose", "other"), [("", ""), ("other", "....."), ("other", "x y"), ("supervision", ""), ("....", "")]
+    )
+    def test_acting_for_someone_needs_a_purpose(
+        self, web: TestClient, session: Session, purpose: str, other: str
+    ) -> None:
+        dev_login(web, CASEWORKER_PNR, provider="dev-staff", next="/staff")
+        form = web.get("/staff/assist", params={"lang": "en"})
+        assert "The person asked for help by telephone" in form.text  # the published purposes to choose from
+        data = {"personnummer": VALID_PNR, "purpose": purpose, "purpose_other": other, "csrf": csrf_of(form.text)}
+        refused = web.post("/staff/assist", data=data, params={"lang": "en"})
+        assert refused.status_code == 422
+        assert "choose one of complaint, access_request, assisted_service or write in a sentence why" in refused.text
+        assert session.execute(text("SELECT count(*) FROM access_log WHERE channel = 'assisted'")).scalar() == 0
+
+    @pytest.mark.usefixtures("caseworker")
+    def test_a_caseworker_may_say_why_in_a_sentence(self, web: TestClient, session: Session) -> None:
         dev_login(web, CASEWORKER_PNR, provider="dev-staff", next="/staff")
         form = web.get("/staff/assist")
-        refused = web.post("/staff/assist", data={"personnummer": VALID_PNR, "purpose": "", "csrf": csrf_of(form.text)})
-        assert refused.status_code == 422
-        assert session.execute(text("SELECT count(*) FROM access_log WHERE channel = 'assisted'")).scalar() == 0
+        reason = "the person called about a returned payment"
+        data = {"personnummer": VALID_PNR, "purpose": "other", "purpose_other": reason, "csrf": csrf_of(form.text)}
+        assert web.post("/staff/assist", data=data, follow_redirects=False).status_code == 303
+        logged = session.execute(text("SELECT purpose FROM access_log WHERE channel = 'assisted'")).scalars().all()
+        assert logged == [reason]
 
 
 def _pdf_text(pdf: bytes) -> str:

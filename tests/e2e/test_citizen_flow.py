@@ -99,7 +99,7 @@ def test_a_caseworker_serves_a_citizen_through_the_assisted_channel(page: Page, 
     page.get_by_role("link", name="Serve a citizen").click()
     assert axe_violations(page) == []
     page.get_by_label("The citizen's personal identity number").fill(VALID_PNR)
-    page.get_by_label("Purpose").fill("telefonsamtal 2026-0042")
+    page.get_by_role("radio", name="The person asked for help by telephone").check()
     page.get_by_role("button", name="Act for this citizen").click()
     expect(page.get_by_role("status").first).to_contain_text("You are acting for")
     expect(page.get_by_role("cell", name="Exempelkommunen")).to_be_visible()
@@ -127,7 +127,8 @@ def test_an_analyst_works_the_workbench_from_dashboard_to_case(page: Page, site:
     page.get_by_role("link", name="Triage").click()
     expect(page.get_by_text("Reason: mutually_exclusive_benefits")).to_be_visible()
     assert axe_violations(page) == []
-    page.get_by_label("Purpose of opening a case").first.fill("utredning av dubbla förmåner")
+    first = page.get_by_role("group", name="Purpose of opening a case").first
+    expect(first.get_by_role("radio", name="A finding points at an incorrect payment")).to_be_checked()
     page.get_by_role("button", name="Open a case").first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Case G-")
     expect(page.get_by_text(VALID_PNR).first).to_be_visible()

@@ -15,6 +15,8 @@ ROOT = Path(__file__).parents[2]
 METHODS = [
     ("src/saldo/citizens/statement.py", "python"),
     ("src/saldo/oversight/pages.py", "python"),
+    ("src/saldo/web/words.py", "python"),
+    ("src/saldo/accesslog/purposes.py", "python"),
     ("src/saldo/web/templates/**.html", "jinja2"),
 ]
 OPTIONS = {"src/saldo/web/templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "true"}}

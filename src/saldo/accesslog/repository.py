@@ -42,6 +42,7 @@ class AccessLogRepository:
         *,
         person: tuple[str, str] | None,
         actor: str | None,
+        action: str | None,
         case_id: int | None,
         since: dt.datetime | None,
         until: dt.datetime | None,
@@ -53,6 +54,8 @@ class AccessLogRepository:
             query = query.where(AccessLogEntry.person_scheme == person[0], AccessLogEntry.person_id == person[1])
         if actor is not None:
             query = query.where(AccessLogEntry.actor == actor)
+        if action is not None:
+            query = query.where(AccessLogEntry.action == action)
         if case_id is not None:
             query = query.where(AccessLogEntry.case_id == case_id)
         if since is not None:

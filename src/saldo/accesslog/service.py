@@ -121,6 +121,7 @@ def entries(
     *,
     person: tuple[str, str] | None = None,
     actor: str | None = None,
+    action: str | None = None,
     case_id: int | None = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
@@ -129,5 +130,12 @@ def entries(
 ) -> Sequence[AccessLogEntry]:
     """Entries matching every filter given, oldest first, after ``after_seq`` (for paging)."""
     return AccessLogRepository(session).entries(
-        person=person, actor=actor, case_id=case_id, since=since, until=until, after_seq=after_seq, limit=limit
+        person=person,
+        actor=actor,
+        action=action,
+        case_id=case_id,
+        since=since,
+        until=until,
+        after_seq=after_seq,
+        limit=limit,
     )

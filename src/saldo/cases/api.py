@@ -27,7 +27,7 @@ from saldo.cases.schemas import (
     StatusIn,
 )
 from saldo.kit.problem import LINE_PATTERN, problem_responses
-from saldo.web.deps import MAX_ID, AppSettings, CurrentStaff, DbSession, PathId
+from saldo.web.deps import MAX_ID, AppSettings, CurrentStaff, DbSession, PathId, ReadPurpose
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff: cases"], responses=problem_responses(401, 403, 404, 409, 422))
 
@@ -82,11 +82,10 @@ def get_case(
     case_id: PathId,
     staff: CurrentStaff,
     session: DbSession,
-    purpose: Annotated[
-        str, Query(min_length=1, max_length=500, pattern=LINE_PATTERN, description="Why the case is read (logged).")
-    ] = "case work",
+    purpose: ReadPurpose = None,
 ) -> CaseDetail:
-    """The case, its persons, findings, payments and history. The read is logged per person."""
+    """The case, its persons, findings, payments and history. The read is logged per person. Analyst,
+    auditor or supervisor; without a role on the case, only with a purpose (403 purpose_required)."""
     view = service.read_case(session, staff, case_id, purpose=purpose)
     session.commit()
     return _detail(view)

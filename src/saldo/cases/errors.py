@@ -15,3 +15,7 @@ class TriageError(CaseError):
 
 class CaseStateError(CaseError):
     """The case cannot change so: it is closed, or the change is not allowed."""
+
+
+class PurposeRequiredError(CaseError):
+    """A member of staff without a role on the case reads it without saying why."""

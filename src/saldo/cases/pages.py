@@ -9,11 +9,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from saldo.accesslog.purposes import AccessKind, PurposeError, chosen, published
 from saldo.analysis.pseudonyms import Pseudonymiser, load_or_create_key
 from saldo.cases.errors import TriageError
 from saldo.cases.service import dismiss_finding, list_cases, open_case, triage_queue
 from saldo.settings import Settings
 from saldo.staff.errors import ForbiddenError
+from saldo.staff.models import Role
 from saldo.web.deps import CurrentStaffSession, DbSession, PathId, check_csrf
 from saldo.web.rendering import render
 
@@ -26,7 +28,11 @@ Csrf = Annotated[str, Form(max_length=64)]
 def findings_page(request: Request, session: DbSession, principal: CurrentStaffSession) -> HTMLResponse:
     """The selected findings nobody has reviewed yet, highest expected value first. Pseudonymous."""
     queue = triage_queue(session, principal.as_staff(), limit=50)
-    return render(request, "staff/findings.html", {"findings": queue, "error": None}, principal=principal)
+    return render(request, "staff/findings.html", _findings(queue, None), principal=principal)
+
+
+def _findings(queue: object, error: str | None) -> dict[str, object]:
+    return {"findings": queue, "error": error, "purpose_choices": published(AccessKind.OPEN_CASE)}
 
 
 @router.post("/staff/findings/{finding_id}/dismiss", response_class=HTMLResponse)
@@ -54,6 +60,7 @@ def open_case_page(
     principal: CurrentStaffSession,
     finding_id: PathId,
     purpose: Text = "",
+    purpose_other: Text = "",
     csrf: Csrf = "",
 ) -> Response:
     check_csrf(principal, csrf)
@@ -61,9 +68,14 @@ def open_case_page(
     pseudonyms = Pseudonymiser(load_or_create_key(settings.pseudonym_key_path))
     try:
         case = open_case(
-            session, principal.as_staff(), pseudonyms, finding_ids=[finding_id], purpose=purpose, channel="web"
+            session,
+            principal.as_staff(),
+            pseudonyms,
+            finding_ids=[finding_id],
+            purpose=chosen(purpose, purpose_other),
+            channel="web",
         )
-    except (TriageError, ForbiddenError) as exc:
+    except (TriageError, ForbiddenError, PurposeError) as exc:
         return _triage_refused(request, session, principal, str(exc))
     session.commit()
     return RedirectResponse(f"/staff/cases/{case.id}", status_code=303)
@@ -72,13 +84,13 @@ def open_case_page(
 @router.get("/staff/cases", response_class=HTMLResponse)
 def cases_page(request: Request, session: DbSession, principal: CurrentStaffSession) -> HTMLResponse:
     """Cases, newest first; the list names nobody, so reading it is not logged."""
-    cases = sorted(list_cases(session, principal.as_staff(), limit=200), key=lambda c: c.id, reverse=True)
-    return render(request, "staff/cases.html", {"cases": cases}, principal=principal)
+    staff = principal.as_staff()
+    cases = sorted(list_cases(session, staff, limit=200), key=lambda c: c.id, reverse=True)
+    context = {"cases": cases, "can_take": staff.has(Role.AUDITOR), "username": staff.username}
+    return render(request, "staff/cases.html", context, principal=principal)
 
 
 def _triage_refused(request: Request, session: DbSession, principal: CurrentStaffSession, reason: str) -> HTMLResponse:
     session.rollback()
     queue = triage_queue(session, principal.as_staff(), limit=50)
-    return render(
-        request, "staff/findings.html", {"findings": queue, "error": reason}, principal=principal, status_code=422
-    )
+    return render(request, "staff/findings.html", _findings(queue, reason), principal=principal, status_code=422)

@@ -53,7 +53,10 @@ class OpenCaseIn(BaseModel):
         min_length=1, max_length=100, description="Findings about one subject."
     )
     purpose: str = Field(
-        min_length=1, max_length=2000, pattern=TEXT_PATTERN, description="Why the subject is re-identified (logged)."
+        min_length=1,
+        max_length=2000,
+        pattern=TEXT_PATTERN,
+        description="Why the subject is re-identified (logged): suspected_error or a sentence.",
     )
 
 

@@ -6,6 +6,7 @@ transaction. Everything that happens in a case is an appended event; a closed ca
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Sequence
@@ -14,11 +15,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from saldo.accesslog.purposes import AccessKind, check_purpose, published
 from saldo.accesslog.service import Access, log_access
 from saldo.analysis.models import Finding
 from saldo.analysis.pseudonyms import Pseudonymiser
 from saldo.analysis.repository import AnalysisRepository
-from saldo.cases.errors import CaseNotFoundError, CaseStateError, TriageError
+from saldo.cases.errors import CaseNotFoundError, CaseStateError, PurposeRequiredError, TriageError
 from saldo.cases.models import (
     Case,
     CaseEvent,
@@ -39,12 +41,26 @@ WORKERS = (Role.AUDITOR, Role.SUPERVISOR)
 
 
 @dataclass(frozen=True)
+class Grounds:
+    """Why a member of staff may see what a case holds about a person: their role on the case, or
+    the reason they gave; with the purpose to log."""
+
+    basis: str  # "assigned", "opened" or "reason"
+    purpose: str
+
+    def action(self, action: str) -> str:
+        """The access log's name for the read: a read without a role on the case says so."""
+        return action if self.basis != "reason" else f"{action}_without_role"
+
+
+@dataclass(frozen=True)
 class CaseView:
     case: Case
     persons: Sequence[CasePerson]
     findings: Sequence[Finding]
     payments: list[dict[str, Any]]
     events: Sequence[CaseEvent]
+    grounds: Grounds | None = None  # on what grounds the reader reads it (None: the opening itself)
 
 
 def actor_of(principal: StaffPrincipal) -> str:
@@ -102,8 +118,7 @@ def open_case(
     """Open a case on one or more findings about the same subject: re-identify the persons behind
     their payments (each re-identification logged with ``purpose``) and record the triage."""
     require_role(principal, Role.ANALYST)
-    if not purpose.strip():
-        raise TriageError("opening a case re-identifies a person and needs a purpose")
+    purpose = check_purpose(purpose, AccessKind.OPEN_CASE)
     if not finding_ids:
         raise TriageError("a case is opened on at least one finding")
     repository = CaseRepository(session)
@@ -131,7 +146,7 @@ def open_case(
             subject_kind=subject_kind,
             amount_at_risk_minor=sum(f.amount_at_risk_minor for f in findings),
             currency=first.currency,
-            purpose=purpose.strip(),
+            purpose=purpose,
             opened_by=principal.username,
         )
     )
@@ -142,7 +157,7 @@ def open_case(
             FindingReview(
                 finding_id=finding.id,
                 decision=Triage.OPENED,
-                reason=purpose.strip(),
+                reason=purpose,
                 case_id=case.id,
                 reviewed_by=principal.username,
             )
@@ -155,7 +170,7 @@ def open_case(
                 actor=principal.username,
                 role=Role.ANALYST.value,
                 action="re_identify",
-                purpose=purpose.strip(),
+                purpose=purpose,
                 person_scheme=scheme,
                 person_id=identifier,
                 case_id=case.id,
@@ -167,37 +182,70 @@ def open_case(
         case.id,
         CaseEventKind.OPENED,
         actor_of(principal),
-        {"findings": [f.id for f in findings], "purpose": purpose.strip(), "persons": len(persons)},
+        {"findings": [f.id for f in findings], "purpose": purpose, "persons": len(persons)},
     )
     return case
 
 
+def role_on_case(case: Case, principal: StaffPrincipal) -> str | None:
+    """The role the member has on this case: ``assigned`` (it is theirs to work), ``opened`` (they
+    re-identified its persons), or None (any read is then for a reason they give)."""
+    if case.assigned_to == principal.username:
+        return "assigned"
+    if case.opened_by == principal.username:
+        return "opened"
+    return None
+
+
+def grounds_to_read(case: Case, principal: StaffPrincipal, purpose: str | None) -> Grounds:
+    """Purpose limitation: whoever is assigned the case or opened it reads it for ``case_work`` (or a
+    purpose they give); anyone else among the case workers only for a published purpose or a
+    sentence saying why, and the read is logged as one without a role (docs/security.md)."""
+    basis = role_on_case(case, principal)
+    if basis is None and not (purpose or "").strip():
+        choices = ", ".join(p.code for p in published(AccessKind.READ_CASE, has_role=False))
+        raise PurposeRequiredError(
+            f"purpose: you are not assigned case {case.reference} and did not open it; "
+            f"say why you read it: one of {choices}, or a sentence"
+        )
+    if not purpose:
+        return Grounds(basis or "reason", "case_work")
+    return Grounds(basis or "reason", check_purpose(purpose, AccessKind.READ_CASE, has_role=basis is not None))
+
+
 def read_case(
-    session: Session, principal: StaffPrincipal, case_id: int, *, purpose: str = "case work", channel: str = "api"
+    session: Session,
+    principal: StaffPrincipal,
+    case_id: int,
+    *,
+    purpose: str | None = None,
+    channel: str = "api",
 ) -> CaseView:
-    """The case with its persons, findings, payments and history; the read is logged per person."""
+    """The case with its persons, findings, payments and history; the read is logged per person,
+    on the grounds :func:`grounds_to_read` finds."""
     require_role(principal, Role.ANALYST, Role.AUDITOR, Role.SUPERVISOR)
     repository = CaseRepository(session)
     case = repository.get(case_id)
     if case is None:
         raise CaseNotFoundError(f"no case {case_id}")
-    persons = repository.persons(case_id)
+    grounds = grounds_to_read(case, principal, purpose)
     role = next(r for r in (Role.AUDITOR, Role.SUPERVISOR, Role.ANALYST) if principal.has(r))
-    for person in persons:
+    for person in repository.persons(case_id):
         log_access(
             session,
             Access(
                 actor=principal.username,
                 role=role.value,
-                action="read_case",
-                purpose=purpose,
+                action=grounds.action("read_case"),
+                purpose=grounds.purpose,
                 person_scheme=person.person_scheme,
                 person_id=person.person_id,
                 case_id=case_id,
                 channel=channel,
+                details={"basis": grounds.basis},
             ),
         )
-    return case_view(session, case_id)
+    return dataclasses.replace(case_view(session, case_id), grounds=grounds)
 
 
 def case_view(session: Session, case_id: int) -> CaseView:

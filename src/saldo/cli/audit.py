@@ -10,6 +10,7 @@ import signal
 
 import typer
 
+from saldo.accesslog.purposes import PURPOSES
 from saldo.accesslog.service import entries, verify_chain
 from saldo.analysis.models import RuleMode
 from saldo.analysis.pseudonyms import Pseudonymiser, load_or_create_key
@@ -60,7 +61,9 @@ def triage(ctx: typer.Context, acting: str = AS, limit: int = typer.Option(20, m
 def open_(
     ctx: typer.Context,
     finding: list[int] = typer.Argument(..., help="Finding ids about one subject."),
-    purpose: str = typer.Option(..., help="Why the subject is re-identified (logged)."),
+    purpose: str = typer.Option(
+        "suspected_error", help="Why the subject is re-identified (logged): suspected_error or a sentence."
+    ),
     acting: str = AS,
 ) -> None:
     """Open a case: re-identify the persons behind the findings' payments, logged with the purpose."""
@@ -94,7 +97,11 @@ def dismiss(
 def show(
     ctx: typer.Context,
     case: int = typer.Argument(...),
-    purpose: str = typer.Option("case work", help="Why the case is read (logged)."),
+    purpose: str | None = typer.Option(
+        None,
+        help="Why the case is read (logged): a published purpose (saldo audit purposes) or a sentence. "
+        "Needed unless the case is assigned to you or you opened it.",
+    ),
     acting: str = AS,
 ) -> None:
     """A case with who it is about, its payments and its history (the read is logged)."""
@@ -113,6 +120,14 @@ def show(
                 console.print(f"  {event.at:%Y-%m-%d %H:%M} {event.kind.value} by {event.actor}: {event.body}")
     except FAULTS as exc:
         raise fail(str(exc)) from None
+
+
+@app.command("purposes")
+def purposes() -> None:
+    """The published purposes for which staff may see a person's data, with what each covers."""
+    for purpose in PURPOSES.values():
+        covers = ", ".join(sorted(purpose.covers)) + ("; assigned or opener only" if purpose.needs_role else "")
+        console.print(f"{purpose.code}: {purpose.text} (covers {covers})")
 
 
 @app.command("notify")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from saldo.accesslog.purposes import AccessKind, chosen, published
 from saldo.identity.devprovider import dev_providers
 from saldo.identity.errors import LoginRefusedError
 from saldo.identity.models import Audience
@@ -170,7 +171,11 @@ def logout(request: Request, session: DbSession, csrf: Annotated[str, Form(max_l
 @router.get("/staff/assist", response_class=HTMLResponse)
 def assist_page(request: Request, principal: CurrentStaffSession) -> HTMLResponse:
     """A caseworker chooses the citizen they serve, and says why."""
-    return render(request, "identity/assist.html", {"error": None, "form": {}}, principal=principal)
+    return render(request, "identity/assist.html", _assist(None, {}), principal=principal)
+
+
+def _assist(error: str | None, form: dict[str, str]) -> dict[str, object]:
+    return {"error": error, "form": form, "purpose_choices": published(AccessKind.ACT_FOR)}
 
 
 @router.post("/staff/assist", response_class=HTMLResponse)
@@ -180,19 +185,22 @@ def assist(
     principal: CurrentStaffSession,
     personnummer: Annotated[str, Form(max_length=20)] = "",
     purpose: Annotated[str, Form(max_length=500)] = "",
+    purpose_other: Annotated[str, Form(max_length=500)] = "",
     csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
+    """Start serving the citizen, for a published purpose or one written in a sentence."""
     check_csrf(principal, csrf)
+    given = chosen(purpose, purpose_other)
     try:
         try:
-            act_for(session, principal, scheme=IdScheme.SE_PERSONNUMMER, identifier=personnummer, purpose=purpose)
+            act_for(session, principal, scheme=IdScheme.SE_PERSONNUMMER, identifier=personnummer, purpose=given)
         except InvalidIdentifierError:
             # a samordningsnummer (day of birth + 60) is not a valid personnummer, and the other way round
-            act_for(session, principal, scheme=IdScheme.SE_SAMORDNINGSNUMMER, identifier=personnummer, purpose=purpose)
+            act_for(session, principal, scheme=IdScheme.SE_SAMORDNINGSNUMMER, identifier=personnummer, purpose=given)
     except (InvalidIdentifierError, ValueError, ForbiddenError) as exc:
         session.rollback()
-        context = {"error": str(exc), "form": {"personnummer": personnummer, "purpose": purpose}}
-        return render(request, "identity/assist.html", context, principal=principal, status_code=422)
+        form = {"personnummer": personnummer, "purpose": purpose, "purpose_other": purpose_other}
+        return render(request, "identity/assist.html", _assist(str(exc), form), principal=principal, status_code=422)
     session.commit()
     return RedirectResponse("/me", status_code=303)
 

@@ -10,6 +10,7 @@ import secrets
 
 from sqlalchemy.orm import Session
 
+from saldo.accesslog.purposes import AccessKind, check_purpose
 from saldo.accesslog.service import Access, log_access
 from saldo.identity.errors import LoginRefusedError
 from saldo.identity.models import Audience, LoginAttempt, WebSession
@@ -138,17 +139,16 @@ def act_for(
     """A caseworker starts serving a citizen (assisted channel): logged with the purpose they give."""
     if Role.CASEWORKER not in principal.roles:
         raise ForbiddenError("acting for a citizen needs the caseworker role")
-    if len(purpose.strip()) < 5:
-        raise ValueError("say why you act for this person (at least 5 characters), e.g. the phone call's reference")
+    purpose = check_purpose(purpose, AccessKind.ACT_FOR)
     person = PersonRef(scheme.value, normalize_identifier(scheme, identifier))
-    IdentityRepository(session).set_acting(principal.session_id, person.scheme, person.identifier, purpose.strip())
+    IdentityRepository(session).set_acting(principal.session_id, person.scheme, person.identifier, purpose)
     log_access(
         session,
         Access(
             actor=principal.staff_username or "",
             role=Role.CASEWORKER.value,
             action="assist_start",
-            purpose=purpose.strip(),
+            purpose=purpose,
             person_scheme=person.scheme,
             person_id=person.identifier,
             channel="assisted",

@@ -21,7 +21,7 @@ from saldo.inforequests.schemas import (
     WithdrawIn,
 )
 from saldo.kit.problem import FILENAME_PATTERN, Problem, problem_responses
-from saldo.web.deps import CurrentPayer, CurrentStaff, DbSession, PathId
+from saldo.web.deps import CurrentPayer, CurrentStaff, DbSession, PathId, ReadPurpose
 
 UNAUTHENTICATED = problem_responses(401, 404, 409, 422)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "No such request for this payer"}}
@@ -138,9 +138,15 @@ def send(case_id: PathId, body: RequestIn, staff: CurrentStaff, session: DbSessi
 @staff_router.get(
     "/information-requests/{request_id}", response_model=RequestWithAnswers, summary="A request with its answers"
 )
-def read(request_id: PathId, staff: CurrentStaff, session: DbSession) -> RequestWithAnswers:
-    """The request and the payer's answers; the read is logged. Auditor or supervisor."""
-    request, answers = service.read_answers(session, staff, request_id)
+def read(
+    request_id: PathId,
+    staff: CurrentStaff,
+    session: DbSession,
+    purpose: ReadPurpose = None,
+) -> RequestWithAnswers:
+    """The request and the payer's answers; the read is logged. Auditor or supervisor; without a role
+    on the case, only with a purpose (403 purpose_required)."""
+    request, answers = service.read_answers(session, staff, request_id, purpose=purpose)
     session.commit()
     return RequestWithAnswers(
         request=RequestOut.model_validate(request), answers=[AnswerOut.model_validate(a) for a in answers]

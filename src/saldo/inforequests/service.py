@@ -21,6 +21,7 @@ from saldo.cases.service import (
     case_event,
     case_for_update,
     case_persons,
+    grounds_to_read,
     log_disclosure,
     record_status,
 )
@@ -213,26 +214,31 @@ def answer_request(
 
 
 def read_answers(
-    session: Session, principal: StaffPrincipal, request_id: int, *, channel: str = "api"
+    session: Session, principal: StaffPrincipal, request_id: int, *, purpose: str | None = None, channel: str = "api"
 ) -> tuple[InformationRequest, Sequence[InformationAnswer]]:
-    """The request and its answers for an auditor; the read is logged."""
+    """The request and its answers for an auditor or supervisor; the read is logged, on the same
+    grounds as a read of its case (a role on it, or a purpose given)."""
     require_role(principal, Role.AUDITOR, Role.SUPERVISOR)
     request = session.get(InformationRequest, request_id)
     if request is None:
         raise RequestNotFoundError(f"no information request {request_id}")
+    case = CaseRepository(session).get(request.case_id)
+    if case is None:  # cannot be: a request belongs to its case (foreign key)
+        raise RequestNotFoundError(f"no case for information request {request_id}")
+    grounds = grounds_to_read(case, principal, purpose)
     answers = RequestRepository(session).answers(request_id)
     log_access(
         session,
         Access(
             actor=principal.username,
             role=(Role.AUDITOR if principal.has(Role.AUDITOR) else Role.SUPERVISOR).value,
-            action="read_answer",
-            purpose="case work",
+            action=grounds.action("read_answer"),
+            purpose=grounds.purpose,
             person_scheme=request.person_scheme,
             person_id=request.person_id,
             case_id=request.case_id,
             channel=channel,
-            details={"request": request_id, "answers": [a.id for a in answers]},
+            details={"request": request_id, "answers": [a.id for a in answers], "basis": grounds.basis},
         ),
     )
     return request, answers

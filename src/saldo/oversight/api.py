@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParameter
 
+from saldo.accesslog.purposes import PURPOSES
 from saldo.accesslog.service import entries, verify_chain
 from saldo.analysis.service.modes import mode_history, rule_states, set_rule_mode
 from saldo.kit.problem import LINE_PATTERN, problem_responses
@@ -21,6 +22,7 @@ from saldo.oversight.schemas import (
     FairnessOut,
     ModeChangeOut,
     ModeIn,
+    PurposeOut,
     RuleOut,
     VerificationOut,
 )
@@ -109,6 +111,16 @@ def get_statistics(staff: CurrentStaff, session: DbSession, settings: AppSetting
     return payer_rule_statistics(session, handling_cost_minor=settings.handling_cost_minor)
 
 
+@router.get("/purposes", response_model=list[PurposeOut], summary="The published purposes of access")
+def get_purposes(staff: CurrentStaff) -> list[PurposeOut]:
+    """The purposes for which staff may see a person's data, each with the accesses it covers. A
+    purpose given elsewhere is one of these codes or a sentence saying why. Any member of staff."""
+    return [
+        PurposeOut(code=p.code, text=p.text, covers=sorted(p.covers), needs_role=p.needs_role)
+        for p in PURPOSES.values()
+    ]
+
+
 @router.get("/access-log", response_model=list[AccessEntryOut], summary="Query the access log")
 def get_access_log(
     staff: CurrentStaff,
@@ -116,6 +128,14 @@ def get_access_log(
     person_scheme: Annotated[str | None, Query(max_length=32, pattern=LINE_PATTERN)] = None,
     person_id: Annotated[str | None, Query(max_length=20, pattern=LINE_PATTERN)] = None,
     actor: Annotated[str | None, Query(max_length=100, pattern=LINE_PATTERN)] = None,
+    action: Annotated[
+        str | None,
+        Query(
+            max_length=32,
+            pattern=r"^[a-z_]+$",
+            description="e.g. read_case_without_role: the reads of staff with no role on the case, to review.",
+        ),
+    ] = None,
     case_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
@@ -126,7 +146,15 @@ def get_access_log(
     require_role(staff, Role.LOG_AUDITOR)
     person = (person_scheme, person_id) if person_scheme and person_id else None
     found = entries(
-        session, person=person, actor=actor, case_id=case_id, since=since, until=until, after_seq=after_seq, limit=limit
+        session,
+        person=person,
+        actor=actor,
+        action=action,
+        case_id=case_id,
+        since=since,
+        until=until,
+        after_seq=after_seq,
+        limit=limit,
     )
     return [AccessEntryOut.model_validate({**_columns(e), "hash": e.hash.hex()}) for e in found]
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from saldo.accesslog.purposes import PURPOSES, AccessKind, PurposeError, chosen, published
 from saldo.analysis.service.run import AnalysisError
-from saldo.cases.errors import CaseNotFoundError, CaseStateError
+from saldo.cases.errors import CaseNotFoundError, CaseStateError, PurposeRequiredError
 from saldo.cases.models import CaseStatus
 from saldo.cases.service import add_note, assign_case, assignable_staff, read_case, set_deadline, set_status
 from saldo.inforequests.catalogue import categories
@@ -38,6 +40,7 @@ from saldo.web.i18n import choose_language, money, translations
 from saldo.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
+ReadPurpose = Annotated[str, Form(max_length=500)]  # why a case worker without a role on the case reads it
 
 
 @router.get("/staff/workbench", response_class=HTMLResponse)
@@ -110,9 +113,17 @@ def fairness(request: Request, session: DbSession, principal: CurrentStaffSessio
 
 
 @router.get("/staff/cases/{case_id}", response_class=HTMLResponse)
-def case_page(request: Request, session: DbSession, principal: CurrentStaffSession, case_id: PathId) -> Response:
-    """One case with the persons it is about: the read is in the access log, per person."""
-    return _case(request, session, principal, case_id, error=None, status=200)
+def case_page(
+    request: Request,
+    session: DbSession,
+    principal: CurrentStaffSession,
+    case_id: PathId,
+    purpose: Annotated[str, Query(max_length=500)] = "",
+    purpose_other: Annotated[str, Query(max_length=500)] = "",
+) -> Response:
+    """One case with the persons it is about: the read is in the access log, per person. Whoever
+    has no role on the case first says why they read it (a form of the published purposes)."""
+    return _case(request, session, principal, case_id, error=None, status=200, purpose=chosen(purpose, purpose_other))
 
 
 CASE_ERRORS = (
@@ -133,18 +144,21 @@ def _act(
     case_id: int,
     csrf: str,
     action: Callable[[], object],
+    read_purpose: str = "",
 ) -> Response:
     """Do one piece of case work in its own transaction: kept whole and back to the case page, or
-    undone whole and the case page again with the reason."""
+    undone whole and the case page again with the reason. Whoever read the case for a purpose (no
+    role on it) comes back to it for the same purpose."""
     check_csrf(principal, csrf)
     try:
         action()
     except CASE_ERRORS as exc:
         session.rollback()
         status = 403 if isinstance(exc, ForbiddenError) else 422
-        return _case(request, session, principal, case_id, error=str(exc), status=status)
+        return _case(request, session, principal, case_id, error=str(exc), status=status, purpose=read_purpose)
     session.commit()
-    return RedirectResponse(f"/staff/cases/{case_id}", status_code=303)
+    query = f"?{urlencode({'purpose': read_purpose})}" if read_purpose else ""
+    return RedirectResponse(f"/staff/cases/{case_id}{query}", status_code=303)
 
 
 @router.post("/staff/cases/{case_id}/note", response_class=HTMLResponse)
@@ -155,9 +169,16 @@ def case_note(
     case_id: PathId,
     text: Annotated[str, Form(max_length=4000)] = "",
     csrf: Annotated[str, Form(max_length=64)] = "",
+    read_purpose: ReadPurpose = "",
 ) -> Response:
     return _act(
-        request, session, principal, case_id, csrf, lambda: add_note(session, principal.as_staff(), case_id, text=text)
+        request,
+        session,
+        principal,
+        case_id,
+        csrf,
+        lambda: add_note(session, principal.as_staff(), case_id, text=text),
+        read_purpose,
     )
 
 
@@ -169,13 +190,14 @@ def case_notify(
     case_id: PathId,
     summary: Annotated[str, Form(max_length=4000)] = "",
     csrf: Annotated[str, Form(max_length=64)] = "",
+    read_purpose: ReadPurpose = "",
 ) -> Response:
     """Notify every payer whose payments the case is about, each of its own payments only."""
 
     def notify() -> object:
         return notify_payers(session, principal.as_staff(), case_id, summary=summary, channel="web")
 
-    return _act(request, session, principal, case_id, csrf, notify)
+    return _act(request, session, principal, case_id, csrf, notify, read_purpose)
 
 
 @router.post("/staff/cases/{case_id}/assign", response_class=HTMLResponse)
@@ -186,6 +208,7 @@ def case_assign(
     case_id: PathId,
     to: Annotated[str, Form(max_length=64)] = "",
     csrf: Annotated[str, Form(max_length=64)] = "",
+    read_purpose: ReadPurpose = "",
 ) -> Response:
     """An auditor takes the case; a supervisor assigns it to any auditor or supervisor."""
     staff = principal.as_staff()
@@ -196,6 +219,7 @@ def case_assign(
         case_id,
         csrf,
         lambda: assign_case(session, staff, case_id, to=to or staff.username),
+        read_purpose,
     )
 
 
@@ -207,11 +231,12 @@ def case_deadline(
     case_id: PathId,
     deadline: Annotated[str, Form(max_length=10)] = "",
     csrf: Annotated[str, Form(max_length=64)] = "",
+    read_purpose: ReadPurpose = "",
 ) -> Response:
     def change() -> object:
         return set_deadline(session, principal.as_staff(), case_id, deadline=_date("deadline", deadline))
 
-    return _act(request, session, principal, case_id, csrf, change)
+    return _act(request, session, principal, case_id, csrf, change, read_purpose)
 
 
 @router.post("/staff/cases/{case_id}/close", response_class=HTMLResponse)
@@ -222,13 +247,14 @@ def case_close(
     case_id: PathId,
     reason: Annotated[str, Form(max_length=2000)] = "",
     csrf: Annotated[str, Form(max_length=64)] = "",
+    read_purpose: ReadPurpose = "",
 ) -> Response:
     """Close the case with the reason; a closed case stays closed."""
 
     def close() -> object:
         return set_status(session, principal.as_staff(), case_id, status=CaseStatus.CLOSED, reason=reason)
 
-    return _act(request, session, principal, case_id, csrf, close)
+    return _act(request, session, principal, case_id, csrf, close, read_purpose)
 
 
 @router.post("/staff/cases/{case_id}/request", response_class=HTMLResponse)
@@ -255,7 +281,8 @@ async def case_request(
             channel="web",
         )
 
-    return await run_in_threadpool(_act, request, session, principal, case_id, fields.get("csrf", ""), send)
+    csrf, read_purpose = fields.get("csrf", ""), fields.get("read_purpose", "")[:500]
+    return await run_in_threadpool(_act, request, session, principal, case_id, csrf, send, read_purpose)
 
 
 def _date(field: str, value: str) -> dt.date:
@@ -279,16 +306,31 @@ def _case(
     *,
     error: str | None,
     status: int,
+    purpose: str,
 ) -> HTMLResponse:
     try:
-        view = read_case(session, principal.as_staff(), case_id, purpose="case work in the workbench", channel="web")
+        view = read_case(session, principal.as_staff(), case_id, purpose=purpose or None, channel="web")
     except CaseNotFoundError:
         return render(request, "staff/not_found.html", {}, principal=principal, status_code=404)
+    except (PurposeRequiredError, PurposeError) as exc:
+        session.rollback()
+        refused = isinstance(exc, PurposeError)
+        known = purpose in PURPOSES
+        asked: dict[str, object] = {
+            "case_id": case_id,
+            "error": str(exc) if refused else None,
+            "purpose_choices": published(AccessKind.READ_CASE, has_role=False),
+            "form": {"purpose": purpose if known else "other" if purpose else "", "other": "" if known else purpose},
+        }
+        return render(
+            request, "staff/case_purpose.html", asked, principal=principal, status_code=422 if refused else 200
+        )
     session.commit()  # the read is logged
     staff = principal.as_staff()
     payer_ids = sorted({int(p["payer_id"]) for p in view.payments})
     context = {
         "view": view,
+        "read_purpose": view.grounds.purpose if view.grounds and view.grounds.basis == "reason" else "",
         "notifications": case_notifications(session, case_id),
         "requests": case_requests(session, case_id),
         "error": error,

@@ -67,6 +67,15 @@ class AccessEntryOut(BaseModel):
     hash: str
 
 
+class PurposeOut(BaseModel):
+    """A published purpose for which staff may see a person's data."""
+
+    code: str
+    text: str
+    covers: list[str] = Field(description="The accesses it justifies: open_case, read_case, act_for.")
+    needs_role: bool = Field(description="Only for someone assigned to the case or who opened it.")
+
+
 class VerificationOut(BaseModel):
     entries: int
     head_seq: int

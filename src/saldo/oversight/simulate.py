@@ -93,9 +93,7 @@ def simulate_audit(
         else:
             by_subject[finding.subject_kind, finding.subject_key].append(finding.id)
     for finding_ids in by_subject.values():
-        case = open_case(
-            session, analyst, pseudonyms, finding_ids=finding_ids, purpose="selected by the analysis: in-depth audit"
-        )
+        case = open_case(session, analyst, pseudonyms, finding_ids=finding_ids, purpose="suspected_error")
         done.cases += 1
         assign_case(session, auditor, case.id, to=auditor.username)
         findings = AnalysisRepository(session).findings_by_ids(finding_ids)

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi import Path as PathParameter
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
@@ -20,6 +20,7 @@ from saldo.identity.errors import CsrfError, NotActingError, NotLoggedInError
 from saldo.identity.models import Audience
 from saldo.identity.schemas import SessionPrincipal
 from saldo.identity.service import session_principal
+from saldo.kit.problem import LINE_PATTERN
 from saldo.payers.errors import InvalidTokenError
 from saldo.payers.schemas import PayerPrincipal
 from saldo.payers.service import authenticate
@@ -64,6 +65,17 @@ AppSettings = Annotated[Settings, Depends(get_settings)]
 MAX_ID = 2**63 - 1  # PostgreSQL bigint
 # A resource id in a path: a positive bigint, so an out-of-range number is a 422, never a database error.
 PathId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
+# Why a member of staff reads what a case holds about a person (logged; docs/security.md)
+ReadPurpose = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=500,
+        pattern=LINE_PATTERN,
+        description="Why it is read (logged): a published purpose (GET /api/v1/staff/purposes) or a sentence. "
+        "Needed unless the case is assigned to the caller or the caller opened it (then case_work).",
+    ),
+]
 
 
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse,
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from saldo.accesslog.purposes import PurposeError
 from saldo.accounts.errors import (
     AccountNotFoundError,
     BankFileTooLargeError,
@@ -25,7 +26,7 @@ from saldo.accounts.errors import (
 from saldo.analysis.service.run import AnalysisError
 from saldo.banks.errors import BankExistsError, InvalidBankError, InvalidBankTokenError, UnknownBankError
 from saldo.benefits.errors import UnknownBenefitError
-from saldo.cases.errors import CaseNotFoundError, CaseStateError, TriageError
+from saldo.cases.errors import CaseNotFoundError, CaseStateError, PurposeRequiredError, TriageError
 from saldo.decisions.errors import DecisionFileEmptyError, DecisionFileTooLargeError
 from saldo.identity.errors import CsrfError, NotActingError, NotLoggedInError
 from saldo.inforequests.errors import (
@@ -205,6 +206,8 @@ def install_error_handlers(app: FastAPI) -> None:
         UnknownStaffError: (404, "not_found"),
         CaseNotFoundError: (404, "not_found"),
         TriageError: (409, "triage_refused"),
+        PurposeRequiredError: (403, "purpose_required"),
+        PurposeError: (422, "invalid_purpose"),
         CaseStateError: (409, "case_state"),
         CategoryRefusedError: (422, "category_refused"),
         RequestNotFoundError: (404, "not_found"),

@@ -13,9 +13,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 
 from saldo import __version__
+from saldo.accesslog.purposes import PURPOSES
 from saldo.identity.schemas import SessionPrincipal
 from saldo.web import i18n
-from saldo.web.words import CHECK_WORDS, GROUP_WORDS, STATUS_WORDS
+from saldo.web.words import ACTION_WORDS, CHECK_WORDS, GROUP_WORDS, ROLE_WORDS, STATUS_WORDS
 
 TEMPLATES = Path(__file__).parent / "templates"
 LANGUAGE_COOKIE_DAYS = 365
@@ -37,7 +38,15 @@ def environment(language: str) -> Environment:
     env.filters["timestamp"] = lambda value: i18n.timestamp(value, language)
     env.filters["number"] = lambda value: i18n.number(value, language)
     translate = i18n.translations(language).gettext
-    for name, words in (("status_words", STATUS_WORDS), ("check_words", CHECK_WORDS), ("group_words", GROUP_WORDS)):
+    purposes = {code: p.text for code, p in PURPOSES.items()}
+    for name, words in (
+        ("status_words", STATUS_WORDS),
+        ("check_words", CHECK_WORDS),
+        ("group_words", GROUP_WORDS),
+        ("action_words", ACTION_WORDS),
+        ("role_words", ROLE_WORDS),
+        ("purpose_words", purposes),
+    ):
         env.globals[name] = {key: translate(message) for key, message in words.items()}
     env.globals["languages"] = i18n.LANGUAGES
     env.globals["version"] = __version__

@@ -1,4 +1,5 @@
-"""Words the citizen's overview looks up per payment (status, account check, group), translated once
+"""Words the pages look up for codes (a payment's status, an account check, a group, what staff did
+with a person's data and in which role), translated once
 per language when the language's template environment is built, not on every page: a page looked
 them up about twenty times, each a trip through Jinja's gettext (docs/benchmarks.md)."""
 
@@ -34,4 +35,22 @@ GROUP_WORDS = {
     "paid": N_("Paid"),
     "not_paid": N_("Not paid"),
     "cancelled": N_("Cancelled"),
+}
+ACTION_WORDS = {
+    "re_identify": N_("Identified you behind a finding and opened a case"),
+    "read_case": N_("Read a case about you"),
+    "read_case_without_role": N_("Read a case about you without working it"),
+    "read_answer": N_("Read a payer's answer about you"),
+    "read_answer_without_role": N_("Read a payer's answer about you without working the case"),
+    "disclose_to_payer": N_("Told a payer that pays you about the case"),
+    "assist_start": N_("Began serving you in the assisted service"),
+    "read_overview": N_("Looked at your payments with you"),
+    "designate_account": N_("Changed your account for public payments with you"),
+}
+ROLE_WORDS = {
+    "analyst": N_("Analyst"),
+    "auditor": N_("Auditor"),
+    "supervisor": N_("Supervisor"),
+    "caseworker": N_("Caseworker"),
+    "log_auditor": N_("Log auditor"),
 }
