@@ -27,7 +27,7 @@ def test_start_page_says_what_is_here_and_how_to_call_it(client: TestClient, ses
     assert "Exempelkommunen" in page.text
     assert "Authorization: Bearer $TOKEN" in page.text
     assert "Barnbidrag" in page.text  # the catalogue
-    assert '<span class="pill">registered 1</span>' in page.text
+    assert '<span class="pill">Registrerad 1</span>' in page.text
 
 
 def test_start_page_shows_the_account_register_and_its_banks(

@@ -140,7 +140,7 @@ def test_an_analyst_works_the_workbench_from_dashboard_to_case(page: Page, site:
     page.get_by_label("What the authority needs to know, and why").fill("Vilka bor i hushållet?")
     page.get_by_label("Answer by").fill(f"{today().year + 1}-01-31")
     page.get_by_role("button", name="Send the request").click()
-    expect(page.get_by_text("awaiting_information").first).to_be_visible()
+    expect(page.get_by_text("Awaiting information").first).to_be_visible()
     assert axe_violations(page) == []
     page.get_by_role("link", name="Cases").click()
     assert axe_violations(page) == []

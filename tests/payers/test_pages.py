@@ -80,7 +80,7 @@ class TestUpload:
         content = csv_file([payment_body(), payment_body(amount_minor=5000)])
         status, page = upload(web, content)
         assert status == 200
-        assert "2 payments read: 2 registered, 0 registered before." in page
+        assert "Payments read: 2. Registered now: 2; registered before: 0." in page
         again_status, again = upload(web, content)
         assert again_status == 200
         assert "This exact file was received before; nothing changed." in again

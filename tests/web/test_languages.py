@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from enum import StrEnum
 from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from saldo.analysis.catalogue import load_catalogue
+from saldo.cases.models import CaseEventKind, CaseStatus
+from saldo.inforequests.models import RequestStatus
+from saldo.notifications.models import OutcomeKind
+from saldo.payments.models import PaymentStatus
+from saldo.staff.models import Role
+from saldo.web import i18n, rendering, words
 from saldo.web.i18n import LANGUAGES, LOCALE_DIR
 
 ROOT = Path(__file__).parents[2]
@@ -44,3 +53,36 @@ def test_every_message_is_translated_with_the_same_placeholders(language: str) -
 
 def test_english_is_the_source_language() -> None:
     assert (LOCALE_DIR / "en" / "LC_MESSAGES" / "messages.po").exists()
+
+
+def test_english_writes_dates_and_times_the_european_way() -> None:
+    day, moment = dt.date(2027, 1, 19), dt.datetime(2026, 12, 2, 13, 56, 8, tzinfo=dt.UTC)
+    assert i18n.date(day, "en") == "19 Jan 2027"
+    assert i18n.date(day, "en", "short") == "19/01/2027"
+    assert i18n.timestamp(moment, "en") == "2 Dec 2026, 14:56:08"  # 24-hour, in the payment zone
+    assert i18n.date(day, "sv", "short") == "2027-01-19"
+
+
+@pytest.mark.parametrize(
+    ("table", "codes"),
+    [
+        (words.PAYMENT_STATUS_WORDS, PaymentStatus),
+        (words.STATUS_WORDS, PaymentStatus),
+        (words.CASE_STATUS_WORDS, CaseStatus),
+        (words.CASE_EVENT_WORDS, CaseEventKind),
+        (words.REQUEST_STATUS_WORDS, RequestStatus),
+        (words.OUTCOME_WORDS, OutcomeKind),
+        (words.ROLE_WORDS, Role),
+    ],
+)
+def test_every_code_a_page_shows_has_words(table: dict[str, str], codes: type[StrEnum]) -> None:
+    """A new status, event, outcome or role cannot reach a page as its code: it needs its words here
+    (and then, by the test above, in every language)."""
+    assert set(table) == {c.value for c in codes}
+
+
+def test_a_rule_is_named_by_its_title_and_marked_english_on_a_finnish_page() -> None:
+    rule = load_catalogue()[0]
+    title = rendering.environment("fi").filters["rule_title"]
+    assert str(title(rule.id)) == f'<span lang="en">{rule.title_en}</span>'
+    assert str(rendering.environment("sv").filters["rule_title"](rule.id)) == rule.title_sv

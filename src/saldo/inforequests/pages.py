@@ -21,9 +21,9 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/payer/requests", response_class=HTMLResponse)
 def requests_page(request: Request, session: DbSession, principal: CurrentPayerSession) -> HTMLResponse:
-    """The payer's information requests, open ones with their deadlines."""
+    """The payer's information requests, newest first, open ones with their deadlines."""
     payer = principal.as_payer()
-    found = payer_requests(session, payer.payer_id)
+    found = sorted(payer_requests(session, payer.payer_id), key=lambda r: r.id, reverse=True)
     return render(request, "payer/requests.html", {"requests": found}, principal=principal)
 
 

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from saldo.accesslog.purposes import PURPOSES, AccessKind, PurposeError, chosen, published
+from saldo.analysis.catalogue import load_catalogue
 from saldo.analysis.service.run import AnalysisError
 from saldo.cases.errors import CaseNotFoundError, CaseStateError, PurposeRequiredError
 from saldo.cases.models import CaseStatus
@@ -50,6 +51,7 @@ def workbench(request: Request, session: DbSession, principal: CurrentStaffSessi
     figures = dashboard(session, principal.as_staff(), prior_weight=settings.precision_prior_weight)
     language = choose_language(request)
     _ = translations(language).gettext
+    titles = _rule_titles(language)
     charts = {
         "rules": bar_chart(
             [
@@ -71,7 +73,7 @@ def workbench(request: Request, session: DbSession, principal: CurrentStaffSessi
             series=(_("error confirmed"), _("no error")),
         ),
         "precision": interval_chart(
-            [(p.rule_id, p.measured, p.low, p.high) for p in figures.precision if p.decided],
+            [(titles.get(p.rule_id, p.rule_id), p.measured, p.low, p.high) for p in figures.precision if p.decided],
             title=_("Precision by rule"),
             description=_("Each rule's measured precision (dot) and its 95 % interval (line)."),
         ),
@@ -84,7 +86,9 @@ def fairness(request: Request, session: DbSession, principal: CurrentStaffSessio
     """Flag rates, case rates and precision by age band, sex and region, with the alerts."""
     require_role(principal.as_staff(), *READERS)
     settings: Settings = request.app.state.settings
-    _ = translations(choose_language(request)).gettext
+    language = choose_language(request)
+    _ = translations(language).gettext
+    titles = _rule_titles(language)
     try:
         report = fairness_report(
             session,
@@ -99,7 +103,11 @@ def fairness(request: Request, session: DbSession, principal: CurrentStaffSessio
         if group.flag_ratio is None or group.flagged < settings.fairness_min_flagged:
             continue
         dimensions.setdefault(group.dimension, []).append(
-            Bar(f"{group.rule_id} · {group.group}", (group.flag_ratio,), f"{group.flag_ratio:.2f}")
+            Bar(
+                f"{titles.get(group.rule_id, group.rule_id)} · {group.group}",
+                (group.flag_ratio,),
+                f"{group.flag_ratio:.2f}",
+            )
         )
     charts = {
         name: bar_chart(
@@ -110,6 +118,11 @@ def fairness(request: Request, session: DbSession, principal: CurrentStaffSessio
         for name, bars in dimensions.items()
     }
     return render(request, "staff/fairness.html", {"report": report, "charts": charts}, principal=principal)
+
+
+def _rule_titles(language: str) -> dict[str, str]:
+    """Each rule's title in the page's language (Swedish, else English), for the charts' labels."""
+    return {rule.id: rule.title_sv if language == "sv" else rule.title_en for rule in load_catalogue()}
 
 
 @router.get("/staff/cases/{case_id}", response_class=HTMLResponse)

@@ -28,6 +28,9 @@ DOMAIN = "messages"
 # The language each page can be read in, by code, with its own name for itself (shown in the switcher).
 LANGUAGES: dict[str, str] = {"sv": "Svenska", "en": "English", "fi": "Suomi"}
 DEFAULT_LANGUAGE = "sv"
+# The locale whose conventions dates and times are written in, where it is not the language's own:
+# English here is European English (19 Jan 2027, 19/01/2027, 14:56), not the United States' CLDR default.
+DATE_LOCALES: dict[str, str] = {"en": "en_150"}
 LANGUAGE_COOKIE = "saldo_lang"
 
 
@@ -73,10 +76,10 @@ def number(value: int, language: str) -> str:
 
 @lru_cache(maxsize=8_192)  # a page's dates repeat (due dates, period starts and ends)
 def date(value: dt.date | None, language: str, form: str = "medium") -> str:
-    return format_date(value, format=form, locale=language) if value is not None else ""
+    return format_date(value, format=form, locale=DATE_LOCALES.get(language, language)) if value is not None else ""
 
 
 def timestamp(value: dt.datetime | None, language: str) -> str:
     if value is None:
         return ""
-    return format_datetime(value, format="medium", tzinfo=PAYMENT_ZONE, locale=language)
+    return format_datetime(value, format="medium", tzinfo=PAYMENT_ZONE, locale=DATE_LOCALES.get(language, language))

@@ -10,13 +10,14 @@ from typing import Any
 
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 from starlette.requests import Request
 
 from saldo import __version__
 from saldo.accesslog.purposes import PURPOSES
+from saldo.analysis.catalogue import load_catalogue
 from saldo.identity.schemas import SessionPrincipal
-from saldo.web import i18n
-from saldo.web.words import ACTION_WORDS, CHECK_WORDS, GROUP_WORDS, ROLE_WORDS, STATUS_WORDS
+from saldo.web import i18n, words
 
 TEMPLATES = Path(__file__).parent / "templates"
 LANGUAGE_COOKIE_DAYS = 365
@@ -39,18 +40,34 @@ def environment(language: str) -> Environment:
     env.filters["number"] = lambda value: i18n.number(value, language)
     translate = i18n.translations(language).gettext
     purposes = {code: p.text for code, p in PURPOSES.items()}
-    for name, words in (
-        ("status_words", STATUS_WORDS),
-        ("check_words", CHECK_WORDS),
-        ("group_words", GROUP_WORDS),
-        ("action_words", ACTION_WORDS),
-        ("role_words", ROLE_WORDS),
+    for name, table in (
+        ("status_words", words.STATUS_WORDS),
+        ("check_words", words.CHECK_WORDS),
+        ("group_words", words.GROUP_WORDS),
+        ("action_words", words.ACTION_WORDS),
+        ("role_words", words.ROLE_WORDS),
         ("purpose_words", purposes),
+        ("payment_status_words", words.PAYMENT_STATUS_WORDS),
+        ("case_status_words", words.CASE_STATUS_WORDS),
+        ("case_event_words", words.CASE_EVENT_WORDS),
+        ("request_status_words", words.REQUEST_STATUS_WORDS),
+        ("outcome_words", words.OUTCOME_WORDS),
     ):
-        env.globals[name] = {key: translate(message) for key, message in words.items()}
+        env.globals[name] = {key: translate(message) for key, message in table.items()}
+    titles = {rule.id: (rule.title_sv, rule.title_en) for rule in load_catalogue()}
+    env.filters["rule_title"] = lambda rule_id: _rule_title(titles, rule_id, language)
     env.globals["languages"] = i18n.LANGUAGES
     env.globals["version"] = __version__
     return env
+
+
+def _rule_title(titles: dict[str, tuple[str, str]], rule_id: str, language: str) -> Markup:
+    """A rule's title in the page's language: Swedish or English as the catalogue gives it, and in
+    English marked as such on a page in another language (so a screen reader reads it rightly)."""
+    title_sv, title_en = titles.get(rule_id, (rule_id, rule_id))
+    if language == "sv":
+        return escape(title_sv)
+    return escape(title_en) if language == "en" else Markup('<span lang="en">%s</span>') % title_en
 
 
 def render(

@@ -54,3 +54,47 @@ ROLE_WORDS = {
     "caseworker": N_("Caseworker"),
     "log_auditor": N_("Log auditor"),
 }
+# A payment's status as the payer and staff read it (the citizen's words above speak to the payee)
+PAYMENT_STATUS_WORDS = {
+    "registered": N_("Registered"),
+    "verified": N_("Account checked"),
+    "scheduled": N_("Scheduled"),
+    "sent": N_("Sent to the bank"),
+    "settled": N_("Paid out"),
+    "returned": N_("Returned by the bank"),
+    "rejected": N_("Rejected by the bank"),
+    "held": N_("Held"),
+    "cancelled": N_("Cancelled"),
+    "reported": N_("Paid directly by the payer"),
+}
+CASE_STATUS_WORDS = {
+    "open": N_("Open, nobody working it yet"),
+    "in_progress": N_("In progress"),
+    "awaiting_information": N_("Awaiting information"),
+    "notified": N_("Payers notified"),
+    "closed": N_("Closed"),
+}
+CASE_EVENT_WORDS = {
+    "opened": N_("Opened"),
+    "assigned": N_("Assigned"),
+    "status": N_("Status changed"),
+    "deadline": N_("Deadline set"),
+    "note": N_("Note"),
+    "evidence": N_("Evidence added"),
+    "request_sent": N_("Information request sent"),
+    "answer_received": N_("Answer received"),
+    "notified": N_("Payers notified"),
+    "outcome": N_("Outcome recorded"),
+}
+REQUEST_STATUS_WORDS = {
+    "open": N_("Awaiting the answer"),
+    "answered": N_("Answered"),
+    "withdrawn": N_("Withdrawn"),
+}
+OUTCOME_WORDS = {
+    "no_error": N_("No error found"),
+    "corrected": N_("Corrected"),
+    "recovery_claim": N_("Claimed back"),
+    "payment_stopped": N_("Payment stopped"),
+    "reported_to_police": N_("Reported to the police"),
+}
