@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from saldo.accesslog.models import AccessLogEntry
 from saldo.inforequests.service import send_reminders
 from saldo.kit.clock import today
+from saldo.payers.models import Payer
 from saldo.staff.models import Role
 from tests.audit.conftest import SCHEME, World
 from tests.audit.test_cases import open_case
@@ -71,6 +72,9 @@ def test_each_paying_payer_is_notified_of_its_own_payments_only(
     assert case["case"]["status"] == "notified"
     disclosed = session.scalars(select(AccessLogEntry).where(AccessLogEntry.action == "disclose_to_payer")).all()
     assert len(disclosed) == 2
+    # the log says which payer in words the person reads: a published purpose and the payer's name
+    payer_names = {session.get(Payer, p.payer_id).name for p in (world.payer_a, world.payer_b)}  # type: ignore[union-attr]
+    assert {(d.purpose, d.details["payer"]) for d in disclosed} == {("notify_payer", name) for name in payer_names}
 
 
 def test_outcomes_are_history_and_checked(client: TestClient, world: World, session: Session) -> None:

@@ -175,11 +175,12 @@ def test_an_auditor_adds_a_note_and_notifies_the_payers_from_the_case_page(
     web: TestClient, session: Session, world: World
 ) -> None:
     case = case_on(session, world, "double")
-    log_in_as_staff(web, session, "web.auditor", AUDITOR_PNR, Role.AUDITOR)
+    log_in_as_staff(web, session, "web.auditor", AUDITOR_PNR, Role.AUDITOR, name="Vera Revisor")
     assign_case(session, world.staff[Role.SUPERVISOR], case.id, to="web.auditor")
     session.commit()
     page = web.get(f"/staff/cases/{case.id}", params={"lang": "en"})
     assert "No notifications." in page.text
+    assert "to Vera Revisor at the payment authority" in page.text  # the assignment names the person
     noted = web.post(
         f"/staff/cases/{case.id}/note",
         data={"text": "ringde kommunen", "csrf": csrf_of(page.text)},
@@ -199,10 +200,26 @@ def test_an_auditor_adds_a_note_and_notifies_the_payers_from_the_case_page(
     # the case's payments come from two payers: each is notified of its own
     assert session.execute(text("SELECT count(*) FROM notifications WHERE case_id = :c"), {"c": case.id}).scalar() == 2
     assert "No notifications." not in after
+    assert "Note · Vera Revisor at the payment authority · ringde kommunen" in after
+    assert "staff:web.auditor" not in after
+    # each person of the case reads, in their own log, which payer was told and why, by name
+    told = session.execute(
+        text("SELECT n.person_id, y.name FROM notifications n JOIN payers y ON y.id = n.payer_id WHERE n.case_id = :c"),
+        {"c": case.id},
+    ).all()
+    person = told[0][0]
+    payers = [name for who, name in told if who == person]
+    dev_login(web, person)
+    own = web.get("/me", params={"lang": "en"}).text
+    for name in payers:
+        assert f"Told {name}, which pays you, about the case" in own
+    assert "To let a payer that pays you decide whether its payments to you were right" in own
 
 
-def log_in_as_staff(web: TestClient, session: Session, username: str, personnummer: str, role: Role) -> None:
-    make_staff(session, username, personnummer, role)
+def log_in_as_staff(
+    web: TestClient, session: Session, username: str, personnummer: str, role: Role, *, name: str = ""
+) -> None:
+    make_staff(session, username, personnummer, role, name=name)
     session.commit()
     assert dev_login(web, personnummer, provider="dev-staff", next="/staff").status_code == 303
 

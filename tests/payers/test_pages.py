@@ -162,6 +162,9 @@ class TestDecisions:
         assert decide(web, payment_id, "cancel", "paid by mistake")[0] == 303
         page = web.get(f"/payer/payments/{payment_id}", params={"lang": "en"}).text
         assert "it can no longer be held or cancelled" in page
+        payer_name = session.execute(text("SELECT name FROM payers WHERE id = :p"), {"p": self._payer_id(session)})
+        assert f"Petra at {payer_name.scalar_one()}" in page  # people and payers named, not their codes
+        assert ":user:" not in page
         history = session.execute(
             text("SELECT to_status, reason, actor FROM payment_events WHERE payment_id = :p ORDER BY id"),
             {"p": payment_id},

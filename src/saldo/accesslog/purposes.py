@@ -29,6 +29,7 @@ class AccessKind(StrEnum):
     OPEN_CASE = "open_case"  # re-identify the persons behind findings
     READ_CASE = "read_case"  # read a case with who it is about
     ACT_FOR = "act_for"  # serve a citizen in the assisted channel
+    DISCLOSE = "disclose"  # name a person of a case to a payer that pays them (Saldo logs it itself)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,9 @@ class Purpose:
     covers: frozenset[AccessKind]
     needs_role: bool = False  # only for someone with a role on the case (assigned, or opened it)
 
+
+NOTIFY_PAYER = "notify_payer"
+ASK_PAYER = "ask_payer"
 
 PURPOSES: dict[str, Purpose] = {
     p.code: p
@@ -77,6 +81,16 @@ PURPOSES: dict[str, Purpose] = {
             "assisted_service",
             N_("The person asked for help by telephone, at a service office or in writing"),
             frozenset({AccessKind.ACT_FOR}),
+        ),
+        Purpose(
+            NOTIFY_PAYER,
+            N_("To let a payer that pays you decide whether its payments to you were right"),
+            frozenset({AccessKind.DISCLOSE}),
+        ),
+        Purpose(
+            ASK_PAYER,
+            N_("To ask a payer that pays you for information the case needs"),
+            frozenset({AccessKind.DISCLOSE}),
         ),
     )
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class PaymentGroup(StrEnum):
@@ -83,6 +83,7 @@ class AccessLine(BaseModel):
     action: str
     purpose: str
     case_reference: str | None
+    payer: str | None = Field(default=None, description="The payer the person was named to, for disclose_to_payer.")
 
 
 class CitizenOverview(BaseModel):

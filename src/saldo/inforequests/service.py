@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from saldo.accesslog.purposes import ASK_PAYER
 from saldo.accesslog.service import Access, log_access
 from saldo.cases.models import CaseEventKind, CaseStatus
 from saldo.cases.repository import CaseRepository
@@ -83,7 +84,8 @@ def send_request(
     case = case_for_update(session, case_id)
     if person not in {(p.person_scheme, p.person_id) for p in case_persons(session, case_id)}:
         raise RequestStateError(f"person: {person[0]} {person[1]} is not a person of case {case.reference}")
-    if PayerRepository(session).get(payer_id) is None:
+    payer = PayerRepository(session).get(payer_id)
+    if payer is None:
         raise UnknownPayerError(f"no payer with id {payer_id}")
     request = InformationRequest(
         case_id=case.id,
@@ -106,9 +108,15 @@ def send_request(
         principal,
         case_id=case.id,
         person=person,
-        purpose=f"information request to payer {payer_id}: {question.strip()[:200]}",
+        purpose=ASK_PAYER,
         channel=channel,
-        details={"request": request.id, "categories": codes},
+        details={
+            "request": request.id,
+            "payer_id": payer_id,
+            "payer": payer.name,
+            "categories": codes,
+            "question": question.strip()[:200],
+        },
     )
     case_event(
         session,

@@ -12,6 +12,7 @@ from saldo.kit.clock import today
 from saldo.notifications.errors import NotificationNotFoundError, OutcomeRejectedError
 from saldo.notifications.models import OutcomeKind
 from saldo.notifications.service import outcomes_of, payer_notification, payer_notifications, record_outcome
+from saldo.payments.service.actors import name_actors
 from saldo.web.deps import CurrentPayerSession, DbSession, PathId, check_csrf
 from saldo.web.rendering import render
 
@@ -92,9 +93,11 @@ def _notification(
         notification = payer_notification(session, payer.payer_id, notification_id)
     except NotificationNotFoundError:
         return render(request, "staff/not_found.html", {}, principal=principal, status_code=404)
+    outcomes = outcomes_of(session, notification_id)
     context = {
         "n": notification,
-        "outcomes": outcomes_of(session, notification_id),
+        "outcomes": outcomes,
+        "actors": name_actors(session, [o.recorded_by for o in outcomes]),
         "kinds": list(OutcomeKind),
         "error": error,
     }

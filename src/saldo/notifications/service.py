@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from saldo.accesslog.purposes import NOTIFY_PAYER
 from saldo.analysis.catalogue import load_catalogue
 from saldo.cases.models import CaseEventKind, CaseStatus
 from saldo.cases.repository import CaseRepository
@@ -33,6 +34,7 @@ from saldo.messages.service import post_message
 from saldo.notifications.errors import NothingToNotifyError, NotificationNotFoundError, OutcomeRejectedError
 from saldo.notifications.models import Notification, NotificationOutcome, OutcomeKind
 from saldo.notifications.repository import NotificationRepository
+from saldo.payers.service import payer_name
 from saldo.staff.models import Role
 from saldo.staff.schemas import StaffPrincipal
 from saldo.staff.service import require_role
@@ -106,9 +108,9 @@ def notify_payers(
             principal,
             case_id=case.id,
             person=(scheme, identifier),
-            purpose=f"notification to the paying payer {payer_id}",
+            purpose=NOTIFY_PAYER,
             channel=channel,
-            details={"notification": notification.id},
+            details={"notification": notification.id, "payer_id": payer_id, "payer": payer_name(session, payer_id)},
         )
         notifications.append(notification)
     case_event(

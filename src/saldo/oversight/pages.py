@@ -31,6 +31,7 @@ from saldo.oversight.dashboard import READERS, dashboard
 from saldo.oversight.fairness import fairness_report
 from saldo.payers.errors import UnknownPayerError
 from saldo.payers.service import describe_payer
+from saldo.payments.service.actors import name_actors
 from saldo.settings import Settings
 from saldo.staff.errors import ForbiddenError
 from saldo.staff.models import Role
@@ -341,8 +342,14 @@ def _case(
     session.commit()  # the read is logged
     staff = principal.as_staff()
     payer_ids = sorted({int(p["payer_id"]) for p in view.payments})
+    assignable = assignable_staff(session)
+    actors = [e.actor for e in view.events] + [f"staff:{u}" for u in assignable]
+    actors += [f"staff:{e.body['to']}" for e in view.events if e.kind.value == "assigned" and e.body.get("to")]
+    if view.case.assigned_to:
+        actors.append(f"staff:{view.case.assigned_to}")
     context = {
         "view": view,
+        "actors": name_actors(session, actors),
         "read_purpose": view.grounds.purpose if view.grounds and view.grounds.basis == "reason" else "",
         "notifications": case_notifications(session, case_id),
         "requests": case_requests(session, case_id),
@@ -351,7 +358,7 @@ def _case(
         "is_supervisor": staff.has(Role.SUPERVISOR),
         "can_ask": staff.has(Role.AUDITOR),
         "username": staff.username,
-        "assignable": assignable_staff(session),
+        "assignable": assignable,
         "payers": [describe_payer(session, i) for i in payer_ids],
         "categories": [c for c in categories().values() if not c.patient_confidential],
         "earliest_deadline": today() + dt.timedelta(days=1),

@@ -72,7 +72,10 @@ class PurposeOut(BaseModel):
 
     code: str
     text: str
-    covers: list[str] = Field(description="The accesses it justifies: open_case, read_case, act_for.")
+    covers: list[str] = Field(
+        description="The accesses it justifies: open_case, read_case, act_for; disclose (naming a person to a "
+        "payer that pays them, which Saldo logs itself when a request or notification goes out)."
+    )
     needs_role: bool = Field(description="Only for someone assigned to the case or who opened it.")
 
 

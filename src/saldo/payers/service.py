@@ -74,6 +74,14 @@ def set_payer_bank(session: Session, *, organisation_number: str, bank_id: int) 
     return payer
 
 
+def payer_name(session: Session, payer_id: int) -> str:
+    """A payer's name, as people know it."""
+    payer = PayerRepository(session).get(payer_id)
+    if payer is None:
+        raise UnknownPayerError(f"no payer with id {payer_id}")
+    return payer.name
+
+
 def describe_payer(session: Session, payer_id: int) -> PayerOut:
     """A payer with the codes of the benefits it may pay."""
     repository = PayerRepository(session)

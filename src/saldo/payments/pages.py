@@ -19,6 +19,7 @@ from saldo.payments.jobs import check_upload
 from saldo.payments.models import BatchFormat, PaymentStatus
 from saldo.payments.repository import PaymentFilter
 from saldo.payments.schemas import UploadOut
+from saldo.payments.service.actors import name_actors
 from saldo.payments.service.batch import BatchSource
 from saldo.payments.service.cancel import cancel_payment
 from saldo.payments.service.hold import can_hold, hold_payment, payer_may_release, release_payment
@@ -117,9 +118,11 @@ def _payment(
     except PaymentNotFoundError:
         return render(request, "staff/not_found.html", {}, principal=principal, status_code=404)
     held_by_payer = payment.hold is not None and payer_may_release(payment.hold.held_by)
+    history = payment_history(session, payer_id=payer.payer_id, payment_id=payment_id)
     context = {
         "p": payment,
-        "history": payment_history(session, payer_id=payer.payer_id, payment_id=payment_id),
+        "history": history,
+        "actors": name_actors(session, [e.actor for e in history]),
         "can_hold": can_hold(payment.status, payment.hold.id if payment.hold else None),
         "can_release": held_by_payer,
         "held_by_authority": payment.hold is not None and not held_by_payer,

@@ -12,10 +12,12 @@ from sqlalchemy import Engine, Row, Select, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from saldo.banks.models import Bank
 from saldo.benefits.models import Benefit
 from saldo.db.engine import driver_connection
 from saldo.kit.national_id import IdScheme
 from saldo.payees.models import Payee
+from saldo.payers.models import Payer, PayerUser
 from saldo.payments.models import (
     PayerUpload,
     Payment,
@@ -25,6 +27,7 @@ from saldo.payments.models import (
     PaymentStatus,
     UploadStatus,
 )
+from saldo.staff.models import StaffMember
 
 # The columns that make up a payment's content (what "the same payment" means), in ValidPayment.content order.
 CONTENT_COLUMNS: tuple[str, ...] = (
@@ -574,3 +577,32 @@ def settle_batch_parts(engine: Engine, batch_id: int | None = None) -> list[tupl
             finally:
                 connection.execute(text("SELECT pg_advisory_unlock(:space, :key)"), key)
     return settled
+
+
+class ActorRepository:
+    """The names behind the actor codes a history records: payers, their users, staff and banks."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def payer_names(self, ids: set[int]) -> dict[int, str]:
+        return dict(self.session.execute(select(Payer.id, Payer.name).where(Payer.id.in_(ids))).all()) if ids else {}
+
+    def payer_user_names(self, ids: set[int]) -> dict[int, str]:
+        query = select(PayerUser.id, PayerUser.name).where(PayerUser.id.in_(ids))
+        return dict(self.session.execute(query).all()) if ids else {}
+
+    def staff_names(self, usernames: set[str]) -> dict[str, str]:
+        query = select(StaffMember.username, StaffMember.name).where(StaffMember.username.in_(usernames))
+        return dict(self.session.execute(query).all()) if usernames else {}
+
+    def bank_names(self, keys: set[str]) -> dict[str, str]:
+        """Each bank's name by its id (as text) and by its BIC, for the keys given."""
+        if not keys:
+            return {}
+        ids = {int(k) for k in keys if k.isdigit()}
+        names: dict[str, str] = {}
+        query = select(Bank.id, Bank.bic, Bank.name).where(Bank.id.in_(ids) | Bank.bic.in_(keys))
+        for bank_id, bic, name in self.session.execute(query):
+            names[str(bank_id)] = names[bic] = name
+        return names

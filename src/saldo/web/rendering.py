@@ -46,6 +46,7 @@ def environment(language: str) -> Environment:
         ("group_words", words.GROUP_WORDS),
         ("action_words", words.ACTION_WORDS),
         ("role_words", words.ROLE_WORDS),
+        ("system_actor_words", words.SYSTEM_ACTOR_WORDS),
         ("purpose_words", purposes),
         ("payment_status_words", words.PAYMENT_STATUS_WORDS),
         ("case_status_words", words.CASE_STATUS_WORDS),

@@ -47,6 +47,12 @@ ACTION_WORDS = {
     "read_overview": N_("Looked at your payments with you"),
     "designate_account": N_("Changed your account for public payments with you"),
 }
+# Saldo itself, where it acted in a history (saldo.payments.service.actors, kind SYSTEM)
+SYSTEM_ACTOR_WORDS = {
+    "account-check": N_("Saldo's account check"),
+    "payment-run": N_("Saldo's payment run"),
+    "scheduled-analysis": N_("Saldo's nightly analysis"),
+}
 ROLE_WORDS = {
     "analyst": N_("Analyst"),
     "auditor": N_("Auditor"),
