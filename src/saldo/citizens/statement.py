@@ -47,30 +47,37 @@ def statement_pdf(
         pdf.cell(0, 6, _latin(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(4)
     in_year = [p for p in overview.payments if p.due_date.year == overview.year]
-    widths = (22, 48, 50, 34, 36)
-    headings = (_("Due"), _("Payer"), _("Benefit"), _("Period"), _("Amount"))
-    pdf.set_font("helvetica", "B", 9)
-    for width, heading in zip(widths, headings, strict=True):
-        pdf.cell(width, 7, _latin(heading), border="B")
-    pdf.ln()
-    pdf.set_font("helvetica", "", 9)
     status_words = _status_words(_)
-    for line in in_year:
-        cells = (
-            date(line.due_date),
-            line.payer,
-            benefit_name(line.benefit_sv, line.benefit_en),
-            f"{date(line.period_start)}-{date(line.period_end)}",
-            money(line.amount_minor, line.currency),
-        )
-        for width, cell in zip(widths, cells, strict=True):
-            pdf.cell(width, 6, _latin(_fit(pdf, cell, width)))
-        pdf.ln()
-        pdf.set_text_color(90, 100, 112)
-        pdf.cell(widths[0], 5, "")
-        pdf.cell(0, 5, _latin(status_words[line.group]), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.set_text_color(0, 0, 0)
-    if not in_year:
+    headings = (_("Due"), _("Payer"), _("Benefit"), _("Period"), _("Amount"), _("Status"))
+    pdf.set_font("helvetica", "", 9)
+    # Every value in its own column, wrapped onto more lines where it is long, never cut; the
+    # headings repeat on every page the table runs onto.
+    if in_year:
+        with pdf.table(
+            col_widths=(20, 36, 42, 30, 30, 32),
+            text_align=("LEFT", "LEFT", "LEFT", "LEFT", "RIGHT", "LEFT"),
+            borders_layout="HORIZONTAL_LINES",
+            line_height=4.5,
+            padding=1,
+            v_align="TOP",
+            repeat_headings=1,
+        ) as table:
+            table.row([_latin(h) for h in headings])
+            for line in in_year:
+                table.row(
+                    [
+                        _latin(text)
+                        for text in (
+                            date(line.due_date),
+                            line.payer,
+                            benefit_name(line.benefit_sv, line.benefit_en),
+                            f"{date(line.period_start)} - {date(line.period_end)}",
+                            money(line.amount_minor, line.currency),
+                            status_words[line.group],
+                        )
+                    ]
+                )
+    else:
         pdf.cell(0, 7, _latin(_("No public payments were due to you this year.")), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(4)
     pdf.set_font("helvetica", "B", 10)
@@ -104,15 +111,6 @@ def _status_words(_: Translate) -> dict[PaymentGroup, str]:
         PaymentGroup.NOT_PAID: _("Not paid: returned or rejected by the bank"),
         PaymentGroup.CANCELLED: _("Cancelled by the payer"),
     }
-
-
-def _fit(pdf: FPDF, text: str, width: float) -> str:
-    """Shorten a cell's text with an ellipsis so it stays in its column."""
-    if pdf.get_string_width(_latin(text)) <= width - 2:
-        return text
-    while text and pdf.get_string_width(_latin(text + "...")) > width - 2:
-        text = text[:-1]
-    return text + "..."
 
 
 def _latin(text: str) -> str:
