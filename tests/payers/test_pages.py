@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,12 +17,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from saldo.kit.clock import today
 from saldo.payers.models import Payer
-from saldo.payers.service import add_payer_user
+from saldo.payers.service import add_payer_user, issue_token
 from saldo.payments.models import BatchFormat, PayerUpload, UploadStatus
 from saldo.payments.service.hold import hold_payment, staff_actor
 from saldo.payments.service.uploads import FAILED, STALE_AFTER, delete_left_behind, expected_records, upload_out
-from tests.factories import csv_file, make_payer, payment_body
+from tests.factories import OTHER_PNR, csv_file, make_payer, payment_body
 from tests.web_login import csrf_of, dev_login
 
 PETRA = "197004128711"
@@ -309,3 +311,71 @@ def test_files_left_behind_by_an_ended_process_are_deleted_after_a_day(tmp_path:
     assert delete_left_behind(tmp_path, now=now) == 1
     assert (old.exists(), fresh.exists(), other.exists()) == (False, True, True)
     assert delete_left_behind(tmp_path / "never-made", now=now) == 0
+
+
+@pytest.mark.usefixtures("payers")
+class TestFinding:
+    """A clerk finds a payment by reference or person, narrows by benefit, status and date, and reads
+    the newest first."""
+
+    @pytest.fixture
+    def registered(self, web: TestClient, payers: tuple[Payer, Payer]) -> None:
+        dev_login(web, PETRA, provider="dev-payer", next="/payer")
+        later = (today() + dt.timedelta(days=20)).isoformat()
+        rows = [
+            payment_body(reference="SOC-2026-001"),
+            payment_body(reference="SOC-2026-002", payee_id=OTHER_PNR, payee_name="Bertil Berg", benefit="BB"),
+            payment_body(reference="SJP-100_A", benefit="SJP", due_date=later),
+        ]
+        status, page = upload(web, csv_file(rows))
+        assert status == 200, page
+
+    def references(self, web: TestClient, **params: str) -> list[str]:
+        page = web.get("/payer", params={"lang": "en", **params})
+        assert page.status_code == 200, page.text
+        return re.findall(r'<a href="/payer/payments/\d+"><code>([^<]+)</code>', page.text)
+
+    @pytest.mark.usefixtures("registered")
+    def test_newest_first_and_found_by_reference_person_benefit_and_date(self, web: TestClient) -> None:
+        assert self.references(web) == ["SJP-100_A", "SOC-2026-002", "SOC-2026-001"]
+        assert self.references(web, reference="SOC-2026") == ["SOC-2026-002", "SOC-2026-001"]
+        assert self.references(web, reference="SJP-100_") == ["SJP-100_A"]  # wildcards are only text
+        assert self.references(web, reference="SOC-2026-00_") == []
+        # a person by their number in any form the scheme takes, or by a part of the name
+        assert self.references(web, person="19490713-1843") == ["SOC-2026-002"]
+        assert self.references(web, person="490713-1843") == ["SOC-2026-002"]
+        assert self.references(web, person="berg") == ["SOC-2026-002"]
+        assert self.references(web, benefit="SJP") == ["SJP-100_A"]
+        day = today().isoformat()
+        assert self.references(web, due_to=day) == ["SOC-2026-002", "SOC-2026-001"]
+        assert self.references(web, due_from=day, benefit="EKB", status="registered") == ["SOC-2026-001"]
+        page = web.get("/payer", params={"lang": "en", "benefit": "BB"}).text
+        assert "<td>Child allowance</td>" in page  # the benefit by its name, not its code
+        assert "Show all" in page
+
+    @pytest.mark.usefixtures("registered")
+    def test_a_number_that_is_no_identifier_is_refused_saying_so(self, web: TestClient) -> None:
+        page = web.get("/payer", params={"lang": "en", "person": "12345"})
+        assert page.status_code == 422
+        assert "is no valid personal or organisation number, nor a name" in page.text
+        assert 'aria-invalid="true"' in page.text
+        assert self.references(web, person="Nobody Atall") == []
+        assert "No payment matches the search." in web.get("/payer", params={"person": "Nobody", "lang": "en"}).text
+
+    @pytest.mark.usefixtures("registered")
+    def test_the_api_finds_the_same_way(self, web: TestClient, session: Session, payers: tuple[Payer, Payer]) -> None:
+        token = issue_token(session, payer_id=payers[0].id, label="clerk test").token
+        session.commit()
+        headers = {"Authorization": f"Bearer {token}"}
+        newest = web.get("/api/v1/payments", params={"order": "newest", "limit": 2}, headers=headers).json()
+        assert [p["reference"] for p in newest["items"]] == ["SJP-100_A", "SOC-2026-002"]
+        rest = web.get(
+            "/api/v1/payments", params={"order": "newest", "after": newest["next_after"]}, headers=headers
+        ).json()
+        assert [p["reference"] for p in rest["items"]] == ["SOC-2026-001"]
+        found = web.get("/api/v1/payments", params={"person": "194907131843"}, headers=headers).json()
+        assert [p["reference"] for p in found["items"]] == ["SOC-2026-002"]
+        refused = web.get("/api/v1/payments", params={"person": "12345"}, headers=headers)
+        assert refused.status_code == 422
+        assert refused.json()["error"] == "invalid_identifier"
+        assert refused.json()["detail"].startswith("person: ")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from saldo.kit.clock import today
 from saldo.kit.dates import IsoDate
-from saldo.kit.problem import FILENAME_PATTERN, Problem
+from saldo.kit.problem import FILENAME_PATTERN, LINE_PATTERN, Problem
 from saldo.payers.schemas import PayerPrincipal
 from saldo.payments.errors import BatchFormatError, BatchTooLargeError, PaymentNotFoundError
 from saldo.payments.models import BatchFormat, PaymentStatus
@@ -36,6 +36,7 @@ from saldo.payments.service.query import (
     get_payment_by_reference,
     list_payments,
     payment_history,
+    person_search,
 )
 from saldo.payments.service.register import payer_actor, register_payment
 from saldo.web.deps import AppSettings, CurrentPayer, DbSession, receive_to_file
@@ -89,13 +90,39 @@ def get_payments(
     due_from: IsoDate | None = None,
     due_to: IsoDate | None = None,
     batch_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    reference: Annotated[
+        str | None, Query(max_length=64, pattern=LINE_PATTERN, description="References that begin with this")
+    ] = None,
+    person: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            pattern=LINE_PATTERN,
+            description="Payments to this person: a personal or organisation number (any form the scheme "
+            "takes), or a part of the payee's name",
+        ),
+    ] = None,
+    order: Annotated[
+        Literal["oldest", "newest"], Query(description="Registration order, oldest first (default) or newest")
+    ] = "oldest",
     after: Annotated[
         int | None, Query(ge=0, le=2**63 - 1, description="Cursor: `next_after` of the previous page")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> PaymentPage:
     """The calling payer's payments in registration order, filtered, one page at a time."""
-    filters = PaymentFilter(status=status, benefit=benefit, due_from=due_from, due_to=due_to, batch_id=batch_id)
+    filters = person_search(
+        PaymentFilter(
+            status=status,
+            benefit=benefit,
+            due_from=due_from,
+            due_to=due_to,
+            batch_id=batch_id,
+            reference=reference or None,
+            newest_first=order == "newest",
+        ),
+        person or "",
+    )
     return list_payments(
         session, payer_id=payer.payer_id, filters=filters, after=after, limit=min(limit, settings.page_size_max)
     )

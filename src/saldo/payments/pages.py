@@ -4,9 +4,11 @@ all-or-nothing path as the API, with every bad record listed (line, field, reaso
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -14,18 +16,20 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from saldo.kit.clock import today
+from saldo.kit.national_id import InvalidIdentifierError
+from saldo.kit.problem import LINE_PATTERN
 from saldo.payments.errors import BatchFormatError, BatchTooLargeError, PaymentNotFoundError, TransitionError
 from saldo.payments.jobs import check_upload
 from saldo.payments.models import BatchFormat, PaymentStatus
 from saldo.payments.repository import PaymentFilter
-from saldo.payments.schemas import UploadOut
+from saldo.payments.schemas import PaymentPage, UploadOut
 from saldo.payments.service.actors import name_actors
 from saldo.payments.service.batch import BatchSource
 from saldo.payments.service.cancel import cancel_payment
 from saldo.payments.service.hold import can_hold, hold_payment, payer_may_release, release_payment
 from saldo.payments.service.lifecycle import can_transition
 from saldo.payments.service.policy import RegistrationPolicy
-from saldo.payments.service.query import get_payment, list_payments, payment_history
+from saldo.payments.service.query import get_payment, list_payments, payer_benefits, payment_history, person_search
 from saldo.payments.service.register import payer_actor
 from saldo.payments.service.uploads import begin_upload, get_upload, recent_uploads, upload_folder
 from saldo.settings import Settings
@@ -48,14 +52,54 @@ def payer_home(
     request: Request,
     session: DbSession,
     principal: CurrentPayerSession,
-    status: PaymentStatus | None = None,
+    status: Annotated[PaymentStatus | Literal[""], Query()] = "",
+    benefit: Annotated[str, Query(max_length=32, pattern=LINE_PATTERN)] = "",
+    due_from: Annotated[dt.date | Literal[""], Query()] = "",
+    due_to: Annotated[dt.date | Literal[""], Query()] = "",
+    reference: Annotated[str, Query(max_length=64, pattern=LINE_PATTERN)] = "",
+    person: Annotated[str, Query(max_length=64, pattern=LINE_PATTERN)] = "",
     after: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
 ) -> HTMLResponse:
-    """The payer's payments, newest registrations last, 50 at a time, filtered by status."""
+    """The payer's payments, newest first, 50 at a time: found by reference or person, filtered by
+    status, benefit and due date."""
     payer = principal.as_payer()
-    page = list_payments(session, payer_id=payer.payer_id, filters=PaymentFilter(status=status), after=after, limit=50)
-    context = {"payer": payer, "page": page, "status": status, "statuses": list(PaymentStatus)}
-    return render(request, "payer/home.html", context, principal=principal)
+    reference, person = reference.strip(), person.strip()
+    form = {
+        "status": status,
+        "benefit": benefit,
+        "due_from": due_from,
+        "due_to": due_to,
+        "reference": reference,
+        "person": person,
+    }
+    filters = PaymentFilter(
+        status=status or None,
+        benefit=benefit or None,
+        due_from=due_from or None,
+        due_to=due_to or None,
+        reference=reference or None,
+        newest_first=True,
+    )
+    error = None
+    try:
+        filters = person_search(filters, person)
+        page = list_payments(session, payer_id=payer.payer_id, filters=filters, after=after, limit=50)
+    except InvalidIdentifierError as exc:
+        error, page = str(exc), PaymentPage(items=[], next_after=None)
+    searched = {k: str(v) for k, v in form.items() if v}
+    benefits = payer_benefits(session, payer.payer_id)
+    context = {
+        "payer": payer,
+        "page": page,
+        "form": form,
+        "searched": bool(searched),
+        "next_query": urlencode({**searched, "after": page.next_after}) if page.next_after else None,
+        "statuses": list(PaymentStatus),
+        "benefits": benefits,
+        "benefit_names": {b.code: b for b in benefits},
+        "error": error,
+    }
+    return render(request, "payer/home.html", context, principal=principal, status_code=422 if error else 200)
 
 
 DECISIONS = ("hold", "release", "cancel")

@@ -8,7 +8,7 @@ from typing import Any
 from psycopg import Connection as PgConnection
 from psycopg import errors as pg_errors
 from psycopg_pool import AsyncConnectionPool
-from sqlalchemy import Engine, Row, Select, func, insert, select, text, update
+from sqlalchemy import Engine, Row, Select, func, insert, select, text, tuple_, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -17,7 +17,7 @@ from saldo.benefits.models import Benefit
 from saldo.db.engine import driver_connection
 from saldo.kit.national_id import IdScheme
 from saldo.payees.models import Payee
-from saldo.payers.models import Payer, PayerUser
+from saldo.payers.models import Payer, PayerBenefit, PayerUser
 from saldo.payments.models import (
     PayerUpload,
     Payment,
@@ -70,6 +70,15 @@ class PaymentFilter:
     due_from: dt.date | None = None
     due_to: dt.date | None = None
     batch_id: int | None = None
+    reference: str | None = None  # the payer's references that begin with this
+    payees: tuple[tuple[IdScheme, str], ...] | None = None  # the payments to any of these persons
+    payee_name: str | None = None  # the payments to a payee whose name (as the payer has it) holds this
+    newest_first: bool = False  # ``after`` then pages towards older payments
+
+
+def _like(text: str) -> str:
+    """``text`` for a LIKE pattern, its wildcards taken literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _with_labels() -> Select[Payment, IdScheme, str, str]:
@@ -94,6 +103,16 @@ class PaymentRepository:
     def benefits_for_payer(self, payer_id: int) -> Sequence[Row[str, int, str, bool]]:
         """(code, id, kind, payer may pay it) for every benefit in the catalogue, in one query."""
         return self.session.execute(_BENEFITS_FOR_PAYER, {"payer_id": payer_id}).all()
+
+    def benefit_names_for_payer(self, payer_id: int) -> Sequence[Row[str, str, str]]:
+        """(code, Swedish name, English name) of the benefits the payer may pay, by code."""
+        query = (
+            select(Benefit.code, Benefit.name_sv, Benefit.name_en)
+            .join(PayerBenefit, PayerBenefit.benefit_id == Benefit.id)
+            .where(PayerBenefit.payer_id == payer_id)
+            .order_by(Benefit.code)
+        )
+        return self.session.execute(query).all()
 
     # --- single payments -------------------------------------------------------------------------
 
@@ -131,6 +150,19 @@ class PaymentRepository:
             query = query.where(Payment.due_date <= filters.due_to)
         if filters.batch_id is not None:
             query = query.where(Payment.batch_id == filters.batch_id)
+        if filters.reference:
+            # from the prefix on, in the (payer, reference) index; LIKE keeps only those it begins
+            query = query.where(
+                Payment.reference >= filters.reference, Payment.reference.like(f"{_like(filters.reference)}%")
+            )
+        if filters.payees is not None:
+            query = query.where(tuple_(Payee.id_scheme, Payee.identifier).in_(filters.payees))
+        if filters.payee_name:
+            query = query.where(Payment.payee_name.ilike(f"%{_like(filters.payee_name)}%"))
+        if filters.newest_first:
+            if after is not None:
+                query = query.where(Payment.id < after)
+            return self.session.execute(query.order_by(Payment.id.desc()).limit(limit)).all()
         if after is not None:
             query = query.where(Payment.id > after)
         return self.session.execute(query.order_by(Payment.id).limit(limit)).all()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
+from saldo.kit.national_id import IdScheme, InvalidIdentifierError, normalize_identifier
 from saldo.payments.errors import PaymentNotFoundError
 from saldo.payments.models import Payment, PaymentHold, PaymentStatus
 from saldo.payments.repository import PaymentFilter, PaymentRepository, PaymentRow, batch_parts_pending
@@ -62,10 +64,42 @@ def get_payment_by_reference(session: Session, *, payer_id: int, reference: str)
     return _with_holds(session, [row])[0]
 
 
+@dataclass(frozen=True, slots=True)
+class BenefitName:
+    code: str
+    name_sv: str
+    name_en: str
+
+
+def payer_benefits(session: Session, payer_id: int) -> list[BenefitName]:
+    """The benefits a payer may pay, with their names, to choose from and to show."""
+    return [BenefitName(*row) for row in PaymentRepository(session).benefit_names_for_payer(payer_id)]
+
+
+def person_search(filters: PaymentFilter, text: str) -> PaymentFilter:
+    """A search for a person, as a listing's filter: the identifiers the text is valid as (under each
+    scheme that takes it: a Swedish personnummer, a Finnish henkilötunnus …), else a part of the
+    payee's name. Digits that are no valid identifier are refused, saying so."""
+    query = " ".join(text.split())
+    if not query:
+        return filters
+    found: list[tuple[IdScheme, str]] = []
+    for scheme in IdScheme:
+        try:
+            found.append((scheme, normalize_identifier(scheme, query)))
+        except InvalidIdentifierError:
+            continue
+    if found:
+        return replace(filters, payees=tuple(found))
+    if sum(c.isalpha() for c in query) >= 2:
+        return replace(filters, payee_name=query)
+    raise InvalidIdentifierError(f"person: {query[:40]!r} is no valid personal or organisation number, nor a name")
+
+
 def list_payments(
     session: Session, *, payer_id: int, filters: PaymentFilter, after: int | None, limit: int
 ) -> PaymentPage:
-    """A page of the payer's payments in registration order (keyset pagination on id)."""
+    """A page of the payer's payments in registration order, or newest first (keyset pagination on id)."""
     rows = PaymentRepository(session).list_for_payer(payer_id, filters, after=after, limit=limit + 1)
     items = _with_holds(session, rows[:limit])
     return PaymentPage(items=items, next_after=items[-1].id if len(rows) > limit else None)
