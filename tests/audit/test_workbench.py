@@ -56,6 +56,12 @@ def analyst(web: TestClient, session: Session, world: World) -> World:
 
 @pytest.mark.usefixtures("analyst")
 class TestWorkbench:
+    def test_the_analyst_sees_what_waits_for_them(self, web: TestClient, world: World) -> None:
+        page = web.get("/staff/workbench", params={"lang": "en"}).text
+        assert "What waits for you" in page
+        assert '<a href="/staff/findings">Selected findings to triage</a>: 3' in page
+        assert "Your cases to work" not in page  # an analyst works no case
+
     def test_the_dashboard_shows_findings_by_rule_as_a_chart_and_a_table(self, web: TestClient) -> None:
         page = web.get("/staff/workbench", params={"lang": "en"})
         assert page.status_code == 200
@@ -254,6 +260,11 @@ def test_an_auditor_takes_a_case_asks_a_payer_and_closes_it_from_the_case_page(
     assert case_person(session, case.id)[1] not in asked.text
     listed = web.get("/staff/cases", params={"lang": "en"}).text
     assert "Take the case" in listed
+    waiting = web.get("/staff/workbench", params={"lang": "en"}).text
+    assert "Nothing waits for you now." in waiting  # an auditor triages nothing, and has no case yet
+    unassigned = web.get("/staff/cases", params={"lang": "en", "show": "unassigned"}).text
+    assert f'href="/staff/cases/{case.id}"' in unassigned
+    assert f'href="/staff/cases/{case.id}"' not in web.get("/staff/cases", params={"show": "mine"}).text
     taken = web.post(
         f"/staff/cases/{case.id}/assign", data={"to": "web.auditor", "csrf": csrf_of(listed)}, follow_redirects=False
     )
@@ -261,6 +272,10 @@ def test_an_auditor_takes_a_case_asks_a_payer_and_closes_it_from_the_case_page(
     page = web.get(f"/staff/cases/{case.id}", params={"lang": "en"}).text
     assert case_person(session, case.id)[1] in page
     assert 'value="diagnosis"' not in page  # patient-confidential categories are never offered
+    assert "Read the findings and the payments. If the case needs facts only a payer has" in page  # next step
+    waiting = web.get("/staff/workbench", params={"lang": "en"}).text
+    assert '<a href="/staff/cases?show=mine">Your cases to work</a>: 1' in waiting
+    assert f'href="/staff/cases/{case.id}"' in web.get("/staff/cases", params={"show": "mine"}).text
     status, refused = post_case(web, case.id, "assign", {"to": "test.supervisor"})
     assert status == 422
     assert "an auditor can take a case, not assign it to someone else" in refused
@@ -285,6 +300,9 @@ def test_an_auditor_takes_a_case_asks_a_payer_and_closes_it_from_the_case_page(
     assert (status, "is not in the future" in refused) == (422, True)
     assert session.execute(text("SELECT count(*) FROM information_requests")).scalar() == 0
     assert post_case(web, case.id, "request", ask)[0] == 303
+    page = web.get(f"/staff/cases/{case.id}", params={"lang": "en"}).text
+    due = (today() + dt.timedelta(days=14)).strftime("%-d %b %Y")
+    assert f"An information request is out; the answer is due {due}." in page
     asked = session.execute(text("SELECT payer_id, categories FROM information_requests")).one()
     assert tuple(asked) == (world.payer_a.payer_id, ["decision_basis", "household"])
 

@@ -4,9 +4,9 @@ and the list of cases (the case page, with its requests and notifications, is ov
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from saldo.accesslog.purposes import AccessKind, PurposeError, chosen, published
@@ -22,6 +22,7 @@ from saldo.web.rendering import render
 router = APIRouter(include_in_schema=False)
 Text = Annotated[str, Form(max_length=1000)]
 Csrf = Annotated[str, Form(max_length=64)]
+PAGE = 100  # cases a page
 
 
 @router.get("/staff/findings", response_class=HTMLResponse)
@@ -82,11 +83,33 @@ def open_case_page(
 
 
 @router.get("/staff/cases", response_class=HTMLResponse)
-def cases_page(request: Request, session: DbSession, principal: CurrentStaffSession) -> HTMLResponse:
-    """Cases, newest first; the list names nobody, so reading it is not logged."""
+def cases_page(
+    request: Request,
+    session: DbSession,
+    principal: CurrentStaffSession,
+    show: Annotated[Literal["all", "mine", "unassigned"], Query()] = "all",
+    before: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
+) -> HTMLResponse:
+    """Cases, newest first, 100 a page: all, the open ones assigned to me, or the open ones nobody is
+    assigned; the list names nobody, so reading it is not logged."""
     staff = principal.as_staff()
-    cases = sorted(list_cases(session, staff, limit=200), key=lambda c: c.id, reverse=True)
-    context = {"cases": cases, "can_take": staff.has(Role.AUDITOR), "username": staff.username}
+    cases = list_cases(
+        session,
+        staff,
+        assigned_to=staff.username if show == "mine" else None,
+        unassigned=show == "unassigned",
+        open_only=show != "all",
+        after_id=before,
+        limit=PAGE + 1,
+        newest_first=True,
+    )
+    context = {
+        "cases": cases[:PAGE],
+        "show": show,
+        "older": cases[PAGE - 1].id if len(cases) > PAGE else None,
+        "can_take": staff.has(Role.AUDITOR),
+        "username": staff.username,
+    }
     return render(request, "staff/cases.html", context, principal=principal)
 
 

@@ -57,13 +57,32 @@ class CaseRepository:
     def events(self, case_id: int) -> Sequence[CaseEvent]:
         return self.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)).all()
 
-    def list(self, *, status: CaseStatus | None, assigned_to: str | None, after_id: int, limit: int) -> Sequence[Case]:
-        query = select(Case).where(Case.id > after_id)
+    def list(
+        self,
+        *,
+        status: CaseStatus | None,
+        assigned_to: str | None,
+        after_id: int,
+        limit: int,
+        unassigned: bool = False,
+        open_only: bool = False,
+        newest_first: bool = False,
+    ) -> Sequence[Case]:
+        query = select(Case)
+        if newest_first:
+            query = query.where(Case.id < after_id) if after_id else query
+        else:
+            query = query.where(Case.id > after_id)
         if status is not None:
             query = query.where(Case.status == status)
+        if open_only:
+            query = query.where(Case.status != CaseStatus.CLOSED)
         if assigned_to is not None:
             query = query.where(Case.assigned_to == assigned_to)
-        return self.session.scalars(query.order_by(Case.id).limit(limit)).all()
+        if unassigned:
+            query = query.where(Case.assigned_to.is_(None))
+        order = Case.id.desc() if newest_first else Case.id
+        return self.session.scalars(query.order_by(order).limit(limit)).all()
 
     def triage_queue(self, run_id: int, limit: int) -> Sequence[Finding]:
         """The run's selected findings nobody has reviewed yet, highest expected value first."""

@@ -268,10 +268,21 @@ def list_cases(
     assigned_to: str | None = None,
     after_id: int = 0,
     limit: int = 50,
+    unassigned: bool = False,
+    open_only: bool = False,
+    newest_first: bool = False,
 ) -> Sequence[Case]:
     """Cases without the persons they are about (a list reveals nobody, so it is not logged)."""
     require_role(principal, Role.ANALYST, Role.AUDITOR, Role.SUPERVISOR)
-    return CaseRepository(session).list(status=status, assigned_to=assigned_to, after_id=after_id, limit=limit)
+    return CaseRepository(session).list(
+        status=status,
+        assigned_to=assigned_to,
+        after_id=after_id,
+        limit=limit,
+        unassigned=unassigned,
+        open_only=open_only,
+        newest_first=newest_first,
+    )
 
 
 def _open_for_change(repository: CaseRepository, case_id: int) -> Case:

@@ -204,7 +204,7 @@ def fairness(
             f"cases {g.case_rate_per_mille:.2f} ‰, precision {precision}"
         )
     for alert in report.alerts:
-        console.print(f"[bold yellow]alert:[/] {alert}")
+        console.print(f"[bold yellow]alert:[/] {alert.text}")
     if not report.alerts:
         console.print(f"no disparity past {report.threshold} (groups with ≥ {report.min_flagged} flagged)")
 

@@ -98,7 +98,7 @@ def get_fairness(
         run_id=report.run_id,
         threshold=report.threshold,
         min_flagged=report.min_flagged,
-        alerts=report.alerts,
+        alerts=[a.text for a in report.alerts],
         groups=report.groups,
     )
 

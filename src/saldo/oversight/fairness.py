@@ -50,13 +50,46 @@ class GroupFigures(BaseModel):
         return self.confirmed / self.decided if self.decided else None
 
 
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A disparity for people to look at: a group flagged ``ratio`` times as often as everyone
+    (``kind`` flag), or a rule right ``ratio`` as often in a group as overall (``kind`` precision)."""
+
+    kind: str  # flag, precision
+    rule_id: str  # or ALL_RULES
+    dimension: str
+    group: str
+    ratio: float
+    group_per_mille: float = 0.0  # flag: persons flagged per 1,000 in the group
+    overall_per_mille: float = 0.0  # flag: persons flagged per 1,000 in all
+    flagged: int = 0
+    confirmed: int = 0  # precision: outcomes confirming an error in the group
+    decided: int = 0  # precision: outcomes decided in the group
+
+    @property
+    def text(self) -> str:
+        """The alert in plain English, for the API and the command line (the page says it in the
+        reader's language)."""
+        rule = "all rules together" if self.rule_id == ALL_RULES else f"rule {self.rule_id}"
+        if self.kind == "flag":
+            return (
+                f"{rule} flags {self.dimension} {self.group} {self.ratio:.1f} times as often as everyone: "
+                f"{self.group_per_mille:.1f} of every 1,000 persons in the group against "
+                f"{self.overall_per_mille:.1f} of every 1,000 in all ({self.flagged} persons flagged)"
+            )
+        return (
+            f"{rule} is right less often in {self.dimension} {self.group}: {self.confirmed} of {self.decided} "
+            f"outcomes confirmed an error, {self.ratio:.2f} times its precision overall"
+        )
+
+
 @dataclass(frozen=True)
 class FairnessReport:
     run_id: int
     threshold: float
     min_flagged: int
     groups: list[GroupFigures]
-    alerts: list[str]
+    alerts: list[Alert]
 
 
 def fairness_report(session: Session, *, run_id: int | None, threshold: float, min_flagged: int) -> FairnessReport:
@@ -81,7 +114,7 @@ def fairness_report(session: Session, *, run_id: int | None, threshold: float, m
         for rule in (rule_id, ALL_RULES):
             outcomes[rule].append((subject, kind != "no_error"))
     figures: list[GroupFigures] = []
-    alerts: list[str] = []
+    alerts: list[Alert] = []
     for rule in sorted(flagged, key=lambda r: (r != ALL_RULES, r)):
         overall_rate = len(flagged[rule]) / total_persons if total_persons else 0.0
         decided_all = outcomes[rule]
@@ -108,13 +141,28 @@ def fairness_report(session: Session, *, run_id: int | None, threshold: float, m
             figures.append(figure)
             if flag_ratio is not None and flag_ratio > threshold and n_flagged >= min_flagged:
                 alerts.append(
-                    f"{_rule_name(rule)}: flags {dimension} {group} at {flag_ratio:.2f} times its overall rate "
-                    f"({figure.flag_rate_per_mille:.2f} vs {1000 * overall_rate:.2f} per mille, {n_flagged} persons)"
+                    Alert(
+                        "flag",
+                        rule,
+                        dimension,
+                        group,
+                        flag_ratio,
+                        group_per_mille=figure.flag_rate_per_mille,
+                        overall_per_mille=1000 * overall_rate,
+                        flagged=n_flagged,
+                    )
                 )
             if precision_ratio is not None and precision_ratio < 1 / threshold and decided >= min_flagged:
                 alerts.append(
-                    f"{_rule_name(rule)}: precision in {dimension} {group} is {precision_ratio:.2f} of its overall "
-                    f"precision ({confirmed}/{decided} confirmed): more of its flags there are wrong"
+                    Alert(
+                        "precision",
+                        rule,
+                        dimension,
+                        group,
+                        precision_ratio,
+                        confirmed=confirmed,
+                        decided=decided,
+                    )
                 )
     return FairnessReport(run.id, threshold, min_flagged, figures, alerts)
 
@@ -142,7 +190,3 @@ def _count_by_group(
 
 def _keys(groups: tuple[str, str, str] | None) -> list[tuple[str, str]]:
     return list(zip(DIMENSIONS, groups, strict=True)) if groups else []
-
-
-def _rule_name(rule: str) -> str:
-    return "all rules together" if rule == ALL_RULES else f"rule {rule}"

@@ -28,7 +28,8 @@ from saldo.kit.clock import today
 from saldo.notifications.errors import NothingToNotifyError, OutcomeRejectedError
 from saldo.notifications.service import case_notifications, notify_payers
 from saldo.oversight.dashboard import READERS, dashboard
-from saldo.oversight.fairness import fairness_report
+from saldo.oversight.fairness import ALL_RULES, fairness_report
+from saldo.oversight.next_steps import case_next_step, waiting_work
 from saldo.payers.errors import UnknownPayerError
 from saldo.payers.service import describe_payer
 from saldo.payments.service.actors import name_actors
@@ -38,8 +39,9 @@ from saldo.staff.models import Role
 from saldo.staff.service import require_role
 from saldo.web.charts import Bar, bar_chart, interval_chart
 from saldo.web.deps import CurrentStaffSession, DbSession, PathId, check_csrf
-from saldo.web.i18n import choose_language, money, translations
+from saldo.web.i18n import choose_language, decimal, money, translations
 from saldo.web.rendering import render
+from saldo.web.words import DIMENSION_WORDS, GROUP_CODE_WORDS
 
 router = APIRouter(include_in_schema=False)
 ReadPurpose = Annotated[str, Form(max_length=500)]  # why a case worker without a role on the case reads it
@@ -79,7 +81,9 @@ def workbench(request: Request, session: DbSession, principal: CurrentStaffSessi
             description=_("Each rule's measured precision (dot) and its 95 % interval (line)."),
         ),
     }
-    return render(request, "staff/workbench.html", {"d": figures, "charts": charts}, principal=principal)
+    waiting = waiting_work(session, principal.as_staff(), today=today())
+    context = {"d": figures, "charts": charts, "waiting": waiting}
+    return render(request, "staff/workbench.html", context, principal=principal)
 
 
 @router.get("/staff/fairness", response_class=HTMLResponse)
@@ -89,7 +93,7 @@ def fairness(request: Request, session: DbSession, principal: CurrentStaffSessio
     settings: Settings = request.app.state.settings
     language = choose_language(request)
     _ = translations(language).gettext
-    titles = _rule_titles(language)
+    titles = {**_rule_titles(language), ALL_RULES: _("All rules together")}
     try:
         report = fairness_report(
             session,
@@ -105,16 +109,20 @@ def fairness(request: Request, session: DbSession, principal: CurrentStaffSessio
             continue
         dimensions.setdefault(group.dimension, []).append(
             Bar(
-                f"{titles.get(group.rule_id, group.rule_id)} · {group.group}",
+                f"{titles.get(group.rule_id, group.rule_id)} · {_(GROUP_CODE_WORDS.get(group.group, group.group))}",
                 (group.flag_ratio,),
-                f"{group.flag_ratio:.2f}",
+                _("%(ratio)s times as often") % {"ratio": decimal(group.flag_ratio, language, 2)},
             )
         )
     charts = {
         name: bar_chart(
             bars,
-            title=_("Flag ratio by %(dimension)s") % {"dimension": name},
-            description=_("A group's flag rate divided by the rule's overall flag rate; 1.00 is parity."),
+            title=_("How often each group is flagged, by %(dimension)s")
+            % {"dimension": _(DIMENSION_WORDS.get(name, name))},
+            description=_(
+                "How many times as often as everyone each group is flagged by a rule: 1.00 is as often, "
+                "2.00 twice as often."
+            ),
         )
         for name, bars in dimensions.items()
     }
@@ -345,14 +353,15 @@ def _case(
     assignable = assignable_staff(session)
     actors = [e.actor for e in view.events] + [f"staff:{u}" for u in assignable]
     actors += [f"staff:{e.body['to']}" for e in view.events if e.kind.value == "assigned" and e.body.get("to")]
-    if view.case.assigned_to:
-        actors.append(f"staff:{view.case.assigned_to}")
+    actors += [f"staff:{name}" for name in (view.case.assigned_to, view.case.opened_by) if name]
+    requests, notifications = case_requests(session, case_id), case_notifications(session, case_id)
     context = {
         "view": view,
         "actors": name_actors(session, actors),
         "read_purpose": view.grounds.purpose if view.grounds and view.grounds.basis == "reason" else "",
-        "notifications": case_notifications(session, case_id),
-        "requests": case_requests(session, case_id),
+        "notifications": notifications,
+        "requests": requests,
+        "next_step": case_next_step(session, view.case, requests, notifications, today=today()),
         "error": error,
         "can_work": staff.has(Role.AUDITOR) or staff.has(Role.SUPERVISOR),
         "is_supervisor": staff.has(Role.SUPERVISOR),

@@ -87,6 +87,30 @@ _OUTCOMES_BY_MONTH = text(
      GROUP BY 1 ORDER BY 1
     """  # noqa: S608 — constant text
 )
+# What waits for someone at the authority: the latest run's selected findings nobody has triaged,
+# open cases nobody is assigned, and the cases assigned to ``me`` by what they need next.
+_WORK = text(
+    """
+    SELECT (SELECT count(*) FROM findings f
+             WHERE f.run_id = :run AND f.selected
+               AND NOT EXISTS (SELECT 1 FROM finding_reviews r WHERE r.finding_id = f.id)) AS to_triage,
+           (SELECT count(*) FROM cases WHERE status <> 'closed' AND assigned_to IS NULL) AS unassigned,
+           (SELECT count(*) FROM cases WHERE assigned_to = :me AND status IN ('open', 'in_progress')) AS to_work,
+           (SELECT count(*) FROM cases c WHERE c.assigned_to = :me AND c.status <> 'closed'
+               AND EXISTS (SELECT 1 FROM information_requests q WHERE q.case_id = c.id AND q.status = 'answered')
+               AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.case_id = c.id)) AS answered,
+           (SELECT count(*) FROM cases WHERE assigned_to = :me AND status <> 'closed' AND deadline < :today)
+               AS overdue,
+           (SELECT count(*) FROM cases c WHERE c.assigned_to = :me AND c.status = 'notified'
+               AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.case_id = c.id
+                                  AND NOT EXISTS (SELECT 1 FROM notification_outcomes o
+                                                   WHERE o.notification_id = n.id))) AS to_close
+    """
+)
+_DECIDED = text(
+    "SELECT count(DISTINCT o.notification_id) FROM notification_outcomes o"
+    " JOIN notifications n ON n.id = o.notification_id WHERE n.case_id = :case"
+)
 _PAYMENT_PARTIES = text(
     "SELECT p.payer_id, e.id_scheme, e.identifier FROM payments p JOIN payees e ON e.id = p.payee_id WHERE p.id = :id"
 )
@@ -127,6 +151,16 @@ class OversightRepository:
     def outcomes_by_month(self) -> list[Any]:
         """Per month of the outcome in force: confirmed errors, no error, amounts stopped or claimed."""
         return list(self.session.execute(_OUTCOMES_BY_MONTH))
+
+    def work(self, *, username: str, run_id: int | None, today: dt.date) -> dict[str, int]:
+        """What waits: findings to triage (of run ``run_id``), unassigned cases, and ``username``'s cases
+        to work, with an answer to read, past their deadline, and with every outcome in."""
+        row = self.session.execute(_WORK, {"run": run_id or 0, "me": username, "today": today})
+        return {k: int(v) for k, v in row.mappings().one().items()}
+
+    def decided_notifications(self, case_id: int) -> int:
+        """How many of a case's notifications have an outcome."""
+        return int(self.session.execute(_DECIDED, {"case": case_id}).scalar_one())
 
     def payment_parties(self, payment_id: int) -> tuple[int, str, str]:
         """(payer id, payee scheme, payee identifier) of a payment."""

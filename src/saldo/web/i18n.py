@@ -69,6 +69,11 @@ def money(amount_minor: int, currency: str, language: str) -> str:
     return format_currency(Decimal(amount_minor).scaleb(-digits), currency, format=pattern, locale=language)
 
 
+def decimal(value: float, language: str, places: int = 1) -> str:
+    """A measured figure with ``places`` decimals as the language writes it: ``3,9``, ``3.9``."""
+    return format_decimal(value, format="#,##0." + "0" * places, locale=language)
+
+
 def number(value: int, language: str) -> str:
     """A count as the language writes it: ``3 100 000``, ``3,100,000``."""
     return format_decimal(value, locale=language)

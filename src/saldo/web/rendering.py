@@ -38,6 +38,7 @@ def environment(language: str) -> Environment:
     env.filters["date"] = lambda value, form="medium": i18n.date(value, language, form)
     env.filters["timestamp"] = lambda value: i18n.timestamp(value, language)
     env.filters["number"] = lambda value: i18n.number(value, language)
+    env.filters["decimal"] = lambda value, places=1: i18n.decimal(value, language, places)
     translate = i18n.translations(language).gettext
     purposes = {code: p.text for code, p in PURPOSES.items()}
     for name, table in (
@@ -53,6 +54,10 @@ def environment(language: str) -> Environment:
         ("case_event_words", words.CASE_EVENT_WORDS),
         ("request_status_words", words.REQUEST_STATUS_WORDS),
         ("outcome_words", words.OUTCOME_WORDS),
+        ("waiting_words", words.WAITING_WORDS),
+        ("next_step_words", words.NEXT_STEP_WORDS),
+        ("dimension_words", words.DIMENSION_WORDS),
+        ("group_code_words", words.GROUP_CODE_WORDS),
     ):
         env.globals[name] = {key: translate(message) for key, message in table.items()}
     titles = {rule.id: (rule.title_sv, rule.title_en) for rule in load_catalogue()}

@@ -104,3 +104,46 @@ OUTCOME_WORDS = {
     "payment_stopped": N_("Payment stopped"),
     "reported_to_police": N_("Reported to the police"),
 }
+# What waits for someone at the authority (saldo.oversight.next_steps.waiting_work)
+WAITING_WORDS = {
+    "to_triage": N_("Selected findings to triage"),
+    "unassigned": N_("Open cases nobody is assigned"),
+    "to_work": N_("Your cases to work"),
+    "answered": N_("Your cases with a payer's answer to read"),
+    "overdue": N_("Your cases past their deadline"),
+    "to_close": N_("Your notified cases with every outcome in, to close"),
+}
+# A case's next step (saldo.oversight.next_steps.case_next_step); %(deadline)s, %(done)s, %(total)s
+NEXT_STEP_WORDS = {
+    "take": N_("Nobody works this case yet: an auditor takes it, or a supervisor assigns it."),
+    "investigate": N_(
+        "Read the findings and the payments. If the case needs facts only a payer has, ask that payer; if "
+        "the finding holds, notify the paying payers; if it does not, close the case and say why."
+    ),
+    "wait_answer": N_(
+        "An information request is out; the answer is due %(deadline)s. Saldo reminds the payer before then."
+    ),
+    "answer_overdue": N_(
+        "The answer was due %(deadline)s and has not come. Saldo has reminded the payer: contact them, or "
+        "withdraw the request and go on without it."
+    ),
+    "read_answer": N_(
+        "A payer has answered: read the answer, then notify the paying payers if the finding holds, or close "
+        "the case and say why."
+    ),
+    "wait_outcomes": N_(
+        "The paying payers are notified; %(done)s of %(total)s have recorded their outcome. Close the case "
+        "when all have."
+    ),
+    "close": N_("Every notified payer has recorded its outcome: close the case."),
+}
+# The fairness report's dimensions and the groups that are codes (saldo.analysis.service.evaluate)
+DIMENSION_WORDS = {
+    "age band": N_("age band"),
+    "sex": N_("sex"),
+    "region": N_("region"),
+}
+GROUP_CODE_WORDS = {
+    "F": N_("women"),
+    "M": N_("men"),
+}
