@@ -58,6 +58,23 @@ def test_the_citizen_changes_her_account_with_the_keyboard_alone(page: Page, sit
     assert axe_violations(page) == []
 
 
+def test_at_phone_width_every_payment_fits_the_screen_as_a_card(page: Page, site: Site) -> None:
+    page.set_viewport_size({"width": 375, "height": 800})
+    log_in_at_oidc_provider(page, site)
+    expect(page).to_have_url(f"{site.base}/me")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375  # nothing runs off the side
+    amounts = page.locator("table.cards td.num")
+    assert amounts.count() > 0
+    for index in range(amounts.count()):
+        box = amounts.nth(index).bounding_box()
+        assert box is not None
+        assert box["x"] >= 0
+        assert box["x"] + box["width"] <= 375
+    # each value is named by its column, and the table still reads as a table
+    expect(page.get_by_role("cell", name="Exempelkommunen").first).to_be_visible()
+    assert axe_violations(page) == []
+
+
 def test_the_skip_link_is_the_first_stop_and_leads_to_the_content(page: Page, site: Site) -> None:
     page.goto(f"{site.base}/?lang=en")
     page.keyboard.press("Tab")
