@@ -46,6 +46,7 @@ from saldo.payments.service.policy import RegistrationPolicy
 from saldo.payments.service.uploads import delete_left_behind, upload_folder
 from saldo.registers.api import router as registers_router
 from saldo.settings import LOOPBACK_NAMES, Settings
+from saldo.web.apidocs import router as api_reference_router
 from saldo.web.errors import install_error_handlers
 from saldo.web.fastpath import (
     PAYMENTS_PATH,
@@ -95,11 +96,12 @@ def _bare_app() -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served by saldo.web.apidocs, with Swagger UI's files from Saldo itself
         redoc_url=None,
     )
     install_error_handlers(app)
     app.include_router(start_router)
+    app.include_router(api_reference_router)
     app.include_router(payers_router)
     app.include_router(benefits_router)
     app.include_router(payments_router)

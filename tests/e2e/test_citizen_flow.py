@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -73,6 +74,15 @@ def test_at_phone_width_every_payment_fits_the_screen_as_a_card(page: Page, site
     # each value is named by its column, and the table still reads as a table
     expect(page.get_by_role("cell", name="Exempelkommunen").first).to_be_visible()
     assert axe_violations(page) == []
+
+
+def test_the_api_reference_works_without_reaching_any_other_host(page: Page, site: Site) -> None:
+    hosts: set[str] = set()
+    page.on("request", lambda request: hosts.add(urlsplit(request.url).netloc))
+    page.goto(f"{site.base}/docs")
+    expect(page.get_by_role("heading", name=re.compile("^Saldo"))).to_be_visible()
+    expect(page.get_by_text("/api/v1/payments").first).to_be_visible()  # drawn from Saldo's OpenAPI
+    assert hosts == {urlsplit(site.base).netloc}
 
 
 def test_the_skip_link_is_the_first_stop_and_leads_to_the_content(page: Page, site: Site) -> None:

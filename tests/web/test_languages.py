@@ -26,6 +26,7 @@ METHODS = [
     ("src/saldo/oversight/pages.py", "python"),
     ("src/saldo/web/words.py", "python"),
     ("src/saldo/accesslog/purposes.py", "python"),
+    ("src/saldo/oversight/fairness.py", "python"),
     ("src/saldo/web/templates/**.html", "jinja2"),
 ]
 OPTIONS = {"src/saldo/web/templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "true"}}

@@ -35,8 +35,9 @@ def _assert_secured(response: object, path: str) -> None:
         assert headers.get(name) == value, (path, name, headers.get(name))
     csp = headers.get("content-security-policy", "")
     assert "frame-ancestors 'none'" in csp, path
+    assert "script-src 'self';" in csp, (path, csp)  # scripts from Saldo only, the API reference's too
+    assert "http" not in csp, (path, csp)  # no third party on any page
     if path != "/docs":
-        assert "script-src 'self';" in csp, (path, csp)
         assert "unsafe-inline" not in csp, (path, csp)
 
 
@@ -138,3 +139,19 @@ class TestDevelopmentLogin:
             start = client.get("/login/dev", follow_redirects=False)
         cookie = start.headers["set-cookie"]
         assert re.search(r"(?i);\s*secure", cookie), cookie
+
+
+def test_the_api_reference_is_served_by_saldo_itself(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert len(sources) == 4
+    assert all(s.startswith("/") for s in sources), sources  # nothing from another host
+    assert "<script>" not in page.text  # no inline script
+    for source in sources:
+        asset = client.get(source)
+        assert asset.status_code == 200, source
+        assert asset.headers["content-type"].split(";")[0] in {"text/javascript", "text/css", "image/png"}, source
+    assert "SwaggerUIBundle" in client.get("/docs/assets/swagger-ui-bundle.js").text
+    assert client.get("/docs/assets/LICENSE").status_code == 404  # only the files the page uses
+    assert client.get("/docs/assets/..%2F..%2F__init__.py").status_code == 404

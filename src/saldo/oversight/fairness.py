@@ -22,6 +22,22 @@ from saldo.oversight.repository import OversightRepository
 ALL_RULES = "*"
 
 
+def N_(message: str) -> str:  # noqa: N802 — gettext's marker: the page translates the text when shown
+    return message
+
+
+# The report's dimensions and the groups that are codes, in words the pages translate
+DIMENSION_WORDS = {
+    "age band": N_("age band"),
+    "sex": N_("sex"),
+    "region": N_("region"),
+}
+GROUP_CODE_WORDS = {
+    "F": N_("women"),
+    "M": N_("men"),
+}
+
+
 class GroupFigures(BaseModel):
     rule_id: str
     dimension: str

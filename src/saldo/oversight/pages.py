@@ -28,7 +28,7 @@ from saldo.kit.clock import today
 from saldo.notifications.errors import NothingToNotifyError, OutcomeRejectedError
 from saldo.notifications.service import case_notifications, notify_payers
 from saldo.oversight.dashboard import READERS, dashboard
-from saldo.oversight.fairness import ALL_RULES, fairness_report
+from saldo.oversight.fairness import ALL_RULES, DIMENSION_WORDS, GROUP_CODE_WORDS, fairness_report
 from saldo.oversight.next_steps import case_next_step, waiting_work
 from saldo.payers.errors import UnknownPayerError
 from saldo.payers.service import describe_payer
@@ -41,7 +41,6 @@ from saldo.web.charts import Bar, bar_chart, interval_chart
 from saldo.web.deps import CurrentStaffSession, DbSession, PathId, check_csrf
 from saldo.web.i18n import choose_language, decimal, money, translations
 from saldo.web.rendering import render
-from saldo.web.words import DIMENSION_WORDS, GROUP_CODE_WORDS
 
 router = APIRouter(include_in_schema=False)
 ReadPurpose = Annotated[str, Form(max_length=500)]  # why a case worker without a role on the case reads it

@@ -17,6 +17,7 @@ from saldo import __version__
 from saldo.accesslog.purposes import PURPOSES
 from saldo.analysis.catalogue import load_catalogue
 from saldo.identity.schemas import SessionPrincipal
+from saldo.oversight.fairness import DIMENSION_WORDS, GROUP_CODE_WORDS
 from saldo.web import i18n, words
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -56,8 +57,8 @@ def environment(language: str) -> Environment:
         ("outcome_words", words.OUTCOME_WORDS),
         ("waiting_words", words.WAITING_WORDS),
         ("next_step_words", words.NEXT_STEP_WORDS),
-        ("dimension_words", words.DIMENSION_WORDS),
-        ("group_code_words", words.GROUP_CODE_WORDS),
+        ("dimension_words", DIMENSION_WORDS),
+        ("group_code_words", GROUP_CODE_WORDS),
     ):
         env.globals[name] = {key: translate(message) for key, message in table.items()}
     titles = {rule.id: (rule.title_sv, rule.title_en) for rule in load_catalogue()}

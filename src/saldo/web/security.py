@@ -16,12 +16,12 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-# The interactive API reference (Swagger UI) loads its assets from jsDelivr and starts with an
-# inline script: it alone gets those, and it shows no one's data.
+# The interactive API reference (Swagger UI, served by Saldo itself) sets style attributes in its
+# markup: its page alone may use inline style. Scripts come from Saldo only, as everywhere.
 DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
 )
 DOCS_PATHS = ("/docs",)
 HSTS = "max-age=31536000; includeSubDomains"

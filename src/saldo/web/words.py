@@ -137,13 +137,3 @@ NEXT_STEP_WORDS = {
     ),
     "close": N_("Every notified payer has recorded its outcome: close the case."),
 }
-# The fairness report's dimensions and the groups that are codes (saldo.analysis.service.evaluate)
-DIMENSION_WORDS = {
-    "age band": N_("age band"),
-    "sex": N_("sex"),
-    "region": N_("region"),
-}
-GROUP_CODE_WORDS = {
-    "F": N_("women"),
-    "M": N_("men"),
-}
