@@ -31,7 +31,7 @@ class TestRegisterPayment:
         assert response.status_code == 201
         payment = response.json()
         assert payment["status"] == "registered"
-        assert payment["payee"] == {"scheme": "se_personnummer", "id": "198112289874"}  # canonical form
+        assert (payment["payee_scheme"], payment["payee_id"]) == ("se_personnummer", "198112289874")  # canonical
         assert payment["amount_minor"] == 125000
         fetched = client.get(f"/api/v1/payments/{payment['id']}", headers=auth(token))
         assert fetched.json() == payment

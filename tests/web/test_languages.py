@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from saldo.analysis.catalogue import load_catalogue
@@ -21,15 +22,9 @@ from saldo.web import i18n, rendering, words
 from saldo.web.i18n import LANGUAGES, LOCALE_DIR
 
 ROOT = Path(__file__).parents[2]
-METHODS = [
-    ("src/saldo/citizens/statement.py", "python"),
-    ("src/saldo/oversight/pages.py", "python"),
-    ("src/saldo/web/words.py", "python"),
-    ("src/saldo/accesslog/purposes.py", "python"),
-    ("src/saldo/oversight/fairness.py", "python"),
-    ("src/saldo/web/templates/**.html", "jinja2"),
-]
-OPTIONS = {"src/saldo/web/templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "true"}}
+# Where the pages' words are: the same list pybabel reads (babel.cfg), so the two cannot differ.
+with (ROOT / "babel.cfg").open(encoding="utf-8") as config:
+    METHODS, OPTIONS = parse_mapping_cfg(config)
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 

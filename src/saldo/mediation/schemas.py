@@ -95,3 +95,20 @@ class BankMessageOut(BaseModel):
     summary: dict[str, object]
     unmatched_entries: list[UnmatchedOut] = Field(description="The first unmatched entries, with reasons.")
     received_at: dt.datetime
+
+
+class FileManifest(BaseModel):
+    """What the manifest beside each payment file says (docs/formats/iso20022.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message_type: MessageType
+    message_id: str
+    file: str
+    sha256: str = Field(description="Of the file's bytes, hex.")
+    size_bytes: int
+    transactions: int
+    control_sum: str = Field(description="GrpHdr/CtrlSum exactly as written.")
+    payment_run: int
+    sequence: int
+    written_at: str | None = Field(description="When it was written, ISO 8601 in UTC (+00:00).")

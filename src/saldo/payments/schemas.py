@@ -79,16 +79,12 @@ class HoldIn(BaseModel):
     reason: str = Field(min_length=1, max_length=500, description="Why the payment is stopped (or released).")
 
 
-class PayeeRef(BaseModel):
-    scheme: IdScheme
-    id: str
-
-
 class PaymentOut(BaseModel):
     id: int
     reference: str
     status: PaymentStatus
-    payee: PayeeRef
+    payee_scheme: IdScheme = Field(description="As sent (the same field names in and out).")
+    payee_id: str = Field(description="The payee's identifier in its canonical form, e.g. 198112289874.")
     payee_name: str
     benefit: str
     amount_minor: int

@@ -32,6 +32,7 @@ from saldo.kit.money import to_decimal_text
 from saldo.mediation.errors import RunError, RunNotFoundError
 from saldo.mediation.models import PaymentFile, PaymentRun
 from saldo.mediation.repository import FileRow, RunRepository
+from saldo.mediation.schemas import FileManifest
 from saldo.mediation.service.runs import RUN_ACTOR
 from saldo.payers.models import Payer
 
@@ -279,19 +280,19 @@ def _transactions(rows: list[FileRow]) -> Iterator[Transaction]:
 
 
 def _write_manifest(final: Path, file: PaymentFile) -> None:
-    manifest = {
-        "message_type": MessageType.PAIN_001.value,
-        "message_id": file.message_id,
-        "file": final.name,
-        "sha256": file.sha256.hex(),
-        "size_bytes": file.size_bytes,
-        "transactions": file.transactions,
-        "control_sum": file.control_sum,
-        "payment_run": file.run_id,
-        "sequence": file.sequence,
-        "written_at": file.written_at.astimezone(dt.UTC).isoformat() if file.written_at else None,
-    }
+    manifest = FileManifest(
+        message_type=MessageType.PAIN_001,
+        message_id=file.message_id,
+        file=final.name,
+        sha256=file.sha256.hex(),
+        size_bytes=file.size_bytes,
+        transactions=file.transactions,
+        control_sum=file.control_sum,
+        payment_run=file.run_id,
+        sequence=file.sequence,
+        written_at=file.written_at.astimezone(dt.UTC).isoformat() if file.written_at else None,
+    )
     path = final.with_suffix(".manifest.json")
     partial = _partial(path)
-    partial.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    partial.write_text(json.dumps(manifest.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8")
     partial.replace(path)

@@ -11,7 +11,7 @@ from saldo.kit.national_id import IdScheme, InvalidIdentifierError, normalize_id
 from saldo.payments.errors import PaymentNotFoundError
 from saldo.payments.models import Payment, PaymentHold, PaymentStatus
 from saldo.payments.repository import PaymentFilter, PaymentRepository, PaymentRow, batch_parts_pending
-from saldo.payments.schemas import BatchAccepted, HoldOut, PayeeRef, PaymentEventOut, PaymentOut, PaymentPage
+from saldo.payments.schemas import BatchAccepted, HoldOut, PaymentEventOut, PaymentOut, PaymentPage
 
 
 def payment_out(row: PaymentRow, hold: PaymentHold | None = None) -> PaymentOut:
@@ -21,7 +21,8 @@ def payment_out(row: PaymentRow, hold: PaymentHold | None = None) -> PaymentOut:
         id=payment.id,
         reference=payment.reference,
         status=payment.status,
-        payee=PayeeRef(scheme=row[1], id=row[2]),
+        payee_scheme=row[1],
+        payee_id=row[2],
         payee_name=payment.payee_name,
         benefit=row[3],
         amount_minor=payment.amount_minor,
