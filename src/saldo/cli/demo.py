@@ -21,6 +21,7 @@ from saldo.cli.accounts import connect_country_banks, import_bank_register
 from saldo.cli.context import CliContext, cli_context, console, fail
 from saldo.cli.country import load_analysis_inputs
 from saldo.cli.ingest import ingest_file
+from saldo.cli.journeys import journeys_json, leave_journeys
 from saldo.cli.payers import import_payers_file
 from saldo.db.engine import unit_of_work
 from saldo.db.migrate import upgrade_database
@@ -42,6 +43,7 @@ from saldo.synthetic.country import generate_country
 from saldo.worker import run_worker
 
 SKATTEVERKET = "2021005448"  # keeps the population register and the income register
+UNTRIAGED = 25  # selected findings the simulated audit leaves for a person to triage
 
 
 def demo(
@@ -144,6 +146,8 @@ def _build(context: CliContext, demo_dir: Path, persons: int) -> None:
     _pay_out(context, demo_dir)
     _analyse(context, country)
     staff_tokens = _audit(context, country)
+    users = {p.organisation_number: name for p, (_, name) in zip(payers, DEMO_PAYER_USERS, strict=False)}
+    _leave_journeys(context, demo_dir, tokens, bank_tokens, payer_users=users)
     with unit_of_work(context.sessions) as session:
         # The keeper of the population and income registers, so its API can be tried (PUT /api/v1/registers/…).
         keeper = create_keeper(
@@ -187,7 +191,7 @@ def _audit(context: CliContext, country: Path) -> dict[str, str]:
     outcomes, so precision, statistics and the fairness report have figures; staff tokens."""
     pseudonyms = Pseudonymiser(load_or_create_key(context.settings.pseudonym_key_path))
     with console.status("audit: triage, cases, notifications and outcomes"), unit_of_work(context.sessions) as session:
-        done = simulate_audit(session, pseudonyms, country / "ground_truth.csv")
+        done = simulate_audit(session, pseudonyms, country / "ground_truth.csv", leave_untriaged=UNTRIAGED)
         tokens = {name: issue_staff_token(session, username=name, label="demo") for name in DEMO_STAFF}
         measured = rule_precision(session, prior_weight=context.settings.precision_prior_weight)
     decided = sum(r.decided for r in measured)
@@ -198,6 +202,33 @@ def _audit(context: CliContext, country: Path) -> dict[str, str]:
         "(saldo audit precision | fairness | statistics)"
     )
     return tokens
+
+
+def _leave_journeys(
+    context: CliContext,
+    demo_dir: Path,
+    tokens: dict[str, dict[str, str]],
+    bank_tokens: dict[str, dict[str, str]],
+    *,
+    payer_users: dict[str, str],
+) -> None:
+    """A citizen with accounts to choose between, a held and a cancelled payment, findings to triage and
+    an open information request: what the docs' journeys need, written to journeys.json."""
+    pseudonyms = Pseudonymiser(load_or_create_key(context.settings.pseudonym_key_path))
+    with unit_of_work(context.sessions) as session:
+        left = leave_journeys(
+            session,
+            pseudonyms,
+            payer_tokens={orgnr: t["token"] for orgnr, t in tokens.items()},
+            bank_tokens={bic: t["token"] for bic, t in bank_tokens.items()},
+            payer_users=payer_users,
+        )
+    (demo_dir / "journeys.json").write_text(json.dumps(journeys_json(left), indent=2, ensure_ascii=False) + "\n")
+    console.print(
+        f"  to try: {left.untriaged_findings} findings to triage; {left.citizen.get('name', 'nobody')} has "
+        f"{len(left.citizen_accounts)} accounts to choose between, one payment held and one cancelled; case "
+        f"{left.open_request_case} waits for {left.open_request_user}'s answer (journeys.json)"
+    )
 
 
 def _pay_out(context: CliContext, demo_dir: Path) -> None:

@@ -77,16 +77,24 @@ def ensure_demo_staff(session: Session) -> None:
 
 
 def simulate_audit(
-    session: Session, pseudonyms: Pseudonymiser, ground_truth: Path, *, seed: int = 7, limit: int = 500
+    session: Session,
+    pseudonyms: Pseudonymiser,
+    ground_truth: Path,
+    *,
+    seed: int = 7,
+    limit: int = 500,
+    leave_untriaged: int = 0,
 ) -> SimulatedAudit:
-    """Triage the newest run's selected findings and carry every case through to the payers' outcomes."""
+    """Triage the newest run's selected findings and carry every case through to the payers' outcomes;
+    the ``leave_untriaged`` of highest expected value are left for a person to triage."""
     rng = np.random.default_rng(seed)
     ensure_demo_staff(session)
     analyst, auditor = principal_of(session, "anna.analytiker"), principal_of(session, "erik.granskare")
     planted = _planted_payments(session, ground_truth)
     done = SimulatedAudit()
     by_subject: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for finding in triage_queue(session, analyst, limit=limit):
+    queue = triage_queue(session, analyst, limit=limit)
+    for finding in queue[min(leave_untriaged, len(queue) // 2) :]:
         if finding.amount_at_risk_minor < DISMISS_BELOW_MINOR:
             dismiss_finding(session, analyst, finding_id=finding.id, reason="under SEK 500 at risk: not worth a case")
             done.dismissed += 1
