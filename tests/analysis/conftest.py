@@ -46,9 +46,10 @@ def payment(
     decision: str | None = None,
     kind: str = "person",
     payment_id: int | None = None,
+    end: dt.date | None = None,
 ) -> dict[str, Any]:
-    """One payment of a calendar month, due on the 20th."""
-    end = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    """One payment of a calendar month (or of ``start`` to ``end``), due on the 20th."""
+    end = end or (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
     return {
         "payment_id": payment_id or next(_ids),
         "payer_id": payer,

@@ -118,6 +118,13 @@ def same_amount_in_other_months_or_from_other_payers_is_no_duplicate(t: TinySnap
     t.add("payments", payment("p", benefit="EKB", payer=2, start=month(2026, 3), payment_id=4))
 
 
+@scenario("duplicate_payment")
+def two_decisions_for_the_same_month_are_no_duplicate(t: TinySnapshot) -> None:
+    # maintenance support for two children, each with its decision, paid to one parent every month
+    t.add("payments", payment("p", benefit="UHS", decision="child-1", start=month(2026, 3), payment_id=1))
+    t.add("payments", payment("p", benefit="UHS", decision="child-2", start=month(2026, 3), payment_id=2))
+
+
 # --- amount_beyond_decision --------------------------------------------------------------------
 
 
@@ -148,6 +155,21 @@ def payment_up_to_the_decided_amount_is_fine(t: TinySnapshot) -> None:
     t.add("decisions", decision("d1", amount=125_000, start=month(2026, 1), end=dt.date(2026, 12, 31)))
     t.add("payments", payment("p", amount=125_000, decision="d1", start=month(2026, 2), payment_id=1))
     t.add("payments", payment("p", amount=900_000, decision="unknown", start=month(2026, 2), payment_id=2))
+
+
+@scenario("amount_beyond_decision")
+def back_pay_for_two_months_at_the_decided_rate_is_fine(t: TinySnapshot) -> None:
+    t.add("decisions", decision("d1", amount=125_000, start=month(2026, 1), end=dt.date(2026, 12, 31)))
+    t.add("payments", payment("p", amount=250_000, decision="d1", start=month(2026, 2), end=dt.date(2026, 3, 31)))
+
+
+@scenario("amount_beyond_decision", (3,))
+def back_pay_above_the_decided_rate_for_its_months(t: TinySnapshot) -> None:
+    t.add("decisions", decision("d1", amount=125_000, start=month(2026, 1), end=dt.date(2026, 12, 31)))
+    t.add(
+        "payments",
+        payment("p", amount=250_001, decision="d1", start=month(2026, 2), end=dt.date(2026, 3, 31), payment_id=3),
+    )
 
 
 # --- period_beyond_decision --------------------------------------------------------------------
@@ -326,6 +348,20 @@ def test_every_rule_has_a_flagging_and_a_look_alike_scenario(catalogue: dict[str
     for rule_id in catalogue:
         kinds = {bool(s.flagged) for s in SCENARIOS.values() if s.rule == rule_id}
         assert kinds == {True, False}, f"{rule_id} needs a scenario it flags and a look-alike it leaves alone"
+
+
+def test_what_a_rule_publishes_it_leaves_alone_is_proved_by_a_scenario(catalogue: dict[str, Rule]) -> None:
+    """Each lawful look-alike in a rule's published text names a scenario of that rule that flags
+    nothing, and every look-alike scenario is published: the text and the tests cannot part."""
+    for rule_id, rule in catalogue.items():
+        assert rule.leaves_alone, f"{rule_id}: publish the lawful situations it leaves alone"
+        for left in rule.leaves_alone:
+            scenario = SCENARIOS.get(left.test)
+            assert scenario is not None, f"{rule_id}: no scenario {left.test}"
+            assert (scenario.rule, scenario.flagged) == (rule_id, ()), f"{rule_id}: {left.test} is no look-alike"
+        published = {left.test for left in rule.leaves_alone}
+        unpublished = {n for n, s in SCENARIOS.items() if s.rule == rule_id and not s.flagged} - published
+        assert unpublished == set(), f"{rule_id}: publish {sorted(unpublished)} in its leaves_alone"
 
 
 @pytest.mark.spark

@@ -84,6 +84,8 @@ def rules_reference() -> str:
             f"- Parameters: {parameters}",
             f"- Reason (en): {rule.reason_en}",
             f"- Reason (sv): {rule.reason_sv}",
+            "- Leaves alone (lawful look-alikes, each with its test):",
+            *(f"  - {a.en} — *{a.sv}* (`{a.test}`)" for a in rule.leaves_alone),
             "",
             "```sql",
             rule.sql.rstrip(),

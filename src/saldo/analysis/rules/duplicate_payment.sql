@@ -1,4 +1,6 @@
--- The same payer paying the same payee the same benefit, amount and period more than once.
+-- The same payer paying the same payee the same benefit, amount and period more than once under
+-- the same decision. Payments under different decisions are not duplicates: maintenance support for
+-- two children, each with a decision of its own, paid to one parent is two lawful payments a month.
 -- The amount at risk is every copy after the first.
 SELECT
     payee_key AS subject_key,
@@ -10,5 +12,5 @@ SELECT
     amount_minor,
     count(*) AS copies
 FROM payments
-GROUP BY payer_id, payee_key, benefit, period_start, period_end, amount_minor
+GROUP BY payer_id, payee_key, decision_key, benefit, period_start, period_end, amount_minor
 HAVING count(*) > 1
