@@ -26,7 +26,7 @@ PUBLIC_PATHS = frozenset(
         "/health",
         "/openapi.json",
         "/docs",
-        "/docs/oauth2-redirect",
+        "/docs/assets/{name}",  # Swagger UI's own files (saldo.web.apidocs)
         "/static",
         "/login",
         "/login/{name}",
