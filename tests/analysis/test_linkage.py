@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 from saldo.analysis.linkage import (
     FEBRL4_MODEL,
+    febrl3,
     febrl4,
     identity_records,
     link_organisations,
@@ -14,8 +18,10 @@ from saldo.analysis.linkage import (
     load_model,
     model_in_dialect,
     organisation_name,
+    score_febrl3,
     score_febrl4,
 )
+from saldo.cli.main import app as cli
 
 pytestmark = pytest.mark.slow
 
@@ -30,6 +36,31 @@ def test_training_without_labels_reaches_the_same_quality() -> None:
     score = score_febrl4()
     assert score.precision >= 0.999, score
     assert score.f1 >= 0.995, score
+
+
+def test_deduplication_finds_a_person_recorded_many_times_where_one_partner_linkage_cannot() -> None:
+    """FEBRL3: one source, up to nine records of one person. Clusters recover the true pairs; keeping
+    one partner per record, as linkage of two sources does, recovers a fraction of them."""
+    score = score_febrl3()
+    assert score.precision >= 0.99, score
+    assert score.recall >= 0.99, score
+    assert score.pairwise_recall < 0.5, score  # why deduplication needs clusters, not pairs
+
+
+def test_the_command_line_writes_one_cluster_for_a_person_recorded_three_times(tmp_path: Path) -> None:
+    records, _ = febrl3()
+    person = records[records["rec_id"].str.startswith("rec-1723-")]  # an original and its duplicates
+    assert len(person) >= 3
+    sample = pd.concat([person, records[~records["rec_id"].str.startswith("rec-1723-")].head(400)])
+    source, out = tmp_path / "people.csv", tmp_path / "clusters.csv"
+    sample.to_csv(source, index=False)
+    result = CliRunner().invoke(cli, ["analysis", "dedupe", str(source), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    clusters = pd.read_csv(out)
+    mine = clusters[clusters["rec_id"].str.startswith("rec-1723-")]["cluster_id"]
+    assert mine.nunique() == 1  # every record of the person in one cluster
+    assert len(mine) == len(person)
+    assert (clusters["cluster_id"] == mine.iloc[0]).sum() == len(person)  # and nobody else in it
 
 
 def test_each_record_is_linked_to_at_most_one_partner() -> None:

@@ -161,6 +161,50 @@ def linkage(
     )
 
 
+@app.command("dedupe")
+def dedupe(
+    file: Path | None = typer.Argument(
+        None,
+        help="A CSV of person records (rec_id and the person columns of docs/analysis.md); without it, FEBRL3.",
+        exists=True,
+        dir_okay=False,
+    ),
+    out: Path | None = typer.Option(None, "--out", help="Write rec_id,cluster_id of every record here."),
+    threshold: float = typer.Option(0.9, "--threshold", min=0.5, max=1.0, help="Match probability of a link."),
+) -> None:
+    """Find the records of one source that are one person, as clusters (a person registered three
+    times is one cluster of three): trained without labels with the person model (Splink). Without a
+    file, FEBRL3 is deduplicated and scored against its true pairs."""
+    import pandas as pd  # noqa: PLC0415
+
+    from saldo.analysis.linkage import PERSON_COLUMNS, dedupe_records, score_febrl3, train_dedupe_model  # noqa: PLC0415
+
+    if file is None:
+        score = score_febrl3(threshold=threshold)
+        console.print(
+            f"FEBRL3: {score.records:,} records in {score.clusters:,} clusters of two or more; pairs: "
+            f"precision {score.precision:.4f}, recall {score.recall:.4f}, F1 {score.f1:.4f} "
+            f"(one partner per record would recover {score.pairwise_recall:.4f}); "
+            f"{score.comparisons:,} pairs scored, {score.seconds:.1f} s with training"
+        )
+        return
+    records = pd.read_csv(file, dtype="string")
+    missing = sorted({"rec_id", *PERSON_COLUMNS} - set(records.columns))
+    if missing:
+        raise typer.BadParameter(f"{file.name}: missing columns {', '.join(missing)}", param_hint="FILE")
+    records = records[["rec_id", *PERSON_COLUMNS]]
+    records = records.where(records.notna(), None)
+    clusters, _, comparisons = dedupe_records(records, train_dedupe_model(records), threshold)
+    sizes = clusters.groupby("cluster_id").size()
+    console.print(
+        f"{len(records):,} records: {int((sizes > 1).sum()):,} persons recorded more than once, "
+        f"{int(sizes[sizes > 1].sum()):,} records in them; {comparisons:,} pairs scored"
+    )
+    if out is not None:
+        clusters.to_csv(out, index=False)
+        console.print(f"clusters written to {out}")
+
+
 @app.command("identity-model")
 def identity_model(
     ctx: typer.Context,
