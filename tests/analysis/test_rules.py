@@ -212,6 +212,38 @@ def a_family_account_and_a_samordningsnummer_count_as_one_household(t: TinySnaps
         t.add("payments", payment(key, account="family", payment_id=i))
 
 
+def represented(client: str, by: str, start: dt.date, until: dt.date | None = None) -> dict[str, object]:
+    return {
+        "representative_key": by,
+        "represented_key": client,
+        "basis": "god_man",
+        "valid_from": start,
+        "valid_until": until,
+    }
+
+
+@scenario("account_for_unrelated_payees")
+def a_trustee_s_client_account_is_left_alone(t: TinySnapshot) -> None:
+    # a god man receives the benefits of five unrelated clients on one client account
+    clients = ("c1", "c2", "c3", "c4", "c5")
+    t.add("persons", person("trustee"), *(person(k) for k in clients))
+    t.add("representations", *(represented(k, "trustee", dt.date(2025, 1, 1)) for k in clients))
+    t.add("payments", payment("trustee", account="clients", payment_id=20))
+    t.add("payments", *(payment(k, account="clients", payment_id=21 + i) for i, k in enumerate(clients)))
+
+
+@scenario("account_for_unrelated_payees", (33, 34, 35))
+def payments_after_a_trusteeship_ended_are_not_left_alone(t: TinySnapshot) -> None:
+    # the trusteeships ended in January; the March payments still go to the former trustee's account
+    clients = ("d1", "d2", "d3")
+    t.add("persons", person("former"), *(person(k) for k in clients))
+    t.add("representations", *(represented(k, "former", dt.date(2024, 1, 1), dt.date(2026, 1, 31)) for k in clients))
+    t.add(
+        "payments", payment("former", account="kept", payment_id=30), payment("former", account="kept", payment_id=31)
+    )
+    t.add("payments", *(payment(k, account="kept", payment_id=33 + i) for i, k in enumerate(clients)))
+
+
 # --- account_changed_before_large_payment ------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from saldo.decisions.models import Decision
 from saldo.decisions.service import ingest_decisions
 from saldo.kit.tabular import FileRejectedError
-from saldo.registers.models import IncomeRecord, PopulationRecord, RegisterKind
+from saldo.registers.models import IncomeRecord, PopulationRecord, RegisterKind, RepresentationRecord
 from saldo.registers.service import load_register
 from tests.factories import OTHER_PNR, VALID_PNR, VALID_SAMORDNING, make_payer
 
@@ -161,3 +161,45 @@ class TestDecisions:
         faults = {(e.line, e.field) for e in caught.value.errors}
         assert {(2, "benefit"), (3, "period_end"), (3, "decision_reference"), (4, "decision_reference")} <= faults
         assert session.scalar(select(func.count()).select_from(Decision).where(Decision.payer_id == payer.id)) == 0
+
+
+REPRESENTATION_HEADER = (
+    "representative_scheme,representative_id,represented_scheme,represented_id,basis,valid_from,valid_until"
+)
+
+
+class TestRepresentationRegister:
+    def test_an_extract_of_who_acts_for_whom_is_loaded_and_replaced_by_the_next(
+        self, session: Session, tmp_path: Path
+    ) -> None:
+        first = write(
+            tmp_path / "a.csv",
+            REPRESENTATION_HEADER,
+            f"se_personnummer,{VALID_PNR},se_personnummer,{OTHER_PNR},god_man,2024-03-01,",
+            f"se_personnummer,{VALID_PNR},se_samordningsnummer,{VALID_SAMORDNING},forvaltare,2025-01-01,2026-06-30",
+        )
+        loaded = load_register(session, RegisterKind.REPRESENTATION, first, loaded_by="staff:test")
+        assert (loaded.rows, loaded.already_loaded) == (2, False)
+        assert session.scalar(select(func.count()).select_from(RepresentationRecord)) == 2
+        second = write(
+            tmp_path / "b.csv",
+            REPRESENTATION_HEADER,
+            f"se_personnummer,{VALID_PNR},se_personnummer,{OTHER_PNR},god_man,2024-03-01,",
+        )
+        load_register(session, RegisterKind.REPRESENTATION, second, loaded_by="staff:test")
+        assert session.scalar(select(func.count()).select_from(RepresentationRecord)) == 1  # a full extract
+
+    def test_a_bad_extract_is_refused_whole_with_every_fault(self, session: Session, tmp_path: Path) -> None:
+        bad = write(
+            tmp_path / "bad.csv",
+            REPRESENTATION_HEADER,
+            f"se_personnummer,{VALID_PNR},se_personnummer,{VALID_PNR},god_man,2024-03-01,",
+            f"se_personnummer,{VALID_PNR},se_personnummer,{OTHER_PNR},uncle,2024-03-01,",
+            f"se_personnummer,{VALID_PNR},se_personnummer,{OTHER_PNR},god_man,2024-03-01,2023-12-31",
+            f"se_organisationsnummer,5562659549,se_personnummer,{OTHER_PNR},god_man,2024-03-01,",
+        )
+        with pytest.raises(FileRejectedError) as refused:
+            load_register(session, RegisterKind.REPRESENTATION, bad, loaded_by="staff:test")
+        faults = {(e.line, e.field) for e in refused.value.errors}
+        assert {(2, "represented_id"), (3, "basis"), (4, "valid_until"), (5, "representative_scheme")} <= faults
+        assert session.scalar(select(func.count()).select_from(RepresentationRecord)) == 0

@@ -45,6 +45,12 @@ EXPORTS: dict[str, tuple[str, dict[str, pa.DataType]]] = {
             "household_id": pa.string(),
         },
     ),
+    "representations": (
+        """SELECT representative_scheme, representative_id, represented_scheme, represented_id, basis, valid_from,
+                  valid_until
+           FROM representation_register""",
+        {"valid_from": pa.date32(), "valid_until": pa.date32()},
+    ),
     "income": (
         "SELECT person_scheme, person_id, employer_id, month, amount_minor FROM income_register",
         {"month": pa.date32(), "amount_minor": pa.int64()},

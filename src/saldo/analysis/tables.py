@@ -75,6 +75,16 @@ SNAPSHOT_TABLES: dict[str, pa.Schema] = {
             ("means_tested", pa.bool_()),
         ]
     ),
+    # Who acts for whom (trustees, administrators, guardians) and when, from the register of representatives
+    "representations": pa.schema(
+        [
+            ("representative_key", KEY),
+            ("represented_key", KEY),
+            ("basis", pa.string()),
+            ("valid_from", pa.date32()),
+            ("valid_until", pa.date32()),
+        ]
+    ),
     # Splink's links between a personnummer and another identifier of the same person (linkage.py)
     "person_links": pa.schema([("person_key", KEY), ("linked_key", KEY), ("match_probability", pa.float64())]),
     # Splink's links between a Swedish organisation number and another number of the same organisation

@@ -21,7 +21,10 @@ from saldo.settings import Settings
 def load_analysis_inputs(session: Session, folder: Path, *, loaded_by: str) -> None:
     """The country's registers and every connected payer's decisions."""
     for kind in RegisterKind:
-        load_register(session, kind, folder / "registers" / f"{kind.value}.csv", loaded_by=loaded_by)
+        path = folder / "registers" / f"{kind.value}.csv"
+        if kind is RegisterKind.REPRESENTATION and not path.exists():
+            continue  # a country without trustees or guardians on record
+        load_register(session, kind, path, loaded_by=loaded_by)
     for payer in list_payers(session):
         decisions = folder / "decisions" / f"{payer.organisation_number}.csv"
         if decisions.exists():

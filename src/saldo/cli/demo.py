@@ -151,7 +151,10 @@ def _build(context: CliContext, demo_dir: Path, persons: int) -> None:
     with unit_of_work(context.sessions) as session:
         # The keeper of the population and income registers, so its API can be tried (PUT /api/v1/registers/…).
         keeper = create_keeper(
-            session, organisation_number=SKATTEVERKET, name="Skatteverket", registers=list(RegisterKind)
+            session,
+            organisation_number=SKATTEVERKET,
+            name="Skatteverket",
+            registers=[RegisterKind.POPULATION, RegisterKind.INCOME],
         )
         keeper_token = issue_keeper_token(session, organisation_number=keeper.organisation_number, label="demo").token
     everyone = {

@@ -45,7 +45,7 @@ def load(
     path: Path = typer.Argument(..., exists=True, dir_okay=False, help="The register file (CSV)."),
     by: str = typer.Option("operator", help="Who loads it (recorded)."),
 ) -> None:
-    """Load a population or income register file (docs/formats/analysis-inputs.md); all or nothing."""
+    """Load a population, income or representation register file (docs/formats/analysis-inputs.md); all or nothing."""
     context = cli_context(ctx)
     try:
         with console.status(f"checking and loading {path.name}"), unit_of_work(context.sessions) as session:

@@ -14,6 +14,17 @@ from saldo.db.types import UtcDateTime, str_enum
 class RegisterKind(StrEnum):
     POPULATION = "population"  # the population register extract (folkbokföring)
     INCOME = "income"  # earned income as employers declare it each month (arbetsgivardeklaration)
+    # who acts for whom: trustees (god man, förvaltare) and guardians, as the överförmyndare register them
+    REPRESENTATION = "representation"
+
+
+class RepresentationBasis(StrEnum):
+    """Why one person receives and acts for another (föräldrabalken 1949:381)."""
+
+    GOD_MAN = "god_man"  # a trustee appointed to look after the person's affairs (11 kap. 4 §)
+    FORVALTARE = "forvaltare"  # an administrator who takes over the person's affairs (11 kap. 7 §)
+    GUARDIAN = "guardian"  # a child's guardian (vårdnadshavare, förmyndare)
+    OTHER = "other_legal_representative"
 
 
 class RegisterKeeper(IdMixin, CreatedAtMixin, Base):
@@ -80,4 +91,20 @@ class IncomeRecord(Base):
     employer_id: Mapped[str] = mapped_column(String(20), primary_key=True)
     month: Mapped[dt.date] = mapped_column(Date, primary_key=True)  # the first day of the month
     amount_minor: Mapped[int] = mapped_column(BigInteger)
+    load_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class RepresentationRecord(Base):
+    """One person acting for another for a period, as the register of representatives has it (the
+    latest extract wins): the representative receives the represented person's payments lawfully."""
+
+    __tablename__ = "representation_register"
+
+    representative_scheme: Mapped[str] = mapped_column(String(32), primary_key=True)
+    representative_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    represented_scheme: Mapped[str] = mapped_column(String(32), primary_key=True)
+    represented_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    basis: Mapped[str] = mapped_column(String(32), primary_key=True)  # RepresentationBasis value
+    valid_from: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    valid_until: Mapped[dt.date | None] = mapped_column(Date)  # the last day; NULL: until further notice
     load_id: Mapped[int] = mapped_column(BigInteger)

@@ -19,7 +19,15 @@ _STAGE = {
         "street_address, postal_code, municipality_code, residence_permit_until, previous_id"
     ),
     "income_register": "person_scheme, person_id, employer_id, month, amount_minor",
+    "representation_register": (
+        "representative_scheme, representative_id, represented_scheme, represented_id, basis, valid_from, valid_until"
+    ),
 }
+_REPLACE_REPRESENTATION = f"""
+DELETE FROM representation_register;
+INSERT INTO representation_register ({_STAGE["representation_register"]}, load_id)
+SELECT {_STAGE["representation_register"]}, %(load)s FROM staging_representation_register
+"""  # noqa: S608 — constant column lists
 _REPLACE_POPULATION = f"""
 DELETE FROM population_register;
 INSERT INTO population_register ({_STAGE["population_register"]}, load_id)
@@ -132,6 +140,12 @@ class RegisterRepository:
             for statement in _REPLACE_POPULATION.split(";"):
                 cursor.execute(statement, {"load": load_id})
             cursor.execute("DROP TABLE staging_population_register")
+
+    def replace_representations(self, load_id: int) -> None:
+        with self._driver().cursor() as cursor:
+            for statement in _REPLACE_REPRESENTATION.split(";"):
+                cursor.execute(statement, {"load": load_id})
+            cursor.execute("DROP TABLE staging_representation_register")
 
     def upsert_income(self, load_id: int) -> None:
         with self._driver().cursor() as cursor:

@@ -45,7 +45,7 @@ class RegisterLoadOut(BaseModel):
     """One register file read into Saldo."""
 
     load_id: int
-    kind: RegisterKind = Field(description="Which register: population or income.")
+    kind: RegisterKind = Field(description="Which register: population, income or representation.")
     filename: str
     rows: int = Field(description="Records in the file.")
     content_sha256: str = Field(description="SHA-256 of the file, hex; the same file sent again changes nothing.")
@@ -57,6 +57,6 @@ class RegisterLoaded(BaseModel):
     """The answer to a register file: stored whole, or (already_loaded) received before and unchanged."""
 
     load_id: int
-    kind: RegisterKind = Field(description="Which register: population or income.")
+    kind: RegisterKind = Field(description="Which register: population, income or representation.")
     rows: int
     already_loaded: bool

@@ -1,8 +1,9 @@
-"""Reading the population and income registers into Saldo (docs/formats/analysis-inputs.md).
+"""Reading the population, income and representation registers into Saldo
+(docs/formats/analysis-inputs.md).
 
 A file is checked whole before anything is written; a file read before (same SHA-256) changes
-nothing. The population file is a full extract and replaces the previous one; the income file adds
-or corrects months."""
+nothing. The population and representation files are full extracts and replace the previous one;
+the income file adds or corrects months."""
 
 from __future__ import annotations
 
@@ -25,7 +26,13 @@ from saldo.registers.errors import (
     NotTheKeeperError,
     UnknownKeeperError,
 )
-from saldo.registers.models import RegisterKeeper, RegisterKeeperToken, RegisterKind, RegisterLoad
+from saldo.registers.models import (
+    RegisterKeeper,
+    RegisterKeeperToken,
+    RegisterKind,
+    RegisterLoad,
+    RepresentationBasis,
+)
 from saldo.registers.repository import RegisterRepository
 from saldo.registers.schemas import IssuedKeeperToken, KeeperOut, KeeperPrincipal, RegisterLoaded, RegisterLoadOut
 
@@ -57,6 +64,35 @@ INCOME_COLUMNS = (
 )
 
 
+REPRESENTATION_COLUMNS = (
+    Column("representative_scheme", Kind.SCHEME),
+    Column("representative_id", Kind.IDENTIFIER, scheme_column="representative_scheme"),
+    Column("represented_scheme", Kind.SCHEME),
+    Column("represented_id", Kind.IDENTIFIER, scheme_column="represented_scheme"),
+    Column("basis", Kind.CODE, choices=frozenset(b.value for b in RepresentationBasis)),
+    Column("valid_from", Kind.DATE),
+    Column("valid_until", Kind.DATE, required=False),
+)
+COLUMNS = {
+    RegisterKind.POPULATION: POPULATION_COLUMNS,
+    RegisterKind.INCOME: INCOME_COLUMNS,
+    RegisterKind.REPRESENTATION: REPRESENTATION_COLUMNS,
+}
+# One row per key in a file; the representation extract, like the population one, replaces the last.
+UNIQUE_KEYS = {
+    RegisterKind.POPULATION: ["person_scheme", "person_id"],
+    RegisterKind.INCOME: ["person_scheme", "person_id", "employer_id", "month"],
+    RegisterKind.REPRESENTATION: [
+        "representative_scheme",
+        "representative_id",
+        "represented_scheme",
+        "represented_id",
+        "basis",
+        "valid_from",
+    ],
+}
+
+
 def load_register(
     session: Session, kind: RegisterKind, path: Path, *, loaded_by: str, filename: str | None = None
 ) -> RegisterLoaded:
@@ -69,7 +105,7 @@ def load_register(
     existing = repository.load_by_digest(kind, digest)
     if existing is not None:
         return RegisterLoaded(load_id=existing.id, kind=kind, rows=existing.rows, already_loaded=True)
-    columns = POPULATION_COLUMNS if kind is RegisterKind.POPULATION else INCOME_COLUMNS
+    columns = COLUMNS[kind]
     checked = read_checked_csv(path, columns, refused=EXCLUDED_CATEGORIES)
     if checked.table.num_columns:  # the header was right: check across fields too
         _check_rows(kind, checked)
@@ -81,6 +117,9 @@ def load_register(
     if kind is RegisterKind.POPULATION:
         repository.stage("population_register", checked.table)
         repository.replace_population(load.id)
+    elif kind is RegisterKind.REPRESENTATION:
+        repository.stage("representation_register", checked.table)
+        repository.replace_representations(load.id)
     else:
         repository.stage("income_register", checked.table)
         repository.upsert_income(load.id)
@@ -90,15 +129,21 @@ def load_register(
 def _check_rows(kind: RegisterKind, checked: CheckedTable) -> None:
     """Faults across columns: persons only, one row per key, dates in order."""
     table = checked.table
-    schemes = table["person_scheme"]
-    not_person = pc.invert(pc.is_in(schemes, value_set=pa.array(sorted(PERSON_SCHEMES))))
-    fail_rows(checked, not_person, "person_scheme", "a register names persons: se_personnummer or se_samordningsnummer")
-    keys = (
-        ["person_scheme", "person_id"]
-        if kind is RegisterKind.POPULATION
-        else ["person_scheme", "person_id", "employer_id", "month"]
+    persons = (
+        ("representative_scheme", "represented_scheme") if kind is RegisterKind.REPRESENTATION else ("person_scheme",)
     )
-    check_unique(checked, keys)
+    for column in persons:
+        not_person = pc.invert(pc.is_in(table[column], value_set=pa.array(sorted(PERSON_SCHEMES))))
+        fail_rows(checked, not_person, column, "a register names persons: se_personnummer or se_samordningsnummer")
+    check_unique(checked, UNIQUE_KEYS[kind])
+    if kind is RegisterKind.REPRESENTATION:
+        backwards = pc.fill_null(pc.less(table["valid_until"], table["valid_from"]), False)
+        fail_rows(checked, backwards, "valid_until", "before valid_from")
+        same = pc.and_(
+            pc.equal(table["representative_scheme"], table["represented_scheme"]),
+            pc.equal(table["representative_id"], table["represented_id"]),
+        )
+        fail_rows(checked, same, "represented_id", "a person does not represent themself")
     if kind is RegisterKind.POPULATION:
         birth = table["birth_date"]
         for name in ("death_date", "emigration_date", "immigration_date"):
@@ -146,7 +191,7 @@ def create_keeper(
     if not name.strip():
         raise InvalidKeeperError("a register keeper needs a name")
     if not registers:
-        raise InvalidKeeperError("name at least one register it keeps: population or income")
+        raise InvalidKeeperError("name at least one register it keeps: population, income or representation")
     repository = RegisterRepository(session)
     if repository.keeper_by_number(number) is not None:
         raise KeeperExistsError(f"a register keeper with organisation number {number} is already connected")

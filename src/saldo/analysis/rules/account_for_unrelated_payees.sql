@@ -1,15 +1,30 @@
 -- One account receiving payments for people of at least $min_households different households.
 -- A household sharing an account, and a guardian receiving for a child, count as one household; a
--- person paid under an earlier samordningsnummer counts in their own household.
+-- person paid under an earlier samordningsnummer counts in their own household. A person whom the
+-- register of representatives says someone else acts for (a trustee, an administrator, a guardian)
+-- during the payment's period counts in their representative's group: a trustee's client account
+-- receives lawfully for many unrelated people.
 -- The payments flagged are those of every household but the one the account pays most.
-WITH receivers AS (
+WITH represented AS (
+    SELECT
+        p.payment_id,
+        min(r.representative_key) AS representative_key
+    FROM payments AS p
+    JOIN representations AS r
+        ON r.represented_key = p.payee_key
+        AND r.valid_from <= p.period_end
+        AND (r.valid_until IS NULL OR r.valid_until >= p.period_start)
+    GROUP BY p.payment_id
+),
+receivers AS (
     SELECT
         p.account_key,
         p.payment_id,
         p.amount_minor,
         p.currency,
-        coalesce(s.household_key, e.household_key, p.payee_key) AS household
+        coalesce('represented by ' || x.representative_key, s.household_key, e.household_key, p.payee_key) AS household
     FROM payments AS p
+    LEFT JOIN represented AS x ON x.payment_id = p.payment_id
     LEFT JOIN persons AS s ON s.person_key = p.payee_key
     LEFT JOIN persons AS e ON e.previous_key = p.payee_key
     WHERE p.payee_kind = 'person'

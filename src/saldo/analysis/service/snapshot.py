@@ -149,6 +149,16 @@ def _pseudonymised(name: str, raw: pa.Table, keys: Pseudonymiser) -> pa.Table:
             "region_code": pc.utf8_slice_codeunits(raw["municipality_code"], 0, 2),
             "residence_permit_until": raw["residence_permit_until"],
         }
+    elif name == "representations":
+        representative = pc.binary_join_element_wise(raw["representative_scheme"], raw["representative_id"], ":")
+        represented = pc.binary_join_element_wise(raw["represented_scheme"], raw["represented_id"], ":")
+        columns = {
+            "representative_key": keys.column("person", representative),
+            "represented_key": keys.column("person", represented),
+            "basis": raw["basis"],
+            "valid_from": raw["valid_from"],
+            "valid_until": raw["valid_until"],
+        }
     elif name == "income":
         person = pc.binary_join_element_wise(raw["person_scheme"], raw["person_id"], ":")
         columns = {
