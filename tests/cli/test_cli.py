@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from stdnum import luhn
+from typer._click.utils import make_default_short_help
 from typer.testing import CliRunner
 
-from saldo.cli.main import app
+from saldo.cli.main import COMMANDS, app, load_command
 from saldo.synthetic.bank import answer_payment_file
 from tests.conftest import create_database
 from tests.factories import csv_file, payment_body, pnr, se_iban
@@ -236,3 +239,20 @@ def test_staff_roles_are_checked_and_the_access_log_verifies(env: dict[str, str]
     code, out = saldo(env, "audit", "deliver", "--burst")
     assert code == 0
     assert "delivered 0 message(s)" in out
+
+
+def test_the_root_help_imports_no_command_and_lists_each_with_its_own_words() -> None:
+    """`saldo --help` imports none of the commands (nor SQLAlchemy, pandas, the app): it answers at
+    once. The words it lists for a command are that command's own, so the table cannot go stale."""
+    script = (
+        "import sys; from typer.testing import CliRunner; from saldo.cli.main import app;"
+        "result = CliRunner().invoke(app, ['--help']); assert result.exit_code == 0, result.output;"
+        "heavy = ('saldo.cli.', 'sqlalchemy', 'pandas', 'fpdf', 'saldo.app');"
+        "heavy = sorted(m for m in sys.modules if m.startswith(heavy) and m != 'saldo.cli.main');"
+        "print(heavy)"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
+    for name, (_, _, words) in COMMANDS.items():
+        command = load_command(name)
+        assert make_default_short_help(command.help or "", 500) == make_default_short_help(words, 500), name

@@ -1,35 +1,116 @@
-"""Entry point of the ``saldo`` command."""
+"""Entry point of the ``saldo`` command.
+
+Each command lives in its own module and is imported only when it runs or its help is asked for:
+importing every command would import the whole app, pandas, Splink and the PDF library before any
+command ran (about ten seconds on the reference machine). ``COMMANDS`` names them with their short
+help, so ``saldo --help`` imports nothing of them; tests/cli/test_cli.py checks each short help
+against the command's own, so the table cannot go stale."""
 
 from __future__ import annotations
 
+import importlib
 import logging
 import warnings
+from typing import Any
 
 import typer
+from typer._click.core import Command, Context  # typer carries its own click
+from typer._click.formatting import HelpFormatter
+from typer._click.utils import make_default_short_help
+from typer.core import TyperGroup
 
-from saldo.cli import (
-    accounts,
-    analysis,
-    audit,
-    banks,
-    db,
-    demo,
-    generate,
-    ingest,
-    payers,
-    payments,
-    reference,
-    registers,
-    runs,
-    serve,
-    staff,
-    worker,
-)
-from saldo.cli.context import CliContext
-from saldo.kit.crash_points import arm
+# name: (module, attribute: a Typer app or a command function, its help's first sentence)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "serve": ("saldo.cli.serve", "serve", "Serve the payer API and the web pages."),
+    "migrate": ("saldo.cli.db", "migrate", "Bring the database schema to the newest migration."),
+    "generate": (
+        "saldo.cli.generate",
+        "generate",
+        "Generate a synthetic country: population, payers, accounts, a year of payments, the registers and "
+        "decisions the analysis reads, and planted anomalies with their ground truth.",
+    ),
+    "ingest": (
+        "saldo.cli.ingest",
+        "ingest",
+        "Register a payment file for a payer: every payment, or none with a report of every bad record.",
+    ),
+    "demo": (
+        "saldo.cli.demo",
+        "demo",
+        "Start the embedded database, build a synthetic country, ingest it as payers and banks would, "
+        "check every payment's account, pay out today's runs (pain.001 files, the bank's answers read back), "
+        "run the analysis rules on a pseudonymised snapshot, carry a simulated round of audit through to the "
+        "payers' outcomes, and serve.",
+    ),
+    "reference": (
+        "saldo.cli.reference",
+        "reference",
+        "Write the generated references (settings, CLI, OpenAPI, analysis rules) into docs/reference/.",
+    ),
+    "worker": (
+        "saldo.cli.worker",
+        "worker",
+        "Work the job queues in the database: payment runs queued by `saldo runs start`.",
+    ),
+    "payers": ("saldo.cli.payers", "app", "Connected payers and their API tokens."),
+    "payments": ("saldo.cli.payments", "app", "Registered payments."),
+    "runs": ("saldo.cli.runs", "app", "Payment runs: pain.001 files out, the bank's answers in."),
+    "banks": ("saldo.cli.banks", "app", "Banks connected to the account register."),
+    "accounts": ("saldo.cli.accounts", "app", "The bank account register."),
+    "catalogue": ("saldo.cli.db", "catalogue_app", "The benefit catalogue."),
+    "registers": (
+        "saldo.cli.registers",
+        "app",
+        "Registers the analysis reads: population, income and who represents whom.",
+    ),
+    "decisions": ("saldo.cli.registers", "decisions_app", "Decisions behind payments, from payers."),
+    "analysis": ("saldo.cli.analysis", "app", "Data analysis: pseudonymised snapshots, transparent rules, findings."),
+    "staff": ("saldo.cli.staff", "app", "Staff of the payment authority: roles and tokens."),
+    "audit": (
+        "saldo.cli.audit",
+        "app",
+        "Audit: triage, cases, notifications, precision, fairness, the access log.",
+    ),
+}
+
+
+def load_command(name: str) -> Command:
+    """The click command ``name`` stands for, its module imported now: built as the root would
+    build it with ``add_typer`` or ``command``, then taken out of a holder."""
+    module, attribute, _ = COMMANDS[name]
+    target: Any = getattr(importlib.import_module(module), attribute)
+    holder = typer.Typer(rich_markup_mode=None, add_completion=False)
+    if isinstance(target, typer.Typer):
+        holder.add_typer(target, name=name)
+    else:
+        holder.command(name)(target)
+        holder.command("-")(lambda: None)  # a second command keeps the holder a group
+    built = typer.main.get_command(holder)
+    found = built.get_command(Context(built), name)  # type: ignore[attr-defined]
+    assert isinstance(found, Command)
+    return found
+
+
+class LazyGroup(TyperGroup):
+    """The root command: subcommands listed from ``COMMANDS``, each imported only when used."""
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        return load_command(cmd_name) if cmd_name in COMMANDS else None
+
+    def format_commands(self, ctx: Context, formatter: HelpFormatter) -> None:
+        """As click lists commands, from the table: each help shortened to the width left."""
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [(name, make_default_short_help(text, limit)) for name, (_, _, text) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
 
 app = typer.Typer(
     name="saldo",
+    cls=LazyGroup,
     help="Saldo: public payments on one transaction account per person.",
     no_args_is_help=True,
     add_completion=False,
@@ -46,28 +127,11 @@ def root(ctx: typer.Context, verbose: bool = typer.Option(False, "--verbose", "-
     )
     # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); the embedded server copes.
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    from saldo.cli.context import CliContext  # noqa: PLC0415 — settings and the database only for a command that runs
+    from saldo.kit.crash_points import arm  # noqa: PLC0415
+
     ctx.obj = CliContext()
     arm(ctx.obj.settings.halt_at, ctx.obj.settings.halted_dir)  # crash tests only; unset, nothing halts
-
-
-app.command("serve")(serve.serve)
-app.command("migrate")(db.migrate)
-app.command("generate")(generate.generate)
-app.command("ingest")(ingest.ingest)
-app.command("demo")(demo.demo)
-app.command("reference")(reference.reference)
-app.add_typer(payers.app, name="payers")
-app.add_typer(payments.app, name="payments")
-app.add_typer(runs.app, name="runs")
-app.command("worker")(worker.worker)
-app.add_typer(banks.app, name="banks")
-app.add_typer(accounts.app, name="accounts")
-app.add_typer(db.catalogue_app, name="catalogue")
-app.add_typer(registers.app, name="registers")
-app.add_typer(registers.decisions_app, name="decisions")
-app.add_typer(analysis.app, name="analysis")
-app.add_typer(staff.app, name="staff")
-app.add_typer(audit.app, name="audit")
 
 
 if __name__ == "__main__":

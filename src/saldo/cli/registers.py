@@ -24,7 +24,9 @@ from saldo.registers.service import (
 )
 
 app = typer.Typer(
-    help="Registers the analysis reads: population and income.", no_args_is_help=True, rich_markup_mode=None
+    help="Registers the analysis reads: population, income and who represents whom.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 decisions_app = typer.Typer(help="Decisions behind payments, from payers.", no_args_is_help=True, rich_markup_mode=None)
 
