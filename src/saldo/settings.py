@@ -201,7 +201,9 @@ class Settings(BaseSettings):
     )
     authority_organisation_number: str | None = Field(
         default=None,
-        description="The payment authority's organisation number, written as the initiating party's id if set.",
+        description="The payment authority's organisation number: with it, the authority is the initiating party "
+        "of payment files (name and number); without it, the payer whose account is debited is, by its own "
+        "name and organisation number, so a file always names an initiating party the bank can identify.",
     )
     run_workers: int = Field(
         default=2,

@@ -82,13 +82,13 @@ RunPayments = Callable[..., PaymentRun]
 def run_payments(sessions: sessionmaker[Session], session: Session, run_settings: Settings) -> RunPayments:
     """Plan today's runs and execute them here, as the worker would; returns the (only) run."""
 
-    def run(*, max_file: int = 50_000, on: dt.date | None = None) -> PaymentRun:
+    def run(*, max_file: int = 50_000, on: dt.date | None = None, settings: Settings | None = None) -> PaymentRun:
         planned = plan_payment_runs(
             session, execution_date=on or today(), requested_by="staff:test", max_file_transactions=max_file
         )
         session.commit()
         assert len(planned) == 1
-        resources = JobResources(settings=run_settings, sessions=sessions, database_url="unused")
+        resources = JobResources(settings=settings or run_settings, sessions=sessions, database_url="unused")
         return execute_run(resources, planned[0].id)
 
     return run

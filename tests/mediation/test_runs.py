@@ -85,6 +85,24 @@ class TestPaymentRun:
         assert one("//p:CdtTrfTxInf/p:Cdtr/p:Nm") == "Anna Andersson"
         assert one("//p:CdtrAcct/p:Id/p:IBAN").startswith("SE")
         assert one("//p:RmtInf/p:Ustrd") == "Bistånd maj juni"  # < > & are outside the banks' character set
+        # without the authority's number, the payer whose account is debited initiates, by its number
+        assert one("//p:GrpHdr/p:InitgPty/p:Nm") == "Testkommun"
+        assert one("//p:GrpHdr/p:InitgPty/p:Id/p:OrgId/p:Othr/p:Id") == one(
+            "//p:PmtInf/p:Dbtr/p:Id/p:OrgId/p:Othr/p:Id"
+        )
+
+    def test_the_authority_initiates_by_its_own_number_when_it_is_set(
+        self, verified: RegisterPayments, run_payments: RunPayments, run_settings: Settings, session: Session
+    ) -> None:
+        verified(1)
+        run = run_payments(settings=run_settings.model_copy(update={"authority_organisation_number": "2021006255"}))
+        [f] = RunRepository(session).files_of(run.id)
+        root = etree.parse(str(run_settings.outbox / f.path)).getroot()
+        ns = {"p": MessageType.PAIN_001.namespace}
+        party = root.find("p:CstmrCdtTrfInitn/p:GrpHdr/p:InitgPty", ns)
+        assert party is not None
+        assert party.findtext("p:Nm", namespaces=ns) == run_settings.authority_name
+        assert party.findtext("p:Id/p:OrgId/p:Othr/p:Id", namespaces=ns) == "2021006255"
 
     def test_running_again_writes_nothing_new_and_no_payment_twice(
         self, verified: RegisterPayments, run_payments: RunPayments, session: Session

@@ -39,7 +39,8 @@ from saldo.payers.models import Payer
 
 @dataclass(frozen=True, slots=True)
 class Initiator:
-    """Who the files say initiates the transfers: the payment authority."""
+    """Who the files say initiates the transfers: the payment authority (without its organisation
+    number, the payer whose account is debited: see ``initiating_party``)."""
 
     name: str
     organisation_number: str | None
@@ -223,7 +224,7 @@ def _write(
         created_at=run.created_at,
         transactions=len(rows),
         control_sum=str(total),
-        initiating_party=Party(initiator.name, initiator.organisation_number),
+        initiating_party=initiating_party(initiator, payers),
     )
     with target.open("wb") as raw:
         out = _HashingWriter(raw)
@@ -235,6 +236,19 @@ def _write(
         raw.flush()
         os.fsync(raw.fileno())
     return out.sha256.digest(), out.size, written, str(total)
+
+
+def initiating_party(initiator: Initiator, payers: dict[int, Payer]) -> Party:
+    """Who the file says initiates it, always with an identifier the bank can match: the payment
+    authority with its organisation number when one is set (SALDO_AUTHORITY_ORGANISATION_NUMBER),
+    else the payer whose account is debited — the bank's own customer, known by its organisation
+    number (of several payers sharing the account, the first connected)."""
+    if initiator.organisation_number:
+        return Party(initiator.name, initiator.organisation_number)
+    if not payers:
+        raise RunError("the debtor account has no payer: nobody to name as initiating party")
+    payer = payers[min(payers)]
+    return Party(payer.name, payer.organisation_number)
 
 
 def _blocks(
