@@ -32,6 +32,8 @@ def test_a_citizen_logs_in_at_an_independent_provider_and_sees_her_payments(page
     expect(page.get_by_role("heading", level=1)).to_have_text("Your public payments")
     expect(page.get_by_role("cell", name="Exempelkommunen")).to_be_visible()
     expect(page.get_by_role("cell", name="Försäkringskassan")).to_be_visible()
+    # on a wide screen the payments are a table (the cards are for phones only)
+    assert page.evaluate("getComputedStyle(document.querySelector('table.card-table')).display") == "table"
     # who looked at her data, and why
     expect(page.get_by_text("kontroll av utbetalning efter dödsfall")).to_be_visible()
     assert axe_violations(page) == []
@@ -64,7 +66,7 @@ def test_at_phone_width_every_payment_fits_the_screen_as_a_card(page: Page, site
     log_in_at_oidc_provider(page, site)
     expect(page).to_have_url(f"{site.base}/me")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375  # nothing runs off the side
-    amounts = page.locator("table.cards td.num")
+    amounts = page.locator("table.card-table td.num")
     assert amounts.count() > 0
     for index in range(amounts.count()):
         box = amounts.nth(index).bounding_box()
