@@ -168,9 +168,13 @@ def model_in_dialect(model: dict[str, Any], dialect: str) -> dict[str, Any]:
 
 def train_model(left: pd.DataFrame, right: pd.DataFrame, engine: str = "duckdb") -> dict[str, Any]:
     """Train the person model on two sources without labels; returns the model as a dict."""
+    return _train_person_model(make_linker(left, right, person_settings(), engine))
+
+
+def _train_person_model(linker: Any) -> dict[str, Any]:
+    """The person model's training without labels, on a linker of two sources or of one (dedupe)."""
     from splink import block_on  # noqa: PLC0415
 
-    linker = make_linker(left, right, person_settings(), engine)
     training = linker.training
     training.estimate_probability_two_random_records_match(
         [block_on("given_name", "surname", "date_of_birth"), block_on("soc_sec_id", "date_of_birth")], recall=0.8
@@ -288,20 +292,9 @@ def make_dedupe_linker(records: pd.DataFrame, settings: Any, engine: str = "duck
 
 def train_dedupe_model(records: pd.DataFrame) -> dict[str, Any]:
     """The person model trained without labels on one source, for deduplication."""
-    from splink import block_on  # noqa: PLC0415
-
     settings = person_settings()
     settings.link_type = "dedupe_only"
-    linker = make_dedupe_linker(records, settings)
-    training = linker.training
-    training.estimate_probability_two_random_records_match(
-        [block_on("given_name", "surname", "date_of_birth"), block_on("soc_sec_id", "date_of_birth")], recall=0.8
-    )
-    training.estimate_u_using_random_sampling(max_pairs=2_000_000, seed=1)
-    training.estimate_parameters_using_expectation_maximisation(block_on("date_of_birth"))
-    training.estimate_parameters_using_expectation_maximisation(block_on("surname", "given_name"))
-    model: dict[str, Any] = linker.misc.save_model_to_json(overwrite=True)
-    return model
+    return _train_person_model(make_dedupe_linker(records, settings))
 
 
 def dedupe_records(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import typer
@@ -21,7 +22,7 @@ from saldo.cli.accounts import connect_country_banks, import_bank_register
 from saldo.cli.context import CliContext, cli_context, console, fail
 from saldo.cli.country import load_analysis_inputs
 from saldo.cli.ingest import ingest_file
-from saldo.cli.journeys import journeys_json, leave_journeys
+from saldo.cli.journeys import leave_journeys
 from saldo.cli.payers import import_payers_file
 from saldo.db.engine import unit_of_work
 from saldo.db.migrate import upgrade_database
@@ -226,7 +227,7 @@ def _leave_journeys(
             bank_tokens={bic: t["token"] for bic, t in bank_tokens.items()},
             payer_users=payer_users,
         )
-    (demo_dir / "journeys.json").write_text(json.dumps(journeys_json(left), indent=2, ensure_ascii=False) + "\n")
+    (demo_dir / "journeys.json").write_text(json.dumps(asdict(left), indent=2, ensure_ascii=False) + "\n")
     console.print(
         f"  to try: {left.untriaged_findings} findings to triage; {left.citizen.get('name', 'nobody')} has "
         f"{len(left.citizen_accounts)} accounts to choose between, one payment held and one cancelled; case "

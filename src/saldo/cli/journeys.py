@@ -8,7 +8,7 @@ written to ``journeys.json`` beside the tokens, and the demo says it."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from schwifty import IBAN
 from sqlalchemy.orm import Session
@@ -160,7 +160,3 @@ def _open_request(
     )
     left.open_request_case = case.reference
     left.open_request_payer, left.open_request_user = orgnr, users[orgnr]
-
-
-def journeys_json(left: Journeys) -> dict[str, object]:
-    return asdict(left)
