@@ -4,10 +4,14 @@ whatever cannot be tied to one payment is reported, never guessed."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 from pathlib import Path
 
 import pytest
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from saldo.iso20022.camt import NotifiedEntry, NotifiedTransaction, write_debit_credit_notification
@@ -17,6 +21,7 @@ from saldo.kit.clock import today
 from saldo.mediation.models import PaymentRun
 from saldo.mediation.repository import RunRepository
 from saldo.mediation.service.files import block_id
+from saldo.mediation.service.reconcile import get_run, unattributed_entries
 from saldo.settings import Settings
 from saldo.synthetic.bank import answer_payment_file
 from tests.factories import VALID_BANKGIRO, auth, make_bank, make_bank_token, make_payer, make_token
@@ -356,6 +361,61 @@ class TestBadFiles:
         assert "not an answer from the bank" in str(body["detail"])
 
 
+class TestUnknownReferences:
+    """An entry that names no payment Saldo sent is never lost: it counts in the run of the file a
+    status report answers, and a camt entry on the account is listed with the account."""
+
+    def test_a_status_report_entry_for_an_unknown_reference_keeps_its_run_unreconciled(
+        self,
+        sent: tuple[PaymentRun, list[int]],
+        session: Session,
+        client: TestClient,
+        token: str,
+        bank_token: str,
+        tmp_path: Path,
+    ) -> None:
+        run, (a, b, c) = sent
+        rows = [ReportedTransaction(str(p), "RJCT", "AC04") for p in (a, b, c)]
+        rows.append(ReportedTransaction("999999999", "RJCT", "AC01"))  # a transaction Saldo never sent
+        code, body = post(client, bank_token, status_report(tmp_path, message_id_of(session, run), rows))
+        assert code == 201, body
+        assert (body["applied"], body["unmatched"]) == (3, 1)
+        assert body["unmatched_entries"][0]["run_id"] == run.id  # type: ignore[index]
+        authority = get_run(session, run.id)
+        assert authority.reconciliation.outstanding.payments == 0
+        assert authority.reconciliation.unmatched_entries == 1
+        assert authority.reconciliation.reconciled is False  # every payment answered, yet one entry unexplained
+        # The entry names none of the payer's payments: its view counts only what is its own.
+        mine = client.get(f"/api/v1/payment-runs/{run.id}", headers=auth(token)).json()
+        assert mine["reconciliation"]["unmatched_entries"] == 0
+        assert mine["reconciliation"]["reconciled"] is True
+        assert mine["unattributed_on_account"] is None
+
+    def test_a_notification_entry_for_an_unknown_reference_is_listed_with_its_account(
+        self,
+        sent: tuple[PaymentRun, list[int]],
+        session: Session,
+        client: TestClient,
+        bank_token: str,
+        tmp_path: Path,
+    ) -> None:
+        run, (a, b, c) = sent
+        paid = [NotifiedTransaction(str(p), 125000, "SEK") for p in (a, b, c)]
+        stranger = NotifiedTransaction("888888888", 4200, "SEK")
+        code, body = post(client, bank_token, notification(tmp_path, [NotifiedEntry(today(), [*paid, stranger])]))
+        assert code == 201, body
+        assert (body["applied"], body["unmatched"]) == (3, 1)
+        assert body["unmatched_entries"][0]["run_id"] is None  # type: ignore[index]
+        authority = get_run(session, run.id)
+        assert authority.reconciliation.reconciled is True  # the entry is not guessed into the run
+        assert authority.unattributed_on_account == 1  # but shown beside it
+        [listed] = unattributed_entries(session, account=run.debtor_account)
+        assert (listed.debtor_account_scheme, listed.debtor_account) == ("se_bankgiro", run.debtor_account)
+        assert (listed.end_to_end_id, listed.amount_minor, listed.message_id) == ("888888888", 4200, "NT-nt.xml")
+        assert listed.reason == "no payment has end-to-end id 888888888"
+        assert unattributed_entries(session, account="0000000") == []
+
+
 def test_the_synthetic_banks_answers_reconcile_a_run(
     verified: RegisterPayments,
     run_payments: RunPayments,
@@ -669,3 +729,35 @@ class TestOnlyTheBankHoldingTheAccountAnswers:
         assert post(client, bank_token, status_report(tmp_path, message_id_of(session, run), rows))[0] == 201
         history = client.get(f"/api/v1/payments/{a}/history", headers=auth(token)).json()
         assert history[-1]["actor"] == "bank:ESSESESS:pain.002.001.10:ST-st.xml"
+
+
+def test_the_migration_gives_entries_read_before_it_the_run_and_account_they_are_recorded_with_now(
+    sent: tuple[PaymentRun, list[int]], session: Session, client: TestClient, bank_token: str, tmp_path: Path
+) -> None:
+    """Entries read before unmatched entries named their run get, from the migration, the same run
+    and account as entries read now (the migration runs down and up again in the test's transaction)."""
+    run, (a, b, _) = sent
+    report = [ReportedTransaction(str(a), "ACCP"), ReportedTransaction("999999999", "RJCT", "AC01")]
+    post(client, bank_token, status_report(tmp_path, message_id_of(session, run), report))
+    stranger = NotifiedTransaction("888888888", 4200, "SEK")
+    wrong_amount = NotifiedTransaction(str(b), 1, "SEK")
+    post(client, bank_token, notification(tmp_path, [NotifiedEntry(today(), [stranger, wrong_amount])]))
+    columns = "SELECT id, run_id, debtor_account_scheme, debtor_account FROM unmatched_entries ORDER BY id"
+    recorded = session.execute(text(columns)).all()
+    assert [r[1:] for r in recorded] == [
+        (run.id, None, None),
+        (None, "se_bankgiro", run.debtor_account),
+        (run.id, "se_bankgiro", run.debtor_account),
+    ]
+    versions = Path(__file__).resolve().parents[2] / "migrations" / "versions"
+    spec = importlib.util.spec_from_file_location(
+        "migration", next(versions.glob("*_unmatched_entries_name_their_run.py"))
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    with Operations.context(MigrationContext.configure(session.connection())):
+        migration.downgrade()
+        migration.upgrade()
+    assert session.execute(text(columns)).all() == recorded

@@ -15,7 +15,7 @@ from saldo.mediation.errors import MediationError
 from saldo.mediation.jobs import JobResources, execute_run
 from saldo.mediation.schemas import RunOut
 from saldo.mediation.service.answers import read_bank_message
-from saldo.mediation.service.reconcile import get_run, list_runs
+from saldo.mediation.service.reconcile import get_run, list_runs, unattributed_entries
 from saldo.mediation.service.runs import plan_payment_runs, resume_payment_run
 from saldo.payments.jobs import run_account_check
 from saldo.payments.service.hold import staff_actor
@@ -38,6 +38,11 @@ def _print_run(run: RunOut) -> None:
         f"rejected {r.rejected.payments}  returned {r.returned.payments}  unmatched entries {r.unmatched_entries}"
         + ("  reconciled" if r.reconciled else "")
     )
+    if run.unattributed_on_account:
+        console.print(
+            f"    {run.unattributed_on_account} entries on this account match no payment of any run "
+            f"(saldo runs unattributed --account {run.debtor_account})"
+        )
     if run.error:
         console.print(f"    [red]stopped:[/] {run.error}")
 
@@ -151,6 +156,25 @@ def show(ctx: typer.Context, run_id: int = typer.Argument(..., help="The run's i
         )
     for f in run.files:
         console.print(f"    file {f.sequence}: {f.path}  {f.transactions} tx  sum {f.control_sum}  sha256 {f.sha256}")
+
+
+@app.command("unattributed")
+def unattributed(
+    ctx: typer.Context,
+    account: str | None = typer.Option(None, help="Only this debtor account, as Saldo writes it."),
+    limit: int = typer.Option(50, min=1, max=1000, help="How many entries, newest first."),
+) -> None:
+    """Bank entries on a debtor account that match no payment Saldo sent from it (in no run)."""
+    with cli_context(ctx).sessions() as session:
+        entries = unattributed_entries(session, account=account, limit=limit)
+    for e in entries:
+        amount = f"{e.amount_minor} {e.currency} (minor units)" if e.amount_minor is not None else "no amount"
+        console.print(
+            f"{e.debtor_account_scheme} {e.debtor_account}  {e.message_type.value} {e.message_id} line {e.line}  "
+            f"{e.end_to_end_id or '-'}  {amount}: {e.reason}"
+        )
+    if not entries:
+        console.print("no unattributed entries")
 
 
 @app.command("read-bank-file")

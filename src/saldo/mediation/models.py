@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text, func
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -100,11 +100,25 @@ class UnmatchedEntry(IdMixin, Base):
     """An entry of a bank message that Saldo did not apply, and why — reported, never guessed."""
 
     __tablename__ = "unmatched_entries"
+    __table_args__ = (
+        Index(
+            "ix_unmatched_entries_unattributed",
+            "debtor_account_scheme",
+            "debtor_account",
+            postgresql_where=text("run_id IS NULL"),
+        ),
+    )
 
     bank_message_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("bank_messages.id"), index=True)
     line: Mapped[int | None]
     end_to_end_id: Mapped[str | None] = mapped_column(String(35))
     payment_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    # The run the entry is about: the run of the file a status report answers, or of the payment a
+    # camt entry named when it was sent from the reported account. None: an entry on the account
+    # that matches no payment Saldo sent from it, listed with the account and never put in a run.
+    run_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("payment_runs.id"), index=True)
+    debtor_account_scheme: Mapped[str | None] = mapped_column(String(20))  # a camt entry's account
+    debtor_account: Mapped[str | None] = mapped_column(String(40))
     amount_minor: Mapped[int | None] = mapped_column(BigInteger)
     currency: Mapped[str | None] = mapped_column(String(3))
     code: Mapped[str | None] = mapped_column(String(35))  # the status or reason code reported

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from psycopg import Connection as PgConnection
-from sqlalchemy import Row, func, select, text, update
+from sqlalchemy import Row, func, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from saldo.banks.models import Bank
@@ -115,12 +115,14 @@ _RECONCILIATION = text(
     """
 )
 
+# Per run and payer; an entry that names no payment of the run (an unknown reference in a status
+# report) has no payer, counts in the run's own figures, and is not shown to any payer.
 _UNMATCHED_BY_RUN = text(
     """
-    SELECT p.run_id, p.payer_id, count(*)
-    FROM unmatched_entries u JOIN payments p ON p.id = u.payment_id
-    WHERE p.run_id = ANY(:run_ids) AND (CAST(:payer_id AS bigint) IS NULL OR p.payer_id = CAST(:payer_id AS bigint))
-    GROUP BY p.run_id, p.payer_id
+    SELECT u.run_id, p.payer_id, count(*)
+    FROM unmatched_entries u LEFT JOIN payments p ON p.id = u.payment_id AND p.run_id = u.run_id
+    WHERE u.run_id = ANY(:run_ids) AND (CAST(:payer_id AS bigint) IS NULL OR p.payer_id = CAST(:payer_id AS bigint))
+    GROUP BY u.run_id, p.payer_id
     """
 )
 
@@ -296,10 +298,46 @@ class RunRepository:
             counts[run_id] = counts.get(run_id, 0) + n
         return counts
 
-    def unmatched_by_run_and_payer(self, run_ids: Sequence[int], *, payer_id: int | None) -> dict[tuple[int, int], int]:
-        """Unmatched bank entries about the runs' payments, per (run, payer)."""
+    def unmatched_by_run_and_payer(
+        self, run_ids: Sequence[int], *, payer_id: int | None
+    ) -> dict[tuple[int, int | None], int]:
+        """Unmatched bank entries about the runs, per (run, payer); payer None for an entry that
+        names no payment of the run."""
         params = {"run_ids": list(run_ids), "payer_id": payer_id}
-        return {(int(r[0]), int(r[1])): int(r[2]) for r in self.session.execute(_UNMATCHED_BY_RUN, params)}
+        rows = self.session.execute(_UNMATCHED_BY_RUN, params)
+        return {(int(r[0]), None if r[1] is None else int(r[1])): int(r[2]) for r in rows}
+
+    def unattributed(
+        self, *, scheme: str | None = None, account: str | None = None, limit: int = 100
+    ) -> Sequence[tuple[UnmatchedEntry, BankMessage]]:
+        """Entries on a debtor account that match no payment Saldo sent from it, newest first."""
+        query = (
+            select(UnmatchedEntry, BankMessage)
+            .join(BankMessage, BankMessage.id == UnmatchedEntry.bank_message_id)
+            .where(UnmatchedEntry.run_id.is_(None), UnmatchedEntry.debtor_account.is_not(None))
+        )
+        if scheme is not None:
+            query = query.where(UnmatchedEntry.debtor_account_scheme == scheme)
+        if account is not None:
+            query = query.where(UnmatchedEntry.debtor_account == account)
+        return [
+            (entry, message)
+            for entry, message in self.session.execute(query.order_by(UnmatchedEntry.id.desc()).limit(limit))
+        ]
+
+    def unattributed_counts(self, accounts: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """How many unattributed entries each (scheme, account) holds."""
+        if not accounts:
+            return {}
+        query = (
+            select(UnmatchedEntry.debtor_account_scheme, UnmatchedEntry.debtor_account, func.count())
+            .where(
+                UnmatchedEntry.run_id.is_(None),
+                tuple_(UnmatchedEntry.debtor_account_scheme, UnmatchedEntry.debtor_account).in_(list(accounts)),
+            )
+            .group_by(UnmatchedEntry.debtor_account_scheme, UnmatchedEntry.debtor_account)
+        )
+        return {(str(r[0]), str(r[1])): int(r[2]) for r in self.session.execute(query)}
 
     def counts(self) -> tuple[int, int, int, int]:
         """(runs, files, bank messages, unmatched entries) in all."""
@@ -434,7 +472,8 @@ _STAGING = """
 _CLASSIFIED = """
     CREATE TEMP TABLE classified_entries (
         phase integer, line integer, end_to_end_id text, action text, code text, amount_minor bigint,
-        currency text, payment_id bigint, from_status text, to_status text, outcome text, reason text
+        currency text, payment_id bigint, from_status text, to_status text, outcome text, reason text,
+        run_id bigint, scheme text, account text
     ) ON COMMIT DROP
 """
 _COPY_ENTRIES = (
@@ -470,7 +509,7 @@ _CLASSIFY = text(
         WHERE e.action = ANY(CAST(:actions AS text[]))
     ), joined AS (
         SELECT e.*, p.id AS payment_id, p.status AS from_status, p.amount_minor AS payment_amount,
-            p.currency AS payment_currency,
+            p.currency AS payment_currency, p.run_id,
             CASE
                 WHEN CAST(:run_id AS bigint) IS NOT NULL
                     THEN p.run_id = CAST(:run_id AS bigint) AND p.file_sequence = CAST(:sequence AS integer)
@@ -524,7 +563,11 @@ _CLASSIFY = text(
                     || ' (minor units)'
             ELSE 'payment ' || d.payment_id || ' is ' || d.from_status || '; the bank''s ' || d.action
                 || ' cannot follow that'
-        END AS reason
+        END AS reason,
+        -- the run the entry is about: a status report's file's run, else the run of the payment it
+        -- named when that was sent from the reported account; none for anything else
+        coalesce(CAST(:run_id AS bigint), CASE WHEN d.in_scope THEN d.run_id END),
+        d.scheme, d.account
     FROM decided d
     """
 )
@@ -551,8 +594,10 @@ _APPLY = text(
 _RECORD_UNMATCHED = text(
     """
     INSERT INTO unmatched_entries
-        (bank_message_id, line, end_to_end_id, payment_id, amount_minor, currency, code, reason)
-    SELECT :message_id, line, left(end_to_end_id, 35), payment_id, amount_minor, left(currency, 3), code, reason
+        (bank_message_id, line, end_to_end_id, payment_id, amount_minor, currency, code, reason, run_id,
+         debtor_account_scheme, debtor_account)
+    SELECT :message_id, line, left(end_to_end_id, 35), payment_id, amount_minor, left(currency, 3), code, reason,
+        run_id, scheme, account
     FROM classified_entries WHERE outcome = 'unmatched'
     ORDER BY line NULLS FIRST, end_to_end_id
     """

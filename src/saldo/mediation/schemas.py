@@ -63,6 +63,11 @@ class RunOut(BaseModel):
     files: list[PaymentFileOut]
     reconciliation: Reconciliation
     by_payer: list[PayerReconciliation] = Field(description="The same, for each payer paying from the account.")
+    unattributed_on_account: int | None = Field(
+        default=None,
+        description="Bank entries on the run's debtor account that match no payment Saldo sent from it: they "
+        "belong to no run and are listed for the payment authority to investigate. Null in a payer's view.",
+    )
 
 
 class RunPage(BaseModel):
@@ -74,8 +79,29 @@ class UnmatchedOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     line: int | None
+    run_id: int | None = Field(
+        default=None, description="The run the entry is about; null when it matches no payment of any run."
+    )
     end_to_end_id: str | None
     payment_id: int | None
+    amount_minor: int | None
+    currency: str | None
+    code: str | None
+    reason: str
+
+
+class UnattributedOut(BaseModel):
+    """An entry on a debtor account that matches no payment Saldo sent from it, with the message it came in."""
+
+    debtor_account_scheme: str
+    debtor_account: str
+    bank_message_id: int = Field(description="Saldo's id of the message.")
+    message_type: MessageType
+    message_id: str = Field(description="The bank's message id (GrpHdr/MsgId).")
+    filename: str | None
+    received_at: dt.datetime
+    line: int | None
+    end_to_end_id: str | None
     amount_minor: int | None
     currency: str | None
     code: str | None

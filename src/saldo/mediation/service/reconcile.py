@@ -13,7 +13,15 @@ from sqlalchemy.orm import Session
 from saldo.mediation.errors import RunNotFoundError
 from saldo.mediation.models import PaymentRun
 from saldo.mediation.repository import RunRepository
-from saldo.mediation.schemas import PayerReconciliation, PaymentFileOut, Reconciliation, RunOut, RunPage, Totals
+from saldo.mediation.schemas import (
+    PayerReconciliation,
+    PaymentFileOut,
+    Reconciliation,
+    RunOut,
+    RunPage,
+    Totals,
+    UnattributedOut,
+)
 from saldo.payments.models import PaymentStatus
 
 OUTSTANDING = (PaymentStatus.SCHEDULED, PaymentStatus.SENT)
@@ -55,6 +63,8 @@ def describe_runs(session: Session, runs: Sequence[PaymentRun], *, payer_id: int
     unmatched = repository.unmatched_by_run(ids, payer_id=payer_id)
     unmatched_of_payer = repository.unmatched_by_run_and_payer(ids, payer_id=payer_id)
     files_of = repository.files_of_runs(ids)
+    accounts = {(r.debtor_account_scheme.value, r.debtor_account) for r in runs}
+    unattributed = repository.unattributed_counts(sorted(accounts)) if payer_id is None else {}
     described = []
     for run in runs:
         files = files_of.get(run.id, [])
@@ -93,6 +103,9 @@ def describe_runs(session: Session, runs: Sequence[PaymentRun], *, payer_id: int
                     )
                     for payer, payer_rows in sorted(per_payer[run.id].items())
                 ],
+                unattributed_on_account=None
+                if payer_id is not None
+                else unattributed.get((run.debtor_account_scheme.value, run.debtor_account), 0),
             )
         )
     return described
@@ -124,6 +137,31 @@ def list_runs(
 def _pays_from(session: Session, payer_id: int, run: PaymentRun) -> bool:
     payers = RunRepository(session).payers_of_account(run.debtor_account_scheme, run.debtor_account)
     return any(p.id == payer_id for p in payers)
+
+
+def unattributed_entries(
+    session: Session, *, scheme: str | None = None, account: str | None = None, limit: int = 100
+) -> list[UnattributedOut]:
+    """Entries the bank booked on a debtor account that match no payment Saldo sent from it, newest
+    first: they are in no run's reconciliation, so they are listed here for the payment authority."""
+    return [
+        UnattributedOut(
+            debtor_account_scheme=entry.debtor_account_scheme or "",
+            debtor_account=entry.debtor_account or "",
+            bank_message_id=message.id,
+            message_type=message.message_type,
+            message_id=message.message_id,
+            filename=message.filename,
+            received_at=message.received_at,
+            line=entry.line,
+            end_to_end_id=entry.end_to_end_id,
+            amount_minor=entry.amount_minor,
+            currency=entry.currency,
+            code=entry.code,
+            reason=entry.reason,
+        )
+        for entry, message in RunRepository(session).unattributed(scheme=scheme, account=account, limit=limit)
+    ]
 
 
 def mediation_overview(session: Session) -> dict[str, int]:
