@@ -29,9 +29,9 @@ import duckdb
 from sqlalchemy import text
 
 from benchmarks.common import WORK, median, migrated_database, report
-from saldo.analysis.backends.duckdb import DuckDbEngine
-from saldo.analysis.catalogue import load_catalogue
-from saldo.analysis.compile import compile_rule
+from saldo.analysis.service.backends.duckdb import DuckDbEngine
+from saldo.analysis.service.catalogue import load_catalogue
+from saldo.analysis.service.compile import compile_rule
 from saldo.analysis.service.snapshot import export_snapshot
 from saldo.cli.country import load_country as load_country_files
 from saldo.db.engine import create_db_engine, create_session_factory, unit_of_work

@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 from benchmarks.common import ensure_wrk, median, migrated_database, report, run_wrk, start_server
 from saldo.db.engine import create_db_engine
 from saldo.identity.models import Audience
-from saldo.identity.oidc import VerifiedIdentity
 from saldo.identity.service import open_session
+from saldo.identity.service.oidc import VerifiedIdentity
 from saldo.settings import Settings
 
 LUA = """

@@ -20,7 +20,7 @@ import argparse
 import time
 
 from benchmarks.common import median, report
-from saldo.analysis.linkage import febrl4, load_model, make_linker, score_febrl4
+from saldo.analysis.service.linkage import febrl4, load_model, make_linker, score_febrl4
 
 
 def throughput(engine: str) -> tuple[int, float]:

@@ -21,11 +21,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from benchmarks.common import fresh_database, report, start_server
-from saldo.analysis.catalogue import load_catalogue
+from saldo.analysis.service.catalogue import load_catalogue
 from saldo.db.engine import create_db_engine
 from saldo.identity.models import Audience
-from saldo.identity.oidc import VerifiedIdentity
 from saldo.identity.service import open_session
+from saldo.identity.service.oidc import VerifiedIdentity
 from saldo.kit.national_id import IdScheme
 from saldo.settings import Settings
 from saldo.staff.models import Role

@@ -249,9 +249,9 @@ def _pybabel(world: World, words: list[str]) -> None:
     """The catalogue commands on a copy of the catalogues, so the test changes nothing of Saldo's."""
     locale = world.tmp / "locale"
     if not locale.exists():
-        shutil.copytree(ROOT / "src" / "saldo" / "web" / "locale", locale)
+        shutil.copytree(ROOT / "src" / "saldo" / "http" / "locale", locale)
     replaced = [
-        str(world.tmp / "messages.pot") if w == "messages.pot" else str(locale) if w == "src/saldo/web/locale" else w
+        str(world.tmp / "messages.pot") if w == "messages.pot" else str(locale) if w == "src/saldo/http/locale" else w
         for w in words
     ]
     pybabel = Path(sys.executable).parent / "pybabel"

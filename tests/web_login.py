@@ -9,7 +9,7 @@ import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from saldo.identity.oidc import forget_discovery
+from saldo.identity.service.oidc import forget_discovery
 
 
 def route_provider_calls_to(app: FastAPI) -> None:

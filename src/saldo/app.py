@@ -18,15 +18,17 @@ from sqlalchemy import Engine
 from saldo import __version__
 from saldo.accounts.api import router as accounts_router
 from saldo.accounts.service.verify import thresholds_from
-from saldo.benefits.api import router as benefits_router
 from saldo.cases.api import router as cases_router
 from saldo.cases.pages import router as cases_pages
 from saldo.citizens.api import router as citizens_api_router
 from saldo.citizens.pages import router as citizens_pages
 from saldo.db.engine import CONNECT_TIMEOUT_S, create_db_engine, create_session_factory
 from saldo.decisions.api import router as decisions_router
-from saldo.identity.devprovider import router as dev_provider_router
+from saldo.http.errors import install_error_handlers
+from saldo.http.security import SecurityLayer
+from saldo.identity.http import PAGE_HANDLERS
 from saldo.identity.pages import router as identity_pages
+from saldo.identity.pages.devprovider import router as dev_provider_router
 from saldo.inforequests.api import router as requests_router
 from saldo.inforequests.api import staff_router as requests_staff_router
 from saldo.inforequests.pages import router as request_pages
@@ -38,6 +40,7 @@ from saldo.notifications.api import staff_router as notifications_staff_router
 from saldo.notifications.pages import router as notification_pages
 from saldo.oversight.api import router as oversight_router
 from saldo.oversight.pages import router as oversight_pages
+from saldo.payers.api import catalogue as benefits_router
 from saldo.payers.api import router as payers_router
 from saldo.payments.api import router as payments_router
 from saldo.payments.jobs import settle_parts_continuously
@@ -47,7 +50,6 @@ from saldo.payments.service.uploads import delete_left_behind, upload_folder
 from saldo.registers.api import router as registers_router
 from saldo.settings import LOOPBACK_NAMES, Settings
 from saldo.web.apidocs import router as api_reference_router
-from saldo.web.errors import install_error_handlers
 from saldo.web.fastpath import (
     PAYMENTS_PATH,
     VOP_PATH,
@@ -57,7 +59,7 @@ from saldo.web.fastpath import (
     PaymentRegistration,
     VopChecks,
 )
-from saldo.web.security import SecurityLayer
+from saldo.web.presentation import configure_pages
 from saldo.web.start import router as start_router
 
 log = logging.getLogger(__name__)
@@ -99,7 +101,8 @@ def _bare_app() -> FastAPI:
         docs_url=None,  # served by saldo.web.apidocs, with Swagger UI's files from Saldo itself
         redoc_url=None,
     )
-    install_error_handlers(app)
+    configure_pages()
+    install_error_handlers(app, PAGE_HANDLERS)
     app.include_router(start_router)
     app.include_router(api_reference_router)
     app.include_router(payers_router)

@@ -15,8 +15,8 @@ from saldo.db.engine import create_session_factory
 from saldo.inforequests import jobs as request_jobs
 from saldo.mediation import jobs as mediation_jobs
 from saldo.mediation.jobs import JobResources
-from saldo.messages.delivery import Deliverer
 from saldo.messages.service import WebhookPolicy
+from saldo.messages.service.delivery import Deliverer
 from saldo.oversight import jobs as analysis_jobs
 from saldo.payments.jobs import settle_parts_continuously
 from saldo.settings import Settings

@@ -12,10 +12,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from saldo.analysis.backends.duckdb import DuckDbEngine
-from saldo.analysis.catalogue import Rule, load_catalogue
+from saldo.analysis.service.backends.duckdb import DuckDbEngine
+from saldo.analysis.service.catalogue import Rule, load_catalogue
 from saldo.analysis.service.run import Found, execute_rules
-from saldo.analysis.tables import SNAPSHOT_TABLES
+from saldo.analysis.service.tables import SNAPSHOT_TABLES
 
 BENEFITS = [
     # code, kind, level, residence_conditioned, income_replacing, means_tested

@@ -9,9 +9,9 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from saldo.analysis.catalogue import RULES_DIR, Rule, RuleRefusedError, check_rule, load_catalogue
-from saldo.analysis.compile import compile_rule
-from saldo.analysis.tables import SNAPSHOT_TABLES
+from saldo.analysis.service.catalogue import RULES_DIR, Rule, RuleRefusedError, check_rule, load_catalogue
+from saldo.analysis.service.compile import compile_rule
+from saldo.analysis.service.tables import SNAPSHOT_TABLES
 from saldo.kit.data_categories import EXCLUDED_CATEGORIES
 
 GOOD_SQL = (

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from saldo.analysis.linkage import (
+from saldo.analysis.service.linkage import (
     FEBRL4_MODEL,
     febrl3,
     febrl4,

@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from saldo.analysis.linkage import link_identities
 from saldo.analysis.models import AnalysisRun, Finding, RunStatus
 from saldo.analysis.repository import AnalysisRepository
 from saldo.analysis.service import run as run_module
 from saldo.analysis.service.evaluate import evaluate_run
+from saldo.analysis.service.linkage import link_identities
 from saldo.analysis.service.run import AnalysisError, run_analysis
 from saldo.analysis.service.snapshot import SnapshotRefusedError, _conform, export_snapshot, verify_snapshot
 from saldo.cli.country import load_country

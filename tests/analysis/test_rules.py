@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from saldo.analysis.catalogue import Rule
+from saldo.analysis.service.catalogue import Rule
 from saldo.analysis.service.run import execute_rules
 from tests.analysis.conftest import TinySnapshot, month, payment, person, run_duckdb
 
@@ -399,7 +399,7 @@ def test_what_a_rule_publishes_it_leaves_alone_is_proved_by_a_scenario(catalogue
 @pytest.mark.spark
 def test_spark_finds_exactly_what_duckdb_finds(tmp_path: Path, catalogue: dict[str, Rule]) -> None:
     pytest.importorskip("pyspark")
-    from saldo.analysis.backends.spark import SparkEngine  # noqa: PLC0415 — starts a JVM
+    from saldo.analysis.service.backends.spark import SparkEngine  # noqa: PLC0415 — starts a JVM
 
     for name, case in sorted(SCENARIOS.items()):
         tiny = TinySnapshot(tmp_path / name)

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from saldo.analysis.models import AnalysisRun, Finding, RunStatus, Snapshot
-from saldo.analysis.pseudonyms import Pseudonymiser, load_or_create_key
+from saldo.analysis.service.pseudonyms import Pseudonymiser, load_or_create_key
 from saldo.kit.clock import today
 from saldo.payers.schemas import PayerPrincipal
 from saldo.payers.service import authenticate

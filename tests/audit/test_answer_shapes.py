@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from fastapi.testclient import TestClient
 
-from saldo.inforequests.answers import check_answer_data
 from saldo.inforequests.errors import InvalidAnswerError
+from saldo.inforequests.service.answers import check_answer_data
 from saldo.kit.clock import today
 from saldo.staff.models import Role
 from tests.audit.conftest import SCHEME, World

@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from saldo.messages.delivery import ALERT_AFTER_ATTEMPTS, Deliverer
 from saldo.messages.models import MessageKind
 from saldo.messages.service import PUBLIC_ONLY, WebhookPolicy, post_message, set_webhook
+from saldo.messages.service.delivery import ALERT_AFTER_ATTEMPTS, Deliverer
 from saldo.synthetic.webhooks import WebhookReceiver
 from saldo.worker import conninfo_of
 from tests.conftest import live_database, serve_in_thread

@@ -1,7 +1,7 @@
 """The isolation matrix, generated from the route table: every route and page, tried by every kind of
 caller (each credential, each session, the anonymous) — and by a caller of the right kind on
 objects that belong to another. The expected answer comes from the credential check the route
-declares (saldo.web.deps), not from a hand-written list, so a new route is covered the day it
+declares (its domain's http.py), not from a hand-written list, so a new route is covered the day it
 appears. It lives beside the audit world (two payers, their payments, a case, notifications and
 information requests to each), which has an object of every kind a route can name."""
 
@@ -20,31 +20,26 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy.orm import Session
 
+from saldo.accounts.http import require_participant
+from saldo.banks.http import require_bank
+from saldo.identity.http import SESSION_COOKIE, require_citizen, require_payer_session, require_staff_session
 from saldo.identity.models import Audience
-from saldo.identity.oidc import VerifiedIdentity
 from saldo.identity.service import open_session
+from saldo.identity.service.oidc import VerifiedIdentity
 from saldo.kit.account_number import AccountScheme
 from saldo.kit.clock import today
 from saldo.kit.national_id import IdScheme
 from saldo.mediation.models import PaymentRun, RunStatus
+from saldo.payers.http import require_payer
 from saldo.payers.models import Payer
 from saldo.payers.service import add_payer_user
 from saldo.payments.models import BatchFormat, PayerUpload, UploadStatus
+from saldo.registers.http import require_register_keeper
 from saldo.registers.models import RegisterKind
 from saldo.registers.service import create_keeper, issue_keeper_token
+from saldo.staff.http import require_staff
 from saldo.staff.models import Role
 from saldo.staff.service import create_staff
-from saldo.web.deps import (
-    SESSION_COOKIE,
-    require_bank,
-    require_citizen,
-    require_participant,
-    require_payer,
-    require_payer_session,
-    require_register_keeper,
-    require_staff,
-    require_staff_session,
-)
 from tests.audit.conftest import SCHEME, World
 from tests.audit.test_cases import open_case
 from tests.audit.test_notifications import notify

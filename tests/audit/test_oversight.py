@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from saldo.oversight.precision import wilson_interval
+from saldo.oversight.service.precision import wilson_interval
 from saldo.staff.models import Role
 from tests.audit.conftest import World
 from tests.audit.test_cases import open_case

@@ -13,15 +13,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from saldo.accesslog.models import AccessLogEntry
 from saldo.analysis.models import Finding, RuleMode
-from saldo.analysis.pseudonyms import Pseudonymiser, load_or_create_key
 from saldo.analysis.service.modes import set_rule_mode
+from saldo.analysis.service.pseudonyms import Pseudonymiser, load_or_create_key
 from saldo.analysis.service.run import run_analysis
 from saldo.analysis.service.snapshot import export_snapshot
 from saldo.cli.country import load_country
-from saldo.oversight.fairness import ALL_RULES, fairness_report
-from saldo.oversight.precision import rule_precision, selection_precision
-from saldo.oversight.simulate import simulate_audit
-from saldo.oversight.statistics import payer_rule_statistics
+from saldo.oversight.service.fairness import ALL_RULES, fairness_report
+from saldo.oversight.service.precision import rule_precision, selection_precision
+from saldo.oversight.service.simulate import simulate_audit
+from saldo.oversight.service.statistics import payer_rule_statistics
 from saldo.settings import Settings
 from saldo.synthetic.country import generate_country
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from saldo.accesslog.models import AccessLogEntry
-from saldo.accesslog.purposes import PURPOSES, AccessKind, PurposeError, check_purpose, is_sentence, published
+from saldo.accesslog.service.purposes import PURPOSES, AccessKind, PurposeError, check_purpose, is_sentence, published
 from saldo.cases.service import assign_case
 from saldo.kit.clock import today
 from saldo.staff.models import Role

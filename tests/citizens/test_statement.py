@@ -10,8 +10,8 @@ import pytest
 from pypdf import PdfReader
 
 from saldo.citizens.schemas import ChecksRan, CitizenOverview, PaymentGroup, PaymentLine
-from saldo.citizens.statement import statement_pdf
-from saldo.web import i18n
+from saldo.citizens.service.statement import statement_pdf
+from saldo.http import i18n
 
 LONG_PAYERS = ("Pensionsmyndigheten", "Arbetslöshetskassan för tjänstemän inom handel och industri")
 LONG_BENEFITS = (

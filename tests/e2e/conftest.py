@@ -25,9 +25,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from saldo.analysis.models import AnalysisRun, Finding, RunStatus, Snapshot
-from saldo.analysis.pseudonyms import Pseudonymiser, load_or_create_key
+from saldo.analysis.service.pseudonyms import Pseudonymiser, load_or_create_key
 from saldo.app import create_app
-from saldo.identity.oidc import forget_discovery
+from saldo.identity.service.oidc import forget_discovery
 from saldo.payers.service import add_payer_user
 from saldo.settings import OidcProviderSettings, Settings
 from saldo.staff.models import Role

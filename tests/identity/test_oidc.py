@@ -11,7 +11,13 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet, OctKey, RSAKey
 
-from saldo.identity.oidc import LoginFailedError, ProviderMetadata, identity_from, new_login_request, verify_id_token
+from saldo.identity.service.oidc import (
+    LoginFailedError,
+    ProviderMetadata,
+    identity_from,
+    new_login_request,
+    verify_id_token,
+)
 from saldo.settings import OidcProviderSettings
 from tests.factories import VALID_PNR
 

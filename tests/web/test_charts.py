@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from hypothesis import given
 from hypothesis import strategies as st
 
-from saldo.web.charts import CHAR_WIDTH, Bar, bar_chart, interval_chart
+from saldo.http.charts import CHAR_WIDTH, Bar, bar_chart, interval_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 

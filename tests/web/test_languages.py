@@ -12,14 +12,15 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from saldo.analysis.catalogue import load_catalogue
+from saldo.analysis.service.catalogue import load_catalogue
 from saldo.cases.models import CaseEventKind, CaseStatus
+from saldo.http import i18n, rendering
+from saldo.http.i18n import LANGUAGES, LOCALE_DIR
 from saldo.inforequests.models import RequestStatus
 from saldo.notifications.models import OutcomeKind
 from saldo.payments.models import PaymentStatus
 from saldo.staff.models import Role
-from saldo.web import i18n, rendering, words
-from saldo.web.i18n import LANGUAGES, LOCALE_DIR
+from saldo.web import words
 
 ROOT = Path(__file__).parents[2]
 # Where the pages' words are: the same list pybabel reads (babel.cfg), so the two cannot differ.

@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from saldo.accounts.errors import BankFileTooLargeError, BankFileUnreadableError
+from saldo.accounts.http import CurrentParticipant
 from saldo.accounts.models import Channel
 from saldo.accounts.schemas import (
     AccountOut,
@@ -30,12 +31,13 @@ from saldo.accounts.service.files import BankFileSource, load_bank_file
 from saldo.accounts.service.query import describe_account
 from saldo.accounts.service.register import bank_actor, register_accounts
 from saldo.accounts.service.verify import check_payee, check_payees, thresholds_from
+from saldo.banks.http import CurrentBank
 from saldo.banks.schemas import BankPrincipal
+from saldo.http.deps import CSV_BODY, AppSettings, DbSession, receive_to_file
 from saldo.kit.account_number import AccountScheme
 from saldo.kit.clock import today
 from saldo.kit.dates import IsoDate
 from saldo.kit.problem import FILENAME_PATTERN, Problem
-from saldo.web.deps import CSV_BODY, AppSettings, CurrentBank, CurrentParticipant, DbSession, receive_to_file
 
 router = APIRouter(prefix="/api/v1")
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from saldo.analysis.pseudonyms import Pseudonymiser, load_or_create_key
+from saldo.analysis.service.pseudonyms import Pseudonymiser, load_or_create_key
 from saldo.cases import service
 from saldo.cases.models import CaseStatus
 from saldo.cases.schemas import (
@@ -26,8 +26,9 @@ from saldo.cases.schemas import (
     ReviewOut,
     StatusIn,
 )
+from saldo.http.deps import MAX_ID, AppSettings, DbSession, PathId, ReadPurpose
 from saldo.kit.problem import LINE_PATTERN, problem_responses
-from saldo.web.deps import MAX_ID, AppSettings, CurrentStaff, DbSession, PathId, ReadPurpose
+from saldo.staff.http import CurrentStaff
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff: cases"], responses=problem_responses(401, 403, 404, 409, 422))
 

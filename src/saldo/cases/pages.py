@@ -9,15 +9,16 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from saldo.accesslog.purposes import AccessKind, PurposeError, chosen, published
-from saldo.analysis.pseudonyms import Pseudonymiser, load_or_create_key
+from saldo.accesslog.service.purposes import AccessKind, PurposeError, chosen, published
+from saldo.analysis.service.pseudonyms import Pseudonymiser, load_or_create_key
 from saldo.cases.errors import TriageError
 from saldo.cases.service import dismiss_finding, list_cases, open_case, triage_queue
+from saldo.http.deps import DbSession, PathId
+from saldo.http.rendering import render
+from saldo.identity.http import CurrentStaffSession, check_csrf
 from saldo.settings import Settings
 from saldo.staff.errors import ForbiddenError
 from saldo.staff.models import Role
-from saldo.web.deps import CurrentStaffSession, DbSession, PathId, check_csrf
-from saldo.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 Text = Annotated[str, Form(max_length=1000)]

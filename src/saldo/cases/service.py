@@ -15,11 +15,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from saldo.accesslog.purposes import AccessKind, check_purpose, published
 from saldo.accesslog.service import Access, log_access
+from saldo.accesslog.service.purposes import AccessKind, check_purpose, published
 from saldo.analysis.models import Finding
-from saldo.analysis.pseudonyms import Pseudonymiser
 from saldo.analysis.repository import AnalysisRepository
+from saldo.analysis.service.pseudonyms import Pseudonymiser
 from saldo.cases.errors import CaseNotFoundError, CaseStateError, PurposeRequiredError, TriageError
 from saldo.cases.models import (
     Case,

@@ -9,8 +9,9 @@ from fastapi.responses import Response
 
 from saldo.citizens.schemas import CitizenOverview
 from saldo.citizens.service import citizen_overview
+from saldo.http.deps import DbSession
+from saldo.identity.http import CurrentCitizen
 from saldo.kit.problem import problem_responses
-from saldo.web.deps import CurrentCitizen, DbSession
 
 router = APIRouter(prefix="/api/v1/me", tags=["citizens"], responses=problem_responses(401, 403, 422))
 

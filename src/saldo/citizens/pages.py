@@ -10,12 +10,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from saldo.accounts.errors import AccountNotFoundError, DesignationRefusedError
 from saldo.citizens.service import change_account, citizen_overview
-from saldo.citizens.statement import statement_pdf
+from saldo.citizens.service.statement import statement_pdf
+from saldo.http import i18n
+from saldo.http.deps import DbSession
+from saldo.http.rendering import render
+from saldo.identity.http import CurrentCitizen, check_csrf
 from saldo.kit.account_number import InvalidAccountError
 from saldo.settings import Settings
-from saldo.web import i18n
-from saldo.web.deps import CurrentCitizen, DbSession, check_csrf
-from saldo.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 Year = Annotated[int | None, Query(ge=1900, le=2200)]

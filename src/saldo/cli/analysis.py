@@ -7,8 +7,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from saldo.analysis.catalogue import RuleRefusedError, load_catalogue
 from saldo.analysis.models import RunStatus
+from saldo.analysis.service.catalogue import RuleRefusedError, load_catalogue
 from saldo.analysis.service.evaluate import evaluate_run, evaluation_markdown
 from saldo.analysis.service.findings import list_findings, summarise_findings
 from saldo.analysis.service.run import AnalysisError, find_run, run_analysis
@@ -16,7 +16,7 @@ from saldo.analysis.service.snapshot import SnapshotRefusedError, export_snapsho
 from saldo.cli.context import cli_context, console, fail
 from saldo.db.engine import unit_of_work
 from saldo.kit.money import Money
-from saldo.oversight.precision import selection_precision
+from saldo.oversight.service.precision import selection_precision
 from saldo.payments.service.hold import staff_actor
 
 app = typer.Typer(
@@ -144,7 +144,7 @@ def linkage(
     """Link FEBRL4 with the person model (Splink) and score it against the benchmark's true links."""
     if engine not in ("duckdb", "spark"):
         raise typer.BadParameter(f"unknown engine {engine!r}: duckdb or spark", param_hint="--engine")
-    from saldo.analysis.linkage import FEBRL4_MODEL, febrl4, load_model, save_model, score_febrl4, train_model  # noqa: PLC0415
+    from saldo.analysis.service.linkage import FEBRL4_MODEL, febrl4, load_model, save_model, score_febrl4, train_model  # noqa: PLC0415
 
     model = None
     if train:
@@ -177,7 +177,7 @@ def dedupe(
     file, FEBRL3 is deduplicated and scored against its true pairs."""
     import pandas as pd  # noqa: PLC0415
 
-    from saldo.analysis.linkage import PERSON_COLUMNS, dedupe_records, score_febrl3, train_dedupe_model  # noqa: PLC0415
+    from saldo.analysis.service.linkage import PERSON_COLUMNS, dedupe_records, score_febrl3, train_dedupe_model  # noqa: PLC0415
 
     if file is None:
         score = score_febrl3(threshold=threshold)
@@ -214,11 +214,11 @@ def identity_model(
     ),
 ) -> None:
     """Train the identity model (a personnummer ~ a samordningsnummer or foreign number) on the registry's payees."""
-    from saldo.analysis.linkage import IDENTITY_MODEL, ORGANISATION_MODEL, save_model  # noqa: PLC0415
     from saldo.analysis.service.identities import (  # noqa: PLC0415
         train_identities_from_registry,
         train_organisations_from_registry,
     )
+    from saldo.analysis.service.linkage import IDENTITY_MODEL, ORGANISATION_MODEL, save_model  # noqa: PLC0415
 
     with cli_context(ctx).sessions() as session:
         model = train_organisations_from_registry(session) if organisations else train_identities_from_registry(session)

@@ -10,11 +10,11 @@ import signal
 
 import typer
 
-from saldo.accesslog.purposes import PURPOSES
 from saldo.accesslog.service import entries, verify_chain
+from saldo.accesslog.service.purposes import PURPOSES
 from saldo.analysis.models import RuleMode
-from saldo.analysis.pseudonyms import Pseudonymiser, load_or_create_key
 from saldo.analysis.service.modes import set_rule_mode
+from saldo.analysis.service.pseudonyms import Pseudonymiser, load_or_create_key
 from saldo.analysis.service.run import AnalysisError
 from saldo.cases.errors import CaseError
 from saldo.cases.service import dismiss_finding, open_case, read_case, triage_queue
@@ -23,13 +23,13 @@ from saldo.db.engine import unit_of_work
 from saldo.inforequests.errors import RequestError
 from saldo.inforequests.service import send_reminders
 from saldo.kit.money import Money
-from saldo.messages.delivery import Deliverer
 from saldo.messages.service import WebhookPolicy
+from saldo.messages.service.delivery import Deliverer
 from saldo.notifications.errors import NotificationError
 from saldo.notifications.service import notify_payers
-from saldo.oversight.fairness import fairness_report
-from saldo.oversight.precision import rule_precision
-from saldo.oversight.statistics import payer_rule_statistics
+from saldo.oversight.service.fairness import fairness_report
+from saldo.oversight.service.precision import rule_precision
+from saldo.oversight.service.statistics import payer_rule_statistics
 from saldo.staff.errors import StaffError
 from saldo.staff.models import Role
 from saldo.staff.service import principal_of, require_role

@@ -11,8 +11,8 @@ from pathlib import Path
 import typer
 import uvicorn
 
-from saldo.analysis.pseudonyms import Pseudonymiser, load_or_create_key
 from saldo.analysis.service.evaluate import evaluate_run
+from saldo.analysis.service.pseudonyms import Pseudonymiser, load_or_create_key
 from saldo.analysis.service.run import run_analysis
 from saldo.analysis.service.snapshot import export_snapshot
 from saldo.app import create_app
@@ -30,8 +30,8 @@ from saldo.kit.clock import today
 from saldo.mediation.service.answers import read_bank_message
 from saldo.mediation.service.reconcile import get_run
 from saldo.mediation.service.runs import plan_payment_runs
-from saldo.oversight.precision import rule_precision
-from saldo.oversight.simulate import DEMO_STAFF, simulate_audit
+from saldo.oversight.service.precision import rule_precision
+from saldo.oversight.service.simulate import DEMO_STAFF, simulate_audit
 from saldo.payers.service import add_payer_user, issue_token, list_payers
 from saldo.payments.jobs import run_account_check
 from saldo.payments.schemas import BatchRejected

@@ -16,7 +16,7 @@ from saldo.kit.national_id import InvalidIdentifierError
 from saldo.payers.errors import PayerError
 from saldo.payers.schemas import PayerPrincipal
 from saldo.payers.service import find_payer
-from saldo.payments.errors import PaymentError
+from saldo.payments.errors import BatchFormatError, BatchTooLargeError, PaymentError
 from saldo.payments.models import BatchFormat
 from saldo.payments.schemas import BatchAccepted, BatchRejected
 from saldo.payments.service.batch import BatchSource, ingest_batch, settle_left_behind
@@ -35,10 +35,10 @@ def file_source(path: Path, fmt: BatchFormat | None, limit: int) -> BatchSource:
     """A batch source for a file on disk: its format (from the suffix unless given) and SHA-256."""
     size = path.stat().st_size
     if size > limit:
-        raise PaymentError(f"{path} is {size} bytes; the limit is {limit} (SALDO_MAX_UPLOAD_BYTES)")
+        raise BatchTooLargeError(f"{path} is {size} bytes; the limit is {limit} (SALDO_MAX_UPLOAD_BYTES)")
     chosen = fmt or SUFFIX_FORMATS.get(path.suffix.lower())
     if chosen is None:
-        raise PaymentError(f"cannot tell the format of {path.name}; pass --format csv|ndjson|json")
+        raise BatchFormatError(f"cannot tell the format of {path.name}; pass --format csv|ndjson|json")
     return BatchSource(path=path, format=chosen, sha256=sha256_of_file(path), filename=path.name)
 
 

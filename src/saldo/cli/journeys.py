@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from saldo.accounts.schemas import AccountRecordIn, AccountRecordsIn, HolderIn
 from saldo.accounts.service.register import register_accounts
-from saldo.analysis.pseudonyms import Pseudonymiser
+from saldo.analysis.service.pseudonyms import Pseudonymiser
 from saldo.banks.service import authenticate_bank
 from saldo.cases.service import assign_case, case_persons, open_case, triage_queue
 from saldo.identity.repository import sample_persons

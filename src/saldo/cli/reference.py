@@ -54,7 +54,7 @@ def cli_reference(command: Any) -> str:
 
 def rules_reference() -> str:
     """The published rule catalogue: every rule, its version, inputs, legal basis, reasons and SQL."""
-    from saldo.analysis.catalogue import load_catalogue  # noqa: PLC0415
+    from saldo.analysis.service.catalogue import load_catalogue  # noqa: PLC0415
 
     lines = [
         "# Analysis rules",

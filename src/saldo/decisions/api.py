@@ -10,9 +10,10 @@ from starlette.concurrency import run_in_threadpool
 from saldo.decisions.errors import DecisionFileEmptyError, DecisionFileTooLargeError
 from saldo.decisions.schemas import DecisionsStored
 from saldo.decisions.service import store_decisions
+from saldo.http.deps import CSV_BODY, AppSettings, DbSession, receive_to_file
 from saldo.kit.problem import Problem
+from saldo.payers.http import CurrentPayer
 from saldo.payers.schemas import PayerPrincipal
-from saldo.web.deps import CSV_BODY, AppSettings, CurrentPayer, DbSession, receive_to_file
 
 router = APIRouter(prefix="/api/v1", tags=["decisions"])
 

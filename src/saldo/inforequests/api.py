@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
+from saldo.http.deps import DbSession, PathId, ReadPurpose
 from saldo.inforequests import service
-from saldo.inforequests.catalogue import categories
 from saldo.inforequests.errors import RequestStateError
 from saldo.inforequests.models import RequestStatus
 from saldo.inforequests.schemas import (
@@ -20,8 +20,10 @@ from saldo.inforequests.schemas import (
     RequestWithAnswers,
     WithdrawIn,
 )
+from saldo.inforequests.service.catalogue import categories
 from saldo.kit.problem import FILENAME_PATTERN, Problem, problem_responses
-from saldo.web.deps import CurrentPayer, CurrentStaff, DbSession, PathId, ReadPurpose
+from saldo.payers.http import CurrentPayer
+from saldo.staff.http import CurrentStaff
 
 UNAUTHENTICATED = problem_responses(401, 404, 409, 422)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "No such request for this payer"}}

@@ -10,11 +10,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from saldo.inforequests.catalogue import categories
+from saldo.http.deps import DbSession, PathId, save_stream, upload_chunks
+from saldo.http.rendering import render
+from saldo.identity.http import CurrentPayerSession, check_csrf
 from saldo.inforequests.errors import InvalidAnswerError, RequestNotFoundError, RequestStateError
 from saldo.inforequests.service import MAX_ANSWER_FILE_BYTES, answer_request, payer_request, payer_requests
-from saldo.web.deps import CurrentPayerSession, DbSession, PathId, check_csrf, save_stream, upload_chunks
-from saldo.web.rendering import render
+from saldo.inforequests.service.catalogue import categories
 
 router = APIRouter(include_in_schema=False)
 

@@ -14,6 +14,8 @@ from schwifty.exceptions import SchwiftyException
 from stdnum import luhn
 from stdnum.exceptions import ValidationError as StdnumError
 
+from saldo.kit.problem import ProblemError
+
 
 class AccountScheme(StrEnum):
     IBAN = "iban"
@@ -21,8 +23,11 @@ class AccountScheme(StrEnum):
     SE_BANKGIRO = "se_bankgiro"
 
 
-class InvalidAccountError(ValueError):
+class InvalidAccountError(ProblemError, ValueError):
     """The account identifier does not pass its scheme's format or check-digit rules."""
+
+    status = 422
+    error = "invalid_account"
 
 
 @dataclass(frozen=True, slots=True)

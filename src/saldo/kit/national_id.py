@@ -27,6 +27,7 @@ from stdnum.se import orgnr as se_orgnr
 from stdnum.se import personnummer
 
 from saldo.kit.clock import today
+from saldo.kit.problem import ProblemError
 
 
 class IdScheme(StrEnum):
@@ -49,8 +50,11 @@ class IdKind(StrEnum):
     ORGANISATION = "organisation"
 
 
-class InvalidIdentifierError(ValueError):
+class InvalidIdentifierError(ProblemError, ValueError):
     """The identifier does not pass its scheme's format or check-digit rules."""
+
+    status = 422
+    error = "invalid_identifier"
 
 
 @dataclass(frozen=True, slots=True)

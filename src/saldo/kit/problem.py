@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
@@ -29,6 +29,29 @@ class Problem(BaseModel):
     detail: str
     errors: list[ErrorItem] = []
     extra: dict[str, Any] | None = None
+
+
+class ProblemError(Exception):
+    """An error that reaches the caller as a ``Problem``. Each class says, where it is defined, how
+    it looks over HTTP — its ``status`` and ``error`` code, and when it has them, the items (line,
+    field) and extra fields of the answer — so one handler answers for every domain. A family's base
+    class leaves ``status`` None; only the classes that are raised carry one (a test checks)."""
+
+    status: ClassVar[int | None] = None
+    error: ClassVar[str] = "error"
+
+    def problem_detail(self) -> str:
+        return str(self)
+
+    def problem_items(self) -> list[ErrorItem]:
+        return []
+
+    def problem_extra(self) -> dict[str, Any]:
+        return {}
+
+    def problem(self) -> Problem:
+        extra = self.problem_extra()
+        return Problem(error=self.error, detail=self.problem_detail(), errors=self.problem_items(), extra=extra or None)
 
 
 def json_text_fault(value: Any, where: str = "") -> str | None:

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from saldo.kit.national_id import IdScheme, InvalidIdentifierError, normalize_identifier
+from saldo.kit.problem import ErrorItem, ProblemError
 
 MAX_REPORTED_ERRORS = 1_000
 SCHEME_NAMES = frozenset(s.value for s in IdScheme)
@@ -30,8 +32,11 @@ LATEST = dt.date(2199, 12, 31)
 BoolArray = npt.NDArray[np.bool_]
 
 
-class FileRejectedError(Exception):
+class FileRejectedError(ProblemError):
     """A file failed its checks; nothing of it was stored."""
+
+    status = 422
+    error = "file_rejected"
 
     def __init__(self, filename: str, errors: list[CellError], error_count: int) -> None:
         first = "; ".join(f"line {e.line}, {e.field}: {e.reason}" for e in errors[:3])
@@ -39,6 +44,12 @@ class FileRejectedError(Exception):
         self.filename = filename
         self.errors = errors
         self.error_count = error_count
+
+    def problem_items(self) -> list[ErrorItem]:
+        return [ErrorItem(line=e.line, record=None, field=e.field, reason=e.reason) for e in self.errors]
+
+    def problem_extra(self) -> dict[str, Any]:
+        return {"error_total": self.error_count}
 
 
 class Kind(StrEnum):

@@ -8,13 +8,15 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from saldo.banks.http import CurrentBank
+from saldo.http.deps import AppSettings, DbSession, receive_to_file
 from saldo.kit.dates import IsoDate
 from saldo.kit.problem import FILENAME_PATTERN, Problem
 from saldo.mediation.errors import BankMessageError, BankMessageTooLargeError, RunNotFoundError
 from saldo.mediation.schemas import BankMessageOut, RunOut, RunPage
 from saldo.mediation.service.answers import read_bank_message
 from saldo.mediation.service.reconcile import get_run, list_runs
-from saldo.web.deps import AppSettings, CurrentBank, CurrentPayer, DbSession, receive_to_file
+from saldo.payers.http import CurrentPayer
 
 router = APIRouter(prefix="/api/v1", tags=["payment runs"])
 

@@ -6,12 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from saldo.http.deps import MAX_ID, AppSettings, DbSession
 from saldo.kit.problem import Problem, problem_responses
 from saldo.messages.errors import NoWebhookError
 from saldo.messages.models import PayerMessage
 from saldo.messages.schemas import MessageOut, WebhookIn, WebhookOut
 from saldo.messages.service import WebhookPolicy, feed, set_webhook, webhook_of
-from saldo.web.deps import MAX_ID, AppSettings, CurrentPayer, DbSession
+from saldo.payers.http import CurrentPayer
 
 router = APIRouter(prefix="/api/v1", tags=["payer: messages"], responses=problem_responses(401, 404, 422))
 

@@ -8,12 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
-from saldo.analysis.catalogue import load_catalogue
+from saldo.analysis.service.catalogue import load_catalogue
+from saldo.http.deps import MAX_ID, DbSession, PathId
 from saldo.kit.problem import Problem, problem_responses
 from saldo.notifications import service
 from saldo.notifications.models import Notification
 from saldo.notifications.schemas import NotificationOut, NotifyIn, OutcomeIn, OutcomeOut
-from saldo.web.deps import MAX_ID, CurrentPayer, CurrentStaff, DbSession, PathId
+from saldo.payers.http import CurrentPayer
+from saldo.staff.http import CurrentStaff
 
 UNAUTHENTICATED = problem_responses(401, 404, 409, 422)
 router = APIRouter(prefix="/api/v1", tags=["payer: notifications"], responses=UNAUTHENTICATED)

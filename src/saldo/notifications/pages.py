@@ -8,13 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from saldo.http.deps import DbSession, PathId
+from saldo.http.rendering import render
+from saldo.identity.http import CurrentPayerSession, check_csrf
 from saldo.kit.clock import today
 from saldo.notifications.errors import NotificationNotFoundError, OutcomeRejectedError
 from saldo.notifications.models import OutcomeKind
 from saldo.notifications.service import outcomes_of, payer_notification, payer_notifications, record_outcome
 from saldo.payments.service.actors import name_actors
-from saldo.web.deps import CurrentPayerSession, DbSession, PathId, check_csrf
-from saldo.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from saldo.accesslog.purposes import NOTIFY_PAYER
-from saldo.analysis.catalogue import load_catalogue
+from saldo.accesslog.service.purposes import NOTIFY_PAYER
+from saldo.analysis.service.catalogue import load_catalogue
 from saldo.cases.models import CaseEventKind, CaseStatus
 from saldo.cases.repository import CaseRepository
 from saldo.cases.service import (

@@ -10,13 +10,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParameter
 
-from saldo.accesslog.purposes import PURPOSES
 from saldo.accesslog.service import entries, verify_chain
+from saldo.accesslog.service.purposes import PURPOSES
 from saldo.analysis.service.modes import mode_history, rule_states, set_rule_mode
+from saldo.http.deps import MAX_ID, AppSettings, DbSession
 from saldo.kit.problem import LINE_PATTERN, problem_responses
 from saldo.messages.service import webhook_health
-from saldo.oversight.fairness import fairness_report
-from saldo.oversight.precision import rule_precision
 from saldo.oversight.schemas import (
     AccessEntryOut,
     FairnessOut,
@@ -26,10 +25,12 @@ from saldo.oversight.schemas import (
     RuleOut,
     VerificationOut,
 )
-from saldo.oversight.statistics import PayerRuleStatistics, payer_rule_statistics
+from saldo.oversight.service.fairness import fairness_report
+from saldo.oversight.service.precision import rule_precision
+from saldo.oversight.service.statistics import PayerRuleStatistics, payer_rule_statistics
+from saldo.staff.http import CurrentStaff
 from saldo.staff.models import Role
 from saldo.staff.service import require_role
-from saldo.web.deps import MAX_ID, AppSettings, CurrentStaff, DbSession
 
 router = APIRouter(
     prefix="/api/v1/staff", tags=["staff: oversight"], responses=problem_responses(401, 403, 404, 409, 422)

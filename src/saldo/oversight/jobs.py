@@ -16,7 +16,7 @@ from saldo.analysis.service.snapshot import export_snapshot
 from saldo.db.engine import unit_of_work
 from saldo.db.queue import defer_job
 from saldo.mediation.jobs import JobResources
-from saldo.oversight.precision import selection_precision
+from saldo.oversight.service.precision import selection_precision
 
 ANALYSIS_TASK = "scheduled_analysis"
 ANALYSIS_QUEUE = "analysis"

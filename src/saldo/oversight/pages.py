@@ -15,21 +15,26 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from saldo.accesslog.purposes import PURPOSES, AccessKind, PurposeError, chosen, published
-from saldo.analysis.catalogue import load_catalogue
+from saldo.accesslog.service.purposes import PURPOSES, AccessKind, PurposeError, chosen, published
+from saldo.analysis.service.catalogue import load_catalogue
 from saldo.analysis.service.run import AnalysisError
 from saldo.cases.errors import CaseNotFoundError, CaseStateError, PurposeRequiredError
 from saldo.cases.models import CaseStatus
 from saldo.cases.service import add_note, assign_case, assignable_staff, read_case, set_deadline, set_status
-from saldo.inforequests.catalogue import categories
+from saldo.http.charts import Bar, bar_chart, interval_chart
+from saldo.http.deps import DbSession, PathId
+from saldo.http.i18n import choose_language, decimal, money, translations
+from saldo.http.rendering import render
+from saldo.identity.http import CurrentStaffSession, check_csrf
 from saldo.inforequests.errors import RequestError
 from saldo.inforequests.service import case_requests, send_request
+from saldo.inforequests.service.catalogue import categories
 from saldo.kit.clock import today
 from saldo.notifications.errors import NothingToNotifyError, OutcomeRejectedError
 from saldo.notifications.service import case_notifications, notify_payers
-from saldo.oversight.dashboard import READERS, dashboard
-from saldo.oversight.fairness import ALL_RULES, DIMENSION_WORDS, GROUP_CODE_WORDS, fairness_report
-from saldo.oversight.next_steps import case_next_step, waiting_work
+from saldo.oversight.service.dashboard import READERS, dashboard
+from saldo.oversight.service.fairness import ALL_RULES, DIMENSION_WORDS, GROUP_CODE_WORDS, fairness_report
+from saldo.oversight.service.next_steps import case_next_step, waiting_work
 from saldo.payers.errors import UnknownPayerError
 from saldo.payers.service import describe_payer
 from saldo.payments.service.actors import name_actors
@@ -37,10 +42,6 @@ from saldo.settings import Settings
 from saldo.staff.errors import ForbiddenError
 from saldo.staff.models import Role
 from saldo.staff.service import require_role
-from saldo.web.charts import Bar, bar_chart, interval_chart
-from saldo.web.deps import CurrentStaffSession, DbSession, PathId, check_csrf
-from saldo.web.i18n import choose_language, decimal, money, translations
-from saldo.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 ReadPurpose = Annotated[str, Form(max_length=500)]  # why a case worker without a role on the case reads it

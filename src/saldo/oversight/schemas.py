@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from saldo.analysis.models import RuleMode
 from saldo.kit.problem import TEXT_PATTERN
-from saldo.oversight.fairness import GroupFigures
+from saldo.oversight.service.fairness import GroupFigures
 
 
 class RuleOut(BaseModel):

@@ -9,9 +9,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from saldo.http.deps import AppSettings, DbSession, receive_to_file
 from saldo.kit.clock import today
 from saldo.kit.dates import IsoDate
 from saldo.kit.problem import FILENAME_PATTERN, LINE_PATTERN, Problem
+from saldo.payers.http import CurrentPayer
 from saldo.payers.schemas import PayerPrincipal
 from saldo.payments.errors import BatchFormatError, BatchTooLargeError, PaymentNotFoundError
 from saldo.payments.models import BatchFormat, PaymentStatus
@@ -39,7 +41,6 @@ from saldo.payments.service.query import (
     person_search,
 )
 from saldo.payments.service.register import payer_actor, register_payment
-from saldo.web.deps import AppSettings, CurrentPayer, DbSession, receive_to_file
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
 

@@ -15,6 +15,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from saldo.http.deps import DbSession, PathId, save_stream, upload_chunks
+from saldo.http.i18n import choose_language, number, translations
+from saldo.http.rendering import render
+from saldo.identity.http import CurrentPayerSession, check_csrf
 from saldo.kit.clock import today
 from saldo.kit.national_id import InvalidIdentifierError
 from saldo.kit.problem import LINE_PATTERN
@@ -33,9 +37,6 @@ from saldo.payments.service.query import get_payment, list_payments, payer_benef
 from saldo.payments.service.register import payer_actor
 from saldo.payments.service.uploads import begin_upload, get_upload, recent_uploads, upload_folder
 from saldo.settings import Settings
-from saldo.web.deps import CurrentPayerSession, DbSession, PathId, check_csrf, save_stream, upload_chunks
-from saldo.web.i18n import choose_language, number, translations
-from saldo.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 FORMATS = {

@@ -11,12 +11,13 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from saldo.http.deps import CSV_BODY, AppSettings, DbSession, receive_to_file
 from saldo.kit.problem import Problem, problem_responses
 from saldo.registers.errors import RegisterFileEmptyError, RegisterFileTooLargeError
+from saldo.registers.http import CurrentKeeper
 from saldo.registers.models import RegisterKind
 from saldo.registers.schemas import KeeperPrincipal, RegisterLoaded, RegisterLoadOut
 from saldo.registers.service import keeper_loads, load_register_as_keeper
-from saldo.web.deps import CSV_BODY, AppSettings, CurrentKeeper, DbSession, receive_to_file
 
 router = APIRouter(prefix="/api/v1/registers", tags=["registers"], responses=problem_responses(401, 422))
 

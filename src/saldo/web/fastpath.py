@@ -42,6 +42,8 @@ from saldo.benefits.models import BenefitKind
 from saldo.citizens.repository import AsyncSessionOverview
 from saldo.citizens.schemas import CitizenOverview
 from saldo.citizens.service import ACCESS_SHOWN, overview_of, overview_window
+from saldo.http.rendering import render
+from saldo.identity.http import SESSION_COOKIE
 from saldo.identity.models import Audience
 from saldo.identity.schemas import PersonRef, SessionPrincipal
 from saldo.identity.service import TOUCH_EVERY
@@ -54,8 +56,6 @@ from saldo.payments.schemas import PaymentIn
 from saldo.payments.service.policy import RegistrationPolicy
 from saldo.payments.service.records import BenefitRule, RecordRejectedError, RecordValidator, ValidPayment
 from saldo.payments.service.register import registered_payment_out
-from saldo.web.deps import SESSION_COOKIE
-from saldo.web.rendering import render
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -9,17 +9,18 @@ from saldo.accounts.service.query import register_overview
 from saldo.banks.service import list_banks
 from saldo.benefits.service import list_benefits
 from saldo.db.engine import ping
+from saldo.http.deps import DbSession
+from saldo.http.rendering import render
+from saldo.identity.http import session_of
 from saldo.mediation.service.reconcile import mediation_overview
-from saldo.oversight.statistics import audit_overview
+from saldo.oversight.service.statistics import audit_overview
 from saldo.payers.service import list_payers
 from saldo.payments.service.query import registry_overview
-from saldo.web.deps import DbSession, session_of
-from saldo.web.rendering import render
 
 router = APIRouter(tags=["public"])
 
 # Routes anyone may call without a token. Every other route must depend on a token check
-# (web.deps.AUTH_DEPENDENCIES; tests/test_architecture.py holds every route to this).
+# (saldo.web.callers: each domain's http.py; tests/test_architecture.py holds every route to this).
 PUBLIC_PATHS = frozenset(
     {
         "/",

@@ -104,7 +104,7 @@ OUTCOME_WORDS = {
     "payment_stopped": N_("Payment stopped"),
     "reported_to_police": N_("Reported to the police"),
 }
-# What waits for someone at the authority (saldo.oversight.next_steps.waiting_work)
+# What waits for someone at the authority (saldo.oversight.service.next_steps.waiting_work)
 WAITING_WORDS = {
     "to_triage": N_("Selected findings to triage"),
     "unassigned": N_("Open cases nobody is assigned"),
@@ -113,7 +113,7 @@ WAITING_WORDS = {
     "overdue": N_("Your cases past their deadline"),
     "to_close": N_("Your notified cases with every outcome in, to close"),
 }
-# A case's next step (saldo.oversight.next_steps.case_next_step); %(deadline)s, %(done)s, %(total)s
+# A case's next step (saldo.oversight.service.next_steps.case_next_step); %(deadline)s, %(done)s, %(total)s
 NEXT_STEP_WORDS = {
     "take": N_("Nobody works this case yet: an auditor takes it, or a supervisor assigns it."),
     "investigate": N_(

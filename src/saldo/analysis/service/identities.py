@@ -9,13 +9,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from saldo.analysis.linkage import (
+from saldo.analysis.repository import AnalysisRepository
+from saldo.analysis.service.linkage import (
     identity_records,
     organisation_records,
     train_identity_model,
     train_organisation_model,
 )
-from saldo.analysis.repository import AnalysisRepository
 
 
 def train_identities_from_registry(session: Session) -> dict[str, Any]:

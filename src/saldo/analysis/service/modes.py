@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from saldo.analysis.catalogue import load_catalogue
 from saldo.analysis.models import RuleMode, RuleModeChange
 from saldo.analysis.repository import AnalysisRepository
+from saldo.analysis.service.catalogue import load_catalogue
 from saldo.analysis.service.run import AnalysisError
 
 

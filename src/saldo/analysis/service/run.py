@@ -18,13 +18,14 @@ from typing import Any, Protocol
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
-from saldo.analysis.catalogue import Parameter, Rule, load_catalogue
-from saldo.analysis.compile import compile_rule
 from saldo.analysis.models import AnalysisRun, Finding, RuleMode, RunStatus
 from saldo.analysis.repository import AnalysisRepository
+from saldo.analysis.service.catalogue import Parameter, Rule, load_catalogue
+from saldo.analysis.service.compile import compile_rule
 from saldo.analysis.service.snapshot import verify_snapshot
-from saldo.analysis.tables import RESULT_COLUMNS
+from saldo.analysis.service.tables import RESULT_COLUMNS
 from saldo.kit.money import Money
+from saldo.kit.problem import ProblemError
 from saldo.settings import Settings
 
 
@@ -39,8 +40,11 @@ class Engine(Protocol):
 ENGINES = ("duckdb", "spark")
 
 
-class AnalysisError(Exception):
+class AnalysisError(ProblemError):
     """The analysis is refused before it starts: no snapshot, a changed snapshot, an unknown rule or engine."""
+
+    status = 422
+    error = "analysis_refused"
 
 
 @dataclass(frozen=True)
@@ -60,11 +64,11 @@ def open_engine(name: str, folder: Path, settings: Settings) -> Iterator[Engine]
     """An engine over the snapshot in ``folder``, closed afterwards."""
     engine: Engine
     if name == "duckdb":
-        from saldo.analysis.backends.duckdb import DuckDbEngine  # noqa: PLC0415
+        from saldo.analysis.service.backends.duckdb import DuckDbEngine  # noqa: PLC0415
 
         engine = DuckDbEngine(folder, threads=settings.analysis_threads)
     elif name == "spark":
-        from saldo.analysis.backends.spark import SparkEngine, SparkUnavailableError  # noqa: PLC0415
+        from saldo.analysis.service.backends.spark import SparkEngine, SparkUnavailableError  # noqa: PLC0415
 
         try:
             engine = SparkEngine(folder, master=settings.spark_master, threads=settings.analysis_threads)

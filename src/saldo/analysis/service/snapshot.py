@@ -20,11 +20,11 @@ import pyarrow.parquet as pq
 from sqlalchemy.orm import Session
 
 import saldo
-from saldo.analysis.linkage import link_identities, link_organisations
 from saldo.analysis.models import Snapshot
-from saldo.analysis.pseudonyms import Pseudonymiser, load_or_create_key
 from saldo.analysis.repository import AnalysisRepository
-from saldo.analysis.tables import SNAPSHOT_TABLES
+from saldo.analysis.service.linkage import link_identities, link_organisations
+from saldo.analysis.service.pseudonyms import Pseudonymiser, load_or_create_key
+from saldo.analysis.service.tables import SNAPSHOT_TABLES
 from saldo.kit.data_categories import excluded_reason
 from saldo.kit.digest import sha256_of_file
 from saldo.settings import Settings
@@ -85,7 +85,7 @@ def _identity_links(name: str, repository: AnalysisRepository, scratch: Path, se
     is pseudonymised, on the analysis engine; None for a table that is not a table of links."""
     engine = settings.analysis_engine
     if engine == "spark" and name in ("person_links", "organisation_links"):
-        from saldo.analysis.backends.spark import spark_session  # noqa: PLC0415 — starts a JVM
+        from saldo.analysis.service.backends.spark import spark_session  # noqa: PLC0415 — starts a JVM
 
         spark_session(master=settings.spark_master, threads=settings.analysis_threads)  # Splink then uses this one
     if name == "person_links":

@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from saldo.accesslog.purposes import ASK_PAYER
 from saldo.accesslog.service import Access, log_access
+from saldo.accesslog.service.purposes import ASK_PAYER
 from saldo.cases.models import CaseEventKind, CaseStatus
 from saldo.cases.repository import CaseRepository
 from saldo.cases.service import (
@@ -26,11 +26,11 @@ from saldo.cases.service import (
     log_disclosure,
     record_status,
 )
-from saldo.inforequests.answers import check_answer_data
-from saldo.inforequests.catalogue import categories, check_categories
 from saldo.inforequests.errors import RequestNotFoundError, RequestStateError
 from saldo.inforequests.models import InformationAnswer, InformationRequest, RequestStatus
 from saldo.inforequests.repository import RequestRepository
+from saldo.inforequests.service.answers import check_answer_data
+from saldo.inforequests.service.catalogue import categories, check_categories
 from saldo.kit import clock
 from saldo.messages.models import MessageKind
 from saldo.messages.service import post_message

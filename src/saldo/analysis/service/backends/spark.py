@@ -11,7 +11,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from saldo.analysis.tables import SNAPSHOT_TABLES
+from saldo.analysis.service.tables import SNAPSHOT_TABLES
 
 
 class SparkUnavailableError(RuntimeError):

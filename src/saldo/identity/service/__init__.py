@@ -10,13 +10,13 @@ import secrets
 
 from sqlalchemy.orm import Session
 
-from saldo.accesslog.purposes import AccessKind, check_purpose
 from saldo.accesslog.service import Access, log_access
+from saldo.accesslog.service.purposes import AccessKind, check_purpose
 from saldo.identity.errors import LoginRefusedError
 from saldo.identity.models import Audience, LoginAttempt, WebSession
-from saldo.identity.oidc import LoginRequest, VerifiedIdentity, new_login_request
 from saldo.identity.repository import IdentityRepository
 from saldo.identity.schemas import PersonRef, SessionPrincipal
+from saldo.identity.service.oidc import LoginRequest, VerifiedIdentity, new_login_request
 from saldo.kit.clock import utcnow
 from saldo.kit.national_id import IdScheme, normalize_identifier
 from saldo.payers.service import payer_user_by_id, payer_user_principal

@@ -15,7 +15,7 @@ from saldo.accounts.errors import DesignationRefusedError
 from saldo.accounts.models import Channel
 from saldo.accounts.schemas import DesignationIn, DesignationOut, PartyIn
 from saldo.accounts.service.designate import designate_account
-from saldo.analysis.catalogue import Rule, load_catalogue
+from saldo.analysis.service.catalogue import Rule, load_catalogue
 from saldo.citizens.repository import CitizenRepository
 from saldo.citizens.schemas import (
     AccessLine,

@@ -11,7 +11,7 @@ from pathlib import Path
 from saldo.inforequests.errors import CategoryRefusedError
 from saldo.kit.data_categories import excluded_reason
 
-CATALOGUE = Path(__file__).with_name("categories.toml")
+CATALOGUE = Path(__file__).parents[1] / "categories.toml"
 PATIENT_CONFIDENTIAL = (
     "patient-confidential data is exempt from information requests (SOU 2025:20): the authority may not ask for it"
 )

@@ -22,7 +22,7 @@ import pandas as pd
 
 from saldo.kit.national_id import IdScheme, birth_date_of
 
-MODELS_DIR = Path(__file__).with_name("models")
+MODELS_DIR = Path(__file__).parents[1] / "models"
 FEBRL4_MODEL = MODELS_DIR / "person_linkage_febrl4.json"
 THRESHOLD = 0.9  # match probability above which a pair is a link
 PERSON_COLUMNS = (
@@ -104,7 +104,7 @@ def make_linker(left: pd.DataFrame, right: pd.DataFrame, settings: Any, engine: 
     if engine == "duckdb":
         api = DuckDBAPI()
     elif engine == "spark":
-        from saldo.analysis.backends.spark import spark_session  # noqa: PLC0415 — starts a JVM
+        from saldo.analysis.service.backends.spark import spark_session  # noqa: PLC0415 — starts a JVM
 
         # "persist" keeps Splink's intermediate tables in memory: no checkpoint directory is needed.
         api = SparkAPI(spark_session=spark_session(), break_lineage_method="persist")  # type: ignore[no-untyped-call]

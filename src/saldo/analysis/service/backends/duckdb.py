@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from saldo.analysis.tables import SNAPSHOT_TABLES
+from saldo.analysis.service.tables import SNAPSHOT_TABLES
 
 
 class DuckDbEngine:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from saldo.analysis.catalogue import Parameter, Rule, check_rule
+from saldo.analysis.service.catalogue import Parameter, Rule, check_rule
 
 DIALECTS = {"duckdb": "duckdb", "spark": "spark"}
 

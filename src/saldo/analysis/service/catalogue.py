@@ -13,10 +13,10 @@ from pathlib import Path
 import sqlglot
 from sqlglot import exp
 
-from saldo.analysis.tables import RESULT_COLUMNS, SNAPSHOT_TABLES
+from saldo.analysis.service.tables import RESULT_COLUMNS, SNAPSHOT_TABLES
 from saldo.kit.data_categories import excluded_reason
 
-RULES_DIR = Path(__file__).with_name("rules")
+RULES_DIR = Path(__file__).parents[1] / "rules"
 SUBJECTS = frozenset({"person", "payee", "account"})
 SEVERITIES = frozenset({"low", "medium", "high"})
 Parameter = int | float | str

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from saldo.analysis.catalogue import load_catalogue
+from saldo.analysis.service.catalogue import load_catalogue
 from saldo.oversight.repository import OversightRepository
 
 Z95 = 1.959964

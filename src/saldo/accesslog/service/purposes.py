@@ -14,13 +14,18 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from saldo.kit.problem import ProblemError
+
 
 def N_(message: str) -> str:  # noqa: N802 — gettext's marker: the page translates the text when shown
     return message
 
 
-class PurposeError(ValueError):
+class PurposeError(ProblemError, ValueError):
     """The purpose given is neither a published purpose for this access nor a sentence saying why."""
+
+    status = 422
+    error = "invalid_purpose"
 
 
 class AccessKind(StrEnum):

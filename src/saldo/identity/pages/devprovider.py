@@ -26,10 +26,10 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 from starlette.datastructures import URL
 
+from saldo.http.deps import DbSession
+from saldo.http.rendering import render
 from saldo.identity.repository import payer_persons, sample_persons, staff_persons
 from saldo.settings import OidcProviderSettings, Settings
-from saldo.web.deps import DbSession
-from saldo.web.rendering import render
 
 PREFIX = "/dev-idp"
 CLIENT_ID = "saldo-dev"

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from saldo.analysis.catalogue import load_catalogue
 from saldo.analysis.repository import AnalysisRepository
-from saldo.oversight.precision import RulePrecision, rule_precision
+from saldo.analysis.service.catalogue import load_catalogue
 from saldo.oversight.repository import OversightRepository
+from saldo.oversight.service.precision import RulePrecision, rule_precision
 from saldo.staff.models import Role
 from saldo.staff.schemas import StaffPrincipal
 from saldo.staff.service import require_role

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy.orm import Session
 
-from saldo.analysis.pseudonyms import Pseudonymiser
 from saldo.analysis.repository import AnalysisRepository
+from saldo.analysis.service.pseudonyms import Pseudonymiser
 from saldo.cases.service import assign_case, dismiss_finding, open_case, triage_queue
 from saldo.inforequests.service import answer_request, send_request
 from saldo.kit import clock

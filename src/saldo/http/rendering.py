@@ -1,34 +1,64 @@
 """Rendering Saldo's pages: one Jinja2 environment per language, with that language's catalogue and
 its ways of writing money and dates, and the context every page has (language, who is logged in,
-the CSRF token of their forms)."""
+the CSRF token of their forms). What the pages look up beyond that — the templates, the words for
+each domain's codes, a rule's title — the application gives once (``configure``), so this module
+knows no domain."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup, escape
 from starlette.requests import Request
 
 from saldo import __version__
-from saldo.accesslog.purposes import PURPOSES
-from saldo.analysis.catalogue import load_catalogue
-from saldo.identity.schemas import SessionPrincipal
-from saldo.oversight.fairness import DIMENSION_WORDS, GROUP_CODE_WORDS
-from saldo.web import i18n, words
+from saldo.http import i18n
 
-TEMPLATES = Path(__file__).parent / "templates"
 LANGUAGE_COOKIE_DAYS = 365
+
+
+class HasCsrfToken(Protocol):
+    @property
+    def csrf_token(self) -> str: ...
+
+
+@dataclass
+class PageSetup:
+    """What the application gives the pages: where the templates are, tables of words (code →
+    English message, translated once per language) and filters that take the page's language."""
+
+    templates: Path | None = None
+    words: dict[str, Mapping[str, str]] = field(default_factory=dict)
+    filters: dict[str, Callable[[str], Callable[..., Any]]] = field(default_factory=dict)
+
+
+_setup = PageSetup()
+
+
+def configure(
+    *,
+    templates: Path,
+    words: Mapping[str, Mapping[str, str]],
+    filters: Mapping[str, Callable[[str], Callable[..., Any]]],
+) -> None:
+    """Set what every page can look up (once, when the application is built)."""
+    global _setup  # noqa: PLW0603 — one setup per process, read by the cached environments
+    _setup = PageSetup(templates=templates, words=dict(words), filters=dict(filters))
+    environment.cache_clear()
 
 
 @cache
 def environment(language: str) -> Environment:
     """The template environment of one language (built once; templates are cached by Jinja2)."""
+    if _setup.templates is None:
+        raise RuntimeError("the pages are not configured: build the application first (saldo.app.create_app)")
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
+        loader=FileSystemLoader(_setup.templates),
         autoescape=select_autoescape(["html"]),
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
@@ -41,40 +71,13 @@ def environment(language: str) -> Environment:
     env.filters["number"] = lambda value: i18n.number(value, language)
     env.filters["decimal"] = lambda value, places=1: i18n.decimal(value, language, places)
     translate = i18n.translations(language).gettext
-    purposes = {code: p.text for code, p in PURPOSES.items()}
-    for name, table in (
-        ("status_words", words.STATUS_WORDS),
-        ("check_words", words.CHECK_WORDS),
-        ("group_words", words.GROUP_WORDS),
-        ("action_words", words.ACTION_WORDS),
-        ("role_words", words.ROLE_WORDS),
-        ("system_actor_words", words.SYSTEM_ACTOR_WORDS),
-        ("purpose_words", purposes),
-        ("payment_status_words", words.PAYMENT_STATUS_WORDS),
-        ("case_status_words", words.CASE_STATUS_WORDS),
-        ("case_event_words", words.CASE_EVENT_WORDS),
-        ("request_status_words", words.REQUEST_STATUS_WORDS),
-        ("outcome_words", words.OUTCOME_WORDS),
-        ("waiting_words", words.WAITING_WORDS),
-        ("next_step_words", words.NEXT_STEP_WORDS),
-        ("dimension_words", DIMENSION_WORDS),
-        ("group_code_words", GROUP_CODE_WORDS),
-    ):
+    for name, table in _setup.words.items():
         env.globals[name] = {key: translate(message) for key, message in table.items()}
-    titles = {rule.id: (rule.title_sv, rule.title_en) for rule in load_catalogue()}
-    env.filters["rule_title"] = lambda rule_id: _rule_title(titles, rule_id, language)
+    for name, make in _setup.filters.items():
+        env.filters[name] = make(language)
     env.globals["languages"] = i18n.LANGUAGES
     env.globals["version"] = __version__
     return env
-
-
-def _rule_title(titles: dict[str, tuple[str, str]], rule_id: str, language: str) -> Markup:
-    """A rule's title in the page's language: Swedish or English as the catalogue gives it, and in
-    English marked as such on a page in another language (so a screen reader reads it rightly)."""
-    title_sv, title_en = titles.get(rule_id, (rule_id, rule_id))
-    if language == "sv":
-        return escape(title_sv)
-    return escape(title_en) if language == "en" else Markup('<span lang="en">%s</span>') % title_en
 
 
 def render(
@@ -82,7 +85,7 @@ def render(
     template: str,
     context: dict[str, Any],
     *,
-    principal: SessionPrincipal | None = None,
+    principal: HasCsrfToken | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     """A page in the request's language. A ``?lang=`` choice is remembered in a cookie."""

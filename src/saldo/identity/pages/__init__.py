@@ -9,17 +9,18 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from saldo.accesslog.purposes import AccessKind, chosen, published
-from saldo.identity.devprovider import dev_providers
+from saldo.accesslog.service.purposes import AccessKind, chosen, published
+from saldo.http.deps import DbSession
+from saldo.http.rendering import render
 from saldo.identity.errors import LoginRefusedError
+from saldo.identity.http import SESSION_COOKIE, CurrentStaffSession, check_csrf, session_of
 from saldo.identity.models import Audience
-from saldo.identity.oidc import LoginFailedError, LoginRequest, authorization_url, complete_login, discover
+from saldo.identity.pages.devprovider import dev_providers
 from saldo.identity.service import act_for, end_session, open_session, start_login, stop_acting, take_login
+from saldo.identity.service.oidc import LoginFailedError, LoginRequest, authorization_url, complete_login, discover
 from saldo.kit.national_id import IdScheme, InvalidIdentifierError
 from saldo.settings import OidcProviderSettings, Settings
 from saldo.staff.errors import ForbiddenError
-from saldo.web.deps import SESSION_COOKIE, CurrentStaffSession, DbSession, check_csrf, session_of
-from saldo.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 LOGIN_COOKIE = "saldo_login"

@@ -1,0 +1,1 @@
+"""The oversight domain's rules."""
