@@ -49,7 +49,7 @@ def uv_env() -> dict[str, str]:
 
 
 def sync(uv: Path) -> None:
-    subprocess.run([str(uv), "sync", "--locked"], cwd=ROOT, env=uv_env(), check=True)
+    subprocess.run([str(uv), "sync", "--locked", "--all-extras"], cwd=ROOT, env=uv_env(), check=True)
 
 
 def install_browser_tier() -> None:
@@ -66,7 +66,9 @@ def install_browser_tier() -> None:
 
 
 def uv_run(uv: Path, args: list[str]) -> int:
-    return subprocess.run([str(uv), "run", "--locked", *args], cwd=ROOT, env=uv_env(), check=False).returncode
+    return subprocess.run(
+        [str(uv), "run", "--locked", "--all-extras", *args], cwd=ROOT, env=uv_env(), check=False
+    ).returncode
 
 
 def main(argv: list[str]) -> int:

@@ -20,7 +20,8 @@ import argparse
 import time
 
 from benchmarks.common import median, report
-from saldo.analysis.service.linkage import febrl4, load_model, make_linker, score_febrl4
+from saldo.analysis.service.linkage import load_model, make_linker
+from saldo.synthetic.febrl import febrl4, score_febrl4
 
 
 def throughput(engine: str) -> tuple[int, float]:

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from saldo.analysis.service.backends.spark import SparkUnavailableError, spark_session
 from saldo.analysis.service.linkage import (
     FEBRL4_MODEL,
-    febrl3,
-    febrl4,
     identity_records,
     link_organisations,
     link_records,
     load_model,
     model_in_dialect,
     organisation_name,
-    score_febrl3,
-    score_febrl4,
 )
 from saldo.cli.main import app as cli
+from saldo.synthetic.febrl import febrl3, febrl4, score_febrl3, score_febrl4
 
 pytestmark = pytest.mark.slow
 
@@ -139,3 +138,15 @@ def test_an_organisation_is_linked_by_its_name_without_legal_form_and_its_accoun
     ]
     assert organisation_name("Huddinge Friskola AB (publ)") == "huddinge friskola"
     assert organisation_name("Norsk Skole AS, filial i Sverige") == "norsk skole"
+
+
+def test_without_the_optional_parts_the_commands_say_which_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Spark and the FEBRL data are optional parts (saldo[spark], saldo[evaluation]): without them
+    the commands say so, and nothing else needs them."""
+    monkeypatch.setitem(sys.modules, "recordlinkage", None)  # as if not installed
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)
+    dedupe = CliRunner().invoke(cli, ["analysis", "dedupe"])
+    assert dedupe.exit_code == 1
+    assert "saldo[evaluation]" in dedupe.output
+    with pytest.raises(SparkUnavailableError, match=r"saldo\[spark\]"):
+        spark_session()

@@ -20,9 +20,9 @@ from saldo.analysis.service.snapshot import export_snapshot
 from saldo.cli.country import load_country
 from saldo.oversight.service.fairness import ALL_RULES, fairness_report
 from saldo.oversight.service.precision import rule_precision, selection_precision
-from saldo.oversight.service.simulate import simulate_audit
 from saldo.oversight.service.statistics import payer_rule_statistics
 from saldo.settings import Settings
+from saldo.synthetic.audit_round import simulate_audit
 from saldo.synthetic.country import generate_country
 
 pytestmark = pytest.mark.slow

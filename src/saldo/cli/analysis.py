@@ -144,16 +144,25 @@ def linkage(
     """Link FEBRL4 with the person model (Splink) and score it against the benchmark's true links."""
     if engine not in ("duckdb", "spark"):
         raise typer.BadParameter(f"unknown engine {engine!r}: duckdb or spark", param_hint="--engine")
-    from saldo.analysis.service.linkage import FEBRL4_MODEL, febrl4, load_model, save_model, score_febrl4, train_model  # noqa: PLC0415
+    from saldo.analysis.service.backends.spark import SparkUnavailableError  # noqa: PLC0415
+    from saldo.analysis.service.linkage import FEBRL4_MODEL, load_model, save_model, train_model  # noqa: PLC0415
+    from saldo.synthetic.febrl import (  # noqa: PLC0415
+        EvaluationDataUnavailableError,
+        febrl4,
+        score_febrl4,
+    )
 
     model = None
-    if train:
-        left, right, _ = febrl4()
-        model = train_model(left, right, engine)
-        if save:
-            save_model(model)
-            console.print(f"model written to {FEBRL4_MODEL}")
-    score = score_febrl4(model if model is not None else load_model(), engine)
+    try:
+        if train:
+            left, right, _ = febrl4()
+            model = train_model(left, right, engine)
+            if save:
+                save_model(model)
+                console.print(f"model written to {FEBRL4_MODEL}")
+        score = score_febrl4(model if model is not None else load_model(), engine)
+    except (EvaluationDataUnavailableError, SparkUnavailableError) as exc:
+        raise fail(str(exc)) from None
     console.print(
         f"FEBRL4: {score.links:,} links, precision {score.precision:.4f}, recall {score.recall:.4f}, "
         f"F1 {score.f1:.4f}; "
@@ -177,10 +186,16 @@ def dedupe(
     file, FEBRL3 is deduplicated and scored against its true pairs."""
     import pandas as pd  # noqa: PLC0415
 
-    from saldo.analysis.service.linkage import PERSON_COLUMNS, dedupe_records, score_febrl3, train_dedupe_model  # noqa: PLC0415
+    from saldo.analysis.service.linkage import PERSON_COLUMNS, dedupe_records, train_dedupe_model  # noqa: PLC0415
+    from saldo.synthetic.febrl import score_febrl3  # noqa: PLC0415
 
     if file is None:
-        score = score_febrl3(threshold=threshold)
+        from saldo.synthetic.febrl import EvaluationDataUnavailableError  # noqa: PLC0415
+
+        try:
+            score = score_febrl3(threshold=threshold)
+        except EvaluationDataUnavailableError as exc:
+            raise fail(str(exc)) from None
         console.print(
             f"FEBRL3: {score.records:,} records in {score.clusters:,} clusters of two or more; pairs: "
             f"precision {score.precision:.4f}, recall {score.recall:.4f}, F1 {score.f1:.4f} "

@@ -7,6 +7,7 @@ from functools import cached_property
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,5 +39,5 @@ def cli_context(ctx: typer.Context) -> CliContext:
 
 def fail(message: str) -> typer.Exit:
     """Print an error the way every command does, and give the exit to raise."""
-    errors.print(f"[bold red]error:[/] {message}")
+    errors.print(f"[bold red]error:[/] {escape(message)}")  # a message is text, never markup
     return typer.Exit(code=1)

@@ -31,7 +31,6 @@ from saldo.mediation.service.answers import read_bank_message
 from saldo.mediation.service.reconcile import get_run
 from saldo.mediation.service.runs import plan_payment_runs
 from saldo.oversight.service.precision import rule_precision
-from saldo.oversight.service.simulate import DEMO_STAFF, simulate_audit
 from saldo.payers.service import add_payer_user, issue_token, list_payers
 from saldo.payments.jobs import run_account_check
 from saldo.payments.schemas import BatchRejected
@@ -39,6 +38,7 @@ from saldo.payments.service.hold import staff_actor
 from saldo.registers.models import RegisterKind
 from saldo.registers.service import create_keeper, issue_keeper_token
 from saldo.staff.service import issue_staff_token
+from saldo.synthetic.audit_round import DEMO_STAFF, simulate_audit
 from saldo.synthetic.bank import answer_payment_file
 from saldo.synthetic.country import generate_country
 from saldo.worker import run_worker

@@ -15,7 +15,7 @@ from saldo.analysis.service.tables import SNAPSHOT_TABLES
 
 
 class SparkUnavailableError(RuntimeError):
-    """Spark cannot start here: no Java runtime."""
+    """Spark cannot start here: no Java runtime, or the optional part saldo[spark] is not installed."""
 
 
 def spark_session(*, master: str = "local[2]", threads: int = 2) -> Any:
@@ -24,7 +24,12 @@ def spark_session(*, master: str = "local[2]", threads: int = 2) -> Any:
     Spark keeps one session per process: the first caller's settings hold for later ones."""
     if shutil.which("java") is None:
         raise SparkUnavailableError("Spark needs a Java runtime (17 or newer) on PATH")
-    from pyspark.sql import SparkSession  # noqa: PLC0415 — a JVM starts only when Spark is chosen
+    try:
+        from pyspark.sql import SparkSession  # noqa: PLC0415 — a JVM starts only when Spark is chosen
+    except ImportError as exc:
+        raise SparkUnavailableError(
+            "Spark is an optional part of Saldo: install saldo[spark] (pip install 'saldo[spark]')"
+        ) from exc
     from splink.backends.spark import similarity_jar_location  # noqa: PLC0415
 
     session: Any = (
