@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 import saldo
 from saldo.cli.main import app as cli_app
-from saldo.cli.reference import REFERENCE_DIR, references
+from saldo.cli.reference import references
 from saldo.db.migrate import check_database
 from saldo.kit.problem import ProblemError
 from saldo.settings import Settings
@@ -96,8 +96,8 @@ def test_bank_routes_take_bank_tokens_and_payment_routes_payer_tokens(app: FastA
 
 
 def test_generated_references_are_up_to_date() -> None:
-    for name, text in references(typer.main.get_command(cli_app)).items():
-        assert (REFERENCE_DIR / name).read_text(encoding="utf-8") == text, f"run `saldo reference`: {name} is stale"
+    for path, text in references(typer.main.get_command(cli_app)).items():
+        assert path.read_text(encoding="utf-8") == text, f"run `saldo reference`: {path.name} is stale"
 
 
 def test_every_setting_is_described() -> None:

@@ -12,7 +12,7 @@ from stdnum import luhn
 from typer._click.utils import make_default_short_help
 from typer.testing import CliRunner
 
-from saldo.cli.main import COMMANDS, app, load_command
+from saldo.cli.main import COMMANDS, app, load_command, subcommands
 from saldo.synthetic.bank import answer_payment_file
 from tests.conftest import create_database
 from tests.factories import csv_file, payment_body, pnr, se_iban
@@ -256,3 +256,21 @@ def test_the_root_help_imports_no_command_and_lists_each_with_its_own_words() ->
     for name, (_, _, words) in COMMANDS.items():
         command = load_command(name)
         assert make_default_short_help(command.help or "", 500) == make_default_short_help(words, 500), name
+
+
+@pytest.mark.parametrize("group", ["runs", "analysis", "audit"])
+def test_a_groups_help_imports_none_of_its_commands(group: str) -> None:
+    """`saldo runs --help` lists the group's commands from commands.json (generated, and checked by
+    the reference test) and imports none of them, nor the database or the settings."""
+    script = (
+        "import sys; from typer.testing import CliRunner; from saldo.cli.main import app;"
+        f"result = CliRunner().invoke(app, ['{group}', '--help']); assert result.exit_code == 0, result.output;"
+        "heavy = ('saldo.cli.', 'sqlalchemy', 'pandas', 'fpdf', 'saldo.app', 'saldo.settings');"
+        "light = ('saldo.cli.main', 'saldo.cli.context');"
+        "loaded = sorted(m for m in sys.modules if m.startswith(heavy) and m not in light);"
+        "print(loaded); print(result.output)"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    loaded, output = done.stdout.split("\n", 1)
+    assert loaded == "[]", done.stdout + done.stderr
+    assert all(name in output for name in subcommands()[group])

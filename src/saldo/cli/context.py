@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
-from saldo.db.engine import create_db_engine, create_session_factory
-from saldo.settings import Settings
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from saldo.settings import Settings
 
 console = Console(stderr=False, highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -20,14 +22,28 @@ errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 @dataclass
 class CliContext:
-    settings: Settings = field(default_factory=Settings)
+    """Built before every command, and cheap: the settings are read, and the crash points armed,
+    when a command first asks for them, so a command's help starts without them."""
+
+    @cached_property
+    def settings(self) -> Settings:
+        from saldo.kit.crash_points import arm  # noqa: PLC0415
+        from saldo.settings import Settings  # noqa: PLC0415
+
+        settings = Settings()
+        arm(settings.halt_at, settings.halted_dir)  # crash tests only; unset, nothing halts
+        return settings
 
     @cached_property
     def engine(self) -> Engine:
+        from saldo.db.engine import create_db_engine  # noqa: PLC0415
+
         return create_db_engine(self.settings)
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
+        from saldo.db.engine import create_session_factory  # noqa: PLC0415
+
         return create_session_factory(self.engine)
 
 

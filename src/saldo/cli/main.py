@@ -4,13 +4,19 @@ Each command lives in its own module and is imported only when it runs or its he
 importing every command would import the whole app, pandas, Splink and the PDF library before any
 command ran (about ten seconds on the reference machine). ``COMMANDS`` names them with their short
 help, so ``saldo --help`` imports nothing of them; tests/cli/test_cli.py checks each short help
-against the command's own, so the table cannot go stale."""
+against the command's own, so the table cannot go stale. A group's commands are listed the same
+way, from ``commands.json`` (written by ``saldo reference``, checked by the reference test), so
+``saldo runs --help`` imports nothing of the group either; a command's module is imported when
+that command runs or its own help is asked for."""
 
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import warnings
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -74,6 +80,15 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+SUBCOMMANDS_FILE = Path(__file__).with_name("commands.json")  # group: {command: its help}, generated
+
+
+@cache
+def subcommands() -> dict[str, dict[str, str]]:
+    table: dict[str, dict[str, str]] = json.loads(SUBCOMMANDS_FILE.read_text(encoding="utf-8"))
+    return table
+
+
 def load_command(name: str) -> Command:
     """The click command ``name`` stands for, its module imported now: built as the root would
     build it with ``add_typer`` or ``command``, then taken out of a holder."""
@@ -91,6 +106,13 @@ def load_command(name: str) -> Command:
     return found
 
 
+def _format_table(formatter: HelpFormatter, table: dict[str, str]) -> None:
+    """Commands as click lists them, from a table: each help shortened to the width left."""
+    limit = formatter.width - 6 - max(len(name) for name in table)
+    with formatter.section("Commands"):
+        formatter.write_dl([(name, make_default_short_help(text, limit)) for name, text in table.items()])
+
+
 class LazyGroup(TyperGroup):
     """The root command: subcommands listed from ``COMMANDS``, each imported only when used."""
 
@@ -98,14 +120,32 @@ class LazyGroup(TyperGroup):
         return list(COMMANDS)
 
     def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
-        return load_command(cmd_name) if cmd_name in COMMANDS else None
+        if cmd_name not in COMMANDS:
+            return None
+        if cmd_name in subcommands():
+            return LazySubgroup(name=cmd_name, help=COMMANDS[cmd_name][2], no_args_is_help=True, rich_markup_mode=None)
+        return load_command(cmd_name)
 
     def format_commands(self, ctx: Context, formatter: HelpFormatter) -> None:
-        """As click lists commands, from the table: each help shortened to the width left."""
-        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
-        rows = [(name, make_default_short_help(text, limit)) for name, (_, _, text) in COMMANDS.items()]
-        with formatter.section("Commands"):
-            formatter.write_dl(rows)
+        _format_table(formatter, {name: text for name, (_, _, text) in COMMANDS.items()})
+
+
+class LazySubgroup(TyperGroup):
+    """A group (``saldo runs``): its commands listed from ``commands.json``; the group's module is
+    imported only when one of them runs or shows its help."""
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        return list(subcommands()[self.name or ""])
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        if cmd_name not in subcommands()[self.name or ""]:
+            return None
+        group = load_command(self.name or "")
+        found = group.get_command(ctx, cmd_name)  # type: ignore[attr-defined]
+        return found if isinstance(found, Command) else None
+
+    def format_commands(self, ctx: Context, formatter: HelpFormatter) -> None:
+        _format_table(formatter, subcommands()[self.name or ""])
 
 
 app = typer.Typer(
@@ -128,10 +168,8 @@ def root(ctx: typer.Context, verbose: bool = typer.Option(False, "--verbose", "-
     # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); the embedded server copes.
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     from saldo.cli.context import CliContext  # noqa: PLC0415 — settings and the database only for a command that runs
-    from saldo.kit.crash_points import arm  # noqa: PLC0415
 
     ctx.obj = CliContext()
-    arm(ctx.obj.settings.halt_at, ctx.obj.settings.halted_dir)  # crash tests only; unset, nothing halts
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""``saldo reference``: the generated references in docs/reference/ (settings, CLI, OpenAPI, rules).
+"""``saldo reference``: the generated references in docs/reference/ (settings, CLI, OpenAPI, rules),
+and the table of each group's commands the command line lists its help from (src/saldo/cli/commands.json).
 
 They are generated so they cannot go stale: tests/test_architecture.py fails when a committed file
 differs from what this writes."""
@@ -52,6 +53,20 @@ def cli_reference(command: Any) -> str:
     return "\n".join(lines)
 
 
+def commands_reference() -> str:
+    """Each group's commands with their help, as ``saldo GROUP --help`` lists them without
+    importing the group (src/saldo/cli/commands.json)."""
+    from saldo.cli.main import COMMANDS, load_command  # noqa: PLC0415
+
+    table: dict[str, dict[str, str]] = {}
+    for name in COMMANDS:
+        command: Any = load_command(name)
+        if hasattr(command, "list_commands"):
+            ctx = command.context_class(command, info_name=name)
+            table[name] = {sub: command.get_command(ctx, sub).help or "" for sub in command.list_commands(ctx)}
+    return json.dumps(table, indent=2, ensure_ascii=False) + "\n"
+
+
 def rules_reference() -> str:
     """The published rule catalogue: every rule, its version, inputs, legal basis, reasons and SQL."""
     from saldo.analysis.service.catalogue import load_catalogue  # noqa: PLC0415
@@ -100,12 +115,17 @@ def openapi_reference() -> str:
     return json.dumps(build_openapi(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 
-def references(root_command: Any) -> dict[str, str]:
+COMMANDS_FILE = Path(__file__).with_name("commands.json")
+
+
+def references(root_command: Any) -> dict[Path, str]:
+    """Each generated file, by where it is written."""
     return {
-        "settings.md": settings_reference(),
-        "cli.md": cli_reference(root_command),
-        "openapi.json": openapi_reference(),
-        "rules.md": rules_reference(),
+        REFERENCE_DIR / "settings.md": settings_reference(),
+        REFERENCE_DIR / "cli.md": cli_reference(root_command),
+        REFERENCE_DIR / "openapi.json": openapi_reference(),
+        REFERENCE_DIR / "rules.md": rules_reference(),
+        COMMANDS_FILE: commands_reference(),
     }
 
 
@@ -115,11 +135,10 @@ def reference(
     """Write the generated references (settings, CLI, OpenAPI, analysis rules) into docs/reference/."""
     root = ctx.find_root().command
     stale = []
-    for name, text in references(root).items():
-        path = REFERENCE_DIR / name
+    for path, text in references(root).items():
         if check:
             if not path.exists() or path.read_text(encoding="utf-8") != text:
-                stale.append(name)
+                stale.append(path.name)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")

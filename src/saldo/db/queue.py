@@ -1,24 +1,32 @@
 """Durable background jobs, enqueued inside the caller's transaction.
 
-The queue is procrastinate's (its schema is installed by a migration). A job is inserted through
-procrastinate's own SQL function on the caller's connection, so it commits or rolls back with the
-work that asked for it and a worker sees it only once that work is committed. The worker side
-lives in ``saldo.worker``."""
+The queue is procrastinate's (its schema is installed by a migration). A job is deferred through
+procrastinate's public API on the caller's own connection (``configure_task(..., connection=)``), so
+it commits or rolls back with the work that asked for it and a worker sees it only once that work is
+committed. The worker side lives in ``saldo.worker``."""
 
 from __future__ import annotations
 
-import orjson
+from functools import cache
+from typing import TYPE_CHECKING
+
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from saldo.db.engine import driver_connection
+
+if TYPE_CHECKING:
+    from procrastinate import App
+
 _WAITING = text("SELECT id FROM procrastinate_jobs WHERE queueing_lock = :queueing_lock AND status = 'todo' LIMIT 1")
-_DEFER = text(
-    """
-    SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[
-        ROW(:queue, :task, 0, :lock, :queueing_lock, CAST(:args AS jsonb), NULL)::procrastinate_job_to_defer_v1
-    ]))
-    """
-)
+
+
+@cache
+def _deferring_app() -> App:
+    """An application that only defers, on connections it is given (it never opens a pool)."""
+    from procrastinate import App, SyncPsycopgConnector  # noqa: PLC0415 — only where a job is deferred
+
+    return App(connector=SyncPsycopgConnector())
 
 
 def defer_job(session: Session, *, task: str, queue: str, args: dict[str, object], lock: str) -> int:
@@ -28,11 +36,10 @@ def defer_job(session: Session, *, task: str, queue: str, args: dict[str, object
     waiting = session.execute(_WAITING, params).scalar()
     if waiting is not None:
         return int(waiting)
-    job_id = session.execute(
-        _DEFER,
-        {"queue": queue, "task": task, "lock": lock, "queueing_lock": lock, "args": orjson.dumps(args).decode()},
-    ).scalar_one()
-    return int(job_id)
+    deferrer = _deferring_app().configure_task(
+        name=task, queue=queue, lock=lock, queueing_lock=lock, connection=driver_connection(session)
+    )
+    return int(deferrer.defer(**args))  # type: ignore[arg-type]
 
 
 def job_states(session: Session, lock: str) -> list[tuple[int, str, int]]:

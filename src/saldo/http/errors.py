@@ -96,5 +96,5 @@ def install_error_handlers(app: FastAPI, special: Mapping[type[Exception], Any] 
     app.add_exception_handler(RequestValidationError, _request_invalid)
     app.add_exception_handler(OperationalError, _unavailable)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    for error_type, handler in special.items():
+    for error_type, handler in (special or {}).items():
         app.add_exception_handler(error_type, handler)
