@@ -18,6 +18,7 @@ from saldo.db.engine import driver_connection
 from saldo.kit.national_id import IdScheme
 from saldo.payees.models import Payee
 from saldo.payers.models import Payer, PayerBenefit, PayerUser
+from saldo.payers.repository import ACTIVE_TOKEN as PAYER_TOKEN
 from saldo.payments.models import (
     PayerUpload,
     Payment,
@@ -424,10 +425,9 @@ class CheckResults:
 # and insert the payment, in one round trip. It inserts only in the plain case — a valid token of a
 # payer that pays through Saldo, a permitted benefit as the caller's catalogue knows it, a new
 # reference — and returns no row otherwise; the caller then takes the documented route.
-_REGISTER_FOR_CALLER = """
+_REGISTER_FOR_CALLER = f"""
 WITH caller AS (
-    SELECT p.id AS payer_id FROM api_tokens t JOIN payers p ON p.id = t.payer_id
-    WHERE t.secret_sha256 = %(secret)s AND t.revoked_at IS NULL AND p.connection_model <> 'analysis_only'
+    SELECT token.payer_id FROM ({PAYER_TOKEN}) AS token WHERE token.connection_model <> 'analysis_only'
 ), permitted AS (
     SELECT c.payer_id FROM caller c
     JOIN payer_benefits pb ON pb.payer_id = c.payer_id AND pb.benefit_id = %(benefit_id)s
@@ -450,7 +450,7 @@ SELECT pm.payer_id, %(reference)s, py.id, %(payee_name)s, %(benefit_id)s, %(amou
 FROM permitted pm, payee py
 ON CONFLICT (payer_id, reference) DO NOTHING
 RETURNING id, registered_at
-"""
+"""  # noqa: S608 — composed of constant statements only
 _CATALOGUE = "SELECT code, id, kind FROM benefits"
 
 
