@@ -18,6 +18,8 @@ from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from saldo.identity.repository import LIVE_SESSION
+
 
 def _overview_sql(
     scheme: str, identifier: str, param: Callable[[str], str], before: str = "", columns: str = ""
@@ -71,15 +73,14 @@ _SESSION_OVERVIEW = _overview_sql(
     "(SELECT person_scheme FROM live)",
     "(SELECT person_id FROM live)",
     lambda name: f"%({name})s",
-    before="""live AS (
-  SELECT id, person_scheme, person_id, name, loa, csrf_token, last_seen_at FROM web_sessions
-   WHERE secret_sha256 = %(secret)s AND ended_at IS NULL AND audience = 'citizen'
-     AND expires_at > %(now)s AND last_seen_at + make_interval(mins => %(idle_minutes)s) > %(now)s
+    before=f"""live AS (
+  SELECT id, person_scheme, person_id, name, loa, csrf_token, last_seen_at FROM ({LIVE_SESSION}) AS s
+   WHERE s.audience = 'citizen'
 ), touched AS (
   UPDATE web_sessions w SET last_seen_at = %(now)s FROM live
    WHERE w.id = live.id AND live.last_seen_at + make_interval(secs => %(touch_s)s) <= %(now)s
   RETURNING w.id
-), """,
+), """,  # noqa: S608 — composed of constant statements only
     columns=""",
   (SELECT id FROM live) AS session_id,
   (SELECT name FROM live) AS session_name,

@@ -6,13 +6,18 @@ from typing import Any
 from sqlalchemy import delete, text, update
 from sqlalchemy.orm import Session
 
+from saldo.db.sql import bound
 from saldo.identity.models import LoginAttempt, WebSession
 
-# Runs on every page request: a constant statement, no ORM object built.
-_SESSION = text(
+# The live session of a cookie's secret: not ended, not expired, not idle longer than it may be. One
+# statement, in psycopg's style, for every page's check (session_principal, bound for SQLAlchemy: a
+# constant statement, no ORM object built) and the citizen's fast path (saldo.citizens.repository).
+LIVE_SESSION = (
     "SELECT id, audience, person_scheme, person_id, name, loa, csrf_token, last_seen_at, expires_at"
-    " FROM web_sessions WHERE secret_sha256 = :secret AND ended_at IS NULL"
+    " FROM web_sessions WHERE secret_sha256 = %(secret)s AND ended_at IS NULL"
+    " AND expires_at > %(now)s AND last_seen_at + make_interval(mins => %(idle_minutes)s) > %(now)s"
 )
+_SESSION = bound(LIVE_SESSION)
 
 
 class IdentityRepository:
@@ -32,9 +37,10 @@ class IdentityRepository:
     def drop_attempts_before(self, cutoff: dt.datetime) -> None:
         self.session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < cutoff))
 
-    def session_row(self, secret_sha256: bytes) -> Any | None:
-        """The live session's columns a page needs, or None."""
-        return self.session.execute(_SESSION, {"secret": secret_sha256}).first()
+    def session_row(self, secret_sha256: bytes, *, now: dt.datetime, idle_minutes: int) -> Any | None:
+        """The live session's columns a page needs, or None (unknown, ended, expired or idle)."""
+        params = {"secret": secret_sha256, "now": now, "idle_minutes": idle_minutes}
+        return self.session.execute(_SESSION, params).first()
 
     def session_by_id(self, session_id: int) -> WebSession | None:
         return self.session.get(WebSession, session_id)

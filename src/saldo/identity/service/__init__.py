@@ -106,9 +106,9 @@ def session_principal(session: Session, secret: str, *, idle_minutes: int) -> tu
     """Who the session cookie belongs to (None if it is unknown, ended, expired or idle too long), and
     whether its last-seen time was written (then the caller commits)."""
     repository = IdentityRepository(session)
-    row = repository.session_row(_sha256(secret))
     now = utcnow()
-    if row is None or row.expires_at <= now or row.last_seen_at + dt.timedelta(minutes=idle_minutes) <= now:
+    row = repository.session_row(_sha256(secret), now=now, idle_minutes=idle_minutes)
+    if row is None:
         return None, False
     touched = now - row.last_seen_at >= TOUCH_EVERY
     if touched:
