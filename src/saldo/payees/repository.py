@@ -5,16 +5,25 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from saldo.db.sql import bound
+
 PayeeKey = tuple[str, str]  # (id_scheme, canonical identifier)
 
 
-# The single-payment API runs these on every request: constant statements. Most payees exist
-# already, so a lookup comes first and the insert only for a first payment.
-_FIND_PAYEE = text("SELECT id FROM payees WHERE id_scheme = :id_scheme AND identifier = :identifier")
-_INSERT_PAYEE = text(
-    "INSERT INTO payees (id_scheme, identifier, kind) VALUES (:id_scheme, :identifier, :kind) "
+# A payee found, or created: one pair of statements, in psycopg's style, for the single-payment API
+# (ensure_one, bound for SQLAlchemy) and the registration fast path's one statement
+# (saldo.payments.repository), so both identify a payee alike. Most payees exist already, so the
+# lookup comes first. CREATE_PAYEE inserts once for each row of ``wanted``, a name the statement it
+# is put in defines (whether to create at all); a payee another transaction inserted meanwhile is
+# left as it is.
+FIND_PAYEE = "SELECT id FROM payees WHERE id_scheme = %(payee_scheme)s AND identifier = %(payee_identifier)s"
+CREATE_PAYEE = (
+    "INSERT INTO payees (id_scheme, identifier, kind) "
+    "SELECT %(payee_scheme)s, %(payee_identifier)s, %(payee_kind)s FROM wanted "
     "ON CONFLICT (id_scheme, identifier) DO NOTHING RETURNING id"
 )
+_FIND_PAYEE = bound(FIND_PAYEE)
+_INSERT_PAYEE = bound(f"WITH wanted AS (SELECT 1) {CREATE_PAYEE}")
 
 
 _FIND_PAYEES = text(
@@ -63,7 +72,7 @@ class PayeeRepository:
 
     def ensure_one(self, id_scheme: str, identifier: str, kind: str) -> int:
         """The id of one payee, inserting it first if new (one round trip)."""
-        key = {"id_scheme": id_scheme, "identifier": identifier, "kind": kind}
+        key = {"payee_scheme": id_scheme, "payee_identifier": identifier, "payee_kind": kind}
         payee_id = self.session.scalar(_FIND_PAYEE, key) or self.session.scalar(_INSERT_PAYEE, key)
         if payee_id is None:
             # Another transaction inserted this payee while we waited on the conflict; the insert's

@@ -17,6 +17,7 @@ from saldo.benefits.models import Benefit
 from saldo.db.engine import driver_connection
 from saldo.kit.national_id import IdScheme
 from saldo.payees.models import Payee
+from saldo.payees.repository import CREATE_PAYEE, FIND_PAYEE
 from saldo.payers.models import Payer, PayerBenefit, PayerUser
 from saldo.payers.repository import ACTIVE_TOKEN as PAYER_TOKEN
 from saldo.payments.models import (
@@ -433,12 +434,11 @@ WITH caller AS (
     JOIN payer_benefits pb ON pb.payer_id = c.payer_id AND pb.benefit_id = %(benefit_id)s
     JOIN benefits b ON b.id = pb.benefit_id AND b.code = %(benefit_code)s AND b.kind = %(benefit_kind)s
 ), found AS (
-    SELECT id FROM payees WHERE id_scheme = %(payee_scheme)s AND identifier = %(payee_identifier)s
+    {FIND_PAYEE}
+), wanted AS (
+    SELECT 1 WHERE EXISTS (SELECT 1 FROM permitted) AND NOT EXISTS (SELECT 1 FROM found)
 ), created AS (
-    INSERT INTO payees (id_scheme, identifier, kind)
-    SELECT %(payee_scheme)s, %(payee_identifier)s, %(payee_kind)s
-    WHERE EXISTS (SELECT 1 FROM permitted) AND NOT EXISTS (SELECT 1 FROM found)
-    ON CONFLICT (id_scheme, identifier) DO NOTHING RETURNING id
+    {CREATE_PAYEE}
 ), payee AS (
     SELECT id FROM found UNION ALL SELECT id FROM created
 )
