@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import subprocess
 import sys
@@ -13,6 +14,8 @@ from typer._click.utils import make_default_short_help
 from typer.testing import CliRunner
 
 from saldo.cli.main import COMMANDS, app, load_command, subcommands
+from saldo.iso20022.camt import NotifiedEntry, NotifiedTransaction, write_debit_credit_notification
+from saldo.kit.account_number import AccountScheme
 from saldo.synthetic.bank import answer_payment_file
 from tests.conftest import create_database
 from tests.factories import csv_file, payment_body, pnr, se_iban
@@ -187,6 +190,24 @@ def test_a_payment_run_is_started_written_answered_and_reconciled(env: dict[str,
     assert "reconciled" in out
     code, out = saldo(env, "runs", "read-bank-file", str(answers.notification))
     assert "already read; nothing changed" in out
+    stranger = tmp_path / "stranger.xml"  # a debit on the account that names no payment Saldo sent
+    with stranger.open("wb") as out_file:
+        write_debit_credit_notification(
+            out_file,
+            message_id="NT-STRANGER",
+            created_at=dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC),
+            account_scheme=AccountScheme.SE_BANKGIRO,
+            account_number=bankgiro,
+            entries=[NotifiedEntry(dt.date(2026, 11, 22), [NotifiedTransaction("888888888", 4200, "SEK")])],
+        )
+    assert "1 unmatched" in saldo(env, "runs", "read-bank-file", str(stranger))[1]
+    code, out = saldo(env, "runs", "show", run_id.group(1))
+    assert "reconciled" in out  # the entry is not guessed into the run
+    assert "1 entries on this account match no payment of any run" in out
+    code, out = saldo(env, "runs", "unattributed", "--account", bankgiro)
+    assert code == 0, out
+    assert f"se_bankgiro {bankgiro}  camt.054.001.08 NT-STRANGER" in out
+    assert "no payment has end-to-end id 888888888" in out
     broken = tmp_path / "broken.xml"
     broken.write_text("<Document>")
     code, out = saldo(env, "runs", "read-bank-file", str(broken))
