@@ -72,8 +72,11 @@ def compile_bytecode() -> None:
             check=True,
         ).stdout.strip()
         targets.append(purelib)
-    subprocess.run([str(python), "-m", "compileall", "-q", "-j0", *targets], stdout=subprocess.DEVNULL, check=False)
-    marker.write_text(stamp, encoding="utf-8")
+    done = subprocess.run(
+        [str(python), "-m", "compileall", "-q", "-j0", *targets], stdout=subprocess.DEVNULL, check=False
+    )
+    if done.returncode == 0:  # a partial compile is tried again next time
+        marker.write_text(stamp, encoding="utf-8")
 
 
 def _digest(data: bytes) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -20,7 +19,6 @@ console = Console(stderr=False, highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-@dataclass
 class CliContext:
     """Built before every command, and cheap: the settings are read, and the crash points armed,
     when a command first asks for them, so a command's help starts without them."""

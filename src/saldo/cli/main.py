@@ -89,6 +89,7 @@ def subcommands() -> dict[str, dict[str, str]]:
     return table
 
 
+@cache
 def load_command(name: str) -> Command:
     """The click command ``name`` stands for, its module imported now: built as the root would
     build it with ``add_typer`` or ``command``, then taken out of a holder."""
