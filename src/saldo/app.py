@@ -24,6 +24,8 @@ from saldo.citizens.api import router as citizens_api_router
 from saldo.citizens.pages import router as citizens_pages
 from saldo.db.engine import CONNECT_TIMEOUT_S, create_db_engine, create_session_factory
 from saldo.decisions.api import router as decisions_router
+from saldo.eessi.api import as4_router as eessi_as4_router
+from saldo.eessi.api import router as eessi_router
 from saldo.http.errors import install_error_handlers
 from saldo.http.security import SecurityLayer
 from saldo.identity.http import PAGE_HANDLERS
@@ -120,6 +122,8 @@ def _bare_app() -> FastAPI:
     app.include_router(requests_staff_router)
     app.include_router(oversight_router)
     app.include_router(citizens_api_router)
+    app.include_router(eessi_router)
+    app.include_router(eessi_as4_router)
     app.include_router(identity_pages)
     app.include_router(citizens_pages)
     app.include_router(oversight_pages)

@@ -8,6 +8,7 @@ from saldo.benefits.models import Benefit, BenefitExclusion
 from saldo.cases.models import Case, CaseEvent, CaseFinding, CasePerson, FindingReview
 from saldo.db.base import Base
 from saldo.decisions.models import Decision
+from saldo.eessi.models import CrossBorderCase, CrossBorderDocument, CrossBorderFact
 from saldo.identity.models import LoginAttempt, WebSession
 from saldo.inforequests.models import InformationAnswer, InformationRequest
 from saldo.mediation.models import BankMessage, PaymentFile, PaymentRun, UnmatchedEntry
@@ -38,6 +39,9 @@ __all__ = [
     "CaseEvent",
     "CaseFinding",
     "CasePerson",
+    "CrossBorderCase",
+    "CrossBorderDocument",
+    "CrossBorderFact",
     "Decision",
     "Finding",
     "FindingReview",

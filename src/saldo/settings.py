@@ -337,6 +337,44 @@ class Settings(BaseSettings):
     demo_persons: int = Field(
         default=20_000, ge=100, description="Persons in the synthetic country `saldo demo` builds."
     )
+    tls_certificate: Path | None = Field(
+        default=None,
+        description=(
+            "PEM certificate (with its chain) `saldo serve` answers HTTPS with; with `SALDO_TLS_KEY`. Unset: plain "
+            "HTTP, for serving behind a TLS proxy."
+        ),
+    )
+    tls_key: Path | None = Field(default=None, description="The private key of `SALDO_TLS_CERTIFICATE`, PEM.")
+    eessi_institution: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z]{2}:[A-Za-z0-9]{4,10}$",
+        description=(
+            "This node's institution id in the EESSI Institution Repository (`SE:FKA01` …). Unset: the node takes "
+            "no part in the cross-border exchange."
+        ),
+    )
+    eessi_key: Path | None = Field(
+        default=None, description="The RSA private key (PEM) this node signs SEDs and AS4 messages and decrypts with."
+    )
+    eessi_certificate: Path | None = Field(
+        default=None, description="The certificate (PEM) of `SALDO_EESSI_KEY`, as the directory lists it."
+    )
+    eessi_directory: Path | None = Field(
+        default=None,
+        description="The institution directory (JSON, docs/eessi.md): read again whenever the file changes.",
+    )
+    eessi_ca_bundle: Path | None = Field(
+        default=None,
+        description="CA certificates (PEM) other nodes' HTTPS certificates are checked against; unset: the system's.",
+    )
+    eessi_retry_hours: float = Field(
+        default=48.0,
+        gt=0,
+        description=(
+            "How long a SED is retried to a partner that does not answer (backing off up to 15 minutes between "
+            "tries) before it is marked undeliverable and staff are alerted."
+        ),
+    )
 
     @property
     def base_url(self) -> str:

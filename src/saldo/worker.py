@@ -12,6 +12,7 @@ import procrastinate
 from sqlalchemy import Engine
 
 from saldo.db.engine import create_session_factory
+from saldo.eessi import jobs as eessi_jobs
 from saldo.inforequests import jobs as request_jobs
 from saldo.mediation import jobs as mediation_jobs
 from saldo.mediation.jobs import JobResources
@@ -21,7 +22,7 @@ from saldo.oversight import jobs as analysis_jobs
 from saldo.payments.jobs import settle_parts_continuously
 from saldo.settings import Settings
 
-QUEUES = ("payment_runs", request_jobs.REMINDER_QUEUE, analysis_jobs.ANALYSIS_QUEUE)
+QUEUES = ("payment_runs", request_jobs.REMINDER_QUEUE, analysis_jobs.ANALYSIS_QUEUE, eessi_jobs.DELIVER_QUEUE)
 # A worker beats six times within the time after which it counts as dead (10 s of 60 by default,
 # procrastinate's own interval), so a slow beat or two never hands out a live worker's job.
 BEATS_PER_STALL = 6
@@ -39,6 +40,7 @@ def build_job_app(engine: Engine, settings: Settings | None = None) -> procrasti
     mediation_jobs.register_tasks(app)
     request_jobs.register_tasks(app)
     analysis_jobs.register_tasks(app, settings.analysis_schedule if settings is not None else None)
+    eessi_jobs.register_tasks(app, enabled=settings is not None and settings.eessi_institution is not None)
     return app
 
 

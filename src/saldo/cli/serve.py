@@ -27,4 +27,6 @@ def serve(
         # X-Forwarded-For/-Proto are believed from the configured TLS proxies only, never from anyone
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies or None,
+        ssl_certfile=settings.tls_certificate,
+        ssl_keyfile=settings.tls_key,
     )

@@ -30,6 +30,7 @@ PUBLIC_PATHS = frozenset(
         "/docs/assets/{name}",  # Swagger UI's own files (saldo.web.apidocs)
         "/static",
         "/login",
+        "/eessi/as4",  # another node's AS4 message: authenticated by its signature, answered by a signed signal
         "/login/{name}",
         "/auth/callback/{name}",
         "/logout",

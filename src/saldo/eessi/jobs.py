@@ -1,0 +1,77 @@
+"""Background work of the cross-border exchange: delivering the outbox (at once when a SED is
+queued, and every minute for retries that come due) and reminding partners of overdue answers."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import procrastinate
+
+from saldo.db.engine import unit_of_work
+from saldo.eessi import service
+from saldo.mediation.jobs import JobResources
+
+DELIVER_TASK = "eessi_deliver"
+DELIVER_QUEUE = "eessi"
+DELIVER_LOCK = "eessi-deliver"
+DELIVER_CRON = "* * * * *"
+REMIND_TASK = "eessi_remind"
+REMIND_CRON = "30 7 * * *"
+TIMEOUT_S = 30.0
+
+log = logging.getLogger(__name__)
+
+
+def poster(node: service.Node) -> httpx.Client:
+    return httpx.Client(verify=str(node.ca_bundle) if node.ca_bundle else True, timeout=TIMEOUT_S)
+
+
+def deliver(resources: JobResources, *, limit: int = 10_000) -> dict[str, int]:
+    """Send every SED that is due, each in its own transaction (built and committed first, then sent
+    and its outcome committed); returns the outcomes counted."""
+    node = service.node_from_settings(resources.settings)
+    counts: dict[str, int] = {}
+    with poster(node) as client:
+
+        def post(url: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+            try:
+                response = client.post(url, headers=headers, content=body)
+            except httpx.TransportError as error:
+                raise OSError(str(error) or type(error).__name__) from error
+            return response.status_code, response.content
+
+        for _ in range(limit):
+            with unit_of_work(resources.sessions) as session:
+                delivery = service.deliver_one(session, node, post)
+            if delivery is None:
+                break
+            counts[delivery.outcome] = counts.get(delivery.outcome, 0) + 1
+    return counts
+
+
+def deliver_job(context: procrastinate.JobContext, timestamp: int | None = None) -> dict[str, int]:
+    resources = context.additional_context["resources"]
+    assert isinstance(resources, JobResources)
+    counts = deliver(resources)
+    if counts:
+        log.info("cross-border outbox: %s", counts)
+    return counts
+
+
+def remind_job(context: procrastinate.JobContext, timestamp: int) -> int:
+    resources = context.additional_context["resources"]
+    assert isinstance(resources, JobResources)
+    node = service.node_from_settings(resources.settings)
+    from saldo.kit.clock import today  # noqa: PLC0415
+
+    with unit_of_work(resources.sessions) as session:
+        return service.remind_overdue(session, node, today())
+
+
+def register_tasks(app: procrastinate.App, *, enabled: bool) -> None:
+    deliver_task = app.task(name=DELIVER_TASK, queue=DELIVER_QUEUE, pass_context=True)(deliver_job)
+    remind_task = app.task(name=REMIND_TASK, queue=DELIVER_QUEUE, pass_context=True)(remind_job)
+    if enabled:  # only a node that takes part in the exchange looks for work on a schedule
+        app.periodic(cron=DELIVER_CRON, periodic_id=DELIVER_TASK)(deliver_task)
+        app.periodic(cron=REMIND_CRON, periodic_id=REMIND_TASK)(remind_task)

@@ -1,0 +1,111 @@
+"""Cross-border cases (BUCs) with other countries' institutions, and the SEDs in them: what was sent
+(the outbox, until the partner's signed receipt proves delivery) and what was received (the inbox,
+once per AS4 message id, whatever the partner resends)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from saldo.db.base import Base, IdMixin
+from saldo.db.types import UtcDateTime, str_enum
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Direction(StrEnum):
+    OUT = "out"
+    IN = "in"
+
+
+class DocumentStatus(StrEnum):
+    QUEUED = "queued"  # out: waiting to be sent (or retried)
+    DELIVERED = "delivered"  # out: the partner's signed receipt proves it arrived
+    UNDELIVERABLE = "undeliverable"  # out: retried for SALDO_EESSI_RETRY_HOURS, or refused by the partner's node
+    ACCEPTED = "accepted"  # in: fitted the case and was applied
+    REJECTED = "rejected"  # in: did not fit the case; an X011 went back
+
+
+class CrossBorderCase(IdMixin, Base):
+    """One BUC: started by its owner (this node or the partner) with a SED to one counterparty."""
+
+    __tablename__ = "eessi_cases"
+
+    case_id: Mapped[str] = mapped_column(String(64), unique=True)
+    buc_type: Mapped[str] = mapped_column(String(16))
+    owner: Mapped[str] = mapped_column(String(16))  # the institution that started it
+    counterparty: Mapped[str] = mapped_column(String(16))
+    partner: Mapped[str] = mapped_column(String(16), index=True)  # the other institution, as seen from here
+    status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus, "eessi_case_status"))
+    person_scheme: Mapped[str | None] = mapped_column(String(32))
+    person_id: Mapped[str | None] = mapped_column(String(20), index=True)
+    purpose: Mapped[str | None] = mapped_column(Text)
+    opened_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class CrossBorderDocument(IdMixin, Base):
+    """A SED in a case, sent or received, with its signed XML as it travelled."""
+
+    __tablename__ = "eessi_documents"
+    __table_args__ = (
+        UniqueConstraint("case_pk", "document_id"),
+        Index("ix_eessi_documents_outbox", "next_attempt_at", postgresql_where="status = 'queued'"),
+        Index(
+            "ix_eessi_documents_deadline", "deadline", postgresql_where="answered_at IS NULL AND deadline IS NOT NULL"
+        ),
+    )
+
+    case_pk: Mapped[int] = mapped_column(BigInteger, ForeignKey("eessi_cases.id"), index=True)
+    document_id: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str] = mapped_column(String(128), unique=True)  # the AS4 MessageId: once per message
+    sed_type: Mapped[str] = mapped_column(String(8))
+    direction: Mapped[Direction] = mapped_column(str_enum(Direction, "eessi_direction"))
+    sender: Mapped[str] = mapped_column(String(16))
+    receiver: Mapped[str] = mapped_column(String(16))
+    answers: Mapped[str | None] = mapped_column(String(64))
+    content: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    xml: Mapped[bytes] = mapped_column(LargeBinary)  # the SED as signed by its sender
+    status: Mapped[DocumentStatus] = mapped_column(str_enum(DocumentStatus, "eessi_document_status"))
+    reason: Mapped[str | None] = mapped_column(Text)  # why it was rejected or could not be delivered
+    deadline: Mapped[dt.date | None] = mapped_column(Date)  # a request: when the answer is due
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    reminded_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    exchange: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # out: what the receipt must prove
+    as4_message: Mapped[bytes | None] = mapped_column(LargeBinary)  # out: the signed message, resent as built
+    receipt: Mapped[bytes | None] = mapped_column(LargeBinary)  # the signed AS4 receipt (in: the one we gave)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class FactKind(StrEnum):
+    DEATH = "death"  # H070: date and country of death
+    BENEFIT_ABROAD = "benefit_abroad"  # H002: a benefit paid abroad for a period
+    RESIDENCE_ABROAD = "residence_abroad"  # H003/H004: residence determined abroad since a date
+
+
+class CrossBorderFact(IdMixin, Base):
+    """What a received SED taught about a person, with where it came from: the data the analysis
+    reads. Only appended; a later fact of the same kind supersedes an earlier one."""
+
+    __tablename__ = "eessi_facts"
+
+    person_scheme: Mapped[str] = mapped_column(String(32))
+    person_id: Mapped[str] = mapped_column(String(20), index=True)
+    kind: Mapped[FactKind] = mapped_column(str_enum(FactKind, "eessi_fact_kind"))
+    values: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    document_pk: Mapped[int] = mapped_column(BigInteger, ForeignKey("eessi_documents.id"), index=True)
+    institution: Mapped[str] = mapped_column(String(16))  # who said so
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())

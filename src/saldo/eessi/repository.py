@@ -1,0 +1,135 @@
+"""The queries of the cross-border exchange."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.orm import Session, aliased
+
+from saldo.eessi.models import (
+    CaseStatus,
+    CrossBorderCase,
+    CrossBorderDocument,
+    CrossBorderFact,
+    Direction,
+    DocumentStatus,
+)
+
+
+def case_by_id(session: Session, case_id: str) -> CrossBorderCase | None:
+    return session.scalars(select(CrossBorderCase).where(CrossBorderCase.case_id == case_id)).one_or_none()
+
+
+def cases(session: Session, *, status: CaseStatus | None, limit: int) -> list[CrossBorderCase]:
+    query = select(CrossBorderCase).order_by(CrossBorderCase.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(CrossBorderCase.status == status)
+    return list(session.scalars(query))
+
+
+def case_documents(session: Session, case_pk: int) -> list[CrossBorderDocument]:
+    return list(
+        session.scalars(
+            select(CrossBorderDocument).where(CrossBorderDocument.case_pk == case_pk).order_by(CrossBorderDocument.id)
+        )
+    )
+
+
+def first_document(session: Session, case_pk: int) -> CrossBorderDocument | None:
+    return session.scalars(
+        select(CrossBorderDocument)
+        .where(CrossBorderDocument.case_pk == case_pk)
+        .order_by(CrossBorderDocument.id)
+        .limit(1)
+    ).first()
+
+
+def document_by_message(session: Session, message_id: str) -> CrossBorderDocument | None:
+    return session.scalars(
+        select(CrossBorderDocument).where(CrossBorderDocument.message_id == message_id)
+    ).one_or_none()
+
+
+def open_request(
+    session: Session, case_pk: int, sed_types: tuple[str, ...], *, not_from: str
+) -> CrossBorderDocument | None:
+    """The oldest unanswered SED of ``sed_types`` in the case from the other side."""
+    return session.scalars(
+        select(CrossBorderDocument)
+        .where(
+            CrossBorderDocument.case_pk == case_pk,
+            CrossBorderDocument.sed_type.in_(sed_types),
+            CrossBorderDocument.answered_at.is_(None),
+            CrossBorderDocument.sender != not_from,
+            CrossBorderDocument.status != DocumentStatus.REJECTED,
+        )
+        .order_by(CrossBorderDocument.id)
+        .limit(1)
+    ).first()
+
+
+def mark_answered(session: Session, case_pk: int, document_id: str, when: dt.datetime) -> None:
+    session.execute(
+        update(CrossBorderDocument)
+        .where(CrossBorderDocument.case_pk == case_pk, CrossBorderDocument.document_id == document_id)
+        .values(answered_at=when)
+    )
+
+
+def next_due(session: Session, now: dt.datetime) -> CrossBorderDocument | None:
+    """The oldest queued SED that is due and is the first unsent one of its case, locked (others
+    skip it) until the caller's transaction ends."""
+    earlier = aliased(CrossBorderDocument)
+    return session.scalars(
+        select(CrossBorderDocument)
+        .where(
+            CrossBorderDocument.status == DocumentStatus.QUEUED,
+            (CrossBorderDocument.next_attempt_at.is_(None)) | (CrossBorderDocument.next_attempt_at <= now),
+            ~exists().where(
+                and_(
+                    earlier.case_pk == CrossBorderDocument.case_pk,
+                    earlier.status == DocumentStatus.QUEUED,
+                    earlier.id < CrossBorderDocument.id,
+                )
+            ),
+        )
+        .order_by(CrossBorderDocument.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    ).first()
+
+
+def queued_count(session: Session) -> int:
+    from sqlalchemy import func  # noqa: PLC0415
+
+    return int(session.scalar(select(func.count()).where(CrossBorderDocument.status == DocumentStatus.QUEUED)) or 0)
+
+
+def overdue_requests(session: Session, today: dt.date, institution: str) -> list[CrossBorderDocument]:
+    return list(
+        session.scalars(
+            select(CrossBorderDocument)
+            .join(CrossBorderCase, CrossBorderCase.id == CrossBorderDocument.case_pk)
+            .where(
+                CrossBorderDocument.direction == Direction.OUT,
+                CrossBorderDocument.sender == institution,
+                CrossBorderDocument.deadline < today,
+                CrossBorderDocument.answered_at.is_(None),
+                CrossBorderDocument.reminded_at.is_(None),
+                CrossBorderCase.status == CaseStatus.OPEN,
+            )
+            .order_by(CrossBorderDocument.id)
+            .with_for_update(of=CrossBorderDocument, skip_locked=True)
+        )
+    )
+
+
+def facts_about(session: Session, scheme: str, person_id: str) -> list[CrossBorderFact]:
+    return list(
+        session.scalars(
+            select(CrossBorderFact)
+            .where(CrossBorderFact.person_scheme == scheme, CrossBorderFact.person_id == person_id)
+            .order_by(CrossBorderFact.id)
+        )
+    )

@@ -1,0 +1,74 @@
+"""What the cross-border API takes and gives."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from saldo.eessi.models import CaseStatus, Direction, DocumentStatus
+from saldo.eessi.service.seds import INSTITUTION_PATTERN, PersonIdentification
+from saldo.kit.problem import LINE_PATTERN, TEXT_PATTERN
+
+
+class CaseIn(BaseModel):
+    """Open a case: the BUC, the institution abroad, the person, and the starter SED's fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    buc_type: str = Field(pattern=r"^[A-Z]{1,2}_BUC_[0-9]{2}[a-z]?$", examples=["H_BUC_01"])
+    partner: str = Field(pattern=INSTITUTION_PATTERN, examples=["FI:KELA01"])
+    person_scheme: str | None = Field(default=None, pattern=r"^[a-z_]{2,32}$", examples=["se_personnummer"])
+    person_id: str | None = Field(default=None, max_length=20, pattern=LINE_PATTERN)
+    person: PersonIdentification | None = Field(
+        default=None, description="The person as the SED names them, with the identifiers other institutions use."
+    )
+    fields: dict[str, Any] = Field(description="The starter SED's fields, by their CDM names (docs/eessi.md).")
+    purpose: str = Field(min_length=1, max_length=500, pattern=TEXT_PATTERN, description="Why the case is opened.")
+
+
+class SedIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sed_type: str = Field(pattern=r"^[AHX][0-9]{3}$", examples=["H002"])
+    fields: dict[str, Any] = Field(default_factory=dict)
+    answers: str | None = Field(default=None, max_length=64, pattern=LINE_PATTERN)
+
+
+class DocumentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    document_id: str
+    sed_type: str
+    direction: Direction
+    sender: str
+    receiver: str
+    answers: str | None
+    status: DocumentStatus
+    reason: str | None
+    deadline: dt.date | None
+    answered_at: dt.datetime | None
+    attempts: int
+    content: dict[str, Any]
+    created_at: dt.datetime
+    delivered_at: dt.datetime | None
+
+
+class CaseOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    case_id: str
+    buc_type: str
+    owner: str
+    counterparty: str
+    partner: str
+    status: CaseStatus
+    purpose: str | None
+    opened_by: str
+    created_at: dt.datetime
+    closed_at: dt.datetime | None
+
+
+class CaseDetail(CaseOut):
+    documents: list[DocumentOut]

@@ -1,0 +1,613 @@
+"""The cross-border exchange: this node's cases (BUCs) with other countries' institutions.
+
+Sending: a SED is checked against the BUC's state machine, signed by this institution and queued
+in the case's outbox in the caller's transaction; ``deliver_due`` sends it as a signed, encrypted AS4
+message and keeps it queued until the partner's signed receipt proves delivery (at least once; the
+same AS4 message, byte for byte, on every retry). Receiving: ``receive`` verifies the AS4 message
+and the SED's own signature against the directory, stores the SED once per AS4 message id (a resent
+message gets the same receipt again), applies what fits the case and answers what does not with an
+X011 giving the reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from saldo.eessi import repository
+from saldo.eessi.errors import (
+    CaseNotFoundError,
+    ExchangeNotConfiguredError,
+    InvalidSedError,
+    SedNotAllowedError,
+)
+from saldo.eessi.models import (
+    CaseStatus,
+    CrossBorderCase,
+    CrossBorderDocument,
+    CrossBorderFact,
+    Direction,
+    DocumentStatus,
+    FactKind,
+)
+from saldo.eessi.service import bucs, seds, signatures, transport
+from saldo.eessi.service.directory import Directory, UnknownInstitutionError, load
+from saldo.eessi.service.keys import NodeKeys, load_keys
+from saldo.kit import crash_points
+from saldo.kit.clock import utcnow
+from saldo.kit.national_id import IdScheme, InvalidIdentifierError, normalize_identifier
+from saldo.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Whose personal identification numbers a country's institutions give (the scheme Saldo keeps them in).
+NATIONAL_SCHEMES = {
+    "SE": IdScheme.SE_PERSONNUMMER,
+    "FI": IdScheme.FI_HETU,
+    "NO": IdScheme.NO_FODSELSNUMMER,
+    "DK": IdScheme.DK_CPR,
+    "IS": IdScheme.IS_KENNITALA,
+    "EE": IdScheme.EE_ISIKUKOOD,
+    "LV": IdScheme.LV_PERSONAS_KODS,
+    "LT": IdScheme.LT_ASMENS_KODAS,
+}
+MAX_BACKOFF_S = 15 * 60
+# What the sender may keep from this node's answer in its log of refusals.
+MAX_REASON = 2000
+
+
+@dataclass(frozen=True)
+class Node:
+    """This installation as an EESSI institution: its id, keys and directory."""
+
+    institution: str
+    keys: NodeKeys
+    directory_path: Path
+    ca_bundle: Path | None = None
+    retry_hours: float = 48.0
+
+    @property
+    def country(self) -> str:
+        return self.institution.split(":", 1)[0]
+
+    def directory(self) -> Directory:
+        return load(self.directory_path)
+
+    def party(self) -> Any:
+        return transport.local_party(self.institution, self.keys)
+
+
+def node_from_settings(settings: Settings) -> Node:
+    if not (settings.eessi_institution and settings.eessi_key and settings.eessi_certificate):
+        raise ExchangeNotConfiguredError(
+            "this node takes no part in the cross-border exchange: set SALDO_EESSI_INSTITUTION, SALDO_EESSI_KEY, "
+            "SALDO_EESSI_CERTIFICATE and SALDO_EESSI_DIRECTORY"
+        )
+    if settings.eessi_directory is None:
+        raise ExchangeNotConfiguredError("SALDO_EESSI_DIRECTORY is not set")
+    return Node(
+        institution=settings.eessi_institution,
+        keys=load_keys(settings.eessi_key, settings.eessi_certificate),
+        directory_path=settings.eessi_directory,
+        ca_bundle=settings.eessi_ca_bundle,
+        retry_hours=settings.eessi_retry_hours,
+    )
+
+
+# ---- sending --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonRef:
+    """The person a case is about, as this node knows them, and as the SED names them."""
+
+    scheme: str | None
+    person_id: str | None
+    identification: seds.PersonIdentification | None
+
+
+def _side(case: CrossBorderCase, institution: str) -> bucs.Side:
+    return "owner" if case.owner == institution else "counterparty"
+
+
+def _history(session: Session, case: CrossBorderCase) -> list[bucs.Sent]:
+    return [
+        bucs.Sent(d.document_id, d.sed_type, _side(case, d.sender), d.answered_at is not None)
+        for d in repository.case_documents(session, case.id)
+        if d.status is not DocumentStatus.REJECTED
+    ]
+
+
+def open_case(
+    session: Session,
+    node: Node,
+    *,
+    buc_type: str,
+    partner: str,
+    content: dict[str, Any],
+    person: PersonRef | None,
+    purpose: str,
+    by: str,
+) -> CrossBorderCase:
+    """A new case of ``buc_type`` with ``partner``, its starter SED queued to go."""
+    definition = _buc(buc_type)
+    try:
+        node.directory().get(partner, buc_type=buc_type)
+    except UnknownInstitutionError as error:
+        raise SedNotAllowedError(str(error)) from error
+    if partner == node.institution:
+        raise SedNotAllowedError("a case is opened with another institution, not with this node itself")
+    case = CrossBorderCase(
+        case_id=f"{node.institution}-{uuid.uuid4().hex[:16]}",
+        buc_type=buc_type,
+        owner=node.institution,
+        counterparty=partner,
+        partner=partner,
+        status=CaseStatus.OPEN,
+        person_scheme=person.scheme if person else None,
+        person_id=person.person_id if person else None,
+        purpose=purpose,
+        opened_by=by,
+    )
+    session.add(case)
+    session.flush()
+    send_sed(session, node, case, definition.starter, content, person=person, by=by)
+    return case
+
+
+def _buc(buc_type: str) -> bucs.Buc:
+    try:
+        return bucs.buc(buc_type)
+    except bucs.NotAllowedError as error:
+        raise SedNotAllowedError(str(error)) from error
+
+
+def send_sed(
+    session: Session,
+    node: Node,
+    case: CrossBorderCase,
+    sed_type: str,
+    content: dict[str, Any],
+    *,
+    person: PersonRef | None = None,
+    answers: str | None = None,
+    by: str,
+) -> CrossBorderDocument:
+    """Check ``sed_type`` against the case, sign it and queue it; raises SedNotAllowedError or
+    InvalidSedError with the reason."""
+    typed = _content(sed_type, content)
+    answers = answers or getattr(typed, "document_id", None)
+    definition = _buc(case.buc_type)
+    try:
+        step = bucs.check(
+            case.buc_type,
+            sed_type,
+            side=_side(case, node.institution),
+            version=definition.version,
+            history=_history(session, case),
+            closed=case.status is CaseStatus.CLOSED,
+            answers=answers,
+        )
+    except bucs.NotAllowedError as error:
+        raise SedNotAllowedError(str(error)) from error
+    g_ver, ver = seds.split_version(definition.version)
+    identification = person.identification if person else _case_person(session, case)
+    sed = seds.Sed(
+        sed=sed_type,
+        sed_g_ver=g_ver,
+        sed_ver=ver,
+        document_id=uuid.uuid4().hex,
+        case_id=case.case_id,
+        buc_type=case.buc_type,
+        sender=node.institution,
+        receiver=case.partner,
+        answers=answers,
+        person=identification,
+        content=typed,
+    )
+    document = CrossBorderDocument(
+        case_pk=case.id,
+        document_id=sed.document_id,
+        message_id=f"{uuid.uuid4()}@{node.institution.replace(':', '.').lower()}.saldo",
+        sed_type=sed_type,
+        direction=Direction.OUT,
+        sender=node.institution,
+        receiver=case.partner,
+        answers=answers,
+        content=_stored(sed),
+        xml=signatures.sign(seds.to_element(sed), node.keys),
+        status=DocumentStatus.QUEUED,
+        deadline=bucs.deadline(step, utcnow().date()),
+        attempts=0,
+        created_by=by,
+    )
+    session.add(document)
+    _apply_step(session, case, sed, step)
+    session.flush()
+    return document
+
+
+def _content(sed_type: str, content: dict[str, Any]) -> seds.Content:
+    try:
+        return seds.content_of(sed_type, content)
+    except seds.SedError as error:
+        raise InvalidSedError(str(error)) from error
+
+
+def _case_person(session: Session, case: CrossBorderCase) -> seds.PersonIdentification | None:
+    first = repository.first_document(session, case.id)
+    if first is None or not first.content.get("person"):
+        return None
+    return seds.PersonIdentification.model_validate(first.content["person"])
+
+
+def _stored(sed: seds.Sed) -> dict[str, Any]:
+    return {
+        "person": sed.person.model_dump(mode="json", by_alias=True) if sed.person else None,
+        "fields": sed.content.model_dump(mode="json", by_alias=True, exclude_none=True),
+        "version": sed.version,
+    }
+
+
+def _apply_step(session: Session, case: CrossBorderCase, sed: seds.Sed, step: bucs.Step) -> None:
+    """What a SED does to its case, sent or received: it answers a request, or closes the case."""
+    if step.answers and sed.answers is None:
+        request = repository.open_request(session, case.id, step.answers, not_from=sed.sender)
+        if request is not None:
+            request.answered_at = utcnow()
+    elif step.answers and sed.answers is not None:
+        repository.mark_answered(session, case.id, sed.answers, utcnow())
+    if step.closes:
+        case.status = CaseStatus.CLOSED
+        case.closed_at = utcnow()
+
+
+# ---- delivering -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Delivery:
+    document_id: str
+    outcome: str  # built | delivered | retry | undeliverable
+    detail: str = ""
+
+
+def _backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(seconds=min(2 ** min(attempts, 12), MAX_BACKOFF_S))
+
+
+def deliver_one(session: Session, node: Node, post: Any) -> Delivery | None:  # noqa: PLR0911 — one outcome each
+    """Send the oldest due SED of the outbox (the first unsent of its case, so a case's SEDs arrive
+    in order) and record the outcome; None when nothing is due. A SED not yet built into its AS4
+    message is built first, and only that (outcome ``built``): the caller commits, then sends.
+    ``post(url, headers, body)`` returns (status, body), or raises OSError when the partner cannot
+    be reached."""
+    document = repository.next_due(session, utcnow())
+    if document is None:
+        return None
+    directory = node.directory()
+    try:
+        partner = directory.get(document.receiver)
+    except UnknownInstitutionError as error:
+        return _give_up(document, str(error))
+    sender = node.party()
+    receiver = transport.remote_party(partner.id, partner.certificate)
+    if document.as4_message is None or document.exchange is None:
+        case = session.get(CrossBorderCase, document.case_pk)
+        assert case is not None
+        exchange, headers, body = transport.build(
+            sender,
+            receiver,
+            document.xml,
+            case_id=case.case_id,
+            sed_type=document.sed_type,
+            message_id=document.message_id,
+        )
+        document.exchange = {"exchange": json.loads(exchange.model_dump_json()), "headers": headers}
+        document.as4_message = body
+        # Committed before it is sent: a retry after a crash resends these bytes, so the receipt the
+        # partner kept for them proves this message.
+        return Delivery(document.document_id, "built")
+    exchange = transport.SendingExchange.restore(json.dumps(document.exchange["exchange"]), sender)
+    crash_points.reach("eessi.before_post")
+    try:
+        status, answer = post(partner.endpoint, document.exchange["headers"], document.as4_message)
+    except OSError as error:
+        return _retry(node, document, f"{partner.id} could not be reached: {error}")
+    crash_points.reach("eessi.after_post")
+    if status >= 500 and not answer.startswith(b"<"):
+        return _retry(node, document, f"{partner.id} answered HTTP {status}")
+    refused = transport.signal_error(answer)
+    if refused is not None:
+        return _give_up(document, f"{partner.id} refused the message: {refused}"[:MAX_REASON])
+    try:
+        exchange.receive_signal(answer)
+    except Exception as error:
+        return _retry(node, document, f"the receipt from {partner.id} does not prove delivery: {error}")
+    document.status = DocumentStatus.DELIVERED
+    document.delivered_at = utcnow()
+    document.receipt = answer
+    document.reason = None
+    document.next_attempt_at = None
+    return Delivery(document.document_id, "delivered")
+
+
+def _retry(node: Node, document: CrossBorderDocument, reason: str) -> Delivery:
+    document.attempts += 1
+    document.reason = reason
+    if utcnow() - document.created_at > dt.timedelta(hours=node.retry_hours):
+        return _give_up(document, f"{reason}; tried {document.attempts} times over {node.retry_hours:g} hours")
+    document.next_attempt_at = utcnow() + _backoff(document.attempts)
+    log.warning("SED %s to %s: %s (attempt %d)", document.document_id, document.receiver, reason, document.attempts)
+    return Delivery(document.document_id, "retry", reason)
+
+
+def _give_up(document: CrossBorderDocument, reason: str) -> Delivery:
+    document.status = DocumentStatus.UNDELIVERABLE
+    document.reason = reason
+    document.next_attempt_at = None
+    log.error("SED %s to %s is undeliverable: %s", document.document_id, document.receiver, reason)
+    return Delivery(document.document_id, "undeliverable", reason)
+
+
+def remind_overdue(session: Session, node: Node, today: dt.date) -> int:
+    """An X009 for every request of ours whose answer is overdue (once per request)."""
+    sent = 0
+    for document in repository.overdue_requests(session, today, node.institution):
+        case = session.get(CrossBorderCase, document.case_pk)
+        assert case is not None
+        send_sed(session, node, case, "X009", {"documentID": document.document_id}, by="saldo (deadline)")
+        document.reminded_at = utcnow()
+        sent += 1
+    return sent
+
+
+# ---- receiving ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the AS4 endpoint answers: a signed receipt (200) or a signed error signal (400)."""
+
+    status: int
+    body: bytes
+    outcome: str
+
+
+def receive(session: Session, node: Node, headers: dict[str, str], body: bytes) -> Answer:  # noqa: PLR0911
+    """Take in one AS4 message; the caller commits. Nothing is stored unless the message is
+    proven (AS4 signature, decryption, the SED's own signature) and addressed to this node."""
+    directory = node.directory()
+
+    def listed(institution_id: str) -> Sequence[Any]:
+        return directory.get(institution_id).certificates
+
+    exchange = transport.receive(node.party(), headers, body, listed)
+    message = exchange.message
+    if message is None or message.parse_error is not None:
+        reason = str(message.parse_error) if message and message.parse_error else "unreadable"
+        log.warning("AS4 message refused: %s", reason)
+        return Answer(400, exchange.build_signal()[1], f"refused: {reason}")
+    stored = repository.document_by_message(session, message.message_id)
+    if stored is not None and stored.direction is Direction.IN and stored.receipt is not None:
+        return Answer(200, stored.receipt, "duplicate")
+    sender = message.get_remote_party().identity.party_id
+    if message.addressed_to is None or message.addressed_to.party_id != node.institution:
+        return _refuse(exchange, f"the message is addressed to {message.addressed_to}, not to {node.institution}")
+    try:
+        signatures.verify(message.sed, listed(sender))
+        sed = seds.from_xml(message.sed)
+    except (signatures.SignatureError, seds.SedError) as error:
+        return _refuse(exchange, f"SED: {error}")
+    if sed.sender != sender or sed.receiver != node.institution:
+        return _refuse(
+            exchange, f"the SED names {sed.sender} to {sed.receiver}; the message is {sender} to {node.institution}"
+        )
+    if sed.case_id != message.case_id or sed.sed != message.sed_type:
+        return _refuse(exchange, "the SED's case or type differs from the message's properties")
+    receipt = exchange.build_signal()[1]
+    try:
+        with session.begin_nested():
+            outcome = _take_in(session, node, sed, message.sed, message.message_id, receipt)
+    except IntegrityError:  # the same message, taken in by a concurrent request a moment ago
+        stored = repository.document_by_message(session, message.message_id)
+        if stored is None or stored.receipt is None:
+            raise
+        return Answer(200, stored.receipt, "duplicate")
+    except _RefusedError as refused:
+        return _refuse(exchange, str(refused))
+    return Answer(200, receipt, outcome)
+
+
+class _RefusedError(Exception):
+    """A proven SED this node will not take in (its case belongs to another partner)."""
+
+
+def _refuse(exchange: transport.ReceivingExchange, reason: str) -> Answer:
+    log.warning("AS4 message refused: %s", reason)
+    return Answer(400, transport.refusal(exchange, reason[:MAX_REASON]), f"refused: {reason}")
+
+
+def _take_in(session: Session, node: Node, sed: seds.Sed, xml: bytes, message_id: str, receipt: bytes) -> str:
+    case = repository.case_by_id(session, sed.case_id)
+    if case is None:
+        if sed.buc_type not in bucs.catalogue():
+            raise _RefusedError(f"{sed.buc_type} is not a BUC this node plays")
+        case = CrossBorderCase(
+            case_id=sed.case_id,
+            buc_type=sed.buc_type,
+            owner=sed.sender,
+            counterparty=node.institution,
+            partner=sed.sender,
+            status=CaseStatus.OPEN,
+            opened_by=sed.sender,
+        )
+        session.add(case)
+        session.flush()
+    elif case.partner != sed.sender or case.buc_type != sed.buc_type:
+        raise _RefusedError(f"{sed.sender} is not the partner of case {case.case_id}, or the BUC differs")
+    document = CrossBorderDocument(
+        case_pk=case.id,
+        document_id=sed.document_id,
+        message_id=message_id,
+        sed_type=sed.sed,
+        direction=Direction.IN,
+        sender=sed.sender,
+        receiver=node.institution,
+        answers=sed.answers,
+        content=_stored(sed),
+        xml=xml,
+        status=DocumentStatus.ACCEPTED,
+        attempts=0,
+        receipt=receipt,
+        created_by=sed.sender,
+    )
+    try:
+        step = bucs.check(
+            case.buc_type,
+            sed.sed,
+            side=_side(case, sed.sender),
+            version=sed.version,
+            history=_history(session, case) if repository.first_document(session, case.id) else [],
+            closed=case.status is CaseStatus.CLOSED,
+            answers=sed.answers,
+        )
+    except bucs.NotAllowedError as error:
+        document.status = DocumentStatus.REJECTED
+        document.reason = str(error)
+        session.add(document)
+        session.flush()
+        if sed.sed != "X011":  # a rejection is never rejected back
+            _reject(session, node, case, document, str(error))
+        return "rejected"
+    deadline = bucs.deadline(step, utcnow().date())
+    document.deadline = deadline
+    session.add(document)
+    session.flush()
+    _apply_step(session, case, sed, step)
+    _learn(session, node, case, sed, document)
+    return "accepted"
+
+
+def _reject(session: Session, node: Node, case: CrossBorderCase, document: CrossBorderDocument, reason: str) -> None:
+    """An X011 naming the SED and the reason, queued back to its sender (outside the state
+    machine's order checks: a rejection answers any SED, even one that started nothing)."""
+    definition = bucs.catalogue().get(case.buc_type)
+    version = definition.version if definition else "4.2"
+    g_ver, ver = seds.split_version(version)
+    sed = seds.Sed(
+        sed="X011",
+        sed_g_ver=g_ver,
+        sed_ver=ver,
+        document_id=uuid.uuid4().hex,
+        case_id=case.case_id,
+        buc_type=case.buc_type,
+        sender=node.institution,
+        receiver=document.sender,
+        answers=document.document_id,
+        content=seds.X011(document_id=document.document_id, reason=reason[:MAX_REASON]),
+    )
+    session.add(
+        CrossBorderDocument(
+            case_pk=case.id,
+            document_id=sed.document_id,
+            message_id=f"{uuid.uuid4()}@{node.institution.replace(':', '.').lower()}.saldo",
+            sed_type="X011",
+            direction=Direction.OUT,
+            sender=node.institution,
+            receiver=document.sender,
+            answers=document.document_id,
+            content=_stored(sed),
+            xml=signatures.sign(seds.to_element(sed), node.keys),
+            status=DocumentStatus.QUEUED,
+            attempts=0,
+            created_by="saldo (state machine)",
+        )
+    )
+
+
+def match_person(node: Node, identification: seds.PersonIdentification | None) -> tuple[str, str] | None:
+    """(scheme, id) of the person a SED names by this country's identification number, or None.
+    Only an exact identifier links: a name and birth date alone never do."""
+    if identification is None:
+        return None
+    scheme = NATIONAL_SCHEMES.get(node.country)
+    if scheme is None:
+        return None
+    for pin in identification.pins:
+        if pin.country != node.country:
+            continue
+        try:
+            return scheme.value, normalize_identifier(scheme, pin.personal_identification_number)
+        except InvalidIdentifierError:
+            continue
+    return None
+
+
+def _learn(session: Session, node: Node, case: CrossBorderCase, sed: seds.Sed, document: CrossBorderDocument) -> None:
+    """The facts a received SED gives about the person, with their origin."""
+    person = match_person(node, sed.person) or (
+        (case.person_scheme, case.person_id) if case.person_scheme and case.person_id else None
+    )
+    if person is not None and case.person_id is None:
+        case.person_scheme, case.person_id = person
+    kind: FactKind | None = None
+    values: dict[str, Any] = {}
+    content = sed.content
+    if isinstance(content, seds.H070):
+        kind, values = FactKind.DEATH, {"date": content.date_death.isoformat(), "country": content.country_death}
+    elif isinstance(content, seds.H002) and content.receives_benefit:
+        kind = FactKind.BENEFIT_ABROAD
+        values = content.model_dump(mode="json", exclude_none=True)
+        values["country"] = sed.sender.split(":", 1)[0]
+    elif isinstance(content, seds.H003):
+        kind = FactKind.RESIDENCE_ABROAD
+        values = {"country": content.country_residence, "since": content.since.isoformat()}
+    if kind is None or person is None:
+        return
+    session.add(
+        CrossBorderFact(
+            person_scheme=person[0],
+            person_id=person[1],
+            kind=kind,
+            values=values,
+            document_pk=document.id,
+            institution=sed.sender,
+        )
+    )
+
+
+# ---- reading --------------------------------------------------------------------------------------
+
+
+def get_case(session: Session, case_id: str) -> CrossBorderCase:
+    case = repository.case_by_id(session, case_id)
+    if case is None:
+        raise CaseNotFoundError(f"no cross-border case {case_id}")
+    return case
+
+
+def list_cases(session: Session, *, status: CaseStatus | None = None, limit: int = 100) -> list[CrossBorderCase]:
+    return repository.cases(session, status=status, limit=limit)
+
+
+def documents(session: Session, case: CrossBorderCase) -> list[CrossBorderDocument]:
+    return repository.case_documents(session, case.id)
+
+
+def facts_about(session: Session, scheme: str, person_id: str) -> list[CrossBorderFact]:
+    return repository.facts_about(session, scheme, person_id)
+
+
+def sed_text(document: CrossBorderDocument) -> str:
+    """The SED as it travelled, for a reader."""
+    return etree.tostring(etree.fromstring(document.xml), pretty_print=True).decode("utf-8")

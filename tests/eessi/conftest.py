@@ -1,0 +1,94 @@
+"""Two institutions, SE and FI, each with keys from a test CA, one directory listing both, and FI's
+own database (a node of its own: the SE node works in the test's transaction)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from saldo.db.engine import create_session_factory
+from saldo.eessi.service import Node, seds
+from saldo.eessi.service.directory import entry, write
+from saldo.eessi.service.keys import NodeKeys, issue_authority, issue_node
+from tests.conftest import live_database
+
+SE = "SE:FKA01"
+FI = "FI:KELA01"
+BUCS = ["H_BUC_01", "H_BUC_02a", "H_BUC_02b", "H_BUC_02c", "H_BUC_07", "LA_BUC_02", "LA_BUC_04"]
+
+
+@dataclass(frozen=True)
+class Pki:
+    authority: NodeKeys
+    se: NodeKeys
+    fi: NodeKeys
+
+
+@pytest.fixture(scope="session")
+def pki() -> Pki:
+    authority = issue_authority()
+    return Pki(authority, issue_node(authority, SE), issue_node(authority, FI))
+
+
+def write_directory(path: Path, pki: Pki, *, se_url: str, fi_url: str) -> Path:
+    write(
+        path,
+        [
+            entry(SE, "Försäkringskassan", se_url, BUCS, [pki.se.certificate_pem]),
+            entry(FI, "Kela", fi_url, BUCS, [pki.fi.certificate_pem]),
+        ],
+    )
+    return path
+
+
+@pytest.fixture
+def directory(tmp_path: Path, pki: Pki) -> Path:
+    return write_directory(
+        tmp_path / "directory.json", pki, se_url="https://127.0.0.1:1/eessi/as4", fi_url="https://127.0.0.1:2/eessi/as4"
+    )
+
+
+@pytest.fixture
+def se_node(pki: Pki, directory: Path) -> Node:
+    return Node(SE, pki.se, directory)
+
+
+@pytest.fixture
+def fi_node(pki: Pki, directory: Path) -> Node:
+    return Node(FI, pki.fi, directory)
+
+
+@pytest.fixture(scope="session")
+def fi_engine(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Engine]:
+    _, engine = live_database(f"saldo_eessi_fi_{worker_id}", tmp_path_factory.mktemp("fi"))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def fi_sessions(fi_engine: Engine) -> sessionmaker[Session]:
+    with fi_engine.begin() as connection:
+        connection.execute(text("TRUNCATE eessi_facts, eessi_documents, eessi_cases RESTART IDENTITY CASCADE"))
+    return create_session_factory(fi_engine)
+
+
+def person() -> seds.PersonIdentification:
+    return seds.PersonIdentification(
+        family_name="Virtanen",
+        forename="Aino",
+        date_birth=dt.date(1952, 3, 4),
+        sex="female",
+        pins=(
+            seds.Pin(personal_identification_number="19520304-1230", country="SE", institution_id=SE),
+            seds.Pin(personal_identification_number="040352-123C", country="FI"),
+        ),
+    )
+
+
+Post = Callable[[str, dict[str, str], bytes], tuple[int, bytes]]

@@ -1,0 +1,296 @@
+"""Two nodes, each with its own database, playing BUCs through the real AS4 messages: SE works in
+the test's transaction, FI in a database of its own; a delivery is the SE node's outbox posting the
+AS4 message it built to the FI node's receive, and back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from saldo.db.engine import unit_of_work
+from saldo.eessi import repository, service
+from saldo.eessi.errors import InvalidSedError, SedNotAllowedError
+from saldo.eessi.models import CaseStatus, Direction, DocumentStatus, FactKind
+from saldo.eessi.service import Node, seds, signatures
+from saldo.kit.clock import utcnow
+from tests.eessi.conftest import FI, SE, person
+
+
+def to(node: Node, sessions: Callable[[], Any]) -> Callable[[str, dict[str, str], bytes], tuple[int, bytes]]:
+    """A post that hands the message to ``node``'s receive, committed as the endpoint commits."""
+
+    def post(url: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        with unit_of_work(sessions) as session:
+            answer = service.receive(session, node, headers, body)
+        return answer.status, answer.body
+
+    return post
+
+
+def deliver_all(session: Session, node: Node, post: Any) -> list[service.Delivery]:
+    done = []
+    while (delivery := service.deliver_one(session, node, post)) is not None:
+        if delivery.outcome != "built":
+            done.append(delivery)
+    session.flush()
+    return done
+
+
+H001 = {"benefitType": "old-age pension", "period": {"startDate": "2026-01-01"}, "question": "Paid for 2026?"}
+
+
+def open_h_buc_01(session: Session, se_node: Node) -> Any:
+    return service.open_case(
+        session,
+        se_node,
+        buc_type="H_BUC_01",
+        partner=FI,
+        content=H001,
+        person=service.PersonRef("se_personnummer", "195203041230", person()),
+        purpose="a finding",
+        by="anna",
+    )
+
+
+def test_h_buc_01_request_and_answer_between_two_nodes(
+    session: Session, sessions: sessionmaker[Session], se_node: Node, fi_node: Node, fi_sessions: sessionmaker[Session]
+) -> None:
+    case = open_h_buc_01(session, se_node)
+    [request] = service.documents(session, case)
+    assert (request.sed_type, request.status, request.deadline) == (
+        "H001",
+        DocumentStatus.QUEUED,
+        utcnow().date() + dt.timedelta(days=30),
+    )
+
+    assert [d.outcome for d in deliver_all(session, se_node, to(fi_node, fi_sessions))] == ["delivered"]
+    assert request.status is DocumentStatus.DELIVERED
+    assert request.receipt
+
+    with fi_sessions() as fi:
+        fi_case = service.get_case(fi, case.case_id)
+        assert (fi_case.owner, fi_case.counterparty, fi_case.partner) == (SE, FI, SE)
+        [received] = service.documents(fi, fi_case)
+        assert (received.sed_type, received.direction, received.status) == (
+            "H001",
+            Direction.IN,
+            DocumentStatus.ACCEPTED,
+        )
+        assert received.content["fields"]["question"] == "Paid for 2026?"
+        assert received.deadline is not None
+        answer = {
+            "receivesBenefit": True,
+            "benefitType": "kansaneläke",
+            "period": {"startDate": "2026-01-01"},
+            "amount": "712.40",
+            "currency": "EUR",
+            "frequency": "monthly",
+        }
+        service.send_sed(fi, fi_node, fi_case, "H002", answer, by="kela")
+        fi.commit()
+        while service.deliver_one(fi, fi_node, to(se_node, sessions)) is not None:
+            fi.commit()
+        fi.commit()
+
+    session.expire_all()
+    documents = service.documents(session, case)
+    assert [(d.sed_type, d.direction) for d in documents] == [("H001", Direction.OUT), ("H002", Direction.IN)]
+    assert documents[0].answered_at is not None  # the request is answered: no reminder will go
+    [fact] = service.facts_about(session, "se_personnummer", "195203041230")
+    assert fact.kind is FactKind.BENEFIT_ABROAD
+    assert fact.institution == FI
+    assert fact.values["country"] == "FI"
+    assert fact.values["amount"] == "712.40"
+
+
+def test_a_resent_message_is_taken_in_once_and_gets_the_same_receipt(
+    session: Session, se_node: Node, fi_node: Node, fi_sessions: sessionmaker[Session]
+) -> None:
+    open_h_buc_01(session, se_node)
+    answers: list[tuple[int, bytes]] = []
+    fi_post = to(fi_node, fi_sessions)
+
+    def twice(url: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        answers.append(fi_post(url, headers, body))
+        answers.append(fi_post(url, headers, body))  # the sender died before recording the first receipt
+        return answers[-1]
+
+    assert [d.outcome for d in deliver_all(session, se_node, twice)] == ["delivered"]
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 200
+    with fi_sessions() as fi:
+        assert len(service.documents(fi, service.list_cases(fi)[0])) == 1
+
+
+def test_a_sed_that_does_not_fit_the_case_is_answered_with_an_x011(
+    session: Session, se_node: Node, fi_node: Node, fi_sessions: sessionmaker[Session]
+) -> None:
+    case = open_h_buc_01(session, se_node)
+    deliver_all(session, se_node, to(fi_node, fi_sessions))
+    # SE sends an H002 in its own case: only the counterparty answers an H001. The SE node's own
+    # check refuses it, so it is forged past that check, signed as SE would sign it.
+    with pytest.raises(SedNotAllowedError, match="H002 is sent by the counterparty institution"):
+        service.send_sed(session, se_node, case, "H002", {"receivesBenefit": False}, by="anna")
+    forged = seds.Sed(
+        sed="H002",
+        sed_g_ver="4",
+        sed_ver="2",
+        document_id="forged-1",
+        case_id=case.case_id,
+        buc_type="H_BUC_01",
+        sender=SE,
+        receiver=FI,
+        content=seds.H002(receives_benefit=False),
+    )
+    from saldo.eessi.models import CrossBorderDocument  # noqa: PLC0415
+
+    session.add(
+        CrossBorderDocument(
+            case_pk=case.id,
+            document_id="forged-1",
+            message_id="forged-1@test",
+            sed_type="H002",
+            direction=Direction.OUT,
+            sender=SE,
+            receiver=FI,
+            content={},
+            attempts=0,
+            created_by="test",
+            xml=signatures.sign(seds.to_element(forged), se_node.keys),
+            status=DocumentStatus.QUEUED,
+        )
+    )
+    session.flush()
+    assert [d.outcome for d in deliver_all(session, se_node, to(fi_node, fi_sessions))] == ["delivered"]
+    with fi_sessions() as fi:
+        fi_case = service.get_case(fi, case.case_id)
+        rejected = next(d for d in service.documents(fi, fi_case) if d.document_id == "forged-1")
+        assert rejected.status is DocumentStatus.REJECTED
+        assert rejected.reason == "H002 is sent by the counterparty institution"
+        [x011] = [d for d in service.documents(fi, fi_case) if d.sed_type == "X011"]
+        assert (x011.direction, x011.answers, x011.content["fields"]["reason"]) == (
+            Direction.OUT,
+            "forged-1",
+            "H002 is sent by the counterparty institution",
+        )
+
+
+def test_a_version_other_than_the_bucs_is_rejected_with_the_reason(
+    session: Session, se_node: Node, fi_node: Node, fi_sessions: sessionmaker[Session]
+) -> None:
+    old = seds.Sed(
+        sed="H070",
+        sed_g_ver="4",
+        sed_ver="1",
+        document_id="old-1",
+        case_id="SE:FKA01-old",
+        buc_type="H_BUC_07",
+        sender=SE,
+        receiver=FI,
+        content=seds.H070(date_death=dt.date(2026, 5, 1), country_death="SE"),
+    )
+    from saldo.eessi.models import CrossBorderCase, CrossBorderDocument  # noqa: PLC0415
+
+    case = CrossBorderCase(
+        case_id="SE:FKA01-old",
+        buc_type="H_BUC_07",
+        owner=SE,
+        counterparty=FI,
+        partner=FI,
+        status=CaseStatus.OPEN,
+        opened_by="test",
+    )
+    session.add(case)
+    session.flush()
+    session.add(
+        CrossBorderDocument(
+            case_pk=case.id,
+            document_id="old-1",
+            message_id="old-1@test",
+            sed_type="H070",
+            direction=Direction.OUT,
+            sender=SE,
+            receiver=FI,
+            content={},
+            attempts=0,
+            created_by="test",
+            xml=signatures.sign(seds.to_element(old), se_node.keys),
+            status=DocumentStatus.QUEUED,
+        )
+    )
+    session.flush()
+    deliver_all(session, se_node, to(fi_node, fi_sessions))
+    with fi_sessions() as fi:
+        [doc, x011] = service.documents(fi, service.get_case(fi, "SE:FKA01-old"))
+        assert doc.reason == "H070 version 4.1 does not match the version of H_BUC_07, 4.2"
+        assert x011.sed_type == "X011"
+
+
+def test_a_death_notified_from_abroad_becomes_a_fact_about_the_person(
+    session: Session, sessions: sessionmaker[Session], se_node: Node, fi_node: Node, fi_sessions: sessionmaker[Session]
+) -> None:
+    with unit_of_work(fi_sessions) as fi:
+        case = service.open_case(
+            fi,
+            fi_node,
+            buc_type="H_BUC_07",
+            partner=SE,
+            content={"dateDeath": "2026-10-02", "countryDeath": "FI"},
+            person=service.PersonRef(None, None, person()),
+            purpose="death registered in Finland",
+            by="kela",
+        )
+        case_id = case.case_id
+    with fi_sessions() as fi:
+        outcomes = []
+        while (d := service.deliver_one(fi, fi_node, to(se_node, sessions))) is not None:
+            outcomes.append(d.outcome)
+            fi.commit()
+        outcomes.remove("built")
+    assert outcomes == ["delivered"]
+    [fact] = service.facts_about(session, "se_personnummer", "195203041230")
+    assert (fact.kind, fact.values, fact.institution) == (FactKind.DEATH, {"date": "2026-10-02", "country": "FI"}, FI)
+    se_case = service.get_case(session, case_id)
+    assert (se_case.person_scheme, se_case.person_id) == ("se_personnummer", "195203041230")
+
+
+def test_the_state_machine_refuses_with_the_reason(session: Session, se_node: Node) -> None:
+    case = open_h_buc_01(session, se_node)
+    with pytest.raises(SedNotAllowedError, match="H001 starts H_BUC_01; the case has started"):
+        service.send_sed(session, se_node, case, "H001", H001, by="anna")
+    with pytest.raises(SedNotAllowedError, match="H070 is not part of H_BUC_01"):
+        service.send_sed(session, se_node, case, "H070", {"dateDeath": "2026-01-01", "countryDeath": "SE"}, by="anna")
+    with pytest.raises(InvalidSedError, match=r"H002/receivesBenefit: Field required"):
+        service.send_sed(session, se_node, case, "H002", {}, by="anna")
+    service.send_sed(session, se_node, case, "X001", {"reason": "answered by telephone"}, by="anna")
+    assert case.status is CaseStatus.CLOSED
+    with pytest.raises(SedNotAllowedError, match="the case is closed"):
+        service.send_sed(session, se_node, case, "X009", {"documentID": "x"}, by="anna")
+
+
+def test_an_unknown_partner_or_one_outside_the_buc_is_refused(session: Session, se_node: Node) -> None:
+    with pytest.raises(SedNotAllowedError, match="DE:DRV01 is not in the institution directory"):
+        service.open_case(
+            session, se_node, buc_type="H_BUC_01", partner="DE:DRV01", content=H001, person=None, purpose="p", by="anna"
+        )
+    with pytest.raises(SedNotAllowedError, match="'P_BUC_01' is not a BUC this node plays"):
+        service.open_case(
+            session, se_node, buc_type="P_BUC_01", partner=FI, content=H001, person=None, purpose="p", by="anna"
+        )
+
+
+def test_a_partner_that_is_down_is_retried_with_backoff(session: Session, se_node: Node) -> None:
+    open_h_buc_01(session, se_node)
+
+    def down(url: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        raise OSError("connection refused")
+
+    [first] = deliver_all(session, se_node, down)  # built, then tried
+    assert first.outcome == "retry"
+    assert "could not be reached: connection refused" in first.detail
+    assert repository.queued_count(session) == 1
+    assert service.deliver_one(session, se_node, down) is None  # not due again until its backoff has passed
