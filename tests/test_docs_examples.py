@@ -19,6 +19,7 @@ run the day it is written. The kinds:
   loaded as the docs say: it must be stored.
 - ``xml-fragment MESSAGE`` — part of an ISO 20022 message: well-formed, and every element in it is
   one the message's official schema defines.
+- ``sed`` — a SED as it travels between EESSI nodes: Saldo's strict reader must read it.
 - ``python`` — run, with the names it uses given real values (see ``_python``).
 - ``synopsis`` and ``transcript`` — lines naming commands: each ``saldo GROUP COMMAND`` exists (its
   ``--help`` answers).
@@ -48,6 +49,7 @@ from typer.testing import CliRunner
 from saldo.app import create_app
 from saldo.cli.main import app as cli
 from saldo.db.engine import create_db_engine
+from saldo.eessi.service import seds
 from saldo.kit.webhook_signature import sign
 from saldo.settings import Settings
 from tests.conftest import create_database
@@ -56,7 +58,7 @@ ROOT = Path(__file__).parents[1]
 DOCS = sorted(p for p in (ROOT / "docs").rglob("*.md") if "reference" not in p.relative_to(ROOT / "docs").parts)
 ANNOTATION = re.compile(r"^<!-- example: (\S+)(?: (.*?))? -->$")
 FENCE = re.compile(r"^```(\w*)\s*$")
-KINDS = {"cli", "request", "response", "batch", "bank-file", "register", "xml-fragment", "python"}
+KINDS = {"cli", "request", "response", "batch", "bank-file", "register", "xml-fragment", "sed", "python"}
 KINDS |= {"synopsis", "transcript", "diagram"}
 # The order the docs are followed in: those that connect a payer, a bank and a keeper come first.
 TOKEN_MARKERS = {"TOKEN": "saldo_", "KEEPER_TOKEN": "saldoreg_", "BANK_TOKEN": "saldobank_"}
@@ -347,6 +349,10 @@ def _xml_fragment(_: World, example: Example) -> None:
     assert used - defined == set(), f"not in {message}: {sorted(used - defined)}"
 
 
+def _sed(_: World, example: Example) -> None:
+    seds.from_xml(example.text.encode())  # raises SedError with the path of what it cannot read
+
+
 def _python(_: World, example: Example) -> None:
     """Run with a real signed delivery: the secret, the request's headers and the body."""
     secret, body = "whsec-example", b'{"message_id": 1}'
@@ -378,6 +384,7 @@ RUNNERS: dict[str, Callable[[World, Example], None]] = {
     "bank-file": _bank_file,
     "register": _register,
     "xml-fragment": _xml_fragment,
+    "sed": _sed,
     "python": _python,
     "synopsis": _commands_named,
     "transcript": _commands_named,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -23,6 +24,9 @@ from saldo.app import create_app
 from saldo.benefits.service import seed_catalogue
 from saldo.db.engine import create_db_engine
 from saldo.db.migrate import upgrade_database
+from saldo.eessi.service.directory import entry as directory_entry
+from saldo.eessi.service.directory import write as write_directory
+from saldo.eessi.service.keys import issue_authority, issue_node
 from saldo.registers.models import RegisterKind
 from saldo.registers.service import create_keeper, issue_keeper_token
 from saldo.settings import Settings
@@ -48,12 +52,36 @@ pytestmark = pytest.mark.fuzz
 SKATTEVERKET = "2021005448"
 
 
+def eessi_node(folder: Path) -> dict[str, Any]:
+    """Settings of an EESSI node (SE, with FI in its directory), so the exchange's endpoints are fuzzed
+    as a node that takes part answers them."""
+    authority = issue_authority()
+    se, fi = issue_node(authority, "SE:FKA01"), issue_node(authority, "FI:KELA01")
+    folder.mkdir()
+    se.write(folder / "se.key", folder / "se.pem")
+    bucs = ["H_BUC_01", "H_BUC_07", "LA_BUC_02", "LA_BUC_04"]
+    write_directory(
+        folder / "directory.json",
+        [
+            directory_entry("SE:FKA01", "FK", "https://127.0.0.1:9/eessi/as4", bucs, [se.certificate_pem]),
+            directory_entry("FI:KELA01", "Kela", "https://127.0.0.1:9/eessi/as4", bucs, [fi.certificate_pem]),
+        ],
+    )
+    return {
+        "eessi_institution": "SE:FKA01",
+        "eessi_key": folder / "se.key",
+        "eessi_certificate": folder / "se.pem",
+        "eessi_directory": folder / "directory.json",
+    }
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[tuple[str, str, str, str, str]]:
     """A real uvicorn server on loopback, its own database, a payer, a bank, a staff member with
     every role and a register keeper, with tokens, a payment and an account."""
     url = create_database(f"saldo_fuzz_{worker_id}")
-    config = Settings(database_url=url, data_dir=tmp_path_factory.mktemp("fuzz"), max_upload_bytes=256 * 1024)
+    folder = tmp_path_factory.mktemp("fuzz")
+    config = Settings(database_url=url, data_dir=folder, max_upload_bytes=256 * 1024, **eessi_node(folder / "eessi"))
     engine = create_db_engine(config)
     upgrade_database(engine)
     with Session(engine) as session:

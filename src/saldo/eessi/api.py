@@ -15,7 +15,7 @@ from saldo.eessi.models import CaseStatus
 from saldo.eessi.schemas import CaseDetail, CaseIn, CaseOut, DocumentOut, SedIn
 from saldo.http.deps import AppSettings, DbSession
 from saldo.kit import crash_points
-from saldo.kit.problem import problem_responses
+from saldo.kit.problem import Problem, problem_responses
 from saldo.staff.http import CurrentStaff
 from saldo.staff.models import Role
 from saldo.staff.service import require_role
@@ -39,7 +39,7 @@ WORKING = (Role.AUDITOR, Role.ANALYST, Role.CASEWORKER)
         200: {"content": {SOAP: {}}, "description": "A signed non-repudiation receipt"},
         400: {"content": {SOAP: {}}, "description": "A signed ebMS error signal saying what was refused"},
         413: {"description": "The message is larger than 8 MiB"},
-        503: {"description": "This node takes no part in the exchange"},
+        404: {"model": Problem, "description": "This node takes no part in the exchange"},
     },
 )
 async def receive_as4(request: Request, session: DbSession, settings: AppSettings) -> Response:

@@ -8,9 +8,9 @@ class ExchangeError(ProblemError):
 
 
 class ExchangeNotConfiguredError(ExchangeError):
-    """This node has no EESSI institution id, keys or directory."""
+    """This node has no EESSI institution id, keys or directory: the exchange does not exist here."""
 
-    status = 503
+    status = 404
     error = "exchange_not_configured"
 
 
