@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -99,6 +100,68 @@ def excluding_benefits_in_different_months_are_fine(t: TinySnapshot) -> None:
     t.add("payments", payment("p", benefit="STM", payer=3, start=month(2026, 3), payment_id=1))
     t.add("payments", payment("p", benefit="AKA", payer=2, start=month(2026, 4), payment_id=2))
     t.add("payments", payment("p", benefit="BB", start=month(2026, 4), payment_id=3))
+
+
+# --- the rules on what institutions abroad told (cross_border_facts, from received SEDs) -----------
+
+
+def fact(key: str, kind: str, start: dt.date, **values: Any) -> dict[str, Any]:
+    row = {"person_key": key, "kind": kind, "start_date": start, "end_date": None, "benefit_type": None}
+    return row | {"country": "FI", "institution": "FI:KELA01"} | values
+
+
+@scenario("payment_after_death_abroad", (2,))
+def pension_paid_after_a_death_notified_from_finland(t: TinySnapshot) -> None:
+    t.add("persons", person("p"))
+    t.add("cross_border_facts", fact("p", "death", dt.date(2026, 3, 10)))
+    t.add("payments", payment("p", benefit="IP", start=month(2026, 3), payment_id=1))
+    t.add("payments", payment("p", benefit="IP", start=month(2026, 4), payment_id=2))
+
+
+@scenario("payment_after_death_abroad")
+def the_month_of_a_death_abroad_or_one_the_register_knows_is_not_flagged_here(t: TinySnapshot) -> None:
+    t.add("persons", person("p"), person("q", death_date=dt.date(2026, 3, 10)))
+    t.add("cross_border_facts", fact("p", "death", dt.date(2026, 3, 31)), fact("q", "death", dt.date(2026, 3, 10)))
+    t.add("payments", payment("p", benefit="IP", start=month(2026, 3), payment_id=1))
+    t.add("payments", payment("q", benefit="IP", start=month(2026, 5), payment_id=2))
+
+
+@scenario("benefit_also_paid_abroad", (2, 3))
+def unemployment_benefit_paid_here_and_in_finland(t: TinySnapshot) -> None:
+    abroad = fact("p", "benefit_abroad", month(2026, 4), end_date=dt.date(2026, 9, 30), benefit_type="unemployment")
+    t.add("cross_border_facts", abroad)
+    for payment_id, number in ((1, 3), (2, 4), (3, 5)):
+        t.add("payments", payment("p", benefit="AKA", start=month(2026, number), payment_id=payment_id))
+
+
+@scenario("benefit_also_paid_abroad")
+def pensions_from_two_countries_or_other_periods_are_lawful(t: TinySnapshot) -> None:
+    t.add("cross_border_facts", fact("p", "benefit_abroad", month(2026, 1), benefit_type="old_age"))
+    t.add("payments", payment("p", benefit="IP", start=month(2026, 3), payment_id=1))
+    t.add("cross_border_facts", fact("q", "benefit_abroad", month(2026, 1), benefit_type="family"))
+    t.add("payments", payment("q", benefit="AKA", start=month(2026, 3), payment_id=2))
+    ended = fact("r", "benefit_abroad", month(2026, 1), end_date=dt.date(2026, 2, 28), benefit_type="sickness")
+    t.add("cross_border_facts", ended)
+    t.add("payments", payment("r", benefit="SJP", start=month(2026, 3), payment_id=3))
+
+
+@scenario("residence_benefit_while_resident_abroad", (2,))
+def child_allowance_while_finland_says_the_family_lives_there(t: TinySnapshot) -> None:
+    t.add("persons", person("p"))
+    t.add("cross_border_facts", fact("p", "residence_abroad", dt.date(2026, 3, 15)))
+    t.add("payments", payment("p", benefit="BB", start=month(2026, 3), payment_id=1))
+    t.add("payments", payment("p", benefit="BB", start=month(2026, 4), payment_id=2))
+
+
+@scenario("residence_benefit_while_resident_abroad")
+def work_based_benefit_a_known_emigration_or_a_return_is_not_flagged_here(t: TinySnapshot) -> None:
+    t.add("persons", person("p"), person("q", emigration_date=dt.date(2026, 3, 1)))
+    t.add("persons", person("r", emigration_date=None, immigration_date=dt.date(2026, 5, 1)))
+    for key in ("p", "q", "r"):
+        t.add("cross_border_facts", fact(key, "residence_abroad", dt.date(2026, 3, 15)))
+    t.add("payments", payment("p", benefit="IP", start=month(2026, 4), payment_id=1))  # not residence-based
+    t.add("payments", payment("q", benefit="BB", start=month(2026, 4), payment_id=2))  # the register knows
+    t.add("payments", payment("r", benefit="BB", start=month(2026, 6), payment_id=3))  # moved back
 
 
 # --- duplicate_payment -------------------------------------------------------------------------

@@ -40,7 +40,7 @@ def deliver_all(session: Session, node: Node, post: Any) -> list[service.Deliver
     return done
 
 
-H001 = {"benefitType": "old-age pension", "period": {"startDate": "2026-01-01"}, "question": "Paid for 2026?"}
+H001 = {"benefitType": "old_age", "period": {"startDate": "2026-01-01"}, "question": "Paid for 2026?"}
 
 
 def open_h_buc_01(session: Session, se_node: Node) -> Any:
@@ -84,7 +84,7 @@ def test_h_buc_01_request_and_answer_between_two_nodes(
         assert received.deadline is not None
         answer = {
             "receivesBenefit": True,
-            "benefitType": "kansaneläke",
+            "benefitType": "old_age",
             "period": {"startDate": "2026-01-01"},
             "amount": "712.40",
             "currency": "EUR",

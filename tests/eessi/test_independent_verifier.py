@@ -62,7 +62,7 @@ def h001(document_id: str = "d-1") -> seds.Sed:
         receiver=FI,
         person=person(),
         content=seds.content_of(
-            "H001", {"benefitType": "pension", "period": {"startDate": "2026-01-01"}, "question": "?"}
+            "H001", {"benefitType": "old_age", "period": {"startDate": "2026-01-01"}, "question": "?"}
         ),
     )
 

@@ -219,7 +219,7 @@ def test_two_nodes_play_every_buc_end_to_end(nodes: dict[str, NodeProcess]) -> N
         se,
         FI,
         "H_BUC_01",
-        {"benefitType": "pension", "period": {"startDate": "2026-01-01"}, "question": "Paid for 2026?"},
+        {"benefitType": "old_age", "period": {"startDate": "2026-01-01"}, "question": "Paid for 2026?"},
     )
     wait_until(settled(fi, case, 1), "the H001 arriving in FI")
     send(
@@ -228,7 +228,7 @@ def test_two_nodes_play_every_buc_end_to_end(nodes: dict[str, NodeProcess]) -> N
         "H002",
         {
             "receivesBenefit": True,
-            "benefitType": "kansaneläke",
+            "benefitType": "old_age",
             "amount": "712.40",
             "currency": "EUR",
             "frequency": "monthly",
@@ -300,7 +300,7 @@ def test_a_node_killed_mid_exchange_loses_nothing_and_takes_nothing_in_twice(nod
     se.kill("worker")
     se.start("worker", halt_at="eessi.after_post")
     case = open_case(
-        se, FI, "H_BUC_01", {"benefitType": "pension", "period": {"startDate": "2026-01-01"}, "question": "Paid?"}
+        se, FI, "H_BUC_01", {"benefitType": "old_age", "period": {"startDate": "2026-01-01"}, "question": "Paid?"}
     )
     se.wait_halted("eessi.after_post")
     se.kill("worker")

@@ -51,6 +51,16 @@ EXPORTS: dict[str, tuple[str, dict[str, pa.DataType]]] = {
            FROM representation_register""",
         {"valid_from": pa.date32(), "valid_until": pa.date32()},
     ),
+    "cross_border_facts": (
+        """SELECT person_scheme, person_id, kind,
+                  CASE kind WHEN 'death' THEN (values->>'date')::date
+                            WHEN 'residence_abroad' THEN (values->>'since')::date
+                            ELSE (values->'period'->>'startDate')::date END AS start_date,
+                  CASE WHEN kind = 'benefit_abroad' THEN (values->'period'->>'endDate')::date END AS end_date,
+                  values->>'benefitType' AS benefit_type, values->>'country' AS country, institution
+           FROM eessi_facts""",
+        {"start_date": pa.date32(), "end_date": pa.date32()},
+    ),
     "income": (
         "SELECT person_scheme, person_id, employer_id, month, amount_minor FROM income_register",
         {"month": pa.date32(), "amount_minor": pa.int64()},

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from saldo.accounts.errors import AccountNotFoundError, DesignationRefusedError
-from saldo.citizens.service import change_account, citizen_overview
+from saldo.citizens.service import change_account, citizen_overview, cross_border_exchanges
 from saldo.citizens.service.statement import statement_pdf
 from saldo.http import i18n
 from saldo.http.deps import DbSession
@@ -33,7 +33,12 @@ async def overview_page(
     overview = citizen_overview(session, principal, year=year)
     if principal.assisted:
         session.commit()  # the caseworker's read is in the access log
-    context = {"overview": overview, "changed": changed, "account_error": None}
+    context = {
+        "overview": overview,
+        "exchanges": cross_border_exchanges(session, principal),
+        "changed": changed,
+        "account_error": None,
+    }
     return render(request, "citizens/overview.html", context, principal=principal)
 
 
@@ -54,7 +59,12 @@ def change_account_page(
         session.rollback()
         overview = citizen_overview(session, principal)
         session.commit()
-        context = {"overview": overview, "changed": False, "account_error": str(exc)}
+        context = {
+            "overview": overview,
+            "exchanges": cross_border_exchanges(session, principal),
+            "changed": False,
+            "account_error": str(exc),
+        }
         return render(request, "citizens/overview.html", context, principal=principal, status_code=422)
     session.commit()
     return RedirectResponse("/me?changed=1#account", status_code=303)

@@ -97,3 +97,23 @@ class CitizenOverview(BaseModel):
     held_accounts: list[Account]
     checks: ChecksRan
     access: list[AccessLine]
+
+
+class ExchangedSed(BaseModel):
+    sed_type: str = Field(description="The SED, e.g. H001 (a question), H070 (a death notification).")
+    direction: str = Field(description="`sent` from here, or `received` from the institution abroad.")
+    at: dt.datetime
+
+
+class CrossBorderExchange(BaseModel):
+    """One exchange with a social security institution in another country about the person."""
+
+    case_id: str
+    buc_type: str = Field(description="What the exchange is about (EESSI BUC), e.g. H_BUC_01.")
+    institution: str = Field(description="The institution abroad (EESSI id, e.g. FI:KELA01).")
+    country: str = Field(description="Its country (EESSI code: EL for Greece, UK for the United Kingdom).")
+    started_here: bool = Field(description="Whether the payment authority started it (else the institution abroad).")
+    purpose: str | None = Field(description="Why the authority started it; null when the other institution did.")
+    opened_at: dt.datetime
+    closed: bool
+    seds: list[ExchangedSed]

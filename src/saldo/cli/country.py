@@ -12,10 +12,16 @@ from saldo.cli.ingest import ingest_file
 from saldo.cli.payers import import_payers_file
 from saldo.db.engine import unit_of_work
 from saldo.decisions.service import ingest_decisions
+from saldo.eessi.service import Node, node_from_settings, take_in_delivered
+from saldo.eessi.service.keys import issue_authority, issue_node
 from saldo.payers.service import list_payers
 from saldo.registers.models import RegisterKind
 from saldo.registers.service import load_register
 from saldo.settings import Settings
+from saldo.synthetic.abroad import foreign_seds
+from saldo.synthetic.anomalies import FOREIGN_INSTITUTION
+
+SYNTHETIC_NODE = "SE:FKA01"  # who the synthetic country's SEDs are addressed to when this node has no EESSI id
 
 
 def load_analysis_inputs(session: Session, folder: Path, *, loaded_by: str) -> None:
@@ -47,3 +53,22 @@ def load_country(sessions: sessionmaker[Session], settings: Settings, folder: Pa
                 )
     with unit_of_work(sessions) as session:
         load_analysis_inputs(session, folder, loaded_by=loaded_by)
+    with unit_of_work(sessions) as session:
+        take_in_from_abroad(session, settings, folder)
+
+
+def take_in_from_abroad(session: Session, settings: Settings, folder: Path) -> dict[str, int]:
+    """What the synthetic partner abroad tells (``cross_border.csv``), taken in as the SEDs it sends:
+    each signed by the partner and checked and applied as a received SED is. The node is this
+    installation's when it takes part in the exchange; otherwise a node of the load's own."""
+    authority = issue_authority("Synthetic country CA")
+    partner = issue_node(authority, FOREIGN_INSTITUTION)
+    if settings.eessi_institution and settings.eessi_key and settings.eessi_certificate and settings.eessi_directory:
+        node = node_from_settings(settings)
+    else:
+        node = Node(SYNTHETIC_NODE, issue_node(authority, SYNTHETIC_NODE), settings.data_dir / "no-directory.json")
+    outcomes: dict[str, int] = {}
+    for message_id, sed in foreign_seds(folder, receiver=node.institution, partner=partner):
+        outcome = take_in_delivered(session, node, sed, [partner.certificate], message_id=message_id)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes

@@ -35,7 +35,11 @@ BEFORE_DECISIONS = (
     "organisation_paid_twice_under_two_identifiers",
 )
 AFTER_DECISIONS = ("amount_beyond_decision", "period_beyond_decision", "declared_income_below_public_income")
-RULES = BEFORE_DECISIONS + AFTER_DECISIONS
+# Told by an institution abroad (received SEDs): what the population register does not know.
+CROSS_BORDER = ("payment_after_death_abroad", "benefit_also_paid_abroad", "residence_benefit_while_resident_abroad")
+RULES = BEFORE_DECISIONS + AFTER_DECISIONS + CROSS_BORDER
+FOREIGN_INSTITUTION = "FI:KELA01"  # the synthetic partner that tells of deaths, benefits and residences in Finland
+UNEMPLOYMENT = ("AKA", "AST")  # the benefits here of the EESSI benefit type "unemployment"
 DEFAULT_RATE = 0.001  # planted cases per rule and person: 1,000 of each in a country of a million
 EARNINGS_PLANTED = (1_500_000, 4_000_000)  # öre a month: well above the rule's SEK 12,000 threshold
 PLAIN_BENEFITS = ("BB", "IP", "GP", "UHS", "EKB")  # in no exclusion, so a planted payment trips one rule only
@@ -60,6 +64,7 @@ class Planter:
     payments: pd.DataFrame
     own_account: np.ndarray  # each person's own IBAN
     truth: list[pd.DataFrame] = field(default_factory=list)
+    facts: list[pd.DataFrame] = field(default_factory=list)  # what institutions abroad tell (cross_border.csv)
     extra_income: list[pd.DataFrame] = field(default_factory=list)
     added: list[pd.DataFrame] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
@@ -88,6 +93,9 @@ class Planter:
             "organisation_paid_twice_under_two_identifiers": self._organisation_twice,
             "amount_beyond_decision": self._beyond_amount,
             "period_beyond_decision": self._beyond_period,
+            "payment_after_death_abroad": self._death_abroad,
+            "benefit_also_paid_abroad": self._benefit_abroad,
+            "residence_benefit_while_resident_abroad": self._residence_abroad,
         }
         for rule in rules:
             self.counts[rule] = planters[rule](self.wanted)
@@ -115,6 +123,104 @@ class Planter:
         chosen = self._one_per_person(rows, wanted)
         self._append(rule, self._moved(chosen, chosen[MONTH].to_numpy() + 1))
         return len(chosen)
+
+    # --- told from abroad: the payments stay as they are; what changes is what the node learns -----
+
+    def _staying_rows(self, benefits: tuple[str, ...] | frozenset[str]) -> pd.DataFrame:
+        """Payments of ``benefits`` to people with a personnummer whom the population register knows
+        neither dead nor emigrated (and who did not arrive during the year), in a month before the last."""
+        rows = self._person_rows()
+        rows = rows[rows["benefit"].isin(benefits) & (rows[MONTH].to_numpy() + 1 < self.months.size)]
+        person = rows[PERSON].to_numpy().astype(np.int64)
+        population = self.population
+        stays = np.isnat(population.death[person]) & np.isnat(population.emigrated[person])
+        stays &= np.isnat(population.immigrated[person]) & ~population.coordination[person]
+        return rows[stays]
+
+    def _day_in(self, month: np.ndarray) -> np.ndarray:
+        """A day in each month (the 1st to the 28th)."""
+        days: np.ndarray = self.months[month.astype(np.int64)].astype("datetime64[D]") + self.rng.integers(
+            0, 28, month.size
+        ).astype("timedelta64[D]")
+        return days
+
+    def _told(
+        self, rule: str, chosen: pd.DataFrame, fact: pd.DataFrame, paid: Callable[[pd.DataFrame], np.ndarray]
+    ) -> int:
+        """Record the facts, and as planted every payment to the chosen people that ``paid`` selects
+        (given their payments merged with their fact); one case per person."""
+        self.facts.append(fact)
+        rows = self.payments.reset_index(names="row").merge(fact, left_on=PERSON, right_on="person")
+        rows = rows[paid(rows)]
+        case = pd.factorize(rows[PERSON])[0]
+        self._mark(rule, rows.set_index("row"), np.asarray(case, dtype=np.int64))
+        return int(rows[PERSON].nunique())
+
+    def _death_abroad(self, wanted: int) -> int:
+        """A death in Finland the register has not heard of, in a month the person was paid: every
+        payment for a period after the death is planted."""
+        chosen = self._one_per_person(self._staying_rows(PLAIN_BENEFITS), wanted)
+        died = self._day_in(chosen[MONTH].to_numpy())
+        fact = self._fact(chosen, "death", died)
+        return self._told(
+            "payment_after_death_abroad", chosen, fact, lambda r: _dates(r["period_start"]) > _dates(r["start_date"])
+        )
+
+    def _benefit_abroad(self, wanted: int) -> int:
+        """Finnish unemployment benefit for a month the person is paid unemployment benefit here too."""
+        chosen = self._one_per_person(self._staying_rows(UNEMPLOYMENT), wanted)
+        month = chosen[MONTH].to_numpy().astype(np.int64)
+        start = self.months[month].astype("datetime64[D]")
+        end = (self.months[month] + 1).astype("datetime64[D]") - np.timedelta64(1, "D")
+        fact = self._fact(chosen, "benefit_abroad", start, end=end, benefit_type="unemployment")
+
+        def overlapping(rows: pd.DataFrame) -> np.ndarray:
+            starts, ends = _dates(rows["period_start"]), _dates(rows["period_end"])
+            within = (starts <= _dates(rows["end_date"])) & (ends >= _dates(rows["start_date"]))
+            result: np.ndarray = rows["benefit"].isin(UNEMPLOYMENT).to_numpy() & within
+            return result
+
+        return self._told("benefit_also_paid_abroad", chosen, fact, overlapping)
+
+    def _residence_abroad(self, wanted: int) -> int:
+        """Finland determines that the person lives there since a day in a month they were paid a
+        residence-based benefit: every such payment for a later period is planted."""
+        chosen = self._one_per_person(self._staying_rows(self.residence_conditioned), wanted)
+        since = self._day_in(chosen[MONTH].to_numpy())
+        fact = self._fact(chosen, "residence_abroad", since)
+
+        def later(rows: pd.DataFrame) -> np.ndarray:
+            after: np.ndarray = rows["benefit"].isin(self.residence_conditioned).to_numpy() & (
+                _dates(rows["period_start"]) > _dates(rows["start_date"])
+            )
+            return after
+
+        return self._told("residence_benefit_while_resident_abroad", chosen, fact, later)
+
+    def _fact(
+        self,
+        chosen: pd.DataFrame,
+        kind: str,
+        start: np.ndarray,
+        *,
+        end: np.ndarray | None = None,
+        benefit_type: str = "",
+    ) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "person": chosen[PERSON].to_numpy().astype(np.int64),
+                "kind": kind,
+                "start_date": start,
+                "end_date": end if end is not None else np.full(len(chosen), np.datetime64("NaT"), "datetime64[D]"),
+                "benefit_type": benefit_type,
+                "institution": FOREIGN_INSTITUTION,
+            }
+        )
+
+    def facts_frame(self) -> pd.DataFrame:
+        """Every fact institutions abroad tell, one row each (person index, kind, dates, benefit type)."""
+        columns = ("person", "kind", "start_date", "end_date", "benefit_type", "institution")
+        return pd.concat(self.facts, ignore_index=True) if self.facts else pd.DataFrame({c: [] for c in columns})
 
     def _earnings(self, wanted: int) -> int:
         """Earnings well above the threshold in a month paid unemployment benefit."""
@@ -398,6 +504,11 @@ class Planter:
         self.flush()
         truth = pd.concat(self.truth, ignore_index=True) if self.truth else pd.DataFrame()
         return Planted(self.payments, truth, self.counts)
+
+
+def _dates(values: pd.Series) -> np.ndarray:
+    result: np.ndarray = pd.to_datetime(values).to_numpy().astype("datetime64[D]")
+    return result
 
 
 _HETU_CHECK = "0123456789ABCDEFHJKLMNPRSTUVWXY"

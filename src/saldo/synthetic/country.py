@@ -17,7 +17,7 @@ import pyarrow.csv as pacsv
 from saldo.benefits.service import residence_conditioned_benefits
 from saldo.kit.clock import today
 from saldo.synthetic.accounts import BANKGIROT, BANKS, Register, generate_register, ibans
-from saldo.synthetic.anomalies import AFTER_DECISIONS, BEFORE_DECISIONS, DEFAULT_RATE, Planter
+from saldo.synthetic.anomalies import AFTER_DECISIONS, BEFORE_DECISIONS, CROSS_BORDER, DEFAULT_RATE, Planter
 from saldo.synthetic.payers import Organisations, generate_organisations, payer_specs
 from saldo.synthetic.payments import MONTH, PERSON, PaymentGenerator
 from saldo.synthetic.population import MUNICIPALITIES, Population, generate_population
@@ -210,6 +210,7 @@ def _write_analysis_inputs(
     decisions = decision_rows(rng, population, planter.payments, income)
     planter.plant(tuple(r for r in AFTER_DECISIONS if r != "declared_income_below_public_income"))
     planter.declared_income_below(decisions, planter.wanted)
+    planter.plant(CROSS_BORDER)
     planted = planter.result()
 
     (folder / "registers").mkdir(exist_ok=True)
@@ -232,6 +233,7 @@ def _write_analysis_inputs(
         _write(folder / "decisions" / f"{payer}.csv", table)
         decision_files[str(payer)] = len(frame)
     _write(folder / "ground_truth.csv", pa.Table.from_pandas(planted.truth, preserve_index=False))
+    _write_cross_border(folder / "cross_border.csv", planter.facts_frame(), population, generator)
     return AnalysisInputs(
         planted.payments,
         planter.diverted,
@@ -239,6 +241,30 @@ def _write_analysis_inputs(
         population.size,
         income_table.num_rows,
         decision_files,
+    )
+
+
+def _write_cross_border(path: Path, facts: pd.DataFrame, population: Population, generator: PaymentGenerator) -> None:
+    """What institutions abroad tell of people here (docs/formats/synthetic-country.md): the demo and
+    the tests deliver each as the SED that institution sends (H070, H002, H003)."""
+    person = pa.array(facts["person"].to_numpy().astype(np.int64))
+    names = pc.split_pattern(generator.persons.name.take(person), " ", max_splits=1)
+    _write(
+        path,
+        pa.table(
+            {
+                "person_scheme": generator.persons.scheme.take(person),
+                "person_id": generator.persons.identifier.take(person),
+                "forename": pc.list_element(names, 0),
+                "family_name": pc.list_element(names, 1),
+                "birth_date": _date_or_null(population.birth[facts["person"].to_numpy().astype(np.int64)]),
+                "kind": pa.array(facts["kind"].astype(str)),
+                "start_date": _date_or_null(facts["start_date"].to_numpy().astype("datetime64[D]")),
+                "end_date": _date_or_null(facts["end_date"].to_numpy().astype("datetime64[D]")),
+                "benefit_type": pa.array(facts["benefit_type"].astype(str)),
+                "institution": pa.array(facts["institution"].astype(str)),
+            }
+        ),
     )
 
 

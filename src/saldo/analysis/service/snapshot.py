@@ -159,6 +159,12 @@ def _pseudonymised(name: str, raw: pa.Table, keys: Pseudonymiser) -> pa.Table:
             "valid_from": raw["valid_from"],
             "valid_until": raw["valid_until"],
         }
+    elif name == "cross_border_facts":
+        person = pc.binary_join_element_wise(raw["person_scheme"], raw["person_id"], ":")
+        columns = {"person_key": keys.column("person", person)} | {
+            column: raw[column]
+            for column in ("kind", "start_date", "end_date", "benefit_type", "country", "institution")
+        }
     elif name == "income":
         person = pc.binary_join_element_wise(raw["person_scheme"], raw["person_id"], ":")
         columns = {

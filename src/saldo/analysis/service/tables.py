@@ -91,6 +91,20 @@ SNAPSHOT_TABLES: dict[str, pa.Schema] = {
     "organisation_links": pa.schema(
         [("organisation_key", KEY), ("linked_key", KEY), ("match_probability", pa.float64())]
     ),
+    # What institutions abroad told this node about a person (received SEDs, saldo.eessi): a death
+    # (start_date = the date of death), a benefit paid abroad for a period, a residence abroad since
+    # start_date. benefit_type is the EESSI benefit type; country and institution say who told it.
+    "cross_border_facts": pa.schema(
+        [
+            ("person_key", KEY),
+            ("kind", pa.string()),
+            ("start_date", pa.date32()),
+            ("end_date", pa.date32()),
+            ("benefit_type", pa.string()),
+            ("country", pa.string()),
+            ("institution", pa.string()),
+        ]
+    ),
     "benefit_exclusions": pa.schema([("benefit", pa.string()), ("excluded_benefit", pa.string())]),
     "payers": pa.schema([("payer_id", pa.int64()), ("kind", pa.string()), ("connection_model", pa.string())]),
 }

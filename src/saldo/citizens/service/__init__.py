@@ -22,12 +22,15 @@ from saldo.citizens.schemas import (
     Account,
     ChecksRan,
     CitizenOverview,
+    CrossBorderExchange,
     Designation,
+    ExchangedSed,
     PaymentGroup,
     PaymentLine,
     RuleRun,
     Total,
 )
+from saldo.eessi.service import exchanges_about
 from saldo.identity.schemas import SessionPrincipal
 from saldo.identity.service import log_assisted_read
 from saldo.kit.clock import today
@@ -74,6 +77,19 @@ def citizen_overview(session: Session, principal: SessionPrincipal, *, year: int
     )
     log_assisted_read(session, principal, action="read_overview", details={"year": shown})
     return overview_of(row, shown, now)
+
+
+def cross_border_exchanges(session: Session, principal: SessionPrincipal) -> list[CrossBorderExchange]:
+    """The exchanges with institutions abroad about the person the session is about."""
+    person = principal.subject
+    assert person is not None  # require_citizen saw to it
+    return [
+        CrossBorderExchange(
+            **{k: v for k, v in vars(e).items() if k != "seds"},
+            seds=[ExchangedSed(sed_type=s, direction=d, at=at) for s, d, at in e.seds],
+        )
+        for e in exchanges_about(session, person.scheme, person.identifier)
+    ]
 
 
 def overview_of(row: Any, shown: int, now: dt.date) -> CitizenOverview:

@@ -404,8 +404,7 @@ def receive(session: Session, node: Node, headers: dict[str, str], body: bytes) 
     if message.addressed_to is None or message.addressed_to.party_id != node.institution:
         return _refuse(exchange, f"the message is addressed to {message.addressed_to}, not to {node.institution}")
     try:
-        signatures.verify(message.sed, listed(sender))
-        sed = seds.from_xml(message.sed)
+        sed = verified_sed(message.sed, listed(sender))
     except (signatures.SignatureError, seds.SedError) as error:
         return _refuse(exchange, f"SED: {error}")
     if sed.sender != sender or sed.receiver != node.institution:
@@ -428,6 +427,24 @@ def receive(session: Session, node: Node, headers: dict[str, str], body: bytes) 
     return Answer(200, receipt, outcome)
 
 
+def verified_sed(xml: bytes, certificates: Sequence[Any]) -> seds.Sed:
+    """The SED in ``xml`` once its sender's signature verifies with one of ``certificates``."""
+    signatures.verify(xml, certificates)
+    return seds.from_xml(xml)
+
+
+def take_in_delivered(session: Session, node: Node, xml: bytes, certificates: Sequence[Any], *, message_id: str) -> str:
+    """A SED that reached this node other than over AS4 (the synthetic country's, an export from
+    another national application): the same checks and effects as an AS4 message's SED, after its
+    transport. Raises SedError or SignatureError; returns accepted, rejected or duplicate."""
+    sed = verified_sed(xml, certificates)
+    if sed.receiver != node.institution:
+        raise seds.SedError(f"the SED is addressed to {sed.receiver}, not to {node.institution}")
+    if repository.document_by_message(session, message_id) is not None:
+        return "duplicate"
+    return _take_in(session, node, sed, xml, message_id, None)
+
+
 class _RefusedError(Exception):
     """A proven SED this node will not take in (its case belongs to another partner)."""
 
@@ -437,7 +454,7 @@ def _refuse(exchange: transport.ReceivingExchange, reason: str) -> Answer:
     return Answer(400, transport.refusal(exchange, reason[:MAX_REASON]), f"refused: {reason}")
 
 
-def _take_in(session: Session, node: Node, sed: seds.Sed, xml: bytes, message_id: str, receipt: bytes) -> str:
+def _take_in(session: Session, node: Node, sed: seds.Sed, xml: bytes, message_id: str, receipt: bytes | None) -> str:
     case = repository.case_by_id(session, sed.case_id)
     if case is None:
         if sed.buc_type not in bucs.catalogue():
@@ -565,9 +582,11 @@ def _learn(session: Session, node: Node, case: CrossBorderCase, sed: seds.Sed, d
     content = sed.content
     if isinstance(content, seds.H070):
         kind, values = FactKind.DEATH, {"date": content.date_death.isoformat(), "country": content.country_death}
-    elif isinstance(content, seds.H002) and content.receives_benefit:
+    elif (isinstance(content, seds.H002) and content.receives_benefit) or (
+        isinstance(content, seds.H001) and content.paid
+    ):
         kind = FactKind.BENEFIT_ABROAD
-        values = content.model_dump(mode="json", exclude_none=True)
+        values = content.model_dump(mode="json", by_alias=True, exclude_none=True)
         values["country"] = sed.sender.split(":", 1)[0]
     elif isinstance(content, seds.H003):
         kind = FactKind.RESIDENCE_ABROAD
@@ -606,6 +625,46 @@ def documents(session: Session, case: CrossBorderCase) -> list[CrossBorderDocume
 
 def facts_about(session: Session, scheme: str, person_id: str) -> list[CrossBorderFact]:
     return repository.facts_about(session, scheme, person_id)
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """What a person is told of one cross-border case about them: with which institution (and
+    country), in which BUC, why, and which SEDs went each way when."""
+
+    case_id: str
+    buc_type: str
+    institution: str
+    country: str
+    started_here: bool
+    purpose: str | None
+    opened_at: dt.datetime
+    closed: bool
+    seds: list[tuple[str, str, dt.datetime]]  # (SED type, "sent" | "received", when)
+
+
+def exchanges_about(session: Session, scheme: str, person_id: str) -> list[Exchange]:
+    """Every cross-border case about the person, newest first (rejected SEDs left out)."""
+    found = []
+    for case in repository.cases_about(session, scheme, person_id):
+        documents = [d for d in repository.case_documents(session, case.id) if d.status is not DocumentStatus.REJECTED]
+        found.append(
+            Exchange(
+                case_id=case.case_id,
+                buc_type=case.buc_type,
+                institution=case.partner,
+                country=case.partner.split(":", 1)[0],
+                started_here=case.owner != case.partner,
+                purpose=case.purpose if case.owner != case.partner else None,
+                opened_at=case.created_at,
+                closed=case.status is CaseStatus.CLOSED,
+                seds=[
+                    (d.sed_type, "sent" if d.direction is Direction.OUT else "received", d.created_at)
+                    for d in documents
+                ],
+            )
+        )
+    return found
 
 
 def sed_text(document: CrossBorderDocument) -> str:

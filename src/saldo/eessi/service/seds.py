@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
 from lxml import etree
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 NS = "urn:saldo:eessi:sed:1"
 DSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
@@ -62,6 +62,9 @@ InstitutionId = Annotated[str, Field(pattern=INSTITUTION_PATTERN)]
 Country = Annotated[str, Field(pattern=r"^(" + "|".join(COUNTRIES) + r")$")]
 Text = Annotated[str, Field(min_length=1, max_length=2000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")]
 Line = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
+# The kinds of benefit a SED asks or tells about (the branches of social security of Regulation
+# 883/2004, art. 3): what the analysis compares with the benefits paid here.
+BenefitType = Literal["old_age", "invalidity", "survivor", "sickness", "unemployment", "family", "parental", "other"]
 
 
 class SedError(ValueError):
@@ -109,18 +112,30 @@ class Content(Element):
 
 
 class H001(Content):
+    """A request for information (``question``), or a notification: with ``paid`` true, the sender
+    tells that it pays a benefit of ``benefitType`` for ``period``."""
+
     sed_type = "H001"
     title = "Notification or request for information"
-    benefit_type: Line = Field(alias="benefitType")
+    benefit_type: BenefitType = Field(alias="benefitType")
     period: Period
-    question: Text
+    question: Text | None = None
+    paid: bool | None = None
+    amount: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+
+    @model_validator(mode="after")
+    def _asks_or_tells(self) -> H001:
+        if self.question is None and not self.paid:
+            raise ValueError("an H001 asks a question or notifies a benefit paid (paid: true)")
+        return self
 
 
 class H002(Content):
     sed_type = "H002"
     title = "Answer to a request for information"
     receives_benefit: bool = Field(alias="receivesBenefit")
-    benefit_type: Line | None = Field(default=None, alias="benefitType")
+    benefit_type: BenefitType | None = Field(default=None, alias="benefitType")
     period: Period | None = None
     amount: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
