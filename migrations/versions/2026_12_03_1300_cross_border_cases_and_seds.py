@@ -36,6 +36,11 @@ def upgrade() -> None:
         ),
         sa.Column("person_scheme", sa.String(length=32), nullable=True),
         sa.Column("person_id", sa.String(length=20), nullable=True),
+        sa.Column(
+            "person_match",
+            sa.Enum("identifier", "confirmed", "unmatched", name="eessi_person_match", native_enum=False, create_constraint=True),
+            nullable=True,
+        ),
         sa.Column("purpose", sa.Text(), nullable=True),
         sa.Column("opened_by", sa.String(length=100), nullable=False),
         sa.Column(

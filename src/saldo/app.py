@@ -26,6 +26,7 @@ from saldo.db.engine import CONNECT_TIMEOUT_S, create_db_engine, create_session_
 from saldo.decisions.api import router as decisions_router
 from saldo.eessi.api import as4_router as eessi_as4_router
 from saldo.eessi.api import router as eessi_router
+from saldo.eessi.pages import router as eessi_pages
 from saldo.http.errors import install_error_handlers
 from saldo.http.security import SecurityLayer
 from saldo.identity.http import PAGE_HANDLERS
@@ -128,6 +129,7 @@ def _bare_app() -> FastAPI:
     app.include_router(citizens_pages)
     app.include_router(oversight_pages)
     app.include_router(cases_pages)
+    app.include_router(eessi_pages)
     app.include_router(payer_pages)
     app.include_router(notification_pages)
     app.include_router(request_pages)

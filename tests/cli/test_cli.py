@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import subprocess
 import sys
@@ -295,3 +296,43 @@ def test_a_groups_help_imports_none_of_its_commands(group: str) -> None:
     loaded, output = done.stdout.split("\n", 1)
     assert loaded == "[]", done.stdout + done.stderr
     assert all(name in output for name in subcommands()[group])
+
+
+def test_a_cross_border_case_is_opened_followed_and_refused_with_the_reason(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    code, output = saldo(env, "eessi", "open", "H_BUC_07", "FI:KELA01", "--fields", "{}", "--purpose", "p")
+    assert code == 1
+    assert "takes no part in the cross-border exchange" in output
+    code, entry = saldo(env, "eessi", "keys", "SE:FKA01", "--out", str(tmp_path / "se"))
+    assert code == 0, entry
+    code, partner = saldo(env, "eessi", "keys", "FI:KELA01", "--out", str(tmp_path / "fi"))
+    directory = tmp_path / "directory.json"
+    entries = [json.loads(entry), json.loads(partner)]
+    for item in entries:
+        item["bucs"] = ["H_BUC_07", "H_BUC_01"]
+    directory.write_text(json.dumps({"institutions": entries}), encoding="utf-8")
+    node = {
+        **env, "SALDO_EESSI_INSTITUTION": "SE:FKA01", "SALDO_EESSI_KEY": str(tmp_path / "se" / "node.key"),
+        "SALDO_EESSI_CERTIFICATE": str(tmp_path / "se" / "node.pem"), "SALDO_EESSI_DIRECTORY": str(directory),
+    }  # fmt: skip
+    code, output = saldo(node, "eessi", "open", "H_BUC_07", "FI:KELA01", "--fields", '{"dateDeath": "2026-10-02"}',
+                         "--purpose", "a death in Sweden")  # fmt: skip
+    assert code == 1
+    assert "H070/countryDeath: Field required" in output
+    fields = '{"dateDeath": "2026-10-02", "countryDeath": "SE"}'
+    code, case_id = saldo(node, "eessi", "open", "H_BUC_07", "FI:KELA01", "--fields", fields, "--purpose", "a death")
+    assert code == 0, case_id
+    case_id = case_id.strip()
+    assert case_id.startswith("SE:FKA01-")
+    code, output = saldo(node, "eessi", "send", case_id, "H002", "--fields", '{"receivesBenefit": false}')
+    assert code == 1
+    assert "H002 is not part of H_BUC_07" in output
+    code, output = saldo(node, "eessi", "cases")
+    assert output.split()[:4] == [case_id, "H_BUC_07", "FI:KELA01", "open"]
+    # Nobody listens at the partner's endpoint: the delivery is retried, and says why.
+    code, output = saldo(node, "eessi", "deliver")
+    assert (code, output.strip()) == (0, "1 built, 1 retry")
+    code, output = saldo(node, "eessi", "show", case_id)
+    assert "H070 out queued (1 tries)" in output
+    assert "FI:KELA01 could not be reached" in output

@@ -8,7 +8,9 @@ from sqlalchemy.orm import Session
 
 from saldo.eessi import service
 from saldo.eessi.service import Node
+from saldo.staff.models import Role
 from tests.eessi.conftest import FI, person
+from tests.factories import make_staff
 from tests.web_login import dev_login
 
 PERSONNUMMER = "195203041230"
@@ -42,3 +44,29 @@ def test_the_person_sees_the_exchanges_about_them_and_no_one_else_s(
     dev_login(web, OTHER)
     assert web.get("/api/v1/me/exchanges").json() == []
     assert "har inte utbytt några uppgifter om dig med institutioner i andra länder" in web.get("/me").text
+
+
+def test_staff_see_cross_border_cases_in_the_workbench_and_a_payer_or_citizen_does_not(
+    web: TestClient, session: Session, se_node: Node
+) -> None:
+    case = service.open_case(
+        session, se_node, buc_type="H_BUC_01", partner=FI,
+        content={"benefitType": "sickness", "period": {"startDate": "2026-03-01"}, "question": "Paid?"},
+        person=service.PersonRef("se_personnummer", PERSONNUMMER, person()), purpose="a finding", by="anna",
+    )  # fmt: skip
+    make_staff(session, "anna", "198112189876", Role.AUDITOR)
+    session.commit()
+
+    dev_login(web, PERSONNUMMER)
+    assert web.get("/staff/cross-border", follow_redirects=False).status_code in (302, 303, 401, 403)
+    web.cookies.clear()
+    assert dev_login(web, "198112189876", provider="dev-staff", next="/staff").status_code == 303
+    page = web.get("/staff/cross-border")
+    assert page.status_code == 200
+    assert case.case_id in page.text
+    assert "H001" in page.text  # waiting for an answer, with its deadline
+    assert PERSONNUMMER not in page.text  # the list names nobody
+    detail = web.get(f"/staff/cross-border/{case.case_id}")
+    assert detail.status_code == 200
+    assert "FI:KELA01" in detail.text
+    assert web.get("/staff/cross-border/SE:FKA01-nosuchcase").status_code == 404

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from saldo.db.engine import unit_of_work
 from saldo.eessi import repository, service
 from saldo.eessi.errors import InvalidSedError, SedNotAllowedError
-from saldo.eessi.models import CaseStatus, Direction, DocumentStatus, FactKind
+from saldo.eessi.models import CaseStatus, Direction, DocumentStatus, FactKind, PersonMatch
 from saldo.eessi.service import Node, seds, signatures
 from saldo.kit.clock import utcnow
 from tests.eessi.conftest import FI, SE, person
@@ -294,3 +294,58 @@ def test_a_partner_that_is_down_is_retried_with_backoff(session: Session, se_nod
     assert "could not be reached: connection refused" in first.detail
     assert repository.queued_count(session) == 1
     assert service.deliver_one(session, se_node, down) is None  # not due again until its backoff has passed
+
+
+def test_a_sed_without_this_countrys_identifier_links_no_one_until_staff_confirm(
+    session: Session, sessions: sessionmaker[Session], se_node: Node, fi_node: Node, fi_sessions: sessionmaker[Session]
+) -> None:
+    """Name and birth date alone never link: the case waits, and a member of staff says who it is."""
+    only_finnish = person().model_copy(update={"pins": (person().pins[1],)})
+    with unit_of_work(fi_sessions) as fi:
+        case_id = service.open_case(
+            fi, fi_node, buc_type="H_BUC_07", partner=SE, content={"dateDeath": "2026-10-02", "countryDeath": "FI"},
+            person=service.PersonRef(None, None, only_finnish), purpose="death", by="kela",
+        ).case_id  # fmt: skip
+    with fi_sessions() as fi:
+        while service.deliver_one(fi, fi_node, to(se_node, sessions)) is not None:
+            fi.commit()
+    case = service.get_case(session, case_id)
+    assert (case.person_match, case.person_id) == (PersonMatch.UNMATCHED, None)
+    assert service.facts_about(session, "se_personnummer", "195203041230") == []
+
+    assert service.confirm_person(session, se_node, case, "se_personnummer", "19520304-1230", by="anna") == 1
+    assert (case.person_match, case.person_id) == (PersonMatch.CONFIRMED, "195203041230")
+    [fact] = service.facts_about(session, "se_personnummer", "195203041230")
+    assert fact.kind is FactKind.DEATH
+    with pytest.raises(SedNotAllowedError, match="linked already"):
+        service.confirm_person(session, se_node, case, "se_personnummer", "195203041230", by="anna")
+
+
+def test_an_answer_about_a_different_person_than_asked_is_refused(
+    session: Session, sessions: sessionmaker[Session], se_node: Node, fi_node: Node, fi_sessions: sessionmaker[Session]
+) -> None:
+    case = open_h_buc_01(session, se_node)
+    session.commit()
+    deliver_all(session, se_node, to(fi_node, fi_sessions))
+    someone_else = seds.PersonIdentification(
+        family_name="Virtanen", forename="Aino", date_birth=dt.date(1952, 3, 4),
+        pins=(seds.Pin(personal_identification_number="19811218-9876", country="SE"),),
+    )  # fmt: skip
+    with fi_sessions() as fi:
+        fi_case = service.get_case(fi, case.case_id)
+        service.send_sed(fi, fi_node, fi_case, "H002", {"receivesBenefit": True, "benefitType": "sickness",
+                         "period": {"startDate": "2026-01-01"}}, person=service.PersonRef(None, None, someone_else),
+                         by="kela")  # fmt: skip
+        fi.commit()
+        while service.deliver_one(fi, fi_node, to(se_node, sessions)) is not None:
+            fi.commit()
+    session.expire_all()
+    documents = service.documents(session, case)
+    h002 = next(d for d in documents if d.sed_type == "H002")
+    assert (h002.status, h002.reason) == (
+        DocumentStatus.REJECTED,
+        "the SED names a different person than the case is about",
+    )
+    assert documents[0].answered_at is None  # the question stays open
+    assert [d.sed_type for d in documents if d.direction is Direction.OUT][-1] == "X011"
+    assert service.facts_about(session, "se_personnummer", "198112189876") == []

@@ -20,7 +20,7 @@ from saldo.banks.service import issue_bank_token, list_banks
 from saldo.benefits.service import seed_catalogue
 from saldo.cli.accounts import connect_country_banks, import_bank_register
 from saldo.cli.context import CliContext, cli_context, console, fail
-from saldo.cli.country import load_analysis_inputs
+from saldo.cli.country import load_analysis_inputs, take_in_from_abroad
 from saldo.cli.ingest import ingest_file
 from saldo.cli.journeys import leave_journeys
 from saldo.cli.payers import import_payers_file
@@ -174,6 +174,7 @@ def _analyse(context: CliContext, country: Path) -> None:
     with console.status("analysis: registers, decisions, snapshot and rules"):
         with unit_of_work(context.sessions) as session:
             load_analysis_inputs(session, country, loaded_by=staff_actor("demo"))
+            take_in_from_abroad(session, context.settings, country)  # Kela's SEDs on deaths, benefits, residence
             export_snapshot(session, context.settings, created_by=staff_actor("demo"))
             run = run_analysis(session, context.settings, started_by=staff_actor("demo"))
             run_id, findings, selected, error = run.id, run.findings, run.selected, run.error

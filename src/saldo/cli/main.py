@@ -72,6 +72,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "decisions": ("saldo.cli.registers", "decisions_app", "Decisions behind payments, from payers."),
     "analysis": ("saldo.cli.analysis", "app", "Data analysis: pseudonymised snapshots, transparent rules, findings."),
     "staff": ("saldo.cli.staff", "app", "Staff of the payment authority: roles and tokens."),
+    "eessi": (
+        "saldo.cli.eessi",
+        "app",
+        "The cross-border exchange (EESSI): keys, cases with institutions abroad, SEDs, the outbox.",
+    ),
     "audit": (
         "saldo.cli.audit",
         "app",

@@ -12,7 +12,7 @@ from saldo.eessi import service
 from saldo.eessi.errors import SedNotAllowedError
 from saldo.eessi.jobs import DELIVER_LOCK, DELIVER_QUEUE, DELIVER_TASK
 from saldo.eessi.models import CaseStatus
-from saldo.eessi.schemas import CaseDetail, CaseIn, CaseOut, DocumentOut, SedIn
+from saldo.eessi.schemas import CaseDetail, CaseIn, CaseOut, DocumentOut, PersonIn, SedIn
 from saldo.http.deps import AppSettings, DbSession
 from saldo.kit import crash_points
 from saldo.kit.problem import Problem, problem_responses
@@ -102,6 +102,20 @@ def list_cases(
 @router.get("/cases/{case_id}", response_model=CaseDetail, summary="One cross-border case with its SEDs")
 def get_case(case_id: str, staff: CurrentStaff, session: DbSession) -> CaseDetail:
     require_role(staff, *WORKING, Role.SUPERVISOR)
+    return _detail(session, case_id)
+
+
+@router.post("/cases/{case_id}/person", response_model=CaseDetail, summary="Say who an unmatched case is about")
+def confirm_person(
+    case_id: str, body: PersonIn, staff: CurrentStaff, session: DbSession, settings: AppSettings
+) -> CaseDetail:
+    """A received SED that names no identification number of this country links to no one until
+    staff confirm who it is (409 when the case is linked already); what its SEDs told is learned then."""
+    require_role(staff, *WORKING)
+    node = service.node_from_settings(settings)
+    case = service.get_case(session, case_id)
+    service.confirm_person(session, node, case, body.person_scheme, body.person_id, by=staff.username)
+    session.commit()
     return _detail(session, case_id)
 
 

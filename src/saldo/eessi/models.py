@@ -21,6 +21,12 @@ class CaseStatus(StrEnum):
     CLOSED = "closed"
 
 
+class PersonMatch(StrEnum):
+    IDENTIFIER = "identifier"  # this country's identification number in the SED, or the case opened here for them
+    CONFIRMED = "confirmed"  # a member of staff said who it is
+    UNMATCHED = "unmatched"  # no identifier of this country: waits for staff; nothing is learned until then
+
+
 class Direction(StrEnum):
     OUT = "out"
     IN = "in"
@@ -47,6 +53,7 @@ class CrossBorderCase(IdMixin, Base):
     status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus, "eessi_case_status"))
     person_scheme: Mapped[str | None] = mapped_column(String(32))
     person_id: Mapped[str | None] = mapped_column(String(20), index=True)
+    person_match: Mapped[PersonMatch | None] = mapped_column(str_enum(PersonMatch, "eessi_person_match"))
     purpose: Mapped[str | None] = mapped_column(Text)
     opened_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())

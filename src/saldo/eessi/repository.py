@@ -135,6 +135,14 @@ def overdue_requests(session: Session, today: dt.date, institution: str) -> list
     )
 
 
+def facts_from(session: Session, document_pks: list[int]) -> list[CrossBorderFact]:
+    return list(
+        session.scalars(
+            select(CrossBorderFact).where(CrossBorderFact.document_pk.in_(document_pks)).order_by(CrossBorderFact.id)
+        )
+    )
+
+
 def facts_about(session: Session, scheme: str, person_id: str) -> list[CrossBorderFact]:
     return list(
         session.scalars(

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from saldo.eessi.models import CaseStatus, Direction, DocumentStatus
+from saldo.eessi.models import CaseStatus, Direction, DocumentStatus, PersonMatch
 from saldo.eessi.service.seds import INSTITUTION_PATTERN, PersonIdentification
 from saldo.kit.problem import LINE_PATTERN, TEXT_PATTERN
 
@@ -34,6 +34,15 @@ class SedIn(BaseModel):
     sed_type: str = Field(pattern=r"^[AHX][0-9]{3}$", examples=["H002"])
     fields: dict[str, Any] = Field(default_factory=dict)
     answers: str | None = Field(default=None, max_length=64, pattern=LINE_PATTERN)
+
+
+class PersonIn(BaseModel):
+    """Who an unmatched case is about, as a member of staff has established."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    person_scheme: str = Field(pattern=r"^[a-z_]{2,32}$", examples=["se_personnummer"])
+    person_id: str = Field(min_length=1, max_length=20, pattern=LINE_PATTERN)
 
 
 class DocumentOut(BaseModel):
@@ -64,6 +73,9 @@ class CaseOut(BaseModel):
     counterparty: str
     partner: str
     status: CaseStatus
+    person_match: PersonMatch | None = Field(
+        description="How the person was found: `identifier`, `confirmed` by staff, or `unmatched` (waits for staff)."
+    )
     purpose: str | None
     opened_by: str
     created_at: dt.datetime

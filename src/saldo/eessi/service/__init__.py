@@ -16,6 +16,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from saldo.eessi.models import (
     Direction,
     DocumentStatus,
     FactKind,
+    PersonMatch,
 )
 from saldo.eessi.service import bucs, seds, signatures, transport
 from saldo.eessi.service.directory import Directory, UnknownInstitutionError, load
@@ -94,13 +96,22 @@ def node_from_settings(settings: Settings) -> Node:
         )
     if settings.eessi_directory is None:
         raise ExchangeNotConfiguredError("SALDO_EESSI_DIRECTORY is not set")
-    return Node(
-        institution=settings.eessi_institution,
-        keys=load_keys(settings.eessi_key, settings.eessi_certificate),
-        directory_path=settings.eessi_directory,
-        ca_bundle=settings.eessi_ca_bundle,
-        retry_hours=settings.eessi_retry_hours,
+    return _node(
+        settings.eessi_institution,
+        settings.eessi_key,
+        settings.eessi_certificate,
+        settings.eessi_directory,
+        settings.eessi_ca_bundle,
+        settings.eessi_retry_hours,
     )
+
+
+@lru_cache(maxsize=8)
+def _node(
+    institution: str, key: Path, certificate: Path, directory: Path, ca_bundle: Path | None, retry_hours: float
+) -> Node:
+    """Loaded once per process: reading an RSA key checks it, which takes tens of milliseconds."""
+    return Node(institution, load_keys(key, certificate), directory, ca_bundle, retry_hours)
 
 
 # ---- sending --------------------------------------------------------------------------------------
@@ -155,6 +166,7 @@ def open_case(
         status=CaseStatus.OPEN,
         person_scheme=person.scheme if person else None,
         person_id=person.person_id if person else None,
+        person_match=PersonMatch.IDENTIFIER if person and person.person_id else None,
         purpose=purpose,
         opened_by=by,
     )
@@ -506,6 +518,14 @@ def _take_in(session: Session, node: Node, sed: seds.Sed, xml: bytes, message_id
         if sed.sed != "X011":  # a rejection is never rejected back
             _reject(session, node, case, document, str(error))
         return "rejected"
+    named = match_person(node, sed.person)
+    if named is not None and case.person_id is not None and named != (case.person_scheme, case.person_id):
+        document.status = DocumentStatus.REJECTED
+        document.reason = "the SED names a different person than the case is about"
+        session.add(document)
+        session.flush()
+        _reject(session, node, case, document, document.reason)
+        return "rejected"
     deadline = bucs.deadline(step, utcnow().date())
     document.deadline = deadline
     session.add(document)
@@ -570,13 +590,18 @@ def match_person(node: Node, identification: seds.PersonIdentification | None) -
     return None
 
 
-def _learn(session: Session, node: Node, case: CrossBorderCase, sed: seds.Sed, document: CrossBorderDocument) -> None:
-    """The facts a received SED gives about the person, with their origin."""
-    person = match_person(node, sed.person) or (
-        (case.person_scheme, case.person_id) if case.person_scheme and case.person_id else None
-    )
-    if person is not None and case.person_id is None:
-        case.person_scheme, case.person_id = person
+def _learn(session: Session, node: Node, case: CrossBorderCase, sed: seds.Sed, document: CrossBorderDocument) -> bool:
+    """The facts a received SED gives about the person, with their origin. Only a person found by
+    this country's identification number, or confirmed by staff, is linked; otherwise the case waits
+    for staff (``unmatched``) and nothing is learned until someone confirms who it is."""
+    if case.person_id is None:
+        found = match_person(node, sed.person)
+        if found is None:
+            case.person_match = PersonMatch.UNMATCHED
+            return False
+        case.person_scheme, case.person_id = found
+        case.person_match = PersonMatch.IDENTIFIER
+    person = (case.person_scheme or "", case.person_id)
     kind: FactKind | None = None
     values: dict[str, Any] = {}
     content = sed.content
@@ -591,8 +616,8 @@ def _learn(session: Session, node: Node, case: CrossBorderCase, sed: seds.Sed, d
     elif isinstance(content, seds.H003):
         kind = FactKind.RESIDENCE_ABROAD
         values = {"country": content.country_residence, "since": content.since.isoformat()}
-    if kind is None or person is None:
-        return
+    if kind is None:
+        return False
     session.add(
         CrossBorderFact(
             person_scheme=person[0],
@@ -603,6 +628,25 @@ def _learn(session: Session, node: Node, case: CrossBorderCase, sed: seds.Sed, d
             institution=sed.sender,
         )
     )
+    return True
+
+
+def confirm_person(session: Session, node: Node, case: CrossBorderCase, scheme: str, person_id: str, *, by: str) -> int:
+    """Staff say who an unmatched case is about: the case is linked, and what its received SEDs
+    tell is learned now. Returns the facts recorded."""
+    if case.person_match is not PersonMatch.UNMATCHED:
+        raise SedNotAllowedError(f"case {case.case_id} is linked already ({case.person_match}); nothing to confirm")
+    try:
+        normalized = normalize_identifier(IdScheme(scheme), person_id)
+    except (ValueError, InvalidIdentifierError) as error:
+        raise InvalidSedError(f"person: {error}") from error
+    case.person_scheme, case.person_id, case.person_match = scheme, normalized, PersonMatch.CONFIRMED
+    log.info("case %s linked to a person by %s", case.case_id, by)
+    learned = 0
+    for document in repository.case_documents(session, case.id):
+        if document.direction is Direction.IN and document.status is DocumentStatus.ACCEPTED:
+            learned += _learn(session, node, case, seds.from_xml(document.xml), document)
+    return learned
 
 
 # ---- reading --------------------------------------------------------------------------------------
@@ -665,6 +709,11 @@ def exchanges_about(session: Session, scheme: str, person_id: str) -> list[Excha
             )
         )
     return found
+
+
+def facts_from(session: Session, document_pks: list[int]) -> list[CrossBorderFact]:
+    """The facts these received SEDs gave."""
+    return repository.facts_from(session, document_pks) if document_pks else []
 
 
 def sed_text(document: CrossBorderDocument) -> str:
