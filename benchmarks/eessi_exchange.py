@@ -1,7 +1,8 @@
 """The cross-border exchange between two nodes: SEDs signed, sent as AS4, received, verified, stored
 and acknowledged, and what death notifications from abroad cost to take in.
 
-    .venv/bin/python -m benchmarks.eessi_exchange [--seds 2000] [--senders 1] [--deaths 10000] [--runs 3]
+    .venv/bin/python -m benchmarks.eessi_exchange [--seds 2000] [--senders 1] [--server-workers 1]
+        [--deaths 10000] [--runs 3]
 
 Exchange: the FI node is `saldo serve` (HTTPS, its own database); the SE node's outbox holds
 ``--seds`` H070 notifications (each in a case of its own, queued as staff queue them), and the
@@ -49,8 +50,8 @@ def _node_env(folder: Path, database_url: str, institution: str, directory: Path
     }  # fmt: skip
 
 
-def exchange(seds: int, senders: int) -> dict[str, float]:
-    folder = WORK / "eessi"
+def _pki(folder: Path, port: int) -> tuple[Path, Path]:
+    """Keys for both nodes, their CA and a directory naming FI's endpoint on ``port``."""
     folder.mkdir(parents=True, exist_ok=True)
     authority = issue_authority()
     keys = {SE: issue_node(authority, SE), FI: issue_node(authority, FI)}
@@ -58,16 +59,24 @@ def exchange(seds: int, senders: int) -> dict[str, float]:
         node_keys.write(folder / f"{institution[:2]}.key", folder / f"{institution[:2]}.pem")
     ca = folder / "ca.pem"
     ca.write_text(authority.certificate_pem, encoding="ascii")
-    port = free_port()
     directory = folder / "directory.json"
     write(directory, [
         entry(SE, "FK", "https://127.0.0.1:9/eessi/as4", BUCS, [keys[SE].certificate_pem]),
         entry(FI, "Kela", f"https://127.0.0.1:{port}/eessi/as4", BUCS, [keys[FI].certificate_pem]),
     ])  # fmt: skip
+    return ca, directory
+
+
+def exchange(seds: int, senders: int, server_workers: int) -> dict[str, float]:
+    folder = WORK / "eessi"
+    port = free_port()
+    ca, directory = _pki(folder, port)
     se_settings, fi_settings = fresh_database("bench_eessi_se"), fresh_database("bench_eessi_fi")
     env = {**os.environ, **_node_env(folder, fi_settings.database_url or "", FI, directory, ca)}
     server = subprocess.Popen(
-        [sys.executable, "-m", "saldo.cli.main", "serve", "--port", str(port), "--workers", "1"], env=env, cwd=ROOT
+        [sys.executable, "-m", "saldo.cli.main", "serve", "--port", str(port), "--workers", str(server_workers)],
+        env=env,
+        cwd=ROOT,
     )
     try:
         deadline = time.monotonic() + 60
@@ -122,7 +131,8 @@ def exchange(seds: int, senders: int) -> dict[str, float]:
         latencies.sort()
         engine.dispose()
         return {
-            "seds": seds, "senders": senders, "seconds": round(elapsed, 2), "per_second": round(seds / elapsed, 1),
+            "seds": seds, "senders": senders, "server_workers": server_workers, "seconds": round(elapsed, 2),
+            "per_second": round(seds / elapsed, 1),
             "one_at_a_time_p50_ms": round(latencies[len(latencies) // 2] * 1000, 1),
             "one_at_a_time_p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1),
         }  # fmt: skip
@@ -162,19 +172,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seds", type=int, default=2000)
     parser.add_argument("--senders", type=int, default=1)
+    parser.add_argument("--server-workers", type=int, default=1)
     parser.add_argument("--deaths", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    runs = [exchange(args.seds, args.senders) for _ in range(args.runs)]
+    runs = [exchange(args.seds, args.senders, args.server_workers) for _ in range(args.runs)]
     dead = [deaths(args.deaths) for _ in range(args.runs)]
     report(
-        f"eessi_exchange_{args.senders}",
+        f"eessi_exchange_{args.senders}x{args.server_workers}",
         {
             "exchange_runs": runs,
             "exchange_per_second_median": median([r["per_second"] for r in runs]),
             "deaths_runs": dead,
             "deaths_per_second_median": median([d["per_second"] for d in dead]),
-            "date": dt.date.today().isoformat(),
+            "date": dt.datetime.now(dt.UTC).date().isoformat(),
         },
     )
 

@@ -38,7 +38,14 @@ def upgrade() -> None:
         sa.Column("person_id", sa.String(length=20), nullable=True),
         sa.Column(
             "person_match",
-            sa.Enum("identifier", "confirmed", "unmatched", name="eessi_person_match", native_enum=False, create_constraint=True),
+            sa.Enum(
+                "identifier",
+                "confirmed",
+                "unmatched",
+                name="eessi_person_match",
+                native_enum=False,
+                create_constraint=True,
+            ),
             nullable=True,
         ),
         sa.Column("purpose", sa.Text(), nullable=True),
