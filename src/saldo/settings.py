@@ -12,6 +12,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")  # this machine, as a Host header may name it
 
 
+class KeyPair(BaseModel):
+    """A private key and its certificate, both PEM files."""
+
+    model_config = {"extra": "forbid"}
+
+    key: Path
+    certificate: Path
+
+
 class OidcProviderSettings(BaseModel):
     """One eID provider Saldo's pages log people in with (OpenID Connect, authorization code + PKCE)."""
 
@@ -362,6 +371,15 @@ class Settings(BaseSettings):
     eessi_directory: Path | None = Field(
         default=None,
         description="The institution directory (JSON, docs/eessi.md): read again whenever the file changes.",
+    )
+    eessi_previous_keys: list[KeyPair] = Field(
+        default=[],
+        description=(
+            'Keys this node used before its current one, as a JSON list of {"key": …, "certificate": …} (PEM '
+            "paths): a message a partner encrypted to an earlier certificate before it heard of the new one is "
+            "still read, and its receipt signed with the key it was encrypted to. Drop a key once no partner lists "
+            "its certificate."
+        ),
     )
     eessi_ca_bundle: Path | None = Field(
         default=None,

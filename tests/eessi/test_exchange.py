@@ -16,8 +16,9 @@ from saldo.eessi import repository, service
 from saldo.eessi.errors import InvalidSedError, SedNotAllowedError
 from saldo.eessi.models import CaseStatus, Direction, DocumentStatus, FactKind, PersonMatch
 from saldo.eessi.service import Node, seds, signatures
+from saldo.eessi.service.keys import issue_node
 from saldo.kit.clock import utcnow
-from tests.eessi.conftest import FI, SE, person
+from tests.eessi.conftest import FI, SE, Pki, person
 
 
 def to(node: Node, sessions: Callable[[], Any]) -> Callable[[str, dict[str, str], bytes], tuple[int, bytes]]:
@@ -349,3 +350,38 @@ def test_an_answer_about_a_different_person_than_asked_is_refused(
     assert documents[0].answered_at is None  # the question stays open
     assert [d.sed_type for d in documents if d.direction is Direction.OUT][-1] == "X011"
     assert service.facts_about(session, "se_personnummer", "198112189876") == []
+
+
+def test_a_message_in_flight_when_the_receiver_rotates_its_key_is_still_delivered(
+    session: Session, se_node: Node, fi_node: Node, fi_sessions: sessionmaker[Session], pki: Pki
+) -> None:
+    """SE built its message for FI's old certificate; FI then moved to a new key. FI, keeping the
+    old key as a previous one, still reads it and signs the receipt with the key it was encrypted to."""
+    open_h_buc_01(session, se_node)
+    assert [d.outcome for d in [service.deliver_one(session, se_node, None)] if d] == ["built"]
+    rotated = Node(FI, issue_node(pki.authority, FI), fi_node.directory_path)
+    refused = deliver_all(session, se_node, to(rotated, fi_sessions))
+    assert refused[0].outcome == "undeliverable"  # without the old key: a signed refusal, nothing stored
+    assert "Could not decrypt" in refused[0].detail
+
+    open_h_buc_01(session, se_node)
+    service.deliver_one(session, se_node, None)  # built for the old certificate, as before
+    keeping = Node(FI, rotated.keys, fi_node.directory_path, previous=(fi_node.keys,))
+    assert [d.outcome for d in deliver_all(session, se_node, to(keeping, fi_sessions))] == ["delivered"]
+
+
+def test_a_message_stamped_ahead_of_the_receivers_clock_is_refused(
+    session: Session, se_node: Node, fi_node: Node, fi_sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Ahead(dt.datetime):
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> Ahead:  # type: ignore[override]
+            return cls.fromtimestamp(dt.datetime.now(dt.UTC).timestamp() + 3600, tz)
+
+    monkeypatch.setattr("saldo.eessi.service.transport.datetime", Ahead)  # the sender's clock, an hour fast
+    open_h_buc_01(session, se_node)
+    [refused] = deliver_all(session, se_node, to(fi_node, fi_sessions))
+    assert refused.outcome == "undeliverable"
+    assert "ahead of this node's clock" in refused.detail
+    with fi_sessions() as fi:
+        assert service.list_cases(fi) == []

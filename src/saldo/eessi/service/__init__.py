@@ -63,6 +63,9 @@ NATIONAL_SCHEMES = {
     "LT": IdScheme.LT_ASMENS_KODAS,
 }
 MAX_BACKOFF_S = 15 * 60
+# A message stamped further ahead than this is refused: the sender's clock is wrong. An old stamp is
+# fine (a message is resent as built, for up to SALDO_EESSI_RETRY_HOURS); a replay changes nothing.
+MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
 # What the sender may keep from this node's answer in its log of refusals.
 MAX_REASON = 2000
 
@@ -76,6 +79,7 @@ class Node:
     directory_path: Path
     ca_bundle: Path | None = None
     retry_hours: float = 48.0
+    previous: tuple[NodeKeys, ...] = ()  # keys rotated out: messages encrypted to them are still read
 
     @property
     def country(self) -> str:
@@ -103,15 +107,23 @@ def node_from_settings(settings: Settings) -> Node:
         settings.eessi_directory,
         settings.eessi_ca_bundle,
         settings.eessi_retry_hours,
+        tuple((pair.key, pair.certificate) for pair in settings.eessi_previous_keys),
     )
 
 
 @lru_cache(maxsize=8)
 def _node(
-    institution: str, key: Path, certificate: Path, directory: Path, ca_bundle: Path | None, retry_hours: float
+    institution: str,
+    key: Path,
+    certificate: Path,
+    directory: Path,
+    ca_bundle: Path | None,
+    retry_hours: float,
+    previous: tuple[tuple[Path, Path], ...],
 ) -> Node:
     """Loaded once per process: reading an RSA key checks it, which takes tens of milliseconds."""
-    return Node(institution, load_keys(key, certificate), directory, ca_bundle, retry_hours)
+    earlier = tuple(load_keys(k, c) for k, c in previous)
+    return Node(institution, load_keys(key, certificate), directory, ca_bundle, retry_hours, earlier)
 
 
 # ---- sending --------------------------------------------------------------------------------------
@@ -404,6 +416,10 @@ def receive(session: Session, node: Node, headers: dict[str, str], body: bytes) 
         return directory.get(institution_id).certificates
 
     exchange = transport.receive(node.party(), headers, body, listed)
+    for earlier in node.previous:  # encrypted to a certificate this node has since rotated out
+        if exchange.message is None or not transport.undecryptable(exchange.message):
+            break
+        exchange = transport.receive(transport.local_party(node.institution, earlier), headers, body, listed)
     message = exchange.message
     if message is None or message.parse_error is not None:
         reason = str(message.parse_error) if message and message.parse_error else "unreadable"
@@ -413,6 +429,9 @@ def receive(session: Session, node: Node, headers: dict[str, str], body: bytes) 
     if stored is not None and stored.direction is Direction.IN and stored.receipt is not None:
         return Answer(200, stored.receipt, "duplicate")
     sender = message.get_remote_party().identity.party_id
+    stamped = transport.sent_at(message)
+    if stamped is not None and stamped > utcnow() + MAX_CLOCK_SKEW:
+        return _refuse(exchange, f"the message is stamped {stamped:%Y-%m-%dT%H:%M:%SZ}, ahead of this node's clock")
     if message.addressed_to is None or message.addressed_to.party_id != node.institution:
         return _refuse(exchange, f"the message is addressed to {message.addressed_to}, not to {node.institution}")
     try:

@@ -35,6 +35,7 @@ from as4 import (
 )
 from as4.core.context import AS4ParseContext
 from as4.core.message import AS4Message
+from as4.errors import DecryptionFailedException
 from as4.models.common import NAMESPACES
 from as4.models.ebms.message_info import MessageId, MessageInfo, Timestamp
 from as4.models.ebms.user_message import (
@@ -321,6 +322,20 @@ def receive(
     signal to answer with."""
     exchange = ReceivingExchange(profile=EessiProfile, local_party=receiver)
     return exchange.receive(request_headers=headers, request_body=body, security_policy=security_policy(certificate_of))
+
+
+def sent_at(message: EessiMessage) -> datetime | None:
+    """When the sender says it built the message (eb:MessageInfo/eb:Timestamp)."""
+    user_message = message.soap_envelope.header.messaging.user_message if message.soap_envelope else None
+    if user_message is None:
+        return None
+    stamp = user_message.message_info.timestamp.value
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+
+
+def undecryptable(message: EessiMessage) -> bool:
+    """Whether the message could not be decrypted with the key it was parsed with."""
+    return isinstance(message.parse_error, DecryptionFailedException)
 
 
 def refusal(exchange: ReceivingExchange, reason: str) -> bytes:
