@@ -108,3 +108,29 @@ def test_the_payer_s_user_finds_the_demo_s_open_information_request(page: Page, 
     expect(page.get_by_role("heading", level=1)).to_have_text("Information requests")
     expect(page.get_by_role("cell", name="Awaiting the answer").first).to_be_visible()
     assert axe_violations(page) == []
+
+
+def test_staff_follow_the_cases_the_demo_plays_with_its_second_node_and_the_citizen_sees_them(
+    page: Page, demo: Demo
+) -> None:
+    """The demo starts Kela as a node of its own (HTTPS, its own database, processes of its own) and
+    plays an H_BUC_01 and an H_BUC_07 with it; both show in the workbench, and the citizen asked
+    about sees the exchange in her own pages."""
+    log_in(page, demo, "staff", "Anna Analytiker")
+    deadline = time.monotonic() + 120
+    while True:
+        page.goto(f"{demo.base}/staff/cross-border?lang=en")
+        text = page.content()
+        if "H_BUC_01" in text and "to confirm" in text:
+            break
+        assert time.monotonic() < deadline, "the demo's cross-border exchange did not arrive in two minutes"
+        time.sleep(1)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Cross-border cases")
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="SE:FKA01-").first.click()
+    expect(page.get_by_role("cell", name="H002")).to_be_visible()  # Kela's answer, received
+    assert axe_violations(page) == []
+    page.context.clear_cookies()
+    log_in(page, demo, "citizen", demo.journeys["citizen"]["name"])
+    expect(page.get_by_role("heading", name="Information exchanged with other countries")).to_be_visible()
+    expect(page.get_by_text("FI:KELA01 (FI)").first).to_be_visible()

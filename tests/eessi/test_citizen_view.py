@@ -29,7 +29,7 @@ def test_the_person_sees_the_exchanges_about_them_and_no_one_else_s(
     session.commit()
 
     dev_login(web, PERSONNUMMER)
-    [exchange] = web.get("/api/v1/me/exchanges").json()
+    [exchange] = web.get("/api/v1/me/overview").json()["exchanges"]
     assert (exchange["buc_type"], exchange["institution"], exchange["country"]) == ("H_BUC_01", FI, "FI")
     assert exchange["started_here"] is True
     assert exchange["purpose"] == "A finding: unemployment benefit while working in Finland?"
@@ -42,7 +42,7 @@ def test_the_person_sees_the_exchanges_about_them_and_no_one_else_s(
     web.post("/logout", data={})
     web.cookies.clear()
     dev_login(web, OTHER)
-    assert web.get("/api/v1/me/exchanges").json() == []
+    assert web.get("/api/v1/me/overview").json()["exchanges"] == []
     assert "har inte utbytt några uppgifter om dig med institutioner i andra länder" in web.get("/me").text
 
 

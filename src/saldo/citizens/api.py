@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from saldo.citizens.schemas import CitizenOverview, CrossBorderExchange
-from saldo.citizens.service import citizen_overview, cross_border_exchanges
+from saldo.citizens.schemas import CitizenOverview
+from saldo.citizens.service import citizen_overview
 from saldo.http.deps import DbSession
 from saldo.identity.http import CurrentCitizen
 from saldo.kit.problem import problem_responses
@@ -31,14 +31,3 @@ async def overview(
         session.commit()  # the caseworker's read is in the access log
     # built and checked as a CitizenOverview already: serialised once, not validated a second time
     return Response(result.model_dump_json(), media_type="application/json", headers={"Cache-Control": "no-store"})
-
-
-@router.get(
-    "/exchanges",
-    response_model=list[CrossBorderExchange],
-    summary="What was exchanged with institutions in other countries about the logged-in citizen",
-)
-def exchanges(session: DbSession, principal: CurrentCitizen) -> list[CrossBorderExchange]:
-    """Each cross-border case about the person (EESSI): with which institution and country, about
-    what, why, and which documents went each way when. Needs the session cookie of an eID login."""
-    return cross_border_exchanges(session, principal)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from saldo.accounts.errors import AccountNotFoundError, DesignationRefusedError
-from saldo.citizens.service import change_account, citizen_overview, cross_border_exchanges
+from saldo.citizens.service import change_account, citizen_overview
 from saldo.citizens.service.statement import statement_pdf
 from saldo.http import i18n
 from saldo.http.deps import DbSession
@@ -35,7 +35,6 @@ async def overview_page(
         session.commit()  # the caseworker's read is in the access log
     context = {
         "overview": overview,
-        "exchanges": cross_border_exchanges(session, principal),
         "changed": changed,
         "account_error": None,
     }
@@ -61,7 +60,6 @@ def change_account_page(
         session.commit()
         context = {
             "overview": overview,
-            "exchanges": cross_border_exchanges(session, principal),
             "changed": False,
             "account_error": str(exc),
         }

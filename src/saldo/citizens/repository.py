@@ -55,6 +55,15 @@ SELECT
        FROM access_log l LEFT JOIN cases c ON c.id = l.case_id
       WHERE l.person_scheme = {scheme} AND l.person_id = {identifier}
       ORDER BY l.seq DESC LIMIT {param("access_limit")}) seen) AS access,
+  (SELECT coalesce(json_agg(json_build_array(
+      c.case_id, c.buc_type, c.partner, c.owner <> c.partner, CASE WHEN c.owner <> c.partner THEN c.purpose END,
+      c.created_at, c.status = 'closed',
+      (SELECT coalesce(json_agg(json_build_array(
+          d.sed_type, CASE d.direction WHEN 'out' THEN 'sent' ELSE 'received' END, d.created_at) ORDER BY d.id),
+          '[]'::json)
+         FROM eessi_documents d WHERE d.case_pk = c.id AND d.status <> 'rejected'))
+      ORDER BY c.id DESC), '[]'::json)
+     FROM eessi_cases c WHERE c.person_scheme = {scheme} AND c.person_id = {identifier}) AS exchanges,
   (SELECT json_build_array(r.finished_at, r.rules, s.created_at) FROM analysis_runs r
      JOIN analysis_snapshots s ON s.id = r.snapshot_id
     WHERE r.status = 'finished' ORDER BY r.id DESC LIMIT 1) AS last_run,
@@ -97,7 +106,7 @@ class CitizenRepository:
         self, scheme: str, identifier: str, *, start: dt.date, end: dt.date, today: dt.date, access_limit: int
     ) -> Any:
         """One row: payee_id, payments, span (first and last due date), designation, held, access,
-        last_run, person_scheme, person_id."""
+        exchanges (cross-border cases about the person), last_run, person_scheme, person_id."""
         params = {
             "scheme": scheme,
             "identifier": identifier,

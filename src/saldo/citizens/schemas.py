@@ -86,19 +86,6 @@ class AccessLine(BaseModel):
     payer: str | None = Field(default=None, description="The payer the person was named to, for disclose_to_payer.")
 
 
-class CitizenOverview(BaseModel):
-    person_scheme: str
-    person_id: str
-    year: int
-    years: list[int]
-    payments: list[PaymentLine]
-    totals: list[Total]
-    designation: Designation | None
-    held_accounts: list[Account]
-    checks: ChecksRan
-    access: list[AccessLine]
-
-
 class ExchangedSed(BaseModel):
     sed_type: str = Field(description="The SED, e.g. H001 (a question), H070 (a death notification).")
     direction: str = Field(description="`sent` from here, or `received` from the institution abroad.")
@@ -117,3 +104,21 @@ class CrossBorderExchange(BaseModel):
     opened_at: dt.datetime
     closed: bool
     seds: list[ExchangedSed]
+
+
+class CitizenOverview(BaseModel):
+    person_scheme: str
+    person_id: str
+    year: int
+    years: list[int]
+    payments: list[PaymentLine]
+    totals: list[Total]
+    designation: Designation | None
+    held_accounts: list[Account]
+    checks: ChecksRan
+    access: list[AccessLine]
+    exchanges: list[CrossBorderExchange] = Field(
+        default_factory=list,
+        description="Each exchange with a social security institution in another country about the person, newest "
+        "first.",
+    )

@@ -23,6 +23,7 @@ from saldo.cli.context import CliContext, cli_context, console, fail
 from saldo.cli.country import load_analysis_inputs, take_in_from_abroad
 from saldo.cli.ingest import ingest_file
 from saldo.cli.journeys import leave_journeys
+from saldo.cli.partner import PARTNER, play, start_partner
 from saldo.cli.payers import import_payers_file
 from saldo.db.engine import unit_of_work
 from saldo.db.migrate import upgrade_database
@@ -87,13 +88,24 @@ def demo(
         return
     # the demo's pages log in through the development eID provider; production never turns it on
     served = settings.model_copy(update={"dev_login": True, "port": port or settings.port})
-    uvicorn.run(
-        create_app(served, engine=context.engine),
-        host=served.host,
-        port=served.port,
-        log_level="warning",
-        proxy_headers=False,
+    partner = start_partner(served, context.engine, demo_dir / "eessi", own_url=url)
+    citizen = json.loads((demo_dir / "journeys.json").read_text(encoding="utf-8")).get("citizen", {})
+    play(partner, context.engine, citizen, url)
+    console.print(
+        f"cross-border: a second node, Kela ({PARTNER}), serves at {partner.url}; this node asks it about "
+        f"{citizen.get('name', 'the demo citizen')} and it notifies a death "
+        f"({url}/staff/cross-border, saldo eessi cases)"
     )
+    try:
+        uvicorn.run(
+            create_app(partner.settings, engine=context.engine),
+            host=served.host,
+            port=served.port,
+            log_level="warning",
+            proxy_headers=False,
+        )
+    finally:
+        partner.close()
 
 
 DEMO_PAYER_USERS = (

@@ -30,7 +30,6 @@ from saldo.citizens.schemas import (
     RuleRun,
     Total,
 )
-from saldo.eessi.service import exchanges_about
 from saldo.identity.schemas import SessionPrincipal
 from saldo.identity.service import log_assisted_read
 from saldo.kit.clock import today
@@ -79,19 +78,6 @@ def citizen_overview(session: Session, principal: SessionPrincipal, *, year: int
     return overview_of(row, shown, now)
 
 
-def cross_border_exchanges(session: Session, principal: SessionPrincipal) -> list[CrossBorderExchange]:
-    """The exchanges with institutions abroad about the person the session is about."""
-    person = principal.subject
-    assert person is not None  # require_citizen saw to it
-    return [
-        CrossBorderExchange(
-            **{k: v for k, v in vars(e).items() if k != "seds"},
-            seds=[ExchangedSed(sed_type=s, direction=d, at=at) for s, d, at in e.seds],
-        )
-        for e in exchanges_about(session, person.scheme, person.identifier)
-    ]
-
-
 def overview_of(row: Any, shown: int, now: dt.date) -> CitizenOverview:
     """The overview from the statement's row (``CitizenRepository.overview``, or the fast path's)."""
     lines = [_line(r) for r in row.payments]
@@ -118,6 +104,20 @@ def overview_of(row: Any, shown: int, now: dt.date) -> CitizenOverview:
         access=[
             AccessLine(at=r[0], role=r[1], channel=r[2], action=r[3], purpose=r[4], case_reference=r[5], payer=r[6])
             for r in row.access
+        ],
+        exchanges=[
+            CrossBorderExchange(
+                case_id=e[0],
+                buc_type=e[1],
+                institution=e[2],
+                country=e[2].split(":", 1)[0],
+                started_here=e[3],
+                purpose=e[4],
+                opened_at=e[5],
+                closed=e[6],
+                seds=[ExchangedSed(sed_type=d[0], direction=d[1], at=d[2]) for d in e[7]],
+            )
+            for e in row.exchanges
         ],
     )
 

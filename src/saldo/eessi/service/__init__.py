@@ -250,7 +250,7 @@ def send_sed(
         content=_stored(sed),
         xml=signatures.sign(seds.to_element(sed), node.keys),
         status=DocumentStatus.QUEUED,
-        deadline=bucs.deadline(step, utcnow().date()),
+        deadline=_deadline(step, typed),
         attempts=0,
         created_by=by,
     )
@@ -258,6 +258,13 @@ def send_sed(
     _apply_step(session, case, sed, step)
     session.flush()
     return document
+
+
+def _deadline(step: bucs.Step, content: seds.Content) -> dt.date | None:
+    """When the answer to a request is due; an H001 that notifies (``paid``) asks nothing."""
+    if isinstance(content, seds.H001) and content.paid:
+        return None
+    return bucs.deadline(step, utcnow().date())
 
 
 def _content(sed_type: str, content: dict[str, Any]) -> seds.Content:
@@ -545,7 +552,7 @@ def _take_in(session: Session, node: Node, sed: seds.Sed, xml: bytes, message_id
         session.flush()
         _reject(session, node, case, document, document.reason)
         return "rejected"
-    deadline = bucs.deadline(step, utcnow().date())
+    deadline = _deadline(step, sed.content)
     document.deadline = deadline
     session.add(document)
     session.flush()
