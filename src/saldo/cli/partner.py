@@ -6,9 +6,11 @@ notifies a death (H_BUC_07)."""
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -32,6 +34,7 @@ from saldo.settings import Settings
 HERE, PARTNER = "SE:FKA01", "FI:KELA01"
 BUCS = ["H_BUC_01", "H_BUC_02a", "H_BUC_02b", "H_BUC_02c", "H_BUC_07", "LA_BUC_02", "LA_BUC_04"]
 DATABASE = "saldo_partner_fi"
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 log = logging.getLogger(__name__)
 
 
@@ -131,10 +134,24 @@ def start_partner(settings: Settings, engine: Engine, folder: Path, *, own_url: 
     for args in (["serve", "--port", str(port)], ["worker"]):
         node.processes.append(
             subprocess.Popen(  # noqa: S603 — this interpreter running saldo, with arguments of our own
-                [sys.executable, "-m", "saldo.cli.main", *args], env=env, stdout=log_file, stderr=subprocess.STDOUT
+                [sys.executable, "-m", "saldo.cli.main", *args],
+                env=env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent,  # noqa: PLW1509 — only a prctl call, before exec
             )
         )
     return node
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: end when the demo ends, however it ends. Uvicorn re-raises the
+    SIGTERM it stopped on, so the demo's own clean-up may never run (Linux; elsewhere a no-op)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:
+        return
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _answers(url: str, ca: Path) -> bool:
