@@ -68,7 +68,7 @@ def _pki(folder: Path, port: int) -> tuple[Path, Path]:
 
 
 def exchange(seds: int, senders: int, server_workers: int) -> dict[str, float]:
-    folder = WORK / "eessi"
+    folder = WORK / "eessi" / f"run-{time.time_ns()}"  # fresh keys each run (a node reads its key once)
     port = free_port()
     ca, directory = _pki(folder, port)
     se_settings, fi_settings = fresh_database("bench_eessi_se"), fresh_database("bench_eessi_fi")
