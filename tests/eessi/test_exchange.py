@@ -14,7 +14,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from saldo.db.engine import unit_of_work
 from saldo.eessi import repository, service
 from saldo.eessi.errors import InvalidSedError, SedNotAllowedError
-from saldo.eessi.models import CaseStatus, Direction, DocumentStatus, FactKind, PersonMatch
+from saldo.eessi.models import (
+    CaseStatus,
+    CrossBorderCase,
+    CrossBorderDocument,
+    Direction,
+    DocumentStatus,
+    FactKind,
+    PersonMatch,
+)
 from saldo.eessi.service import Node, seds, signatures
 from saldo.eessi.service.keys import issue_node
 from saldo.kit.clock import utcnow
@@ -39,6 +47,28 @@ def deliver_all(session: Session, node: Node, post: Any) -> list[service.Deliver
             done.append(delivery)
     session.flush()
     return done
+
+
+def queue_unchecked(session: Session, case_pk: int, sed: seds.Sed, node: Node) -> None:
+    """``sed`` signed by ``node`` and put in its outbox past its own checks, as a faulty or hostile
+    sender would: the receiver's checks are what the test is about."""
+    session.add(
+        CrossBorderDocument(
+            case_pk=case_pk,
+            document_id=sed.document_id,
+            message_id=f"{sed.document_id}@test",
+            sed_type=sed.sed,
+            direction=Direction.OUT,
+            sender=sed.sender,
+            receiver=sed.receiver,
+            content={},
+            attempts=0,
+            created_by="test",
+            xml=signatures.sign(seds.to_element(sed), node.keys),
+            status=DocumentStatus.QUEUED,
+        )
+    )
+    session.flush()
 
 
 H001 = {"benefitType": "old_age", "period": {"startDate": "2026-01-01"}, "question": "Paid for 2026?"}
@@ -147,25 +177,7 @@ def test_a_sed_that_does_not_fit_the_case_is_answered_with_an_x011(
         receiver=FI,
         content=seds.H002(receives_benefit=False),
     )
-    from saldo.eessi.models import CrossBorderDocument  # noqa: PLC0415
-
-    session.add(
-        CrossBorderDocument(
-            case_pk=case.id,
-            document_id="forged-1",
-            message_id="forged-1@test",
-            sed_type="H002",
-            direction=Direction.OUT,
-            sender=SE,
-            receiver=FI,
-            content={},
-            attempts=0,
-            created_by="test",
-            xml=signatures.sign(seds.to_element(forged), se_node.keys),
-            status=DocumentStatus.QUEUED,
-        )
-    )
-    session.flush()
+    queue_unchecked(session, case.id, forged, se_node)
     assert [d.outcome for d in deliver_all(session, se_node, to(fi_node, fi_sessions))] == ["delivered"]
     with fi_sessions() as fi:
         fi_case = service.get_case(fi, case.case_id)
@@ -194,8 +206,6 @@ def test_a_version_other_than_the_bucs_is_rejected_with_the_reason(
         receiver=FI,
         content=seds.H070(date_death=dt.date(2026, 5, 1), country_death="SE"),
     )
-    from saldo.eessi.models import CrossBorderCase, CrossBorderDocument  # noqa: PLC0415
-
     case = CrossBorderCase(
         case_id="SE:FKA01-old",
         buc_type="H_BUC_07",
@@ -207,23 +217,7 @@ def test_a_version_other_than_the_bucs_is_rejected_with_the_reason(
     )
     session.add(case)
     session.flush()
-    session.add(
-        CrossBorderDocument(
-            case_pk=case.id,
-            document_id="old-1",
-            message_id="old-1@test",
-            sed_type="H070",
-            direction=Direction.OUT,
-            sender=SE,
-            receiver=FI,
-            content={},
-            attempts=0,
-            created_by="test",
-            xml=signatures.sign(seds.to_element(old), se_node.keys),
-            status=DocumentStatus.QUEUED,
-        )
-    )
-    session.flush()
+    queue_unchecked(session, case.id, old, se_node)
     deliver_all(session, se_node, to(fi_node, fi_sessions))
     with fi_sessions() as fi:
         [doc, x011] = service.documents(fi, service.get_case(fi, "SE:FKA01-old"))

@@ -25,7 +25,7 @@ from saldo.eessi.service.keys import NodeKeys
 from saldo.staff.models import Role
 from saldo.staff.service import create_staff, issue_staff_token
 from tests.conftest import live_database
-from tests.crash.conftest import free_port
+from tests.crash.conftest import free_port, stop_processes
 from tests.eessi.conftest import FI, SE, Pki, write_directory
 
 WAIT_S = 90.0
@@ -82,13 +82,7 @@ class NodeProcess:
         marker.unlink()
 
     def stop(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
+        stop_processes(self.processes.values())
 
     def api(self, method: str, path: str, **kwargs: Any) -> Any:
         response = httpx.request(

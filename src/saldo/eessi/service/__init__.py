@@ -223,41 +223,58 @@ def send_sed(
         )
     except bucs.NotAllowedError as error:
         raise SedNotAllowedError(str(error)) from error
-    g_ver, ver = seds.split_version(definition.version)
     identification = person.identification if person else _case_person(session, case)
+    sed, document = _queue(session, node, case, typed, to=case.partner, answers=answers, person=identification, by=by)
+    document.deadline = _deadline(step, typed)
+    _apply_step(session, case, sed, step)
+    session.flush()
+    return document
+
+
+def _queue(
+    session: Session,
+    node: Node,
+    case: CrossBorderCase,
+    content: seds.Content,
+    *,
+    to: str,
+    answers: str | None,
+    by: str,
+    person: seds.PersonIdentification | None = None,
+) -> tuple[seds.Sed, CrossBorderDocument]:
+    """The SED, signed by this institution, in the case's outbox (the caller has checked it may go)."""
+    definition = bucs.catalogue().get(case.buc_type)
+    g_ver, ver = seds.split_version(definition.version if definition else "4.2")
     sed = seds.Sed(
-        sed=sed_type,
+        sed=content.sed_type,
         sed_g_ver=g_ver,
         sed_ver=ver,
         document_id=uuid.uuid4().hex,
         case_id=case.case_id,
         buc_type=case.buc_type,
         sender=node.institution,
-        receiver=case.partner,
+        receiver=to,
         answers=answers,
-        person=identification,
-        content=typed,
+        person=person,
+        content=content,
     )
     document = CrossBorderDocument(
         case_pk=case.id,
         document_id=sed.document_id,
         message_id=f"{uuid.uuid4()}@{node.institution.replace(':', '.').lower()}.saldo",
-        sed_type=sed_type,
+        sed_type=sed.sed,
         direction=Direction.OUT,
         sender=node.institution,
-        receiver=case.partner,
+        receiver=to,
         answers=answers,
         content=_stored(sed),
         xml=signatures.sign(seds.to_element(sed), node.keys),
         status=DocumentStatus.QUEUED,
-        deadline=_deadline(step, typed),
         attempts=0,
         created_by=by,
     )
     session.add(document)
-    _apply_step(session, case, sed, step)
-    session.flush()
-    return document
+    return sed, document
 
 
 def _deadline(step: bucs.Step, content: seds.Content) -> dt.date | None:
@@ -564,38 +581,8 @@ def _take_in(session: Session, node: Node, sed: seds.Sed, xml: bytes, message_id
 def _reject(session: Session, node: Node, case: CrossBorderCase, document: CrossBorderDocument, reason: str) -> None:
     """An X011 naming the SED and the reason, queued back to its sender (outside the state
     machine's order checks: a rejection answers any SED, even one that started nothing)."""
-    definition = bucs.catalogue().get(case.buc_type)
-    version = definition.version if definition else "4.2"
-    g_ver, ver = seds.split_version(version)
-    sed = seds.Sed(
-        sed="X011",
-        sed_g_ver=g_ver,
-        sed_ver=ver,
-        document_id=uuid.uuid4().hex,
-        case_id=case.case_id,
-        buc_type=case.buc_type,
-        sender=node.institution,
-        receiver=document.sender,
-        answers=document.document_id,
-        content=seds.X011(document_id=document.document_id, reason=reason[:MAX_REASON]),
-    )
-    session.add(
-        CrossBorderDocument(
-            case_pk=case.id,
-            document_id=sed.document_id,
-            message_id=f"{uuid.uuid4()}@{node.institution.replace(':', '.').lower()}.saldo",
-            sed_type="X011",
-            direction=Direction.OUT,
-            sender=node.institution,
-            receiver=document.sender,
-            answers=document.document_id,
-            content=_stored(sed),
-            xml=signatures.sign(seds.to_element(sed), node.keys),
-            status=DocumentStatus.QUEUED,
-            attempts=0,
-            created_by="saldo (state machine)",
-        )
-    )
+    rejection = seds.X011(document_id=document.document_id, reason=reason[:MAX_REASON])
+    _queue(session, node, case, rejection, to=document.sender, answers=document.document_id, by="saldo (state machine)")
 
 
 def match_person(node: Node, identification: seds.PersonIdentification | None) -> tuple[str, str] | None:
