@@ -23,7 +23,7 @@ from saldo.eessi.models import (
     FactKind,
     PersonMatch,
 )
-from saldo.eessi.service import Node, seds, signatures
+from saldo.eessi.service import Node, seds, signatures, transport
 from saldo.eessi.service.keys import issue_node
 from saldo.kit.clock import utcnow
 from tests.eessi.conftest import FI, SE, Pki, person
@@ -379,3 +379,22 @@ def test_a_message_stamped_ahead_of_the_receivers_clock_is_refused(
     assert "ahead of this node's clock" in refused.detail
     with fi_sessions() as fi:
         assert service.list_cases(fi) == []
+
+
+def test_a_message_reusing_the_id_of_one_this_node_sent_is_refused(
+    session: Session, se_node: Node, fi_node: Node, pki: Pki
+) -> None:
+    case = open_h_buc_01(session, se_node)
+    [ours] = service.documents(session, case)
+    sed = seds.Sed(
+        sed="H070", sed_g_ver="4", sed_ver="2", document_id="d-reuse", case_id="FI:KELA01-reuse", buc_type="H_BUC_07",
+        sender=FI, receiver=SE, content=seds.H070(date_death=dt.date(2026, 5, 1), country_death="FI"),
+    )  # fmt: skip
+    _, headers, body = transport.build(
+        fi_node.party(), transport.remote_party(SE, pki.se.certificate), signatures.sign(seds.to_element(sed), pki.fi),
+        case_id="FI:KELA01-reuse", sed_type="H070", message_id=ours.message_id,
+    )  # fmt: skip
+    answer = service.receive(session, se_node, headers, body)
+    assert answer.status == 400
+    assert answer.outcome == f"refused: the message id {ours.message_id} is already used by another message"
+    assert service.list_cases(session) == [case]

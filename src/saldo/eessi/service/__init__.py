@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -450,36 +450,44 @@ def receive(session: Session, node: Node, headers: dict[str, str], body: bytes) 
         log.warning("AS4 message refused: %s", reason)
         return Answer(400, exchange.build_signal()[1], f"refused: {reason}")
     stored = repository.document_by_message(session, message.message_id)
-    if stored is not None and stored.direction is Direction.IN and stored.receipt is not None:
-        return Answer(200, stored.receipt, "duplicate")
-    sender = message.get_remote_party().identity.party_id
-    stamped = transport.sent_at(message)
-    if stamped is not None and stamped > utcnow() + MAX_CLOCK_SKEW:
-        return _refuse(exchange, f"the message is stamped {stamped:%Y-%m-%dT%H:%M:%SZ}, ahead of this node's clock")
-    if message.addressed_to is None or message.addressed_to.party_id != node.institution:
-        return _refuse(exchange, f"the message is addressed to {message.addressed_to}, not to {node.institution}")
-    try:
-        sed = verified_sed(message.sed, listed(sender))
-    except (signatures.SignatureError, seds.SedError) as error:
-        return _refuse(exchange, f"SED: {error}")
-    if sed.sender != sender or sed.receiver != node.institution:
-        return _refuse(
-            exchange, f"the SED names {sed.sender} to {sed.receiver}; the message is {sender} to {node.institution}"
-        )
-    if sed.case_id != message.case_id or sed.sed != message.sed_type:
-        return _refuse(exchange, "the SED's case or type differs from the message's properties")
+    if stored is not None:
+        if stored.direction is Direction.IN and stored.receipt is not None:
+            return Answer(200, stored.receipt, "duplicate")
+        return _refuse(exchange, f"the message id {message.message_id} is already used by another message")
+    sed = _proven_sed(node, message, listed)
+    if isinstance(sed, str):
+        return _refuse(exchange, sed)
     receipt = exchange.build_signal()[1]
     try:
         with session.begin_nested():
             outcome = _take_in(session, node, sed, message.sed, message.message_id, receipt)
     except IntegrityError:  # the same message, taken in by a concurrent request a moment ago
         stored = repository.document_by_message(session, message.message_id)
-        if stored is None or stored.receipt is None:
+        if stored is None or stored.direction is not Direction.IN or stored.receipt is None:
             raise
         return Answer(200, stored.receipt, "duplicate")
     except _RefusedError as refused:
         return _refuse(exchange, str(refused))
     return Answer(200, receipt, outcome)
+
+
+def _proven_sed(node: Node, message: transport.EessiMessage, listed: Callable[[str], Sequence[Any]]) -> seds.Sed | str:
+    """The SED a verified AS4 message carries, or why this node refuses it."""
+    sender = message.get_remote_party().identity.party_id
+    stamped = transport.sent_at(message)
+    if stamped is not None and stamped > utcnow() + MAX_CLOCK_SKEW:
+        return f"the message is stamped {stamped:%Y-%m-%dT%H:%M:%SZ}, ahead of this node's clock"
+    if message.addressed_to is None or message.addressed_to.party_id != node.institution:
+        return f"the message is addressed to {message.addressed_to}, not to {node.institution}"
+    try:
+        sed = verified_sed(message.sed, listed(sender))
+    except (signatures.SignatureError, seds.SedError) as error:
+        return f"SED: {error}"
+    if sed.sender != sender or sed.receiver != node.institution:
+        return f"the SED names {sed.sender} to {sed.receiver}; the message is {sender} to {node.institution}"
+    if sed.case_id != message.case_id or sed.sed != message.sed_type:
+        return "the SED's case or type differs from the message's properties"
+    return sed
 
 
 def verified_sed(xml: bytes, certificates: Sequence[Any]) -> seds.Sed:
