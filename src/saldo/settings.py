@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Self
 from urllib.parse import urlsplit
@@ -10,6 +11,12 @@ from pydantic import BaseModel, Field, HttpUrl, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")  # this machine, as a Host header may name it
+
+
+def child_environment(overrides: dict[str, str]) -> dict[str, str]:
+    """The environment of a Saldo process this one starts: this process's own without its SALDO_
+    settings, and ``overrides`` (the child's settings)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("SALDO_")} | overrides
 
 
 class KeyPair(BaseModel):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import ctypes
 import datetime as dt
 import logging
-import os
 import signal
 import subprocess
 import sys
@@ -19,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 
-from saldo.db.engine import create_db_engine, create_session_factory, unit_of_work
+from saldo.db.engine import create_db_engine, create_session_factory, sibling_database, unit_of_work
 from saldo.db.migrate import upgrade_database
 from saldo.eessi import service
 from saldo.eessi.jobs import deliver
@@ -29,7 +28,7 @@ from saldo.eessi.service import seds
 from saldo.eessi.service.directory import entry, write
 from saldo.eessi.service.keys import NodeKeys, issue_authority, issue_node, load_keys
 from saldo.mediation.jobs import JobResources
-from saldo.settings import Settings
+from saldo.settings import Settings, child_environment
 
 HERE, PARTNER = "SE:FKA01", "FI:KELA01"
 BUCS = ["H_BUC_01", "H_BUC_02a", "H_BUC_02b", "H_BUC_02c", "H_BUC_07", "LA_BUC_02", "LA_BUC_04"]
@@ -84,13 +83,7 @@ def _free_port() -> int:
 
 def _partner_database(engine: Engine) -> str:
     """The partner's database on the demo's server, created and migrated when missing."""
-    url = engine.url
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        if not connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": DATABASE}):
-            connection.execute(text(f'CREATE DATABASE "{DATABASE}"'))
-    admin.dispose()
-    partner_url = url.set(database=DATABASE).render_as_string(hide_password=False)
+    partner_url = sibling_database(engine, DATABASE)
     partner = create_db_engine(Settings(database_url=partner_url))
     upgrade_database(partner)
     partner.dispose()
@@ -122,13 +115,13 @@ def start_partner(settings: Settings, engine: Engine, folder: Path, *, own_url: 
         eessi_certificate=folder / "fi.pem", tls_certificate=folder / "fi.pem", tls_key=folder / "fi.key",
         eessi_directory=directory, eessi_ca_bundle=ca,
     )  # fmt: skip
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SALDO_")} | {
+    env = child_environment({
         "SALDO_DATABASE_URL": partner_url, "SALDO_DATA_DIR": str(folder / "fi-data"),
         "SALDO_EESSI_INSTITUTION": PARTNER, "SALDO_EESSI_KEY": str(folder / "fi.key"),
         "SALDO_EESSI_CERTIFICATE": str(folder / "fi.pem"), "SALDO_EESSI_DIRECTORY": str(directory),
         "SALDO_EESSI_CA_BUNDLE": str(folder / "ca.pem"), "SALDO_TLS_CERTIFICATE": str(folder / "fi.pem"),
         "SALDO_TLS_KEY": str(folder / "fi.key"), "SALDO_PUBLIC_URL": url,
-    }  # fmt: skip
+    })  # fmt: skip
     node = PartnerNode(here, there, url)
     log_file = (folder / "partner.log").open("ab")
     for args in (["serve", "--port", str(port)], ["worker"]):

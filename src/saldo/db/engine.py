@@ -50,6 +50,19 @@ def create_db_engine(settings: Settings, *, url: str | None = None) -> Engine:
     return engine
 
 
+def sibling_database(engine: Engine, name: str) -> str:
+    """The URL of database ``name`` on ``engine``'s server, created if it is missing (a second
+    node beside the demo's own)."""
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"not a database name Saldo makes: {name!r}")
+    admin = create_engine(engine.url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        if not connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return engine.url.set(database=name).render_as_string(hide_password=False)
+
+
 def create_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
