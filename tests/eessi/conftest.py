@@ -20,6 +20,7 @@ from tests.conftest import live_database
 
 SE = "SE:FKA01"
 FI = "FI:KELA01"
+DE = "DE:DRV01"  # a third institution in the directory: a partner of no case here
 BUCS = ["H_BUC_01", "H_BUC_02a", "H_BUC_02b", "H_BUC_02c", "H_BUC_07", "LA_BUC_02", "LA_BUC_04"]
 
 
@@ -28,12 +29,13 @@ class Pki:
     authority: NodeKeys
     se: NodeKeys
     fi: NodeKeys
+    de: NodeKeys
 
 
 @pytest.fixture(scope="session")
 def pki() -> Pki:
     authority = issue_authority()
-    return Pki(authority, issue_node(authority, SE), issue_node(authority, FI))
+    return Pki(authority, issue_node(authority, SE), issue_node(authority, FI), issue_node(authority, DE))
 
 
 def write_directory(path: Path, pki: Pki, *, se_url: str, fi_url: str) -> Path:
@@ -42,6 +44,7 @@ def write_directory(path: Path, pki: Pki, *, se_url: str, fi_url: str) -> Path:
         [
             entry(SE, "Försäkringskassan", se_url, BUCS, [pki.se.certificate_pem]),
             entry(FI, "Kela", fi_url, BUCS, [pki.fi.certificate_pem]),
+            entry(DE, "Deutsche Rentenversicherung", "https://127.0.0.1:3/eessi/as4", BUCS, [pki.de.certificate_pem]),
         ],
     )
     return path

@@ -26,7 +26,7 @@ from saldo.eessi.models import (
 from saldo.eessi.service import Node, seds, signatures, transport
 from saldo.eessi.service.keys import issue_node
 from saldo.kit.clock import utcnow
-from tests.eessi.conftest import FI, SE, Pki, person
+from tests.eessi.conftest import DE, FI, SE, Pki, person
 
 
 def to(node: Node, sessions: Callable[[], Any]) -> Callable[[str, dict[str, str], bytes], tuple[int, bytes]]:
@@ -268,9 +268,16 @@ def test_the_state_machine_refuses_with_the_reason(session: Session, se_node: No
 
 
 def test_an_unknown_partner_or_one_outside_the_buc_is_refused(session: Session, se_node: Node) -> None:
-    with pytest.raises(SedNotAllowedError, match="DE:DRV01 is not in the institution directory"):
+    with pytest.raises(SedNotAllowedError, match="DE:NOSUCH01 is not in the institution directory"):
         service.open_case(
-            session, se_node, buc_type="H_BUC_01", partner="DE:DRV01", content=H001, person=None, purpose="p", by="anna"
+            session,
+            se_node,
+            buc_type="H_BUC_01",
+            partner="DE:NOSUCH01",
+            content=H001,
+            person=None,
+            purpose="p",
+            by="anna",
         )
     with pytest.raises(SedNotAllowedError, match="'P_BUC_01' is not a BUC this node plays"):
         service.open_case(
@@ -398,3 +405,25 @@ def test_a_message_reusing_the_id_of_one_this_node_sent_is_refused(
     assert answer.status == 400
     assert answer.outcome == f"refused: the message id {ours.message_id} is already used by another message"
     assert service.list_cases(session) == [case]
+
+
+def test_an_institution_acts_only_in_its_own_cases(session: Session, se_node: Node, pki: Pki) -> None:
+    """DE is in the directory and signs correctly, but the case is SE's with FI: its answer in that
+    case is refused, and nothing of it is stored or learned."""
+    case = open_h_buc_01(session, se_node)
+    [request] = service.documents(session, case)
+    sed = seds.Sed(
+        sed="H002", sed_g_ver="4", sed_ver="2", document_id="d-intruder", case_id=case.case_id, buc_type="H_BUC_01",
+        sender=DE, receiver=SE, answers=request.document_id, person=person(),
+        content=seds.H002(receives_benefit=True, benefit_type="sickness"),
+    )  # fmt: skip
+    _, headers, body = transport.build(
+        transport.local_party(DE, pki.de), transport.remote_party(SE, pki.se.certificate),
+        signatures.sign(seds.to_element(sed), pki.de), case_id=case.case_id, sed_type="H002", message_id="m-de@test",
+    )  # fmt: skip
+    answer = service.receive(session, se_node, headers, body)
+    assert answer.status == 400
+    assert answer.outcome == f"refused: {DE} is not the partner of case {case.case_id}, or the BUC differs"
+    assert [d.sed_type for d in service.documents(session, case)] == ["H001"]
+    assert request.answered_at is None
+    assert service.facts_about(session, "se_personnummer", "195203041230") == []

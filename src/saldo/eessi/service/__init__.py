@@ -557,7 +557,7 @@ def _take_in(session: Session, node: Node, sed: seds.Sed, xml: bytes, message_id
             sed.sed,
             side=_side(case, sed.sender),
             version=sed.version,
-            history=_history(session, case) if repository.first_document(session, case.id) else [],
+            history=_history(session, case),
             closed=case.status is CaseStatus.CLOSED,
             answers=sed.answers,
         )

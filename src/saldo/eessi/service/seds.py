@@ -310,13 +310,15 @@ def _append(parent: etree._Element, model: BaseModel) -> None:
             etree.SubElement(parent, _q(tag)).text = _text(value)
 
 
+HEADER = ("sed", "sed_g_ver", "sed_ver", "document_id", "case_id", "buc_type", "sender", "receiver", "answers")
+
+
 def to_element(sed: Sed) -> etree._Element:
     root = etree.Element(_q("SED"), nsmap={None: NS})  # type: ignore[dict-item]  # lxml: None is the default namespace
-    for attribute in ("sed", "sedGVer", "sedVer", "documentID", "caseID", "bucType", "sender", "receiver"):
-        name = {"sedGVer": "sed_g_ver", "sedVer": "sed_ver", "documentID": "document_id", "caseID": "case_id"}
-        root.set(attribute, getattr(sed, name.get(attribute, {"bucType": "buc_type"}.get(attribute, attribute))))
-    if sed.answers:
-        root.set("answers", sed.answers)
+    for name in HEADER:  # the header's fields are the root's attributes, by their CDM names
+        value = getattr(sed, name)
+        if value is not None:
+            root.set(Sed.model_fields[name].alias or name, value)
     if sed.person is not None:
         _append(etree.SubElement(etree.SubElement(root, _q("Person")), _q("PersonIdentification")), sed.person)
     _append(etree.SubElement(root, _q(sed.sed)), sed.content)
