@@ -8,9 +8,12 @@ import socket
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any, cast
 
+import psycopg
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -95,6 +98,64 @@ def connection(engine: Engine) -> Iterator[Connection]:
         transaction.rollback()
 
 
+class _Cursor:
+    """The async face of a cursor of the test's own connection."""
+
+    def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
+        self.cursor = cursor
+
+    async def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None) -> _Cursor:
+        self.cursor.execute(query, params, prepare=prepare)
+        return self
+
+    async def fetchone(self) -> Any:
+        return self.cursor.fetchone()
+
+    async def fetchall(self) -> list[Any]:
+        return self.cursor.fetchall()
+
+
+class _Connection:
+    def __init__(self, connection: psycopg.Connection[Any]) -> None:
+        self.connection = connection
+
+    async def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None) -> _Cursor:
+        return await _Cursor(self.connection.cursor()).execute(query, params, prepare=prepare)
+
+    def cursor(self, **kwargs: Any) -> _Cursor:
+        return _Cursor(self.connection.cursor(**kwargs))
+
+
+class TransactionPool:
+    """The fast paths' connection pool, inside the test's transaction: each statement runs on the
+    test's own connection in a savepoint of its own (as the real pool's autocommit statements stand
+    alone), so the fast paths see what the test wrote and a failed statement spoils nothing."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.raw = cast("psycopg.Connection[Any]", connection.connection.driver_connection)
+
+    async def open(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[_Connection]:
+        with self.raw.transaction():
+            yield _Connection(self.raw)
+
+
+def app_in_transaction(settings: Settings, engine: Engine, connection: Connection) -> FastAPI:
+    """The production app, fast paths on, with its sessions and fast paths inside the test's transaction."""
+    pool = cast("AsyncConnectionPool", TransactionPool(connection))
+    app = create_app(settings.model_copy(update={"fast_path": True}), engine=engine, fast_path_pool=pool)
+    app.state.session_factory = sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    return app
+
+
 @pytest.fixture
 def sessions(connection: Connection) -> sessionmaker[Session]:
     # Sessions commit into savepoints of the test's transaction, exactly as requests commit.
@@ -108,11 +169,10 @@ def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
 
 
 @pytest.fixture
-def app(settings: Settings, engine: Engine, sessions: sessionmaker[Session]) -> FastAPI:
-    """The production app from create_app(); only its sessions join the test's transaction."""
-    app = create_app(settings, engine=engine)
-    app.state.session_factory = sessions
-    return app
+def app(settings: Settings, engine: Engine, connection: Connection) -> FastAPI:
+    """The production app from create_app(), fast paths included; only its database connections
+    join the test's transaction."""
+    return app_in_transaction(settings, engine, connection)
 
 
 @pytest.fixture
@@ -195,10 +255,9 @@ async def post_to_fast_path(database_url: str, path: str, token: str, body: byte
 
 
 @pytest.fixture
-def web_app(settings: Settings, engine: Engine, sessions: sessionmaker[Session]) -> FastAPI:
+def web_app(settings: Settings, engine: Engine, connection: Connection) -> FastAPI:
     """The production app with the development eID provider switched on, as the demo runs it."""
-    app = create_app(settings.model_copy(update={"dev_login": True, "fast_path": False}), engine=engine)
-    app.state.session_factory = sessions
+    app = app_in_transaction(settings.model_copy(update={"dev_login": True}), engine, connection)
     route_provider_calls_to(app)
     return app
 
@@ -225,7 +284,7 @@ def live_engine(live_template: str, worker_id: str, settings: Settings, tmp_path
 @pytest.fixture
 def live_web_app(settings: Settings, live_engine: Engine, tmp_path: Path) -> FastAPI:
     """``web_app`` on a database of its own, with real commits."""
-    changes = {"dev_login": True, "fast_path": False, "data_dir": tmp_path}
+    changes = {"dev_login": True, "fast_path": True, "data_dir": tmp_path}
     app = create_app(settings.model_copy(update=changes), engine=live_engine)
     route_provider_calls_to(app)
     return app

@@ -138,8 +138,12 @@ def _bare_app() -> FastAPI:
     return app
 
 
-def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
-    """Build the web application. ``engine`` lets a caller share one it already has (tests, demo)."""
+def create_app(
+    settings: Settings, *, engine: Engine | None = None, fast_path_pool: AsyncConnectionPool | None = None
+) -> FastAPI:
+    """Build the web application. ``engine`` lets a caller share one it already has (tests, demo);
+    ``fast_path_pool`` gives the fast paths their connections (tests give one inside their own
+    transaction, so the fast paths see what a test wrote before it is committed)."""
     refuse_unsafe_login(settings)
     app = _bare_app()
     db_engine = engine or create_db_engine(settings)
@@ -160,7 +164,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     if settings.fast_path:
         conninfo = db_engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         # autocommit: each statement stands alone, and returning it to the pool costs no COMMIT.
-        pool = AsyncConnectionPool(
+        pool = fast_path_pool or AsyncConnectionPool(
             conninfo,
             min_size=min(4, settings.db_pool_size),
             max_size=settings.db_pool_size,

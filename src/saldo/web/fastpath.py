@@ -17,7 +17,9 @@ decision code as the documented routes (saldo.accounts.api, saldo.payments.api, 
 or unknown token, bad JSON, an invalid field, a replay or conflict, a database error) is passed on
 unchanged to the documented route, which gives the documented answer or error.
 tests/accounts/test_vop_fastpath.py, tests/payments/test_register_fastpath.py and
-tests/citizens/test_overview_fastpath.py hold them to the same answers. See docs/decisions/0007-fast-paths.md."""
+tests/citizens/test_overview_fastpath.py hold them to the same answers; the test apps run them inside
+each test's transaction, so every ordinary API test of these requests goes through them too
+(tests/web/test_fast_paths_under_test.py). See docs/decisions/0007-fast-paths.md and 0021."""
 
 from __future__ import annotations
 
