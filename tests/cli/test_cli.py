@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from saldo.cli.main import COMMANDS, app, load_command, subcommands
 from saldo.iso20022.camt import NotifiedEntry, NotifiedTransaction, write_debit_credit_notification
 from saldo.kit.account_number import AccountScheme
+from saldo.synthetic.anomalies import DEFAULT_RATE
 from saldo.synthetic.bank import answer_payment_file
 from tests.conftest import create_database
 from tests.factories import csv_file, payment_body, pnr, se_iban
@@ -296,6 +297,28 @@ def test_a_groups_help_imports_none_of_its_commands(group: str) -> None:
     loaded, output = done.stdout.split("\n", 1)
     assert loaded == "[]", done.stdout + done.stderr
     assert all(name in output for name in subcommands()[group])
+
+
+def test_a_command_module_imports_what_its_commands_run_only_when_they_run() -> None:
+    """Starting one command imports no other command's domains: a command's module imports, at its
+    top, only what its arguments need (Typer, the enums its options take, error classes), and each
+    command imports the services it runs when it runs (docs/decisions/0021)."""
+
+    modules = sorted({module for module, _, _ in COMMANDS.values()})
+    script = (
+        "import importlib, re, sys;"
+        f"[importlib.import_module(m) for m in {modules!r}];"
+        r"heavy = re.compile(r'^saldo\.(\w+\.(service|repository|jobs|api|pages)\b|app$|worker$|synthetic\b)"
+        r"|^(pandas|pyarrow|duckdb|sqlglot|splink|fpdf|as4|signxml|uvicorn|httpx)\b');"
+        "print(sorted({'.'.join(m.split('.')[:3]) for m in sys.modules if heavy.match(m)}))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+def test_the_generator_s_default_rate_is_the_one_its_help_names() -> None:
+    rate = next(p for p in load_command("generate").params if p.name == "anomaly_rate")
+    assert f"default {DEFAULT_RATE}" in (rate.help or "")
 
 
 def test_a_cross_border_case_is_opened_followed_and_refused_with_the_reason(

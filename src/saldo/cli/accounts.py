@@ -7,27 +7,22 @@ import csv
 import datetime as dt
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
-from sqlalchemy.orm import Session
 
-from saldo.accounts.errors import AccountError, RecordsRejectedError
-from saldo.accounts.models import Channel
-from saldo.accounts.schemas import BankFileAccepted, DesignationIn, PartyIn, VopCheckIn
-from saldo.accounts.service.designate import designate_account
-from saldo.accounts.service.files import BankFileSource, load_bank_file
-from saldo.accounts.service.query import describe_account
-from saldo.accounts.service.verify import check_payee, thresholds_from
-from saldo.banks.errors import BankError, UnknownBankError
-from saldo.banks.schemas import BankOut, BankPrincipal
-from saldo.banks.service import create_bank, find_bank
+from saldo.accounts.errors import AccountError
+from saldo.banks.errors import BankError
 from saldo.cli.context import cli_context, console, errors, fail
-from saldo.db.engine import unit_of_work
 from saldo.kit.account_number import AccountScheme, InvalidAccountError
-from saldo.kit.clock import today
 from saldo.kit.national_id import IdScheme, InvalidIdentifierError
-from saldo.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from saldo.accounts.schemas import BankFileAccepted
+    from saldo.banks.schemas import BankOut
+    from saldo.settings import Settings
 
 app = typer.Typer(help="The bank account register.", no_args_is_help=True, rich_markup_mode=None)
 INPUT_ERRORS = (AccountError, BankError, InvalidAccountError, InvalidIdentifierError)
@@ -43,6 +38,13 @@ def load(
     ),
 ) -> None:
     """Load a bank's register file: every account, or none with a report of every bad row."""
+    from saldo.accounts.errors import RecordsRejectedError
+    from saldo.accounts.service.files import BankFileSource, load_bank_file
+    from saldo.banks.schemas import BankPrincipal
+    from saldo.banks.service import find_bank
+    from saldo.db.engine import unit_of_work
+    from saldo.kit.clock import today
+
     context = cli_context(ctx)
     size = path.stat().st_size
     if size > context.settings.max_upload_bytes:
@@ -76,6 +78,12 @@ def show(
     on: dt.datetime | None = typer.Option(None, formats=["%Y-%m-%d"], help="Who held it on this date; default today."),
 ) -> None:
     """Who held an account on a date, and its whole history."""
+    from rich.table import Table
+
+    from saldo.accounts.service.query import describe_account
+    from saldo.db.engine import unit_of_work
+    from saldo.kit.clock import today
+
     try:
         with unit_of_work(cli_context(ctx).sessions) as session:
             found = describe_account(session, scheme=scheme, account=account, on=on.date() if on else today())
@@ -102,6 +110,11 @@ def designate(
     operator: str = typer.Option(..., help="Who makes the change (recorded with it)."),
 ) -> None:
     """Designate a payee's account for public payments on the payee's behalf (the payee is told by letter)."""
+    from saldo.accounts.models import Channel
+    from saldo.accounts.schemas import DesignationIn, PartyIn
+    from saldo.accounts.service.designate import designate_account
+    from saldo.db.engine import unit_of_work
+
     request = DesignationIn(
         payee=PartyIn(id_scheme=payee_scheme, identifier=payee), account_scheme=scheme, account=account
     )
@@ -126,6 +139,10 @@ def verify(
     scheme: AccountScheme = typer.Option(AccountScheme.IBAN, help="Account scheme."),
 ) -> None:
     """Verification of payee for one account: match, close match, no match or not possible."""
+    from saldo.accounts.schemas import PartyIn, VopCheckIn
+    from saldo.accounts.service.verify import check_payee, thresholds_from
+    from saldo.db.engine import unit_of_work
+
     context = cli_context(ctx)
     party = PartyIn(id_scheme=id_scheme, identifier=identifier) if identifier else None
     check = VopCheckIn(account_scheme=scheme, account=account, name=name, party=party)
@@ -142,6 +159,9 @@ def verify(
 def connect_country_banks(session: Session, folder: Path) -> list[BankOut]:
     """Connect the banks of a synthetic country's banks.csv not connected yet (with the account
     ranges the published registers give their BICs); every bank of the file, in its order."""
+    from saldo.banks.errors import UnknownBankError
+    from saldo.banks.service import create_bank, find_bank
+
     with (folder / "banks.csv").open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     banks = []
@@ -155,6 +175,9 @@ def connect_country_banks(session: Session, folder: Path) -> list[BankOut]:
 
 def import_bank_register(session: Session, folder: Path, settings: Settings) -> dict[str, BankFileAccepted]:
     """Connect the banks of a synthetic country's banks.csv and load each bank's register file."""
+    from saldo.accounts.service.files import BankFileSource, load_bank_file
+    from saldo.banks.schemas import BankPrincipal
+
     as_of = date_of_country(folder)
     loaded: dict[str, BankFileAccepted] = {}
     for bank in connect_country_banks(session, folder):

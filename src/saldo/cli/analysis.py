@@ -5,19 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
-from saldo.analysis.models import RunStatus
-from saldo.analysis.service.catalogue import RuleRefusedError, load_catalogue
-from saldo.analysis.service.evaluate import evaluate_run, evaluation_markdown
-from saldo.analysis.service.findings import list_findings, summarise_findings
-from saldo.analysis.service.run import AnalysisError, find_run, run_analysis
-from saldo.analysis.service.snapshot import SnapshotRefusedError, export_snapshot
 from saldo.cli.context import cli_context, console, fail
-from saldo.db.engine import unit_of_work
-from saldo.kit.money import Money
-from saldo.oversight.service.precision import selection_precision
-from saldo.payments.service.hold import staff_actor
 
 app = typer.Typer(
     help="Data analysis: pseudonymised snapshots, transparent rules, findings.",
@@ -29,6 +18,8 @@ app = typer.Typer(
 @app.command("rules")
 def rules() -> None:
     """List the published rule catalogue (each rule is checked as it loads)."""
+    from saldo.analysis.service.catalogue import RuleRefusedError, load_catalogue
+
     try:
         catalogue = load_catalogue()
     except RuleRefusedError as exc:
@@ -41,6 +32,10 @@ def rules() -> None:
 @app.command("snapshot")
 def snapshot(ctx: typer.Context, by: str = typer.Option("operator", help="Who takes it (recorded).")) -> None:
     """Export the registry's analysis data to a pseudonymised Parquet snapshot with a manifest."""
+    from saldo.analysis.service.snapshot import SnapshotRefusedError, export_snapshot
+    from saldo.db.engine import unit_of_work
+    from saldo.payments.service.hold import staff_actor
+
     context = cli_context(ctx)
     try:
         with console.status("snapshot") as status, unit_of_work(context.sessions) as session:
@@ -67,6 +62,13 @@ def run(
     by: str = typer.Option("operator", help="Who starts it (recorded)."),
 ) -> None:
     """Run the rule catalogue on a snapshot and store the findings; nothing happens to any payment."""
+    from saldo.analysis.models import RunStatus
+    from saldo.analysis.service.catalogue import RuleRefusedError
+    from saldo.analysis.service.run import AnalysisError, run_analysis
+    from saldo.db.engine import unit_of_work
+    from saldo.oversight.service.precision import selection_precision
+    from saldo.payments.service.hold import staff_actor
+
     context = cli_context(ctx)
     try:
         with unit_of_work(context.sessions) as session:
@@ -94,7 +96,8 @@ def run(
 @app.command("queue")
 def queue(ctx: typer.Context) -> None:
     """Ask the worker for a new snapshot and analysis run now (the same job it runs on SALDO_ANALYSIS_SCHEDULE)."""
-    from saldo.oversight.jobs import queue_analysis  # noqa: PLC0415
+    from saldo.db.engine import unit_of_work
+    from saldo.oversight.jobs import queue_analysis
 
     context = cli_context(ctx)
     with unit_of_work(context.sessions) as session:
@@ -113,6 +116,12 @@ def findings(
     language: str = typer.Option("en", help="Language of the reasons: en or sv."),
 ) -> None:
     """List findings with their reasons, highest expected value first."""
+    from rich.table import Table
+
+    from saldo.analysis.service.findings import list_findings, summarise_findings
+    from saldo.analysis.service.run import AnalysisError, find_run
+    from saldo.kit.money import Money
+
     context = cli_context(ctx)
     with context.sessions() as session:
         try:
@@ -144,9 +153,9 @@ def linkage(
     """Link FEBRL4 with the person model (Splink) and score it against the benchmark's true links."""
     if engine not in ("duckdb", "spark"):
         raise typer.BadParameter(f"unknown engine {engine!r}: duckdb or spark", param_hint="--engine")
-    from saldo.analysis.service.backends.spark import SparkUnavailableError  # noqa: PLC0415
-    from saldo.analysis.service.linkage import FEBRL4_MODEL, load_model, save_model, train_model  # noqa: PLC0415
-    from saldo.synthetic.febrl import (  # noqa: PLC0415
+    from saldo.analysis.service.backends.spark import SparkUnavailableError
+    from saldo.analysis.service.linkage import FEBRL4_MODEL, load_model, save_model, train_model
+    from saldo.synthetic.febrl import (
         EvaluationDataUnavailableError,
         febrl4,
         score_febrl4,
@@ -184,13 +193,13 @@ def dedupe(
     """Find the records of one source that are one person, as clusters (a person registered three
     times is one cluster of three): trained without labels with the person model (Splink). Without a
     file, FEBRL3 is deduplicated and scored against its true pairs."""
-    import pandas as pd  # noqa: PLC0415
+    import pandas as pd
 
-    from saldo.analysis.service.linkage import PERSON_COLUMNS, dedupe_records, train_dedupe_model  # noqa: PLC0415
-    from saldo.synthetic.febrl import score_febrl3  # noqa: PLC0415
+    from saldo.analysis.service.linkage import PERSON_COLUMNS, dedupe_records, train_dedupe_model
+    from saldo.synthetic.febrl import score_febrl3
 
     if file is None:
-        from saldo.synthetic.febrl import EvaluationDataUnavailableError  # noqa: PLC0415
+        from saldo.synthetic.febrl import EvaluationDataUnavailableError
 
         try:
             score = score_febrl3(threshold=threshold)
@@ -229,11 +238,11 @@ def identity_model(
     ),
 ) -> None:
     """Train the identity model (a personnummer ~ a samordningsnummer or foreign number) on the registry's payees."""
-    from saldo.analysis.service.identities import (  # noqa: PLC0415
+    from saldo.analysis.service.identities import (
         train_identities_from_registry,
         train_organisations_from_registry,
     )
-    from saldo.analysis.service.linkage import IDENTITY_MODEL, ORGANISATION_MODEL, save_model  # noqa: PLC0415
+    from saldo.analysis.service.linkage import IDENTITY_MODEL, ORGANISATION_MODEL, save_model
 
     with cli_context(ctx).sessions() as session:
         model = train_organisations_from_registry(session) if organisations else train_identities_from_registry(session)
@@ -253,6 +262,11 @@ def evaluate(
     out: Path | None = typer.Option(None, help="Also write the report as Markdown to this file."),
 ) -> None:
     """Per-rule precision and recall against a generated country's ground truth, and flag rates by group."""
+    from rich.table import Table
+
+    from saldo.analysis.service.evaluate import evaluate_run, evaluation_markdown
+    from saldo.analysis.service.run import AnalysisError, find_run
+
     context = cli_context(ctx)
     with context.sessions() as session:
         try:

@@ -10,30 +10,9 @@ import signal
 
 import typer
 
-from saldo.accesslog.service import entries, verify_chain
-from saldo.accesslog.service.purposes import PURPOSES
 from saldo.analysis.models import RuleMode
-from saldo.analysis.service.modes import set_rule_mode
-from saldo.analysis.service.pseudonyms import Pseudonymiser, load_or_create_key
-from saldo.analysis.service.run import AnalysisError
-from saldo.cases.errors import CaseError
-from saldo.cases.service import dismiss_finding, open_case, read_case, triage_queue
 from saldo.cli.context import cli_context, console, fail
-from saldo.db.engine import unit_of_work
-from saldo.inforequests.errors import RequestError
-from saldo.inforequests.service import send_reminders
-from saldo.kit.money import Money
-from saldo.messages.service import WebhookPolicy
-from saldo.messages.service.delivery import Deliverer
-from saldo.notifications.errors import NotificationError
-from saldo.notifications.service import notify_payers
-from saldo.oversight.service.fairness import fairness_report
-from saldo.oversight.service.precision import rule_precision
-from saldo.oversight.service.statistics import payer_rule_statistics
-from saldo.staff.errors import StaffError
-from saldo.staff.models import Role
-from saldo.staff.service import principal_of, require_role
-from saldo.worker import conninfo_of
+from saldo.kit.problem import ProblemError
 
 app = typer.Typer(
     help="Audit: triage, cases, notifications, precision, fairness, the access log.",
@@ -41,12 +20,16 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 AS = typer.Option(..., "--as", help="Username of the staff member acting (roles checked, access logged).")
-FAULTS = (StaffError, CaseError, RequestError, NotificationError, AnalysisError, ValueError)
+FAULTS = (ProblemError, ValueError)  # a declared error of any domain: its message, and exit 1
 
 
 @app.command("triage")
 def triage(ctx: typer.Context, acting: str = AS, limit: int = typer.Option(20, min=1, max=500)) -> None:
     """The selected findings nobody has reviewed yet (pseudonymous), highest expected value first."""
+    from saldo.cases.service import triage_queue
+    from saldo.kit.money import Money
+    from saldo.staff.service import principal_of
+
     try:
         with cli_context(ctx).sessions() as session:
             queue = triage_queue(session, principal_of(session, acting), limit=limit)
@@ -67,6 +50,11 @@ def open_(
     acting: str = AS,
 ) -> None:
     """Open a case: re-identify the persons behind the findings' payments, logged with the purpose."""
+    from saldo.analysis.service.pseudonyms import Pseudonymiser, load_or_create_key
+    from saldo.cases.service import open_case
+    from saldo.db.engine import unit_of_work
+    from saldo.staff.service import principal_of
+
     context = cli_context(ctx)
     pseudonyms = Pseudonymiser(load_or_create_key(context.settings.pseudonym_key_path))
     try:
@@ -85,6 +73,10 @@ def dismiss(
     ctx: typer.Context, finding: int = typer.Argument(...), reason: str = typer.Option(...), acting: str = AS
 ) -> None:
     """Dismiss a finding with a reason; nobody is re-identified."""
+    from saldo.cases.service import dismiss_finding
+    from saldo.db.engine import unit_of_work
+    from saldo.staff.service import principal_of
+
     try:
         with unit_of_work(cli_context(ctx).sessions) as session:
             dismiss_finding(session, principal_of(session, acting), finding_id=finding, reason=reason)
@@ -105,6 +97,11 @@ def show(
     acting: str = AS,
 ) -> None:
     """A case with who it is about, its payments and its history (the read is logged)."""
+    from saldo.cases.service import read_case
+    from saldo.db.engine import unit_of_work
+    from saldo.kit.money import Money
+    from saldo.staff.service import principal_of
+
     try:
         with unit_of_work(cli_context(ctx).sessions) as session:
             view = read_case(session, principal_of(session, acting), case, purpose=purpose, channel="cli")
@@ -125,6 +122,8 @@ def show(
 @app.command("purposes")
 def purposes() -> None:
     """The published purposes for which staff may see a person's data, with what each covers."""
+    from saldo.accesslog.service.purposes import PURPOSES
+
     for purpose in PURPOSES.values():
         covers = ", ".join(sorted(purpose.covers)) + ("; assigned or opener only" if purpose.needs_role else "")
         console.print(f"{purpose.code}: {purpose.text} (covers {covers})")
@@ -135,6 +134,10 @@ def notify(
     ctx: typer.Context, case: int = typer.Argument(...), summary: str = typer.Option(...), acting: str = AS
 ) -> None:
     """Notify the payers whose payments the case is about (feed and webhook)."""
+    from saldo.db.engine import unit_of_work
+    from saldo.notifications.service import notify_payers
+    from saldo.staff.service import principal_of
+
     try:
         with unit_of_work(cli_context(ctx).sessions) as session:
             sent = notify_payers(session, principal_of(session, acting), case, summary=summary, channel="cli")
@@ -153,6 +156,11 @@ def rule_mode(
     acting: str = AS,
 ) -> None:
     """Put a rule in shadow mode, retire it, or make it active again (supervisor)."""
+    from saldo.analysis.service.modes import set_rule_mode
+    from saldo.db.engine import unit_of_work
+    from saldo.staff.models import Role
+    from saldo.staff.service import principal_of, require_role
+
     try:
         with unit_of_work(cli_context(ctx).sessions) as session:
             principal = principal_of(session, acting)
@@ -166,6 +174,8 @@ def rule_mode(
 @app.command("precision")
 def precision(ctx: typer.Context) -> None:
     """Per-rule precision from payers' outcomes, with 95 % intervals and the weight used in selection."""
+    from saldo.oversight.service.precision import rule_precision
+
     context = cli_context(ctx)
     with context.sessions() as session:
         measured = rule_precision(session, prior_weight=context.settings.precision_prior_weight)
@@ -183,6 +193,8 @@ def fairness(
 ) -> None:
     """Flag rate, case rate and precision by age band, sex and region for all rules together, and
     every alert of any rule."""
+    from saldo.oversight.service.fairness import fairness_report
+
     context = cli_context(ctx)
     try:
         with context.sessions() as session:
@@ -192,7 +204,7 @@ def fairness(
                 threshold=context.settings.fairness_disparity_threshold,
                 min_flagged=context.settings.fairness_min_flagged,
             )
-    except AnalysisError as exc:
+    except FAULTS as exc:
         raise fail(str(exc)) from None
     for g in (g for g in report.groups if g.rule_id == "*"):
         flag_ratio = f"{g.flag_ratio:.2f}" if g.flag_ratio is not None else "-"
@@ -212,6 +224,9 @@ def fairness(
 @app.command("statistics")
 def statistics(ctx: typer.Context) -> None:
     """Per payer and rule: notifications, outcomes, amounts stopped and claimed, time to outcome, cost."""
+    from saldo.kit.money import Money
+    from saldo.oversight.service.statistics import payer_rule_statistics
+
     context = cli_context(ctx)
     with context.sessions() as session:
         rows = payer_rule_statistics(session, handling_cost_minor=context.settings.handling_cost_minor)
@@ -228,6 +243,9 @@ def statistics(ctx: typer.Context) -> None:
 @app.command("remind")
 def remind(ctx: typer.Context) -> None:
     """Remind payers of information requests due within SALDO_REMINDER_DAYS (the worker does it daily)."""
+    from saldo.db.engine import unit_of_work
+    from saldo.inforequests.service import send_reminders
+
     context = cli_context(ctx)
     with unit_of_work(context.sessions) as session:
         sent = send_reminders(session, days_before=context.settings.reminder_days)
@@ -242,6 +260,10 @@ def deliver(
 ) -> None:
     """Deliver payer messages to their webhooks, in order, signed, retried with backoff. SIGTERM or
     Ctrl-C: every lane finishes the message it is sending, marks it, and stops."""
+    from saldo.messages.service import WebhookPolicy
+    from saldo.messages.service.delivery import Deliverer
+    from saldo.worker import conninfo_of
+
     context = cli_context(ctx)
     deliverer = Deliverer(
         conninfo_of(context.engine),
@@ -273,6 +295,8 @@ def verify(
     anchor: str | None = typer.Option(None, help="SEQ:HASH published earlier; it must still hold."),
 ) -> None:
     """Recompute every entry's hash and check every link; print the head to publish as an anchor."""
+    from saldo.accesslog.service import verify_chain
+
     context = cli_context(ctx)
     parsed = None
     if anchor:
@@ -302,6 +326,8 @@ def show_log(
     limit: int = typer.Option(50, min=1, max=10_000),
 ) -> None:
     """Entries of the access log, oldest first."""
+    from saldo.accesslog.service import entries
+
     who = None
     if person:
         scheme, _, identifier = person.partition(":")

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
-from saldo.banks.errors import BankError
-from saldo.banks.service import create_bank, find_bank, issue_bank_token, list_banks
 from saldo.cli.context import cli_context, console, fail
-from saldo.db.engine import unit_of_work
 
 app = typer.Typer(help="Banks connected to the account register.", no_args_is_help=True, rich_markup_mode=None)
 
@@ -26,6 +22,10 @@ def create(
     ),
 ) -> None:
     """Connect a bank, with the account ranges it holds (it reports accounts only inside them)."""
+    from saldo.banks.errors import BankError
+    from saldo.banks.service import create_bank
+    from saldo.db.engine import unit_of_work
+
     try:
         with unit_of_work(cli_context(ctx).sessions) as session:
             bank = create_bank(session, bic=bic, name=name, ranges=ranges or None)
@@ -39,6 +39,11 @@ def create(
 @app.command("list")
 def list_all(ctx: typer.Context) -> None:
     """List the connected banks."""
+    from rich.table import Table
+
+    from saldo.banks.service import list_banks
+    from saldo.db.engine import unit_of_work
+
     with unit_of_work(cli_context(ctx).sessions) as session:
         banks = list_banks(session)
     table = Table("id", "BIC", "name", "connected", "account ranges")
@@ -54,6 +59,10 @@ def token(
     label: str = typer.Option("api", help="What the token is for, e.g. 'core banking'."),
 ) -> None:
     """Issue an API token for a bank. The token is printed once and stored only as a hash."""
+    from saldo.banks.errors import BankError
+    from saldo.banks.service import find_bank, issue_bank_token
+    from saldo.db.engine import unit_of_work
+
     try:
         with unit_of_work(cli_context(ctx).sessions) as session:
             issued = issue_bank_token(session, bank_id=find_bank(session, bic).id, label=label)

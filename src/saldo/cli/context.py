@@ -25,8 +25,8 @@ class CliContext:
 
     @cached_property
     def settings(self) -> Settings:
-        from saldo.kit.crash_points import arm  # noqa: PLC0415
-        from saldo.settings import Settings  # noqa: PLC0415
+        from saldo.kit.crash_points import arm
+        from saldo.settings import Settings
 
         settings = Settings()
         arm(settings.halt_at, settings.halted_dir)  # crash tests only; unset, nothing halts
@@ -34,13 +34,13 @@ class CliContext:
 
     @cached_property
     def engine(self) -> Engine:
-        from saldo.db.engine import create_db_engine  # noqa: PLC0415
+        from saldo.db.engine import create_db_engine
 
         return create_db_engine(self.settings)
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
-        from saldo.db.engine import create_session_factory  # noqa: PLC0415
+        from saldo.db.engine import create_session_factory
 
         return create_session_factory(self.engine)
 

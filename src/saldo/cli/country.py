@@ -4,28 +4,23 @@ registers deliver it: used by the demo, the benchmarks and the tests."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session, sessionmaker
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
-from saldo.cli.accounts import connect_country_banks
-from saldo.cli.ingest import ingest_file
-from saldo.cli.payers import import_payers_file
-from saldo.db.engine import unit_of_work
-from saldo.decisions.service import ingest_decisions
-from saldo.eessi.service import Node, node_from_settings, take_in_delivered
-from saldo.eessi.service.keys import issue_authority, issue_node
-from saldo.payers.service import list_payers
-from saldo.registers.models import RegisterKind
-from saldo.registers.service import load_register
-from saldo.settings import Settings
-from saldo.synthetic.abroad import foreign_seds
-from saldo.synthetic.anomalies import FOREIGN_INSTITUTION
+    from saldo.settings import Settings
 
 SYNTHETIC_NODE = "SE:FKA01"  # who the synthetic country's SEDs are addressed to when this node has no EESSI id
 
 
 def load_analysis_inputs(session: Session, folder: Path, *, loaded_by: str) -> None:
     """The country's registers and every connected payer's decisions."""
+    from saldo.decisions.service import ingest_decisions
+    from saldo.payers.service import list_payers
+    from saldo.registers.models import RegisterKind
+    from saldo.registers.service import load_register
+
     for kind in RegisterKind:
         path = folder / "registers" / f"{kind.value}.csv"
         if kind is RegisterKind.REPRESENTATION and not path.exists():
@@ -39,6 +34,12 @@ def load_analysis_inputs(session: Session, folder: Path, *, loaded_by: str) -> N
 
 def load_country(sessions: sessionmaker[Session], settings: Settings, folder: Path, *, loaded_by: str) -> None:
     """Payers, each payer's payment file in a transaction of its own, then the analysis inputs."""
+    from saldo.cli.accounts import connect_country_banks
+    from saldo.cli.ingest import ingest_file
+    from saldo.cli.payers import import_payers_file
+    from saldo.db.engine import unit_of_work
+    from saldo.payers.service import list_payers
+
     with unit_of_work(sessions) as session:
         if (folder / "banks.csv").exists():
             connect_country_banks(session, folder)  # the payers' banks, before the payers that name them
@@ -61,6 +62,11 @@ def take_in_from_abroad(session: Session, settings: Settings, folder: Path) -> d
     """What the synthetic partner abroad tells (``cross_border.csv``), taken in as the SEDs it sends:
     each signed by the partner and checked and applied as a received SED is. The node is this
     installation's when it takes part in the exchange; otherwise a node of the load's own."""
+    from saldo.eessi.service import Node, node_from_settings, take_in_delivered
+    from saldo.eessi.service.keys import issue_authority, issue_node
+    from saldo.synthetic.abroad import foreign_seds
+    from saldo.synthetic.anomalies import FOREIGN_INSTITUTION
+
     authority = issue_authority("Synthetic country CA")
     partner = issue_node(authority, FOREIGN_INSTITUTION)
     if settings.eessi_institution and settings.eessi_key and settings.eessi_certificate and settings.eessi_directory:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from saldo.benefits.service import seed_catalogue
 from saldo.cli.context import cli_context, console
-from saldo.db.engine import unit_of_work
-from saldo.db.migrate import check_database, upgrade_database
 
 catalogue_app = typer.Typer(help="The benefit catalogue.", no_args_is_help=True, rich_markup_mode=None)
 
@@ -17,6 +14,8 @@ def migrate(
     check: bool = typer.Option(False, "--check", help="Only check that models and migrations agree."),
 ) -> None:
     """Bring the database schema to the newest migration."""
+    from saldo.db.migrate import check_database, upgrade_database
+
     context = cli_context(ctx)
     if check:
         check_database(context.engine)
@@ -29,6 +28,9 @@ def migrate(
 @catalogue_app.command("seed")
 def seed(ctx: typer.Context) -> None:
     """Insert or update the benefit catalogue shipped with Saldo."""
+    from saldo.benefits.service import seed_catalogue
+    from saldo.db.engine import unit_of_work
+
     context = cli_context(ctx)
     with unit_of_work(context.sessions) as session:
         count = seed_catalogue(session)

@@ -9,40 +9,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 import typer
-import uvicorn
 
-from saldo.analysis.service.evaluate import evaluate_run
-from saldo.analysis.service.pseudonyms import Pseudonymiser, load_or_create_key
-from saldo.analysis.service.run import run_analysis
-from saldo.analysis.service.snapshot import export_snapshot
-from saldo.app import create_app
-from saldo.banks.service import issue_bank_token, list_banks
-from saldo.benefits.service import seed_catalogue
-from saldo.cli.accounts import connect_country_banks, import_bank_register
 from saldo.cli.context import CliContext, cli_context, console, fail
-from saldo.cli.country import load_analysis_inputs, take_in_from_abroad
-from saldo.cli.ingest import ingest_file
-from saldo.cli.journeys import leave_journeys
-from saldo.cli.partner import PARTNER, play, start_partner
-from saldo.cli.payers import import_payers_file
-from saldo.db.engine import unit_of_work
-from saldo.db.migrate import upgrade_database
-from saldo.kit.clock import today
-from saldo.mediation.service.answers import read_bank_message
-from saldo.mediation.service.reconcile import get_run
-from saldo.mediation.service.runs import plan_payment_runs
-from saldo.oversight.service.precision import rule_precision
-from saldo.payers.service import add_payer_user, issue_token, list_payers
-from saldo.payments.jobs import run_account_check
-from saldo.payments.schemas import BatchRejected
-from saldo.payments.service.hold import staff_actor
-from saldo.registers.models import RegisterKind
-from saldo.registers.service import create_keeper, issue_keeper_token
-from saldo.staff.service import issue_staff_token
-from saldo.synthetic.audit_round import DEMO_STAFF, simulate_audit
-from saldo.synthetic.bank import answer_payment_file
-from saldo.synthetic.country import generate_country
-from saldo.worker import run_worker
 
 SKATTEVERKET = "2021005448"  # keeps the population register and the income register
 UNTRIAGED = 25  # selected findings the simulated audit leaves for a person to triage
@@ -59,6 +27,12 @@ def demo(
     check every payment's account, pay out today's runs (pain.001 files, the bank's answers read
     back), run the analysis rules on a pseudonymised snapshot,
     carry a simulated round of audit through to the payers' outcomes, and serve."""
+    import uvicorn
+
+    from saldo.app import create_app
+    from saldo.cli.partner import PARTNER, play, start_partner
+    from saldo.db.migrate import upgrade_database
+
     context = cli_context(ctx)
     settings = context.settings
     demo_dir = settings.data_dir / "demo"
@@ -116,6 +90,17 @@ DEMO_PAYER_USERS = (
 
 
 def _build(context: CliContext, demo_dir: Path, persons: int) -> None:
+    from saldo.banks.service import issue_bank_token, list_banks
+    from saldo.benefits.service import seed_catalogue
+    from saldo.cli.accounts import connect_country_banks, import_bank_register
+    from saldo.cli.ingest import ingest_file
+    from saldo.cli.payers import import_payers_file
+    from saldo.db.engine import unit_of_work
+    from saldo.payers.service import add_payer_user, issue_token, list_payers
+    from saldo.payments.jobs import run_account_check
+    from saldo.payments.schemas import BatchRejected
+    from saldo.synthetic.country import generate_country
+
     country = demo_dir / "country"
     with console.status(f"generating a synthetic country of {persons:,} persons"):
         summary = generate_country(country, persons=persons)
@@ -161,8 +146,24 @@ def _build(context: CliContext, demo_dir: Path, persons: int) -> None:
     staff_tokens = _audit(context, country)
     users = {p.organisation_number: name for p, (_, name) in zip(payers, DEMO_PAYER_USERS, strict=False)}
     _leave_journeys(context, demo_dir, tokens, bank_tokens, payer_users=users)
+    everyone = {
+        "payers": tokens,
+        "banks": bank_tokens,
+        "staff": staff_tokens,
+        "register_keepers": _register_keepers(context),
+    }
+    tokens_path = demo_dir / "tokens.json"
+    tokens_path.write_text(json.dumps(everyone, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tokens_path.chmod(0o600)
+
+
+def _register_keepers(context: CliContext) -> dict[str, dict[str, str]]:
+    """The keeper of the population and income registers, so its API can be tried (PUT /api/v1/registers/…)."""
+    from saldo.db.engine import unit_of_work
+    from saldo.registers.models import RegisterKind
+    from saldo.registers.service import create_keeper, issue_keeper_token
+
     with unit_of_work(context.sessions) as session:
-        # The keeper of the population and income registers, so its API can be tried (PUT /api/v1/registers/…).
         keeper = create_keeper(
             session,
             organisation_number=SKATTEVERKET,
@@ -170,19 +171,18 @@ def _build(context: CliContext, demo_dir: Path, persons: int) -> None:
             registers=[RegisterKind.POPULATION, RegisterKind.INCOME],
         )
         keeper_token = issue_keeper_token(session, organisation_number=keeper.organisation_number, label="demo").token
-    everyone = {
-        "payers": tokens,
-        "banks": bank_tokens,
-        "staff": staff_tokens,
-        "register_keepers": {keeper.organisation_number: {"name": keeper.name, "token": keeper_token}},
-    }
-    tokens_path = demo_dir / "tokens.json"
-    tokens_path.write_text(json.dumps(everyone, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tokens_path.chmod(0o600)
+    return {keeper.organisation_number: {"name": keeper.name, "token": keeper_token}}
 
 
 def _analyse(context: CliContext, country: Path) -> None:
     """The registers and decisions in, a pseudonymised snapshot, the rules, and how they did."""
+    from saldo.analysis.service.evaluate import evaluate_run
+    from saldo.analysis.service.run import run_analysis
+    from saldo.analysis.service.snapshot import export_snapshot
+    from saldo.cli.country import load_analysis_inputs, take_in_from_abroad
+    from saldo.db.engine import unit_of_work
+    from saldo.payments.service.hold import staff_actor
+
     with console.status("analysis: registers, decisions, snapshot and rules"):
         with unit_of_work(context.sessions) as session:
             load_analysis_inputs(session, country, loaded_by=staff_actor("demo"))
@@ -206,6 +206,12 @@ def _analyse(context: CliContext, country: Path) -> None:
 def _audit(context: CliContext, country: Path) -> dict[str, str]:
     """A simulated round of audit on the findings: cases, requests, notifications and payers'
     outcomes, so precision, statistics and the fairness report have figures; staff tokens."""
+    from saldo.analysis.service.pseudonyms import Pseudonymiser, load_or_create_key
+    from saldo.db.engine import unit_of_work
+    from saldo.oversight.service.precision import rule_precision
+    from saldo.staff.service import issue_staff_token
+    from saldo.synthetic.audit_round import DEMO_STAFF, simulate_audit
+
     pseudonyms = Pseudonymiser(load_or_create_key(context.settings.pseudonym_key_path))
     with console.status("audit: triage, cases, notifications and outcomes"), unit_of_work(context.sessions) as session:
         done = simulate_audit(session, pseudonyms, country / "ground_truth.csv", leave_untriaged=UNTRIAGED)
@@ -231,6 +237,10 @@ def _leave_journeys(
 ) -> None:
     """A citizen with accounts to choose between, a held and a cancelled payment, findings to triage and
     an open information request: what the docs' journeys need, written to journeys.json."""
+    from saldo.analysis.service.pseudonyms import Pseudonymiser, load_or_create_key
+    from saldo.cli.journeys import leave_journeys
+    from saldo.db.engine import unit_of_work
+
     pseudonyms = Pseudonymiser(load_or_create_key(context.settings.pseudonym_key_path))
     with unit_of_work(context.sessions) as session:
         left = leave_journeys(
@@ -250,6 +260,15 @@ def _leave_journeys(
 
 def _pay_out(context: CliContext, demo_dir: Path) -> None:
     """Today's payment runs through the job queue, and the synthetic bank's answers read back."""
+    from saldo.db.engine import unit_of_work
+    from saldo.kit.clock import today
+    from saldo.mediation.service.answers import read_bank_message
+    from saldo.mediation.service.reconcile import get_run
+    from saldo.mediation.service.runs import plan_payment_runs
+    from saldo.payments.service.hold import staff_actor
+    from saldo.synthetic.bank import answer_payment_file
+    from saldo.worker import run_worker
+
     settings = context.settings
     with unit_of_work(context.sessions) as session:
         runs = plan_payment_runs(

@@ -10,13 +10,7 @@ from typing import Any
 import typer
 
 from saldo.cli.context import cli_context, console, fail
-from saldo.db.engine import unit_of_work
-from saldo.eessi import service
-from saldo.eessi.errors import ExchangeError
-from saldo.eessi.jobs import deliver as deliver_outbox
 from saldo.eessi.models import CaseStatus
-from saldo.eessi.service.keys import issue_authority, issue_node
-from saldo.mediation.jobs import JobResources
 
 app = typer.Typer(
     help="The cross-border exchange (EESSI): keys, cases with institutions abroad, SEDs, the outbox.",
@@ -44,6 +38,8 @@ def keys(
 ) -> None:
     """Make a key and certificate for a node (and a CA that issued them), for a test or demo setup;
     prints the node's entry for the institution directory."""
+    from saldo.eessi.service.keys import issue_authority, issue_node
+
     authority = issue_authority()
     node = issue_node(authority, institution, hosts=tuple(host))
     out.mkdir(parents=True, exist_ok=True)
@@ -63,6 +59,10 @@ def open_case(
     purpose: str = typer.Option(..., help="Why the case is opened."),
 ) -> None:
     """Open a case with an institution abroad; its starter SED is queued, signed, for the worker."""
+    from saldo.db.engine import unit_of_work
+    from saldo.eessi import service
+    from saldo.eessi.errors import ExchangeError
+
     context = cli_context(ctx)
     try:
         with unit_of_work(context.sessions) as session:
@@ -86,6 +86,10 @@ def send(
     answers: str | None = typer.Option(None, help="The document id of the SED this one answers."),
 ) -> None:
     """Send a SED in a case (checked against the BUC; queued, signed, for the worker)."""
+    from saldo.db.engine import unit_of_work
+    from saldo.eessi import service
+    from saldo.eessi.errors import ExchangeError
+
     context = cli_context(ctx)
     try:
         with unit_of_work(context.sessions) as session:
@@ -105,6 +109,9 @@ def cases(
     limit: int = typer.Option(100, min=1, max=10_000),
 ) -> None:
     """Cross-border cases, newest first: case id, BUC, partner, status."""
+    from saldo.db.engine import unit_of_work
+    from saldo.eessi import service
+
     with unit_of_work(cli_context(ctx).sessions) as session:
         for case in service.list_cases(session, status=status, limit=limit):
             console.print(
@@ -115,6 +122,10 @@ def cases(
 @app.command("show")
 def show(ctx: typer.Context, case_id: str = typer.Argument(...)) -> None:
     """One case with its SEDs in and out: status, deadline, delivery attempts, reasons."""
+    from saldo.db.engine import unit_of_work
+    from saldo.eessi import service
+    from saldo.eessi.errors import ExchangeError
+
     try:
         with unit_of_work(cli_context(ctx).sessions) as session:
             case = service.get_case(session, case_id)
@@ -132,6 +143,10 @@ def show(ctx: typer.Context, case_id: str = typer.Argument(...)) -> None:
 @app.command("deliver")
 def deliver(ctx: typer.Context) -> None:
     """Send the outbox now (what the worker does every minute): prints the outcomes counted."""
+    from saldo.eessi.errors import ExchangeError
+    from saldo.eessi.jobs import deliver as deliver_outbox
+    from saldo.mediation.jobs import JobResources
+
     context = cli_context(ctx)
     resources = JobResources(context.settings, context.sessions, str(context.engine.url))
     try:

@@ -9,8 +9,6 @@ from pathlib import Path
 import typer
 
 from saldo.cli.context import cli_context, console
-from saldo.synthetic.anomalies import DEFAULT_RATE
-from saldo.synthetic.country import generate_country
 
 
 def generate(
@@ -19,12 +17,18 @@ def generate(
     seed: int = typer.Option(1, help="Random seed; the same seed and date give the same country."),
     as_of: str | None = typer.Option(None, help="The country's 'today' (YYYY-MM-DD); default today."),
     out: Path | None = typer.Option(None, help="Folder to write to (default: <data_dir>/country)."),
-    anomaly_rate: float = typer.Option(
-        DEFAULT_RATE, min=0.0, max=0.05, help="Planted cases of each analysis rule per person (ground_truth.csv)."
+    anomaly_rate: float | None = typer.Option(
+        None,
+        min=0.0,
+        max=0.05,
+        help="Planted cases of each analysis rule per person (ground_truth.csv); default 0.001.",
     ),
 ) -> None:
     """Generate a synthetic country: population, payers, accounts, a year of payments, the registers and
     decisions the analysis reads, and planted anomalies with their ground truth."""
+    from saldo.synthetic.anomalies import DEFAULT_RATE
+    from saldo.synthetic.country import generate_country
+
     folder = out or cli_context(ctx).settings.data_dir / "country"
     day = dt.date.fromisoformat(as_of) if as_of else None
     started = time.perf_counter()
@@ -34,7 +38,7 @@ def generate(
             persons=persons,
             seed=seed,
             as_of=day,
-            anomaly_rate=anomaly_rate,
+            anomaly_rate=DEFAULT_RATE if anomaly_rate is None else anomaly_rate,
             progress=lambda step: status.update(f"generating {step}"),
         )
     console.print(

@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy.orm import Session
 
 from saldo.cli.context import cli_context, console, errors, fail
-from saldo.db.engine import unit_of_work
-from saldo.kit.clock import today
-from saldo.kit.digest import sha256_of_file
-from saldo.kit.national_id import InvalidIdentifierError
-from saldo.payers.errors import PayerError
-from saldo.payers.schemas import PayerPrincipal
-from saldo.payers.service import find_payer
-from saldo.payments.errors import BatchFormatError, BatchTooLargeError, PaymentError
 from saldo.payments.models import BatchFormat
-from saldo.payments.schemas import BatchAccepted, BatchRejected
-from saldo.payments.service.batch import BatchSource, ingest_batch, settle_left_behind
-from saldo.payments.service.policy import RegistrationPolicy
-from saldo.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from saldo.payments.schemas import BatchAccepted, BatchRejected
+    from saldo.payments.service.batch import BatchSource
+    from saldo.settings import Settings
 
 SUFFIX_FORMATS = {
     ".csv": BatchFormat.CSV,
@@ -33,6 +27,10 @@ SUFFIX_FORMATS = {
 
 def file_source(path: Path, fmt: BatchFormat | None, limit: int) -> BatchSource:
     """A batch source for a file on disk: its format (from the suffix unless given) and SHA-256."""
+    from saldo.kit.digest import sha256_of_file
+    from saldo.payments.errors import BatchFormatError, BatchTooLargeError
+    from saldo.payments.service.batch import BatchSource
+
     size = path.stat().st_size
     if size > limit:
         raise BatchTooLargeError(f"{path} is {size} bytes; the limit is {limit} (SALDO_MAX_UPLOAD_BYTES)")
@@ -52,6 +50,14 @@ def ingest_file(
     show_progress: bool = True,
 ) -> BatchAccepted | BatchRejected:
     """Ingest one file for one payer inside the caller's transaction."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from saldo.kit.clock import today
+    from saldo.payers.schemas import PayerPrincipal
+    from saldo.payers.service import find_payer
+    from saldo.payments.service.batch import ingest_batch
+    from saldo.payments.service.policy import RegistrationPolicy
+
     payer = find_payer(session, organisation_number)
     principal = PayerPrincipal(payer.id, payer.organisation_number, payer.name, payer.connection_model, token_id=0)
     source = file_source(path, fmt, settings.max_upload_bytes)
@@ -82,6 +88,13 @@ def ingest(
     fmt: BatchFormat | None = typer.Option(None, "--format", help="File format; by default from the suffix."),
 ) -> None:
     """Register a payment file for a payer: every payment, or none with a report of every bad record."""
+    from saldo.db.engine import unit_of_work
+    from saldo.kit.national_id import InvalidIdentifierError
+    from saldo.payers.errors import PayerError
+    from saldo.payments.errors import PaymentError
+    from saldo.payments.schemas import BatchRejected
+    from saldo.payments.service.batch import settle_left_behind
+
     context = cli_context(ctx)
     settle_left_behind(context.engine)  # parts of an earlier large file whose process ended early
     try:

@@ -9,31 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from schwifty import IBAN
-from sqlalchemy.orm import Session
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
-from saldo.accounts.schemas import AccountRecordIn, AccountRecordsIn, HolderIn
-from saldo.accounts.service.register import register_accounts
-from saldo.analysis.service.pseudonyms import Pseudonymiser
-from saldo.banks.service import authenticate_bank
-from saldo.cases.service import assign_case, case_persons, open_case, triage_queue
-from saldo.identity.repository import sample_persons
-from saldo.inforequests.service import send_request
-from saldo.kit.account_number import AccountScheme
-from saldo.kit.clock import today
-from saldo.kit.national_id import IdScheme
-from saldo.oversight.repository import OversightRepository
-from saldo.payers.schemas import PayerPrincipal
-from saldo.payers.service import add_payer_user, authenticate
-from saldo.payments.models import PaymentStatus
-from saldo.payments.repository import PaymentFilter
-from saldo.payments.schemas import PaymentOut
-from saldo.payments.service.cancel import cancel_payment
-from saldo.payments.service.hold import hold_payment
-from saldo.payments.service.query import list_payments
-from saldo.payments.service.register import payer_actor
-from saldo.staff.service import principal_of
+    from saldo.analysis.service.pseudonyms import Pseudonymiser
+    from saldo.kit.national_id import IdScheme
+    from saldo.payers.schemas import PayerPrincipal
+    from saldo.payments.schemas import PaymentOut
 
 
 @dataclass
@@ -65,6 +49,10 @@ def leave_journeys(
 ) -> Journeys:
     """``payer_tokens`` and ``bank_tokens`` by organisation number and BIC; ``payer_users`` the name
     of a person who works in the pages of a payer, by its organisation number."""
+    from saldo.cases.service import triage_queue
+    from saldo.payers.service import add_payer_user, authenticate
+    from saldo.staff.service import principal_of
+
     left = Journeys()
     every = {orgnr: authenticate(session, token) for orgnr, token in payer_tokens.items()}
     _citizen_with_choices(session, left, every, bank_tokens)
@@ -84,6 +72,19 @@ def _citizen_with_choices(
 ) -> None:
     """The first person the development eID offers with two upcoming payments from one payer: a second
     account at their bank, one payment held and one cancelled by that payer."""
+    from schwifty import IBAN
+
+    from saldo.accounts.schemas import AccountRecordIn, AccountRecordsIn, HolderIn
+    from saldo.accounts.service.register import register_accounts
+    from saldo.banks.service import authenticate_bank
+    from saldo.identity.repository import sample_persons
+    from saldo.kit.account_number import AccountScheme
+    from saldo.kit.clock import today
+    from saldo.kit.national_id import IdScheme
+    from saldo.payments.service.cancel import cancel_payment
+    from saldo.payments.service.hold import hold_payment
+    from saldo.payments.service.register import payer_actor
+
     for scheme, identifier, name in sample_persons(session, 8):
         for orgnr, payer in principals.items():
             upcoming = _upcoming(session, payer, IdScheme(scheme), identifier)
@@ -120,6 +121,10 @@ def _citizen_with_choices(
 
 
 def _upcoming(session: Session, payer: PayerPrincipal, scheme: IdScheme, identifier: str) -> list[PaymentOut]:
+    from saldo.payments.models import PaymentStatus
+    from saldo.payments.repository import PaymentFilter
+    from saldo.payments.service.query import list_payments
+
     filters = PaymentFilter(status=PaymentStatus.VERIFIED, payees=((scheme, identifier),))
     return list_payments(session, payer_id=payer.payer_id, filters=filters, after=None, limit=2).items
 
@@ -133,6 +138,12 @@ def _open_request(
 ) -> None:
     """A case on an untriaged finding about a payment of a payer with users, with an information
     request out to that payer: its user answers it in the payer's pages."""
+    from saldo.cases.service import assign_case, case_persons, open_case, triage_queue
+    from saldo.inforequests.service import send_request
+    from saldo.kit.clock import today
+    from saldo.oversight.repository import OversightRepository
+    from saldo.staff.service import principal_of
+
     analyst = principal_of(session, "anna.analytiker")
     auditor = principal_of(session, "erik.granskare")
     parties = OversightRepository(session)

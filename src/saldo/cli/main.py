@@ -173,7 +173,7 @@ def root(ctx: typer.Context, verbose: bool = typer.Option(False, "--verbose", "-
     )
     # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); the embedded server copes.
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-    from saldo.cli.context import CliContext  # noqa: PLC0415 — settings and the database only for a command that runs
+    from saldo.cli.context import CliContext
 
     ctx.obj = CliContext()
 

@@ -16,19 +16,15 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
-from sqlalchemy import Engine
+from saldo.settings import Settings
 
-from saldo.db.engine import create_db_engine, create_session_factory, sibling_database, unit_of_work
-from saldo.db.migrate import upgrade_database
-from saldo.eessi import service
-from saldo.eessi.jobs import deliver
-from saldo.eessi.service import seds
-from saldo.eessi.service.directory import entry, write
-from saldo.eessi.service.keys import NodeKeys, issue_authority, issue_node, load_keys
-from saldo.mediation.jobs import JobResources
-from saldo.settings import Settings, child_environment
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from saldo.eessi.service.keys import NodeKeys
+    from saldo.mediation.jobs import JobResources
 
 HERE, PARTNER = "SE:FKA01", "FI:KELA01"
 BUCS = ["H_BUC_01", "H_BUC_02a", "H_BUC_02b", "H_BUC_02c", "H_BUC_07", "LA_BUC_02", "LA_BUC_04"]
@@ -60,6 +56,8 @@ class PartnerNode:
 
 
 def _keys(folder: Path, institution: str, authority: NodeKeys) -> NodeKeys:
+    from saldo.eessi.service.keys import issue_node, load_keys
+
     key, certificate = folder / f"{institution[:2].lower()}.key", folder / f"{institution[:2].lower()}.pem"
     if not key.exists():
         issue_node(authority, institution).write(key, certificate)
@@ -67,6 +65,8 @@ def _keys(folder: Path, institution: str, authority: NodeKeys) -> NodeKeys:
 
 
 def _authority(folder: Path) -> NodeKeys:
+    from saldo.eessi.service.keys import issue_authority, load_keys
+
     key, certificate = folder / "ca.key", folder / "ca.pem"
     if not key.exists():
         issue_authority("Saldo demo CA").write(key, certificate)
@@ -74,7 +74,7 @@ def _authority(folder: Path) -> NodeKeys:
 
 
 def _free_port() -> int:
-    import socket  # noqa: PLC0415
+    import socket
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -83,6 +83,9 @@ def _free_port() -> int:
 
 def _partner_database(engine: Engine) -> str:
     """The partner's database on the demo's server, created and migrated when missing."""
+    from saldo.db.engine import create_db_engine, sibling_database
+    from saldo.db.migrate import upgrade_database
+
     partner_url = sibling_database(engine, DATABASE)
     partner = create_db_engine(Settings(database_url=partner_url))
     upgrade_database(partner)
@@ -92,6 +95,9 @@ def _partner_database(engine: Engine) -> str:
 
 def start_partner(settings: Settings, engine: Engine, folder: Path, *, own_url: str) -> PartnerNode:
     """Keys (made once), the directory, the partner's processes; returns once it answers."""
+    from saldo.eessi.service.directory import entry, write
+    from saldo.settings import child_environment
+
     folder.mkdir(parents=True, exist_ok=True)
     authority = _authority(folder)
     own, partner = _keys(folder, HERE, authority), _keys(folder, PARTNER, authority)
@@ -148,6 +154,8 @@ def _die_with_parent() -> None:
 
 
 def _answers(url: str, ca: Path) -> bool:
+    import httpx
+
     try:
         return httpx.get(f"{url}/health", verify=str(ca), timeout=2).status_code == 200
     except httpx.HTTPError:
@@ -157,6 +165,10 @@ def _answers(url: str, ca: Path) -> bool:
 def play(node: PartnerNode, engine: Engine, citizen: dict[str, str], own_url: str) -> None:
     """In the background: the demo node's outbox sent every second, and once both nodes answer, an
     H_BUC_01 asked and answered and an H_BUC_07 notified."""
+    from saldo.db.engine import create_db_engine, create_session_factory
+    from saldo.eessi.jobs import deliver
+    from saldo.mediation.jobs import JobResources
+
     ca = node.settings.eessi_ca_bundle
     assert ca is not None
     sessions = create_session_factory(engine)
@@ -183,6 +195,12 @@ def play(node: PartnerNode, engine: Engine, citizen: dict[str, str], own_url: st
 
 def _exchange(node: PartnerNode, sessions: object, partner_sessions: object, resources: JobResources,
               citizen: dict[str, str]) -> None:  # fmt: skip
+    from saldo.db.engine import unit_of_work
+    from saldo.eessi import service
+    from saldo.eessi.jobs import deliver
+    from saldo.eessi.service import seds
+    from saldo.mediation.jobs import JobResources
+
     here = service.node_from_settings(node.settings)
     there = service.node_from_settings(node.partner_settings)
     name = citizen.get("name", "Lars Holmgren").split(" ", 1)

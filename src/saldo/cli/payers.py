@@ -4,29 +4,16 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
-from sqlalchemy.orm import Session
 
-from saldo.banks.errors import BankError
-from saldo.banks.service import find_bank
-from saldo.benefits.errors import UnknownBenefitError
 from saldo.cli.context import cli_context, console, fail
-from saldo.db.engine import unit_of_work
-from saldo.kit.account_number import AccountScheme, InvalidAccountError
-from saldo.kit.national_id import InvalidIdentifierError
-from saldo.payers.errors import PayerError
+from saldo.kit.account_number import AccountScheme
 from saldo.payers.models import ConnectionModel, PayerKind
-from saldo.payers.service import (
-    add_payer_user,
-    create_payer,
-    find_payer,
-    issue_token,
-    list_payers,
-    revoke_token,
-    set_payer_bank,
-)
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 app = typer.Typer(help="Connected payers and their API tokens.", no_args_is_help=True, rich_markup_mode=None)
 PAYER_FILE_COLUMNS = (
@@ -55,6 +42,15 @@ def create(
     ),
 ) -> None:
     """Connect a new payer."""
+    from saldo.banks.errors import BankError
+    from saldo.banks.service import find_bank
+    from saldo.benefits.errors import UnknownBenefitError
+    from saldo.db.engine import unit_of_work
+    from saldo.kit.account_number import InvalidAccountError
+    from saldo.kit.national_id import InvalidIdentifierError
+    from saldo.payers.errors import PayerError
+    from saldo.payers.service import create_payer
+
     codes = [c.strip() for c in benefits.split(",") if c.strip()]
     try:
         with unit_of_work(cli_context(ctx).sessions) as session:
@@ -84,6 +80,13 @@ def set_bank(
 ) -> None:
     """Name the bank holding a payer's debtor account: its payment files go to that bank, and only
     that bank's answers move its payments. Every payer paying from the same account follows."""
+    from saldo.banks.errors import BankError
+    from saldo.banks.service import find_bank
+    from saldo.db.engine import unit_of_work
+    from saldo.kit.national_id import InvalidIdentifierError
+    from saldo.payers.errors import PayerError
+    from saldo.payers.service import set_payer_bank
+
     try:
         with unit_of_work(cli_context(ctx).sessions) as session:
             bank = find_bank(session, bic)
@@ -97,6 +100,12 @@ def set_bank(
 @app.command("import")
 def import_file(ctx: typer.Context, path: Path = typer.Argument(..., exists=True, dir_okay=False)) -> None:
     """Connect every payer listed in a payers.csv file (the synthetic country's format)."""
+    from saldo.benefits.errors import UnknownBenefitError
+    from saldo.db.engine import unit_of_work
+    from saldo.kit.account_number import InvalidAccountError
+    from saldo.kit.national_id import InvalidIdentifierError
+    from saldo.payers.errors import PayerError
+
     try:
         with unit_of_work(cli_context(ctx).sessions) as session:
             count = import_payers_file(session, path)
@@ -108,6 +117,14 @@ def import_file(ctx: typer.Context, path: Path = typer.Argument(..., exists=True
 def import_payers_file(session: Session, path: Path) -> int:
     """Connect the payers of a payers.csv file; all of them or, on the first bad line, none. An
     optional ``bank`` column names, by BIC, the connected bank holding each debtor account."""
+    from saldo.banks.errors import BankError
+    from saldo.banks.service import find_bank
+    from saldo.benefits.errors import UnknownBenefitError
+    from saldo.kit.account_number import InvalidAccountError
+    from saldo.kit.national_id import InvalidIdentifierError
+    from saldo.payers.errors import PayerError
+    from saldo.payers.service import create_payer
+
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
         missing = [c for c in PAYER_FILE_COLUMNS if c not in (reader.fieldnames or [])]
@@ -144,6 +161,11 @@ def import_payers_file(session: Session, path: Path) -> int:
 @app.command("list")
 def list_command(ctx: typer.Context) -> None:
     """List connected payers."""
+    from rich.table import Table
+
+    from saldo.db.engine import unit_of_work
+    from saldo.payers.service import list_payers
+
     with unit_of_work(cli_context(ctx).sessions) as session:
         payers = list_payers(session)
     table = Table("id", "organisation number", "name", "kind", "connection", "benefits")
@@ -161,6 +183,11 @@ def token(
     label: str = typer.Option("api", help="What the token is for, e.g. the case system's name."),
 ) -> None:
     """Issue an API token for a payer. The token is printed once; only its hash is kept."""
+    from saldo.db.engine import unit_of_work
+    from saldo.kit.national_id import InvalidIdentifierError
+    from saldo.payers.errors import PayerError
+    from saldo.payers.service import find_payer, issue_token
+
     try:
         with unit_of_work(cli_context(ctx).sessions) as session:
             issued = issue_token(session, payer_id=find_payer(session, organisation_number).id, label=label)
@@ -173,6 +200,10 @@ def token(
 @app.command("revoke")
 def revoke(ctx: typer.Context, token_id: int = typer.Argument(..., help="Id of the token to revoke.")) -> None:
     """Revoke an API token; it stops working at once."""
+    from saldo.db.engine import unit_of_work
+    from saldo.payers.errors import PayerError
+    from saldo.payers.service import revoke_token
+
     try:
         with unit_of_work(cli_context(ctx).sessions) as session:
             revoke_token(session, token_id=token_id)
@@ -189,6 +220,10 @@ def user_add(
     name: str = typer.Option(..., help="The person's name."),
 ) -> None:
     """Let a person work in the payer's pages (send files, see payments, record outcomes) after eID login."""
+    from saldo.db.engine import unit_of_work
+    from saldo.payers.errors import PayerError
+    from saldo.payers.service import add_payer_user
+
     try:
         with unit_of_work(cli_context(ctx).sessions) as session:
             user = add_payer_user(

@@ -5,12 +5,6 @@ from __future__ import annotations
 import typer
 
 from saldo.cli.context import cli_context, console, fail
-from saldo.db.engine import unit_of_work
-from saldo.payers.errors import PayerError
-from saldo.payers.service import find_payer
-from saldo.payments.errors import PaymentError
-from saldo.payments.jobs import run_account_check
-from saldo.payments.service.hold import hold_payment, release_payment, staff_actor
 
 app = typer.Typer(help="Registered payments.", no_args_is_help=True, rich_markup_mode=None)
 
@@ -26,6 +20,11 @@ def check_accounts(
 
     Runs in parts of half a million payments, each committed on its own; running it again checks only
     what is still to check."""
+    from saldo.db.engine import unit_of_work
+    from saldo.payers.errors import PayerError
+    from saldo.payers.service import find_payer
+    from saldo.payments.jobs import run_account_check
+
     sessions = cli_context(ctx).sessions
     try:
         with unit_of_work(sessions) as session:
@@ -45,6 +44,10 @@ def hold(
     by: str = typer.Option(..., help="Who at the payment authority decides (name or staff id)."),
 ) -> None:
     """Hold a payment that has not been sent, as the payment authority's recorded decision."""
+    from saldo.db.engine import unit_of_work
+    from saldo.payments.errors import PaymentError
+    from saldo.payments.service.hold import hold_payment, staff_actor
+
     try:
         with unit_of_work(cli_context(ctx).sessions) as session:
             placed = hold_payment(session, payment_id=payment_id, actor=staff_actor(by), reason=reason)
@@ -61,6 +64,10 @@ def release(
     by: str = typer.Option(..., help="Who at the payment authority decides (name or staff id)."),
 ) -> None:
     """Release a held payment; it is registered again and checked before a run takes it."""
+    from saldo.db.engine import unit_of_work
+    from saldo.payments.errors import PaymentError
+    from saldo.payments.service.hold import release_payment, staff_actor
+
     try:
         with unit_of_work(cli_context(ctx).sessions) as session:
             lifted = release_payment(session, payment_id=payment_id, actor=staff_actor(by), reason=reason)

@@ -56,7 +56,7 @@ def cli_reference(command: Any) -> str:
 def commands_reference() -> str:
     """Each group's commands with their help, as ``saldo GROUP --help`` lists them without
     importing the group (src/saldo/cli/commands.json)."""
-    from saldo.cli.main import COMMANDS, load_command  # noqa: PLC0415
+    from saldo.cli.main import COMMANDS, load_command
 
     table: dict[str, dict[str, str]] = {}
     for name in COMMANDS:
@@ -69,7 +69,7 @@ def commands_reference() -> str:
 
 def rules_reference() -> str:
     """The published rule catalogue: every rule, its version, inputs, legal basis, reasons and SQL."""
-    from saldo.analysis.service.catalogue import load_catalogue  # noqa: PLC0415
+    from saldo.analysis.service.catalogue import load_catalogue
 
     lines = [
         "# Analysis rules",
@@ -110,7 +110,7 @@ def rules_reference() -> str:
 
 
 def openapi_reference() -> str:
-    from saldo.app import build_openapi  # noqa: PLC0415 — the app is only needed for this command
+    from saldo.app import build_openapi
 
     return json.dumps(build_openapi(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 

@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from saldo.cli.context import cli_context, console, errors, fail
-from saldo.db.engine import unit_of_work
-from saldo.decisions.service import ingest_decisions
-from saldo.kit.national_id import InvalidIdentifierError
-from saldo.kit.tabular import FileRejectedError
-from saldo.payers.errors import UnknownPayerError
-from saldo.payments.service.hold import staff_actor
-from saldo.registers.errors import RegisterError
 from saldo.registers.models import RegisterKind
-from saldo.registers.service import (
-    create_keeper,
-    issue_keeper_token,
-    list_keepers,
-    load_register,
-    revoke_keeper_token,
-)
+
+if TYPE_CHECKING:
+    from saldo.kit.tabular import FileRejectedError
 
 app = typer.Typer(
     help="Registers the analysis reads: population, income and who represents whom.",
@@ -48,6 +38,11 @@ def load(
     by: str = typer.Option("operator", help="Who loads it (recorded)."),
 ) -> None:
     """Load a population, income or representation register file (docs/formats/analysis-inputs.md); all or nothing."""
+    from saldo.db.engine import unit_of_work
+    from saldo.kit.tabular import FileRejectedError
+    from saldo.payments.service.hold import staff_actor
+    from saldo.registers.service import load_register
+
     context = cli_context(ctx)
     try:
         with console.status(f"checking and loading {path.name}"), unit_of_work(context.sessions) as session:
@@ -66,6 +61,10 @@ def keeper_create(
     register: list[RegisterKind] = typer.Option(..., "--register", help="A register it keeps (repeatable)."),
 ) -> None:
     """Connect an authority that keeps a register, so it can send its extracts by API."""
+    from saldo.db.engine import unit_of_work
+    from saldo.registers.errors import RegisterError
+    from saldo.registers.service import create_keeper
+
     try:
         with unit_of_work(cli_context(ctx).sessions) as session:
             keeper = create_keeper(session, organisation_number=organisation_number, name=name, registers=register)
@@ -82,6 +81,10 @@ def keeper_token(
     label: str = typer.Option("api", help="What the token is for (shown in listings)."),
 ) -> None:
     """Issue an API token for a register keeper; the secret is printed once."""
+    from saldo.db.engine import unit_of_work
+    from saldo.registers.errors import RegisterError
+    from saldo.registers.service import issue_keeper_token
+
     try:
         with unit_of_work(cli_context(ctx).sessions) as session:
             issued = issue_keeper_token(session, organisation_number=organisation_number, label=label)
@@ -94,6 +97,10 @@ def keeper_token(
 @app.command("keeper-revoke")
 def keeper_revoke(ctx: typer.Context, token_id: int = typer.Argument(..., min=1, help="The token's id.")) -> None:
     """Revoke a register keeper's token."""
+    from saldo.db.engine import unit_of_work
+    from saldo.registers.errors import RegisterError
+    from saldo.registers.service import revoke_keeper_token
+
     try:
         with unit_of_work(cli_context(ctx).sessions) as session:
             revoke_keeper_token(session, token_id)
@@ -105,6 +112,8 @@ def keeper_revoke(ctx: typer.Context, token_id: int = typer.Argument(..., min=1,
 @app.command("keepers")
 def keepers(ctx: typer.Context) -> None:
     """The register keepers connected."""
+    from saldo.registers.service import list_keepers
+
     with cli_context(ctx).sessions() as session:
         rows = list_keepers(session)
     for k in rows:
@@ -120,6 +129,12 @@ def ingest(
     path: Path = typer.Argument(..., exists=True, dir_okay=False, help="The decision file (CSV)."),
 ) -> None:
     """Ingest a payer's decision file (docs/formats/analysis-inputs.md); all or nothing."""
+    from saldo.db.engine import unit_of_work
+    from saldo.decisions.service import ingest_decisions
+    from saldo.kit.national_id import InvalidIdentifierError
+    from saldo.kit.tabular import FileRejectedError
+    from saldo.payers.errors import UnknownPayerError
+
     context = cli_context(ctx)
     try:
         with console.status(f"checking and storing {path.name}"), unit_of_work(context.sessions) as session:

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import Progress, TaskID
 
 from saldo.cli.context import cli_context, console, fail
-from saldo.db.engine import unit_of_work
-from saldo.kit.clock import today
-from saldo.mediation.errors import MediationError
-from saldo.mediation.jobs import JobResources, execute_run
-from saldo.mediation.schemas import RunOut
-from saldo.mediation.service.answers import read_bank_message
-from saldo.mediation.service.reconcile import get_run, list_runs, unattributed_entries
-from saldo.mediation.service.runs import plan_payment_runs, resume_payment_run
-from saldo.payments.jobs import run_account_check
-from saldo.payments.service.hold import staff_actor
+
+if TYPE_CHECKING:
+    from saldo.mediation.jobs import JobResources
+    from saldo.mediation.schemas import RunOut
 
 app = typer.Typer(
     help="Payment runs: pain.001 files out, the bank's answers in.", no_args_is_help=True, rich_markup_mode=None
@@ -48,6 +42,8 @@ def _print_run(run: RunOut) -> None:
 
 
 def _resources(ctx: typer.Context) -> JobResources:
+    from saldo.mediation.jobs import JobResources
+
     context = cli_context(ctx)
     return JobResources(
         settings=context.settings,
@@ -57,6 +53,10 @@ def _resources(ctx: typer.Context) -> JobResources:
 
 
 def _execute(ctx: typer.Context, run_ids: list[int]) -> None:
+    from rich.progress import Progress, TaskID
+
+    from saldo.mediation.jobs import execute_run
+
     resources = _resources(ctx)
     for run_id in run_ids:
         with Progress(console=console, transient=True) as bar:
@@ -78,6 +78,14 @@ def start(
     """Check the accounts of registered payments, plan the day's payment runs — one per debtor
     account with verified payments due — and queue them for the worker (`saldo worker`), or with
     --now write their files at once."""
+    from saldo.db.engine import unit_of_work
+    from saldo.kit.clock import today
+    from saldo.mediation.errors import MediationError
+    from saldo.mediation.service.reconcile import get_run
+    from saldo.mediation.service.runs import plan_payment_runs
+    from saldo.payments.jobs import run_account_check
+    from saldo.payments.service.hold import staff_actor
+
     context = cli_context(ctx)
     execution_date = on.date() if on else today()
     checked = run_account_check(context.sessions, on=execution_date)
@@ -114,6 +122,10 @@ def resume(
     now: bool = typer.Option(False, "--now", help="Write the files in this process instead of queueing."),
 ) -> None:
     """Go on with a run that stopped: written files are kept, the rest are written."""
+    from saldo.db.engine import unit_of_work
+    from saldo.mediation.errors import MediationError
+    from saldo.mediation.service.runs import resume_payment_run
+
     try:
         with unit_of_work(cli_context(ctx).sessions) as session:
             resume_payment_run(session, run_id)
@@ -131,6 +143,8 @@ def list_command(
     limit: int = typer.Option(20, min=1, max=1000, help="How many runs, newest first."),
 ) -> None:
     """Payment runs with their reconciliation, newest first."""
+    from saldo.mediation.service.reconcile import list_runs
+
     with cli_context(ctx).sessions() as session:
         page = list_runs(session, execution_date=on.date() if on else None, limit=limit)
     for run in page.items:
@@ -142,6 +156,9 @@ def list_command(
 @app.command("show")
 def show(ctx: typer.Context, run_id: int = typer.Argument(..., help="The run's id.")) -> None:
     """One run: its files (message id, SHA-256) and its reconciliation."""
+    from saldo.mediation.errors import MediationError
+    from saldo.mediation.service.reconcile import get_run
+
     try:
         with cli_context(ctx).sessions() as session:
             run = get_run(session, run_id)
@@ -165,6 +182,8 @@ def unattributed(
     limit: int = typer.Option(50, min=1, max=1000, help="How many entries, newest first."),
 ) -> None:
     """Bank entries on a debtor account that match no payment Saldo sent from it (in no run)."""
+    from saldo.mediation.service.reconcile import unattributed_entries
+
     with cli_context(ctx).sessions() as session:
         entries = unattributed_entries(session, account=account, limit=limit)
     for e in entries:
@@ -186,6 +205,11 @@ def read_bank_file(
     by: str = typer.Option("operations", help="Who at the payment authority loads the files (recorded with them)."),
 ) -> None:
     """Read the bank's answers: each file is validated and applied whole or not at all."""
+    from saldo.db.engine import unit_of_work
+    from saldo.mediation.errors import MediationError
+    from saldo.mediation.service.answers import read_bank_message
+    from saldo.payments.service.hold import staff_actor
+
     context = cli_context(ctx)
     failed = 0
     for path in paths:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import typer
-import uvicorn
 
 from saldo.cli.context import cli_context
 
@@ -15,6 +14,8 @@ def serve(
     workers: int | None = typer.Option(None, help="Worker processes (default: SALDO_WORKERS)."),
 ) -> None:
     """Serve the payer API and the web pages."""
+    import uvicorn
+
     settings = cli_context(ctx).settings
     uvicorn.run(
         "saldo.app:app_from_environment",

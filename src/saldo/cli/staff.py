@@ -5,11 +5,7 @@ from __future__ import annotations
 import typer
 
 from saldo.cli.context import cli_context, console, fail
-from saldo.db.engine import unit_of_work
-from saldo.kit.national_id import IdScheme
-from saldo.staff.errors import StaffError
 from saldo.staff.models import Role
-from saldo.staff.service import create_staff, disable_staff, issue_staff_token, list_staff
 
 app = typer.Typer(help="Staff of the payment authority: roles and tokens.", no_args_is_help=True, rich_markup_mode=None)
 
@@ -25,6 +21,11 @@ def create(
     ),
 ) -> None:
     """Add a staff member with one or more roles: analyst, auditor, supervisor, log_auditor, caseworker."""
+    from saldo.db.engine import unit_of_work
+    from saldo.kit.national_id import IdScheme
+    from saldo.staff.errors import StaffError
+    from saldo.staff.service import create_staff
+
     person = (IdScheme.SE_PERSONNUMMER, personnummer) if personnummer else None
     try:
         with unit_of_work(cli_context(ctx).sessions) as session:
@@ -41,6 +42,10 @@ def token(
     label: str = typer.Option("cli", help="What the token is for (shown in listings)."),
 ) -> None:
     """Issue an API token for a staff member; the secret is shown once."""
+    from saldo.db.engine import unit_of_work
+    from saldo.staff.errors import StaffError
+    from saldo.staff.service import issue_staff_token
+
     try:
         with unit_of_work(cli_context(ctx).sessions) as session:
             secret = issue_staff_token(session, username=username, label=label)
@@ -52,6 +57,10 @@ def token(
 @app.command("disable")
 def disable(ctx: typer.Context, username: str = typer.Argument(...)) -> None:
     """Disable a staff member; every token of theirs stops working at once."""
+    from saldo.db.engine import unit_of_work
+    from saldo.staff.errors import StaffError
+    from saldo.staff.service import disable_staff
+
     try:
         with unit_of_work(cli_context(ctx).sessions) as session:
             disable_staff(session, username)
@@ -63,6 +72,8 @@ def disable(ctx: typer.Context, username: str = typer.Argument(...)) -> None:
 @app.command("list")
 def list_members(ctx: typer.Context) -> None:
     """Every staff member with their roles."""
+    from saldo.staff.service import list_staff
+
     with cli_context(ctx).sessions() as session:
         for member in list_staff(session):
             state = " (disabled)" if member.disabled_at else ""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 
 from saldo.cli.context import cli_context, console
-from saldo.worker import run_worker
 
 
 def worker(
@@ -15,6 +14,8 @@ def worker(
 ) -> None:
     """Work the job queues in the database: payment runs queued by `saldo runs start`. Jobs survive
     restarts; a run a dead worker left half-done is resumed when its job is retried."""
+    from saldo.worker import run_worker
+
     context = cli_context(ctx)
     console.print("worker started" + (" (burst: stops when the queue is empty)" if burst else ""))
     run_worker(context.settings, context.engine, wait=not burst, concurrency=concurrency)
