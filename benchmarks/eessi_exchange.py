@@ -159,8 +159,8 @@ def deaths(count: int) -> dict[str, float]:
     try:
         started = time.perf_counter()
         with unit_of_work(create_session_factory(engine)) as session:
-            for message_id, sed in signed:
-                service.take_in_delivered(session, node, sed, [partner.certificate], message_id=message_id)
+            outcomes = service.take_in_many(session, node, signed, [partner.certificate])
+        assert outcomes == {"accepted": count}, outcomes
         elapsed = time.perf_counter() - started
     finally:
         engine.dispose()

@@ -9,6 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from as4.errors import PayloadPartNotFoundException, SoapPartNotFoundException
+from as4.profiles.peppol.profile import PeppolAS4Profile
+from as4.utils.mime_handler import MIMEHandler
 from sqlalchemy.orm import Session, sessionmaker
 
 from saldo.db.engine import unit_of_work
@@ -427,3 +430,21 @@ def test_an_institution_acts_only_in_its_own_cases(session: Session, se_node: No
     assert [d.sed_type for d in service.documents(session, case)] == ["H001"]
     assert request.answered_at is None
     assert service.facts_about(session, "se_personnummer", "195203041230") == []
+
+
+def test_the_mime_envelope_is_read_as_the_as4_library_reads_it(fi_node: Node, pki: Pki) -> None:
+    sed = seds.Sed(
+        sed="H070", sed_g_ver="4", sed_ver="2", document_id="d-mime", case_id="FI:KELA01-mime", buc_type="H_BUC_07",
+        sender=FI, receiver=SE, content=seds.H070(date_death=dt.date(2026, 5, 1), country_death="FI"),
+    )  # fmt: skip
+    _, headers, body = transport.build(
+        fi_node.party(), transport.remote_party(SE, pki.se.certificate), signatures.sign(seds.to_element(sed), pki.fi),
+        case_id="FI:KELA01-mime", sed_type="H070", message_id="m-mime@test",
+    )  # fmt: skip
+    payload = MIMEHandler.payload_from_request(headers, body)
+    assert transport.EessiProfile.unpack_message(payload) == PeppolAS4Profile.unpack_message(payload)
+    soap_only = payload.split(b"Content-Type: application/octet-stream")[0]
+    with pytest.raises(PayloadPartNotFoundException):
+        transport.EessiProfile.unpack_message(soap_only)
+    with pytest.raises(SoapPartNotFoundException):
+        transport.EessiProfile.unpack_message(payload.replace(b"application/soap+xml", b"text/plain"))

@@ -62,7 +62,7 @@ def take_in_from_abroad(session: Session, settings: Settings, folder: Path) -> d
     """What the synthetic partner abroad tells (``cross_border.csv``), taken in as the SEDs it sends:
     each signed by the partner and checked and applied as a received SED is. The node is this
     installation's when it takes part in the exchange; otherwise a node of the load's own."""
-    from saldo.eessi.service import Node, node_from_settings, take_in_delivered
+    from saldo.eessi.service import Node, node_from_settings, take_in_many
     from saldo.eessi.service.keys import issue_authority, issue_node
     from saldo.synthetic.abroad import foreign_seds
     from saldo.synthetic.anomalies import FOREIGN_INSTITUTION
@@ -73,8 +73,5 @@ def take_in_from_abroad(session: Session, settings: Settings, folder: Path) -> d
         node = node_from_settings(settings)
     else:
         node = Node(SYNTHETIC_NODE, issue_node(authority, SYNTHETIC_NODE), settings.data_dir / "no-directory.json")
-    outcomes: dict[str, int] = {}
-    for message_id, sed in foreign_seds(folder, receiver=node.institution, partner=partner):
-        outcome = take_in_delivered(session, node, sed, [partner.certificate], message_id=message_id)
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    return outcomes
+    signed = foreign_seds(folder, receiver=node.institution, partner=partner)
+    return take_in_many(session, node, signed, [partner.certificate])

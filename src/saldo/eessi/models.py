@@ -67,6 +67,8 @@ class CrossBorderDocument(IdMixin, Base):
     __table_args__ = (
         UniqueConstraint("case_pk", "document_id"),
         Index("ix_eessi_documents_outbox", "next_attempt_at", postgresql_where="status = 'queued'"),
+        # the outbox in order: the first queued SED that is due, without comparing the queue with itself
+        Index("ix_eessi_documents_queue", "id", postgresql_where="status = 'queued'"),
         Index(
             "ix_eessi_documents_deadline", "deadline", postgresql_where="answered_at IS NULL AND deadline IS NOT NULL"
         ),

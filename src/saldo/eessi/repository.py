@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, bindparam, exists, select, update
 from sqlalchemy.orm import Session, aliased
 
 from saldo.eessi.models import (
@@ -87,27 +87,32 @@ def mark_answered(session: Session, case_pk: int, document_id: str, when: dt.dat
     )
 
 
+_EARLIER = aliased(CrossBorderDocument)
+# Built once: the oldest queued SED that is due and the first queued one of its case (walked in id
+# order on the partial index ix_eessi_documents_queue, so it stops at the first that qualifies).
+_NEXT_DUE = (
+    select(CrossBorderDocument)
+    .where(
+        CrossBorderDocument.status == DocumentStatus.QUEUED,
+        (CrossBorderDocument.next_attempt_at.is_(None)) | (CrossBorderDocument.next_attempt_at <= bindparam("now")),
+        ~exists().where(
+            and_(
+                _EARLIER.case_pk == CrossBorderDocument.case_pk,
+                _EARLIER.status == DocumentStatus.QUEUED,
+                _EARLIER.id < CrossBorderDocument.id,
+            )
+        ),
+    )
+    .order_by(CrossBorderDocument.id)
+    .limit(1)
+    .with_for_update(skip_locked=True)
+)
+
+
 def next_due(session: Session, now: dt.datetime) -> CrossBorderDocument | None:
     """The oldest queued SED that is due and is the first unsent one of its case, locked (others
     skip it) until the caller's transaction ends."""
-    earlier = aliased(CrossBorderDocument)
-    return session.scalars(
-        select(CrossBorderDocument)
-        .where(
-            CrossBorderDocument.status == DocumentStatus.QUEUED,
-            (CrossBorderDocument.next_attempt_at.is_(None)) | (CrossBorderDocument.next_attempt_at <= now),
-            ~exists().where(
-                and_(
-                    earlier.case_pk == CrossBorderDocument.case_pk,
-                    earlier.status == DocumentStatus.QUEUED,
-                    earlier.id < CrossBorderDocument.id,
-                )
-            ),
-        )
-        .order_by(CrossBorderDocument.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    ).first()
+    return session.scalars(_NEXT_DUE, {"now": now}).first()
 
 
 def queued_count(session: Session) -> int:
