@@ -56,6 +56,8 @@ class CrossBorderCase(IdMixin, Base):
     person_match: Mapped[PersonMatch | None] = mapped_column(str_enum(PersonMatch, "eessi_person_match"))
     purpose: Mapped[str | None] = mapped_column(Text)
     opened_by: Mapped[str] = mapped_column(String(100))
+    # the audit case it was opened from (asked abroad from the workbench), if any
+    audit_case_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("cases.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
     closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 

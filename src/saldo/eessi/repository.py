@@ -21,6 +21,11 @@ def case_by_id(session: Session, case_id: str) -> CrossBorderCase | None:
     return session.scalars(select(CrossBorderCase).where(CrossBorderCase.case_id == case_id)).one_or_none()
 
 
+def cases_from_audit_case(session: Session, audit_case_id: int) -> list[CrossBorderCase]:
+    query = select(CrossBorderCase).where(CrossBorderCase.audit_case_id == audit_case_id)
+    return list(session.scalars(query.order_by(CrossBorderCase.id)))
+
+
 def cases(session: Session, *, status: CaseStatus | None, limit: int) -> list[CrossBorderCase]:
     query = select(CrossBorderCase).order_by(CrossBorderCase.id.desc()).limit(limit)
     if status is not None:

@@ -78,6 +78,9 @@ class CaseOut(BaseModel):
     )
     purpose: str | None
     opened_by: str
+    audit_case_id: int | None = Field(
+        default=None, description="The audit case it was opened from in the workbench, if it was."
+    )
     created_at: dt.datetime
     closed_at: dt.datetime | None
 

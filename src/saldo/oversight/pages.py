@@ -21,6 +21,10 @@ from saldo.analysis.service.run import AnalysisError
 from saldo.cases.errors import CaseNotFoundError, CaseStateError, PurposeRequiredError
 from saldo.cases.models import CaseStatus
 from saldo.cases.service import add_note, assign_case, assignable_staff, read_case, set_deadline, set_status
+from saldo.eessi import service as eessi
+from saldo.eessi.errors import ExchangeError
+from saldo.eessi.service.directory import DirectoryError, Institution
+from saldo.eessi.service.seds import BENEFIT_TYPES
 from saldo.http.charts import Bar, bar_chart, interval_chart
 from saldo.http.deps import DbSession, PathId
 from saldo.http.i18n import choose_language, decimal, money, translations
@@ -32,6 +36,7 @@ from saldo.inforequests.service.catalogue import categories
 from saldo.kit.clock import today
 from saldo.notifications.errors import NothingToNotifyError, OutcomeRejectedError
 from saldo.notifications.service import case_notifications, notify_payers
+from saldo.oversight.service.abroad import BUC, Question, ask_abroad
 from saldo.oversight.service.dashboard import READERS, dashboard
 from saldo.oversight.service.fairness import ALL_RULES, DIMENSION_WORDS, GROUP_CODE_WORDS, fairness_report
 from saldo.oversight.service.next_steps import case_next_step, waiting_work
@@ -156,6 +161,7 @@ CASE_ERRORS = (
     NothingToNotifyError,
     RequestError,
     UnknownPayerError,
+    ExchangeError,
 )
 
 
@@ -307,6 +313,54 @@ async def case_request(
     return await run_in_threadpool(_act, request, session, principal, case_id, csrf, send, read_purpose)
 
 
+@router.post("/staff/cases/{case_id}/abroad", response_class=HTMLResponse)
+def case_abroad(
+    request: Request,
+    session: DbSession,
+    principal: CurrentStaffSession,
+    case_id: PathId,
+    person: Annotated[str, Form(max_length=60)] = "",
+    family_name: Annotated[str, Form(max_length=200)] = "",
+    forename: Annotated[str, Form(max_length=200)] = "",
+    partner: Annotated[str, Form(max_length=32)] = "",
+    benefit_type: Annotated[str, Form(max_length=32)] = "",
+    start: Annotated[str, Form(max_length=10)] = "",
+    end: Annotated[str, Form(max_length=10)] = "",
+    question: Annotated[str, Form(max_length=4000)] = "",
+    csrf: Annotated[str, Form(max_length=64)] = "",
+    read_purpose: ReadPurpose = "",
+) -> Response:
+    """Ask an institution abroad whether it pays a person of the case a benefit for a period
+    (H_BUC_01): the cross-border case is opened and its H001 queued, and the case notes it."""
+    settings: Settings = request.app.state.settings
+
+    def ask() -> object:
+        if benefit_type not in BENEFIT_TYPES:
+            raise CaseStateError("benefit: choose one from the list")
+        scheme, _, identifier = person.partition(":")
+        asked = Question(
+            person=(scheme, identifier),
+            family_name=family_name,
+            forename=forename,
+            partner=partner,
+            benefit_type=benefit_type,
+            start=_date("from", start),
+            end=_date("to", end) if end.strip() else None,
+            question=question,
+        )
+        return ask_abroad(session, principal.as_staff(), eessi.node_from_settings(settings), case_id, asked)
+
+    return _act(request, session, principal, case_id, csrf, ask, read_purpose)
+
+
+def _abroad(settings: Settings) -> list[Institution]:
+    """The institutions abroad an H_BUC_01 can be asked of, or none where this node takes no part."""
+    try:
+        return eessi.partners_for(eessi.node_from_settings(settings), BUC)
+    except (ExchangeError, DirectoryError):
+        return []
+
+
 def _date(field: str, value: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value.strip())
@@ -371,5 +425,9 @@ def _case(
         "payers": [describe_payer(session, i) for i in payer_ids],
         "categories": [c for c in categories().values() if not c.patient_confidential],
         "earliest_deadline": today() + dt.timedelta(days=1),
+        "asked_abroad": eessi.cases_from_audit_case(session, case_id),
+        "abroad_partners": _abroad(request.app.state.settings) if staff.has(Role.AUDITOR) else [],
+        "benefit_types": BENEFIT_TYPES,
+        "latest_start": today(),
     }
     return render(request, "staff/case.html", context, principal=principal, status_code=status)

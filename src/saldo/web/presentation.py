@@ -31,6 +31,7 @@ def configure_pages() -> None:
             "payment_status_words": words.PAYMENT_STATUS_WORDS,
             "case_status_words": words.CASE_STATUS_WORDS,
             "case_event_words": words.CASE_EVENT_WORDS,
+            "benefit_type_words": words.BENEFIT_TYPE_WORDS,
             "request_status_words": words.REQUEST_STATUS_WORDS,
             "outcome_words": words.OUTCOME_WORDS,
             "waiting_words": words.WAITING_WORDS,

@@ -80,6 +80,16 @@ CASE_STATUS_WORDS = {
     "notified": N_("Payers notified"),
     "closed": N_("Closed"),
 }
+BENEFIT_TYPE_WORDS = {  # the benefit types an H001 asks about (saldo.eessi.service.seds.BENEFIT_TYPES)
+    "old_age": N_("Old-age pension"),
+    "invalidity": N_("Invalidity benefit"),
+    "survivor": N_("Survivor's benefit"),
+    "sickness": N_("Sickness benefit"),
+    "unemployment": N_("Unemployment benefit"),
+    "family": N_("Family benefit"),
+    "parental": N_("Parental benefit"),
+    "other": N_("Other benefit"),
+}
 CASE_EVENT_WORDS = {
     "opened": N_("Opened"),
     "assigned": N_("Assigned"),

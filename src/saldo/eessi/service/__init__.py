@@ -42,7 +42,7 @@ from saldo.eessi.models import (
     PersonMatch,
 )
 from saldo.eessi.service import bucs, seds, signatures, transport
-from saldo.eessi.service.directory import Directory, UnknownInstitutionError, load
+from saldo.eessi.service.directory import Directory, Institution, UnknownInstitutionError, load
 from saldo.eessi.service.keys import NodeKeys, load_keys
 from saldo.kit import crash_points
 from saldo.kit.clock import utcnow
@@ -160,8 +160,10 @@ def open_case(
     person: PersonRef | None,
     purpose: str,
     by: str,
+    audit_case_id: int | None = None,
 ) -> CrossBorderCase:
-    """A new case of ``buc_type`` with ``partner``, its starter SED queued to go."""
+    """A new case of ``buc_type`` with ``partner``, its starter SED queued to go; ``audit_case_id``
+    is the audit case it is asked from, when it is."""
     definition = _buc(buc_type)
     try:
         node.directory().get(partner, buc_type=buc_type)
@@ -181,6 +183,7 @@ def open_case(
         person_match=PersonMatch.IDENTIFIER if person and person.person_id else None,
         purpose=purpose,
         opened_by=by,
+        audit_case_id=audit_case_id,
     )
     session.add(case)
     session.flush()
@@ -699,6 +702,18 @@ def get_case(session: Session, case_id: str) -> CrossBorderCase:
     if case is None:
         raise CaseNotFoundError(f"no cross-border case {case_id}")
     return case
+
+
+def cases_from_audit_case(session: Session, audit_case_id: int) -> list[CrossBorderCase]:
+    """The cross-border cases asked from an audit case, oldest first."""
+    return repository.cases_from_audit_case(session, audit_case_id)
+
+
+def partners_for(node: Node, buc_type: str) -> list[Institution]:
+    """The institutions in the directory, other than this node, that take part in ``buc_type``."""
+    institutions = node.directory().institutions.values()
+    found = [i for i in institutions if buc_type in i.bucs and i.id != node.institution]
+    return sorted(found, key=lambda i: (i.country, i.name))
 
 
 def list_cases(session: Session, *, status: CaseStatus | None = None, limit: int = 100) -> list[CrossBorderCase]:

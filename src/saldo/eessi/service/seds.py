@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -65,6 +65,7 @@ Line = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f
 # The kinds of benefit a SED asks or tells about (the branches of social security of Regulation
 # 883/2004, art. 3): what the analysis compares with the benefits paid here.
 BenefitType = Literal["old_age", "invalidity", "survivor", "sickness", "unemployment", "family", "parental", "other"]
+BENEFIT_TYPES: tuple[str, ...] = get_args(BenefitType)
 
 
 class SedError(ValueError):

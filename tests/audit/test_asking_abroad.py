@@ -1,0 +1,146 @@
+"""From an audit case to a cross-border case: an auditor working a case asks an institution abroad
+whether it pays one of the case's persons a benefit (H_BUC_01); the cross-border case names the
+audit case and the audit case lists it; only an auditor asks, only about the case's own persons."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.orm import Session
+
+from saldo.eessi.service.directory import entry, write
+from saldo.eessi.service.keys import issue_authority, issue_node
+from saldo.kit.clock import today
+from saldo.settings import Settings
+from saldo.staff.models import Role
+from tests.audit.conftest import World
+from tests.audit.test_workbench import AUDITOR_PNR, case_on, case_person, log_in_as_staff, post_case
+from tests.conftest import app_in_transaction
+from tests.web_login import csrf_of, route_provider_calls_to
+
+SE, FI = "SE:FKA01", "FI:KELA01"
+ANALYST_PNR = "197503149127"
+
+
+@pytest.fixture
+def node_app(settings: Settings, engine: Engine, connection: Connection, tmp_path: Path) -> FastAPI:
+    """The pages of a node that takes part in the exchange: SE, with Kela in its directory."""
+    authority = issue_authority()
+    own, kela = issue_node(authority, SE), issue_node(authority, FI)
+    own.write(tmp_path / "se.key", tmp_path / "se.pem")
+    directory = tmp_path / "directory.json"
+    write(directory, [
+        entry(SE, "Försäkringskassan", "https://127.0.0.1:1/eessi/as4", ["H_BUC_01"], [own.certificate_pem]),
+        entry(FI, "Kela", "https://127.0.0.1:2/eessi/as4", ["H_BUC_01", "H_BUC_07"], [kela.certificate_pem]),
+    ])  # fmt: skip
+    changes = {
+        "dev_login": True, "eessi_institution": SE, "eessi_key": tmp_path / "se.key",
+        "eessi_certificate": tmp_path / "se.pem", "eessi_directory": directory,
+    }  # fmt: skip
+    app = app_in_transaction(settings.model_copy(update=changes), engine, connection)
+    route_provider_calls_to(app)
+    return app
+
+
+@pytest.fixture
+def node_web(node_app: FastAPI) -> TestClient:
+    with TestClient(node_app) as client:
+        return client
+
+
+def take(web: TestClient, case_id: int) -> None:
+    """The logged-in auditor takes the case from the list of cases."""
+    listed = web.get("/staff/cases", params={"lang": "en"}).text
+    taken = web.post(
+        f"/staff/cases/{case_id}/assign", data={"to": "web.auditor", "csrf": csrf_of(listed)}, follow_redirects=False
+    )
+    assert taken.status_code == 303, taken.text
+
+
+def question(person: tuple[str, str], **changes: str) -> dict[str, str]:
+    return {
+        "person": f"{person[0]}:{person[1]}",
+        "family_name": "Andersson",
+        "forename": "Anna",
+        "partner": FI,
+        "benefit_type": "old_age",
+        "start": (today() - dt.timedelta(days=200)).isoformat(),
+        "end": (today() - dt.timedelta(days=20)).isoformat(),
+        "question": "Betalar Kela ålderspension till personen för perioden?",
+        **changes,
+    }
+
+
+def test_an_auditor_asks_an_institution_abroad_from_the_case_page(
+    node_web: TestClient, session: Session, world: World
+) -> None:
+    case = case_on(session, world, "double")
+    log_in_as_staff(node_web, session, "web.auditor", AUDITOR_PNR, Role.AUDITOR)
+    take(node_web, case.id)
+    page = node_web.get(f"/staff/cases/{case.id}", params={"lang": "en"}).text
+    assert "Ask an institution abroad" in page
+    assert f'<option value="{FI}">Kela ({FI})</option>' in page
+    assert f'<option value="{SE}"' not in page  # not this node itself
+    assert "No institution abroad has been asked." in page
+    person = case_person(session, case.id)
+
+    status, refused = post_case(node_web, case.id, "abroad", question(("se_personnummer", "194001019806")))
+    assert (status, "is not a person of case" in refused) == (422, True)
+    status, refused = post_case(node_web, case.id, "abroad", question(person, end="2000-01-01"))
+    assert (status, "period: it ends before it starts" in refused) == (422, True)
+    status, refused = post_case(node_web, case.id, "abroad", question(person, partner="DE:DRV01"))
+    assert (status, "DE:DRV01 is not in the institution directory" in refused) == (422, True)
+    status, refused = post_case(node_web, case.id, "abroad", question(person, benefit_type="lottery"))
+    assert (status, "benefit: choose one from the list" in refused) == (422, True)
+    assert session.execute(text("SELECT count(*) FROM eessi_cases")).scalar() == 0  # nothing half-done
+
+    assert post_case(node_web, case.id, "abroad", question(person))[0] == 303
+    asked = session.execute(
+        text("SELECT case_id, buc_type, partner, person_scheme, person_id, audit_case_id, opened_by FROM eessi_cases")
+    ).one()
+    assert tuple(asked[1:]) == ("H_BUC_01", FI, person[0], person[1], case.id, "web.auditor")
+    h001 = session.execute(text("SELECT sed_type, status, content FROM eessi_documents")).one()
+    assert (h001.sed_type, h001.status) == ("H001", "queued")
+    named = h001.content["person"]
+    assert (named["familyName"], named["forename"]) == ("Andersson", "Anna")
+    assert named["PINPersonInEachInstitution"] == [
+        {"personalIdentificationNumber": person[1], "country": "SE", "institutionID": None}
+    ]
+    assert h001.content["fields"]["benefitType"] == "old_age"
+    notes = session.execute(text("SELECT body->>'text' FROM case_events WHERE case_id = :c AND kind = 'note'"),
+                            {"c": case.id}).scalars().all()  # fmt: skip
+    assert notes == [f"Asked {FI} abroad (H_BUC_01, cross-border case {asked.case_id}): {question(person)['question']}"]
+
+    page = node_web.get(f"/staff/cases/{case.id}", params={"lang": "en"}).text
+    assert f'<a href="/staff/cross-border/{asked.case_id}">{asked.case_id}</a> · {FI} · open' in page
+    cross_border = node_web.get(f"/staff/cross-border/{asked.case_id}", params={"lang": "en"}).text
+    assert f'<a href="/staff/cases/{case.id}">audit case {case.id}</a>' in cross_border
+    detail = node_web.get(f"/staff/cross-border/{asked.case_id}", params={"lang": "sv"}).text
+    assert f"granskningsärende {case.id}" in detail
+
+
+def test_only_an_auditor_asks_abroad(node_web: TestClient, session: Session, world: World) -> None:
+    case = case_on(session, world, "double")
+    log_in_as_staff(node_web, session, "web.analyst", ANALYST_PNR, Role.ANALYST)
+    page = node_web.get(f"/staff/cases/{case.id}", params={"lang": "en", "purpose": "quality_review"}).text
+    assert "Ask an institution abroad" not in page
+    status, _ = post_case(
+        node_web, case.id, "abroad", question(case_person(session, case.id)), purpose="quality_review"
+    )
+    assert status == 403
+    assert session.execute(text("SELECT count(*) FROM eessi_cases")).scalar() == 0
+
+
+def test_a_node_outside_the_exchange_offers_no_asking_abroad(web: TestClient, session: Session, world: World) -> None:
+    case = case_on(session, world, "double")
+    log_in_as_staff(web, session, "web.auditor", AUDITOR_PNR, Role.AUDITOR)
+    take(web, case.id)
+    page = web.get(f"/staff/cases/{case.id}", params={"lang": "en"}).text
+    assert "Ask an institution abroad" not in page
+    status, refused = post_case(web, case.id, "abroad", question(case_person(session, case.id)))
+    assert (status, "this node takes no part in the cross-border exchange" in refused) == (422, True)
