@@ -5,6 +5,7 @@ audit case and the audit case lists it; only an auditor asks, only about the cas
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -13,23 +14,39 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
+from saldo.eessi import service
+from saldo.eessi.service import Node, seds, signatures
 from saldo.eessi.service.directory import entry, write
-from saldo.eessi.service.keys import issue_authority, issue_node
+from saldo.eessi.service.keys import NodeKeys, issue_authority, issue_node
 from saldo.kit.clock import today
 from saldo.settings import Settings
 from saldo.staff.models import Role
 from tests.audit.conftest import World
 from tests.audit.test_workbench import AUDITOR_PNR, case_on, case_person, log_in_as_staff, post_case
 from tests.conftest import app_in_transaction
+from tests.factories import account_record, auth, pnr, se_iban
 from tests.web_login import csrf_of, route_provider_calls_to
 
 SE, FI = "SE:FKA01", "FI:KELA01"
 ANALYST_PNR = "197503149127"
+CASEWORKER_PNR = "198501179561"
+
+
+@dataclass(frozen=True)
+class Exchange:
+    own: NodeKeys
+    kela: NodeKeys
+    directory: Path
+    key: Path
+    certificate: Path
+
+    def node(self) -> Node:
+        return Node(SE, self.own, self.directory)
 
 
 @pytest.fixture
-def node_app(settings: Settings, engine: Engine, connection: Connection, tmp_path: Path) -> FastAPI:
-    """The pages of a node that takes part in the exchange: SE, with Kela in its directory."""
+def exchange(tmp_path: Path) -> Exchange:
+    """SE's keys and directory, with Kela in it."""
     authority = issue_authority()
     own, kela = issue_node(authority, SE), issue_node(authority, FI)
     own.write(tmp_path / "se.key", tmp_path / "se.pem")
@@ -38,9 +55,15 @@ def node_app(settings: Settings, engine: Engine, connection: Connection, tmp_pat
         entry(SE, "Försäkringskassan", "https://127.0.0.1:1/eessi/as4", ["H_BUC_01"], [own.certificate_pem]),
         entry(FI, "Kela", "https://127.0.0.1:2/eessi/as4", ["H_BUC_01", "H_BUC_07"], [kela.certificate_pem]),
     ])  # fmt: skip
+    return Exchange(own, kela, directory, tmp_path / "se.key", tmp_path / "se.pem")
+
+
+@pytest.fixture
+def node_app(settings: Settings, engine: Engine, connection: Connection, exchange: Exchange) -> FastAPI:
+    """The pages of a node that takes part in the exchange: SE, with Kela in its directory."""
     changes = {
-        "dev_login": True, "eessi_institution": SE, "eessi_key": tmp_path / "se.key",
-        "eessi_certificate": tmp_path / "se.pem", "eessi_directory": directory,
+        "dev_login": True, "eessi_institution": SE, "eessi_key": exchange.key,
+        "eessi_certificate": exchange.certificate, "eessi_directory": exchange.directory,
     }  # fmt: skip
     app = app_in_transaction(settings.model_copy(update=changes), engine, connection)
     route_provider_calls_to(app)
@@ -144,3 +167,45 @@ def test_a_node_outside_the_exchange_offers_no_asking_abroad(web: TestClient, se
     assert "Ask an institution abroad" not in page
     status, refused = post_case(web, case.id, "abroad", question(case_person(session, case.id)))
     assert (status, "this node takes no part in the cross-border exchange" in refused) == (422, True)
+
+
+def test_staff_confirm_who_a_case_is_about_from_its_candidates(
+    node_web: TestClient, session: Session, exchange: Exchange, bank_token: str
+) -> None:
+    aino, namesake = pnr(1, born="19520304"), pnr(2, born="19520304")
+    records = [
+        account_record(se_iban(1), (aino, "Aino Virtanen")),
+        account_record(se_iban(2), (namesake, "Aino Virtanen")),
+    ]
+    assert (
+        node_web.post("/api/v1/bank/accounts", json={"accounts": records}, headers=auth(bank_token)).status_code == 200
+    )
+    sed = seds.Sed(
+        sed="H070", sed_g_ver="4", sed_ver="2", document_id="d-twins", case_id="FI:KELA01-twins", buc_type="H_BUC_07",
+        sender=FI, receiver=SE, content=seds.H070(date_death=dt.date(2026, 5, 1), country_death="FI"),
+        person=seds.PersonIdentification(family_name="Virtanen", forename="Aino", date_birth=dt.date(1952, 3, 4)),
+    )  # fmt: skip
+    signed = signatures.sign(seds.to_element(sed), exchange.kela)
+    node = exchange.node()
+    assert (
+        service.take_in_delivered(session, node, signed, [exchange.kela.certificate], message_id="m-twins")
+        == "accepted"
+    )
+    session.commit()
+    log_in_as_staff(node_web, session, "web.caseworker", CASEWORKER_PNR, Role.CASEWORKER)
+    page = node_web.get("/staff/cross-border/FI:KELA01-twins", params={"lang": "en"}).text
+    assert "Who is it?" in page
+    assert f'value="se_personnummer:{aino}"' in page
+    assert f'value="se_personnummer:{namesake}"' in page
+    confirm = {"person": f"se_personnummer:{namesake}", "csrf": csrf_of(page)}
+    refused = node_web.post(
+        "/staff/cross-border/FI:KELA01-twins/person", data={**confirm, "person": "se_personnummer:12"}
+    )
+    assert (refused.status_code, "person:" in refused.text) == (422, True)
+    done = node_web.post("/staff/cross-border/FI:KELA01-twins/person", data=confirm, follow_redirects=False)
+    assert (done.status_code, done.headers["location"]) == (303, "/staff/cross-border/FI:KELA01-twins")
+    assert [f.kind.value for f in service.facts_about(session, "se_personnummer", namesake)] == ["death"]
+    assert "Who is it?" not in node_web.get("/staff/cross-border/FI:KELA01-twins", params={"lang": "en"}).text
+    again = node_web.post("/staff/cross-border/FI:KELA01-twins/person", data=confirm)
+    assert (again.status_code, "linked already" in again.text) == (422, True)
+    assert node_web.post("/staff/cross-border/FI:KELA01-twins/person", data={**confirm, "csrf": "x"}).status_code == 403

@@ -12,6 +12,7 @@ import pytest
 from as4.errors import PayloadPartNotFoundException, SoapPartNotFoundException
 from as4.profiles.peppol.profile import PeppolAS4Profile
 from as4.utils.mime_handler import MIMEHandler
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from saldo.db.engine import unit_of_work
@@ -30,6 +31,7 @@ from saldo.eessi.service import Node, seds, signatures, transport
 from saldo.eessi.service.keys import issue_node
 from saldo.kit.clock import utcnow
 from tests.eessi.conftest import DE, FI, SE, Pki, person
+from tests.factories import account_record, auth, pnr, se_iban
 
 
 def to(node: Node, sessions: Callable[[], Any]) -> Callable[[str, dict[str, str], bytes], tuple[int, bytes]]:
@@ -304,7 +306,8 @@ def test_a_partner_that_is_down_is_retried_with_backoff(session: Session, se_nod
 def test_a_sed_without_this_countrys_identifier_links_no_one_until_staff_confirm(
     session: Session, sessions: sessionmaker[Session], se_node: Node, fi_node: Node, fi_sessions: sessionmaker[Session]
 ) -> None:
-    """Name and birth date alone never link: the case waits, and a member of staff says who it is."""
+    """No identifier of this country and nobody here with that birth date and name: the case waits,
+    and a member of staff says who it is."""
     only_finnish = person().model_copy(update={"pins": (person().pins[1],)})
     with unit_of_work(fi_sessions) as fi:
         case_id = service.open_case(
@@ -448,3 +451,77 @@ def test_the_mime_envelope_is_read_as_the_as4_library_reads_it(fi_node: Node, pk
         transport.EessiProfile.unpack_message(soap_only)
     with pytest.raises(SoapPartNotFoundException):
         transport.EessiProfile.unpack_message(payload.replace(b"application/soap+xml", b"text/plain"))
+
+
+def notify_death(
+    identification: seds.PersonIdentification, se_node: Node, fi_node: Node, fi_sessions: Any, sessions: Any
+) -> str:
+    """Kela tells the SE node of a death (H_BUC_07), naming the person as ``identification`` does."""
+    with unit_of_work(fi_sessions) as fi:
+        case_id = service.open_case(
+            fi, fi_node, buc_type="H_BUC_07", partner=SE, content={"dateDeath": "2026-10-02", "countryDeath": "FI"},
+            person=service.PersonRef(None, None, identification), purpose="death", by="kela",
+        ).case_id  # fmt: skip
+    with fi_sessions() as fi:
+        while service.deliver_one(fi, fi_node, to(se_node, sessions)) is not None:
+            fi.commit()
+    return str(case_id)
+
+
+def hold_accounts(client: TestClient, bank_token: str, *holders: tuple[str, str], first: int = 1) -> None:
+    """An account of its own for each holder (numbered from ``first``), as their bank registers it."""
+    records = [account_record(se_iban(first + n), holder) for n, holder in enumerate(holders)]
+    answer = client.post("/api/v1/bank/accounts", json={"accounts": records}, headers=auth(bank_token))
+    assert answer.status_code == 200, answer.text
+
+
+def named_only(family_name: str, forename: str) -> seds.PersonIdentification:
+    """The person by name and birth date, with a Finnish identifier only."""
+    return person().model_copy(update={"family_name": family_name, "forename": forename, "pins": (person().pins[1],)})
+
+
+def test_a_sed_naming_no_identifier_links_by_birth_date_and_full_name_with_the_strength(
+    client: TestClient, bank_token: str, session: Session, sessions: sessionmaker[Session], se_node: Node,
+    fi_node: Node, fi_sessions: sessionmaker[Session],
+) -> None:  # fmt: skip
+    aino, other = pnr(1, born="19520304"), pnr(2, born="19520304")
+    hold_accounts(client, bank_token, (aino, "VIRTANEN AINO"), (other, "Bengt Karlsson"))
+    case = service.get_case(
+        session, notify_death(named_only("Virtanen", "Aino"), se_node, fi_node, fi_sessions, sessions)
+    )
+    assert (case.person_match, case.person_id) == (PersonMatch.NAME_AND_BIRTH_DATE, aino)
+    assert case.match_strength == "birth date and name: match (token_order, 100) with 'VIRTANEN AINO'"
+    [fact] = service.facts_about(session, "se_personnummer", aino)
+    assert fact.kind is FactKind.DEATH
+
+
+def test_a_weak_or_ambiguous_name_match_waits_for_staff_with_the_candidates(
+    client: TestClient, bank_token: str, session: Session, sessions: sessionmaker[Session], se_node: Node,
+    fi_node: Node, fi_sessions: sessionmaker[Session],
+) -> None:  # fmt: skip
+    aino, namesake, other = pnr(1, born="19520304"), pnr(2, born="19520304"), pnr(3, born="19520305")
+    hold_accounts(client, bank_token, (aino, "Aino Maria Virtanen"), (other, "Aino Virtanen"))
+    weak = service.get_case(
+        session, notify_death(named_only("Virtanen", "Aino"), se_node, fi_node, fi_sessions, sessions)
+    )
+    assert (weak.person_match, weak.person_id) == (PersonMatch.UNMATCHED, None)  # a given name left out: weak
+    assert weak.match_candidates == [
+        {
+            "scheme": "se_personnummer",
+            "person_id": aino,
+            "registered_name": "Aino Maria Virtanen",
+            "outcome": "match",
+            "reason": "given_name_omitted",
+            "score": weak.match_candidates[0]["score"],
+        }
+    ]  # fmt: skip  (born a day later, the other Aino Virtanen is no candidate)
+    assert service.facts_about(session, "se_personnummer", aino) == []
+
+    hold_accounts(client, bank_token, (namesake, "Aino Virtanen"), first=3)
+    twins = named_only("Virtanen", "Aino")
+    two = service.get_case(session, notify_death(twins, se_node, fi_node, fi_sessions, sessions))
+    assert two.person_match is PersonMatch.UNMATCHED
+    assert [c["person_id"] for c in two.match_candidates or []] == [namesake, aino]  # the full name first
+
+    assert service.confirm_person(session, se_node, two, "se_personnummer", namesake, by="anna") == 1
+    assert (two.person_match, two.person_id, two.match_candidates) == (PersonMatch.CONFIRMED, namesake, None)

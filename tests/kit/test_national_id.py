@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum import luhn
 
 from saldo.kit import national_id
-from saldo.kit.national_id import IdKind, IdScheme, InvalidIdentifierError, kind_of, normalize_identifier
+from saldo.kit.national_id import (
+    IdKind,
+    IdScheme,
+    InvalidIdentifierError,
+    birth_date_of,
+    born_on_bounds,
+    kind_of,
+    normalize_identifier,
+)
 
 
 class TestSwedishPersons:
@@ -85,3 +95,15 @@ def test_fast_path_gives_the_same_verdict_as_stdnum(number: str, coordination: b
     else:
         full = _full_path(scheme, number)
         assert full is None or full != number or not number.isdigit(), "fast path declined a valid canonical number"
+
+
+def test_the_persons_born_on_a_day_are_a_range_of_identifiers() -> None:
+    born = dt.date(1952, 3, 4)
+    assert born_on_bounds(IdScheme.SE_PERSONNUMMER, born) == ("195203040000", "195203049999")
+    assert born_on_bounds(IdScheme.SE_SAMORDNINGSNUMMER, born) == ("195203640000", "195203649999")
+    first, last = born_on_bounds(IdScheme.SE_PERSONNUMMER, born) or ("", "")
+    for number in ("195203041230", "19520304-1230"):
+        canonical = normalize_identifier(IdScheme.SE_PERSONNUMMER, number)
+        assert first <= canonical <= last
+        assert birth_date_of(IdScheme.SE_PERSONNUMMER, canonical) == born
+    assert born_on_bounds(IdScheme.FI_HETU, born) is None  # its numbers do not begin with the date

@@ -23,6 +23,9 @@ class CaseStatus(StrEnum):
 
 class PersonMatch(StrEnum):
     IDENTIFIER = "identifier"  # this country's identification number in the SED, or the case opened here for them
+    # no identification number of this country, but exactly one person with an account here has the SED's
+    # birth date and its full name as the bank registered it (the strength is kept in match_strength)
+    NAME_AND_BIRTH_DATE = "name_and_birth_date"
     CONFIRMED = "confirmed"  # a member of staff said who it is
     UNMATCHED = "unmatched"  # no identifier of this country: waits for staff; nothing is learned until then
 
@@ -56,6 +59,9 @@ class CrossBorderCase(IdMixin, Base):
     person_match: Mapped[PersonMatch | None] = mapped_column(str_enum(PersonMatch, "eessi_person_match"))
     purpose: Mapped[str | None] = mapped_column(Text)
     opened_by: Mapped[str] = mapped_column(String(100))
+    # how a person found by name and birth date matched; and, while unmatched, who might be meant
+    match_strength: Mapped[str | None] = mapped_column(String(200))
+    match_candidates: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
     # the audit case it was opened from (asked abroad from the workbench), if any
     audit_case_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("cases.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())

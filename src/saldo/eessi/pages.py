@@ -4,19 +4,23 @@ contents stay in the API and the case's own record), so reading them is not logg
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from saldo.eessi import service
+from saldo.eessi.errors import ExchangeError
 from saldo.eessi.service import bucs
 from saldo.http.deps import DbSession
 from saldo.http.rendering import render
-from saldo.identity.http import CurrentStaffSession
+from saldo.identity.http import CurrentStaffSession, check_csrf
 from saldo.staff.models import Role
 from saldo.staff.service import require_role
 
 router = APIRouter(include_in_schema=False)
 READERS = (Role.AUDITOR, Role.ANALYST, Role.CASEWORKER, Role.SUPERVISOR)
+WORKING = (Role.AUDITOR, Role.ANALYST, Role.CASEWORKER)
 
 
 @router.get("/staff/cross-border", response_class=HTMLResponse)
@@ -33,11 +37,52 @@ def cross_border_page(request: Request, session: DbSession, principal: CurrentSt
 def cross_border_case_page(
     case_id: str, request: Request, session: DbSession, principal: CurrentStaffSession
 ) -> HTMLResponse:
-    """One case: its SEDs in and out, their state, deadlines and reasons, and the facts learned."""
+    """One case: its SEDs in and out, their state, deadlines and reasons, and the facts learned;
+    while the person is not known, the persons it may be about, to confirm one."""
     require_role(principal.as_staff(), *READERS)
+    return _case_page(request, session, principal, case_id, error=None)
+
+
+def _case_page(
+    request: Request, session: DbSession, principal: CurrentStaffSession, case_id: str, *, error: str | None
+) -> HTMLResponse:
     case = service.get_case(session, case_id)
     documents = service.documents(session, case)
     learned = service.facts_from(session, [d.id for d in documents])
     title = bucs.catalogue()[case.buc_type].title if case.buc_type in bucs.catalogue() else case.buc_type
-    context = {"case": case, "documents": documents, "learned": learned, "title": title}
-    return render(request, "staff/cross_border_case.html", context, principal=principal)
+    context = {
+        "case": case,
+        "documents": documents,
+        "learned": learned,
+        "title": title,
+        "error": error,
+        "can_confirm": any(principal.as_staff().has(role) for role in WORKING),
+    }
+    status = 422 if error else 200
+    return render(request, "staff/cross_border_case.html", context, principal=principal, status_code=status)
+
+
+@router.post("/staff/cross-border/{case_id}/person", response_class=HTMLResponse)
+def confirm_person_page(
+    case_id: str,
+    request: Request,
+    session: DbSession,
+    principal: CurrentStaffSession,
+    person: Annotated[str, Form(max_length=60)] = "",
+    csrf: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Staff say who an unmatched case is about (one of its candidates, or a number they give); what
+    its SEDs told is learned then."""
+    check_csrf(principal, csrf)
+    staff = principal.as_staff()
+    require_role(staff, *WORKING)
+    case = service.get_case(session, case_id)
+    scheme, _, person_id = person.strip().partition(":")
+    try:
+        node = service.node_from_settings(request.app.state.settings)
+        service.confirm_person(session, node, case, scheme, person_id, by=staff.username)
+    except ExchangeError as error:
+        session.rollback()
+        return _case_page(request, session, principal, case_id, error=str(error))
+    session.commit()
+    return RedirectResponse(f"/staff/cross-border/{case_id}", status_code=303)

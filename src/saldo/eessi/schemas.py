@@ -64,6 +64,15 @@ class DocumentOut(BaseModel):
     delivered_at: dt.datetime | None
 
 
+class MatchCandidate(BaseModel):
+    scheme: str
+    person_id: str
+    registered_name: str = Field(description="The name as the person's bank registered it.")
+    outcome: str = Field(description="`match` or `close_match`, as verification of payee compares names.")
+    reason: str
+    score: float
+
+
 class CaseOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -74,7 +83,18 @@ class CaseOut(BaseModel):
     partner: str
     status: CaseStatus
     person_match: PersonMatch | None = Field(
-        description="How the person was found: `identifier`, `confirmed` by staff, or `unmatched` (waits for staff)."
+        description=(
+            "How the person was found: `identifier` (this country's identification number), `name_and_birth_date` "
+            "(the only person with an account here born that day whose full name matches), `confirmed` by staff, "
+            "or `unmatched` (waits for staff)."
+        )
+    )
+    match_strength: str | None = Field(
+        default=None, description="For `name_and_birth_date`: how the name compared, and with which registered name."
+    )
+    match_candidates: list[MatchCandidate] | None = Field(
+        default=None,
+        description="While `unmatched`: the persons born that day whose registered name matches or nearly matches.",
     )
     purpose: str | None
     opened_by: str

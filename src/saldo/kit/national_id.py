@@ -213,6 +213,17 @@ _HETU_CENTURY = {"+": 1800, **dict.fromkeys("-YXWVU", 1900), **dict.fromkeys("AB
 _KENNITALA_CENTURY = {"8": 1800, "9": 1900, "0": 2000}
 
 
+def born_on_bounds(scheme: IdScheme, born: dt.date) -> tuple[str, str] | None:
+    """The first and the last identifier (canonical form, inclusive) a person born on ``born`` can
+    have in ``scheme``, where the identifier starts with the birth date; None for schemes where it
+    does not. Both bounds are digits of one length, so they compare alike under any collation."""
+    if scheme in (IdScheme.SE_PERSONNUMMER, IdScheme.SE_SAMORDNINGSNUMMER):
+        day = born.day + (60 if scheme is IdScheme.SE_SAMORDNINGSNUMMER else 0)
+        prefix = f"{born.year:04d}{born.month:02d}{day:02d}"
+        return prefix + "0000", prefix + "9999"
+    return None
+
+
 def birth_date_of(scheme: IdScheme, identifier: str) -> dt.date | None:
     """The birth date a person's identifier carries, or None (organisations, numbers without one such as
     Latvia's newer personal codes, or one that does not parse). ``identifier`` is in canonical form."""

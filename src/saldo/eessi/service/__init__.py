@@ -15,7 +15,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,8 @@ from saldo.eessi.service.directory import Directory, Institution, UnknownInstitu
 from saldo.eessi.service.keys import NodeKeys, load_keys
 from saldo.kit import crash_points
 from saldo.kit.clock import utcnow
-from saldo.kit.national_id import IdScheme, InvalidIdentifierError, normalize_identifier
+from saldo.kit.name_match import Outcome, Reason, match_name
+from saldo.kit.national_id import IdScheme, InvalidIdentifierError, born_on_bounds, normalize_identifier
 from saldo.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -618,8 +619,7 @@ def _reject(session: Session, node: Node, case: CrossBorderCase, document: Cross
 
 
 def match_person(node: Node, identification: seds.PersonIdentification | None) -> tuple[str, str] | None:
-    """(scheme, id) of the person a SED names by this country's identification number, or None.
-    Only an exact identifier links: a name and birth date alone never do."""
+    """(scheme, id) of the person a SED names by this country's identification number, or None."""
     if identification is None:
         return None
     scheme = NATIONAL_SCHEMES.get(node.country)
@@ -635,17 +635,89 @@ def match_person(node: Node, identification: seds.PersonIdentification | None) -
     return None
 
 
-def _learn(session: Session, node: Node, case: CrossBorderCase, sed: seds.Sed, document: CrossBorderDocument) -> bool:
-    """The facts a received SED gives about the person, with their origin. Only a person found by
-    this country's identification number, or confirmed by staff, is linked; otherwise the case waits
-    for staff (``unmatched``) and nothing is learned until someone confirms who it is."""
-    if case.person_id is None:
-        found = match_person(node, sed.person)
-        if found is None:
-            case.person_match = PersonMatch.UNMATCHED
-            return False
+# A name that matches in full: the same names, at most spelt with or without diacritics or in another
+# order. A given name left out, initials, a part of a surname or a spelling difference is weaker.
+FULL_NAME = frozenset({Reason.EXACT, Reason.NORMALISED, Reason.DIACRITICS, Reason.TOKEN_ORDER})
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A person with an account here who may be the one a SED names: born that day, and how their
+    name as the bank registered it compares with the SED's."""
+
+    scheme: str
+    person_id: str
+    registered_name: str
+    outcome: str  # match or close_match (the name comparison of verification of payee)
+    reason: str
+    score: float
+
+    @property
+    def strong(self) -> bool:
+        return self.outcome == Outcome.MATCH and self.reason in FULL_NAME
+
+    def describe(self) -> str:
+        return f"{self.outcome} ({self.reason}, {self.score:.0f}) with {self.registered_name!r}"
+
+
+def name_candidates(session: Session, node: Node, person: seds.PersonIdentification | None) -> list[Candidate]:
+    """The persons with a current account here born on the SED's birth date whose registered name
+    matches or nearly matches its name, strongest first; none where this country's identifiers do
+    not carry the birth date."""
+    scheme = NATIONAL_SCHEMES.get(node.country)
+    if person is None or scheme is None:
+        return []
+    schemes = [scheme, IdScheme.SE_SAMORDNINGSNUMMER] if scheme is IdScheme.SE_PERSONNUMMER else [scheme]
+    named = f"{person.forename} {person.family_name}"
+    found: dict[tuple[str, str], Candidate] = {}
+    for each in schemes:
+        bounds = born_on_bounds(each, person.date_birth)
+        if bounds is None:
+            continue
+        for holder_scheme, identifier, registered in repository.account_holders_born(session, each.value, *bounds):
+            compared = match_name(named, registered, organisation=False)
+            if compared.outcome not in (Outcome.MATCH, Outcome.CLOSE_MATCH):
+                continue
+            candidate = Candidate(
+                holder_scheme, identifier, registered, compared.outcome.value, compared.reason.value, compared.score
+            )
+            key = (holder_scheme, identifier)
+            if key not in found or (candidate.strong, candidate.score) > (found[key].strong, found[key].score):
+                found[key] = candidate
+    return sorted(found.values(), key=lambda c: (not c.strong, c.outcome != Outcome.MATCH, -c.score, c.person_id))
+
+
+def _identify(session: Session, node: Node, case: CrossBorderCase, sed: seds.Sed) -> bool:
+    """Link an unlinked case to the person its SED names: by this country's identification number;
+    else by birth date and full name, when exactly one person with an account here has both (the
+    strength is recorded). Anything weaker or ambiguous waits for staff (``unmatched``), with the
+    candidates kept for them to choose from; nothing is linked silently on a weak match."""
+    found = match_person(node, sed.person)
+    if found is not None:
         case.person_scheme, case.person_id = found
         case.person_match = PersonMatch.IDENTIFIER
+        case.match_candidates = None
+        return True
+    candidates = name_candidates(session, node, sed.person)
+    strong = [c for c in candidates if c.strong]
+    if len(strong) == 1 and len(candidates) == 1:
+        case.person_scheme, case.person_id = strong[0].scheme, strong[0].person_id
+        case.person_match = PersonMatch.NAME_AND_BIRTH_DATE
+        case.match_strength = f"birth date and name: {strong[0].describe()}"[:200]
+        case.match_candidates = None
+        return True
+    case.person_match = PersonMatch.UNMATCHED
+    case.match_candidates = [asdict(c) for c in candidates] or None
+    return False
+
+
+def _learn(session: Session, node: Node, case: CrossBorderCase, sed: seds.Sed, document: CrossBorderDocument) -> bool:
+    """The facts a received SED gives about the person, with their origin. Only a person found by
+    this country's identification number, by birth date and full name beyond doubt, or confirmed by
+    staff, is linked; otherwise the case waits for staff (``unmatched``) and nothing is learned
+    until someone confirms who it is."""
+    if case.person_id is None and not _identify(session, node, case, sed):
+        return False
     person = (case.person_scheme or "", case.person_id)
     kind: FactKind | None = None
     values: dict[str, Any] = {}
@@ -686,6 +758,7 @@ def confirm_person(session: Session, node: Node, case: CrossBorderCase, scheme: 
     except (ValueError, InvalidIdentifierError) as error:
         raise InvalidSedError(f"person: {error}") from error
     case.person_scheme, case.person_id, case.person_match = scheme, normalized, PersonMatch.CONFIRMED
+    case.match_candidates = None
     log.info("case %s linked to a person by %s", case.case_id, by)
     learned = 0
     for document in repository.case_documents(session, case.id):
