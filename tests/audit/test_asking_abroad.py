@@ -4,6 +4,7 @@ audit case and the audit case lists it; only an auditor asks, only about the cas
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from tests.web_login import csrf_of, route_provider_calls_to
 SE, FI = "SE:FKA01", "FI:KELA01"
 ANALYST_PNR = "197503149127"
 CASEWORKER_PNR = "198501179561"
+H001 = {"benefitType": "old_age", "period": {"startDate": "2026-01-01"}, "question": "Paid for 2026?"}
 
 
 @dataclass(frozen=True)
@@ -209,3 +211,39 @@ def test_staff_confirm_who_a_case_is_about_from_its_candidates(
     again = node_web.post("/staff/cross-border/FI:KELA01-twins/person", data=confirm)
     assert (again.status_code, "linked already" in again.text) == (422, True)
     assert node_web.post("/staff/cross-border/FI:KELA01-twins/person", data={**confirm, "csrf": "x"}).status_code == 403
+
+
+def test_an_undeliverable_sed_waits_on_the_workbench_and_is_sent_again(
+    node_web: TestClient, session: Session, exchange: Exchange
+) -> None:
+    node = dataclasses.replace(exchange.node(), retry_hours=0.0)  # gives up at the first failure
+    case = service.open_case(
+        session, node, buc_type="H_BUC_01", partner=FI, content=H001, person=None, purpose="test", by="test"
+    )
+
+    def down(url: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        raise OSError("connection refused")
+
+    outcomes = []
+    while (delivery := service.deliver_one(session, node, down)) is not None:
+        outcomes.append(delivery.outcome)
+    assert outcomes == ["built", "undeliverable"]
+    session.commit()
+    log_in_as_staff(node_web, session, "web.auditor", AUDITOR_PNR, Role.AUDITOR)
+    waiting = node_web.get("/staff/workbench", params={"lang": "en"}).text
+    assert '<a href="/staff/cross-border">Cross-border documents that could not be delivered</a>: 1' in waiting
+    listed = node_web.get("/staff/cross-border", params={"lang": "en"}).text
+    assert "open · <strong>1 could not be delivered</strong>" in listed
+    page = node_web.get(f"/staff/cross-border/{case.case_id}", params={"lang": "en"}).text
+    [document] = service.documents(session, case)
+    action = f"/staff/cross-border/{case.case_id}/documents/{document.document_id}/send-again"
+    assert f'action="{action}"' in page
+    again = node_web.post(action, data={"csrf": csrf_of(page)}, follow_redirects=False)
+    assert again.status_code == 303
+    session.expire_all()
+    assert (document.status.value, document.attempts, document.reason) == ("queued", 0, None)
+    jobs = session.execute(text("SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'eessi_deliver'")).scalar()
+    assert jobs == 1  # the outbox is woken at once
+    twice = node_web.post(action, data={"csrf": csrf_of(page)})
+    assert (twice.status_code, "only an undeliverable SED is sent again" in twice.text) == (422, True)
+    assert "could not be delivered" not in node_web.get("/staff/workbench", params={"lang": "en"}).text

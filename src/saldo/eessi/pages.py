@@ -9,8 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from saldo.db.queue import defer_job
 from saldo.eessi import service
 from saldo.eessi.errors import ExchangeError
+from saldo.eessi.jobs import DELIVER_LOCK, DELIVER_QUEUE, DELIVER_TASK
+from saldo.eessi.models import CrossBorderDocument, DocumentStatus
 from saldo.eessi.service import bucs
 from saldo.http.deps import DbSession
 from saldo.http.rendering import render
@@ -28,8 +31,14 @@ def cross_border_page(request: Request, session: DbSession, principal: CurrentSt
     """Cross-border cases, newest first, with the requests still waiting for an answer."""
     require_role(principal.as_staff(), *READERS)
     cases = service.list_cases(session, limit=200)
-    waiting = {c.case_id: [d for d in service.documents(session, c) if d.deadline and not d.answered_at] for c in cases}
-    context = {"cases": cases, "waiting": waiting, "titles": {k: b.title for k, b in bucs.catalogue().items()}}
+    waiting: dict[str, list[CrossBorderDocument]] = {}
+    undeliverable: dict[str, int] = {}
+    for case in cases:
+        documents = service.documents(session, case)
+        waiting[case.case_id] = [d for d in documents if d.deadline and not d.answered_at]
+        undeliverable[case.case_id] = sum(d.status is DocumentStatus.UNDELIVERABLE for d in documents)
+    titles = {k: b.title for k, b in bucs.catalogue().items()}
+    context = {"cases": cases, "waiting": waiting, "undeliverable": undeliverable, "titles": titles}
     return render(request, "staff/cross_border.html", context, principal=principal)
 
 
@@ -60,6 +69,30 @@ def _case_page(
     }
     status = 422 if error else 200
     return render(request, "staff/cross_border_case.html", context, principal=principal, status_code=status)
+
+
+@router.post("/staff/cross-border/{case_id}/documents/{document_id}/send-again", response_class=HTMLResponse)
+def send_again_page(
+    case_id: str,
+    document_id: str,
+    request: Request,
+    session: DbSession,
+    principal: CurrentStaffSession,
+    csrf: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Queue an undeliverable SED again, and wake the outbox."""
+    check_csrf(principal, csrf)
+    staff = principal.as_staff()
+    require_role(staff, *WORKING)
+    case = service.get_case(session, case_id)
+    try:
+        service.send_again(session, case, document_id, by=staff.username)
+    except ExchangeError as error:
+        session.rollback()
+        return _case_page(request, session, principal, case_id, error=str(error))
+    defer_job(session, task=DELIVER_TASK, queue=DELIVER_QUEUE, args={}, lock=DELIVER_LOCK)
+    session.commit()
+    return RedirectResponse(f"/staff/cross-border/{case_id}", status_code=303)
 
 
 @router.post("/staff/cross-border/{case_id}/person", response_class=HTMLResponse)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, bindparam, exists, select, text, update
+from sqlalchemy import and_, bindparam, exists, func, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from saldo.eessi.models import (
@@ -14,6 +14,7 @@ from saldo.eessi.models import (
     CrossBorderFact,
     Direction,
     DocumentStatus,
+    PersonMatch,
 )
 
 
@@ -136,9 +137,27 @@ def next_due(session: Session, now: dt.datetime) -> CrossBorderDocument | None:
 
 
 def queued_count(session: Session) -> int:
-    from sqlalchemy import func  # noqa: PLC0415
-
     return int(session.scalar(select(func.count()).where(CrossBorderDocument.status == DocumentStatus.QUEUED)) or 0)
+
+
+def attention(session: Session) -> tuple[int, int]:
+    """(open cases whose person waits to be confirmed, SEDs of open cases that could not be delivered)."""
+    open_case = CrossBorderCase.status == CaseStatus.OPEN
+    unmatched = select(func.count()).where(open_case, CrossBorderCase.person_match == PersonMatch.UNMATCHED)
+    undeliverable = (
+        select(func.count())
+        .select_from(CrossBorderDocument)
+        .join(CrossBorderCase, CrossBorderCase.id == CrossBorderDocument.case_pk)
+        .where(open_case, CrossBorderDocument.status == DocumentStatus.UNDELIVERABLE)
+    )
+    return int(session.scalar(unmatched) or 0), int(session.scalar(undeliverable) or 0)
+
+
+def document_of_case(session: Session, case_pk: int, document_id: str) -> CrossBorderDocument | None:
+    query = select(CrossBorderDocument).where(
+        CrossBorderDocument.case_pk == case_pk, CrossBorderDocument.document_id == document_id
+    )
+    return session.scalars(query.with_for_update()).one_or_none()
 
 
 def overdue_requests(session: Session, today: dt.date, institution: str) -> list[CrossBorderDocument]:

@@ -122,6 +122,8 @@ WAITING_WORDS = {
     "answered": N_("Your cases with a payer's answer to read"),
     "overdue": N_("Your cases past their deadline"),
     "to_close": N_("Your notified cases with every outcome in, to close"),
+    "cross_border_to_confirm": N_("Cross-border cases whose person waits to be confirmed"),
+    "cross_border_undeliverable": N_("Cross-border documents that could not be delivered"),
 }
 # A case's next step (saldo.oversight.service.next_steps.case_next_step); %(deadline)s, %(done)s, %(total)s
 NEXT_STEP_WORDS = {

@@ -411,6 +411,30 @@ def _give_up(document: CrossBorderDocument, reason: str) -> Delivery:
     return Delivery(document.document_id, "undeliverable", reason)
 
 
+def send_again(session: Session, case: CrossBorderCase, document_id: str, *, by: str) -> CrossBorderDocument:
+    """Queue an undeliverable SED of ours again (the partner's node is back, or its directory entry is
+    fixed): the same AS4 message, so a partner that did receive it answers with the receipt it
+    kept. Its retries start afresh."""
+    document = repository.document_of_case(session, case.id, document_id)
+    if document is None:
+        raise CaseNotFoundError(f"no SED {document_id} in case {case.case_id}")
+    if document.direction is not Direction.OUT or document.status is not DocumentStatus.UNDELIVERABLE:
+        state = document.status.value
+        raise SedNotAllowedError(f"SED {document_id} is {state}: only an undeliverable SED is sent again")
+    document.status = DocumentStatus.QUEUED
+    document.attempts = 0
+    document.next_attempt_at = None
+    document.reason = None
+    log.info("SED %s of case %s queued again by %s", document_id, case.case_id, by)
+    return document
+
+
+def attention(session: Session) -> dict[str, int]:
+    """What waits for staff in the exchange: persons to confirm, SEDs that could not be delivered."""
+    to_confirm, undeliverable = repository.attention(session)
+    return {"cross_border_to_confirm": to_confirm, "cross_border_undeliverable": undeliverable}
+
+
 def remind_overdue(session: Session, node: Node, today: dt.date) -> int:
     """An X009 for every request of ours whose answer is overdue (once per request)."""
     sent = 0

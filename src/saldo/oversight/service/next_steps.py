@@ -11,18 +11,21 @@ from sqlalchemy.orm import Session
 
 from saldo.analysis.repository import AnalysisRepository
 from saldo.cases.models import Case, CaseStatus
+from saldo.eessi import service as eessi
 from saldo.inforequests.models import InformationRequest, RequestStatus
 from saldo.notifications.models import Notification
 from saldo.oversight.repository import OversightRepository
 from saldo.staff.models import Role
 from saldo.staff.schemas import StaffPrincipal
 
+CROSS_BORDER = (Role.AUDITOR, Role.ANALYST, Role.CASEWORKER, Role.SUPERVISOR)
+
 
 @dataclass(frozen=True, slots=True)
 class Waiting:
     """A kind of work that waits, how much, and where it is done."""
 
-    code: str  # to_triage, unassigned, to_work, answered, overdue, to_close
+    code: str  # to_triage, unassigned, to_work, answered, overdue, to_close, cross_border_to_confirm, …
     count: int
     href: str
 
@@ -39,6 +42,12 @@ def waiting_work(session: Session, staff: StaffPrincipal, *, today: dt.date) -> 
         shown.append(("unassigned", "/staff/cases?show=unassigned"))
     if staff.has(Role.AUDITOR) or staff.has(Role.SUPERVISOR):
         shown += [("to_work", mine), ("answered", mine), ("overdue", mine), ("to_close", mine)]
+    if any(staff.has(role) for role in CROSS_BORDER):  # the exchange's alerts: whoever works its cases
+        counts = {**counts, **eessi.attention(session)}
+        shown += [
+            ("cross_border_to_confirm", "/staff/cross-border"),
+            ("cross_border_undeliverable", "/staff/cross-border"),
+        ]
     return [Waiting(code, counts[code], href) for code, href in shown]
 
 
