@@ -544,8 +544,8 @@ def take_in_many(
 ) -> dict[str, int]:
     """Each (message id, signed SED) taken in as ``take_in_delivered`` takes one, in the caller's
     transaction (all or none); the outcomes counted. Every few hundred the session is flushed and
-    let go of what it holds, so a load of a hundred thousand keeps the speed of its first thousand
-    (each flush would otherwise look through every object taken in before it)."""
+    lets go of what it holds, so a load of a hundred thousand SEDs (each with its signed XML) is not
+    held in memory whole until it commits."""
     outcomes: dict[str, int] = {}
     for number, (message_id, xml) in enumerate(signed, start=1):
         outcome = take_in_delivered(session, node, xml, certificates, message_id=message_id)
