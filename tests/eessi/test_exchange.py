@@ -309,15 +309,7 @@ def test_a_sed_without_this_countrys_identifier_links_no_one_until_staff_confirm
     """No identifier of this country and nobody here with that birth date and name: the case waits,
     and a member of staff says who it is."""
     only_finnish = person().model_copy(update={"pins": (person().pins[1],)})
-    with unit_of_work(fi_sessions) as fi:
-        case_id = service.open_case(
-            fi, fi_node, buc_type="H_BUC_07", partner=SE, content={"dateDeath": "2026-10-02", "countryDeath": "FI"},
-            person=service.PersonRef(None, None, only_finnish), purpose="death", by="kela",
-        ).case_id  # fmt: skip
-    with fi_sessions() as fi:
-        while service.deliver_one(fi, fi_node, to(se_node, sessions)) is not None:
-            fi.commit()
-    case = service.get_case(session, case_id)
+    case = service.get_case(session, notify_death(only_finnish, se_node, fi_node, fi_sessions, sessions))
     assert (case.person_match, case.person_id) == (PersonMatch.UNMATCHED, None)
     assert service.facts_about(session, "se_personnummer", "195203041230") == []
 

@@ -4,6 +4,7 @@ contents stay in the API and the case's own record), so reading them is not logg
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -13,7 +14,7 @@ from saldo.db.queue import defer_job
 from saldo.eessi import service
 from saldo.eessi.errors import ExchangeError
 from saldo.eessi.jobs import DELIVER_LOCK, DELIVER_QUEUE, DELIVER_TASK
-from saldo.eessi.models import CrossBorderDocument, DocumentStatus
+from saldo.eessi.models import CrossBorderCase, CrossBorderDocument, DocumentStatus
 from saldo.eessi.service import bucs
 from saldo.http.deps import DbSession
 from saldo.http.rendering import render
@@ -81,18 +82,12 @@ def send_again_page(
     csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Queue an undeliverable SED again, and wake the outbox."""
-    check_csrf(principal, csrf)
-    staff = principal.as_staff()
-    require_role(staff, *WORKING)
-    case = service.get_case(session, case_id)
-    try:
-        service.send_again(session, case, document_id, by=staff.username)
-    except ExchangeError as error:
-        session.rollback()
-        return _case_page(request, session, principal, case_id, error=str(error))
-    defer_job(session, task=DELIVER_TASK, queue=DELIVER_QUEUE, args={}, lock=DELIVER_LOCK)
-    session.commit()
-    return RedirectResponse(f"/staff/cross-border/{case_id}", status_code=303)
+
+    def send_again(case: CrossBorderCase, by: str) -> None:
+        service.send_again(session, case, document_id, by=by)
+        defer_job(session, task=DELIVER_TASK, queue=DELIVER_QUEUE, args={}, lock=DELIVER_LOCK)
+
+    return _act(request, session, principal, case_id, csrf, send_again)
 
 
 @router.post("/staff/cross-border/{case_id}/person", response_class=HTMLResponse)
@@ -106,14 +101,31 @@ def confirm_person_page(
 ) -> Response:
     """Staff say who an unmatched case is about (one of its candidates, or a number they give); what
     its SEDs told is learned then."""
+    scheme, _, person_id = person.strip().partition(":")
+
+    def confirm(case: CrossBorderCase, by: str) -> None:
+        node = service.node_from_settings(request.app.state.settings)
+        service.confirm_person(session, node, case, scheme, person_id, by=by)
+
+    return _act(request, session, principal, case_id, csrf, confirm)
+
+
+def _act(
+    request: Request,
+    session: DbSession,
+    principal: CurrentStaffSession,
+    case_id: str,
+    csrf: str,
+    action: Callable[[CrossBorderCase, str], None],
+) -> Response:
+    """One piece of work on a case by whoever works cross-border cases: kept whole and back to the
+    case's page, or undone whole and the page again with the reason."""
     check_csrf(principal, csrf)
     staff = principal.as_staff()
     require_role(staff, *WORKING)
     case = service.get_case(session, case_id)
-    scheme, _, person_id = person.strip().partition(":")
     try:
-        node = service.node_from_settings(request.app.state.settings)
-        service.confirm_person(session, node, case, scheme, person_id, by=staff.username)
+        action(case, staff.username)
     except ExchangeError as error:
         session.rollback()
         return _case_page(request, session, principal, case_id, error=str(error))
