@@ -247,3 +247,18 @@ def test_an_undeliverable_sed_waits_on_the_workbench_and_is_sent_again(
     twice = node_web.post(action, data={"csrf": csrf_of(page)})
     assert (twice.status_code, "only an undeliverable SED is sent again" in twice.text) == (422, True)
     assert "could not be delivered" not in node_web.get("/staff/workbench", params={"lang": "en"}).text
+
+
+def test_a_directory_that_cannot_be_read_is_said_plainly(
+    node_web: TestClient, session: Session, world: World, exchange: Exchange
+) -> None:
+    case = case_on(session, world, "double")
+    log_in_as_staff(node_web, session, "web.auditor", AUDITOR_PNR, Role.AUDITOR)
+    take(node_web, case.id)
+    exchange.directory.write_text('{"institutions": [{"id": "SE:FKA01"}]}', encoding="utf-8")  # a broken edit
+    page = node_web.get(f"/staff/cases/{case.id}", params={"lang": "en"}).text
+    assert "Ask an institution abroad" not in page
+    status, refused = post_case(node_web, case.id, "abroad", question(case_person(session, case.id)))
+    assert status == 422
+    assert f"{exchange.directory}: institutions/0/name: Field required" in refused
+    assert session.execute(text("SELECT count(*) FROM eessi_cases")).scalar() == 0

@@ -23,7 +23,7 @@ from saldo.cases.models import CaseStatus
 from saldo.cases.service import add_note, assign_case, assignable_staff, read_case, set_deadline, set_status
 from saldo.eessi import service as eessi
 from saldo.eessi.errors import ExchangeError
-from saldo.eessi.service.directory import DirectoryError, Institution
+from saldo.eessi.service.directory import Institution
 from saldo.eessi.service.seds import BENEFIT_TYPES
 from saldo.http.charts import Bar, bar_chart, interval_chart
 from saldo.http.deps import DbSession, PathId
@@ -357,7 +357,7 @@ def _abroad(settings: Settings) -> list[Institution]:
     """The institutions abroad an H_BUC_01 can be asked of, or none where this node takes no part."""
     try:
         return eessi.partners_for(eessi.node_from_settings(settings), BUC)
-    except (ExchangeError, DirectoryError):
+    except ExchangeError:  # no part in the exchange, or a directory that cannot be read
         return []
 
 

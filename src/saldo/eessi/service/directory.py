@@ -16,12 +16,17 @@ from pathlib import Path
 from cryptography import x509
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 
+from saldo.eessi.errors import ExchangeError
 from saldo.eessi.service.keys import load_certificate
 from saldo.eessi.service.seds import INSTITUTION_PATTERN
 
 
-class DirectoryError(ValueError):
-    """The directory file cannot be read, or an institution in it is not as the format says."""
+class DirectoryError(ExchangeError, ValueError):
+    """The directory file cannot be read, or an institution in it is not as the format says: the
+    exchange cannot go on until the operator fixes it (503, never a 500)."""
+
+    status = 503
+    error = "directory_unreadable"
 
 
 class UnknownInstitutionError(LookupError):
