@@ -199,6 +199,13 @@ def test_staff_confirm_who_a_case_is_about_from_its_candidates(
     assert "Who is it?" in page
     assert f'value="se_personnummer:{aino}"' in page
     assert f'value="se_personnummer:{namesake}"' in page
+    logged = session.execute(
+        text("SELECT person_id, purpose, action, actor FROM access_log WHERE action = 'read_cross_border_candidate'")
+    ).all()
+    assert sorted(tuple(r) for r in logged) == [
+        (aino, "identify_abroad", "read_cross_border_candidate", "web.caseworker"),
+        (namesake, "identify_abroad", "read_cross_border_candidate", "web.caseworker"),
+    ]
     confirm = {"person": f"se_personnummer:{namesake}", "csrf": csrf_of(page)}
     refused = node_web.post(
         "/staff/cross-border/FI:KELA01-twins/person", data={**confirm, "person": "se_personnummer:12"}

@@ -18,6 +18,7 @@ from saldo.kit import crash_points
 from saldo.kit.problem import Problem, problem_responses
 from saldo.staff.http import CurrentStaff
 from saldo.staff.models import Role
+from saldo.staff.schemas import StaffPrincipal
 from saldo.staff.service import require_role
 
 MAX_AS4_BYTES = 8 * 1024**2
@@ -65,12 +66,23 @@ def _deliver_soon(session: DbSession) -> None:
     defer_job(session, task=DELIVER_TASK, queue=DELIVER_QUEUE, args={}, lock=DELIVER_LOCK)
 
 
-def _detail(session: DbSession, case_id: str) -> CaseDetail:
+def _detail(session: DbSession, case_id: str, staff: StaffPrincipal) -> CaseDetail:
+    """The case with its SEDs; to whoever works cases, an unmatched case's candidates too (logged)."""
     case = service.get_case(session, case_id)
-    return CaseDetail(
+    working = [role for role in WORKING if staff.has(role)]
+    candidates = (
+        service.shown_candidates(session, case, by=staff.username, role=working[0].value, channel="api")
+        if working
+        else []
+    )
+    detail = CaseDetail(
         **CaseOut.model_validate(case).model_dump(),
         documents=[DocumentOut.model_validate(d) for d in service.documents(session, case)],
+        match_candidates=candidates,
     )
+    if candidates:
+        session.commit()  # the reads are in the access log
+    return detail
 
 
 @router.post("/cases", response_model=CaseDetail, status_code=201, summary="Open a cross-border case")
@@ -85,7 +97,7 @@ def open_case(body: CaseIn, staff: CurrentStaff, session: DbSession, settings: A
     )  # fmt: skip
     _deliver_soon(session)
     session.commit()
-    return _detail(session, case.case_id)
+    return _detail(session, case.case_id, staff)
 
 
 @router.get("/cases", response_model=list[CaseOut], summary="Cross-border cases, newest first")
@@ -102,7 +114,7 @@ def list_cases(
 @router.get("/cases/{case_id}", response_model=CaseDetail, summary="One cross-border case with its SEDs")
 def get_case(case_id: str, staff: CurrentStaff, session: DbSession) -> CaseDetail:
     require_role(staff, *WORKING, Role.SUPERVISOR)
-    return _detail(session, case_id)
+    return _detail(session, case_id, staff)
 
 
 @router.post("/cases/{case_id}/person", response_model=CaseDetail, summary="Say who an unmatched case is about")
@@ -116,7 +128,7 @@ def confirm_person(
     case = service.get_case(session, case_id)
     service.confirm_person(session, node, case, body.person_scheme, body.person_id, by=staff.username)
     session.commit()
-    return _detail(session, case_id)
+    return _detail(session, case_id, staff)
 
 
 @router.post("/cases/{case_id}/seds", response_model=DocumentOut, status_code=201, summary="Send a SED in a case")

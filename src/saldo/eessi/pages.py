@@ -1,6 +1,7 @@
 """The workbench's cross-border cases: each case with an institution abroad, its state, the SEDs in
 and out with their deadlines and delivery, and what was learned. The pages name nobody (the SEDs'
-contents stay in the API and the case's own record), so reading them is not logged."""
+contents stay in the API and the case's own record), so reading them is not logged, except the
+persons an unmatched case may be about, shown to whoever confirms one: each is in the access log."""
 
 from __future__ import annotations
 
@@ -60,13 +61,23 @@ def _case_page(
     documents = service.documents(session, case)
     learned = service.facts_from(session, [d.id for d in documents])
     title = bucs.catalogue()[case.buc_type].title if case.buc_type in bucs.catalogue() else case.buc_type
+    staff = principal.as_staff()
+    working = [role for role in WORKING if staff.has(role)]
+    candidates = (
+        service.shown_candidates(session, case, by=staff.username, role=working[0].value, channel="web")
+        if working
+        else []
+    )
+    if candidates:
+        session.commit()  # the reads are in the access log
     context = {
         "case": case,
         "documents": documents,
         "learned": learned,
         "title": title,
         "error": error,
-        "can_confirm": any(principal.as_staff().has(role) for role in WORKING),
+        "can_confirm": bool(working),
+        "candidates": candidates,
     }
     status = 422 if error else 200
     return render(request, "staff/cross_border_case.html", context, principal=principal, status_code=status)

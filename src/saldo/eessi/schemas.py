@@ -92,10 +92,7 @@ class CaseOut(BaseModel):
     match_strength: str | None = Field(
         default=None, description="For `name_and_birth_date`: how the name compared, and with which registered name."
     )
-    match_candidates: list[MatchCandidate] | None = Field(
-        default=None,
-        description="While `unmatched`: the persons born that day whose registered name matches or nearly matches.",
-    )
+
     purpose: str | None
     opened_by: str
     audit_case_id: int | None = Field(
@@ -107,3 +104,10 @@ class CaseOut(BaseModel):
 
 class CaseDetail(CaseOut):
     documents: list[DocumentOut]
+    match_candidates: list[MatchCandidate] = Field(
+        default=[],
+        description=(
+            "While `unmatched`: the persons with an account here born that day whose registered name matches or "
+            "nearly matches, for staff to confirm one. Each is a read of that person's data, in the access log."
+        ),
+    )

@@ -35,6 +35,7 @@ class AccessKind(StrEnum):
     READ_CASE = "read_case"  # read a case with who it is about
     ACT_FOR = "act_for"  # serve a citizen in the assisted channel
     DISCLOSE = "disclose"  # name a person of a case to a payer that pays them (Saldo logs it itself)
+    IDENTIFY = "identify"  # see who a document from abroad may be about, to confirm one (Saldo logs it itself)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,7 @@ class Purpose:
 
 NOTIFY_PAYER = "notify_payer"
 ASK_PAYER = "ask_payer"
+IDENTIFY_ABROAD = "identify_abroad"
 
 PURPOSES: dict[str, Purpose] = {
     p.code: p
@@ -96,6 +98,11 @@ PURPOSES: dict[str, Purpose] = {
             ASK_PAYER,
             N_("To ask a payer that pays you for information the case needs"),
             frozenset({AccessKind.DISCLOSE}),
+        ),
+        Purpose(
+            IDENTIFY_ABROAD,
+            N_("To find out which person a document from an institution abroad is about"),
+            frozenset({AccessKind.IDENTIFY}),
         ),
     )
 }

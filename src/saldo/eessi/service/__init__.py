@@ -24,6 +24,8 @@ from lxml import etree
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from saldo.accesslog.service import Access, log_access
+from saldo.accesslog.service.purposes import IDENTIFY_ABROAD
 from saldo.eessi import repository
 from saldo.eessi.errors import (
     CaseNotFoundError,
@@ -770,6 +772,28 @@ def _learn(session: Session, node: Node, case: CrossBorderCase, sed: seds.Sed, d
         )
     )
     return True
+
+
+def shown_candidates(session: Session, case: CrossBorderCase, *, by: str, role: str, channel: str) -> list[Any]:
+    """The persons an unmatched case may be about, for staff to confirm one; showing them is a read
+    of each person's data, written to the access log (who, why, which case)."""
+    if case.person_match is not PersonMatch.UNMATCHED or not case.match_candidates:
+        return []
+    for candidate in case.match_candidates:
+        log_access(
+            session,
+            Access(
+                actor=by,
+                role=role,
+                action="read_cross_border_candidate",
+                purpose=IDENTIFY_ABROAD,
+                person_scheme=candidate["scheme"],
+                person_id=candidate["person_id"],
+                channel=channel,
+                details={"cross_border_case": case.case_id},
+            ),
+        )
+    return list(case.match_candidates)
 
 
 def confirm_person(session: Session, node: Node, case: CrossBorderCase, scheme: str, person_id: str, *, by: str) -> int:
