@@ -22,10 +22,11 @@ from saldo.eessi.service.keys import NodeKeys, issue_authority, issue_node
 from saldo.kit.clock import today
 from saldo.settings import Settings
 from saldo.staff.models import Role
+from saldo.staff.service import issue_staff_token
 from tests.audit.conftest import World
 from tests.audit.test_workbench import AUDITOR_PNR, case_on, case_person, log_in_as_staff, post_case
 from tests.conftest import app_in_transaction
-from tests.factories import account_record, auth, pnr, se_iban
+from tests.factories import account_record, auth, make_staff, pnr, se_iban
 from tests.web_login import csrf_of, route_provider_calls_to
 
 SE, FI = "SE:FKA01", "FI:KELA01"
@@ -171,17 +172,15 @@ def test_a_node_outside_the_exchange_offers_no_asking_abroad(web: TestClient, se
     assert (status, "this node takes no part in the cross-border exchange" in refused) == (422, True)
 
 
-def test_staff_confirm_who_a_case_is_about_from_its_candidates(
-    node_web: TestClient, session: Session, exchange: Exchange, bank_token: str
-) -> None:
+def twins_case(web: TestClient, session: Session, exchange: Exchange, bank_token: str) -> tuple[str, str]:
+    """Kela tells of a death naming only "Aino Virtanen, born 4 March 1952"; two account holders here
+    fit. Returns them."""
     aino, namesake = pnr(1, born="19520304"), pnr(2, born="19520304")
     records = [
         account_record(se_iban(1), (aino, "Aino Virtanen")),
         account_record(se_iban(2), (namesake, "Aino Virtanen")),
     ]
-    assert (
-        node_web.post("/api/v1/bank/accounts", json={"accounts": records}, headers=auth(bank_token)).status_code == 200
-    )
+    assert web.post("/api/v1/bank/accounts", json={"accounts": records}, headers=auth(bank_token)).status_code == 200
     sed = seds.Sed(
         sed="H070", sed_g_ver="4", sed_ver="2", document_id="d-twins", case_id="FI:KELA01-twins", buc_type="H_BUC_07",
         sender=FI, receiver=SE, content=seds.H070(date_death=dt.date(2026, 5, 1), country_death="FI"),
@@ -194,6 +193,13 @@ def test_staff_confirm_who_a_case_is_about_from_its_candidates(
         == "accepted"
     )
     session.commit()
+    return aino, namesake
+
+
+def test_staff_confirm_who_a_case_is_about_from_its_candidates(
+    node_web: TestClient, session: Session, exchange: Exchange, bank_token: str
+) -> None:
+    aino, namesake = twins_case(node_web, session, exchange, bank_token)
     log_in_as_staff(node_web, session, "web.caseworker", CASEWORKER_PNR, Role.CASEWORKER)
     page = node_web.get("/staff/cross-border/FI:KELA01-twins", params={"lang": "en"}).text
     assert "Who is it?" in page
@@ -269,3 +275,25 @@ def test_a_directory_that_cannot_be_read_is_said_plainly(
     assert status == 422
     assert f"{exchange.directory}: institutions/0/name: Field required" in refused
     assert session.execute(text("SELECT count(*) FROM eessi_cases")).scalar() == 0
+
+
+def test_the_api_shows_the_candidates_to_whoever_confirms_and_logs_each(
+    node_web: TestClient, session: Session, exchange: Exchange, bank_token: str
+) -> None:
+    aino, namesake = twins_case(node_web, session, exchange, bank_token)
+    make_staff(session, "api.caseworker", CASEWORKER_PNR, Role.CASEWORKER)
+    make_staff(session, "api.supervisor", AUDITOR_PNR, Role.SUPERVISOR)
+    tokens = {u: issue_staff_token(session, username=u, label="test") for u in ("api.caseworker", "api.supervisor")}
+    session.commit()
+    url = "/api/v1/staff/eessi/cases/FI:KELA01-twins"
+    detail = node_web.get(url, headers=auth(tokens["api.caseworker"])).json()
+    assert detail["person_match"] == "unmatched"
+    assert [c["person_id"] for c in detail["match_candidates"]] == [aino, namesake]
+    listed = node_web.get("/api/v1/staff/eessi/cases", headers=auth(tokens["api.caseworker"])).json()
+    assert "match_candidates" not in listed[0]
+    supervised = node_web.get(url, headers=auth(tokens["api.supervisor"])).json()
+    assert supervised["match_candidates"] == []
+    logged = session.execute(
+        text("SELECT actor, channel, person_id FROM access_log WHERE purpose = 'identify_abroad' ORDER BY seq")
+    ).all()
+    assert [tuple(r) for r in logged] == [("api.caseworker", "api", aino), ("api.caseworker", "api", namesake)]
