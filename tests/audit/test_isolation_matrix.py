@@ -188,6 +188,7 @@ def matrix(client: TestClient, world: World, session: Session) -> Matrix:
             "register": "population",
             "year": str(today().year),
             "decision": "hold",
+            "document_id": "d-none",
         },
         payer_b_payment=b_payment,
         token_b=world.token_b,

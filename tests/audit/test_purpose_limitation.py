@@ -70,10 +70,14 @@ def test_a_published_purpose_covers_only_its_own_kinds_of_access() -> None:
         "assisted_service",
         "notify_payer",
         "ask_payer",
+        "identify_abroad",
     }
-    # what Saldo logs itself when it names a person to a payer is no reason for staff to read a case
+    # what Saldo logs itself when it names a person to a payer, or shows who a document from abroad
+    # may be about, is no reason for staff to read a case
     with pytest.raises(PurposeError, match="does not cover this"):
         check_purpose("notify_payer", AccessKind.READ_CASE)
+    with pytest.raises(PurposeError, match="does not cover this"):
+        check_purpose("identify_abroad", AccessKind.READ_CASE)
 
 
 @given(st.text(alphabet=st.characters(categories=["P", "N", "S", "Zs"]), max_size=60))
