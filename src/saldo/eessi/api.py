@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from saldo.db.queue import defer_job
 from saldo.eessi import service
@@ -54,7 +55,13 @@ async def receive_as4(request: Request, session: DbSession, settings: AppSetting
         body += chunk
         if len(body) > MAX_AS4_BYTES:
             return Response(status_code=413, content=b"the message is larger than 8 MiB", media_type="text/plain")
-    answer = service.receive(session, node, dict(request.headers), bytes(body))
+    # the checks, the decryption and the database work off the event loop, so the worker goes on
+    # serving other requests (and other messages' database waits) meanwhile
+    return await run_in_threadpool(_take_in, session, node, dict(request.headers), bytes(body))
+
+
+def _take_in(session: DbSession, node: service.Node, headers: dict[str, str], body: bytes) -> Response:
+    answer = service.receive(session, node, headers, body)
     if answer.outcome == "rejected":
         _deliver_soon(session)
     crash_points.reach("eessi.before_commit_received")
