@@ -31,7 +31,7 @@ router = APIRouter(
     tags=["staff: cross-border cases"],
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-WORKING = (Role.AUDITOR, Role.ANALYST, Role.CASEWORKER)
+WORKING = service.WORKING
 
 
 @as4_router.post(
@@ -76,12 +76,7 @@ def _deliver_soon(session: DbSession) -> None:
 def _detail(session: DbSession, case_id: str, staff: StaffPrincipal) -> CaseDetail:
     """The case with its SEDs; to whoever works cases, an unmatched case's candidates too (logged)."""
     case = service.get_case(session, case_id)
-    working = [role for role in WORKING if staff.has(role)]
-    candidates = (
-        service.shown_candidates(session, case, by=staff.username, role=working[0].value, channel="api")
-        if working
-        else []
-    )
+    candidates = service.shown_candidates(session, case, staff, channel="api")
     detail = CaseDetail(
         **CaseOut.model_validate(case).model_dump(),
         documents=[DocumentOut.model_validate(d) for d in service.documents(session, case)],

@@ -25,7 +25,7 @@ from saldo.staff.service import require_role
 
 router = APIRouter(include_in_schema=False)
 READERS = (Role.AUDITOR, Role.ANALYST, Role.CASEWORKER, Role.SUPERVISOR)
-WORKING = (Role.AUDITOR, Role.ANALYST, Role.CASEWORKER)
+WORKING = service.WORKING
 
 
 @router.get("/staff/cross-border", response_class=HTMLResponse)
@@ -62,12 +62,7 @@ def _case_page(
     learned = service.facts_from(session, [d.id for d in documents])
     title = bucs.catalogue()[case.buc_type].title if case.buc_type in bucs.catalogue() else case.buc_type
     staff = principal.as_staff()
-    working = [role for role in WORKING if staff.has(role)]
-    candidates = (
-        service.shown_candidates(session, case, by=staff.username, role=working[0].value, channel="web")
-        if working
-        else []
-    )
+    candidates = service.shown_candidates(session, case, staff, channel="web")
     if candidates:
         session.commit()  # the reads are in the access log
     context = {
@@ -76,7 +71,7 @@ def _case_page(
         "learned": learned,
         "title": title,
         "error": error,
-        "can_confirm": bool(working),
+        "can_confirm": any(staff.has(role) for role in WORKING),
         "candidates": candidates,
     }
     status = 422 if error else 200

@@ -51,6 +51,8 @@ from saldo.kit.clock import utcnow
 from saldo.kit.name_match import Outcome, Reason, match_name
 from saldo.kit.national_id import IdScheme, InvalidIdentifierError, born_on_bounds, normalize_identifier
 from saldo.settings import Settings
+from saldo.staff.models import Role
+from saldo.staff.schemas import StaffPrincipal
 
 log = logging.getLogger(__name__)
 
@@ -774,11 +776,18 @@ def _learn(session: Session, node: Node, case: CrossBorderCase, sed: seds.Sed, d
     return True
 
 
-def shown_candidates(session: Session, case: CrossBorderCase, *, by: str, role: str, channel: str) -> list[Any]:
-    """The persons an unmatched case may be about, for staff to confirm one; showing them is a read
-    of each person's data, written to the access log (who, why, which case)."""
-    if case.person_match is not PersonMatch.UNMATCHED or not case.match_candidates:
+# who works cross-border cases: opens them, sends SEDs, confirms who a case is about
+WORKING = (Role.AUDITOR, Role.ANALYST, Role.CASEWORKER)
+
+
+def shown_candidates(session: Session, case: CrossBorderCase, staff: StaffPrincipal, *, channel: str) -> list[Any]:
+    """The persons an unmatched case may be about, for whoever works cases to confirm one (none for
+    anyone else); showing them is a read of each person's data, written to the access log (who,
+    in which role, why, which case)."""
+    working = [role for role in WORKING if staff.has(role)]
+    if not working or case.person_match is not PersonMatch.UNMATCHED or not case.match_candidates:
         return []
+    by, role = staff.username, working[0].value
     for candidate in case.match_candidates:
         log_access(
             session,

@@ -18,7 +18,7 @@ from saldo.oversight.repository import OversightRepository
 from saldo.staff.models import Role
 from saldo.staff.schemas import StaffPrincipal
 
-CROSS_BORDER = (Role.AUDITOR, Role.ANALYST, Role.CASEWORKER, Role.SUPERVISOR)
+CROSS_BORDER = (*eessi.WORKING, Role.SUPERVISOR)  # who reads cross-border cases
 
 
 @dataclass(frozen=True, slots=True)
