@@ -83,17 +83,23 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def install_browser_tier() -> None:
-    """The browser tests' OpenID provider and axe-core come from npm (exact versions, lock file).
-    Without npm the browser tier is skipped, and pytest says so."""
-    idp = ROOT / "tests" / "e2e" / "idp"
+NPM_PEERS = {
+    ROOT / "tests" / "e2e" / "idp": "the browser tests' OpenID provider and axe-core",
+    ROOT / "tests" / "credentials" / "peer": "the independent SD-JWT VC and status list implementation",
+}
+
+
+def install_npm_peers() -> None:
+    """The independent implementations the tests check Saldo against come from npm (exact versions,
+    lock files). Without npm their tests are skipped, and pytest says so."""
     npm = shutil.which("npm")
     if npm is None:
-        print("run.py: no npm on this machine; the browser tests will be skipped", flush=True)
+        print("run.py: no npm on this machine; the browser and credential peer tests will be skipped", flush=True)
         return
-    if not (idp / "node_modules" / ".package-lock.json").exists():
-        print("run.py: npm ci (the browser tests' OpenID provider and axe-core)", flush=True)
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=idp, check=True)
+    for folder, what in NPM_PEERS.items():
+        if not (folder / "node_modules" / ".package-lock.json").exists():
+            print(f"run.py: npm ci ({what})", flush=True)
+            subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=folder, check=True)
 
 
 def uv_run(uv: Path, args: list[str]) -> int:
@@ -113,7 +119,7 @@ def main(argv: list[str]) -> int:
         return uv_run(uv, ["saldo", "demo", *rest])
     if command == "saldo":
         return uv_run(uv, ["saldo", *rest])
-    install_browser_tier()
+    install_npm_peers()
     for check in CHECKS:
         print(f"run.py: {' '.join(check)}", flush=True)
         code = uv_run(uv, check)

@@ -22,6 +22,8 @@ from saldo.cases.api import router as cases_router
 from saldo.cases.pages import router as cases_pages
 from saldo.citizens.api import router as citizens_api_router
 from saldo.citizens.pages import router as citizens_pages
+from saldo.credentials.api import public_router as credentials_public_router
+from saldo.credentials.api import router as credentials_router
 from saldo.db.engine import CONNECT_TIMEOUT_S, create_db_engine, create_session_factory
 from saldo.decisions.api import router as decisions_router
 from saldo.eessi.api import as4_router as eessi_as4_router
@@ -125,6 +127,8 @@ def _bare_app() -> FastAPI:
     app.include_router(citizens_api_router)
     app.include_router(eessi_router)
     app.include_router(eessi_as4_router)
+    app.include_router(credentials_router)
+    app.include_router(credentials_public_router)
     app.include_router(identity_pages)
     app.include_router(citizens_pages)
     app.include_router(oversight_pages)

@@ -6,6 +6,14 @@ from saldo.analysis.models import AnalysisRun, Finding, RuleModeChange, Snapshot
 from saldo.banks.models import Bank, BankToken
 from saldo.benefits.models import Benefit, BenefitExclusion
 from saldo.cases.models import Case, CaseEvent, CaseFinding, CasePerson, FindingReview
+from saldo.credentials.models import (
+    Credential,
+    CredentialEvent,
+    CredentialOffer,
+    IssuanceNonce,
+    LegislationDecision,
+    StatusList,
+)
 from saldo.db.base import Base
 from saldo.decisions.models import Decision
 from saldo.eessi.models import CrossBorderCase, CrossBorderDocument, CrossBorderFact
@@ -39,6 +47,9 @@ __all__ = [
     "CaseEvent",
     "CaseFinding",
     "CasePerson",
+    "Credential",
+    "CredentialEvent",
+    "CredentialOffer",
     "CrossBorderCase",
     "CrossBorderDocument",
     "CrossBorderFact",
@@ -48,6 +59,8 @@ __all__ = [
     "IncomeRecord",
     "InformationAnswer",
     "InformationRequest",
+    "IssuanceNonce",
+    "LegislationDecision",
     "Letter",
     "LoginAttempt",
     "MessageCounter",
@@ -69,6 +82,7 @@ __all__ = [
     "Snapshot",
     "StaffMember",
     "StaffToken",
+    "StatusList",
     "UnmatchedEntry",
     "WebSession",
     "Webhook",

@@ -401,6 +401,47 @@ class Settings(BaseSettings):
         ),
     )
 
+    credentials_key: Path | None = Field(
+        default=None,
+        description=(
+            "The EC P-256 private key (PEM) PDA1 and EHIC credentials and their status lists are signed with "
+            "(ES256). Unset: this installation issues no credentials. Needs `SALDO_EESSI_INSTITUTION` (the "
+            "issuing institution's id)."
+        ),
+    )
+    credentials_chain: Path | None = Field(
+        default=None,
+        description=(
+            "The certificate chain (PEM, the key's certificate first, the root left out) sent in every "
+            "credential's `x5c` header, so verifiers need only the root."
+        ),
+    )
+    credentials_trust_anchors: Path | None = Field(
+        default=None,
+        description=(
+            "Root certificates (PEM) of the credential issuers Saldo's verifier trusts: the trusted list, read "
+            "again when the file changes. Unset: none, and every presented credential is refused as untrusted."
+        ),
+    )
+    credentials_status_ttl_s: int = Field(
+        default=300,
+        ge=10,
+        le=86_400,
+        description=(
+            "How long a verifier may keep a status list before fetching it again (its `ttl`): a revocation or "
+            "suspension is seen everywhere within this time."
+        ),
+    )
+    credentials_status_list_size: int = Field(
+        default=1 << 20,
+        ge=1024,
+        le=1 << 27,
+        description=(
+            "Entries in each status list. Entries are taken at random from a list until half of it is used, "
+            "then a new list is started, so an entry's place tells nothing about when it was issued."
+        ),
+    )
+
     @property
     def base_url(self) -> str:
         """Where Saldo is reached, without a trailing slash."""

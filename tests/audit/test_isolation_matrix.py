@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from saldo.accounts.http import require_participant
 from saldo.banks.http import require_bank
+from saldo.credentials.http import require_wallet
 from saldo.identity.http import SESSION_COOKIE, require_citizen, require_payer_session, require_staff_session
 from saldo.identity.models import Audience
 from saldo.identity.service import open_session
@@ -57,6 +58,7 @@ ADMITS: dict[Callable[..., object], frozenset[str]] = {
     require_citizen: frozenset({"citizen"}),
     require_staff_session: frozenset({"staff_session"}),
     require_payer_session: frozenset({"payer_session"}),
+    require_wallet: frozenset({"wallet"}),  # a wallet's OpenID4VCI access token (tests/credentials try it)
 }
 KINDS = ("anonymous", "payer", "bank", "keeper", "staff", "citizen", "staff_session", "payer_session")
 # Path parameters that name an object some payer owns: tried with the other payer's.
@@ -189,6 +191,8 @@ def matrix(client: TestClient, world: World, session: Session) -> Matrix:
             "year": str(today().year),
             "decision": "hold",
             "document_id": "d-none",
+            "decision_id": "1",
+            "document_number": "SE-PDA1-NONE",
         },
         payer_b_payment=b_payment,
         token_b=world.token_b,

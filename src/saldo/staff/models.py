@@ -19,6 +19,9 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"  # assigns cases, puts rules in shadow mode or retires them, reads statistics
     LOG_AUDITOR = "log_auditor"  # the auditor of the auditors: reads and verifies the access log
     CASEWORKER = "caseworker"  # serves citizens: sees and does what they can, on their behalf (assisted channel)
+    # decides applicable legislation and health-insurance cover as the competent institution; issues,
+    # suspends and revokes PDA1 and EHIC credentials
+    ISSUER = "issuer"
 
 
 class StaffMember(IdMixin, CreatedAtMixin, Base):

@@ -34,6 +34,15 @@ PUBLIC_PATHS = frozenset(
         "/login/{name}",
         "/auth/callback/{name}",
         "/logout",
+        # the credential issuer's metadata and OpenID4VCI steps, and the status lists: public by nature;
+        # each protocol step is authenticated by what it carries (a pre-authorised code, a key proof)
+        "/.well-known/openid-credential-issuer",
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/jwt-vc-issuer",
+        "/credentials/types/{kind}/schema.json",
+        "/credentials/token",
+        "/credentials/nonce",
+        "/credentials/status/{list_id}",
     }
 )
 # The development eID provider (only with SALDO_DEV_LOGIN) is public by nature: it is the login.

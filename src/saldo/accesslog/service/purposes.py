@@ -36,6 +36,7 @@ class AccessKind(StrEnum):
     ACT_FOR = "act_for"  # serve a citizen in the assisted channel
     DISCLOSE = "disclose"  # name a person of a case to a payer that pays them (Saldo logs it itself)
     IDENTIFY = "identify"  # see who a document from abroad may be about, to confirm one (Saldo logs it itself)
+    ISSUE = "issue"  # see a person's PDA1 or EHIC to issue, suspend or revoke it (Saldo logs it itself)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,7 @@ class Purpose:
 NOTIFY_PAYER = "notify_payer"
 ASK_PAYER = "ask_payer"
 IDENTIFY_ABROAD = "identify_abroad"
+ISSUE_CREDENTIALS = "issue_credentials"
 
 PURPOSES: dict[str, Purpose] = {
     p.code: p
@@ -103,6 +105,11 @@ PURPOSES: dict[str, Purpose] = {
             IDENTIFY_ABROAD,
             N_("To find out which person a document from an institution abroad is about"),
             frozenset({AccessKind.IDENTIFY}),
+        ),
+        Purpose(
+            ISSUE_CREDENTIALS,
+            N_("To issue, suspend or revoke your PDA1 or European Health Insurance Card"),
+            frozenset({AccessKind.ISSUE}),
         ),
     )
 }

@@ -1,0 +1,93 @@
+"""The queries of the credentials."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.orm import Session
+
+from saldo.credentials.models import (
+    Credential,
+    CredentialEvent,
+    CredentialOffer,
+    CredentialState,
+    IssuanceNonce,
+    LegislationDecision,
+    StatusList,
+)
+
+
+def decision_by_id(session: Session, decision_id: int) -> LegislationDecision | None:
+    return session.get(LegislationDecision, decision_id)
+
+
+def credential_by_number(session: Session, document_number: str) -> Credential | None:
+    return session.scalars(select(Credential).where(Credential.document_number == document_number)).one_or_none()
+
+
+def credentials_of(session: Session, scheme: str, person_id: str) -> list[Credential]:
+    query = select(Credential).where(Credential.person_scheme == scheme, Credential.person_id == person_id)
+    return list(session.scalars(query.order_by(Credential.id.desc())))
+
+
+def recent_credentials(session: Session, *, limit: int) -> list[Credential]:
+    return list(session.scalars(select(Credential).order_by(Credential.id.desc()).limit(limit)))
+
+
+def events_of(session: Session, credential_pk: int) -> list[CredentialEvent]:
+    query = select(CredentialEvent).where(CredentialEvent.credential_pk == credential_pk)
+    return list(session.scalars(query.order_by(CredentialEvent.id)))
+
+
+def open_status_list(session: Session, *, fill_limit: int) -> StatusList | None:
+    """The newest list with room, locked until the transaction ends: entries are taken one
+    transaction at a time per list, so two issuances never pick the same entry."""
+    query = select(StatusList).where(StatusList.used < fill_limit).order_by(StatusList.id.desc()).limit(1)
+    return session.scalars(query.with_for_update()).one_or_none()
+
+
+def status_list(session: Session, list_id: int) -> StatusList | None:
+    return session.get(StatusList, list_id)
+
+
+def entry_taken(session: Session, list_id: int, index: int) -> bool:
+    query = select(exists().where(Credential.status_list_id == list_id, Credential.status_index == index))
+    return bool(session.scalar(query))
+
+
+def not_valid_entries(session: Session, list_id: int) -> list[tuple[int, CredentialState]]:
+    """The entries of a list that are not valid: all a status list token needs to say."""
+    query = select(Credential.status_index, Credential.state).where(
+        Credential.status_list_id == list_id, Credential.state != CredentialState.VALID
+    )
+    return [(index, state) for index, state in session.execute(query)]
+
+
+def bump_list_version(session: Session, list_id: int) -> None:
+    session.execute(update(StatusList).where(StatusList.id == list_id).values(version=StatusList.version + 1))
+
+
+def offer_by_code(session: Session, code_sha256: bytes) -> CredentialOffer | None:
+    query = select(CredentialOffer).where(CredentialOffer.code_sha256 == code_sha256)
+    return session.scalars(query.with_for_update()).one_or_none()
+
+
+def offer_by_token(session: Session, token_sha256: bytes) -> CredentialOffer | None:
+    query = select(CredentialOffer).where(CredentialOffer.token_sha256 == token_sha256)
+    return session.scalars(query.with_for_update()).one_or_none()
+
+
+def take_nonce(session: Session, nonce_sha256: bytes, now: dt.datetime) -> bool:
+    """Mark a nonce used; False when it is unknown, expired or was used before."""
+    taken = session.execute(
+        update(IssuanceNonce)
+        .where(
+            IssuanceNonce.nonce_sha256 == nonce_sha256,
+            IssuanceNonce.used_at.is_(None),
+            IssuanceNonce.expires_at > now,
+        )
+        .values(used_at=now)
+        .returning(IssuanceNonce.nonce_sha256)
+    ).first()
+    return taken is not None

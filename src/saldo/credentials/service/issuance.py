@@ -1,0 +1,252 @@
+"""OpenID for Verifiable Credential Issuance 1.0, pre-authorised code flow: the person's wallet
+collects a credential staff issued.
+
+1. Staff issue the credential; Saldo makes an offer (``openid-credential-offer://…``, shown as a QR
+   code or sent as a link) with a pre-authorised code, and a six-digit transaction code the person
+   is told apart (on the page, in the letter).
+2. The wallet trades code and transaction code for an access token at the token endpoint: once,
+   within 30 minutes; five wrong transaction codes burn the offer.
+3. The wallet fetches a c_nonce, signs a key proof (``openid4vci-proof+jwt``: its public key, this
+   issuer as audience, the nonce) and asks the credential endpoint. Saldo checks the proof, takes
+   the nonce (each is good once), and signs the SD-JWT VC bound to that key, valid from now to the
+   credential's date of expiry. A revoked or suspended credential is not handed out.
+
+Only digests of the codes, tokens and nonces are stored."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from joserfc import jws
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey
+from jwcrypto.jwk import JWK
+from sqlalchemy.orm import Session
+
+from saldo.credentials import repository
+from saldo.credentials.errors import IssuanceError
+from saldo.credentials.models import Credential, CredentialOffer, CredentialState, CredentialType, IssuanceNonce
+from saldo.credentials.service import VCT, Issuer, add_event, disclosable, sd_jwt_vc
+
+PRE_AUTHORIZED = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+PROOF_TYP = "openid4vci-proof+jwt"
+OFFER_LIFETIME = dt.timedelta(minutes=30)  # long enough to open the wallet and scan; the PDF stays meanwhile
+TOKEN_LIFETIME = dt.timedelta(minutes=10)
+NONCE_LIFETIME = dt.timedelta(minutes=5)
+PROOF_MAX_AGE = dt.timedelta(minutes=5)
+MAX_TX_CODE_TRIES = 5
+TX_CODE_DIGITS = 6
+CONFIGURATION = {CredentialType.PDA1: "pda1_dc_sd_jwt", CredentialType.EHIC: "ehic_dc_sd_jwt"}
+TYPE_OF_CONFIGURATION = {value: kind for kind, value in CONFIGURATION.items()}
+TITLE = {CredentialType.PDA1: "Portable Document A1", CredentialType.EHIC: "European Health Insurance Card"}
+
+
+def _sha256(value: str) -> bytes:
+    return hashlib.sha256(value.encode()).digest()
+
+
+@dataclass(frozen=True)
+class Offer:
+    uri: str
+    body: dict[str, Any]
+    tx_code: str
+    expires_at: dt.datetime
+
+
+def make_offer(session: Session, issuer: Issuer, credential: Credential, *, by: str, now: dt.datetime) -> Offer:
+    """A credential offer for the person's wallet, with its transaction code (shown once)."""
+    if credential.state is not CredentialState.VALID:
+        raise IssuanceError("invalid_request", f"credential {credential.document_number} is {credential.state.value}")
+    code = secrets.token_urlsafe(32)
+    tx_code = "".join(secrets.choice("0123456789") for _ in range(TX_CODE_DIGITS))
+    offer = CredentialOffer(
+        credential_pk=credential.id,
+        code_sha256=_sha256(code),
+        tx_code_sha256=_sha256(tx_code),
+        failed_tx_codes=0,
+        expires_at=now + OFFER_LIFETIME,
+        created_by=by,
+    )
+    session.add(offer)
+    add_event(session, credential, "offered", by)
+    body = {
+        "credential_issuer": issuer.url,
+        "credential_configuration_ids": [CONFIGURATION[credential.kind]],
+        "grants": {
+            PRE_AUTHORIZED: {
+                "pre-authorized_code": code,
+                "tx_code": {
+                    "input_mode": "numeric",
+                    "length": TX_CODE_DIGITS,
+                    "description": "The code on the page or letter from " + issuer.authority_name,
+                },
+            }
+        },
+    }
+    text = json.dumps(body, separators=(",", ":"))
+    return Offer(f"openid-credential-offer://?credential_offer={quote(text, safe='')}", body, tx_code, offer.expires_at)
+
+
+def redeem(session: Session, *, grant_type: str, code: str, tx_code: str | None, now: dt.datetime) -> tuple[str, int]:
+    """The token endpoint: an access token for a pre-authorised code and its transaction code."""
+    if grant_type != PRE_AUTHORIZED:
+        raise IssuanceError("unsupported_grant_type", f"only {PRE_AUTHORIZED} is supported")
+    offer = repository.offer_by_code(session, _sha256(code)) if code else None
+    if offer is None or offer.expires_at <= now or offer.redeemed_at is not None:
+        raise IssuanceError("invalid_grant", "the pre-authorised code is unknown, expired or was used")
+    if offer.failed_tx_codes >= MAX_TX_CODE_TRIES:
+        raise IssuanceError("invalid_grant", "too many wrong transaction codes: ask for a new offer")
+    if offer.tx_code_sha256 is not None and (
+        tx_code is None or not secrets.compare_digest(_sha256(tx_code), offer.tx_code_sha256)
+    ):
+        offer.failed_tx_codes += 1
+        raise IssuanceError("invalid_grant", "the transaction code is wrong")
+    token = secrets.token_urlsafe(32)
+    offer.redeemed_at = now
+    offer.token_sha256 = _sha256(token)
+    offer.token_expires_at = now + TOKEN_LIFETIME
+    return token, int(TOKEN_LIFETIME.total_seconds())
+
+
+def new_nonce(session: Session, *, now: dt.datetime) -> str:
+    nonce = secrets.token_urlsafe(24)
+    session.add(IssuanceNonce(nonce_sha256=_sha256(nonce), expires_at=now + NONCE_LIFETIME))
+    return nonce
+
+
+def _b64url_json(part: str) -> Any:
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+def _holder_key(proof: str, issuer: Issuer, session: Session, now: dt.datetime) -> dict[str, Any]:
+    """The wallet's public key from its key proof, after every check; the proof's nonce is taken."""
+    try:
+        header = _b64url_json(proof.split(".", maxsplit=1)[0])
+        claims = _b64url_json(proof.split(".")[1])
+    except (ValueError, IndexError, UnicodeDecodeError):
+        raise IssuanceError("invalid_proof", "the key proof is not a JWT") from None
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        raise IssuanceError("invalid_proof", "the key proof is not a JWT")
+    if header.get("typ") != PROOF_TYP:
+        raise IssuanceError("invalid_proof", f"the key proof's typ must be {PROOF_TYP}")
+    if header.get("alg") != "ES256":
+        raise IssuanceError("invalid_proof", "the key proof must be signed ES256")
+    jwk = header.get("jwk")
+    if not isinstance(jwk, dict) or jwk.get("kty") != "EC" or jwk.get("crv") != "P-256" or "d" in jwk:
+        raise IssuanceError("invalid_proof", "the key proof must carry the wallet's public P-256 key as jwk")
+    public = {k: jwk[k] for k in ("kty", "crv", "x", "y") if k in jwk}
+    try:
+        jws.deserialize_compact(proof, ECKey.import_key(public), algorithms=["ES256"])
+    except (JoseError, ValueError):
+        raise IssuanceError("invalid_proof", "the key proof's signature does not verify with its jwk") from None
+    if claims.get("aud") != issuer.url:
+        raise IssuanceError("invalid_proof", f"the key proof's aud must be {issuer.url}")
+    made = claims.get("iat")
+    if not isinstance(made, int) or not now - PROOF_MAX_AGE <= dt.datetime.fromtimestamp(
+        made, dt.UTC
+    ) <= now + dt.timedelta(seconds=60):
+        raise IssuanceError("invalid_proof", "the key proof was not made just now (iat)")
+    nonce = claims.get("nonce")
+    if not isinstance(nonce, str) or not repository.take_nonce(session, _sha256(nonce), now):
+        raise IssuanceError("invalid_nonce", "the key proof's nonce is unknown, expired or used: fetch a new one")
+    return public
+
+
+def collect(
+    session: Session,
+    issuer: Issuer,
+    *,
+    access_token: str,
+    configuration: str | None,
+    proofs: list[str],
+    now: dt.datetime,
+) -> tuple[Credential, list[str]]:
+    """The credential endpoint: the credential signed to each proven wallet key."""
+    offer = repository.offer_by_token(session, _sha256(access_token)) if access_token else None
+    if offer is None or offer.token_expires_at is None or offer.token_expires_at <= now or offer.used_at is not None:
+        raise IssuanceError("invalid_token", "the access token is unknown, expired or was used")
+    credential = session.get(Credential, offer.credential_pk)
+    assert credential is not None
+    if configuration is not None and configuration != CONFIGURATION[credential.kind]:
+        raise IssuanceError("unknown_credential_configuration", f"this offer is for {CONFIGURATION[credential.kind]}")
+    if not proofs:
+        raise IssuanceError(
+            "invalid_proof", "a key proof (proofs.jwt) is needed: the credential is bound to the wallet's key"
+        )
+    if len(proofs) > 10:
+        raise IssuanceError("invalid_credential_request", "at most 10 key proofs in one request")
+    if credential.state is not CredentialState.VALID:
+        raise IssuanceError("invalid_credential_request", f"the credential is {credential.state.value}")
+    keys = [_holder_key(proof, issuer, session, now) for proof in proofs]
+    expires = dt.datetime.combine(credential.valid_until + dt.timedelta(days=1), dt.time(), dt.UTC)
+    issued = [
+        sd_jwt_vc.issue(
+            keys=issuer.keys,
+            issuer=issuer.url,
+            vct=VCT[credential.kind],
+            claims=credential.claims,
+            disclosable=disclosable(),
+            holder_jwk=key,
+            issued_at=now,
+            expires_at=expires,
+            status={
+                "status_list": {"idx": credential.status_index, "uri": issuer.status_uri(credential.status_list_id)}
+            },
+        )
+        for key in keys
+    ]
+    offer.used_at = now
+    credential.collections += len(issued)
+    credential.holder_jwk = keys[-1]
+    credential.collected_at = now
+    thumbprints = [JWK(**key).thumbprint() for key in keys]
+    add_event(session, credential, "collected", "wallet", details={"holder_keys": thumbprints})
+    return credential, issued
+
+
+def metadata(issuer: Issuer) -> dict[str, Any]:
+    """The credential issuer metadata (``/.well-known/openid-credential-issuer``)."""
+    return {
+        "credential_issuer": issuer.url,
+        "credential_endpoint": f"{issuer.url}/credentials/credential",
+        "nonce_endpoint": f"{issuer.url}/credentials/nonce",
+        "display": [{"name": issuer.authority_name, "locale": "en"}],
+        "credential_configurations_supported": {
+            CONFIGURATION[kind]: {
+                "format": "dc+sd-jwt",
+                "vct": VCT[kind],
+                "scope": CONFIGURATION[kind],
+                "cryptographic_binding_methods_supported": ["jwk"],
+                "credential_signing_alg_values_supported": ["ES256"],
+                "proof_types_supported": {"jwt": {"proof_signing_alg_values_supported": ["ES256"]}},
+                "credential_metadata": {"display": [{"name": TITLE[kind], "locale": "en"}]},
+            }
+            for kind in CredentialType
+        },
+    }
+
+
+def authorization_server_metadata(issuer: Issuer) -> dict[str, Any]:
+    """RFC 8414 metadata: the issuer is its own authorisation server, for the pre-authorised code."""
+    return {
+        "issuer": issuer.url,
+        "token_endpoint": f"{issuer.url}/credentials/token",
+        "grant_types_supported": [PRE_AUTHORIZED],
+        "pre-authorized_grant_anonymous_access_supported": True,
+        "response_types_supported": [],
+    }
+
+
+def jwt_vc_issuer_metadata(issuer: Issuer) -> dict[str, Any]:
+    """SD-JWT VC issuer metadata (``/.well-known/jwt-vc-issuer``): the issuer's key, for verifiers
+    that do not read the x5c chain."""
+    key = JWK.from_pyca(issuer.keys.private_key.public_key()).export_public(as_dict=True)
+    key.update({"alg": "ES256", "use": "sig", "kid": JWK(**key).thumbprint()})
+    return {"issuer": issuer.url, "jwks": {"keys": [key]}}

@@ -1,0 +1,90 @@
+"""A minimal test wallet: it receives a credential over OpenID4VCI (pre-authorised code with a
+transaction code, a nonce, a key proof), keeps it, and presents it with the claims asked for and a
+key-binding JWT. It speaks HTTP to whatever client it is given (the app in-process, or a live
+server), and signs with its own P-256 key."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from joserfc import jws
+from joserfc.jwk import ECKey
+from jwcrypto.jwk import JWK
+
+from saldo.credentials.service import sd_jwt_vc
+
+
+def offer_from_uri(uri: str) -> dict[str, Any]:
+    """The offer a QR code or link carries (openid-credential-offer://?credential_offer=…)."""
+    parts = urlsplit(uri)
+    assert parts.scheme == "openid-credential-offer"
+    offer: dict[str, Any] = json.loads(parse_qs(parts.query)["credential_offer"][0])
+    return offer
+
+
+@dataclass
+class Wallet:
+    key: JWK = field(default_factory=lambda: JWK.generate(kty="EC", crv="P-256"))
+    credentials: list[str] = field(default_factory=list)
+
+    @property
+    def public_jwk(self) -> dict[str, Any]:
+        public: dict[str, Any] = self.key.export_public(as_dict=True)
+        return public
+
+    @property
+    def private_jwk(self) -> dict[str, Any]:
+        private: dict[str, Any] = self.key.export_private(as_dict=True)
+        return private
+
+    def proof(self, *, audience: str, nonce: str, iat: int | None = None, key: JWK | None = None) -> str:
+        """An openid4vci-proof+jwt over this wallet's key (or another, to play an attacker)."""
+        signer = key or self.key
+        header = {"typ": "openid4vci-proof+jwt", "alg": "ES256", "jwk": signer.export_public(as_dict=True)}
+        claims = {"aud": audience, "iat": iat if iat is not None else int(time.time()), "nonce": nonce}
+        signing_key = ECKey.import_key(signer.export_private(as_dict=True))
+        return jws.serialize_compact(header, json.dumps(claims).encode(), signing_key)
+
+    def token(self, client: Any, offer: dict[str, Any], tx_code: str) -> Any:
+        grant = offer["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
+        form = {
+            "grant_type": "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+            "pre-authorized_code": grant["pre-authorized_code"],
+            "tx_code": tx_code,
+        }
+        return client.post("/credentials/token", data=form)
+
+    def receive(self, client: Any, offer_uri: str, tx_code: str) -> str:
+        """The whole OpenID4VCI exchange, reading the issuer's metadata for its endpoints."""
+        offer = offer_from_uri(offer_uri)
+        metadata = client.get("/.well-known/openid-credential-issuer").json()
+        assert metadata["credential_issuer"] == offer["credential_issuer"]
+        answer = self.token(client, offer, tx_code)
+        assert answer.status_code == 200, answer.text
+        access_token = answer.json()["access_token"]
+        nonce = client.post(_path(metadata["nonce_endpoint"])).json()["c_nonce"]
+        response = client.post(
+            _path(metadata["credential_endpoint"]),
+            json={
+                "credential_configuration_id": offer["credential_configuration_ids"][0],
+                "proofs": {"jwt": [self.proof(audience=offer["credential_issuer"], nonce=nonce)]},
+            },
+            headers={"Authorization": f"Bearer {access_token}"},
+        )
+        assert response.status_code == 200, response.text
+        credential: str = response.json()["credentials"][0]["credential"]
+        self.credentials.append(credential)
+        return credential
+
+    def present(self, credential: str, *, disclose: set[str], audience: str, nonce: str) -> str:
+        return sd_jwt_vc.present(credential, disclose=disclose, holder_key=self.key, audience=audience, nonce=nonce)
+
+
+def _path(url: str) -> str:
+    """An endpoint from the metadata as a path the client resolves against the server."""
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
