@@ -76,7 +76,7 @@ def verify_chain(x5c: Sequence[str], anchors: Sequence[x509.Certificate], *, at:
         raise ValueError("this verifier trusts no issuer")
     try:
         certificates = [x509.load_der_x509_certificate(base64.b64decode(item, validate=True)) for item in x5c]
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, x509.InvalidVersion) as error:  # a bent certificate says which
         raise ValueError(f"x5c is not a list of base64 DER certificates: {error}") from None
     if not certificates:
         raise ValueError("x5c is empty")

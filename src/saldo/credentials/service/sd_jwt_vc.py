@@ -14,6 +14,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -37,6 +38,7 @@ ALGORITHM = "ES256"
 MAX_BYTES = 64 * 1024  # a PDA1 with every disclosure is about 3 KiB; anything far larger is refused unread
 KB_MAX_AGE = dt.timedelta(minutes=5)  # a key-binding JWT is made for one presentation, just now
 CLOCK_SKEW = dt.timedelta(seconds=60)
+COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*~(?:[A-Za-z0-9_-]+~)*(?:[A-Za-z0-9_.-]+)?")
 # claims the format gives a meaning and that are never selectively disclosable (SD-JWT VC §3.2.2)
 REGISTERED = frozenset({"iss", "nbf", "exp", "iat", "cnf", "vct", "vct#integrity", "status"})
 
@@ -227,8 +229,13 @@ def verify(
     suspended) or raises PresentationRefusedError when the list cannot be had."""
     if len(presentation) > MAX_BYTES:
         raise refuse("too_large", f"the presentation is {len(presentation)} bytes; at most {MAX_BYTES} are read")
-    if not presentation.isascii() or "~" not in presentation:
-        raise refuse("malformed", "an SD-JWT is ASCII: a JWT, its disclosures and a key-binding JWT, separated by ~")
+    if not COMPACT.fullmatch(presentation):
+        # base64url decoders skip characters outside the alphabet: a presentation is refused with
+        # them, not read as if they were not there
+        raise refuse(
+            "malformed",
+            "an SD-JWT is a JWT, its disclosures and a key-binding JWT in base64url, separated by ~ and .",
+        )
     jwt, *disclosures, kb_jwt = presentation.split("~")
     leaf = _trusted_signer(_header(jwt, "credential"), anchors, now)
     issuer_jwk = JWK.from_pyca(leaf.public_key())
