@@ -48,6 +48,14 @@ def _b64url_json(part: str) -> Any:
     return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
 
 
+def _canonical(segment: str) -> bool:
+    try:
+        decoded = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    except ValueError:
+        return False
+    return base64.urlsafe_b64encode(decoded).decode("ascii").rstrip("=") == segment
+
+
 def _digest(disclosure: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(disclosure.encode("ascii")).digest()).decode("ascii").rstrip("=")
 
@@ -237,6 +245,11 @@ def verify(
             "an SD-JWT is a JWT, its disclosures and a key-binding JWT in base64url, separated by ~ and .",
         )
     jwt, *disclosures, kb_jwt = presentation.split("~")
+    for segment in [*jwt.split("."), *disclosures, *kb_jwt.split(".")]:
+        if segment and not _canonical(segment):
+            # the last character's unused bits can differ without changing a byte: refused, so one
+            # presentation has one spelling (what sd_hash and the replay checks compare)
+            raise refuse("malformed", "a part of the SD-JWT is not canonical base64url")
     leaf = _trusted_signer(_header(jwt, "credential"), anchors, now)
     issuer_jwk = JWK.from_pyca(leaf.public_key())
     try:
