@@ -133,9 +133,33 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("nonce_sha256", name=op.f("pk_credential_nonces")),
     )
     op.create_index(op.f("ix_credential_nonces_expires_at"), "credential_nonces", ["expires_at"])
+    op.create_table(
+        "presentation_requests",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("request_id", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=4), nullable=False),
+        sa.Column("nonce", sa.String(length=64), nullable=False),
+        sa.Column("state", sa.String(length=64), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("outcome", JSONB, nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=NOW, nullable=False),
+        sa.CheckConstraint("kind IN ('pda1', 'ehic')", name=op.f("ck_presentation_requests_presentation_kind")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_presentation_requests")),
+        sa.UniqueConstraint("request_id", name=op.f("uq_presentation_requests_request_id")),
+    )
+    op.create_table(
+        "verifier_status_lists",
+        sa.Column("uri", sa.String(length=500), nullable=False),
+        sa.Column("token", sa.Text(), nullable=False),
+        sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("uri", name=op.f("pk_verifier_status_lists")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("verifier_status_lists")
+    op.drop_table("presentation_requests")
     op.drop_table("credential_nonces")
     op.drop_table("credential_offers")
     op.drop_table("credential_events")

@@ -24,6 +24,7 @@ from saldo.citizens.api import router as citizens_api_router
 from saldo.citizens.pages import router as citizens_pages
 from saldo.credentials.api import public_router as credentials_public_router
 from saldo.credentials.api import router as credentials_router
+from saldo.credentials.pages import router as verifier_pages
 from saldo.db.engine import CONNECT_TIMEOUT_S, create_db_engine, create_session_factory
 from saldo.decisions.api import router as decisions_router
 from saldo.eessi.api import as4_router as eessi_as4_router
@@ -134,6 +135,7 @@ def _bare_app() -> FastAPI:
     app.include_router(oversight_pages)
     app.include_router(cases_pages)
     app.include_router(eessi_pages)
+    app.include_router(verifier_pages)
     app.include_router(payer_pages)
     app.include_router(notification_pages)
     app.include_router(request_pages)

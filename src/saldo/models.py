@@ -7,11 +7,13 @@ from saldo.banks.models import Bank, BankToken
 from saldo.benefits.models import Benefit, BenefitExclusion
 from saldo.cases.models import Case, CaseEvent, CaseFinding, CasePerson, FindingReview
 from saldo.credentials.models import (
+    CachedStatusList,
     Credential,
     CredentialEvent,
     CredentialOffer,
     IssuanceNonce,
     LegislationDecision,
+    PresentationRequest,
     StatusList,
 )
 from saldo.db.base import Base
@@ -43,6 +45,7 @@ __all__ = [
     "Base",
     "Benefit",
     "BenefitExclusion",
+    "CachedStatusList",
     "Case",
     "CaseEvent",
     "CaseFinding",
@@ -77,6 +80,7 @@ __all__ = [
     "PaymentHold",
     "PaymentRun",
     "PopulationRecord",
+    "PresentationRequest",
     "RegisterLoad",
     "RuleModeChange",
     "Snapshot",

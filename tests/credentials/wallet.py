@@ -88,3 +88,27 @@ def _path(url: str) -> str:
     """An endpoint from the metadata as a path the client resolves against the server."""
     parts = urlsplit(url)
     return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def request_from_url(url: str) -> dict[str, str]:
+    """The OpenID4VP request a QR code or link carries (openid4vp://?client_id=…&dcql_query=…)."""
+    parts = urlsplit(url)
+    assert parts.scheme == "openid4vp"
+    return {name: values[0] for name, values in parse_qs(parts.query).items()}
+
+
+def answer_request(wallet: Wallet, client: Any, url: str, credential: str | None = None) -> Any:
+    """What a wallet does with a verifier's request: present the asked-for claims of its credential
+    to the client_id with the nonce, and post it to the response_uri (direct_post)."""
+    request = request_from_url(url)
+    query = json.loads(request["dcql_query"])["credentials"][0]
+    asked = {claim["path"][0] for claim in query["claims"]}
+    presentation = wallet.present(
+        credential or wallet.credentials[-1], disclose=asked, audience=request["client_id"], nonce=request["nonce"]
+    )
+    return post_answer(client, request, {query["id"]: [presentation]})
+
+
+def post_answer(client: Any, request: dict[str, str], vp_token: Any) -> Any:
+    form = {"vp_token": json.dumps(vp_token), "state": request["state"]}
+    return client.post(_path(request["response_uri"]), data=form)

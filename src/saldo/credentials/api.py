@@ -11,7 +11,7 @@ from fastapi import Path as PathParameter
 from fastapi.responses import JSONResponse, Response
 
 from saldo.credentials import service
-from saldo.credentials.errors import IssuanceError, StatusChangeError
+from saldo.credentials.errors import IssuanceError, PresentationRefusedError, StatusChangeError
 from saldo.credentials.http import WalletToken
 from saldo.credentials.models import Credential, CredentialState, CredentialType
 from saldo.credentials.schemas import (
@@ -30,6 +30,8 @@ from saldo.credentials.schemas import (
     TokenOut,
 )
 from saldo.credentials.service import issuance
+from saldo.credentials.service import verifier as verifying
+from saldo.credentials.service.verifier import verifier_from_settings
 from saldo.http.deps import AppSettings, DbSession, PathId
 from saldo.kit.clock import utcnow
 from saldo.kit.problem import problem_responses
@@ -158,6 +160,33 @@ def status_list(list_id: PathId, session: DbSession, settings: AppSettings) -> R
     token_text = service.status_list_token(session, issuer, list_id, now=utcnow())
     ttl = int(issuer.status_ttl.total_seconds())
     return Response(token_text, media_type=STATUS_LIST_TYPE, headers={"Cache-Control": f"public, max-age={ttl}"})
+
+
+@public_router.post(
+    "/verifier/response",
+    summary="OpenID4VP direct_post: a wallet's answer to a verifier request",
+    responses={
+        400: {
+            "description": "An OAuth-style error: the request is unknown, expired or answered, or vp_token is malformed"
+        }
+    },
+)
+def verifier_response(
+    session: DbSession,
+    settings: AppSettings,
+    vp_token: Annotated[str, Form(max_length=256 * 1024)],
+    state: Annotated[str, Form(max_length=64)],
+) -> Response:
+    """The wallet posts ``vp_token`` (``{"pda1": ["<presentation>"]}``) and the request's ``state``;
+    the outcome (valid, or not and why) is on the inspector's page at once."""
+    verifier = verifier_from_settings(settings)
+    try:
+        verifying.answer(session, verifier, state=state, vp_token=vp_token, now=utcnow())
+    except PresentationRefusedError as error:
+        session.commit()  # a malformed answer is the request's outcome too
+        return JSONResponse({"error": "invalid_request", "error_description": str(error)}, 400, headers=NO_STORE)
+    session.commit()
+    return JSONResponse({}, headers=NO_STORE)
 
 
 # --- staff ---------------------------------------------------------------------------------------

@@ -16,6 +16,13 @@ class IssuerNotConfiguredError(CredentialError):
     error = "issuer_not_configured"
 
 
+class VerifierNotConfiguredError(CredentialError):
+    """No trusted list of issuers is configured: this installation verifies no credentials."""
+
+    status = 404
+    error = "verifier_not_configured"
+
+
 class CredentialNotFoundError(CredentialError, LookupError):
     """No credential (or decision) with this id here."""
 

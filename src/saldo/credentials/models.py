@@ -134,3 +134,30 @@ class IssuanceNonce(Base):
     nonce_sha256: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
     expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
     used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class PresentationRequest(IdMixin, Base):
+    """A verifier's OpenID4VP request: what it asks for, the nonce and state a wallet's answer must
+    carry, and once answered, the outcome (valid or not, why, what was disclosed)."""
+
+    __tablename__ = "presentation_requests"
+
+    request_id: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[CredentialType] = mapped_column(str_enum(CredentialType, "presentation_kind"))
+    nonce: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
+
+
+class CachedStatusList(Base):
+    """A status list the verifier fetched: used while fresh (its ttl), and when it cannot be fetched
+    again (offline), until it expires, with its age shown."""
+
+    __tablename__ = "verifier_status_lists"
+
+    uri: Mapped[str] = mapped_column(String(500), primary_key=True)
+    token: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

@@ -5,15 +5,18 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import exists, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from saldo.credentials.models import (
+    CachedStatusList,
     Credential,
     CredentialEvent,
     CredentialOffer,
     CredentialState,
     IssuanceNonce,
     LegislationDecision,
+    PresentationRequest,
     StatusList,
 )
 
@@ -91,3 +94,24 @@ def take_nonce(session: Session, nonce_sha256: bytes, now: dt.datetime) -> bool:
         .returning(IssuanceNonce.nonce_sha256)
     ).first()
     return taken is not None
+
+
+def presentation_request(session: Session, request_id: str, *, lock: bool = False) -> PresentationRequest | None:
+    query = select(PresentationRequest).where(PresentationRequest.request_id == request_id)
+    return session.scalars(query.with_for_update() if lock else query).one_or_none()
+
+
+def cached_status_list(session: Session, uri: str) -> CachedStatusList | None:
+    return session.get(CachedStatusList, uri)
+
+
+def keep_status_list(session: Session, uri: str, token: str, fetched_at: dt.datetime) -> None:
+    statement = insert(CachedStatusList).values(uri=uri, token=token, fetched_at=fetched_at)
+    session.execute(
+        statement.on_conflict_do_update(index_elements=["uri"], set_={"token": token, "fetched_at": fetched_at})
+    )
+
+
+def request_by_state(session: Session, state: str) -> PresentationRequest | None:
+    query = select(PresentationRequest).where(PresentationRequest.state == state)
+    return session.scalars(query.with_for_update()).one_or_none()

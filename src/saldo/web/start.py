@@ -43,6 +43,13 @@ PUBLIC_PATHS = frozenset(
         "/credentials/token",
         "/credentials/nonce",
         "/credentials/status/{list_id}",
+        # the verifier: anyone checks a credential a holder chooses to present; a request's result is
+        # reached by its random id, and the wallet's answer is authenticated by the request's state
+        "/verifier",
+        "/verifier/requests",
+        "/verifier/requests/{request_id}",
+        "/verifier/requests/{request_id}/state",
+        "/verifier/response",
     }
 )
 # The development eID provider (only with SALDO_DEV_LOGIN) is public by nature: it is the login.

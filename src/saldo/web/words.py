@@ -59,6 +59,7 @@ ROLE_WORDS = {
     "supervisor": N_("Supervisor"),
     "caseworker": N_("Caseworker"),
     "log_auditor": N_("Log auditor"),
+    "issuer": N_("Credential issuer"),
 }
 # A payment's status as the payer and staff read it (the citizen's words above speak to the payee)
 PAYMENT_STATUS_WORDS = {

@@ -1,0 +1,129 @@
+"""The verifier page an inspector or a hospital uses: ask for a PDA1 or an EHIC, show the request
+as a QR code (or open the wallet on this device), and say plainly whether what the wallet presented
+is valid, and if not why; only what the holder disclosed is shown, with the age of the status list
+it was checked against. Open to anyone: the request's random id is what the result is reached by,
+and the page is never cached."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import segno
+from fastapi import APIRouter, Form, Request
+from fastapi import Path as PathParameter
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from saldo.credentials.models import CredentialType
+from saldo.credentials.service import verifier as verifying
+from saldo.credentials.service.verifier import verifier_from_settings
+from saldo.http.deps import AppSettings, DbSession
+from saldo.http.rendering import render
+from saldo.kit.clock import utcnow
+
+router = APIRouter(include_in_schema=False)
+RequestId = Annotated[str, PathParameter(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+def N_(message: str) -> str:  # noqa: N802 — gettext's marker: the page translates the text when shown
+    return message
+
+
+# why a presentation is not valid, in the words the inspector reads (docs/credentials.md lists the codes)
+REASON_WORDS = {
+    "too_large": N_("The presentation is too large to be a credential."),
+    "malformed": N_("What the wallet sent is not a readable credential."),
+    "malformed_disclosure": N_("A part of the credential has been altered or is not allowed."),
+    "duplicate_disclosure": N_("A part of the credential was sent twice."),
+    "duplicate_digest": N_("The credential is built wrongly: the issuer refers to the same part twice."),
+    "unreferenced_disclosure": N_("A part of the credential has been altered: the issuer did not sign it."),
+    "unsupported_algorithm": N_("The credential is signed in a way that is not accepted."),
+    "wrong_type": N_("This is not a credential of the SD-JWT VC format."),
+    "untrusted_issuer": N_("The issuer is not on the list of trusted issuers."),
+    "bad_signature": N_("The issuer's signature does not match: the credential has been altered."),
+    "wrong_vct": N_("This is not the kind of credential that was asked for."),
+    "expired": N_("The credential has expired."),
+    "not_yet_valid": N_("The credential is not valid yet."),
+    "no_key_binding": N_("The wallet did not prove that the credential is its own."),
+    "wrong_key_binding": N_("The credential was presented by a wallet it was not issued to."),
+    "wrong_audience": N_("The presentation was made for another verifier."),
+    "wrong_nonce": N_("The presentation answers another request: it may be a replay."),
+    "stale_key_binding": N_("The presentation was not made just now: it may be a replay."),
+    "wrong_sd_hash": N_("The presentation has been altered after the wallet made it."),
+    "revoked": N_("The issuer has revoked the credential."),
+    "suspended": N_("The issuer has suspended the credential."),
+    "status_unknown": N_("Whether the credential has been revoked cannot be checked: no status list is at hand."),
+    "status_list_invalid": N_("The issuer's status list cannot be trusted."),
+}
+KIND_WORDS = {
+    "pda1": N_("Portable Document A1 (which country's social security applies)"),
+    "ehic": N_("European Health Insurance Card"),
+}
+CLAIM_WORDS = {
+    "personal_administrative_number": N_("Personal identification number"),
+    "document_number": N_("Document number"),
+    "legislation_country": N_("Legislation applies of"),
+    "status_confirmation": N_("Status confirmation"),
+    "starting_date": N_("From"),
+    "ending_date": N_("Until"),
+    "employer": N_("Employer"),
+    "work_address": N_("Place of work"),
+    "issuing_authority": N_("Issued by"),
+    "issuing_country": N_("Issuing country"),
+    "authentic_source": N_("Competent institution"),
+    "date_of_issuance": N_("Date of issue"),
+    "date_of_expiry": N_("Date of expiry"),
+}
+
+
+@router.get("/verifier", response_class=HTMLResponse)
+def verifier_page(request: Request) -> HTMLResponse:
+    """Choose what to check."""
+    return render(request, "verifier/start.html", {"kinds": KIND_WORDS})
+
+
+@router.post("/verifier/requests")
+def new_request(session: DbSession, settings: AppSettings, kind: Annotated[CredentialType, Form()]) -> RedirectResponse:
+    verifier_from_settings(settings)  # 404 when this installation verifies nothing
+    created = verifying.start(session, kind, now=utcnow())
+    session.commit()
+    return RedirectResponse(f"/verifier/requests/{created.request_id}", status_code=303)
+
+
+@router.get("/verifier/requests/{request_id}/state")
+def request_state(request_id: RequestId, session: DbSession) -> JSONResponse:
+    """Whether the wallet has answered (the waiting page asks, then shows the answer)."""
+    asked = verifying.get_request(session, request_id)
+    answered = asked.answered_at is not None
+    expired = not answered and utcnow() >= asked.expires_at
+    return JSONResponse({"answered": answered, "expired": expired}, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/verifier/requests/{request_id}", response_class=HTMLResponse)
+def request_page(request_id: RequestId, request: Request, session: DbSession, settings: AppSettings) -> Response:
+    """The QR code while the wallet has not answered; the answer once it has."""
+    verifier = verifier_from_settings(settings)
+    asked = verifying.get_request(session, request_id)
+    now = utcnow()
+    context: dict[str, object] = {
+        "asked": asked,
+        "kind_words": KIND_WORDS,
+        "reason_words": REASON_WORDS,
+        "claim_words": CLAIM_WORDS,
+        "expired": asked.answered_at is None and now >= asked.expires_at,
+        "minutes": lambda seconds: max(round(seconds / 60), 0),
+    }
+    if asked.answered_at is None:
+        cross_device = verifying.request_url(verifier, asked)
+        context["qr"] = segno.make(cross_device, error="l").svg_data_uri(scale=4, border=2)
+        context["link"] = cross_device
+        context["waiting_until"] = asked.expires_at
+    else:
+        context["outcome"] = asked.outcome or {}
+        context["statuses"] = [
+            {**s, "issued_at": dt.datetime.fromisoformat(s["issued_at"])}
+            for s in (asked.outcome or {}).get("status_lists", [])
+        ]
+    page = render(request, "verifier/request.html", context)
+    page.headers["Cache-Control"] = "no-store"
+    return page
