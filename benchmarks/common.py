@@ -113,10 +113,17 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(settings: Settings, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    settings: Settings, workers: int, *, extra_env: dict[str, str] | None = None, port: int | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
     """`saldo serve` on a free loopback port against ``settings``' database; returns it once /health answers."""
-    port = free_port()
-    env = {**os.environ, "SALDO_DATABASE_URL": settings.database_url or "", "SALDO_DB_POOL_SIZE": "20"}
+    port = port or free_port()
+    env = {
+        **os.environ,
+        "SALDO_DATABASE_URL": settings.database_url or "",
+        "SALDO_DB_POOL_SIZE": "20",
+        **(extra_env or {}),
+    }
     server = subprocess.Popen(
         [sys.executable, "-m", "saldo.cli.main", "serve", "--port", str(port), "--workers", str(workers)],
         env=env,

@@ -25,6 +25,7 @@ from saldo.staff.models import Role
 from saldo.staff.service import create_staff, issue_staff_token
 from tests.conftest import app_in_transaction
 from tests.factories import auth
+from tests.web_login import route_provider_calls_to
 
 PEER_DIR = Path(__file__).parent / "peer"
 INSTITUTION = "SE:FKA01"
@@ -121,3 +122,16 @@ def peer() -> Peer:
         return answer
 
     return ask
+
+
+@pytest.fixture
+def issuer_web(
+    settings: Settings, credential_pki: CredentialPki, engine: Engine, connection: Connection
+) -> Iterator[TestClient]:
+    """The issuer's app with the development eID on, as a browser uses it (cookies kept)."""
+    app = app_in_transaction(
+        issuer_settings(settings, credential_pki).model_copy(update={"dev_login": True}), engine, connection
+    )
+    route_provider_calls_to(app)
+    with TestClient(app) as client:
+        yield client

@@ -160,14 +160,14 @@ class _ListServer:
         self.uri = f"http://127.0.0.1:{self.server.server_address[1]}/status/1"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def serve(self, pki: CredentialPki, statuses: list[tuple[int, int]]) -> None:
+    def serve(self, pki: CredentialPki, statuses: list[tuple[int, int]], *, ttl_s: int = 1) -> None:
         self.body = status_list.sign(
             keys=pki.issuer,
             uri=self.uri,
             size=1024,
             statuses=statuses,
             issued_at=utcnow(),
-            ttl=dt.timedelta(seconds=1),  # the next check after a second wants it again
+            ttl=dt.timedelta(seconds=ttl_s),  # a check after it wants the list again
             valid_for=dt.timedelta(hours=2),
         ).encode()
 
@@ -238,16 +238,17 @@ class TestOffline:
     def test_a_revocation_abroad_is_seen_once_the_ttl_has_passed(
         self, issuer_client: TestClient, credential_pki: CredentialPki, abroad: _ListServer
     ) -> None:
+        abroad.serve(credential_pki, [], ttl_s=4)  # iat is in whole seconds: room for a check within it
         wallet = Wallet()
         wallet.credentials.append(foreign_credential(credential_pki, wallet.key, abroad.uri))
         page, link = start(issuer_client, "ehic")
         answer_request(wallet, issuer_client, link)
         assert "Valid." in shown(issuer_client, page)
-        abroad.serve(credential_pki, [(5, 1)])
+        abroad.serve(credential_pki, [(5, 1)], ttl_s=4)
         page, link = start(issuer_client, "ehic")
         answer_request(wallet, issuer_client, link)
         assert "Valid." in shown(issuer_client, page)  # within the ttl the kept list is used
-        time.sleep(1.2)
+        time.sleep(4.1)
         page, link = start(issuer_client, "ehic")
         answer_request(wallet, issuer_client, link)
         assert "The issuer has revoked the credential." in shown(issuer_client, page)

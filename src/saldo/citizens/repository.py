@@ -64,6 +64,10 @@ SELECT
          FROM eessi_documents d WHERE d.case_pk = c.id AND d.status <> 'rejected'))
       ORDER BY c.id DESC), '[]'::json)
      FROM eessi_cases c WHERE c.person_scheme = {scheme} AND c.person_id = {identifier}) AS exchanges,
+  (SELECT coalesce(json_agg(json_build_array(
+      k.document_number, k.kind, k.state, k.valid_from, k.valid_until, k.issued_at, k.collected_at) ORDER BY k.id DESC),
+      '[]'::json)
+     FROM credentials k WHERE k.person_scheme = {scheme} AND k.person_id = {identifier}) AS credentials,
   (SELECT json_build_array(r.finished_at, r.rules, s.created_at) FROM analysis_runs r
      JOIN analysis_snapshots s ON s.id = r.snapshot_id
     WHERE r.status = 'finished' ORDER BY r.id DESC LIMIT 1) AS last_run,
@@ -106,7 +110,8 @@ class CitizenRepository:
         self, scheme: str, identifier: str, *, start: dt.date, end: dt.date, today: dt.date, access_limit: int
     ) -> Any:
         """One row: payee_id, payments, span (first and last due date), designation, held, access,
-        exchanges (cross-border cases about the person), last_run, person_scheme, person_id."""
+        exchanges (cross-border cases about the person), credentials (PDA1, EHIC issued to the person),
+        last_run, person_scheme, person_id."""
         params = {
             "scheme": scheme,
             "identifier": identifier,

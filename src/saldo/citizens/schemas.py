@@ -106,6 +106,18 @@ class CrossBorderExchange(BaseModel):
     seds: list[ExchangedSed]
 
 
+class IssuedCredential(BaseModel):
+    """A PDA1 or an EHIC issued to the person, and whether it still holds."""
+
+    document_number: str
+    kind: str = Field(description="`pda1` (applicable legislation) or `ehic` (European Health Insurance Card).")
+    state: str = Field(description="`valid`, `suspended` or `revoked`, as verifiers see it.")
+    valid_from: dt.date
+    valid_until: dt.date
+    issued_at: dt.datetime
+    in_wallet_since: dt.datetime | None = Field(description="When a wallet last collected it; null: not yet.")
+
+
 class CitizenOverview(BaseModel):
     person_scheme: str
     person_id: str
@@ -121,4 +133,7 @@ class CitizenOverview(BaseModel):
         default_factory=list,
         description="Each exchange with a social security institution in another country about the person, newest "
         "first.",
+    )
+    credentials: list[IssuedCredential] = Field(
+        default_factory=list, description="The PDA1 and EHIC credentials issued to the person, newest first."
     )

@@ -81,19 +81,19 @@ def offer_by_token(session: Session, token_sha256: bytes) -> CredentialOffer | N
     return session.scalars(query.with_for_update()).one_or_none()
 
 
-def take_nonce(session: Session, nonce_sha256: bytes, now: dt.datetime) -> bool:
-    """Mark a nonce used; False when it is unknown, expired or was used before."""
+def take_nonces(session: Session, digests: list[bytes], now: dt.datetime) -> int:
+    """Mark nonces used; how many were known, unexpired and unused (each is taken once)."""
     taken = session.execute(
         update(IssuanceNonce)
         .where(
-            IssuanceNonce.nonce_sha256 == nonce_sha256,
+            IssuanceNonce.nonce_sha256.in_(digests),
             IssuanceNonce.used_at.is_(None),
             IssuanceNonce.expires_at > now,
         )
         .values(used_at=now)
         .returning(IssuanceNonce.nonce_sha256)
-    ).first()
-    return taken is not None
+    ).all()
+    return len(taken)
 
 
 def presentation_request(session: Session, request_id: str, *, lock: bool = False) -> PresentationRequest | None:

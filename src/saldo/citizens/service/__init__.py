@@ -25,6 +25,7 @@ from saldo.citizens.schemas import (
     CrossBorderExchange,
     Designation,
     ExchangedSed,
+    IssuedCredential,
     PaymentGroup,
     PaymentLine,
     RuleRun,
@@ -118,6 +119,18 @@ def overview_of(row: Any, shown: int, now: dt.date) -> CitizenOverview:
                 seds=[ExchangedSed(sed_type=d[0], direction=d[1], at=d[2]) for d in e[7]],
             )
             for e in row.exchanges
+        ],
+        credentials=[
+            IssuedCredential(
+                document_number=k[0],
+                kind=k[1],
+                state=k[2],
+                valid_from=k[3],
+                valid_until=k[4],
+                issued_at=k[5],
+                in_wallet_since=k[6],
+            )
+            for k in row.credentials
         ],
     )
 

@@ -125,8 +125,8 @@ def _b64url_json(part: str) -> Any:
     return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
 
 
-def _holder_key(proof: str, issuer: Issuer, session: Session, now: dt.datetime) -> dict[str, Any]:
-    """The wallet's public key from its key proof, after every check; the proof's nonce is taken."""
+def _holder_key(proof: str, issuer: Issuer, now: dt.datetime) -> tuple[dict[str, Any], str]:
+    """The wallet's public key from its key proof, after every check but the nonce's, and the nonce."""
     try:
         header = _b64url_json(proof.split(".", maxsplit=1)[0])
         claims = _b64url_json(proof.split(".")[1])
@@ -149,14 +149,20 @@ def _holder_key(proof: str, issuer: Issuer, session: Session, now: dt.datetime) 
     if claims.get("aud") != issuer.url:
         raise IssuanceError("invalid_proof", f"the key proof's aud must be {issuer.url}")
     made = claims.get("iat")
-    if not isinstance(made, int) or not now - PROOF_MAX_AGE <= dt.datetime.fromtimestamp(
-        made, dt.UTC
-    ) <= now + dt.timedelta(seconds=60):
+    fresh = dt.timedelta(seconds=60)
+    if not isinstance(made, int) or not now - PROOF_MAX_AGE <= dt.datetime.fromtimestamp(made, dt.UTC) <= now + fresh:
         raise IssuanceError("invalid_proof", "the key proof was not made just now (iat)")
     nonce = claims.get("nonce")
-    if not isinstance(nonce, str) or not repository.take_nonce(session, _sha256(nonce), now):
-        raise IssuanceError("invalid_nonce", "the key proof's nonce is unknown, expired or used: fetch a new one")
-    return public
+    if not isinstance(nonce, str):
+        raise IssuanceError("invalid_nonce", "the key proof carries no nonce: fetch one from the nonce endpoint")
+    return public, nonce
+
+
+def _take_nonces(session: Session, nonces: list[str], now: dt.datetime) -> None:
+    """Each proof's nonce, taken at once: all are fresh and unused, or the request is refused."""
+    digests = [_sha256(n) for n in nonces]
+    if len(set(digests)) != len(digests) or repository.take_nonces(session, digests, now) != len(digests):
+        raise IssuanceError("invalid_nonce", "a key proof's nonce is unknown, expired or used: fetch a new one")
 
 
 def collect(
@@ -184,7 +190,9 @@ def collect(
         raise IssuanceError("invalid_credential_request", "at most 10 key proofs in one request")
     if credential.state is not CredentialState.VALID:
         raise IssuanceError("invalid_credential_request", f"the credential is {credential.state.value}")
-    keys = [_holder_key(proof, issuer, session, now) for proof in proofs]
+    checked = [_holder_key(proof, issuer, now) for proof in proofs]
+    _take_nonces(session, [nonce for _, nonce in checked], now)
+    keys = [key for key, _ in checked]
     expires = dt.datetime.combine(credential.valid_until + dt.timedelta(days=1), dt.time(), dt.UTC)
     issued = [
         sd_jwt_vc.issue(
