@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query
+from fastapi import APIRouter, Form, Query, Request
 from fastapi import Path as PathParameter
 from fastapi.responses import JSONResponse, Response
 
@@ -14,6 +14,7 @@ from saldo.credentials import service
 from saldo.credentials.errors import IssuanceError, PresentationRefusedError, StatusChangeError
 from saldo.credentials.http import WalletToken
 from saldo.credentials.models import Credential, CredentialState, CredentialType
+from saldo.credentials.pages import pdf_of
 from saldo.credentials.schemas import (
     CLAIMS_MODELS,
     CredentialDetail,
@@ -285,6 +286,22 @@ def get_credential(
     session.commit()
     history = [EventOut.model_validate(e) for e in service.history(session, credential)]
     return CredentialDetail(**_out(credential, settings).model_dump(), history=history)
+
+
+@router.get(
+    "/{document_number}/pdf",
+    summary="The credential on paper (PDF with a QR code)",
+    responses={200: {"content": {"application/pdf": {}}, "description": "The PDF"}},
+)
+def credential_pdf(
+    document_number: DocumentNumber, request: Request, staff: CurrentStaff, session: DbSession
+) -> Response:
+    """For a person without a wallet: what the credential says, and a QR code of the credential
+    itself that any verifier checks (signature, issuer, status). Only a valid credential is printed."""
+    require_role(staff, Role.ISSUER)
+    credential = service.get_credential(session, document_number)
+    _seen(session, credential, staff)
+    return pdf_of(request, session, request.app.state.settings, credential, by=staff.username)
 
 
 @router.post("/{document_number}/offers", response_model=OfferOut, status_code=201, summary="A new wallet offer")

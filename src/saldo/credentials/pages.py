@@ -7,22 +7,30 @@ and the page is never cached."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 import segno
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi import Path as PathParameter
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from saldo.credentials.models import CredentialType
+from saldo.credentials import service
+from saldo.credentials.errors import CredentialNotFoundError
+from saldo.credentials.models import Credential, CredentialType
+from saldo.credentials.service import paper
 from saldo.credentials.service import verifier as verifying
 from saldo.credentials.service.verifier import verifier_from_settings
+from saldo.http import i18n
 from saldo.http.deps import AppSettings, DbSession
 from saldo.http.rendering import render
+from saldo.identity.http import CurrentCitizen
+from saldo.identity.service import log_assisted_read
 from saldo.kit.clock import utcnow
+from saldo.settings import Settings
 
 router = APIRouter(include_in_schema=False)
 RequestId = Annotated[str, PathParameter(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+DocumentNumber = Annotated[str, PathParameter(max_length=40, pattern=r"^[A-Z]{2}-[A-Z0-9]{4}-[A-Z0-9]{1,30}$")]
 
 
 def N_(message: str) -> str:  # noqa: N802 — gettext's marker: the page translates the text when shown
@@ -74,6 +82,77 @@ CLAIM_WORDS = {
     "date_of_issuance": N_("Date of issue"),
     "date_of_expiry": N_("Date of expiry"),
 }
+
+
+def pdf_of(request: Request, session: DbSession, settings: Settings, credential: Credential, *, by: str) -> Response:
+    """The credential on paper, in the request's language (with the claims' English names beside)."""
+    issuer = service.issuer_from_settings(settings)
+    service.record_printing(session, credential, by=by)
+    language = i18n.choose_language(request)
+    gettext = i18n.translations(language).gettext
+    labels = {
+        name: gettext(words) if language == "en" else f"{gettext(words)} / {words}"
+        for name, words in CLAIM_WORDS.items()
+    }
+    document = paper.credential_pdf(
+        credential,
+        link=paper.check_link(issuer, paper.paper_credential(issuer, credential, now=utcnow())),
+        authority=settings.authority_name,
+        title=gettext(KIND_WORDS[credential.kind.value]),
+        labels=labels,
+        gettext=gettext,
+        date=lambda value: i18n.date(value, language, "short"),
+        language=language,
+    )
+    session.commit()
+    filename = f"{credential.document_number}.pdf"
+    return Response(
+        document,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
+
+
+@router.get("/me/credentials/{document_number}.pdf")
+def my_credential_pdf(
+    document_number: DocumentNumber, request: Request, session: DbSession, principal: CurrentCitizen
+) -> Response:
+    """The person's own PDA1 or EHIC on paper (404 for anyone else's)."""
+    person = principal.subject
+    credential = service.find_credential(session, document_number)
+    owner = (credential.person_scheme, credential.person_id) if credential else None
+    if person is None or owner != (person.scheme, person.identifier):
+        raise CredentialNotFoundError(f"no credential {document_number} of yours")
+    assert credential is not None
+    log_assisted_read(session, principal, action="print_credential", details={"credential": document_number})
+    by = f"staff:{principal.staff_username}" if principal.assisted else "citizen"
+    return pdf_of(request, session, request.app.state.settings, credential, by=by)
+
+
+@router.get("/verifier/paper", response_class=HTMLResponse)
+def paper_check(
+    request: Request, session: DbSession, settings: AppSettings, c: Annotated[str, Query(max_length=16_384)] = ""
+) -> Response:
+    """A paper credential's QR code leads here: its signature, issuer and status checked, and what it
+    says shown; who it is about is checked against the holder's identity document."""
+    verifier = verifier_from_settings(settings)
+    kinds = set(CredentialType)
+    outcome = verifying.verify_paper(session, verifier, c, kinds=kinds, now=utcnow())
+    session.commit()  # a status list fetched is kept
+    context = {
+        "outcome": outcome,
+        "reason_words": REASON_WORDS,
+        "claim_words": CLAIM_WORDS,
+        "statuses": _statuses(outcome),
+        "minutes": lambda seconds: max(round(seconds / 60), 0),
+    }
+    page = render(request, "verifier/paper.html", context)
+    page.headers["Cache-Control"] = "no-store"
+    return page
+
+
+def _statuses(outcome: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{**s, "issued_at": dt.datetime.fromisoformat(s["issued_at"])} for s in outcome.get("status_lists", [])]
 
 
 @router.get("/verifier", response_class=HTMLResponse)

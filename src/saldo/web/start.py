@@ -50,6 +50,7 @@ PUBLIC_PATHS = frozenset(
         "/verifier/requests/{request_id}",
         "/verifier/requests/{request_id}/state",
         "/verifier/response",
+        "/verifier/paper",  # a paper credential's QR code: the credential itself is what it checks
     }
 )
 # The development eID provider (only with SALDO_DEV_LOGIN) is public by nature: it is the login.

@@ -271,6 +271,10 @@ def add_event(
     )
 
 
+def find_credential(session: Session, document_number: str) -> Credential | None:
+    return repository.credential_by_number(session, document_number)
+
+
 def get_credential(session: Session, document_number: str) -> Credential:
     credential = repository.credential_by_number(session, document_number)
     if credential is None:
@@ -300,6 +304,15 @@ def change_status(session: Session, credential: Credential, to: CredentialState,
     credential.state = to
     repository.bump_list_version(session, credential.status_list_id)
     add_event(session, credential, ACTION_OF[to], by, reason=reason)
+
+
+def record_printing(session: Session, credential: Credential, *, by: str) -> None:
+    """A paper copy was made: only of a valid credential, and written to its history."""
+    if credential.state is not CredentialState.VALID:
+        raise StatusChangeError(
+            f"credential {credential.document_number} is {credential.state.value}: it is not printed"
+        )
+    add_event(session, credential, "printed", by)
 
 
 def history(session: Session, credential: Credential) -> list[CredentialEvent]:

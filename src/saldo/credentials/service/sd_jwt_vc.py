@@ -72,13 +72,14 @@ def issue(
     vct: str,
     claims: Mapping[str, Any],
     disclosable: Iterable[str],
-    holder_jwk: Mapping[str, Any],
+    holder_jwk: Mapping[str, Any] | None,
     issued_at: dt.datetime,
     expires_at: dt.datetime,
     status: Mapping[str, Any],
 ) -> str:
     """A signed SD-JWT VC with its disclosures (``jwt~d1~d2~``): the top-level claims named in
-    ``disclosable`` become disclosures, the rest and the registered claims stay in the JWT."""
+    ``disclosable`` become disclosures, the rest and the registered claims stay in the JWT. Bound to
+    ``holder_jwk`` (``cnf``); without one, a paper credential that whoever holds it can show."""
     optional = set(disclosable)
     if optional & REGISTERED:
         raise ValueError(f"registered claims are never selectively disclosable: {sorted(optional & REGISTERED)}")
@@ -95,7 +96,7 @@ def issue(
     made = SDJWTIssuer(
         user_claims,
         _jwk_of_private(keys),
-        holder_key=JWK(**holder_jwk),
+        holder_key=JWK(**holder_jwk) if holder_jwk is not None else None,
         sign_alg=ALGORITHM,
         extra_header_parameters={"typ": TYP, "x5c": keys.x5c},
     )

@@ -177,6 +177,36 @@ def verify_presentation(
     }
 
 
+def verify_paper(
+    session: Session, verifier: Verifier, paper: str, *, kinds: set[CredentialType], now: dt.datetime
+) -> dict[str, Any]:
+    """The outcome for a paper credential's code: as a presentation, but bound to no key (paper is
+    shown with the holder's identity document, as the paper A1 always was)."""
+    check = StatusCheck(session, verifier, now)
+    try:
+        verified = sd_jwt_vc.verify(
+            paper,
+            anchors=verifier.anchors,
+            accepted_vcts={VCT[k] for k in kinds},
+            audience=None,
+            nonce=None,
+            now=now,
+            status_of=check,
+        )
+    except PresentationRefusedError as error:
+        return {"valid": False, "reason": error.reason, "detail": str(error), "status_lists": check.used}
+    return {
+        "valid": True,
+        "vct": verified.vct,
+        "kind": next(k.value for k in kinds if VCT[k] == verified.vct),
+        "issuer": verified.issuer,
+        "issuer_subject": verified.issuer_subject,
+        "expires_at": verified.expires_at.isoformat(),
+        "disclosed": verified.disclosed,
+        "status_lists": check.used,
+    }
+
+
 def dcql_query(kind: CredentialType) -> dict[str, Any]:
     """What the request asks the wallet for (DCQL, OpenID4VP 1.0 §6)."""
     return {
