@@ -5,11 +5,14 @@ server), and signs with its own P-256 key."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from joserfc import jws
 from joserfc.jwk import ECKey
@@ -112,3 +115,52 @@ def answer_request(wallet: Wallet, client: Any, url: str, credential: str | None
 def post_answer(client: Any, request: dict[str, str], vp_token: Any) -> Any:
     form = {"vp_token": json.dumps(vp_token), "state": request["state"]}
     return client.post(_path(request["response_uri"]), data=form)
+
+
+@dataclass
+class AuthorizationStart:
+    """A wallet's authorisation request (code flow with PKCE) and what it must remember."""
+
+    url: str
+    verifier: str
+    state: str
+    client_id: str = "https://wallet.example/client"
+    redirect_uri: str = "https://wallet.example/callback"
+
+
+def start_authorization(scope: str, **overrides: str) -> AuthorizationStart:
+    verifier = base64.urlsafe_b64encode(os.urandom(40)).decode().rstrip("=")
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    start = AuthorizationStart(url="", verifier=verifier, state=base64.urlsafe_b64encode(os.urandom(9)).decode())
+    params = {
+        "response_type": "code",
+        "client_id": start.client_id,
+        "redirect_uri": start.redirect_uri,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "scope": scope,
+        "state": start.state,
+        **overrides,
+    }
+    start.url = "/credentials/authorize?" + urlencode(params)
+    return start
+
+
+def token_for_code(client: Any, start: AuthorizationStart, code: str, *, verifier: str | None = None) -> Any:
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "code_verifier": verifier or start.verifier,
+        "redirect_uri": start.redirect_uri,
+        "client_id": start.client_id,
+    }
+    return client.post("/credentials/token", data=form)
+
+
+def collect_with_token(wallet: Wallet, client: Any, access_token: str, audience: str) -> Any:
+    nonce = client.post("/credentials/nonce").json()["c_nonce"]
+    return client.post(
+        "/credentials/credential",
+        json={"proofs": {"jwt": [wallet.proof(audience=audience, nonce=nonce)]}},
+        headers={"Authorization": f"Bearer {access_token}"},
+    )

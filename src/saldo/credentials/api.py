@@ -85,7 +85,7 @@ def claims_schema(kind: CredentialType) -> dict[str, Any]:
 @public_router.post(
     "/credentials/token",
     response_model=TokenOut,
-    summary="OpenID4VCI token endpoint (pre-authorised code)",
+    summary="OpenID4VCI token endpoint (pre-authorised code, authorisation code with PKCE)",
     responses={400: {"description": "An OAuth error: invalid_grant, unsupported_grant_type"}},
 )
 def token(
@@ -93,11 +93,23 @@ def token(
     grant_type: Annotated[str, Form(max_length=200)],
     pre_authorized_code: Annotated[str, Form(alias="pre-authorized_code", max_length=200)] = "",
     tx_code: Annotated[str | None, Form(max_length=20)] = None,
+    code: Annotated[str, Form(max_length=200)] = "",
+    code_verifier: Annotated[str | None, Form(max_length=200)] = None,
+    redirect_uri: Annotated[str | None, Form(max_length=2000)] = None,
+    client_id: Annotated[str | None, Form(max_length=200)] = None,
 ) -> Response:
-    """Trades the offer's pre-authorised code and the person's transaction code for an access token."""
+    """Trades the offer's pre-authorised code and the person's transaction code, or an authorisation
+    code and its PKCE verifier (with the same client_id and redirect_uri), for an access token."""
     try:
         access_token, expires_in = issuance.redeem(
-            session, grant_type=grant_type, code=pre_authorized_code, tx_code=tx_code, now=utcnow()
+            session,
+            grant_type=grant_type,
+            code=pre_authorized_code or code,
+            tx_code=tx_code,
+            now=utcnow(),
+            code_verifier=code_verifier,
+            redirect_uri=redirect_uri,
+            client_id=client_id,
         )
     except IssuanceError as error:
         session.commit()  # a wrong transaction code counts against the offer

@@ -107,8 +107,10 @@ class CredentialEvent(IdMixin, Base):
 
 
 class CredentialOffer(IdMixin, Base):
-    """An OpenID4VCI credential offer with a pre-authorised code: the wallet trades the code (and the
-    transaction code the person was told apart) for an access token, once, before it expires."""
+    """An OpenID4VCI grant of one credential to a wallet: a pre-authorised code (traded with the
+    transaction code the person was told apart), or an authorisation code the person gave their
+    wallet after logging in with eID (traded with the PKCE verifier, by the same client and redirect
+    URI). Either is traded for an access token once, before it expires."""
 
     __tablename__ = "credential_offers"
     __table_args__ = (Index("ix_credential_offers_token", "token_sha256", unique=True),)
@@ -117,6 +119,10 @@ class CredentialOffer(IdMixin, Base):
     code_sha256: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     tx_code_sha256: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     failed_tx_codes: Mapped[int] = mapped_column(Integer, default=0)
+    # the authorisation code flow: who asked, where the code went, and the PKCE challenge (S256)
+    client_id: Mapped[str | None] = mapped_column(String(200))
+    redirect_uri: Mapped[str | None] = mapped_column(Text)
+    code_challenge: Mapped[str | None] = mapped_column(String(128))
     expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     redeemed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     token_sha256: Mapped[bytes | None] = mapped_column(LargeBinary(32))

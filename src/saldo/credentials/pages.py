@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import segno
 from fastapi import APIRouter, Form, Query, Request
@@ -15,15 +16,15 @@ from fastapi import Path as PathParameter
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from saldo.credentials import service
-from saldo.credentials.errors import CredentialNotFoundError
-from saldo.credentials.models import Credential, CredentialType
-from saldo.credentials.service import paper
+from saldo.credentials.errors import CredentialNotFoundError, IssuanceError
+from saldo.credentials.models import Credential, CredentialState, CredentialType
+from saldo.credentials.service import issuance, paper
 from saldo.credentials.service import verifier as verifying
 from saldo.credentials.service.verifier import verifier_from_settings
 from saldo.http import i18n
 from saldo.http.deps import AppSettings, DbSession
 from saldo.http.rendering import render
-from saldo.identity.http import CurrentCitizen
+from saldo.identity.http import CurrentCitizen, check_csrf
 from saldo.identity.service import log_assisted_read
 from saldo.kit.clock import utcnow
 from saldo.settings import Settings
@@ -127,6 +128,94 @@ def my_credential_pdf(
     log_assisted_read(session, principal, action="print_credential", details={"credential": document_number})
     by = f"staff:{principal.staff_username}" if principal.assisted else "citizen"
     return pdf_of(request, session, request.app.state.settings, credential, by=by)
+
+
+def _authorization(values: dict[str, str | None]) -> issuance.AuthorizationRequest:
+    return issuance.authorization_request(
+        response_type=values.get("response_type"),
+        client_id=values.get("client_id"),
+        redirect_uri=values.get("redirect_uri"),
+        code_challenge=values.get("code_challenge"),
+        code_challenge_method=values.get("code_challenge_method"),
+        scope=values.get("scope"),
+        state=values.get("state"),
+    )
+
+
+AUTHORIZATION_FIELDS = (
+    "response_type", "client_id", "redirect_uri", "code_challenge", "code_challenge_method", "scope", "state",
+)  # fmt: skip
+
+
+@router.get("/credentials/authorize", response_class=HTMLResponse)
+def authorize_page(request: Request, session: DbSession, settings: AppSettings, principal: CurrentCitizen) -> Response:
+    """OpenID4VCI authorisation code flow: the person, logged in with eID, chooses which of their
+    credentials their wallet may fetch (or refuses)."""
+    service.issuer_from_settings(settings)
+    values = {name: request.query_params.get(name) for name in AUTHORIZATION_FIELDS}
+    try:
+        asked = _authorization(values)
+    except IssuanceError as error:
+        return render(
+            request, "credentials/authorize.html", {"error": str(error)}, principal=principal, status_code=400
+        )
+    person = principal.subject
+    assert person is not None
+    mine = [
+        c
+        for c in service.credentials_of(session, person.scheme, person.identifier)
+        if c.kind is asked.kind and c.state is CredentialState.VALID
+    ]
+    context = {
+        "asked": asked,
+        "values": values,
+        "credentials": mine,
+        "kind_words": KIND_WORDS,
+        "destination": urlsplit(asked.redirect_uri).netloc or urlsplit(asked.redirect_uri).scheme,
+        "assisted": principal.assisted,
+    }
+    return render(request, "credentials/authorize.html", context, principal=principal)
+
+
+@router.post("/credentials/authorize")
+def authorize(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: CurrentCitizen,
+    csrf: Annotated[str, Form()],
+    decision: Annotated[str, Form(pattern="^(send|refuse)$")],
+    document_number: Annotated[str | None, Form(max_length=40)] = None,
+    response_type: Annotated[str | None, Form(max_length=20)] = None,
+    client_id: Annotated[str | None, Form(max_length=200)] = None,
+    redirect_uri: Annotated[str | None, Form(max_length=2000)] = None,
+    code_challenge: Annotated[str | None, Form(max_length=128)] = None,
+    code_challenge_method: Annotated[str | None, Form(max_length=10)] = None,
+    scope: Annotated[str | None, Form(max_length=200)] = None,
+    state: Annotated[str | None, Form(max_length=500)] = None,
+) -> Response:
+    """The person's answer: the wallet gets a code for the chosen credential, or access_denied."""
+    check_csrf(principal, csrf)
+    issuer = service.issuer_from_settings(settings)
+    asked = _authorization(
+        {
+            "response_type": response_type, "client_id": client_id, "redirect_uri": redirect_uri,
+            "code_challenge": code_challenge, "code_challenge_method": code_challenge_method, "scope": scope,
+            "state": state,
+        }
+    )  # fmt: skip
+    if decision == "refuse":
+        return RedirectResponse(issuance.redirect_with(asked, {"error": "access_denied"}, issuer=issuer.url), 303)
+    if principal.assisted:
+        raise IssuanceError("access_denied", "a credential goes to the person's own wallet, not on their behalf")
+    person = principal.subject
+    credential = service.find_credential(session, document_number or "")
+    owner = (credential.person_scheme, credential.person_id) if credential else None
+    if person is None or credential is None or owner != (person.scheme, person.identifier):
+        raise CredentialNotFoundError(f"no credential {document_number} of yours")
+    target = issuance.grant_authorization(session, issuer, asked, credential, by="citizen", now=utcnow())
+    session.commit()
+    return RedirectResponse(target, status_code=303)
 
 
 @router.get("/verifier/paper", response_class=HTMLResponse)

@@ -19,10 +19,11 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode, urlsplit
 
 from joserfc import jws
 from joserfc.errors import JoseError
@@ -36,6 +37,10 @@ from saldo.credentials.models import Credential, CredentialOffer, CredentialStat
 from saldo.credentials.service import VCT, Issuer, add_event, disclosable, sd_jwt_vc
 
 PRE_AUTHORIZED = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+AUTHORIZATION_CODE = "authorization_code"
+CODE_LIFETIME = dt.timedelta(minutes=10)
+PKCE_VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")
+PKCE_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")  # base64url of a SHA-256
 PROOF_TYP = "openid4vci-proof+jwt"
 OFFER_LIFETIME = dt.timedelta(minutes=30)  # long enough to open the wallet and scan; the PDF stays meanwhile
 TOKEN_LIFETIME = dt.timedelta(minutes=10)
@@ -94,13 +99,42 @@ def make_offer(session: Session, issuer: Issuer, credential: Credential, *, by: 
     return Offer(f"openid-credential-offer://?credential_offer={quote(text, safe='')}", body, tx_code, offer.expires_at)
 
 
-def redeem(session: Session, *, grant_type: str, code: str, tx_code: str | None, now: dt.datetime) -> tuple[str, int]:
-    """The token endpoint: an access token for a pre-authorised code and its transaction code."""
-    if grant_type != PRE_AUTHORIZED:
-        raise IssuanceError("unsupported_grant_type", f"only {PRE_AUTHORIZED} is supported")
+def redeem(
+    session: Session,
+    *,
+    grant_type: str,
+    code: str,
+    tx_code: str | None,
+    now: dt.datetime,
+    code_verifier: str | None = None,
+    redirect_uri: str | None = None,
+    client_id: str | None = None,
+) -> tuple[str, int]:
+    """The token endpoint: an access token for a pre-authorised code and its transaction code, or
+    for an authorisation code and its PKCE verifier (same client, same redirect URI)."""
+    if grant_type not in (PRE_AUTHORIZED, AUTHORIZATION_CODE):
+        raise IssuanceError("unsupported_grant_type", f"supported: {PRE_AUTHORIZED} and {AUTHORIZATION_CODE}")
     offer = repository.offer_by_code(session, _sha256(code)) if code else None
-    if offer is None or offer.expires_at <= now or offer.redeemed_at is not None:
-        raise IssuanceError("invalid_grant", "the pre-authorised code is unknown, expired or was used")
+    by_authorization = offer is not None and offer.code_challenge is not None
+    if (
+        offer is None
+        or offer.expires_at <= now
+        or offer.redeemed_at is not None
+        or (by_authorization != (grant_type == AUTHORIZATION_CODE))
+    ):
+        raise IssuanceError("invalid_grant", "the code is unknown, expired or was used")
+    if by_authorization:
+        _check_pkce(offer, code_verifier=code_verifier, redirect_uri=redirect_uri, client_id=client_id)
+    else:
+        _check_tx_code(offer, tx_code)
+    token = secrets.token_urlsafe(32)
+    offer.redeemed_at = now
+    offer.token_sha256 = _sha256(token)
+    offer.token_expires_at = now + TOKEN_LIFETIME
+    return token, int(TOKEN_LIFETIME.total_seconds())
+
+
+def _check_tx_code(offer: CredentialOffer, tx_code: str | None) -> None:
     if offer.failed_tx_codes >= MAX_TX_CODE_TRIES:
         raise IssuanceError("invalid_grant", "too many wrong transaction codes: ask for a new offer")
     if offer.tx_code_sha256 is not None and (
@@ -108,11 +142,112 @@ def redeem(session: Session, *, grant_type: str, code: str, tx_code: str | None,
     ):
         offer.failed_tx_codes += 1
         raise IssuanceError("invalid_grant", "the transaction code is wrong")
-    token = secrets.token_urlsafe(32)
-    offer.redeemed_at = now
-    offer.token_sha256 = _sha256(token)
-    offer.token_expires_at = now + TOKEN_LIFETIME
-    return token, int(TOKEN_LIFETIME.total_seconds())
+
+
+def _check_pkce(
+    offer: CredentialOffer, *, code_verifier: str | None, redirect_uri: str | None, client_id: str | None
+) -> None:
+    if client_id != offer.client_id or redirect_uri != offer.redirect_uri:
+        raise IssuanceError("invalid_grant", "the code was given to another client or redirect URI")
+    if code_verifier is None or not PKCE_VERIFIER.fullmatch(code_verifier):
+        raise IssuanceError("invalid_grant", "code_verifier (PKCE, 43 to 128 characters) is missing or malformed")
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(code_verifier.encode()).digest()).decode().rstrip("=")
+    if not secrets.compare_digest(challenge, offer.code_challenge or ""):
+        raise IssuanceError("invalid_grant", "the code_verifier does not match the code_challenge")
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    """What a wallet asks for at the authorisation endpoint, checked."""
+
+    client_id: str
+    redirect_uri: str
+    code_challenge: str
+    kind: CredentialType
+    state: str | None
+
+
+def authorization_request(
+    *,
+    response_type: str | None,
+    client_id: str | None,
+    redirect_uri: str | None,
+    code_challenge: str | None,
+    code_challenge_method: str | None,
+    scope: str | None,
+    state: str | None,
+) -> AuthorizationRequest:
+    """The wallet's authorisation request, or IssuanceError saying what is wrong (shown to the
+    person, never sent to a redirect URI that was not checked)."""
+    if response_type != "code":
+        raise IssuanceError("unsupported_response_type", "response_type must be code")
+    if not client_id or len(client_id) > 200:
+        raise IssuanceError("invalid_request", "client_id is missing")
+    if not redirect_uri or not _acceptable_redirect(redirect_uri):
+        raise IssuanceError("invalid_request", "redirect_uri must be an https address or the wallet's own scheme")
+    if code_challenge_method != "S256" or not code_challenge or not PKCE_CHALLENGE.fullmatch(code_challenge):
+        raise IssuanceError("invalid_request", "PKCE with code_challenge_method S256 is required")
+    kinds = [TYPE_OF_CONFIGURATION[s] for s in (scope or "").split() if s in TYPE_OF_CONFIGURATION]
+    if len(kinds) != 1:
+        raise IssuanceError("invalid_scope", f"scope must name one of {', '.join(TYPE_OF_CONFIGURATION)}")
+    return AuthorizationRequest(client_id, redirect_uri, code_challenge, kinds[0], state)
+
+
+def _acceptable_redirect(uri: str) -> bool:
+    parts = urlsplit(uri)
+    if parts.scheme == "https":
+        return bool(parts.netloc)
+    if parts.scheme == "http":
+        return parts.hostname in ("127.0.0.1", "localhost", "::1")  # a wallet on this device (tests, desktop)
+    # a wallet app's own scheme (eudi-openid4ci://…); never a scheme a browser runs
+    return bool(re.fullmatch(r"[a-z][a-z0-9+.-]*", parts.scheme)) and parts.scheme not in {
+        "javascript",
+        "data",
+        "file",
+        "vbscript",
+        "about",
+        "blob",
+    }
+
+
+def grant_authorization(
+    session: Session,
+    issuer: Issuer,
+    request: AuthorizationRequest,
+    credential: Credential,
+    *,
+    by: str,
+    now: dt.datetime,
+) -> str:
+    """The person chose a credential for their wallet: the redirect back with a code for it."""
+    if credential.state is not CredentialState.VALID or credential.kind is not request.kind:
+        raise IssuanceError("invalid_request", f"credential {credential.document_number} cannot be sent to a wallet")
+    code = secrets.token_urlsafe(32)
+    session.add(
+        CredentialOffer(
+            credential_pk=credential.id,
+            code_sha256=_sha256(code),
+            failed_tx_codes=0,
+            client_id=request.client_id,
+            redirect_uri=request.redirect_uri,
+            code_challenge=request.code_challenge,
+            expires_at=now + CODE_LIFETIME,
+            created_by=by,
+        )
+    )
+    add_event(session, credential, "authorized", by, details={"client_id": request.client_id})
+    return redirect_with(request, {"code": code}, issuer=issuer.url)
+
+
+def redirect_with(request: AuthorizationRequest, values: dict[str, str], *, issuer: str | None = None) -> str:
+    """The wallet's redirect URI with ``values``, the state it sent, and (RFC 9207) the issuer."""
+    answer = dict(values)
+    if request.state is not None:
+        answer["state"] = request.state
+    if issuer is not None:
+        answer["iss"] = issuer
+    separator = "&" if urlsplit(request.redirect_uri).query else "?"
+    return f"{request.redirect_uri}{separator}{urlencode(answer)}"
 
 
 def new_nonce(session: Session, *, now: dt.datetime) -> str:
@@ -242,13 +377,18 @@ def metadata(issuer: Issuer) -> dict[str, Any]:
 
 
 def authorization_server_metadata(issuer: Issuer) -> dict[str, Any]:
-    """RFC 8414 metadata: the issuer is its own authorisation server, for the pre-authorised code."""
+    """RFC 8414 metadata: the issuer is its own authorisation server (pre-authorised code, and the
+    authorisation code with PKCE for a person who logs in with eID)."""
     return {
         "issuer": issuer.url,
+        "authorization_endpoint": f"{issuer.url}/credentials/authorize",
         "token_endpoint": f"{issuer.url}/credentials/token",
-        "grant_types_supported": [PRE_AUTHORIZED],
+        "grant_types_supported": [AUTHORIZATION_CODE, PRE_AUTHORIZED],
         "pre-authorized_grant_anonymous_access_supported": True,
-        "response_types_supported": [],
+        "response_types_supported": ["code"],
+        "code_challenge_methods_supported": ["S256"],
+        "scopes_supported": list(TYPE_OF_CONFIGURATION),
+        "authorization_response_iss_parameter_supported": True,
     }
 
 
