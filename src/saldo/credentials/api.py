@@ -34,6 +34,7 @@ from saldo.credentials.service import issuance
 from saldo.credentials.service import verifier as verifying
 from saldo.credentials.service.verifier import verifier_from_settings
 from saldo.http.deps import AppSettings, DbSession, PathId
+from saldo.kit import crash_points
 from saldo.kit.clock import utcnow
 from saldo.kit.problem import problem_responses
 from saldo.staff.http import CurrentStaff
@@ -157,7 +158,9 @@ def credential(
     except IssuanceError as error:
         session.commit()  # nonces a proof used stay used
         return _oauth_error(error)
+    crash_points.reach("credentials.before_commit_collected")
     session.commit()
+    crash_points.reach("credentials.after_commit_collected")
     return JSONResponse({"credentials": [{"credential": c} for c in issued]}, headers=NO_STORE)
 
 

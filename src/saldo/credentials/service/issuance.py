@@ -311,8 +311,11 @@ def collect(
 ) -> tuple[Credential, list[str]]:
     """The credential endpoint: the credential signed to each proven wallet key."""
     offer = repository.offer_by_token(session, _sha256(access_token)) if access_token else None
-    if offer is None or offer.token_expires_at is None or offer.token_expires_at <= now or offer.used_at is not None:
-        raise IssuanceError("invalid_token", "the access token is unknown, expired or was used")
+    # the token serves until it expires, not once: a wallet whose answer was lost (a dropped
+    # connection, a server that died after committing) asks again with a fresh nonce and gets the
+    # credential again, bound to the key it proves; every collection is in the history
+    if offer is None or offer.token_expires_at is None or offer.token_expires_at <= now:
+        raise IssuanceError("invalid_token", "the access token is unknown or expired")
     credential = session.get(Credential, offer.credential_pk)
     assert credential is not None
     if configuration is not None and configuration != CONFIGURATION[credential.kind]:
@@ -345,7 +348,7 @@ def collect(
         )
         for key in keys
     ]
-    offer.used_at = now
+    offer.used_at = offer.used_at or now
     credential.collections += len(issued)
     credential.holder_jwk = keys[-1]
     credential.collected_at = now
