@@ -36,31 +36,18 @@ from benchmarks.common import WORK, drop_database, free_port, fresh_database, me
 from saldo.credentials import service
 from saldo.credentials.schemas import IssueIn
 from saldo.credentials.service import issuance, sd_jwt_vc, status_list
-from saldo.credentials.service.keys import certificate_pem, issue_issuer, issue_trust_anchor, load_anchors
+from saldo.credentials.service.keys import load_anchors
 from saldo.db.engine import create_db_engine, create_session_factory
 from saldo.kit.clock import today, utcnow
 from saldo.settings import Settings
 from saldo.staff.models import Role
 from saldo.staff.service import create_staff, issue_staff_token
+from tests.credentials.issuer_files import issuer_environment
 from tests.credentials.wallet import Wallet, answer_request, offer_from_uri
 
 DATABASE = "saldo_bench_credentials"
 PERSON = "198506124117"
 AUDIENCE = "redirect_uri:https://inspector.example/verifier/response"
-
-
-def _pki(folder: Path) -> dict[str, str]:
-    folder.mkdir(parents=True, exist_ok=True)
-    anchor = issue_trust_anchor()
-    issuer = issue_issuer(anchor, "Försäkringskassan", "SE")
-    issuer.write(folder / "issuer.key", folder / "issuer.pem")
-    (folder / "anchors.pem").write_text(certificate_pem(anchor.certificate), encoding="ascii")
-    return {
-        "SALDO_EESSI_INSTITUTION": "SE:FKA01",
-        "SALDO_CREDENTIALS_KEY": str(folder / "issuer.key"),
-        "SALDO_CREDENTIALS_CHAIN": str(folder / "issuer.pem"),
-        "SALDO_CREDENTIALS_TRUST_ANCHORS": str(folder / "anchors.pem"),
-    }
 
 
 def _staff_headers(database_url: str) -> dict[str, str]:
@@ -334,9 +321,8 @@ def main() -> None:
     args = parser.parse_args()
     settings = fresh_database(DATABASE)
     assert settings.database_url
-    env = _pki(WORK / "credentials-pki")
     port = free_port()
-    env["SALDO_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
+    env = issuer_environment(WORK / "credentials-pki", f"http://127.0.0.1:{port}")
     env["SALDO_CREDENTIALS_STATUS_LIST_SIZE"] = str(1 << 20)
     staff = _staff_headers(settings.database_url)
     server, base = start_server(settings, 2, extra_env=env, port=port)

@@ -5,32 +5,18 @@ credential, bound to its key; nothing is half-recorded and no status entry is ta
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import text
 
-from saldo.credentials.service.keys import certificate_pem, issue_issuer, issue_trust_anchor
 from saldo.kit.clock import today
 from saldo.staff.models import Role
 from saldo.staff.service import create_staff, issue_staff_token
 from tests.crash.conftest import Lab, free_port, wait_until
+from tests.credentials.issuer_files import issuer_environment
 from tests.credentials.wallet import Wallet, offer_from_uri
-
-
-def _issuer_env(folder: Path, port: int) -> dict[str, str]:
-    anchor = issue_trust_anchor()
-    issue_issuer(anchor, "Försäkringskassan", "SE").write(folder / "issuer.key", folder / "issuer.pem")
-    (folder / "anchors.pem").write_text(certificate_pem(anchor.certificate), encoding="ascii")
-    return {
-        "SALDO_EESSI_INSTITUTION": "SE:FKA01",
-        "SALDO_CREDENTIALS_KEY": str(folder / "issuer.key"),
-        "SALDO_CREDENTIALS_CHAIN": str(folder / "issuer.pem"),
-        "SALDO_CREDENTIALS_TRUST_ANCHORS": str(folder / "anchors.pem"),
-        "SALDO_PUBLIC_URL": f"http://127.0.0.1:{port}",
-    }
 
 
 def _up(base: str) -> bool:
@@ -44,7 +30,7 @@ def _up(base: str) -> bool:
 def test_a_wallet_gets_its_credential_after_the_server_died_answering(lab: Lab, point: str) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = _issuer_env(lab.folder, port)
+    env = issuer_environment(lab.folder / "issuer", base)
     with lab.sessions() as session:
         create_staff(session, username="crash.issuer", name="Ida", roles=[Role.ISSUER])
         officer = {"Authorization": f"Bearer {issue_staff_token(session, username='crash.issuer', label='t')}"}

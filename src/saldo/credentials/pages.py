@@ -226,7 +226,7 @@ def paper_check(
     says shown; who it is about is checked against the holder's identity document."""
     verifier = verifier_from_settings(settings)
     kinds = set(CredentialType)
-    outcome = verifying.verify_paper(session, verifier, c, kinds=kinds, now=utcnow())
+    outcome = verifying.verify_presentation(session, verifier, c, kinds=kinds, nonce=None, now=utcnow())
     session.commit()  # a status list fetched is kept
     context = {
         "outcome": outcome,

@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from pydantic import ValidationError
@@ -35,6 +36,7 @@ from saldo.credentials.models import (
     StatusList,
 )
 from saldo.credentials.schemas import ALWAYS_DISCLOSABLE, CLAIMS_MODELS, DecisionIn, IssueIn
+from saldo.credentials.service import sd_jwt_vc
 from saldo.credentials.service import status_list as lists
 from saldo.credentials.service.keys import IssuerKeys, load_anchors, load_issuer_keys
 from saldo.eessi.service import get_case
@@ -376,5 +378,19 @@ def status_list_token(session: Session, issuer: Issuer, list_id: int, *, now: dt
     return token
 
 
-def disclosable() -> frozenset[str]:
-    return ALWAYS_DISCLOSABLE
+def sign_credential(
+    issuer: Issuer, credential: Credential, *, holder_jwk: dict[str, Any] | None, now: dt.datetime
+) -> str:
+    """The SD-JWT VC of a recorded credential, valid from now to the day after its date of expiry,
+    bound to ``holder_jwk`` (a wallet's key) or to no key (paper)."""
+    return sd_jwt_vc.issue(
+        keys=issuer.keys,
+        issuer=issuer.url,
+        vct=VCT[credential.kind],
+        claims=credential.claims,
+        disclosable=ALWAYS_DISCLOSABLE,
+        holder_jwk=holder_jwk,
+        issued_at=now,
+        expires_at=dt.datetime.combine(credential.valid_until + dt.timedelta(days=1), dt.time(), dt.UTC),
+        status={"status_list": {"idx": credential.status_index, "uri": issuer.status_uri(credential.status_list_id)}},
+    )

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from saldo.credentials import repository
 from saldo.credentials.errors import IssuanceError
 from saldo.credentials.models import Credential, CredentialOffer, CredentialState, CredentialType, IssuanceNonce
-from saldo.credentials.service import VCT, Issuer, add_event, disclosable, sd_jwt_vc
+from saldo.credentials.service import VCT, Issuer, add_event, sign_credential
 
 PRE_AUTHORIZED = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 AUTHORIZATION_CODE = "authorization_code"
@@ -331,23 +331,7 @@ def collect(
     checked = [_holder_key(proof, issuer, now) for proof in proofs]
     _take_nonces(session, [nonce for _, nonce in checked], now)
     keys = [key for key, _ in checked]
-    expires = dt.datetime.combine(credential.valid_until + dt.timedelta(days=1), dt.time(), dt.UTC)
-    issued = [
-        sd_jwt_vc.issue(
-            keys=issuer.keys,
-            issuer=issuer.url,
-            vct=VCT[credential.kind],
-            claims=credential.claims,
-            disclosable=disclosable(),
-            holder_jwk=key,
-            issued_at=now,
-            expires_at=expires,
-            status={
-                "status_list": {"idx": credential.status_index, "uri": issuer.status_uri(credential.status_list_id)}
-            },
-        )
-        for key in keys
-    ]
+    issued = [sign_credential(issuer, credential, holder_jwk=key, now=now) for key in keys]
     offer.used_at = offer.used_at or now
     credential.collections += len(issued)
     credential.holder_jwk = keys[-1]

@@ -16,7 +16,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from saldo.credentials.models import Credential
-from saldo.credentials.service import VCT, Issuer, disclosable, sd_jwt_vc
+from saldo.credentials.service import Issuer, sign_credential
 from saldo.kit.clock import today
 
 Translate = Callable[[str], str]
@@ -25,17 +25,7 @@ DateText = Callable[[dt.date], str]
 
 def paper_credential(issuer: Issuer, credential: Credential, *, now: dt.datetime) -> str:
     """The SD-JWT VC for paper: every claim disclosed, no holder key, valid to its date of expiry."""
-    return sd_jwt_vc.issue(
-        keys=issuer.keys,
-        issuer=issuer.url,
-        vct=VCT[credential.kind],
-        claims=credential.claims,
-        disclosable=disclosable(),
-        holder_jwk=None,
-        issued_at=now,
-        expires_at=dt.datetime.combine(credential.valid_until + dt.timedelta(days=1), dt.time(), dt.UTC),
-        status={"status_list": {"idx": credential.status_index, "uri": issuer.status_uri(credential.status_list_id)}},
-    )
+    return sign_credential(issuer, credential, holder_jwk=None, now=now)
 
 
 def check_link(issuer: Issuer, paper: str) -> str:

@@ -150,16 +150,24 @@ class StatusCheck:
 
 
 def verify_presentation(
-    session: Session, verifier: Verifier, presentation: str, *, kinds: set[CredentialType], nonce: str, now: dt.datetime
+    session: Session,
+    verifier: Verifier,
+    presentation: str,
+    *,
+    kinds: set[CredentialType],
+    nonce: str | None,
+    now: dt.datetime,
 ) -> dict[str, Any]:
-    """The outcome of one presentation: valid with what was disclosed, or not valid and why."""
+    """The outcome of one presentation: valid with what was disclosed, or not valid and why. With
+    ``nonce`` None, a paper credential's code: bound to no key, shown with the holder's identity
+    document (as the paper A1 always was)."""
     check = StatusCheck(session, verifier, now)
     try:
         verified = sd_jwt_vc.verify(
             presentation,
             anchors=verifier.anchors,
             accepted_vcts={VCT[k] for k in kinds},
-            audience=verifier.client_id,
+            audience=verifier.client_id if nonce is not None else None,
             nonce=nonce,
             now=now,
             status_of=check,
@@ -169,36 +177,6 @@ def verify_presentation(
     return {
         "valid": True,
         "vct": verified.vct,
-        "issuer": verified.issuer,
-        "issuer_subject": verified.issuer_subject,
-        "expires_at": verified.expires_at.isoformat(),
-        "disclosed": verified.disclosed,
-        "status_lists": check.used,
-    }
-
-
-def verify_paper(
-    session: Session, verifier: Verifier, paper: str, *, kinds: set[CredentialType], now: dt.datetime
-) -> dict[str, Any]:
-    """The outcome for a paper credential's code: as a presentation, but bound to no key (paper is
-    shown with the holder's identity document, as the paper A1 always was)."""
-    check = StatusCheck(session, verifier, now)
-    try:
-        verified = sd_jwt_vc.verify(
-            paper,
-            anchors=verifier.anchors,
-            accepted_vcts={VCT[k] for k in kinds},
-            audience=None,
-            nonce=None,
-            now=now,
-            status_of=check,
-        )
-    except PresentationRefusedError as error:
-        return {"valid": False, "reason": error.reason, "detail": str(error), "status_lists": check.used}
-    return {
-        "valid": True,
-        "vct": verified.vct,
-        "kind": next(k.value for k in kinds if VCT[k] == verified.vct),
         "issuer": verified.issuer,
         "issuer_subject": verified.issuer_subject,
         "expires_at": verified.expires_at.isoformat(),
