@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from saldo.credentials.service import sd_jwt_vc, status_list
+from saldo.eessi.models import CaseStatus, CrossBorderCase, PersonMatch
 from saldo.kit.clock import today, utcnow
 from saldo.staff.models import Role
 from saldo.staff.service import create_staff, issue_staff_token
@@ -393,3 +394,39 @@ class TestWhoMayIssue:
         answer = client.get("/.well-known/openid-credential-issuer")
         assert answer.status_code == 404
         assert answer.json()["error"] == "issuer_not_configured"
+
+
+class TestADecisionFromAnLaBuc:
+    def _case(self, session: Session, case_id: str, buc_type: str, person_id: str | None) -> None:
+        session.add(
+            CrossBorderCase(
+                case_id=case_id,
+                buc_type=buc_type,
+                owner="FI:KELA01",
+                counterparty="SE:FKA01",
+                partner="FI:KELA01",
+                status=CaseStatus.OPEN,
+                person_scheme="se_personnummer" if person_id else None,
+                person_id=person_id,
+                person_match=PersonMatch.IDENTIFIER if person_id else None,
+                opened_by="FI:KELA01",
+            )
+        )
+        session.commit()
+
+    def test_a_decision_names_the_la_buc_it_was_reached_in(
+        self, issuer_client: TestClient, officer: dict[str, str], session: Session
+    ) -> None:
+        self._case(session, "FI-LA-1", "LA_BUC_04", PERSON)
+        self._case(session, "FI-H-1", "H_BUC_01", PERSON)
+        self._case(session, "FI-LA-2", "LA_BUC_02", pnr(7))
+        post = "/api/v1/staff/credentials/decisions"
+        assert issuer_client.post(post, json=decision_body(eessi_case_id="FI-LA-1"), headers=officer).status_code == 201
+        health = issuer_client.post(post, json=decision_body(eessi_case_id="FI-H-1"), headers=officer)
+        assert health.status_code == 422
+        assert "LA_BUC" in health.json()["detail"]
+        other = issuer_client.post(post, json=decision_body(eessi_case_id="FI-LA-2"), headers=officer)
+        assert other.status_code == 422
+        assert "another person" in other.json()["detail"]
+        missing = issuer_client.post(post, json=decision_body(eessi_case_id="FI-NONE"), headers=officer)
+        assert missing.status_code == 404

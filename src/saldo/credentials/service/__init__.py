@@ -134,7 +134,16 @@ def _person(scheme: str, person_id: str) -> tuple[str, str]:
 def record_decision(session: Session, data: DecisionIn, *, by: str) -> LegislationDecision:
     """Record an applicable-legislation decision (the ground a PDA1 is issued on)."""
     scheme, person_id = _person(data.person_scheme, data.person_id)
-    case_pk = get_case(session, data.eessi_case_id).id if data.eessi_case_id else None
+    case_pk = None
+    if data.eessi_case_id:
+        case = get_case(session, data.eessi_case_id)
+        if not case.buc_type.startswith("LA_BUC"):
+            raise InvalidAttributesError(
+                f"eessi_case_id: {case.case_id} is a {case.buc_type}; applicable legislation is decided in an LA_BUC"
+            )
+        if case.person_id is not None and (case.person_scheme, case.person_id) != (scheme, person_id):
+            raise InvalidAttributesError(f"eessi_case_id: {case.case_id} is about another person")
+        case_pk = case.id
     decision = LegislationDecision(
         person_scheme=scheme,
         person_id=person_id,
