@@ -193,6 +193,7 @@ def matrix(client: TestClient, world: World, session: Session) -> Matrix:
             "document_id": "d-none",
             "decision_id": "1",
             "document_number": "SE-PDA1-NONE",
+            "action": "suspend",
         },
         payer_b_payment=b_payment,
         token_b=world.token_b,

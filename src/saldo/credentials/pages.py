@@ -14,20 +14,32 @@ import segno
 from fastapi import APIRouter, Form, Query, Request
 from fastapi import Path as PathParameter
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
 from saldo.credentials import service
-from saldo.credentials.errors import CredentialNotFoundError, IssuanceError
+from saldo.credentials.errors import (
+    CredentialError,
+    CredentialNotFoundError,
+    InvalidAttributesError,
+    IssuanceError,
+    StatusChangeError,
+)
 from saldo.credentials.models import Credential, CredentialState, CredentialType
+from saldo.credentials.schemas import DecisionIn, IssueIn
 from saldo.credentials.service import issuance, paper
 from saldo.credentials.service import verifier as verifying
 from saldo.credentials.service.verifier import verifier_from_settings
 from saldo.http import i18n
 from saldo.http.deps import AppSettings, DbSession
 from saldo.http.rendering import render
-from saldo.identity.http import CurrentCitizen, check_csrf
+from saldo.identity.http import CurrentCitizen, CurrentStaffSession, check_csrf
+from saldo.identity.schemas import SessionPrincipal
 from saldo.identity.service import log_assisted_read
-from saldo.kit.clock import utcnow
+from saldo.kit.clock import today, utcnow
+from saldo.kit.national_id import IdScheme
 from saldo.settings import Settings
+from saldo.staff.models import Role
+from saldo.staff.service import require_role
 
 router = APIRouter(include_in_schema=False)
 RequestId = Annotated[str, PathParameter(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -295,3 +307,213 @@ def request_page(request_id: RequestId, request: Request, session: DbSession, se
     page = render(request, "verifier/request.html", context)
     page.headers["Cache-Control"] = "no-store"
     return page
+
+
+# --- the issuer's pages (staff with the issuer role, logged in with eID) ---------------------------
+
+STATUS_CONFIRMATION_WORDS = {
+    "01": N_("Posted employed person"),
+    "02": N_("Employed in two or more states"),
+    "03": N_("Posted self-employed person"),
+    "04": N_("Self-employed in two or more states"),
+    "05": N_("Civil servant"),
+    "06": N_("Contract staff"),
+    "07": N_("Mariner"),
+    "08": N_("Employed and self-employed in different states"),
+    "09": N_("Civil servant in one state, employed or self-employed in others"),
+    "10": N_("Flight or cabin crew"),
+    "11": N_("Exception"),
+    "12": N_("Employed or self-employed in the state whose legislation applies"),
+}
+
+
+def _issuer_staff(principal: SessionPrincipal) -> str:
+    staff = principal.as_staff()
+    require_role(staff, Role.ISSUER)
+    return staff.username
+
+
+def _issuer_page(
+    request: Request,
+    session: DbSession,
+    principal: SessionPrincipal,
+    *,
+    person: str = "",
+    error: str | None = None,
+) -> HTMLResponse:
+    """The person's credentials (each read logged) and the forms to issue one."""
+    found: list[Credential] = []
+    if person:
+        try:
+            _, identifier = service.person_of(IdScheme.SE_PERSONNUMMER, person)
+        except CredentialError as problem:
+            error = error or str(problem)
+        else:
+            found = service.credentials_of(session, "se_personnummer", identifier)
+            for credential in found:
+                service.log_read(session, credential, actor=principal.as_staff().username, role="issuer", channel="web")
+            session.commit()
+    context = {
+        "person": person,
+        "found": found,
+        "error": error,
+        "kind_words": KIND_WORDS,
+        "confirmations": STATUS_CONFIRMATION_WORDS,
+        "today": today(),
+    }
+    return render(request, "staff/credentials.html", context, principal=principal, status_code=422 if error else 200)
+
+
+@router.get("/staff/credentials", response_class=HTMLResponse)
+def issuer_page(
+    request: Request,
+    session: DbSession,
+    principal: CurrentStaffSession,
+    person: Annotated[str, Query(max_length=20)] = "",
+) -> HTMLResponse:
+    """Look a person up by personal identity number; issue a PDA1 or an EHIC."""
+    _issuer_staff(principal)
+    return _issuer_page(request, session, principal, person=person.strip())
+
+
+def _credential_page(
+    request: Request,
+    session: DbSession,
+    principal: SessionPrincipal,
+    credential: Credential,
+    *,
+    offer: issuance.Offer | None = None,
+    error: str | None = None,
+) -> HTMLResponse:
+    service.log_read(session, credential, actor=principal.as_staff().username, role="issuer", channel="web")
+    session.commit()
+    context = {
+        "credential": credential,
+        "history": service.history(session, credential),
+        "offer": offer,
+        "offer_qr": segno.make(offer.uri, error="l").svg_data_uri(scale=3, border=2) if offer else None,
+        "kind_words": KIND_WORDS,
+        "claim_words": CLAIM_WORDS,
+        "error": error,
+    }
+    return render(request, "staff/credential.html", context, principal=principal, status_code=422 if error else 200)
+
+
+@router.post("/staff/credentials/issue", response_class=HTMLResponse)
+async def issue_page(request: Request, session: DbSession, principal: CurrentStaffSession) -> Response:
+    """Record the decision (a PDA1) and issue; the page then shows the wallet offer and its code."""
+    form = await request.form()
+    fields = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    check_csrf(principal, fields.get("csrf"))
+    by = _issuer_staff(principal)
+    settings: Settings = request.app.state.settings
+    person = fields.get("person", "").strip()
+    try:
+        issuer = service.issuer_from_settings(settings)
+        now = utcnow()
+        credential = _issue_from_fields(session, issuer, fields, by=by, now=now)
+        offer = issuance.make_offer(session, issuer, credential, by=by, now=now)
+    except (CredentialError, ValueError) as problem:
+        session.rollback()
+        return _issuer_page(request, session, principal, person=person, error=str(problem))
+    session.commit()
+    return _credential_page(request, session, principal, credential, offer=offer)
+
+
+def _issue_from_fields(
+    session: DbSession, issuer: service.Issuer, fields: dict[str, str], *, by: str, now: dt.datetime
+) -> Credential:
+    """The form's PDA1 (its decision recorded first) or EHIC, issued."""
+    person = fields.get("person", "").strip()
+    period = {"starting_date": fields.get("starting_date"), "ending_date": fields.get("ending_date")}
+    try:
+        if fields.get("kind") == "pda1":
+            decision = DecisionIn.model_validate(
+                {
+                    "person_scheme": "se_personnummer",
+                    "person_id": person,
+                    "legislation_country": fields.get("legislation_country", "").upper(),
+                    "status_confirmation": fields.get("status_confirmation"),
+                    **period,
+                    "employer": {
+                        "id": fields.get("employer_id"),
+                        "name": fields.get("employer_name"),
+                        "country": fields.get("employer_country", "").upper(),
+                    },
+                    "work_address": {
+                        "street_address": fields.get("street_address") or None,
+                        "postal_code": fields.get("postal_code") or None,
+                        "locality": fields.get("locality"),
+                        "country": fields.get("work_country", "").upper(),
+                    },
+                    "eessi_case_id": fields.get("eessi_case_id") or None,
+                }
+            )
+            recorded = service.record_decision(session, decision, by=by)
+            asked = IssueIn(type=CredentialType.PDA1, decision_id=recorded.id)
+        else:
+            asked = IssueIn.model_validate(
+                {"type": "ehic", "person_scheme": "se_personnummer", "person_id": person, **period}
+            )
+    except ValidationError as problem:
+        first = problem.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise InvalidAttributesError(f"{where}: {first['msg']}" if where else str(first["msg"])) from None
+    return service.issue(session, issuer, asked, by=by, now=now)
+
+
+@router.get("/staff/credentials/{document_number}", response_class=HTMLResponse)
+def credential_page(
+    document_number: DocumentNumber, request: Request, session: DbSession, principal: CurrentStaffSession
+) -> HTMLResponse:
+    """One credential: what it says, its status and history, and what can be done with it."""
+    _issuer_staff(principal)
+    return _credential_page(request, session, principal, service.get_credential(session, document_number))
+
+
+@router.get("/staff/credentials/{document_number}/pdf")
+def credential_pdf_page(
+    document_number: DocumentNumber, request: Request, session: DbSession, principal: CurrentStaffSession
+) -> Response:
+    by = _issuer_staff(principal)
+    credential = service.get_credential(session, document_number)
+    service.log_read(session, credential, actor=by, role="issuer", channel="web")
+    return pdf_of(request, session, request.app.state.settings, credential, by=by)
+
+
+@router.post("/staff/credentials/{document_number}/{action}", response_class=HTMLResponse)
+def credential_action_page(
+    document_number: DocumentNumber,
+    action: Annotated[str, PathParameter(pattern="^(offer|suspend|reinstate|revoke)$")],
+    request: Request,
+    session: DbSession,
+    principal: CurrentStaffSession,
+    csrf: Annotated[str, Form(max_length=64)] = "",
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """A new wallet offer (shown once), or a change of status with its reason."""
+    check_csrf(principal, csrf)
+    by = _issuer_staff(principal)
+    credential = service.get_credential(session, document_number)
+    offer = None
+    try:
+        if action == "offer":
+            offer = issuance.make_offer(
+                session, service.issuer_from_settings(request.app.state.settings), credential, by=by, now=utcnow()
+            )
+        else:
+            if len(reason.strip()) < 3:
+                raise StatusChangeError("say why, for the credential's history")
+            to = {
+                "suspend": CredentialState.SUSPENDED,
+                "reinstate": CredentialState.VALID,
+                "revoke": CredentialState.REVOKED,
+            }[action]
+            service.change_status(session, credential, to, reason=reason.strip(), by=by)
+    except CredentialError as problem:
+        session.rollback()
+        return _credential_page(request, session, principal, credential, error=str(problem))
+    session.commit()
+    if offer is not None:
+        return _credential_page(request, session, principal, credential, offer=offer)
+    return RedirectResponse(f"/staff/credentials/{document_number}", status_code=303)

@@ -122,6 +122,11 @@ def _anchors(path: Path, _mtime: float) -> tuple[x509.Certificate, ...]:
     return load_anchors(path)
 
 
+def person_of(scheme: str, person_id: str) -> tuple[str, str]:
+    """The scheme and the canonical identifier, or InvalidAttributesError saying why not."""
+    return _person(scheme, person_id)
+
+
 def _person(scheme: str, person_id: str) -> tuple[str, str]:
     try:
         return scheme, normalize_identifier(IdScheme(scheme), person_id)
