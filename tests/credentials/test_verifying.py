@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from jwcrypto.jwk import JWK
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from saldo.credentials.service import sd_jwt_vc, status_list
 from saldo.kit.clock import utcnow
@@ -252,3 +254,29 @@ class TestOffline:
         page, link = start(issuer_client, "ehic")
         answer_request(wallet, issuer_client, link)
         assert "The issuer has revoked the credential." in shown(issuer_client, page)
+
+
+def test_expired_nonces_and_old_requests_are_cleared_as_new_ones_come(
+    issuer_client: TestClient, session: Session
+) -> None:
+    session.execute(
+        text(
+            "INSERT INTO credential_nonces (nonce_sha256, expires_at) "
+            "SELECT sha256(i::text::bytea), now() - interval '1 hour' FROM generate_series(1, 50) AS i"
+        )
+    )
+    session.execute(
+        text(
+            "INSERT INTO presentation_requests (request_id, kind, nonce, state, expires_at, outcome) "
+            "SELECT 'old-' || i, 'ehic', 'n', 's-' || i, now() - interval '2 days', '{}' "
+            "FROM generate_series(1, 5) AS i"
+        )
+    )
+    session.commit()
+    issuer_client.post("/credentials/nonce")
+    start(issuer_client, "ehic")
+    assert session.execute(text("SELECT count(*) FROM credential_nonces WHERE expires_at < now()")).scalar_one() == 0
+    assert (
+        session.execute(text("SELECT count(*) FROM presentation_requests WHERE request_id LIKE 'old-%'")).scalar_one()
+        == 0
+    )

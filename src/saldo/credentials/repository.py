@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -115,3 +115,15 @@ def keep_status_list(session: Session, uri: str, token: str, fetched_at: dt.date
 def request_by_state(session: Session, state: str) -> PresentationRequest | None:
     query = select(PresentationRequest).where(PresentationRequest.state == state)
     return session.scalars(query.with_for_update()).one_or_none()
+
+
+def forget_expired_nonces(session: Session, before: dt.datetime, *, most: int = 200) -> None:
+    """Delete nonces that expired before ``before``, a few at a time (each new nonce clears some)."""
+    old = select(IssuanceNonce.nonce_sha256).where(IssuanceNonce.expires_at < before).limit(most)
+    session.execute(delete(IssuanceNonce).where(IssuanceNonce.nonce_sha256.in_(old.scalar_subquery())))
+
+
+def forget_expired_requests(session: Session, before: dt.datetime, *, most: int = 200) -> None:
+    """Delete verifier requests (and what was shown in them) that expired before ``before``."""
+    old = select(PresentationRequest.id).where(PresentationRequest.expires_at < before).limit(most)
+    session.execute(delete(PresentationRequest).where(PresentationRequest.id.in_(old.scalar_subquery())))

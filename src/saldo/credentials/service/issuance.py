@@ -251,6 +251,9 @@ def redirect_with(request: AuthorizationRequest, values: dict[str, str], *, issu
 
 
 def new_nonce(session: Session, *, now: dt.datetime) -> str:
+    """A c_nonce, good once for five minutes. The endpoint is open to anyone, so each new nonce
+    clears some that expired: the table holds about five minutes' worth."""
+    repository.forget_expired_nonces(session, now)
     nonce = secrets.token_urlsafe(24)
     session.add(IssuanceNonce(nonce_sha256=_sha256(nonce), expires_at=now + NONCE_LIFETIME))
     return nonce

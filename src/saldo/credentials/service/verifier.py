@@ -35,6 +35,8 @@ from saldo.credentials.service import status_list as lists
 from saldo.settings import Settings
 
 REQUEST_LIFETIME = dt.timedelta(minutes=10)
+# a request and what its page showed (what the holder disclosed) are deleted a day after it expired
+REQUEST_KEPT = dt.timedelta(days=1)
 FETCH_TIMEOUT_S = 5.0  # an inspector waits for the answer; past this the kept list is used
 FETCH_LIMIT = lists.MAX_TOKEN_BYTES
 # what the inspector asks to see: the attributes that decide the check; the personal number and the
@@ -200,7 +202,8 @@ def dcql_query(kind: CredentialType) -> dict[str, Any]:
 
 
 def start(session: Session, kind: CredentialType, *, now: dt.datetime) -> PresentationRequest:
-    """A new request for a PDA1 or an EHIC, good for ten minutes."""
+    """A new request for a PDA1 or an EHIC, good for ten minutes; requests kept past their day go."""
+    repository.forget_expired_requests(session, now - REQUEST_KEPT)
     request = PresentationRequest(
         request_id=secrets.token_urlsafe(24),
         kind=kind,
