@@ -277,3 +277,24 @@ def test_no_mutation_of_a_presentation_crashes_or_is_accepted(
         reason = error.reason
     # refused with a reason, or accepted only if the mutation changed nothing
     assert reason in REASONS if reason is not None else mutated == original
+
+
+def test_a_status_reference_out_of_bounds_is_refused(credential_pki: CredentialPki) -> None:
+    now = utcnow()
+    for status in (
+        {"status_list": {"idx": 3, "uri": "https://saldo.example/" + "s" * 600}},
+        {"status_list": {"idx": 1 << 40, "uri": "https://saldo.example/credentials/status/1"}},
+        {"status_list": {"idx": -1, "uri": "https://saldo.example/credentials/status/1"}},
+    ):
+        issued = sd_jwt_vc.issue(
+            keys=credential_pki.issuer,
+            issuer="https://saldo.example",
+            vct=VCT,
+            claims=CLAIMS,
+            disclosable=set(),
+            holder_jwk=HOLDER.export_public(as_dict=True),
+            issued_at=now,
+            expires_at=now + dt.timedelta(days=1),
+            status=status,
+        )
+        assert refused(credential_pki, present(issued, disclose=set())) == "malformed"

@@ -4,6 +4,7 @@ valid once the issuer has revoked it; every page passes axe-core's WCAG 2.1 AA c
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -69,7 +70,7 @@ def _ehic(site: Verifier) -> tuple[Wallet, str, str]:
                 "person_scheme": "se_personnummer",
                 "person_id": VALID_PNR,
                 "starting_date": day.isoformat(),
-                "ending_date": day.replace(year=day.year + 2).isoformat(),
+                "ending_date": (day + dt.timedelta(days=730)).isoformat(),
             },
             headers=site.officer,
         ).json()

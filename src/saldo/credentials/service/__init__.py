@@ -208,7 +208,7 @@ def _claims(
             raise InvalidAttributesError("an EHIC needs person_scheme, person_id, starting_date and ending_date")
         scheme, person_id = _person(data.person_scheme, data.person_id)
         until = data.ending_date
-        if until > today.replace(year=today.year + EHIC_YEARS):
+        if until > _years_after(today, EHIC_YEARS):
             raise InvalidAttributesError(f"ending_date: an EHIC is issued for at most {EHIC_YEARS} years")
         claims = {
             **common,
@@ -226,6 +226,14 @@ def _claims(
         where = ".".join(str(part) for part in first["loc"]) or "claims"
         raise InvalidAttributesError(f"{where}: {first['msg']}") from None
     return validated.model_dump(exclude_none=True), scheme, person_id, today, until
+
+
+def _years_after(day: dt.date, years: int) -> dt.date:
+    """The same date ``years`` later (29 February: the 28th in a common year)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
 
 
 def issue(session: Session, issuer: Issuer, data: IssueIn, *, by: str, now: dt.datetime) -> Credential:

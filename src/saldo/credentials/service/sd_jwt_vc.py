@@ -38,6 +38,7 @@ ALGORITHM = "ES256"
 MAX_BYTES = 64 * 1024  # a PDA1 with every disclosure is about 3 KiB; anything far larger is refused unread
 KB_MAX_AGE = dt.timedelta(minutes=5)  # a key-binding JWT is made for one presentation, just now
 CLOCK_SKEW = dt.timedelta(seconds=60)
+MAX_STATUS_URI = 500  # as long as a kept list's address may be
 COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*~(?:[A-Za-z0-9_-]+~)*(?:[A-Za-z0-9_.-]+)?")
 # claims the format gives a meaning and that are never selectively disclosable (SD-JWT VC §3.2.2)
 REGISTERED = frozenset({"iss", "nbf", "exp", "iat", "cnf", "vct", "vct#integrity", "status"})
@@ -383,6 +384,10 @@ def _check_status(status: Any, status_of: Callable[[str, int], int] | None) -> N
     uri, idx = reference.get("uri"), reference.get("idx")
     if not isinstance(uri, str) or isinstance(idx, bool) or not isinstance(idx, int) or idx < 0:
         raise refuse("malformed", "the credential's status_list reference needs a uri and a non-negative idx")
+    if len(uri) > MAX_STATUS_URI or idx >= 1 << 31:
+        raise refuse(
+            "malformed", f"the status list reference is out of bounds (uri at most {MAX_STATUS_URI} characters)"
+        )
     if status_of is None:
         raise refuse("status_unknown", "the credential's status cannot be checked here")
     value = status_of(uri, idx)

@@ -121,7 +121,7 @@ class StatusCheck:
         own = self.verifier.issuer
         if own is not None and uri.startswith(f"{own.url}/credentials/status/"):
             list_id = uri.rsplit("/", 1)[1]
-            if list_id.isdigit():
+            if list_id.isdigit() and len(list_id) < 19:  # a bigint
                 try:
                     token = status_list_token(self.session, own, int(list_id), now=self.now)
                 except CredentialNotFoundError:
