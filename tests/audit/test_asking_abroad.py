@@ -297,3 +297,30 @@ def test_the_api_shows_the_candidates_to_whoever_confirms_and_logs_each(
         text("SELECT actor, channel, person_id FROM access_log WHERE purpose = 'identify_abroad' ORDER BY seq")
     ).all()
     assert [tuple(r) for r in logged] == [("api.caseworker", "api", aino), ("api.caseworker", "api", namesake)]
+
+
+def test_reading_a_linked_case_through_the_api_is_logged(
+    node_web: TestClient, session: Session, exchange: Exchange, bank_token: str
+) -> None:
+    """A case's SEDs name the person (names, birth date, identification numbers): each read of a
+    linked case through the API is in the person's access log."""
+    aino, _ = twins_case(node_web, session, exchange, bank_token)
+    make_staff(session, "api.caseworker", CASEWORKER_PNR, Role.CASEWORKER)
+    make_staff(session, "api.supervisor", AUDITOR_PNR, Role.SUPERVISOR)
+    tokens = {u: issue_staff_token(session, username=u, label="test") for u in ("api.caseworker", "api.supervisor")}
+    session.commit()
+    url = "/api/v1/staff/eessi/cases/FI:KELA01-twins"
+    linked = node_web.post(
+        f"{url}/person",
+        json={"person_scheme": "se_personnummer", "person_id": aino},
+        headers=auth(tokens["api.caseworker"]),
+    )
+    assert linked.status_code == 200, linked.text
+    assert node_web.get(url, headers=auth(tokens["api.supervisor"])).status_code == 200
+    logged = session.execute(
+        text("SELECT actor, role, person_id FROM access_log WHERE purpose = 'cross_border_work' ORDER BY seq")
+    ).all()
+    assert [tuple(r) for r in logged] == [
+        ("api.caseworker", "caseworker", aino),
+        ("api.supervisor", "supervisor", aino),
+    ]

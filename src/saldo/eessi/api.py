@@ -74,16 +74,17 @@ def _deliver_soon(session: DbSession) -> None:
 
 
 def _detail(session: DbSession, case_id: str, staff: StaffPrincipal) -> CaseDetail:
-    """The case with its SEDs; to whoever works cases, an unmatched case's candidates too (logged)."""
+    """The case with its SEDs (whose contents name the person: the read is logged); to whoever works
+    cases, an unmatched case's candidates too (logged)."""
     case = service.get_case(session, case_id)
     candidates = service.shown_candidates(session, case, staff, channel="api")
+    service.log_case_read(session, case, staff, channel="api")
     detail = CaseDetail(
         **CaseOut.model_validate(case).model_dump(),
         documents=[DocumentOut.model_validate(d) for d in service.documents(session, case)],
         match_candidates=candidates,
     )
-    if candidates:
-        session.commit()  # the reads are in the access log
+    session.commit()  # the reads are in the access log
     return detail
 
 

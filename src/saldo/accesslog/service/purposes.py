@@ -37,6 +37,7 @@ class AccessKind(StrEnum):
     DISCLOSE = "disclose"  # name a person of a case to a payer that pays them (Saldo logs it itself)
     IDENTIFY = "identify"  # see who a document from abroad may be about, to confirm one (Saldo logs it itself)
     ISSUE = "issue"  # see a person's PDA1 or EHIC to issue, suspend or revoke it (Saldo logs it itself)
+    EXCHANGE = "exchange"  # read the SEDs of a cross-border case about a person (Saldo logs it itself)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,7 @@ NOTIFY_PAYER = "notify_payer"
 ASK_PAYER = "ask_payer"
 IDENTIFY_ABROAD = "identify_abroad"
 ISSUE_CREDENTIALS = "issue_credentials"
+CROSS_BORDER_WORK = "cross_border_work"
 
 PURPOSES: dict[str, Purpose] = {
     p.code: p
@@ -105,6 +107,11 @@ PURPOSES: dict[str, Purpose] = {
             IDENTIFY_ABROAD,
             N_("To find out which person a document from an institution abroad is about"),
             frozenset({AccessKind.IDENTIFY}),
+        ),
+        Purpose(
+            CROSS_BORDER_WORK,
+            N_("To work a case about you with a social security institution in another country"),
+            frozenset({AccessKind.EXCHANGE}),
         ),
         Purpose(
             ISSUE_CREDENTIALS,

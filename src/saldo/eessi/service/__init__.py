@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from saldo.accesslog.service import Access, log_access
-from saldo.accesslog.service.purposes import IDENTIFY_ABROAD
+from saldo.accesslog.service.purposes import CROSS_BORDER_WORK, IDENTIFY_ABROAD
 from saldo.eessi import repository
 from saldo.eessi.errors import (
     CaseNotFoundError,
@@ -778,6 +778,28 @@ def _learn(session: Session, node: Node, case: CrossBorderCase, sed: seds.Sed, d
 
 # who works cross-border cases: opens them, sends SEDs, confirms who a case is about
 WORKING = (Role.AUDITOR, Role.ANALYST, Role.CASEWORKER)
+
+
+def log_case_read(session: Session, case: CrossBorderCase, staff: StaffPrincipal, *, channel: str) -> None:
+    """Staff read a case's SEDs, which name the person (names, birth date, identification numbers):
+    a read of the person's data, written to the access log with who, in which role and which case.
+    A case not yet linked to anyone is logged when its candidates are shown (shown_candidates)."""
+    if case.person_id is None or case.person_scheme is None:
+        return
+    role = next((r for r in (*WORKING, Role.SUPERVISOR) if staff.has(r)), None)
+    log_access(
+        session,
+        Access(
+            actor=staff.username,
+            role=role.value if role else "staff",
+            action="read_cross_border_case",
+            purpose=CROSS_BORDER_WORK,
+            person_scheme=case.person_scheme,
+            person_id=case.person_id,
+            channel=channel,
+            details={"cross_border_case": case.case_id},
+        ),
+    )
 
 
 def shown_candidates(session: Session, case: CrossBorderCase, staff: StaffPrincipal, *, channel: str) -> list[Any]:
