@@ -59,6 +59,16 @@ def entry_taken(session: Session, list_id: int, index: int) -> bool:
     return bool(session.scalar(query))
 
 
+def status_list_size(session: Session, list_id: int) -> int | None:
+    return session.scalar(select(StatusList.size).where(StatusList.id == list_id))
+
+
+def entry_state(session: Session, list_id: int, index: int) -> CredentialState | None:
+    """The state of the credential at an entry; None: no credential has it (it reads valid)."""
+    query = select(Credential.state).where(Credential.status_list_id == list_id, Credential.status_index == index)
+    return session.scalar(query)
+
+
 def not_valid_entries(session: Session, list_id: int) -> list[tuple[int, CredentialState]]:
     """The entries of a list that are not valid: all a status list token needs to say."""
     query = select(Credential.status_index, Credential.state).where(

@@ -14,6 +14,7 @@ import json
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from cryptography import x509
@@ -95,14 +96,11 @@ class _Registry(jws.JWSRegistry):
 
 
 REGISTRY = _Registry(algorithms=["ES256"])
-_KEYS: dict[int, ECKey] = {}
 
 
+@lru_cache(maxsize=8)  # the keys object is the cache key (and kept alive by it): a rotated key is a new entry
 def _signing_key(keys: IssuerKeys) -> ECKey:
-    found = _KEYS.get(id(keys.private_key))
-    if found is None:
-        found = _KEYS[id(keys.private_key)] = ECKey.import_key(keys.private_key)
-    return found
+    return ECKey.import_key(keys.private_key)
 
 
 @dataclass(frozen=True)

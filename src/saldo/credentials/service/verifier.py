@@ -30,7 +30,7 @@ from saldo.credentials.errors import (
     VerifierNotConfiguredError,
 )
 from saldo.credentials.models import CredentialType, PresentationRequest
-from saldo.credentials.service import VCT, Issuer, issuer_from_settings, sd_jwt_vc, status_list_token, trust_anchors
+from saldo.credentials.service import STATUS_VALUE, VCT, Issuer, issuer_from_settings, sd_jwt_vc, trust_anchors
 from saldo.credentials.service import status_list as lists
 from saldo.settings import Settings
 
@@ -110,6 +110,10 @@ class StatusCheck:
     used: list[dict[str, Any]] = field(default_factory=list)
 
     def __call__(self, uri: str, index: int) -> int:
+        own = self._own_entry(uri, index)
+        if own is not None:
+            self.used.append({"uri": uri, "issued_at": self.now.isoformat(), "age_s": 0, "offline": False})
+            return own
         read, offline = self._list(uri)
         age = int((self.now - read.issued_at).total_seconds())
         self.used.append(
@@ -117,16 +121,23 @@ class StatusCheck:
         )
         return read.status(index)
 
-    def _list(self, uri: str) -> tuple[lists.StatusList, bool]:
+    def _own_entry(self, uri: str, index: int) -> int | None:
+        """An entry of this installation's own list, read where the list is made from (the
+        credential's state): no signing or parsing of a list of millions to read one entry."""
         own = self.verifier.issuer
-        if own is not None and uri.startswith(f"{own.url}/credentials/status/"):
-            list_id = uri.rsplit("/", 1)[1]
-            if list_id.isdigit() and len(list_id) < 19:  # a bigint
-                try:
-                    token = status_list_token(self.session, own, int(list_id), now=self.now)
-                except CredentialNotFoundError:
-                    raise PresentationRefusedError("status_unknown", f"there is no status list {uri}") from None
-                return lists.read(token, uri=uri, anchors=self.verifier.anchors, now=self.now), False
+        prefix = f"{own.url}/credentials/status/" if own is not None else None
+        if prefix is None or not uri.startswith(prefix):
+            return None
+        list_id = uri.removeprefix(prefix)
+        if not list_id.isdigit() or len(list_id) >= 19:  # a bigint
+            raise PresentationRefusedError("status_unknown", f"there is no status list {uri}")
+        size = repository.status_list_size(self.session, int(list_id))
+        if size is None or index >= size:
+            raise PresentationRefusedError("status_unknown", f"the status list {uri} has no entry {index}")
+        state = repository.entry_state(self.session, int(list_id), index)
+        return STATUS_VALUE[state] if state is not None else lists.VALID
+
+    def _list(self, uri: str) -> tuple[lists.StatusList, bool]:
         kept = repository.cached_status_list(self.session, uri)
         if kept is not None:
             try:
