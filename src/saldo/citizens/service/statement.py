@@ -12,6 +12,7 @@ from fpdf.enums import XPos, YPos
 
 from saldo.citizens.schemas import CitizenOverview, PaymentGroup
 from saldo.kit.clock import today
+from saldo.kit.pdf_text import core_font_text
 
 Translate = Callable[[str], str]
 Money = Callable[[int, str], str]
@@ -40,11 +41,11 @@ def statement_pdf(
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
     pdf.set_font("helvetica", "B", 16)
-    pdf.cell(0, 10, _latin(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(0, 10, core_font_text(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("helvetica", "", 10)
     person, printed = _("Person"), _("Printed")
     for text in (authority, f"{person}: {overview.person_id}", f"{printed}: {date(today())}"):
-        pdf.cell(0, 6, _latin(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(0, 6, core_font_text(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(4)
     in_year = [p for p in overview.payments if p.due_date.year == overview.year]
     status_words = _status_words(_)
@@ -62,11 +63,11 @@ def statement_pdf(
             v_align="TOP",
             repeat_headings=1,
         ) as table:
-            table.row([_latin(h) for h in headings])
+            table.row([core_font_text(h) for h in headings])
             for line in in_year:
                 table.row(
                     [
-                        _latin(text)
+                        core_font_text(text)
                         for text in (
                             date(line.due_date),
                             line.payer,
@@ -78,7 +79,13 @@ def statement_pdf(
                     ]
                 )
     else:
-        pdf.cell(0, 7, _latin(_("No public payments were due to you this year.")), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(
+            0,
+            7,
+            core_font_text(_("No public payments were due to you this year.")),
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
     pdf.ln(4)
     pdf.set_font("helvetica", "B", 10)
     paid: dict[str, int] = {}
@@ -87,13 +94,13 @@ def statement_pdf(
             paid[line.currency] = paid.get(line.currency, 0) + line.amount_minor
     paid_words = _("Paid in the year")
     for currency, amount in sorted(paid.items()):
-        pdf.cell(0, 7, _latin(f"{paid_words}: {money(amount, currency)}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(0, 7, core_font_text(f"{paid_words}: {money(amount, currency)}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(2)
     pdf.set_font("helvetica", "", 8)
     pdf.multi_cell(
         0,
         4,
-        _latin(
+        core_font_text(
             _(
                 "This statement lists the public payments registered with the payment authority. "
                 "Questions about a payment go to the payer that decided it."
@@ -111,10 +118,3 @@ def _status_words(_: Translate) -> dict[PaymentGroup, str]:
         PaymentGroup.NOT_PAID: _("Not paid: returned or rejected by the bank"),
         PaymentGroup.CANCELLED: _("Cancelled by the payer"),
     }
-
-
-def _latin(text: str) -> str:
-    """The core PDF fonts are Latin-1 (Swedish and Finnish letters are in it); others become '?'.
-    Non-breaking spaces and the narrow ones Babel writes in numbers become plain spaces."""
-    cleaned = text.replace("\u202f", " ").replace("\u00a0", " ").replace("\u2212", "-").replace("\u2013", "-")
-    return cleaned.encode("latin-1", "replace").decode("latin-1")

@@ -18,6 +18,7 @@ from fpdf.enums import XPos, YPos
 from saldo.credentials.models import Credential
 from saldo.credentials.service import Issuer, sign_credential
 from saldo.kit.clock import today
+from saldo.kit.pdf_text import core_font_text
 
 Translate = Callable[[str], str]
 DateText = Callable[[dt.date], str]
@@ -53,15 +54,15 @@ def credential_pdf(
     pdf.set_creator("Saldo")
     pdf.add_page()
     pdf.set_font("helvetica", "B", 15)
-    pdf.multi_cell(0, 8, _latin(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(0, 8, core_font_text(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("helvetica", "", 10)
-    pdf.cell(0, 6, _latin(f"{authority} · {credential.document_number}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(0, 6, core_font_text(f"{authority} · {credential.document_number}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(3)
     with pdf.table(col_widths=(60, 110), borders_layout="HORIZONTAL_LINES", line_height=5.5) as table:
         for name, value in credential.claims.items():
             row = table.row()
-            row.cell(_latin(labels.get(name, name)))
-            row.cell(_latin(_value(value)))
+            row.cell(core_font_text(labels.get(name, name)))
+            row.cell(core_font_text(_value(value)))
     pdf.ln(4)
     image = io.BytesIO()
     segno.make(link, error="l").save(image, kind="png", scale=4, border=4)
@@ -73,9 +74,9 @@ def credential_pdf(
         "Scan the code to check this document with the issuer: it shows whether it is valid and not revoked. "
         "It proves who it is about together with the holder's identity document only."
     )
-    pdf.multi_cell(0, 5, _latin(note), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(0, 5, core_font_text(note), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     printed = _("Printed")
-    pdf.cell(0, 5, _latin(f"{printed}: {date(today())}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(0, 5, core_font_text(f"{printed}: {date(today())}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(pdf.output())
 
 
@@ -83,8 +84,3 @@ def _value(value: object) -> str:
     if isinstance(value, dict):
         return ", ".join(str(v) for v in value.values())
     return str(value)
-
-
-def _latin(text: str) -> str:
-    """The core PDF fonts are Latin-1 (Nordic letters are in it); others become '?'."""
-    return text.replace("\u2013", "-").encode("latin-1", "replace").decode("latin-1")
