@@ -202,7 +202,7 @@ def _verification(base: str, staff: dict[str, str], anchors_path: Path, count: i
         offer = client.post("/api/v1/staff/credentials", json=_ehic_body(day), headers=staff).json()["offer"]
         wallet = Wallet()
         credential = wallet.receive(client, offer["credential_offer_uri"], offer["tx_code"])
-        reference = sd_jwt_vc._b64url_json(credential.split("~")[0].split(".")[1])["status"]["status_list"]
+        reference = sd_jwt_vc.b64url_json(credential.split("~")[0].split(".")[1])["status"]["status_list"]
         token = client.get(reference["uri"].removeprefix(base)).text
     # distinct presentations (each its own key-binding JWT), made before the clock starts
     presentations = [

@@ -6,13 +6,16 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
+from saldo.staff.models import Role
 from tests.credentials.test_issuing import issue_pda1
 from tests.credentials.wallet import Wallet, collect_with_token, start_authorization, token_for_code
-from tests.factories import OTHER_PNR, VALID_PNR
-from tests.web_login import csrf_of, dev_login
+from tests.factories import OTHER_PNR, VALID_PNR, make_staff
+from tests.web_login import csrf_of, dev_login, start_assisting
 
 ISSUER = "http://testserver"
+CASEWORKER_PNR = "197802022389"
 
 
 def _choose(client: TestClient, url: str, decision: str, document_number: str | None = None) -> str:
@@ -97,3 +100,23 @@ def test_the_metadata_names_both_flows(issuer_client: TestClient) -> None:
         "urn:ietf:params:oauth:grant-type:pre-authorized_code",
     }
     assert metadata["code_challenge_methods_supported"] == ["S256"]
+
+
+def test_a_caseworker_acting_for_the_person_sees_nothing_and_sends_nothing(
+    issuer_web: TestClient, officer: dict[str, str], session: Session
+) -> None:
+    number = issue_pda1(issuer_web, officer, person_id=VALID_PNR)["credential"]["document_number"]
+    make_staff(session, "karin.cw", CASEWORKER_PNR, Role.CASEWORKER)
+    session.commit()
+    issuer_web.cookies.clear()
+    assert dev_login(issuer_web, CASEWORKER_PNR, provider="dev-staff", next="/staff").status_code == 303
+    assert start_assisting(issuer_web, VALID_PNR, "assisted_service").status_code == 303
+    start = start_authorization("pda1_dc_sd_jwt")
+    page = issuer_web.get(start.url)
+    assert page.status_code == 403
+    assert number not in page.text
+    form = {"csrf": csrf_of(page.text), "decision": "send", "document_number": number}
+    form.update({k: v[0] for k, v in parse_qs(urlsplit(start.url).query).items()})
+    sent = issuer_web.post("/credentials/authorize", data=form, follow_redirects=False)
+    assert sent.status_code == 400
+    assert "not on their behalf" in sent.text

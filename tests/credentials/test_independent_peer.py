@@ -27,7 +27,7 @@ AUDIENCE = "https://inspector.example"
 
 
 def _status_token(client: TestClient, credential: str) -> tuple[str, str, int]:
-    reference = sd_jwt_vc._b64url_json(credential.split("~", maxsplit=1)[0].split(".")[1])["status"]["status_list"]
+    reference = sd_jwt_vc.b64url_json(credential.split("~", maxsplit=1)[0].split(".")[1])["status"]["status_list"]
     token = client.get(reference["uri"].removeprefix(ISSUER)).text
     return reference["uri"], token, reference["idx"]
 

@@ -129,7 +129,7 @@ class TestIssuingAPda1:
         issued = issue_pda1(issuer_client, officer)
         wallet = Wallet()
         credential = wallet.receive(issuer_client, issued["offer"]["credential_offer_uri"], issued["offer"]["tx_code"])
-        payload = sd_jwt_vc._b64url_json(credential.split("~")[0].split(".")[1])
+        payload = sd_jwt_vc.b64url_json(credential.split("~")[0].split(".")[1])
         assert payload["cnf"]["jwk"]["x"] == wallet.public_jwk["x"]
         assert payload["status"]["status_list"]["uri"].startswith(f"{ISSUER}/credentials/status/")
         assert "personal_administrative_number" not in payload  # a disclosure, not in the clear
@@ -310,7 +310,7 @@ class TestStatus:
         number = issued["credential"]["document_number"]
         wallet = Wallet()
         credential = wallet.receive(issuer_client, issued["offer"]["credential_offer_uri"], issued["offer"]["tx_code"])
-        reference = sd_jwt_vc._b64url_json(credential.split("~")[0].split(".")[1])["status"]["status_list"]
+        reference = sd_jwt_vc.b64url_json(credential.split("~")[0].split(".")[1])["status"]["status_list"]
         uri, index = reference["uri"], reference["idx"]
         assert status_of(issuer_client, credential_pki, uri, index) == 0
 

@@ -3,8 +3,6 @@ valid (each carries its chain), new ones and the status lists are signed with th
 
 from __future__ import annotations
 
-import base64
-import json
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -25,8 +23,7 @@ from tests.factories import auth
 
 
 def _header(jwt: str) -> dict[str, object]:
-    part = jwt.split(".", maxsplit=1)[0]
-    header: dict[str, object] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    header: dict[str, object] = sd_jwt_vc.b64url_json(jwt.split(".", maxsplit=1)[0])
     return header
 
 

@@ -7,14 +7,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi import Path as PathParameter
 from fastapi.responses import JSONResponse, Response
 
 from saldo.credentials import service
-from saldo.credentials.errors import IssuanceError, PresentationRefusedError, StatusChangeError
+from saldo.credentials.errors import IssuanceError, PresentationRefusedError
 from saldo.credentials.http import WalletToken
 from saldo.credentials.models import Credential, CredentialState, CredentialType
-from saldo.credentials.pages import pdf_of
+from saldo.credentials.pages import DocumentNumber, pdf_of
 from saldo.credentials.schemas import (
     CLAIMS_MODELS,
     CredentialDetail,
@@ -43,7 +42,6 @@ from saldo.staff.schemas import StaffPrincipal
 from saldo.staff.service import require_role
 
 STATUS_LIST_TYPE = "application/statuslist+jwt"
-DocumentNumber = Annotated[str, PathParameter(max_length=40, pattern=r"^[A-Z]{2}-[A-Z0-9]{4}-[A-Z0-9]{1,30}$")]
 NO_STORE = {"Cache-Control": "no-store"}
 
 public_router = APIRouter(tags=["credentials: issuer and status lists"], responses=problem_responses(404, 422))
@@ -327,10 +325,7 @@ def new_offer(
     require_role(staff, Role.ISSUER)
     issuer = service.issuer_from_settings(settings)
     credential = service.get_credential(session, document_number)
-    try:
-        offer = issuance.make_offer(session, issuer, credential, by=staff.username, now=utcnow())
-    except IssuanceError as error:
-        raise StatusChangeError(str(error)) from None
+    offer = issuance.make_offer(session, issuer, credential, by=staff.username, now=utcnow())
     session.commit()
     return _offer_out(offer)
 

@@ -171,6 +171,9 @@ def authorize_page(request: Request, session: DbSession, settings: AppSettings, 
         return render(
             request, "credentials/authorize.html", {"error": str(error)}, principal=principal, status_code=400
         )
+    if principal.assisted:  # nothing of the person's is shown: only they send to their own wallet
+        refusal = "a credential goes to the person's own wallet, not on their behalf"
+        return render(request, "credentials/authorize.html", {"error": refusal}, principal=principal, status_code=403)
     person = principal.subject
     assert person is not None
     mine = [
@@ -184,7 +187,6 @@ def authorize_page(request: Request, session: DbSession, settings: AppSettings, 
         "credentials": mine,
         "kind_words": KIND_WORDS,
         "destination": urlsplit(asked.redirect_uri).netloc or urlsplit(asked.redirect_uri).scheme,
-        "assisted": principal.assisted,
     }
     return render(request, "credentials/authorize.html", context, principal=principal)
 

@@ -41,7 +41,7 @@ from saldo.credentials.service import status_list as lists
 from saldo.credentials.service.keys import IssuerKeys, load_anchors, load_issuer_keys
 from saldo.eessi.service import get_case
 from saldo.kit.clock import PAYMENT_ZONE
-from saldo.kit.national_id import IdScheme, InvalidIdentifierError, normalize_identifier
+from saldo.kit.national_id import IdScheme, normalize_identifier
 from saldo.settings import Settings
 
 VCT = {CredentialType.PDA1: "urn:eudi:pda1:1", CredentialType.EHIC: "urn:eudi:ehic:1"}
@@ -124,21 +124,15 @@ def _anchors(path: Path, _mtime: float) -> tuple[x509.Certificate, ...]:
 
 def person_of(scheme: str, person_id: str) -> tuple[str, str]:
     """The scheme and the canonical identifier, or InvalidAttributesError saying why not."""
-    return _person(scheme, person_id)
-
-
-def _person(scheme: str, person_id: str) -> tuple[str, str]:
     try:
         return scheme, normalize_identifier(IdScheme(scheme), person_id)
-    except ValueError as error:
-        raise InvalidAttributesError(f"person: {error}") from None
-    except InvalidIdentifierError as error:
+    except ValueError as error:  # an unknown scheme, or an InvalidIdentifierError
         raise InvalidAttributesError(f"person: {error}") from None
 
 
 def record_decision(session: Session, data: DecisionIn, *, by: str) -> LegislationDecision:
     """Record an applicable-legislation decision (the ground a PDA1 is issued on)."""
-    scheme, person_id = _person(data.person_scheme, data.person_id)
+    scheme, person_id = person_of(data.person_scheme, data.person_id)
     case_pk = None
     if data.eessi_case_id:
         case = get_case(session, data.eessi_case_id)
@@ -206,7 +200,7 @@ def _claims(
     else:
         if not (data.person_scheme and data.person_id and data.starting_date and data.ending_date):
             raise InvalidAttributesError("an EHIC needs person_scheme, person_id, starting_date and ending_date")
-        scheme, person_id = _person(data.person_scheme, data.person_id)
+        scheme, person_id = person_of(data.person_scheme, data.person_id)
         until = data.ending_date
         if until > _years_after(today, EHIC_YEARS):
             raise InvalidAttributesError(f"ending_date: an EHIC is issued for at most {EHIC_YEARS} years")

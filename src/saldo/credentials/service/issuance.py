@@ -32,9 +32,10 @@ from jwcrypto.jwk import JWK
 from sqlalchemy.orm import Session
 
 from saldo.credentials import repository
-from saldo.credentials.errors import IssuanceError
+from saldo.credentials.errors import IssuanceError, StatusChangeError
 from saldo.credentials.models import Credential, CredentialOffer, CredentialState, CredentialType, IssuanceNonce
 from saldo.credentials.service import VCT, Issuer, add_event, sign_credential
+from saldo.credentials.service.sd_jwt_vc import b64url_json
 
 PRE_AUTHORIZED = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 AUTHORIZATION_CODE = "authorization_code"
@@ -68,7 +69,9 @@ class Offer:
 def make_offer(session: Session, issuer: Issuer, credential: Credential, *, by: str, now: dt.datetime) -> Offer:
     """A credential offer for the person's wallet, with its transaction code (shown once)."""
     if credential.state is not CredentialState.VALID:
-        raise IssuanceError("invalid_request", f"credential {credential.document_number} is {credential.state.value}")
+        raise StatusChangeError(
+            f"credential {credential.document_number} is {credential.state.value}: no wallet gets it"
+        )
     code = secrets.token_urlsafe(32)
     tx_code = "".join(secrets.choice("0123456789") for _ in range(TX_CODE_DIGITS))
     offer = CredentialOffer(
@@ -259,15 +262,11 @@ def new_nonce(session: Session, *, now: dt.datetime) -> str:
     return nonce
 
 
-def _b64url_json(part: str) -> Any:
-    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-
-
 def _holder_key(proof: str, issuer: Issuer, now: dt.datetime) -> tuple[dict[str, Any], str]:
     """The wallet's public key from its key proof, after every check but the nonce's, and the nonce."""
     try:
-        header = _b64url_json(proof.split(".", maxsplit=1)[0])
-        claims = _b64url_json(proof.split(".")[1])
+        header = b64url_json(proof.split(".", maxsplit=1)[0])
+        claims = b64url_json(proof.split(".")[1])
     except (ValueError, IndexError, UnicodeDecodeError):
         raise IssuanceError("invalid_proof", "the key proof is not a JWT") from None
     if not isinstance(header, dict) or not isinstance(claims, dict):

@@ -44,7 +44,8 @@ COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*~(?:[A-Za-z
 REGISTERED = frozenset({"iss", "nbf", "exp", "iat", "cnf", "vct", "vct#integrity", "status"})
 
 
-def _b64url_json(part: str) -> Any:
+def b64url_json(part: str) -> Any:
+    """A base64url part (a JWT's header or payload, a disclosure) as JSON, padding restored."""
     padded = part + "=" * (-len(part) % 4)
     return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
 
@@ -148,7 +149,7 @@ def _header(jwt: str, what: str) -> dict[str, Any]:
     if len(parts) != 3:
         raise refuse("malformed", f"the {what} is not a compact JWS (three dot-separated parts)")
     try:
-        header = _b64url_json(parts[0])
+        header = b64url_json(parts[0])
     except (ValueError, UnicodeDecodeError) as error:
         raise refuse("malformed", f"the {what}'s header is not base64url JSON: {error}") from None
     if not isinstance(header, dict):
@@ -181,7 +182,7 @@ def _check_disclosures(payload: Mapping[str, Any], disclosures: Sequence[str]) -
     by_digest: dict[str, Any] = {}
     for disclosure in disclosures:
         try:
-            decoded = _b64url_json(disclosure)
+            decoded = b64url_json(disclosure)
         except (ValueError, UnicodeDecodeError):
             raise refuse("malformed_disclosure", "a disclosure is not base64url-encoded JSON") from None
         if not isinstance(decoded, list) or len(decoded) not in (2, 3):
@@ -352,7 +353,7 @@ def _check_key_binding(
     if header.get("typ") != KB_TYP:
         raise refuse("wrong_key_binding", f"the key-binding JWT's typ is {header.get('typ')!r}, not {KB_TYP!r}")
     try:
-        claims = _b64url_json(kb_jwt.split(".")[1])
+        claims = b64url_json(kb_jwt.split(".")[1])
     except (ValueError, UnicodeDecodeError):
         raise refuse("malformed", "the key-binding JWT's payload is not base64url JSON") from None
     if not isinstance(claims, dict):
