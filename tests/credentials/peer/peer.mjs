@@ -7,7 +7,11 @@
 //   present       {credential, holder_jwk, disclose, audience, nonce, iat}
 //   status        {token, anchor_pem, indexes, now}
 //   status_issue  {issuer_jwk, x5c, uri, size, bits, entries: [[idx, value]], iat, exp, ttl}
-import { X509Certificate } from 'node:crypto';
+//   wallet        {offer_uri, tx_code}: the OpenWallet Foundation's OpenID4VCI client (oid4vc-ts)
+//                 collects the offered credential, bound to a key of its own
+import { X509Certificate, createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { clientAuthenticationAnonymous, setGlobalConfig } from '@openid4vc/oauth2';
+import { Openid4vciClient } from '@openid4vc/openid4vci';
 import { readFileSync } from 'node:fs';
 import { ES256, digest, generateSalt } from '@sd-jwt/crypto-nodejs';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
@@ -113,7 +117,42 @@ async function statusIssue(req) {
   return { token: `${signingInput}.${signature}` };
 }
 
-const commands = { verify, issue, present, status, status_issue: statusIssue };
+async function wallet(req) {
+  setGlobalConfig({ allowInsecureUrls: true }); // the test's Saldo listens on http://127.0.0.1
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const publicJwk = publicKey.export({ format: 'jwk' });
+  const callbacks = {
+    fetch,
+    clientAuthentication: clientAuthenticationAnonymous(), // pre-authorised code: no client of its own
+    hash: (data, alg) => new Uint8Array(createHash(alg.replace('-', '')).update(data).digest()),
+    generateRandom: (length) => new Uint8Array(randomBytes(length)),
+    signJwt: async (signer, { header, payload }) => {
+      const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
+      const signature = sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' });
+      return { jwt: `${input}.${signature.toString('base64url')}`, signerJwk: publicJwk };
+    },
+  };
+  const client = new Openid4vciClient({ callbacks });
+  const offer = await client.resolveCredentialOffer(req.offer_uri);
+  const issuerMetadata = await client.resolveIssuerMetadata(offer.credential_issuer);
+  const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({
+    credentialOffer: offer, issuerMetadata, txCode: req.tx_code,
+  });
+  const { c_nonce: nonce } = await client.requestNonce({ issuerMetadata });
+  const credentialConfigurationId = offer.credential_configuration_ids[0];
+  const proof = await client.createCredentialRequestJwtProof({
+    issuerMetadata, credentialConfigurationId, nonce,
+    signer: { method: 'jwk', alg: 'ES256', publicJwk },
+  });
+  const answer = await client.retrieveCredentials({
+    issuerMetadata, credentialConfigurationId, accessToken: accessTokenResponse.access_token,
+    proofs: { jwt: [proof.jwt] },
+  });
+  const credential = answer.credentialResponse.credentials[0].credential;
+  return { credential, holder_jwk: privateKey.export({ format: 'jwk' }) };
+}
+
+const commands = { verify, issue, present, status, status_issue: statusIssue, wallet };
 const request = JSON.parse(readFileSync(0, 'utf8'));
 try {
   const answer = await commands[request.command](request);
