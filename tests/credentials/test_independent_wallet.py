@@ -7,6 +7,7 @@ verifies it."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -115,3 +116,39 @@ def test_an_independent_wallet_collects_a_pda1_and_the_peer_verifies_it(live_iss
     assert verified["ok"], verified
     assert verified["claims"]["personal_administrative_number"] == VALID_PNR
     assert verified["claims"]["work_address"]["locality"] == "Tallinn"
+
+
+def test_an_independent_wallet_answers_the_verifier_page(live_issuer: LiveIssuer, peer: Peer) -> None:
+    """oid4vc-ts's OpenID4VP client reads the request the inspector's QR code carries and posts the
+    answer; the page then says valid and shows what was shared."""
+    day = today()
+    with httpx.Client(base_url=live_issuer.base, follow_redirects=False) as client:
+        issued = client.post(
+            "/api/v1/staff/credentials",
+            json={
+                "type": "ehic",
+                "person_scheme": "se_personnummer",
+                "person_id": VALID_PNR,
+                "starting_date": day.isoformat(),
+                "ending_date": (day + dt.timedelta(days=700)).isoformat(),
+            },
+            headers=live_issuer.officer,
+        ).json()
+        collected = peer(
+            "wallet", offer_uri=issued["offer"]["credential_offer_uri"], tx_code=issued["offer"]["tx_code"]
+        )
+        assert collected["ok"], collected
+        page = client.post("/verifier/requests", data={"kind": "ehic"}).headers["location"]
+        text = client.get(page).text
+        start = text.index("openid4vp://")
+        request_url = html.unescape(text[start : text.index('"', start)])
+        answered = peer(
+            "answer", request_url=request_url, credential=collected["credential"], holder_jwk=collected["holder_jwk"]
+        )
+        assert answered["ok"], answered
+        assert answered["http_status"] == 200
+        assert answered["client_id"] == f"redirect_uri:{live_issuer.base}/verifier/response"
+        assert answered["query_id"] == "ehic"
+        shown = client.get(page, headers={"Accept-Language": "en"}).text
+    assert "Valid." in shown
+    assert VALID_PNR in shown

@@ -9,9 +9,13 @@
 //   status_issue  {issuer_jwk, x5c, uri, size, bits, entries: [[idx, value]], iat, exp, ttl}
 //   wallet        {offer_uri, tx_code}: the OpenWallet Foundation's OpenID4VCI client (oid4vc-ts)
 //                 collects the offered credential, bound to a key of its own
+//   answer        {request_url, credential, holder_jwk}: oid4vc-ts's OpenID4VP client reads the
+//                 verifier's request, sd-jwt-js presents the claims its DCQL query asks for, and the
+//                 client posts the answer (direct_post)
 import { X509Certificate, createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { clientAuthenticationAnonymous, setGlobalConfig } from '@openid4vc/oauth2';
 import { Openid4vciClient } from '@openid4vc/openid4vci';
+import { Openid4vpClient } from '@openid4vc/openid4vp';
 import { readFileSync } from 'node:fs';
 import { ES256, digest, generateSalt } from '@sd-jwt/crypto-nodejs';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
@@ -152,7 +156,37 @@ async function wallet(req) {
   return { credential, holder_jwk: privateKey.export({ format: 'jwk' }) };
 }
 
-const commands = { verify, issue, present, status, status_issue: statusIssue, wallet };
+async function answer(req) {
+  setGlobalConfig({ allowInsecureUrls: true });
+  const hash = (data, alg) => new Uint8Array(createHash(alg.replace('-', '')).update(data).digest());
+  const client = new Openid4vpClient({ callbacks: { fetch, hash } });
+  const parsed = client.parseOpenid4vpAuthorizationRequest({ authorizationRequest: req.request_url });
+  const resolved = await client.resolveOpenId4vpAuthorizationRequest({ authorizationRequestPayload: parsed.params });
+  const request = resolved.authorizationRequestPayload;
+  const query = resolved.dcql.query.credentials[0];
+  const frame = Object.fromEntries(query.claims.map((claim) => [claim.path[0], true]));
+  const vc = new SDJwtVcInstance({
+    hasher: digest, hashAlg: 'sha-256',
+    kbSigner: await ES256.getSigner(req.holder_jwk), kbSignAlg: 'ES256',
+  });
+  const presentation = await vc.present(req.credential, frame, {
+    kb: { payload: { iat: Math.floor(Date.now() / 1000), aud: request.client_id, nonce: request.nonce } },
+  });
+  const response = await client.createOpenid4vpAuthorizationResponse({
+    authorizationRequestPayload: request,
+    authorizationResponsePayload: { vp_token: { [query.id]: [presentation] } },
+  });
+  const submitted = await client.submitOpenid4vpAuthorizationResponse({
+    authorizationRequestPayload: request,
+    authorizationResponsePayload: response.authorizationResponsePayload,
+  });
+  return {
+    client_id: request.client_id, client_prefix: resolved.client.prefix, query_id: query.id,
+    asked: Object.keys(frame), http_status: submitted.response.status,
+  };
+}
+
+const commands = { verify, issue, present, status, status_issue: statusIssue, wallet, answer };
 const request = JSON.parse(readFileSync(0, 'utf8'));
 try {
   const answer = await commands[request.command](request);
