@@ -19,9 +19,10 @@ def route_provider_calls_to(app: FastAPI) -> None:
 
 
 def dev_login(
-    client: TestClient, personnummer: str, *, loa: str = "substantial", provider: str = "dev", next: str = "/me"
+    client: httpx.Client, personnummer: str, *, loa: str = "substantial", provider: str = "dev", next: str = "/me"
 ) -> httpx.Response:
-    """Log in as ``personnummer``; returns the callback's response (303 to ``next`` when it worked)."""
+    """Log in as ``personnummer``; returns the callback's response (303 to ``next`` when it worked).
+    ``client`` is a TestClient, or an httpx client of a Saldo serving on a socket."""
     start = client.get(f"/login/{provider}", params={"next": next}, follow_redirects=False)
     assert start.status_code == 303, start.text
     authorize = urlsplit(start.headers["location"])

@@ -25,6 +25,7 @@ from saldo.citizens.pages import router as citizens_pages
 from saldo.credentials.api import public_router as credentials_public_router
 from saldo.credentials.api import router as credentials_router
 from saldo.credentials.pages import router as verifier_pages
+from saldo.credentials.service.account_attestation import designation_offered
 from saldo.db.engine import CONNECT_TIMEOUT_S, create_db_engine, create_session_factory
 from saldo.decisions.api import router as decisions_router
 from saldo.eessi.api import as4_router as eessi_as4_router
@@ -182,7 +183,9 @@ def create_app(
             VOP_PATH: VopChecks(pool, thresholds_from(settings)),
             PAYMENTS_PATH: PaymentRegistration(pool, RegistrationPolicy.from_settings(settings)),
         }
-        overview = CitizenOverviews(pool, idle_minutes=settings.session_idle_minutes)
+        overview = CitizenOverviews(
+            pool, idle_minutes=settings.session_idle_minutes, wallet_designation=designation_offered(settings)
+        )
         app.add_middleware(FastPath, pool=pool, handlers=handlers, overview=overview)
         app.router.add_event_handler("shutdown", pool.close)
     # outermost: every answer, the fast paths' too, carries the security headers

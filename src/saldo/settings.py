@@ -423,6 +423,22 @@ class Settings(BaseSettings):
             "again when the file changes. Unset: none, and every presented credential is refused as untrusted."
         ),
     )
+    credentials_pid_trust_anchors: Path | None = Field(
+        default=None,
+        description=(
+            "Root certificates (PEM) of the PID providers whose person identification data Saldo accepts when a "
+            "person designates their account from the EU wallet. Unset (or the bank roots unset): that path is "
+            "not offered."
+        ),
+    )
+    credentials_bank_trust_anchors: Path | None = Field(
+        default=None,
+        description=(
+            "Root certificates (PEM) of the banks (or their trust service) whose account attestations Saldo "
+            "accepts as evidence of who holds an account. Kept apart from the PID and PDA1/EHIC roots: a root "
+            "trusted for one kind of credential vouches for no other."
+        ),
+    )
     credentials_status_ttl_s: int = Field(
         default=300,
         ge=10,

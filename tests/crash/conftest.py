@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from saldo.db.engine import create_session_factory
 from saldo.settings import Settings
 from tests.conftest import live_database
+from tests.credentials.conftest import peer, wallet_pki  # noqa: F401 — the wallet's issuers and the independent peer, for the crash tests
 
 STALLED_AFTER_S = 2.0  # a dead worker's job is handed out again this soon (workers beat every third of a second)
 WAIT_S = 90.0  # what any one step may take on a busy two-core machine before the test gives up

@@ -1,7 +1,8 @@
 """An issuer under a test root (its key, chain and the root as the verifier's trusted list), the
 app configured as that issuer, a member of staff who issues, and the independent peer: the
 OpenWallet Foundation's sd-jwt-js in Node, which checks what Saldo issues and makes what Saldo's
-verifier must accept."""
+verifier must accept — among it a person's PID and their bank's account attestation, signed under
+roots of their own."""
 
 from __future__ import annotations
 
@@ -132,6 +133,55 @@ def issuer_web(
     app = app_in_transaction(
         issuer_settings(settings, credential_pki).model_copy(update={"dev_login": True}), engine, connection
     )
+    route_provider_calls_to(app)
+    with TestClient(app) as client:
+        yield client
+
+
+# --- a person's wallet holding their PID and their bank's account attestation ---------------------
+
+
+@dataclass(frozen=True)
+class WalletPki:
+    """A PID provider and a bank abroad, each under its own root, as the issuers of what a person's
+    wallet holds; the peer signs with their keys."""
+
+    pid: IssuerKeys
+    bank: IssuerKeys
+    pid_anchors: Path
+    bank_anchors: Path
+
+
+@pytest.fixture(scope="session")
+def wallet_pki(tmp_path_factory: pytest.TempPathFactory) -> WalletPki:
+    folder = tmp_path_factory.mktemp("wallet-pki")
+    pid_root, bank_root = issue_trust_anchor(), issue_trust_anchor()
+    (folder / "pid.pem").write_text(certificate_pem(pid_root.certificate), encoding="ascii")
+    (folder / "banks.pem").write_text(certificate_pem(bank_root.certificate), encoding="ascii")
+    return WalletPki(
+        pid=issue_issuer(pid_root, "Skatteverket PID", "SE"),
+        bank=issue_issuer(bank_root, "Nordea Bank Abp", "FI"),
+        pid_anchors=folder / "pid.pem",
+        bank_anchors=folder / "banks.pem",
+    )
+
+
+def designation_settings(settings: Settings, pki: CredentialPki, wallet: WalletPki) -> Settings:
+    return issuer_settings(settings, pki).model_copy(
+        update={
+            "credentials_pid_trust_anchors": wallet.pid_anchors,
+            "credentials_bank_trust_anchors": wallet.bank_anchors,
+            "dev_login": True,
+        }
+    )
+
+
+@pytest.fixture
+def designation_web(
+    settings: Settings, credential_pki: CredentialPki, wallet_pki: WalletPki, engine: Engine, connection: Connection
+) -> Iterator[TestClient]:
+    """Saldo offering the wallet path to designate an account, as a browser uses it."""
+    app = app_in_transaction(designation_settings(settings, credential_pki, wallet_pki), engine, connection)
     route_provider_calls_to(app)
     with TestClient(app) as client:
         yield client

@@ -23,10 +23,12 @@ from saldo.kit.clock import today
 from saldo.staff.models import Role
 from saldo.staff.service import create_staff, issue_staff_token
 from tests.conftest import live_database, serve_in_thread
-from tests.credentials.conftest import PEER_DIR, Peer
+from tests.credentials.conftest import PEER_DIR, Peer, WalletPki
 from tests.credentials.issuer_files import issuer_environment
+from tests.credentials.test_account_attestation import FOREIGN_IBAN, PersonsWallet
 from tests.e2e.conftest import _free_port
 from tests.factories import VALID_PNR, auth
+from tests.web_login import csrf_of, dev_login
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class LiveIssuer:
 
 
 @pytest.fixture(scope="module")
-def live_issuer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveIssuer]:
+def live_issuer(tmp_path_factory: pytest.TempPathFactory, wallet_pki: WalletPki) -> Iterator[LiveIssuer]:
     folder = tmp_path_factory.mktemp("live-issuer")
     settings, engine = live_database("saldo_credentials_wallet", folder)
     port = _free_port()
@@ -50,6 +52,9 @@ def live_issuer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveIssuer
             "credentials_key": Path(env["SALDO_CREDENTIALS_KEY"]),
             "credentials_chain": Path(env["SALDO_CREDENTIALS_CHAIN"]),
             "credentials_trust_anchors": Path(env["SALDO_CREDENTIALS_TRUST_ANCHORS"]),
+            "credentials_pid_trust_anchors": wallet_pki.pid_anchors,
+            "credentials_bank_trust_anchors": wallet_pki.bank_anchors,
+            "dev_login": True,
         }
     )
     with Session(engine) as session:
@@ -152,3 +157,36 @@ def test_an_independent_wallet_answers_the_verifier_page(live_issuer: LiveIssuer
         shown = client.get(page, headers={"Accept-Language": "en"}).text
     assert "Valid." in shown
     assert VALID_PNR in shown
+
+
+def test_an_independent_wallet_designates_an_account_abroad(
+    live_issuer: LiveIssuer, peer: Peer, wallet_pki: WalletPki
+) -> None:
+    """A person logged in on a Saldo serving on a real socket asks for their account from the wallet;
+    oid4vc-ts reads the request (two DCQL queries: the PID and the account attestation), sd-jwt-js
+    presents both, the client posts them, and the person's page says where payments now go."""
+    held = PersonsWallet(peer, wallet_pki)
+    with httpx.Client(base_url=live_issuer.base, follow_redirects=False) as browser:
+        assert dev_login(browser, VALID_PNR).status_code == 303
+        page = browser.get("/me", headers={"Accept-Language": "en"}).text
+        where = browser.post("/me/account/wallet", data={"csrf": csrf_of(page)}).headers["location"]
+        waiting = browser.get(where).text
+        start = waiting.index("openid4vp://")
+        request_url = html.unescape(waiting[start : waiting.index('"', start)])
+        answered = peer(
+            "answer",
+            request_url=request_url,
+            credentials={
+                "pid": {"credential": held.pid, "holder_jwk": held.pid_key.export_private(as_dict=True)},
+                "iban": {"credential": held.iban, "holder_jwk": held.iban_key.export_private(as_dict=True)},
+            },
+        )
+        assert answered["ok"], answered
+        assert answered["http_status"] == 200
+        assert answered["query_ids"] == ["pid", "iban"]
+        assert "personal_administrative_number" in answered["asked_by_query"]["pid"]
+        assert "iban" in answered["asked_by_query"]["iban"]
+        shown = browser.get(where, headers={"Accept-Language": "en"}).text
+        overview = browser.get("/api/v1/me/overview").json()
+    assert f"Your public payments now go to {FOREIGN_IBAN} at Nordea Bank Abp." in shown
+    assert (overview["designation"]["account"], overview["designation"]["channel"]) == (FOREIGN_IBAN, "wallet")

@@ -267,8 +267,8 @@ def test_expired_nonces_and_old_requests_are_cleared_as_new_ones_come(
     )
     session.execute(
         text(
-            "INSERT INTO presentation_requests (request_id, kind, nonce, state, expires_at, outcome) "
-            "SELECT 'old-' || i, 'ehic', 'n', 's-' || i, now() - interval '2 days', '{}' "
+            "INSERT INTO presentation_requests (request_id, purpose, kind, nonce, state, expires_at, outcome) "
+            "SELECT 'old-' || i, 'inspect', 'ehic', 'n', 's-' || i, now() - interval '2 days', '{}' "
             "FROM generate_series(1, 5) AS i"
         )
     )

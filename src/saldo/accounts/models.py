@@ -107,6 +107,7 @@ class Channel(StrEnum):
     CITIZEN = "citizen"  # the payee, logged in with eID
     CASEWORKER = "caseworker"  # staff on the payee's behalf (assisted channel)
     AUTHORITY = "authority"  # the payment authority's own operators (CLI)
+    WALLET = "wallet"  # the payee, presenting their bank's account attestation and their PID from the EU wallet
 
 
 class AccountDesignation(IdMixin, Base):
@@ -120,6 +121,9 @@ class AccountDesignation(IdMixin, Base):
     account_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("bank_accounts.id"))
     channel: Mapped[Channel] = mapped_column(str_enum(Channel, "channel"))
     actor: Mapped[str] = mapped_column(String(100))
+    # what the designation rests on beyond the register, when anything: for the wallet channel, the
+    # bank's account attestation as presented (re-verifiable) and what was checked against it
+    evidence: Mapped[dict[str, object] | None] = mapped_column(JSONB)
     designated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
 

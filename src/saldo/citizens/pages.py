@@ -5,17 +5,28 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import segno
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from saldo.accounts.errors import AccountNotFoundError, DesignationRefusedError
-from saldo.citizens.service import change_account, citizen_overview
+from saldo.citizens.schemas import CitizenOverview
+from saldo.citizens.service import (
+    change_account,
+    citizen_overview,
+    start_wallet_designation,
+    wallet_designation,
+)
 from saldo.citizens.service.statement import statement_pdf
+from saldo.credentials.pages import REASON_WORDS, RequestId
+from saldo.credentials.service import verifier as verifying
+from saldo.credentials.service.account_attestation import designation_offered, designation_trust
 from saldo.http import i18n
-from saldo.http.deps import DbSession
+from saldo.http.deps import AppSettings, DbSession
 from saldo.http.rendering import render
 from saldo.identity.http import CurrentCitizen, check_csrf
 from saldo.kit.account_number import InvalidAccountError
+from saldo.kit.clock import utcnow
 from saldo.settings import Settings
 
 router = APIRouter(include_in_schema=False)
@@ -24,7 +35,12 @@ Year = Annotated[int | None, Query(ge=1900, le=2200)]
 
 @router.get("/me", response_class=HTMLResponse)
 async def overview_page(
-    request: Request, session: DbSession, principal: CurrentCitizen, year: Year = None, changed: bool = False
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: CurrentCitizen,
+    year: Year = None,
+    changed: bool = False,
 ) -> HTMLResponse:
     """Every public payment from every payer, the account they go to, checks and who looked.
 
@@ -33,18 +49,27 @@ async def overview_page(
     overview = citizen_overview(session, principal, year=year)
     if principal.assisted:
         session.commit()  # the caseworker's read is in the access log
-    context = {
+    context = overview_context(overview, wallet_designation=designation_offered(settings), changed=changed)
+    return render(request, "citizens/overview.html", context, principal=principal)
+
+
+def overview_context(
+    overview: CitizenOverview, *, wallet_designation: bool, changed: bool = False, account_error: str | None = None
+) -> dict[str, object]:
+    """What the overview's template reads (this route, the change of account and the fast path)."""
+    return {
         "overview": overview,
         "changed": changed,
-        "account_error": None,
+        "account_error": account_error,
+        "wallet_designation": wallet_designation,
     }
-    return render(request, "citizens/overview.html", context, principal=principal)
 
 
 @router.post("/me/account", response_class=HTMLResponse)
 def change_account_page(
     request: Request,
     session: DbSession,
+    settings: AppSettings,
     principal: CurrentCitizen,
     account: Annotated[str, Form(max_length=80)] = "",
     csrf: Annotated[str, Form(max_length=64)] = "",
@@ -58,14 +83,66 @@ def change_account_page(
         session.rollback()
         overview = citizen_overview(session, principal)
         session.commit()
-        context = {
-            "overview": overview,
-            "changed": False,
-            "account_error": str(exc),
-        }
+        context = overview_context(overview, wallet_designation=designation_offered(settings), account_error=str(exc))
         return render(request, "citizens/overview.html", context, principal=principal, status_code=422)
     session.commit()
     return RedirectResponse("/me?changed=1#account", status_code=303)
+
+
+@router.post("/me/account/wallet")
+def start_wallet_designation_page(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: CurrentCitizen,
+    csrf: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Ask the person's wallet for their PID and their bank's account attestation."""
+    check_csrf(principal, csrf)
+    designation_trust(settings)  # 404 when this installation does not offer the path
+    try:
+        asked = start_wallet_designation(session, principal)
+    except DesignationRefusedError as exc:
+        session.rollback()
+        overview = citizen_overview(session, principal)
+        session.commit()
+        context = overview_context(overview, wallet_designation=True, account_error=str(exc))
+        return render(request, "citizens/overview.html", context, principal=principal, status_code=422)
+    session.commit()
+    return RedirectResponse(f"/me/account/wallet/{asked.request_id}", status_code=303)
+
+
+@router.get("/me/account/wallet/{request_id}/state")
+def wallet_designation_state(request_id: RequestId, session: DbSession, principal: CurrentCitizen) -> JSONResponse:
+    """Whether the wallet has answered (the waiting page asks, then shows the answer)."""
+    asked = wallet_designation(session, principal, request_id)
+    answered = asked.answered_at is not None
+    expired = not answered and utcnow() >= asked.expires_at
+    return JSONResponse({"answered": answered, "expired": expired}, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/me/account/wallet/{request_id}", response_class=HTMLResponse)
+def wallet_designation_page(
+    request_id: RequestId, request: Request, session: DbSession, settings: AppSettings, principal: CurrentCitizen
+) -> Response:
+    """The request as a QR code and a same-device link while the wallet has not answered; the
+    account designated, or why not, once it has."""
+    trust = designation_trust(settings)
+    asked = wallet_designation(session, principal, request_id)
+    context: dict[str, object] = {
+        "asked": asked,
+        "reason_words": REASON_WORDS,
+        "expired": asked.answered_at is None and utcnow() >= asked.expires_at,
+    }
+    if asked.answered_at is None:
+        same_device = verifying.request_url(trust.bank, asked)
+        context["qr"] = segno.make(same_device, error="l").svg_data_uri(scale=4, border=2)
+        context["link"] = same_device
+    else:
+        context["outcome"] = asked.outcome or {}
+    page = render(request, "citizens/wallet_account.html", context, principal=principal)
+    page.headers["Cache-Control"] = "no-store"
+    return page
 
 
 @router.get("/me/statement/{year}.pdf")

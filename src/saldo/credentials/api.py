@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from saldo.credentials import service
 from saldo.credentials.errors import IssuanceError, PresentationRefusedError
 from saldo.credentials.http import WalletToken
-from saldo.credentials.models import Credential, CredentialState, CredentialType
+from saldo.credentials.models import Credential, CredentialState, CredentialType, RequestPurpose
 from saldo.credentials.pages import DocumentNumber, pdf_of
 from saldo.credentials.schemas import (
     CLAIMS_MODELS,
@@ -29,7 +29,7 @@ from saldo.credentials.schemas import (
     StatusChangeIn,
     TokenOut,
 )
-from saldo.credentials.service import issuance
+from saldo.credentials.service import account_attestation, issuance
 from saldo.credentials.service import verifier as verifying
 from saldo.credentials.service.verifier import verifier_from_settings
 from saldo.http.deps import AppSettings, DbSession, PathId
@@ -191,11 +191,19 @@ def verifier_response(
     vp_token: Annotated[str, Form(max_length=256 * 1024)],
     state: Annotated[str, Form(max_length=64)],
 ) -> Response:
-    """The wallet posts ``vp_token`` (``{"pda1": ["<presentation>"]}``) and the request's ``state``;
-    the outcome (valid, or not and why) is on the inspector's page at once."""
-    verifier = verifier_from_settings(settings)
+    """The wallet posts ``vp_token`` (``{"pda1": ["<presentation>"]}``, or for a person designating
+    their account ``{"pid": […], "iban": […]}``) and the request's ``state``; the outcome (valid, or
+    not and why; the account designated) is on the inspector's or the person's page at once."""
+    now = utcnow()
     try:
-        verifying.answer(session, verifier, state=state, vp_token=vp_token, now=utcnow())
+        request = verifying.request_by_state(session, state)
+        if request.purpose is RequestPurpose.DESIGNATE_ACCOUNT:
+            account_attestation.answer(
+                session, account_attestation.designation_trust(settings), request, vp_token=vp_token, now=now
+            )
+            crash_points.reach("credentials.before_commit_designation")
+        else:
+            verifying.answer(session, verifier_from_settings(settings), request, vp_token=vp_token, now=now)
     except PresentationRefusedError as error:
         session.commit()  # a malformed answer is the request's outcome too
         return JSONResponse({"error": "invalid_request", "error_description": str(error)}, 400, headers=NO_STORE)

@@ -12,7 +12,19 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -142,14 +154,35 @@ class IssuanceNonce(Base):
     used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
 
+class RequestPurpose(StrEnum):
+    """What a presentation request is for."""
+
+    INSPECT = "inspect"  # an inspector or a hospital checks a PDA1 or an EHIC (the verifier page)
+    # a person designates the account for their public payments with their bank's account
+    # attestation and their PID (the citizen's page); the request is theirs alone
+    DESIGNATE_ACCOUNT = "designate_account"
+
+
 class PresentationRequest(IdMixin, Base):
     """A verifier's OpenID4VP request: what it asks for, the nonce and state a wallet's answer must
     carry, and once answered, the outcome (valid or not, why, what was disclosed)."""
 
     __tablename__ = "presentation_requests"
+    __table_args__ = (
+        CheckConstraint(
+            "(purpose = 'inspect' AND kind IS NOT NULL) OR "
+            "(purpose = 'designate_account' AND person_id IS NOT NULL AND actor IS NOT NULL)",
+            name="purpose_fields",
+        ),
+    )
 
     request_id: Mapped[str] = mapped_column(String(64), unique=True)
-    kind: Mapped[CredentialType] = mapped_column(str_enum(CredentialType, "presentation_kind"))
+    purpose: Mapped[RequestPurpose] = mapped_column(str_enum(RequestPurpose, "purpose"))
+    kind: Mapped[CredentialType | None] = mapped_column(str_enum(CredentialType, "presentation_kind"))
+    # the person a designation request was made for, and who made it (their session)
+    person_scheme: Mapped[str | None] = mapped_column(String(32))
+    person_id: Mapped[str | None] = mapped_column(String(20))
+    actor: Mapped[str | None] = mapped_column(String(100))
     nonce: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

@@ -75,6 +75,13 @@ REASON_WORDS = {
     "suspended": N_("The issuer has suspended the credential."),
     "status_unknown": N_("Whether the credential has been revoked cannot be checked: no status list is at hand."),
     "status_list_invalid": N_("The issuer's status list cannot be trusted."),
+    # a person designating their account with their PID and their bank's account attestation
+    "claims_missing": N_(
+        "The wallet did not share all that is needed: the account, its bank and holder, and who you are."
+    ),
+    "not_this_person": N_("The person identification data is another person's than the one logged in."),
+    "holder_differs": N_("The bank's account holder is not the person of the identification data."),
+    "account_refused": N_("The account cannot be used for your public payments."),
 }
 KIND_WORDS = {
     "pda1": N_("Portable Document A1 (which country's social security applies)"),

@@ -41,6 +41,7 @@ from saldo.accounts.repository import AsyncVopLookup
 from saldo.accounts.schemas import VopCheckIn
 from saldo.accounts.service.verify import PreparedCheck, decide
 from saldo.benefits.models import BenefitKind
+from saldo.citizens.pages import overview_context
 from saldo.citizens.repository import AsyncSessionOverview
 from saldo.citizens.schemas import CitizenOverview
 from saldo.citizens.service import ACCESS_SHOWN, overview_of, overview_window
@@ -226,9 +227,10 @@ class CitizenOverviews:
     expired or idle one; a staff session (the documented route logs a caseworker's read); a query
     other than a plain ``year``."""
 
-    def __init__(self, pool: AsyncConnectionPool, *, idle_minutes: int) -> None:
+    def __init__(self, pool: AsyncConnectionPool, *, idle_minutes: int, wallet_designation: bool = False) -> None:
         self.db = AsyncSessionOverview(pool)
         self.idle_minutes = idle_minutes
+        self.wallet_designation = wallet_designation
 
     async def answer(self, cookie_header: bytes, query: bytes) -> bytes | None:
         found = await self._overview(cookie_header, query)
@@ -249,7 +251,7 @@ class CitizenOverviews:
             loa=row.session_loa,
             csrf_token=row.session_csrf,
         )
-        context = {"overview": overview, "changed": False, "account_error": None}
+        context = overview_context(overview, wallet_designation=self.wallet_designation)
         return render(Request(scope), "citizens/overview.html", context, principal=principal)
 
     async def _overview(self, cookie_header: bytes, query: bytes) -> tuple[Any, CitizenOverview] | None:

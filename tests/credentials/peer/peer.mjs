@@ -9,8 +9,9 @@
 //   status_issue  {issuer_jwk, x5c, uri, size, bits, entries: [[idx, value]], iat, exp, ttl}
 //   wallet        {offer_uri, tx_code}: the OpenWallet Foundation's OpenID4VCI client (oid4vc-ts)
 //                 collects the offered credential, bound to a key of its own
-//   answer        {request_url, credential, holder_jwk}: oid4vc-ts's OpenID4VP client reads the
-//                 verifier's request, sd-jwt-js presents the claims its DCQL query asks for, and the
+//   answer        {request_url, credential, holder_jwk} or {request_url, credentials: {query id:
+//                 {credential, holder_jwk}}}: oid4vc-ts's OpenID4VP client reads the verifier's
+//                 request, sd-jwt-js presents the claims each of its DCQL queries asks for, and the
 //                 client posts the answer (direct_post)
 import { X509Certificate, createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { clientAuthenticationAnonymous, setGlobalConfig } from '@openid4vc/oauth2';
@@ -165,26 +166,35 @@ async function answer(req) {
   const parsed = client.parseOpenid4vpAuthorizationRequest({ authorizationRequest: req.request_url });
   const resolved = await client.resolveOpenId4vpAuthorizationRequest({ authorizationRequestPayload: parsed.params });
   const request = resolved.authorizationRequestPayload;
-  const query = resolved.dcql.query.credentials[0];
-  const frame = Object.fromEntries(query.claims.map((claim) => [claim.path[0], true]));
-  const vc = new SDJwtVcInstance({
-    hasher: digest, hashAlg: 'sha-256',
-    kbSigner: await ES256.getSigner(req.holder_jwk), kbSignAlg: 'ES256',
-  });
-  const presentation = await vc.present(req.credential, frame, {
-    kb: { payload: { iat: Math.floor(Date.now() / 1000), aud: request.client_id, nonce: request.nonce } },
-  });
+  // what the wallet holds for each query of the DCQL request: {id: {credential, holder_jwk}}, or
+  // one credential for the first query
+  const held = req.credentials || { [resolved.dcql.query.credentials[0].id]: { credential: req.credential, holder_jwk: req.holder_jwk } };
+  const vpToken = {};
+  const asked = {};
+  for (const query of resolved.dcql.query.credentials) {
+    if (!(query.id in held)) throw new Error(`the wallet holds nothing for query ${query.id}`);
+    const frame = Object.fromEntries(query.claims.map((claim) => [claim.path[0], true]));
+    const vc = new SDJwtVcInstance({
+      hasher: digest, hashAlg: 'sha-256',
+      kbSigner: await ES256.getSigner(held[query.id].holder_jwk), kbSignAlg: 'ES256',
+    });
+    vpToken[query.id] = [await vc.present(held[query.id].credential, frame, {
+      kb: { payload: { iat: Math.floor(Date.now() / 1000), aud: request.client_id, nonce: request.nonce } },
+    })];
+    asked[query.id] = Object.keys(frame);
+  }
   const response = await client.createOpenid4vpAuthorizationResponse({
     authorizationRequestPayload: request,
-    authorizationResponsePayload: { vp_token: { [query.id]: [presentation] } },
+    authorizationResponsePayload: { vp_token: vpToken },
   });
   const submitted = await client.submitOpenid4vpAuthorizationResponse({
     authorizationRequestPayload: request,
     authorizationResponsePayload: response.authorizationResponsePayload,
   });
+  const first = resolved.dcql.query.credentials[0].id;
   return {
-    client_id: request.client_id, client_prefix: resolved.client.prefix, query_id: query.id,
-    asked: Object.keys(frame), http_status: submitted.response.status,
+    client_id: request.client_id, client_prefix: resolved.client.prefix, query_id: first,
+    query_ids: Object.keys(vpToken), asked: asked[first], asked_by_query: asked, http_status: submitted.response.status,
   };
 }
 

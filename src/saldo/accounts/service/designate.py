@@ -22,11 +22,18 @@ def mask_account(number: str) -> str:
 
 
 def designate_account(
-    session: Session, request: DesignationIn, *, channel: Channel, actor: str, bank_id: int | None = None
+    session: Session,
+    request: DesignationIn,
+    *,
+    channel: Channel,
+    actor: str,
+    bank_id: int | None = None,
+    evidence: dict[str, object] | None = None,
 ) -> DesignationOut:
     """Make an account the payee's designated account. The payee must hold it and it must be open.
     A change is told to the payee by letter to the registered address; designating the account
-    already designated changes nothing. With ``bank_id``, only that bank's accounts are found."""
+    already designated changes nothing. With ``bank_id``, only that bank's accounts are found;
+    ``evidence`` is kept with a new designation (what it rests on beyond the register)."""
     identifier = normalize_identifier(request.payee.id_scheme, request.payee.identifier)
     account = normalize_account(request.account_scheme, request.account)
     repository = AccountRepository(session)
@@ -59,7 +66,7 @@ def designate_account(
             letter_id=None,
         )
     designation = repository.add_designation(
-        AccountDesignation(payee_id=payee_id, account_id=stored.id, channel=channel, actor=actor)
+        AccountDesignation(payee_id=payee_id, account_id=stored.id, channel=channel, actor=actor, evidence=evidence)
     )
     session.refresh(designation, ["designated_at"])
     previous = current[2] if current is not None else None

@@ -31,9 +31,11 @@ from saldo.citizens.schemas import (
     RuleRun,
     Total,
 )
+from saldo.credentials.models import PresentationRequest
+from saldo.credentials.service import account_attestation
 from saldo.identity.schemas import SessionPrincipal
 from saldo.identity.service import log_assisted_read
-from saldo.kit.clock import today
+from saldo.kit.clock import today, utcnow
 from saldo.kit.national_id import IdScheme
 from saldo.payments.models import PaymentStatus
 
@@ -168,6 +170,32 @@ def change_account(
     result = designate_account(session, request, channel=channel, actor=actor)
     log_assisted_read(session, principal, action="designate_account", details={"changed": result.changed})
     return result
+
+
+def start_wallet_designation(session: Session, principal: SessionPrincipal) -> PresentationRequest:
+    """A request for the person's PID and their bank's account attestation, answered from their own
+    wallet. A caseworker cannot start one: the wallet is the person's own, on their own login."""
+    person = principal.subject
+    assert person is not None
+    if principal.assisted:
+        raise DesignationRefusedError(
+            "an account is designated from the wallet by the person on their own login; "
+            "as a caseworker, choose one of the accounts they hold"
+        )
+    return account_attestation.start(
+        session,
+        person_scheme=person.scheme,
+        person_id=person.identifier,
+        actor=f"citizen:session:{principal.session_id}",
+        now=utcnow(),
+    )
+
+
+def wallet_designation(session: Session, principal: SessionPrincipal, request_id: str) -> PresentationRequest:
+    """The person's own designation request (another person's is not found)."""
+    person = principal.subject
+    assert person is not None
+    return account_attestation.request_of(session, request_id, person_scheme=person.scheme, person_id=person.identifier)
 
 
 def _line(r: Any) -> PaymentLine:

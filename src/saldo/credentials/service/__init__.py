@@ -99,10 +99,16 @@ def issuer_from_settings(settings: Settings) -> Issuer:
 
 
 def trust_anchors(settings: Settings) -> tuple[x509.Certificate, ...]:
-    """The roots the verifier trusts (the trusted list), read again when the file changes."""
-    if settings.credentials_trust_anchors is None:
+    """The roots the verifier trusts for PDA1 and EHIC (the trusted list), read again when the file
+    changes."""
+    return anchors_in(settings.credentials_trust_anchors)
+
+
+def anchors_in(path: Path | None) -> tuple[x509.Certificate, ...]:
+    """The root certificates in a PEM file (none when unset), read again when the file changes."""
+    if path is None:
         return ()
-    return _anchors(settings.credentials_trust_anchors, _mtime(settings.credentials_trust_anchors))
+    return _anchors(path, _mtime(path))
 
 
 def _mtime(path: Path) -> float:

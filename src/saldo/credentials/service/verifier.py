@@ -29,7 +29,7 @@ from saldo.credentials.errors import (
     PresentationRefusedError,
     VerifierNotConfiguredError,
 )
-from saldo.credentials.models import CredentialType, PresentationRequest
+from saldo.credentials.models import CredentialType, PresentationRequest, RequestPurpose
 from saldo.credentials.service import STATUS_VALUE, VCT, Issuer, issuer_from_settings, sd_jwt_vc, trust_anchors
 from saldo.credentials.service import status_list as lists
 from saldo.settings import Settings
@@ -51,6 +51,18 @@ ASKED = {
         "personal_administrative_number", "document_number",
     ],
 }  # fmt: skip
+# Credentials Saldo does not issue but asks for when a person designates their account: the person
+# identification data (ARF's and the Commission's reference issuer's vct) and the bank's account
+# attestation (the Commission's reference issuer's IBAN attestation)
+PID_VCTS = ("urn:eudi:pid:1", "urn:eu.europa.ec.eudi:pid:1")
+IBAN_VCTS = ("urn:eu.europa.ec.eudi:iban:1",)
+PID_ASKED = ["given_name", "family_name", "birthdate", "personal_administrative_number", "issuing_country"]
+IBAN_ASKED = [
+    "iban", "business_identifier_code", "registered_given_name", "registered_family_name", "date_of_birth",
+    "issuing_organization", "bank_account_status",
+]  # fmt: skip
+PID_QUERY_ID = "pid"
+IBAN_QUERY_ID = "iban"
 Fetch = Callable[[str], str]
 
 
@@ -198,29 +210,44 @@ def verify_presentation(
     }
 
 
-def dcql_query(kind: CredentialType) -> dict[str, Any]:
-    """What the request asks the wallet for (DCQL, OpenID4VP 1.0 §6)."""
+def _asked(query_id: str, vcts: list[str], claims: list[str]) -> dict[str, Any]:
     return {
-        "credentials": [
-            {
-                "id": kind.value,
-                "format": "dc+sd-jwt",
-                "meta": {"vct_values": [VCT[kind]]},
-                "claims": [{"path": [name]} for name in ASKED[kind]],
-            }
-        ]
+        "id": query_id,
+        "format": "dc+sd-jwt",
+        "meta": {"vct_values": vcts},
+        "claims": [{"path": [name]} for name in claims],
     }
 
 
+def dcql_query(request: PresentationRequest) -> dict[str, Any]:
+    """What the request asks the wallet for (DCQL, OpenID4VP 1.0 §6): the inspected credential, or
+    for a designation both the PID and the account attestation (both required)."""
+    if request.purpose is RequestPurpose.DESIGNATE_ACCOUNT:
+        return {
+            "credentials": [
+                _asked(PID_QUERY_ID, list(PID_VCTS), PID_ASKED),
+                _asked(IBAN_QUERY_ID, list(IBAN_VCTS), IBAN_ASKED),
+            ]
+        }
+    assert request.kind is not None
+    return {"credentials": [_asked(request.kind.value, [VCT[request.kind]], ASKED[request.kind])]}
+
+
 def start(session: Session, kind: CredentialType, *, now: dt.datetime) -> PresentationRequest:
-    """A new request for a PDA1 or an EHIC, good for ten minutes; requests kept past their day go."""
+    """A new request for a PDA1 or an EHIC, good for ten minutes."""
+    return new_request(session, now=now, purpose=RequestPurpose.INSPECT, kind=kind)
+
+
+def new_request(session: Session, *, now: dt.datetime, **fields: Any) -> PresentationRequest:
+    """A request with a fresh id, nonce and state, good for ten minutes; requests kept past their
+    day go as new ones come."""
     repository.forget_expired_requests(session, now - REQUEST_KEPT)
     request = PresentationRequest(
         request_id=secrets.token_urlsafe(24),
-        kind=kind,
         nonce=secrets.token_urlsafe(24),
         state=secrets.token_urlsafe(24),
         expires_at=now + REQUEST_LIFETIME,
+        **fields,
     )
     session.add(request)
     session.flush()
@@ -236,7 +263,7 @@ def authorization_request(verifier: Verifier, request: PresentationRequest) -> d
         "response_uri": verifier.response_uri,
         "nonce": request.nonce,
         "state": request.state,
-        "dcql_query": json.dumps(dcql_query(request.kind), separators=(",", ":")),
+        "dcql_query": json.dumps(dcql_query(request), separators=(",", ":")),
     }
 
 
@@ -245,41 +272,69 @@ def request_url(verifier: Verifier, request: PresentationRequest, *, scheme: str
     return f"{scheme}://?{urlencode(authorization_request(verifier, request))}"
 
 
-def get_request(session: Session, request_id: str) -> PresentationRequest:
+def get_request(
+    session: Session, request_id: str, *, purpose: RequestPurpose = RequestPurpose.INSPECT
+) -> PresentationRequest:
+    """A request of this purpose (an inspector's page shows only inspections)."""
     found = repository.presentation_request(session, request_id)
-    if found is None:
+    if found is None or found.purpose is not purpose:
         raise CredentialNotFoundError("no such presentation request")
     return found
 
 
-def answer(session: Session, verifier: Verifier, *, state: str, vp_token: str, now: dt.datetime) -> PresentationRequest:
-    """The wallet's direct_post: the presentation checked against the request it answers, once."""
-    request = _request_by_state(session, state)
-    if request.answered_at is not None:
-        raise PresentationRefusedError("already_answered", "this request has been answered")
-    if now >= request.expires_at:
-        raise PresentationRefusedError("request_expired", "this request has expired: start a new one")
-    try:
-        token = json.loads(vp_token)
-        presentations = token[request.kind.value] if isinstance(token, dict) else None
-    except (ValueError, KeyError):
-        presentations = None
-    if not isinstance(presentations, list) or len(presentations) != 1 or not isinstance(presentations[0], str):
-        refused = PresentationRefusedError(
-            "malformed", f'vp_token must be {{"{request.kind.value}": ["<SD-JWT VC presentation>"]}}'
-        )
-        request.outcome = {"valid": False, "reason": refused.reason, "detail": str(refused), "status_lists": []}
-        request.answered_at = now
-        raise refused
-    request.outcome = verify_presentation(
-        session, verifier, presentations[0], kinds={request.kind}, nonce=request.nonce, now=now
-    )
-    request.answered_at = now
-    return request
-
-
-def _request_by_state(session: Session, state: str) -> PresentationRequest:
+def request_by_state(session: Session, state: str) -> PresentationRequest:
+    """The request a wallet's answer names by its ``state``; refused when there is none."""
     found = repository.request_by_state(session, state)
     if found is None:
         raise PresentationRefusedError("unknown_request", "no request of this verifier has this state")
     return found
+
+
+def check_open(request: PresentationRequest, now: dt.datetime) -> None:
+    """A request is answered once, before it expires."""
+    if request.answered_at is not None:
+        raise PresentationRefusedError("already_answered", "this request has been answered")
+    if now >= request.expires_at:
+        raise PresentationRefusedError("request_expired", "this request has expired: start a new one")
+
+
+def presentations_of(vp_token: str, query_ids: list[str]) -> dict[str, str] | None:
+    """One presentation for each of the DCQL query's credentials (``{"<id>": ["<SD-JWT VC>"]}``,
+    OpenID4VP 1.0 §8.1), or None when vp_token is not that."""
+    try:
+        token = json.loads(vp_token)
+    except ValueError:
+        return None
+    if not isinstance(token, dict) or set(token) != set(query_ids):
+        return None
+    found: dict[str, str] = {}
+    for query_id in query_ids:
+        presented = token[query_id]
+        if not isinstance(presented, list) or len(presented) != 1 or not isinstance(presented[0], str):
+            return None
+        found[query_id] = presented[0]
+    return found
+
+
+def refuse_malformed(request: PresentationRequest, expected: str, now: dt.datetime) -> PresentationRefusedError:
+    """The outcome of an answer that is not a presentation of what was asked (kept on the request)."""
+    refused = PresentationRefusedError("malformed", f"vp_token must be {expected}")
+    request.outcome = {"valid": False, "reason": refused.reason, "detail": str(refused), "status_lists": []}
+    request.answered_at = now
+    return refused
+
+
+def answer(
+    session: Session, verifier: Verifier, request: PresentationRequest, *, vp_token: str, now: dt.datetime
+) -> PresentationRequest:
+    """The wallet's direct_post to an inspector's request: the presentation checked, once."""
+    check_open(request, now)
+    assert request.kind is not None  # an inspection asks for one kind (the table's check)
+    presentations = presentations_of(vp_token, [request.kind.value])
+    if presentations is None:
+        raise refuse_malformed(request, f'{{"{request.kind.value}": ["<SD-JWT VC presentation>"]}}', now)
+    request.outcome = verify_presentation(
+        session, verifier, presentations[request.kind.value], kinds={request.kind}, nonce=request.nonce, now=now
+    )
+    request.answered_at = now
+    return request
