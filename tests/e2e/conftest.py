@@ -32,6 +32,7 @@ from saldo.payers.service import add_payer_user
 from saldo.settings import OidcProviderSettings, Settings
 from saldo.staff.models import Role
 from tests.conftest import live_database, serve_in_thread
+from tests.credentials.conftest import peer, wallet_pki  # noqa: F401 — the wallet's issuers and the independent peer
 from tests.factories import (
     VALID_PNR,
     account_record,
