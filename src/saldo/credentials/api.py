@@ -19,6 +19,7 @@ from saldo.credentials.schemas import (
     CredentialDetail,
     CredentialOut,
     CredentialRequestIn,
+    DecisionDraft,
     DecisionIn,
     DecisionOut,
     EventOut,
@@ -29,7 +30,7 @@ from saldo.credentials.schemas import (
     StatusChangeIn,
     TokenOut,
 )
-from saldo.credentials.service import account_attestation, issuance
+from saldo.credentials.service import account_attestation, from_eessi, issuance
 from saldo.credentials.service import verifier as verifying
 from saldo.credentials.service.verifier import verifier_from_settings
 from saldo.http.deps import AppSettings, DbSession, PathId
@@ -254,6 +255,24 @@ def record_decision(body: DecisionIn, staff: CurrentStaff, session: DbSession) -
     decision = service.record_decision(session, body, by=staff.username)
     session.commit()
     return DecisionOut.model_validate(decision)
+
+
+@router.get("/decisions/draft", response_model=DecisionDraft, summary="A decision drafted from an LA_BUC's SEDs")
+def draft_decision(
+    staff: CurrentStaff,
+    session: DbSession,
+    settings: AppSettings,
+    eessi_case_id: Annotated[str, Query(min_length=1, max_length=64)],
+) -> DecisionDraft:
+    """What the posting (A009) or the determination (A003, and the A012 accepting it) of the case
+    already say, and what the issuer must add (``missing``). Refused when the case decides nothing
+    yet, is disputed (A004), or another country's legislation applies. The read is logged."""
+    require_role(staff, Role.ISSUER)
+    issuer = service.issuer_from_settings(settings)
+    case, draft = from_eessi.decision_draft(session, eessi_case_id, country=issuer.country)
+    from_eessi.log_draft_read(session, case, actor=staff.username, channel="api")
+    session.commit()
+    return draft
 
 
 @router.get("/decisions/{decision_id}", response_model=DecisionOut, summary="One applicable-legislation decision")

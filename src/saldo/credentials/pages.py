@@ -25,10 +25,11 @@ from saldo.credentials.errors import (
     StatusChangeError,
 )
 from saldo.credentials.models import Credential, CredentialState, CredentialType
-from saldo.credentials.schemas import DecisionIn, IssueIn
-from saldo.credentials.service import issuance, paper
+from saldo.credentials.schemas import DecisionDraft, DecisionIn, IssueIn
+from saldo.credentials.service import from_eessi, issuance, paper
 from saldo.credentials.service import verifier as verifying
 from saldo.credentials.service.verifier import verifier_from_settings
+from saldo.eessi.errors import ExchangeError
 from saldo.http import i18n
 from saldo.http.deps import AppSettings, DbSession
 from saldo.http.rendering import render
@@ -348,10 +349,23 @@ def _issuer_page(
     principal: SessionPrincipal,
     *,
     person: str = "",
+    case: str = "",
     error: str | None = None,
 ) -> HTMLResponse:
-    """The person's credentials (each read logged) and the forms to issue one."""
+    """The person's credentials (each read logged) and the forms to issue one; with ``case``, the
+    PDA1 form filled in from that LA_BUC's SEDs (the read logged too)."""
     found: list[Credential] = []
+    draft: DecisionDraft | None = None
+    if case:
+        try:
+            country = service.issuer_from_settings(request.app.state.settings).country
+            read, draft = from_eessi.decision_draft(session, case, country=country)
+        except (CredentialError, ExchangeError) as problem:
+            error = error or str(problem)
+        else:
+            from_eessi.log_draft_read(session, read, actor=principal.as_staff().username, channel="web")
+            session.commit()
+            person = draft.person_id
     if person:
         try:
             _, identifier = service.person_of(IdScheme.SE_PERSONNUMMER, person)
@@ -364,6 +378,8 @@ def _issuer_page(
             session.commit()
     context = {
         "person": person,
+        "case": case,
+        "draft": draft,
         "found": found,
         "error": error,
         "kind_words": KIND_WORDS,
@@ -379,10 +395,12 @@ def issuer_page(
     session: DbSession,
     principal: CurrentStaffSession,
     person: Annotated[str, Query(max_length=20)] = "",
+    case: Annotated[str, Query(max_length=64)] = "",
 ) -> HTMLResponse:
-    """Look a person up by personal identity number; issue a PDA1 or an EHIC."""
+    """Look a person up by personal identity number, or start from an LA_BUC case; issue a PDA1 or
+    an EHIC."""
     _issuer_staff(principal)
-    return _issuer_page(request, session, principal, person=person.strip())
+    return _issuer_page(request, session, principal, person=person.strip(), case=case.strip())
 
 
 def _credential_page(

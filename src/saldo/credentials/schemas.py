@@ -121,6 +121,29 @@ class DecisionIn(_Strict):
         return self
 
 
+class DecisionDraft(BaseModel):
+    """A decision as an LA_BUC's SEDs already tell it: the issuer completes what ``missing`` names and
+    records it with ``POST /api/v1/staff/credentials/decisions``."""
+
+    person_scheme: str
+    person_id: str
+    legislation_country: str
+    status_confirmation: str
+    starting_date: dt.date
+    ending_date: dt.date | None
+    employer: dict[str, str] = Field(
+        description="What the SEDs name of the employer (an A009 names it, not its number)"
+    )
+    work_address: dict[str, str] = Field(description="What the SEDs say of the place of work (an A009: its country)")
+    eessi_case_id: str
+    standing: Literal["notified", "accepted", "provisional"] = Field(
+        description="notified: a posting (A009); accepted: the other side answered A012; provisional: an A003 "
+        "not yet answered (Regulation 987/2009 art. 16: it becomes definitive unless contested)"
+    )
+    sources: list[str] = Field(description="The SEDs the draft is read from: type and document id")
+    missing: list[str] = Field(description="What the issuer must add before the decision can be recorded")
+
+
 class DecisionOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -72,6 +72,10 @@ def _case_page(
         "title": title,
         "error": error,
         "can_confirm": any(staff.has(role) for role in WORKING),
+        # an issuer takes a posting or a determination on to a PDA1 (the credentials' issuer page)
+        "can_issue": staff.has(Role.ISSUER)
+        and case.buc_type in ("LA_BUC_02", "LA_BUC_04")
+        and case.person_id is not None,
         "candidates": candidates,
     }
     status = 422 if error else 200
