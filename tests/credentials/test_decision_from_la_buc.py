@@ -97,9 +97,7 @@ def test_a_posting_fills_in_the_decision_and_the_issuer_completes_it(
         "/api/v1/staff/credentials", json={"type": "pda1", "decision_id": recorded.json()["id"]}, headers=officer
     )
     assert issued.status_code == 201, issued.text
-    logged = session.execute(
-        text("SELECT action, purpose FROM access_log WHERE person_id = :p"), {"p": PERSON}
-    ).all()
+    logged = session.execute(text("SELECT action, purpose FROM access_log WHERE person_id = :p"), {"p": PERSON}).all()
     assert ("read_cross_border_case", "issue_credentials") in [tuple(row) for row in logged]
 
 
