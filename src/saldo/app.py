@@ -26,6 +26,7 @@ from saldo.credentials.api import public_router as credentials_public_router
 from saldo.credentials.api import router as credentials_router
 from saldo.credentials.pages import router as verifier_pages
 from saldo.credentials.service.account_attestation import designation_offered
+from saldo.crossborder.pages import router as foreign_login_pages
 from saldo.db.engine import CONNECT_TIMEOUT_S, create_db_engine, create_session_factory
 from saldo.decisions.api import router as decisions_router
 from saldo.eessi.api import as4_router as eessi_as4_router
@@ -131,6 +132,7 @@ def _bare_app() -> FastAPI:
     app.include_router(eessi_as4_router)
     app.include_router(credentials_router)
     app.include_router(credentials_public_router)
+    app.include_router(foreign_login_pages)  # before identity's /login/{name}
     app.include_router(identity_pages)
     app.include_router(citizens_pages)
     app.include_router(oversight_pages)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, HttpUrl, field_validator, model_validator
@@ -457,6 +457,39 @@ class Settings(BaseSettings):
             "then a new list is started, so an entry's place tells nothing about when it was issued."
         ),
     )
+    eidas_connector_metadata: Path | None = Field(
+        default=None,
+        description=(
+            "SAML metadata (XML) of this country's eIDAS-Connector: its entity id, where to send the login "
+            "request, and the certificate its answers are signed with. With the key and certificate below, a person "
+            "can log in with an eID of another EU/EEA country. Unset: that login is not offered."
+        ),
+    )
+    eidas_sp_key: Path | None = Field(
+        default=None,
+        description="Saldo's RSA key (PEM) as an eIDAS service provider: it signs login requests and decrypts answers.",
+    )
+    eidas_sp_cert: Path | None = Field(
+        default=None,
+        description="The certificate (PEM) of that key, published in Saldo's service provider metadata.",
+    )
+    eidas_country: str = Field(
+        default="SE",
+        pattern=r"^[A-Z]{2}$",
+        description=(
+            "The country of this installation in the eIDAS network: a PersonIdentifier must be issued for it "
+            "(``XX/SE/…``), and one of this country (``SE/SE/…``) is its national identity number."
+        ),
+    )
+    eidas_min_loa: Literal["substantial", "high"] = Field(
+        default="substantial",
+        description="The lowest eIDAS level of assurance a foreign eID login is accepted at.",
+    )
+
+    @property
+    def eidas_login(self) -> bool:
+        """Whether login with an eID of another country is configured (the Connector and Saldo's key)."""
+        return None not in (self.eidas_connector_metadata, self.eidas_sp_key, self.eidas_sp_cert)
 
     @property
     def base_url(self) -> str:

@@ -8,7 +8,19 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -79,6 +91,12 @@ class CrossBorderDocument(IdMixin, Base):
         Index("ix_eessi_documents_queue", "id", postgresql_where="status = 'queued'"),
         Index(
             "ix_eessi_documents_deadline", "deadline", postgresql_where="answered_at IS NULL AND deadline IS NOT NULL"
+        ),
+        # the persons a foreign identification number is known of (a foreign eID login's match)
+        Index(
+            "ix_eessi_documents_person_pins",
+            text("((content -> 'person'::text) -> 'PINPersonInEachInstitution'::text)"),
+            postgresql_using="gin",
         ),
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from sqlalchemy import bindparam, exists, func, literal_column, select, text, update
 from sqlalchemy.orm import Session, aliased
@@ -75,6 +76,20 @@ def account_holders_born(session: Session, scheme: str, first: str, last: str) -
     holders by identifier). At most 200: a day's births with an account, with room to spare."""
     rows = session.execute(_HOLDERS_BORN, {"scheme": scheme, "first": first, "last": last})
     return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+
+_PERSONS_WITH_PIN = text(
+    "SELECT DISTINCT c.person_scheme, c.person_id FROM eessi_documents d JOIN eessi_cases c ON c.id = d.case_pk "
+    "WHERE c.person_id IS NOT NULL AND c.person_match IN ('identifier', 'confirmed') "
+    "AND d.content -> 'person' -> 'PINPersonInEachInstitution' @> CAST(:pin AS jsonb)"
+)
+
+
+def persons_with_pin(session: Session, country: str, number: str) -> set[tuple[str, str]]:
+    """(scheme, identifier) of the persons of linked cases whose SEDs carry this PIN (on the GIN
+    index of the documents' PINs)."""
+    pin = json.dumps([{"country": country, "personalIdentificationNumber": number}])
+    return {(str(r[0]), str(r[1])) for r in session.execute(_PERSONS_WITH_PIN, {"pin": pin})}
 
 
 def document_by_message(session: Session, message_id: str) -> CrossBorderDocument | None:

@@ -33,6 +33,11 @@ PUBLIC_PATHS = frozenset(
         "/eessi/as4",  # another node's AS4 message: authenticated by its signature, answered by a signed signal
         "/login/{name}",
         "/auth/callback/{name}",
+        # login with a foreign eID: the request goes out signed; the answer is authenticated by the
+        # Connector's signature and names the request it answers; the metadata is for the Connector
+        "/login/eidas",
+        "/auth/saml/acs",
+        "/auth/saml/metadata",
         "/logout",
         # the credential issuer's metadata and OpenID4VCI steps, and the status lists: public by nature;
         # each protocol step is authenticated by what it carries (a pre-authorised code, a key proof)

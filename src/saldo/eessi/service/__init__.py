@@ -692,14 +692,21 @@ def name_candidates(session: Session, node: Node, person: seds.PersonIdentificat
     """The persons with a current account here born on the SED's birth date whose registered name
     matches or nearly matches its name, strongest first; none where this country's identifiers do
     not carry the birth date."""
-    scheme = NATIONAL_SCHEMES.get(node.country)
-    if person is None or scheme is None:
+    if person is None:
+        return []
+    return persons_named(session, node.country, f"{person.forename} {person.family_name}", person.date_birth)
+
+
+def persons_named(session: Session, country: str, named: str, born: dt.date) -> list[Candidate]:
+    """The persons with a current account here born on ``born`` whose name as their bank registered
+    it matches or nearly matches ``named``, strongest first (a SED's person, or a foreign eID's)."""
+    scheme = NATIONAL_SCHEMES.get(country)
+    if scheme is None:
         return []
     schemes = [scheme, IdScheme.SE_SAMORDNINGSNUMMER] if scheme is IdScheme.SE_PERSONNUMMER else [scheme]
-    named = f"{person.forename} {person.family_name}"
     found: dict[tuple[str, str], Candidate] = {}
     for each in schemes:
-        bounds = born_on_bounds(each, person.date_birth)
+        bounds = born_on_bounds(each, born)
         if bounds is None:
             continue
         for holder_scheme, identifier, registered in repository.account_holders_born(session, each.value, *bounds):
@@ -847,6 +854,12 @@ def confirm_person(session: Session, node: Node, case: CrossBorderCase, scheme: 
 
 
 # ---- reading --------------------------------------------------------------------------------------
+
+
+def persons_known_by(session: Session, country: str, number: str) -> set[tuple[str, str]]:
+    """The persons here whom a SED named with this identification number of ``country``, in a case
+    linked to them by this country's number or by staff (not by name alone)."""
+    return repository.persons_with_pin(session, country, number)
 
 
 def get_case(session: Session, case_id: str) -> CrossBorderCase:

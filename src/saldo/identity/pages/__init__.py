@@ -72,7 +72,10 @@ def login_page(request: Request, next: str | None = None, audience: str = "citiz
     chosen = Audience(audience) if audience in {a.value for a in Audience} else Audience.CITIZEN
     offered = [p for p in providers(request) if p.audience == chosen.value]
     target = _local(next, HOME[chosen])
-    return render(request, "identity/login.html", {"providers": offered, "next": target, "audience": chosen.value})
+    settings: Settings = request.app.state.settings
+    eidas = settings.eidas_login and chosen is Audience.CITIZEN
+    context = {"providers": offered, "next": target, "audience": chosen.value, "eidas": eidas}
+    return render(request, "identity/login.html", context)
 
 
 @router.get("/login/{name}")

@@ -32,9 +32,14 @@ def _sha256(secret: str) -> bytes:
     return hashlib.sha256(secret.encode("utf-8")).digest()
 
 
-def start_login(session: Session, *, provider: str, audience: Audience, return_to: str) -> LoginRequest:
-    """Record a login about to be sent to ``provider``; the state is kept only as a hash."""
+def start_login(
+    session: Session, *, provider: str, audience: Audience, return_to: str, state: str | None = None
+) -> LoginRequest:
+    """Record a login about to be sent to ``provider``; the state is kept only as a hash. ``state``
+    is the protocol's own when it has one (a SAML request's ID, which its answer names)."""
     request = new_login_request()
+    if state is not None:
+        request = LoginRequest(state=state, nonce=request.nonce, code_verifier=request.code_verifier)
     repository = IdentityRepository(session)
     repository.drop_attempts_before(utcnow() - LOGIN_TTL)
     repository.add(

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from typing import Any
+
+from saldo.kit.problem import ProblemError
+
+
+class CrossBorderError(ProblemError):
+    """Base of the cross-border citizen's errors."""
+
+
+class EidasNotConfiguredError(CrossBorderError):
+    """No eIDAS-Connector is configured: login with a foreign eID is not offered here."""
+
+    status = 404
+    error = "eidas_not_configured"
+
+
+class ForeignLoginRefusedError(CrossBorderError):
+    """An eIDAS answer that does not hold; ``reason`` is one of the codes docs/cross-border-citizen.md
+    lists, the detail says it in words."""
+
+    status = 403
+    error = "foreign_login_refused"
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+    def problem_extra(self) -> dict[str, Any]:
+        return {"reason": self.reason}

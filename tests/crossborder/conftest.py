@@ -1,0 +1,66 @@
+"""Saldo configured as an eIDAS service provider of a Connector Saldo did not write (pysaml2's
+identity provider, tests/crossborder/connector.py), with the keys of both in a folder of the run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine
+
+from saldo.crossborder.service.eidas import connector_from_settings, sp_metadata
+from saldo.settings import Settings
+from tests.conftest import app_in_transaction
+from tests.crossborder.connector import Connector, key_and_certificate
+
+BASE = "http://saldo.test"  # a dotted name: SAML metadata wants one
+
+
+@dataclass(frozen=True)
+class EidasFiles:
+    connector: Connector
+    sp_key: Path
+    sp_cert: Path
+    metadata: Path
+
+
+@pytest.fixture(scope="session")
+def eidas_files(tmp_path_factory: pytest.TempPathFactory) -> EidasFiles:
+    if not Path("/usr/bin/xmlsec1").exists():
+        pytest.skip("xmlsec1 (Debian's xmlsec1) runs the independent identity provider's cryptography")
+    folder = tmp_path_factory.mktemp("eidas")
+    connector = Connector(folder)
+    sp_key, sp_cert = key_and_certificate(folder, "saldo-sp")
+    connector.sp_cert = sp_cert
+    return EidasFiles(connector, sp_key, sp_cert, connector.metadata())
+
+
+def eidas_settings(settings: Settings, files: EidasFiles) -> Settings:
+    return settings.model_copy(
+        update={
+            "eidas_connector_metadata": files.metadata,
+            "eidas_sp_key": files.sp_key,
+            "eidas_sp_cert": files.sp_cert,
+            "public_url": BASE,
+            "allowed_hosts": [*settings.allowed_hosts, "saldo.test"],
+        }
+    )
+
+
+@pytest.fixture
+def connector(settings: Settings, eidas_files: EidasFiles) -> Connector:
+    """The identity provider, trusting Saldo's service provider metadata as Saldo publishes it."""
+    eidas_files.connector.trust(sp_metadata(connector_from_settings(eidas_settings(settings, eidas_files))))
+    return eidas_files.connector
+
+
+@pytest.fixture
+def eidas_web(
+    settings: Settings, eidas_files: EidasFiles, engine: Engine, connection: Connection, connector: Connector
+) -> Iterator[TestClient]:
+    app = app_in_transaction(eidas_settings(settings, eidas_files), engine, connection)
+    with TestClient(app, base_url=BASE) as client:
+        yield client
