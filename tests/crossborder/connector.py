@@ -104,9 +104,12 @@ class Person:
 class Connector:
     """The identity provider: its metadata for Saldo, and answers to Saldo's requests."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, reuse_keys: bool = False) -> None:
         self.folder = folder
-        self.key, self.cert = key_and_certificate(folder, "connector")
+        if reuse_keys:  # another process's Connector: the same keys, already in the folder
+            self.key, self.cert = folder / "connector.key", folder / "connector.pem"
+        else:
+            self.key, self.cert = key_and_certificate(folder, "connector")
         self.server: Server | None = None
         self.sp_metadata = ""
 

@@ -1,0 +1,114 @@
+"""A person from Finland logs in with their Finnish eID in a real browser: Saldo's login page sends
+them to the eIDAS-Connector (here pysaml2's identity provider, answering in the browser), the signed
+and encrypted answer is posted back, and they land on their own payments — or, with a name that
+fits two persons here, on a page that opens nothing and gives a reference. Every page passes
+axe-core's WCAG 2.1 AA checks."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from playwright.sync_api import Page, Route, expect
+from sqlalchemy.orm import Session
+
+from saldo.app import create_app
+from saldo.banks.service import create_bank, issue_bank_token
+from saldo.identity.http import SESSION_COOKIE
+from tests.conftest import live_database, serve_in_thread
+from tests.crossborder.connector import SSO, Connector, Person, key_and_certificate
+from tests.e2e.conftest import _free_port, axe_violations
+from tests.factories import account_record, auth, pnr, se_iban
+
+MATTI = Person("FI/SE/010180-123A", "Matti", "Virtanen", "1980-01-01")
+AINO = Person("FI/SE/020290-456B", "Aino", "Laine", "1990-02-02")
+
+
+@dataclass(frozen=True)
+class Site:
+    base: str
+    connector: Connector
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    folder = tmp_path_factory.mktemp("foreign-login")
+    settings, engine = live_database("saldo_e2e_foreign_login", folder)
+    connector = Connector(folder)
+    sp_key, sp_cert = key_and_certificate(folder, "saldo-sp")
+    connector.sp_cert = sp_cert
+    port = _free_port()
+    configured = settings.model_copy(
+        update={
+            "public_url": f"http://127.0.0.1:{port}",
+            "eidas_connector_metadata": connector.metadata(),
+            "eidas_sp_key": sp_key,
+            "eidas_sp_cert": sp_cert,
+        }
+    )
+    with Session(engine) as session:
+        bank = create_bank(session, bic="ESSESESS", name="SEB")
+        token = issue_bank_token(session, bank_id=bank.id, label="e2e").token
+        session.commit()
+    base, stop = serve_in_thread(create_app(configured, engine=engine), port=port)
+    try:
+        records = [
+            account_record(se_iban(1), (pnr(17, "19800101"), "Matti Virtanen")),
+            account_record(se_iban(2), (pnr(18, "19900202"), "Aino Laine")),
+            account_record(se_iban(3), (pnr(19, "19900202"), "Aino Laine")),
+        ]
+        assert (
+            httpx.post(f"{base}/api/v1/bank/accounts", json={"accounts": records}, headers=auth(token)).status_code
+            == 200
+        )
+        connector.trust(httpx.get(f"{base}/auth/saml/metadata").text)
+        yield Site(base, connector)
+    finally:
+        stop()
+        engine.dispose()
+
+
+def _connector_in_the_browser(page: Page, site: Site, person: Person) -> None:
+    """The Connector's page: it reads Saldo's request and posts its answer back, as a form."""
+
+    def answer(route: Route) -> None:
+        saml = site.connector.answer(route.request.url, person)
+        acs = f"{site.base}/auth/saml/acs"
+        body = (
+            '<!doctype html><html lang="en"><head><title>eID of Finland</title></head><body><main>'
+            f'<h1>eID of Finland</h1><form method="post" action="{acs}">'
+            f'<input type="hidden" name="SAMLResponse" value="{html.escape(saml)}">'
+            '<button type="submit">Continue to the service</button></form></main></body></html>'
+        )
+        route.fulfill(status=200, content_type="text/html", body=body)
+
+    page.route(f"{SSO}**", answer)
+
+
+def _log_in(page: Page, site: Site) -> None:
+    page.goto(f"{site.base}/login?lang=en")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Log in to see your payments")
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="Log in with a foreign eID (eIDAS)").press("Enter")
+    page.get_by_role("button", name="Continue to the service").click()
+
+
+def test_a_person_from_finland_sees_their_payments(page: Page, site: Site) -> None:
+    _connector_in_the_browser(page, site, MATTI)
+    _log_in(page, site)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your public payments")
+    assert axe_violations(page) == []
+
+
+def test_a_name_two_persons_here_share_opens_nothing(page: Page, site: Site) -> None:
+    _connector_in_the_browser(page, site, AINO)
+    _log_in(page, site)
+    # the answer arrives by a cross-site POST, which carries no SameSite=Lax cookie (nor the language
+    # chosen with ?lang=en): its page follows the browser's own language, Swedish here (sv-SE)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Vi kunde inte hitta dig med säkerhet")
+    expect(page.get_by_text("Fler än en person här kan vara du")).to_be_visible()
+    assert axe_violations(page) == []
+    assert SESSION_COOKIE not in {c["name"] for c in page.context.cookies()}
