@@ -147,6 +147,7 @@ class Connector:
         in_response_to: str | None = None,
         signed_by: Server | None = None,
         encrypt_for: Path | None = None,
+        encrypt: bool = True,
     ) -> str:
         """A SAMLResponse (base64, for the HTTP-POST binding) to the request in ``redirect``; the
         keyword arguments make it wrong in one way each."""
@@ -165,7 +166,8 @@ class Connector:
             sign_alg=RSA_SHA256,
             digest_alg=SHA256,
         )
-        return base64.b64encode(encrypt_assertion(str(response).encode(), encrypt_for or self.sp_cert)).decode()
+        signed = str(response).encode()
+        return base64.b64encode(encrypt_assertion(signed, encrypt_for or self.sp_cert) if encrypt else signed).decode()
 
     sp_cert: Path
 

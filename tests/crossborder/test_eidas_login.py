@@ -185,13 +185,24 @@ class TestRefused:
             ({"audience": "https://another-sp.example/metadata"}, "did not pass the checks"),
             ({"destination": "https://another-sp.example/acs"}, "did not pass the checks"),
             ({"in_response_to": "ONELOGIN_not_a_request_of_ours"}, "already been used, or took too long"),
+            ({"encrypt": False}, "exactly one encrypted assertion"),
+            ({"encrypt_for": "connector-cert"}, "cannot be decrypted with Saldo"),
         ],
-        ids=["loa-low", "wrong-audience", "wrong-destination", "answers-another-request"],
+        ids=[
+            "loa-low",
+            "wrong-audience",
+            "wrong-destination",
+            "answers-another-request",
+            "not-encrypted",
+            "encrypted-for-another",
+        ],
     )
     def test_a_wrong_answer(
         self, eidas_web: TestClient, connector: Connector, session: Session, wrong: dict[str, Any], reason: str
     ) -> None:
         started = eidas_web.get("/login/eidas", follow_redirects=False)
+        if wrong.get("encrypt_for") == "connector-cert":
+            wrong = {"encrypt_for": connector.cert}
         posted = connector.answer(started.headers["location"], MATTI, **wrong)
         answer = eidas_web.post(
             "/auth/saml/acs", data={"SAMLResponse": posted}, headers={"Accept-Language": "en"}, follow_redirects=False

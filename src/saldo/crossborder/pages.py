@@ -90,7 +90,7 @@ def answer(
     """The Connector posts the answer here: check it, match the person, open their session."""
     connector = connector_from_settings(settings)
     try:
-        request_id = answered_request(connector, saml_response)
+        request_id = answered_request(saml_response)
         try:
             attempt = take_login(session, provider=PROVIDER, state=request_id)
         except LoginRefusedError as error:
