@@ -227,6 +227,18 @@ class TestRefused:
         assert detail in answer.text
         assert logins(session) == []
 
+    def test_a_refused_answer_uses_its_login_up(
+        self, eidas_web: TestClient, connector: Connector, session: Session
+    ) -> None:
+        started = eidas_web.get("/login/eidas", follow_redirects=False).headers["location"]
+        wrong = connector.answer(started, MATTI, loa="low")
+        assert eidas_web.post("/auth/saml/acs", data={"SAMLResponse": wrong}).status_code == 403
+        right = connector.answer(started, Person(f"SE/SE/{VALID_PNR}", "Anna", "Andersson", "1981-12-28"))
+        again = eidas_web.post("/auth/saml/acs", data={"SAMLResponse": right}, headers={"Accept-Language": "en"})
+        assert again.status_code == 403
+        assert "already been used" in again.text
+        assert sessions(session) == []
+
     def test_a_replayed_answer(self, eidas_web: TestClient, connector: Connector, session: Session) -> None:
         started = eidas_web.get("/login/eidas", follow_redirects=False)
         posted = connector.answer(started.headers["location"], Person(f"SE/SE/{VALID_PNR}", "A", "B", "1981-12-28"))

@@ -89,16 +89,18 @@ def answer(
 ) -> Response:
     """The Connector posts the answer here: check it, match the person, open their session."""
     connector = connector_from_settings(settings)
+    request_id = None
     try:
         request_id = answered_request(saml_response)
         try:
             attempt = take_login(session, provider=PROVIDER, state=request_id)
         except LoginRefusedError as error:
             raise ForeignLoginRefusedError("replayed", str(error)) from None
-        session.commit()  # the login is used up, whatever the answer holds
         identity = read_answer(connector, saml_response, request_id=request_id)
     except ForeignLoginRefusedError as error:
         session.rollback()
+        if request_id is not None:
+            _use_up(session, request_id)  # a refused answer uses its login up too: no second try with it
         refused = {"reason": REASON_WORDS[error.reason], "detail": str(error)}
         return render(request, "crossborder/refused.html", refused, status_code=403)
     found = match(session, identity, country=connector.country)
@@ -125,6 +127,14 @@ def answer(
     secure = settings.base_url.startswith("https://")
     response.set_cookie(SESSION_COOKIE, secret, path="/", httponly=True, samesite="lax", secure=secure)
     return response
+
+
+def _use_up(session: DbSession, request_id: str) -> None:
+    try:
+        take_login(session, provider=PROVIDER, state=request_id)
+    except LoginRefusedError:
+        return  # unknown, or already used
+    session.commit()
 
 
 @router.get(METADATA_PATH)
