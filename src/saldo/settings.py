@@ -487,6 +487,11 @@ class Settings(BaseSettings):
     )
 
     @property
+    def wallet_login(self) -> bool:
+        """Whether login with the PID in the EU wallet is configured (the PID providers' roots)."""
+        return self.credentials_pid_trust_anchors is not None
+
+    @property
     def eidas_login(self) -> bool:
         """Whether login with an eID of another country is configured (the Connector and Saldo's key)."""
         return None not in (self.eidas_connector_metadata, self.eidas_sp_key, self.eidas_sp_cert)

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine
 from saldo.crossborder.service.eidas import connector_from_settings, sp_metadata
 from saldo.settings import Settings
 from tests.conftest import app_in_transaction
+from tests.credentials.conftest import WalletPki, peer, wallet_pki  # noqa: F401 — the PID provider and the peer
 from tests.crossborder.connector import Connector, key_and_certificate
 
 BASE = "http://saldo.test"  # a dotted name: SAML metadata wants one
@@ -62,5 +63,25 @@ def eidas_web(
     settings: Settings, eidas_files: EidasFiles, engine: Engine, connection: Connection, connector: Connector
 ) -> Iterator[TestClient]:
     app = app_in_transaction(eidas_settings(settings, eidas_files), engine, connection)
+    with TestClient(app, base_url=BASE) as client:
+        yield client
+
+
+@pytest.fixture
+def wallet_web(
+    settings: Settings,
+    wallet_pki: WalletPki,  # noqa: F811 — the fixture imported above, by its name
+    engine: Engine,
+    connection: Connection,
+) -> Iterator[TestClient]:
+    """Saldo trusting a PID provider's root: login with the EU wallet is offered."""
+    configured = settings.model_copy(
+        update={
+            "credentials_pid_trust_anchors": wallet_pki.pid_anchors,
+            "public_url": BASE,
+            "allowed_hosts": [*settings.allowed_hosts, "saldo.test"],
+        }
+    )
+    app = app_in_transaction(configured, engine, connection)
     with TestClient(app, base_url=BASE) as client:
         yield client

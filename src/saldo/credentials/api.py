@@ -30,7 +30,7 @@ from saldo.credentials.schemas import (
     StatusChangeIn,
     TokenOut,
 )
-from saldo.credentials.service import account_attestation, from_eessi, issuance
+from saldo.credentials.service import account_attestation, from_eessi, issuance, pid_login
 from saldo.credentials.service import verifier as verifying
 from saldo.credentials.service.verifier import verifier_from_settings
 from saldo.http.deps import AppSettings, DbSession, PathId
@@ -203,6 +203,8 @@ def verifier_response(
                 session, account_attestation.designation_trust(settings), request, vp_token=vp_token, now=now
             )
             crash_points.reach("credentials.before_commit_designation")
+        elif request.purpose is RequestPurpose.LOG_IN:
+            pid_login.answer(session, pid_login.pid_verifier(settings), request, vp_token=vp_token, now=now)
         else:
             verifying.answer(session, verifier_from_settings(settings), request, vp_token=vp_token, now=now)
     except PresentationRefusedError as error:

@@ -161,6 +161,8 @@ class RequestPurpose(StrEnum):
     # a person designates the account for their public payments with their bank's account
     # attestation and their PID (the citizen's page); the request is theirs alone
     DESIGNATE_ACCOUNT = "designate_account"
+    # a person logs in with the PID in their wallet; the request is bound to the browser that asked
+    LOG_IN = "log_in"
 
 
 class PresentationRequest(IdMixin, Base):
@@ -171,7 +173,8 @@ class PresentationRequest(IdMixin, Base):
     __table_args__ = (
         CheckConstraint(
             "(purpose = 'inspect' AND kind IS NOT NULL) OR "
-            "(purpose = 'designate_account' AND person_id IS NOT NULL AND actor IS NOT NULL)",
+            "(purpose = 'designate_account' AND person_id IS NOT NULL AND actor IS NOT NULL) OR "
+            "(purpose = 'log_in' AND browser_sha256 IS NOT NULL)",
             name="purpose_fields",
         ),
     )
@@ -183,6 +186,7 @@ class PresentationRequest(IdMixin, Base):
     person_scheme: Mapped[str | None] = mapped_column(String(32))
     person_id: Mapped[str | None] = mapped_column(String(20))
     actor: Mapped[str | None] = mapped_column(String(100))
+    browser_sha256: Mapped[bytes | None] = mapped_column(LargeBinary(32))  # a login's browser (its cookie's hash)
     nonce: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

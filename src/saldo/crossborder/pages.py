@@ -4,12 +4,18 @@ when they cannot be matched with certainty, on a page that says so and how to ge
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from typing import Annotated
 
+import segno
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from saldo.credentials.pages import REASON_WORDS as WALLET_REASON_WORDS
+from saldo.credentials.pages import RequestId
+from saldo.credentials.service import pid_login
+from saldo.credentials.service import verifier as verifying
 from saldo.crossborder.errors import ForeignLoginRefusedError
 from saldo.crossborder.models import MatchStrength
 from saldo.crossborder.service import OPENS, match, record_login
@@ -17,6 +23,7 @@ from saldo.crossborder.service.eidas import (
     ACS_PATH,
     MAX_RESPONSE_BYTES,
     METADATA_PATH,
+    ForeignIdentity,
     answered_request,
     connector_from_settings,
     login_redirect,
@@ -103,7 +110,23 @@ def answer(
             _use_up(session, request_id)  # a refused answer uses its login up too: no second try with it
         refused = {"reason": REASON_WORDS[error.reason], "detail": str(error)}
         return render(request, "crossborder/refused.html", refused, status_code=403)
-    found = match(session, identity, country=connector.country)
+    return _open_or_explain(
+        request, session, settings, identity, provider=PROVIDER, return_to=attempt.return_to, audience=attempt.audience
+    )
+
+
+def _open_or_explain(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    identity: ForeignIdentity,
+    *,
+    provider: str,
+    return_to: str,
+    audience: Audience = Audience.CITIZEN,
+) -> Response:
+    """Match the person; on a certain match open their session and send them on, else say why not."""
+    found = match(session, identity, country=settings.eidas_country)
     login = record_login(session, identity, found, now=utcnow())
     if found.strength not in OPENS or found.person is None:
         session.commit()
@@ -112,18 +135,18 @@ def answer(
     secret, _ = open_session(
         session,
         VerifiedIdentity(
-            provider=PROVIDER,
+            provider=provider,
             subject=identity.person_identifier[:255],
             person_scheme=found.person[0],
             person_id=found.person[1],
             name=f"{identity.given_name} {identity.family_name}"[:200],
             loa=identity.loa,
         ),
-        audience=attempt.audience,
+        audience=audience,
         max_hours=settings.session_max_hours,
     )
     session.commit()
-    response = RedirectResponse(attempt.return_to, status_code=303)
+    response = RedirectResponse(return_to, status_code=303)
     secure = settings.base_url.startswith("https://")
     response.set_cookie(SESSION_COOKIE, secret, path="/", httponly=True, samesite="lax", secure=secure)
     return response
@@ -135,6 +158,80 @@ def _use_up(session: DbSession, request_id: str) -> None:
     except LoginRefusedError:
         return  # unknown, or already used
     session.commit()
+
+
+# --- login with the PID in the EU wallet (OpenID4VP, the credentials' verifier) ------------------
+
+WALLET_COOKIE = "saldo_wallet_login"
+WALLET_PATH = "/login/wallet"
+WALLET_PROVIDER = "wallet"
+
+
+@router.get(WALLET_PATH)
+def start_wallet_login(request: Request, session: DbSession, settings: AppSettings) -> Response:
+    """A request for the person's PID, bound to this browser by a cookie; its page shows it."""
+    pid_login.pid_verifier(settings)  # 404 when no PID provider is trusted here
+    secret = secrets.token_urlsafe(32)
+    asked = pid_login.start(session, browser_secret=secret, now=utcnow())
+    session.commit()
+    response = RedirectResponse(f"{WALLET_PATH}/{asked.request_id}", status_code=303)
+    secure = settings.base_url.startswith("https://")
+    response.set_cookie(
+        WALLET_COOKIE, secret, max_age=900, path=WALLET_PATH, httponly=True, samesite="lax", secure=secure
+    )
+    return response
+
+
+@router.get(WALLET_PATH + "/{request_id}/state")
+def wallet_login_state(request_id: RequestId, request: Request, session: DbSession) -> JSONResponse:
+    """Whether the wallet has answered (the waiting page asks, then goes on)."""
+    asked = pid_login.request_of(session, request_id, browser_secret=request.cookies.get(WALLET_COOKIE))
+    answered = asked.answered_at is not None
+    expired = not answered and utcnow() >= asked.expires_at
+    return JSONResponse({"answered": answered, "expired": expired}, headers={"Cache-Control": "no-store"})
+
+
+@router.get(WALLET_PATH + "/{request_id}", response_class=HTMLResponse)
+def wallet_login(request_id: RequestId, request: Request, session: DbSession, settings: AppSettings) -> Response:
+    """The request as a QR code and a same-device link until the wallet answers; then the person's
+    own pages on a certain match, or why not."""
+    verifier = pid_login.pid_verifier(settings)
+    asked = pid_login.request_of(session, request_id, browser_secret=request.cookies.get(WALLET_COOKIE))
+    if asked.answered_at is None:
+        link = verifying.request_url(verifier, asked)
+        context: dict[str, object] = {
+            "asked": asked,
+            "expired": utcnow() >= asked.expires_at,
+            "link": link,
+            "qr": segno.make(link, error="l").svg_data_uri(scale=4, border=2),
+        }
+        page = render(request, "crossborder/wallet_login.html", context)
+        page.headers["Cache-Control"] = "no-store"
+        return page
+    outcome = asked.outcome or {}
+    pid_login.used_up(session, asked)
+    if not outcome.get("valid"):
+        session.commit()
+        words = WALLET_REASON_WORDS.get(str(outcome.get("reason")), WALLET_REASON_WORDS["malformed"])
+        refused = {"reason": words, "detail": str(outcome.get("detail", ""))}
+        return render(request, "crossborder/refused.html", refused, status_code=403)
+    identity = _pid_identity(outcome["pid"], settings.eidas_country)
+    return _open_or_explain(request, session, settings, identity, provider=WALLET_PROVIDER, return_to=HOME)
+
+
+def _pid_identity(pid: dict[str, str], country: str) -> ForeignIdentity:
+    origin = pid["issuing_country"].upper()[:2]
+    number = pid["personal_administrative_number"]
+    return ForeignIdentity(
+        person_identifier=f"{origin}/{country}/{number}"[:256],
+        origin=origin,
+        national_part=number,
+        given_name=pid["given_name"],
+        family_name=pid["family_name"],
+        birth_date=dt.date.fromisoformat(pid["birthdate"]),
+        loa="high",  # a PID is issued at level high (eIDAS 2, art. 5a)
+        assertion_id="",
+    )
 
 
 @router.get(METADATA_PATH)

@@ -38,6 +38,10 @@ PUBLIC_PATHS = frozenset(
         "/login/eidas",
         "/auth/saml/acs",
         "/auth/saml/metadata",
+        # login with the wallet's PID: the request is bound to the browser that asked (its cookie)
+        "/login/wallet",
+        "/login/wallet/{request_id}",
+        "/login/wallet/{request_id}/state",
         "/logout",
         # the credential issuer's metadata and OpenID4VCI steps, and the status lists: public by nature;
         # each protocol step is authenticated by what it carries (a pre-authorised code, a key proof)

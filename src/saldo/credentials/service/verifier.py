@@ -222,6 +222,8 @@ def _asked(query_id: str, vcts: list[str], claims: list[str]) -> dict[str, Any]:
 def dcql_query(request: PresentationRequest) -> dict[str, Any]:
     """What the request asks the wallet for (DCQL, OpenID4VP 1.0 §6): the inspected credential, or
     for a designation both the PID and the account attestation (both required)."""
+    if request.purpose is RequestPurpose.LOG_IN:
+        return {"credentials": [_asked(PID_QUERY_ID, list(PID_VCTS), PID_ASKED)]}
     if request.purpose is RequestPurpose.DESIGNATE_ACCOUNT:
         return {
             "credentials": [

@@ -73,8 +73,14 @@ def login_page(request: Request, next: str | None = None, audience: str = "citiz
     offered = [p for p in providers(request) if p.audience == chosen.value]
     target = _local(next, HOME[chosen])
     settings: Settings = request.app.state.settings
-    eidas = settings.eidas_login and chosen is Audience.CITIZEN
-    context = {"providers": offered, "next": target, "audience": chosen.value, "eidas": eidas}
+    citizen = chosen is Audience.CITIZEN
+    context = {
+        "providers": offered,
+        "next": target,
+        "audience": chosen.value,
+        "eidas": settings.eidas_login and citizen,
+        "wallet": settings.wallet_login and citizen,
+    }
     return render(request, "identity/login.html", context)
 
 
