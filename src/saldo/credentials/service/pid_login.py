@@ -11,6 +11,7 @@ import hashlib
 import hmac
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from saldo.credentials.errors import CredentialNotFoundError, PresentationRefusedError, VerifierNotConfiguredError
@@ -101,6 +102,9 @@ def _claims(verified: sd_jwt_vc.Verified) -> dict[str, Any]:
 
 
 def used_up(session: Session, request: PresentationRequest) -> None:
-    """A login request that opened its session (or was turned down) answers nothing more."""
-    session.delete(request)
-    session.flush()
+    """A login request that opened its session (or was turned down) answers nothing more. Of two
+    pages finishing it at once (the waiting page's own reload and a click), the second waits for the
+    first and then finds nothing."""
+    deleted = session.execute(delete(PresentationRequest).where(PresentationRequest.id == request.id))
+    if getattr(deleted, "rowcount", 0) != 1:
+        raise CredentialNotFoundError("no such presentation request")
