@@ -25,7 +25,6 @@ from saldo.citizens.pages import router as citizens_pages
 from saldo.credentials.api import public_router as credentials_public_router
 from saldo.credentials.api import router as credentials_router
 from saldo.credentials.pages import router as verifier_pages
-from saldo.credentials.service.account_attestation import designation_offered
 from saldo.crossborder.pages import router as foreign_login_pages
 from saldo.db.engine import CONNECT_TIMEOUT_S, create_db_engine, create_session_factory
 from saldo.decisions.api import router as decisions_router
@@ -186,7 +185,7 @@ def create_app(
             PAYMENTS_PATH: PaymentRegistration(pool, RegistrationPolicy.from_settings(settings)),
         }
         overview = CitizenOverviews(
-            pool, idle_minutes=settings.session_idle_minutes, wallet_designation=designation_offered(settings)
+            pool, idle_minutes=settings.session_idle_minutes, wallet_designation=settings.wallet_designation
         )
         app.add_middleware(FastPath, pool=pool, handlers=handlers, overview=overview)
         app.router.add_event_handler("shutdown", pool.close)

@@ -487,6 +487,11 @@ class Settings(BaseSettings):
     )
 
     @property
+    def wallet_designation(self) -> bool:
+        """Whether a person may designate their account from the EU wallet (PID and bank roots set)."""
+        return None not in (self.credentials_pid_trust_anchors, self.credentials_bank_trust_anchors)
+
+    @property
     def wallet_login(self) -> bool:
         """Whether login with the PID in the EU wallet is configured (the PID providers' roots)."""
         return self.credentials_pid_trust_anchors is not None

@@ -20,7 +20,7 @@ from saldo.citizens.service import (
 from saldo.citizens.service.statement import statement_pdf
 from saldo.credentials.pages import REASON_WORDS, RequestId
 from saldo.credentials.service import verifier as verifying
-from saldo.credentials.service.account_attestation import designation_offered, designation_trust
+from saldo.credentials.service.account_attestation import designation_trust
 from saldo.http import i18n
 from saldo.http.deps import AppSettings, DbSession
 from saldo.http.rendering import render
@@ -49,7 +49,7 @@ async def overview_page(
     overview = citizen_overview(session, principal, year=year)
     if principal.assisted:
         session.commit()  # the caseworker's read is in the access log
-    context = overview_context(overview, wallet_designation=designation_offered(settings), changed=changed)
+    context = overview_context(overview, wallet_designation=settings.wallet_designation, changed=changed)
     return render(request, "citizens/overview.html", context, principal=principal)
 
 
@@ -83,7 +83,7 @@ def change_account_page(
         session.rollback()
         overview = citizen_overview(session, principal)
         session.commit()
-        context = overview_context(overview, wallet_designation=designation_offered(settings), account_error=str(exc))
+        context = overview_context(overview, wallet_designation=settings.wallet_designation, account_error=str(exc))
         return render(request, "citizens/overview.html", context, principal=principal, status_code=422)
     session.commit()
     return RedirectResponse("/me?changed=1#account", status_code=303)

@@ -33,7 +33,7 @@ from saldo.crossborder.service.eidas import (
 from saldo.http.deps import AppSettings, DbSession
 from saldo.http.rendering import render
 from saldo.identity.errors import LoginRefusedError
-from saldo.identity.http import SESSION_COOKIE
+from saldo.identity.http import local_path, secure_cookies, set_session_cookie
 from saldo.identity.models import Audience
 from saldo.identity.service import open_session, start_login, take_login
 from saldo.identity.service.oidc import VerifiedIdentity
@@ -70,19 +70,15 @@ STRENGTH_WORDS = {
 }
 
 
-def _local(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return HOME
-
-
 @router.get("/login/eidas")
 def start(request: Request, session: DbSession, settings: AppSettings, next: str | None = None) -> Response:
     """Send the browser to the eIDAS-Connector with a signed request; the login is recorded first."""
     connector = connector_from_settings(settings)
     # a RelayState the Connector hands back untouched (the return address is kept here, with the login)
     request_id, url = login_redirect(connector, relay_state=secrets.token_urlsafe(12))
-    start_login(session, provider=PROVIDER, audience=Audience.CITIZEN, return_to=_local(next), state=request_id)
+    start_login(
+        session, provider=PROVIDER, audience=Audience.CITIZEN, return_to=local_path(next, HOME), state=request_id
+    )
     session.commit()
     return RedirectResponse(url, status_code=303)
 
@@ -147,8 +143,7 @@ def _open_or_explain(
     )
     session.commit()
     response = RedirectResponse(return_to, status_code=303)
-    secure = settings.base_url.startswith("https://")
-    response.set_cookie(SESSION_COOKIE, secret, path="/", httponly=True, samesite="lax", secure=secure)
+    set_session_cookie(response, request, secret)
     return response
 
 
@@ -175,9 +170,14 @@ def start_wallet_login(request: Request, session: DbSession, settings: AppSettin
     asked = pid_login.start(session, browser_secret=secret, now=utcnow())
     session.commit()
     response = RedirectResponse(f"{WALLET_PATH}/{asked.request_id}", status_code=303)
-    secure = settings.base_url.startswith("https://")
     response.set_cookie(
-        WALLET_COOKIE, secret, max_age=900, path=WALLET_PATH, httponly=True, samesite="lax", secure=secure
+        WALLET_COOKIE,
+        secret,
+        max_age=900,
+        path=WALLET_PATH,
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(request),
     )
     return response
 

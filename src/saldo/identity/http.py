@@ -22,6 +22,24 @@ from saldo.settings import Settings
 SESSION_COOKIE = "saldo_session"
 
 
+def secure_cookies(request: Request) -> bool:
+    """Cookies are Secure when Saldo is reached over https (directly or behind a trusted proxy)."""
+    settings: Settings = request.app.state.settings
+    return settings.base_url.startswith("https://") or request.url.scheme == "https"
+
+
+def set_session_cookie(response: Response, request: Request, secret: str) -> None:
+    """The cookie of a session a login just opened (every way of logging in sets it so)."""
+    response.set_cookie(SESSION_COOKIE, secret, path="/", httponly=True, samesite="lax", secure=secure_cookies(request))
+
+
+def local_path(target: str | None, default: str) -> str:
+    """Only a path on this site may be returned to after login (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
 def session_of(request: Request, session: Session) -> SessionPrincipal | None:
     """Who the browser's session cookie belongs to, if anyone (a new last-seen time is committed)."""
     secret = request.cookies.get(SESSION_COOKIE)

@@ -66,14 +66,6 @@ def designation_trust(settings: Settings) -> DesignationTrust:
     return DesignationTrust(pid=verifier, bank=dataclasses.replace(verifier, anchors=bank))
 
 
-def designation_offered(settings: Settings) -> bool:
-    try:
-        designation_trust(settings)
-    except VerifierNotConfiguredError:
-        return False
-    return True
-
-
 def start(session: Session, *, person_scheme: str, person_id: str, actor: str, now: dt.datetime) -> PresentationRequest:
     """A request for the person's PID and account attestation, made from their own session."""
     return new_request(

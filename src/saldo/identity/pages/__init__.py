@@ -13,7 +13,15 @@ from saldo.accesslog.service.purposes import AccessKind, chosen, published
 from saldo.http.deps import DbSession
 from saldo.http.rendering import render
 from saldo.identity.errors import LoginRefusedError
-from saldo.identity.http import SESSION_COOKIE, CurrentStaffSession, check_csrf, session_of
+from saldo.identity.http import (
+    SESSION_COOKIE,
+    CurrentStaffSession,
+    check_csrf,
+    local_path,
+    secure_cookies,
+    session_of,
+    set_session_cookie,
+)
 from saldo.identity.models import Audience
 from saldo.identity.pages.devprovider import dev_providers
 from saldo.identity.service import act_for, end_session, open_session, start_login, stop_acting, take_login
@@ -48,19 +56,6 @@ def callback_url(request: Request, provider: str) -> str:
     return settings.base_url + CALLBACK + provider
 
 
-def _secure(request: Request) -> bool:
-    """Cookies are Secure when Saldo is reached over https (directly or behind a trusted proxy)."""
-    settings: Settings = request.app.state.settings
-    return settings.base_url.startswith("https://") or request.url.scheme == "https"
-
-
-def _local(target: str | None, default: str) -> str:
-    """Only a path on this site may be returned to after login (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
-
-
 def _http(request: Request) -> httpx.AsyncClient:
     client: httpx.AsyncClient = request.app.state.oidc_http
     return client
@@ -71,7 +66,7 @@ def login_page(request: Request, next: str | None = None, audience: str = "citiz
     """Choose the eID to log in with."""
     chosen = Audience(audience) if audience in {a.value for a in Audience} else Audience.CITIZEN
     offered = [p for p in providers(request) if p.audience == chosen.value]
-    target = _local(next, HOME[chosen])
+    target = local_path(next, HOME[chosen])
     settings: Settings = request.app.state.settings
     citizen = chosen is Audience.CITIZEN
     context = {
@@ -91,7 +86,7 @@ async def login(request: Request, session: DbSession, name: str, next: str | Non
     if provider is None:
         return _failed(request, "there is no eID provider by that name", 404)
     audience = Audience(provider.audience)
-    target = _local(next, HOME[audience])
+    target = local_path(next, HOME[audience])
     try:
         metadata, _ = await discover(_http(request), str(provider.issuer))
     except LoginFailedError as exc:
@@ -112,7 +107,7 @@ async def login(request: Request, session: DbSession, name: str, next: str | Non
         path=CALLBACK,
         httponly=True,
         samesite="lax",
-        secure=_secure(request),
+        secure=secure_cookies(request),
     )
     return response
 
@@ -160,7 +155,7 @@ async def callback(
     except (LoginRefusedError, LoginFailedError) as exc:
         return _failed(request, str(exc), 403 if isinstance(exc, LoginRefusedError) else 400)
     response = RedirectResponse(return_to, status_code=303)
-    response.set_cookie(SESSION_COOKIE, secret, path="/", httponly=True, samesite="lax", secure=_secure(request))
+    set_session_cookie(response, request, secret)
     response.delete_cookie(LOGIN_COOKIE, path=CALLBACK)
     return response
 
