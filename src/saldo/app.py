@@ -54,6 +54,8 @@ from saldo.payments.jobs import settle_parts_continuously
 from saldo.payments.pages import router as payer_pages
 from saldo.payments.service.policy import RegistrationPolicy
 from saldo.payments.service.uploads import delete_left_behind, upload_folder
+from saldo.procedures.api import router as applications_router
+from saldo.procedures.pages import router as application_pages
 from saldo.registers.api import router as registers_router
 from saldo.settings import LOOPBACK_NAMES, Settings
 from saldo.web.apidocs import router as api_reference_router
@@ -131,6 +133,7 @@ def _bare_app() -> FastAPI:
     app.include_router(eessi_as4_router)
     app.include_router(credentials_router)
     app.include_router(credentials_public_router)
+    app.include_router(applications_router)
     app.include_router(foreign_login_pages)  # before identity's /login/{name}
     app.include_router(identity_pages)
     app.include_router(citizens_pages)
@@ -138,6 +141,7 @@ def _bare_app() -> FastAPI:
     app.include_router(cases_pages)
     app.include_router(eessi_pages)
     app.include_router(verifier_pages)
+    app.include_router(application_pages)
     app.include_router(payer_pages)
     app.include_router(notification_pages)
     app.include_router(request_pages)

@@ -16,6 +16,7 @@ from saldo.credentials.models import (
     PresentationRequest,
     StatusList,
 )
+from saldo.crossborder.models import ForeignLogin
 from saldo.db.base import Base
 from saldo.decisions.models import Decision
 from saldo.eessi.models import CrossBorderCase, CrossBorderDocument, CrossBorderFact
@@ -27,6 +28,7 @@ from saldo.notifications.models import Notification, NotificationOutcome
 from saldo.payees.models import Payee
 from saldo.payers.models import ApiToken, Payer, PayerBenefit
 from saldo.payments.models import Payment, PaymentBatch, PaymentEvent, PaymentHold
+from saldo.procedures.models import Application
 from saldo.registers.models import IncomeRecord, PopulationRecord, RegisterLoad
 from saldo.staff.models import StaffMember, StaffToken
 
@@ -37,6 +39,7 @@ __all__ = [
     "AccountHolder",
     "AnalysisRun",
     "ApiToken",
+    "Application",
     "Bank",
     "BankAccount",
     "BankFile",
@@ -59,6 +62,7 @@ __all__ = [
     "Decision",
     "Finding",
     "FindingReview",
+    "ForeignLogin",
     "IncomeRecord",
     "InformationAnswer",
     "InformationRequest",

@@ -6,6 +6,7 @@ knows no domain."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -68,6 +69,7 @@ def environment(language: str) -> Environment:
     env.filters["money"] = lambda minor, currency: i18n.money(minor, currency, language)
     env.filters["date"] = lambda value, form="medium": i18n.date(value, language, form)
     env.filters["timestamp"] = lambda value: i18n.timestamp(value, language)
+    env.filters["isodate"] = lambda value: dt.date.fromisoformat(value) if isinstance(value, str) else value
     env.filters["number"] = lambda value: i18n.number(value, language)
     env.filters["decimal"] = lambda value, places=1: i18n.decimal(value, language, places)
     translate = i18n.translations(language).gettext

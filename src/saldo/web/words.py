@@ -46,6 +46,11 @@ ACTION_WORDS = {
     "assist_start": N_("Began serving you in the assisted service"),
     "read_overview": N_("Looked at your payments with you"),
     "designate_account": N_("Changed your account for public payments with you"),
+    "read_credential": N_("Looked at your PDA1 or European Health Insurance Card"),
+    "read_application": N_("Read your application"),
+    "read_applications": N_("Looked at your applications with you"),
+    "apply": N_("Sent an application with you"),
+    "withdraw_application": N_("Withdrew your application with you"),
 }
 # Saldo itself, where it acted in a history (saldo.payments.service.actors, kind SYSTEM)
 SYSTEM_ACTOR_WORDS = {

@@ -52,6 +52,7 @@ NOTIFY_PAYER = "notify_payer"
 ASK_PAYER = "ask_payer"
 IDENTIFY_ABROAD = "identify_abroad"
 ISSUE_CREDENTIALS = "issue_credentials"
+DECIDE_APPLICATIONS = "decide_applications"
 CROSS_BORDER_WORK = "cross_border_work"
 
 PURPOSES: dict[str, Purpose] = {
@@ -116,6 +117,11 @@ PURPOSES: dict[str, Purpose] = {
         Purpose(
             ISSUE_CREDENTIALS,
             N_("To issue, suspend or revoke your PDA1 or European Health Insurance Card"),
+            frozenset({AccessKind.ISSUE}),
+        ),
+        Purpose(
+            DECIDE_APPLICATIONS,
+            N_("To decide your application for a PDA1 or a European Health Insurance Card"),
             frozenset({AccessKind.ISSUE}),
         ),
     )

@@ -208,7 +208,7 @@ def _claims(
             raise InvalidAttributesError("an EHIC needs person_scheme, person_id, starting_date and ending_date")
         scheme, person_id = person_of(data.person_scheme, data.person_id)
         until = data.ending_date
-        if until > _years_after(today, EHIC_YEARS):
+        if until > years_after(today, EHIC_YEARS):
             raise InvalidAttributesError(f"ending_date: an EHIC is issued for at most {EHIC_YEARS} years")
         claims = {
             **common,
@@ -228,7 +228,7 @@ def _claims(
     return validated.model_dump(exclude_none=True), scheme, person_id, today, until
 
 
-def _years_after(day: dt.date, years: int) -> dt.date:
+def years_after(day: dt.date, years: int) -> dt.date:
     """The same date ``years`` later (29 February: the 28th in a common year)."""
     try:
         return day.replace(year=day.year + years)
