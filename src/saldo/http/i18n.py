@@ -1,4 +1,4 @@
-"""Languages of Saldo's pages: gettext catalogues (Babel) for Swedish, English and Finnish, the choice
+"""Languages of Saldo's pages: gettext catalogues (Babel) for the Nordic and Baltic languages and English, the choice
 of language for a request, and dates and money written the way each language writes them.
 
 The catalogues are the ``.po`` files under ``locale/``; they are compiled in memory when first used, so
@@ -26,7 +26,17 @@ from saldo.kit.clock import PAYMENT_ZONE
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
 # The language each page can be read in, by code, with its own name for itself (shown in the switcher).
-LANGUAGES: dict[str, str] = {"sv": "Svenska", "en": "English", "fi": "Suomi"}
+LANGUAGES: dict[str, str] = {
+    "sv": "Svenska",
+    "en": "English",
+    "fi": "Suomi",
+    "nb": "Norsk bokmål",
+    "da": "Dansk",
+    "is": "Íslenska",
+    "et": "Eesti",
+    "lv": "Latviešu",
+    "lt": "Lietuvių",
+}
 DEFAULT_LANGUAGE = "sv"
 # The locale whose conventions dates and times are written in, where it is not the language's own:
 # English here is European English (19 Jan 2027, 19/01/2027, 14:56), not the United States' CLDR default.

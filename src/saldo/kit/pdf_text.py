@@ -1,11 +1,29 @@
-"""Text for the PDF core fonts (fpdf2's helvetica), which are Latin-1."""
+"""Saldo's PDFs: a document in DejaVu Sans, which has the letters of every Nordic and Baltic
+language (š, ž, ā, ė, ų, õ, þ…), and text made ready for it."""
 
 from __future__ import annotations
 
+from pathlib import Path
 
-def core_font_text(text: str) -> str:
-    """Swedish, Finnish and the other Nordic letters are in Latin-1; others become '?'. Non-breaking
-    spaces and the narrow ones Babel writes in numbers become plain spaces, minus signs and en dashes
-    hyphens."""
-    cleaned = text.replace("\u202f", " ").replace("\u00a0", " ").replace("\u2212", "-").replace("\u2013", "-")
-    return cleaned.encode("latin-1", "replace").decode("latin-1")
+from fpdf import FPDF
+
+FONTS = Path(__file__).parent / "fonts"
+FAMILY = "dejavu"  # set_font(FAMILY, "" or "B", size)
+
+
+def new_pdf(*, title: str, author: str, language: str) -> FPDF:
+    """An A4 page document with its metadata, the font registered in regular and bold."""
+    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    pdf.add_font(FAMILY, "", FONTS / "DejaVuSans.ttf")
+    pdf.add_font(FAMILY, "B", FONTS / "DejaVuSans-Bold.ttf")
+    pdf.set_title(title)
+    pdf.set_author(author)
+    pdf.set_lang(language)
+    pdf.set_creator("Saldo")
+    return pdf
+
+
+def pdf_text(text: str) -> str:
+    """The narrow and non-breaking spaces Babel writes in numbers and dates become plain spaces (a
+    reader copying the text gets what it expects), minus signs and en dashes hyphens."""
+    return text.replace("\u202f", " ").replace("\u00a0", " ").replace("\u2212", "-").replace("\u2013", "-")

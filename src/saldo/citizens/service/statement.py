@@ -7,12 +7,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from saldo.citizens.schemas import CitizenOverview, PaymentGroup
 from saldo.kit.clock import today
-from saldo.kit.pdf_text import core_font_text
+from saldo.kit.pdf_text import FAMILY, new_pdf, pdf_text
 
 Translate = Callable[[str], str]
 Money = Callable[[int, str], str]
@@ -33,29 +32,25 @@ def statement_pdf(
     _ = gettext
     heading = _("Statement of public payments")
     title = f"{heading} {overview.year}"
-    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
-    pdf.set_title(title)
-    pdf.set_author(authority)
-    pdf.set_lang(language)
-    pdf.set_creator("Saldo")
+    pdf = new_pdf(title=title, author=authority, language=language)
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
-    pdf.set_font("helvetica", "B", 16)
-    pdf.cell(0, 10, core_font_text(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("helvetica", "", 10)
+    pdf.set_font(FAMILY, "B", 16)
+    pdf.cell(0, 10, pdf_text(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(FAMILY, "", 10)
     person, printed = _("Person"), _("Printed")
     for text in (authority, f"{person}: {overview.person_id}", f"{printed}: {date(today())}"):
-        pdf.cell(0, 6, core_font_text(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(0, 6, pdf_text(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(4)
     in_year = [p for p in overview.payments if p.due_date.year == overview.year]
     status_words = _status_words(_)
     headings = (_("Due"), _("Payer"), _("Benefit"), _("Period"), _("Amount"), _("Status"))
-    pdf.set_font("helvetica", "", 9)
+    pdf.set_font(FAMILY, "", 8)
     # Every value in its own column, wrapped onto more lines where it is long, never cut; the
     # headings repeat on every page the table runs onto.
     if in_year:
         with pdf.table(
-            col_widths=(20, 36, 42, 30, 30, 32),
+            col_widths=(19, 40, 42, 30, 28, 31),
             text_align=("LEFT", "LEFT", "LEFT", "LEFT", "RIGHT", "LEFT"),
             borders_layout="HORIZONTAL_LINES",
             line_height=4.5,
@@ -63,11 +58,11 @@ def statement_pdf(
             v_align="TOP",
             repeat_headings=1,
         ) as table:
-            table.row([core_font_text(h) for h in headings])
+            table.row([pdf_text(h) for h in headings])
             for line in in_year:
                 table.row(
                     [
-                        core_font_text(text)
+                        pdf_text(text)
                         for text in (
                             date(line.due_date),
                             line.payer,
@@ -82,25 +77,25 @@ def statement_pdf(
         pdf.cell(
             0,
             7,
-            core_font_text(_("No public payments were due to you this year.")),
+            pdf_text(_("No public payments were due to you this year.")),
             new_x=XPos.LMARGIN,
             new_y=YPos.NEXT,
         )
     pdf.ln(4)
-    pdf.set_font("helvetica", "B", 10)
+    pdf.set_font(FAMILY, "B", 10)
     paid: dict[str, int] = {}
     for line in in_year:
         if line.group is PaymentGroup.PAID:
             paid[line.currency] = paid.get(line.currency, 0) + line.amount_minor
     paid_words = _("Paid in the year")
     for currency, amount in sorted(paid.items()):
-        pdf.cell(0, 7, core_font_text(f"{paid_words}: {money(amount, currency)}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(0, 7, pdf_text(f"{paid_words}: {money(amount, currency)}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(2)
-    pdf.set_font("helvetica", "", 8)
+    pdf.set_font(FAMILY, "", 8)
     pdf.multi_cell(
         0,
         4,
-        core_font_text(
+        pdf_text(
             _(
                 "This statement lists the public payments registered with the payment authority. "
                 "Questions about a payment go to the payer that decided it."

@@ -12,13 +12,12 @@ from collections.abc import Callable, Mapping
 from urllib.parse import quote
 
 import segno
-from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from saldo.credentials.models import Credential
 from saldo.credentials.service import Issuer, sign_credential
 from saldo.kit.clock import today
-from saldo.kit.pdf_text import core_font_text
+from saldo.kit.pdf_text import FAMILY, new_pdf, pdf_text
 
 Translate = Callable[[str], str]
 DateText = Callable[[dt.date], str]
@@ -47,36 +46,32 @@ def credential_pdf(
 ) -> bytes:
     """One page: the title, every claim with its label, and the QR code to check it."""
     _ = gettext
-    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
-    pdf.set_title(f"{title} {credential.document_number}")
-    pdf.set_author(authority)
-    pdf.set_lang(language)
-    pdf.set_creator("Saldo")
+    pdf = new_pdf(title=f"{title} {credential.document_number}", author=authority, language=language)
     pdf.add_page()
-    pdf.set_font("helvetica", "B", 15)
-    pdf.multi_cell(0, 8, core_font_text(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("helvetica", "", 10)
-    pdf.cell(0, 6, core_font_text(f"{authority} · {credential.document_number}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(FAMILY, "B", 15)
+    pdf.multi_cell(0, 8, pdf_text(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(FAMILY, "", 10)
+    pdf.cell(0, 6, pdf_text(f"{authority} · {credential.document_number}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(3)
     with pdf.table(col_widths=(60, 110), borders_layout="HORIZONTAL_LINES", line_height=5.5) as table:
         for name, value in credential.claims.items():
             row = table.row()
-            row.cell(core_font_text(labels.get(name, name)))
-            row.cell(core_font_text(_value(value)))
+            row.cell(pdf_text(labels.get(name, name)))
+            row.cell(pdf_text(_value(value)))
     pdf.ln(4)
     image = io.BytesIO()
     segno.make(link, error="l").save(image, kind="png", scale=4, border=4)
     image.seek(0)
     pdf.image(image, w=80, h=80)
     pdf.ln(2)
-    pdf.set_font("helvetica", "", 9)
+    pdf.set_font(FAMILY, "", 9)
     note = _(
         "Scan the code to check this document with the issuer: it shows whether it is valid and not revoked. "
         "It proves who it is about together with the holder's identity document only."
     )
-    pdf.multi_cell(0, 5, core_font_text(note), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(0, 5, pdf_text(note), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     printed = _("Printed")
-    pdf.cell(0, 5, core_font_text(f"{printed}: {date(today())}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(0, 5, pdf_text(f"{printed}: {date(today())}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(pdf.output())
 
 

@@ -40,7 +40,6 @@ FORMS: dict[ApplicationKind, type[BaseModel]] = {
     ApplicationKind.EHIC: EhicApplication,
 }
 EHIC_YEARS = 3  # the card's usual validity, the grant form's default
-LANGUAGES = frozenset({"sv", "fi", "en"})
 _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed from paper
 
 
@@ -104,7 +103,7 @@ def submit(
             "person_id": person_id,
             "state": ApplicationState.SUBMITTED,
             "details": form.model_dump(mode="json", exclude_none=True),
-            "language": language if language in LANGUAGES else "sv",
+            "language": language,  # one of the pages' languages: the page chose it
             "form_key": form_key,
             "submitted_by": by,
         },
