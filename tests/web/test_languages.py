@@ -11,6 +11,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
+from starlette.requests import Request
 
 from saldo.analysis.service.catalogue import load_catalogue
 from saldo.cases.models import CaseEventKind, CaseStatus
@@ -21,6 +22,7 @@ from saldo.notifications.models import OutcomeKind
 from saldo.payments.models import PaymentStatus
 from saldo.staff.models import Role
 from saldo.web import words
+from saldo.web.presentation import configure_pages
 
 ROOT = Path(__file__).parents[2]
 # Where the pages' words are: the same list pybabel reads (babel.cfg), so the two cannot differ.
@@ -79,7 +81,27 @@ def test_every_code_a_page_shows_has_words(table: dict[str, str], codes: type[St
 
 
 def test_a_rule_is_named_by_its_title_and_marked_english_on_a_finnish_page() -> None:
+    configure_pages()  # as the application does when it is built (this test may run first)
     rule = load_catalogue()[0]
     title = rendering.environment("fi").filters["rule_title"]
     assert str(title(rule.id)) == f'<span lang="en">{rule.title_en}</span>'
     assert str(rendering.environment("sv").filters["rule_title"](rule.id)) == rule.title_sv
+
+
+@pytest.mark.parametrize(
+    ("header", "chosen"),
+    [
+        ("nb-NO,nb;q=0.9", "nb"),
+        ("no", "nb"),
+        ("nn-NO,en;q=0.5", "nb"),
+        ("is-IS", "is"),
+        ("lt-LT,lt;q=0.9,en;q=0.8", "lt"),
+        ("lv", "lv"),
+        ("et-EE", "et"),
+        ("da-DK", "da"),
+        ("de-DE", "sv"),
+    ],
+)
+def test_the_browser_s_language_is_chosen(header: str, chosen: str) -> None:
+    request = Request({"type": "http", "query_string": b"", "headers": [(b"accept-language", header.encode())]})
+    assert i18n.choose_language(request) == chosen

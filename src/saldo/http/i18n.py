@@ -42,6 +42,7 @@ DEFAULT_LANGUAGE = "sv"
 # English here is European English (19 Jan 2027, 19/01/2027, 14:56), not the United States' CLDR default.
 DATE_LOCALES: dict[str, str] = {"en": "en_150"}
 LANGUAGE_COOKIE = "saldo_lang"
+NORWEGIAN = {"no": "nb", "nn": "nb"}
 
 
 @cache
@@ -63,6 +64,8 @@ def choose_language(request: Request) -> str:
         return asked
     header = request.headers.get("accept-language", "")
     preferred = [part.split(";")[0].strip().replace("-", "_") for part in header.split(",") if part.strip()]
+    # Norwegian without a written standard ("no"), or nynorsk: bokmål, which both read
+    preferred = [NORWEGIAN.get(tag.split("_")[0].lower(), tag) for tag in preferred]
     try:
         found = Locale.negotiate(preferred, list(LANGUAGES), sep="_")
     except (UnknownLocaleError, ValueError):
