@@ -6,6 +6,7 @@ and nobody reaches another person's application."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from io import BytesIO
 
@@ -131,6 +132,28 @@ def test_bad_input_is_refused_with_what_and_where_and_nothing_is_written(
     assert sent.status_code == 422
     assert said in sent.text
     assert 'value="Bygg AB"' in sent.text or changes.get("employer_name") == ""  # what was typed is kept
+    assert _count(session) == 0
+
+
+@pytest.mark.parametrize(
+    ("lang", "changes", "said"),
+    [
+        ("fi", {"ending_date": "2020-01-01"}, "Hakemusta ei lähetetty: Jakso päättyy ennen kuin se alkaa."),
+        ("lt", {"place_1_country": "US"}, "Darbo vieta turi būti ES, EEE, Šveicarijoje arba Jungtinėje Karalystėje."),
+        ("da", {"family_name": ""}, "Udfyld: Efternavn."),
+        ("is", {"situation": "07"}, "Veldu einn af kostunum: Starf þitt."),
+        ("nb", {"starting_date": "tomorrow"}, "Oppgi en dato: Fra."),
+    ],
+)
+def test_what_is_wrong_is_said_in_the_person_s_language(
+    issuer_web: TestClient, session: Session, lang: str, changes: dict[str, str], said: str
+) -> None:
+    dev_login(issuer_web, VALID_PNR)
+    sent = issuer_web.post(
+        "/me/applications/new/pda1", data={**open_form(issuer_web, "pda1", lang), **pda1_form(**changes)}
+    )
+    assert sent.status_code == 422
+    assert said in html.unescape(sent.text)
     assert _count(session) == 0
 
 

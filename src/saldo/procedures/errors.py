@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from saldo.kit.problem import ProblemError
 
 
@@ -15,10 +17,19 @@ class ApplicationNotFoundError(ProcedureError, LookupError):
 
 
 class InvalidApplicationError(ProcedureError, ValueError):
-    """An application or a decision that does not hold; the detail names the field and says why."""
+    """An application or a decision that does not hold; the detail names the field and says why, and
+    ``field`` and ``code`` say it for the pages to put in the person's language."""
 
     status = 422
     error = "invalid_application"
+
+    def __init__(self, detail: str, *, code: str = "invalid", field: str | None = None) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.field = field if field is not None else (detail.split(":", 1)[0] if ": " in detail else "")
+
+    def problem_extra(self) -> dict[str, Any]:
+        return {"code": self.code, "field": self.field}
 
 
 class ApplicationStateError(ProcedureError):
@@ -33,6 +44,8 @@ class AlreadyWaitingError(ProcedureError):
 
     status = 409
     error = "already_waiting"
+    code = "already_waiting"
+    field = ""
 
 
 class ProcedureNotDecidedError(ProcedureError):

@@ -72,6 +72,47 @@ GROUND_WORDS = {
     "incomplete": N_("What is needed to decide was missing and was not sent when asked for."),
     "other": N_("For the reason the caseworker gives below."),
 }
+# what is wrong with an application, in words the person reads in their language
+# (saldo.procedures.errors.InvalidApplicationError.code), and the fields it can be about
+ERROR_WORDS = {
+    "missing": N_("Fill in: %(field)s."),
+    "not_a_date": N_("Give a date: %(field)s."),
+    "not_a_choice": N_("Choose one of the options: %(field)s."),
+    "invalid": N_("Check what you wrote: %(field)s."),
+    "ends_before_start": N_("The period ends before it starts."),
+    "too_long": N_("A PDA1 covers at most five years."),
+    "posting_too_long": N_("A posting lasts at most 24 months. For longer, apply as working in two or more countries."),
+    "not_coordination_state": N_("The place of work must be in the EU, the EEA, Switzerland or the United Kingdom."),
+    "period_ended": N_("The period has ended: apply for a period that has not."),
+    "too_early": N_("A card is applied for from today, or at most a month back."),
+    "no_form_key": N_("The form has expired: open it again."),
+    "already_waiting": N_(
+        "You have an application of the same kind waiting for a decision: withdraw it to apply anew."
+    ),
+}
+FIELD_WORDS = {
+    "situation": N_("Your work"),
+    "employer": N_("Your employer (or your own business)"),
+    "work_places": N_("Where you will work"),
+    "starting_date": N_("From"),
+    "ending_date": N_("Until"),
+    "family_name": N_("Family name"),
+    "given_names": N_("Given names"),
+    "note": N_("Anything the caseworker should know (optional)"),
+    "reason": N_("Why you apply"),
+}
+
+
+def form_error(problem: ProcedureError, language: str) -> str:
+    """What is wrong, in the person's language: the reason, and the part of the form it is in."""
+    gettext = i18n.translations(language).gettext
+    code = getattr(problem, "code", "invalid")
+    field = str(getattr(problem, "field", "")).split(".")[0]
+    words = ERROR_WORDS.get(code, ERROR_WORDS["invalid"])
+    named = gettext(FIELD_WORDS[field]) if field in FIELD_WORDS else field
+    return gettext(words) % {"field": named} if "%(field)s" in words else gettext(words)
+
+
 EESSI_NAMES = {"EL": "GR", "UK": "GB"}  # EESSI's codes for Greece and the United Kingdom; Babel's names
 
 
@@ -126,6 +167,7 @@ def _form_page(
     *,
     values: dict[str, str] | None = None,
     error: str | None = None,
+    detail: str | None = None,
 ) -> HTMLResponse:
     family, given = _split_name(principal.name if not principal.assisted else "")
     shown = {"family_name": family, "given_names": given, "starting_date": today().isoformat(), **(values or {})}
@@ -134,6 +176,7 @@ def _form_page(
         "values": shown,
         "form_key": (values or {}).get("form_key") or service.new_form_key(),
         "error": error,
+        "detail": detail,
         "countries": countries(i18n.choose_language(request)),
         "places": PLACES,
         **_words(),
@@ -197,7 +240,8 @@ async def apply(kind: ApplicationKind, request: Request, session: DbSession, pri
         )
     except ProcedureError as problem:
         session.rollback()
-        return _form_page(request, principal, kind, values=fields, error=str(problem))
+        said = form_error(problem, i18n.choose_language(request))
+        return _form_page(request, principal, kind, values=fields, error=said, detail=str(problem))
     log_assisted_read(session, principal, action="apply", details={"application": application.reference})
     crash_points.reach("procedures.before_commit_application")
     session.commit()

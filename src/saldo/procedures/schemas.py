@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from saldo.credentials.schemas import COUNTRY, STATUS_CONFIRMATION, Employer, WorkAddress
 from saldo.eessi.service.seds import COUNTRIES
@@ -42,15 +43,18 @@ class Pda1Application(_Strict):
     @model_validator(mode="after")
     def _period(self) -> Pda1Application:
         if self.ending_date < self.starting_date:
-            raise ValueError("ending_date: the period ends before it starts")
+            raise PydanticCustomError("ends_before_start", "ending_date: the period ends before it starts")
         if _months(self.starting_date, self.ending_date) > 12 * MAX_PDA1_YEARS:
-            raise ValueError(f"ending_date: a PDA1 covers at most {MAX_PDA1_YEARS} years")
+            raise PydanticCustomError("too_long", f"ending_date: a PDA1 covers at most {MAX_PDA1_YEARS} years")
         if self.situation in POSTINGS and _months(self.starting_date, self.ending_date) > MAX_POSTING_MONTHS:
-            raise ValueError(f"ending_date: a posting lasts at most {MAX_POSTING_MONTHS} months")
+            raise PydanticCustomError(
+                "posting_too_long", f"ending_date: a posting lasts at most {MAX_POSTING_MONTHS} months"
+            )
         for n, place in enumerate(self.work_places):
             if place.country not in COUNTRIES:
-                raise ValueError(
-                    f"work_places.{n}.country: {place.country} is not a state of the EU social security coordination"
+                raise PydanticCustomError(
+                    "not_coordination_state",
+                    f"work_places.{n}.country: {place.country} is not a state of the EU social security coordination",
                 )
         return self
 

@@ -52,14 +52,30 @@ def _reference() -> str:
     return "A-" + "".join(secrets.choice(_ALPHABET) for _ in range(10))
 
 
+# pydantic's error types, by what the person is told
+CODES = {
+    "missing": "missing",
+    "string_too_short": "missing",
+    "date_from_datetime_parsing": "not_a_date",
+    "date_parsing": "not_a_date",
+    "date_type": "not_a_date",
+    "literal_error": "not_a_choice",
+    "enum": "not_a_choice",
+}
+
+
 def first_error(error: ValidationError) -> InvalidApplicationError:
     """The first thing wrong, with where: ``employer.country: String should match pattern …``."""
     first = error.errors()[0]
     where = ".".join(str(part) for part in first["loc"])
     message = str(first["msg"]).removeprefix("Value error, ")
+    code = CODES.get(first["type"], first["type"] if first["type"] in OWN_CODES else "invalid")
     if ": " in message and not where:
-        return InvalidApplicationError(message)
-    return InvalidApplicationError(f"{where}: {message}" if where else message)
+        return InvalidApplicationError(message, code=code)
+    return InvalidApplicationError(f"{where}: {message}" if where else message, code=code, field=where)
+
+
+OWN_CODES = frozenset({"ends_before_start", "too_long", "posting_too_long", "not_coordination_state"})
 
 
 def validated(kind: ApplicationKind, details: dict[str, Any]) -> BaseModel:
@@ -68,9 +84,13 @@ def validated(kind: ApplicationKind, details: dict[str, Any]) -> BaseModel:
     except ValidationError as error:
         raise first_error(error) from None
     if isinstance(form, Pda1Application) and form.ending_date < today():
-        raise InvalidApplicationError("ending_date: the period has ended; a PDA1 is applied for a period that has not")
+        raise InvalidApplicationError(
+            "ending_date: the period has ended; a PDA1 is applied for a period that has not", code="period_ended"
+        )
     if isinstance(form, EhicApplication) and form.starting_date < today() - dt.timedelta(days=31):
-        raise InvalidApplicationError("starting_date: a card is applied for from today, or at most a month back")
+        raise InvalidApplicationError(
+            "starting_date: a card is applied for from today, or at most a month back", code="too_early"
+        )
     return form
 
 
@@ -87,7 +107,7 @@ def submit(
 ) -> Application:
     """The application, written whole; the same form key again gives the application it made."""
     if not form_key or len(form_key) > 64:
-        raise InvalidApplicationError("form_key: the form has no key; open the form again")
+        raise InvalidApplicationError("form_key: the form has no key; open the form again", code="no_form_key")
     form = validated(kind, details)
     same = repository.waiting_of_kind(session, person_scheme, person_id, kind)
     if same is not None and same.form_key != form_key:
