@@ -10,6 +10,7 @@ import html
 import re
 from io import BytesIO
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
@@ -67,6 +68,21 @@ def log_in_staff(web: TestClient, session: Session, role: Role, personnummer: st
     session.commit()
     web.cookies.clear()
     assert dev_login(web, personnummer, provider="dev-staff", next="/staff").status_code == 303
+
+
+def grant_on_page(web: TestClient, reference: str, **changes: str) -> httpx.Response:
+    """The logged-in issuer grants the PDA1 application with the page's form, as filled in."""
+    page = web.get(f"/staff/applications/{reference}", params={"lang": "en"})
+    form = {
+        "csrf": csrf_of(page.text),
+        "legislation_country": "SE",
+        "status_confirmation": "01",
+        "work_place": "0",
+        "starting_date": pda1_form()["starting_date"],
+        "ending_date": pda1_form()["ending_date"],
+        **changes,
+    }
+    return web.post(f"/staff/applications/{reference}/grant", data=form, follow_redirects=False)
 
 
 def _count(session: Session) -> int:
@@ -190,19 +206,7 @@ def test_the_issuer_grants_on_the_pages_and_the_person_gets_the_decision_in_thei
     page = issuer_web.get(f"/staff/applications/{reference}", params={"lang": "en"})
     assert page.status_code == 200
     assert "Nothing else: no credential, no information from abroad, no earlier application." in page.text
-    granted = issuer_web.post(
-        f"/staff/applications/{reference}/grant",
-        data={
-            "csrf": csrf_of(page.text),
-            "legislation_country": "SE",
-            "status_confirmation": "01",
-            "work_place": "0",
-            "starting_date": pda1_form()["starting_date"],
-            "ending_date": pda1_form()["ending_date"],
-            "explanation": "",
-        },
-        follow_redirects=False,
-    )
+    granted = grant_on_page(issuer_web, reference, explanation="")
     assert granted.status_code == 303, granted.text
     decided = issuer_web.get(f"/staff/applications/{reference}", params={"lang": "en"}).text
     number = re.search(r"SE-PDA1-[A-Z0-9]+", decided).group(0)  # type: ignore[union-attr]

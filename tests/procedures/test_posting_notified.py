@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, text
@@ -21,8 +20,8 @@ from tests.credentials.conftest import CredentialPki, issuer_settings
 from tests.eessi.conftest import FI, SE, Pki, fi_engine, fi_sessions, pki, write_directory  # noqa: F401 — fixtures
 from tests.eessi.test_exchange import deliver_all, to
 from tests.factories import VALID_PNR
-from tests.procedures.test_applications import apply_pda1, log_in_staff, pda1_form
-from tests.web_login import csrf_of, dev_login, route_provider_calls_to
+from tests.procedures.test_applications import apply_pda1, grant_on_page, log_in_staff, pda1_form
+from tests.web_login import dev_login, route_provider_calls_to
 
 
 @pytest.fixture
@@ -56,20 +55,6 @@ def node_web(
         yield client
 
 
-def _grant(web: TestClient, reference: str, **changes: str) -> httpx.Response:
-    page = web.get(f"/staff/applications/{reference}", params={"lang": "en"})
-    form = {
-        "csrf": csrf_of(page.text),
-        "legislation_country": "SE",
-        "status_confirmation": "01",
-        "work_place": "0",
-        "starting_date": pda1_form()["starting_date"],
-        "ending_date": pda1_form()["ending_date"],
-        **changes,
-    }
-    return web.post(f"/staff/applications/{reference}/grant", data=form, follow_redirects=False)
-
-
 def test_a_granted_posting_is_notified_to_the_state_of_work_with_an_a009(
     node_web: TestClient,
     session: Session,
@@ -82,7 +67,7 @@ def test_a_granted_posting_is_notified_to_the_state_of_work_with_an_a009(
     page = node_web.get(f"/staff/applications/{reference}", params={"lang": "en"}).text
     assert f'<option value="{FI}">Kela ({FI})</option>' in page  # the institutions of the state of work only
     assert "DE:DRV01" not in page
-    granted = _grant(node_web, reference, notify=FI)
+    granted = grant_on_page(node_web, reference, notify=FI)
     assert granted.status_code == 303
     case_id, buc, partner = session.execute(
         text("SELECT c.case_id, c.buc_type, c.partner FROM applications a JOIN eessi_cases c ON c.id = a.eessi_case_pk")
@@ -120,10 +105,10 @@ def test_a_granted_posting_is_notified_to_the_state_of_work_with_an_a009(
 def test_only_a_posting_is_notified_and_only_to_the_state_of_work(node_web: TestClient, session: Session) -> None:
     reference = apply_pda1(node_web, situation="02")
     log_in_staff(node_web, session, Role.ISSUER)
-    refused = _grant(node_web, reference, status_confirmation="02", notify=FI)
+    refused = grant_on_page(node_web, reference, status_confirmation="02", notify=FI)
     assert refused.status_code == 422
     assert "an A009 tells of a posting" in refused.text
-    elsewhere = _grant(node_web, reference, status_confirmation="01", notify="DE:DRV01")
+    elsewhere = grant_on_page(node_web, reference, status_confirmation="01", notify="DE:DRV01")
     assert "DE:DRV01 is not an institution of FI that takes part in LA_BUC_04" in elsewhere.text
     assert session.scalar(text("SELECT count(*) FROM eessi_cases")) == 0
     assert session.scalar(text("SELECT count(*) FROM legislation_decisions")) == 0
