@@ -69,6 +69,13 @@ def upgrade() -> None:
     op.create_index(
         "ix_applications_waiting", "applications", ["submitted_at"], postgresql_where=sa.text("state = 'submitted'")
     )
+    op.create_index(
+        "uq_applications_one_waiting",
+        "applications",
+        ["person_scheme", "person_id", "kind"],
+        unique=True,
+        postgresql_where=sa.text("state = 'submitted'"),
+    )
 
 
 def downgrade() -> None:

@@ -18,6 +18,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from saldo.kit.clock import today
+from saldo.procedures.models import ApplicationKind, ApplicationState
+from saldo.procedures.repository import insert_once
+from saldo.procedures.service import submit
 from saldo.staff.models import Role
 from saldo.staff.service import create_staff, issue_staff_token
 from tests.factories import OTHER_PNR, VALID_PNR, make_staff
@@ -371,3 +374,23 @@ def test_a_caseworker_applies_for_the_person_in_the_assisted_channel(issuer_web:
     assert tuple(row) == (VALID_PNR, "staff:staff.caseworker")
     logged = session.scalars(text("SELECT action FROM access_log WHERE channel = 'assisted'")).all()
     assert "apply" in logged
+
+
+def test_two_forms_sent_at_once_make_one_waiting_application(session: Session) -> None:
+    """The second of two forms that both passed the check for a waiting one meets the database's
+    own rule (one waiting of each kind) and is refused, not written."""
+    details = {"reason": "first", "starting_date": today().isoformat()}
+    first = submit(
+        session, kind=ApplicationKind.EHIC, person_scheme="se_personnummer", person_id=VALID_PNR,
+        details=details, language="sv", form_key="form-a", by="citizen",
+    )  # fmt: skip
+    raced = insert_once(
+        session,
+        {
+            "reference": "A-RACE222222", "kind": ApplicationKind.EHIC, "person_scheme": "se_personnummer",
+            "person_id": VALID_PNR, "state": ApplicationState.SUBMITTED, "details": details, "language": "sv",
+            "form_key": "form-b", "submitted_by": "citizen",
+        },
+    )  # fmt: skip
+    assert raced is None
+    assert session.scalars(text("SELECT reference FROM applications")).all() == [first.reference]

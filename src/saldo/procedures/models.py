@@ -47,6 +47,15 @@ class Application(IdMixin, Base):
         UniqueConstraint("person_scheme", "person_id", "form_key"),
         # the queue staff work: the waiting ones, oldest first
         Index("ix_applications_waiting", "submitted_at", postgresql_where=text("state = 'submitted'")),
+        # one of each kind waits at a time, also when two forms are sent at once
+        Index(
+            "uq_applications_one_waiting",
+            "person_scheme",
+            "person_id",
+            "kind",
+            unique=True,
+            postgresql_where=text("state = 'submitted'"),
+        ),
     )
 
     reference: Mapped[str] = mapped_column(String(16), unique=True)  # what the person quotes, "A-7K3M9Q2X4A"

@@ -9,21 +9,18 @@ from sqlalchemy.orm import Session
 from saldo.procedures.models import Application, ApplicationKind, ApplicationState
 
 
-def insert_once(session: Session, values: dict[str, object]) -> Application:
+def insert_once(session: Session, values: dict[str, object]) -> Application | None:
     """The application, written once per person and form key: a form sent twice (a double click, a
-    retry after a lost answer) finds the one written first."""
-    session.execute(
-        insert(Application)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["person_scheme", "person_id", "form_key"])
-    )
+    retry after a lost answer) finds the one written first. None when another form of the same kind
+    is waiting (two sent at once: the other was written)."""
+    session.execute(insert(Application).values(**values).on_conflict_do_nothing())
     return session.scalars(
         select(Application).where(
             Application.person_scheme == values["person_scheme"],
             Application.person_id == values["person_id"],
             Application.form_key == values["form_key"],
         )
-    ).one()
+    ).one_or_none()
 
 
 def waiting_of_kind(session: Session, scheme: str, person_id: str, kind: ApplicationKind) -> Application | None:

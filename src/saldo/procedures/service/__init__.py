@@ -114,7 +114,7 @@ def submit(
         raise AlreadyWaitingError(
             f"application {same.reference} of the same kind is waiting for a decision: withdraw it to apply anew"
         )
-    return repository.insert_once(
+    written = repository.insert_once(
         session,
         {
             "reference": _reference(),
@@ -128,6 +128,11 @@ def submit(
             "submitted_by": by,
         },
     )
+    if written is None:  # another form of the same kind was written meanwhile
+        raise AlreadyWaitingError(
+            "an application of the same kind is waiting for a decision: withdraw it to apply anew"
+        )
+    return written
 
 
 def applications_of(session: Session, scheme: str, person_id: str) -> list[Application]:
