@@ -194,6 +194,8 @@ def matrix(client: TestClient, world: World, session: Session) -> Matrix:
             "decision_id": "1",
             "document_number": "SE-PDA1-NONE",
             "action": "suspend",
+            "kind": "pda1",
+            "outcome": "grant",
         },
         payer_b_payment=b_payment,
         token_b=world.token_b,

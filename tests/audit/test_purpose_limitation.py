@@ -72,6 +72,7 @@ def test_a_published_purpose_covers_only_its_own_kinds_of_access() -> None:
         "ask_payer",
         "identify_abroad",
         "issue_credentials",
+        "decide_applications",
         "cross_border_work",
     }
     # what Saldo logs itself when it names a person to a payer, or shows who a document from abroad
