@@ -16,7 +16,7 @@ from saldo.credentials.models import (
     PresentationRequest,
     StatusList,
 )
-from saldo.crossborder.models import ForeignLogin
+from saldo.crossborder.models import ForeignLink, ForeignLogin
 from saldo.db.base import Base
 from saldo.decisions.models import Decision
 from saldo.eessi.models import CrossBorderCase, CrossBorderDocument, CrossBorderFact
@@ -62,6 +62,7 @@ __all__ = [
     "Decision",
     "Finding",
     "FindingReview",
+    "ForeignLink",
     "ForeignLogin",
     "IncomeRecord",
     "InformationAnswer",

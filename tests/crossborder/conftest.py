@@ -10,12 +10,14 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session
 
 from saldo.crossborder.service.eidas import connector_from_settings, sp_metadata
 from saldo.settings import Settings
 from tests.conftest import app_in_transaction
 from tests.credentials.conftest import WalletPki, peer, wallet_pki  # noqa: F401 — the PID provider and the peer
 from tests.crossborder.connector import Connector, key_and_certificate
+from tests.factories import make_bank, make_bank_token
 
 BASE = "http://saldo.test"  # a dotted name: SAML metadata wants one
 
@@ -85,3 +87,11 @@ def wallet_web(
     app = app_in_transaction(configured, engine, connection)
     with TestClient(app, base_url=BASE) as client:
         yield client
+
+
+@pytest.fixture
+def accounts(session: Session) -> str:
+    """A bank's token, to report the accounts (and their holders' names) a test needs."""
+    token = make_bank_token(session, make_bank(session))
+    session.commit()
+    return token

@@ -20,6 +20,7 @@ from saldo.credentials.service.keys import IssuerKeys
 from saldo.identity.http import SESSION_COOKIE
 from tests.credentials.conftest import Peer, WalletPki
 from tests.credentials.test_account_attestation import made_by_peer
+from tests.crossborder.test_eidas_login import landed
 from tests.factories import VALID_PNR, account_record, auth, make_bank, make_bank_token, pnr, se_iban
 
 ANNA = {
@@ -102,11 +103,13 @@ def test_a_pid_no_one_here_fits_opens_nothing(
 ) -> None:
     where, request = _start(wallet_web)
     _present(wallet_web, peer, request, *_pid(peer, wallet_pki.pid, MATTI))
-    page = wallet_web.get(where, headers={"Accept-Language": "en"}, follow_redirects=False)
-    assert page.status_code == 200
+    answer = wallet_web.get(where, headers={"Accept-Language": "en"}, follow_redirects=False)
+    assert SESSION_COOKIE not in answer.cookies
+    page = landed(wallet_web, answer)
     assert "We could not find you with certainty" in page.text
-    assert SESSION_COOKIE not in page.cookies
+    assert 'action="/login/foreign/' in page.text  # a code by letter can be asked for, as after eIDAS
     assert _logins(session)[0][:2] == ("unmatched", None)
+    assert session.execute(text("SELECT provider FROM foreign_logins")).scalar_one() == "wallet"
 
 
 def test_a_pid_from_an_issuer_not_trusted_for_pids(

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Page, Route, expect
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from saldo.app import create_app
@@ -38,6 +39,7 @@ class Site:
     base: str
     connector: Connector
     officer: dict[str, str]  # an issuer's API headers: decides the applications
+    engine: Engine  # where the letters to the registered addresses wait for the print service
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +80,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             == 200
         )
         connector.trust(httpx.get(f"{base}/auth/saml/metadata").text)
-        yield Site(base, connector, officer)
+        yield Site(base, connector, officer, engine)
     finally:
         stop()
         engine.dispose()
@@ -116,15 +118,33 @@ def test_a_person_from_finland_sees_their_payments(page: Page, site: Site) -> No
     assert axe_violations(page) == []
 
 
-def test_a_name_two_persons_here_share_opens_nothing(page: Page, site: Site) -> None:
+def test_a_name_two_persons_here_share_opens_nothing_until_a_code_by_letter_links_it(page: Page, site: Site) -> None:
     _connector_in_the_browser(page, site, AINO)
     _log_in(page, site)
-    # the answer arrives by a cross-site POST, which carries no SameSite=Lax cookie (nor the language
-    # chosen with ?lang=en): its page follows the browser's own language, Swedish here (sv-SE)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Vi kunde inte hitta dig med säkerhet")
-    expect(page.get_by_text("Fler än en person här kan vara du")).to_be_visible()
+    # the answer's cross-site POST carries no cookie, so Saldo sends the browser on to a page of its
+    # own: in the language she chose with ?lang=en, not the browser's own (Swedish here, sv-SE)
+    expect(page.get_by_role("heading", level=1)).to_have_text("We could not find you with certainty")
+    expect(page.get_by_text("More than one person here could be you")).to_be_visible()
     assert axe_violations(page) == []
     assert SESSION_COOKIE not in {c["name"] for c in page.context.cookies()}
+    # she asks for more: her number here, and a code goes by letter to her registered address
+    page.get_by_label("Your personal identity number here").fill(pnr(18, "19900202"))
+    page.get_by_role("button", name="Send me a code by letter").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("A letter is on its way")
+    assert axe_violations(page) == []
+    with site.engine.connect() as connection:
+        code = connection.execute(
+            text("SELECT payload ->> 'code' FROM letters WHERE kind = 'foreign_eid_link' ORDER BY id DESC LIMIT 1")
+        ).scalar_one()
+    # the letter came: she logs in again with the same eID and enters its code
+    _log_in(page, site)
+    expect(page.get_by_role("heading", level=3, name="Enter the code from the letter")).to_be_visible()
+    assert axe_violations(page) == []
+    page.get_by_label("Code", exact=True).fill(code)
+    page.get_by_role("button", name="Confirm").click()
+    expect(page).to_have_url(f"{site.base}/me")
+    expect(page.get_by_text(se_iban(2))).to_be_visible()
+    assert axe_violations(page) == []
 
 
 # what the journey reads on the pages, in each language

@@ -29,3 +29,18 @@ class ForeignLoginRefusedError(CrossBorderError):
 
     def problem_extra(self) -> dict[str, Any]:
         return {"reason": self.reason}
+
+
+class LinkRefusedError(CrossBorderError):
+    """A request to link a foreign eID that cannot go on: from another browser than the login's, too
+    late after the login, or a code with no letter waiting. ``reason`` names which."""
+
+    status = 403
+    error = "foreign_link_refused"
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+    def problem_extra(self) -> dict[str, Any]:
+        return {"reason": self.reason}

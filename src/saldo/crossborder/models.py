@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import Date, String, func
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, SmallInteger, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from saldo.db.base import Base, IdMixin
@@ -19,6 +19,7 @@ class MatchStrength(StrEnum):
 
     IDENTIFIER = "identifier"  # a PersonIdentifier of this country: the national identity number itself
     KNOWN_IDENTIFIER = "known_identifier"  # a SED of a case linked to the person carried that country's number
+    LINKED = "linked"  # the person confirmed the link with a code sent by letter to their address here
     NAME_AND_BIRTH_DATE = "name_and_birth_date"  # exactly one person here has the birth date and the full name
     AMBIGUOUS = "ambiguous"  # several persons, or only a near match: nothing opened
     UNMATCHED = "unmatched"  # no one: nothing opened
@@ -29,6 +30,7 @@ class ForeignLogin(IdMixin, Base):
 
     __tablename__ = "foreign_logins"
 
+    provider: Mapped[str] = mapped_column(String(16), server_default="eidas")  # eidas, or wallet (its PID)
     person_identifier: Mapped[str] = mapped_column(String(256))  # eIDAS PersonIdentifier, "FI/SE/…"
     origin: Mapped[str] = mapped_column(String(2))  # the country whose eID it was
     loa: Mapped[str] = mapped_column(String(16))
@@ -39,4 +41,47 @@ class ForeignLogin(IdMixin, Base):
     person_scheme: Mapped[str | None] = mapped_column(String(32))
     person_id: Mapped[str | None] = mapped_column(String(20), index=True)
     detail: Mapped[str] = mapped_column(String(300))  # what decided it, in words
+    # an unmatched login may ask for a letter or enter its code from the browser it landed in only:
+    # the hash of a secret in that browser's cookie, for ``linking.ASK_FOR``
+    browser_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now(), index=True)
+
+
+class LinkState(StrEnum):
+    PENDING = "pending"  # a letter with the code is on its way
+    CONFIRMED = "confirmed"  # the person entered the code: their foreign eID opens their pages
+    SUPERSEDED = "superseded"  # a newer letter replaced it
+    BURNT = "burnt"  # too many wrong codes
+    REMOVED = "removed"  # the person or a caseworker took the link away
+
+
+class ForeignLink(IdMixin, Base):
+    """A foreign eID (its PersonIdentifier) linked to a person here, after the person proved they
+    receive post at that person's registered address: Saldo sent a code there by letter and the
+    person entered it, logged in with the same eID (docs/cross-border-citizen.md, "Asking for more").
+
+    One confirmed link and one pending letter at most per PersonIdentifier, by the database's rule."""
+
+    __tablename__ = "foreign_links"
+    __table_args__ = (
+        Index(
+            "uq_foreign_links_confirmed",
+            "person_identifier",
+            unique=True,
+            postgresql_where=text("state = 'confirmed'"),
+        ),
+        Index("uq_foreign_links_pending", "person_identifier", unique=True, postgresql_where=text("state = 'pending'")),
+    )
+
+    person_identifier: Mapped[str] = mapped_column(String(256), index=True)  # "FI/SE/…"
+    origin: Mapped[str] = mapped_column(String(2))
+    person_scheme: Mapped[str] = mapped_column(String(32))
+    person_id: Mapped[str] = mapped_column(String(20), index=True)
+    state: Mapped[LinkState] = mapped_column(str_enum(LinkState, "link_state"))
+    code_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of the code; the code itself is only in the letter
+    attempts: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    letter_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("letters.id"))
+    login_id: Mapped[int] = mapped_column(BigInteger)  # the foreign login that asked (its reference)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

@@ -9,16 +9,17 @@ import secrets
 from typing import Annotated
 
 import segno
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import IntegrityError
 
 from saldo.credentials.pages import REASON_WORDS as WALLET_REASON_WORDS
 from saldo.credentials.pages import RequestId
 from saldo.credentials.service import pid_login
 from saldo.credentials.service import verifier as verifying
-from saldo.crossborder.errors import ForeignLoginRefusedError
-from saldo.crossborder.models import MatchStrength
-from saldo.crossborder.service import OPENS, match, record_login
+from saldo.crossborder.errors import ForeignLoginRefusedError, LinkRefusedError
+from saldo.crossborder.models import ForeignLogin, MatchStrength
+from saldo.crossborder.service import OPENS, linking, match, record_login
 from saldo.crossborder.service.eidas import (
     ACS_PATH,
     MAX_RESPONSE_BYTES,
@@ -38,8 +39,10 @@ from saldo.identity.models import Audience
 from saldo.identity.service import open_session, start_login, take_login
 from saldo.identity.service.oidc import VerifiedIdentity
 from saldo.kit.clock import utcnow
+from saldo.kit.national_id import InvalidIdentifierError
 
 router = APIRouter(include_in_schema=False)
+LoginId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 PROVIDER = "eidas"
 HOME = "/me"
 
@@ -121,22 +124,48 @@ def _open_or_explain(
     return_to: str,
     audience: Audience = Audience.CITIZEN,
 ) -> Response:
-    """Match the person; on a certain match open their session and send them on, else say why not."""
+    """Match the person; on a certain match open their session and send them on, else say why not
+    and offer to ask for more (a code by letter) from this browser."""
     found = match(session, identity, country=settings.eidas_country)
-    login = record_login(session, identity, found, now=utcnow())
+    login = record_login(session, identity, found, provider=provider, now=utcnow())
     if found.strength not in OPENS or found.person is None:
+        # on to a page of this site, so that the browser's cookies (the language chosen) come along:
+        # the answer's cross-site POST carries none
+        secret = linking.bind_browser(login)
         session.commit()
-        context: dict[str, object] = {"login": login, "because": STRENGTH_WORDS[found.strength.value]}
-        return render(request, "crossborder/unmatched.html", context)
+        response = RedirectResponse(f"{LINK_PATH}/{login.id}", status_code=303)
+        response.set_cookie(
+            LINK_COOKIE,
+            secret,
+            max_age=int(linking.ASK_FOR.total_seconds()),
+            path=LINK_PATH,
+            httponly=True,
+            samesite="lax",
+            secure=secure_cookies(request),
+        )
+        return response
+    return _open(request, session, settings, login, found.person, return_to=return_to, audience=audience)
+
+
+def _open(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    login: ForeignLogin,
+    person: tuple[str, str],
+    *,
+    return_to: str = HOME,
+    audience: Audience = Audience.CITIZEN,
+) -> Response:
     secret, _ = open_session(
         session,
         VerifiedIdentity(
-            provider=provider,
-            subject=identity.person_identifier[:255],
-            person_scheme=found.person[0],
-            person_id=found.person[1],
-            name=f"{identity.given_name} {identity.family_name}"[:200],
-            loa=identity.loa,
+            provider=login.provider,
+            subject=login.person_identifier[:255],
+            person_scheme=person[0],
+            person_id=person[1],
+            name=f"{login.given_name} {login.family_name}"[:200],
+            loa=login.loa,
         ),
         audience=audience,
         max_hours=settings.session_max_hours,
@@ -145,6 +174,111 @@ def _open_or_explain(
     response = RedirectResponse(return_to, status_code=303)
     set_session_cookie(response, request, secret)
     return response
+
+
+def _unmatched(
+    request: Request, session: DbSession, login: ForeignLogin, *, error: str | None = None, tries: int = 0
+) -> HTMLResponse:
+    """The page of a login that opened nothing: why, the letter to ask for or its code to enter, and
+    the assisted channel's reference. ``error`` is a catalogue message."""
+    context: dict[str, object] = {
+        "login": login,
+        "because": STRENGTH_WORDS.get(login.strength.value),
+        "pending": linking.pending_link(session, login.person_identifier, now=utcnow()),
+        "error": error,
+        "tries": tries,
+    }
+    return render(request, "crossborder/unmatched.html", context, status_code=422 if error else 200)
+
+
+# --- asking for more: a code by letter to the registered address (crossborder.service.linking) ---
+
+LINK_COOKIE = "saldo_foreign_login"
+LINK_PATH = "/login/foreign"
+LINK_WORDS = {
+    "not_this_browser": N_("This page belongs to a login made in another browser, or long ago. Log in again."),
+    "too_late": N_("This page belongs to a login made in another browser, or long ago. Log in again."),
+    "no_scheme": N_("Identity numbers cannot be given here."),
+    "no_letter": N_(
+        "No letter with a code is waiting for this eID, or its code has expired. You can ask for a new letter."
+    ),
+}
+NOT_A_NUMBER = N_("This is not a valid personal identity number here. Check it and try again.")
+WRONG_CODE = N_("The code is not right. Tries left: %(tries)s.")
+BURNT = N_("The code was wrong too many times and no longer works. You can ask for a new letter.")
+
+
+def _login_here(request: Request, session: DbSession, login_id: int) -> ForeignLogin | Response:
+    try:
+        return linking.login_in_browser(session, login_id, request.cookies.get(LINK_COOKIE), now=utcnow())
+    except LinkRefusedError as error:
+        session.rollback()
+        refused = {"reason": LINK_WORDS[error.reason], "detail": str(error)}
+        return render(request, "crossborder/refused.html", refused, status_code=403)
+
+
+@router.get(LINK_PATH + "/{login_id}", response_class=HTMLResponse)
+def unmatched(login_id: LoginId, request: Request, session: DbSession) -> Response:
+    """Where a foreign login that opened nothing lands: why, and what the person can do."""
+    login = _login_here(request, session, login_id)
+    if not isinstance(login, ForeignLogin):
+        return login
+    session.rollback()  # nothing to write: let go of the login's row
+    page = _unmatched(request, session, login)
+    page.headers["Cache-Control"] = "no-store"
+    return page
+
+
+@router.post(LINK_PATH + "/{login_id}/letter", response_class=HTMLResponse)
+def ask_for_letter(
+    login_id: LoginId,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    number: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """The person's identity number here: a code goes by letter to that person's registered address
+    when the number fits the eID's name and birth date. The answer is the same either way."""
+    login = _login_here(request, session, login_id)
+    if not isinstance(login, ForeignLogin):
+        return login
+    try:
+        linking.ask_for_letter(session, login, number, country=settings.eidas_country, now=utcnow())
+        session.commit()
+    except InvalidIdentifierError:
+        session.rollback()
+        return _unmatched(request, session, login, error=NOT_A_NUMBER)
+    except LinkRefusedError as error:
+        session.rollback()
+        return _unmatched(request, session, login, error=LINK_WORDS[error.reason])
+    except IntegrityError:
+        session.rollback()  # the same form sent twice at once: the other one's letter is on its way
+    return render(request, "crossborder/letter_sent.html", {"login": login, "valid_days": linking.CODE_VALID.days})
+
+
+@router.post(LINK_PATH + "/{login_id}/code", response_class=HTMLResponse)
+def enter_code(
+    login_id: LoginId,
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    code: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """The code from the letter: the right one links the eID to the person and opens their pages."""
+    login = _login_here(request, session, login_id)
+    if not isinstance(login, ForeignLogin):
+        return login
+    try:
+        outcome = linking.enter_code(session, login, code, now=utcnow())
+    except LinkRefusedError as error:
+        session.rollback()
+        return _unmatched(request, session, login, error=LINK_WORDS[error.reason])
+    if outcome.person is None:
+        session.commit()  # the wrong try counts
+        said = WRONG_CODE if outcome.tries_left else BURNT
+        return _unmatched(request, session, login, error=said, tries=outcome.tries_left)
+    login.browser_hash = None  # the page has done its work
+    return _open(request, session, settings, login, outcome.person)
 
 
 def _use_up(session: DbSession, request_id: str) -> None:

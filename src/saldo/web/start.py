@@ -38,6 +38,11 @@ PUBLIC_PATHS = frozenset(
         "/login/eidas",
         "/auth/saml/acs",
         "/auth/saml/metadata",
+        # asking for more after a foreign login that matched no one: bound to the browser the login
+        # landed in (its cookie), for fifteen minutes
+        "/login/foreign/{login_id}",
+        "/login/foreign/{login_id}/letter",
+        "/login/foreign/{login_id}/code",
         # login with the wallet's PID: the request is bound to the browser that asked (its cookie)
         "/login/wallet",
         "/login/wallet/{request_id}",

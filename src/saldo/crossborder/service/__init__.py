@@ -3,14 +3,17 @@
 In order, the first that decides:
 
 1. A PersonIdentifier of this country (``SE/SE/…``) is the national identity number itself.
-2. A number another country gave the person, already known here: a SED of a cross-border case
+2. The foreign eID was linked to a person here by a code the person received by letter at their
+   registered address (``linking``).
+3. A number another country gave the person, already known here: a SED of a cross-border case
    linked to exactly one person (by this country's number, or confirmed by staff) carried it.
-3. The name and birth date: exactly one person with an account here was born that day and their
+4. The name and birth date: exactly one person with an account here was born that day and their
    name, as their bank registered it, matches the eID's in full (the same names, at most spelt with
    or without diacritics or in another order).
 
 Anything weaker or ambiguous — two persons, a near match, a known number that points at two people —
-opens nothing: the person is told so and given a reference for the assisted channel."""
+opens nothing: the person is told so, may ask for a code by letter (``linking``), and is given a
+reference for the assisted channel."""
 
 from __future__ import annotations
 
@@ -23,12 +26,18 @@ from sqlalchemy.orm import Session
 
 from saldo.crossborder.models import ForeignLogin, MatchStrength
 from saldo.crossborder.service.eidas import ForeignIdentity
+from saldo.crossborder.service.linking import linked_person
 from saldo.eessi.service import NATIONAL_SCHEMES, persons_known_by, persons_named
 from saldo.kit.national_id import InvalidIdentifierError, normalize_identifier
 
 KEPT = dt.timedelta(days=30)  # a login's record, for the assisted channel and the person's own questions
 CLEAR_EVERY = 100
-OPENS = (MatchStrength.IDENTIFIER, MatchStrength.KNOWN_IDENTIFIER, MatchStrength.NAME_AND_BIRTH_DATE)
+OPENS = (
+    MatchStrength.IDENTIFIER,
+    MatchStrength.LINKED,
+    MatchStrength.KNOWN_IDENTIFIER,
+    MatchStrength.NAME_AND_BIRTH_DATE,
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,9 @@ def match(session: Session, identity: ForeignIdentity, *, country: str) -> Match
         except InvalidIdentifierError:
             return Match(MatchStrength.UNMATCHED, None, f"not a valid {scheme.value}")
         return Match(MatchStrength.IDENTIFIER, (scheme.value, number), f"{scheme.value} from the eID")
+    linked = linked_person(session, identity.person_identifier)
+    if linked is not None:
+        return Match(MatchStrength.LINKED, linked, "linked by a code sent by letter to the registered address")
     known = persons_known_by(session, identity.origin, identity.national_part)
     if len(known) == 1:
         person = next(iter(known))
@@ -66,12 +78,15 @@ def match(session: Session, identity: ForeignIdentity, *, country: str) -> Match
     return Match(MatchStrength.UNMATCHED, None, "no one here with this number, or born that day with this name")
 
 
-def record_login(session: Session, identity: ForeignIdentity, found: Match, *, now: dt.datetime) -> ForeignLogin:
+def record_login(
+    session: Session, identity: ForeignIdentity, found: Match, *, provider: str, now: dt.datetime
+) -> ForeignLogin:
     """The login and its match, kept for ``KEPT``; older records go as new ones come (looked for at
     one login in ``CLEAR_EVERY``, so a busy morning does not look for them hundreds of times a second)."""
     if secrets.randbelow(CLEAR_EVERY) == 0:
         session.execute(delete(ForeignLogin).where(ForeignLogin.created_at < now - KEPT))
     row = ForeignLogin(
+        provider=provider,
         person_identifier=identity.person_identifier,
         origin=identity.origin,
         loa=identity.loa,
