@@ -24,6 +24,7 @@ from saldo.accounts.service.letters import write_letter
 from saldo.crossborder import repository
 from saldo.crossborder.errors import LinkRefusedError
 from saldo.crossborder.models import ForeignLink, ForeignLogin, LinkState
+from saldo.crossborder.schemas import LinkLetter
 from saldo.eessi.service import NATIONAL_SCHEMES, persons_named
 from saldo.kit import crash_points
 from saldo.kit.national_id import IdScheme, InvalidIdentifierError, normalize_identifier
@@ -100,14 +101,14 @@ def ask_for_letter(session: Session, login: ForeignLogin, number: str, *, countr
         IdScheme(person.scheme),
         person.person_id,
         kind=LETTER_KIND,
-        payload={
-            "code": f"{code[:4]}-{code[4:]}",
-            "eid_country": login.origin,
-            "eid_name": f"{login.given_name} {login.family_name}",
-            "eid_birth_date": login.birth_date.isoformat(),
-            "expires_on": expires.date().isoformat(),
-            "reference": login.id,
-        },
+        payload=LinkLetter(
+            code=f"{code[:4]}-{code[4:]}",
+            eid_country=login.origin,
+            eid_name=f"{login.given_name} {login.family_name}",
+            eid_birth_date=login.birth_date,
+            expires_on=expires.date(),
+            reference=login.id,
+        ).model_dump(mode="json"),
     )
     repository.supersede_pending(session, login.person_identifier)
     session.add(
