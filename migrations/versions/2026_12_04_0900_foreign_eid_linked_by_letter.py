@@ -1,5 +1,5 @@
-"""a foreign eID linked to a person here by a code sent by letter to the registered address; the
-foreign logins remember which way in they came (eIDAS or the wallet's PID) and the browser they
+"""a foreign eID linked to a person here by a code sent by letter to the registered address, or by
+a caseworker at a service office who saw the person's identity document; the foreign logins remember which way in they came (eIDAS or the wallet's PID) and the browser they
 landed in, and a login may match by such a link.
 
 Revision ID: b5d2e8f1a734
@@ -18,7 +18,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 STRENGTHS = "'identifier', 'known_identifier', 'name_and_birth_date', 'ambiguous', 'unmatched'"
-STATES = "'pending', 'confirmed', 'superseded', 'burnt'"
+STATES = "'pending', 'confirmed', 'superseded', 'burnt', 'removed'"
 
 
 def upgrade() -> None:
@@ -36,13 +36,17 @@ def upgrade() -> None:
         sa.Column("person_scheme", sa.String(length=32), nullable=False),
         sa.Column("person_id", sa.String(length=20), nullable=False),
         sa.Column("state", sa.String(length=10), nullable=False),
-        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("linked_by", sa.String(length=80), nullable=False),
+        sa.Column("document", sa.String(length=80), nullable=True),
+        sa.Column("code_hash", sa.String(length=64), nullable=True),
         sa.Column("attempts", sa.SmallInteger(), server_default="0", nullable=False),
-        sa.Column("letter_id", sa.BigInteger(), nullable=False),
+        sa.Column("letter_id", sa.BigInteger(), nullable=True),
         sa.Column("login_id", sa.BigInteger(), nullable=False),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("removed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("removed_by", sa.String(length=80), nullable=True),
         sa.CheckConstraint(f"state IN ({STATES})", name=op.f("ck_foreign_links_link_state")),
         sa.ForeignKeyConstraint(["letter_id"], ["letters.id"], name=op.f("fk_foreign_links_letter_id_letters")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_foreign_links")),

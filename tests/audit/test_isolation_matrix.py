@@ -196,6 +196,7 @@ def matrix(client: TestClient, world: World, session: Session) -> Matrix:
             "action": "suspend",
             "kind": "pda1",
             "outcome": "grant",
+            "link_id": "1",
         },
         payer_b_payment=b_payment,
         token_b=world.token_b,

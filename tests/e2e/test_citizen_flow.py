@@ -115,6 +115,7 @@ PAGES = (
     "/me/applications",
     "/me/applications/new/pda1",
     "/me/applications/new/ehic",
+    "/me/foreign-eids",
     "/verifier",
 )
 
@@ -163,6 +164,17 @@ def test_a_caseworker_serves_a_citizen_through_the_assisted_channel(page: Page, 
     expect(page.get_by_role("status").first).to_contain_text("You are acting for")
     expect(page.get_by_role("cell", name="Exempelkommunen")).to_be_visible()
     expect(page.locator(".who")).to_have_text("Karin Handläggare")
+    assert axe_violations(page) == []
+    # at the service office: the form to link a foreign eID, and what it says when it cannot
+    page.get_by_role("link", name="eIDs of other countries that open your pages").click()
+    expect(page.get_by_role("heading", name="Link an eID of another country")).to_be_visible()
+    assert axe_violations(page) == []
+    page.get_by_label("Reference").fill("999999")
+    page.get_by_label("Identity document seen").select_option("passport")
+    page.get_by_label("The document's number").fill("P1234567")
+    page.get_by_role("button", name="Link the eID to this person").click()
+    expect(page.get_by_role("alert")).to_contain_text("No login with an eID of another country has this reference")
+    expect(page.get_by_label("The document's number")).to_have_value("P1234567")
     assert axe_violations(page) == []
 
 

@@ -44,3 +44,18 @@ class LinkRefusedError(CrossBorderError):
 
     def problem_extra(self) -> dict[str, Any]:
         return {"reason": self.reason}
+
+
+class LinkNotAllowedError(LinkRefusedError):
+    """At a service office: a login or a document that does not allow the link the caseworker asked
+    for (an unknown or matched login, another birth date, an eID linked already). ``reason`` names which."""
+
+    status = 422
+    error = "foreign_link_not_allowed"
+
+
+class LinkNotFoundError(CrossBorderError):
+    """No link to a foreign eID by this id is the person's (another's is not found either)."""
+
+    status = 404
+    error = "foreign_link_not_found"

@@ -59,6 +59,8 @@ class ForeignLink(IdMixin, Base):
     """A foreign eID (its PersonIdentifier) linked to a person here, after the person proved they
     receive post at that person's registered address: Saldo sent a code there by letter and the
     person entered it, logged in with the same eID (docs/cross-border-citizen.md, "Asking for more").
+    Or a caseworker linked it at a service office, having seen the person's identity document
+    (``linked_by`` names them, ``document`` says what they saw; no letter, no code).
 
     One confirmed link and one pending letter at most per PersonIdentifier, by the database's rule."""
 
@@ -78,10 +80,14 @@ class ForeignLink(IdMixin, Base):
     person_scheme: Mapped[str] = mapped_column(String(32))
     person_id: Mapped[str] = mapped_column(String(20), index=True)
     state: Mapped[LinkState] = mapped_column(str_enum(LinkState, "link_state"))
-    code_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of the code; the code itself is only in the letter
+    linked_by: Mapped[str] = mapped_column(String(80))  # "letter", or "staff:<username>" at a service office
+    document: Mapped[str | None] = mapped_column(String(80))  # the identity document a caseworker saw
+    code_hash: Mapped[str | None] = mapped_column(String(64))  # SHA-256 of the code; the code is only in the letter
     attempts: Mapped[int] = mapped_column(SmallInteger, server_default="0")
-    letter_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("letters.id"))
+    letter_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("letters.id"))
     login_id: Mapped[int] = mapped_column(BigInteger)  # the foreign login that asked (its reference)
-    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)  # when the letter's code stops working
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    removed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    removed_by: Mapped[str | None] = mapped_column(String(80))  # "citizen" or "staff:<username>"

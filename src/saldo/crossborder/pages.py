@@ -1,6 +1,7 @@
 """Login with an eID of another EU/EEA country, through this country's eIDAS-Connector: the request
 goes out by redirect, the answer comes back by POST, and the person lands on their own pages — or,
-when they cannot be matched with certainty, on a page that says so and how to get help."""
+when they cannot be matched with certainty, on a page that says so and how to get help. The person's
+own page of the eIDs linked to them, where a caseworker at a service office can link one too."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import secrets
 from typing import Annotated
 
 import segno
-from fastapi import APIRouter, Form, Path, Request
+from babel import Locale
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError
 
@@ -17,7 +19,7 @@ from saldo.credentials.pages import REASON_WORDS as WALLET_REASON_WORDS
 from saldo.credentials.pages import RequestId
 from saldo.credentials.service import pid_login
 from saldo.credentials.service import verifier as verifying
-from saldo.crossborder.errors import ForeignLoginRefusedError, LinkRefusedError
+from saldo.crossborder.errors import ForeignLoginRefusedError, LinkNotAllowedError, LinkRefusedError
 from saldo.crossborder.models import ForeignLogin, MatchStrength
 from saldo.crossborder.service import OPENS, linking, match, record_login
 from saldo.crossborder.service.eidas import (
@@ -31,15 +33,18 @@ from saldo.crossborder.service.eidas import (
     read_answer,
     sp_metadata,
 )
+from saldo.http import i18n
 from saldo.http.deps import AppSettings, DbSession
 from saldo.http.rendering import render
 from saldo.identity.errors import LoginRefusedError
-from saldo.identity.http import local_path, secure_cookies, set_session_cookie
+from saldo.identity.http import CurrentCitizen, check_csrf, local_path, secure_cookies, set_session_cookie
 from saldo.identity.models import Audience
-from saldo.identity.service import open_session, start_login, take_login
+from saldo.identity.schemas import SessionPrincipal
+from saldo.identity.service import log_assisted_read, open_session, start_login, take_login
 from saldo.identity.service.oidc import VerifiedIdentity
 from saldo.kit.clock import utcnow
 from saldo.kit.national_id import InvalidIdentifierError
+from saldo.staff.errors import ForbiddenError
 
 router = APIRouter(include_in_schema=False)
 LoginId = Annotated[int, Path(ge=1, le=2**63 - 1)]
@@ -372,3 +377,122 @@ def _pid_identity(pid: dict[str, str], country: str) -> ForeignIdentity:
 def metadata(settings: AppSettings) -> Response:
     """Saldo's SAML service provider metadata, for the eIDAS-Connector's operator."""
     return Response(sp_metadata(connector_from_settings(settings)), media_type="application/samlmetadata+xml")
+
+
+# --- the person's eIDs of other countries: seen, removed, linked at a service office -------------
+
+LINKS_PATH = "/me/foreign-eids"
+LinkId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+DOCUMENT_WORDS = {
+    "passport": N_("Passport"),
+    "identity_card": N_("National identity card"),
+    "residence_permit": N_("Residence permit"),
+}
+# why a caseworker could not link (saldo.crossborder.errors.LinkNotAllowedError.reason)
+OFFICE_WORDS = {
+    "no_document": N_("Say which identity document you saw, and its number."),
+    "no_login": N_("No login with an eID of another country has this reference in the last 30 days."),
+    "matched": N_("This login already opened a person's pages: there is nothing to link."),
+    "other_birth_date": N_("The eID of this login gives another birth date than this person's."),
+    "already_linked": N_("This eID already opens this person's pages."),
+    "linked_to_another": N_("This eID is linked to another person here. That link must be removed first."),
+}
+
+
+def _person(principal: SessionPrincipal) -> tuple[str, str]:
+    person = principal.subject
+    assert person is not None  # require_citizen saw to it
+    return person.scheme, person.identifier
+
+
+def _links_page(
+    request: Request,
+    session: DbSession,
+    principal: SessionPrincipal,
+    *,
+    error: str | None = None,
+    detail: str | None = None,
+    form: dict[str, str] | None = None,
+    done: str | None = None,
+) -> HTMLResponse:
+    context = {
+        "links": linking.links_of(session, *_person(principal)),
+        "country_names": Locale.parse(i18n.choose_language(request)).territories,
+        "document_words": DOCUMENT_WORDS,
+        "error": error,
+        "detail": detail,
+        "form": form or {},
+        "done": done,
+    }
+    return render(request, "crossborder/links.html", context, principal=principal, status_code=422 if error else 200)
+
+
+@router.get(LINKS_PATH, response_class=HTMLResponse)
+def my_foreign_eids(
+    request: Request, session: DbSession, principal: CurrentCitizen, done: Annotated[str, Query(max_length=10)] = ""
+) -> HTMLResponse:
+    """The eIDs of other countries that open the person's pages, and the letters with a code on their
+    way; each can be removed. A caseworker serving the person can link one here."""
+    log_assisted_read(session, principal, action="read_foreign_eids", details={})
+    session.commit()
+    return _links_page(request, session, principal, done=done if done in ("linked", "removed") else None)
+
+
+@router.post(LINKS_PATH + "/{link_id}/remove")
+def remove_foreign_eid(
+    link_id: LinkId,
+    session: DbSession,
+    principal: CurrentCitizen,
+    csrf: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """The eID opens nothing from now on (or the letter's code stops working)."""
+    check_csrf(principal, csrf)
+    by = f"staff:{principal.staff_username}" if principal.assisted else "citizen"
+    scheme, person_id = _person(principal)
+    linking.remove_link(session, link_id, person_scheme=scheme, person_id=person_id, by=by, now=utcnow())
+    log_assisted_read(session, principal, action="remove_foreign_eid", details={"link": link_id})
+    session.commit()
+    return RedirectResponse(LINKS_PATH + "?done=removed", status_code=303)
+
+
+@router.post(LINKS_PATH + "/link", response_class=HTMLResponse)
+def link_foreign_eid(
+    request: Request,
+    session: DbSession,
+    principal: CurrentCitizen,
+    reference: Annotated[str, Form(max_length=20)] = "",
+    document_kind: Annotated[str, Form(max_length=20)] = "",
+    document_number: Annotated[str, Form(max_length=40)] = "",
+    csrf: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """At a service office: the caseworker serving the person links the eID of the login whose
+    reference the person gives, having seen the person's identity document."""
+    check_csrf(principal, csrf)
+    if not principal.assisted:
+        raise ForbiddenError("only a caseworker serving the person at a service office links an eID here")
+    scheme, person_id = _person(principal)
+    form = {"reference": reference, "document_kind": document_kind, "document_number": document_number}
+    try:
+        link = linking.link_at_office(
+            session,
+            person_scheme=scheme,
+            person_id=person_id,
+            reference=int(reference) if reference.strip().isdigit() else 0,
+            document_kind=document_kind,
+            document_number=document_number,
+            caseworker=f"staff:{principal.staff_username}",
+            now=utcnow(),
+        )
+        log_assisted_read(
+            session, principal, action="link_foreign_eid", details={"eid_country": link.origin, "login": link.login_id}
+        )
+        session.commit()
+    except LinkNotAllowedError as refused:
+        session.rollback()
+        words = OFFICE_WORDS[refused.reason]
+        return _links_page(request, session, principal, error=words, detail=str(refused), form=form)
+    except IntegrityError:  # linked at the same moment by another form or a letter's code
+        session.rollback()
+        words = OFFICE_WORDS["linked_to_another"]
+        return _links_page(request, session, principal, error=words, form=form)
+    return RedirectResponse(LINKS_PATH + "?done=linked", status_code=303)

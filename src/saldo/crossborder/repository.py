@@ -49,3 +49,32 @@ def supersede_pending(session: Session, person_identifier: str) -> None:
         .where(ForeignLink.person_identifier == person_identifier, ForeignLink.state == LinkState.PENDING)
         .values(state=LinkState.SUPERSEDED)
     )
+
+
+def links_of(session: Session, person_scheme: str, person_id: str) -> list[ForeignLink]:
+    """The person's foreign eIDs: linked, and letters on their way; newest first."""
+    return list(
+        session.scalars(
+            select(ForeignLink)
+            .where(
+                ForeignLink.person_scheme == person_scheme,
+                ForeignLink.person_id == person_id,
+                ForeignLink.state.in_((LinkState.CONFIRMED, LinkState.PENDING)),
+            )
+            .order_by(ForeignLink.id.desc())
+        )
+    )
+
+
+def own_link(session: Session, link_id: int, person_scheme: str, person_id: str) -> ForeignLink | None:
+    """The person's link or waiting letter by its id, locked; ``None`` when it is another's or gone."""
+    return session.scalar(
+        select(ForeignLink)
+        .where(
+            ForeignLink.id == link_id,
+            ForeignLink.person_scheme == person_scheme,
+            ForeignLink.person_id == person_id,
+            ForeignLink.state.in_((LinkState.CONFIRMED, LinkState.PENDING)),
+        )
+        .with_for_update()
+    )

@@ -51,6 +51,9 @@ ACTION_WORDS = {
     "read_applications": N_("Looked at your applications with you"),
     "apply": N_("Sent an application with you"),
     "withdraw_application": N_("Withdrew your application with you"),
+    "read_foreign_eids": N_("Looked at your eIDs of other countries with you"),
+    "link_foreign_eid": N_("Linked an eID of another country to you, having seen your identity document"),
+    "remove_foreign_eid": N_("Removed an eID of another country from your pages with you"),
 }
 # Saldo itself, where it acted in a history (saldo.payments.service.actors, kind SYSTEM)
 SYSTEM_ACTOR_WORDS = {

@@ -26,11 +26,10 @@ from sqlalchemy.orm import Session
 
 from saldo.crossborder.models import ForeignLogin, MatchStrength
 from saldo.crossborder.service.eidas import ForeignIdentity
-from saldo.crossborder.service.linking import linked_person
+from saldo.crossborder.service.linking import KEPT, linked_person
 from saldo.eessi.service import NATIONAL_SCHEMES, persons_known_by, persons_named
 from saldo.kit.national_id import InvalidIdentifierError, normalize_identifier
 
-KEPT = dt.timedelta(days=30)  # a login's record, for the assisted channel and the person's own questions
 CLEAR_EVERY = 100
 OPENS = (
     MatchStrength.IDENTIFIER,
@@ -58,7 +57,7 @@ def match(session: Session, identity: ForeignIdentity, *, country: str) -> Match
         return Match(MatchStrength.IDENTIFIER, (scheme.value, number), f"{scheme.value} from the eID")
     linked = linked_person(session, identity.person_identifier)
     if linked is not None:
-        return Match(MatchStrength.LINKED, linked, "linked by a code sent by letter to the registered address")
+        return Match(MatchStrength.LINKED, linked, "linked by a code by letter, or at a service office")
     known = persons_known_by(session, identity.origin, identity.national_part)
     if len(known) == 1:
         person = next(iter(known))

@@ -1,7 +1,9 @@
 """Asking for more when a foreign eID matches no one here with certainty: the person gives their
 identity number here, and Saldo sends a code by letter to that person's registered address. Entering
 the code, logged in again with the same eID, links the eID to the person for good
-(docs/cross-border-citizen.md, "Asking for more").
+(docs/cross-border-citizen.md, "Asking for more"). Or, at a service office, a caseworker serving the
+person links the eID after seeing their identity document; and the person sees their links in their
+own pages and can remove any of them.
 
 Why a letter: the eID proves a name and a birth date, which two people here may share; the number
 is no secret. Receiving post at the person's address is what a stranger with the same name cannot
@@ -15,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -22,18 +25,20 @@ from sqlalchemy.orm import Session
 
 from saldo.accounts.service.letters import write_letter
 from saldo.crossborder import repository
-from saldo.crossborder.errors import LinkRefusedError
-from saldo.crossborder.models import ForeignLink, ForeignLogin, LinkState
+from saldo.crossborder.errors import LinkNotAllowedError, LinkNotFoundError, LinkRefusedError
+from saldo.crossborder.models import ForeignLink, ForeignLogin, LinkState, MatchStrength
 from saldo.crossborder.schemas import LinkLetter
 from saldo.eessi.service import NATIONAL_SCHEMES, persons_named
 from saldo.kit import crash_points
-from saldo.kit.national_id import IdScheme, InvalidIdentifierError, normalize_identifier
+from saldo.kit.national_id import IdScheme, InvalidIdentifierError, birth_date_of, normalize_identifier
 
+KEPT = dt.timedelta(days=30)  # a login's record, for the assisted channel and the person's own questions
 ASK_FOR = dt.timedelta(minutes=15)  # after a login, how long its page may ask for a letter or take a code
 CODE_VALID = dt.timedelta(days=30)
 MAX_ATTEMPTS = 5  # wrong codes before the letter's code stops working
 LETTERS_PER_30_DAYS = 3  # to one person here, and for one foreign eID: no one is buried in letters
 LETTER_KIND = "foreign_eid_link"
+BY_LETTER = "letter"
 
 
 def _hash(value: str) -> str:
@@ -123,6 +128,7 @@ def ask_for_letter(session: Session, login: ForeignLogin, number: str, *, countr
             letter_id=letter_id,
             login_id=login.id,
             expires_at=expires,
+            linked_by=BY_LETTER,
         )
     )
     session.flush()
@@ -149,7 +155,7 @@ def enter_code(session: Session, login: ForeignLogin, code: str, *, now: dt.date
     link = repository.pending_link(session, login.person_identifier, now=now, for_update=True)
     if link is None:
         raise LinkRefusedError("no_letter", "no letter with a code is waiting for this eID, or its code has expired")
-    if hmac.compare_digest(link.code_hash, _hash(_digits(code))):
+    if hmac.compare_digest(link.code_hash or "", _hash(_digits(code))):  # a pending link has its code
         link.state, link.confirmed_at = LinkState.CONFIRMED, now
         session.flush()
         return CodeOutcome((link.person_scheme, link.person_id), MAX_ATTEMPTS - link.attempts)
@@ -158,3 +164,84 @@ def enter_code(session: Session, login: ForeignLogin, code: str, *, now: dt.date
         link.state = LinkState.BURNT
     session.flush()
     return CodeOutcome(None, MAX_ATTEMPTS - link.attempts)
+
+
+# --- at a service office, and the person's own view --------------------------------------------------
+
+DOCUMENT_KINDS = ("passport", "identity_card", "residence_permit")
+LINKABLE = (MatchStrength.AMBIGUOUS, MatchStrength.UNMATCHED)
+_DOCUMENT_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9 -]{2,38}$")
+
+
+def links_of(session: Session, person_scheme: str, person_id: str) -> list[ForeignLink]:
+    """The person's foreign eIDs that open their pages, and the letters with a code on their way."""
+    return repository.links_of(session, person_scheme, person_id)
+
+
+def link_at_office(
+    session: Session,
+    *,
+    person_scheme: str,
+    person_id: str,
+    reference: int,
+    document_kind: str,
+    document_number: str,
+    caseworker: str,
+    now: dt.datetime,
+) -> ForeignLink:
+    """A caseworker serving the person links the foreign eID of the login ``reference`` (shown on
+    that login's page) after seeing the person's identity document. The login must be recent and
+    have found no one with certainty, and its birth date must be the person's; an eID linked to
+    someone else stays theirs until that link is removed. Raises ``LinkNotAllowedError``."""
+    number = " ".join(document_number.upper().split())
+    if document_kind not in DOCUMENT_KINDS or not _DOCUMENT_NUMBER.match(number):
+        raise LinkNotAllowedError("no_document", "say which identity document was seen, and its number")
+    login = session.get(ForeignLogin, reference)
+    if login is None or now - login.created_at > KEPT:
+        raise LinkNotAllowedError("no_login", f"no login with an eID of another country has the reference {reference}")
+    if login.strength not in LINKABLE:
+        raise LinkNotAllowedError(
+            "matched", f"login {reference} already opened a person's pages: there is nothing to link"
+        )
+    born = birth_date_of(IdScheme(person_scheme), person_id)
+    if born != login.birth_date:
+        raise LinkNotAllowedError(
+            "other_birth_date",
+            f"the eID of login {reference} gives the birth date {login.birth_date.isoformat()}, not this person's",
+        )
+    linked = repository.linked_person(session, login.person_identifier)
+    if linked == (person_scheme, person_id):
+        raise LinkNotAllowedError("already_linked", "this eID already opens this person's pages")
+    if linked is not None:
+        raise LinkNotAllowedError(
+            "linked_to_another", "this eID is linked to another person here; that link must be removed first"
+        )
+    repository.supersede_pending(session, login.person_identifier)
+    link = ForeignLink(
+        person_identifier=login.person_identifier,
+        origin=login.origin,
+        person_scheme=person_scheme,
+        person_id=person_id,
+        state=LinkState.CONFIRMED,
+        linked_by=caseworker,
+        document=f"{document_kind} {number}",
+        attempts=0,
+        login_id=login.id,
+        confirmed_at=now,
+    )
+    session.add(link)
+    session.flush()
+    return link
+
+
+def remove_link(
+    session: Session, link_id: int, *, person_scheme: str, person_id: str, by: str, now: dt.datetime
+) -> ForeignLink:
+    """The person (or a caseworker serving them) takes a link away, or stops a letter's code: the
+    eID opens nothing from then on. Another person's link is not found (404)."""
+    link = repository.own_link(session, link_id, person_scheme, person_id)
+    if link is None:
+        raise LinkNotFoundError(f"no link {link_id} to an eID of another country is yours")
+    link.state, link.removed_at, link.removed_by = LinkState.REMOVED, now, by
+    session.flush()
+    return link
