@@ -78,6 +78,16 @@ def _links(session: Session) -> list[tuple[Any, ...]]:
     return [tuple(r) for r in rows]
 
 
+def _letters(session: Session) -> list[tuple[Any, ...]]:
+    rows = session.execute(
+        text(
+            "SELECT p.identifier, l.payload FROM letters l JOIN payees p ON p.id = l.payee_id "
+            "WHERE l.kind = 'foreign_eid_linked' ORDER BY l.id"
+        )
+    )
+    return [tuple(r) for r in rows]
+
+
 def _logged(session: Session) -> list[tuple[Any, ...]]:
     rows = session.execute(
         text(
@@ -100,6 +110,11 @@ def test_a_caseworker_links_the_eid_the_person_sees_it_and_removes_it(
     assert linked.headers["location"] == f"{PATH}?done=linked"
     assert _links(session) == [(MATTI_HERE, "confirmed", "staff:staff.caseworker", "passport FP 1234567", None)]
     assert _logged(session) == [("link_foreign_eid", MATTI_HERE, "assisted")]
+    [(addressee, letter)] = _letters(session)  # the person hears of it by post
+    assert addressee == MATTI_HERE
+    assert letter["document_kind"] == "passport"
+    assert letter["eid_name"] == "Matti Virtanen"
+    assert letter["reference"] == reference
     shown = eidas_web.get(PATH, params={"lang": "en", "done": "linked"}).text
     assert "The eID is linked." in shown
     assert MATTI.identifier in shown
@@ -155,6 +170,7 @@ def test_what_the_caseworker_cannot_link_is_said_and_nothing_is_written(
         assert words in answer.text, form
     assert _links(session) == []
     assert _logged(session) == []
+    assert _letters(session) == []
 
     assert _link(eidas_web, reference).status_code == 303
     twice = _link(eidas_web, reference)

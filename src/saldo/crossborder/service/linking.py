@@ -27,7 +27,7 @@ from saldo.accounts.service.letters import write_letter
 from saldo.crossborder import repository
 from saldo.crossborder.errors import LinkNotAllowedError, LinkNotFoundError, LinkRefusedError
 from saldo.crossborder.models import ForeignLink, ForeignLogin, LinkState, MatchStrength
-from saldo.crossborder.schemas import LinkLetter
+from saldo.crossborder.schemas import LinkedLetter, LinkLetter
 from saldo.eessi.service import NATIONAL_SCHEMES, persons_named
 from saldo.kit import crash_points
 from saldo.kit.national_id import IdScheme, InvalidIdentifierError, birth_date_of, normalize_identifier
@@ -38,6 +38,7 @@ CODE_VALID = dt.timedelta(days=30)
 MAX_ATTEMPTS = 5  # wrong codes before the letter's code stops working
 LETTERS_PER_30_DAYS = 3  # to one person here, and for one foreign eID: no one is buried in letters
 LETTER_KIND = "foreign_eid_link"
+LINKED_LETTER_KIND = "foreign_eid_linked"  # to tell the person a caseworker linked an eID
 BY_LETTER = "letter"
 
 
@@ -192,7 +193,8 @@ def link_at_office(
     """A caseworker serving the person links the foreign eID of the login ``reference`` (shown on
     that login's page) after seeing the person's identity document. The login must be recent and
     have found no one with certainty, and its birth date must be the person's; an eID linked to
-    someone else stays theirs until that link is removed. Raises ``LinkNotAllowedError``."""
+    someone else stays theirs until that link is removed. A letter to the person's registered
+    address tells them. Raises ``LinkNotAllowedError``."""
     number = " ".join(document_number.upper().split())
     if document_kind not in DOCUMENT_KINDS or not _DOCUMENT_NUMBER.match(number):
         raise LinkNotAllowedError("no_document", "say which identity document was seen, and its number")
@@ -217,6 +219,20 @@ def link_at_office(
             "linked_to_another", "this eID is linked to another person here; that link must be removed first"
         )
     repository.supersede_pending(session, login.person_identifier)
+    letter_id = write_letter(  # the person hears of it by post, whoever stood at the counter
+        session,
+        IdScheme(person_scheme),
+        person_id,
+        kind=LINKED_LETTER_KIND,
+        payload=LinkedLetter(
+            eid_country=login.origin,
+            eid_name=f"{login.given_name} {login.family_name}",
+            eid_birth_date=login.birth_date,
+            linked_on=now.date(),
+            document_kind=document_kind,
+            reference=login.id,
+        ).model_dump(mode="json"),
+    )
     link = ForeignLink(
         person_identifier=login.person_identifier,
         origin=login.origin,
@@ -226,6 +242,7 @@ def link_at_office(
         linked_by=caseworker,
         document=f"{document_kind} {number}",
         attempts=0,
+        letter_id=letter_id,
         login_id=login.id,
         confirmed_at=now,
     )
