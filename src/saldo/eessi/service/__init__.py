@@ -705,20 +705,17 @@ def persons_named(session: Session, country: str, named: str, born: dt.date) -> 
         return []
     schemes = [scheme, IdScheme.SE_SAMORDNINGSNUMMER] if scheme is IdScheme.SE_PERSONNUMMER else [scheme]
     found: dict[tuple[str, str], Candidate] = {}
-    for each in schemes:
-        bounds = born_on_bounds(each, born)
-        if bounds is None:
+    ranges = [(each.value, *bounds) for each in schemes if (bounds := born_on_bounds(each, born)) is not None]
+    for holder_scheme, identifier, registered in repository.account_holders_born(session, ranges):
+        compared = match_name(named, registered, organisation=False)
+        if compared.outcome not in (Outcome.MATCH, Outcome.CLOSE_MATCH):
             continue
-        for holder_scheme, identifier, registered in repository.account_holders_born(session, each.value, *bounds):
-            compared = match_name(named, registered, organisation=False)
-            if compared.outcome not in (Outcome.MATCH, Outcome.CLOSE_MATCH):
-                continue
-            candidate = Candidate(
-                holder_scheme, identifier, registered, compared.outcome.value, compared.reason.value, compared.score
-            )
-            key = (holder_scheme, identifier)
-            if key not in found or (candidate.strong, candidate.score) > (found[key].strong, found[key].score):
-                found[key] = candidate
+        candidate = Candidate(
+            holder_scheme, identifier, registered, compared.outcome.value, compared.reason.value, compared.score
+        )
+        key = (holder_scheme, identifier)
+        if key not in found or (candidate.strong, candidate.score) > (found[key].strong, found[key].score):
+            found[key] = candidate
     return sorted(found.values(), key=lambda c: (not c.strong, c.outcome != Outcome.MATCH, -c.score, c.person_id))
 
 
