@@ -164,6 +164,8 @@ def test_what_the_caseworker_cannot_link_is_said_and_nothing_is_written(
         ({"document_kind": "library_card"}, "Say which identity document you saw"),
         ({"reference": "999999"}, "No login with an eID of another country has this reference"),
         ({"reference": "not a number"}, "No login with an eID of another country has this reference"),
+        ({"reference": "9" * 20}, "No login with an eID of another country has this reference"),
+        ({"reference": "²"}, "No login with an eID of another country has this reference"),
     ]:
         answer = _link(eidas_web, form.pop("reference", reference), **form)
         assert answer.status_code == 422, form

@@ -6,6 +6,7 @@ own page of the eIDs linked to them, where a caseworker at a service office can 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from typing import Annotated
 
@@ -45,6 +46,7 @@ from saldo.identity.service.oidc import VerifiedIdentity
 from saldo.kit.clock import utcnow
 from saldo.kit.national_id import InvalidIdentifierError
 from saldo.staff.errors import ForbiddenError
+from saldo.staff.models import Role
 
 router = APIRouter(include_in_schema=False)
 LoginId = Annotated[int, Path(ge=1, le=2**63 - 1)]
@@ -382,6 +384,7 @@ def metadata(settings: AppSettings) -> Response:
 # --- the person's eIDs of other countries: seen, removed, linked at a service office -------------
 
 LINKS_PATH = "/me/foreign-eids"
+REFERENCE = re.compile(r"[0-9]{1,18}")  # a login's id as the page showed it (within PostgreSQL's bigint)
 LinkId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 DOCUMENT_WORDS = {
     "passport": N_("Passport"),
@@ -468,7 +471,7 @@ def link_foreign_eid(
     """At a service office: the caseworker serving the person links the eID of the login whose
     reference the person gives, having seen the person's identity document."""
     check_csrf(principal, csrf)
-    if not principal.assisted:
+    if not principal.assisted or Role.CASEWORKER not in principal.roles:
         raise ForbiddenError("only a caseworker serving the person at a service office links an eID here")
     scheme, person_id = _person(principal)
     form = {"reference": reference, "document_kind": document_kind, "document_number": document_number}
@@ -477,7 +480,7 @@ def link_foreign_eid(
             session,
             person_scheme=scheme,
             person_id=person_id,
-            reference=int(reference) if reference.strip().isdigit() else 0,
+            reference=int(reference) if REFERENCE.fullmatch(reference.strip()) else 0,  # 0: no such login
             document_kind=document_kind,
             document_number=document_number,
             caseworker=f"staff:{principal.staff_username}",
