@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
 from saldo.crossborder.service.eidas import connector_from_settings, sp_metadata
@@ -95,3 +96,15 @@ def accounts(session: Session) -> str:
     token = make_bank_token(session, make_bank(session))
     session.commit()
     return token
+
+
+def letters(session: Session, kind: str) -> list[tuple[Any, ...]]:
+    """(addressee's identity number, payload) of each letter of ``kind`` in the outbox, oldest first."""
+    rows = session.execute(
+        text(
+            "SELECT p.identifier, l.payload FROM letters l JOIN payees p ON p.id = l.payee_id "
+            "WHERE l.kind = :kind ORDER BY l.id"
+        ),
+        {"kind": kind},
+    )
+    return [tuple(r) for r in rows]

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from saldo.identity.http import SESSION_COOKIE
+from tests.crossborder.conftest import letters
 from tests.crossborder.connector import Connector, Person
 from tests.crossborder.test_eidas_login import MATTI, MATTI_HERE, landed, log_in, logins, report, sessions
 from tests.factories import account_record, pnr, se_iban
@@ -36,13 +37,7 @@ def _login_id(page: Any) -> int:
 
 
 def _letters(session: Session) -> list[tuple[Any, ...]]:
-    rows = session.execute(
-        text(
-            "SELECT p.identifier, l.payload FROM letters l JOIN payees p ON p.id = l.payee_id "
-            "WHERE l.kind = 'foreign_eid_link' ORDER BY l.id"
-        )
-    )
-    return [tuple(r) for r in rows]
+    return letters(session, "foreign_eid_link")
 
 
 def _links(session: Session) -> list[tuple[Any, ...]]:

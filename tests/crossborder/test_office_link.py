@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from saldo.settings import Settings
 from saldo.staff.models import Role
 from tests.conftest import app_in_transaction
-from tests.crossborder.conftest import BASE, EidasFiles, eidas_settings
+from tests.crossborder.conftest import BASE, EidasFiles, eidas_settings, letters
 from tests.crossborder.connector import Connector, Person
 from tests.crossborder.test_eidas_login import MATTI, MATTI_HERE, landed, log_in, logins, report
 from tests.crossborder.test_linking import NAMESAKE, _login_id, two_mattis  # noqa: F401 — the fixture, by name
@@ -79,13 +79,7 @@ def _links(session: Session) -> list[tuple[Any, ...]]:
 
 
 def _letters(session: Session) -> list[tuple[Any, ...]]:
-    rows = session.execute(
-        text(
-            "SELECT p.identifier, l.payload FROM letters l JOIN payees p ON p.id = l.payee_id "
-            "WHERE l.kind = 'foreign_eid_linked' ORDER BY l.id"
-        )
-    )
-    return [tuple(r) for r in rows]
+    return letters(session, "foreign_eid_linked")
 
 
 def _logged(session: Session) -> list[tuple[Any, ...]]:
