@@ -27,6 +27,7 @@ from saldo.credentials.api import router as credentials_router
 from saldo.credentials.pages import router as verifier_pages
 from saldo.crossborder.pages import router as foreign_login_pages
 from saldo.db.engine import CONNECT_TIMEOUT_S, create_db_engine, create_session_factory
+from saldo.db.replica import Reads
 from saldo.decisions.api import router as decisions_router
 from saldo.eessi.api import as4_router as eessi_as4_router
 from saldo.eessi.api import router as eessi_router
@@ -162,6 +163,11 @@ def create_app(
     app.state.settings = settings
     app.state.engine = db_engine
     app.state.session_factory = create_session_factory(db_engine)
+    replica = create_db_engine(settings, url=settings.read_replica_url) if settings.read_replica_url else None
+    primary = lambda: app.state.session_factory()  # noqa: E731, PLW0108 — looked up at each read: tests replace it
+    app.state.reads = Reads(primary, replica, max_lag_seconds=settings.read_replica_max_lag_seconds)
+    if replica is not None:
+        app.router.add_event_handler("shutdown", replica.dispose)
     # the relying party's calls to eID providers (discovery, token, userinfo)
     app.state.oidc_http = httpx.AsyncClient(timeout=10.0, follow_redirects=False)
     app.router.add_event_handler("shutdown", app.state.oidc_http.aclose)

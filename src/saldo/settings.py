@@ -108,6 +108,22 @@ class Settings(BaseSettings):
         ),
     )
     db_pool_size: int = Field(default=10, ge=1, le=200, description="Connections each web process keeps open.")
+    read_replica_url: str | None = Field(
+        default=None,
+        description=(
+            "A streaming replica of the database (PostgreSQL's own replication) that payers' listings of their "
+            "payments are read from. Unset: everything reads the primary. docs/scale-out.md"
+        ),
+    )
+    read_replica_max_lag_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description=(
+            "How far behind the primary the replica may be for reads to go to it. Further behind, or down: "
+            "reads go to the primary."
+        ),
+    )
     max_upload_bytes: int = Field(
         default=2 * 1024**3,
         ge=1024,

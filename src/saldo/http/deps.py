@@ -15,6 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
+from saldo.db.replica import Reads
 from saldo.kit.problem import LINE_PATTERN, ProblemError
 from saldo.settings import Settings
 
@@ -53,7 +54,15 @@ async def get_settings(request: Request) -> Settings:
     return settings
 
 
+async def get_reads(request: Request) -> Reads:
+    """Reads that may go to the replica (saldo.db.replica): listings, never what a write depends on."""
+    reads: Reads = request.app.state.reads
+    return reads
+
+
 DbSession = Annotated[Session, Depends(get_session)]
+DbReads = Annotated[Reads, Depends(get_reads)]
+READ_FROM_HEADER = "Saldo-Read-From"  # "primary", or "replica; lag=<seconds>"
 AppSettings = Annotated[Settings, Depends(get_settings)]
 
 

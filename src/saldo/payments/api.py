@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from saldo.http.deps import AppSettings, DbSession, receive_to_file
+from saldo.http.deps import READ_FROM_HEADER, AppSettings, DbReads, DbSession, receive_to_file
 from saldo.kit.clock import today
 from saldo.kit.dates import IsoDate
 from saldo.kit.problem import FILENAME_PATTERN, LINE_PATTERN, Problem
@@ -81,11 +81,25 @@ def post_payment(
     return payment
 
 
-@router.get("/payments", response_model=PaymentPage, summary="List own payments", responses=PROBLEMS)
+READ_FROM: dict[int | str, dict[str, Any]] = {
+    200: {
+        "headers": {
+            READ_FROM_HEADER: {
+                "description": "Where the list was read: `primary`, or `replica; lag=<seconds>` (a streaming "
+                "replica at most that far behind the primary, so the list may be that old)",
+                "schema": {"type": "string"},
+            }
+        }
+    }
+}
+
+
+@router.get("/payments", response_model=PaymentPage, summary="List own payments", responses={**PROBLEMS, **READ_FROM})
 def get_payments(
     payer: CurrentPayer,
-    session: DbSession,
+    reads: DbReads,
     settings: AppSettings,
+    response: Response,
     status: PaymentStatus | None = None,
     benefit: Annotated[str | None, Query(max_length=32)] = None,
     due_from: IsoDate | None = None,
@@ -124,9 +138,13 @@ def get_payments(
         ),
         person or "",
     )
-    return list_payments(
-        session, payer_id=payer.payer_id, filters=filters, after=after, limit=min(limit, settings.page_size_max)
+    page, read_from = reads.run(
+        lambda session: list_payments(
+            session, payer_id=payer.payer_id, filters=filters, after=after, limit=min(limit, settings.page_size_max)
+        )
     )
+    response.headers[READ_FROM_HEADER] = read_from.header()  # a replica's answer may be a moment old
+    return page
 
 
 @router.get(

@@ -15,7 +15,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from saldo.http.deps import DbSession, PathId, save_stream, upload_chunks
+from saldo.db.replica import PRIMARY
+from saldo.http.deps import READ_FROM_HEADER, DbReads, DbSession, PathId, save_stream, upload_chunks
 from saldo.http.i18n import choose_language, number, translations
 from saldo.http.rendering import render
 from saldo.identity.http import CurrentPayerSession, check_csrf
@@ -52,6 +53,7 @@ ERRORS_SHOWN = 500  # the page lists this many bad records; the total is always 
 def payer_home(
     request: Request,
     session: DbSession,
+    reads: DbReads,
     principal: CurrentPayerSession,
     status: Annotated[PaymentStatus | Literal[""], Query()] = "",
     benefit: Annotated[str, Query(max_length=32, pattern=LINE_PATTERN)] = "",
@@ -84,9 +86,11 @@ def payer_home(
     error = None
     try:
         filters = person_search(filters, person)
-        page = list_payments(session, payer_id=payer.payer_id, filters=filters, after=after, limit=50)
+        page, read_from = reads.run(
+            lambda replica: list_payments(replica, payer_id=payer.payer_id, filters=filters, after=after, limit=50)
+        )
     except InvalidIdentifierError as exc:
-        error, page = str(exc), PaymentPage(items=[], next_after=None)
+        error, page, read_from = str(exc), PaymentPage(items=[], next_after=None), PRIMARY
     searched = {k: str(v) for k, v in form.items() if v}
     benefits = payer_benefits(session, payer.payer_id)
     context = {
@@ -99,8 +103,11 @@ def payer_home(
         "benefits": benefits,
         "benefit_names": {b.code: b for b in benefits},
         "error": error,
+        "read_from": read_from,
     }
-    return render(request, "payer/home.html", context, principal=principal, status_code=422 if error else 200)
+    page_answer = render(request, "payer/home.html", context, principal=principal, status_code=422 if error else 200)
+    page_answer.headers[READ_FROM_HEADER] = read_from.header()
+    return page_answer
 
 
 DECISIONS = ("hold", "release", "cancel")
