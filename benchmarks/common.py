@@ -42,6 +42,17 @@ def drop_database(name: str) -> None:
     admin.dispose()
 
 
+def empty_database(name: str) -> str:
+    """A new database with nothing in it (dropped first if it exists); its URL."""
+    drop_database(name)
+    server = _server()
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server.set(database=name).render_as_string(hide_password=False)
+
+
 def fresh_database(name: str) -> Settings:
     """A new, migrated database with the benefit catalogue, on the embedded server (or
     SALDO_BENCH_DATABASE_URL's server)."""

@@ -1,6 +1,8 @@
-"""``saldo migrate`` and ``saldo catalogue``."""
+"""``saldo migrate``, ``saldo catalogue``, ``saldo backup`` and ``saldo restore``."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 
@@ -35,3 +37,51 @@ def seed(ctx: typer.Context) -> None:
     with unit_of_work(context.sessions) as session:
         count = seed_catalogue(session)
     console.print(f"benefit catalogue: {count} benefits")
+
+
+def backup(
+    ctx: typer.Context,
+    folder: Path = typer.Argument(..., help="A new (or empty) folder for the backup."),
+    jobs: int = typer.Option(2, "--jobs", min=1, max=64, help="Tables dumped at once."),
+) -> None:
+    """Back up the database as it stands at one moment, while Saldo serves.
+
+    PostgreSQL's dump of one snapshot, and a manifest of every table's rows in it, which a restore
+    is checked against (docs/operations.md)."""
+    from saldo.db.backup import BackupError
+    from saldo.db.backup import backup as take
+
+    try:
+        done = take(cli_context(ctx).engine, folder, jobs=jobs)
+    except BackupError as exc:
+        console.print(f"backup failed: {exc}")
+        raise typer.Exit(1) from None
+    rows = sum(done.manifest.tables.values())
+    console.print(
+        f"backed up {len(done.manifest.tables)} tables, {rows} rows, at migration {done.manifest.revision}, "
+        f"into {folder} ({done.bytes / 1e6:.1f} MB) in {done.seconds:.1f} s"
+    )
+
+
+def restore(
+    folder: Path = typer.Argument(..., help="A folder written by `saldo backup`."),
+    into: str = typer.Option(..., "--into", help="URL of the empty database to restore into."),
+    jobs: int = typer.Option(2, "--jobs", min=1, max=64, help="Tables restored at once."),
+) -> None:
+    """Restore a backup into an empty database, checked against its manifest.
+
+    Every table's rows are counted against the manifest; a restore that fails, or does not match,
+    leaves the database empty (docs/operations.md)."""
+    from saldo.db.backup import BackupError
+    from saldo.db.backup import restore as put_back
+
+    try:
+        done = put_back(folder, into, jobs=jobs)
+    except BackupError as exc:
+        console.print(f"restore failed: {exc}")
+        raise typer.Exit(1) from None
+    rows = sum(done.manifest.tables.values())
+    console.print(
+        f"restored {len(done.manifest.tables)} tables, {rows} rows, each as backed up on {done.manifest.taken_at}, "
+        f"in {done.seconds:.1f} s"
+    )

@@ -29,6 +29,8 @@ from typer.core import TyperGroup
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "serve": ("saldo.cli.serve", "serve", "Serve the payer API and the web pages."),
     "migrate": ("saldo.cli.db", "migrate", "Bring the database schema to the newest migration."),
+    "backup": ("saldo.cli.db", "backup", "Back up the database as it stands at one moment, while Saldo serves."),
+    "restore": ("saldo.cli.db", "restore", "Restore a backup into an empty database, checked against its manifest."),
     "generate": (
         "saldo.cli.generate",
         "generate",
