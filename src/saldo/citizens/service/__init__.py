@@ -33,6 +33,7 @@ from saldo.citizens.schemas import (
 )
 from saldo.credentials.models import PresentationRequest
 from saldo.credentials.service import account_attestation
+from saldo.db.replica import ReadFrom, Reads
 from saldo.identity.schemas import SessionPrincipal
 from saldo.identity.service import log_assisted_read
 from saldo.kit.clock import today, utcnow
@@ -79,6 +80,25 @@ def citizen_overview(session: Session, principal: SessionPrincipal, *, year: int
     )
     log_assisted_read(session, principal, action="read_overview", details={"year": shown})
     return overview_of(row, shown, now)
+
+
+def overview_for_statement(
+    reads: Reads, session: Session, principal: SessionPrincipal, *, year: int
+) -> tuple[CitizenOverview, ReadFrom]:
+    """The year's overview for the statement (a PDF to keep, not a page after a change): read from
+    the replica when it is fit (saldo.db.replica), and where it was read; a caseworker's read of it
+    is logged on the primary."""
+    person = principal.subject
+    assert person is not None  # require_citizen saw to it
+    now = today()
+    shown, start, end = overview_window(year, now)
+    row, read_from = reads.run(
+        lambda replica: CitizenRepository(replica).overview(
+            person.scheme, person.identifier, start=start, end=end, today=now, access_limit=ACCESS_SHOWN
+        )
+    )
+    log_assisted_read(session, principal, action="read_overview", details={"year": shown})
+    return overview_of(row, shown, now), read_from
 
 
 def overview_of(row: Any, shown: int, now: dt.date) -> CitizenOverview:
