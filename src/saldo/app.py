@@ -164,8 +164,7 @@ def create_app(
     app.state.engine = db_engine
     app.state.session_factory = create_session_factory(db_engine)
     replica = create_db_engine(settings, url=settings.read_replica_url) if settings.read_replica_url else None
-    primary = lambda: app.state.session_factory()  # noqa: E731, PLW0108 — looked up at each read: tests replace it
-    app.state.reads = Reads(primary, replica, max_lag_seconds=settings.read_replica_max_lag_seconds)
+    app.state.reads = Reads(replica, max_lag_seconds=settings.read_replica_max_lag_seconds)
     if replica is not None:
         app.router.add_event_handler("shutdown", replica.dispose)
     # the relying party's calls to eID providers (discovery, token, userinfo)

@@ -47,8 +47,7 @@ PRIMARY = ReadFrom("primary")
 class Reads:
     """Reads sent to the replica when it is fit, to the primary otherwise."""
 
-    def __init__(self, primary: Callable[[], Session], replica: Engine | None, *, max_lag_seconds: float) -> None:
-        self.primary = primary  # asked each time: tests put the app's sessions inside their transaction
+    def __init__(self, replica: Engine | None, *, max_lag_seconds: float) -> None:
         self.replica = sessionmaker(bind=replica, expire_on_commit=False) if replica is not None else None
         self.engine = replica
         self.max_lag = max_lag_seconds
@@ -83,10 +82,11 @@ class Reads:
         lag = self.lag()
         return ReadFrom("replica", lag) if lag is not None and lag <= self.max_lag else PRIMARY
 
-    def run(self, work: Callable[[Session], T]) -> tuple[T, ReadFrom]:
-        """``work`` on a session of the replica or the primary, and where it read. A replica that
-        fails the read (gone since it was asked, or a conflict with its replay) is left alone for
-        ``DOWN_FOR_S`` and the read is done on the primary. Nothing is committed."""
+    def run(self, work: Callable[[Session], T], primary: Session) -> tuple[T, ReadFrom]:
+        """``work`` on a session of the replica, or on ``primary`` (the request's own session), and
+        where it read. A replica that fails the read (gone since it was asked, or a conflict with
+        its replay) is left alone for ``DOWN_FOR_S`` and the read is done on the primary. Nothing is
+        committed on the replica."""
         chosen = self.choose()
         if chosen.source == "replica" and self.replica is not None:
             try:
@@ -94,9 +94,4 @@ class Reads:
                     return work(session), chosen
             except OperationalError:
                 self._forget()
-        session = self.primary()
-        try:
-            return work(session), PRIMARY
-        finally:
-            session.rollback()
-            session.close()
+        return work(primary), PRIMARY

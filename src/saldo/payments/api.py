@@ -97,6 +97,7 @@ READ_FROM: dict[int | str, dict[str, Any]] = {
 @router.get("/payments", response_model=PaymentPage, summary="List own payments", responses={**PROBLEMS, **READ_FROM})
 def get_payments(
     payer: CurrentPayer,
+    session: DbSession,
     reads: DbReads,
     settings: AppSettings,
     response: Response,
@@ -139,9 +140,10 @@ def get_payments(
         person or "",
     )
     page, read_from = reads.run(
-        lambda session: list_payments(
-            session, payer_id=payer.payer_id, filters=filters, after=after, limit=min(limit, settings.page_size_max)
-        )
+        lambda reading: list_payments(
+            reading, payer_id=payer.payer_id, filters=filters, after=after, limit=min(limit, settings.page_size_max)
+        ),
+        session,
     )
     response.headers[READ_FROM_HEADER] = read_from.header()  # a replica's answer may be a moment old
     return page

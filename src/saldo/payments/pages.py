@@ -87,7 +87,8 @@ def payer_home(
     try:
         filters = person_search(filters, person)
         page, read_from = reads.run(
-            lambda replica: list_payments(replica, payer_id=payer.payer_id, filters=filters, after=after, limit=50)
+            lambda reading: list_payments(reading, payer_id=payer.payer_id, filters=filters, after=after, limit=50),
+            session,
         )
     except InvalidIdentifierError as exc:
         error, page, read_from = str(exc), PaymentPage(items=[], next_after=None), PRIMARY

@@ -93,9 +93,10 @@ def overview_for_statement(
     now = today()
     shown, start, end = overview_window(year, now)
     row, read_from = reads.run(
-        lambda replica: CitizenRepository(replica).overview(
+        lambda reading: CitizenRepository(reading).overview(
             person.scheme, person.identifier, start=start, end=end, today=now, access_limit=ACCESS_SHOWN
-        )
+        ),
+        session,
     )
     log_assisted_read(session, principal, action="read_overview", details={"year": shown})
     return overview_of(row, shown, now), read_from
