@@ -42,13 +42,13 @@ def drop_database(name: str) -> None:
     admin.dispose()
 
 
-def empty_database(name: str) -> str:
-    """A new database with nothing in it (dropped first if it exists); its URL."""
+def empty_database(name: str, *, template: str | None = None) -> str:
+    """A new database (dropped first if it exists): empty, or a file-level copy of ``template``; its URL."""
     drop_database(name)
     server = _server()
     admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     admin.dispose()
     return server.set(database=name).render_as_string(hide_password=False)
 
@@ -83,13 +83,7 @@ def migrated_database(name: str, *, fresh: bool) -> Settings:
 def copy_database(template: str, name: str) -> Settings:
     """A fresh database copied from ``template`` (file-level, seconds for gigabytes): each measured
     run starts from the same data without building it again."""
-    drop_database(name)
-    server = _server()
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    admin.dispose()
-    return Settings(database_url=server.set(database=name).render_as_string(hide_password=False), data_dir=WORK)
+    return Settings(database_url=empty_database(name, template=template), data_dir=WORK)
 
 
 def machine() -> str:
