@@ -140,7 +140,6 @@ def _token(engine: Engine, *, user: str | None = None) -> str:
     return token
 
 
-@pytest.mark.usefixtures("primary_engine")
 def test_a_payment_written_on_the_primary_is_listed_from_the_replica(
     pair: Pair, primary_engine: Engine, tmp_path: Path
 ) -> None:
