@@ -14,7 +14,7 @@ from saldo.citizens.schemas import CitizenOverview
 from saldo.citizens.service import (
     change_account,
     citizen_overview,
-    overview_for_statement,
+    overview_read,
     start_wallet_designation,
     wallet_designation,
 )
@@ -152,7 +152,7 @@ def statement(request: Request, session: DbSession, reads: DbReads, principal: C
     when one is set and near enough (the header says where)."""
     if not 1900 <= year <= 2200:
         return Response("no such year", status_code=404, media_type="text/plain")
-    overview, read_from = overview_for_statement(reads, session, principal, year=year)
+    overview, read_from = overview_read(session, principal, year=year, reads=reads)
     if principal.assisted:
         session.commit()
     language = i18n.choose_language(request)

@@ -146,8 +146,7 @@ def my_credential_pdf(
         raise CredentialNotFoundError(f"no credential {document_number} of yours")
     assert credential is not None
     log_assisted_read(session, principal, action="print_credential", details={"credential": document_number})
-    by = f"staff:{principal.staff_username}" if principal.assisted else "citizen"
-    return pdf_of(request, session, request.app.state.settings, credential, by=by)
+    return pdf_of(request, session, request.app.state.settings, credential, by=principal.acted_by)
 
 
 def _authorization(values: dict[str, str | None]) -> issuance.AuthorizationRequest:

@@ -402,12 +402,6 @@ OFFICE_WORDS = {
 }
 
 
-def _person(principal: SessionPrincipal) -> tuple[str, str]:
-    person = principal.subject
-    assert person is not None  # require_citizen saw to it
-    return person.scheme, person.identifier
-
-
 def _links_page(
     request: Request,
     session: DbSession,
@@ -419,7 +413,7 @@ def _links_page(
     done: str | None = None,
 ) -> HTMLResponse:
     context = {
-        "links": linking.links_of(session, *_person(principal)),
+        "links": linking.links_of(session, *principal.subject_key()),
         "country_names": Locale.parse(i18n.choose_language(request)).territories,
         "document_words": DOCUMENT_WORDS,
         "error": error,
@@ -450,9 +444,10 @@ def remove_foreign_eid(
 ) -> Response:
     """The eID opens nothing from now on (or the letter's code stops working)."""
     check_csrf(principal, csrf)
-    by = f"staff:{principal.staff_username}" if principal.assisted else "citizen"
-    scheme, person_id = _person(principal)
-    linking.remove_link(session, link_id, person_scheme=scheme, person_id=person_id, by=by, now=utcnow())
+    scheme, person_id = principal.subject_key()
+    linking.remove_link(
+        session, link_id, person_scheme=scheme, person_id=person_id, by=principal.acted_by, now=utcnow()
+    )
     log_assisted_read(session, principal, action="remove_foreign_eid", details={"link": link_id})
     session.commit()
     return RedirectResponse(LINKS_PATH + "?done=removed", status_code=303)
@@ -473,7 +468,7 @@ def link_foreign_eid(
     check_csrf(principal, csrf)
     if not principal.assisted or Role.CASEWORKER not in principal.roles:
         raise ForbiddenError("only a caseworker serving the person at a service office links an eID here")
-    scheme, person_id = _person(principal)
+    scheme, person_id = principal.subject_key()
     form = {"reference": reference, "document_kind": document_kind, "document_number": document_number}
     try:
         link = linking.link_at_office(
@@ -483,7 +478,7 @@ def link_foreign_eid(
             reference=int(reference) if REFERENCE.fullmatch(reference.strip()) else 0,  # 0: no such login
             document_kind=document_kind,
             document_number=document_number,
-            caseworker=f"staff:{principal.staff_username}",
+            caseworker=principal.acted_by,
             now=utcnow(),
         )
         log_assisted_read(

@@ -47,6 +47,18 @@ class SessionPrincipal:
     def assisted(self) -> bool:
         return self.audience is Audience.STAFF and self.acting_for is not None
 
+    def subject_key(self) -> tuple[str, str]:
+        """The citizen the pages are about, as (scheme, identifier): for routes that require one
+        (``require_citizen``), where there always is."""
+        if self.subject is None:
+            raise ValueError("no citizen: a staff member who serves no one")
+        return self.subject.scheme, self.subject.identifier
+
+    @property
+    def acted_by(self) -> str:
+        """Who did it, as a record's history says: ``citizen``, or ``staff:<username>`` serving them."""
+        return f"staff:{self.staff_username}" if self.assisted else "citizen"
+
     def as_staff(self) -> StaffPrincipal:
         """The staff member behind a staff session, as the services check roles on it."""
         if self.staff_id is None or self.staff_username is None:

@@ -133,23 +133,13 @@ def _words() -> dict[str, Any]:
     }
 
 
-def _by(principal: SessionPrincipal) -> str:
-    return f"staff:{principal.staff_username}" if principal.assisted else "citizen"
-
-
-def _subject(principal: SessionPrincipal) -> tuple[str, str]:
-    person = principal.subject
-    assert person is not None  # require_citizen saw to it
-    return person.scheme, person.identifier
-
-
 # ---- the person's pages ----------------------------------------------------------------------------
 
 
 @router.get("/me/applications", response_class=HTMLResponse)
 def my_applications(request: Request, session: DbSession, principal: CurrentCitizen) -> HTMLResponse:
     """The person's applications, newest first, and the ways to apply."""
-    found = service.applications_of(session, *_subject(principal))
+    found = service.applications_of(session, *principal.subject_key())
     log_assisted_read(session, principal, action="read_applications", details={})
     session.commit()
     return render(request, "procedures/mine.html", {"applications": found, **_words()}, principal=principal)
@@ -226,7 +216,7 @@ async def apply(kind: ApplicationKind, request: Request, session: DbSession, pri
     form = await request.form()
     fields = {k: str(v)[:2000] for k, v in form.items() if isinstance(v, str)}
     check_csrf(principal, fields.get("csrf"))
-    scheme, person_id = _subject(principal)
+    scheme, person_id = principal.subject_key()
     try:
         application = service.submit(
             session,
@@ -236,7 +226,7 @@ async def apply(kind: ApplicationKind, request: Request, session: DbSession, pri
             details={k: v for k, v in details_from_form(kind, fields).items() if v is not None},
             language=i18n.choose_language(request),
             form_key=fields.get("form_key", ""),
-            by=_by(principal),
+            by=principal.acted_by,
         )
     except ProcedureError as problem:
         session.rollback()
@@ -253,7 +243,7 @@ def my_application(
     reference: Reference, request: Request, session: DbSession, principal: CurrentCitizen, sent: bool = False
 ) -> HTMLResponse:
     """The application, its status and, once decided, the decision and what it issued."""
-    application = service.own_application(session, reference, *_subject(principal))
+    application = service.own_application(session, reference, *principal.subject_key())
     log_assisted_read(session, principal, action="read_application", details={"application": reference})
     session.commit()
     context = {
@@ -275,7 +265,7 @@ def withdraw(
     csrf: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     check_csrf(principal, csrf)
-    application = service.own_application(session, reference, *_subject(principal))
+    application = service.own_application(session, reference, *principal.subject_key())
     service.withdraw(session, application, now=utcnow())
     log_assisted_read(session, principal, action="withdraw_application", details={"application": reference})
     session.commit()
@@ -336,7 +326,7 @@ def my_decision_letter(
     lang: Annotated[str | None, Query(max_length=5)] = None,
 ) -> Response:
     """The decision as a letter, in the language the person applied in (or ``?lang=``)."""
-    application = service.own_application(session, reference, *_subject(principal))
+    application = service.own_application(session, reference, *principal.subject_key())
     if application.state not in (ApplicationState.GRANTED, ApplicationState.REFUSED):
         raise ProcedureNotDecidedError(f"application {reference} is not decided yet")
     log_assisted_read(session, principal, action="read_application", details={"application": reference})

@@ -33,7 +33,7 @@ from saldo.citizens.schemas import (
 )
 from saldo.credentials.models import PresentationRequest
 from saldo.credentials.service import account_attestation
-from saldo.db.replica import ReadFrom, Reads
+from saldo.db.replica import PRIMARY, ReadFrom, Reads
 from saldo.identity.schemas import SessionPrincipal
 from saldo.identity.service import log_assisted_read
 from saldo.kit.clock import today, utcnow
@@ -71,33 +71,25 @@ def overview_window(year: int | None, now: dt.date) -> tuple[int, dt.date, dt.da
 
 def citizen_overview(session: Session, principal: SessionPrincipal, *, year: int | None = None) -> CitizenOverview:
     """The overview of the person the session is about; a caseworker's read of it is logged."""
-    person = principal.subject
-    assert person is not None  # require_citizen saw to it
-    now = today()
-    shown, start, end = overview_window(year, now)
-    row = CitizenRepository(session).overview(
-        person.scheme, person.identifier, start=start, end=end, today=now, access_limit=ACCESS_SHOWN
-    )
-    log_assisted_read(session, principal, action="read_overview", details={"year": shown})
-    return overview_of(row, shown, now)
+    return overview_read(session, principal, year=year)[0]
 
 
-def overview_for_statement(
-    reads: Reads, session: Session, principal: SessionPrincipal, *, year: int
+def overview_read(
+    session: Session, principal: SessionPrincipal, *, year: int | None = None, reads: Reads | None = None
 ) -> tuple[CitizenOverview, ReadFrom]:
-    """The year's overview for the statement (a PDF to keep, not a page after a change): read from
-    the replica when it is fit (saldo.db.replica), and where it was read; a caseworker's read of it
-    is logged on the primary."""
-    person = principal.subject
-    assert person is not None  # require_citizen saw to it
+    """The overview, and where it was read: on the replica when ``reads`` is given and the replica
+    is fit (saldo.db.replica; for the statement, a PDF to keep, not a page after a change), else on
+    ``session``. A caseworker's read of it is logged on the primary."""
+    scheme, identifier = principal.subject_key()
     now = today()
     shown, start, end = overview_window(year, now)
-    row, read_from = reads.run(
-        lambda reading: CitizenRepository(reading).overview(
-            person.scheme, person.identifier, start=start, end=end, today=now, access_limit=ACCESS_SHOWN
-        ),
-        session,
-    )
+
+    def read(reading: Session) -> Any:
+        return CitizenRepository(reading).overview(
+            scheme, identifier, start=start, end=end, today=now, access_limit=ACCESS_SHOWN
+        )
+
+    row, read_from = reads.run(read, session) if reads is not None else (read(session), PRIMARY)
     log_assisted_read(session, principal, action="read_overview", details={"year": shown})
     return overview_of(row, shown, now), read_from
 
