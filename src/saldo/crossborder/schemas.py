@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+DocumentKind = Literal["passport", "identity_card", "residence_permit"]  # what a caseworker may have seen
+
 
 class LinkLetter(BaseModel):
     """The payload of a ``foreign_eid_link`` letter in the ``letters`` outbox."""
@@ -33,7 +35,5 @@ class LinkedLetter(BaseModel):
     eid_name: str = Field(max_length=401, description="the name the eID gave")
     eid_birth_date: dt.date = Field(description="the birth date the eID gave")
     linked_on: dt.date = Field(description="the day it was linked")
-    document_kind: Literal["passport", "identity_card", "residence_permit"] = Field(
-        description="the kind of identity document the caseworker saw"
-    )
+    document_kind: DocumentKind = Field(description="the kind of identity document the caseworker saw")
     reference: int = Field(ge=1, description="the foreign login linked: what the person quotes if it was not them")

@@ -20,6 +20,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from typing import get_args
 
 from sqlalchemy.orm import Session
 
@@ -27,7 +28,7 @@ from saldo.accounts.service.letters import write_letter
 from saldo.crossborder import repository
 from saldo.crossborder.errors import LinkNotAllowedError, LinkNotFoundError, LinkRefusedError
 from saldo.crossborder.models import ForeignLink, ForeignLogin, LinkState, MatchStrength
-from saldo.crossborder.schemas import LinkedLetter, LinkLetter
+from saldo.crossborder.schemas import DocumentKind, LinkedLetter, LinkLetter
 from saldo.eessi.service import NATIONAL_SCHEMES, persons_named
 from saldo.kit import crash_points
 from saldo.kit.national_id import IdScheme, InvalidIdentifierError, birth_date_of, normalize_identifier
@@ -169,7 +170,7 @@ def enter_code(session: Session, login: ForeignLogin, code: str, *, now: dt.date
 
 # --- at a service office, and the person's own view --------------------------------------------------
 
-DOCUMENT_KINDS = ("passport", "identity_card", "residence_permit")
+DOCUMENT_KINDS: tuple[str, ...] = get_args(DocumentKind)
 LINKABLE = (MatchStrength.AMBIGUOUS, MatchStrength.UNMATCHED)
 _DOCUMENT_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9 -]{2,38}$")
 
