@@ -163,4 +163,4 @@ def test_the_commands_as_an_operator_types_them(source: Engine, tmp_path: Path, 
     assert "restored" in put_back.stdout
     again = saldo("restore", str(tmp_path / "backup"), "--into", into)
     assert again.returncode == 1
-    assert "restore failed: the database to restore into is not empty" in again.stdout
+    assert "restore failed: the database to restore into is not empty" in again.stderr

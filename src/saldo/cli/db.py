@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from saldo.cli.context import cli_context, console
+from saldo.cli.context import cli_context, console, fail
 
 catalogue_app = typer.Typer(help="The benefit catalogue.", no_args_is_help=True, rich_markup_mode=None)
 
@@ -54,8 +54,7 @@ def backup(
     try:
         done = take(cli_context(ctx).engine, folder, jobs=jobs)
     except BackupError as exc:
-        console.print(f"backup failed: {exc}")
-        raise typer.Exit(1) from None
+        raise fail(f"backup failed: {exc}") from exc
     rows = sum(done.manifest.tables.values())
     console.print(
         f"backed up {len(done.manifest.tables)} tables, {rows} rows, at migration {done.manifest.revision}, "
@@ -78,8 +77,7 @@ def restore(
     try:
         done = put_back(folder, into, jobs=jobs)
     except BackupError as exc:
-        console.print(f"restore failed: {exc}")
-        raise typer.Exit(1) from None
+        raise fail(f"restore failed: {exc}") from exc
     rows = sum(done.manifest.tables.values())
     console.print(
         f"restored {len(done.manifest.tables)} tables, {rows} rows, each as backed up on {done.manifest.taken_at}, "
