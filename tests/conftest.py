@@ -189,9 +189,10 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield client
 
 
-def live_database(name: str, data_dir: Path) -> tuple[Settings, Engine]:
-    """A migrated database of its own with the catalogue, for tests whose data must really be committed."""
-    settings = Settings(database_url=create_database(name), data_dir=data_dir, allowed_hosts=TEST_HOSTS)
+def live_database(name: str, data_dir: Path, *, url: str | None = None) -> tuple[Settings, Engine]:
+    """A migrated database of its own with the catalogue, for tests whose data must really be committed:
+    ``name`` made anew on the test server, or the empty database at ``url`` (a server of the test's own)."""
+    settings = Settings(database_url=url or create_database(name), data_dir=data_dir, allowed_hosts=TEST_HOSTS)
     engine = create_db_engine(settings)
     upgrade_database(engine)
     with Session(engine) as session:

@@ -20,13 +20,10 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
 from saldo.app import create_app
-from saldo.benefits.service import seed_catalogue
-from saldo.db.engine import create_db_engine
-from saldo.db.migrate import upgrade_database
 from saldo.kit.clock import today
 from saldo.payers.service import add_payer_user
 from saldo.settings import Settings
-from tests.conftest import TEST_HOSTS
+from tests.conftest import TEST_HOSTS, live_database
 from tests.factories import VALID_PNR, auth, make_payer, make_token, payment_body
 from tests.web_login import dev_login, route_provider_calls_to
 
@@ -98,12 +95,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
 
 @pytest.fixture(scope="module")
 def primary_engine(pair: Pair, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    settings = Settings(database_url=pair.primary_url, data_dir=tmp_path_factory.mktemp("data"))
-    engine = create_db_engine(settings)
-    upgrade_database(engine)
-    with Session(engine) as session:
-        seed_catalogue(session)
-        session.commit()
+    _, engine = live_database("saldo", tmp_path_factory.mktemp("data"), url=pair.primary_url)
     yield engine
     engine.dispose()
 
