@@ -14,12 +14,14 @@ here; canonicalisation, signing, encryption and the receipt are the library's ow
 from __future__ import annotations
 
 import gzip
+import os
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import compat32
-from typing import Any, Self
+from typing import Any, ClassVar, Self
+from uuid import uuid4
 
 from as4 import (
     AS4BaseCredentials,
@@ -60,12 +62,12 @@ from as4.models.ebms.user_message import (
 )
 from as4.profiles.peppol.message import PeppolAS4Message
 from as4.profiles.peppol.receipt import PeppolAS4Receipt
-from as4.utils.cipher_handler import CipherHandler
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from lxml import etree
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from saldo.eessi.service.keys import NodeKeys
 
@@ -83,24 +85,49 @@ _MIME = BytesParser(policy=compat32)
 
 
 class EessiProfileError(BaseProfileLevelException):
-    """EBMS:0010: the message breaks the EESSI P-Mode (service, action, role, party type)."""
+    """EBMS:0010: the message breaks the P-Mode (service, action, role, party type)."""
 
-    description = "The message does not follow the EESSI AS4 P-Mode"
+    description = "The message does not follow the AS4 P-Mode"
 
 
-class EessiMessageArgs(BaseModel):
-    """What a Saldo node puts in the ebMS header besides the parties: the case and the SED type."""
+class Attachment(BaseModel):
+    """A payload beside the first: its MIME Content-ID (what the first payload refers to as
+    ``cid:…``), its media type and its bytes."""
+
+    content_id: str
+    mime_type: str
+    content: bytes
+
+
+class ProfileMessageArgs(BaseModel):
+    """What a node puts in the ebMS header besides the parties: the action, the message
+    properties, the first payload's media type, and any further payloads."""
 
     namespace_map: dict[str, str] = NAMESPACES
-    case_id: str
-    sed_type: str
+    action: str
+    properties: list[tuple[str, str]]
+    mime_type: str = SED_MIME_TYPE
+    content_id: str | None = None  # the first payload's Content-ID, when the caller names it
+    attachments: list[Attachment] = []
 
 
-class EessiMessage(PeppolAS4Message):
-    """The library's signed and encrypted user message, with EESSI headers instead of Peppol's."""
+class ProfiledMessage(PeppolAS4Message):
+    """The library's signed and encrypted user message with the parties, service, actions and
+    properties of one P-Mode (the class attributes) instead of Peppol's. Every payload is
+    compressed and encrypted under one session key; the first is the business document."""
 
-    case_id: str | None = None
-    sed_type: str | None = None
+    SERVICE: ClassVar[str] = SERVICE
+    SERVICE_TYPE: ClassVar[str | None] = None
+    ACTIONS: ClassVar[frozenset[str]] = frozenset({ACTION})
+    ROLE: ClassVar[str] = ROLE
+    PARTY_TYPE: ClassVar[str] = PARTY_TYPE
+    REQUIRED_PROPERTIES: ClassVar[tuple[str, ...]] = ()
+    MAX_PAYLOADS: ClassVar[int] = 1
+    NAME: ClassVar[str] = "AS4"
+
+    action: str | None = None
+    properties: dict[str, str] = Field(default_factory=dict)
+    payload_ids: list[str] = Field(default_factory=list)  # the payloads' Content-IDs in the order the header lists them
 
     @classmethod
     def process(
@@ -114,20 +141,24 @@ class EessiMessage(PeppolAS4Message):
         fields = AS4Message.process.__func__(cls, fields, parse_context, soap_envelope_element, mime_attachments)
         user_message = fields["soap_envelope"].header.messaging.user_message
         collaboration = user_message.collaboration_info
-        if collaboration.service.value != SERVICE or collaboration.action.value != ACTION:
+        if collaboration.service.value != cls.SERVICE or collaboration.action.value not in cls.ACTIONS:
             raise EessiProfileError(
                 f"service {collaboration.service.value!r} and action {collaboration.action.value!r}: "
-                f"EESSI sends with {SERVICE!r} and {ACTION!r}"
+                f"{cls.NAME} sends with {cls.SERVICE!r} and {' or '.join(sorted(cls.ACTIONS))}"
             )
         for side, party in (("From", user_message.party_info.party_from), ("To", user_message.party_info.party_to)):
-            if party.role.value != ROLE or party.party_id.type_value != PARTY_TYPE:
-                raise EessiProfileError(f"PartyInfo/{side} must be an EESSI institution ({ROLE})")
+            if party.role.value != cls.ROLE or party.party_id.type_value != cls.PARTY_TYPE:
+                raise EessiProfileError(f"PartyInfo/{side} must be a {cls.NAME} party ({cls.ROLE})")
         properties = {p.name: p.value for p in (user_message.message_properties or MessageProperties()).properties}
-        if not properties.get(SED_TYPE) or not properties.get(CASE_ID):
-            raise EessiProfileError(f"the message properties {SED_TYPE!r} and {CASE_ID!r} are required")
-        fields["sed_type"], fields["case_id"] = properties[SED_TYPE], properties[CASE_ID]
-        if len(user_message.payload_info.part_info) != 1:
-            raise EessiProfileError("an EESSI message carries exactly one payload, the SED")
+        missing = [name for name in cls.REQUIRED_PROPERTIES if not properties.get(name)]
+        if missing:
+            raise EessiProfileError(f"the message properties {', '.join(map(repr, missing))} are required")
+        parts = user_message.payload_info.part_info
+        if not 1 <= len(parts) <= cls.MAX_PAYLOADS:
+            raise EessiProfileError(f"a {cls.NAME} message carries 1 to {cls.MAX_PAYLOADS} payloads, not {len(parts)}")
+        fields["action"] = collaboration.action.value
+        fields["properties"] = properties
+        fields["payload_ids"] = [str(part.href or "").removeprefix("cid:") for part in parts]
         return fields
 
     @classmethod
@@ -135,12 +166,16 @@ class EessiMessage(PeppolAS4Message):
         cls,
         local_party: AS4InternalParty,
         remote_party: AS4ExternalParty,
-        builder_args: EessiMessageArgs,
+        builder_args: ProfileMessageArgs,
         references: AS4References,
     ) -> UserMessage:
         def party(identity: AS4PartyIdentity) -> dict[str, Any]:
-            return {"party_id": PartyId(value=identity.party_id, type_value=PARTY_TYPE), "role": Role(value=ROLE)}
+            return {
+                "party_id": PartyId(value=identity.party_id, type_value=cls.PARTY_TYPE),
+                "role": Role(value=cls.ROLE),
+            }
 
+        mime_types = [builder_args.mime_type, *(a.mime_type for a in builder_args.attachments)]
         return UserMessage(
             message_info=MessageInfo(
                 timestamp=Timestamp(value=datetime.now(UTC)), message_id=MessageId(value=references.message_id)
@@ -149,28 +184,29 @@ class EessiMessage(PeppolAS4Message):
                 party_from=PartyFrom(**party(local_party.identity)), party_to=PartyTo(**party(remote_party.identity))
             ),
             collaboration_info=CollaborationInfo(
-                service=Service(value=SERVICE),
-                action=Action(value=ACTION),
+                service=Service(value=cls.SERVICE, type_value=cls.SERVICE_TYPE)
+                if cls.SERVICE_TYPE
+                else Service(value=cls.SERVICE),
+                action=Action(value=builder_args.action),
                 conversation_id=ConversationId(value=references.conversation_id),
             ),
             message_properties=MessageProperties(
-                properties=[
-                    Property(name=CASE_ID, value=builder_args.case_id),
-                    Property(name=SED_TYPE, value=builder_args.sed_type),
-                ]
+                properties=[Property(name=name, value=value) for name, value in builder_args.properties]
             ),
             payload_info=PayloadInfo(
                 part_info=[
                     PartInfo(
                         part_properties=PartProperties(
                             properties=[
-                                Property(name="MimeType", value=SED_MIME_TYPE),
+                                Property(name="MimeType", value=mime_type),
                                 Property(name="CompressionType", value="application/gzip"),
                             ]
                         ),
                         href=f"cid:{attachment_id}",
                     )
-                    for attachment_id in references.attachment_id_encrypted_data_id_map
+                    for attachment_id, mime_type in zip(
+                        references.attachment_id_encrypted_data_id_map, mime_types, strict=True
+                    )
                 ]
             ),
         )
@@ -182,50 +218,88 @@ class EessiMessage(PeppolAS4Message):
         *,
         local_party: AS4InternalParty,
         remote_party: AS4ExternalParty,
-        builder_args: EessiMessageArgs,
+        builder_args: ProfileMessageArgs,
         references: AS4References,
     ) -> Self:
-        compressed = gzip.compress(payload)
-        session_key, encrypted = CipherHandler.encrypt_payload(compressed)
+        first = builder_args.content_id or f"as4-att-{uuid4()}@cid"
+        contents = {first: payload, **{a.content_id: a.content for a in builder_args.attachments}}
+        if len(contents) != 1 + len(builder_args.attachments):
+            raise ValueError("two payloads of one message have the same Content-ID")
+        references.attachment_id_encrypted_data_id_map = {content_id: f"ED-{uuid4()}" for content_id in contents}
+        compressed = {content_id: gzip.compress(content) for content_id, content in contents.items()}
+        # one session key for every payload, each with its own nonce (AES-128-GCM), as WS-Security
+        # has one EncryptedKey referencing every EncryptedData
+        session_key = AESGCM.generate_key(bit_length=128)
+        cipher = AESGCM(session_key)
+        encrypted = {}
+        for content_id, data in compressed.items():
+            nonce = os.urandom(12)
+            encrypted[content_id] = nonce + cipher.encrypt(nonce, data, None)
         encrypted_session_key = remote_party.credentials.rsa_public_key.encrypt(
             session_key,
             padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA256()), algorithm=hashes.SHA256(), label=b""),
         )
-        attachment_id, _ = references.encrypted_data_attachment_mapping()
         envelope = cls.get_soap_envelope(
             local_party,
             remote_party,
             builder_args,
             references,
             encrypted_session_key,
-            compressed_payloads={attachment_id: compressed},
+            compressed_payloads=compressed,
         )
         return cls(
             soap_envelope=envelope,
             message_id=references.message_id,
             messaging_id=references.messaging_id,
-            mime_attachments={attachment_id: encrypted},
-            decrypted_data={attachment_id: payload},
-            case_id=builder_args.case_id,
-            sed_type=builder_args.sed_type,
+            mime_attachments=encrypted,
+            decrypted_data=contents,
+            action=builder_args.action,
+            properties=dict(builder_args.properties),
+            payload_ids=list(contents),
         )
 
     @property
+    def payload(self) -> bytes:
+        """The first payload: the business document."""
+        return (
+            self.decrypted_data[self.payload_ids[0]] if self.payload_ids else next(iter(self.decrypted_data.values()))
+        )
+
+    def attachment(self, content_id: str) -> bytes | None:
+        """A further payload by its Content-ID."""
+        return self.decrypted_data.get(content_id) if content_id in self.payload_ids[1:] else None
+
+
+class EessiMessage(ProfiledMessage):
+    """The EESSI P-Mode: one SED, its case and type as message properties."""
+
+    REQUIRED_PROPERTIES = (SED_TYPE, CASE_ID)
+    NAME = "EESSI"
+
+    @property
+    def case_id(self) -> str | None:
+        return self.properties.get(CASE_ID)
+
+    @property
+    def sed_type(self) -> str | None:
+        return self.properties.get(SED_TYPE)
+
+    @property
     def sed(self) -> bytes:
-        return next(iter(self.decrypted_data.values()))
+        return self.payload
 
 
 class EessiReceipt(PeppolAS4Receipt):
     """The library's signed receipt or error signal, unchanged."""
 
 
-class EessiProfile(AS4Profile[EessiMessage, EessiReceipt, EessiMessageArgs]):
+class EessiProfile(AS4Profile[ProfiledMessage, EessiReceipt, ProfileMessageArgs]):
     @classmethod
     def get_profile_name(cls) -> str:
         return "eessi"
 
     @classmethod
-    def message_class(cls) -> type[EessiMessage]:
+    def message_class(cls) -> type[ProfiledMessage]:
         return EessiMessage
 
     @classmethod
@@ -234,21 +308,26 @@ class EessiProfile(AS4Profile[EessiMessage, EessiReceipt, EessiMessageArgs]):
 
     @classmethod
     def unpack_message(cls, payload: bytes) -> tuple[bytes, dict[str, bytes]]:
-        """The SOAP envelope and the encrypted payload by its Content-ID, as the library's own
+        """The SOAP envelope and the encrypted payloads by their Content-IDs, as the library's own
         reader gives them (tests/eessi/test_exchange.py compares the two)."""
-        soap = encrypted = None
+        soap = None
+        encrypted: list[Message] = []
         for part in _MIME.parsebytes(payload).walk():
             content_type = part.get_content_type()
             if content_type == "application/soap+xml" and soap is None:
                 soap = part
-            elif content_type == "application/octet-stream" and encrypted is None:
-                encrypted = part
+            elif content_type == "application/octet-stream":
+                encrypted.append(part)
         soap_data = _decoded(soap, SoapPartNotFoundException)
-        encrypted_data = _decoded(encrypted, PayloadPartNotFoundException)
-        content_id = str(encrypted.get("content-id") or "").strip().strip("<>") if encrypted is not None else ""
-        if not content_id:
-            raise PayloadPartNotFoundException(detail="Payload part carries no Content-ID header")
-        return soap_data, {content_id: encrypted_data}
+        if not encrypted:
+            raise PayloadPartNotFoundException()
+        payloads = {}
+        for part in encrypted:
+            content_id = str(part.get("content-id") or "").strip().strip("<>")
+            if not content_id:
+                raise PayloadPartNotFoundException(detail="Payload part carries no Content-ID header")
+            payloads[content_id] = _decoded(part, PayloadPartNotFoundException)
+        return soap_data, payloads
 
     @classmethod
     def parse_receipt(cls, payload: bytes, expected_signer: x509.Certificate) -> EessiReceipt:
@@ -261,10 +340,10 @@ class EessiProfile(AS4Profile[EessiMessage, EessiReceipt, EessiMessageArgs]):
         *,
         local_party: AS4InternalParty,
         remote_party: AS4ExternalParty,
-        builder_args: EessiMessageArgs,
+        builder_args: ProfileMessageArgs,
         references: AS4References | None = None,
-    ) -> EessiMessage:
-        return EessiMessage.build_message(
+    ) -> ProfiledMessage:
+        return cls.message_class().build_message(
             payload,
             local_party=local_party,
             remote_party=remote_party,
@@ -282,26 +361,28 @@ def _decoded(part: Message | None, missing: type[SoapPartNotFoundException | Pay
     return data
 
 
-class SendingExchange(AS4SendingExchange[EessiMessage, EessiReceipt, EessiMessageArgs]):
+class SendingExchange(AS4SendingExchange[ProfiledMessage, EessiReceipt, ProfileMessageArgs]):
     """One message on its way: what it signed, and so what its receipt must acknowledge."""
 
 
-class ReceivingExchange(AS4ReceivingExchange[EessiMessage, EessiReceipt, EessiMessageArgs]):
+class ReceivingExchange(AS4ReceivingExchange[ProfiledMessage, EessiReceipt, ProfileMessageArgs]):
     """One message received: the SED (or why it was refused) and the signal answering it."""
 
 
-def local_party(institution_id: str, keys: NodeKeys) -> AS4InternalParty:
+def local_party(institution_id: str, keys: NodeKeys, *, party_type: str = PARTY_TYPE) -> AS4InternalParty:
     return AS4InternalParty(
-        identity=AS4PartyIdentity(party_id=institution_id, party_type=PARTY_TYPE),
+        identity=AS4PartyIdentity(party_id=institution_id, party_type=party_type),
         credentials=AS4InternalCredentials(
             certificate=keys.certificate, private_key=AS4LocalPrivateKey(keys.private_key)
         ),
     )
 
 
-def remote_party(institution_id: str, certificate: x509.Certificate) -> AS4ExternalParty:
+def remote_party(
+    institution_id: str, certificate: x509.Certificate, *, party_type: str = PARTY_TYPE
+) -> AS4ExternalParty:
     return AS4ExternalParty(
-        identity=AS4PartyIdentity(party_id=institution_id, party_type=PARTY_TYPE),
+        identity=AS4PartyIdentity(party_id=institution_id, party_type=party_type),
         credentials=AS4BaseCredentials(certificate=certificate),
     )
 
@@ -311,13 +392,29 @@ def build(
 ) -> tuple[SendingExchange, dict[str, str], bytes]:
     """A signed, encrypted AS4 message carrying ``sed``, ready to POST; the exchange keeps what
     its receipt must prove (serialisable without the private key, so a restart can check it)."""
+    args = ProfileMessageArgs(action=ACTION, properties=[(CASE_ID, case_id), (SED_TYPE, sed_type)])
+    return build_message(EessiProfile, sender, receiver, sed, args=args, message_id=message_id, conversation_id=case_id)
+
+
+def build_message(
+    profile: type[EessiProfile],
+    sender: AS4InternalParty,
+    receiver: AS4ExternalParty,
+    payload: bytes,
+    *,
+    args: ProfileMessageArgs,
+    message_id: str,
+    conversation_id: str,
+) -> tuple[SendingExchange, dict[str, str], bytes]:
+    """A signed, encrypted AS4 message of ``profile``'s P-Mode carrying ``payload`` (and the
+    attachments ``args`` names), ready to POST, with the exchange its receipt is checked against."""
     exchange = SendingExchange(
-        profile=EessiProfile,
+        profile=profile,
         local_party=sender,
         remote_party=receiver,
-        identifiers=AS4References(message_id=message_id, conversation_id=case_id),
+        identifiers=AS4References(message_id=message_id, conversation_id=conversation_id),
     )
-    headers, body = exchange.build(sed, EessiMessageArgs(case_id=case_id, sed_type=sed_type))
+    headers, body = exchange.build(payload, args)
     return exchange, headers, body
 
 
@@ -344,15 +441,20 @@ def security_policy(certificate_of: CertificateOf) -> SecurityPolicy:
 
 
 def receive(
-    receiver: AS4InternalParty, headers: dict[str, str], body: bytes, certificate_of: CertificateOf
+    receiver: AS4InternalParty,
+    headers: dict[str, str],
+    body: bytes,
+    certificate_of: CertificateOf,
+    *,
+    profile: type[EessiProfile] = EessiProfile,
 ) -> ReceivingExchange:
-    """Parse, verify, decrypt; the exchange holds the SED (or the reason it was refused) and the
-    signal to answer with."""
-    exchange = ReceivingExchange(profile=EessiProfile, local_party=receiver)
+    """Parse, verify, decrypt; the exchange holds the payloads (or the reason the message was
+    refused) and the signal to answer with."""
+    exchange = ReceivingExchange(profile=profile, local_party=receiver)
     return exchange.receive(request_headers=headers, request_body=body, security_policy=security_policy(certificate_of))
 
 
-def sent_at(message: EessiMessage) -> datetime | None:
+def sent_at(message: ProfiledMessage) -> datetime | None:
     """When the sender says it built the message (eb:MessageInfo/eb:Timestamp)."""
     user_message = message.soap_envelope.header.messaging.user_message if message.soap_envelope else None
     if user_message is None:
@@ -361,7 +463,7 @@ def sent_at(message: EessiMessage) -> datetime | None:
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
 
 
-def undecryptable(message: EessiMessage) -> bool:
+def undecryptable(message: ProfiledMessage) -> bool:
     """Whether the message could not be decrypted with the key it was parsed with."""
     return isinstance(message.parse_error, DecryptionFailedException)
 
