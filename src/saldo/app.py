@@ -46,6 +46,10 @@ from saldo.messages.api import router as messages_router
 from saldo.notifications.api import router as notifications_router
 from saldo.notifications.api import staff_router as notifications_staff_router
 from saldo.notifications.pages import router as notification_pages
+from saldo.onceonly.api import as4_router as onceonly_as4_router
+from saldo.onceonly.pages import router as evidence_pages
+from saldo.onceonly.pages import statement_evidence
+from saldo.onceonly.service import provide_with
 from saldo.oversight.api import router as oversight_router
 from saldo.oversight.pages import router as oversight_pages
 from saldo.payers.api import catalogue as benefits_router
@@ -132,6 +136,7 @@ def _bare_app() -> FastAPI:
     app.include_router(citizens_api_router)
     app.include_router(eessi_router)
     app.include_router(eessi_as4_router)
+    app.include_router(onceonly_as4_router)
     app.include_router(credentials_router)
     app.include_router(credentials_public_router)
     app.include_router(applications_router)
@@ -143,6 +148,7 @@ def _bare_app() -> FastAPI:
     app.include_router(eessi_pages)
     app.include_router(verifier_pages)
     app.include_router(application_pages)
+    app.include_router(evidence_pages)
     app.include_router(payer_pages)
     app.include_router(notification_pages)
     app.include_router(request_pages)
@@ -161,6 +167,7 @@ def create_app(
     app = _bare_app()
     db_engine = engine or create_db_engine(settings)
     app.state.settings = settings
+    provide_with(statement_evidence(settings.authority_name))  # what this node sends as evidence abroad
     app.state.engine = db_engine
     app.state.session_factory = create_session_factory(db_engine)
     replica = create_db_engine(settings, url=settings.read_replica_url) if settings.read_replica_url else None

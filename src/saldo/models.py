@@ -25,6 +25,7 @@ from saldo.inforequests.models import InformationAnswer, InformationRequest
 from saldo.mediation.models import BankMessage, PaymentFile, PaymentRun, UnmatchedEntry
 from saldo.messages.models import MessageCounter, PayerMessage, Webhook
 from saldo.notifications.models import Notification, NotificationOutcome
+from saldo.onceonly.models import EvidenceExchange, ExchangeMessage
 from saldo.payees.models import Payee
 from saldo.payers.models import ApiToken, Payer, PayerBenefit
 from saldo.payments.models import Payment, PaymentBatch, PaymentEvent, PaymentHold
@@ -60,6 +61,8 @@ __all__ = [
     "CrossBorderDocument",
     "CrossBorderFact",
     "Decision",
+    "EvidenceExchange",
+    "ExchangeMessage",
     "Finding",
     "FindingReview",
     "ForeignLink",

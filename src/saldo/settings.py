@@ -417,6 +417,22 @@ class Settings(BaseSettings):
             "tries) before it is marked undeliverable and staff are alerted."
         ),
     )
+    onceonly_party: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9:._-]{3,100}$",
+        description=(
+            "This node's party id in the once-only directory (`SALDO_ONCEONLY_DIRECTORY`). It signs and decrypts "
+            "with the node's eDelivery key (`SALDO_EESSI_KEY`). Unset: the node takes no part in the once-only "
+            "evidence exchange."
+        ),
+    )
+    onceonly_directory: Path | None = Field(
+        default=None,
+        description=(
+            "The once-only common services as a file (JSON, docs/once-only.md): the evidence types and the "
+            "authorities that request and provide them. Read again whenever the file changes."
+        ),
+    )
 
     credentials_key: Path | None = Field(
         default=None,

@@ -18,11 +18,18 @@ from saldo.mediation import jobs as mediation_jobs
 from saldo.mediation.jobs import JobResources
 from saldo.messages.service import WebhookPolicy
 from saldo.messages.service.delivery import Deliverer
+from saldo.onceonly import jobs as onceonly_jobs
 from saldo.oversight import jobs as analysis_jobs
 from saldo.payments.jobs import settle_parts_continuously
 from saldo.settings import Settings
 
-QUEUES = ("payment_runs", request_jobs.REMINDER_QUEUE, analysis_jobs.ANALYSIS_QUEUE, eessi_jobs.DELIVER_QUEUE)
+QUEUES = (
+    "payment_runs",
+    request_jobs.REMINDER_QUEUE,
+    analysis_jobs.ANALYSIS_QUEUE,
+    eessi_jobs.DELIVER_QUEUE,
+    onceonly_jobs.DELIVER_QUEUE,
+)
 # A worker beats six times within the time after which it counts as dead (10 s of 60 by default,
 # procrastinate's own interval), so a slow beat or two never hands out a live worker's job.
 BEATS_PER_STALL = 6
@@ -41,6 +48,7 @@ def build_job_app(engine: Engine, settings: Settings | None = None) -> procrasti
     request_jobs.register_tasks(app)
     analysis_jobs.register_tasks(app, settings.analysis_schedule if settings is not None else None)
     eessi_jobs.register_tasks(app, enabled=settings is not None and settings.eessi_institution is not None)
+    onceonly_jobs.register_tasks(app, enabled=settings is not None and settings.onceonly_party is not None)
     return app
 
 

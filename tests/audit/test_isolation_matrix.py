@@ -197,6 +197,8 @@ def matrix(client: TestClient, world: World, session: Session) -> Matrix:
             "kind": "pda1",
             "outcome": "grant",
             "link_id": "1",
+            "exchange_id": "1",
+            "token": "t" * 24,
         },
         payer_b_payment=b_payment,
         token_b=world.token_b,

@@ -74,6 +74,8 @@ def test_a_published_purpose_covers_only_its_own_kinds_of_access() -> None:
         "issue_credentials",
         "decide_applications",
         "cross_border_work",
+        "release_evidence",
+        "fetch_evidence",
     }
     # what Saldo logs itself when it names a person to a payer, or shows who a document from abroad
     # may be about, is no reason for staff to read a case

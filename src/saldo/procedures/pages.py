@@ -251,6 +251,7 @@ def my_application(
         "credential": service.credential_of(session, application),
         "case": service.case_of(session, application),
         "sent": sent,
+        "once_only": request.app.state.settings.onceonly_party is not None,
         "country_names": dict(countries(i18n.choose_language(request))),
         **_words(),
     }

@@ -25,7 +25,7 @@ def configure_pages() -> None:
             "check_words": words.CHECK_WORDS,
             "group_words": words.GROUP_WORDS,
             "action_words": words.ACTION_WORDS,
-            "role_words": words.ROLE_WORDS,
+            "role_words": {**words.ROLE_WORDS, **words.OTHER_READER_WORDS},
             "system_actor_words": words.SYSTEM_ACTOR_WORDS,
             "purpose_words": {code: p.text for code, p in PURPOSES.items()},
             "payment_status_words": words.PAYMENT_STATUS_WORDS,

@@ -31,6 +31,7 @@ PUBLIC_PATHS = frozenset(
         "/static",
         "/login",
         "/eessi/as4",  # another node's AS4 message: authenticated by its signature, answered by a signed signal
+        "/oots/as4",  # another country's evidence query or response: authenticated the same way
         "/login/{name}",
         "/auth/callback/{name}",
         # login with a foreign eID: the request goes out signed; the answer is authenticated by the

@@ -54,6 +54,12 @@ ACTION_WORDS = {
     "read_foreign_eids": N_("Looked at your eIDs of other countries with you"),
     "link_foreign_eid": N_("Linked an eID of another country to you, having seen your identity document"),
     "remove_foreign_eid": N_("Removed an eID of another country from your pages with you"),
+    "release_evidence": N_("Was sent the evidence you saw and approved"),
+    "receive_evidence": N_("Sent the evidence you asked for"),
+    "read_evidence": N_("Looked at evidence from another country with you"),
+    "fetch_evidence": N_("Asked an authority abroad for evidence with you"),
+    "withdraw_evidence": N_("Withdrew a request for evidence with you"),
+    "preview_evidence": N_("Looked at evidence asked for from abroad with you"),
 }
 # Saldo itself, where it acted in a history (saldo.payments.service.actors, kind SYSTEM)
 SYSTEM_ACTOR_WORDS = {
@@ -68,6 +74,10 @@ ROLE_WORDS = {
     "caseworker": N_("Caseworker"),
     "log_auditor": N_("Log auditor"),
     "issuer": N_("Credential issuer"),
+}
+# Who else reads or receives a person's data, as the access log names them beside staff roles
+OTHER_READER_WORDS = {
+    "abroad": N_("Authority in another country"),  # evidence sent once only, with the person's approval
 }
 # A payment's status as the payer and staff read it (the citizen's words above speak to the payee)
 PAYMENT_STATUS_WORDS = {

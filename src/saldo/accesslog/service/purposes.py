@@ -38,6 +38,7 @@ class AccessKind(StrEnum):
     IDENTIFY = "identify"  # see who a document from abroad may be about, to confirm one (Saldo logs it itself)
     ISSUE = "issue"  # see a person's PDA1 or EHIC to issue, suspend or revoke it (Saldo logs it itself)
     EXCHANGE = "exchange"  # read the SEDs of a cross-border case about a person (Saldo logs it itself)
+    EVIDENCE = "evidence"  # evidence sent abroad or fetched from abroad, once only (Saldo logs it itself)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,8 @@ IDENTIFY_ABROAD = "identify_abroad"
 ISSUE_CREDENTIALS = "issue_credentials"
 DECIDE_APPLICATIONS = "decide_applications"
 CROSS_BORDER_WORK = "cross_border_work"
+RELEASE_EVIDENCE = "release_evidence"
+FETCH_EVIDENCE = "fetch_evidence"
 
 PURPOSES: dict[str, Purpose] = {
     p.code: p
@@ -123,6 +126,16 @@ PURPOSES: dict[str, Purpose] = {
             DECIDE_APPLICATIONS,
             N_("To decide your application for a PDA1 or a European Health Insurance Card"),
             frozenset({AccessKind.ISSUE}),
+        ),
+        Purpose(
+            RELEASE_EVIDENCE,
+            N_("To send evidence you saw and approved to an authority abroad, for your application there"),
+            frozenset({AccessKind.EVIDENCE}),
+        ),
+        Purpose(
+            FETCH_EVIDENCE,
+            N_("To attach evidence you asked for from an authority abroad to your application here"),
+            frozenset({AccessKind.EVIDENCE}),
         ),
     )
 }

@@ -94,6 +94,17 @@ def overview_read(
     return overview_of(row, shown, now), read_from
 
 
+def person_overview(session: Session, scheme: str, identifier: str, *, year: int) -> CitizenOverview:
+    """A person's overview of ``year`` for a release the caller logs itself (evidence the person
+    approved to send abroad, saldo.onceonly), not for a page."""
+    now = today()
+    shown, start, end = overview_window(year, now)
+    row = CitizenRepository(session).overview(
+        scheme, identifier, start=start, end=end, today=now, access_limit=ACCESS_SHOWN
+    )
+    return overview_of(row, shown, now)
+
+
 def overview_of(row: Any, shown: int, now: dt.date) -> CitizenOverview:
     """The overview from the statement's row (``CitizenRepository.overview``, or the fast path's)."""
     lines = [_line(r) for r in row.payments]
