@@ -52,6 +52,7 @@ def directory_file(path: Path, pki: Pki) -> Path:  # noqa: F811 — the fixture 
             "id": STATEMENT,
             "classification": f"https://sr.oots.tech.europa.eu/evidencetypeclassifications/se/{STATEMENT}",
             "title": "Statement of public payments",
+            "titles": {"sv": "Sammanställning av offentliga utbetalningar", "fi": "Yhteenveto julkisista maksuista"},
             "description": "The public payments made to the person in a calendar year, by payer and benefit.",
             "format": "application/pdf",
             "requirement": "https://sr.oots.tech.europa.eu/requirements/urn:uuid:7c1b9f2e-5a3d-4e6f-8b7a-2c9d1e0f3a4b",

@@ -7,6 +7,8 @@ passes the official OOTS Schematron rules, run by Saxon."""
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -84,8 +86,9 @@ def round_trip(session: Session, fi_sessions: sessionmaker[Session], se: service
     assert all(d.outcome == "delivered" for d in deliver_all(session, se, to_fi(fi_sessions, fi)))
 
 
-def preview_at_se(se_web: TestClient, location: str, exchange_id: int, decision: str) -> Any:
-    """The person logs in at SE, opens the preview FI sent them to, and decides."""
+def preview_at_se(se_web: TestClient, location: str, exchange_id: int, decision: str) -> str:
+    """The person logs in at SE, opens the preview FI sent them to, and decides; the way back to FI
+    the page then shows."""
     assert dev_login(se_web, PERSON_PNR).status_code == 303
     back = f"{FI_BASE}/me/evidence/{exchange_id}/returned"
     page = se_web.get(f"{location}?returnurl={quote(back, safe='')}", params={"lang": "en"})
@@ -98,7 +101,11 @@ def preview_at_se(se_web: TestClient, location: str, exchange_id: int, decision:
         follow_redirects=False,
     )
     assert decided.status_code == 303, decided.text
-    return decided
+    assert decided.headers["location"] == f"{urlsplit(location).path}?returnurl={quote(back, safe='')}"
+    shown = se_web.get(f"{decided.headers['location']}&lang=en")  # (params= would replace the query)
+    link = re.search(r'<a class="button" href="([^"]+)">Back to Kela</a>', shown.text)
+    assert link is not None, shown.text
+    return html.unescape(link.group(1))
 
 
 def all_messages(session: Session, fi_sessions: sessionmaker[Session]) -> list[tuple[str, bytes]]:
@@ -130,8 +137,8 @@ class TestTheJourney:
         assert asked.state is ExchangeState.PREVIEW
         assert asked.preview_location == f"{SE_BASE}/me/evidence/preview/{provided.preview_token}"
 
-        decided = preview_at_se(se_web, asked.preview_location, exchange_id, "approve")
-        assert decided.headers["location"] == f"{FI_BASE}/me/evidence/{exchange_id}/returned"
+        back = preview_at_se(se_web, asked.preview_location, exchange_id, "approve")
+        assert back == f"{FI_BASE}/me/evidence/{exchange_id}/returned"  # the way back, as a link
         with unit_of_work(fi_sessions) as fi:
             again = fi.get(EvidenceExchange, exchange_id)
             assert again is not None

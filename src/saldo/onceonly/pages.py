@@ -12,6 +12,7 @@ shown at a preview address."""
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi import Path as PathParameter
@@ -280,7 +281,8 @@ def decide(
     csrf: Annotated[str, Form(max_length=64)] = "",
     returnurl: Annotated[str | None, Form(max_length=2000)] = None,
 ) -> Response:
-    """The person's decision; then back to the procedure abroad, when it said where."""
+    """The person's decision, shown on the preview page with the way back to the procedure abroad
+    (a link: the pages' Content-Security-Policy lets a form lead only to Saldo itself)."""
     check_csrf(principal, csrf)
     if principal.assisted:  # the consent is the person's own: a caseworker cannot give it for them
         return Response("only the person can approve sending their evidence", status_code=403, media_type="text/plain")
@@ -289,4 +291,5 @@ def decide(
     service.decide(exchange, approve=decision == "approve", now=utcnow())
     session.commit()
     back = service.safe_return(gateway, exchange, returnurl)
-    return RedirectResponse(back or f"/me/evidence/preview/{token}", status_code=303)
+    query = f"?returnurl={quote(back, safe='')}" if back else ""
+    return RedirectResponse(f"/me/evidence/preview/{token}{query}", status_code=303)

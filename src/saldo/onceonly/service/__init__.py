@@ -60,7 +60,7 @@ from saldo.onceonly.models import (
     MessageStatus,
 )
 from saldo.onceonly.service import edm, transport
-from saldo.onceonly.service.directory import Directory, Party, UnknownPartyError, load
+from saldo.onceonly.service.directory import Directory, KnownEvidenceType, Party, UnknownPartyError, load
 from saldo.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -153,7 +153,7 @@ class Applicant:
         return born
 
 
-def evidence_choices(gateway: Gateway, procedure: str) -> list[tuple[edm.EvidenceType, list[Party]]]:
+def evidence_choices(gateway: Gateway, procedure: str) -> list[tuple[KnownEvidenceType, list[Party]]]:
     """What a procedure may fetch, and from whom: each evidence type with its providers abroad."""
     directory = gateway.directory()
     me = directory.party(gateway.party_id)
@@ -165,7 +165,7 @@ def evidence_choices(gateway: Gateway, procedure: str) -> list[tuple[edm.Evidenc
             if known.evidence_type.identifier in p.provides and p.country != me.country
         ]
         if providers:
-            choices.append((known.evidence_type, sorted(providers, key=lambda p: p.country)))
+            choices.append((known, sorted(providers, key=lambda p: p.country)))
     return choices
 
 

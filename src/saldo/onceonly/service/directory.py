@@ -25,7 +25,8 @@ class EvidenceTypeEntry(BaseModel):
 
     id: str = Field(pattern=UUID_PATTERN)
     classification: str = Field(pattern=r"^https://sr\.oots\.tech\.europa\.eu/evidencetypeclassifications/[a-z]{2}/")
-    title: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=200, description="in English, as the EDM carries it")
+    titles: dict[str, str] = Field(default={}, description="the title in other languages, by ISO 639-1 code")
     description: str = Field(min_length=1, max_length=1000)
     format: str = Field(pattern=r"^(application/(pdf|xml|json)|image/(png|jpeg))$")
     requirement: str = Field(pattern=r"^https://sr\.oots\.tech\.europa\.eu/requirements/")
@@ -58,6 +59,13 @@ class KnownEvidenceType:
     evidence_type: EvidenceType
     requirement: Requirement
     procedures: frozenset[str]
+    titles: dict[str, str]
+
+    def title(self, language: str) -> tuple[str, str]:
+        """The title in ``language`` when the directory has it, else in English: (title, its language)."""
+        if language in self.titles:
+            return self.titles[language], language
+        return self.evidence_type.title, "en"
 
 
 @dataclass(frozen=True)
@@ -113,6 +121,7 @@ def parse(text: str, where: str = "once-only directory") -> Directory:
             EvidenceType(kind.id, kind.classification, kind.title, kind.description, kind.format),
             Requirement(kind.requirement, kind.requirement_name),
             frozenset(kind.procedures),
+            dict(kind.titles),
         )
     parties: dict[str, Party] = {}
     for index, entry in enumerate(data.parties):
