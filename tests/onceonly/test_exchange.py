@@ -405,3 +405,52 @@ def test_the_preview_address_carries_the_way_back() -> None:
     exchange = EvidenceExchange(preview_location=f"{SE_BASE}/me/evidence/preview/abc")
     address = service.preview_address(exchange, f"{FI_BASE}/me/evidence/1/returned")
     assert parse_qs(urlsplit(address).query)["returnurl"] == [f"{FI_BASE}/me/evidence/1/returned"]
+
+
+class TestKeptNoLongerThanNeeded:
+    def test_a_preview_not_done_in_time_lapses_and_the_requester_is_told_so(
+        self,
+        session: Session,
+        fi_sessions: sessionmaker[Session],
+        se_gateway: service.Gateway,
+        fi_gateway: service.Gateway,
+        se_web: TestClient,
+    ) -> None:
+        exchange_id = ask(fi_sessions, fi_gateway)
+        round_trip(session, fi_sessions, se_gateway, fi_gateway)
+        later = utcnow() + service.PREVIEW_TIME + dt.timedelta(minutes=1)
+        assert service.expire(session, now=later) == (1, 0)
+        [provided] = se_exchanges(session)
+        assert provided.state is ExchangeState.EXPIRED
+        location = fi_exchange(fi_sessions, exchange_id).preview_location
+        assert location is not None
+        assert dev_login(se_web, PERSON_PNR).status_code == 303
+        assert "Approve" not in se_web.get(location, params={"lang": "en"}).text  # nothing left to decide
+        with unit_of_work(fi_sessions) as fi:
+            service.returned(fi, fi_gateway, fi.get(EvidenceExchange, exchange_id), now=utcnow())  # type: ignore[arg-type]
+        round_trip(session, fi_sessions, se_gateway, fi_gateway)
+        told = fi_exchange(fi_sessions, exchange_id)
+        assert (told.state, told.error_code) == (ExchangeState.EXPIRED, edm.ErrorCode.TIMEOUT.value)
+
+    def test_evidence_is_deleted_when_its_keeping_time_is_over(
+        self,
+        session: Session,
+        fi_sessions: sessionmaker[Session],
+        se_gateway: service.Gateway,
+        fi_gateway: service.Gateway,
+        se_web: TestClient,
+    ) -> None:
+        exchange_id = ask(fi_sessions, fi_gateway)
+        round_trip(session, fi_sessions, se_gateway, fi_gateway)
+        location = fi_exchange(fi_sessions, exchange_id).preview_location
+        assert location is not None
+        preview_at_se(se_web, location, exchange_id, "approve")
+        with unit_of_work(fi_sessions) as fi:
+            service.returned(fi, fi_gateway, fi.get(EvidenceExchange, exchange_id), now=utcnow())  # type: ignore[arg-type]
+        round_trip(session, fi_sessions, se_gateway, fi_gateway)
+        assert fi_exchange(fi_sessions, exchange_id).evidence is not None
+        with unit_of_work(fi_sessions) as fi:
+            assert service.expire(fi, now=utcnow() + service.KEPT - dt.timedelta(days=1)) == (0, 0)
+            assert service.expire(fi, now=utcnow() + service.KEPT + dt.timedelta(days=1)) == (0, 1)
+        gone = fi_exchange(fi_sessions, exchange_id)
+        assert (gone.state, gone.evidence) == (ExchangeState.EXPIRED, None)

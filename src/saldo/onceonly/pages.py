@@ -4,6 +4,8 @@ Where Saldo asks (requester): on an application, the person chooses evidence to 
 authority abroad instead of uploading it, goes to that authority's preview, comes back, and finds
 the evidence attached with where it came from.
 
+The caseworker deciding the application reads the evidence beside it (each read logged).
+
 Where Saldo provides: the person, sent here by a procedure abroad, logs in, sees the statement of
 their public payments that would be sent, who asks for it and why, and approves or refuses; then
 goes back to the procedure. Nothing is sent without the approval, and nothing of another person's is
@@ -25,7 +27,7 @@ from saldo.eessi.service.seds import COUNTRIES
 from saldo.http import i18n
 from saldo.http.deps import DbSession
 from saldo.http.rendering import render
-from saldo.identity.http import CurrentCitizen, check_csrf
+from saldo.identity.http import CurrentCitizen, CurrentStaffSession, check_csrf
 from saldo.identity.schemas import SessionPrincipal
 from saldo.identity.service import log_assisted_read
 from saldo.kit.clock import utcnow
@@ -35,6 +37,8 @@ from saldo.onceonly.models import EvidenceExchange, ExchangeState
 from saldo.procedures import service as procedures
 from saldo.procedures.models import Application, ApplicationKind, ApplicationState
 from saldo.settings import Settings
+from saldo.staff.models import Role
+from saldo.staff.service import require_role
 
 router = APIRouter(include_in_schema=False)
 Reference = Annotated[str, PathParameter(max_length=16, pattern=r"^A-[A-Z0-9]{10}$")]
@@ -293,3 +297,45 @@ def decide(
     back = service.safe_return(gateway, exchange, returnurl)
     query = f"?returnurl={quote(back, safe='')}" if back else ""
     return RedirectResponse(f"/me/evidence/preview/{token}{query}", status_code=303)
+
+
+# ---- the caseworker who decides the application -----------------------------------------------
+
+
+@router.get("/staff/applications/{reference}/evidence", response_class=HTMLResponse)
+def staff_evidence(
+    reference: Reference, request: Request, session: DbSession, principal: CurrentStaffSession
+) -> HTMLResponse:
+    """The evidence fetched from abroad for an application, for the issuer deciding it (read logged)."""
+    staff = principal.as_staff()
+    require_role(staff, Role.ISSUER)
+    application = procedures.get_application(session, reference)
+    procedures.log_read(session, application, actor=staff.username, channel="web")
+    session.commit()
+    context = {
+        "application": application,
+        "exchanges": service.of_application(session, application.id),
+        "country_names": _countries(i18n.choose_language(request)),
+        **_words(),
+    }
+    return render(request, "onceonly/staff.html", context, principal=principal)
+
+
+@router.get("/staff/applications/{reference}/evidence/{exchange_id}/document")
+def staff_evidence_document(
+    reference: Reference, exchange_id: int, session: DbSession, principal: CurrentStaffSession
+) -> Response:
+    """One evidence as it arrived, for the issuer deciding the application (the read is logged)."""
+    staff = principal.as_staff()
+    require_role(staff, Role.ISSUER)
+    application = procedures.get_application(session, reference)
+    exchange = next((e for e in service.of_application(session, application.id) if e.id == exchange_id), None)
+    if exchange is None or exchange.evidence is None:
+        return Response("no such evidence for this application", status_code=404, media_type="text/plain")
+    service.log_evidence_read(session, exchange, actor=staff.username)
+    session.commit()
+    return Response(
+        exchange.evidence,
+        media_type=exchange.evidence_format or "application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="evidence-{exchange.id}.pdf"'},
+    )

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from saldo.onceonly.models import (
     EvidenceExchange,
     ExchangeMessage,
     ExchangeRole,
+    ExchangeState,
     MessageDirection,
     MessageStatus,
 )
+from saldo.procedures.models import Application, ApplicationState
 
 
 def requester_exchange(session: Session, exchange_id: int) -> EvidenceExchange | None:
@@ -79,3 +81,26 @@ def received(session: Session, message_id: str) -> ExchangeMessage | None:
         ExchangeMessage.direction == MessageDirection.IN, ExchangeMessage.message_id == message_id
     )
     return session.scalars(query).one_or_none()
+
+
+def expire(session: Session, now: dt.datetime) -> tuple[int, int]:
+    """Previews not done in time lapse; evidence past its keeping time, or of an application the
+    person withdrew, is deleted. Returns (lapsed, deleted)."""
+    lapsed = session.execute(
+        update(EvidenceExchange)
+        .where(
+            EvidenceExchange.state.in_([ExchangeState.REQUESTED, ExchangeState.PREVIEW, ExchangeState.APPROVED]),
+            EvidenceExchange.expires_at < now,
+        )
+        .values(state=ExchangeState.EXPIRED, updated_at=now)
+    )
+    withdrawn = select(Application.id).where(Application.state == ApplicationState.WITHDRAWN)
+    deleted = session.execute(
+        update(EvidenceExchange)
+        .where(
+            EvidenceExchange.evidence.is_not(None),
+            or_(EvidenceExchange.expires_at < now, EvidenceExchange.application_pk.in_(withdrawn)),
+        )
+        .values(evidence=None, state=ExchangeState.EXPIRED, updated_at=now)
+    )
+    return int(getattr(lapsed, "rowcount", 0)), int(getattr(deleted, "rowcount", 0))

@@ -398,6 +398,7 @@ def _staff_page(
         "home": node.institution[:2] if node else "SE",
         "grounds": [g.value for g in RefusalGround],
         "error": error,
+        "once_only": request.app.state.settings.onceonly_party is not None,
         **_words(),
     }
     return render(request, "procedures/decide.html", context, principal=principal, status_code=422 if error else 200)

@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from saldo.accesslog.service import Access, log_access
-from saldo.accesslog.service.purposes import FETCH_EVIDENCE, RELEASE_EVIDENCE
+from saldo.accesslog.service.purposes import DECIDE_APPLICATIONS, FETCH_EVIDENCE, RELEASE_EVIDENCE
 from saldo.crossborder.service import OPENS, match
 from saldo.crossborder.service.eidas import ForeignIdentity
 from saldo.eessi.service import NATIONAL_SCHEMES
@@ -305,6 +305,30 @@ def withdraw(exchange: EvidenceExchange, *, now: dt.datetime) -> None:
     exchange.state = ExchangeState.WITHDRAWN
     exchange.evidence = None
     exchange.updated_at = now
+
+
+def expire(session: Session, *, now: dt.datetime) -> tuple[int, int]:
+    """Keep nothing longer than the procedure needs: previews not done within ``PREVIEW_TIME``
+    lapse, and evidence is deleted ``KEPT`` after it arrived or at once when its application was
+    withdrawn. Returns (lapsed, deleted)."""
+    return repository.expire(session, now)
+
+
+def log_evidence_read(session: Session, exchange: EvidenceExchange, *, actor: str) -> None:
+    """A caseworker read evidence fetched for an application they decide: the person sees it."""
+    log_access(
+        session,
+        Access(
+            actor=actor,
+            role="issuer",
+            action="read_evidence",
+            purpose=DECIDE_APPLICATIONS,
+            person_scheme=exchange.person_scheme,
+            person_id=exchange.person_id,
+            channel="web",
+            details={"exchange": exchange.id, "provider": exchange.partner_name, "country": exchange.partner_country},
+        ),
+    )
 
 
 def exchanges_of(session: Session, scheme: str, person_id: str) -> list[EvidenceExchange]:
