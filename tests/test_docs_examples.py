@@ -20,6 +20,8 @@ run the day it is written. The kinds:
 - ``xml-fragment MESSAGE`` — part of an ISO 20022 message: well-formed, and every element in it is
   one the message's official schema defines.
 - ``sed`` — a SED as it travels between EESSI nodes: Saldo's strict reader must read it.
+- ``edm`` — a once-only query or response (ebXML RegRep 4, OOTS EDM): Saldo's reader must read it
+  (against the official XSDs) and it must follow the official Schematron rules (run by Saxon).
 - ``python`` — run, with the names it uses given real values (see ``_python``).
 - ``synopsis`` and ``transcript`` — lines naming commands: each ``saldo GROUP COMMAND`` exists (its
   ``--help`` answers).
@@ -51,14 +53,16 @@ from saldo.cli.main import app as cli
 from saldo.db.engine import create_db_engine
 from saldo.eessi.service import seds
 from saldo.kit.webhook_signature import sign
+from saldo.onceonly.service import edm
 from saldo.settings import Settings
 from tests.conftest import create_database
+from tests.onceonly import schematron
 
 ROOT = Path(__file__).parents[1]
 DOCS = sorted(p for p in (ROOT / "docs").rglob("*.md") if "reference" not in p.relative_to(ROOT / "docs").parts)
 ANNOTATION = re.compile(r"^<!-- example: (\S+)(?: (.*?))? -->$")
 FENCE = re.compile(r"^```(\w*)\s*$")
-KINDS = {"cli", "request", "response", "batch", "bank-file", "register", "xml-fragment", "sed", "python"}
+KINDS = {"cli", "request", "response", "batch", "bank-file", "register", "xml-fragment", "sed", "edm", "python"}
 KINDS |= {"synopsis", "transcript", "diagram"}
 # The order the docs are followed in: those that connect a payer, a bank and a keeper come first.
 TOKEN_MARKERS = {"TOKEN": "saldo_", "KEEPER_TOKEN": "saldoreg_", "BANK_TOKEN": "saldobank_"}
@@ -353,6 +357,20 @@ def _sed(_: World, example: Example) -> None:
     seds.from_xml(example.text.encode())  # raises SedError with the path of what it cannot read
 
 
+def _edm(_: World, example: Example) -> None:
+    message = example.text.encode()
+    if etree.QName(etree.fromstring(message)).localname == "QueryRequest":
+        edm.read_request(message)
+        rule_sets = ("EDM-REQ-S", "EDM-REQ-C")
+    else:
+        answer = edm.read_response(message)
+        rule_sets = (
+            ("EDM-ERR-S", "EDM-ERR-C") if isinstance(answer, edm.ExceptionResponse) else ("EDM-RESP-S", "EDM-RESP-C")
+        )
+    for rules in rule_sets:
+        assert schematron.failures(rules, message) == [], rules
+
+
 def _python(_: World, example: Example) -> None:
     """Run with a real signed delivery: the secret, the request's headers and the body."""
     secret, body = "whsec-example", b'{"message_id": 1}'
@@ -385,6 +403,7 @@ RUNNERS: dict[str, Callable[[World, Example], None]] = {
     "register": _register,
     "xml-fragment": _xml_fragment,
     "sed": _sed,
+    "edm": _edm,
     "python": _python,
     "synopsis": _commands_named,
     "transcript": _commands_named,
