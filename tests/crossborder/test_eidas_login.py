@@ -5,9 +5,11 @@ with no session and nothing half-recorded."""
 
 from __future__ import annotations
 
+import html
 import re
 import time
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from saldo.eessi.models import CaseStatus, CrossBorderCase, CrossBorderDocument, Direction, DocumentStatus, PersonMatch
+from saldo.http import i18n
 from saldo.identity.http import SESSION_COOKIE
 from tests.crossborder.connector import Connector, Person
 from tests.factories import VALID_PNR, account_record, auth, pnr, se_iban
@@ -231,6 +234,34 @@ class TestRefused:
         assert answer.status_code == 403
         assert detail in answer.text
         assert logins(session) == []
+
+    def test_a_refused_answer_is_told_in_the_language_the_login_started_in(
+        self, eidas_web: TestClient, connector: Connector, session: Session
+    ) -> None:
+        """The answer's cross-site POST carries no cookie; the RelayState carries the language."""
+        started = eidas_web.get("/login/eidas", params={"lang": "fi"}, follow_redirects=False).headers["location"]
+        relay_state = parse_qs(urlsplit(started).query)["RelayState"][0]
+        assert relay_state.startswith("fi.")
+        eidas_web.cookies.clear()  # as the Connector's POST arrives: without the browser's cookies
+        posted = connector.answer(started, MATTI, loa="low")
+        answer = eidas_web.post(
+            "/auth/saml/acs",
+            data={"SAMLResponse": posted, "RelayState": relay_state},
+            headers={"Accept-Language": "en"},
+        )
+        assert answer.status_code == 403
+        assert '<html lang="fi">' in answer.text
+        finnish = i18n.translations("fi").gettext(
+            "Your eID is not of a high enough level: it must be at least substantial."
+        )
+        assert finnish in html.unescape(answer.text)
+        # a RelayState that names no language of Saldo's changes nothing
+        started = eidas_web.get("/login/eidas", follow_redirects=False).headers["location"]
+        posted = connector.answer(started, MATTI, loa="low")
+        answer = eidas_web.post(
+            "/auth/saml/acs", data={"SAMLResponse": posted, "RelayState": "xx.abc"}, headers={"Accept-Language": "en"}
+        )
+        assert '<html lang="en">' in answer.text
 
     def test_a_refused_answer_uses_its_login_up(
         self, eidas_web: TestClient, connector: Connector, session: Session

@@ -84,8 +84,10 @@ STRENGTH_WORDS = {
 def start(request: Request, session: DbSession, settings: AppSettings, next: str | None = None) -> Response:
     """Send the browser to the eIDAS-Connector with a signed request; the login is recorded first."""
     connector = connector_from_settings(settings)
-    # a RelayState the Connector hands back untouched (the return address is kept here, with the login)
-    request_id, url = login_redirect(connector, relay_state=secrets.token_urlsafe(12))
+    # a RelayState the Connector hands back untouched: the page's language, for the answer, whose
+    # cross-site POST carries no cookie (the return address is kept here, with the login)
+    relay_state = f"{i18n.choose_language(request)}.{secrets.token_urlsafe(12)}"
+    request_id, url = login_redirect(connector, relay_state=relay_state)
     start_login(
         session, provider=PROVIDER, audience=Audience.CITIZEN, return_to=local_path(next, HOME), state=request_id
     )
@@ -99,8 +101,10 @@ def answer(
     session: DbSession,
     settings: AppSettings,
     saml_response: Annotated[str, Form(alias="SAMLResponse", max_length=MAX_RESPONSE_BYTES)] = "",
+    relay_state: Annotated[str, Form(alias="RelayState", max_length=100)] = "",
 ) -> Response:
-    """The Connector posts the answer here: check it, match the person, open their session."""
+    """The Connector posts the answer here: check it, match the person, open their session. A
+    refusal is told in the language the login started in (the RelayState carries it)."""
     connector = connector_from_settings(settings)
     request_id = None
     try:
@@ -115,7 +119,8 @@ def answer(
         if request_id is not None:
             _use_up(session, request_id)  # a refused answer uses its login up too: no second try with it
         refused = {"reason": REASON_WORDS[error.reason], "detail": str(error)}
-        return render(request, "crossborder/refused.html", refused, status_code=403)
+        language = relay_state.split(".", 1)[0]
+        return render(request, "crossborder/refused.html", refused, status_code=403, language=language)
     return _open_or_explain(
         request, session, settings, identity, provider=PROVIDER, return_to=attempt.return_to, audience=attempt.audience
     )

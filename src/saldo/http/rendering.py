@@ -89,9 +89,11 @@ def render(
     *,
     principal: HasCsrfToken | None = None,
     status_code: int = 200,
+    language: str | None = None,
 ) -> HTMLResponse:
-    """A page in the request's language. A ``?lang=`` choice is remembered in a cookie."""
-    language = i18n.choose_language(request)
+    """A page in the request's language (or in ``language``, one the person chose earlier that this
+    request cannot carry). A ``?lang=`` choice is remembered in a cookie."""
+    language = language if language in i18n.LANGUAGES else i18n.choose_language(request)
     page = environment(language).get_template(template)
     body = page.render(
         {
