@@ -160,6 +160,9 @@ class TestTheJourney:
             {"p": PERSON_PNR},
         ).all()
         assert released == [(f"oots:{FI_PARTY}", "release_evidence", "oots")]
+        overview = se_web.get("/me", params={"lang": "en"}).text  # the person reads who got it, and why
+        assert "Was sent the evidence you saw and approved (Kela)" in html.unescape(overview)
+        assert "Authority in another country" in overview
         with fi_sessions() as fi:
             fetched = fi.execute(
                 text("SELECT actor, purpose FROM access_log WHERE action = 'receive_evidence' AND person_id = :p"),

@@ -51,7 +51,8 @@ SELECT
       AND h.held_from <= {param("today")} AND (h.held_until IS NULL OR h.held_until > {param("today")})
       AND (a.closed_on IS NULL OR a.closed_on > {param("today")})) AS held,
   (SELECT coalesce(json_agg(entry), '[]'::json) FROM (
-     SELECT json_build_array(l.at, l.role, l.channel, l.action, l.purpose, c.reference, l.details->>'payer') AS entry
+     SELECT json_build_array(l.at, l.role, l.channel, l.action, l.purpose, c.reference, l.details->>'payer',
+                            l.details->>'authority') AS entry
        FROM access_log l LEFT JOIN cases c ON c.id = l.case_id
       WHERE l.person_scheme = {scheme} AND l.person_id = {identifier}
       ORDER BY l.seq DESC LIMIT {param("access_limit")}) seen) AS access,

@@ -84,6 +84,10 @@ class AccessLine(BaseModel):
     purpose: str
     case_reference: str | None
     payer: str | None = Field(default=None, description="The payer the person was named to, for disclose_to_payer.")
+    authority: str | None = Field(
+        default=None,
+        description="The authority abroad evidence went to or came from, for release_evidence and receive_evidence.",
+    )
 
 
 class ExchangedSed(BaseModel):

@@ -129,7 +129,16 @@ def overview_of(row: Any, shown: int, now: dt.date) -> CitizenOverview:
         held_accounts=[Account(account_scheme=r[0], account=r[1], bank=r[2]) for r in row.held],
         checks=_checks(row.last_run),
         access=[
-            AccessLine(at=r[0], role=r[1], channel=r[2], action=r[3], purpose=r[4], case_reference=r[5], payer=r[6])
+            AccessLine(
+                at=r[0],
+                role=r[1],
+                channel=r[2],
+                action=r[3],
+                purpose=r[4],
+                case_reference=r[5],
+                payer=r[6],
+                authority=r[7],
+            )
             for r in row.access
         ],
         exchanges=[

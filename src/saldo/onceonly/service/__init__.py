@@ -6,7 +6,7 @@ person has seen the evidence at the provider and approved it.
 As requester: ``ask`` sends an ``ExecuteQueryRequest``; the provider answers *PreviewRequired*
 with where the person previews; the person goes there and comes back (``returned``), and the
 request is sent again naming that preview; the evidence arrives with its origin and is kept with
-the application until ``KEPT`` after it was decided, or withdrawn.
+the application for ``KEPT`` after it arrived, or until the person withdraws it or the application.
 
 As provider: a request is matched to a person here (crossborder's rules), answered *PreviewRequired*
 with the preview's address; the person logs in here, sees the evidence and approves or refuses
@@ -389,7 +389,7 @@ def _take_response(
                 person_scheme=exchange.person_scheme,
                 person_id=exchange.person_id,
                 channel="oots",
-                details={"provider": sender.agent.name, "country": sender.country, "title": exchange.evidence_title},
+                details={"authority": sender.agent.name, "country": sender.country, "title": exchange.evidence_title},
             ),
         )
     return "delivered"
@@ -588,7 +588,7 @@ def _queue_evidence(
             person_scheme=exchange.person_scheme,
             person_id=exchange.person_id,
             channel="oots",
-            details={"requester": sender.agent.name, "country": sender.country, "procedure": exchange.procedure},
+            details={"authority": sender.agent.name, "country": sender.country, "procedure": exchange.procedure},
         ),
     )
 
