@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+import uuid
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -40,6 +41,8 @@ from tests.onceonly.conftest import (
     to_se,
 )
 from tests.onceonly.schematron import failures, rules_run
+from tests.onceonly.test_pages import evidence_for
+from tests.procedures.test_applications import apply_pda1
 from tests.web_login import csrf_of, dev_login
 
 RULES = {
@@ -457,3 +460,57 @@ class TestKeptNoLongerThanNeeded:
             assert service.expire(fi, now=utcnow() + service.KEPT + dt.timedelta(days=1)) == (0, 1)
         gone = fi_exchange(fi_sessions, exchange_id)
         assert (gone.state, gone.evidence) == (ExchangeState.EXPIRED, None)
+
+
+def test_evidence_about_another_person_than_the_one_asked_for_is_not_kept(
+    fi_sessions: sessionmaker[Session], se_gateway: service.Gateway, fi_gateway: service.Gateway, pki: Pki
+) -> None:
+    """A provider that answers with someone else's evidence: FI keeps nothing and says why."""
+    exchange_id = ask(fi_sessions, fi_gateway)
+    asked = fi_exchange(fi_sessions, exchange_id)
+    directory = se_gateway.directory()
+    known = directory.evidence_types[STATEMENT]
+    someone_else = edm.Person(f"SE/FI/{OTHER_PNR}", "Andersson", "Anna", dt.date(1981, 12, 28), "")
+    content_id = "0123456789abcdef@sesaldo"
+    response = edm.EvidenceResponse(
+        response_id=str(uuid.uuid4()),
+        request_id=asked.request_id,
+        issued_at=utcnow(),
+        provider=directory.party(SE_PARTY).agent,
+        requester=directory.party(FI_PARTY).agent,
+        person=someone_else,
+        evidence_type=known.evidence_type,
+        evidence=edm.Evidence(str(uuid.uuid4()), utcnow().date(), "FI", content_id, "statement.pdf"),
+    )
+    _, headers, body = as4.build_message(
+        transport.OotsProfile,
+        se_gateway.local(),
+        as4.remote_party(FI_PARTY, pki.fi.certificate, party_type=transport.PARTY_TYPE),
+        edm.response_xml(response),
+        args=as4.ProfileMessageArgs(
+            action=transport.RESPONSE,
+            properties=transport.properties(SE_PARTY, FI_PARTY),
+            mime_type=transport.REGREP_MIME_TYPE,
+            attachments=[as4.Attachment(content_id=content_id, mime_type="application/pdf", content=b"%PDF-1.7 x")],
+        ),
+        message_id="another-person@test",
+        conversation_id="another-person",
+    )
+    status, _ = to_fi(fi_sessions, fi_gateway)("", headers, body)
+    assert status == 200  # taken in (and answered with a receipt): the refusal is the requester's own
+    told = fi_exchange(fi_sessions, exchange_id)
+    assert (told.state, told.evidence) == (ExchangeState.FAILED, None)
+    assert "another person" in (told.error_message or "")
+
+
+def test_the_evidence_goes_when_its_application_is_withdrawn(
+    se_web: TestClient, session: Session, se_gateway: service.Gateway
+) -> None:
+    """Abandoned halfway: the person withdraws the application, and the evidence kept for it goes."""
+    reference = apply_pda1(se_web)
+    exchange = evidence_for(session, reference)
+    page = se_web.get(f"/me/applications/{reference}")
+    assert se_web.post(f"/me/applications/{reference}/withdraw", data={"csrf": csrf_of(page.text)}).status_code == 200
+    assert service.expire(session, now=utcnow()) == (0, 1)
+    session.refresh(exchange)
+    assert (exchange.state, exchange.evidence) == (ExchangeState.EXPIRED, None)
