@@ -517,3 +517,23 @@ def test_a_weak_or_ambiguous_name_match_waits_for_staff_with_the_candidates(
 
     assert service.confirm_person(session, se_node, two, "se_personnummer", namesake, by="anna") == 1
     assert (two.person_match, two.person_id, two.match_candidates) == (PersonMatch.CONFIRMED, namesake, None)
+
+
+def test_a_key_rotated_on_disk_is_used_without_a_restart(
+    settings: Any, pki: Pki, directory: Any, tmp_path: Any
+) -> None:
+    key, certificate = tmp_path / "node.key", tmp_path / "node.pem"
+    pki.se.write(key, certificate)
+    configured = settings.model_copy(
+        update={
+            "eessi_institution": SE,
+            "eessi_key": key,
+            "eessi_certificate": certificate,
+            "eessi_directory": directory,
+        }
+    )
+    assert service.node_from_settings(configured).keys.certificate == pki.se.certificate
+    assert service.node_from_settings(configured) is service.node_from_settings(configured)  # read once
+    rotated = issue_node(pki.authority, SE)
+    rotated.write(key, certificate)
+    assert service.node_from_settings(configured).keys.certificate == rotated.certificate

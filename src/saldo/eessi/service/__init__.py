@@ -113,7 +113,20 @@ def node_from_settings(settings: Settings) -> Node:
         settings.eessi_ca_bundle,
         settings.eessi_retry_hours,
         tuple((pair.key, pair.certificate) for pair in settings.eessi_previous_keys),
+        written_at(settings.eessi_key, settings.eessi_certificate),
     )
+
+
+def written_at(*paths: Path) -> tuple[int, ...]:
+    """When each file was last written (0 for one that cannot be read: loading it will say why): a
+    key rotated on disk is read again without a restart."""
+    stamps = []
+    for path in paths:
+        try:
+            stamps.append(path.stat().st_mtime_ns)
+        except OSError:
+            stamps.append(0)
+    return tuple(stamps)
 
 
 @lru_cache(maxsize=8)
@@ -125,8 +138,10 @@ def _node(
     ca_bundle: Path | None,
     retry_hours: float,
     previous: tuple[tuple[Path, Path], ...],
+    written: tuple[int, ...],
 ) -> Node:
-    """Loaded once per process: reading an RSA key checks it, which takes tens of milliseconds."""
+    """Loaded once per process and key: reading an RSA key checks it, which takes tens of
+    milliseconds; ``written`` (the files' times) makes a rotated key load anew."""
     earlier = tuple(load_keys(k, c) for k, c in previous)
     return Node(institution, load_keys(key, certificate), directory, ca_bundle, retry_hours, earlier)
 

@@ -38,7 +38,7 @@ from saldo.accesslog.service import Access, log_access
 from saldo.accesslog.service.purposes import DECIDE_APPLICATIONS, FETCH_EVIDENCE, RELEASE_EVIDENCE
 from saldo.crossborder.service import OPENS, match
 from saldo.crossborder.service.eidas import ForeignIdentity
-from saldo.eessi.service import NATIONAL_SCHEMES
+from saldo.eessi.service import NATIONAL_SCHEMES, written_at
 from saldo.eessi.service import transport as as4
 from saldo.eessi.service.keys import NodeKeys, load_keys
 from saldo.kit import crash_points
@@ -118,12 +118,20 @@ def gateway_from_settings(settings: Settings) -> Gateway:
         settings.base_url,
         settings.eessi_ca_bundle,
         settings.eessi_retry_hours,
+        written_at(Path(str(settings.eessi_key)), Path(str(settings.eessi_certificate))),
     )
 
 
 @lru_cache(maxsize=8)
 def _gateway(
-    party: str, key: Path, certificate: Path, directory: Path, base_url: str, ca: Path | None, hours: float
+    party: str,
+    key: Path,
+    certificate: Path,
+    directory: Path,
+    base_url: str,
+    ca: Path | None,
+    hours: float,
+    written: tuple[int, ...],  # the key's and certificate's times: a rotated key loads anew
 ) -> Gateway:
     return Gateway(party, load_keys(key, certificate), directory, base_url, ca, hours)
 
