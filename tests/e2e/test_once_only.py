@@ -1,8 +1,8 @@
 """The once-only journey in Chromium, across two real gateways (tests/onceonly/nodes.py): a person
 with an application at FI asks for the statement of their public payments from SE, follows the link
-to SE's preview, approves it there, comes back to FI and finds the evidence attached. In Finnish,
-Swedish and English; every page passes axe-core's WCAG 2.1 A and AA checks, says its language and
-shows no English sentence of the catalogue in another language.
+to SE's preview, approves it there, comes back to FI and finds the evidence attached. In each of the
+nine languages; every page passes axe-core's WCAG 2.1 A and AA checks, says its language and shows
+no English sentence of the catalogue in another language.
 
 The logins themselves are made over HTTP and handed to the browser as cookies (the login journeys
 have browser tests of their own); each gateway is a host of its own (FI on localhost, SE on
@@ -17,6 +17,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from saldo.http import i18n
 from tests.e2e.conftest import ARTIFACTS, axe_violations
 from tests.e2e.test_citizen_flow import _english_left
 from tests.eessi.conftest import Pki, pki  # noqa: F401 — the fixture, by its name
@@ -27,7 +28,7 @@ from tests.onceonly.nodes import browser as http_client
 from tests.procedures.test_applications import open_form, pda1_form
 from tests.web_login import dev_login
 
-PERSONS = {"fi": pnr(41, "19610203"), "sv": pnr(42, "19720405"), "en": pnr(43, "19830607")}
+PERSONS = {language: pnr(41 + n, f"19{60 + n}0203") for n, language in enumerate(sorted(i18n.LANGUAGES))}
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +54,7 @@ def checked(page: Page, lang: str, english: list[str]) -> None:
     assert axe_violations(page) == [], page.url
 
 
-@pytest.mark.parametrize("lang", ["fi", "sv", "en"])
+@pytest.mark.parametrize("lang", sorted(i18n.LANGUAGES))
 def test_a_person_fetches_evidence_from_another_country_after_seeing_it_there(
     browser: Browser, gateways: dict[str, NodeProcess], lang: str, request: pytest.FixtureRequest
 ) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from saldo.db.engine import create_session_factory, unit_of_work
+from saldo.http import i18n
 from saldo.onceonly import service
 from saldo.onceonly.pages import statement_evidence
 from saldo.settings import Settings
@@ -52,7 +53,10 @@ def directory_file(path: Path, pki: Pki) -> Path:  # noqa: F811 — the fixture 
             "id": STATEMENT,
             "classification": f"https://sr.oots.tech.europa.eu/evidencetypeclassifications/se/{STATEMENT}",
             "title": "Statement of public payments",
-            "titles": {"sv": "Sammanställning av offentliga utbetalningar", "fi": "Yhteenveto julkisista maksuista"},
+            # in every language of the pages, as the common services list it (here: the catalogue's words)
+            "titles": {
+                lang: i18n.translations(lang).gettext("Statement of public payments") for lang in i18n.LANGUAGES
+            },
             "description": "The public payments made to the person in a calendar year, by payer and benefit.",
             "format": "application/pdf",
             "requirement": "https://sr.oots.tech.europa.eu/requirements/urn:uuid:7c1b9f2e-5a3d-4e6f-8b7a-2c9d1e0f3a4b",
