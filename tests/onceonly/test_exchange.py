@@ -89,6 +89,17 @@ def round_trip(session: Session, fi_sessions: sessionmaker[Session], se: service
     assert all(d.outcome == "delivered" for d in deliver_all(session, se, to_fi(fi_sessions, fi)))
 
 
+def back_at_fi(
+    session: Session, fi_sessions: sessionmaker[Session], se: service.Gateway, fi: service.Gateway, exchange_id: int
+) -> None:
+    """The person is back at FI from the preview: FI asks again, and SE's answer comes back."""
+    with unit_of_work(fi_sessions) as fi_session:
+        asked = fi_session.get(EvidenceExchange, exchange_id)
+        assert asked is not None
+        service.returned(fi_session, fi, asked, now=utcnow())
+    round_trip(session, fi_sessions, se, fi)
+
+
 def preview_at_se(se_web: TestClient, location: str, exchange_id: int, decision: str) -> str:
     """The person logs in at SE, opens the preview FI sent them to, and decides; the way back to FI
     the page then shows."""
@@ -186,9 +197,7 @@ class TestTheJourney:
         location = fi_exchange(fi_sessions, exchange_id).preview_location
         assert location is not None
         preview_at_se(se_web, location, exchange_id, "approve")
-        with unit_of_work(fi_sessions) as fi:
-            service.returned(fi, fi_gateway, fi.get(EvidenceExchange, exchange_id), now=utcnow())  # type: ignore[arg-type]
-        round_trip(session, fi_sessions, se_gateway, fi_gateway)
+        back_at_fi(session, fi_sessions, se_gateway, fi_gateway, exchange_id)
 
         messages = all_messages(session, fi_sessions)
         assert sorted(a for a, _ in messages) == sorted(
@@ -214,9 +223,7 @@ class TestNothingWithoutTheApproval:
         location = fi_exchange(fi_sessions, exchange_id).preview_location
         assert location is not None
         preview_at_se(se_web, location, exchange_id, "refuse")
-        with unit_of_work(fi_sessions) as fi:
-            service.returned(fi, fi_gateway, fi.get(EvidenceExchange, exchange_id), now=utcnow())  # type: ignore[arg-type]
-        round_trip(session, fi_sessions, se_gateway, fi_gateway)
+        back_at_fi(session, fi_sessions, se_gateway, fi_gateway, exchange_id)
 
         told = fi_exchange(fi_sessions, exchange_id)
         assert told.state is ExchangeState.REFUSED
@@ -234,9 +241,7 @@ class TestNothingWithoutTheApproval:
     ) -> None:
         exchange_id = ask(fi_sessions, fi_gateway)
         round_trip(session, fi_sessions, se_gateway, fi_gateway)
-        with unit_of_work(fi_sessions) as fi:
-            service.returned(fi, fi_gateway, fi.get(EvidenceExchange, exchange_id), now=utcnow())  # type: ignore[arg-type]
-        round_trip(session, fi_sessions, se_gateway, fi_gateway)
+        back_at_fi(session, fi_sessions, se_gateway, fi_gateway, exchange_id)
         assert fi_exchange(fi_sessions, exchange_id).state is ExchangeState.PREVIEW
         assert [e.state for e in se_exchanges(session)] == [ExchangeState.PREVIEW]
 
@@ -432,9 +437,7 @@ class TestKeptNoLongerThanNeeded:
         assert location is not None
         assert dev_login(se_web, PERSON_PNR).status_code == 303
         assert "Approve" not in se_web.get(location, params={"lang": "en"}).text  # nothing left to decide
-        with unit_of_work(fi_sessions) as fi:
-            service.returned(fi, fi_gateway, fi.get(EvidenceExchange, exchange_id), now=utcnow())  # type: ignore[arg-type]
-        round_trip(session, fi_sessions, se_gateway, fi_gateway)
+        back_at_fi(session, fi_sessions, se_gateway, fi_gateway, exchange_id)
         told = fi_exchange(fi_sessions, exchange_id)
         assert (told.state, told.error_code) == (ExchangeState.EXPIRED, edm.ErrorCode.TIMEOUT.value)
 
@@ -451,9 +454,7 @@ class TestKeptNoLongerThanNeeded:
         location = fi_exchange(fi_sessions, exchange_id).preview_location
         assert location is not None
         preview_at_se(se_web, location, exchange_id, "approve")
-        with unit_of_work(fi_sessions) as fi:
-            service.returned(fi, fi_gateway, fi.get(EvidenceExchange, exchange_id), now=utcnow())  # type: ignore[arg-type]
-        round_trip(session, fi_sessions, se_gateway, fi_gateway)
+        back_at_fi(session, fi_sessions, se_gateway, fi_gateway, exchange_id)
         assert fi_exchange(fi_sessions, exchange_id).evidence is not None
         with unit_of_work(fi_sessions) as fi:
             assert service.expire(fi, now=utcnow() + service.KEPT - dt.timedelta(days=1)) == (0, 0)

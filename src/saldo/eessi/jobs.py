@@ -4,6 +4,7 @@ queued, and every minute for retries that come due) and reminding partners of ov
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import httpx
 import procrastinate
@@ -27,20 +28,30 @@ def poster(node: service.Node) -> httpx.Client:
     return httpx.Client(verify=str(node.ca_bundle) if node.ca_bundle else True, timeout=TIMEOUT_S)
 
 
+Post = Callable[[str, dict[str, str], bytes], tuple[int, bytes]]
+
+
+def posting(client: httpx.Client) -> Post:
+    """``post(url, headers, body)`` → (status, body) over ``client``, an unreachable partner
+    raised as OSError: what the outboxes' delivery (``deliver_one``) calls."""
+
+    def post(url: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        try:
+            response = client.post(url, headers=headers, content=body)
+        except httpx.TransportError as error:
+            raise OSError(str(error) or type(error).__name__) from error
+        return response.status_code, response.content
+
+    return post
+
+
 def deliver(resources: JobResources, *, limit: int = 10_000) -> dict[str, int]:
     """Send every SED that is due, each in its own transaction (built and committed first, then sent
     and its outcome committed); returns the outcomes counted."""
     node = service.node_from_settings(resources.settings)
     counts: dict[str, int] = {}
     with poster(node) as client:
-
-        def post(url: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
-            try:
-                response = client.post(url, headers=headers, content=body)
-            except httpx.TransportError as error:
-                raise OSError(str(error) or type(error).__name__) from error
-            return response.status_code, response.content
-
+        post = posting(client)
         for _ in range(limit):
             with unit_of_work(resources.sessions) as session:
                 delivery = service.deliver_one(session, node, post)

@@ -9,6 +9,7 @@ import httpx
 import procrastinate
 
 from saldo.db.engine import unit_of_work
+from saldo.eessi.jobs import posting
 from saldo.kit.clock import utcnow
 from saldo.mediation.jobs import JobResources
 from saldo.onceonly import service
@@ -31,14 +32,7 @@ def deliver(resources: JobResources, *, limit: int = 10_000) -> dict[str, int]:
     counts: dict[str, int] = {}
     verify = str(gateway.ca_bundle) if gateway.ca_bundle else True
     with httpx.Client(verify=verify, timeout=TIMEOUT_S) as client:
-
-        def post(url: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
-            try:
-                response = client.post(url, headers=headers, content=body)
-            except httpx.TransportError as error:
-                raise OSError(str(error) or type(error).__name__) from error
-            return response.status_code, response.content
-
+        post = posting(client)
         for _ in range(limit):
             with unit_of_work(resources.sessions) as session:
                 delivery = service.deliver_one(session, gateway, post)

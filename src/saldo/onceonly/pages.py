@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
+from babel import Locale
 from fastapi import APIRouter, Form, Query, Request
 from fastapi import Path as PathParameter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -78,8 +79,6 @@ def _settings(request: Request) -> Settings:
 
 
 def _countries(language: str) -> dict[str, str]:
-    from babel import Locale  # noqa: PLC0415 — only the pages that name countries need it
-
     names = Locale.parse(language).territories
     return {code: names.get(code, code) for code in COUNTRIES}
 

@@ -9,7 +9,6 @@ them are accepted, and messages to it are encrypted to the first."""
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 from saldo.eessi.errors import ExchangeError
 from saldo.eessi.service.keys import load_certificate
 from saldo.eessi.service.seds import INSTITUTION_PATTERN
+from saldo.kit.reread import reread_when_changed
 
 
 class DirectoryError(ExchangeError, ValueError):
@@ -100,24 +100,9 @@ def parse(text: str, where: str = "directory") -> Directory:
     return Directory(institutions)
 
 
-_lock = threading.Lock()
-_loaded: dict[Path, tuple[float, Directory]] = {}
-
-
 def load(path: Path) -> Directory:
     """The directory in ``path``, read again when the file has changed since the last read."""
-    try:
-        mtime = path.stat().st_mtime
-    except OSError as error:
-        raise DirectoryError(f"{path}: cannot be read ({error.strerror})") from error
-    with _lock:
-        cached = _loaded.get(path)
-        if cached is not None and cached[0] == mtime:
-            return cached[1]
-    directory = parse(path.read_text(encoding="utf-8"), str(path))
-    with _lock:
-        _loaded[path] = (mtime, directory)
-    return directory
+    return reread_when_changed(path, parse, DirectoryError)
 
 
 def entry(

@@ -6,7 +6,6 @@ again whenever the file changes; docs/once-only.md shows one."""
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from cryptography import x509
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 
 from saldo.eessi.service.keys import load_certificate
+from saldo.kit.reread import reread_when_changed
 from saldo.onceonly.errors import DirectoryError
 from saldo.onceonly.service.edm import Agent, EvidenceType, Requirement
 
@@ -141,21 +141,6 @@ def parse(text: str, where: str = "once-only directory") -> Directory:
     return Directory(kinds, parties)
 
 
-_lock = threading.Lock()
-_loaded: dict[Path, tuple[float, Directory]] = {}
-
-
 def load(path: Path) -> Directory:
     """The directory in ``path``, read again when the file has changed since the last read."""
-    try:
-        mtime = path.stat().st_mtime
-    except OSError as error:
-        raise DirectoryError(f"{path}: cannot be read ({error.strerror})") from error
-    with _lock:
-        cached = _loaded.get(path)
-        if cached is not None and cached[0] == mtime:
-            return cached[1]
-    directory = parse(path.read_text(encoding="utf-8"), str(path))
-    with _lock:
-        _loaded[path] = (mtime, directory)
-    return directory
+    return reread_when_changed(path, parse, DirectoryError)
