@@ -223,6 +223,26 @@ class TestPayerIsolation:
         assert client.get(f"/api/v1/payments?batch_id={batch_id}", headers=auth(my_token)).json()["items"] == []
         assert len(client.get("/api/v1/payments", headers=auth(their_token)).json()["items"]) == 2
 
+    def test_pages_walk_my_payments_only_both_ways(
+        self, client: TestClient, two_payers: tuple[str, str, int, int]
+    ) -> None:
+        """Payments of two payers registered in turn: every page, oldest or newest first, from any
+        cursor, holds the caller's own payments in order, and the pages together hold each once."""
+        my_token, their_token, _, _ = two_payers
+        mine = []
+        for _ in range(7):
+            mine.append(client.post("/api/v1/payments", json=payment_body(), headers=auth(my_token)).json()["id"])
+            client.post("/api/v1/payments", json=payment_body(), headers=auth(their_token))
+        for order, expected in (("oldest", mine), ("newest", mine[::-1])):
+            seen, after = [], None
+            while True:
+                cursor = f"&after={after}" if after is not None else ""
+                page = client.get(f"/api/v1/payments?limit=3&order={order}{cursor}", headers=auth(my_token)).json()
+                seen += [item["id"] for item in page["items"]]
+                if (after := page["next_after"]) is None:
+                    break
+            assert seen == expected, order
+
     def test_same_reference_is_independent_per_payer(
         self, client: TestClient, two_payers: tuple[str, str, int, int]
     ) -> None:

@@ -70,6 +70,10 @@ class Payment(IdMixin, Base):
         CheckConstraint("period_end >= period_start", name="period_ordered"),
         Index("uq_payments_payer_id_reference", "payer_id", "reference", unique=True),
         Index("ix_payments_payee_id_due_date", "payee_id", "due_date"),
+        # A payer's listing in id order, a page at a time from any cursor: without it the first page
+        # of a payer whose payments start late in the table read every row before them (165 ms at a
+        # million payments, growing with the table). See decision 0030.
+        Index("ix_payments_payer_id_id", "payer_id", "id"),
         # Batches are written contiguously, so a block-range index finds a batch's rows at a
         # fraction of a B-tree's cost per inserted payment.
         Index("ix_payments_batch_id", "batch_id", postgresql_using="brin"),

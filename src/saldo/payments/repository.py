@@ -141,7 +141,7 @@ class PaymentRepository:
     def list_for_payer(
         self, payer_id: int, filters: PaymentFilter, *, after: int | None, limit: int
     ) -> Sequence[PaymentRow]:
-        query = _with_labels().where(Payment.payer_id == payer_id)
+        query = _with_labels()
         if filters.status is not None:
             query = query.where(Payment.status == filters.status)
         if filters.benefit is not None:
@@ -161,13 +161,20 @@ class PaymentRepository:
             query = query.where(tuple_(Payee.id_scheme, Payee.identifier).in_(filters.payees))
         if filters.payee_name:
             query = query.where(Payment.payee_name.ilike(f"%{_like(filters.payee_name)}%"))
+        # The payer's own rows, written as a range of its (payer, id) index rather than "payer = :p":
+        # given an equality the planner drops the payer from the order and walks the primary key from
+        # the start, skipping every other payer's rows (1.4 s for a first page at ten million
+        # payments). The cursor is a row comparison, so a deep page starts where it is in the index.
+        query = query.where(Payment.payer_id >= payer_id, Payment.payer_id <= payer_id)
         if filters.newest_first:
             if after is not None:
-                query = query.where(Payment.id < after)
-            return self.session.execute(query.order_by(Payment.id.desc()).limit(limit)).all()
-        if after is not None:
-            query = query.where(Payment.id > after)
-        return self.session.execute(query.order_by(Payment.id).limit(limit)).all()
+                query = query.where(tuple_(Payment.payer_id, Payment.id) < (payer_id, after))
+            order = (Payment.payer_id.desc(), Payment.id.desc())
+        else:
+            if after is not None:
+                query = query.where(tuple_(Payment.payer_id, Payment.id) > (payer_id, after))
+            order = (Payment.payer_id.asc(), Payment.id.asc())
+        return self.session.execute(query.order_by(*order).limit(limit)).all()
 
     def events(self, payment_id: int) -> Sequence[PaymentEvent]:
         query = select(PaymentEvent).where(PaymentEvent.payment_id == payment_id).order_by(PaymentEvent.id)
