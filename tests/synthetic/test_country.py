@@ -7,6 +7,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,7 @@ from saldo.payments.schemas import BatchAccepted
 from saldo.payments.service.verify import check_payment_accounts
 from saldo.settings import Settings
 from saldo.synthetic.country import generate_country
+from saldo.synthetic.population import distinct_numbers
 
 AS_OF = today()
 
@@ -138,3 +140,14 @@ def test_bank_files_are_valid_and_the_account_check_catches_every_planted_wrong_
         AccountCheck.ACCOUNT_UNKNOWN: planted["unknown"],
     }
     assert summary.verified == total - sum(planted.values())
+
+
+def test_account_numbers_drawn_twice_are_drawn_again() -> None:
+    """At national size random account numbers repeat by chance; a repeat, or a number already held
+    (a closed account drawn onto a current one), is drawn again and nothing else changes."""
+    drawn = np.array([5 * 10**9, 6 * 10**9, 5 * 10**9, 7 * 10**9, 8 * 10**9], dtype=np.int64)
+    distinct = distinct_numbers(drawn, taken=np.array([7 * 10**9], dtype=np.int64))
+    assert len(set(distinct.tolist())) == drawn.size
+    assert 7 * 10**9 not in distinct
+    assert distinct[[0, 1, 4]].tolist() == [5 * 10**9, 6 * 10**9, 8 * 10**9]  # the others stay as drawn
+    assert distinct_numbers(distinct).tolist() == distinct.tolist()

@@ -11,7 +11,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from saldo.synthetic.population import Population
+from saldo.synthetic.population import Population, distinct_numbers
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -83,7 +83,9 @@ def generate_register(rng: np.random.Generator, population: Population, as_of: n
         with_account=np.flatnonzero(population.account_bank > 0),
         closed_person=holders,
         closed_bank=population.account_bank[holders],
-        closed_number=rng.integers(10**9, 10**11, holders.size).astype(np.int64),
+        closed_number=distinct_numbers(
+            rng.integers(10**9, 10**11, holders.size).astype(np.int64), taken=population.account_number
+        ),
         closed_opened=np.minimum(closed_opened, closed_on - np.timedelta64(1, "D")),
         closed_on=closed_on,
     )

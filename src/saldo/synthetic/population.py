@@ -155,7 +155,7 @@ def generate_population(rng: np.random.Generator, persons: int, as_of: dt.date) 
 
     has_account = age >= 16
     bank = np.where(has_account, rng.choice(BANK_CODES, size=persons, p=BANK_SHARES), 0).astype(np.int64)
-    account = rng.integers(10**9, 10**11, size=persons).astype(np.int64)
+    account = distinct_numbers(rng.integers(10**9, 10**11, size=persons).astype(np.int64))
     # Some couples use one joint account for everything: a legitimate look-alike for the analysis.
     shares = has_account & (household != np.arange(persons)) & (age >= 18) & (rng.random(persons) < 0.08)
     head = household[shares]
@@ -240,3 +240,20 @@ def _households(
     household[kids] = household[chosen[has_parent]]
     surname[kids] = surname[chosen[has_parent]]
     return household, guardian
+
+
+def distinct_numbers(drawn: IntArray, *, taken: IntArray | None = None) -> IntArray:
+    """Account numbers ``drawn`` with every repeat (and every number in ``taken``) drawn again, so no
+    two accounts share a number by chance: at a million persons or more, random 11-digit numbers do
+    repeat (a bank's register then shows one account with two opening dates). The new draws come from
+    a stream of their own, so every number that did not repeat, and every later draw, stays as it was."""
+    redraw = np.random.default_rng(drawn.size)
+    drawn = drawn.copy()
+    while True:
+        _, first = np.unique(drawn, return_index=True)
+        again = np.setdiff1d(np.arange(drawn.size), first)
+        if taken is not None:
+            again = np.union1d(again, np.flatnonzero(np.isin(drawn, taken)))
+        if not again.size:
+            return drawn
+        drawn[again] = redraw.integers(10**9, 10**11, again.size)
