@@ -141,7 +141,7 @@ def _build(context: CliContext, demo_dir: Path, persons: int) -> None:
     checked = run_account_check(context.sessions)
     held = ", ".join(f"{n:,} {code.value}" for code, n in sorted(checked.held.items())) or "none"
     console.print(f"  account check: {checked.verified:,} payments verified; held: {held}")
-    _pay_out(context, demo_dir)
+    pay_out(context, demo_dir)
     _analyse(context, country)
     staff_tokens = _audit(context, country)
     users = {p.organisation_number: name for p, (_, name) in zip(payers, DEMO_PAYER_USERS, strict=False)}
@@ -258,7 +258,7 @@ def _leave_journeys(
     )
 
 
-def _pay_out(context: CliContext, demo_dir: Path) -> None:
+def pay_out(context: CliContext, demo_dir: Path) -> None:
     """Today's payment runs through the job queue, and the synthetic bank's answers read back."""
     from saldo.db.engine import unit_of_work
     from saldo.kit.clock import today

@@ -1,0 +1,443 @@
+"""Saldo at national size: one method, measured at several sizes of the same country.
+
+Issue (national scale): the same measurements at 1, 10 and 100 million payments, so that how each
+figure grows can be read from one table.
+
+    .venv/bin/python -m benchmarks.national build --persons 145000       # about 1 M payments
+    .venv/bin/python -m benchmarks.national measure --persons 145000 [--runs 3] [--seconds 10]
+
+build:   a synthetic country of --persons (seed 9, as of 2026-11-22) is generated as files and loaded
+         through Saldo's own paths, the ones a real authority's data takes: the banks' account
+         registers, the payers' register, every payer's payment file through `ingest_file`, the
+         decisions and registers of the analysis, and the SEDs from abroad. Kept in its own database
+         (`saldo_bench_national_<persons>`): a rerun reuses it. Its time is reported.
+measure: on that database, each measurement the same way at every size:
+         - storage: bytes per payment (the table, each index, TOAST), the database's size;
+         - the citizen's overview, page and JSON (`saldo serve`, wrk, random citizens' sessions);
+         - a payer's listing of its payments (`GET /api/v1/payments`, keyset pagination): the first
+           page, and a page deep in the list, for the largest payer and for a small one;
+         - verification of payee, single checks of the country's own accounts and names;
+         - single registration (`POST /api/v1/payments`), paced, and a payer's file of a third of a
+           million payments through `ingest_file` (both on a copy of the database, dropped after);
+         - a consistent backup (`saldo backup`) and its checked restore (`saldo restore`);
+         - the analysis snapshot export.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import random
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from benchmarks.citizen import LUA as CITIZEN_LUA
+from benchmarks.citizen import open_sessions
+from benchmarks.common import (
+    WORK,
+    copy_database,
+    drop_database,
+    empty_database,
+    ensure_wrk,
+    median,
+    migrated_database,
+    pacing_ms,
+    report,
+    run_wrk,
+    start_server,
+)
+from benchmarks.vop import LUA as VOP_LUA
+from saldo.analysis.service.snapshot import export_snapshot
+from saldo.banks.service import find_bank, issue_bank_token
+from saldo.cli.accounts import import_bank_register
+from saldo.cli.context import CliContext
+from saldo.cli.country import load_country
+from saldo.cli.demo import pay_out
+from saldo.cli.ingest import ingest_file
+from saldo.db.backup import backup, restore
+from saldo.db.engine import create_db_engine, create_session_factory, unit_of_work
+from saldo.kit.clock import today
+from saldo.payers.service import issue_token
+from saldo.payments.jobs import run_account_check
+from saldo.payments.schemas import BatchAccepted
+from saldo.settings import Settings
+from saldo.synthetic.country import generate_country
+
+AS_OF = dt.date(2026, 11, 22)
+SEED = 9
+LARGEST = "2021005521"  # Försäkringskassan: the largest payer of the synthetic country
+FILE_ROWS = 333_333  # a payer's file for the ingest measurement
+
+
+def database(persons: int) -> str:
+    return f"saldo_bench_national_{persons}"
+
+
+def folder(persons: int) -> Path:
+    return WORK / "national" / f"country-{persons}"
+
+
+def payments_held(settings: Settings) -> int:
+    engine = create_db_engine(settings)
+    with engine.connect() as connection:
+        held = int(connection.scalar(text("SELECT count(*) FROM payments")) or 0)
+    engine.dispose()
+    return held
+
+
+def build(persons: int) -> Settings:
+    """The country of ``persons`` in its database, built through Saldo's own paths. Each stage is done
+    only if the database does not show it done, so a rerun (or a build that was stopped) reuses what is
+    there: the files loaded, the banks' account registers, the account check, the payment runs."""
+    settings = migrated_database(database(persons), fresh=False)
+    settings = settings.model_copy(update={"data_dir": WORK / "national"})
+    country = folder(persons)
+    engine = create_db_engine(settings)
+    sessions = create_session_factory(engine)
+    stages: dict[str, float] = {}
+
+    def held(sql: str) -> int:
+        with engine.connect() as connection:
+            return int(connection.scalar(text(sql)) or 0)
+
+    def stage(name: str, work: Callable[[], object]) -> None:
+        began = time.perf_counter()
+        work()
+        stages[name] = round(time.perf_counter() - began, 1)
+        print(f"{name}: {stages[name]} s", flush=True)
+
+    if not held("SELECT count(*) FROM payments"):
+        shutil.rmtree(country, ignore_errors=True)
+        stage("generate the files", lambda: generate_country(country, persons=persons, seed=SEED, as_of=AS_OF))
+        stage(
+            "load payers' files, decisions, registers, SEDs",
+            lambda: load_country(sessions, settings, country, loaded_by="staff:benchmark"),
+        )
+    if not held("SELECT count(*) FROM bank_accounts"):
+        with unit_of_work(sessions) as session:
+            stage("load the banks' account registers", lambda: import_bank_register(session, country, settings))
+    if held("SELECT count(*) FROM payments WHERE status = 'registered'"):
+        stage("account check", lambda: run_account_check(sessions))
+    if not held("SELECT count(*) FROM payment_runs"):  # planned once; a stopped run is finished by the worker
+        context = CliContext()
+        context.__dict__.update(settings=settings, engine=engine, sessions=sessions)  # its cached parts, given
+        stage("payment runs, pain.001 and the bank's answers", lambda: pay_out(context, WORK / "national"))
+    if stages:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            stage("vacuum and analyze", lambda: connection.execute(text("VACUUM ANALYZE")))
+        report(
+            f"national build, {persons:,} persons",
+            {
+                "persons": persons,
+                "payments": held("SELECT count(*) FROM payments"),
+                "accounts": held("SELECT count(*) FROM bank_accounts"),
+                "payments by status": dict(
+                    engine.connect().execute(text("SELECT status::text, count(*) FROM payments GROUP BY 1")).all()
+                ),
+                "stages_seconds": stages,
+                "files_mib": round(sum(p.stat().st_size for p in country.rglob("*") if p.is_file()) / 1024**2),
+            },
+        )
+    else:
+        print(f"{database(persons)} holds {held('SELECT count(*) FROM payments'):,} payments: reused")
+    engine.dispose()
+    return settings
+
+
+def storage(settings: Settings) -> dict[str, Any]:
+    """Bytes per payment: the table's rows, each index, TOAST; and the whole database."""
+    engine = create_db_engine(settings)
+    with engine.connect() as connection:
+        payments = int(connection.scalar(text("SELECT count(*) FROM payments")) or 0)
+        heap, total, indexes, whole = connection.execute(
+            text(
+                "SELECT pg_relation_size('payments'), pg_total_relation_size('payments'), "
+                "pg_indexes_size('payments'), pg_database_size(current_database())"
+            )
+        ).one()
+        each = connection.execute(
+            text(
+                "SELECT indexrelid::regclass::text, pg_relation_size(indexrelid) FROM pg_index "
+                "WHERE indrelid = 'payments'::regclass ORDER BY 1"
+            )
+        ).all()
+    engine.dispose()
+    return {
+        "payments": payments,
+        "bytes_per_payment_with_indexes": round(total / payments),
+        "rows": round(heap / payments),
+        "indexes": round(indexes / payments),
+        "toast_and_maps": round((total - heap - indexes) / payments),
+        "each_index": {name: round(size / payments, 1) for name, size in each},
+        "database_gib": round(whole / 1024**3, 2),
+    }
+
+
+def wrk_runs(
+    wrk: str, base: str, script: Path, args: argparse.Namespace, extra: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """A short warm-up, then --runs runs of --seconds; medians."""
+    run_wrk(wrk, base, script, connections=4, seconds=2, args=extra)
+    runs = [run_wrk(wrk, base, script, connections=8, seconds=args.seconds, args=extra) for _ in range(args.runs)]
+    return {
+        "per_second": round(median([r["requests_per_second"] for r in runs]), 1),
+        "p50_ms": median([r["p50_ms"] for r in runs]),
+        "p99_ms": median([r["p99_ms"] for r in runs]),
+        "p99_ms_each": [r["p99_ms"] for r in runs],
+        "errors": sum(int(r["non_2xx"]) for r in runs),
+    }
+
+
+REGISTER_LUA = """
+local counter = 0
+template = [[__TEMPLATE__]]
+headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer __TOKEN__"}
+function init(args)
+  prefix = args[1] .. "-" .. math.random(1, 1000000)
+end
+function delay()
+  return __PACING__
+end
+function request()
+  counter = counter + 1
+  local body = string.gsub(template, "__REF__", prefix .. "-" .. counter)
+  return wrk.format("POST", "/api/v1/payments", headers, body)
+end
+"""
+
+GET_LUA = """
+function request()
+  return wrk.format("GET", path, headers)
+end
+"""
+
+
+def listing_targets(settings: Settings) -> list[tuple[str, str, str]]:
+    """(name, token, path) for the first page and a page nine tenths down the list, of the largest
+    payer and of a small one (the payer with the fewest payments among those with at least 10,000)."""
+    engine = create_db_engine(settings)
+    targets = []
+    with Session(engine) as session:
+        counts = session.execute(
+            text(
+                "SELECT p.id, p.organisation_number, count(*) FROM payments x JOIN payers p ON p.id = x.payer_id "
+                "GROUP BY p.id, p.organisation_number ORDER BY 3"
+            )
+        ).all()
+        largest = next(row for row in counts if row[1] == LARGEST)
+        small = next(row for row in counts if row[2] >= 10_000)
+        for name, (payer_id, _number, count) in (("largest payer", largest), ("small payer", small)):
+            token = issue_token(session, payer_id=payer_id, label="benchmark").token
+            deep = session.scalar(
+                text("SELECT id FROM payments WHERE payer_id = :p ORDER BY id OFFSET :k LIMIT 1"),
+                {"p": payer_id, "k": count * 9 // 10},
+            )
+            label = f"{name} ({count:,} payments)"
+            targets.append((f"{label}: first page", token, "/api/v1/payments?limit=100"))
+            targets.append((f"{label}: page at 90 %", token, f"/api/v1/payments?limit=100&after={deep}"))
+        session.commit()
+    engine.dispose()
+    return targets
+
+
+def vop_checks(settings: Settings, count: int) -> tuple[str, list[dict[str, str]]]:
+    """A bank's token and checks of the country's own accounts: most with the holder's name as the
+    bank has it, some with another holder's name."""
+    engine = create_db_engine(settings)
+    with Session(engine) as session:
+        rows = session.execute(
+            text(
+                "SELECT a.account_number, h.holder_name FROM bank_accounts a TABLESAMPLE SYSTEM (10) "
+                "JOIN account_holders h ON h.account_id = a.id WHERE a.account_scheme = 'iban' LIMIT :n"
+            ),
+            {"n": count},
+        ).all()
+        bank = session.scalar(text("SELECT bic FROM banks ORDER BY id LIMIT 1"))
+        token = issue_bank_token(session, bank_id=find_bank(session, bank).id, label="benchmark").token
+        session.commit()
+    engine.dispose()
+    rng = random.Random(1)
+    names = [name for _account, name in rows]
+    checks = [{"account": account, "name": name if rng.random() < 0.9 else rng.choice(names)} for account, name in rows]
+    return token, checks
+
+
+def reads(settings: Settings, args: argparse.Namespace, wrk: str) -> dict[str, Any]:
+    """The citizen's overview, payers' listings and verification of payee, over HTTP on one server."""
+    assert settings.database_url is not None
+    secrets, _sizes = open_sessions(settings.database_url, 2_000)
+    targets = listing_targets(settings)
+    bank_token, checks = vop_checks(settings, 20_000)
+    server, base = start_server(settings, 1)
+    figures: dict[str, Any] = {}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            cookies = Path(tmp) / "cookies.txt"
+            cookies.write_text("\n".join(secrets) + "\n", encoding="utf-8")
+            for name, path in (("citizen overview page", "/me"), ("citizen overview JSON", "/api/v1/me/overview")):
+                script = Path(tmp) / "citizen.lua"
+                script.write_text(f'path = "{path}"\n' + CITIZEN_LUA, encoding="utf-8")
+                figures[name] = wrk_runs(wrk, base, script, args, (str(cookies),))
+            for name, token, path in targets:
+                script = Path(tmp) / "listing.lua"
+                script.write_text(
+                    f'path = "{path}"\nheaders = {{["Authorization"] = "Bearer {token}"}}\n' + GET_LUA,
+                    encoding="utf-8",
+                )
+                figures[name] = wrk_runs(wrk, base, script, args)
+            lines = Path(tmp) / "checks.ndjson"
+            lines.write_text("\n".join(json.dumps(c) for c in checks) + "\n", encoding="utf-8")
+            script = Path(tmp) / "vop.lua"
+            script.write_text(
+                VOP_LUA.replace(
+                    "local checks = {}",
+                    f"local checks = {{}}\npacing = {pacing_ms(8, 1_000, 1.5)}\n"
+                    f'headers = {{["Content-Type"] = "application/json", ["Authorization"] = "Bearer {bank_token}"}}',
+                ),
+                encoding="utf-8",
+            )
+            figures["verification of payee, paced at about 1,000/s"] = wrk_runs(wrk, base, script, args, (str(lines),))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return figures
+
+
+def writes(settings: Settings, args: argparse.Namespace, wrk: str) -> dict[str, Any]:
+    """Single registration (paced) and a payer's file, on a copy of the database dropped after."""
+    copy = copy_database(database(args.persons), database(args.persons) + "_w")
+    copy = copy.model_copy(update={"data_dir": WORK / "national"})
+    engine = create_db_engine(copy)
+    with Session(engine) as session:
+        payer_id = session.scalar(text("SELECT id FROM payers WHERE organisation_number = :o"), {"o": LARGEST})
+        token = issue_token(session, payer_id=payer_id, label="benchmark").token
+        session.commit()
+    figures: dict[str, Any] = {}
+    server, base = start_server(copy, 1)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            template = json.dumps(registration_body(folder(args.persons)))
+            script = Path(tmp) / "register.lua"
+            script.write_text(
+                REGISTER_LUA.replace("__TEMPLATE__", template)
+                .replace("__PACING__", str(pacing_ms(8, 1_000, 1.5)))
+                .replace("__TOKEN__", token),
+                encoding="utf-8",
+            )
+            figures["single registration, paced at about 1,000/s"] = wrk_runs(
+                wrk, base, script, args, (uuid.uuid4().hex[:8],)
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    seconds = []
+    for run in range(args.runs):
+        path = file_of_new_payments(folder(args.persons), WORK / "national" / "file.csv", f"N{run}")
+        began = time.perf_counter()
+        with Session(engine) as session:
+            outcome = ingest_file(session, copy, organisation_number=LARGEST, path=path, show_progress=False)
+            session.commit()
+        seconds.append(time.perf_counter() - began)
+        assert isinstance(outcome, BatchAccepted), outcome
+        path.unlink()
+    figures[f"file ingest, {FILE_ROWS:,} payments"] = {
+        "seconds_each": [round(s, 2) for s in seconds],
+        "seconds": round(median(seconds), 2),
+        "payments_per_second": round(FILE_ROWS / median(seconds)),
+    }
+    engine.dispose()
+    drop_database(database(args.persons) + "_w")
+    return figures
+
+
+def registration_body(country: Path) -> dict[str, object]:
+    """One payment of the largest payer's file, as the JSON a single registration sends."""
+    with (country / "payments" / f"{LARGEST}.csv").open(encoding="utf-8", newline="") as handle:
+        row = next(csv.DictReader(handle))
+    body: dict[str, object] = {key: value for key, value in row.items() if value != ""}
+    body["amount_minor"] = int(row["amount_minor"])
+    body["reference"] = "__REF__"
+    day = today()  # due this month, as a payer registering today would send it
+    body.update(period_start=day.replace(day=1).isoformat(), period_end=day.isoformat(), due_date=day.isoformat())
+    return body
+
+
+def file_of_new_payments(country: Path, out: Path, tag: str) -> Path:
+    """The first FILE_ROWS payments of the largest payer's file under new references: a new file."""
+    with (country / "payments" / f"{LARGEST}.csv").open(encoding="utf-8", newline="") as source:
+        reader = csv.DictReader(source)
+        with out.open("w", encoding="utf-8", newline="") as sink:
+            writer = csv.DictWriter(sink, fieldnames=reader.fieldnames or [])
+            writer.writeheader()
+            for number, row in enumerate(reader):
+                if number >= FILE_ROWS:
+                    break
+                row["reference"] = f"{tag}-{row['reference']}"[:64]
+                writer.writerow(row)
+    return out
+
+
+def keeping(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
+    """A consistent backup and its checked restore; the analysis snapshot export."""
+    engine = create_db_engine(settings)
+    backups, restores, dumped = [], [], 0
+    target = database(args.persons) + "_r"
+    for run in range(args.runs):
+        where = WORK / "national" / f"backup-{run}"
+        shutil.rmtree(where, ignore_errors=True)
+        taken = backup(engine, where, jobs=2)
+        put_back = restore(where, empty_database(target), jobs=2)
+        backups.append(taken.seconds)
+        restores.append(put_back.seconds)
+        dumped = taken.bytes
+        shutil.rmtree(where)
+        drop_database(target)
+    exports = []
+    for _ in range(args.runs):
+        began = time.perf_counter()
+        with unit_of_work(create_session_factory(engine)) as session:
+            made = Path(export_snapshot(session, settings, created_by="staff:benchmark").path)
+        exports.append(time.perf_counter() - began)
+        shutil.rmtree(made)
+    engine.dispose()
+    return {
+        "backup": {"seconds_each": [round(s, 1) for s in backups], "seconds": round(median(backups), 1)},
+        "backup_mib": round(dumped / 1024**2),
+        "restore and check": {"seconds_each": [round(s, 1) for s in restores], "seconds": round(median(restores), 1)},
+        "snapshot export": {"seconds_each": [round(s, 1) for s in exports], "seconds": round(median(exports), 1)},
+    }
+
+
+def measure(settings: Settings, args: argparse.Namespace) -> None:
+    wrk = ensure_wrk()
+    figures: dict[str, Any] = {"storage": storage(settings)}
+    figures.update(reads(settings, args, wrk))
+    figures.update(writes(settings, args, wrk))
+    figures.update(keeping(settings, args))
+    report(f"national, {args.persons:,} persons", figures)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("part", choices=["build", "measure"])
+    parser.add_argument("--persons", type=int, default=145_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=10)
+    args = parser.parse_args()
+    settings = build(args.persons)
+    if args.part == "measure":
+        measure(settings, args)
+
+
+if __name__ == "__main__":
+    main()
