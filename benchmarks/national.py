@@ -38,7 +38,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from benchmarks.citizen import LUA as CITIZEN_LUA
@@ -141,9 +141,7 @@ def build(persons: int) -> Settings:
                 "persons": persons,
                 "payments": held("SELECT count(*) FROM payments"),
                 "accounts": held("SELECT count(*) FROM bank_accounts"),
-                "payments by status": dict(
-                    engine.connect().execute(text("SELECT status::text, count(*) FROM payments GROUP BY 1")).all()
-                ),
+                "payments by status": by_status(engine),
                 "stages_seconds": stages,
                 "files_mib": round(sum(p.stat().st_size for p in country.rglob("*") if p.is_file()) / 1024**2),
             },
@@ -152,6 +150,12 @@ def build(persons: int) -> Settings:
         print(f"{database(persons)} holds {held('SELECT count(*) FROM payments'):,} payments: reused")
     engine.dispose()
     return settings
+
+
+def by_status(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT status::text, count(*) FROM payments GROUP BY 1")).all()
+    return {str(status): int(count) for status, count in rows}
 
 
 def storage(settings: Settings) -> dict[str, Any]:
