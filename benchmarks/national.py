@@ -95,60 +95,138 @@ def payments_held(settings: Settings) -> int:
     return held
 
 
+def months(country: Path) -> dict[str, Path]:
+    """Each payer's year-long payment file cut by the month its payments are due, as a payer sends
+    them (``months/<YYYY-MM>/<organisation number>.csv``, header and lines unchanged). Written once."""
+    out = country / "months"
+    if not out.exists():
+        parts = out.with_name("months.partial")
+        shutil.rmtree(parts, ignore_errors=True)
+        for path in sorted((country / "payments").glob("*.csv")):
+            with path.open(newline="") as lines:
+                header = next(lines)
+                due = next(csv.reader([header])).index("due_date")
+                writers: dict[str, Any] = {}
+                for line in lines:
+                    month = next(csv.reader([line]))[due][:7]
+                    if month not in writers:
+                        (parts / month).mkdir(parents=True, exist_ok=True)
+                        writers[month] = (parts / month / path.name).open("w", newline="")
+                        writers[month].write(header)
+                    writers[month].write(line)
+                for writer in writers.values():
+                    writer.close()
+        parts.rename(out)
+    return {month.name: month for month in sorted(out.iterdir())}
+
+
+class Builder:
+    """A build's database, its timed stages, and one month of the year."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine = create_db_engine(settings)
+        self.sessions = create_session_factory(self.engine)
+        self.context = CliContext()
+        self.context.__dict__.update(settings=settings, engine=self.engine, sessions=self.sessions)  # cached parts
+        self.stages: dict[str, float] = {}
+
+    def held(self, sql: str, **params: object) -> int:
+        with self.engine.connect() as connection:
+            return int(connection.scalar(text(sql), params) or 0)
+
+    def stage(self, name: str, work: Callable[[], object]) -> None:
+        began = time.perf_counter()
+        work()
+        self.stages[name] = round(self.stages.get(name, 0.0) + time.perf_counter() - began, 1)
+
+    def vacuum(self, tables: str = "") -> None:
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(f"VACUUM ANALYZE {tables}"))
+
+    def month(self, month: str, files: Path) -> None:
+        """The month's files (unless taken in), the account check, a run on each due date up to the
+        country's date with the bank's answers, and the month's vacuum. Nothing when the month is done."""
+        first = dt.date.fromisoformat(f"{month}-01")
+        window = {"first": first, "after": (first + dt.timedelta(days=31)).replace(day=1), "as_of": AS_OF}
+        in_month = "FROM payments WHERE due_date >= :first AND due_date < :after"
+        if self.held(f"SELECT count(*) {in_month}", **window):
+            if not self.held(
+                f"SELECT count(*) {in_month} AND due_date <= :as_of AND status IN ('registered', 'verified')",
+                **window,
+            ):
+                return
+        else:
+            for path in sorted(files.glob("*.csv")):
+
+                def ingest(path: Path = path) -> None:
+                    with unit_of_work(self.sessions) as session:
+                        ingest_file(
+                            session, self.settings, organisation_number=path.stem, path=path, show_progress=False
+                        )
+
+                self.stage("payers' files", ingest)
+        self.stage("account check", lambda: run_account_check(self.sessions))
+        with self.engine.connect() as connection:
+            days = connection.scalars(
+                text(f"SELECT DISTINCT due_date {in_month} AND due_date <= :as_of ORDER BY 1"),
+                window,
+            ).all()
+        for day in days:
+            self.stage(
+                "payment runs, pain.001 and the bank's answers",
+                lambda day=day: pay_out(self.context, WORK / "national", execution_date=day),
+            )
+        self.stage("vacuum each month", lambda: self.vacuum("payments, payment_events"))
+        print(f"{month}: {self.stages}", flush=True)
+
+
 def build(persons: int) -> Settings:
-    """The country of ``persons`` in its database, built through Saldo's own paths. Each stage is done
-    only if the database does not show it done, so a rerun (or a build that was stopped) reuses what is
-    there: the files loaded, the banks' account registers, the account check, the payment runs."""
+    """The country of ``persons`` in its database, built through Saldo's own paths and the way a year
+    runs: month by month, each payer's file for the month, the account check, a payment run on each
+    due date up to the country's date (the bank's answers read back), and a vacuum standing in for the
+    month's autovacuum. Payments due after the country's date are registered and checked, waiting.
+    Each month is done only if the database does not show it done, so a rerun (or a build that was
+    stopped) goes on from the month it reached."""
     settings = migrated_database(database(persons), fresh=False)
     settings = settings.model_copy(update={"data_dir": WORK / "national"})
     country = folder(persons)
-    engine = create_db_engine(settings)
-    sessions = create_session_factory(engine)
-    stages: dict[str, float] = {}
-
-    def held(sql: str) -> int:
-        with engine.connect() as connection:
-            return int(connection.scalar(text(sql)) or 0)
-
-    def stage(name: str, work: Callable[[], object]) -> None:
-        began = time.perf_counter()
-        work()
-        stages[name] = round(time.perf_counter() - began, 1)
-        print(f"{name}: {stages[name]} s", flush=True)
-
-    if not held("SELECT count(*) FROM payments"):
+    builder = Builder(settings)
+    held, stage = builder.held, builder.stage
+    if not held("SELECT count(*) FROM payers"):
         shutil.rmtree(country, ignore_errors=True)
         stage("generate the files", lambda: generate_country(country, persons=persons, seed=SEED, as_of=AS_OF))
         stage(
-            "load payers' files, decisions, registers, SEDs",
-            lambda: load_country(sessions, settings, country, loaded_by="staff:benchmark"),
+            "load payers, decisions, registers, SEDs",
+            lambda: load_country(builder.sessions, settings, country, loaded_by="staff:benchmark", payments=False),
         )
     if not held("SELECT count(*) FROM bank_accounts"):
-        with unit_of_work(sessions) as session:
+        with unit_of_work(builder.sessions) as session:
             stage("load the banks' account registers", lambda: import_bank_register(session, country, settings))
-    if held("SELECT count(*) FROM payments WHERE status = 'registered'"):
-        stage("account check", lambda: run_account_check(sessions))
-    if not held("SELECT count(*) FROM payment_runs"):  # planned once; a stopped run is finished by the worker
-        context = CliContext()
-        context.__dict__.update(settings=settings, engine=engine, sessions=sessions)  # its cached parts, given
-        stage("payment runs, pain.001 and the bank's answers", lambda: pay_out(context, WORK / "national"))
-    if stages:
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            stage("vacuum and analyze", lambda: connection.execute(text("VACUUM ANALYZE")))
+    if not (country / "months").exists():
+        stage("cut the payers' files by month", lambda: months(country))
+    for month, files in months(country).items():
+        builder.month(month, files)
+    if builder.stages:
+        stage("vacuum and analyze", builder.vacuum)
         report(
             f"national build, {persons:,} persons",
             {
                 "persons": persons,
                 "payments": held("SELECT count(*) FROM payments"),
                 "accounts": held("SELECT count(*) FROM bank_accounts"),
-                "payments by status": by_status(engine),
-                "stages_seconds": stages,
-                "files_mib": round(sum(p.stat().st_size for p in country.rglob("*") if p.is_file()) / 1024**2),
+                "payments by status": by_status(builder.engine),
+                "payment runs": held("SELECT count(*) FROM payment_runs"),
+                "stages_seconds": builder.stages,
+                "files_mib": round(
+                    sum(p.stat().st_size for p in country.rglob("*") if p.is_file() and "months" not in p.parts)
+                    / 1024**2
+                ),
             },
         )
     else:
         print(f"{database(persons)} holds {held('SELECT count(*) FROM payments'):,} payments: reused")
-    engine.dispose()
+    builder.engine.dispose()
     return settings
 
 
@@ -169,6 +247,12 @@ def storage(settings: Settings) -> dict[str, Any]:
                 "pg_indexes_size('payments'), pg_database_size(current_database())"
             )
         ).one()
+        events, history = connection.execute(
+            text(
+                "SELECT (SELECT count(*) FROM payment_events), "
+                "pg_total_relation_size('payment_events') + pg_total_relation_size('payment_event_notes')"
+            )
+        ).one()
         each = connection.execute(
             text(
                 "SELECT indexrelid::regclass::text, pg_relation_size(indexrelid) FROM pg_index "
@@ -183,6 +267,10 @@ def storage(settings: Settings) -> dict[str, Any]:
         "indexes": round(indexes / payments),
         "toast_and_maps": round((total - heap - indexes) / payments),
         "each_index": {name: round(size / payments, 1) for name, size in each},
+        # The status history each payment shows (payment_events and the notes they name, with their
+        # indexes), beside the table.
+        "status_events_per_payment": round(events / payments, 2),
+        "status_history_bytes_per_payment": round(history / payments),
         "database_gib": round(whole / 1024**3, 2),
     }
 

@@ -32,8 +32,11 @@ def load_analysis_inputs(session: Session, folder: Path, *, loaded_by: str) -> N
             ingest_decisions(session, organisation_number=payer.organisation_number, path=decisions)
 
 
-def load_country(sessions: sessionmaker[Session], settings: Settings, folder: Path, *, loaded_by: str) -> None:
-    """Payers, each payer's payment file in a transaction of its own, then the analysis inputs."""
+def load_country(
+    sessions: sessionmaker[Session], settings: Settings, folder: Path, *, loaded_by: str, payments: bool = True
+) -> None:
+    """Payers, each payer's payment file in a transaction of its own (unless ``payments`` is False: the
+    caller brings them in, as a year's months do), then the analysis inputs."""
     from saldo.cli.accounts import connect_country_banks
     from saldo.cli.ingest import ingest_file
     from saldo.cli.payers import import_payers_file
@@ -45,12 +48,12 @@ def load_country(sessions: sessionmaker[Session], settings: Settings, folder: Pa
             connect_country_banks(session, folder)  # the payers' banks, before the payers that name them
         import_payers_file(session, folder / "payers.csv")
         payers = list_payers(session)
-    for payer in payers:
-        payments = folder / "payments" / f"{payer.organisation_number}.csv"
-        if payments.exists():
+    for payer in payers if payments else []:
+        path = folder / "payments" / f"{payer.organisation_number}.csv"
+        if path.exists():
             with unit_of_work(sessions) as session:
                 ingest_file(
-                    session, settings, organisation_number=payer.organisation_number, path=payments, show_progress=False
+                    session, settings, organisation_number=payer.organisation_number, path=path, show_progress=False
                 )
     with unit_of_work(sessions) as session:
         load_analysis_inputs(session, folder, loaded_by=loaded_by)

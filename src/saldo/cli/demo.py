@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import time
@@ -258,8 +259,9 @@ def _leave_journeys(
     )
 
 
-def pay_out(context: CliContext, demo_dir: Path) -> None:
-    """Today's payment runs through the job queue, and the synthetic bank's answers read back."""
+def pay_out(context: CliContext, demo_dir: Path, *, execution_date: dt.date | None = None) -> None:
+    """The day's payment runs (today's unless ``execution_date`` is given) through the job queue, and
+    the synthetic bank's answers read back."""
     from saldo.db.engine import unit_of_work
     from saldo.kit.clock import today
     from saldo.mediation.service.answers import read_bank_message
@@ -273,7 +275,7 @@ def pay_out(context: CliContext, demo_dir: Path) -> None:
     with unit_of_work(context.sessions) as session:
         runs = plan_payment_runs(
             session,
-            execution_date=today(),
+            execution_date=execution_date or today(),
             requested_by=staff_actor("demo"),
             max_file_transactions=settings.max_file_transactions,
         )
