@@ -28,7 +28,7 @@ from saldo.notifications.models import Notification, NotificationOutcome
 from saldo.onceonly.models import EvidenceExchange, ExchangeMessage
 from saldo.payees.models import Payee
 from saldo.payers.models import ApiToken, Payer, PayerBenefit
-from saldo.payments.models import Payment, PaymentBatch, PaymentEvent, PaymentHold
+from saldo.payments.models import Payment, PaymentBatch, PaymentEvent, PaymentEventNote, PaymentHold
 from saldo.procedures.models import Application
 from saldo.registers.models import IncomeRecord, PopulationRecord, RegisterLoad
 from saldo.staff.models import StaffMember, StaffToken
@@ -84,6 +84,7 @@ __all__ = [
     "Payment",
     "PaymentBatch",
     "PaymentEvent",
+    "PaymentEventNote",
     "PaymentFile",
     "PaymentHold",
     "PaymentRun",

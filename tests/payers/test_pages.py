@@ -168,7 +168,10 @@ class TestDecisions:
         assert f"Petra at {payer_name.scalar_one()}" in page  # people and payers named, not their codes
         assert ":user:" not in page
         history = session.execute(
-            text("SELECT to_status, reason, actor FROM payment_events WHERE payment_id = :p ORDER BY id"),
+            text(
+                "SELECT e.to_status, n.reason, n.actor FROM payment_events e "
+                "JOIN payment_event_notes n ON n.id = e.note_id WHERE e.payment_id = :p ORDER BY e.id"
+            ),
             {"p": payment_id},
         ).all()
         assert [(str(h[0]), h[1]) for h in history] == [

@@ -88,7 +88,12 @@ class TestDatabaseGuarantees:
     def test_history_cannot_be_rewritten(self, client: TestClient, token: str, connection: Connection) -> None:
         payment = client.post("/api/v1/payments", json=payment_body(), headers=auth(token)).json()
         client.post(f"/api/v1/payments/{payment['id']}/cancel", json={"reason": "x"}, headers=auth(token))
-        for statement in ("UPDATE payment_events SET reason = 'changed'", "DELETE FROM payment_events"):
+        for statement in (
+            "UPDATE payment_events SET note_id = 0",
+            "DELETE FROM payment_events",
+            "UPDATE payment_event_notes SET reason = 'changed'",  # nor what a transition says
+            "DELETE FROM payment_event_notes",
+        ):
             savepoint = connection.begin_nested()
             with pytest.raises(DBAPIError, match=r"append-only|refused"):
                 connection.execute(text(statement))
@@ -167,7 +172,11 @@ def status_now(session: Session, pid: int) -> str:
 
 def assert_history_is_one_chain(session: Session, pid: int, now: str) -> None:
     events = session.execute(
-        text("SELECT from_status, to_status, reason FROM payment_events WHERE payment_id = :p ORDER BY id"), {"p": pid}
+        text(
+            "SELECT e.from_status, e.to_status, n.reason FROM payment_events e "
+            "JOIN payment_event_notes n ON n.id = e.note_id WHERE e.payment_id = :p ORDER BY e.id"
+        ),
+        {"p": pid},
     ).all()
     previous = "registered"
     for from_status, to_status, reason in events:

@@ -14,6 +14,7 @@ from saldo.db.engine import driver_connection
 from saldo.kit.account_number import AccountScheme
 from saldo.mediation.models import BankMessage, PaymentFile, PaymentRun, UnmatchedEntry
 from saldo.payers.models import ConnectionModel, Payer
+from saldo.payments.repository import record_event_notes
 
 # Payers whose payments a run for a debtor account takes: those paying from it through Saldo.
 _PAYERS_OF_ACCOUNT = """
@@ -76,8 +77,8 @@ _SEND_FILE = text(
         RETURNING p.id, p.amount_minor, p.currency, p.payee_name, p.account_scheme, p.account_number,
             p.remittance_info, p.payer_id, p.benefit_id
     ), logged AS (
-        INSERT INTO payment_events (payment_id, from_status, to_status, actor, reason)
-        SELECT id, 'verified', 'sent', :actor, :reason FROM moved
+        INSERT INTO payment_events (payment_id, from_status, to_status, note_id)
+        SELECT id, 'verified', 'sent', :note_id FROM moved
     )
     SELECT * FROM moved
     """  # noqa: S608 — constant SQL; every value is a bound parameter
@@ -245,8 +246,7 @@ class RunRepository:
             "to_payer": following[0],
             "to_id": following[1],
             "max_file": run.max_file_transactions,
-            "actor": actor,
-            "reason": reason,
+            "note_id": record_event_notes(self.session, [(actor, reason)])[0],
         }
         return [tuple(r) for r in self.session.execute(_SEND_FILE, params)]
 
@@ -458,10 +458,9 @@ class RunRepository:
         """Move the payments the phase's classified entries say moved, with their history; returns how many."""
         params = {
             "phase": phase,
-            "actor": actor,
             "statuses": [r[0] for r in reasons],
             "codes": [r[1] or "" for r in reasons],
-            "texts": [r[2] for r in reasons],
+            "notes": record_event_notes(self.session, [(actor, r[2]) for r in reasons]),
         }
         return int(self.session.execute(_APPLY, params).scalar_one())
 
@@ -586,11 +585,11 @@ _APPLY = text(
         WHERE c.phase = :phase AND c.outcome = 'apply' AND p.id = c.payment_id AND p.status = c.from_status
         RETURNING p.id, c.from_status, c.to_status, coalesce(c.code, '') AS code
     ), logged AS (
-        INSERT INTO payment_events (payment_id, from_status, to_status, actor, reason)
-        SELECT m.id, m.from_status, m.to_status, :actor, r.reason
+        INSERT INTO payment_events (payment_id, from_status, to_status, note_id)
+        SELECT m.id, m.from_status, m.to_status, r.note_id
         FROM moved m
-        JOIN unnest(CAST(:statuses AS text[]), CAST(:codes AS text[]), CAST(:texts AS text[]))
-            AS r(status, code, reason) ON r.status = m.to_status AND r.code = m.code
+        JOIN unnest(CAST(:statuses AS text[]), CAST(:codes AS text[]), CAST(:notes AS bigint[]))
+            AS r(status, code, note_id) ON r.status = m.to_status AND r.code = m.code
         RETURNING 1
     )
     SELECT count(*) FROM logged

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from enum import StrEnum
 
 from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, LargeBinary, String, Text, func, text
@@ -126,7 +127,10 @@ class PaymentEvent(IdMixin, Base):
     """One status transition of a payment. Append-only: a database trigger refuses UPDATE and DELETE.
 
     Registration itself is not a row here: who registered the payment and when is fixed on the
-    payment (payer, batch, registered_at) and never changes; the history shown starts from it."""
+    payment (payer, batch, registered_at) and never changes; the history shown starts from it.
+
+    Who moved it and why is a note (:class:`PaymentEventNote`), kept once however many transitions
+    share it: an account check's, a file's or a bank message's thousands of transitions name one."""
 
     __tablename__ = "payment_events"
 
@@ -135,8 +139,7 @@ class PaymentEvent(IdMixin, Base):
     payment_id: Mapped[int] = mapped_column(BigInteger, index=True)
     from_status: Mapped[PaymentStatus | None] = mapped_column(str_enum(PaymentStatus, "from_status"))
     to_status: Mapped[PaymentStatus] = mapped_column(str_enum(PaymentStatus, "to_status"))
-    actor: Mapped[str] = mapped_column(String(100))  # "payer:<id>", "system", later "staff:<id>"
-    reason: Mapped[str | None] = mapped_column(Text)
+    note_id: Mapped[int] = mapped_column(BigInteger)  # event_note_id(actor, reason); its note is never removed
     occurred_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
 
@@ -206,3 +209,23 @@ class PayerUpload(IdMixin, Base):
     started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
     progress_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
     finished_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class PaymentEventNote(Base):
+    """Who moved payments and why, once for every transition that says the same. Its id is a digest of
+    the two (:func:`event_note_id`), so any writer knows it without reading; never changed nor removed
+    (triggers). See docs/decisions/0031-a-years-payments-in-storage.md."""
+
+    __tablename__ = "payment_event_notes"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    actor: Mapped[str] = mapped_column(String(100))  # "payer:<id>", "system:…", "staff:<name>", "bank:…"
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+def event_note_id(actor: str, reason: str | None) -> int:
+    """The note's id: the first 8 bytes of SHA-256 over the actor and, after a unit separator, the
+    reason (none when there is no reason), as a signed big-endian integer. The migration that brought
+    notes in computes the same in SQL."""
+    key = actor if reason is None else f"{actor}\x1f{reason}"
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)

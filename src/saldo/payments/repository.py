@@ -9,6 +9,7 @@ from psycopg import Connection as PgConnection
 from psycopg import errors as pg_errors
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Engine, Row, Select, func, insert, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -25,9 +26,11 @@ from saldo.payments.models import (
     Payment,
     PaymentBatch,
     PaymentEvent,
+    PaymentEventNote,
     PaymentHold,
     PaymentStatus,
     UploadStatus,
+    event_note_id,
 )
 from saldo.staff.models import StaffMember
 
@@ -176,19 +179,29 @@ class PaymentRepository:
             order = (Payment.payer_id.asc(), Payment.id.asc())
         return self.session.execute(query.order_by(*order).limit(limit)).all()
 
-    def events(self, payment_id: int) -> Sequence[PaymentEvent]:
-        query = select(PaymentEvent).where(PaymentEvent.payment_id == payment_id).order_by(PaymentEvent.id)
-        return self.session.scalars(query).all()
+    def events(
+        self, payment_id: int
+    ) -> Sequence[Row[PaymentStatus | None, PaymentStatus, str, str | None, dt.datetime]]:
+        """The payment's history, oldest first, each transition with its note's actor and reason."""
+        query = (
+            select(
+                PaymentEvent.from_status,
+                PaymentEvent.to_status,
+                PaymentEventNote.actor,
+                PaymentEventNote.reason,
+                PaymentEvent.occurred_at,
+            )
+            .join(PaymentEventNote, PaymentEventNote.id == PaymentEvent.note_id)
+            .where(PaymentEvent.payment_id == payment_id)
+            .order_by(PaymentEvent.id)
+        )
+        return self.session.execute(query).all()
 
     def move(self, payment: Payment, to: PaymentStatus, *, actor: str, reason: str | None) -> None:
         """Change a locked payment's status and append the transition to its history."""
         current = payment.status  # read before the UPDATE, which refreshes the loaded object
         self.session.execute(update(Payment).where(Payment.id == payment.id).values(status=to, updated_at=func.now()))
-        self.session.execute(
-            insert(PaymentEvent).values(
-                payment_id=payment.id, from_status=current, to_status=to, actor=actor, reason=reason
-            )
-        )
+        self.add_event(payment.id, current, to, actor=actor, reason=reason)
 
     def lock(self, payment_id: int) -> Payment | None:
         return self.session.scalar(select(Payment).where(Payment.id == payment_id).with_for_update())
@@ -214,12 +227,11 @@ class PaymentRepository:
         self.session.execute(update(PaymentHold).where(PaymentHold.id == hold_id).values(**values))
 
     def add_event(
-        self, payment_id: int, from_status: PaymentStatus, to: PaymentStatus, *, actor: str, reason: str
+        self, payment_id: int, from_status: PaymentStatus | None, to: PaymentStatus, *, actor: str, reason: str | None
     ) -> None:
+        [note] = record_event_notes(self.session, [(actor, reason)])
         self.session.execute(
-            insert(PaymentEvent).values(
-                payment_id=payment_id, from_status=from_status, to_status=to, actor=actor, reason=reason
-            )
+            insert(PaymentEvent).values(payment_id=payment_id, from_status=from_status, to_status=to, note_id=note)
         )
 
     def count_by_status(self) -> dict[str, int]:
@@ -358,12 +370,21 @@ class PaymentRepository:
             "on": on,
             "payer_id": payer_id,
             "batch_id": batch_id,
-            "actor": actor,
             "codes": list(reasons),
-            "texts": list(reasons.values()),
+            "notes": record_event_notes(self.session, [(actor, reason) for reason in reasons.values()]),
         }
         rows = self.session.execute(_CHECK_ACCOUNTS, params).all()
         return CheckResults(counts={r[0]: r[1] for r in rows}, moved=rows[0][2] if rows else 0)
+
+
+def record_event_notes(session: Session, notes: Sequence[tuple[str, str | None]]) -> list[int]:
+    """The ids of these (actor, reason) notes, each kept once: a note already kept is left as it is,
+    without waiting on anyone (only two transactions adding the same new note at once wait, once)."""
+    rows = {event_note_id(actor, reason): (actor, reason) for actor, reason in notes}
+    if rows:
+        values = [{"id": i, "actor": actor, "reason": reason} for i, (actor, reason) in rows.items()]
+        session.execute(pg_insert(PaymentEventNote).values(values).on_conflict_do_nothing(index_elements=["id"]))
+    return [event_note_id(actor, reason) for actor, reason in notes]
 
 
 # Which payments the pre-payment check looks at: registered ones, and those an earlier check held
@@ -411,9 +432,9 @@ _CHECK_ACCOUNTS = text(
         WHERE p.id = ch.id AND (ch.from_status = 'registered' OR ch.result IS DISTINCT FROM ch.before)
         RETURNING p.id, ch.from_status, p.status AS to_status, ch.result
     ), logged AS (
-        INSERT INTO payment_events (payment_id, from_status, to_status, actor, reason)
-        SELECT m.id, m.from_status, m.to_status, :actor, r.reason
-        FROM moved m JOIN unnest(CAST(:codes AS text[]), CAST(:texts AS text[])) AS r(code, reason)
+        INSERT INTO payment_events (payment_id, from_status, to_status, note_id)
+        SELECT m.id, m.from_status, m.to_status, r.note_id
+        FROM moved m JOIN unnest(CAST(:codes AS text[]), CAST(:notes AS bigint[])) AS r(code, note_id)
             ON r.code = m.result
         WHERE m.from_status <> m.to_status
         RETURNING 1

@@ -1,0 +1,113 @@
+"""A transition's actor and reason are kept once, as a note: the same words, however they were written.
+
+The note's id is a digest the writers compute in Python and the migration that brought notes in
+computed in SQL: the two must agree, and a populated history must read the same after the
+migration (and after going back) as before."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+
+import pytest
+from alembic import command
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.orm import Session
+
+from saldo.db.migrate import ROOT, alembic_config
+from saldo.payments.models import event_note_id
+from saldo.payments.repository import record_event_notes
+from tests.conftest import create_database
+
+BEFORE_NOTES = "d8f4b1c6e203"
+NOTES: tuple[tuple[str, str | None], ...] = (
+    ("system:account-check", "account check: the account is open and held by the payee"),
+    ("payer:7:user:3", None),
+    ("staff:åsa", "hållen: beslutet är överklagat — «ej» betalas\nförrän"),
+    ("bank:ESSESESS:camt.054:9", ""),
+)
+
+
+def note_sql() -> str:
+    path = next((ROOT / "migrations" / "versions").glob("*_payment_event_notes.py"))
+    spec = importlib.util.spec_from_file_location("payment_event_notes_migration", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return str(module.NOTE_ID)
+
+
+def test_the_digest_is_the_same_in_python_and_in_the_migrations_sql(connection: Connection) -> None:
+    expression = note_sql()
+    for actor, reason in NOTES:
+        computed = connection.execute(
+            text(f"SELECT {expression} FROM (SELECT CAST(:actor AS text) AS actor, CAST(:reason AS text) AS reason) n"),
+            {"actor": actor, "reason": reason},
+        ).scalar_one()
+        assert computed == event_note_id(actor, reason), (actor, reason)
+    # no reason and an empty reason are different notes
+    assert event_note_id("system", None) != event_note_id("system", "")
+
+
+def test_a_note_is_kept_once_however_often_it_is_said(session: Session) -> None:
+    first = record_event_notes(session, [NOTES[0], NOTES[0], NOTES[1]])
+    again = record_event_notes(session, [NOTES[1], NOTES[0]])
+    assert first[0] == first[1] != first[2]
+    assert again == [first[2], first[0]]
+    kept = session.execute(
+        text("SELECT id, actor, reason FROM payment_event_notes WHERE id = ANY(:ids)"), {"ids": first}
+    ).all()
+    assert {k[0]: (k[1], k[2]) for k in kept} == {first[0]: NOTES[0], first[2]: NOTES[1]}
+
+
+@pytest.fixture
+def before_notes(worker_id: str) -> Iterator[Engine]:
+    engine = create_engine(create_database(f"saldo_test_notes_{worker_id}"))
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, BEFORE_NOTES)
+    yield engine
+    engine.dispose()
+
+
+def migrate(engine: Engine, to: str, *, down: bool = False) -> None:
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(config, to)
+
+
+def test_a_populated_history_reads_the_same_after_the_migration_and_back(before_notes: Engine) -> None:
+    written = [(pid, actor, reason) for pid in (1, 2, 3) for actor, reason in NOTES]
+    with before_notes.begin() as connection:
+        for pid, actor, reason in written:
+            connection.execute(
+                text(
+                    "INSERT INTO payment_events (payment_id, from_status, to_status, actor, reason) "
+                    "VALUES (:p, 'registered', 'held', :actor, :reason)"
+                ),
+                {"p": pid, "actor": actor, "reason": reason},
+            )
+
+    migrate(before_notes, "head")
+    with before_notes.connect() as connection:
+        read = connection.execute(
+            text(
+                "SELECT e.payment_id, n.actor, n.reason FROM payment_events e "
+                "JOIN payment_event_notes n ON n.id = e.note_id ORDER BY e.id"
+            )
+        ).all()
+        notes = connection.execute(text("SELECT count(*) FROM payment_event_notes")).scalar_one()
+        columns = connection.execute(
+            text("SELECT column_name FROM information_schema.columns WHERE table_name = 'payment_events'")
+        ).scalars()
+        assert {"actor", "reason"}.isdisjoint(columns)  # the texts are gone from every transition
+    assert [tuple(r) for r in read] == written
+    assert notes == len(NOTES)  # each said once, though each was written three times
+
+    migrate(before_notes, BEFORE_NOTES, down=True)
+    with before_notes.connect() as connection:
+        back = connection.execute(text("SELECT payment_id, actor, reason FROM payment_events ORDER BY id")).all()
+    assert [tuple(r) for r in back] == written
