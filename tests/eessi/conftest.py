@@ -1,5 +1,5 @@
-"""Two institutions, SE and FI, each with keys from a test CA, one directory listing both, and FI's
-own database (a node of its own: the SE node works in the test's transaction)."""
+"""Institutions SE, FI and DE, each with keys from a test CA, one directory listing them, and FI's
+and DE's own databases (nodes of their own: the SE node works in the test's transaction)."""
 
 from __future__ import annotations
 
@@ -79,6 +79,25 @@ def fi_sessions(fi_engine: Engine) -> sessionmaker[Session]:
     with fi_engine.begin() as connection:
         connection.execute(text("TRUNCATE eessi_facts, eessi_documents, eessi_cases RESTART IDENTITY CASCADE"))
     return create_session_factory(fi_engine)
+
+
+@pytest.fixture(scope="session")
+def de_engine(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Engine]:
+    _, engine = live_database(f"saldo_eessi_de_{worker_id}", tmp_path_factory.mktemp("de"))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def de_sessions(de_engine: Engine) -> sessionmaker[Session]:
+    with de_engine.begin() as connection:
+        connection.execute(text("TRUNCATE eessi_facts, eessi_documents, eessi_cases RESTART IDENTITY CASCADE"))
+    return create_session_factory(de_engine)
+
+
+@pytest.fixture
+def de_node(pki: Pki, directory: Path) -> Node:
+    return Node(DE, pki.de, directory)
 
 
 def person() -> seds.PersonIdentification:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from saldo.eessi import service
 from saldo.eessi.service import Node
 from saldo.staff.models import Role
-from tests.eessi.conftest import FI, person
+from tests.eessi.conftest import DE, FI, person
 from tests.factories import make_staff
 from tests.web_login import dev_login
 
@@ -20,12 +20,15 @@ OTHER = "198112189876"
 def test_the_person_sees_the_exchanges_about_them_and_no_one_else_s(
     web: TestClient, session: Session, se_node: Node
 ) -> None:
-    service.open_case(
-        session, se_node, buc_type="H_BUC_01", partner=FI,
-        content={"benefitType": "unemployment", "period": {"startDate": "2026-03-01"}, "question": "Paid in March?"},
+    question = {"benefitType": "unemployment", "period": {"startDate": "2026-03-01"}, "question": "Paid in March?"}
+    case = service.open_case(
+        session, se_node, buc_type="H_BUC_01", partner=FI, content=question,
         person=service.PersonRef("se_personnummer", PERSONNUMMER, person()),
         purpose="A finding: unemployment benefit while working in Finland?", by="anna",
     )  # fmt: skip
+    # a second institution joins the case and is asked too
+    service.send_sed(session, se_node, case, "X005", {"institutionID": DE}, by="anna")
+    service.send_sed(session, se_node, case, "H001", question, to=DE, by="anna")
     session.commit()
 
     dev_login(web, PERSONNUMMER)
@@ -33,8 +36,13 @@ def test_the_person_sees_the_exchanges_about_them_and_no_one_else_s(
     assert (exchange["buc_type"], exchange["institution"], exchange["country"]) == ("H_BUC_01", FI, "FI")
     assert exchange["started_here"] is True
     assert exchange["purpose"] == "A finding: unemployment benefit while working in Finland?"
-    assert [(s["sed_type"], s["direction"]) for s in exchange["seds"]] == [("H001", "sent")]
+    assert [(s["sed_type"], s["direction"], s["institution"]) for s in exchange["seds"]] == [
+        ("H001", "sent", FI),
+        ("X005", "sent", FI),
+        ("H001", "sent", DE),
+    ]
     page = web.get("/me").text
+    assert f"H001 skickat ({DE})" in page  # each SED to another institution than the first names it
     assert "En fråga eller ett besked om en förmån" in page  # the page speaks Swedish by default
     assert "FI:KELA01 (FI)" in page
     assert "A finding: unemployment benefit while working in Finland?" in page
@@ -49,9 +57,9 @@ def test_the_person_sees_the_exchanges_about_them_and_no_one_else_s(
 def test_staff_see_cross_border_cases_in_the_workbench_and_a_payer_or_citizen_does_not(
     web: TestClient, session: Session, se_node: Node
 ) -> None:
+    question = {"benefitType": "sickness", "period": {"startDate": "2026-03-01"}, "question": "Paid?"}
     case = service.open_case(
-        session, se_node, buc_type="H_BUC_01", partner=FI,
-        content={"benefitType": "sickness", "period": {"startDate": "2026-03-01"}, "question": "Paid?"},
+        session, se_node, buc_type="H_BUC_01", partner=FI, content=question,
         person=service.PersonRef("se_personnummer", PERSONNUMMER, person()), purpose="a finding", by="anna",
     )  # fmt: skip
     make_staff(session, "anna", "198112189876", Role.AUDITOR)
@@ -69,4 +77,10 @@ def test_staff_see_cross_border_cases_in_the_workbench_and_a_payer_or_citizen_do
     detail = web.get(f"/staff/cross-border/{case.case_id}")
     assert detail.status_code == 200
     assert "FI:KELA01" in detail.text
+    service.send_sed(session, se_node, case, "X005", {"institutionID": DE}, by="anna")
+    service.send_sed(session, se_node, case, "H001", {**question, "question": "And in Germany?"}, by="anna")
+    session.commit()
+    detail = web.get(f"/staff/cross-border/{case.case_id}")
+    assert f"{FI}, {DE}</li>" in detail.text  # the case's participants
+    assert f"skickat · {DE}</td>" in detail.text  # the SED that went to the one added names it
     assert web.get("/staff/cross-border/SE:FKA01-nosuchcase").status_code == 404

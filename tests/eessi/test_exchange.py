@@ -421,7 +421,7 @@ def test_an_institution_acts_only_in_its_own_cases(session: Session, se_node: No
     )  # fmt: skip
     answer = service.receive(session, se_node, headers, body)
     assert answer.status == 400
-    assert answer.outcome == f"refused: {DE} is not the partner of case {case.case_id}, or the BUC differs"
+    assert answer.outcome == f"refused: {DE} takes no part in case {case.case_id}"
     assert [d.sed_type for d in service.documents(session, case)] == ["H001"]
     assert request.answered_at is None
     assert service.facts_about(session, "se_personnummer", "195203041230") == []

@@ -26,7 +26,7 @@ from saldo.staff.models import Role
 from saldo.staff.service import create_staff, issue_staff_token
 from tests.conftest import live_database
 from tests.crash.conftest import free_port, stop_processes
-from tests.eessi.conftest import FI, SE, Pki, write_directory
+from tests.eessi.conftest import DE, FI, SE, Pki, write_directory
 
 WAIT_S = 90.0
 
@@ -230,13 +230,33 @@ def test_two_nodes_play_every_buc_end_to_end(nodes: dict[str, NodeProcess]) -> N
         },
     )
     wait_until(settled(se, case, 2), "the H002 arriving in SE")
+    # SE adds Deutsche Rentenversicherung (X005, told to FI) and removes it before asking it anything
+    # (X006, told to FI alone: DE knows no case yet); then closes the case.
+    [told] = se.api("POST", f"/cases/{case}/seds", json={"sed_type": "X005", "fields": {"institutionID": DE}})
+    assert (told["sed_type"], told["receiver"], told["status"]) == ("X005", FI, "queued")
+    wait_until(settled(fi, case, 3), "the X005 arriving in FI")
+    refused = httpx.post(
+        f"{se.url}/api/v1/staff/eessi/cases/{case}/seds",
+        headers={"Authorization": f"Bearer {se.token}"},
+        json={"sed_type": "X009", "fields": {"documentID": told["document_id"]}, "to": "NO:NAV01"},
+        verify=str(se.ca),
+    )
+    assert refused.status_code == 409
+    assert f"NO:NAV01 takes no part in case {case}" in refused.json()["detail"]
+    assert fi.api("GET", f"/cases/{case}")["participants"] == [FI, DE]
+    send(se, case, "X006", {"institutionID": DE})
+    wait_until(settled(fi, case, 4), "the X006 arriving in FI")
+    assert fi.api("GET", f"/cases/{case}")["participants"] == [FI]
     send(se, case, "X001", {"reason": "answered"})
-    wait_until(settled(fi, case, 3), "the X001 arriving in FI")
+    wait_until(settled(fi, case, 5), "the X001 arriving in FI")
     assert documents(se, case) == [
         ("H001", "out", "delivered"),
         ("H002", "in", "accepted"),
+        ("X005", "out", "delivered"),
+        ("X006", "out", "delivered"),
         ("X001", "out", "delivered"),
     ]
+    assert [d["receiver"] for d in se.api("GET", f"/cases/{case}")["documents"]] == [FI, SE, FI, FI, FI]
     assert fi.api("GET", f"/cases/{case}")["status"] == "closed"
 
     # H_BUC_07: Kela notifies a death; SE learns it about the person it knows by her personnummer.

@@ -60,7 +60,8 @@ SELECT
       c.case_id, c.buc_type, c.partner, c.owner <> c.partner, CASE WHEN c.owner <> c.partner THEN c.purpose END,
       c.created_at, c.status = 'closed',
       (SELECT coalesce(json_agg(json_build_array(
-          d.sed_type, CASE d.direction WHEN 'out' THEN 'sent' ELSE 'received' END, d.created_at) ORDER BY d.id),
+          d.sed_type, CASE d.direction WHEN 'out' THEN 'sent' ELSE 'received' END, d.created_at,
+          CASE d.direction WHEN 'out' THEN d.receiver ELSE d.sender END) ORDER BY d.id),
           '[]'::json)
          FROM eessi_documents d WHERE d.case_pk = c.id AND d.status <> 'rejected'))
       ORDER BY c.id DESC), '[]'::json)

@@ -94,6 +94,9 @@ class ExchangedSed(BaseModel):
     sed_type: str = Field(description="The SED, e.g. H001 (a question), H070 (a death notification).")
     direction: str = Field(description="`sent` from here, or `received` from the institution abroad.")
     at: dt.datetime
+    institution: str = Field(
+        description="The institution it went to or came from (a case may have more than one participant abroad)."
+    )
 
 
 class CrossBorderExchange(BaseModel):
@@ -101,7 +104,9 @@ class CrossBorderExchange(BaseModel):
 
     case_id: str
     buc_type: str = Field(description="What the exchange is about (EESSI BUC), e.g. H_BUC_01.")
-    institution: str = Field(description="The institution abroad (EESSI id, e.g. FI:KELA01).")
+    institution: str = Field(
+        description="The institution abroad (EESSI id, e.g. FI:KELA01) the case began with; each SED names its own."
+    )
     country: str = Field(description="Its country (EESSI code: EL for Greece, UK for the United Kingdom).")
     started_here: bool = Field(description="Whether the payment authority started it (else the institution abroad).")
     purpose: str | None = Field(description="Why the authority started it; null when the other institution did.")

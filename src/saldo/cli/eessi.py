@@ -84,8 +84,11 @@ def send(
     sed_type: str = typer.Argument(..., help="The SED, e.g. H002 or X001."),
     fields: str = typer.Option("{}", help="The SED's fields as JSON."),
     answers: str | None = typer.Option(None, help="The document id of the SED this one answers."),
+    to: str | None = typer.Option(None, help="The one participant it goes to (the case's owner: default all)."),
 ) -> None:
-    """Send a SED in a case (checked against the BUC; queued, signed, for the worker)."""
+    """Send a SED in a case (checked against the BUC; queued, signed, for the worker).
+
+    Prints the document id of each copy and whom it goes to, one line per institution."""
     from saldo.db.engine import unit_of_work
     from saldo.eessi import service
     from saldo.eessi.errors import ExchangeError
@@ -95,11 +98,14 @@ def send(
         with unit_of_work(context.sessions) as session:
             node = service.node_from_settings(context.settings)
             case = service.get_case(session, case_id)
-            document = service.send_sed(session, node, case, sed_type, _fields(fields), answers=answers, by=STAFF)
-            document_id = document.document_id
+            documents = service.send_sed(
+                session, node, case, sed_type, _fields(fields), answers=answers, to=to, by=STAFF
+            )
+            sent = [(d.document_id, d.receiver) for d in documents]
     except ExchangeError as exc:
         raise fail(exc.problem_detail()) from None
-    console.print(document_id)
+    for document_id, receiver in sent:
+        console.print(f"{document_id}\t{receiver}")
 
 
 @app.command("cases")
@@ -108,7 +114,7 @@ def cases(
     status: CaseStatus | None = typer.Option(None, help="Only open or only closed cases."),
     limit: int = typer.Option(100, min=1, max=10_000),
 ) -> None:
-    """Cross-border cases, newest first: case id, BUC, partner, status."""
+    """Cross-border cases, newest first: case id, BUC, partner, status, participants."""
     from saldo.db.engine import unit_of_work
     from saldo.eessi import service
 
@@ -116,6 +122,7 @@ def cases(
         for case in service.list_cases(session, status=status, limit=limit):
             console.print(
                 f"{case.case_id}\t{case.buc_type}\t{case.partner}\t{case.status.value}\t{case.created_at:%Y-%m-%d}"
+                f"\t{','.join(case.participants)}"
             )
 
 

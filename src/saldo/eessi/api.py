@@ -134,18 +134,24 @@ def confirm_person(
     return _detail(session, case_id, staff)
 
 
-@router.post("/cases/{case_id}/seds", response_model=DocumentOut, status_code=201, summary="Send a SED in a case")
-def send_sed(case_id: str, body: SedIn, staff: CurrentStaff, session: DbSession, settings: AppSettings) -> DocumentOut:
+@router.post("/cases/{case_id}/seds", response_model=list[DocumentOut], status_code=201, summary="Send a SED in a case")
+def send_sed(
+    case_id: str, body: SedIn, staff: CurrentStaff, session: DbSession, settings: AppSettings
+) -> list[DocumentOut]:
     """Checks the SED against the BUC's state machine (409 with the reason when it does not fit now)
-    and queues it, signed, for delivery."""
+    and queues it, signed, for delivery: one copy for each institution it goes to. The case's owner
+    sends to the participant `to` names, or by default: an answer or a reminder to the institution the
+    named SED was exchanged with, the starter to the participants not yet sent anything (one just
+    added with an X005), anything else to every participant whose part has begun. A participant
+    sends to the owner alone."""
     require_role(staff, *WORKING)
     node = service.node_from_settings(settings)
     case = service.get_case(session, case_id)
     if body.sed_type == "X011":
         raise SedNotAllowedError("an X011 is sent by this node itself when a received SED does not fit its case")
-    document = service.send_sed(
-        session, node, case, body.sed_type, body.fields, answers=body.answers, by=staff.username
+    documents = service.send_sed(
+        session, node, case, body.sed_type, body.fields, answers=body.answers, to=body.to, by=staff.username
     )
     _deliver_soon(session)
     session.commit()
-    return DocumentOut.model_validate(document)
+    return [DocumentOut.model_validate(d) for d in documents]

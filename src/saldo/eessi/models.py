@@ -21,7 +21,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from saldo.db.base import Base, IdMixin
@@ -56,7 +56,9 @@ class DocumentStatus(StrEnum):
 
 
 class CrossBorderCase(IdMixin, Base):
-    """One BUC: started by its owner (this node or the partner) with a SED to one counterparty."""
+    """One BUC: started by its owner (this node or another institution) with a SED to a counterparty.
+    The owner adds participants (X005) and removes them (X006); its SEDs go to every participant or
+    the one it names, and each participant deals with the owner alone."""
 
     __tablename__ = "eessi_cases"
 
@@ -65,6 +67,9 @@ class CrossBorderCase(IdMixin, Base):
     owner: Mapped[str] = mapped_column(String(16))  # the institution that started it
     counterparty: Mapped[str] = mapped_column(String(16))
     partner: Mapped[str] = mapped_column(String(16), index=True)  # the other institution, as seen from here
+    # the institutions besides the owner that take part now: the counterparty, then those an X005 added
+    # and no X006 removed (on a participant's node: itself, and the others the owner has announced)
+    participants: Mapped[list[str]] = mapped_column(ARRAY(String(16)), server_default=text("'{}'::varchar[]"))
     status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus, "eessi_case_status"))
     person_scheme: Mapped[str | None] = mapped_column(String(32))
     person_id: Mapped[str | None] = mapped_column(String(20), index=True)

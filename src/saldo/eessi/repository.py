@@ -110,16 +110,17 @@ def document_by_message(session: Session, message_id: str) -> CrossBorderDocumen
 
 
 def open_request(
-    session: Session, case_pk: int, sed_types: tuple[str, ...], *, not_from: str
+    session: Session, case_pk: int, sed_types: tuple[str, ...], *, sent_to: str
 ) -> CrossBorderDocument | None:
-    """The oldest unanswered SED of ``sed_types`` in the case from the other side."""
+    """The oldest unanswered SED of ``sed_types`` in the case that was sent to ``sent_to`` (the
+    institution now answering)."""
     return session.scalars(
         select(CrossBorderDocument)
         .where(
             CrossBorderDocument.case_pk == case_pk,
             CrossBorderDocument.sed_type.in_(sed_types),
             CrossBorderDocument.answered_at.is_(None),
-            CrossBorderDocument.sender != not_from,
+            CrossBorderDocument.receiver == sent_to,
             CrossBorderDocument.status != DocumentStatus.REJECTED,
         )
         .order_by(CrossBorderDocument.id)
@@ -191,6 +192,21 @@ def attention(session: Session) -> tuple[int, int]:
         .where(open_case, CrossBorderDocument.status == DocumentStatus.UNDELIVERABLE)
     )
     return int(session.scalar(unmatched) or 0), int(session.scalar(undeliverable) or 0)
+
+
+def stop_awaiting(session: Session, case_pk: int, institution: str) -> None:
+    """No answer is awaited any more to the requests sent to ``institution`` in the case (it no longer
+    takes part): no reminder goes, and the workbench does not list them as waiting."""
+    session.execute(
+        update(CrossBorderDocument)
+        .where(
+            CrossBorderDocument.case_pk == case_pk,
+            CrossBorderDocument.receiver == institution,
+            CrossBorderDocument.answered_at.is_(None),
+            CrossBorderDocument.deadline.is_not(None),
+        )
+        .values(deadline=None)
+    )
 
 
 def document_of_case(session: Session, case_pk: int, document_id: str) -> CrossBorderDocument | None:

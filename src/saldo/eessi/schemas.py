@@ -34,6 +34,12 @@ class SedIn(BaseModel):
     sed_type: str = Field(pattern=r"^[AHX][0-9]{3}$", examples=["H002"])
     fields: dict[str, Any] = Field(default_factory=dict)
     answers: str | None = Field(default=None, max_length=64, pattern=LINE_PATTERN)
+    to: str | None = Field(
+        default=None,
+        pattern=INSTITUTION_PATTERN,
+        examples=["FI:KELA01"],
+        description="The case's owner: the one participant it goes to (default: see above).",
+    )
 
 
 class PersonIn(BaseModel):
@@ -81,6 +87,12 @@ class CaseOut(BaseModel):
     owner: str
     counterparty: str
     partner: str
+    participants: list[str] = Field(
+        description=(
+            "The institutions besides the owner that take part now: the counterparty, then those an X005 added and "
+            "no X006 removed. On a participant's node: itself and those the owner announced."
+        )
+    )
     status: CaseStatus
     person_match: PersonMatch | None = Field(
         description=(

@@ -151,7 +151,7 @@ def overview_of(row: Any, shown: int, now: dt.date) -> CitizenOverview:
                 purpose=e[4],
                 opened_at=e[5],
                 closed=e[6],
-                seds=[ExchangedSed(sed_type=d[0], direction=d[1], at=d[2]) for d in e[7]],
+                seds=[ExchangedSed(sed_type=d[0], direction=d[1], at=d[2], institution=d[3]) for d in e[7]],
             )
             for e in row.exchanges
         ],

@@ -162,11 +162,17 @@ def _side(case: CrossBorderCase, institution: str) -> bucs.Side:
     return "owner" if case.owner == institution else "counterparty"
 
 
-def _history(session: Session, case: CrossBorderCase) -> list[bucs.Sent]:
+def _history(session: Session, case: CrossBorderCase, institution: str) -> list[bucs.Sent]:
+    """The case's SEDs between its owner and ``institution`` (a participant, or the owner as seen
+    from a participant's node), in order: the state machine runs once per participant."""
+    return _thread(repository.case_documents(session, case.id), case, institution)
+
+
+def _thread(documents: Sequence[CrossBorderDocument], case: CrossBorderCase, institution: str) -> list[bucs.Sent]:
     return [
         bucs.Sent(d.document_id, d.sed_type, _side(case, d.sender), d.answered_at is not None)
-        for d in repository.case_documents(session, case.id)
-        if d.status is not DocumentStatus.REJECTED
+        for d in documents
+        if d.status is not DocumentStatus.REJECTED and institution in (d.sender, d.receiver)
     ]
 
 
@@ -197,6 +203,7 @@ def open_case(
         owner=node.institution,
         counterparty=partner,
         partner=partner,
+        participants=[partner],
         status=CaseStatus.OPEN,
         person_scheme=person.scheme if person else None,
         person_id=person.person_id if person else None,
@@ -227,31 +234,121 @@ def send_sed(
     *,
     person: PersonRef | None = None,
     answers: str | None = None,
+    to: str | None = None,
     by: str,
-) -> CrossBorderDocument:
-    """Check ``sed_type`` against the case, sign it and queue it; raises SedNotAllowedError or
-    InvalidSedError with the reason."""
+) -> list[CrossBorderDocument]:
+    """Check ``sed_type`` against the case, sign it and queue it, once for each institution it goes
+    to (``_receivers``); raises SedNotAllowedError or InvalidSedError with the reason, and then
+    queues nothing."""
     typed = _content(sed_type, content)
     answers = answers or getattr(typed, "document_id", None)
     definition = _buc(case.buc_type)
-    try:
-        step = bucs.check(
-            case.buc_type,
-            sed_type,
-            side=_side(case, node.institution),
-            version=definition.version,
-            history=_history(session, case),
-            closed=case.status is CaseStatus.CLOSED,
-            answers=answers,
-        )
-    except bucs.NotAllowedError as error:
-        raise SedNotAllowedError(str(error)) from error
+    history = repository.case_documents(session, case.id)
+    receivers = _receivers(node, case, typed, history, answers=answers, to=to)
+    steps = []
+    for receiver in receivers:
+        try:
+            step = bucs.check(
+                case.buc_type,
+                sed_type,
+                side=_side(case, node.institution),
+                version=definition.version,
+                history=_thread(history, case, receiver),
+                closed=case.status is CaseStatus.CLOSED,
+                answers=answers,
+            )
+        except bucs.NotAllowedError as error:
+            named = f" to {receiver}" if len(case.participants) > 1 else ""
+            raise SedNotAllowedError(f"{error}{named}") from error
+        steps.append(step)
+    if isinstance(typed, seds.X005 | seds.X006):
+        _check_participant_change(node, case, typed)
     identification = person.identification if person else _case_person(session, case)
-    sed, document = _queue(session, node, case, typed, to=case.partner, answers=answers, person=identification, by=by)
-    document.deadline = _deadline(step, typed)
-    _apply_step(session, case, sed, step)
+    documents = []
+    for receiver, step in zip(receivers, steps, strict=True):
+        sed, document = _queue(session, node, case, typed, to=receiver, answers=answers, person=identification, by=by)
+        document.deadline = _deadline(step, typed)
+        _apply_step(session, case, sed, step)
+        documents.append(document)
+    _change_participants(session, node, case, typed)
     session.flush()
-    return document
+    return documents
+
+
+def _receivers(
+    node: Node,
+    case: CrossBorderCase,
+    content: seds.Content,
+    history: Sequence[CrossBorderDocument],
+    *,
+    answers: str | None,
+    to: str | None,
+) -> list[str]:
+    """Whom a SED of this node goes to. A participant deals with the owner alone. The owner's SED
+    goes to the institution ``to`` names (a participant); else, when it answers or names a SED, to
+    the institution that SED was exchanged with; else the starter goes to the participants not yet
+    sent anything (one just added with an X005), and every other SED to those whose part of the case
+    has begun."""
+    if node.institution != case.owner:
+        if to is not None and to != case.owner:
+            raise SedNotAllowedError(f"a participant of case {case.case_id} sends to its owner, {case.owner}, alone")
+        return [case.owner]
+    current = list(case.participants)
+    if to is not None:
+        if to not in current:
+            raise SedNotAllowedError(
+                f"{to} takes no part in case {case.case_id} (its participants: {', '.join(current)})"
+            )
+        if isinstance(content, seds.X005 | seds.X006):
+            raise SedNotAllowedError(f"{content.sed_type} goes to every participant; name no one")
+        return [to]
+    named = next((d for d in history if answers is not None and d.document_id == answers), None)
+    if named is not None:
+        other = named.receiver if named.sender == node.institution else named.sender
+        if other not in current:
+            raise SedNotAllowedError(f"{other}, whom SED {answers} was exchanged with, no longer takes part")
+        return [other]
+    begun = {d.receiver for d in history if d.direction is Direction.OUT and d.status is not DocumentStatus.REJECTED}
+    if content.sed_type == _buc(case.buc_type).starter:
+        fresh = [p for p in current if p not in begun]
+        return fresh or current
+    return [p for p in current if p in begun] or current
+
+
+def _check_participant_change(node: Node, case: CrossBorderCase, content: seds.X005 | seds.X006) -> None:
+    """The owner adds an institution that plays the BUC and takes no part yet, or removes a
+    participant that is not the last (a case with no one left is closed with an X001)."""
+    institution = content.institution_id
+    if isinstance(content, seds.X005):
+        if institution == node.institution or institution in case.participants:
+            raise SedNotAllowedError(f"{institution} takes part in case {case.case_id} already")
+        try:
+            node.directory().get(institution, buc_type=case.buc_type)
+        except UnknownInstitutionError as error:
+            raise SedNotAllowedError(str(error)) from error
+        return
+    if institution not in case.participants:
+        raise SedNotAllowedError(f"{institution} takes no part in case {case.case_id}")
+    if len(case.participants) == 1:
+        raise SedNotAllowedError(f"{institution} is the only participant of case {case.case_id}: close it with X001")
+
+
+def _change_participants(session: Session, node: Node, case: CrossBorderCase, content: seds.Content) -> None:
+    """What an X005 or X006 does to the case's participants, sent by this node (the owner) or
+    received from the owner. A participant removed is awaited for nothing more; a node that learns it
+    is removed closes the case on its side."""
+    if not isinstance(content, seds.X005 | seds.X006):
+        return
+    institution = content.institution_id
+    if isinstance(content, seds.X005):
+        if institution not in case.participants:
+            case.participants = [*case.participants, institution]
+        return
+    case.participants = [p for p in case.participants if p != institution]
+    repository.stop_awaiting(session, case.id, institution)
+    if institution == node.institution:
+        case.status = CaseStatus.CLOSED
+        case.closed_at = utcnow()
 
 
 def _queue(
@@ -332,7 +429,7 @@ def _stored(sed: seds.Sed) -> dict[str, Any]:
 def _apply_step(session: Session, case: CrossBorderCase, sed: seds.Sed, step: bucs.Step) -> None:
     """What a SED does to its case, sent or received: it answers a request, or closes the case."""
     if step.answers and sed.answers is None:
-        request = repository.open_request(session, case.id, step.answers, not_from=sed.sender)
+        request = repository.open_request(session, case.id, step.answers, sent_to=sed.sender)
         if request is not None:
             request.answered_at = utcnow()
     elif step.answers and sed.answers is not None:
@@ -596,13 +693,16 @@ def _take_in(session: Session, node: Node, sed: seds.Sed, xml: bytes, message_id
             owner=sed.sender,
             counterparty=node.institution,
             partner=sed.sender,
+            participants=[node.institution],
             status=CaseStatus.OPEN,
             opened_by=sed.sender,
         )
         session.add(case)
         session.flush()
-    elif case.partner != sed.sender or case.buc_type != sed.buc_type:
-        raise _RefusedError(f"{sed.sender} is not the partner of case {case.case_id}, or the BUC differs")
+    elif case.buc_type != sed.buc_type:
+        raise _RefusedError(f"case {case.case_id} is a {case.buc_type}, not a {sed.buc_type}")
+    elif sed.sender not in (case.participants if case.owner == node.institution else [case.owner]):
+        raise _RefusedError(f"{sed.sender} takes no part in case {case.case_id}")
     document = CrossBorderDocument(
         case_pk=case.id,
         document_id=sed.document_id,
@@ -625,7 +725,7 @@ def _take_in(session: Session, node: Node, sed: seds.Sed, xml: bytes, message_id
             sed.sed,
             side=_side(case, sed.sender),
             version=sed.version,
-            history=[] if opened_here else _history(session, case),  # a case this SED opens has none
+            history=[] if opened_here else _history(session, case, sed.sender),  # a case this SED opens has none
             closed=case.status is CaseStatus.CLOSED,
             answers=sed.answers,
         )
@@ -650,6 +750,7 @@ def _take_in(session: Session, node: Node, sed: seds.Sed, xml: bytes, message_id
     session.add(document)
     session.flush()
     _apply_step(session, case, sed, step)
+    _change_participants(session, node, case, sed.content)
     _learn(session, node, case, sed, document)
     return "accepted"
 
@@ -903,46 +1004,6 @@ def documents(session: Session, case: CrossBorderCase) -> list[CrossBorderDocume
 
 def facts_about(session: Session, scheme: str, person_id: str) -> list[CrossBorderFact]:
     return repository.facts_about(session, scheme, person_id)
-
-
-@dataclass(frozen=True)
-class Exchange:
-    """What a person is told of one cross-border case about them: with which institution (and
-    country), in which BUC, why, and which SEDs went each way when."""
-
-    case_id: str
-    buc_type: str
-    institution: str
-    country: str
-    started_here: bool
-    purpose: str | None
-    opened_at: dt.datetime
-    closed: bool
-    seds: list[tuple[str, str, dt.datetime]]  # (SED type, "sent" | "received", when)
-
-
-def exchanges_about(session: Session, scheme: str, person_id: str) -> list[Exchange]:
-    """Every cross-border case about the person, newest first (rejected SEDs left out)."""
-    found = []
-    for case in repository.cases_about(session, scheme, person_id):
-        documents = [d for d in repository.case_documents(session, case.id) if d.status is not DocumentStatus.REJECTED]
-        found.append(
-            Exchange(
-                case_id=case.case_id,
-                buc_type=case.buc_type,
-                institution=case.partner,
-                country=case.partner.split(":", 1)[0],
-                started_here=case.owner != case.partner,
-                purpose=case.purpose if case.owner != case.partner else None,
-                opened_at=case.created_at,
-                closed=case.status is CaseStatus.CLOSED,
-                seds=[
-                    (d.sed_type, "sent" if d.direction is Direction.OUT else "received", d.created_at)
-                    for d in documents
-                ],
-            )
-        )
-    return found
 
 
 def facts_from(session: Session, document_pks: list[int]) -> list[CrossBorderFact]:
