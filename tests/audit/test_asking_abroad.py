@@ -324,3 +324,45 @@ def test_reading_a_linked_case_through_the_api_is_logged(
         ("api.caseworker", "caseworker", aino),
         ("api.supervisor", "supervisor", aino),
     ]
+
+
+def test_staff_undo_a_wrong_link_on_the_page_and_in_the_api(
+    node_web: TestClient, session: Session, exchange: Exchange, bank_token: str
+) -> None:
+    aino, namesake = twins_case(node_web, session, exchange, bank_token)
+    case = service.get_case(session, "FI:KELA01-twins")
+    service.confirm_person(session, exchange.node(), case, "se_personnummer", namesake, by="web.caseworker")
+    session.commit()
+    url = "/staff/cross-border/FI:KELA01-twins"
+    log_in_as_staff(node_web, session, "web.caseworker", CASEWORKER_PNR, Role.CASEWORKER)
+    page = node_web.get(url, params={"lang": "en"}).text
+    assert f'action="{url}/person/undo"' in page
+    undo = {"reason": "She is alive: her bank says so", "csrf": csrf_of(page)}
+    assert node_web.post(f"{url}/person/undo", data={**undo, "csrf": "x"}).status_code == 403
+    refused = node_web.post(f"{url}/person/undo", data={**undo, "reason": "  "})
+    assert (refused.status_code, "say why the link is wrong" in refused.text) == (422, True)
+    done = node_web.post(f"{url}/person/undo", data=undo, follow_redirects=False)
+    assert (done.status_code, done.headers["location"]) == (303, url)
+    page = node_web.get(url, params={"lang": "en"}).text
+    assert "Who is it?" in page  # waits for staff again, with the candidates
+    assert "<strong>withdrawn</strong>: She is alive: her bank says so" in page
+    assert f'action="{url}/person/undo"' not in page
+    assert service.facts_about(session, "se_personnummer", namesake) == []
+
+    # In the API: a supervisor reads but does not undo; an unmatched case has no link to undo.
+    make_staff(session, "api.caseworker", AUDITOR_PNR, Role.CASEWORKER)
+    make_staff(session, "api.supervisor", "198112189876", Role.SUPERVISOR)
+    tokens = {u: issue_staff_token(session, username=u, label="test") for u in ("api.caseworker", "api.supervisor")}
+    session.commit()
+    api = "/api/v1/staff/eessi/cases/FI:KELA01-twins"
+    body = {"reason": "wrong"}
+    assert node_web.post(f"{api}/person/undo", json=body, headers=auth(tokens["api.supervisor"])).status_code == 403
+    again = node_web.post(f"{api}/person/undo", json=body, headers=auth(tokens["api.caseworker"]))
+    assert (again.status_code, "is unmatched" in again.json()["detail"]) == (409, True)
+    node_web.post(f"{api}/person", json={"person_scheme": "se_personnummer", "person_id": aino},
+                  headers=auth(tokens["api.caseworker"]))  # fmt: skip
+    detail = node_web.post(f"{api}/person/undo", json=body, headers=auth(tokens["api.caseworker"])).json()
+    assert (detail["person_match"], [u["person_id"] for u in detail["undone_links"]]) == (
+        "unmatched",
+        [namesake, aino],
+    )

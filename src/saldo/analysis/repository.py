@@ -58,7 +58,7 @@ EXPORTS: dict[str, tuple[str, dict[str, pa.DataType]]] = {
                             ELSE (values->'period'->>'startDate')::date END AS start_date,
                   CASE WHEN kind = 'benefit_abroad' THEN (values->'period'->>'endDate')::date END AS end_date,
                   values->>'benefitType' AS benefit_type, values->>'country' AS country, institution
-           FROM eessi_facts""",
+           FROM eessi_facts WHERE withdrawn_at IS NULL""",
         {"start_date": pa.date32(), "end_date": pa.date32()},
     ),
     "income": (

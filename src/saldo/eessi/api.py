@@ -13,7 +13,7 @@ from saldo.eessi import service
 from saldo.eessi.errors import SedNotAllowedError
 from saldo.eessi.jobs import DELIVER_LOCK, DELIVER_QUEUE, DELIVER_TASK
 from saldo.eessi.models import CaseStatus
-from saldo.eessi.schemas import CaseDetail, CaseIn, CaseOut, DocumentOut, PersonIn, SedIn
+from saldo.eessi.schemas import CaseDetail, CaseIn, CaseOut, DocumentOut, PersonIn, SedIn, UndoLinkIn
 from saldo.http.deps import AppSettings, DbSession
 from saldo.kit import crash_points
 from saldo.kit.problem import Problem, problem_responses
@@ -83,6 +83,7 @@ def _detail(session: DbSession, case_id: str, staff: StaffPrincipal) -> CaseDeta
         **CaseOut.model_validate(case).model_dump(),
         documents=[DocumentOut.model_validate(d) for d in service.documents(session, case)],
         match_candidates=candidates,
+        undone_links=case.undone_links or [],
     )
     session.commit()  # the reads are in the access log
     return detail
@@ -130,6 +131,21 @@ def confirm_person(
     node = service.node_from_settings(settings)
     case = service.get_case(session, case_id)
     service.confirm_person(session, node, case, body.person_scheme, body.person_id, by=staff.username)
+    session.commit()
+    return _detail(session, case_id, staff)
+
+
+@router.post("/cases/{case_id}/person/undo", response_model=CaseDetail, summary="Undo a case's link to a person")
+def undo_link(
+    case_id: str, body: UndoLinkIn, staff: CurrentStaff, session: DbSession, settings: AppSettings
+) -> CaseDetail:
+    """A case linked by birth date and full name, or confirmed by staff, is linked to the wrong
+    person: the facts its SEDs gave are withdrawn, and it waits for staff to say who it is (409 for
+    a case linked by this country's identification number, or not linked)."""
+    require_role(staff, *WORKING)
+    node = service.node_from_settings(settings)
+    case = service.get_case(session, case_id)
+    service.undo_link(session, node, case, reason=body.reason, by=staff.username)
     session.commit()
     return _detail(session, case_id, staff)
 

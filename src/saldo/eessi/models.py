@@ -81,6 +81,8 @@ class CrossBorderCase(IdMixin, Base):
     match_candidates: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
     # the audit case it was opened from (asked abroad from the workbench), if any
     audit_case_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("cases.id"), index=True)
+    # each link to a person that staff undid: who was linked and how, by whom, when and why
+    undone_links: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
     closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
@@ -138,7 +140,8 @@ class FactKind(StrEnum):
 
 class CrossBorderFact(IdMixin, Base):
     """What a received SED taught about a person, with where it came from: the data the analysis
-    reads. Only appended; a later fact of the same kind supersedes an earlier one."""
+    reads. Only appended; a later fact of the same kind supersedes an earlier one. A fact whose
+    case's link to the person was undone is withdrawn: kept, marked, and read by nothing."""
 
     __tablename__ = "eessi_facts"
 
@@ -149,3 +152,6 @@ class CrossBorderFact(IdMixin, Base):
     document_pk: Mapped[int] = mapped_column(BigInteger, ForeignKey("eessi_documents.id"), index=True)
     institution: Mapped[str] = mapped_column(String(16))  # who said so
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(100))
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)

@@ -77,6 +77,7 @@ def _case_page(
         and case.buc_type in ("LA_BUC_02", "LA_BUC_04")
         and case.person_id is not None,
         "candidates": candidates,
+        "can_undo": any(staff.has(role) for role in WORKING) and case.person_match in service.UNDOABLE,
     }
     status = 422 if error else 200
     return render(request, "staff/cross_border_case.html", context, principal=principal, status_code=status)
@@ -118,6 +119,25 @@ def confirm_person_page(
         service.confirm_person(session, node, case, scheme, person_id, by=by)
 
     return _act(request, session, principal, case_id, csrf, confirm)
+
+
+@router.post("/staff/cross-border/{case_id}/person/undo", response_class=HTMLResponse)
+def undo_link_page(
+    case_id: str,
+    request: Request,
+    session: DbSession,
+    principal: CurrentStaffSession,
+    reason: Annotated[str, Form(max_length=service.MAX_UNDO_REASON)] = "",
+    csrf: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Staff say the case is linked to the wrong person: its facts are withdrawn, and it waits for
+    them to say who it is."""
+
+    def undo(case: CrossBorderCase, by: str) -> None:
+        node = service.node_from_settings(request.app.state.settings)
+        service.undo_link(session, node, case, reason=reason, by=by)
+
+    return _act(request, session, principal, case_id, csrf, undo)
 
 
 def _act(

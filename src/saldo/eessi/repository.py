@@ -235,6 +235,16 @@ def overdue_requests(session: Session, today: dt.date, institution: str) -> list
     )
 
 
+def withdraw_facts(session: Session, document_pks: list[int], *, when: dt.datetime, by: str, reason: str) -> int:
+    """Withdraw the facts these SEDs gave (those not withdrawn already); how many."""
+    result = session.execute(
+        update(CrossBorderFact)
+        .where(CrossBorderFact.document_pk.in_(document_pks), CrossBorderFact.withdrawn_at.is_(None))
+        .values(withdrawn_at=when, withdrawn_by=by, withdrawn_reason=reason)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 def facts_from(session: Session, document_pks: list[int]) -> list[CrossBorderFact]:
     return list(
         session.scalars(
@@ -247,7 +257,11 @@ def facts_about(session: Session, scheme: str, person_id: str) -> list[CrossBord
     return list(
         session.scalars(
             select(CrossBorderFact)
-            .where(CrossBorderFact.person_scheme == scheme, CrossBorderFact.person_id == person_id)
+            .where(
+                CrossBorderFact.person_scheme == scheme,
+                CrossBorderFact.person_id == person_id,
+                CrossBorderFact.withdrawn_at.is_(None),
+            )
             .order_by(CrossBorderFact.id)
         )
     )

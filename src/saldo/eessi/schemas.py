@@ -51,6 +51,14 @@ class PersonIn(BaseModel):
     person_id: str = Field(min_length=1, max_length=20, pattern=LINE_PATTERN)
 
 
+class UndoLinkIn(BaseModel):
+    """Why a case's link to a person is wrong."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=500, pattern=TEXT_PATTERN, examples=["Another person of that name"])
+
+
 class DocumentOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -121,5 +129,12 @@ class CaseDetail(CaseOut):
         description=(
             "While `unmatched`: the persons with an account here born that day whose registered name matches or "
             "nearly matches, for staff to confirm one. Each is a read of that person's data, in the access log."
+        ),
+    )
+    undone_links: list[dict[str, Any]] = Field(
+        default=[],
+        description=(
+            "Each link to a person that staff undid: `person_scheme`, `person_id`, `match` (how it was made), "
+            "`strength`, `by`, `at`, `reason` and `facts_withdrawn`."
         ),
     )

@@ -839,7 +839,8 @@ def _identify(session: Session, node: Node, case: CrossBorderCase, sed: seds.Sed
     """Link an unlinked case to the person its SED names: by this country's identification number;
     else by birth date and full name, when exactly one person with an account here has both (the
     strength is recorded). Anything weaker or ambiguous waits for staff (``unmatched``), with the
-    candidates kept for them to choose from; nothing is linked silently on a weak match."""
+    candidates kept for them to choose from; nothing is linked silently on a weak match, nor again to
+    a person staff unlinked from the case."""
     found = match_person(node, sed.person)
     if found is not None:
         case.person_scheme, case.person_id = found
@@ -848,7 +849,8 @@ def _identify(session: Session, node: Node, case: CrossBorderCase, sed: seds.Sed
         return True
     candidates = name_candidates(session, node, sed.person)
     strong = [c for c in candidates if c.strong]
-    if len(strong) == 1 and len(candidates) == 1:
+    undone = {(u["person_scheme"], u["person_id"]) for u in case.undone_links or []}
+    if len(strong) == 1 and len(candidates) == 1 and (strong[0].scheme, strong[0].person_id) not in undone:
         case.person_scheme, case.person_id = strong[0].scheme, strong[0].person_id
         case.person_match = PersonMatch.NAME_AND_BIRTH_DATE
         case.match_strength = f"birth date and name: {strong[0].describe()}"[:200]
@@ -964,6 +966,51 @@ def confirm_person(session: Session, node: Node, case: CrossBorderCase, scheme: 
         if document.direction is Direction.IN and document.status is DocumentStatus.ACCEPTED:
             learned += _learn(session, node, case, seds.from_xml(document.xml), document)
     return learned
+
+
+# A link staff may undo: one made by birth date and full name, or confirmed by a member of staff. A
+# link by this country's identification number stands: if the number is wrong, the institution
+# abroad corrects its SED.
+UNDOABLE = (PersonMatch.NAME_AND_BIRTH_DATE, PersonMatch.CONFIRMED)
+MAX_UNDO_REASON = 500
+
+
+def undo_link(session: Session, node: Node, case: CrossBorderCase, *, reason: str, by: str) -> int:
+    """Staff say a case is linked to the wrong person: the facts its SEDs gave are withdrawn (kept
+    and marked; neither the analysis nor the procedures read them), the case waits for staff again
+    with the candidates found anew, and the case keeps who undid which link, when and why. Returns
+    the facts withdrawn."""
+    if case.person_match not in UNDOABLE or case.person_id is None:
+        how = case.person_match.value if case.person_match else "not linked"
+        raise SedNotAllowedError(
+            f"case {case.case_id} is {how}: only a link by birth date and name, or one staff confirmed, is undone"
+        )
+    reason = " ".join(reason.split())
+    if not reason:
+        raise InvalidSedError("reason: say why the link is wrong")
+    now = utcnow()
+    documents = repository.case_documents(session, case.id)
+    received = [d for d in documents if d.direction is Direction.IN and d.status is DocumentStatus.ACCEPTED]
+    withdrawn = repository.withdraw_facts(
+        session, [d.id for d in received], when=now, by=by, reason=reason[:MAX_UNDO_REASON]
+    )
+    undone = {
+        "at": now.isoformat(),
+        "by": by,
+        "reason": reason[:MAX_UNDO_REASON],
+        "person_scheme": case.person_scheme,
+        "person_id": case.person_id,
+        "match": case.person_match.value if case.person_match else None,
+        "strength": case.match_strength,
+        "facts_withdrawn": withdrawn,
+    }
+    case.undone_links = [*(case.undone_links or []), undone]
+    named = next((p for d in received if (p := seds.from_xml(d.xml).person) is not None), None)
+    case.person_scheme, case.person_id, case.person_match = None, None, PersonMatch.UNMATCHED
+    case.match_strength = None
+    case.match_candidates = [asdict(c) for c in name_candidates(session, node, named)] or None
+    log.info("case %s: the link to a person was undone by %s (%d facts withdrawn)", case.case_id, by, withdrawn)
+    return withdrawn
 
 
 # ---- reading --------------------------------------------------------------------------------------
