@@ -5,6 +5,7 @@ figure grows can be read from one table.
 
     .venv/bin/python -m benchmarks.national build --persons 145000       # about 1 M payments
     .venv/bin/python -m benchmarks.national measure --persons 145000 [--runs 3] [--seconds 10]
+    .venv/bin/python -m benchmarks.national reindex --persons 145000 [--runs 3]
 
 build:   a synthetic country of --persons (seed 9, as of 2026-11-22) is generated as files and loaded
          through Saldo's own paths, the ones a real authority's data takes: the banks' account
@@ -21,6 +22,9 @@ measure: on that database, each measurement the same way at every size:
            million payments through `ingest_file` (both on a copy of the database, dropped after);
          - a consistent backup (`saldo backup`) and its checked restore (`saldo restore`);
          - the analysis snapshot export.
+reindex: `saldo reindex` on a copy of that database (brought to the newest migration): the time to
+         rebuild every index of payments and payment_events concurrently, and the storage before
+         and after.
 """
 
 from __future__ import annotations
@@ -66,6 +70,8 @@ from saldo.cli.demo import pay_out
 from saldo.cli.ingest import ingest_file
 from saldo.db.backup import backup, restore
 from saldo.db.engine import create_db_engine, create_session_factory, unit_of_work
+from saldo.db.migrate import upgrade_database
+from saldo.db.upkeep import rebuild_indexes
 from saldo.kit.clock import today
 from saldo.payers.service import issue_token
 from saldo.payments.jobs import run_account_check
@@ -510,6 +516,32 @@ def keeping(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def upkeep(args: argparse.Namespace) -> None:
+    """``saldo reindex`` (every index of payments and payment_events rebuilt concurrently) on a copy
+    of the built year, brought to the newest migration: its time, and the storage before and after."""
+    times, before, after = [], {}, {}
+    target = database(args.persons) + "_reindex"
+    for _ in range(args.runs):
+        copy = copy_database(database(args.persons), target)
+        engine = create_db_engine(copy)
+        upgrade_database(engine)
+        before = storage(copy)
+        began = time.perf_counter()
+        rebuild_indexes(engine)
+        times.append(time.perf_counter() - began)
+        after = storage(copy)
+        engine.dispose()
+        drop_database(target)
+    report(
+        f"national reindex, {args.persons:,} persons",
+        {
+            "reindex": {"seconds_each": [round(t, 1) for t in times], "seconds": round(median(times), 1)},
+            "before": before,
+            "after": after,
+        },
+    )
+
+
 def measure(settings: Settings, args: argparse.Namespace) -> None:
     wrk = ensure_wrk()
     figures: dict[str, Any] = {"storage": storage(settings)}
@@ -521,7 +553,7 @@ def measure(settings: Settings, args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=["build", "measure"])
+    parser.add_argument("part", choices=["build", "measure", "reindex"])
     parser.add_argument("--persons", type=int, default=145_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
@@ -529,6 +561,8 @@ def main() -> None:
     settings = build(args.persons)
     if args.part == "measure":
         measure(settings, args)
+    elif args.part == "reindex":
+        upkeep(args)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""``saldo migrate``, ``saldo catalogue``, ``saldo backup`` and ``saldo restore``."""
+"""``saldo migrate``, ``saldo catalogue``, ``saldo backup``, ``saldo restore`` and ``saldo reindex``."""
 
 from __future__ import annotations
 
@@ -83,3 +83,29 @@ def restore(
         f"restored {len(done.manifest.tables)} tables, {rows} rows, each as backed up on {done.manifest.taken_at}, "
         f"in {done.seconds:.1f} s"
     )
+
+
+def reindex(
+    ctx: typer.Context,
+    tables: list[str] = typer.Argument(None, help="The tables (default: payments and payment_events)."),
+) -> None:
+    """Rebuild the indexes of the tables that grow with payments, compactly, while Saldo serves.
+
+    Run after a month's payments have settled: each index is built anew beside the old one and
+    swapped in, without locking out writers. What an interrupted run left (an invalid index) is
+    dropped first, so running it again completes the work (docs/operations.md)."""
+    from saldo.db.upkeep import DEFAULT_TABLES, UpkeepError, rebuild_indexes
+
+    try:
+        done = rebuild_indexes(cli_context(ctx).engine, tables or DEFAULT_TABLES)
+    except UpkeepError as exc:
+        raise fail(f"reindex failed: {exc}") from exc
+    for name in done.dropped:
+        console.print(f"dropped {name}, left invalid by an interrupted rebuild")
+    for each in done.rebuilt:
+        console.print(
+            f"{each.table}\t{each.index}\t{each.bytes_before / 1e6:.1f} MB -> {each.bytes_after / 1e6:.1f} MB"
+        )
+    before = sum(r.bytes_before for r in done.rebuilt)
+    after = sum(r.bytes_after for r in done.rebuilt)
+    console.print(f"{len(done.rebuilt)} indexes rebuilt: {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB")

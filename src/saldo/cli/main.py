@@ -31,6 +31,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "migrate": ("saldo.cli.db", "migrate", "Bring the database schema to the newest migration."),
     "backup": ("saldo.cli.db", "backup", "Back up the database as it stands at one moment, while Saldo serves."),
     "restore": ("saldo.cli.db", "restore", "Restore a backup into an empty database, checked against its manifest."),
+    "reindex": (
+        "saldo.cli.db",
+        "reindex",
+        "Rebuild the indexes of the tables that grow with payments, compactly, while Saldo serves.",
+    ),
     "generate": (
         "saldo.cli.generate",
         "generate",

@@ -1,0 +1,101 @@
+"""Index upkeep: a table's indexes rebuilt compactly while Saldo serves, and what an interrupted
+rebuild left (an invalid ``_ccnew`` index) dropped by the next run, which then completes the work.
+A real database of the test's own: a concurrent rebuild cannot run inside a transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError
+
+from saldo.db.upkeep import DEFAULT_TABLES, UpkeepError, rebuild_indexes
+from tests.conftest import live_database
+
+
+@pytest.fixture
+def engine(tmp_path: Path, worker_id: str) -> Iterator[Engine]:
+    _, made = live_database(f"saldo_upkeep_{worker_id}", tmp_path / "data")
+    yield made
+    made.dispose()
+
+
+def _indexes(engine: Engine, table: str) -> dict[str, bool]:
+    """Each index of ``table`` and whether it is valid."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE i.indrelid = CAST(:table AS regclass)"
+            ),
+            {"table": table},
+        )
+        return {str(name): bool(valid) for name, valid in rows}
+
+
+def leave_invalid(engine: Engine) -> None:
+    """A table with an index, and beside it the invalid one a failed concurrent build leaves."""
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE upkeep_probe (id bigserial PRIMARY KEY, reference text)"))
+        connection.execute(text("CREATE INDEX ix_upkeep_probe_reference ON upkeep_probe (reference)"))
+        connection.execute(text("INSERT INTO upkeep_probe (reference) SELECT 'same' FROM generate_series(1, 100)"))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection, pytest.raises(IntegrityError):
+        connection.execute(
+            text("CREATE UNIQUE INDEX CONCURRENTLY ix_upkeep_probe_reference_ccnew ON upkeep_probe (reference)")
+        )
+
+
+def test_a_churned_tables_indexes_are_rebuilt_smaller_with_every_row_still_found(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE upkeep_probe (id bigserial PRIMARY KEY, status int, at date)"))
+        connection.execute(text("CREATE INDEX ix_upkeep_probe_status_at ON upkeep_probe (status, at)"))
+        connection.execute(
+            text(
+                "INSERT INTO upkeep_probe (status, at) "
+                "SELECT 0, date '2026-01-01' + g % 365 FROM generate_series(1, 50000) g"
+            )
+        )
+    for status in (1, 2, 3):  # a year of status changes: each a new row version and index entry
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE upkeep_probe SET status = :s"), {"s": status})
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM upkeep_probe"))
+
+    done = rebuild_indexes(engine, ["upkeep_probe"])
+    assert done.dropped == []
+    sizes = {r.index: (r.bytes_before, r.bytes_after) for r in done.rebuilt}
+    assert set(sizes) == {"upkeep_probe_pkey", "ix_upkeep_probe_status_at"}
+    for before, after in sizes.values():
+        assert after < 0.6 * before, (before, after)  # the churned indexes held far more than what is live
+    assert _indexes(engine, "upkeep_probe") == {"upkeep_probe_pkey": True, "ix_upkeep_probe_status_at": True}
+    with engine.connect() as connection:
+        counted = connection.execute(text("SELECT count(*) FROM upkeep_probe WHERE status = 3 AND at >= '2026-01-01'"))
+        assert counted.scalar_one() == 50000
+
+
+def test_what_an_interrupted_rebuild_left_is_dropped_and_the_work_completed(engine: Engine) -> None:
+    """A concurrent build that fails leaves its index invalid, as a rebuild cut off by a crash leaves
+    ``<index>_ccnew``: the table works, but the invalid index is written on every change. The next
+    run drops it and rebuilds what it was to replace."""
+    leave_invalid(engine)
+    assert _indexes(engine, "upkeep_probe")["ix_upkeep_probe_reference_ccnew"] is False
+
+    done = rebuild_indexes(engine, ["upkeep_probe"])
+    assert done.dropped == ["ix_upkeep_probe_reference_ccnew"]
+    assert _indexes(engine, "upkeep_probe") == {"upkeep_probe_pkey": True, "ix_upkeep_probe_reference": True}
+    assert rebuild_indexes(engine, ["upkeep_probe"]).dropped == []  # a second run finds nothing left
+
+
+def test_the_payments_tables_are_rebuilt_by_default_and_an_unknown_table_is_refused_before_any_work(
+    engine: Engine,
+) -> None:
+    done = rebuild_indexes(engine)
+    assert {r.table for r in done.rebuilt} == set(DEFAULT_TABLES)
+    assert {r.index for r in done.rebuilt if r.table == "payments"} == set(_indexes(engine, "payments"))
+    assert all(_indexes(engine, "payments").values())
+    leave_invalid(engine)
+    with pytest.raises(UpkeepError, match="no table paymentz, nope in this database"):
+        rebuild_indexes(engine, ["payments", "paymentz", "nope"])
+    assert "ix_upkeep_probe_reference_ccnew" in _indexes(engine, "upkeep_probe")  # nothing was done
