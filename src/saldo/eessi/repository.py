@@ -37,16 +37,6 @@ def cases(session: Session, *, status: CaseStatus | None, limit: int) -> list[Cr
     return list(session.scalars(query))
 
 
-def cases_about(session: Session, scheme: str, person_id: str) -> list[CrossBorderCase]:
-    return list(
-        session.scalars(
-            select(CrossBorderCase)
-            .where(CrossBorderCase.person_scheme == scheme, CrossBorderCase.person_id == person_id)
-            .order_by(CrossBorderCase.id.desc())
-        )
-    )
-
-
 def case_documents(session: Session, case_pk: int) -> list[CrossBorderDocument]:
     return list(
         session.scalars(

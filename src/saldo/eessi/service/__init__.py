@@ -980,6 +980,7 @@ def undo_link(session: Session, node: Node, case: CrossBorderCase, *, reason: st
     and marked; neither the analysis nor the procedures read them), the case waits for staff again
     with the candidates found anew, and the case keeps who undid which link, when and why. Returns
     the facts withdrawn."""
+    session.refresh(case, with_for_update=True)  # two members of staff undoing at once: one after the other
     if case.person_match not in UNDOABLE or case.person_id is None:
         how = case.person_match.value if case.person_match else "not linked"
         raise SedNotAllowedError(
