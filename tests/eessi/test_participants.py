@@ -202,11 +202,11 @@ def test_a_removed_participant_is_refused_and_no_longer_awaited(
     assert service.facts_about(session, "se_personnummer", "195203041230") == []
 
 
-def test_a_participant_refuses_an_x005_or_x006_from_anyone_but_the_owner(
+def test_an_x006_from_a_participant_is_rejected_and_changes_no_one(
     session: Session, sessions: sessionmaker[Session], se_node: Node, fi_node: Node, fi_sessions: sessionmaker[Session]
 ) -> None:
-    """FI's node checks what reaches it as the owner's does: an X006 forged as from the
-    counterparty side (here: a case FI owns) is answered with an X011 and changes no one."""
+    """Only the owner adds or removes. In a case FI owns, an X006 that SE (a participant) signs and
+    sends past its own node's checks is rejected by FI with an X011, and FI's case is unchanged."""
     with fi_sessions() as fi:
         case = service.open_case(
             fi, fi_node, buc_type="H_BUC_01", partner=SE, content=H001, person=None, purpose="asked", by="kela"
