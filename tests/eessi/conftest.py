@@ -67,32 +67,38 @@ def fi_node(pki: Pki, directory: Path) -> Node:
     return Node(FI, pki.fi, directory)
 
 
-@pytest.fixture(scope="session")
-def fi_engine(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Engine]:
-    _, engine = live_database(f"saldo_eessi_fi_{worker_id}", tmp_path_factory.mktemp("fi"))
+def node_database(country: str, factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Engine]:
+    """A node's own migrated database for the test session."""
+    _, engine = live_database(f"saldo_eessi_{country}_{worker_id}", factory.mktemp(country))
     yield engine
     engine.dispose()
+
+
+def emptied(engine: Engine) -> sessionmaker[Session]:
+    """Sessions on a node's database with no case left from an earlier test."""
+    with engine.begin() as connection:
+        connection.execute(text("TRUNCATE eessi_facts, eessi_documents, eessi_cases RESTART IDENTITY CASCADE"))
+    return create_session_factory(engine)
+
+
+@pytest.fixture(scope="session")
+def fi_engine(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Engine]:
+    yield from node_database("fi", tmp_path_factory, worker_id)
 
 
 @pytest.fixture
 def fi_sessions(fi_engine: Engine) -> sessionmaker[Session]:
-    with fi_engine.begin() as connection:
-        connection.execute(text("TRUNCATE eessi_facts, eessi_documents, eessi_cases RESTART IDENTITY CASCADE"))
-    return create_session_factory(fi_engine)
+    return emptied(fi_engine)
 
 
 @pytest.fixture(scope="session")
 def de_engine(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Engine]:
-    _, engine = live_database(f"saldo_eessi_de_{worker_id}", tmp_path_factory.mktemp("de"))
-    yield engine
-    engine.dispose()
+    yield from node_database("de", tmp_path_factory, worker_id)
 
 
 @pytest.fixture
 def de_sessions(de_engine: Engine) -> sessionmaker[Session]:
-    with de_engine.begin() as connection:
-        connection.execute(text("TRUNCATE eessi_facts, eessi_documents, eessi_cases RESTART IDENTITY CASCADE"))
-    return create_session_factory(de_engine)
+    return emptied(de_engine)
 
 
 @pytest.fixture

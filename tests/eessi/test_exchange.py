@@ -48,10 +48,26 @@ def to(node: Node, sessions: Callable[[], Any]) -> Callable[[str, dict[str, str]
 def deliver_all(session: Session, node: Node, post: Any) -> list[service.Delivery]:
     done = []
     while (delivery := service.deliver_one(session, node, post)) is not None:
+        session.flush()  # as the worker commits each step: the next one sees it
         if delivery.outcome != "built":
             done.append(delivery)
-    session.flush()
     return done
+
+
+def from_de(pki: Pki, case_id: str, *, answers: str, document_id: str) -> tuple[dict[str, str], bytes]:
+    """An H002 that DE signs and sends to SE in ``case_id`` answering ``answers``, past any node's
+    own checks: AS4 headers and body."""
+    sed = seds.Sed(
+        sed="H002", sed_g_ver="4", sed_ver="2", document_id=document_id, case_id=case_id, buc_type="H_BUC_01",
+        sender=DE, receiver=SE, answers=answers, person=person(),
+        content=seds.H002(receives_benefit=True, benefit_type="sickness"),
+    )  # fmt: skip
+    _, headers, body = transport.build(
+        transport.local_party(DE, pki.de), transport.remote_party(SE, pki.se.certificate),
+        signatures.sign(seds.to_element(sed), pki.de), case_id=case_id, sed_type="H002",
+        message_id=f"m-{document_id}@test",
+    )  # fmt: skip
+    return headers, body
 
 
 def queue_unchecked(session: Session, case_pk: int, sed: seds.Sed, node: Node) -> None:
@@ -410,15 +426,7 @@ def test_an_institution_acts_only_in_its_own_cases(session: Session, se_node: No
     case is refused, and nothing of it is stored or learned."""
     case = open_h_buc_01(session, se_node)
     [request] = service.documents(session, case)
-    sed = seds.Sed(
-        sed="H002", sed_g_ver="4", sed_ver="2", document_id="d-intruder", case_id=case.case_id, buc_type="H_BUC_01",
-        sender=DE, receiver=SE, answers=request.document_id, person=person(),
-        content=seds.H002(receives_benefit=True, benefit_type="sickness"),
-    )  # fmt: skip
-    _, headers, body = transport.build(
-        transport.local_party(DE, pki.de), transport.remote_party(SE, pki.se.certificate),
-        signatures.sign(seds.to_element(sed), pki.de), case_id=case.case_id, sed_type="H002", message_id="m-de@test",
-    )  # fmt: skip
+    headers, body = from_de(pki, case.case_id, answers=request.document_id, document_id="d-intruder")
     answer = service.receive(session, se_node, headers, body)
     assert answer.status == 400
     assert answer.outcome == f"refused: {DE} takes no part in case {case.case_id}"

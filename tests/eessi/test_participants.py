@@ -13,15 +13,14 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from saldo.db.engine import unit_of_work
 from saldo.eessi import service
 from saldo.eessi.errors import SedNotAllowedError
 from saldo.eessi.models import CaseStatus, CrossBorderDocument, Direction, DocumentStatus
-from saldo.eessi.service import Node, seds, signatures, transport
+from saldo.eessi.service import Node, seds
 from saldo.kit.clock import utcnow
 from tests.conftest import create_database
-from tests.eessi.conftest import DE, FI, SE, Pki, person
-from tests.eessi.test_exchange import H001, open_h_buc_01, queue_unchecked, to
+from tests.eessi.conftest import DE, FI, SE, Pki
+from tests.eessi.test_exchange import H001, deliver_all, from_de, open_h_buc_01, queue_unchecked, to
 from tests.payments.test_event_notes import migrate
 
 BEFORE_PARTICIPANTS = "e2a7c5d9f314"
@@ -38,15 +37,13 @@ ANSWER = {
 
 def to_each(nodes: dict[str, tuple[Node, Any]]) -> Any:
     """A post that hands each message to the node it is addressed to (by the directory's endpoint),
-    committed as its endpoint commits; the receivers are kept in order."""
-    endpoints = {node.directory().get(name).endpoint: (node, made) for name, (node, made) in nodes.items()}
+    as ``to`` hands it to one; the receivers are kept in order."""
+    posts = {node.directory().get(name).endpoint: (node, to(node, made)) for name, (node, made) in nodes.items()}
 
     def post(url: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
-        node, sessions = endpoints[url]
+        node, handed = posts[url]
         post.reached.append(node.institution)  # type: ignore[attr-defined]
-        with unit_of_work(sessions) as session:
-            answer = service.receive(session, node, headers, body)
-        return answer.status, answer.body
+        return handed(url, headers, body)
 
     post.reached = []  # type: ignore[attr-defined]
     return post
@@ -54,12 +51,7 @@ def to_each(nodes: dict[str, tuple[Node, Any]]) -> Any:
 
 def deliver(session: Session, node: Node, post: Any) -> list[str]:
     """Every due SED of ``node`` delivered; the outcomes."""
-    outcomes = []
-    while (delivery := service.deliver_one(session, node, post)) is not None:
-        session.flush()  # as the worker commits each step: the next one sees it
-        if delivery.outcome != "built":
-            outcomes.append(delivery.outcome)
-    return outcomes
+    return [d.outcome for d in deliver_all(session, node, post)]
 
 
 def sent(documents: list[CrossBorderDocument]) -> list[tuple[str, str]]:
@@ -187,15 +179,7 @@ def test_a_removed_participant_is_refused_and_no_longer_awaited(
     assert reminder.receiver == FI
 
     # Whatever DE still sends in the case is refused at the AS4 door, and nothing of it is stored.
-    sed = seds.Sed(
-        sed="H002", sed_g_ver="4", sed_ver="2", document_id="d-late", case_id=case.case_id, buc_type="H_BUC_01",
-        sender=DE, receiver=SE, answers=asked_de.document_id, person=person(),
-        content=seds.H002(receives_benefit=True, benefit_type="old_age"),
-    )  # fmt: skip
-    _, headers, body = transport.build(
-        transport.local_party(DE, pki.de), transport.remote_party(SE, pki.se.certificate),
-        signatures.sign(seds.to_element(sed), pki.de), case_id=case.case_id, sed_type="H002", message_id="m-late@test",
-    )  # fmt: skip
+    headers, body = from_de(pki, case.case_id, answers=asked_de.document_id, document_id="d-late")
     answer = service.receive(session, se_node, headers, body)
     assert (answer.status, answer.outcome) == (400, f"refused: {DE} takes no part in case {case.case_id}")
     assert "d-late" not in {d.document_id for d in service.documents(session, case)}

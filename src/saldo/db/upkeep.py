@@ -57,7 +57,7 @@ class Upkeep:
 
 
 def _quoted(connection: Connection, name: str) -> str:
-    return str(connection.execute(text("SELECT quote_ident(:name)"), {"name": name}).scalar_one())
+    return str(connection.dialect.identifier_preparer.quote_identifier(name))
 
 
 def _sizes(connection: Connection, table: str) -> dict[str, int]:

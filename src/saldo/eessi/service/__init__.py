@@ -244,7 +244,7 @@ def send_sed(
     answers = answers or getattr(typed, "document_id", None)
     definition = _buc(case.buc_type)
     history = repository.case_documents(session, case.id)
-    receivers = _receivers(node, case, typed, history, answers=answers, to=to)
+    receivers = _receivers(node, case, typed, history, starter=definition.starter, answers=answers, to=to)
     steps = []
     for receiver in receivers:
         try:
@@ -281,6 +281,7 @@ def _receivers(
     content: seds.Content,
     history: Sequence[CrossBorderDocument],
     *,
+    starter: str,
     answers: str | None,
     to: str | None,
 ) -> list[str]:
@@ -309,7 +310,7 @@ def _receivers(
             raise SedNotAllowedError(f"{other}, whom SED {answers} was exchanged with, no longer takes part")
         return [other]
     begun = {d.receiver for d in history if d.direction is Direction.OUT and d.status is not DocumentStatus.REJECTED}
-    if content.sed_type == _buc(case.buc_type).starter:
+    if content.sed_type == starter:
         fresh = [p for p in current if p not in begun]
         return fresh or current
     return [p for p in current if p in begun] or current
@@ -1006,7 +1007,10 @@ def undo_link(session: Session, node: Node, case: CrossBorderCase, *, reason: st
         "facts_withdrawn": withdrawn,
     }
     case.undone_links = [*(case.undone_links or []), undone]
-    named = next((p for d in received if (p := seds.from_xml(d.xml).person) is not None), None)
+    named = next(
+        (seds.PersonIdentification.model_validate(d.content["person"]) for d in received if d.content.get("person")),
+        None,
+    )
     case.person_scheme, case.person_id, case.person_match = None, None, PersonMatch.UNMATCHED
     case.match_strength = None
     case.match_candidates = [asdict(c) for c in name_candidates(session, node, named)] or None
