@@ -40,6 +40,7 @@ def test_the_person_sees_the_exchanges_about_them_and_no_one_else_s(
         ("H001", "sent", FI),
         ("X005", "sent", FI),
         ("H001", "sent", DE),
+        ("X005", "sent", DE),  # DE told that FI takes part
     ]
     page = web.get("/me").text
     assert f"H001 skickat ({DE})" in page  # each SED to another institution than the first names it

@@ -76,11 +76,13 @@ def test_the_owner_adds_a_participant_asks_it_too_and_removes_it(
     added = service.send_sed(session, se_node, case, "X005", {"institutionID": DE}, by="anna")
     assert sent(added) == [("X005", FI)]
     assert case.participants == [FI, DE]
-    # The question goes to the one just added; FI has been asked already.
-    [asked_de] = service.send_sed(session, se_node, case, "H001", H001, by="anna")
+    # The question goes to the one just added; FI has been asked already. DE is then told, after the
+    # question that opens the case on its side, of the participant there before it (an X005 naming FI).
+    asked_de, announced = service.send_sed(session, se_node, case, "H001", H001, by="anna")
     assert (asked_de.receiver, asked_de.deadline) == (DE, utcnow().date() + dt.timedelta(days=30))
-    assert deliver(session, se_node, post) == ["delivered", "delivered"]
-    assert post.reached == [FI, FI, DE]
+    assert (announced.sed_type, announced.receiver, announced.content["fields"]) == ("X005", DE, {"institutionID": FI})
+    assert deliver(session, se_node, post) == ["delivered", "delivered", "delivered"]
+    assert post.reached == [FI, FI, DE, DE]
 
     with fi_sessions() as fi:
         fi_case = service.get_case(fi, case.case_id)
@@ -94,9 +96,10 @@ def test_the_owner_adds_a_participant_asks_it_too_and_removes_it(
         fi.rollback()
     with de_sessions() as de:
         de_case = service.get_case(de, case.case_id)
-        assert (de_case.owner, de_case.partner, de_case.participants) == (SE, SE, [DE])
-        [question] = service.documents(de, de_case)
+        assert (de_case.owner, de_case.partner, de_case.participants) == (SE, SE, [DE, FI])
+        question, told = service.documents(de, de_case)
         assert (question.sed_type, question.sender, question.status) == ("H001", SE, DocumentStatus.ACCEPTED)
+        assert (told.sed_type, told.status) == ("X005", DocumentStatus.ACCEPTED)
         # DE answers its own question; FI does not answer yet.
         [answer] = service.send_sed(de, de_node, de_case, "H002", ANSWER, by="drv")
         assert (answer.receiver, answer.answers) == (SE, None)
@@ -143,7 +146,7 @@ def test_the_owner_adds_a_participant_asks_it_too_and_removes_it(
         assert service.get_case(fi, case.case_id).participants == [FI]
     with de_sessions() as de:
         de_case = service.get_case(de, case.case_id)
-        assert (de_case.status, de_case.participants) == (CaseStatus.CLOSED, [])
+        assert (de_case.status, de_case.participants) == (CaseStatus.CLOSED, [FI])
         with pytest.raises(SedNotAllowedError, match="the case is closed"):
             service.send_sed(de, de_node, de_case, "X009", {"documentID": question.document_id}, by="drv")
 
@@ -167,7 +170,7 @@ def test_a_removed_participant_is_refused_and_no_longer_awaited(
     post = to_each({FI: (fi_node, fi_sessions), DE: (de_node, de_sessions)})
     case = open_h_buc_01(session, se_node)
     service.send_sed(session, se_node, case, "X005", {"institutionID": DE}, by="anna")
-    [asked_de] = service.send_sed(session, se_node, case, "H001", H001, to=DE, by="anna")
+    asked_de, _announced_fi = service.send_sed(session, se_node, case, "H001", H001, to=DE, by="anna")
     deliver(session, se_node, post)
     service.send_sed(session, se_node, case, "X006", {"institutionID": DE}, by="anna")
     deliver(session, se_node, post)

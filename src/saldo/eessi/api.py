@@ -159,7 +159,8 @@ def send_sed(
     sends to the participant `to` names, or by default: an answer or a reminder to the institution the
     named SED was exchanged with, the starter to the participants not yet sent anything (one just
     added with an X005), anything else to every participant whose part has begun. A participant
-    sends to the owner alone."""
+    sends to the owner alone. The starter to a new participant is followed by one X005 to it for
+    each other participant, so that it learns who takes part; the answer lists those too."""
     require_role(staff, *WORKING)
     node = service.node_from_settings(settings)
     case = service.get_case(session, case_id)

@@ -239,7 +239,8 @@ def send_sed(
 ) -> list[CrossBorderDocument]:
     """Check ``sed_type`` against the case, sign it and queue it, once for each institution it goes
     to (``_receivers``); raises SedNotAllowedError or InvalidSedError with the reason, and then
-    queues nothing."""
+    queues nothing. The starter to a participant not yet sent anything is followed by the X005s that
+    tell it who else takes part (``_announce_participants``); they are among the documents returned."""
     typed = _content(sed_type, content)
     answers = answers or getattr(typed, "document_id", None)
     definition = _buc(case.buc_type)
@@ -264,12 +265,15 @@ def send_sed(
     if isinstance(typed, seds.X005 | seds.X006):
         _check_participant_change(node, case, typed)
     identification = person.identification if person else _case_person(session, case)
+    begun = _begun(history)
     documents = []
     for receiver, step in zip(receivers, steps, strict=True):
         sed, document = _queue(session, node, case, typed, to=receiver, answers=answers, person=identification, by=by)
         document.deadline = _deadline(step, typed)
         _apply_step(session, case, sed, step)
         documents.append(document)
+        if sed_type == definition.starter and node.institution == case.owner and receiver not in begun:
+            documents += _announce_participants(session, node, case, receiver, person=identification, by=by)
     _change_participants(session, node, case, typed)
     session.flush()
     return documents
@@ -309,11 +313,37 @@ def _receivers(
         if other not in current:
             raise SedNotAllowedError(f"{other}, whom SED {answers} was exchanged with, no longer takes part")
         return [other]
-    begun = {d.receiver for d in history if d.direction is Direction.OUT and d.status is not DocumentStatus.REJECTED}
+    begun = _begun(history)
     if content.sed_type == starter:
         fresh = [p for p in current if p not in begun]
         return fresh or current
     return [p for p in current if p in begun] or current
+
+
+def _begun(history: Sequence[CrossBorderDocument]) -> set[str]:
+    """The institutions this node has sent something in the case: those whose part of it has begun."""
+    return {d.receiver for d in history if d.direction is Direction.OUT and d.status is not DocumentStatus.REJECTED}
+
+
+def _announce_participants(
+    session: Session,
+    node: Node,
+    case: CrossBorderCase,
+    newcomer: str,
+    *,
+    person: seds.PersonIdentification | None,
+    by: str,
+) -> list[CrossBorderDocument]:
+    """A participant the owner has just sent the starter learns of the others already in the case:
+    one X005 naming each, to the newcomer alone, queued after the starter so that they arrive after
+    it (the X005s that added them went to the others before the newcomer knew the case)."""
+    announced = []
+    for other in case.participants:
+        if other != newcomer:
+            content = seds.X005.model_validate({"institutionID": other})
+            _, document = _queue(session, node, case, content, to=newcomer, answers=None, person=person, by=by)
+            announced.append(document)
+    return announced
 
 
 def _check_participant_change(node: Node, case: CrossBorderCase, content: seds.X005 | seds.X006) -> None:
