@@ -219,6 +219,94 @@ def test_an_x006_from_a_participant_is_rejected_and_changes_no_one(
         assert (x011.direction, x011.receiver, x011.case_pk) == (Direction.OUT, SE, case_pk)
 
 
+def test_a_participant_that_is_not_competent_forwards_the_case(
+    session: Session,
+    sessions: sessionmaker[Session],
+    se_node: Node,
+    fi_node: Node,
+    de_node: Node,
+    fi_sessions: sessionmaker[Session],
+    de_sessions: sessionmaker[Session],
+) -> None:
+    """Kela is asked, but the pension is Deutsche Rentenversicherung's: Kela forwards the case with an
+    X007. The owner's node then adds DE, removes FI (whose case closes) and puts FI's question to DE,
+    whose answer answers it; FI's question is awaited no more."""
+    post = to_each({FI: (fi_node, fi_sessions), DE: (de_node, de_sessions)})
+    case = open_h_buc_01(session, se_node)
+    deliver(session, se_node, post)
+    with fi_sessions() as fi:
+        fi_case = service.get_case(fi, case.case_id)
+        # Refused at Kela's own node, each with its reason, nothing queued.
+        with pytest.raises(SedNotAllowedError, match=f"{SE} takes part in case .* already"):
+            service.send_sed(fi, fi_node, fi_case, "X007", {"institutionID": SE}, by="kela")
+        with pytest.raises(SedNotAllowedError, match="NO:NAV01"):
+            service.send_sed(fi, fi_node, fi_case, "X007", {"institutionID": "NO:NAV01"}, by="kela")
+        forward = {"institutionID": DE, "reason": "The old-age pension is paid by Deutsche Rentenversicherung."}
+        [forwarded] = service.send_sed(fi, fi_node, fi_case, "X007", forward, by="kela")
+        assert (forwarded.receiver, [d.sed_type for d in service.documents(fi, fi_case)]) == (SE, ["H001", "X007"])
+        fi.commit()
+        assert deliver(fi, fi_node, to(se_node, sessions)) == ["delivered"]
+        fi.commit()
+
+    session.expire_all()
+    by = f"saldo (forwarded by {FI})"
+    assert case.participants == [DE]
+    asked_fi, x007, *out = service.documents(session, case)
+    assert (x007.sed_type, x007.status, x007.content["fields"]) == ("X007", DocumentStatus.ACCEPTED, forward)
+    assert [(d.sed_type, d.receiver, d.created_by) for d in out] == [
+        ("X005", FI, by),  # DE joins: told to those in the case, FI
+        ("X006", FI, by),  # FI leaves, and is told so
+        ("H001", DE, by),  # the question FI was asked, put to DE
+    ]
+    asked_de = out[-1]
+    assert asked_fi.deadline is None  # FI is awaited no more
+    assert asked_de.deadline == utcnow().date() + dt.timedelta(days=30)
+    assert asked_de.content == asked_fi.content
+    assert deliver(session, se_node, post) == ["delivered"] * 3
+
+    with fi_sessions() as fi:
+        assert service.get_case(fi, case.case_id).status is CaseStatus.CLOSED
+    with de_sessions() as de:
+        de_case = service.get_case(de, case.case_id)
+        assert (de_case.owner, de_case.participants, de_case.status) == (SE, [DE], CaseStatus.OPEN)
+        [question] = service.documents(de, de_case)
+        assert (question.sed_type, question.content["fields"]) == ("H001", asked_fi.content["fields"])
+        service.send_sed(de, de_node, de_case, "H002", ANSWER, by="drv")
+        de.commit()
+        assert deliver(de, de_node, to(se_node, sessions)) == ["delivered"]
+        de.commit()
+    session.expire_all()
+    assert asked_de.answered_at is not None
+    assert asked_fi.answered_at is None
+
+
+def test_a_forward_the_owner_cannot_follow_is_rejected_and_changes_no_one(
+    session: Session, sessions: sessionmaker[Session], se_node: Node, fi_node: Node, fi_sessions: sessionmaker[Session]
+) -> None:
+    """An X007 naming an institution the owner's directory does not list for the BUC, signed and sent
+    past FI's own checks, is rejected by SE with an X011 and leaves the case as it was."""
+    case = open_h_buc_01(session, se_node)
+    deliver(session, se_node, to(fi_node, fi_sessions))
+    forged = seds.Sed(
+        sed="X007", sed_g_ver="4", sed_ver="2", document_id="forward-nowhere", case_id=case.case_id,
+        buc_type="H_BUC_01", sender=FI, receiver=SE, content=seds.X007(institution_id="NO:NAV01"),
+    )  # fmt: skip
+    with fi_sessions() as fi:
+        queue_unchecked(fi, service.get_case(fi, case.case_id).id, forged, fi_node)
+        fi.commit()
+        assert deliver(fi, fi_node, to(se_node, sessions)) == ["delivered"]
+        fi.commit()
+    session.expire_all()
+    assert case.participants == [FI]
+    asked, rejected, x011 = service.documents(session, case)
+    assert asked.deadline == utcnow().date() + dt.timedelta(days=30)  # FI is still awaited
+    assert (rejected.status, rejected.reason) == (
+        DocumentStatus.REJECTED,
+        "NO:NAV01 is not in the institution directory",
+    )
+    assert (x011.sed_type, x011.receiver, x011.answers) == ("X011", FI, "forward-nowhere")
+
+
 def test_the_migration_gives_each_existing_case_its_counterparty_as_its_participant(worker_id: str) -> None:
     engine = create_engine(create_database(f"saldo_test_participants_{worker_id}"))
     try:

@@ -264,6 +264,10 @@ def send_sed(
         steps.append(step)
     if isinstance(typed, seds.X005 | seds.X006):
         _check_participant_change(node, case, typed)
+    if isinstance(typed, seds.X007):
+        refused = _forward_refusal(node, case, typed.institution_id, forwarder=node.institution)
+        if refused is not None:
+            raise SedNotAllowedError(refused)
     identification = person.identification if person else _case_person(session, case)
     begun = _begun(history)
     documents = []
@@ -362,6 +366,40 @@ def _check_participant_change(node: Node, case: CrossBorderCase, content: seds.X
         raise SedNotAllowedError(f"{institution} takes no part in case {case.case_id}")
     if len(case.participants) == 1:
         raise SedNotAllowedError(f"{institution} is the only participant of case {case.case_id}: close it with X001")
+
+
+def _forward_refusal(node: Node, case: CrossBorderCase, institution: str, *, forwarder: str) -> str | None:
+    """Why a participant may not forward the case to ``institution``, or None: it must play the BUC
+    in the directory and take no part in the case yet (the owner is in it already)."""
+    if institution in (forwarder, case.owner, *case.participants):
+        return f"{institution} takes part in case {case.case_id} already; a case is forwarded to another institution"
+    try:
+        node.directory().get(institution, buc_type=case.buc_type)
+    except UnknownInstitutionError as error:
+        return str(error)
+    return None
+
+
+def _forward(session: Session, node: Node, case: CrossBorderCase, forwarder: str, content: seds.X007) -> None:
+    """The owner's part when a participant forwards the case (X007): the institution named joins
+    (X005 to those in the case), the forwarder leaves (X006, to it too: its case closes), and the
+    starter the forwarder was sent goes to the one named, with the X005s that tell it who else
+    takes part. The forwarder's questions are awaited no more; the new one's answer is."""
+    by = f"saldo (forwarded by {forwarder})"
+    institution = content.institution_id
+    send_sed(session, node, case, "X005", {"institutionID": institution}, by=by)
+    send_sed(session, node, case, "X006", {"institutionID": forwarder}, by=by)
+    starter = _buc(case.buc_type).starter
+    asked = next(
+        (
+            d
+            for d in repository.case_documents(session, case.id)
+            if d.direction is Direction.OUT and d.receiver == forwarder and d.sed_type == starter
+        ),
+        None,
+    )
+    if asked is not None:
+        send_sed(session, node, case, starter, asked.content["fields"], to=institution, by=by)
 
 
 def _change_participants(session: Session, node: Node, case: CrossBorderCase, content: seds.Content) -> None:
@@ -769,12 +807,17 @@ def _take_in(session: Session, node: Node, sed: seds.Sed, xml: bytes, message_id
             _reject(session, node, case, document, str(error))
         return "rejected"
     named = match_person(node, sed.person)
+    refused = None
     if named is not None and case.person_id is not None and named != (case.person_scheme, case.person_id):
+        refused = "the SED names a different person than the case is about"
+    elif isinstance(sed.content, seds.X007):
+        refused = _forward_refusal(node, case, sed.content.institution_id, forwarder=sed.sender)
+    if refused is not None:
         document.status = DocumentStatus.REJECTED
-        document.reason = "the SED names a different person than the case is about"
+        document.reason = refused
         session.add(document)
         session.flush()
-        _reject(session, node, case, document, document.reason)
+        _reject(session, node, case, document, refused)
         return "rejected"
     deadline = _deadline(step, sed.content)
     document.deadline = deadline
@@ -782,6 +825,8 @@ def _take_in(session: Session, node: Node, sed: seds.Sed, xml: bytes, message_id
     session.flush()
     _apply_step(session, case, sed, step)
     _change_participants(session, node, case, sed.content)
+    if isinstance(sed.content, seds.X007):
+        _forward(session, node, case, sed.sender, sed.content)
     _learn(session, node, case, sed, document)
     return "accepted"
 

@@ -221,6 +221,16 @@ class X006(Content):
     institution_id: InstitutionId = Field(alias="institutionID")
 
 
+class X007(Content):
+    """A participant that is not competent for the case forwards it to the institution that is (here or
+    in another country, Regulation 987/2009 Article 2(3)); the owner's node then asks that one."""
+
+    sed_type = "X007"
+    title = "Forwarding the case"
+    institution_id: InstitutionId = Field(alias="institutionID")
+    reason: Text | None = None
+
+
 class X009(Content):
     sed_type = "X009"
     title = "Reminder"
@@ -236,11 +246,11 @@ class X011(Content):
 
 CONTENT: dict[str, type[Content]] = {
     c.sed_type: c
-    for c in (H001, H002, H003, H004, H005, H070, A003, A004, A008, A009, A012, X001, X005, X006, X009, X011)
+    for c in (H001, H002, H003, H004, H005, H070, A003, A004, A008, A009, A012, X001, X005, X006, X007, X009, X011)
 }
 SedType = Literal[
     "H001", "H002", "H003", "H004", "H005", "H070", "A003", "A004", "A008", "A009", "A012",
-    "X001", "X005", "X006", "X009", "X011",
+    "X001", "X005", "X006", "X007", "X009", "X011",
 ]  # fmt: skip
 
 
