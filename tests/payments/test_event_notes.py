@@ -7,6 +7,7 @@ migration (and after going back) as before."""
 from __future__ import annotations
 
 import importlib.util
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -59,6 +60,27 @@ def test_a_note_is_kept_once_however_often_it_is_said(session: Session) -> None:
         text("SELECT id, actor, reason FROM payment_event_notes WHERE id = ANY(:ids)"), {"ids": first}
     ).all()
     assert {k[0]: (k[1], k[2]) for k in kept} == {first[0]: NOTES[0], first[2]: NOTES[1]}
+
+
+def test_two_long_transactions_adding_the_same_new_note_do_not_wait_on_each_other(engine: Engine) -> None:
+    """Two account checks (or payment runs) side by side, each in a long transaction, both saying a
+    note never said before: the second neither waits for the first to end nor hits the lock
+    timeout, and the note is kept once, at once, whatever the first then does."""
+    note = ("system:account-check", f"account check: a reason said for the first time {uuid.uuid4()}")
+    with Session(engine) as first, Session(engine) as second:
+        first.execute(text("SELECT 1"))  # both transactions begun and held open
+        second.execute(text("SELECT 1"))
+        [id_first] = record_event_notes(first, [note])
+        second.execute(text("SET LOCAL lock_timeout = '200ms'"))  # a wait would fail at once
+        [id_second] = record_event_notes(second, [note])
+        assert id_first == id_second == event_note_id(*note)
+        first.rollback()  # the caller gives up: the note, said by the second too, stays
+        second.commit()
+    with engine.connect() as connection:
+        kept = connection.execute(
+            text("SELECT actor, reason FROM payment_event_notes WHERE id = :id"), {"id": id_first}
+        ).all()
+    assert [tuple(k) for k in kept] == [note]
 
 
 @pytest.fixture

@@ -378,12 +378,22 @@ class PaymentRepository:
 
 
 def record_event_notes(session: Session, notes: Sequence[tuple[str, str | None]]) -> list[int]:
-    """The ids of these (actor, reason) notes, each kept once: a note already kept is left as it is,
-    without waiting on anyone (only two transactions adding the same new note at once wait, once)."""
+    """The ids of these (actor, reason) notes, each kept once.
+
+    A note already kept is only read. A new one is written in a short transaction of its own, on
+    another connection, and committed at once, never inside the caller's transaction: two long
+    transactions adding the same new note would otherwise wait on each other until one ended, and an
+    account check or a payment run at national size outlasts the lock timeout. A note whose caller
+    then rolls back stays, unreferenced: a few bytes that say nothing about any payment."""
     rows = {event_note_id(actor, reason): (actor, reason) for actor, reason in notes}
     if rows:
-        values = [{"id": i, "actor": actor, "reason": reason} for i, (actor, reason) in rows.items()]
-        session.execute(pg_insert(PaymentEventNote).values(values).on_conflict_do_nothing(index_elements=["id"]))
+        kept = set(session.scalars(select(PaymentEventNote.id).where(PaymentEventNote.id.in_(list(rows)))))
+        new = [{"id": i, "actor": actor, "reason": reason} for i, (actor, reason) in rows.items() if i not in kept]
+        if new:
+            bind = session.get_bind()
+            engine = bind if isinstance(bind, Engine) else bind.engine
+            with engine.begin() as own:
+                own.execute(pg_insert(PaymentEventNote).values(new).on_conflict_do_nothing(index_elements=["id"]))
     return [event_note_id(actor, reason) for actor, reason in notes]
 
 
