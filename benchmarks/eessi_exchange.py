@@ -10,18 +10,25 @@ measurement is the outbox's delivery as the worker does it (``saldo.eessi.jobs.d
 ``--senders`` above 1, that many delivery loops side by side): SEDs per second until every receipt is
 recorded, and each POST's round trip (build aside). Deaths: ``--deaths`` H070s signed by the partner,
 taken in (signature, strict read, state machine, the fact recorded) in one transaction: per second.
+Floor (``--floor`` SEDs, one thread, no database and no HTTP): the message work alone that every
+SED needs, step by step: written and signed, the AS4 message built (signed, encrypted), received
+(decrypted, verified), the SED verified and read, the receipt built and verified. Two cores can do
+no more SEDs a second than two threads of this, whatever the rest costs.
 Targets (issue 19): 300 SEDs/s with p99 < 200 ms; 100,000 deaths in under 10 minutes."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import os
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy.orm import Session
@@ -30,8 +37,9 @@ from benchmarks.common import ROOT, WORK, drop_database, free_port, fresh_databa
 from saldo.db.engine import create_db_engine, create_session_factory, unit_of_work
 from saldo.eessi import service
 from saldo.eessi.jobs import deliver
+from saldo.eessi.service import seds, signatures, transport
 from saldo.eessi.service.directory import entry, write
-from saldo.eessi.service.keys import issue_authority, issue_node
+from saldo.eessi.service.keys import issue_authority, issue_node, load_keys
 from saldo.mediation.jobs import JobResources
 from saldo.synthetic.abroad import foreign_seds
 
@@ -168,6 +176,72 @@ def deaths(count: int) -> dict[str, float]:
     return {"deaths": count, "seconds": round(elapsed, 1), "per_second": round(count / elapsed, 1)}
 
 
+FLOOR_STEPS = (
+    "SED written and signed",
+    "AS4 message built: signed, encrypted",
+    "AS4 message received: decrypted, verified",
+    "SED verified and read",
+    "receipt built and signed",
+    "receipt verified by the sender",
+)
+
+
+def floor(count: int) -> dict[str, Any]:
+    """The message work of ``count`` SEDs in one thread, with no database and no HTTP: ms a SED, in
+    all and for each step (FLOOR_STEPS)."""
+    folder = WORK / "eessi-floor"
+    _ca, directory = _pki(folder, 9)
+    se = service.Node(SE, load_keys(folder / "SE.key", folder / "SE.pem"), directory)
+    fi = service.Node(FI, load_keys(folder / "FI.key", folder / "FI.pem"), directory)
+    partner = se.directory().get(FI)
+    content = seds.content_of("H070", {"dateDeath": "2026-10-02", "countryDeath": "SE"})
+
+    def listed(institution: str) -> Any:
+        return fi.directory().get(institution).certificates
+
+    def one(spent: list[float]) -> None:
+        marks = [time.perf_counter()]
+        case_id = f"{SE}-{uuid.uuid4().hex[:16]}"
+        sed = seds.Sed(
+            sed="H070", sed_g_ver="4", sed_ver="2", document_id=uuid.uuid4().hex, case_id=case_id,
+            buc_type="H_BUC_07", sender=SE, receiver=FI, content=content,
+        )  # fmt: skip
+        xml = signatures.sign(seds.to_element(sed), se.keys)
+        marks.append(time.perf_counter())
+        exchange, headers, body = transport.build(
+            se.party(), transport.remote_party(partner.id, partner.certificate), xml,
+            case_id=case_id, sed_type="H070", message_id=f"{uuid.uuid4()}@se.saldo",
+        )  # fmt: skip
+        marks.append(time.perf_counter())
+        received = transport.receive(fi.party(), headers, body, listed)
+        message = received.message
+        assert message is not None
+        assert message.parse_error is None
+        marks.append(time.perf_counter())
+        assert service.verified_sed(message.sed, listed(SE)).document_id == sed.document_id
+        marks.append(time.perf_counter())
+        receipt = received.build_signal()[1]
+        marks.append(time.perf_counter())
+        exchange.receive_signal(receipt)
+        marks.append(time.perf_counter())
+        for step, (began, ended) in enumerate(itertools.pairwise(marks)):
+            spent[step] += ended - began
+
+    for _ in range(20):  # warm: keys, directory, caches
+        one([0.0] * len(FLOOR_STEPS))
+    spent = [0.0] * len(FLOOR_STEPS)
+    for _ in range(count):
+        one(spent)
+    steps = {name: round(s / count * 1000, 2) for name, s in zip(FLOOR_STEPS, spent, strict=True)}
+    total = sum(spent) / count * 1000
+    return {
+        "seds": count,
+        "ms_a_sed": round(total, 2),
+        "steps_ms": steps,
+        "two_cores_at_most_per_second": round(2000 / total),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seds", type=int, default=2000)
@@ -175,7 +249,19 @@ def main() -> None:
     parser.add_argument("--server-workers", type=int, default=1)
     parser.add_argument("--deaths", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--floor", type=int, default=0, help="only the message work of this many SEDs, no DB or HTTP")
     args = parser.parse_args()
+    if args.floor:
+        floors = [floor(args.floor) for _ in range(args.runs)]
+        report(
+            "eessi_floor",
+            {
+                "runs": floors,
+                "ms_a_sed_median": median([f["ms_a_sed"] for f in floors]),
+                "date": dt.datetime.now(dt.UTC).date().isoformat(),
+            },
+        )
+        return
     runs = [exchange(args.seds, args.senders, args.server_workers) for _ in range(args.runs)]
     dead = [deaths(args.deaths) for _ in range(args.runs)]
     report(
