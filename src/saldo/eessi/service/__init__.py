@@ -1,7 +1,8 @@
 """The cross-border exchange: this node's cases (BUCs) with other countries' institutions.
 
 Sending: a SED is checked against the BUC's state machine, signed by this institution and queued
-in the case's outbox in the caller's transaction; ``deliver_due`` sends it as a signed, encrypted AS4
+in the case's outbox in the caller's transaction; ``claim_due`` and ``send_claimed`` (or
+``deliver_one``, one at a time) send it as a signed, encrypted AS4
 message and keeps it queued until the partner's signed receipt proves delivery (at least once; the
 same AS4 message, byte for byte, on every retry). Receiving: ``receive`` verifies the AS4 message
 and the SED's own signature against the directory, stores the SED once per AS4 message id (a resent
@@ -15,6 +16,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -68,6 +70,9 @@ NATIONAL_SCHEMES = {
     "LT": IdScheme.LT_ASMENS_KODAS,
 }
 MAX_BACKOFF_S = 15 * 60
+# The outbox's delivery takes this many due SEDs at a time, and posts this many of them side by side.
+DELIVERY_BATCH = 32
+POSTS_AT_ONCE = 4
 # A message stamped further ahead than this is refused: the sender's clock is wrong. An old stamp is
 # fine (a message is resent as built, for up to SALDO_EESSI_RETRY_HOURS); a replay changes nothing.
 MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
@@ -522,60 +527,157 @@ def _backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(2 ** min(attempts, 12), MAX_BACKOFF_S))
 
 
-def deliver_one(session: Session, node: Node, post: Any) -> Delivery | None:  # noqa: PLR0911 — one outcome each
+def deliver_one(session: Session, node: Node, post: Any) -> Delivery | None:
     """Send the oldest due SED of the outbox (the first unsent of its case, so a case's SEDs arrive
     in order) and record the outcome; None when nothing is due. A SED not yet built into its AS4
     message is built first, and only that (outcome ``built``): the caller commits, then sends.
     ``post(url, headers, body)`` returns (status, body), or raises OSError when the partner cannot
-    be reached."""
+    be reached. ``claim_due`` and ``send_claimed`` do the same for many SEDs at a time."""
     document = repository.next_due(session, utcnow())
     if document is None:
         return None
-    directory = node.directory()
-    try:
-        partner = directory.get(document.receiver)
-    except UnknownInstitutionError as error:
-        return _give_up(document, str(error))
-    sender = node.party()
-    receiver = transport.remote_party(partner.id, partner.certificate)
+    partner = _partner(node, document)
+    if isinstance(partner, Delivery):
+        return partner
     if document.as4_message is None or document.exchange is None:
         case = session.get(CrossBorderCase, document.case_pk)
         assert case is not None
-        exchange, headers, body = transport.build(
-            sender,
-            receiver,
-            document.xml,
-            case_id=case.case_id,
-            sed_type=document.sed_type,
-            message_id=document.message_id,
-        )
-        document.exchange = {"exchange": json.loads(exchange.model_dump_json()), "headers": headers}
-        document.as4_message = body
-        # Committed before it is sent: a retry after a crash resends these bytes, so the receipt the
-        # partner kept for them proves this message.
-        return Delivery(document.document_id, "built")
-    exchange = transport.SendingExchange.restore(json.dumps(document.exchange["exchange"]), sender)
+        return _build(node, document, partner, case.case_id)
+    exchange = _restored(node, document)
     crash_points.reach("eessi.before_post")
+    answer = _attempt(post, partner, document)
+    crash_points.reach("eessi.after_post")
+    return _conclude(node, document, partner, exchange, answer)
+
+
+def claim_due(session: Session, node: Node, *, limit: int = DELIVERY_BATCH) -> tuple[list[int], list[Delivery]]:
+    """Up to ``limit`` due SEDs (each the first unsent of its case), locked, and those not yet built
+    into their AS4 message built: the ids ready to send, and the outcomes (``built``, or
+    ``undeliverable`` for a receiver no longer in the directory). The caller commits before
+    ``send_claimed``, so a retry after a crash resends the same bytes."""
+    documents = repository.due_batch(session, utcnow(), limit)
+    case_ids = repository.case_ids(session, {d.case_pk for d in documents if d.as4_message is None})
+    ready, outcomes = [], []
+    for document in documents:
+        partner = _partner(node, document)
+        if isinstance(partner, Delivery):
+            outcomes.append(partner)
+            continue
+        if document.as4_message is None or document.exchange is None:
+            outcomes.append(_build(node, document, partner, case_ids[document.case_pk]))
+        ready.append(document.id)
+    return ready, outcomes
+
+
+def send_claimed(
+    session: Session, node: Node, ids: Sequence[int], post: Any, *, at_once: int = POSTS_AT_ONCE
+) -> list[Delivery]:
+    """Send the built SEDs ``ids`` that are still queued (those another delivery has taken meanwhile
+    are skipped), ``at_once`` posts side by side (each to its own case, so order within a case
+    holds), and record each outcome; the caller commits. A partner that cannot be reached is not
+    tried again in this round: its other SEDs wait for the next, without counting an attempt."""
+    prepared = []
+    outcomes = []
+    for document in repository.queued_locked(session, ids):
+        partner = _partner(node, document)
+        if isinstance(partner, Delivery):
+            outcomes.append(partner)
+        elif document.as4_message is not None and document.exchange is not None:
+            prepared.append((document, partner, _restored(node, document)))
+    unreachable: set[str] = set()
+
+    def attempt(item: tuple[CrossBorderDocument, Institution, Any]) -> tuple[int, bytes] | OSError | None:
+        document, partner, _ = item
+        if partner.id in unreachable:
+            return None
+        answer = _attempt(post, partner, document)
+        if isinstance(answer, OSError):
+            unreachable.add(partner.id)
+        return answer
+
+    crash_points.reach("eessi.before_post")
+    if len(prepared) > 1 and at_once > 1:
+        with ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="eessi-post") as pool:
+            answers = list(pool.map(attempt, prepared))
+    else:
+        answers = [attempt(item) for item in prepared]
+    crash_points.reach("eessi.after_post")
+    for (document, partner, exchange), answer in zip(prepared, answers, strict=True):
+        if answer is None:
+            outcomes.append(_wait_for(document, partner))
+        else:
+            outcomes.append(_conclude(node, document, partner, exchange, answer))
+    return outcomes
+
+
+def _partner(node: Node, document: CrossBorderDocument) -> Institution | Delivery:
+    """The receiver in the directory, or the SED given up (it names an institution no longer listed)."""
+    try:
+        return node.directory().get(document.receiver)
+    except UnknownInstitutionError as error:
+        return _give_up(document, str(error))
+
+
+def _build(node: Node, document: CrossBorderDocument, partner: Institution, case_id: str) -> Delivery:
+    exchange, headers, body = transport.build(
+        node.party(),
+        transport.remote_party(partner.id, partner.certificate),
+        document.xml,
+        case_id=case_id,
+        sed_type=document.sed_type,
+        message_id=document.message_id,
+    )
+    document.exchange = {"exchange": json.loads(exchange.model_dump_json()), "headers": headers}
+    document.as4_message = body
+    # Committed before it is sent: a retry after a crash resends these bytes, so the receipt the
+    # partner kept for them proves this message.
+    return Delivery(document.document_id, "built")
+
+
+def _restored(node: Node, document: CrossBorderDocument) -> Any:
+    assert document.exchange is not None
+    return transport.SendingExchange.restore(json.dumps(document.exchange["exchange"]), node.party())
+
+
+def _attempt(post: Any, partner: Institution, document: CrossBorderDocument) -> tuple[int, bytes] | OSError:
+    assert document.exchange is not None
     try:
         status, answer = post(partner.endpoint, document.exchange["headers"], document.as4_message)
     except OSError as error:
-        return _retry(node, document, f"{partner.id} could not be reached: {error}")
-    crash_points.reach("eessi.after_post")
-    if status >= 500 and not answer.startswith(b"<"):
+        return error
+    return status, answer
+
+
+def _conclude(
+    node: Node, document: CrossBorderDocument, partner: Institution, exchange: Any, answer: tuple[int, bytes] | OSError
+) -> Delivery:
+    """What the partner's answer to one post means for the SED: delivered, tried again later, or given up."""
+    if isinstance(answer, OSError):
+        return _retry(node, document, f"{partner.id} could not be reached: {answer}")
+    status, body = answer
+    if status >= 500 and not body.startswith(b"<"):
         return _retry(node, document, f"{partner.id} answered HTTP {status}")
-    refused = transport.signal_error(answer)
+    refused = transport.signal_error(body)
     if refused is not None:
         return _give_up(document, f"{partner.id} refused the message: {refused}"[:MAX_REASON])
     try:
-        exchange.receive_signal(answer)
+        exchange.receive_signal(body)
     except Exception as error:
         return _retry(node, document, f"the receipt from {partner.id} does not prove delivery: {error}")
     document.status = DocumentStatus.DELIVERED
     document.delivered_at = utcnow()
-    document.receipt = answer
+    document.receipt = body
     document.reason = None
     document.next_attempt_at = None
     return Delivery(document.document_id, "delivered")
+
+
+def _wait_for(document: CrossBorderDocument, partner: Institution) -> Delivery:
+    """A SED not tried because its partner could not be reached a moment ago: due again after the
+    backoff it is at, with no attempt counted."""
+    document.next_attempt_at = utcnow() + _backoff(max(document.attempts, 1))
+    reason = f"{partner.id} could not be reached a moment ago; not tried in this round"
+    return Delivery(document.document_id, "retry", reason)
 
 
 def _retry(node: Node, document: CrossBorderDocument, reason: str) -> Delivery:
