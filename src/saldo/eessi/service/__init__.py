@@ -539,7 +539,7 @@ def deliver_one(session: Session, node: Node, post: Any) -> Delivery | None:
     partner = _partner(node, document)
     if isinstance(partner, Delivery):
         return partner
-    if document.as4_message is None or document.exchange is None:
+    if not _built(document):
         case = session.get(CrossBorderCase, document.case_pk)
         assert case is not None
         return _build(node, document, partner, case.case_id)
@@ -556,14 +556,14 @@ def claim_due(session: Session, node: Node, *, limit: int = DELIVERY_BATCH) -> t
     ``undeliverable`` for a receiver no longer in the directory). The caller commits before
     ``send_claimed``, so a retry after a crash resends the same bytes."""
     documents = repository.due_batch(session, utcnow(), limit)
-    case_ids = repository.case_ids(session, {d.case_pk for d in documents if d.as4_message is None})
+    case_ids = repository.case_ids(session, {d.case_pk for d in documents if not _built(d)})
     ready, outcomes = [], []
     for document in documents:
         partner = _partner(node, document)
         if isinstance(partner, Delivery):
             outcomes.append(partner)
             continue
-        if document.as4_message is None or document.exchange is None:
+        if not _built(document):
             outcomes.append(_build(node, document, partner, case_ids[document.case_pk]))
         ready.append(document.id)
     return ready, outcomes
@@ -582,7 +582,7 @@ def send_claimed(
         partner = _partner(node, document)
         if isinstance(partner, Delivery):
             outcomes.append(partner)
-        elif document.as4_message is not None and document.exchange is not None:
+        elif _built(document):
             prepared.append((document, partner, _restored(node, document)))
     unreachable: set[str] = set()
 
@@ -616,6 +616,10 @@ def _partner(node: Node, document: CrossBorderDocument) -> Institution | Deliver
         return node.directory().get(document.receiver)
     except UnknownInstitutionError as error:
         return _give_up(document, str(error))
+
+
+def _built(document: CrossBorderDocument) -> bool:
+    return document.as4_message is not None and document.exchange is not None
 
 
 def _build(node: Node, document: CrossBorderDocument, partner: Institution, case_id: str) -> Delivery:
