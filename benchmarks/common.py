@@ -167,8 +167,10 @@ def run_wrk(
     wrk: str, base: str, script: Path, *, connections: int, seconds: int, args: tuple[str, ...] = ()
 ) -> dict[str, float]:
     """One wrk run; requests/s, p50, p99 (ms), non-2xx responses and the requests counted."""
+    threads = min(2, connections)  # wrk needs a connection for each thread
+    command = [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), base]
     result = subprocess.run(
-        [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), base, "--", *args],
+        [*command, "--", *args],
         check=True,
         capture_output=True,
         text=True,

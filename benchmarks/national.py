@@ -284,15 +284,23 @@ def storage(settings: Settings) -> dict[str, Any]:
 def wrk_runs(
     wrk: str, base: str, script: Path, args: argparse.Namespace, extra: tuple[str, ...] = ()
 ) -> dict[str, Any]:
-    """A short warm-up, then --runs runs of --seconds; medians."""
+    """A short warm-up, then --runs runs of --seconds with 8 connections; medians. Then one run with
+    one connection: a request's own time, with no other waiting before it at the server (with 8,
+    a request waits for the ones ahead of it: p50 is about 8 / the rate)."""
     run_wrk(wrk, base, script, connections=4, seconds=2, args=extra)
     runs = [run_wrk(wrk, base, script, connections=8, seconds=args.seconds, args=extra) for _ in range(args.runs)]
+    alone = run_wrk(wrk, base, script, connections=1, seconds=args.seconds, args=extra)
     return {
         "per_second": round(median([r["requests_per_second"] for r in runs]), 1),
         "p50_ms": median([r["p50_ms"] for r in runs]),
         "p99_ms": median([r["p99_ms"] for r in runs]),
         "p99_ms_each": [r["p99_ms"] for r in runs],
-        "errors": sum(int(r["non_2xx"]) for r in runs),
+        "one_connection": {
+            "per_second": alone["requests_per_second"],
+            "p50_ms": alone["p50_ms"],
+            "p99_ms": alone["p99_ms"],
+        },
+        "errors": sum(int(r["non_2xx"]) for r in [*runs, alone]),
     }
 
 
