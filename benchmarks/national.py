@@ -6,6 +6,7 @@ figure grows can be read from one table.
     .venv/bin/python -m benchmarks.national build --persons 145000       # about 1 M payments
     .venv/bin/python -m benchmarks.national measure --persons 145000 [--runs 3] [--seconds 10]
     .venv/bin/python -m benchmarks.national reindex --persons 145000 [--runs 3]
+    .venv/bin/python -m benchmarks.national peak --persons 145000 [--peak-payments 3000000]
 
 build:   a synthetic country of --persons (seed 9, as of 2026-11-22) is generated as files and loaded
          through Saldo's own paths, the ones a real authority's data takes: the banks' account
@@ -22,6 +23,9 @@ measure: on that database, each measurement the same way at every size:
            million payments through `ingest_file` (both on a copy of the database, dropped after);
          - a consistent backup (`saldo backup`) and its checked restore (`saldo restore`);
          - the analysis snapshot export.
+peak:    a peak day on a copy of that database: --peak-payments (3 M) new payments due on one day
+         taken in from the payers' files, the account check, and the day's payment runs with their
+         pain.001 files and the bank's answers read back; each stage timed.
 reindex: `saldo reindex` on a copy of that database (brought to the newest migration): the time to
          rebuild every index of payments and payment_events concurrently, and the storage before
          and after.
@@ -83,6 +87,8 @@ AS_OF = dt.date(2026, 11, 22)
 SEED = 9
 LARGEST = "2021005521"  # Försäkringskassan: the largest payer of the synthetic country
 FILE_ROWS = 333_333  # a payer's file for the ingest measurement
+PEAK_PAYMENTS = 3_000_000  # a peak day's payments (issue 22: check, pain.001, the bank's answers)
+PEAK_DAY = dt.date(2026, 11, 25)
 
 
 def database(persons: int) -> str:
@@ -550,6 +556,87 @@ def upkeep(args: argparse.Namespace) -> None:
     )
 
 
+def peak_files(country: Path, out: Path, total: int) -> list[Path]:
+    """Files of ``total`` new payments due on PEAK_DAY, one per payer: the payers' own payments of
+    the year (every payer's file read in turn, again if need be) under new references, for November."""
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    sources = sorted((country / "payments").glob("*.csv"))
+    writers: dict[str, Any] = {}
+    handles = []
+    written, rounds = 0, 0
+    while written < total:
+        rounds += 1
+        for source in sources:
+            with source.open(encoding="utf-8", newline="") as lines:
+                reader = csv.DictReader(lines)
+                if source.stem not in writers:
+                    handle = (out / source.name).open("w", encoding="utf-8", newline="")
+                    handles.append(handle)
+                    writers[source.stem] = csv.DictWriter(handle, fieldnames=reader.fieldnames or [])
+                    writers[source.stem].writeheader()
+                for row in reader:
+                    if written >= total:
+                        break
+                    row.update(
+                        reference=f"P{rounds}-{row['reference']}"[:64],
+                        due_date=PEAK_DAY.isoformat(),
+                        period_start=PEAK_DAY.replace(day=1).isoformat(),
+                        period_end=PEAK_DAY.isoformat(),
+                    )
+                    writers[source.stem].writerow(row)
+                    written += 1
+    for handle in handles:
+        handle.close()
+    return sorted(out.glob("*.csv"))
+
+
+def peak(args: argparse.Namespace) -> None:
+    """A peak day on a copy of the built year: PEAK_PAYMENTS new payments due on PEAK_DAY taken in
+    from the payers' files, the account check, and the day's payment runs with pain.001 written and
+    the bank's pain.002 and camt.054 read back; each stage timed, once (it needs a copy each time)."""
+    work = WORK / "national-peak"  # the day's pain.001 files and the bank's answers, removed after
+    files = peak_files(folder(args.persons), work / "files", args.peak_payments)
+    target = database(args.persons) + "_peak"
+    copy = copy_database(database(args.persons), target).model_copy(update={"data_dir": work})
+    builder = Builder(copy)
+    try:
+        for path in files:
+
+            def ingest(path: Path = path) -> None:
+                with unit_of_work(builder.sessions) as session:
+                    ingest_file(session, copy, organisation_number=path.stem, path=path, show_progress=False)
+
+            builder.stage("payers' files", ingest)
+        builder.stage("account check", lambda: run_account_check(builder.sessions))
+        day = {"day": PEAK_DAY}
+        due = builder.held("SELECT count(*) FROM payments WHERE due_date <= :day AND status = 'verified'", **day)
+        builder.stage(
+            "payment runs, pain.001 and the bank's answers",
+            lambda: pay_out(builder.context, work, execution_date=PEAK_DAY),
+        )
+        with builder.engine.connect() as connection:
+            outcome = dict(
+                connection.execute(
+                    text("SELECT status, count(*) FROM payments WHERE due_date = :day GROUP BY status"), day
+                ).all()
+            )
+        report(
+            f"national peak day, {args.persons:,} persons",
+            {
+                "new payments due on the day": args.peak_payments,
+                "verified and due by the day, before its runs": due,
+                "payments due on the day, by status after": outcome,
+                "stages_seconds": builder.stages,
+                "end_to_end_seconds": round(sum(builder.stages.values()), 1),
+            },
+        )
+    finally:
+        builder.engine.dispose()
+        drop_database(target)
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def measure(settings: Settings, args: argparse.Namespace) -> None:
     wrk = ensure_wrk()
     figures: dict[str, Any] = {"storage": storage(settings)}
@@ -561,7 +648,8 @@ def measure(settings: Settings, args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=["build", "measure", "reindex"])
+    parser.add_argument("part", choices=["build", "measure", "reindex", "peak"])
+    parser.add_argument("--peak-payments", type=int, default=PEAK_PAYMENTS)
     parser.add_argument("--persons", type=int, default=145_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
@@ -571,6 +659,8 @@ def main() -> None:
         measure(settings, args)
     elif args.part == "reindex":
         upkeep(args)
+    elif args.part == "peak":
+        peak(args)
 
 
 if __name__ == "__main__":
