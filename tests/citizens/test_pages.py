@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from saldo.http import rendering
 from saldo.kit.clock import today
 from saldo.kit.national_id import IdScheme
 from saldo.staff.models import Role
@@ -72,6 +73,20 @@ class TestOverview:
         assert sorted(p["amount_minor"] for p in body["payments"]) == [125000, 150000]
         assert {p["group"] for p in body["payments"]} == {"upcoming"}
         assert body["totals"] == [{"group": "upcoming", "currency": "SEK", "amount_minor": 275000, "payments": 2}]
+
+    @pytest.mark.parametrize("language", ["sv", "en", "fi", "lv"])
+    def test_the_page_is_the_same_with_its_words_translated_when_compiled(
+        self, web: TestClient, monkeypatch: pytest.MonkeyPatch, language: str
+    ) -> None:
+        dev_login(web, VALID_PNR)
+        folded = web.get("/me", params={"lang": language}).text
+        with monkeypatch.context() as patch:  # every _("…") called at render time instead
+            patch.setattr(rendering.ConstantTranslations, "filter_stream", lambda _self, stream: stream)
+            rendering.environment.cache_clear()
+            called = web.get("/me", params={"lang": language}).text
+        rendering.environment.cache_clear()
+        assert "Exempelkommunen" in folded
+        assert folded == called
 
     def test_the_page_speaks_swedish_english_and_finnish(self, web: TestClient) -> None:
         dev_login(web, VALID_PNR)

@@ -15,6 +15,8 @@ from typing import Any, Protocol
 
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2.ext import Extension
+from jinja2.lexer import Token, TokenStream
 from starlette.requests import Request
 
 from saldo import __version__
@@ -53,6 +55,55 @@ def configure(
     environment.cache_clear()
 
 
+class ConstantTranslations(Extension):
+    """Translate ``_("…")`` of a plain string once, when a language's template is compiled.
+
+    A page calls ``_`` a hundred times or more (a table repeats its column names in every row for
+    narrow screens), and each call at render time goes through Jinja2's context call and Markup.
+    A call with no variables always gives the same text in a language's environment, so this
+    rewrites it to ``("translation"|safe)``, which Jinja2 folds into the template's constant text.
+    It gives what ``_`` gives: the translation as safe markup, ``%%`` read as ``%``. A call with
+    variables, or one whose translation is not a plain string, is left to ``_`` at render time."""
+
+    def filter_stream(self, stream: TokenStream) -> list[Token]:
+        translate: Callable[[str], str] | None = getattr(self.environment, "translate_constant", None)
+        tokens = list(stream)
+        if translate is None:
+            return tokens
+        out: list[Token] = []
+        index = 0
+        while index < len(tokens):
+            call = tokens[index : index + 4]
+            if (
+                [t.type for t in call] == ["name", "lparen", "string", "rparen"]
+                and call[0].value == "_"
+                and not (out and out[-1].type == "dot")
+            ):
+                text = _formatted(translate(call[2].value))
+                if text is not None:
+                    line = call[0].lineno
+                    out += [
+                        Token(line, "lparen", "("),
+                        Token(line, "string", text),
+                        Token(line, "pipe", "|"),
+                        Token(line, "name", "safe"),
+                        Token(line, "rparen", ")"),
+                    ]
+                    index += 4
+                    continue
+            out.append(tokens[index])
+            index += 1
+        return out
+
+
+def _formatted(translation: str) -> str | None:
+    """The translation as ``_`` gives it without variables (``%%`` → ``%``), or None if that fails."""
+    try:
+        return translation % {}
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 @cache
 def environment(language: str) -> Environment:
     """The template environment of one language (built once; templates are cached by Jinja2)."""
@@ -61,11 +112,12 @@ def environment(language: str) -> Environment:
     env = Environment(
         loader=FileSystemLoader(_setup.templates),
         autoescape=select_autoescape(["html"]),
-        extensions=["jinja2.ext.i18n"],
+        extensions=["jinja2.ext.i18n", ConstantTranslations],
         trim_blocks=True,
         lstrip_blocks=True,
     )
     env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.extend(translate_constant=i18n.translations(language).gettext)
     env.filters["money"] = lambda minor, currency: i18n.money(minor, currency, language)
     env.filters["date"] = lambda value, form="medium": i18n.date(value, language, form)
     env.filters["timestamp"] = lambda value: i18n.timestamp(value, language)
