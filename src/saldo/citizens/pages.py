@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from saldo.accounts.errors import AccountNotFoundError, DesignationRefusedError
-from saldo.citizens.schemas import CitizenOverview
+from saldo.citizens.schemas import CitizenOverview, PaymentGroup
 from saldo.citizens.service import (
     change_account,
     citizen_overview,
@@ -32,6 +32,7 @@ from saldo.settings import Settings
 
 router = APIRouter(include_in_schema=False)
 Year = Annotated[int | None, Query(ge=1900, le=2200)]
+NOT_PAID = frozenset({PaymentGroup.UPCOMING, PaymentGroup.HELD})
 
 
 @router.get("/me", response_class=HTMLResponse)
@@ -57,9 +58,14 @@ async def overview_page(
 def overview_context(
     overview: CitizenOverview, *, wallet_designation: bool, changed: bool = False, account_error: str | None = None
 ) -> dict[str, object]:
-    """What the overview's template reads (this route, the change of account and the fast path)."""
+    """What the overview's template reads (this route, the change of account and the fast path): the
+    payments on their way or held apart from those of the year that are done."""
+    coming = [p for p in overview.payments if p.group in NOT_PAID]
     return {
         "overview": overview,
+        "coming": coming,
+        "done": [p for p in overview.payments if p.group not in NOT_PAID],
+        "any_held": any(p.group is PaymentGroup.HELD for p in coming),
         "changed": changed,
         "account_error": account_error,
         "wallet_designation": wallet_designation,
