@@ -4,7 +4,7 @@ Issue (national scale): the same measurements at 1, 10 and 100 million payments,
 figure grows can be read from one table.
 
     .venv/bin/python -m benchmarks.national build --persons 145000       # about 1 M payments
-    .venv/bin/python -m benchmarks.national measure --persons 145000 [--runs 3] [--seconds 10]
+    .venv/bin/python -m benchmarks.national measure --persons 145000 [--runs 3] [--seconds 10] [--only reads]
     .venv/bin/python -m benchmarks.national reindex --persons 145000 [--runs 3]
     .venv/bin/python -m benchmarks.national peak --persons 145000 [--peak-payments 3000000]
 
@@ -638,12 +638,16 @@ def peak(args: argparse.Namespace) -> None:
 
 
 def measure(settings: Settings, args: argparse.Namespace) -> None:
+    """Every figure of the table, or with --only one group of them (after a change that touches only it)."""
     wrk = ensure_wrk()
     figures: dict[str, Any] = {"storage": storage(settings)}
-    figures.update(reads(settings, args, wrk))
-    figures.update(writes(settings, args, wrk))
-    figures.update(keeping(settings, args))
-    report(f"national, {args.persons:,} persons", figures)
+    if args.only in (None, "reads"):
+        figures.update(reads(settings, args, wrk))
+    if args.only in (None, "writes"):
+        figures.update(writes(settings, args, wrk))
+    if args.only in (None, "keeping"):
+        figures.update(keeping(settings, args))
+    report(f"national, {args.persons:,} persons" + (f", {args.only}" if args.only else ""), figures)
 
 
 def main() -> None:
@@ -653,6 +657,7 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=145_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--only", choices=["reads", "writes", "keeping"], help="measure: one group of figures")
     args = parser.parse_args()
     settings = build(args.persons)
     if args.part == "measure":
