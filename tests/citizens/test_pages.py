@@ -74,6 +74,24 @@ class TestOverview:
         assert {p["group"] for p in body["payments"]} == {"upcoming"}
         assert body["totals"] == [{"group": "upcoming", "currency": "SEK", "amount_minor": 275000, "payments": 2}]
 
+    def test_a_held_payment_is_among_those_not_yet_paid_with_what_holding_means(
+        self, web: TestClient, session: Session
+    ) -> None:
+        notice = "A held payment has been stopped for now"
+        token = make_token(session, make_payer(session, name="Pensionsmyndigheten Test"))
+        session.commit()
+        created = web.post("/api/v1/payments", json=payment_body(amount_minor=432100), headers=auth(token))
+        assert created.status_code == 201, created.text
+        dev_login(web, VALID_PNR)
+        assert notice not in web.get("/me", params={"lang": "en"}).text  # none of Anna's payments is held
+        held = web.post(f"/api/v1/payments/{created.json()['id']}/hold", json={"reason": "check"}, headers=auth(token))
+        assert held.status_code == 200, held.text
+        page = web.get("/me", params={"lang": "en"}).text.replace("\xa0", " ")
+        not_yet_paid, _, paid = page.partition('id="paid-heading"')
+        assert notice in not_yet_paid
+        assert "SEK 4,321.00" in not_yet_paid
+        assert "SEK 4,321.00" not in paid
+
     @pytest.mark.parametrize("language", ["sv", "en", "fi", "lv"])
     def test_the_page_is_the_same_with_its_words_translated_when_compiled(
         self, web: TestClient, monkeypatch: pytest.MonkeyPatch, language: str
