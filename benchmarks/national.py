@@ -4,7 +4,8 @@ Issue (national scale): the same measurements at 1, 10 and 100 million payments,
 figure grows can be read from one table.
 
     .venv/bin/python -m benchmarks.national build --persons 145000       # about 1 M payments
-    .venv/bin/python -m benchmarks.national measure --persons 145000 [--runs 3] [--seconds 10] [--only reads]
+    .venv/bin/python -m benchmarks.national measure --persons 145000 [--runs 3] [--seconds 10]
+        [--only reads|writes|keeping|snapshot]
     .venv/bin/python -m benchmarks.national reindex --persons 145000 [--runs 3]
     .venv/bin/python -m benchmarks.national peak --persons 145000 [--peak-payments 3000000]
 
@@ -22,7 +23,7 @@ measure: on that database, each measurement the same way at every size:
          - single registration (`POST /api/v1/payments`), paced, and a payer's file of a third of a
            million payments through `ingest_file` (both on a copy of the database, dropped after);
          - a consistent backup (`saldo backup`) and its checked restore (`saldo restore`);
-         - the analysis snapshot export.
+         - the analysis snapshot export, step by step (with --only snapshot, its peak memory too).
 peak:    a peak day on a copy of that database: --peak-payments (3 M) new payments due on one day
          taken in from the payers' files, the account check, and the day's payment runs with their
          pain.001 files and the bank's answers read back; each stage timed.
@@ -38,6 +39,7 @@ import csv
 import datetime as dt
 import json
 import random
+import resource
 import shutil
 import tempfile
 import time
@@ -514,20 +516,45 @@ def keeping(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
         dumped = taken.bytes
         shutil.rmtree(where)
         drop_database(target)
-    exports = []
-    for _ in range(args.runs):
-        began = time.perf_counter()
-        with unit_of_work(create_session_factory(engine)) as session:
-            made = Path(export_snapshot(session, settings, created_by="staff:benchmark").path)
-        exports.append(time.perf_counter() - began)
-        shutil.rmtree(made)
     engine.dispose()
     return {
         "backup": {"seconds_each": [round(s, 1) for s in backups], "seconds": round(median(backups), 1)},
         "backup_mib": round(dumped / 1024**2),
         "restore and check": {"seconds_each": [round(s, 1) for s in restores], "seconds": round(median(restores), 1)},
-        "snapshot export": {"seconds_each": [round(s, 1) for s in exports], "seconds": round(median(exports), 1)},
     }
+
+
+def snapshots(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
+    """The analysis snapshot export, each step timed; with --only snapshot, the process's peak memory
+    (it does nothing else then)."""
+    engine = create_db_engine(settings)
+    exports, steps = [], []
+    for _ in range(args.runs):
+        stamps: list[tuple[str, float]] = []
+        began = time.perf_counter()
+        with unit_of_work(create_session_factory(engine)) as session:
+            made = export_snapshot(
+                session,
+                settings,
+                created_by="staff:benchmark",
+                progress=lambda table, stamps=stamps: stamps.append((table, time.perf_counter())),
+            )
+        ended = time.perf_counter()
+        exports.append(ended - began)
+        ends = [at for _, at in stamps[1:]] + [ended]
+        steps.append({table: round(end - at, 1) for (table, at), end in zip(stamps, ends, strict=True)})
+        shutil.rmtree(made.path)
+    engine.dispose()
+    figures: dict[str, Any] = {
+        "snapshot export": {
+            "seconds_each": [round(s, 1) for s in exports],
+            "seconds": round(median(exports), 1),
+            "steps_of_the_median_run": steps[exports.index(sorted(exports)[len(exports) // 2])],
+        }
+    }
+    if args.only == "snapshot":
+        figures["snapshot export"]["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    return figures
 
 
 def upkeep(args: argparse.Namespace) -> None:
@@ -647,6 +674,8 @@ def measure(settings: Settings, args: argparse.Namespace) -> None:
         figures.update(writes(settings, args, wrk))
     if args.only in (None, "keeping"):
         figures.update(keeping(settings, args))
+    if args.only in (None, "keeping", "snapshot"):
+        figures.update(snapshots(settings, args))
     report(f"national, {args.persons:,} persons" + (f", {args.only}" if args.only else ""), figures)
 
 
@@ -657,7 +686,9 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=145_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--only", choices=["reads", "writes", "keeping"], help="measure: one group of figures")
+    parser.add_argument(
+        "--only", choices=["reads", "writes", "keeping", "snapshot"], help="measure: one group of figures"
+    )
     args = parser.parse_args()
     settings = build(args.persons)
     if args.part == "measure":

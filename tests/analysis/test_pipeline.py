@@ -100,7 +100,7 @@ def test_identity_linkage_on_spark_gives_the_links_duckdb_gives(
 ) -> None:
     load_country(sessions, settings, country, loaded_by="staff:test")
     with sessions() as session:
-        payees = AnalysisRepository(session).export("identities", tmp_path).to_pandas()
+        payees = AnalysisRepository(session).export("identities").to_pandas()
     on_duckdb = link_identities(payees)
     on_spark = link_identities(payees, engine="spark")
     pairs = lambda links: set(zip(links["person"], links["linked"], strict=True))  # noqa: E731

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from pathlib import Path
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import pyarrow as pa
@@ -109,6 +111,8 @@ EXPORTS: dict[str, tuple[str, dict[str, pa.DataType]]] = {
     ),
 }
 
+CSV_BLOCK = 16 << 20  # bytes of CSV a streamed batch is read from: about 150,000 payments
+
 
 class AnalysisRepository:
     def __init__(self, session: Session) -> None:
@@ -117,29 +121,57 @@ class AnalysisRepository:
     def _driver(self) -> PgConnection[Any]:
         return driver_connection(self.session)
 
-    def export(self, name: str, scratch: Path) -> pa.Table:
-        """One registry table as Arrow, streamed out by COPY through a scratch file."""
+    def export(self, name: str) -> pa.Table:
+        """One registry table as Arrow."""
+        with self.export_stream(name) as reader:
+            return reader.read_all()
+
+    @contextmanager
+    def export_stream(self, name: str) -> Iterator[pa.RecordBatchReader]:
+        """One registry table as a stream of Arrow batches, read as PostgreSQL writes it.
+
+        COPY's CSV goes through a pipe from a thread to the CSV reader, so PostgreSQL formats the
+        next rows while the caller takes the last ones, and no table has to fit in memory or on disk
+        as text. If COPY fails part way, the error is raised when the stream closes, after the
+        caller has read what came: a caller must not keep what it read then (a stream cut short is
+        an error, never a shorter table)."""
         query, types = EXPORTS[name]
-        path = scratch / f"{name}.csv"
-        with (
-            self._driver().cursor() as cursor,
-            path.open("wb") as handle,
-            cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER true)") as copy,
-        ):
-            for block in copy:
-                handle.write(block)
-        with path.open(encoding="utf-8") as handle:
-            header = handle.readline().rstrip("\n").split(",")
+        connection = self._driver()
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT * FROM ({query}) AS exported LIMIT 0")  # noqa: S608 — a constant query
+            header = [column.name for column in cursor.description or ()]
         options = pacsv.ConvertOptions(
-            column_types={name: types.get(name, pa.string()) for name in header},
+            column_types={column: types.get(column, pa.string()) for column in header},
             strings_can_be_null=True,  # COPY writes NULL unquoted and an empty text as ""
             quoted_strings_can_be_null=False,
             true_values=["t"],
             false_values=["f"],
         )
-        table = pacsv.read_csv(path, convert_options=options)
-        path.unlink()
-        return table
+        read_end, write_end = os.pipe()
+        failures: list[BaseException] = []
+
+        def copy_out() -> None:
+            try:
+                with (
+                    os.fdopen(write_end, "wb") as sink,
+                    connection.cursor() as cursor,
+                    cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER true)") as copy,
+                ):
+                    for block in copy:
+                        sink.write(block)
+            except BaseException as error:  # raised in the caller's thread, below
+                failures.append(error)
+
+        writer = threading.Thread(target=copy_out, name=f"export-{name}", daemon=True)
+        writer.start()
+        source = os.fdopen(read_end, "rb")
+        try:
+            yield pacsv.open_csv(source, read_options=pacsv.ReadOptions(block_size=CSV_BLOCK), convert_options=options)
+        finally:
+            source.close()  # a caller that stops early ends COPY with a broken pipe
+            writer.join()
+        if failures:
+            raise failures[0]
 
     def add_snapshot(self, snapshot: Snapshot) -> Snapshot:
         self.session.add(snapshot)

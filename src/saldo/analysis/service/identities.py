@@ -3,8 +3,6 @@ committed like code; snapshots link with the committed file)."""
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -20,15 +18,13 @@ from saldo.analysis.service.linkage import (
 
 def train_identities_from_registry(session: Session) -> dict[str, Any]:
     """A new identity model trained without labels on the payees in the registry."""
-    with tempfile.TemporaryDirectory(prefix="saldo-identities-") as scratch:
-        payees = AnalysisRepository(session).export("identities", Path(scratch)).to_pandas()
+    payees = AnalysisRepository(session).export("identities").to_pandas()
     left, right = identity_records(payees)
     return train_identity_model(left, right)
 
 
 def train_organisations_from_registry(session: Session) -> dict[str, Any]:
     """A new organisation model trained without labels on the organisations in the registry."""
-    with tempfile.TemporaryDirectory(prefix="saldo-identities-") as scratch:
-        payees = AnalysisRepository(session).export("organisation_identities", Path(scratch)).to_pandas()
+    payees = AnalysisRepository(session).export("organisation_identities").to_pandas()
     left, right = organisation_records(payees)
     return train_organisation_model(left, right)

@@ -13,9 +13,6 @@ import os
 import secrets
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.compute as pc
-
 KEY_BYTES = 32
 PSEUDONYM_HEX = 32  # 128 bits of the HMAC: collisions are out of reach for any population
 
@@ -47,11 +44,12 @@ class Pseudonymiser:
         message = f"{domain}\x1f{value}".encode()
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:PSEUDONYM_HEX]
 
-    def column(self, domain: str, values: pa.Array | pa.ChunkedArray) -> pa.Array:
-        """Pseudonyms of a column, computed once per distinct value; nulls stay null."""
-        if isinstance(values, pa.ChunkedArray):
-            values = values.combine_chunks()
-        text = pc.cast(values, pa.string())
-        distinct = pc.unique(text).drop_null()
-        keys = pa.array([self.one(domain, v) for v in distinct.to_pylist()], pa.string())
-        return keys.take(pc.index_in(text, value_set=distinct))
+    def many(self, domain: str, values: list[str]) -> list[str]:
+        """The pseudonyms of ``values`` in ``domain``, each the same as ``one`` gives."""
+        prefix = hmac.new(self._key, f"{domain}\x1f".encode(), hashlib.sha256)
+        keys = []
+        for value in values:
+            digest = prefix.copy()
+            digest.update(value.encode())
+            keys.append(digest.hexdigest()[:PSEUDONYM_HEX])
+        return keys

@@ -12,10 +12,11 @@ import json
 import shutil
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy.orm import Session
 
@@ -36,10 +37,116 @@ class SnapshotRefusedError(ValueError):
     """A table about to be written does not match the published snapshot schema."""
 
 
+@dataclass(frozen=True)
+class Key:
+    """A pseudonym column: the keyed pseudonym, in ``domain``, of the text ``value`` gives (an SQL
+    expression over the exported table); a NULL value has no pseudonym."""
+
+    domain: str
+    value: str
+
+
+def _of_identifier(scheme: str, identifier: str) -> str:
+    """``scheme:identifier``, NULL when either is NULL."""
+    return f"{scheme} || ':' || {identifier}"
+
+
+def _month(column: str) -> str:
+    return f"CAST(date_trunc('month', {column}) AS DATE)"
+
+
+PERSON = Key("person", _of_identifier("person_scheme", "person_id"))
+
+# How each table's snapshot form is made from what the registry exports (saldo.analysis.repository):
+# every column an SQL expression over the exported rows, or a pseudonym. A table not named here is
+# written as it is exported. Each result is checked against the published schema (tables.py).
+SHAPES: dict[str, dict[str, str | Key]] = {
+    "payments": {
+        "payment_id": "payment_id",
+        "payer_id": "payer_id",
+        "payee_key": Key("person", _of_identifier("payee_scheme", "payee_identifier")),
+        "payee_kind": "payee_kind",
+        "benefit": "benefit",
+        "amount_minor": "amount_minor",
+        "currency": "currency",
+        "decision_key": Key("decision", _of_identifier("CAST(payer_id AS VARCHAR)", "decision_reference")),
+        "period_start": "period_start",
+        "period_end": "period_end",
+        "period_month": _month("period_start"),
+        "due_date": "due_date",
+        "account_key": Key("account", _of_identifier("account_scheme", "account_number")),
+        "status": "status",
+    },
+    "persons": {
+        "person_key": PERSON,
+        "previous_key": Key("person", _of_identifier("'se_samordningsnummer'", "previous_id")),
+        "sex": "sex",
+        "birth_month": _month("birth_date"),
+        "death_date": "death_date",
+        "emigration_date": "emigration_date",
+        "immigration_date": "immigration_date",
+        "household_key": Key("household", "household_id"),
+        "municipality_code": "municipality_code",
+        "region_code": "substr(municipality_code, 1, 2)",
+        "residence_permit_until": "residence_permit_until",
+    },
+    "representations": {
+        "representative_key": Key("person", _of_identifier("representative_scheme", "representative_id")),
+        "represented_key": Key("person", _of_identifier("represented_scheme", "represented_id")),
+        "basis": "basis",
+        "valid_from": "valid_from",
+        "valid_until": "valid_until",
+    },
+    "cross_border_facts": {
+        "person_key": PERSON,
+        "kind": "kind",
+        "start_date": "start_date",
+        "end_date": "end_date",
+        "benefit_type": "benefit_type",
+        "country": "country",
+        "institution": "institution",
+    },
+    "income": {
+        "person_key": PERSON,
+        "employer_key": Key("employer", "employer_id"),
+        "month": "month",
+        "amount_minor": "amount_minor",
+    },
+    "decisions": {
+        "decision_key": Key("decision", _of_identifier("CAST(payer_id AS VARCHAR)", "reference")),
+        "payer_id": "payer_id",
+        "payee_key": Key("person", _of_identifier("payee_scheme", "payee_id")),
+        "benefit": "benefit",
+        "period_start": "period_start",
+        "period_end": "period_end",
+        "amount_minor": "amount_minor",
+        "currency": "currency",
+        "household_size": "household_size",
+        "declared_income_minor": "declared_income_minor",
+    },
+    "person_links": {
+        "person_key": Key("person", "CAST(person AS VARCHAR)"),
+        "linked_key": Key("person", "CAST(linked AS VARCHAR)"),
+        "match_probability": "probability",
+    },
+    # payees share one pseudonym space, persons and organisations
+    "organisation_links": {
+        "organisation_key": Key("person", "CAST(organisation AS VARCHAR)"),
+        "linked_key": Key("person", "CAST(linked AS VARCHAR)"),
+        "match_probability": "probability",
+    },
+}
+BATCH_ROWS = 1 << 20  # rows written at a time: one Parquet row group
+
+
 def export_snapshot(
     session: Session, settings: Settings, *, created_by: str, progress: Callable[[str], None] | None = None
 ) -> Snapshot:
-    """Write a new snapshot of the registry's analysis data and record it."""
+    """Write a new snapshot of the registry's analysis data and record it.
+
+    Each table streams from PostgreSQL through a DuckDB work database on disk into its Parquet file,
+    so no table has to fit in memory. Each distinct identifier is pseudonymised once per snapshot,
+    whichever tables it appears in."""
     note = progress or (lambda _step: None)
     pseudonyms = Pseudonymiser(load_or_create_key(settings.pseudonym_key_path))
     repository = AnalysisRepository(session)
@@ -49,12 +156,20 @@ def export_snapshot(
     settings.snapshots.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(prefix=f".{label}-", dir=settings.snapshots))
     try:
-        files: dict[str, dict[str, object]] = {}
-        for name in SNAPSHOT_TABLES:
-            note(name)
-            raw = _identity_links(name, repository, partial, settings)
-            table = _pseudonymised(name, raw if raw is not None else repository.export(name, partial), pseudonyms)
-            files[name] = _write(partial, name, table)
+        with tempfile.TemporaryDirectory(prefix=f".{label}-work-", dir=settings.snapshots) as scratch:
+            work = _Work(Path(scratch), pseudonyms, threads=settings.analysis_threads)
+            try:
+                files: dict[str, dict[str, object]] = {}
+                for name in SNAPSHOT_TABLES:
+                    note(name)
+                    links = _identity_links(name, repository, settings)
+                    if links is not None:
+                        files[name] = work.write(name, links, partial)
+                        continue
+                    with repository.export_stream(name) as exported:
+                        files[name] = work.write(name, exported, partial)
+            finally:
+                work.close()
         manifest = {
             "format_version": FORMAT_VERSION,
             "label": label,
@@ -80,7 +195,7 @@ def export_snapshot(
     )
 
 
-def _identity_links(name: str, repository: AnalysisRepository, scratch: Path, settings: Settings) -> pa.Table | None:
+def _identity_links(name: str, repository: AnalysisRepository, settings: Settings) -> pa.Table | None:
     """Splink's links between payees' identifiers (persons, organisations), computed before anything
     is pseudonymised, on the analysis engine; None for a table that is not a table of links."""
     engine = settings.analysis_engine
@@ -89,108 +204,87 @@ def _identity_links(name: str, repository: AnalysisRepository, scratch: Path, se
 
         spark_session(master=settings.spark_master, threads=settings.analysis_threads)  # Splink then uses this one
     if name == "person_links":
-        links = link_identities(repository.export("identities", scratch).to_pandas(), engine=engine)
+        links = link_identities(repository.export("identities").to_pandas(), engine=engine)
     elif name == "organisation_links":
-        links = link_organisations(repository.export("organisation_identities", scratch).to_pandas(), engine=engine)
+        links = link_organisations(repository.export("organisation_identities").to_pandas(), engine=engine)
     else:
         return None
     return pa.Table.from_pandas(links, preserve_index=False)
 
 
-def _pseudonymised(name: str, raw: pa.Table, keys: Pseudonymiser) -> pa.Table:
-    """The snapshot form of one exported table."""
-    if name == "person_links":
-        columns = {
-            "person_key": keys.column("person", pc.cast(raw["person"], pa.string())),
-            "linked_key": keys.column("person", pc.cast(raw["linked"], pa.string())),
-            "match_probability": raw["probability"],
-        }
-    elif name == "organisation_links":  # payees share one pseudonym space, persons and organisations
-        columns = {
-            "organisation_key": keys.column("person", pc.cast(raw["organisation"], pa.string())),
-            "linked_key": keys.column("person", pc.cast(raw["linked"], pa.string())),
-            "match_probability": raw["probability"],
-        }
-    elif name == "payments":
-        payee = pc.binary_join_element_wise(raw["payee_scheme"], raw["payee_identifier"], ":")
-        account = pc.binary_join_element_wise(raw["account_scheme"], raw["account_number"], ":")
-        decision = pc.binary_join_element_wise(pc.cast(raw["payer_id"], pa.string()), raw["decision_reference"], ":")
-        start = raw["period_start"]
-        month = pc.cast(pc.floor_temporal(start, unit="month"), pa.date32())
-        columns = {
-            "payment_id": raw["payment_id"],
-            "payer_id": raw["payer_id"],
-            "payee_key": keys.column("person", payee),
-            "payee_kind": raw["payee_kind"],
-            "benefit": raw["benefit"],
-            "amount_minor": raw["amount_minor"],
-            "currency": raw["currency"],
-            "decision_key": keys.column("decision", decision),
-            "period_start": start,
-            "period_end": raw["period_end"],
-            "period_month": month,
-            "due_date": raw["due_date"],
-            "account_key": keys.column("account", account),
-            "status": raw["status"],
-        }
-    elif name == "persons":
-        person = pc.binary_join_element_wise(raw["person_scheme"], raw["person_id"], ":")
-        previous = pc.binary_join_element_wise(pa.scalar("se_samordningsnummer"), raw["previous_id"], ":")
-        columns = {
-            "person_key": keys.column("person", person),
-            "previous_key": keys.column("person", previous),
-            "sex": raw["sex"],
-            "birth_month": pc.cast(pc.floor_temporal(raw["birth_date"], unit="month"), pa.date32()),
-            "death_date": raw["death_date"],
-            "emigration_date": raw["emigration_date"],
-            "immigration_date": raw["immigration_date"],
-            "household_key": keys.column("household", raw["household_id"]),
-            "municipality_code": raw["municipality_code"],
-            "region_code": pc.utf8_slice_codeunits(raw["municipality_code"], 0, 2),
-            "residence_permit_until": raw["residence_permit_until"],
-        }
-    elif name == "representations":
-        representative = pc.binary_join_element_wise(raw["representative_scheme"], raw["representative_id"], ":")
-        represented = pc.binary_join_element_wise(raw["represented_scheme"], raw["represented_id"], ":")
-        columns = {
-            "representative_key": keys.column("person", representative),
-            "represented_key": keys.column("person", represented),
-            "basis": raw["basis"],
-            "valid_from": raw["valid_from"],
-            "valid_until": raw["valid_until"],
-        }
-    elif name == "cross_border_facts":
-        person = pc.binary_join_element_wise(raw["person_scheme"], raw["person_id"], ":")
-        columns = {"person_key": keys.column("person", person)} | {
-            column: raw[column]
-            for column in ("kind", "start_date", "end_date", "benefit_type", "country", "institution")
-        }
-    elif name == "income":
-        person = pc.binary_join_element_wise(raw["person_scheme"], raw["person_id"], ":")
-        columns = {
-            "person_key": keys.column("person", person),
-            "employer_key": keys.column("employer", raw["employer_id"]),
-            "month": raw["month"],
-            "amount_minor": raw["amount_minor"],
-        }
-    elif name == "decisions":
-        decision = pc.binary_join_element_wise(pc.cast(raw["payer_id"], pa.string()), raw["reference"], ":")
-        payee = pc.binary_join_element_wise(raw["payee_scheme"], raw["payee_id"], ":")
-        columns = {
-            "decision_key": keys.column("decision", decision),
-            "payer_id": raw["payer_id"],
-            "payee_key": keys.column("person", payee),
-            "benefit": raw["benefit"],
-            "period_start": raw["period_start"],
-            "period_end": raw["period_end"],
-            "amount_minor": raw["amount_minor"],
-            "currency": raw["currency"],
-            "household_size": raw["household_size"],
-            "declared_income_minor": raw["declared_income_minor"],
-        }
-    else:
-        columns = {column: raw[column] for column in raw.column_names}
-    return _conform(name, pa.table(columns))
+class _Work:
+    """A DuckDB database in the snapshot's scratch folder: each exported table is loaded into it,
+    shaped (SHAPES) and written out; the pseudonyms computed so far are kept in it, one table per
+    domain, so an identifier seen in several tables is pseudonymised once. It spills to disk past
+    its memory limit."""
+
+    def __init__(self, scratch: Path, pseudonyms: Pseudonymiser, *, threads: int) -> None:
+        self.pseudonyms = pseudonyms
+        self.connection = duckdb.connect(
+            str(scratch / "work.duckdb"),
+            config={"threads": threads, "preserve_insertion_order": False, "temp_directory": str(scratch / "spill")},
+        )
+        self.domains: set[str] = set()
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def write(self, name: str, raw: pa.RecordBatchReader | pa.Table, folder: Path) -> dict[str, object]:
+        """Loads ``raw``, writes the snapshot form of table ``name`` to ``folder``; its manifest entry."""
+        self.connection.register("exported", raw)
+        self.connection.execute("CREATE OR REPLACE TABLE exported_rows AS SELECT * FROM exported")
+        self.connection.unregister("exported")
+        shape = SHAPES.get(name) or {column: _quoted(column) for column in raw.schema.names}
+        columns, joins = [], []
+        for number, (column, source) in enumerate(shape.items()):
+            if isinstance(source, Key):
+                self._pseudonymise(source)
+                joins.append(
+                    f"LEFT JOIN pseudonyms_{source.domain} AS k{number} ON k{number}.pseudonymised = {_text(source)}"
+                )
+                columns.append(f"k{number}.pseudonym AS {_quoted(column)}")
+            else:
+                columns.append(f"{source} AS {_quoted(column)}")
+        query = f"SELECT {', '.join(columns)} FROM exported_rows {' '.join(joins)}"  # noqa: S608 — from SHAPES and the export's own column names
+        reader = self.connection.sql(query).to_arrow_reader(BATCH_ROWS)
+        _conform(name, reader.schema.empty_table())  # refused before anything is written
+        path = folder / f"{name}.parquet"
+        rows = 0
+        with pq.ParquetWriter(path, SNAPSHOT_TABLES[name], compression="zstd") as writer:
+            for batch in reader:
+                table = _conform(name, pa.Table.from_batches([batch]))
+                writer.write_table(table, row_group_size=BATCH_ROWS)
+                rows += table.num_rows
+        self.connection.execute("DROP TABLE exported_rows")
+        return {"file": path.name, "rows": rows, "sha256": sha256_of_file(path).hex(), "columns": list(shape)}
+
+    def _pseudonymise(self, key: Key) -> None:
+        """Adds to the domain's pseudonyms every value of ``key`` in the loaded table not there yet."""
+        table = f"pseudonyms_{key.domain}"
+        if key.domain not in self.domains:
+            self.connection.execute(f"CREATE TABLE {table} (pseudonymised VARCHAR, pseudonym VARCHAR)")
+            self.domains.add(key.domain)
+        new = self.connection.sql(
+            f"""SELECT DISTINCT value FROM (SELECT {_text(key)} AS value FROM exported_rows)
+                WHERE value IS NOT NULL AND value NOT IN (SELECT pseudonymised FROM {table})"""  # noqa: S608 — from SHAPES
+        ).to_arrow_table()
+        for chunk in new.column("value").chunks:
+            for start in range(0, len(chunk), BATCH_ROWS):
+                values = chunk.slice(start, BATCH_ROWS)
+                computed = pa.table(
+                    {"value": values, "pseudonym": pa.array(self.pseudonyms.many(key.domain, values.to_pylist()))}
+                )
+                self.connection.register("computed", computed)
+                self.connection.execute(f"INSERT INTO {table} SELECT value, pseudonym FROM computed")  # noqa: S608 — from SHAPES
+                self.connection.unregister("computed")
+
+
+def _text(key: Key) -> str:
+    return f"CAST(({key.value}) AS VARCHAR)"
+
+
+def _quoted(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
 
 
 def _conform(name: str, table: pa.Table) -> pa.Table:
@@ -203,17 +297,6 @@ def _conform(name: str, table: pa.Table) -> pa.Table:
     if table.column_names != schema.names:
         raise SnapshotRefusedError(f"{name} has columns {table.column_names}; the snapshot schema has {schema.names}")
     return table.cast(schema)
-
-
-def _write(folder: Path, name: str, table: pa.Table) -> dict[str, object]:
-    path = folder / f"{name}.parquet"
-    pq.write_table(table, path, compression="zstd")
-    return {
-        "file": path.name,
-        "rows": table.num_rows,
-        "sha256": sha256_of_file(path).hex(),
-        "columns": table.column_names,
-    }
 
 
 def _database_name(session: Session) -> str:
