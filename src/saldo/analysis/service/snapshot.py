@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from saldo.analysis.repository import AnalysisRepository
 from saldo.analysis.service.linkage import link_identities, link_organisations
 from saldo.analysis.service.pseudonyms import Pseudonymiser, load_or_create_key
 from saldo.analysis.service.tables import SNAPSHOT_TABLES
+from saldo.kit import crash_points
 from saldo.kit.data_categories import excluded_reason
 from saldo.kit.digest import sha256_of_file
 from saldo.settings import Settings
@@ -154,6 +156,7 @@ def export_snapshot(
     label = now.strftime("%Y%m%dT%H%M%S%fZ")
     folder = settings.snapshots / label
     settings.snapshots.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(settings.snapshots)
     partial = Path(tempfile.mkdtemp(prefix=f".{label}-", dir=settings.snapshots))
     try:
         with tempfile.TemporaryDirectory(prefix=f".{label}-work-", dir=settings.snapshots) as scratch:
@@ -168,6 +171,7 @@ def export_snapshot(
                         continue
                     with repository.export_stream(name) as exported:
                         files[name] = work.write(name, exported, partial)
+                    crash_points.reach("snapshot.table_written")
             finally:
                 work.close()
         manifest = {
@@ -193,6 +197,34 @@ def export_snapshot(
             created_by=created_by,
         )
     )
+
+
+# A snapshot being written lives in dot-folders beside the finished ones (the partial snapshot and
+# its DuckDB work database). A process that died while writing one left them; they are removed by
+# the next export once nothing has touched them for a day (an export takes minutes, so a running
+# one's are never taken).
+LEFTOVER = re.compile(r"^\.\d{8}T\d{6,}Z-")
+LEFTOVER_AFTER = dt.timedelta(days=1)
+
+
+def remove_leftovers(snapshots: Path, *, now: dt.datetime | None = None) -> list[str]:
+    """Removes what exports that died left in ``snapshots``, untouched for LEFTOVER_AFTER; their names."""
+    cutoff = (now or dt.datetime.now(dt.UTC)) - LEFTOVER_AFTER
+    removed = []
+    for entry in snapshots.iterdir():
+        if entry.is_dir() and LEFTOVER.match(entry.name) and _touched(entry) < cutoff:
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry.name)
+    return removed
+
+
+def _touched(folder: Path) -> dt.datetime:
+    """When anything in ``folder`` (or the folder itself) last changed; now, if it is changing."""
+    try:
+        times = [folder.stat().st_mtime, *(path.stat().st_mtime for path in folder.rglob("*"))]
+    except FileNotFoundError:  # something in it went away while looking: it is in use
+        return dt.datetime.now(dt.UTC)
+    return dt.datetime.fromtimestamp(max(times), dt.UTC)
 
 
 def _identity_links(name: str, repository: AnalysisRepository, settings: Settings) -> pa.Table | None:
