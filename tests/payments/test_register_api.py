@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -13,6 +15,7 @@ from saldo.mediation.service.runs import plan_payment_runs
 from saldo.payers.models import ApiToken, ConnectionModel
 from saldo.payers.repository import PayerRepository
 from saldo.payers.service import revoke_token
+from saldo.payments.schemas import PaymentPage
 from saldo.payments.service.verify import check_payment_accounts
 from tests.factories import (
     OTHER_PNR,
@@ -242,6 +245,26 @@ class TestPayerIsolation:
                 if (after := page["next_after"]) is None:
                     break
             assert seen == expected, order
+
+    def test_a_page_is_the_json_of_its_response_model_byte_for_byte(
+        self, client: TestClient, two_payers: tuple[str, str, int, int]
+    ) -> None:
+        """The listing serialises its page once itself: the bytes are what FastAPI's response model
+        gives for the same page, with a hold, a check result and a non-ASCII name among them."""
+        _, their_token, payment_id, _ = two_payers
+        client.post("/api/v1/payments", json=payment_body(payee_name="Åsa Öberg-Ünal"), headers=auth(their_token))
+        held = client.post(
+            f"/api/v1/payments/{payment_id}/hold", json={"reason": "Vi kontrollerar"}, headers=auth(their_token)
+        )
+        assert held.status_code == 200, held.text
+        listed = client.get("/api/v1/payments", headers=auth(their_token))
+        assert listed.status_code == 200, listed.text
+        assert listed.headers["content-type"] == "application/json"
+        assert listed.headers["Saldo-Read-From"] == "primary"
+        page = PaymentPage.model_validate_json(listed.content)
+        assert len(page.items) == 3
+        assert any(item.hold is not None for item in page.items)
+        assert listed.content == JSONResponse(jsonable_encoder(page)).body
 
     def test_same_reference_is_independent_per_payer(
         self, client: TestClient, two_payers: tuple[str, str, int, int]
