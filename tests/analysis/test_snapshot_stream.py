@@ -115,3 +115,39 @@ def test_a_reader_that_fails_ends_the_copy_and_raises_its_own_error(
     assert 0 < read[0] < 2_000_000
     session.rollback()
     assert session.scalar(text("SELECT 1")) == 1  # the connection is usable again
+
+
+def test_identities_are_each_payee_with_its_latest_payment_not_cancelled(
+    session: Session, sessions: sessionmaker[Session], settings: Settings, country: Path
+) -> None:
+    """What identity linkage reads, found by grouping, is row for row and in order what sorting every
+    payment by payee gives, with a latest payment cancelled and one paid to a new account."""
+    load_country(sessions, settings, country, loaded_by="staff:test")
+    twice = session.execute(
+        text(
+            "SELECT p.payee_id, max(p.id), min(p.id) FROM payments p JOIN payees e ON e.id = p.payee_id"
+            " WHERE e.kind = 'person' GROUP BY p.payee_id HAVING count(*) > 1 ORDER BY p.payee_id LIMIT 2"
+        )
+    ).all()
+    assert len(twice) == 2
+    (payee, cancelled, _), (_, moved, _) = twice
+    session.execute(
+        text("UPDATE payments SET status = 'cancelled', account_number = 'SE3550000000054910000003' WHERE id = :id"),
+        {"id": cancelled},
+    )
+    session.execute(
+        text("UPDATE payments SET account_number = 'SE7280000810340009783242' WHERE id = :id"), {"id": moved}
+    )
+    reference = session.execute(
+        text(
+            """SELECT DISTINCT ON (e.id) e.id_scheme, e.identifier, p.payee_name, p.account_number, p.id, e.id
+               FROM payees e JOIN payments p ON p.payee_id = e.id
+               WHERE e.kind = 'person' AND p.status <> 'cancelled' ORDER BY e.id, p.id DESC"""
+        )
+    ).all()
+    latest = {row[5]: row[4] for row in reference}
+    assert latest[payee] < cancelled  # the payee is still there, with the payment before the cancelled one
+    assert moved in latest.values()
+
+    exported = AnalysisRepository(session).export("identities").to_pylist()
+    assert [tuple(row.values()) for row in exported] == [row[:4] for row in reference]
