@@ -78,12 +78,14 @@ def test_a_snapshot_streamed_in_small_blocks_is_the_same_and_its_pseudonyms_are_
     assert set(snapshot_persons.column("person_key").to_pylist()) == {keys.one("person", p) for p in persons}
 
 
+@pytest.mark.parametrize("breaks_at", [1, 20_001])
 def test_a_copy_that_fails_part_way_leaves_no_snapshot(
-    session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch, breaks_at: int
 ) -> None:
-    """The payers' table breaks after 20,000 of its rows have gone out: the export fails with the
-    database's error, writes no snapshot, and leaves nothing in the snapshots folder."""
-    broken = "SELECT n AS payer_id, 'state_agency' AS kind, (1 / (20001 - n))::text AS connection_model" + (
+    """The payers' table breaks at its first row, or after 20,000 of its rows have gone out: the
+    export fails with the database's error, writes no snapshot, and leaves nothing in the snapshots
+    folder."""
+    broken = f"SELECT n AS payer_id, 'state_agency' AS kind, (1 / ({breaks_at} - n))::text AS connection_model" + (
         " FROM generate_series(1, 40000) AS n"
     )
     monkeypatch.setitem(EXPORTS, "payers", (broken, EXPORTS["payers"][1]))

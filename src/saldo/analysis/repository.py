@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from psycopg import Connection as PgConnection
@@ -169,10 +170,17 @@ class AnalysisRepository:
         writer.start()
         source = os.fdopen(read_end, "rb")
         try:
-            yield pacsv.open_csv(source, read_options=pacsv.ReadOptions(block_size=CSV_BLOCK), convert_options=options)
-        finally:
-            source.close()  # a caller that stops early ends COPY with a broken pipe
-            writer.join()
+            try:
+                yield pacsv.open_csv(
+                    source, read_options=pacsv.ReadOptions(block_size=CSV_BLOCK), convert_options=options
+                )
+            finally:
+                source.close()  # a caller that stops early ends COPY with a broken pipe
+                writer.join()
+        except BaseException as error:
+            if failures and isinstance(failures[0], psycopg.Error):  # the cause, whatever the reader made of it
+                raise failures[0] from error
+            raise
         if failures:
             raise failures[0]
 
