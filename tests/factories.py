@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import itertools
 from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
 
 from sqlalchemy.orm import Session
 from stdnum import luhn
@@ -163,3 +166,16 @@ def log_a_read(session: Session, personnummer: str, purpose: str) -> None:
             person_id=personnummer,
         ),
     )
+
+
+def load_migration(pattern: str) -> ModuleType:
+    """The one migration whose file name matches ``pattern`` (a glob), loaded as a module, so a test
+    can run its upgrade and downgrade or read its SQL."""
+    versions = Path(__file__).resolve().parents[1] / "migrations" / "versions"
+    [path] = versions.glob(pattern)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -4,7 +4,6 @@ whatever cannot be tied to one payment is reported, never guessed."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,7 @@ from saldo.mediation.service.files import block_id
 from saldo.mediation.service.reconcile import get_run, unattributed_entries
 from saldo.settings import Settings
 from saldo.synthetic.bank import answer_payment_file
-from tests.factories import VALID_BANKGIRO, auth, make_bank, make_bank_token, make_payer, make_token
+from tests.factories import VALID_BANKGIRO, auth, load_migration, make_bank, make_bank_token, make_payer, make_token
 from tests.mediation.conftest import RegisterPayments, RunPayments
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
@@ -749,14 +748,7 @@ def test_the_migration_gives_entries_read_before_it_the_run_and_account_they_are
         (None, "se_bankgiro", run.debtor_account),
         (run.id, "se_bankgiro", run.debtor_account),
     ]
-    versions = Path(__file__).resolve().parents[2] / "migrations" / "versions"
-    spec = importlib.util.spec_from_file_location(
-        "migration", next(versions.glob("*_unmatched_entries_name_their_run.py"))
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
+    migration = load_migration("*_unmatched_entries_name_their_run.py")
     with Operations.context(MigrationContext.configure(session.connection())):
         migration.downgrade()
         migration.upgrade()

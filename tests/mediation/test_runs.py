@@ -7,6 +7,8 @@ import hashlib
 import json
 
 import pytest
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
 from lxml import etree
 from sqlalchemy import text
@@ -22,7 +24,7 @@ from saldo.mediation.models import RunStatus
 from saldo.mediation.repository import RunRepository
 from saldo.mediation.service.runs import plan_payment_runs
 from saldo.settings import Settings
-from tests.factories import auth, payment_body, se_iban
+from tests.factories import auth, load_migration, payment_body, se_iban
 from tests.mediation.conftest import OWN_ACCOUNT, RegisterPayments, RunPayments
 
 
@@ -117,6 +119,38 @@ class TestPaymentRun:
             text("SELECT count(*), count(DISTINCT id) FROM payments WHERE run_id = :r"), {"r": run.id}
         )
         assert rows.one() == (3, 3)
+
+    def test_a_files_payments_are_found_by_the_file_index_before_and_after_its_migration(
+        self, verified: RegisterPayments, run_payments: RunPayments, session: Session
+    ) -> None:
+        """The index keyed by file alone serves a file's lookup, and its migration, down and up again
+        in the test's transaction, leaves each file finding the same payments."""
+        verified(5)
+        run = run_payments(max_file=2)
+        repository = RunRepository(session)
+
+        def files() -> list[list[int]]:
+            return [sorted(r[0] for r in repository.file_rows(run.id, f.sequence)) for f in repository.files_of(run.id)]
+
+        def plan() -> str:
+            session.execute(text("SET LOCAL enable_seqscan = off"))
+            lines = session.execute(
+                text("EXPLAIN SELECT id FROM payments WHERE run_id = :r AND file_sequence = 1"), {"r": run.id}
+            ).scalars()
+            session.execute(text("SET LOCAL enable_seqscan = on"))
+            return "\n".join(lines)
+
+        found = files()
+        assert sorted(len(f) for f in found) == [1, 2, 2]
+        assert "ix_payments_run_id_file_sequence " in plan() + " "
+        migration = load_migration("*_runs_payments_indexed_by_file.py")
+        with Operations.context(MigrationContext.configure(session.connection())):
+            migration.downgrade()
+            assert "ix_payments_run_id_file_sequence_id" in plan()
+            assert files() == found
+            migration.upgrade()
+        assert "ix_payments_run_id_file_sequence_id" not in plan()
+        assert files() == found
 
     def test_payments_not_due_held_or_registered_stay_out(
         self, verified: RegisterPayments, run_payments: RunPayments, client: TestClient, token: str

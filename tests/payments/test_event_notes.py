@@ -6,7 +6,6 @@ migration (and after going back) as before."""
 
 from __future__ import annotations
 
-import importlib.util
 import uuid
 from collections.abc import Iterator
 
@@ -15,10 +14,11 @@ from alembic import command
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.orm import Session
 
-from saldo.db.migrate import ROOT, alembic_config
+from saldo.db.migrate import alembic_config
 from saldo.payments.models import event_note_id
 from saldo.payments.repository import record_event_notes
 from tests.conftest import create_database
+from tests.factories import load_migration
 
 BEFORE_NOTES = "d8f4b1c6e203"
 NOTES: tuple[tuple[str, str | None], ...] = (
@@ -30,13 +30,7 @@ NOTES: tuple[tuple[str, str | None], ...] = (
 
 
 def note_sql() -> str:
-    path = next((ROOT / "migrations" / "versions").glob("*_payment_event_notes.py"))
-    spec = importlib.util.spec_from_file_location("payment_event_notes_migration", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return str(module.NOTE_ID)
+    return str(load_migration("*_payment_event_notes.py").NOTE_ID)
 
 
 def test_the_digest_is_the_same_in_python_and_in_the_migrations_sql(connection: Connection) -> None:
