@@ -11,12 +11,14 @@ from collections.abc import Iterator
 
 import pytest
 from alembic import command
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.orm import Session
 
 from saldo.db.migrate import alembic_config
 from saldo.payments.models import event_note_id
-from saldo.payments.repository import record_event_notes
+from saldo.payments.repository import PaymentRepository, record_event_notes
 from tests.conftest import create_database
 from tests.factories import load_migration
 
@@ -127,3 +129,48 @@ def test_a_populated_history_reads_the_same_after_the_migration_and_back(before_
     with before_notes.connect() as connection:
         back = connection.execute(text("SELECT payment_id, actor, reason FROM payment_events ORDER BY id")).all()
     assert [tuple(r) for r in back] == written
+
+
+def test_a_history_is_read_in_order_through_its_key_before_and_after_the_keys_migration(session: Session) -> None:
+    """The history's primary key, (payment, id), is the index a payment's history is read by: in the
+    order written, without a sort. Its migration, down and up again in the test's transaction,
+    leaves every history reading the same."""
+    notes = record_event_notes(session, list(NOTES))
+    for step, to in enumerate(("verified", "sent", "settled")):
+        for payment_id in (7, 5, 9):  # interleaved, as a day's runs write them
+            session.execute(
+                text(
+                    "INSERT INTO payment_events (payment_id, from_status, to_status, note_id) "
+                    "VALUES (:p, 'registered', :to, :note)"
+                ),
+                {"p": payment_id, "to": to, "note": notes[(step + payment_id) % len(notes)]},
+            )
+    repository = PaymentRepository(session)
+
+    def histories() -> list[list[tuple[object, ...]]]:
+        return [[tuple(r[1:4]) for r in repository.events(p)] for p in (5, 7, 9)]
+
+    def plan() -> str:
+        # A few rows: left alone, the planner reads the whole table. As at national size, it must
+        # walk an index.
+        session.execute(text("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off"))
+        lines = session.execute(
+            text("EXPLAIN (COSTS OFF) SELECT to_status FROM payment_events WHERE payment_id = 5 ORDER BY id")
+        ).scalars()
+        session.execute(text("RESET enable_seqscan; RESET enable_bitmapscan"))
+        return "\n".join(lines)
+
+    read = histories()
+    assert [to for to, _, _ in read[0]] == ["verified", "sent", "settled"]
+    assert read[0][0][1:] == NOTES[(0 + 5) % len(NOTES)]
+    at_head = plan()
+    assert "pk_payment_events" in at_head
+    assert "Sort" not in at_head
+    migration = load_migration("*_payment_history_keyed_by_payment.py")
+    with Operations.context(MigrationContext.configure(session.connection())):
+        migration.downgrade()
+        assert "ix_payment_events_payment_id" in plan()
+        assert histories() == read
+        migration.upgrade()
+    assert plan() == at_head
+    assert histories() == read
