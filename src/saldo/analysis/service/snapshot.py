@@ -30,6 +30,7 @@ from saldo.analysis.service.tables import SNAPSHOT_TABLES
 from saldo.kit import crash_points
 from saldo.kit.data_categories import excluded_reason
 from saldo.kit.digest import sha256_of_file
+from saldo.kit.leftovers import remove_left_behind
 from saldo.settings import Settings
 
 FORMAT_VERSION = 1
@@ -209,22 +210,13 @@ LEFTOVER_AFTER = dt.timedelta(days=1)
 
 def remove_leftovers(snapshots: Path, *, now: dt.datetime | None = None) -> list[str]:
     """Removes what exports that died left in ``snapshots``, untouched for LEFTOVER_AFTER; their names."""
-    cutoff = (now or dt.datetime.now(dt.UTC)) - LEFTOVER_AFTER
-    removed = []
-    for entry in snapshots.iterdir():
-        if entry.is_dir() and LEFTOVER.match(entry.name) and _touched(entry) < cutoff:
-            shutil.rmtree(entry, ignore_errors=True)
-            removed.append(entry.name)
-    return removed
-
-
-def _touched(folder: Path) -> dt.datetime:
-    """When anything in ``folder`` (or the folder itself) last changed; now, if it is changing."""
-    try:
-        times = [folder.stat().st_mtime, *(path.stat().st_mtime for path in folder.rglob("*"))]
-    except FileNotFoundError:  # something in it went away while looking: it is in use
-        return dt.datetime.now(dt.UTC)
-    return dt.datetime.fromtimestamp(max(times), dt.UTC)
+    removed = remove_left_behind(
+        snapshots,
+        lambda entry: entry.is_dir() and LEFTOVER.match(entry.name) is not None,
+        after=LEFTOVER_AFTER,
+        now=now,
+    )
+    return [entry.name for entry in removed]
 
 
 def _identity_links(name: str, repository: AnalysisRepository, settings: Settings) -> pa.Table | None:

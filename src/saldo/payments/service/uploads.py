@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from saldo.kit.leftovers import remove_left_behind
 from saldo.payers.schemas import PayerPrincipal
 from saldo.payments.errors import PaymentNotFoundError
 from saldo.payments.models import BatchFormat, PayerUpload, UploadStatus
@@ -34,16 +35,7 @@ def upload_folder(data_dir: Path) -> Path:
 
 def delete_left_behind(folder: Path, *, now: dt.datetime | None = None) -> int:
     """Delete received files a process that ended mid-check left behind; returns how many."""
-    cutoff = (now or dt.datetime.now(dt.UTC)).timestamp() - LEFT_BEHIND_AFTER.total_seconds()
-    deleted = 0
-    for path in folder.glob("*.part") if folder.is_dir() else ():
-        try:
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
-                deleted += 1
-        except FileNotFoundError:  # another process deleted it first
-            continue
-    return deleted
+    return len(remove_left_behind(folder, lambda path: path.suffix == ".part", after=LEFT_BEHIND_AFTER, now=now))
 
 
 def count_lines(path: Path) -> int:
