@@ -4,7 +4,7 @@ The index that finds a payment file's payments (a bank's pain.002, a lost file w
 run's summary) was keyed by (run, file, payment): every entry unique, 36.4 bytes a payment when
 built compactly and 72.7 after a year's updates. Keyed by (run, file), PostgreSQL's B-tree
 deduplication keeps one key per file with a list of row addresses: 6.4 bytes a payment. See
-docs/decisions/0034-a-runs-payments-indexed-by-file.md.
+docs/decisions/0034-indexes-keyed-by-what-reads-them.md.
 
 The new index is built before the old one is dropped, in the migration's own transaction: a stopped
 migration leaves the old index in place. While it is built, reads of payments go on and writes to

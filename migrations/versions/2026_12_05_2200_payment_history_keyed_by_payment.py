@@ -4,7 +4,7 @@
 of the payment, which every history is read by. One primary key of (payment, id) does both: it
 keeps each row unique and gives a payment's transitions in the order they were written, without a
 sort. At 0.98 M payments, built compactly, 88.0 bytes a payment against 62.7 + 46.5. See
-docs/decisions/0034-a-runs-payments-indexed-by-file.md.
+docs/decisions/0034-indexes-keyed-by-what-reads-them.md.
 
 The new key's index is built first (``CREATE UNIQUE INDEX``), then the old key is dropped and the
 new one added on that index, and the payment index dropped, all in the migration's own transaction:

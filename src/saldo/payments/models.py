@@ -103,7 +103,7 @@ class Payment(IdMixin, Base):
         # file alone, not by payment, so B-tree deduplication keeps a file's tens of thousands of
         # payments as lists of row addresses under one key: 6.4 bytes a payment instead of 36.4
         # (72.7 after a year's updates). Nothing reads a file's payments in id order from it. See
-        # docs/decisions/0034-a-runs-payments-indexed-by-file.md.
+        # docs/decisions/0034-indexes-keyed-by-what-reads-them.md.
         Index(
             "ix_payments_run_id_file_sequence",
             "run_id",
