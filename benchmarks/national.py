@@ -4,6 +4,7 @@ Issue (national scale): the same measurements at 1, 10 and 100 million payments,
 figure grows can be read from one table.
 
     .venv/bin/python -m benchmarks.national build --persons 145000       # about 1 M payments
+    .venv/bin/python -m benchmarks.national build --persons 145000 --reindex-monthly
     .venv/bin/python -m benchmarks.national measure --persons 145000 [--runs 3] [--seconds 10]
         [--only reads|writes|keeping|snapshot]
     .venv/bin/python -m benchmarks.national reindex --persons 145000 [--runs 3]
@@ -13,7 +14,10 @@ build:   a synthetic country of --persons (seed 9, as of 2026-11-22) is generate
          through Saldo's own paths, the ones a real authority's data takes: the banks' account
          registers, the payers' register, every payer's payment file through `ingest_file`, the
          decisions and registers of the analysis, and the SEDs from abroad. Kept in its own database
-         (`saldo_bench_national_<persons>`): a rerun reuses it. Its time is reported.
+         (`saldo_bench_national_<persons>`): a rerun reuses it. Its time is reported. With
+         --reindex-monthly, `saldo reindex` runs after each month's vacuum, as an authority would
+         schedule it, in a database of its own (`..._reindexed`), and the storage at the year's end
+         is reported: what the indexes grow back to between monthly rebuilds.
 measure: on that database, each measurement the same way at every size:
          - storage: bytes per payment (the table, each index, TOAST), the database's size;
          - the citizen's overview, page and JSON (`saldo serve`, wrk, random citizens' sessions);
@@ -137,8 +141,9 @@ def months(country: Path) -> dict[str, Path]:
 class Builder:
     """A build's database, its timed stages, and one month of the year."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, reindex_monthly: bool = False) -> None:
         self.settings = settings
+        self.reindex_monthly = reindex_monthly
         self.engine = create_db_engine(settings)
         self.sessions = create_session_factory(self.engine)
         self.context = CliContext()
@@ -192,20 +197,23 @@ class Builder:
                 lambda day=day: pay_out(self.context, WORK / "national", execution_date=day),
             )
         self.stage("vacuum each month", lambda: self.vacuum("payments, payment_events"))
+        if self.reindex_monthly:
+            self.stage("saldo reindex each month", lambda: rebuild_indexes(self.engine))
         print(f"{month}: {self.stages}", flush=True)
 
 
-def build(persons: int) -> Settings:
+def build(persons: int, *, reindex_monthly: bool = False) -> Settings:
     """The country of ``persons`` in its database, built through Saldo's own paths and the way a year
     runs: month by month, each payer's file for the month, the account check, a payment run on each
     due date up to the country's date (the bank's answers read back), and a vacuum standing in for the
     month's autovacuum. Payments due after the country's date are registered and checked, waiting.
     Each month is done only if the database does not show it done, so a rerun (or a build that was
     stopped) goes on from the month it reached."""
-    settings = migrated_database(database(persons), fresh=False)
+    name = database(persons) + ("_reindexed" if reindex_monthly else "")
+    settings = migrated_database(name, fresh=False)
     settings = settings.model_copy(update={"data_dir": WORK / "national"})
     country = folder(persons)
-    builder = Builder(settings)
+    builder = Builder(settings, reindex_monthly=reindex_monthly)
     held, stage = builder.held, builder.stage
     if not held("SELECT count(*) FROM payers"):
         shutil.rmtree(country, ignore_errors=True)
@@ -236,10 +244,11 @@ def build(persons: int) -> Settings:
                     sum(p.stat().st_size for p in country.rglob("*") if p.is_file() and "months" not in p.parts)
                     / 1024**2
                 ),
+                **({"storage_at_the_years_end": storage(settings)} if reindex_monthly else {}),
             },
         )
     else:
-        print(f"{database(persons)} holds {held('SELECT count(*) FROM payments'):,} payments: reused")
+        print(f"{name} holds {held('SELECT count(*) FROM payments'):,} payments: reused")
     builder.engine.dispose()
     return settings
 
@@ -689,7 +698,17 @@ def main() -> None:
     parser.add_argument(
         "--only", choices=["reads", "writes", "keeping", "snapshot"], help="measure: one group of figures"
     )
+    parser.add_argument(
+        "--reindex-monthly",
+        action="store_true",
+        help="build: `saldo reindex` after each month, in a database of its own",
+    )
     args = parser.parse_args()
+    if args.reindex_monthly:
+        if args.part != "build":
+            parser.error("--reindex-monthly is for build only")
+        build(args.persons, reindex_monthly=True)
+        return
     settings = build(args.persons)
     if args.part == "measure":
         measure(settings, args)
