@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 from stdnum import luhn
 
@@ -179,3 +180,12 @@ def load_migration(pattern: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def index_plan(session: Session, sql: str, params: dict[str, object] | None = None) -> str:
+    """The plan (without costs) of ``sql`` when the table must be read through an index, as at
+    national size: a test's few rows would otherwise be read whole."""
+    session.execute(text("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off"))
+    lines = session.execute(text(f"EXPLAIN (COSTS OFF) {sql}"), params or {}).scalars()
+    session.execute(text("RESET enable_seqscan; RESET enable_bitmapscan"))
+    return "\n".join(lines)

@@ -24,7 +24,7 @@ from saldo.mediation.models import RunStatus
 from saldo.mediation.repository import RunRepository
 from saldo.mediation.service.runs import plan_payment_runs
 from saldo.settings import Settings
-from tests.factories import auth, load_migration, payment_body, se_iban
+from tests.factories import auth, index_plan, load_migration, payment_body, se_iban
 from tests.mediation.conftest import OWN_ACCOUNT, RegisterPayments, RunPayments
 
 
@@ -133,12 +133,7 @@ class TestPaymentRun:
             return [sorted(r[0] for r in repository.file_rows(run.id, f.sequence)) for f in repository.files_of(run.id)]
 
         def plan() -> str:
-            session.execute(text("SET LOCAL enable_seqscan = off"))
-            lines = session.execute(
-                text("EXPLAIN SELECT id FROM payments WHERE run_id = :r AND file_sequence = 1"), {"r": run.id}
-            ).scalars()
-            session.execute(text("SET LOCAL enable_seqscan = on"))
-            return "\n".join(lines)
+            return index_plan(session, "SELECT id FROM payments WHERE run_id = :r AND file_sequence = 1", {"r": run.id})
 
         found = files()
         assert sorted(len(f) for f in found) == [1, 2, 2]

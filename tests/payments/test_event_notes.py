@@ -20,7 +20,7 @@ from saldo.db.migrate import alembic_config
 from saldo.payments.models import event_note_id
 from saldo.payments.repository import PaymentRepository, record_event_notes
 from tests.conftest import create_database
-from tests.factories import load_migration
+from tests.factories import index_plan, load_migration
 
 BEFORE_NOTES = "d8f4b1c6e203"
 NOTES: tuple[tuple[str, str | None], ...] = (
@@ -151,14 +151,7 @@ def test_a_history_is_read_in_order_through_its_key_before_and_after_the_keys_mi
         return [[tuple(r[1:4]) for r in repository.events(p)] for p in (5, 7, 9)]
 
     def plan() -> str:
-        # A few rows: left alone, the planner reads the whole table. As at national size, it must
-        # walk an index.
-        session.execute(text("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off"))
-        lines = session.execute(
-            text("EXPLAIN (COSTS OFF) SELECT to_status FROM payment_events WHERE payment_id = 5 ORDER BY id")
-        ).scalars()
-        session.execute(text("RESET enable_seqscan; RESET enable_bitmapscan"))
-        return "\n".join(lines)
+        return index_plan(session, "SELECT to_status FROM payment_events WHERE payment_id = 5 ORDER BY id")
 
     read = histories()
     assert [to for to, _, _ in read[0]] == ["verified", "sent", "settled"]
