@@ -292,6 +292,14 @@ class Settings(BaseSettings):
             "empty: only when asked (`saldo analysis run`, `saldo analysis queue`)."
         ),
     )
+    index_upkeep_schedule: str = Field(
+        default="0 4 2 * *",
+        description=(
+            "When the worker rebuilds the indexes of payments and their history compactly, as `saldo reindex` "
+            "does (cron, the worker's time zone; by default 04:00 on the 2nd, after a month has settled); "
+            "empty: only when an operator runs `saldo reindex`."
+        ),
+    )
     spark_master: str = Field(
         default="local[2]",
         description="Spark master URL for `analysis_engine = spark`, e.g. `local[4]` or `spark://host:7077`.",
@@ -597,7 +605,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"not an address range (CIDR, e.g. 192.0.2.0/24): {text!r}") from exc
         return value
 
-    @field_validator("analysis_schedule")
+    @field_validator("analysis_schedule", "index_upkeep_schedule")
     @classmethod
     def _cron(cls, value: str) -> str:
         from croniter import croniter  # noqa: PLC0415 — procrastinate's own cron parser

@@ -1,7 +1,7 @@
 """The background worker: runs the durable jobs the domains queue (payment runs, the daily reminders
-of information requests, the nightly analysis) on procrastinate, and delivers payer messages to
-webhooks, against the same database as the web app. ``saldo worker`` starts it; the demo runs it
-in-process."""
+of information requests, the nightly analysis, the monthly index upkeep) on procrastinate, and
+delivers payer messages to webhooks, against the same database as the web app. ``saldo worker``
+starts it; the demo runs it in-process."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import logging
 import procrastinate
 from sqlalchemy import Engine
 
+from saldo.db import upkeep
 from saldo.db.engine import create_session_factory
 from saldo.eessi import jobs as eessi_jobs
 from saldo.inforequests import jobs as request_jobs
@@ -29,6 +30,7 @@ QUEUES = (
     analysis_jobs.ANALYSIS_QUEUE,
     eessi_jobs.DELIVER_QUEUE,
     onceonly_jobs.DELIVER_QUEUE,
+    upkeep.UPKEEP_QUEUE,
 )
 # A worker beats six times within the time after which it counts as dead (10 s of 60 by default,
 # procrastinate's own interval), so a slow beat or two never hands out a live worker's job.
@@ -42,13 +44,14 @@ def conninfo_of(engine: Engine) -> str:
 
 def build_job_app(engine: Engine, settings: Settings | None = None) -> procrastinate.App:
     """The procrastinate app with every domain's tasks, on the engine's database; with ``settings``,
-    the scheduled analysis on its schedule."""
+    the scheduled analysis and index upkeep on their schedules."""
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo_of(engine)))
     mediation_jobs.register_tasks(app)
     request_jobs.register_tasks(app)
     analysis_jobs.register_tasks(app, settings.analysis_schedule if settings is not None else None)
     eessi_jobs.register_tasks(app, enabled=settings is not None and settings.eessi_institution is not None)
     onceonly_jobs.register_tasks(app, enabled=settings is not None and settings.onceonly_party is not None)
+    upkeep.register_tasks(app, engine, settings.index_upkeep_schedule if settings is not None else None)
     return app
 
 

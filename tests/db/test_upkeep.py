@@ -8,10 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from pydantic import ValidationError
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import IntegrityError
 
-from saldo.db.upkeep import DEFAULT_TABLES, UpkeepError, rebuild_indexes
+from saldo.db.upkeep import DEFAULT_TABLES, UPKEEP_QUEUE, UPKEEP_TASK, UpkeepError, rebuild_indexes
+from saldo.settings import Settings
+from saldo.worker import QUEUES, build_job_app
 from tests.conftest import live_database
 
 
@@ -99,3 +102,19 @@ def test_the_payments_tables_are_rebuilt_by_default_and_an_unknown_table_is_refu
     with pytest.raises(UpkeepError, match="no table paymentz, nope in this database"):
         rebuild_indexes(engine, ["payments", "paymentz", "nope"])
     assert "ix_upkeep_probe_reference_ccnew" in _indexes(engine, "upkeep_probe")  # nothing was done
+
+
+def test_the_worker_rebuilds_on_its_schedule_monthly_by_default(tmp_path: Path) -> None:
+    """The job itself, worked by a real worker and killed mid-rebuild, is in tests/crash."""
+
+    def scheduled(settings: Settings) -> list[str]:
+        app = build_job_app(create_engine("postgresql+psycopg://nobody@127.0.0.1:9/none"), settings)
+        assert app.tasks[UPKEEP_TASK].queue == UPKEEP_QUEUE
+        return [p.cron for p in app.periodic_registry.periodic_tasks.values() if p.task.name == UPKEEP_TASK]
+
+    assert UPKEEP_QUEUE in QUEUES  # the worker takes its jobs
+    assert scheduled(Settings(data_dir=tmp_path)) == ["0 4 2 * *"]  # after a month has settled
+    assert scheduled(Settings(data_dir=tmp_path, index_upkeep_schedule="30 1 * * 0")) == ["30 1 * * 0"]
+    assert scheduled(Settings(data_dir=tmp_path, index_upkeep_schedule="")) == []
+    with pytest.raises(ValidationError, match="not a cron schedule"):
+        Settings(index_upkeep_schedule="monthly")

@@ -14,13 +14,22 @@ end state as an uninterrupted one."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, text
 
+if TYPE_CHECKING:
+    import procrastinate
+
 # the tables that grow with payments and change most: rebuilt when no table is named
 DEFAULT_TABLES = ("payments", "payment_events")
+REBUILD_LOCK_TIMEOUT = "30min"
+UPKEEP_TASK = "index_upkeep"
+UPKEEP_QUEUE = "upkeep"
+UPKEEP_LOCK = "index_upkeep"
 
 _LEFTOVERS = text(
     """SELECT n.nspname, c.relname FROM pg_index i
@@ -79,6 +88,14 @@ def rebuild_indexes(engine: Engine, tables: Sequence[str] = DEFAULT_TABLES) -> U
     """Drop what an interrupted run left, then rebuild each table's indexes concurrently; each index's
     size before and after. Raises UpkeepError for a table that does not exist, before any work."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        # A rebuild whose process died (a killed worker) stops within a second instead of running on
+        # unseen beside the job queued again: what it leaves is dropped by that job, as above.
+        connection.execute(text("SET client_connection_check_interval = '1s'"))
+        # A concurrent rebuild waits for the transactions running when it starts to end. The waiting
+        # holds up no reader or writer, so it may last longer than Saldo's lock timeout for
+        # statements (a payment run's file, a long export). Past this, the rebuild gives up and the
+        # next run drops what it left.
+        connection.execute(text(f"SET lock_timeout = '{REBUILD_LOCK_TIMEOUT}'"))
         unknown = [t for t in tables if connection.execute(_TABLE, {"table": t}).first() is None]
         if unknown:
             raise UpkeepError(f"no table {', '.join(unknown)} in this database")
@@ -90,3 +107,30 @@ def rebuild_indexes(engine: Engine, tables: Sequence[str] = DEFAULT_TABLES) -> U
             after = _sizes(connection, table)
             rebuilt += [Rebuilt(table, name, before.get(name, 0), size) for name, size in after.items()]
     return Upkeep(dropped, rebuilt)
+
+
+def register_tasks(app: procrastinate.App, engine: Engine, schedule: str | None = None) -> None:
+    """The index upkeep task, on ``engine``'s database; with ``schedule`` (cron), also run by the
+    worker on that schedule. One lock keeps two runs from overlapping."""
+
+    def index_upkeep(timestamp: int | None = None) -> dict[str, int]:
+        done = rebuild_indexes(engine)
+        before = sum(each.bytes_before for each in done.rebuilt)
+        after = sum(each.bytes_after for each in done.rebuilt)
+        logging.getLogger(__name__).info(
+            "index upkeep: %d indexes rebuilt, %d to %d bytes; %d left invalid by an interrupted run dropped",
+            len(done.rebuilt),
+            before,
+            after,
+            len(done.dropped),
+        )
+        return {
+            "rebuilt": len(done.rebuilt),
+            "bytes_before": before,
+            "bytes_after": after,
+            "dropped": len(done.dropped),
+        }
+
+    task = app.task(name=UPKEEP_TASK, queue=UPKEEP_QUEUE, lock=UPKEEP_LOCK)(index_upkeep)
+    if schedule:
+        app.periodic(cron=schedule, periodic_id=UPKEEP_TASK)(task)
