@@ -4,6 +4,7 @@ A real database of the test's own: a concurrent rebuild cannot run inside a tran
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from pydantic import ValidationError
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import IntegrityError
 
-from saldo.db.upkeep import DEFAULT_TABLES, UPKEEP_QUEUE, UPKEEP_TASK, UpkeepError, rebuild_indexes
+from saldo.db.engine import LOCK_TIMEOUT
+from saldo.db.upkeep import DEFAULT_TABLES, UPKEEP_QUEUE, UPKEEP_TASK, Upkeep, UpkeepError, rebuild_indexes
 from saldo.settings import Settings
 from saldo.worker import QUEUES, build_job_app
 from tests.conftest import live_database
@@ -118,3 +120,35 @@ def test_the_worker_rebuilds_on_its_schedule_monthly_by_default(tmp_path: Path) 
     assert scheduled(Settings(data_dir=tmp_path, index_upkeep_schedule="")) == []
     with pytest.raises(ValidationError, match="not a cron schedule"):
         Settings(index_upkeep_schedule="monthly")
+
+
+def test_a_rebuild_waits_for_an_older_transaction_past_the_lock_timeout_instead_of_failing(engine: Engine) -> None:
+    """A backup or a snapshot export holds its snapshot for minutes; a concurrent rebuild must wait
+    for it to end. It used to give up after Saldo's lock timeout for statements (5 s)."""
+    outcome: list[object] = []
+    with engine.connect() as reader:
+        reader.execute(text("BEGIN ISOLATION LEVEL REPEATABLE READ"))
+        reader.execute(text("SELECT count(*) FROM payments")).scalar_one()
+        rebuilding = threading.Thread(target=lambda: outcome.append(_rebuilt_or_error(engine)))
+        rebuilding.start()
+        rebuilding.join(timeout=_lock_timeout_s() + 2)
+        assert rebuilding.is_alive(), outcome  # still waiting for the reader, past the lock timeout
+        reader.execute(text("COMMIT"))
+    rebuilding.join(timeout=60)
+    assert not rebuilding.is_alive()
+    [done] = outcome
+    assert isinstance(done, Upkeep), done
+    assert {r.table for r in done.rebuilt} == set(DEFAULT_TABLES)
+    assert all(_indexes(engine, "payments").values())
+
+
+def _rebuilt_or_error(engine: Engine) -> Upkeep | Exception:
+    try:
+        return rebuild_indexes(engine)
+    except Exception as exc:  # handed to the test to show
+        return exc
+
+
+def _lock_timeout_s() -> float:
+    assert LOCK_TIMEOUT.endswith("s")
+    return float(LOCK_TIMEOUT.removesuffix("s"))
