@@ -51,6 +51,9 @@ class Lab:
             SALDO_RUN_WORKERS="1",
             SALDO_WEBHOOK_LOCAL_RECEIVERS="true",  # the tests' webhook receivers listen on this machine
             SALDO_WORKER_STALLED_AFTER_S=str(STALLED_AFTER_S),
+            # nothing on a schedule: a test's worker works only what the test queued
+            SALDO_ANALYSIS_SCHEDULE="",
+            SALDO_INDEX_UPKEEP_SCHEDULE="",
             **extra,
         )
         if halt_at:
