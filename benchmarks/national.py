@@ -16,8 +16,8 @@ build:   a synthetic country of --persons (seed 9, as of 2026-11-22) is generate
          decisions and registers of the analysis, and the SEDs from abroad. Kept in its own database
          (`saldo_bench_national_<persons>`): a rerun reuses it. Its time is reported. With
          --reindex-monthly, `saldo reindex` runs after each month's vacuum, as an authority would
-         schedule it, in a database of its own (`..._reindexed`), and the storage at the year's end
-         is reported: what the indexes grow back to between monthly rebuilds.
+         schedule it, in a database of its own (`..._reindexed`): the storage before each month's
+         rebuild (what the indexes grow back to in a month) and at the year's end are reported.
 measure: on that database, each measurement the same way at every size:
          - storage: bytes per payment (the table, each index, TOAST), the database's size;
          - the citizen's overview, page and JSON (`saldo serve`, wrk, random citizens' sessions);
@@ -149,6 +149,7 @@ class Builder:
         self.context = CliContext()
         self.context.__dict__.update(settings=settings, engine=self.engine, sessions=self.sessions)  # cached parts
         self.stages: dict[str, float] = {}
+        self.before_reindex: dict[str, dict[str, int]] = {}  # bytes a payment before each month's rebuild
 
     def held(self, sql: str, **params: object) -> int:
         with self.engine.connect() as connection:
@@ -198,6 +199,12 @@ class Builder:
             )
         self.stage("vacuum each month", lambda: self.vacuum("payments, payment_events"))
         if self.reindex_monthly:
+            # what the indexes have grown to since the last month's rebuild: the month's high-water mark
+            grown = storage(self.settings)
+            self.before_reindex[month] = {
+                "payments": grown["bytes_per_payment_with_indexes"],
+                "history": grown["status_history_bytes_per_payment"],
+            }
             self.stage("saldo reindex each month", lambda: rebuild_indexes(self.engine))
         print(f"{month}: {self.stages}", flush=True)
 
@@ -244,7 +251,14 @@ def build(persons: int, *, reindex_monthly: bool = False) -> Settings:
                     sum(p.stat().st_size for p in country.rglob("*") if p.is_file() and "months" not in p.parts)
                     / 1024**2
                 ),
-                **({"storage_at_the_years_end": storage(settings)} if reindex_monthly else {}),
+                **(
+                    {
+                        "storage_before_each_monthly_reindex": builder.before_reindex,
+                        "storage_at_the_years_end": storage(settings),
+                    }
+                    if reindex_monthly
+                    else {}
+                ),
             },
         )
     else:
