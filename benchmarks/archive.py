@@ -1,0 +1,300 @@
+"""Settled months out of the row store, measured before anything is built (decision 0035): what it
+would save, and what it would cost the reads that need them.
+
+    .venv/bin/python -m benchmarks.archive --persons 145000 [--lookups 2000] [--runs 3]
+
+On the national year (`benchmarks/national.py build`), which it reads and does not change. The
+archived payments are those of the settled months: due before the month of the country's date, in a
+final state. Every layout is built compactly, in scratch tables and files removed afterwards:
+
+- **Parquet** (zstd), sorted by payee and due date as a citizen's page reads them, with row groups
+  of 100,000 and of 10,000 payments.
+- **A person's year as one row** in PostgreSQL, its payments compressed together (TOAST, pglz): as
+  JSON, and as an array of the payments table's own rows.
+- **What PostgreSQL keeps beside them:** the other payments, in a table with every index of the
+  payments table; of the archived ones, either the payer's reference alone (unique: a payer sending
+  an old reference again is refused), or the keys the payer's reads need (the id, the payer's
+  listing, the reference, each indexed as today).
+
+For each: bytes an archived payment, and a person's archived payments read --lookups times for
+random persons on one thread (DuckDB in process for Parquet, psycopg for PostgreSQL): p50, p99 and
+reads a second, beside the same read from today's payments table. The status history is not part
+of it."""
+
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import psycopg
+from psycopg.types.composite import CompositeInfo, register_composite
+
+from benchmarks.common import median, migrated_database, report
+from benchmarks.national import AS_OF, database
+from saldo.db.engine import resolve_database_url
+
+FINAL = ("settled", "returned", "rejected", "cancelled", "reported")
+ROW_GROUPS = (100_000, 10_000)
+SCRATCH = (
+    "archive_probe_live",
+    "archive_probe_references",
+    "archive_probe_reference_digests",
+    "archive_probe_keys",
+    "archive_probe_years_json",
+    "archive_probe_years_rows",
+)
+_DUCKDB_TYPES = {"bigint": "BIGINT", "integer": "INTEGER", "date": "DATE", "timestamp with time zone": "TIMESTAMPTZ"}
+_FINAL_LIST = ", ".join(f"'{status}'" for status in FINAL)
+ARCHIVED = f"due_date < DATE '{AS_OF.replace(day=1).isoformat()}' AND status IN ({_FINAL_LIST})"
+
+
+def _scalar(connection: psycopg.Connection[Any], sql: str) -> int:
+    row = connection.execute(sql).fetchone()  # type: ignore[arg-type]
+    assert row is not None
+    return int(row[0])
+
+
+def write_parquet(connection: psycopg.Connection[Any], folder: Path) -> tuple[dict[int, Path], Path]:
+    """The archived payments as CSV from PostgreSQL, then Parquet through DuckDB: by payee, one file
+    for each row group size; and by payer and id, for a payer's listing."""
+    columns = connection.execute(
+        "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute "
+        "WHERE attrelid = 'payments'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
+    ).fetchall()
+    raw = folder / "archived.csv"
+    with (
+        raw.open("wb") as out,
+        connection.cursor().copy(
+            f"COPY (SELECT * FROM payments WHERE {ARCHIVED}) TO STDOUT WITH (FORMAT csv)"  # type: ignore[arg-type]
+        ) as copy,
+    ):
+        for chunk in copy:
+            out.write(chunk)
+    spec = "{" + ", ".join(f"'{name}': '{_DUCKDB_TYPES.get(kind, 'VARCHAR')}'" for name, kind in columns) + "}"
+    files = {}
+    with duckdb.connect() as duck:
+        duck.execute(f"CREATE TABLE archived AS SELECT * FROM read_csv('{raw}', header = false, columns = {spec})")
+        for size in ROW_GROUPS:
+            files[size] = folder / f"archived_{size}.parquet"
+            duck.execute(
+                f"COPY (SELECT * FROM archived ORDER BY payee_id, due_date) TO '{files[size]}' "
+                f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {size})"
+            )
+        by_payer = folder / "archived_by_payer.parquet"
+        duck.execute(
+            f"COPY (SELECT * FROM archived ORDER BY payer_id, id) TO '{by_payer}' "
+            f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {min(ROW_GROUPS)})"
+        )
+    raw.unlink()
+    return files, by_payer
+
+
+def build_tables(connection: psycopg.Connection[Any]) -> dict[str, int]:
+    """The scratch tables, built compactly; the bytes of each with its indexes and TOAST."""
+    drop_tables(connection)
+    statements = [
+        f"CREATE TABLE archive_probe_live AS SELECT * FROM payments WHERE NOT ({ARCHIVED})",
+        f"CREATE TABLE archive_probe_references AS SELECT payer_id, reference FROM payments WHERE {ARCHIVED}",
+        "CREATE UNIQUE INDEX ON archive_probe_references (payer_id, reference)",
+        # the same uniqueness on a 16-byte digest of the reference (MD5: a collision refuses a new
+        # payment, never loses one, and is not expected below 2^64 references of a payer)
+        "CREATE TABLE archive_probe_reference_digests AS SELECT payer_id, CAST(md5(reference) AS uuid) AS digest "
+        f"FROM payments WHERE {ARCHIVED}",
+        "CREATE UNIQUE INDEX ON archive_probe_reference_digests (payer_id, digest)",
+        f"CREATE TABLE archive_probe_keys AS SELECT id, payer_id, reference, payee_id FROM payments WHERE {ARCHIVED}",
+        "ALTER TABLE archive_probe_keys ADD PRIMARY KEY (id)",
+        "CREATE UNIQUE INDEX ON archive_probe_keys (payer_id, reference)",
+        "CREATE INDEX ON archive_probe_keys (payer_id, id)",
+    ]
+    for layout, payments in (("json", "jsonb"), ("rows", "payments[]")):
+        aggregate = (
+            "jsonb_agg(to_jsonb(p) ORDER BY due_date, id)" if layout == "json" else "array_agg(p ORDER BY due_date, id)"
+        )
+        statements += [
+            # a row's values are compressed once they pass 128 bytes, not the default 2 kB
+            f"CREATE TABLE archive_probe_years_{layout} (payee_id bigint, year int, payments {payments}, "
+            "PRIMARY KEY (payee_id, year)) WITH (toast_tuple_target = 128)",
+            f"INSERT INTO archive_probe_years_{layout} SELECT payee_id, extract(year FROM due_date)::int, {aggregate} "
+            f"FROM payments p WHERE {ARCHIVED} GROUP BY 1, 2",
+        ]
+    definitions = connection.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'payments' ORDER BY 1"
+    ).fetchall()
+    statements += [
+        definition.replace(f"INDEX {name} ON public.payments", f"INDEX probe_{name} ON public.archive_probe_live", 1)
+        for name, definition in definitions
+    ]
+    for statement in statements:
+        connection.execute(statement)  # type: ignore[arg-type]
+    connection.execute(f"VACUUM ANALYZE {', '.join(SCRATCH)}")  # type: ignore[arg-type]
+    return {table: _scalar(connection, f"SELECT pg_total_relation_size('{table}')") for table in SCRATCH}
+
+
+def drop_tables(connection: psycopg.Connection[Any]) -> None:
+    connection.execute(f"DROP TABLE IF EXISTS {', '.join(SCRATCH)}")  # type: ignore[arg-type]
+
+
+def _timed(
+    read: Callable[[Any], int], items: list[Any], count: int, runs: int, chooser: random.Random
+) -> dict[str, Any]:
+    per_run = []
+    for _ in range(runs):
+        samples, found = [], 0
+        for item in chooser.sample(items, count):
+            began = time.perf_counter()
+            found += read(item)
+            samples.append(time.perf_counter() - began)
+        samples.sort()
+        per_run.append(
+            {
+                "p50_ms": round(samples[len(samples) // 2] * 1000, 2),
+                "p99_ms": round(samples[min(len(samples) - 1, int(len(samples) * 0.99))] * 1000, 2),
+                "per_second": round(len(samples) / sum(samples), 1),
+                "payments_found": found,
+            }
+        )
+    return {
+        "runs": per_run,
+        **{key: median([run[key] for run in per_run]) for key in ("p50_ms", "p99_ms", "per_second")},
+    }
+
+
+def lookups(
+    connection: psycopg.Connection[Any], files: dict[int, Path], by_payer: Path, count: int, runs: int
+) -> dict[str, Any]:
+    """A person's archived payments, read from each layout on one thread; and a page of a payer's
+    listing from a random archived payment on, from Parquet and from today's table."""
+    register_composite(CompositeInfo.fetch(connection, "payments"), connection)  # type: ignore[arg-type]
+    payees = [int(r[0]) for r in connection.execute("SELECT payee_id FROM archive_probe_years_rows ORDER BY 1")]
+    year = AS_OF.year
+    chooser = random.Random(22)
+    figures: dict[str, Any] = {}
+
+    def from_table(payee: int) -> int:
+        sql = f"SELECT * FROM payments WHERE payee_id = %s AND {ARCHIVED} ORDER BY due_date"
+        return len(connection.execute(sql, (payee,)).fetchall())  # type: ignore[arg-type]
+
+    figures["today's payments table, the overview's index"] = _timed(from_table, payees, count, runs, chooser)
+    for layout in ("json", "rows"):
+
+        def from_year(payee: int, layout: str = layout) -> int:
+            sql = f"SELECT payments FROM archive_probe_years_{layout} WHERE payee_id = %s AND year = %s"
+            row = connection.execute(sql, (payee, year)).fetchone()  # type: ignore[arg-type]
+            return len(row[0]) if row else 0
+
+        figures[f"a person's year as one row, {layout}"] = _timed(from_year, payees, count, runs, chooser)
+    for size, path in files.items():
+        with duckdb.connect() as duck:
+            duck.execute("SET threads = 1")
+            statement = f"SELECT * FROM read_parquet('{path}') WHERE payee_id = $1 ORDER BY due_date"
+
+            def from_parquet(payee: int, duck: duckdb.DuckDBPyConnection = duck, statement: str = statement) -> int:
+                return len(duck.execute(statement, [payee]).to_arrow_table().to_pylist())
+
+            figures[f"parquet, row groups of {size:,}"] = _timed(from_parquet, payees, count, runs, chooser)
+    cursors = [(int(a), int(b)) for a, b in connection.execute(f"SELECT payer_id, id FROM payments WHERE {ARCHIVED}")]
+    page = "WHERE payer_id = {} AND id > {} ORDER BY id LIMIT 100"
+
+    def listing_from_table(cursor: tuple[int, int]) -> int:
+        sql = "SELECT * FROM payments " + page.format("%s", "%s")
+        return len(connection.execute(sql, cursor).fetchall())  # type: ignore[arg-type]
+
+    figures["a payer's listing page, today's payments table"] = _timed(
+        listing_from_table, cursors, count, runs, chooser
+    )
+    with duckdb.connect() as duck:
+        duck.execute("SET threads = 1")
+        statement = f"SELECT * FROM read_parquet('{by_payer}') " + page.format("$1", "$2")
+
+        def listing_from_parquet(cursor: tuple[int, int]) -> int:
+            return len(duck.execute(statement, list(cursor)).to_arrow_table().to_pylist())
+
+        figures["a payer's listing page, parquet by payer and id"] = _timed(
+            listing_from_parquet, cursors, count, runs, chooser
+        )
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--persons", type=int, default=145_000)
+    parser.add_argument("--lookups", type=int, default=2_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    settings = migrated_database(database(args.persons), fresh=False)
+    url = resolve_database_url(settings).replace("postgresql+psycopg://", "postgresql://", 1)
+    with (
+        tempfile.TemporaryDirectory(prefix="saldo-archive-") as scratch,
+        psycopg.connect(url, autocommit=True) as connection,
+    ):
+        payments = _scalar(connection, "SELECT count(*) FROM payments")
+        archived = _scalar(connection, f"SELECT count(*) FROM payments WHERE {ARCHIVED}")
+        table_now = _scalar(connection, "SELECT pg_total_relation_size('payments')")
+        began = time.perf_counter()
+        files, by_payer = write_parquet(connection, Path(scratch))
+        parquet_s = time.perf_counter() - began
+        try:
+            began = time.perf_counter()
+            sizes = build_tables(connection)
+            tables_s = time.perf_counter() - began
+            read = lookups(connection, files, by_payer, args.lookups, args.runs)
+        finally:
+            drop_tables(connection)
+        parquet = {size: path.stat().st_size for size, path in files.items()}
+        payer_file = by_payer.stat().st_size
+
+    def per_archived(size: int) -> float:
+        return round(size / archived, 1)
+
+    def per_payment(*sizes: int) -> float:
+        return round(sum(sizes) / payments, 1)
+
+    live, references, keys = sizes["archive_probe_live"], sizes["archive_probe_references"], sizes["archive_probe_keys"]
+    digests = sizes["archive_probe_reference_digests"]
+    years_json, years_rows = sizes["archive_probe_years_json"], sizes["archive_probe_years_rows"]
+    by_payee = parquet[min(ROW_GROUPS)]  # the two files the proposal reads: by payee, by payer
+    report(
+        f"archive probe, {args.persons:,} persons",
+        {
+            "payments": payments,
+            "archived": archived,
+            "kept": payments - archived,
+            "seconds_to_build": {"parquet": round(parquet_s, 1), "postgresql tables": round(tables_s, 1)},
+            "bytes_per_archived_payment": {
+                **{f"parquet by payee, row groups of {size:,}": per_archived(b) for size, b in parquet.items()},
+                "parquet by payer and id": per_archived(payer_file),
+                "a person's year as one row, json": per_archived(years_json),
+                "a person's year as one row, rows": per_archived(years_rows),
+                "the payer's references, unique": per_archived(references),
+                "the payer's references as digests, unique": per_archived(digests),
+                "the payer's keys: id, listing, reference": per_archived(keys),
+            },
+            "bytes_per_kept_payment_with_indexes": round(live / (payments - archived), 1),
+            "bytes_per_payment_of_the_year": {
+                "today's payments table, as built": per_payment(table_now),
+                "A: kept, references; every archived read from the two parquet files": (
+                    per_payment(live, references, by_payee, payer_file)
+                ),
+                "A with digests": per_payment(live, digests, by_payee, payer_file),
+                "B: kept, references, a person's year as rows; the payer's reads from parquet by payer": (
+                    per_payment(live, references, years_rows, payer_file)
+                ),
+                "B with digests": per_payment(live, digests, years_rows, payer_file),
+                "C: kept, keys, a person's year as rows; nothing read from parquet": (
+                    per_payment(live, keys, years_rows)
+                ),
+                "C with a person's year as json": per_payment(live, keys, years_json),
+            },
+            "a_persons_archived_payments": read,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
