@@ -18,8 +18,8 @@ final state. Every layout is built compactly, in scratch tables and files remove
 
 For each: bytes an archived payment, and a person's archived payments read --lookups times for
 random persons on one thread (DuckDB in process for Parquet, psycopg for PostgreSQL): p50, p99 and
-reads a second, beside the same read from today's payments table. The status history is not part
-of it."""
+reads a second, beside the same read from today's payments table; a page of a payer's listing and
+one payment by id alone from the Parquet file by payer. The status history is not part of it."""
 
 from __future__ import annotations
 
@@ -217,6 +217,14 @@ def lookups(
 
         figures["a payer's listing page, parquet by payer and id"] = _timed(
             listing_from_parquet, cursors, count, runs, chooser
+        )
+        by_id = f"SELECT * FROM read_parquet('{by_payer}') WHERE id = $1"
+
+        def one_by_id(cursor: tuple[int, int]) -> int:  # a bank's late answer names the payment alone
+            return len(duck.execute(by_id, [cursor[1]]).to_arrow_table().to_pylist())
+
+        figures["one archived payment by id alone, parquet by payer and id"] = _timed(
+            one_by_id, cursors, count, runs, chooser
         )
     return figures
 
