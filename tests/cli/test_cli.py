@@ -359,3 +359,17 @@ def test_a_cross_border_case_is_opened_followed_and_refused_with_the_reason(
     code, output = saldo(node, "eessi", "show", case_id)
     assert "H070 out queued (1 tries)" in output
     assert "FI:KELA01 could not be reached" in output
+
+
+def test_reindex_rebuilds_at_once_or_queues_the_workers_job_once(env: dict[str, str]) -> None:
+    code, output = saldo(env, "reindex")
+    assert code == 0, output
+    assert "indexes rebuilt" in output
+    code, first = saldo(env, "reindex", "--queue")
+    assert code == 0, first
+    assert "index upkeep queued as job " in first
+    assert "Schedule: 0 4 2 * *" in first
+    assert saldo(env, "reindex", "--queue")[1].split(";")[0] == first.split(";")[0]  # one waiting job is enough
+    code, output = saldo(env, "reindex", "--queue", "payments")
+    assert code != 0
+    assert "name no tables with it" in output

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from saldo.db.queue import defer_job, job_states
-from saldo.db.upkeep import DEFAULT_TABLES, UPKEEP_LOCK, UPKEEP_QUEUE, UPKEEP_TASK
+from saldo.db.queue import job_states
+from saldo.db.upkeep import DEFAULT_TABLES, UPKEEP_LOCK
 from tests.crash.conftest import Lab, wait_until
 
 _REBUILDING = text(
@@ -25,13 +25,6 @@ _INDEXES = text(
 )
 
 
-def _queue_upkeep(lab: Lab) -> int:
-    with lab.sessions() as session:
-        job = defer_job(session, task=UPKEEP_TASK, queue=UPKEEP_QUEUE, args={}, lock=UPKEEP_LOCK)
-        session.commit()
-    return job
-
-
 def _jobs(lab: Lab) -> list[tuple[int, str, int]]:
     with lab.sessions() as session:
         return job_states(session, UPKEEP_LOCK)
@@ -43,7 +36,8 @@ def _invalid(lab: Lab) -> list[str]:
 
 
 def test_a_worker_killed_mid_rebuild_leaves_nothing_invalid_once_its_job_is_done_again(lab: Lab) -> None:
-    job = _queue_upkeep(lab)
+    output = lab.finish(lab.start("reindex", "--queue"))  # as an operator asks for it now
+    job = int(output.split("queued as job ")[1].split(";")[0])
     # A reader that keeps its snapshot open holds the rebuild in its last wait, its new index built
     # but not yet valid: the moment the worker is killed.
     with lab.engine.connect() as reader:

@@ -88,16 +88,30 @@ def restore(
 def reindex(
     ctx: typer.Context,
     tables: list[str] = typer.Argument(None, help="The tables (default: payments and payment_events)."),
+    queue: bool = typer.Option(
+        False, "--queue", help="Ask the worker to do it now (the job it runs on SALDO_INDEX_UPKEEP_SCHEDULE)."
+    ),
 ) -> None:
     """Rebuild the indexes of the tables that grow with payments, compactly, while Saldo serves.
 
-    Run after a month's payments have settled: each index is built anew beside the old one and
-    swapped in, without locking out writers. What an interrupted run left (an invalid index) is
-    dropped first, so running it again completes the work (docs/operations.md)."""
-    from saldo.db.upkeep import DEFAULT_TABLES, UpkeepError, rebuild_indexes
+    The worker does it monthly (SALDO_INDEX_UPKEEP_SCHEDULE). Each index is built anew beside the
+    old one and swapped in, without locking out writers. What an interrupted run left (an invalid
+    index) is dropped first, so running it again completes the work (docs/operations.md)."""
+    from saldo.db.upkeep import DEFAULT_TABLES, UpkeepError, queue_upkeep, rebuild_indexes
 
+    context = cli_context(ctx)
+    if queue:
+        if tables:
+            raise fail("reindex --queue rebuilds payments and payment_events; name no tables with it")
+        from saldo.db.engine import unit_of_work
+
+        with unit_of_work(context.sessions) as session:
+            job_id = queue_upkeep(session)
+        schedule = context.settings.index_upkeep_schedule or "none (SALDO_INDEX_UPKEEP_SCHEDULE is empty)"
+        console.print(f"index upkeep queued as job {job_id}; `saldo worker` runs it. Schedule: {schedule}")
+        return
     try:
-        done = rebuild_indexes(cli_context(ctx).engine, tables or DEFAULT_TABLES)
+        done = rebuild_indexes(context.engine, tables or DEFAULT_TABLES)
     except UpkeepError as exc:
         raise fail(f"reindex failed: {exc}") from exc
     for name in done.dropped:

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, text
 
 if TYPE_CHECKING:
     import procrastinate
+    from sqlalchemy.orm import Session
 
 # the tables that grow with payments and change most: rebuilt when no table is named
 DEFAULT_TABLES = ("payments", "payment_events")
@@ -107,6 +108,14 @@ def rebuild_indexes(engine: Engine, tables: Sequence[str] = DEFAULT_TABLES) -> U
             after = _sizes(connection, table)
             rebuilt += [Rebuilt(table, name, before.get(name, 0), size) for name, size in after.items()]
     return Upkeep(dropped, rebuilt)
+
+
+def queue_upkeep(session: Session) -> int:
+    """Ask the worker for the index upkeep now (in the caller's transaction); the job id. One already
+    waiting is not queued twice."""
+    from saldo.db.queue import defer_job  # noqa: PLC0415 — procrastinate only where a job is queued
+
+    return defer_job(session, task=UPKEEP_TASK, queue=UPKEEP_QUEUE, args={}, lock=UPKEEP_LOCK)
 
 
 def register_tasks(app: procrastinate.App, engine: Engine, schedule: str | None = None) -> None:
