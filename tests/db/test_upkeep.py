@@ -152,3 +152,17 @@ def _rebuilt_or_error(engine: Engine) -> Upkeep | Exception:
 def _lock_timeout_s() -> float:
     assert LOCK_TIMEOUT.endswith("s")
     return float(LOCK_TIMEOUT.removesuffix("s"))
+
+
+def test_the_rebuilds_own_settings_do_not_reach_the_pool(engine: Engine) -> None:
+    """The rebuild waits 30 minutes for a lock and checks for a lost client; whoever takes a pooled
+    connection after it still gets Saldo's lock timeout."""
+    rebuild_indexes(engine)
+    pooled = [engine.connect() for _ in range(engine.pool.size())]  # type: ignore[attr-defined]  # a QueuePool
+    try:
+        for connection in pooled:
+            assert connection.execute(text("SHOW lock_timeout")).scalar_one() == LOCK_TIMEOUT
+            assert connection.execute(text("SHOW client_connection_check_interval")).scalar_one() == "0"
+    finally:
+        for connection in pooled:
+            connection.close()

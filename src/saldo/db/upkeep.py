@@ -89,24 +89,29 @@ def rebuild_indexes(engine: Engine, tables: Sequence[str] = DEFAULT_TABLES) -> U
     """Drop what an interrupted run left, then rebuild each table's indexes concurrently; each index's
     size before and after. Raises UpkeepError for a table that does not exist, before any work."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        # A rebuild whose process died (a killed worker) stops within a second instead of running on
-        # unseen beside the job queued again: what it leaves is dropped by that job, as above.
-        connection.execute(text("SET client_connection_check_interval = '1s'"))
-        # A concurrent rebuild waits for the transactions running when it starts to end. The waiting
-        # holds up no reader or writer, so it may last longer than Saldo's lock timeout for
-        # statements (a payment run's file, a long export). Past this, the rebuild gives up and the
-        # next run drops what it left.
-        connection.execute(text(f"SET lock_timeout = '{REBUILD_LOCK_TIMEOUT}'"))
-        unknown = [t for t in tables if connection.execute(_TABLE, {"table": t}).first() is None]
-        if unknown:
-            raise UpkeepError(f"no table {', '.join(unknown)} in this database")
-        dropped = drop_leftovers(connection)
-        rebuilt = []
-        for table in tables:
-            before = _sizes(connection, table)
-            connection.execute(text(f"REINDEX TABLE CONCURRENTLY {_quoted(connection, table)}"))
-            after = _sizes(connection, table)
-            rebuilt += [Rebuilt(table, name, before.get(name, 0), size) for name, size in after.items()]
+        try:
+            # A rebuild whose process died (a killed worker) stops within a second instead of running on
+            # unseen beside the job queued again: what it leaves is dropped by that job, as above.
+            connection.execute(text("SET client_connection_check_interval = '1s'"))
+            # A concurrent rebuild waits for the transactions running when it starts to end. The waiting
+            # holds up no reader or writer, so it may last longer than Saldo's lock timeout for
+            # statements (a payment run's file, a long export). Past this, the rebuild gives up and the
+            # next run drops what it left.
+            connection.execute(text(f"SET lock_timeout = '{REBUILD_LOCK_TIMEOUT}'"))
+            unknown = [t for t in tables if connection.execute(_TABLE, {"table": t}).first() is None]
+            if unknown:
+                raise UpkeepError(f"no table {', '.join(unknown)} in this database")
+            dropped = drop_leftovers(connection)
+            rebuilt = []
+            for table in tables:
+                before = _sizes(connection, table)
+                connection.execute(text(f"REINDEX TABLE CONCURRENTLY {_quoted(connection, table)}"))
+                after = _sizes(connection, table)
+                rebuilt += [Rebuilt(table, name, before.get(name, 0), size) for name, size in after.items()]
+        finally:
+            # The settings above are this connection's own: it is closed, not handed back to the
+            # pool with them, where the next user would wait 30 minutes for a lock instead of 5 s.
+            connection.invalidate()
     return Upkeep(dropped, rebuilt)
 
 
