@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 from stdnum import luhn
 
@@ -189,3 +189,16 @@ def index_plan(session: Session, sql: str, params: dict[str, object] | None = No
     lines = session.execute(text(f"EXPLAIN (COSTS OFF) {sql}"), params or {}).scalars()
     session.execute(text("RESET enable_seqscan; RESET enable_bitmapscan"))
     return "\n".join(lines)
+
+
+def table_indexes(engine: Engine, table: str) -> dict[str, bool]:
+    """Each index of ``table`` and whether it is valid (a failed concurrent build leaves it not)."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE i.indrelid = CAST(:table AS regclass)"
+            ),
+            {"table": table},
+        )
+        return {str(name): bool(valid) for name, valid in rows}

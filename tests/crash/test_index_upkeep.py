@@ -9,19 +9,11 @@ from sqlalchemy import text
 from saldo.db.queue import job_states
 from saldo.db.upkeep import DEFAULT_TABLES, UPKEEP_LOCK
 from tests.crash.conftest import Lab, wait_until
+from tests.factories import table_indexes
 
 _REBUILDING = text(
     "SELECT p.phase FROM pg_stat_progress_create_index p JOIN pg_class c ON c.oid = p.relid "
     "WHERE c.relname = 'payments' AND p.command = 'REINDEX CONCURRENTLY'"
-)
-_INVALID = text(
-    "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-    "WHERE NOT i.indisvalid AND i.indrelid IN (CAST('payments' AS regclass), CAST('payment_events' AS regclass))"
-)
-
-_INDEXES = text(
-    "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-    "JOIN pg_class t ON t.oid = i.indrelid WHERE t.relname = ANY(:tables)"
 )
 
 
@@ -31,8 +23,7 @@ def _jobs(lab: Lab) -> list[tuple[int, str, int]]:
 
 
 def _invalid(lab: Lab) -> list[str]:
-    with lab.engine.connect() as connection:
-        return sorted(str(name) for name in connection.execute(_INVALID).scalars())
+    return sorted(name for t in DEFAULT_TABLES for name, valid in table_indexes(lab.engine, t).items() if not valid)
 
 
 def test_a_worker_killed_mid_rebuild_leaves_nothing_invalid_once_its_job_is_done_again(lab: Lab) -> None:
@@ -67,7 +58,6 @@ def test_a_worker_killed_mid_rebuild_leaves_nothing_invalid_once_its_job_is_done
     wait_until(lambda: _jobs(lab)[0][1] == "succeeded", "the job done again")
     assert [(j, state) for j, state, _ in _jobs(lab)] == [(job, "succeeded")]
     assert _invalid(lab) == []
-    with lab.engine.connect() as connection:
-        indexes = connection.execute(_INDEXES, {"tables": list(DEFAULT_TABLES)}).scalars().all()
+    indexes = [name for t in DEFAULT_TABLES for name in table_indexes(lab.engine, t)]
     assert indexes
     assert not [name for name in indexes if "_cc" in name]  # nothing of the dead rebuild is left

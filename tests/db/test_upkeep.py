@@ -18,6 +18,7 @@ from saldo.db.upkeep import DEFAULT_TABLES, UPKEEP_QUEUE, UPKEEP_TASK, Upkeep, U
 from saldo.settings import Settings
 from saldo.worker import QUEUES, build_job_app
 from tests.conftest import live_database
+from tests.factories import table_indexes
 
 
 @pytest.fixture
@@ -25,19 +26,6 @@ def engine(tmp_path: Path, worker_id: str) -> Iterator[Engine]:
     _, made = live_database(f"saldo_upkeep_{worker_id}", tmp_path / "data")
     yield made
     made.dispose()
-
-
-def _indexes(engine: Engine, table: str) -> dict[str, bool]:
-    """Each index of ``table`` and whether it is valid."""
-    with engine.connect() as connection:
-        rows = connection.execute(
-            text(
-                "SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-                "WHERE i.indrelid = CAST(:table AS regclass)"
-            ),
-            {"table": table},
-        )
-        return {str(name): bool(valid) for name, valid in rows}
 
 
 def leave_invalid(engine: Engine) -> None:
@@ -74,7 +62,7 @@ def test_a_churned_tables_indexes_are_rebuilt_smaller_with_every_row_still_found
     assert set(sizes) == {"upkeep_probe_pkey", "ix_upkeep_probe_status_at"}
     for before, after in sizes.values():
         assert after < 0.6 * before, (before, after)  # the churned indexes held far more than what is live
-    assert _indexes(engine, "upkeep_probe") == {"upkeep_probe_pkey": True, "ix_upkeep_probe_status_at": True}
+    assert table_indexes(engine, "upkeep_probe") == {"upkeep_probe_pkey": True, "ix_upkeep_probe_status_at": True}
     with engine.connect() as connection:
         counted = connection.execute(text("SELECT count(*) FROM upkeep_probe WHERE status = 3 AND at >= '2026-01-01'"))
         assert counted.scalar_one() == 50000
@@ -85,11 +73,11 @@ def test_what_an_interrupted_rebuild_left_is_dropped_and_the_work_completed(engi
     ``<index>_ccnew``: the table works, but the invalid index is written on every change. The next
     run drops it and rebuilds what it was to replace."""
     leave_invalid(engine)
-    assert _indexes(engine, "upkeep_probe")["ix_upkeep_probe_reference_ccnew"] is False
+    assert table_indexes(engine, "upkeep_probe")["ix_upkeep_probe_reference_ccnew"] is False
 
     done = rebuild_indexes(engine, ["upkeep_probe"])
     assert done.dropped == ["ix_upkeep_probe_reference_ccnew"]
-    assert _indexes(engine, "upkeep_probe") == {"upkeep_probe_pkey": True, "ix_upkeep_probe_reference": True}
+    assert table_indexes(engine, "upkeep_probe") == {"upkeep_probe_pkey": True, "ix_upkeep_probe_reference": True}
     assert rebuild_indexes(engine, ["upkeep_probe"]).dropped == []  # a second run finds nothing left
 
 
@@ -98,12 +86,12 @@ def test_the_payments_tables_are_rebuilt_by_default_and_an_unknown_table_is_refu
 ) -> None:
     done = rebuild_indexes(engine)
     assert {r.table for r in done.rebuilt} == set(DEFAULT_TABLES)
-    assert {r.index for r in done.rebuilt if r.table == "payments"} == set(_indexes(engine, "payments"))
-    assert all(_indexes(engine, "payments").values())
+    assert {r.index for r in done.rebuilt if r.table == "payments"} == set(table_indexes(engine, "payments"))
+    assert all(table_indexes(engine, "payments").values())
     leave_invalid(engine)
     with pytest.raises(UpkeepError, match="no table paymentz, nope in this database"):
         rebuild_indexes(engine, ["payments", "paymentz", "nope"])
-    assert "ix_upkeep_probe_reference_ccnew" in _indexes(engine, "upkeep_probe")  # nothing was done
+    assert "ix_upkeep_probe_reference_ccnew" in table_indexes(engine, "upkeep_probe")  # nothing was done
 
 
 def test_the_worker_rebuilds_on_its_schedule_monthly_by_default(tmp_path: Path) -> None:
@@ -139,7 +127,7 @@ def test_a_rebuild_waits_for_an_older_transaction_past_the_lock_timeout_instead_
     [done] = outcome
     assert isinstance(done, Upkeep), done
     assert {r.table for r in done.rebuilt} == set(DEFAULT_TABLES)
-    assert all(_indexes(engine, "payments").values())
+    assert all(table_indexes(engine, "payments").values())
 
 
 def _rebuilt_or_error(engine: Engine) -> Upkeep | Exception:
@@ -158,7 +146,7 @@ def test_the_rebuilds_own_settings_do_not_reach_the_pool(engine: Engine) -> None
     """The rebuild waits 30 minutes for a lock and checks for a lost client; whoever takes a pooled
     connection after it still gets Saldo's lock timeout."""
     rebuild_indexes(engine)
-    pooled = [engine.connect() for _ in range(engine.pool.size())]  # type: ignore[attr-defined]  # a QueuePool
+    pooled = [engine.connect() for _ in range(engine.pool.size())]  # type: ignore[attr-defined]
     try:
         for connection in pooled:
             assert connection.execute(text("SHOW lock_timeout")).scalar_one() == LOCK_TIMEOUT

@@ -127,23 +127,15 @@ def register_tasks(app: procrastinate.App, engine: Engine, schedule: str | None 
     """The index upkeep task, on ``engine``'s database; with ``schedule`` (cron), also run by the
     worker on that schedule. One lock keeps two runs from overlapping."""
 
-    def index_upkeep(timestamp: int | None = None) -> dict[str, int]:
+    def index_upkeep(timestamp: int | None = None) -> None:
         done = rebuild_indexes(engine)
-        before = sum(each.bytes_before for each in done.rebuilt)
-        after = sum(each.bytes_after for each in done.rebuilt)
         logging.getLogger(__name__).info(
             "index upkeep: %d indexes rebuilt, %d to %d bytes; %d left invalid by an interrupted run dropped",
             len(done.rebuilt),
-            before,
-            after,
+            sum(each.bytes_before for each in done.rebuilt),
+            sum(each.bytes_after for each in done.rebuilt),
             len(done.dropped),
         )
-        return {
-            "rebuilt": len(done.rebuilt),
-            "bytes_before": before,
-            "bytes_after": after,
-            "dropped": len(done.dropped),
-        }
 
     task = app.task(name=UPKEEP_TASK, queue=UPKEEP_QUEUE, lock=UPKEEP_LOCK)(index_upkeep)
     if schedule:
