@@ -14,12 +14,19 @@ final state. Every layout is built compactly, in scratch tables and files remove
 - **What PostgreSQL keeps beside them:** the other payments, in a table with every index of the
   payments table; of the archived ones, either the payer's reference alone (unique: a payer sending
   an old reference again is refused), or the keys the payer's reads need (the id, the payer's
-  listing, the reference, each indexed as today).
+  listing, the reference, each indexed as today); or, for layout D, lean keys: the payer's listing
+  as the primary key (also read for an id alone, by PostgreSQL 18's skip scan), the payee, and an
+  8-byte digest of the reference.
 
 For each: bytes an archived payment, and a person's archived payments read --lookups times for
 random persons on one thread (DuckDB in process for Parquet, psycopg for PostgreSQL): p50, p99 and
 reads a second, beside the same read from today's payments table; a page of a payer's listing and
-one payment by id alone from the Parquet file by payer. The status history is not part of it."""
+one payment by id alone from the Parquet file by payer, and the same with a registration's check of
+an archived reference through the lean keys and the person's year rows. Then layout D read through
+views, beside today's table: a person's payments (one view of the payments that stay and the
+archived ones), a page of a payer's listing and one payment by id (a page, or the payment, from the
+payments that stay and from a view of the archived ones by payer). The
+status history is not part of it."""
 
 from __future__ import annotations
 
@@ -48,9 +55,19 @@ SCRATCH = (
     "archive_probe_keys",
     "archive_probe_years_json",
     "archive_probe_years_rows",
+    "archive_probe_lean_keys",
 )
 _DUCKDB_TYPES = {"bigint": "BIGINT", "integer": "INTEGER", "date": "DATE", "timestamp with time zone": "TIMESTAMPTZ"}
 _FINAL_LIST = ", ".join(f"'{status}'" for status in FINAL)
+# Layout D read through views as a reader of today's payments table would read it: the payments that
+# stay and the archived ones by payee; the archived ones by payer or id
+EVERY_PAYMENT = {"payee": "archive_probe_every_payment_by_payee", "payer": "archive_probe_archived_by_payer"}
+_COLUMNS = (
+    "SELECT attname FROM pg_attribute WHERE attrelid = 'payments'::regclass AND attnum > 0 AND NOT attisdropped "
+    "ORDER BY attnum"
+)
+PAGE = "WHERE payer_id = {} AND id > {} ORDER BY id LIMIT 100"  # a page of a payer's listing from a cursor
+REFERENCE_DIGEST = "('x' || left(md5(reference), 16))::bit(64)::bigint"
 ARCHIVED = f"due_date < DATE '{AS_OF.replace(day=1).isoformat()}' AND status IN ({_FINAL_LIST})"
 
 
@@ -111,6 +128,14 @@ def build_tables(connection: psycopg.Connection[Any]) -> dict[str, int]:
         "ALTER TABLE archive_probe_keys ADD PRIMARY KEY (id)",
         "CREATE UNIQUE INDEX ON archive_probe_keys (payer_id, reference)",
         "CREATE INDEX ON archive_probe_keys (payer_id, id)",
+        # Layout D's keys: the payer's listing as the primary key, which PostgreSQL 18's skip scan
+        # also reads for an id alone (a few hundred payers), the payee to find the person's year row
+        # by, and the reference's uniqueness on an 8-byte digest (a collision is told apart by the
+        # reference in the person's year row, so it refuses nothing new).
+        "CREATE TABLE archive_probe_lean_keys AS SELECT payer_id, id, payee_id, "
+        f"{REFERENCE_DIGEST} AS reference_digest FROM payments WHERE {ARCHIVED} ORDER BY payer_id, id",
+        "ALTER TABLE archive_probe_lean_keys ADD PRIMARY KEY (payer_id, id)",
+        "CREATE INDEX ON archive_probe_lean_keys (payer_id, reference_digest)",
     ]
     for layout, payments in (("json", "jsonb"), ("rows", "payments[]")):
         aggregate = (
@@ -133,11 +158,33 @@ def build_tables(connection: psycopg.Connection[Any]) -> dict[str, int]:
     for statement in statements:
         connection.execute(statement)  # type: ignore[arg-type]
     connection.execute(f"VACUUM ANALYZE {', '.join(SCRATCH)}")  # type: ignore[arg-type]
+    columns = [name for (name,) in connection.execute(_COLUMNS)]  # type: ignore[arg-type]
+
+    def taking(keyed: set[str], key: str) -> str:  # a reader's condition on a key column reaches its index
+        return ", ".join(f"{key}.{c}" if c in keyed else f"p.{c}" for c in columns)
+
+    # a citizen's reads: the person's year rows by the payee, taken apart
+    connection.execute(
+        f"CREATE VIEW {EVERY_PAYMENT['payee']} AS SELECT * FROM archive_probe_live UNION ALL "  # type: ignore[arg-type]
+        f"SELECT {taking({'payee_id'}, 'y')} FROM archive_probe_years_rows y, unnest(y.payments) p"
+    )
+    # a payer's and a bank's reads of the archived payments: the keys in their order, then each
+    # payment from its person's row. Not in one view with the payments that stay: the planner then
+    # reads every key of the payer before a page's first, so a reader takes its page from each.
+    connection.execute(
+        f"CREATE VIEW {EVERY_PAYMENT['payer']} AS "  # type: ignore[arg-type]
+        f"SELECT {taking({'id', 'payer_id', 'payee_id'}, 'k')} FROM archive_probe_lean_keys k, LATERAL ("
+        "SELECT p.* FROM archive_probe_years_rows y, unnest(y.payments) p "
+        # LIMIT 1 (a key has one payment) keeps the planner from flattening the lateral read into a
+        # join that reads every key of the payer before the page's first
+        "WHERE y.payee_id = k.payee_id AND p.id = k.id LIMIT 1) p"
+    )
     return {table: _scalar(connection, f"SELECT pg_total_relation_size('{table}')") for table in SCRATCH}
 
 
 def drop_tables(connection: psycopg.Connection[Any]) -> None:
-    connection.execute(f"DROP TABLE IF EXISTS {', '.join(SCRATCH)}")  # type: ignore[arg-type]
+    connection.execute(f"DROP VIEW IF EXISTS {', '.join(EVERY_PAYMENT.values())}")  # type: ignore[arg-type]
+    connection.execute(f"DROP TABLE IF EXISTS {', '.join(SCRATCH)} CASCADE")  # type: ignore[arg-type]
 
 
 def _timed(
@@ -165,6 +212,93 @@ def _timed(
     }
 
 
+def layout_d_lookups(
+    connection: psycopg.Connection[Any],
+    payees: list[int],
+    cursors: list[tuple[int, int]],
+    count: int,
+    runs: int,
+    chooser: random.Random,
+) -> dict[str, Any]:
+    """Layout D's reads of archived payments through the lean keys and the person's year rows; then
+    the same reads of every payment, archived or not, beside today's table."""
+    figures: dict[str, Any] = {}
+    # Layout D: the keys' page, then each payment from its person's year row
+    lean_page = (
+        "SELECT p.* FROM (SELECT id, payee_id FROM archive_probe_lean_keys {} ) k "
+        "JOIN archive_probe_years_rows y ON y.payee_id = k.payee_id, unnest(y.payments) p "
+        "WHERE p.id = k.id ORDER BY p.id"
+    )
+
+    def listing_from_lean_keys(cursor: tuple[int, int]) -> int:
+        sql = lean_page.format(PAGE.format("%s", "%s"))
+        return len(connection.execute(sql, cursor).fetchall())  # type: ignore[arg-type]
+
+    figures["a payer's listing page, lean keys and a person's year rows"] = _timed(
+        listing_from_lean_keys, cursors, count, runs, chooser
+    )
+
+    def one_by_id_from_lean_keys(cursor: tuple[int, int]) -> int:  # the skip scan of (payer, id)
+        sql = lean_page.format("WHERE id = %s")
+        return len(connection.execute(sql, (cursor[1],)).fetchall())  # type: ignore[arg-type]
+
+    figures["one archived payment by id alone, lean keys and a person's year rows"] = _timed(
+        one_by_id_from_lean_keys, cursors, count, runs, chooser
+    )
+    listing, by_payer = PAGE.format("%s", "%s"), EVERY_PAYMENT["payer"]
+    every: list[tuple[str, str, str, Callable[[Any], tuple[Any, ...]], list[Any]]] = [
+        (
+            "a person's payments",
+            "SELECT * FROM payments WHERE payee_id = %s ORDER BY due_date",
+            f"SELECT * FROM {EVERY_PAYMENT['payee']} WHERE payee_id = %s ORDER BY due_date",
+            lambda payee: (payee,),
+            payees,
+        ),
+        (
+            "a payer's listing page",
+            f"SELECT * FROM payments {listing}",
+            f"(SELECT * FROM archive_probe_live {listing}) UNION ALL (SELECT * FROM {by_payer} {listing}) "
+            "ORDER BY id LIMIT 100",
+            lambda cursor: cursor,
+            cursors,
+        ),
+        (
+            "one payment by id alone",
+            "SELECT * FROM payments WHERE id = %s",
+            f"SELECT * FROM archive_probe_live WHERE id = %s UNION ALL SELECT * FROM {by_payer} WHERE id = %s",
+            lambda cursor: (cursor[1],),
+            cursors,
+        ),
+    ]
+    for name, today, layout_d, parameters, items in every:
+        for where, sql in (("today's payments table", today), ("layout D through the views", layout_d)):
+
+            def read(item: Any, sql: str = sql, parameters: Any = parameters) -> int:
+                values = parameters(item)
+                values = values + values if sql.count("%s") > len(values) else values
+                return len(connection.execute(sql, values).fetchall())  # type: ignore[arg-type]
+
+            figures[f"{name}, archived or not, {where}"] = _timed(read, items, count, runs, chooser)
+    references = [
+        (int(a), str(b)) for a, b in connection.execute(f"SELECT payer_id, reference FROM payments WHERE {ARCHIVED}")
+    ]
+
+    digest_of_parameter = REFERENCE_DIGEST.replace("reference", "%s")
+
+    def reference_known(payment: tuple[int, str]) -> int:  # a registration's check: the digest, then the row
+        sql = (
+            "SELECT p.id FROM archive_probe_lean_keys k JOIN archive_probe_years_rows y ON y.payee_id = k.payee_id, "
+            f"unnest(y.payments) p WHERE k.payer_id = %s AND k.reference_digest = {digest_of_parameter} "
+            "AND p.id = k.id AND p.reference = %s"
+        )
+        return len(connection.execute(sql, (payment[0], payment[1], payment[1])).fetchall())  # type: ignore[arg-type]
+
+    figures["an archived reference sent again, lean keys and a person's year rows"] = _timed(
+        reference_known, references, count, runs, chooser
+    )
+    return figures
+
+
 def lookups(
     connection: psycopg.Connection[Any], files: dict[int, Path], by_payer: Path, count: int, runs: int
 ) -> dict[str, Any]:
@@ -189,6 +323,12 @@ def lookups(
             return len(row[0]) if row else 0
 
         figures[f"a person's year as one row, {layout}"] = _timed(from_year, payees, count, runs, chooser)
+
+    def unnested(payee: int) -> int:  # the rows taken apart by the server, as a page's query would
+        sql = "SELECT p.* FROM archive_probe_years_rows y, unnest(y.payments) p WHERE y.payee_id = %s AND y.year = %s"
+        return len(connection.execute(sql, (payee, year)).fetchall())  # type: ignore[arg-type]
+
+    figures["a person's year as one row, rows, unnested in the server"] = _timed(unnested, payees, count, runs, chooser)
     for size, path in files.items():
         with duckdb.connect() as duck:
             duck.execute("SET threads = 1")
@@ -199,18 +339,18 @@ def lookups(
 
             figures[f"parquet, row groups of {size:,}"] = _timed(from_parquet, payees, count, runs, chooser)
     cursors = [(int(a), int(b)) for a, b in connection.execute(f"SELECT payer_id, id FROM payments WHERE {ARCHIVED}")]
-    page = "WHERE payer_id = {} AND id > {} ORDER BY id LIMIT 100"
 
     def listing_from_table(cursor: tuple[int, int]) -> int:
-        sql = "SELECT * FROM payments " + page.format("%s", "%s")
+        sql = "SELECT * FROM payments " + PAGE.format("%s", "%s")
         return len(connection.execute(sql, cursor).fetchall())  # type: ignore[arg-type]
 
     figures["a payer's listing page, today's payments table"] = _timed(
         listing_from_table, cursors, count, runs, chooser
     )
+    figures |= layout_d_lookups(connection, payees, cursors, count, runs, chooser)
     with duckdb.connect() as duck:
         duck.execute("SET threads = 1")
-        statement = f"SELECT * FROM read_parquet('{by_payer}') " + page.format("$1", "$2")
+        statement = f"SELECT * FROM read_parquet('{by_payer}') " + PAGE.format("$1", "$2")
 
         def listing_from_parquet(cursor: tuple[int, int]) -> int:
             return len(duck.execute(statement, list(cursor)).to_arrow_table().to_pylist())
@@ -264,7 +404,7 @@ def main() -> None:
         return round(sum(sizes) / payments, 1)
 
     live, references, keys = sizes["archive_probe_live"], sizes["archive_probe_references"], sizes["archive_probe_keys"]
-    digests = sizes["archive_probe_reference_digests"]
+    digests, lean_keys = sizes["archive_probe_reference_digests"], sizes["archive_probe_lean_keys"]
     years_json, years_rows = sizes["archive_probe_years_json"], sizes["archive_probe_years_rows"]
     by_payee = parquet[min(ROW_GROUPS)]  # the two files the proposal reads: by payee, by payer
     report(
@@ -282,6 +422,7 @@ def main() -> None:
                 "the payer's references, unique": per_archived(references),
                 "the payer's references as digests, unique": per_archived(digests),
                 "the payer's keys: id, listing, reference": per_archived(keys),
+                "lean keys: (payer, id), payee, reference digest": per_archived(lean_keys),
             },
             "bytes_per_kept_payment_with_indexes": round(live / (payments - archived), 1),
             "bytes_per_payment_of_the_year": {
@@ -298,6 +439,9 @@ def main() -> None:
                     per_payment(live, keys, years_rows)
                 ),
                 "C with a person's year as json": per_payment(live, keys, years_json),
+                "D: kept, lean keys, a person's year as rows; nothing read from parquet": (
+                    per_payment(live, lean_keys, years_rows)
+                ),
             },
             "a_persons_archived_payments": read,
         },
