@@ -56,6 +56,7 @@ SCRATCH = (
     "archive_probe_years_json",
     "archive_probe_years_rows",
     "archive_probe_lean_keys",
+    "archive_probe_lean_keys_references",
 )
 _DUCKDB_TYPES = {"bigint": "BIGINT", "integer": "INTEGER", "date": "DATE", "timestamp with time zone": "TIMESTAMPTZ"}
 _FINAL_LIST = ", ".join(f"'{status}'" for status in FINAL)
@@ -136,6 +137,11 @@ def build_tables(connection: psycopg.Connection[Any]) -> dict[str, int]:
         f"{REFERENCE_DIGEST} AS reference_digest FROM payments WHERE {ARCHIVED} ORDER BY payer_id, id",
         "ALTER TABLE archive_probe_lean_keys ADD PRIMARY KEY (payer_id, id)",
         "CREATE INDEX ON archive_probe_lean_keys (payer_id, reference_digest)",
+        # the same with the reference itself, which a search by its beginning needs
+        "CREATE TABLE archive_probe_lean_keys_references AS SELECT payer_id, id, payee_id, reference "
+        f"FROM payments WHERE {ARCHIVED} ORDER BY payer_id, id",
+        "ALTER TABLE archive_probe_lean_keys_references ADD PRIMARY KEY (payer_id, id)",
+        "CREATE UNIQUE INDEX ON archive_probe_lean_keys_references (payer_id, reference)",
     ]
     for layout, payments in (("json", "jsonb"), ("rows", "payments[]")):
         aggregate = (
@@ -299,6 +305,70 @@ def layout_d_lookups(
     return figures
 
 
+def layout_d_filtered(
+    connection: psycopg.Connection[Any], count: int, runs: int, chooser: random.Random
+) -> dict[str, Any]:
+    """A first page of a payer's listing narrowed to a payee, or to references beginning alike (an
+    archived reference but its last two characters: up to 100 payments), archived or not: today's
+    table beside layout D. With digests only, a search by a reference's beginning walks the payer's
+    archived keys in id order until the page is full, so it is read count / 40 times."""
+    figures: dict[str, Any] = {}
+    archived = [
+        (int(a), int(b), str(c))
+        for a, b, c in connection.execute(f"SELECT payer_id, payee_id, reference FROM payments WHERE {ARCHIVED}")
+    ]
+    payee_live = "(SELECT * FROM archive_probe_live WHERE payer_id = %s AND payee_id = %s ORDER BY id LIMIT 100)"
+    prefix = "payer_id = %s AND reference >= %s AND reference LIKE %s"
+    prefix_live = f"(SELECT * FROM archive_probe_live WHERE {prefix} ORDER BY id LIMIT 100)"
+    from_year_rows = (
+        "SELECT p.* FROM archive_probe_years_rows y, unnest(y.payments) p "
+        "WHERE y.payee_id = k.payee_id AND p.id = k.id LIMIT 1"
+    )
+    reads: list[tuple[str, str, Callable[[tuple[int, int, str]], tuple[Any, ...]], int]] = [
+        (
+            "narrowed to a payee, today's payments table",
+            "SELECT * FROM payments WHERE payer_id = %s AND payee_id = %s ORDER BY id LIMIT 100",
+            lambda item: item[:2],
+            count,
+        ),
+        (
+            "narrowed to a payee, layout D (the view by payee)",
+            f"{payee_live} UNION ALL (SELECT * FROM {EVERY_PAYMENT['payee']} "
+            "WHERE payee_id = %s AND payer_id = %s ORDER BY id LIMIT 100) ORDER BY id LIMIT 100",
+            lambda item: (item[0], item[1], item[1], item[0]),
+            count,
+        ),
+        (
+            "references beginning alike, today's payments table",
+            f"SELECT * FROM payments WHERE {prefix} ORDER BY id LIMIT 100",
+            lambda item: (item[0], item[2][:-2], item[2][:-2] + "%"),
+            count,
+        ),
+        (
+            "references beginning alike, layout D with digests",
+            f"{prefix_live} UNION ALL (SELECT * FROM {EVERY_PAYMENT['payer']} WHERE {prefix} "
+            "ORDER BY id LIMIT 100) ORDER BY id LIMIT 100",
+            lambda item: (item[0], item[2][:-2], item[2][:-2] + "%") * 2,
+            max(1, count // 40),
+        ),
+        (
+            "references beginning alike, layout D with the references in the keys",
+            f"{prefix_live} UNION ALL (SELECT p.* FROM archive_probe_lean_keys_references k, "
+            f"LATERAL ({from_year_rows}) p WHERE k.payer_id = %s AND k.reference >= %s AND k.reference LIKE %s "
+            "ORDER BY k.id LIMIT 100) ORDER BY id LIMIT 100",
+            lambda item: (item[0], item[2][:-2], item[2][:-2] + "%") * 2,
+            count,
+        ),
+    ]
+    for name, sql, parameters, reads_of in reads:
+
+        def read(item: tuple[int, int, str], sql: str = sql, parameters: Any = parameters) -> int:
+            return len(connection.execute(sql, parameters(item)).fetchall())  # type: ignore[arg-type]
+
+        figures[f"a payer's first page {name}"] = _timed(read, archived, reads_of, runs, chooser)
+    return figures
+
+
 def lookups(
     connection: psycopg.Connection[Any], files: dict[int, Path], by_payer: Path, count: int, runs: int
 ) -> dict[str, Any]:
@@ -348,6 +418,7 @@ def lookups(
         listing_from_table, cursors, count, runs, chooser
     )
     figures |= layout_d_lookups(connection, payees, cursors, count, runs, chooser)
+    figures |= layout_d_filtered(connection, count, runs, chooser)
     with duckdb.connect() as duck:
         duck.execute("SET threads = 1")
         statement = f"SELECT * FROM read_parquet('{by_payer}') " + PAGE.format("$1", "$2")
@@ -423,6 +494,9 @@ def main() -> None:
                 "the payer's references as digests, unique": per_archived(digests),
                 "the payer's keys: id, listing, reference": per_archived(keys),
                 "lean keys: (payer, id), payee, reference digest": per_archived(lean_keys),
+                "lean keys with the reference instead of its digest": per_archived(
+                    sizes["archive_probe_lean_keys_references"]
+                ),
             },
             "bytes_per_kept_payment_with_indexes": round(live / (payments - archived), 1),
             "bytes_per_payment_of_the_year": {
@@ -441,6 +515,9 @@ def main() -> None:
                 "C with a person's year as json": per_payment(live, keys, years_json),
                 "D: kept, lean keys, a person's year as rows; nothing read from parquet": (
                     per_payment(live, lean_keys, years_rows)
+                ),
+                "D with the references in the keys instead of digests": (
+                    per_payment(live, sizes["archive_probe_lean_keys_references"], years_rows)
                 ),
             },
             "a_persons_archived_payments": read,
