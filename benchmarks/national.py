@@ -51,6 +51,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
@@ -361,7 +362,9 @@ end
 
 def listing_targets(settings: Settings) -> list[tuple[str, str, str]]:
     """(name, token, path) for the first page and a page nine tenths down the list, of the largest
-    payer and of a small one (the payer with the fewest payments among those with at least 10,000)."""
+    payer and of a small one (the payer with the fewest payments among those with at least 10,000);
+    and the largest payer's first page of references beginning as one halfway down its list does
+    (all but its last two characters: up to 100 payments)."""
     engine = create_db_engine(settings)
     targets = []
     with Session(engine) as session:
@@ -382,6 +385,13 @@ def listing_targets(settings: Settings) -> list[tuple[str, str, str]]:
             label = f"{name} ({count:,} payments)"
             targets.append((f"{label}: first page", token, "/api/v1/payments?limit=100"))
             targets.append((f"{label}: page at 90 %", token, f"/api/v1/payments?limit=100&after={deep}"))
+            if name == "largest payer":  # a search: its references that begin as one halfway down the list does
+                middle = session.scalar(
+                    text("SELECT reference FROM payments WHERE payer_id = :p ORDER BY id OFFSET :k LIMIT 1"),
+                    {"p": payer_id, "k": count // 2},
+                )
+                search = f"/api/v1/payments?limit=100&reference={quote(middle[:-2])}"
+                targets.append((f"{label}: references beginning alike, first page", token, search))
         session.commit()
     engine.dispose()
     return targets

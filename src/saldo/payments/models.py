@@ -113,7 +113,9 @@ class Payment(IdMixin, Base):
     )
 
     payer_id: Mapped[int] = mapped_column(BigInteger)
-    reference: Mapped[str] = mapped_column(String(64))  # the payer's own id: the idempotency key
+    # The payer's own id: the idempotency key. In byte order ("C"), so that a search by its beginning
+    # (LIKE 'text%') reads only that range of the payer's reference index.
+    reference: Mapped[str] = mapped_column(String(64, collation="C"))
     payee_id: Mapped[int] = mapped_column(BigInteger)
     payee_name: Mapped[str] = mapped_column(String(140))  # as the payer has it; pain.001 Nm is Max140Text
     benefit_id: Mapped[int] = mapped_column(BigInteger)

@@ -156,10 +156,9 @@ class PaymentRepository:
         if filters.batch_id is not None:
             query = query.where(Payment.batch_id == filters.batch_id)
         if filters.reference:
-            # from the prefix on, in the (payer, reference) index; LIKE keeps only those it begins
-            query = query.where(
-                Payment.reference >= filters.reference, Payment.reference.like(f"{_like(filters.reference)}%")
-            )
+            # the range of the (payer, reference) index the prefix begins: the column's "C" collation
+            # lets PostgreSQL bound LIKE 'prefix%' on both sides
+            query = query.where(Payment.reference.like(f"{_like(filters.reference)}%"))
         if filters.payees is not None:
             query = query.where(tuple_(Payee.id_scheme, Payee.identifier).in_(filters.payees))
         if filters.payee_name:
