@@ -172,6 +172,14 @@ class Settings(BaseSettings):
         description="Size from which a CSV file is stored over ingest_writers connections (default 64 MiB).",
     )
     page_size_max: int = Field(default=1000, ge=1, description="Most items one page of a list endpoint returns.")
+    listing_read_limit: int = Field(
+        default=20_000,
+        ge=1000,
+        description=(
+            "Most of a payer's payments one page of its listing tries a filter on when no index narrows "
+            "the filter (status, benefit, due dates, a part of a name); the page then says how far it read."
+        ),
+    )
     vop_match_threshold: float = Field(
         default=98.0,
         ge=0,

@@ -140,7 +140,12 @@ def get_payments(
     )
     page, read_from = reads.run(
         lambda reading: list_payments(
-            reading, payer_id=payer.payer_id, filters=filters, after=after, limit=min(limit, settings.page_size_max)
+            reading,
+            payer_id=payer.payer_id,
+            filters=filters,
+            after=after,
+            limit=min(limit, settings.page_size_max),
+            read_limit=settings.listing_read_limit,
         ),
         session,
     )

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from saldo.db.replica import PRIMARY
-from saldo.http.deps import READ_FROM_HEADER, DbReads, DbSession, PathId, save_stream, upload_chunks
+from saldo.http.deps import READ_FROM_HEADER, AppSettings, DbReads, DbSession, PathId, save_stream, upload_chunks
 from saldo.http.i18n import choose_language, number, translations
 from saldo.http.rendering import render
 from saldo.identity.http import CurrentPayerSession, check_csrf
@@ -55,6 +55,7 @@ def payer_home(
     session: DbSession,
     reads: DbReads,
     principal: CurrentPayerSession,
+    settings: AppSettings,
     status: Annotated[PaymentStatus | Literal[""], Query()] = "",
     benefit: Annotated[str, Query(max_length=32, pattern=LINE_PATTERN)] = "",
     due_from: Annotated[dt.date | Literal[""], Query()] = "",
@@ -87,7 +88,14 @@ def payer_home(
     try:
         filters = person_search(filters, person)
         page, read_from = reads.run(
-            lambda reading: list_payments(reading, payer_id=payer.payer_id, filters=filters, after=after, limit=50),
+            lambda reading: list_payments(
+                reading,
+                payer_id=payer.payer_id,
+                filters=filters,
+                after=after,
+                limit=50,
+                read_limit=settings.listing_read_limit,
+            ),
             session,
         )
     except InvalidIdentifierError as exc:
@@ -100,6 +108,7 @@ def payer_home(
         "form": form,
         "searched": bool(searched),
         "next_query": urlencode({**searched, "after": page.next_after}) if page.next_after else None,
+        "read_limit": settings.listing_read_limit,
         "statuses": list(PaymentStatus),
         "benefits": benefits,
         "benefit_names": {b.code: b for b in benefits},

@@ -111,6 +111,15 @@ class PaymentOut(BaseModel):
 class PaymentPage(BaseModel):
     items: list[PaymentOut]
     next_after: int | None = Field(description="Pass as `after` to get the next page; null on the last page.")
+    read_limit_reached: bool = Field(
+        default=False,
+        description=(
+            "True when a filter no index narrows (status other than held, returned, rejected, cancelled or "
+            "verified; benefit; due dates; a part of the payee's name) was tried on as many of the payer's "
+            "payments as one page reads: the page may hold fewer payments than `limit`, or none, and "
+            "`next_after` goes on with the search."
+        ),
+    )
 
 
 class PaymentEventOut(BaseModel):

@@ -12,6 +12,12 @@ from saldo.payments.errors import PaymentNotFoundError
 from saldo.payments.models import Payment, PaymentHold, PaymentStatus
 from saldo.payments.repository import PaymentFilter, PaymentRepository, PaymentRow, batch_parts_pending
 from saldo.payments.schemas import BatchAccepted, HoldOut, PaymentEventOut, PaymentOut, PaymentPage
+from saldo.settings import Settings
+
+# The most of a payer's payments one page of its listing tries a filter on, when no index narrows the
+# filter (decision 0037); the setting's default.
+READ_LIMIT: int = Settings.model_fields["listing_read_limit"].default
+_LAST_ID = 2**63 - 1
 
 
 def payment_out(row: PaymentRow, hold: PaymentHold | None = None) -> PaymentOut:
@@ -98,12 +104,36 @@ def person_search(filters: PaymentFilter, text: str) -> PaymentFilter:
 
 
 def list_payments(
-    session: Session, *, payer_id: int, filters: PaymentFilter, after: int | None, limit: int
+    session: Session,
+    *,
+    payer_id: int,
+    filters: PaymentFilter,
+    after: int | None,
+    limit: int,
+    read_limit: int = READ_LIMIT,
 ) -> PaymentPage:
-    """A page of the payer's payments in registration order, or newest first (keyset pagination on id)."""
-    rows = PaymentRepository(session).list_for_payer(payer_id, filters, after=after, limit=limit + 1)
+    """A page of the payer's payments in registration order, or newest first (keyset pagination on id).
+
+    A filter no index narrows (a status, benefit, due date or name) is tried on at most
+    ``read_limit`` of the payer's payments a page, from the cursor on: such a page may hold fewer
+    payments than ``limit``, or none, with ``read_limit_reached`` set and ``next_after`` where the
+    search goes on. A page's time so stays bounded however many payments the payer has (decision 0037)."""
+    repository = PaymentRepository(session)
+    within: tuple[int, int] | None = None
+    horizon: int | None = None
+    if filters.tried_on_each:
+        horizon = repository.listing_horizon(
+            payer_id, after=after, newest_first=filters.newest_first, payments=read_limit
+        )
+        if horizon is not None:
+            within = (horizon, _LAST_ID) if filters.newest_first else (0, horizon)
+    rows = repository.list_for_payer(payer_id, filters, after=after, limit=limit + 1, within=within)
     items = _with_holds(session, rows[:limit])
-    return PaymentPage(items=items, next_after=items[-1].id if len(rows) > limit else None)
+    if len(rows) > limit:
+        return PaymentPage(items=items, next_after=items[-1].id)
+    if horizon is not None:  # the window is read whole; the payer has more payments past it
+        return PaymentPage(items=items, next_after=horizon, read_limit_reached=True)
+    return PaymentPage(items=items, next_after=None)
 
 
 def payment_history(session: Session, *, payer_id: int, payment_id: int) -> list[PaymentEventOut]:

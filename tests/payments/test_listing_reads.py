@@ -1,0 +1,215 @@
+"""A payer's listing reads a bounded share of the payer's payments a page, whatever it is narrowed to
+(decision 0037): an index of its own for a reference, a person, a batch or a rare status; a window
+of at most ``read_limit`` payments for a filter tried on each payment; and a cursor that starts the
+scan where the page starts, in either order."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session
+
+from saldo.payments.models import RARE_STATUSES, PaymentStatus
+from saldo.payments.repository import PaymentFilter
+from saldo.payments.schemas import PaymentPage
+from saldo.payments.service.query import list_payments
+from tests.factories import auth, make_payer, make_token, payment_body
+
+BERG = {3, 4, 19, 20, 21, 29}  # which of the payer's 30 payments go to Bo Berg
+
+
+def _batch(client: TestClient, token: str, bodies: list[dict[str, object]]) -> int:
+    response = client.post("/api/v1/payment-batches", json={"payments": bodies}, headers=auth(token))
+    assert response.status_code == 201, response.text
+    return int(response.json()["batch_id"])
+
+
+@pytest.fixture
+def payers(client: TestClient, token: str, session: Session) -> tuple[int, int]:
+    """The payer's 30 payments (references P-00 … P-29) in three batches, with another payer's
+    payments registered between them so that the two payers' ids interleave; (payer, other payer)."""
+    other = make_token(session, make_payer(session, name="Annan kommun"))
+    session.commit()
+    for part in range(3):
+        bodies = []
+        for n in range(part * 10, part * 10 + 10):
+            name = "Bo Berg" if n in BERG else "Anna Andersson"
+            bodies.append(payment_body(reference=f"P-{n:02d}", payee_name=name))
+        _batch(client, token, bodies)
+        _batch(client, other, [payment_body(reference=f"O-{part}-{n}", payee_name="Bo Berg") for n in range(5)])
+    payer = session.scalar(text("SELECT payer_id FROM payments WHERE reference = 'P-00'"))
+    other_payer = session.scalar(text("SELECT payer_id FROM payments WHERE reference = 'O-0-0'"))
+    return int(payer), int(other_payer)
+
+
+def _pages(session: Session, payer: int, filters: PaymentFilter, *, limit: int, read_limit: int) -> list[PaymentPage]:
+    pages, after = [], None
+    while True:
+        page = list_payments(session, payer_id=payer, filters=filters, after=after, limit=limit, read_limit=read_limit)
+        pages.append(page)
+        if page.next_after is None:
+            return pages
+        after = page.next_after
+
+
+@pytest.mark.parametrize("newest_first", [False, True])
+def test_a_filter_tried_on_each_payment_reads_a_window_a_page_and_finds_every_match_once(
+    session: Session, payers: tuple[int, int], newest_first: bool
+) -> None:
+    payer, _ = payers
+    filters = PaymentFilter(payee_name="Berg", newest_first=newest_first)
+    pages = _pages(session, payer, filters, limit=2, read_limit=6)
+    found = [item.reference for page in pages for item in page.items]
+    expected = [f"P-{n:02d}" for n in sorted(BERG, reverse=newest_first)]
+    assert found == expected  # each match once, in the listing's order, and none of the other payer's
+    # 30 payments, 6 read a page: pages stop at their window, some of them empty ...
+    assert any(p.read_limit_reached and not p.items for p in pages)
+    assert any(p.read_limit_reached and 0 < len(p.items) < 2 for p in pages)
+    # ... a page that fills before its window ends goes on from its last match, as without a filter ...
+    full = [p for p in pages if not p.read_limit_reached and p.next_after is not None]
+    assert full
+    assert all(len(p.items) == 2 and p.next_after == p.items[-1].id for p in full)
+    # ... and the last page says so.
+    assert pages[-1].next_after is None
+    assert not pages[-1].read_limit_reached
+    assert len(pages) >= 30 // 6
+
+
+def test_the_window_is_counted_in_the_payers_own_payments(session: Session, payers: tuple[int, int]) -> None:
+    """The other payer's 15 payments between the payer's never use up a page's reading."""
+    payer, _ = payers
+    page = list_payments(
+        session, payer_id=payer, filters=PaymentFilter(payee_name="Berg"), after=None, limit=100, read_limit=10
+    )
+    assert [i.reference for i in page.items] == ["P-03", "P-04"]  # the payer's first ten payments
+    assert page.read_limit_reached
+    assert page.next_after == session.scalar(text("SELECT id FROM payments WHERE reference = 'P-09'"))
+
+
+def test_an_index_narrowed_filter_reads_no_window(session: Session, payers: tuple[int, int]) -> None:
+    """A reference's beginning, a batch or a rare status narrow the listing through their own
+    index: a page is full or the last, never cut short by the read limit."""
+    payer, _ = payers
+    session.execute(text("UPDATE payments SET status = 'held' WHERE reference IN ('P-02', 'P-27')"))
+    for filters in (
+        PaymentFilter(reference="P-2"),
+        PaymentFilter(status=PaymentStatus.HELD),
+        PaymentFilter(batch_id=session.scalar(text("SELECT batch_id FROM payments WHERE reference = 'P-25'"))),
+    ):
+        pages = _pages(session, payer, filters, limit=100, read_limit=3)
+        assert len(pages) == 1, filters
+        assert not pages[0].read_limit_reached, filters
+        assert len(pages[0].items) == (10 if filters.reference or filters.batch_id else 2), filters
+    held = list_payments(
+        session, payer_id=payer, filters=PaymentFilter(status=PaymentStatus.HELD), after=None, limit=100, read_limit=3
+    )
+    assert [i.reference for i in held.items] == ["P-02", "P-27"]
+
+
+def test_another_payers_batch_lists_nothing(session: Session, payers: tuple[int, int]) -> None:
+    payer, _ = payers
+    theirs = session.scalar(text("SELECT batch_id FROM payments WHERE reference = 'O-0-0'"))
+    page = list_payments(session, payer_id=payer, filters=PaymentFilter(batch_id=theirs), after=None, limit=100)
+    assert page.items == []
+    assert page.next_after is None
+
+
+def test_the_rare_status_index_holds_exactly_the_rare_statuses(session: Session) -> None:
+    definition = session.scalar(
+        text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_payments_payer_id_rare_status_id'")
+    )
+    where = definition.split(" WHERE ", 1)[1]
+    assert {s.value for s in PaymentStatus if f"'{s.value}'" in where} == {s.value for s in RARE_STATUSES}
+
+
+# --- the plans, through an index as at national size -------------------------------------------
+
+
+@contextmanager
+def _statements(session: Session) -> Iterator[list[tuple[str, object]]]:
+    """The statements the session runs meanwhile, with their parameters."""
+    seen: list[tuple[str, object]] = []
+
+    def record(_conn, _cursor, statement, parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        seen.append((statement, parameters))
+
+    connection = session.connection()
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+
+
+def _listing_plan(session: Session, payer: int, filters: PaymentFilter, *, after: int | None, read_limit: int) -> str:
+    """The plan of the listing's own query (the last that reads the payments with their labels), read
+    in the listing's order from an index, as at national size."""
+    with _statements(session) as seen:
+        list_payments(session, payer_id=payer, filters=filters, after=after, limit=2, read_limit=read_limit)
+    statement, parameters = next(s for s in reversed(seen) if "JOIN benefits" in s[0])
+    off = ("enable_seqscan", "enable_bitmapscan", "enable_sort", "enable_incremental_sort")
+    session.execute(text("; ".join(f"SET LOCAL {setting} = off" for setting in off)))
+    cursor = session.connection().connection.cursor()
+    cursor.execute("EXPLAIN (COSTS OFF) " + statement, parameters)
+    plan = "\n".join(row[0] for row in cursor.fetchall())
+    session.execute(text("; ".join(f"RESET {setting}" for setting in off)))
+    return plan
+
+
+def test_a_page_newest_first_starts_its_scan_at_the_cursor(session: Session, payers: tuple[int, int]) -> None:
+    """With "payer_id <= :p" beside the cursor, a backward scan began at the payer's newest payment
+    and read back to the cursor: deep pages grew with the payer's payments. The cursor is the
+    scan's only bound on that side, in both orders."""
+    payer, _ = payers
+    cursor = session.scalar(text("SELECT id FROM payments WHERE reference = 'P-15'"))
+    newest = _listing_plan(session, payer, PaymentFilter(newest_first=True), after=cursor, read_limit=1000)
+    assert "Index Scan Backward using ix_payments_payer_id_id" in newest
+    assert f"ROW(payer_id, id) < ROW({payer}::bigint," in newest.replace("'", "")
+    assert "payer_id <=" not in newest
+    oldest = _listing_plan(session, payer, PaymentFilter(), after=cursor, read_limit=1000)
+    assert "payer_id >=" not in oldest
+
+
+def test_a_window_is_read_as_a_range_of_ids(session: Session, payers: tuple[int, int]) -> None:
+    """Both ends of the window bound the scan, whichever index the planner takes for it (the payer's
+    (payer, id) at national size, where it reads only the payer's payments in the window)."""
+    payer, _ = payers
+    plan = _listing_plan(session, payer, PaymentFilter(due_to=dt.date(2099, 1, 1)), after=None, read_limit=5)
+    scan = next(line for line in plan.splitlines() if "Index Cond" in line and "id >=" in line)
+    assert "(id <=" in scan, plan
+
+
+def test_a_rare_status_is_read_from_its_own_index(session: Session, payers: tuple[int, int]) -> None:
+    payer, _ = payers
+    for status in RARE_STATUSES:
+        plan = _listing_plan(session, payer, PaymentFilter(status=status), after=None, read_limit=5)
+        assert "ix_payments_payer_id_rare_status_id" in plan, status
+
+
+# --- the API and the payer's page ----------------------------------------------------------------
+
+
+def test_the_api_says_when_a_page_stopped_at_its_read_limit(
+    app: FastAPI, client: TestClient, token: str, session: Session
+) -> None:
+    app.state.settings = app.state.settings.model_copy(update={"listing_read_limit": 1000})
+    bodies = [payment_body(reference=f"R-{n:04d}") for n in range(1100)]
+    for n in (0, 1099):
+        bodies[n]["payee_name"] = "Bo Berg"
+    _batch(client, token, bodies)
+    first = client.get("/api/v1/payments", params={"person": "Berg", "limit": 10}, headers=auth(token)).json()
+    assert [i["reference"] for i in first["items"]] == ["R-0000"]
+    assert first["read_limit_reached"] is True
+    assert first["next_after"] == session.scalar(text("SELECT id FROM payments WHERE reference = 'R-0999'"))
+    rest = client.get(
+        "/api/v1/payments", params={"person": "Berg", "limit": 10, "after": first["next_after"]}, headers=auth(token)
+    ).json()
+    assert [i["reference"] for i in rest["items"]] == ["R-1099"]
+    assert rest["read_limit_reached"] is False
+    assert rest["next_after"] is None
