@@ -365,6 +365,31 @@ class TestFinding:
         assert self.references(web, person="Nobody Atall") == []
         assert "No payment matches the search." in web.get("/payer", params={"person": "Nobody", "lang": "en"}).text
 
+    def test_a_search_that_reads_its_limit_says_so_and_goes_on_further_back(
+        self, web: TestClient, web_app: FastAPI, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A name is tried on at most listing_read_limit payments a page, newest first: the page says
+        how many it searched and offers the older ones, where the match is."""
+        monkeypatch.setattr(
+            web_app.state, "settings", web_app.state.settings.model_copy(update={"listing_read_limit": 1000})
+        )
+        dev_login(web, PETRA, provider="dev-payer", next="/payer")
+        rows = [payment_body(reference=f"OLD-{n:04d}") for n in range(1001)]
+        rows[0]["payee_name"] = "Gustav Gammal"
+        status, page = upload(web, csv_file(rows))
+        assert status == 200, page
+        first = web.get("/payer", params={"lang": "en", "person": "Gammal"}).text
+        assert (
+            "No payment matches among the 1,000 payments searched so far; older payments are not searched yet." in first
+        )
+        further = re.search(r'<a href="/payer\?([^"]+)">Search older payments</a>', first)
+        assert further is not None
+        assert "person=Gammal" in further.group(1)
+        older = web.get(f"/payer?{further.group(1).replace('&amp;', '&')}&lang=en").text
+        assert re.findall(r'<a href="/payer/payments/\d+"><code>([^<]+)</code>', older) == ["OLD-0000"]
+        assert "Search older payments" not in older
+        assert "Older payments" not in older
+
     @pytest.mark.usefixtures("registered")
     def test_the_api_finds_the_same_way(self, web: TestClient, session: Session, payers: tuple[Payer, Payer]) -> None:
         token = issue_token(session, payer_id=payers[0].id, label="clerk test").token
