@@ -364,7 +364,8 @@ def listing_targets(settings: Settings) -> list[tuple[str, str, str]]:
     """(name, token, path) for the first page and a page nine tenths down the list, of the largest
     payer and of a small one (the payer with the fewest payments among those with at least 10,000);
     and the largest payer's first page of references beginning as one halfway down its list does
-    (all but its last two characters: up to 100 payments)."""
+    (all but its last two characters: up to 100 payments), a name that matches none of its payments,
+    its held payments, and its last page newest first."""
     engine = create_db_engine(settings)
     targets = []
     with Session(engine) as session:
@@ -392,6 +393,23 @@ def listing_targets(settings: Settings) -> list[tuple[str, str, str]]:
                 )
                 search = f"/api/v1/payments?limit=100&reference={quote(middle[:-2])}"
                 targets.append((f"{label}: references beginning alike, first page", token, search))
+                # Filters no index narrows read a window of the payer's payments a page (decision 0037);
+                # a name that matches nothing reads the whole window. The payer's page lists newest
+                # first, and its last page starts at the cursor.
+                oldest = session.scalar(text("SELECT min(id) FROM payments WHERE payer_id = :p"), {"p": payer_id})
+                targets += [
+                    (
+                        f"{label}: a name that matches nothing, first page",
+                        token,
+                        "/api/v1/payments?limit=100&person=Zzyzx",
+                    ),
+                    (f"{label}: held, first page", token, "/api/v1/payments?limit=100&status=held"),
+                    (
+                        f"{label}: newest first, last page",
+                        token,
+                        f"/api/v1/payments?limit=100&order=newest&after={oldest + 1}",
+                    ),
+                ]
         session.commit()
     engine.dispose()
     return targets
