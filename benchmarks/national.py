@@ -365,7 +365,7 @@ def listing_targets(settings: Settings) -> list[tuple[str, str, str]]:
     payer and of a small one (the payer with the fewest payments among those with at least 10,000);
     and the largest payer's first page of references beginning as one halfway down its list does
     (all but its last two characters: up to 100 payments), a name that matches none of its payments,
-    its held payments, and its last page newest first."""
+    its held payments, its last batch, and its last page newest first."""
     engine = create_db_engine(settings)
     targets = []
     with Session(engine) as session:
@@ -397,6 +397,9 @@ def listing_targets(settings: Settings) -> list[tuple[str, str, str]]:
                 # a name that matches nothing reads the whole window. The payer's page lists newest
                 # first, and its last page starts at the cursor.
                 oldest = session.scalar(text("SELECT min(id) FROM payments WHERE payer_id = :p"), {"p": payer_id})
+                last_batch = session.scalar(
+                    text("SELECT max(id) FROM payment_batches WHERE payer_id = :p"), {"p": payer_id}
+                )
                 targets += [
                     (
                         f"{label}: a name that matches nothing, first page",
@@ -404,6 +407,11 @@ def listing_targets(settings: Settings) -> list[tuple[str, str, str]]:
                         "/api/v1/payments?limit=100&person=Zzyzx",
                     ),
                     (f"{label}: held, first page", token, "/api/v1/payments?limit=100&status=held"),
+                    (
+                        f"{label}: its last batch, first page",
+                        token,
+                        f"/api/v1/payments?limit=100&batch_id={last_batch}",
+                    ),
                     (
                         f"{label}: newest first, last page",
                         token,

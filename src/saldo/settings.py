@@ -173,7 +173,7 @@ class Settings(BaseSettings):
     )
     page_size_max: int = Field(default=1000, ge=1, description="Most items one page of a list endpoint returns.")
     listing_read_limit: int = Field(
-        default=20_000,
+        default=10_000,
         ge=1000,
         description=(
             "Most of a payer's payments one page of its listing tries a filter on when no index narrows "

@@ -74,6 +74,21 @@ def stored(engine: Engine) -> tuple[int, int, int]:
     return payments or 0, batches or 0, prepared or 0
 
 
+def assert_batch_ranges_hold_their_payments(engine: Engine) -> None:
+    """Every payment's id is within its batch's recorded range (decision 0037), whichever connection
+    wrote it; a listing of the batch reads only that range."""
+    with engine.connect() as connection:
+        outside = connection.scalar(
+            text(
+                "SELECT count(*) FROM payments p JOIN payment_batches b ON b.id = p.batch_id"
+                " WHERE b.ids_from IS NULL OR b.ids_to IS NULL OR p.id NOT BETWEEN b.ids_from AND b.ids_to"
+            )
+        )
+        batches = connection.scalar(text("SELECT count(*) FROM payment_batches WHERE ids_to >= ids_from"))
+    assert outside == 0
+    assert batches >= 1
+
+
 def test_a_large_file_is_stored_in_parts_and_committed_with_its_batch(
     engine_live: Engine, payer: PayerPrincipal, policy: RegistrationPolicy, tmp_path: Path
 ) -> None:
@@ -90,6 +105,7 @@ def test_a_large_file_is_stored_in_parts_and_committed_with_its_batch(
         lines = connection.scalar(select(func.count(func.distinct(Payment.reference))))
     assert writers == 2, "each part wrote its share in a transaction of its own"
     assert lines == PAYMENTS
+    assert_batch_ranges_hold_their_payments(engine_live)
 
 
 def test_a_server_without_room_for_the_parts_stores_the_file_on_the_batchs_connection(
@@ -146,6 +162,7 @@ def test_a_file_sent_again_with_more_payments_is_reconciled(
     assert isinstance(outcome, BatchAccepted)
     assert (outcome.registered, outcome.already_registered) == (PAYMENTS - 500, 500)
     assert stored(engine_live) == (PAYMENTS, 2, 0)
+    assert_batch_ranges_hold_their_payments(engine_live)
 
 
 def test_parts_left_prepared_by_an_ended_process_are_settled_by_whether_the_batch_committed(

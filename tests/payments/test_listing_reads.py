@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event, text
@@ -19,7 +21,7 @@ from saldo.payments.models import RARE_STATUSES, PaymentStatus
 from saldo.payments.repository import PaymentFilter
 from saldo.payments.schemas import PaymentPage
 from saldo.payments.service.query import list_payments
-from tests.factories import auth, make_payer, make_token, payment_body
+from tests.factories import auth, load_migration, make_payer, make_token, payment_body
 
 BERG = {3, 4, 19, 20, 21, 29}  # which of the payer's 30 payments go to Bo Berg
 
@@ -93,19 +95,15 @@ def test_the_window_is_counted_in_the_payers_own_payments(session: Session, paye
 
 
 def test_an_index_narrowed_filter_reads_no_window(session: Session, payers: tuple[int, int]) -> None:
-    """A reference's beginning, a batch or a rare status narrow the listing through their own
-    index: a page is full or the last, never cut short by the read limit."""
+    """A reference's beginning or a rare status narrow the listing through their own index: a page
+    is full or the last, never cut short by the read limit."""
     payer, _ = payers
     session.execute(text("UPDATE payments SET status = 'held' WHERE reference IN ('P-02', 'P-27')"))
-    for filters in (
-        PaymentFilter(reference="P-2"),
-        PaymentFilter(status=PaymentStatus.HELD),
-        PaymentFilter(batch_id=session.scalar(text("SELECT batch_id FROM payments WHERE reference = 'P-25'"))),
-    ):
+    for filters in (PaymentFilter(reference="P-2"), PaymentFilter(status=PaymentStatus.HELD)):
         pages = _pages(session, payer, filters, limit=100, read_limit=3)
         assert len(pages) == 1, filters
         assert not pages[0].read_limit_reached, filters
-        assert len(pages[0].items) == (10 if filters.reference or filters.batch_id else 2), filters
+        assert len(pages[0].items) == (10 if filters.reference else 2), filters
     held = list_payments(
         session, payer_id=payer, filters=PaymentFilter(status=PaymentStatus.HELD), after=None, limit=100, read_limit=3
     )
@@ -169,7 +167,7 @@ def test_a_page_newest_first_starts_its_scan_at_the_cursor(session: Session, pay
     payer, _ = payers
     cursor = session.scalar(text("SELECT id FROM payments WHERE reference = 'P-15'"))
     newest = _listing_plan(session, payer, PaymentFilter(newest_first=True), after=cursor, read_limit=1000)
-    assert "Index Scan Backward using ix_payments_payer_id_id" in newest
+    assert "Scan Backward using ix_payments_payer_id_id" in newest, newest  # index-only when no filter
     assert f"ROW(payer_id, id) < ROW({payer}::bigint," in newest.replace("'", "")
     assert "payer_id <=" not in newest
     oldest = _listing_plan(session, payer, PaymentFilter(), after=cursor, read_limit=1000)
@@ -183,6 +181,86 @@ def test_a_window_is_read_as_a_range_of_ids(session: Session, payers: tuple[int,
     plan = _listing_plan(session, payer, PaymentFilter(due_to=dt.date(2099, 1, 1)), after=None, read_limit=5)
     scan = next(line for line in plan.splitlines() if "Index Cond" in line and "id >=" in line)
     assert "(id <=" in scan, plan
+
+
+def _batch_of(session: Session, reference: str) -> int:
+    return int(session.scalar(text("SELECT batch_id FROM payments WHERE reference = :r"), {"r": reference}))
+
+
+def test_a_batch_records_the_range_of_ids_its_payments_took(session: Session, payers: tuple[int, int]) -> None:
+    batch_id = _batch_of(session, "P-15")
+    ids_from, ids_to = session.execute(
+        text("SELECT ids_from, ids_to FROM payment_batches WHERE id = :b"), {"b": batch_id}
+    ).one()
+    first, last = session.execute(
+        text("SELECT min(id), max(id) FROM payments WHERE batch_id = :b"), {"b": batch_id}
+    ).one()
+    assert ids_from <= first <= last <= ids_to
+
+
+@pytest.mark.parametrize("newest_first", [False, True])
+def test_a_batch_is_read_a_window_at_a_time_within_its_range(
+    session: Session, payers: tuple[int, int], newest_first: bool
+) -> None:
+    """A batch's listing reads only the range of ids it recorded, and in it a window a page, like a
+    filter tried on each payment: its time grows neither with the payer's payments nor the batch's.
+    The range may hold another batch's payments (two sent at once): they are never listed."""
+    payer, _ = payers
+    first, middle, last = (_batch_of(session, r) for r in ("P-05", "P-15", "P-25"))
+    # the middle batch's range as if the other two were registered at the same time
+    session.execute(
+        text(
+            "UPDATE payment_batches SET ids_from = (SELECT ids_from FROM payment_batches WHERE id = :first),"
+            " ids_to = (SELECT ids_to FROM payment_batches WHERE id = :last) WHERE id = :middle"
+        ),
+        {"first": first, "middle": middle, "last": last},
+    )
+    filters = PaymentFilter(batch_id=middle, newest_first=newest_first)
+    pages = _pages(session, payer, filters, limit=4, read_limit=6)
+    found = [item.reference for page in pages for item in page.items]
+    assert found == [f"P-{n:02d}" for n in sorted(range(10, 20), reverse=newest_first)]
+    assert any(p.read_limit_reached for p in pages)
+    assert not pages[-1].read_limit_reached
+    plan = _listing_plan(session, payer, filters, after=None, read_limit=6)
+    scan = next(line for line in plan.splitlines() if "Index Cond" in line and "id >=" in line)
+    assert "(id <=" in scan, plan
+    # no window ever reaches past the range: the other batches' payments outside it are not read
+    ids_from, ids_to = session.execute(
+        text("SELECT ids_from, ids_to FROM payment_batches WHERE id = :b"), {"b": middle}
+    ).one()
+    with _statements(session) as seen:
+        _pages(session, payer, filters, limit=100, read_limit=1000)
+    listing = next(parameters for statement, parameters in seen if "JOIN benefits" in statement)
+    assert {ids_from, ids_to} <= set(listing.values()), listing
+
+
+def test_a_batch_of_another_payer_lists_nothing(session: Session, payers: tuple[int, int]) -> None:
+    payer, _ = payers
+    page = list_payments(
+        session, payer_id=payer, filters=PaymentFilter(batch_id=_batch_of(session, "O-1-0")), after=None, limit=100
+    )
+    assert page.items == []
+    assert page.next_after is None
+
+
+def test_the_payment_ids_are_handed_out_one_at_a_time(session: Session) -> None:
+    """A batch's range is read from the sequence around its inserts: a connection holding a cache of
+    ids from before would put a payment outside it."""
+    assert session.scalar(text("SELECT seqcache FROM pg_sequence WHERE seqrelid = 'payments_id_seq'::regclass")) == 1
+
+
+def test_the_migration_gives_existing_batches_their_ranges(session: Session, payers: tuple[int, int]) -> None:
+    expected = session.execute(text("SELECT id, ids_from, ids_to FROM payment_batches ORDER BY id")).all()
+    found = session.execute(
+        text("SELECT batch_id, min(id), max(id) FROM payments GROUP BY batch_id ORDER BY batch_id")
+    ).all()
+    migration = load_migration("*_batch_payment_ids.py")
+    with Operations.context(MigrationContext.configure(session.connection())):
+        migration.downgrade()
+        migration.upgrade()
+    backfilled = session.execute(text("SELECT id, ids_from, ids_to FROM payment_batches ORDER BY id")).all()
+    assert backfilled == [tuple(row) for row in found]  # each batch's own payments, exactly
+    assert all(f <= b_from and b_to <= t for (_, f, t), (_, b_from, b_to) in zip(expected, backfilled, strict=True))
 
 
 def test_a_rare_status_is_read_from_its_own_index(session: Session, payers: tuple[int, int]) -> None:

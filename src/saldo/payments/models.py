@@ -194,6 +194,12 @@ class PaymentBatch(IdMixin, Base):
     already_registered: Mapped[int]  # identical payments that were already there (idempotent re-send)
     summary: Mapped[dict[str, object]] = mapped_column(JSONB)  # the result returned to the sender
     received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, server_default=func.now())
+    # Every payment the batch registered has an id in [ids_from, ids_to]: the payments' id sequence read
+    # before its first insert and after its last, on any of its connections (the sequence's CACHE is 1,
+    # so no connection holds ids handed out before). Other payments may share the range. A listing of
+    # the batch reads only this range of the payer's payments (decision 0037).
+    ids_from: Mapped[int | None] = mapped_column(BigInteger)
+    ids_to: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class PaymentHold(IdMixin, Base):

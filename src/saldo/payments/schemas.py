@@ -115,8 +115,8 @@ class PaymentPage(BaseModel):
         default=False,
         description=(
             "True when a filter no index narrows (status other than held, returned, rejected, cancelled or "
-            "verified; benefit; due dates; a part of the payee's name) was tried on as many of the payer's "
-            "payments as one page reads: the page may hold fewer payments than `limit`, or none, and "
+            "verified; benefit; due dates; a part of the payee's name), or a batch, was tried on as many of "
+            "the payer's payments as one page reads: the page may hold fewer payments than `limit`, or none, and "
             "`next_after` goes on with the search."
         ),
     )

@@ -212,6 +212,7 @@ class _Loader:
                 registered=0,
                 already_registered=0,
                 summary={},
+                ids_from=self.repository.last_payment_id() + 1,
             )
         )
         if mode is Mode.RECONCILE:
@@ -246,6 +247,7 @@ class _Loader:
             batch_id=batch.id, records=records, registered=registered, already_registered=records - registered
         )
         batch.records, batch.registered, batch.already_registered = records, registered, records - registered
+        batch.ids_to = self.repository.last_payment_id()  # every part's payments are in by now
         batch.summary = accepted.model_dump(mode="json", exclude={"replayed"})
         self.session.flush()
         return accepted

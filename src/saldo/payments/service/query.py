@@ -115,18 +115,25 @@ def list_payments(
     """A page of the payer's payments in registration order, or newest first (keyset pagination on id).
 
     A filter no index narrows (a status, benefit, due date or name) is tried on at most
-    ``read_limit`` of the payer's payments a page, from the cursor on: such a page may hold fewer
-    payments than ``limit``, or none, with ``read_limit_reached`` set and ``next_after`` where the
-    search goes on. A page's time so stays bounded however many payments the payer has (decision 0037)."""
+    ``read_limit`` of the payer's payments a page, from the cursor on, and so is a batch, within
+    the range of ids it recorded: such a page may hold fewer payments than ``limit``, or none, with
+    ``read_limit_reached`` set and ``next_after`` where the search goes on. A page's time so stays bounded however many payments the payer has (decision 0037)."""
     repository = PaymentRepository(session)
-    within: tuple[int, int] | None = None
-    horizon: int | None = None
-    if filters.tried_on_each:
+    bounds: tuple[int, int] | None = None  # the ids a batch recorded: its payments are among them
+    if filters.batch_id is not None:
+        batch = repository.batch_for_payer(payer_id, filters.batch_id)
+        if batch is None:  # another payer's, or none
+            return PaymentPage(items=[], next_after=None)
+        if batch.ids_from is not None and batch.ids_to is not None:
+            bounds = (batch.ids_from, batch.ids_to)
+    within, horizon = bounds, None
+    if filters.tried_on_each or bounds is not None:
         horizon = repository.listing_horizon(
-            payer_id, after=after, newest_first=filters.newest_first, payments=read_limit
+            payer_id, after=after, newest_first=filters.newest_first, payments=read_limit, within=bounds
         )
         if horizon is not None:
-            within = (horizon, _LAST_ID) if filters.newest_first else (0, horizon)
+            lowest, highest = bounds or (0, _LAST_ID)
+            within = (horizon, highest) if filters.newest_first else (lowest, horizon)
     rows = repository.list_for_payer(payer_id, filters, after=after, limit=limit + 1, within=within)
     items = _with_holds(session, rows[:limit])
     if len(rows) > limit:
