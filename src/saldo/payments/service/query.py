@@ -117,7 +117,8 @@ def list_payments(
     A filter no index narrows (a status, benefit, due date or name) is tried on at most
     ``read_limit`` of the payer's payments a page, from the cursor on, and so is a batch, within
     the range of ids it recorded: such a page may hold fewer payments than ``limit``, or none, with
-    ``read_limit_reached`` set and ``next_after`` where the search goes on. A page's time so stays bounded however many payments the payer has (decision 0037)."""
+    ``read_limit_reached`` set and ``next_after`` where the search goes on. A page's time so stays
+    bounded however many payments the payer has (decision 0037)."""
     repository = PaymentRepository(session)
     bounds: tuple[int, int] | None = None  # the ids a batch recorded: its payments are among them
     if filters.batch_id is not None:
