@@ -6,6 +6,7 @@ scan where the page starts, in either order."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -232,6 +233,48 @@ def test_a_batch_is_read_a_window_at_a_time_within_its_range(
         _pages(session, payer, filters, limit=100, read_limit=1000)
     listing = next(parameters for statement, parameters in seen if "JOIN benefits" in statement)
     assert {ids_from, ids_to} <= set(listing.values()), listing
+
+
+def _windows_read(session: Session, payer: int, filters: PaymentFilter, *, after: int | None, limit: int) -> list[int]:
+    """How many of the payer's payments each window a page tried was to hold, in the order tried."""
+    with _statements(session) as seen:
+        list_payments(session, payer_id=payer, filters=filters, after=after, limit=limit, read_limit=1000)
+    offsets = [(re.search(r"OFFSET %\((\w+)\)s", statement), parameters) for statement, parameters in seen]
+    return [int(parameters[found.group(1)]) + 1 for found, parameters in offsets if found]  # type: ignore[index]
+
+
+@pytest.mark.parametrize("newest_first", [False, True])
+def test_a_batch_alone_in_its_range_reads_a_window_of_the_pages_size(
+    session: Session, payers: tuple[int, int], newest_first: bool
+) -> None:
+    """A batch's payments mostly lie together in its range: a page first reads as many of the
+    payer's payments as it shows (and one to know there are more), and reads the whole window only
+    when another batch's payments share it."""
+    payer, _ = payers
+    first, middle, last = (_batch_of(session, r) for r in ("P-05", "P-15", "P-25"))
+    filters = PaymentFilter(batch_id=middle, newest_first=newest_first)
+    pages = _pages(session, payer, filters, limit=4, read_limit=1000)
+    assert [item.reference for page in pages for item in page.items] == [
+        f"P-{n:02d}" for n in sorted(range(10, 20), reverse=newest_first)
+    ]
+    assert not any(page.read_limit_reached for page in pages)
+    assert _windows_read(session, payer, filters, after=None, limit=4) == [5]
+    # the same batch's range as if the other two were registered at the same time
+    session.execute(
+        text(
+            "UPDATE payment_batches SET ids_from = (SELECT ids_from FROM payment_batches WHERE id = :first),"
+            " ids_to = (SELECT ids_to FROM payment_batches WHERE id = :last) WHERE id = :middle"
+        ),
+        {"first": first, "middle": middle, "last": last},
+    )
+    assert _windows_read(session, payer, filters, after=None, limit=4) == [5, 1000]
+    pages = _pages(session, payer, filters, limit=4, read_limit=1000)
+    assert [item.reference for page in pages for item in page.items] == [
+        f"P-{n:02d}" for n in sorted(range(10, 20), reverse=newest_first)
+    ]
+    # a batch and another filter: the window is the whole one from the start
+    named = PaymentFilter(batch_id=middle, payee_name="Berg", newest_first=newest_first)
+    assert _windows_read(session, payer, named, after=None, limit=4) == [1000]
 
 
 def test_a_batch_of_another_payer_lists_nothing(session: Session, payers: tuple[int, int]) -> None:

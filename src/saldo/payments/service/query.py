@@ -127,21 +127,49 @@ def list_payments(
             return PaymentPage(items=[], next_after=None)
         if batch.ids_from is not None and batch.ids_to is not None:
             bounds = (batch.ids_from, batch.ids_to)
-    within, horizon = bounds, None
+    windows: list[int | None] = [None]  # how many of the payer's payments a page reads: any
     if filters.tried_on_each or bounds is not None:
-        horizon = repository.listing_horizon(
-            payer_id, after=after, newest_first=filters.newest_first, payments=read_limit, within=bounds
+        windows = [read_limit]
+        if bounds is not None and not filters.tried_on_each and not filters.narrowed_by_an_index:
+            # A batch's payments mostly lie together in its range: a window of the page's size is
+            # first read, and the whole window only when another batch's payments share it.
+            windows = [limit + 1, read_limit] if limit + 1 < read_limit else windows
+    for window in windows:
+        rows, horizon = _read_window(
+            repository, payer_id, filters, after=after, limit=limit, bounds=bounds, window=window
         )
-        if horizon is not None:
-            lowest, highest = bounds or (0, _LAST_ID)
-            within = (horizon, highest) if filters.newest_first else (lowest, horizon)
-    rows = repository.list_for_payer(payer_id, filters, after=after, limit=limit + 1, within=within)
+        if len(rows) > limit or horizon is None:
+            break
     items = _with_holds(session, rows[:limit])
     if len(rows) > limit:
         return PaymentPage(items=items, next_after=items[-1].id)
     if horizon is not None:  # the window is read whole; the payer has more payments past it
         return PaymentPage(items=items, next_after=horizon, read_limit_reached=True)
     return PaymentPage(items=items, next_after=None)
+
+
+def _read_window(
+    repository: PaymentRepository,
+    payer_id: int,
+    filters: PaymentFilter,
+    *,
+    after: int | None,
+    limit: int,
+    bounds: tuple[int, int] | None,
+    window: int | None,
+) -> tuple[Sequence[PaymentRow], int | None]:
+    """Up to ``limit`` + 1 of the payer's payments that pass the filters, among at most ``window``
+    of its payments from after the cursor (within ``bounds``), and the id where that window ends:
+    None when it holds all the payer's payments left to list."""
+    within, horizon = bounds, None
+    if window is not None:
+        horizon = repository.listing_horizon(
+            payer_id, after=after, newest_first=filters.newest_first, payments=window, within=bounds
+        )
+        if horizon is not None:
+            lowest, highest = bounds or (0, _LAST_ID)
+            within = (horizon, highest) if filters.newest_first else (lowest, horizon)
+    return repository.list_for_payer(payer_id, filters, after=after, limit=limit + 1, within=within), horizon
 
 
 def payment_history(session: Session, *, payer_id: int, payment_id: int) -> list[PaymentEventOut]:
