@@ -188,6 +188,18 @@ def _batch_of(session: Session, reference: str) -> int:
     return int(session.scalar(text("SELECT batch_id FROM payments WHERE reference = :r"), {"r": reference}))
 
 
+def _share_range(session: Session, first: int, middle: int, last: int) -> None:
+    """The middle batch's range as if the batches before and after it were registered at the same
+    time: its range then holds their payments too."""
+    session.execute(
+        text(
+            "UPDATE payment_batches SET ids_from = (SELECT ids_from FROM payment_batches WHERE id = :first),"
+            " ids_to = (SELECT ids_to FROM payment_batches WHERE id = :last) WHERE id = :middle"
+        ),
+        {"first": first, "middle": middle, "last": last},
+    )
+
+
 def test_a_batch_records_the_range_of_ids_its_payments_took(session: Session, payers: tuple[int, int]) -> None:
     batch_id = _batch_of(session, "P-15")
     ids_from, ids_to = session.execute(
@@ -208,14 +220,7 @@ def test_a_batch_is_read_a_window_at_a_time_within_its_range(
     The range may hold another batch's payments (two sent at once): they are never listed."""
     payer, _ = payers
     first, middle, last = (_batch_of(session, r) for r in ("P-05", "P-15", "P-25"))
-    # the middle batch's range as if the other two were registered at the same time
-    session.execute(
-        text(
-            "UPDATE payment_batches SET ids_from = (SELECT ids_from FROM payment_batches WHERE id = :first),"
-            " ids_to = (SELECT ids_to FROM payment_batches WHERE id = :last) WHERE id = :middle"
-        ),
-        {"first": first, "middle": middle, "last": last},
-    )
+    _share_range(session, first, middle, last)
     filters = PaymentFilter(batch_id=middle, newest_first=newest_first)
     pages = _pages(session, payer, filters, limit=4, read_limit=6)
     found = [item.reference for page in pages for item in page.items]
@@ -259,14 +264,7 @@ def test_a_batch_alone_in_its_range_reads_a_window_of_the_pages_size(
     ]
     assert not any(page.read_limit_reached for page in pages)
     assert _windows_read(session, payer, filters, after=None, limit=4) == [5]
-    # the same batch's range as if the other two were registered at the same time
-    session.execute(
-        text(
-            "UPDATE payment_batches SET ids_from = (SELECT ids_from FROM payment_batches WHERE id = :first),"
-            " ids_to = (SELECT ids_to FROM payment_batches WHERE id = :last) WHERE id = :middle"
-        ),
-        {"first": first, "middle": middle, "last": last},
-    )
+    _share_range(session, first, middle, last)
     assert _windows_read(session, payer, filters, after=None, limit=4) == [5, 1000]
     pages = _pages(session, payer, filters, limit=4, read_limit=1000)
     assert [item.reference for page in pages for item in page.items] == [
