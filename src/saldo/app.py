@@ -70,6 +70,7 @@ from saldo.web.fastpath import (
     CitizenOverviews,
     FastPath,
     Handler,
+    PaymentListings,
     PaymentRegistration,
     VopChecks,
 )
@@ -203,7 +204,9 @@ def create_app(
         overview = CitizenOverviews(
             pool, idle_minutes=settings.session_idle_minutes, wallet_designation=settings.wallet_designation
         )
-        app.add_middleware(FastPath, pool=pool, handlers=handlers, overview=overview)
+        # Beside a read replica, listings are read there by the documented route (decision 0028).
+        listings = None if replica is not None else PaymentListings(pool, page_size_max=settings.page_size_max)
+        app.add_middleware(FastPath, pool=pool, handlers=handlers, overview=overview, listings=listings)
         app.router.add_event_handler("shutdown", pool.close)
     # outermost: every answer, the fast paths' too, carries the security headers
     app.add_middleware(SecurityLayer, hosts=settings.served_hosts, https=settings.base_url.startswith("https://"))

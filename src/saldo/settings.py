@@ -198,9 +198,9 @@ class Settings(BaseSettings):
     fast_path: bool = Field(
         default=True,
         description=(
-            "Answer the plain case of single verification-of-payee checks and single payment registrations on "
-            "a lean path (one prepared statement on an async pool) in front of the documented routes; off: "
-            "every request goes through the full API stack."
+            "Answer the plain case of single verification-of-payee checks, single payment registrations, a "
+            "payer's unfiltered listing and a citizen's overview on a lean path (one prepared statement on an "
+            "async pool) in front of the documented routes; off: every request goes through the full API stack."
         ),
     )
     vop_bulk_max: int = Field(

@@ -1,7 +1,7 @@
 """The test apps answer the plain cases on the fast paths, inside the test's own transaction: every
-ordinary API test that registers a payment, checks a payee or opens a citizen's overview runs the
-fast path, not only the documented route. Here the documented routes cannot be reached (their
-database sessions refuse), so only a fast path can answer."""
+ordinary API test that registers a payment, checks a payee, lists a payer's payments or opens a
+citizen's overview runs the fast path, not only the documented route. Here the documented routes
+cannot be reached (their database sessions refuse), so only a fast path can answer."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def payer_token(session: Session) -> str:
     return token
 
 
-def test_a_payment_and_a_payee_check_are_answered_on_the_fast_path(
+def test_a_payment_a_payee_check_and_a_listing_are_answered_on_the_fast_path(
     app: FastAPI, client: TestClient, session: Session, payer_token: str
 ) -> None:
     bank = make_bank_token(session, make_bank(session))
@@ -58,8 +58,11 @@ def test_a_payment_and_a_payee_check_are_answered_on_the_fast_path(
         "/api/v1/vop/checks", json={"account": se_iban(1), "name": "Anna Andersson"}, headers=auth(payer_token)
     )
     assert (check.status_code, check.json()["outcome"]) == (200, "match")
+    listing = client.get("/api/v1/payments", params={"order": "newest", "limit": 5}, headers=auth(payer_token))
+    assert listing.status_code == 200, listing.text
+    assert [p["id"] for p in listing.json()["items"]] == [registered.json()["id"]]
     with pytest.raises(DocumentedRouteReachedError):  # and the documented route really is shut
-        client.get("/api/v1/payments", headers=auth(payer_token))
+        client.get("/api/v1/payments", params={"status": "registered"}, headers=auth(payer_token))
 
 
 def test_a_citizen_s_overview_is_answered_on_the_fast_path(

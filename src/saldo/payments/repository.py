@@ -7,6 +7,7 @@ from typing import Any
 
 from psycopg import Connection as PgConnection
 from psycopg import errors as pg_errors
+from psycopg.types.numeric import Int8
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import ColumnElement, Engine, Row, Select, func, insert, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -141,6 +142,7 @@ def _payer_range(
     return tuple_(Payment.payer_id, Payment.id) > (payer_id, after), Payment.payer_id <= payer_id
 
 
+_NO_ID_AFTER = 2**63 - 1  # the largest bigint: newest first with no cursor starts below it
 _LAST_PAYMENT_ID = text("SELECT pg_sequence_last_value(pg_get_serial_sequence('payments', 'id')::regclass)")
 _ESTIMATED_ROWS = text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:table)")
 _STATUS_STATISTICS = text(
@@ -590,6 +592,70 @@ class AsyncRegistration:
             cursor = await connection.execute(_REGISTER_FOR_CALLER, params, prepare=True)
             row = await cursor.fetchone()
         return None if row is None else (int(row[0]), row[1].astimezone(dt.UTC))
+
+
+# A payer's plain listing (no filter; a cursor, an order and a limit), its caller's token checked in
+# the same statement: the listing's hot path. One row with a NULL id when the page is empty; no row
+# for an unknown or revoked token. The page's bounds are those of PaymentRepository.list_for_payer
+# without a window (a range of the (payer, id) index, the cursor a row comparison on its side), and
+# the columns those of PaymentOut, its hold's among them. The caller's payer is a value the scan is
+# started from (a subquery run once): joined to the scan instead, it was a filter on every row, and
+# a first page newest first walked the whole index (71 ms at a million payments; 1.2 ms so).
+_LISTING_COLUMNS = (
+    "p.id, p.reference, p.status, e.id_scheme, e.identifier, p.payee_name, b.code, p.amount_minor, p.currency, "
+    "p.decision_reference, p.period_start, p.period_end, p.due_date, p.account_scheme, p.account_number, "
+    "p.remittance_info, p.batch_id, p.account_check, p.run_id, h.id, h.held_by, h.reason, h.held_at, "
+    "p.registered_at, p.updated_at"
+)
+_LISTING_FOR_CALLER = """
+WITH caller AS (
+    SELECT token.payer_id FROM ({token}) AS token
+), page AS (
+    SELECT p.id FROM payments p WHERE {bounds}
+    ORDER BY p.payer_id {order}, p.id {order} LIMIT %(limit)s
+)
+SELECT {columns} FROM caller c
+LEFT JOIN (page g JOIN payments p ON p.id = g.id JOIN payees e ON e.id = p.payee_id
+    JOIN benefits b ON b.id = p.benefit_id LEFT JOIN payment_holds h ON h.id = p.hold_id) ON true
+ORDER BY p.id {order}
+"""
+_CALLER = "(SELECT payer_id FROM caller)"
+_LISTING_OLDEST_FIRST = _LISTING_FOR_CALLER.format(
+    token=PAYER_TOKEN,
+    bounds=f"(p.payer_id, p.id) > ({_CALLER}, %(after)s) AND p.payer_id <= {_CALLER}",
+    order="ASC",
+    columns=_LISTING_COLUMNS,
+)
+_LISTING_NEWEST_FIRST = _LISTING_FOR_CALLER.format(
+    token=PAYER_TOKEN,
+    bounds=f"(p.payer_id, p.id) < ({_CALLER}, %(after)s) AND p.payer_id >= {_CALLER}",
+    order="DESC",
+    columns=_LISTING_COLUMNS,
+)
+
+
+class AsyncListing:
+    """The listing hot path's statement, on a psycopg async pool."""
+
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self.pool = pool
+
+    async def page(
+        self, secret_sha256: bytes, *, after: int | None, limit: int, newest_first: bool
+    ) -> list[tuple[Any, ...]] | None:
+        """Up to ``limit`` of the caller's payments from after the cursor, as rows of
+        ``_LISTING_COLUMNS``; [] for none; None for an unknown or revoked token."""
+        statement = _LISTING_NEWEST_FIRST if newest_first else _LISTING_OLDEST_FIRST
+        cursor_at = after if after is not None else (_NO_ID_AFTER if newest_first else 0)
+        # bigint whatever its size, as the column is (psycopg would send a small cursor as smallint,
+        # and prepare the statement once more for each type)
+        params = {"secret": secret_sha256, "after": Int8(cursor_at), "limit": limit}
+        async with self.pool.connection() as connection:
+            cursor = await connection.execute(statement, params, prepare=True)
+            rows = await cursor.fetchall()
+        if not rows:
+            return None
+        return [] if rows[0][0] is None else rows
 
 
 class UploadRepository:

@@ -1,25 +1,28 @@
-"""Fast paths for the three hot requests: a plain ASGI layer in front of the app.
+"""Fast paths for the four hot requests: a plain ASGI layer in front of the app.
 
 A payer registers payments one at a time from its case system and asks verification of payee for
-each, thousands of times a second on peak days; citizens open their overview more often than any
-other page. Through the full FastAPI stack (dependency injection, a worker-thread hop, an ORM
-session, several round trips) a request costs several times the work it does. This layer answers
-the plain case of
+each, thousands of times a second on peak days, and pages through its payments; citizens open their
+overview more often than any other page. Through the full FastAPI stack (dependency injection, a
+worker-thread hop, an ORM session, several round trips) a request costs several times the work it
+does. This layer answers the plain case of
 
 - ``POST /api/v1/vop/checks`` — a valid token and a well-formed check —,
 - ``POST /api/v1/payments`` — a valid token of a payer that pays through Saldo, a valid payment of a
-  permitted benefit, a reference not used before — and
+  permitted benefit, a reference not used before —,
+- ``GET /api/v1/payments`` — a valid token, no filter (a cursor, an order and a limit at most), no
+  read replica set (decision 0038) — and
 - ``GET /api/v1/me/overview`` and ``GET /me`` — the cookie of a live citizen session, no query or
   a plain year —
 
 with **one prepared statement** each on an async connection pool, using the same validation and
-decision code as the documented routes (saldo.accounts.api, saldo.payments.api, saldo.citizens.api). Anything else (no
-or unknown token, bad JSON, an invalid field, a replay or conflict, a database error) is passed on
-unchanged to the documented route, which gives the documented answer or error.
-tests/accounts/test_vop_fastpath.py, tests/payments/test_register_fastpath.py and
-tests/citizens/test_overview_fastpath.py hold them to the same answers; the test apps run them inside
-each test's transaction, so every ordinary API test of these requests goes through them too
-(tests/web/test_fast_paths_under_test.py). See docs/decisions/0007-fast-paths.md and 0021."""
+decision code as the documented routes (saldo.accounts.api, saldo.payments.api, saldo.citizens.api).
+Anything else (no or unknown token, bad JSON, an invalid field, a filter, a replay or conflict, a
+database error) is passed on unchanged to the documented route, which gives the documented answer
+or error. tests/accounts/test_vop_fastpath.py, tests/payments/test_register_fastpath.py,
+tests/payments/test_listing_fastpath.py and tests/citizens/test_overview_fastpath.py hold them to the
+same answers; the test apps run them inside each test's transaction, so every ordinary API test of
+these requests goes through them too (tests/web/test_fast_paths_under_test.py). See
+docs/decisions/0007-fast-paths.md, 0021 and 0038."""
 
 from __future__ import annotations
 
@@ -45,6 +48,8 @@ from saldo.citizens.pages import overview_context
 from saldo.citizens.repository import AsyncSessionOverview
 from saldo.citizens.schemas import CitizenOverview
 from saldo.citizens.service import ACCESS_SHOWN, overview_of, overview_window
+from saldo.db.replica import PRIMARY
+from saldo.http.deps import READ_FROM_HEADER
 from saldo.http.rendering import render
 from saldo.identity.http import SESSION_COOKIE
 from saldo.identity.models import Audience
@@ -54,8 +59,8 @@ from saldo.kit.clock import today
 from saldo.kit.name_match import Thresholds
 from saldo.kit.national_id import IdScheme, kind_of
 from saldo.kit.tokens import MAX_TOKEN_LENGTH, hash_token
-from saldo.payments.repository import AsyncRegistration
-from saldo.payments.schemas import PaymentIn
+from saldo.payments.repository import AsyncListing, AsyncRegistration
+from saldo.payments.schemas import HoldOut, PaymentIn, PaymentOut, PaymentPage
 from saldo.payments.service.policy import RegistrationPolicy
 from saldo.payments.service.records import BenefitRule, RecordRejectedError, RecordValidator, ValidPayment
 from saldo.payments.service.register import registered_payment_out
@@ -87,17 +92,22 @@ class FastPath:
         pool: AsyncConnectionPool,
         handlers: dict[str, Handler],
         overview: CitizenOverviews | None = None,
+        listings: PaymentListings | None = None,
     ) -> None:
         self.app = app
         self.pool = pool
         self.handlers = handlers
         self.overview = overview
+        self.listings = listings
         self._opened = False
         self._opening = asyncio.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] in CITIZEN_PATHS and self.overview:
             await self._get_overview(self.overview, scope, receive, send)
+            return
+        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == PAYMENTS_PATH and self.listings:
+            await self._get_listing(self.listings, scope, receive, send)
             return
         handler = self.handlers.get(scope["path"]) if scope["type"] == "http" and scope["method"] == "POST" else None
         if handler is None:
@@ -134,6 +144,26 @@ class FastPath:
             (b"content-type", b"application/json"),
             (b"content-length", str(len(content)).encode()),
             (b"cache-control", b"no-store"),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": response})
+        await send({"type": "http.response.body", "body": content})
+
+    async def _get_listing(self, listings: PaymentListings, scope: Scope, receive: Receive, send: Send) -> None:
+        token = _bearer(dict(scope["headers"]).get(b"authorization", b""))
+        content = None
+        if token is not None:
+            try:
+                await self._open()
+                content = await listings.answer(token, scope["query_string"])
+            except (psycopg.Error, OSError):
+                content = None
+        if content is None:
+            await self.app(scope, receive, send)
+            return
+        response = [
+            (b"content-length", str(len(content)).encode()),
+            (b"content-type", b"application/json"),
+            (READ_FROM_HEADER.lower().encode(), PRIMARY.header().encode()),
         ]
         await send({"type": "http.response.start", "status": 200, "headers": response})
         await send({"type": "http.response.body", "body": content})
@@ -274,6 +304,88 @@ class CitizenOverviews:
         if row is None:
             return None
         return row, overview_of(row, shown, now)
+
+
+class PaymentListings:
+    """``GET /api/v1/payments`` with no filter — a cursor, an order and a limit at most —: the token
+    and the page in one statement, on the primary. Handed on: a filter, a query the route would
+    refuse or that is not in its plain form, an unknown or revoked token. Not used beside a read
+    replica, where the documented route reads listings (decision 0028)."""
+
+    def __init__(self, pool: AsyncConnectionPool, *, page_size_max: int) -> None:
+        self.db = AsyncListing(pool)
+        self.page_size_max = page_size_max
+
+    async def answer(self, token: str, query: bytes) -> bytes | None:
+        plain = _plain_listing(query)
+        if plain is None:
+            return None
+        after, limit, newest_first = plain
+        limit = min(limit, self.page_size_max)
+        rows = await self.db.page(hash_token(token), after=after, limit=limit + 1, newest_first=newest_first)
+        if rows is None:
+            return None  # unknown or revoked token: 401 from the documented route
+        items = [_listed(row) for row in rows[:limit]]
+        page = PaymentPage(items=items, next_after=items[-1].id if len(rows) > limit else None)
+        return page.model_dump_json().encode()
+
+
+def _listed(row: tuple[Any, ...]) -> PaymentOut:
+    """A row of the listing's statement as the documented route shows it (saldo.payments.service.query)."""
+    (id_, reference, status, scheme, identifier, name, benefit, amount, currency, decision, start, end, due) = row[:13]
+    (account_scheme, account, remittance, batch_id, check, run_id, hold_id, held_by, reason, held_at) = row[13:23]
+    return PaymentOut(
+        id=id_,
+        reference=reference,
+        status=status,
+        payee_scheme=scheme,
+        payee_id=identifier,
+        payee_name=name,
+        benefit=benefit,
+        amount_minor=amount,
+        currency=currency,
+        decision_reference=decision,
+        period_start=start,
+        period_end=end,
+        due_date=due,
+        account_scheme=account_scheme,
+        account=account,
+        remittance_info=remittance,
+        batch_id=batch_id,
+        account_check=check,
+        run_id=run_id,
+        hold=None
+        if hold_id is None
+        else HoldOut(id=hold_id, held_by=held_by, reason=reason, held_at=held_at.astimezone(dt.UTC)),
+        registered_at=row[23].astimezone(dt.UTC),
+        updated_at=row[24].astimezone(dt.UTC),
+    )
+
+
+_LISTING_MAX_LIMIT = 1000  # the route's own bound on `limit`, before the page_size_max setting
+_LARGEST_ID = 2**63 - 1
+
+
+def _plain_listing(query: bytes) -> tuple[int | None, int, bool] | None:
+    """(after, limit, newest first) of a listing's query that names at most a cursor, an order and a
+    limit, each once and in its plain form; None for anything else (the documented route answers)."""
+    found: dict[str, str] = {}
+    for part in query.decode("latin-1").split("&") if query else ():
+        name, equals, value = part.partition("=")
+        if not equals or name in found or name not in ("after", "limit", "order"):
+            return None
+        found[name] = value
+    after, limit, order = found.get("after"), found.get("limit", "100"), found.get("order", "oldest")
+    if order not in ("oldest", "newest") or not _plain_number(limit) or not 1 <= int(limit) <= _LISTING_MAX_LIMIT:
+        return None
+    if after is not None and (not _plain_number(after) or int(after) > _LARGEST_ID):
+        return None
+    return (int(after) if after is not None else None), int(limit), order == "newest"
+
+
+def _plain_number(value: str) -> bool:
+    """Digits alone, no sign, no leading zero (but "0"), at most 19 of them."""
+    return value.isascii() and value.isdigit() and len(value) <= 19 and (value == "0" or value[0] != "0")
 
 
 def _year(query: bytes) -> int | Literal[False] | None:
