@@ -60,8 +60,9 @@ from saldo.kit.name_match import Thresholds
 from saldo.kit.national_id import IdScheme, kind_of
 from saldo.kit.tokens import MAX_TOKEN_LENGTH, hash_token
 from saldo.payments.repository import AsyncListing, AsyncRegistration
-from saldo.payments.schemas import HoldOut, PaymentIn, PaymentOut, PaymentPage
+from saldo.payments.schemas import PaymentIn, PaymentPage
 from saldo.payments.service.policy import RegistrationPolicy
+from saldo.payments.service.query import listed_payment
 from saldo.payments.service.records import BenefitRule, RecordRejectedError, RecordValidator, ValidPayment
 from saldo.payments.service.register import registered_payment_out
 
@@ -325,41 +326,9 @@ class PaymentListings:
         rows = await self.db.page(hash_token(token), after=after, limit=limit + 1, newest_first=newest_first)
         if rows is None:
             return None  # unknown or revoked token: 401 from the documented route
-        items = [_listed(row) for row in rows[:limit]]
+        items = [listed_payment(row) for row in rows[:limit]]
         page = PaymentPage(items=items, next_after=items[-1].id if len(rows) > limit else None)
         return page.model_dump_json().encode()
-
-
-def _listed(row: tuple[Any, ...]) -> PaymentOut:
-    """A row of the listing's statement as the documented route shows it (saldo.payments.service.query)."""
-    (id_, reference, status, scheme, identifier, name, benefit, amount, currency, decision, start, end, due) = row[:13]
-    (account_scheme, account, remittance, batch_id, check, run_id, hold_id, held_by, reason, held_at) = row[13:23]
-    return PaymentOut(
-        id=id_,
-        reference=reference,
-        status=status,
-        payee_scheme=scheme,
-        payee_id=identifier,
-        payee_name=name,
-        benefit=benefit,
-        amount_minor=amount,
-        currency=currency,
-        decision_reference=decision,
-        period_start=start,
-        period_end=end,
-        due_date=due,
-        account_scheme=account_scheme,
-        account=account,
-        remittance_info=remittance,
-        batch_id=batch_id,
-        account_check=check,
-        run_id=run_id,
-        hold=None
-        if hold_id is None
-        else HoldOut(id=hold_id, held_by=held_by, reason=reason, held_at=held_at.astimezone(dt.UTC)),
-        registered_at=row[23].astimezone(dt.UTC),
-        updated_at=row[24].astimezone(dt.UTC),
-    )
 
 
 _LISTING_MAX_LIMIT = 1000  # the route's own bound on `limit`, before the page_size_max setting

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from saldo.kit.national_id import IdScheme, InvalidIdentifierError, normalize_identifier
@@ -46,6 +49,40 @@ def payment_out(row: PaymentRow, hold: PaymentHold | None = None) -> PaymentOut:
         hold=HoldOut.model_validate(hold) if hold is not None else None,
         registered_at=payment.registered_at,
         updated_at=payment.updated_at,
+    )
+
+
+def listed_payment(row: Sequence[Any]) -> PaymentOut:
+    """A payment as a listing shows it, from a row of LISTED_COLUMNS: the documented route's query gives
+    them, and the fast path's statement (saldo.web.fastpath), whose times are in its connection's
+    time zone and its enums plain text."""
+    (id_, reference, status, scheme, identifier, name, benefit, amount, currency, decision, start, end, due) = row[:13]
+    (account_scheme, account, remittance, batch_id, check, run_id, hold_id, held_by, reason, held_at) = row[13:23]
+    return PaymentOut(
+        id=id_,
+        reference=reference,
+        status=status,
+        payee_scheme=scheme,
+        payee_id=identifier,
+        payee_name=name,
+        benefit=benefit,
+        amount_minor=amount,
+        currency=currency,
+        decision_reference=decision,
+        period_start=start,
+        period_end=end,
+        due_date=due,
+        account_scheme=account_scheme,
+        account=account,
+        remittance_info=remittance,
+        batch_id=batch_id,
+        account_check=check,
+        run_id=run_id,
+        hold=None
+        if hold_id is None
+        else HoldOut(id=hold_id, held_by=held_by, reason=reason, held_at=held_at.astimezone(dt.UTC)),
+        registered_at=row[23].astimezone(dt.UTC),
+        updated_at=row[24].astimezone(dt.UTC),
     )
 
 
@@ -140,7 +177,7 @@ def list_payments(
         )
         if len(rows) > limit or horizon is None:
             break
-    items = _with_holds(session, rows[:limit])
+    items = [listed_payment(row) for row in rows[:limit]]
     if len(rows) > limit:
         return PaymentPage(items=items, next_after=items[-1].id)
     if horizon is not None:  # the window is read whole; the payer has more payments past it
@@ -157,7 +194,7 @@ def _read_window(
     limit: int,
     bounds: tuple[int, int] | None,
     window: int | None,
-) -> tuple[Sequence[PaymentRow], int | None]:
+) -> tuple[Sequence[Row[Any]], int | None]:
     """Up to ``limit`` + 1 of the payer's payments that pass the filters, among at most ``window``
     of its payments from after the cursor (within ``bounds``), and the id where that window ends:
     None when it holds all the payer's payments left to list."""
