@@ -6,7 +6,7 @@ figure grows can be read from one table.
     .venv/bin/python -m benchmarks.national build --persons 145000       # about 1 M payments
     .venv/bin/python -m benchmarks.national build --persons 145000 --reindex-monthly
     .venv/bin/python -m benchmarks.national measure --persons 145000 [--runs 3] [--seconds 10]
-        [--only reads|writes|keeping|snapshot]
+        [--only reads|writes|keeping|snapshot] [--no-fast-path]
     .venv/bin/python -m benchmarks.national reindex --persons 145000 [--runs 3]
     .venv/bin/python -m benchmarks.national peak --persons 145000 [--peak-payments 3000000]
 
@@ -451,8 +451,8 @@ def reads(settings: Settings, args: argparse.Namespace, wrk: str) -> dict[str, A
     secrets, _sizes = open_sessions(settings.database_url, 2_000)
     targets = listing_targets(settings)
     bank_token, checks = vop_checks(settings, 20_000)
-    server, base = start_server(settings, 1)
-    figures: dict[str, Any] = {}
+    server, base = start_server(settings, 1, extra_env={"SALDO_FAST_PATH": "false"} if args.no_fast_path else None)
+    figures: dict[str, Any] = {"fast_path": not args.no_fast_path}
     try:
         with tempfile.TemporaryDirectory() as tmp:
             cookies = Path(tmp) / "cookies.txt"
@@ -735,7 +735,8 @@ def measure(settings: Settings, args: argparse.Namespace) -> None:
         figures.update(keeping(settings, args))
     if args.only in (None, "keeping", "snapshot"):
         figures.update(snapshots(settings, args))
-    report(f"national, {args.persons:,} persons" + (f", {args.only}" if args.only else ""), figures)
+    name = f"national, {args.persons:,} persons" + (f", {args.only}" if args.only else "")
+    report(name + (", no fast path" if args.no_fast_path else ""), figures)
 
 
 def main() -> None:
@@ -747,6 +748,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument(
         "--only", choices=["reads", "writes", "keeping", "snapshot"], help="measure: one group of figures"
+    )
+    parser.add_argument(
+        "--no-fast-path",
+        action="store_true",
+        help="measure: serve with SALDO_FAST_PATH=false, every request through the documented routes",
     )
     parser.add_argument(
         "--reindex-monthly",
