@@ -204,8 +204,8 @@ def create_app(
         overview = CitizenOverviews(
             pool, idle_minutes=settings.session_idle_minutes, wallet_designation=settings.wallet_designation
         )
-        # Beside a read replica, listings are read there by the documented route (decision 0028).
-        listings = None if replica is not None else PaymentListings(pool, page_size_max=settings.page_size_max)
+        # with a replica, every page is read through its Reads (decision 0028)
+        listings = PaymentListings(pool, replica=replica is not None)
         app.add_middleware(FastPath, pool=pool, handlers=handlers, overview=overview, listings=listings)
         app.router.add_event_handler("shutdown", pool.close)
     # outermost: every answer, the fast paths' too, carries the security headers

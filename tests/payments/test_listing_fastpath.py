@@ -1,10 +1,12 @@
-"""A payer's plain listing on the fast path answers byte for byte as the documented route does, on
-committed data, and hands every request it does not handle — a filter, a query the route would
+"""A payer's listing on the fast path answers byte for byte as the documented route does, on
+committed data — an unfiltered page from its one statement, a filtered one from the route's own
+service in a worker thread — and hands every request it does not handle — a query the route would
 refuse or that is not in its plain form, no valid token — to that route unchanged."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -23,9 +25,10 @@ from saldo.payments.repository import _LISTING_NEWEST_FIRST, _LISTING_OLDEST_FIR
 from saldo.settings import Settings
 from saldo.web.fastpath import PAYMENTS_PATH, FastPath, PaymentListings
 from tests.conftest import HandedOnError
-from tests.factories import auth, make_payer, make_token, payment_body
+from tests.factories import VALID_PNR, auth, make_payer, make_token, payment_body
 
 PAGE_SIZE_MAX = 4  # below the route's own bound of 1,000, so a larger limit is cut to it
+READ_LIMIT = 5  # a filtered page tries at most this many of the payer's payments
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,14 @@ def documented(settings: Settings, live_engine: Engine, tmp_path: object) -> Ite
     """The app without its fast path, on a database with real commits: two payers' payments in turns,
     one of them held, one checked, one in a payment run, and a payer with none."""
     app: FastAPI = create_app(
-        settings.model_copy(update={"fast_path": False, "data_dir": tmp_path, "page_size_max": PAGE_SIZE_MAX}),
+        settings.model_copy(
+            update={
+                "fast_path": False,
+                "data_dir": tmp_path,
+                "page_size_max": PAGE_SIZE_MAX,
+                "listing_read_limit": READ_LIMIT,
+            }
+        ),
         engine=live_engine,
     )
     with Session(live_engine) as session:
@@ -58,6 +68,12 @@ def documented(settings: Settings, live_engine: Engine, tmp_path: object) -> Ite
                 response = client.post("/api/v1/payments", json=body, headers=auth(token))
                 assert response.status_code == 201, response.text
                 ids[token].append(response.json()["id"])
+        batch = [payment_body(reference=f"BATCH-{n}", amount_minor=2000 + n, payee_name="Olle Berg") for n in range(3)]
+        sent = client.post("/api/v1/payment-batches", json={"payments": batch}, headers=auth(first))
+        assert sent.status_code in (200, 201, 202), sent.text
+        ids[first] += [
+            p["id"] for p in client.get(f"{PAYMENTS_PATH}?reference=BATCH-", headers=auth(first)).json()["items"]
+        ]
         held = client.post(
             f"/api/v1/payments/{ids[first][2]}/hold", json={"reason": 'Kontroll av "beslut"'}, headers=auth(first)
         )
@@ -71,8 +87,12 @@ def documented(settings: Settings, live_engine: Engine, tmp_path: object) -> Ite
         yield client, Payers(first, other, idle, ids[first], ids[other])
 
 
-def fast_get(engine: Engine, token: str | None, query: str = "") -> tuple[bytes, list[tuple[bytes, bytes]]]:
-    """GET the listing through the fast-path layer alone, in front of an app that fails if reached.
+def fast_get(
+    engine: Engine, token: str | None, query: str = "", *, app: object, replica: bool = False
+) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    """GET the listing through the fast-path layer alone, in front of an app that fails if reached;
+    ``app`` is what Starlette puts in the scope (its settings; a filtered page uses its sessions and
+    reads).
     Its connections keep another time zone than the server's: the answer's times are UTC still."""
 
     async def documented_route(scope: object, receive: object, send: object) -> None:
@@ -87,7 +107,7 @@ def fast_get(engine: Engine, token: str | None, query: str = "") -> tuple[bytes,
             open=False,
             kwargs={"autocommit": True, "options": "-c TimeZone=Europe/Stockholm"},
         )
-        listings = PaymentListings(pool, page_size_max=PAGE_SIZE_MAX)
+        listings = PaymentListings(pool, replica=replica)
         fast = FastPath(documented_route, pool=pool, handlers={}, listings=listings)
         sent: list[dict[str, object]] = []
 
@@ -98,7 +118,7 @@ def fast_get(engine: Engine, token: str | None, query: str = "") -> tuple[bytes,
             sent.append(message)
 
         headers = [(b"authorization", f"Bearer {token}".encode())] if token else []
-        scope = {"type": "http", "method": "GET", "path": PAYMENTS_PATH, "headers": headers}
+        scope = {"type": "http", "method": "GET", "path": PAYMENTS_PATH, "headers": headers, "app": app}
         try:
             await fast({**scope, "query_string": query.encode()}, receive, send)
         finally:
@@ -130,7 +150,7 @@ def test_every_plain_page_is_the_documented_route_s_byte_for_byte(
     for query in queries:
         expected = client.get(f"{PAYMENTS_PATH}?{query}", headers=auth(payers.first))
         assert expected.status_code == 200, expected.text
-        body, headers = fast_get(live_engine, payers.first, query)
+        body, headers = fast_get(live_engine, payers.first, query, app=client.app)
         assert body == expected.content, query
         assert dict(headers)[b"saldo-read-from"] == expected.headers["saldo-read-from"].encode() == b"primary"
         assert dict(headers)[b"content-type"] == expected.headers["content-type"].encode()
@@ -142,13 +162,58 @@ def test_every_plain_page_is_the_documented_route_s_byte_for_byte(
     assert shown[ids[3]]["remittance_info"] is None
 
 
+def test_every_filtered_page_is_the_documented_route_s_byte_for_byte(
+    documented: tuple[TestClient, Payers], live_engine: Engine
+) -> None:
+    """Filters go through the route's own service in a worker thread, and so does every page when
+    a read replica is set (here the app has none, so it reads the primary and says so)."""
+    client, payers = documented
+    ids = payers.first_ids
+    batch = client.get(f"{PAYMENTS_PATH}?reference=BATCH-", headers=auth(payers.first)).json()["items"][0]["batch_id"]
+    today = client.get(PAYMENTS_PATH, headers=auth(payers.first)).json()["items"][0]["due_date"]
+    queries = [
+        "status=held",
+        "status=registered&limit=2",
+        f"status=registered&limit=2&after={ids[1]}",
+        "status=verified&order=newest",
+        "status=settled",  # none: the window is read to the end
+        "benefit=EKB&limit=3",
+        "benefit=NOPE",
+        f"due_from={today}&due_to={today}&limit=2",
+        "due_to=2001-01-01",
+        f"batch_id={batch}",
+        f"batch_id={batch}&order=newest&limit=2",
+        "batch_id=999999",  # no such batch of this payer
+        "reference=REF-",
+        "reference=BATCH-1",
+        "person=Olle",
+        "person=andersson&order=newest",
+        f"person={VALID_PNR}&limit=2",
+        f"person={VALID_PNR[2:8]}-{VALID_PNR[8:]}",  # the number in another form its scheme takes
+    ]
+    answered_from_a_window = 0
+    for query in queries:
+        expected = client.get(f"{PAYMENTS_PATH}?{query}", headers=auth(payers.first))
+        assert expected.status_code == 200, (query, expected.text)
+        body, headers = fast_get(live_engine, payers.first, query, app=client.app)
+        assert body == expected.content, query
+        assert dict(headers)[b"saldo-read-from"] == b"primary"
+        answered_from_a_window += expected.json()["read_limit_reached"]
+    assert answered_from_a_window > 0  # some pages stopped at the read limit, and said so
+    held = client.get(f"{PAYMENTS_PATH}?status=held", headers=auth(payers.first)).json()["items"]
+    assert [p["id"] for p in held] == [ids[2]]
+    for query in ("", "limit=2", f"order=newest&after={ids[5]}"):
+        body, _headers = fast_get(live_engine, payers.first, query, app=client.app, replica=True)
+        assert body == client.get(f"{PAYMENTS_PATH}?{query}", headers=auth(payers.first)).content
+
+
 def test_each_payer_sees_its_own_payments_only(documented: tuple[TestClient, Payers], live_engine: Engine) -> None:
     client, payers = documented
     for token, own in ((payers.first, payers.first_ids), (payers.other, payers.other_ids)):
         seen: list[int] = []
         query = "limit=3"
         while True:
-            body, _headers = fast_get(live_engine, token, query)
+            body, _headers = fast_get(live_engine, token, query, app=client.app)
             page = client.get(f"{PAYMENTS_PATH}?{query}", headers=auth(token))
             assert body == page.content
             seen += [p["id"] for p in page.json()["items"]]
@@ -156,7 +221,7 @@ def test_each_payer_sees_its_own_payments_only(documented: tuple[TestClient, Pay
                 break
             query = f"limit=3&after={page.json()['next_after']}"
         assert seen == own
-    empty, _headers = fast_get(live_engine, payers.idle, "order=newest")
+    empty, _headers = fast_get(live_engine, payers.idle, "order=newest", app=client.app)
     assert empty == client.get(f"{PAYMENTS_PATH}?order=newest", headers=auth(payers.idle)).content
     assert empty == b'{"items":[],"next_after":null,"read_limit_reached":false}'
 
@@ -164,11 +229,19 @@ def test_each_payer_sees_its_own_payments_only(documented: tuple[TestClient, Pay
 @pytest.mark.parametrize(
     "query",
     [
-        "status=held",
-        "person=Anna",
-        "batch_id=1",
-        "reference=REF",
-        "limit=3&due_from=2026-01-01",
+        "status=HELD",
+        "status=",
+        "person=Anna%20Andersson",
+        "person=Anna+Andersson",
+        "person=12345",  # no valid number nor a name: 422 from the route
+        "batch_id=0",
+        "batch_id=01",
+        "reference=REF%2D",
+        "reference=",
+        "benefit=E%4BB",
+        "due_from=2026-1-01",
+        "due_from=1900-01-01",  # before the dates the route takes
+        "due_to=2026-02-30",
         "limit=0",
         "limit=1001",
         "limit=01",
@@ -185,27 +258,29 @@ def test_each_payer_sees_its_own_payments_only(documented: tuple[TestClient, Pay
         "&",
     ],
 )
-def test_a_filter_or_a_query_not_in_its_plain_form_is_handed_on(
+def test_a_query_not_in_its_plain_form_is_handed_on(
     documented: tuple[TestClient, Payers], live_engine: Engine, query: str
 ) -> None:
-    _client, payers = documented
+    client, payers = documented
     with pytest.raises(HandedOnError):
-        fast_get(live_engine, payers.first, query)
+        fast_get(live_engine, payers.first, query, app=client.app)
 
 
 def test_a_request_with_no_valid_token_is_handed_on(documented: tuple[TestClient, Payers], live_engine: Engine) -> None:
     client, payers = documented
-    for token in (None, "not-a-token", "saldo_pat_" + "x" * 40):
+    unknown = (None, "not-a-token", "saldo_pat_" + "x" * 40)
+    for token, query, replica in itertools.product(unknown, ("", "status=held"), (False, True)):
         with pytest.raises(HandedOnError):
-            fast_get(live_engine, token)
+            fast_get(live_engine, token, query, app=client.app, replica=replica)
     with Session(live_engine) as session:
         token_id = session.execute(
             text("SELECT id FROM api_tokens WHERE secret_sha256 = :s"), {"s": hash_token(payers.first)}
         ).scalar_one()
         revoke_token(session, token_id=token_id)
         session.commit()
-    with pytest.raises(HandedOnError):
-        fast_get(live_engine, payers.first)
+    for query, replica in itertools.product(("", "status=held"), (False, True)):
+        with pytest.raises(HandedOnError):
+            fast_get(live_engine, payers.first, query, app=client.app, replica=replica)
     refused = client.get(PAYMENTS_PATH, headers=auth(payers.first))
     assert refused.status_code == 401
 

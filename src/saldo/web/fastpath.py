@@ -29,14 +29,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from typing import Any, Literal, Protocol
 
+import anyio.to_thread
 import orjson
 import psycopg
 from psycopg_pool import AsyncConnectionPool
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 from starlette.requests import Request, cookie_parser
 from starlette.responses import HTMLResponse
 
@@ -48,7 +52,7 @@ from saldo.citizens.pages import overview_context
 from saldo.citizens.repository import AsyncSessionOverview
 from saldo.citizens.schemas import CitizenOverview
 from saldo.citizens.service import ACCESS_SHOWN, overview_of, overview_window
-from saldo.db.replica import PRIMARY
+from saldo.db.replica import PRIMARY, Reads
 from saldo.http.deps import READ_FROM_HEADER
 from saldo.http.rendering import render
 from saldo.identity.http import SESSION_COOKIE
@@ -56,15 +60,20 @@ from saldo.identity.models import Audience
 from saldo.identity.schemas import PersonRef, SessionPrincipal
 from saldo.identity.service import TOUCH_EVERY
 from saldo.kit.clock import today
+from saldo.kit.dates import IsoDate
 from saldo.kit.name_match import Thresholds
-from saldo.kit.national_id import IdScheme, kind_of
+from saldo.kit.national_id import IdScheme, InvalidIdentifierError, kind_of
 from saldo.kit.tokens import MAX_TOKEN_LENGTH, hash_token
-from saldo.payments.repository import AsyncListing, AsyncRegistration
+from saldo.payers.errors import InvalidTokenError
+from saldo.payers.service import authenticate
+from saldo.payments.models import PaymentStatus
+from saldo.payments.repository import AsyncListing, AsyncRegistration, PaymentFilter
 from saldo.payments.schemas import PaymentIn, PaymentPage
 from saldo.payments.service.policy import RegistrationPolicy
-from saldo.payments.service.query import listed_payment
+from saldo.payments.service.query import list_payments, listed_payment, person_search
 from saldo.payments.service.records import BenefitRule, RecordRejectedError, RecordValidator, ValidPayment
 from saldo.payments.service.register import registered_payment_out
+from saldo.settings import Settings
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -151,20 +160,21 @@ class FastPath:
 
     async def _get_listing(self, listings: PaymentListings, scope: Scope, receive: Receive, send: Send) -> None:
         token = _bearer(dict(scope["headers"]).get(b"authorization", b""))
-        content = None
+        answered = None
         if token is not None:
             try:
                 await self._open()
-                content = await listings.answer(token, scope["query_string"])
+                answered = await listings.answer(token, scope["query_string"], scope.get("app"))
             except (psycopg.Error, OSError):
-                content = None
-        if content is None:
+                answered = None
+        if answered is None:
             await self.app(scope, receive, send)
             return
+        content, read_from = answered
         response = [
             (b"content-length", str(len(content)).encode()),
             (b"content-type", b"application/json"),
-            (READ_FROM_HEADER.lower().encode(), PRIMARY.header().encode()),
+            (READ_FROM_HEADER.lower().encode(), read_from.encode()),
         ]
         await send({"type": "http.response.start", "status": 200, "headers": response})
         await send({"type": "http.response.body", "body": content})
@@ -308,53 +318,160 @@ class CitizenOverviews:
 
 
 class PaymentListings:
-    """``GET /api/v1/payments`` with no filter — a cursor, an order and a limit at most —: the token
-    and the page in one statement, on the primary. Handed on: a filter, a query the route would
-    refuse or that is not in its plain form, an unknown or revoked token. Not used beside a read
-    replica, where the documented route reads listings (decision 0028)."""
+    """``GET /api/v1/payments`` without FastAPI's routing. An unfiltered page (a cursor, an order and a
+    limit at most) with no read replica set: the token and the page in one statement on the primary.
+    A page with filters, or any page beside a replica: the documented route's own service
+    (authenticate, person_search, list_payments, the replica's Reads) in a worker thread, with the
+    app's own sessions. Handed on: a query the route would refuse or that is not in its plain form,
+    an unknown or revoked token, a person that is no valid number nor a name, a database error
+    (decision 0038)."""
 
-    def __init__(self, pool: AsyncConnectionPool, *, page_size_max: int) -> None:
+    def __init__(self, pool: AsyncConnectionPool, *, replica: bool) -> None:
         self.db = AsyncListing(pool)
-        self.page_size_max = page_size_max
+        self.replica = replica
 
-    async def answer(self, token: str, query: bytes) -> bytes | None:
-        plain = _plain_listing(query)
-        if plain is None:
+    async def answer(self, token: str, query: bytes, app: Any) -> tuple[bytes, str] | None:
+        """(the page's JSON, where it was read) or None to hand the request on. ``app`` is the app in
+        the request's scope: its settings, sessions and reads, as the documented route has them."""
+        asked = _listing_query(query)
+        if asked is None:
             return None
-        after, limit, newest_first = plain
-        limit = min(limit, self.page_size_max)
-        rows = await self.db.page(hash_token(token), after=after, limit=limit + 1, newest_first=newest_first)
-        if rows is None:
-            return None  # unknown or revoked token: 401 from the documented route
-        items = [listed_payment(row) for row in rows[:limit]]
-        page = PaymentPage(items=items, next_after=items[-1].id if len(rows) > limit else None)
-        return page.model_dump_json().encode()
+        settings: Settings = app.state.settings
+        limit = min(asked.limit, settings.page_size_max)
+        if asked.plain and not self.replica:
+            rows = await self.db.page(hash_token(token), after=asked.after, limit=limit + 1, newest_first=asked.newest)
+            if rows is None:
+                return None  # unknown or revoked token: 401 from the documented route
+            items = [listed_payment(row) for row in rows[:limit]]
+            page = PaymentPage(items=items, next_after=items[-1].id if len(rows) > limit else None)
+            return page.model_dump_json().encode(), PRIMARY.header()
+        return await anyio.to_thread.run_sync(self._listed, app.state, token, asked, limit)
+
+    @staticmethod
+    def _listed(state: Any, token: str, asked: ListingQuery, limit: int) -> tuple[bytes, str] | None:
+        """The documented route's work (saldo.payments.api.get_payments), in this worker thread."""
+        session: Session = state.session_factory()
+        try:
+            payer = authenticate(session, token)
+            filters = person_search(asked.filters, asked.person)
+            reads: Reads = state.reads
+            page, read_from = reads.run(
+                lambda reading: list_payments(
+                    reading,
+                    payer_id=payer.payer_id,
+                    filters=filters,
+                    after=asked.after,
+                    limit=limit,
+                    read_limit=state.settings.listing_read_limit,
+                ),
+                session,
+            )
+            return page.model_dump_json().encode(), read_from.header()
+        except (InvalidTokenError, InvalidIdentifierError, SQLAlchemyError):
+            return None  # the documented route gives its 401, 422 or 503
+        finally:
+            session.close()
+
+
+@dataclass(frozen=True, slots=True)
+class ListingQuery:
+    """A listing's query in its plain form: each parameter once, as the route takes it."""
+
+    filters: PaymentFilter
+    person: str
+    after: int | None
+    limit: int
+
+    @property
+    def newest(self) -> bool:
+        return self.filters.newest_first
+
+    @property
+    def plain(self) -> bool:
+        """No filter: a cursor, an order and a limit at most."""
+        return self.filters == PaymentFilter(newest_first=self.filters.newest_first) and not self.person
 
 
 _LISTING_MAX_LIMIT = 1000  # the route's own bound on `limit`, before the page_size_max setting
 _LARGEST_ID = 2**63 - 1
+_STATUSES = frozenset(status.value for status in PaymentStatus)
+# Values taken as they stand, with no percent-encoding (anything else is handed on): a benefit code,
+# the beginning of a reference, a personal or organisation number or a word of a name.
+_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+_REFERENCE = re.compile(r"^[A-Za-z0-9._:/-]{1,64}$")
+_PERSON = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+_PARAMETERS = frozenset(
+    {"after", "limit", "order", "status", "benefit", "due_from", "due_to", "batch_id", "reference", "person"}
+)
 
 
-def _plain_listing(query: bytes) -> tuple[int | None, int, bool] | None:
-    """(after, limit, newest first) of a listing's query that names at most a cursor, an order and a
-    limit, each once and in its plain form; None for anything else (the documented route answers)."""
+def _listing_query(query: bytes) -> ListingQuery | None:
+    """The listing's query, when every parameter is one the route takes, once, in its plain form
+    and valid there; None for anything else (the documented route answers, or refuses)."""
+    found = _parameters(query)
+    if found is None or not _plainly_valid(found):
+        return None
+    due = {name: _plain_date(found[name]) for name in ("due_from", "due_to") if name in found}
+    if None in due.values():
+        return None
+    status, batch_id, after = found.get("status"), found.get("batch_id"), found.get("after")
+    filters = PaymentFilter(
+        status=PaymentStatus(status) if status is not None else None,
+        benefit=found.get("benefit"),
+        due_from=due.get("due_from"),
+        due_to=due.get("due_to"),
+        batch_id=int(batch_id) if batch_id is not None else None,
+        reference=found.get("reference"),
+        newest_first=found.get("order") == "newest",
+    )
+    return ListingQuery(
+        filters, found.get("person", ""), int(after) if after is not None else None, int(found.get("limit", "100"))
+    )
+
+
+def _parameters(query: bytes) -> dict[str, str] | None:
+    """The query's parameters by name, each named once and with a value; None otherwise."""
     found: dict[str, str] = {}
     for part in query.decode("latin-1").split("&") if query else ():
         name, equals, value = part.partition("=")
-        if not equals or name in found or name not in ("after", "limit", "order"):
+        if not equals or name in found or name not in _PARAMETERS:
             return None
         found[name] = value
-    after, limit, order = found.get("after"), found.get("limit", "100"), found.get("order", "oldest")
-    if order not in ("oldest", "newest") or not _plain_number(limit) or not 1 <= int(limit) <= _LISTING_MAX_LIMIT:
-        return None
-    if after is not None and (not _plain_number(after) or int(after) > _LARGEST_ID):
-        return None
-    return (int(after) if after is not None else None), int(limit), order == "newest"
+    return found
+
+
+def _plainly_valid(found: dict[str, str]) -> bool:
+    """Each parameter but the dates (checked by their own validators) as the route takes it, in its
+    plain form: numbers as digits, a status by its name, codes, references and persons unencoded."""
+    limit, after, batch_id = found.get("limit", "100"), found.get("after"), found.get("batch_id")
+    status, benefit, reference, person = (found.get(name) for name in ("status", "benefit", "reference", "person"))
+    return (
+        found.get("order", "oldest") in ("oldest", "newest")
+        and _plain_number(limit)
+        and 1 <= int(limit) <= _LISTING_MAX_LIMIT
+        and (after is None or (_plain_number(after) and int(after) <= _LARGEST_ID))
+        and (batch_id is None or (_plain_number(batch_id) and 1 <= int(batch_id) <= _LARGEST_ID))
+        and (status is None or status in _STATUSES)
+        and (benefit is None or _CODE.match(benefit) is not None)
+        and (reference is None or _REFERENCE.match(reference) is not None)
+        and (person is None or _PERSON.match(person) is not None)
+    )
 
 
 def _plain_number(value: str) -> bool:
     """Digits alone, no sign, no leading zero (but "0"), at most 19 of them."""
     return value.isascii() and value.isdigit() and len(value) <= 19 and (value == "0" or value[0] != "0")
+
+
+_DATE: TypeAdapter[dt.date] = TypeAdapter(IsoDate)
+
+
+def _plain_date(value: str) -> dt.date | None:
+    """A date as the route takes it (saldo.kit.dates.IsoDate, checked by the same validators), or None."""
+    try:
+        return _DATE.validate_python(value)
+    except ValidationError:
+        return None
 
 
 def _year(query: bytes) -> int | Literal[False] | None:
