@@ -199,7 +199,7 @@ class Settings(BaseSettings):
         default=True,
         description=(
             "Answer the plain case of single verification-of-payee checks, single payment registrations, a "
-            "payer's unfiltered listing and a citizen's overview on a lean path (one prepared statement on an "
+            "payer's listing and a citizen's overview on a lean path (one prepared statement on an "
             "async pool) in front of the documented routes; off: every request goes through the full API stack."
         ),
     )

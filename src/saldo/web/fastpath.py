@@ -9,16 +9,17 @@ does. This layer answers the plain case of
 - ``POST /api/v1/vop/checks`` — a valid token and a well-formed check —,
 - ``POST /api/v1/payments`` — a valid token of a payer that pays through Saldo, a valid payment of a
   permitted benefit, a reference not used before —,
-- ``GET /api/v1/payments`` — a valid token, no filter (a cursor, an order and a limit at most), no
-  read replica set (decision 0038) — and
+- ``GET /api/v1/payments`` — a valid token; with no filter and no read replica set, one statement;
+  with filters or beside a replica, the route's own service in a worker thread (decision 0038) — and
 - ``GET /api/v1/me/overview`` and ``GET /me`` — the cookie of a live citizen session, no query or
   a plain year —
 
-with **one prepared statement** each on an async connection pool, using the same validation and
-decision code as the documented routes (saldo.accounts.api, saldo.payments.api, saldo.citizens.api).
-Anything else (no or unknown token, bad JSON, an invalid field, a filter, a replay or conflict, a
-database error) is passed on unchanged to the documented route, which gives the documented answer
-or error. tests/accounts/test_vop_fastpath.py, tests/payments/test_register_fastpath.py,
+with **one prepared statement** each on an async connection pool (a filtered listing aside), using
+the same validation and decision code as the documented routes (saldo.accounts.api,
+saldo.payments.api, saldo.citizens.api). Anything else (no or unknown token, bad JSON, an invalid
+field, a query not in its plain form, a replay or conflict, a database error) is passed on unchanged
+to the documented route, which gives the documented answer or error.
+tests/accounts/test_vop_fastpath.py, tests/payments/test_register_fastpath.py,
 tests/payments/test_listing_fastpath.py and tests/citizens/test_overview_fastpath.py hold them to the
 same answers; the test apps run them inside each test's transaction, so every ordinary API test of
 these requests goes through them too (tests/web/test_fast_paths_under_test.py). See
