@@ -36,13 +36,14 @@ from saldo.payments.service.query import (
     get_batch_result,
     get_payment,
     get_payment_by_reference,
-    list_payments,
     payment_history,
     person_search,
+    read_listing,
 )
 from saldo.payments.service.register import payer_actor, register_payment
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
+LISTING_LIMIT_MAX = 1000  # the most a listing's `limit` may ask for (the setting page_size_max may cap it lower)
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "Missing, unknown or revoked API token"},
@@ -123,7 +124,7 @@ def get_payments(
     after: Annotated[
         int | None, Query(ge=0, le=2**63 - 1, description="Cursor: `next_after` of the previous page")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Annotated[int, Query(ge=1, le=LISTING_LIMIT_MAX)] = 100,
 ) -> Response:
     """The calling payer's payments in registration order, filtered, one page at a time."""
     filters = person_search(
@@ -138,16 +139,8 @@ def get_payments(
         ),
         person or "",
     )
-    page, read_from = reads.run(
-        lambda reading: list_payments(
-            reading,
-            payer_id=payer.payer_id,
-            filters=filters,
-            after=after,
-            limit=min(limit, settings.page_size_max),
-            read_limit=settings.listing_read_limit,
-        ),
-        session,
+    page, read_from = read_listing(
+        session, reads, settings, payer_id=payer.payer_id, filters=filters, after=after, limit=limit
     )
     # Built and checked as a PaymentPage already: serialised once, not validated a second time (FastAPI's
     # second pass took 1.9 ms of a 100-payment page, serialising it 0.24 ms; the bytes are the same).

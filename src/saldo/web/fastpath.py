@@ -53,8 +53,8 @@ from saldo.citizens.pages import overview_context
 from saldo.citizens.repository import AsyncSessionOverview
 from saldo.citizens.schemas import CitizenOverview
 from saldo.citizens.service import ACCESS_SHOWN, overview_of, overview_window
-from saldo.db.replica import PRIMARY, Reads
-from saldo.http.deps import READ_FROM_HEADER
+from saldo.db.replica import PRIMARY
+from saldo.http.deps import MAX_ID, READ_FROM_HEADER
 from saldo.http.rendering import render
 from saldo.identity.http import SESSION_COOKIE
 from saldo.identity.models import Audience
@@ -67,11 +67,12 @@ from saldo.kit.national_id import IdScheme, InvalidIdentifierError, kind_of
 from saldo.kit.tokens import MAX_TOKEN_LENGTH, hash_token
 from saldo.payers.errors import InvalidTokenError
 from saldo.payers.service import authenticate
+from saldo.payments.api import LISTING_LIMIT_MAX
 from saldo.payments.models import PaymentStatus
 from saldo.payments.repository import AsyncListing, AsyncRegistration, PaymentFilter
 from saldo.payments.schemas import PaymentIn, PaymentPage
 from saldo.payments.service.policy import RegistrationPolicy
-from saldo.payments.service.query import list_payments, listed_payment, person_search
+from saldo.payments.service.query import listed_payment, person_search, read_listing
 from saldo.payments.service.records import BenefitRule, RecordRejectedError, RecordValidator, ValidPayment
 from saldo.payments.service.register import registered_payment_out
 from saldo.settings import Settings
@@ -130,9 +131,7 @@ class FastPath:
             await self.app(scope, _replay(body, receive, complete), send)
             return
         status, content = answer
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": content})
+        await _send_json(send, status, content)
 
     async def _get_overview(self, overview: CitizenOverviews, scope: Scope, receive: Receive, send: Send) -> None:
         cookie = dict(scope["headers"]).get(b"cookie", b"")
@@ -151,13 +150,7 @@ class FastPath:
         if content is None:
             await self.app(scope, receive, send)
             return
-        response = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(content)).encode()),
-            (b"cache-control", b"no-store"),
-        ]
-        await send({"type": "http.response.start", "status": 200, "headers": response})
-        await send({"type": "http.response.body", "body": content})
+        await _send_json(send, 200, content, (b"cache-control", b"no-store"))
 
     async def _get_listing(self, listings: PaymentListings, scope: Scope, receive: Receive, send: Send) -> None:
         token = _bearer(dict(scope["headers"]).get(b"authorization", b""))
@@ -172,13 +165,7 @@ class FastPath:
             await self.app(scope, receive, send)
             return
         content, read_from = answered
-        response = [
-            (b"content-length", str(len(content)).encode()),
-            (b"content-type", b"application/json"),
-            (READ_FROM_HEADER.lower().encode(), read_from.encode()),
-        ]
-        await send({"type": "http.response.start", "status": 200, "headers": response})
-        await send({"type": "http.response.body", "body": content})
+        await _send_json(send, 200, content, (READ_FROM_HEADER.lower().encode(), read_from.encode()))
 
     async def _answer(self, handler: Handler, scope: Scope, body: bytes) -> tuple[int, bytes] | None:
         headers = dict(scope["headers"])
@@ -322,7 +309,7 @@ class PaymentListings:
     """``GET /api/v1/payments`` without FastAPI's routing. An unfiltered page (a cursor, an order and a
     limit at most) with no read replica set: the token and the page in one statement on the primary.
     A page with filters, or any page beside a replica: the documented route's own service
-    (authenticate, person_search, list_payments, the replica's Reads) in a worker thread, with the
+    (authenticate, person_search, read_listing under the replica's Reads) in a worker thread, with the
     app's own sessions. Handed on: a query the route would refuse or that is not in its plain form,
     an unknown or revoked token, a person that is no valid number nor a name, a database error
     (decision 0038)."""
@@ -337,35 +324,32 @@ class PaymentListings:
         asked = _listing_query(query)
         if asked is None:
             return None
-        settings: Settings = app.state.settings
-        limit = min(asked.limit, settings.page_size_max)
         if asked.plain and not self.replica:
+            settings: Settings = app.state.settings
+            limit = min(asked.limit, settings.page_size_max)
             rows = await self.db.page(hash_token(token), after=asked.after, limit=limit + 1, newest_first=asked.newest)
             if rows is None:
                 return None  # unknown or revoked token: 401 from the documented route
             items = [listed_payment(row) for row in rows[:limit]]
             page = PaymentPage(items=items, next_after=items[-1].id if len(rows) > limit else None)
             return page.model_dump_json().encode(), PRIMARY.header()
-        return await anyio.to_thread.run_sync(self._listed, app.state, token, asked, limit)
+        return await anyio.to_thread.run_sync(self._listed, app.state, token, asked)
 
     @staticmethod
-    def _listed(state: Any, token: str, asked: ListingQuery, limit: int) -> tuple[bytes, str] | None:
+    def _listed(state: Any, token: str, asked: ListingQuery) -> tuple[bytes, str] | None:
         """The documented route's work (saldo.payments.api.get_payments), in this worker thread."""
         session: Session = state.session_factory()
         try:
             payer = authenticate(session, token)
             filters = person_search(asked.filters, asked.person)
-            reads: Reads = state.reads
-            page, read_from = reads.run(
-                lambda reading: list_payments(
-                    reading,
-                    payer_id=payer.payer_id,
-                    filters=filters,
-                    after=asked.after,
-                    limit=limit,
-                    read_limit=state.settings.listing_read_limit,
-                ),
+            page, read_from = read_listing(
                 session,
+                state.reads,
+                state.settings,
+                payer_id=payer.payer_id,
+                filters=filters,
+                after=asked.after,
+                limit=asked.limit,
             )
             return page.model_dump_json().encode(), read_from.header()
         except (InvalidTokenError, InvalidIdentifierError, SQLAlchemyError):
@@ -393,8 +377,6 @@ class ListingQuery:
         return self.filters == PaymentFilter(newest_first=self.filters.newest_first) and not self.person
 
 
-_LISTING_MAX_LIMIT = 1000  # the route's own bound on `limit`, before the page_size_max setting
-_LARGEST_ID = 2**63 - 1
 _STATUSES = frozenset(status.value for status in PaymentStatus)
 # Values taken as they stand, with no percent-encoding (anything else is handed on): a benefit code,
 # the beginning of a reference, a personal or organisation number or a word of a name.
@@ -449,9 +431,9 @@ def _plainly_valid(found: dict[str, str]) -> bool:
     return (
         found.get("order", "oldest") in ("oldest", "newest")
         and _plain_number(limit)
-        and 1 <= int(limit) <= _LISTING_MAX_LIMIT
-        and (after is None or (_plain_number(after) and int(after) <= _LARGEST_ID))
-        and (batch_id is None or (_plain_number(batch_id) and 1 <= int(batch_id) <= _LARGEST_ID))
+        and 1 <= int(limit) <= LISTING_LIMIT_MAX
+        and (after is None or (_plain_number(after) and int(after) <= MAX_ID))
+        and (batch_id is None or (_plain_number(batch_id) and 1 <= int(batch_id) <= MAX_ID))
         and (status is None or status in _STATUSES)
         and (benefit is None or _CODE.match(benefit) is not None)
         and (reference is None or _REFERENCE.match(reference) is not None)
@@ -473,6 +455,14 @@ def _plain_date(value: str) -> dt.date | None:
         return _DATE.validate_python(value)
     except ValidationError:
         return None
+
+
+async def _send_json(send: Send, status: int, content: bytes, *headers: tuple[bytes, bytes]) -> None:
+    """An answer of JSON, whole, with any further headers."""
+    length = (b"content-length", str(len(content)).encode())
+    start = [(b"content-type", b"application/json"), length, *headers]
+    await send({"type": "http.response.start", "status": status, "headers": start})
+    await send({"type": "http.response.body", "body": content})
 
 
 def _year(query: bytes) -> int | Literal[False] | None:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
+from saldo.db.replica import ReadFrom, Reads
 from saldo.kit.national_id import IdScheme, InvalidIdentifierError, normalize_identifier
 from saldo.payments.errors import PaymentNotFoundError
 from saldo.payments.models import Payment, PaymentHold, PaymentStatus
@@ -183,6 +184,32 @@ def list_payments(
     if horizon is not None:  # the window is read whole; the payer has more payments past it
         return PaymentPage(items=items, next_after=horizon, read_limit_reached=True)
     return PaymentPage(items=items, next_after=None)
+
+
+def read_listing(
+    session: Session,
+    reads: Reads,
+    settings: Settings,
+    *,
+    payer_id: int,
+    filters: PaymentFilter,
+    after: int | None,
+    limit: int,
+) -> tuple[PaymentPage, ReadFrom]:
+    """A page of the payer's listing as the API gives it, and where it was read: on the replica when
+    one is set and caught up (``session`` is the primary's), the limit capped by the settings. The
+    documented route and the fast path (saldo.web.fastpath) both read it so."""
+    return reads.run(
+        lambda reading: list_payments(
+            reading,
+            payer_id=payer_id,
+            filters=filters,
+            after=after,
+            limit=min(limit, settings.page_size_max),
+            read_limit=settings.listing_read_limit,
+        ),
+        session,
+    )
 
 
 def _read_window(
