@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, cast
@@ -226,19 +226,19 @@ class HandedOnError(AssertionError):
     """The fast path passed the request on to the documented route."""
 
 
-async def post_to_fast_path(database_url: str, path: str, token: str, body: bytes, *, vop: bool) -> tuple[int, bytes]:
-    """POST through the fast-path layer alone, in front of an app that fails if it is reached."""
+def handing_on_fails(what: str) -> Callable[[object, object, object], Awaitable[None]]:
+    """An app behind the fast-path layer that fails if a request is handed on to it."""
 
     async def documented_route(scope: object, receive: object, send: object) -> None:
-        raise HandedOnError(path)
+        raise HandedOnError(what)
 
-    conninfo = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    pool = AsyncConnectionPool(conninfo, min_size=1, max_size=2, open=False, kwargs={"autocommit": True})
-    settings = Settings(database_url=database_url)
-    handler = (
-        VopChecks(pool, Thresholds()) if vop else PaymentRegistration(pool, RegistrationPolicy.from_settings(settings))
-    )
-    fast = FastPath(documented_route, pool=pool, handlers={path: handler})
+    return documented_route
+
+
+async def asgi_call(
+    app: Callable[..., Awaitable[None]], scope: dict[str, object], body: bytes = b""
+) -> list[dict[str, object]]:
+    """Call an ASGI app with one request; the messages it sent."""
     sent: list[dict[str, object]] = []
 
     async def receive() -> dict[str, object]:
@@ -247,9 +247,22 @@ async def post_to_fast_path(database_url: str, path: str, token: str, body: byte
     async def send(message: dict[str, object]) -> None:
         sent.append(message)
 
+    await app(scope, receive, send)
+    return sent
+
+
+async def post_to_fast_path(database_url: str, path: str, token: str, body: bytes, *, vop: bool) -> tuple[int, bytes]:
+    """POST through the fast-path layer alone, in front of an app that fails if it is reached."""
+    conninfo = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    pool = AsyncConnectionPool(conninfo, min_size=1, max_size=2, open=False, kwargs={"autocommit": True})
+    settings = Settings(database_url=database_url)
+    handler = (
+        VopChecks(pool, Thresholds()) if vop else PaymentRegistration(pool, RegistrationPolicy.from_settings(settings))
+    )
+    fast = FastPath(handing_on_fails(path), pool=pool, handlers={path: handler})
     headers = [(b"authorization", f"Bearer {token}".encode()), (b"content-type", b"application/json")]
     try:
-        await fast({"type": "http", "method": "POST", "path": path, "headers": headers}, receive, send)
+        sent = await asgi_call(fast, {"type": "http", "method": "POST", "path": path, "headers": headers}, body)
     finally:
         await pool.close()
     return int(sent[0]["status"]), bytes(sent[1]["body"])  # type: ignore[call-overload]

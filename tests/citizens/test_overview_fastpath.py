@@ -21,7 +21,7 @@ from saldo.kit.clock import today
 from saldo.settings import Settings
 from saldo.staff.models import Role
 from saldo.web.fastpath import OVERVIEW_PATH, CitizenOverviews, FastPath
-from tests.conftest import HandedOnError
+from tests.conftest import HandedOnError, asgi_call, handing_on_fails
 from tests.factories import (
     OTHER_PNR,
     VALID_PNR,
@@ -84,25 +84,16 @@ def fast_get(
     """GET the overview (or its page) through the fast-path layer alone, in front of an app that
     fails if reached; ``app`` is what Starlette puts in the scope (the page reads its settings)."""
 
-    async def documented_route(scope: object, receive: object, send: object) -> None:
-        raise HandedOnError(path)
-
     async def get() -> bytes:
         conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         pool = AsyncConnectionPool(conninfo, min_size=1, max_size=2, open=False, kwargs={"autocommit": True})
-        fast = FastPath(documented_route, pool=pool, handlers={}, overview=CitizenOverviews(pool, idle_minutes=30))
-        sent: list[dict[str, object]] = []
-
-        async def receive() -> dict[str, object]:
-            return {"type": "http.request", "body": b"", "more_body": False}
-
-        async def send(message: dict[str, object]) -> None:
-            sent.append(message)
-
+        fast = FastPath(
+            handing_on_fails(path), pool=pool, handlers={}, overview=CitizenOverviews(pool, idle_minutes=30)
+        )
         headers = [(b"cookie", f"saldo_lang=sv; saldo_session={cookie}".encode())] if cookie else []
         scope = {"type": "http", "method": "GET", "path": path, "headers": headers, "app": app}
         try:
-            await fast({**scope, "query_string": query.encode()}, receive, send)
+            sent = await asgi_call(fast, {**scope, "query_string": query.encode()})
         finally:
             await pool.close()
         assert sent[0]["status"] == 200

@@ -24,7 +24,7 @@ from saldo.payers.service import revoke_token
 from saldo.payments.repository import _LISTING_NEWEST_FIRST, _LISTING_OLDEST_FIRST
 from saldo.settings import Settings
 from saldo.web.fastpath import PAYMENTS_PATH, FastPath, PaymentListings
-from tests.conftest import HandedOnError
+from tests.conftest import HandedOnError, asgi_call, handing_on_fails
 from tests.factories import VALID_PNR, auth, make_payer, make_token, payment_body
 
 PAGE_SIZE_MAX = 4  # below the route's own bound of 1,000, so a larger limit is cut to it
@@ -95,9 +95,6 @@ def fast_get(
     reads).
     Its connections keep another time zone than the server's: the answer's times are UTC still."""
 
-    async def documented_route(scope: object, receive: object, send: object) -> None:
-        raise HandedOnError(query)
-
     async def get() -> tuple[bytes, list[tuple[bytes, bytes]]]:
         conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         pool = AsyncConnectionPool(
@@ -108,19 +105,11 @@ def fast_get(
             kwargs={"autocommit": True, "options": "-c TimeZone=Europe/Stockholm"},
         )
         listings = PaymentListings(pool, replica=replica)
-        fast = FastPath(documented_route, pool=pool, handlers={}, listings=listings)
-        sent: list[dict[str, object]] = []
-
-        async def receive() -> dict[str, object]:
-            return {"type": "http.request", "body": b"", "more_body": False}
-
-        async def send(message: dict[str, object]) -> None:
-            sent.append(message)
-
+        fast = FastPath(handing_on_fails(query), pool=pool, handlers={}, listings=listings)
         headers = [(b"authorization", f"Bearer {token}".encode())] if token else []
         scope = {"type": "http", "method": "GET", "path": PAYMENTS_PATH, "headers": headers, "app": app}
         try:
-            await fast({**scope, "query_string": query.encode()}, receive, send)
+            sent = await asgi_call(fast, {**scope, "query_string": query.encode()})
         finally:
             await pool.close()
         assert sent[0]["status"] == 200
@@ -208,10 +197,12 @@ def test_every_filtered_page_is_the_documented_route_s_byte_for_byte(
 
 
 def test_each_payer_sees_its_own_payments_only(documented: tuple[TestClient, Payers], live_engine: Engine) -> None:
+    """On both paths: the one statement (no filter) and the route's service (a status filter)."""
     client, payers = documented
-    for token, own in ((payers.first, payers.first_ids), (payers.other, payers.other_ids)):
+    owners = ((payers.first, payers.first_ids), (payers.other, payers.other_ids))
+    for (token, own), narrowed in itertools.product(owners, ("", "status=registered&")):
         seen: list[int] = []
-        query = "limit=3"
+        query = f"{narrowed}limit=3"
         while True:
             body, _headers = fast_get(live_engine, token, query, app=client.app)
             page = client.get(f"{PAYMENTS_PATH}?{query}", headers=auth(token))
@@ -219,8 +210,17 @@ def test_each_payer_sees_its_own_payments_only(documented: tuple[TestClient, Pay
             seen += [p["id"] for p in page.json()["items"]]
             if page.json()["next_after"] is None:
                 break
-            query = f"limit=3&after={page.json()['next_after']}"
-        assert seen == own
+            query = f"{narrowed}limit=3&after={page.json()['next_after']}"
+        if narrowed:
+            assert seen
+            assert set(seen) <= set(own), (seen, own)
+        else:
+            assert seen == own
+    # another payer's batch is no batch of the caller's: an empty page, as the route gives it
+    batch = client.get(f"{PAYMENTS_PATH}?reference=BATCH-", headers=auth(payers.first)).json()["items"][0]["batch_id"]
+    theirs, _headers = fast_get(live_engine, payers.other, f"batch_id={batch}", app=client.app)
+    assert theirs == client.get(f"{PAYMENTS_PATH}?batch_id={batch}", headers=auth(payers.other)).content
+    assert theirs == b'{"items":[],"next_after":null,"read_limit_reached":false}'
     empty, _headers = fast_get(live_engine, payers.idle, "order=newest", app=client.app)
     assert empty == client.get(f"{PAYMENTS_PATH}?order=newest", headers=auth(payers.idle)).content
     assert empty == b'{"items":[],"next_after":null,"read_limit_reached":false}'
