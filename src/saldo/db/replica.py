@@ -5,29 +5,37 @@ replication) when one is set, up and near enough to the primary; else to the pri
 The replica's lag is asked of the replica at most once a second per process: the time since the
 last transaction it replayed, or zero when it has replayed all it has received. A replica that
 does not answer is left alone for a few seconds before it is asked again, so a replica that is
-down costs one failed connection, not one per request."""
+down costs one failed connection, not one per request.
+
+``Reads`` serves the documented routes (an ORM session in a worker thread); ``AsyncReads`` the fast
+paths (a psycopg async pool on the replica, decision 0039). Both decide the same way."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
+import psycopg
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 T = TypeVar("T")
 
-LAG = text(
+_LAG_SQL = (
     "SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0 "  # a primary given as the replica: nothing to wait for
     "WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
     "ELSE extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()) END"
 )
+LAG = text(_LAG_SQL)
 ASK_EVERY_S = 1.0  # how often a process asks the replica how far behind it is
 DOWN_FOR_S = 5.0  # after a failed connection, the replica is not tried again for this long
+COMMIT_WITHIN_S = 1.0  # a person's own change commits within this of its transaction's start
 
 
 @dataclass(frozen=True)
@@ -95,3 +103,64 @@ class Reads:
             except OperationalError:
                 self._forget()
         return work(primary), PRIMARY
+
+
+class AsyncReads:
+    """The fast paths' reads: sent to the replica's async pool when it is fit, as ``Reads`` decides,
+    else to the primary's. The lag is asked on the replica's pool, at most every ``ASK_EVERY_S``; a
+    replica that fails is left alone for ``DOWN_FOR_S``, then asked on a connection of its own, and
+    once it answers, read through a new pool (the old one may still be waiting out its reconnection
+    backoff, and would keep the reads on the primary for many seconds more)."""
+
+    def __init__(self, connect: Callable[[], AsyncConnectionPool], *, max_lag_seconds: float) -> None:
+        self._connect = connect
+        self.pool = connect()
+        self.max_lag = max_lag_seconds
+        self._asked_at = float("-inf")
+        self._lag: float | None = None
+        self._opened = False
+
+    async def choose(self) -> ReadFrom:
+        """Where the next read goes: the replica when it is up and at most ``max_lag`` behind."""
+        now = time.monotonic()
+        if now - self._asked_at >= (ASK_EVERY_S if self._lag is not None else DOWN_FOR_S):
+            down = self._opened and self._lag is None
+            self._asked_at = now  # one request asks; the others meanwhile take the last answer
+            try:
+                value = await (self._ask_afresh() if down else self._ask())
+            except psycopg.Error:  # down, or no connection within the pool's wait (PoolTimeout)
+                value = None
+            self._lag = float(value) if value is not None else None
+        lag = self._lag
+        return ReadFrom("replica", lag) if lag is not None and lag <= self.max_lag else PRIMARY
+
+    async def _ask(self) -> Any:
+        if not self._opened:  # opened by the first read, as the primary's pool is
+            self._opened = True
+            await self.pool.open()
+        async with self.pool.connection() as connection:
+            return (await (await connection.execute(_LAG_SQL)).fetchone() or (None,))[0]
+
+    async def _ask_afresh(self) -> Any:
+        # the pools are made from a URL and keyword arguments, never from callables
+        conninfo, kwargs = cast(str, self.pool.conninfo), cast(dict[str, Any], self.pool.kwargs or {})
+        connection = await psycopg.AsyncConnection.connect(conninfo, **kwargs)
+        async with connection:
+            value = (await (await connection.execute(_LAG_SQL)).fetchone() or (None,))[0]
+        old, self.pool = self.pool, self._connect()
+        await self.pool.open()
+        await old.close()  # a read still on it fails there and is done on the primary
+        return value
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    def has_had_time(self, written_at: dt.datetime, now: dt.datetime) -> bool:
+        """Whether a write whose transaction began at ``written_at`` is surely on a replica fit to
+        read: the replica is at most ``max_lag`` behind, asked at most ``ASK_EVERY_S`` ago, and the
+        write's transaction is given ``COMMIT_WITHIN_S`` from its start to its commit."""
+        return now - written_at >= dt.timedelta(seconds=self.max_lag + ASK_EVERY_S + COMMIT_WITHIN_S)
+
+    def forget(self) -> None:
+        """The replica failed a read: not asked again, nor read, for ``DOWN_FOR_S``."""
+        self._lag, self._asked_at = None, time.monotonic()

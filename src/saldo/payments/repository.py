@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from saldo.banks.models import Bank
 from saldo.benefits.models import Benefit
 from saldo.db.engine import driver_connection
+from saldo.db.replica import PRIMARY, AsyncReads, ReadFrom
 from saldo.kit.national_id import IdScheme
 from saldo.payees.models import Payee
 from saldo.payees.repository import CREATE_PAYEE, FIND_PAYEE
@@ -672,28 +673,62 @@ _LISTING_NEWEST_FIRST = _LISTING_FOR_CALLER.format(
 )
 
 
-class AsyncListing:
-    """The listing hot path's statement, on a psycopg async pool."""
+# The same in two, beside a replica (decision 0039): the token's payer on the primary, which knows
+# at once of a revoked token, then the page of that payer on the replica.
+_PAYER_OF_TOKEN = f"SELECT token.payer_id FROM ({PAYER_TOKEN}) AS token"  # noqa: S608 — a constant statement
+_GIVEN_PAYER = "SELECT %(payer_id)s AS payer_id"
+_PAGE_OLDEST_FIRST = _LISTING_FOR_CALLER.format(
+    token=_GIVEN_PAYER,
+    bounds=f"(p.payer_id, p.id) > ({_CALLER}, %(after)s) AND p.payer_id <= {_CALLER}",
+    order="ASC",
+    columns=_LISTING_COLUMNS,
+)
+_PAGE_NEWEST_FIRST = _LISTING_FOR_CALLER.format(
+    token=_GIVEN_PAYER,
+    bounds=f"(p.payer_id, p.id) < ({_CALLER}, %(after)s) AND p.payer_id >= {_CALLER}",
+    order="DESC",
+    columns=_LISTING_COLUMNS,
+)
 
-    def __init__(self, pool: AsyncConnectionPool) -> None:
+
+class AsyncListing:
+    """The listing hot path's statements, on a psycopg async pool, and on the replica's when one is
+    set and fit to read (``reads``)."""
+
+    def __init__(self, pool: AsyncConnectionPool, reads: AsyncReads | None = None) -> None:
         self.pool = pool
+        self.reads = reads
 
     async def page(
         self, secret_sha256: bytes, *, after: int | None, limit: int, newest_first: bool
-    ) -> list[tuple[Any, ...]] | None:
-        """Up to ``limit`` of the caller's payments from after the cursor, as rows of LISTED_COLUMNS;
-        [] for none; None for an unknown or revoked token."""
-        statement = _LISTING_NEWEST_FIRST if newest_first else _LISTING_OLDEST_FIRST
+    ) -> tuple[list[tuple[Any, ...]], ReadFrom] | None:
+        """Up to ``limit`` of the caller's payments from after the cursor, as rows of LISTED_COLUMNS
+        ([] for none), and where they were read; None for an unknown or revoked token."""
         cursor_at = after if after is not None else (_NO_ID_AFTER if newest_first else 0)
         # bigint whatever its size, as the column is (psycopg would send a small cursor as smallint,
         # and prepare the statement once more for each type)
-        params = {"secret": secret_sha256, "after": Int8(cursor_at), "limit": limit}
-        async with self.pool.connection() as connection:
-            cursor = await connection.execute(statement, params, prepare=True)
-            rows = await cursor.fetchall()
-        if not rows:
+        params: dict[str, Any] = {"secret": secret_sha256, "after": Int8(cursor_at), "limit": limit}
+        chosen = PRIMARY if self.reads is None else await self.reads.choose()
+        if chosen is PRIMARY or self.reads is None:
+            rows = await _all(self.pool, _LISTING_NEWEST_FIRST if newest_first else _LISTING_OLDEST_FIRST, params)
+            return None if not rows else ([] if rows[0][0] is None else rows, PRIMARY)
+        caller = await _all(self.pool, _PAYER_OF_TOKEN, params)
+        if not caller:
             return None
-        return [] if rows[0][0] is None else rows
+        params["payer_id"] = Int8(caller[0][0])
+        statement = _PAGE_NEWEST_FIRST if newest_first else _PAGE_OLDEST_FIRST
+        try:
+            rows = await _all(self.reads.pool, statement, params)
+        except pg_errors.OperationalError:  # stopped since it was asked, or its replay cancelled the read
+            self.reads.forget()
+            rows, chosen = await _all(self.pool, statement, params), PRIMARY
+        return [] if rows[0][0] is None else rows, chosen
+
+
+async def _all(pool: AsyncConnectionPool, statement: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    async with pool.connection() as connection:
+        cursor = await connection.execute(statement, params, prepare=True)
+        return await cursor.fetchall()
 
 
 class UploadRepository:

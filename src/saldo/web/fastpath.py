@@ -9,12 +9,14 @@ does. This layer answers the plain case of
 - ``POST /api/v1/vop/checks`` — a valid token and a well-formed check —,
 - ``POST /api/v1/payments`` — a valid token of a payer that pays through Saldo, a valid payment of a
   permitted benefit, a reference not used before —,
-- ``GET /api/v1/payments`` — a valid token; with no filter and no read replica set, one statement;
-  with filters or beside a replica, the route's own service in a worker thread (decision 0038) — and
+- ``GET /api/v1/payments`` — a valid token; with no filter, one statement (beside a read replica,
+  the token on the primary and the page on the replica: decision 0039); with filters, the route's
+  own service in a worker thread (decision 0038) — and
 - ``GET /api/v1/me/overview`` and ``GET /me`` — the cookie of a live citizen session, no query or
   a plain year —
 
-with **one prepared statement** each on an async connection pool (a filtered listing aside), using
+with **one prepared statement** each on an async connection pool (a filtered listing aside, and the
+overview and listing beside a replica take two), using
 the same validation and decision code as the documented routes (saldo.accounts.api,
 saldo.payments.api, saldo.citizens.api). Anything else (no or unknown token, bad JSON, an invalid
 field, a query not in its plain form, a replay or conflict, a database error) is passed on unchanged
@@ -53,7 +55,7 @@ from saldo.citizens.pages import overview_context
 from saldo.citizens.repository import AsyncSessionOverview
 from saldo.citizens.schemas import CitizenOverview
 from saldo.citizens.service import ACCESS_SHOWN, overview_of, overview_window
-from saldo.db.replica import PRIMARY
+from saldo.db.replica import AsyncReads, ReadFrom
 from saldo.http.deps import MAX_ID, READ_FROM_HEADER
 from saldo.http.rendering import render
 from saldo.identity.http import SESSION_COOKIE
@@ -88,6 +90,7 @@ OVERVIEW_PATH = "/api/v1/me/overview"
 OVERVIEW_PAGE = "/me"
 CITIZEN_PATHS = frozenset({OVERVIEW_PATH, OVERVIEW_PAGE})
 PAYMENTS_PATH = "/api/v1/payments"
+_READ_FROM = READ_FROM_HEADER.lower().encode()
 MAX_BODY = 16 * 1024  # a check or a payment is well under 2 KiB; a larger body goes the documented way
 
 
@@ -142,15 +145,16 @@ class FastPath:
                 if page is not None:
                     await page(scope, receive, send)
                     return
-                content = None
+                answered = None
             else:
-                content = await overview.answer(cookie, scope["query_string"])
+                answered = await overview.answer(cookie, scope["query_string"])
         except (psycopg.Error, OSError):
-            content = None
-        if content is None:
+            answered = None
+        if answered is None:
             await self.app(scope, receive, send)
             return
-        await _send_json(send, 200, content, (b"cache-control", b"no-store"))
+        content, read_from = answered
+        await _send_json(send, 200, content, (b"cache-control", b"no-store"), (_READ_FROM, read_from.encode()))
 
     async def _get_listing(self, listings: PaymentListings, scope: Scope, receive: Receive, send: Send) -> None:
         token = _bearer(dict(scope["headers"]).get(b"authorization", b""))
@@ -165,7 +169,7 @@ class FastPath:
             await self.app(scope, receive, send)
             return
         content, read_from = answered
-        await _send_json(send, 200, content, (READ_FROM_HEADER.lower().encode(), read_from.encode()))
+        await _send_json(send, 200, content, (_READ_FROM, read_from.encode()))
 
     async def _answer(self, handler: Handler, scope: Scope, body: bytes) -> tuple[int, bytes] | None:
         headers = dict(scope["headers"])
@@ -252,18 +256,27 @@ class PaymentRegistration:
 
 class CitizenOverviews:
     """``GET /api/v1/me/overview`` and ``GET /me``: the session of the cookie, checked and touched,
-    and the overview of its citizen, in one statement. Handed on: no session, or an unknown, ended,
-    expired or idle one; a staff session (the documented route logs a caseworker's read); a query
-    other than a plain ``year``."""
+    and the overview of its citizen, in one statement; beside a replica fit to read, the session on
+    the primary and the overview on the replica (decision 0039). Handed on: no session, or an
+    unknown, ended, expired or idle one; a staff session (the documented route logs a caseworker's
+    read); a query other than a plain ``year``."""
 
-    def __init__(self, pool: AsyncConnectionPool, *, idle_minutes: int, wallet_designation: bool = False) -> None:
-        self.db = AsyncSessionOverview(pool)
+    def __init__(
+        self,
+        pool: AsyncConnectionPool,
+        *,
+        idle_minutes: int,
+        wallet_designation: bool = False,
+        reads: AsyncReads | None = None,
+    ) -> None:
+        self.db = AsyncSessionOverview(pool, reads)
         self.idle_minutes = idle_minutes
         self.wallet_designation = wallet_designation
 
-    async def answer(self, cookie_header: bytes, query: bytes) -> bytes | None:
+    async def answer(self, cookie_header: bytes, query: bytes) -> tuple[bytes, str] | None:
+        """(the overview's JSON, where it was read) or None to hand the request on."""
         found = await self._overview(cookie_header, query)
-        return found[1].model_dump_json().encode() if found is not None else None
+        return (found[1].model_dump_json().encode(), found[2].header()) if found is not None else None
 
     async def page(self, scope: Scope, cookie_header: bytes) -> HTMLResponse | None:
         """``GET /me`` — the page the documented route renders, from the same template — when the
@@ -271,7 +284,7 @@ class CitizenOverviews:
         found = await self._overview(cookie_header, scope["query_string"])
         if found is None:
             return None
-        row, overview = found
+        row, overview, read_from = found
         principal = SessionPrincipal(
             session_id=row.session_id,
             audience=Audience.CITIZEN,
@@ -281,16 +294,19 @@ class CitizenOverviews:
             csrf_token=row.session_csrf,
         )
         context = overview_context(overview, wallet_designation=self.wallet_designation)
-        return render(Request(scope), "citizens/overview.html", context, principal=principal)
+        context["read_from"] = read_from
+        page = render(Request(scope), "citizens/overview.html", context, principal=principal)
+        page.headers[READ_FROM_HEADER] = read_from.header()
+        return page
 
-    async def _overview(self, cookie_header: bytes, query: bytes) -> tuple[Any, CitizenOverview] | None:
+    async def _overview(self, cookie_header: bytes, query: bytes) -> tuple[Any, CitizenOverview, ReadFrom] | None:
         secret = cookie_parser(cookie_header.decode("latin-1")).get(SESSION_COOKIE)
         year = _year(query)
         if not secret or len(secret) > MAX_TOKEN_LENGTH or year is False:
             return None
         now = today()
         shown, start, end = overview_window(year, now)
-        row = await self.db.overview(
+        found = await self.db.overview(
             hashlib.sha256(secret.encode()).digest(),
             now=dt.datetime.now(dt.UTC),
             today=now,
@@ -300,23 +316,23 @@ class CitizenOverviews:
             end=end,
             access_limit=ACCESS_SHOWN,
         )
-        if row is None:
+        if found is None:
             return None
-        return row, overview_of(row, shown, now)
+        row, read_from = found
+        return row, overview_of(row, shown, now), read_from
 
 
 class PaymentListings:
     """``GET /api/v1/payments`` without FastAPI's routing. An unfiltered page (a cursor, an order and a
-    limit at most) with no read replica set: the token and the page in one statement on the primary.
-    A page with filters, or any page beside a replica: the documented route's own service
-    (authenticate, person_search, read_listing under the replica's Reads) in a worker thread, with the
-    app's own sessions. Handed on: a query the route would refuse or that is not in its plain form,
-    an unknown or revoked token, a person that is no valid number nor a name, a database error
-    (decision 0038)."""
+    limit at most): the token and the page in one statement on the primary, or beside a replica fit
+    to read, the token on the primary and the page on the replica (decision 0039). A page with
+    filters: the documented route's own service (authenticate, person_search, read_listing under the
+    replica's Reads) in a worker thread, with the app's own sessions. Handed on: a query the route
+    would refuse or that is not in its plain form, an unknown or revoked token, a person that is no
+    valid number nor a name, a database error (decision 0038)."""
 
-    def __init__(self, pool: AsyncConnectionPool, *, replica: bool) -> None:
-        self.db = AsyncListing(pool)
-        self.replica = replica
+    def __init__(self, pool: AsyncConnectionPool, reads: AsyncReads | None = None) -> None:
+        self.db = AsyncListing(pool, reads)
 
     async def answer(self, token: str, query: bytes, app: Any) -> tuple[bytes, str] | None:
         """(the page's JSON, where it was read) or None to hand the request on. ``app`` is the app in
@@ -324,15 +340,16 @@ class PaymentListings:
         asked = _listing_query(query)
         if asked is None:
             return None
-        if asked.plain and not self.replica:
+        if asked.plain:
             settings: Settings = app.state.settings
             limit = min(asked.limit, settings.page_size_max)
-            rows = await self.db.page(hash_token(token), after=asked.after, limit=limit + 1, newest_first=asked.newest)
-            if rows is None:
+            found = await self.db.page(hash_token(token), after=asked.after, limit=limit + 1, newest_first=asked.newest)
+            if found is None:
                 return None  # unknown or revoked token: 401 from the documented route
+            rows, read_from = found
             items = [listed_payment(row) for row in rows[:limit]]
             page = PaymentPage(items=items, next_after=items[-1].id if len(rows) > limit else None)
-            return page.model_dump_json().encode(), PRIMARY.header()
+            return page.model_dump_json().encode(), read_from.header()
         return await anyio.to_thread.run_sync(self._listed, app.state, token, asked)
 
     @staticmethod
