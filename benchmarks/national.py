@@ -56,6 +56,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
@@ -475,6 +476,7 @@ def _reads(
     server, base = start_server(settings, 1, extra_env=env)
     figures: dict[str, Any] = {"fast_path": not args.no_fast_path, "replica": args.replica}
     try:
+        figures["read from"] = where_read(base, secrets[0], targets[0][1:])
         with tempfile.TemporaryDirectory() as tmp:
             cookies = Path(tmp) / "cookies.txt"
             cookies.write_text("\n".join(secrets) + "\n", encoding="utf-8")
@@ -505,6 +507,18 @@ def _reads(
         server.terminate()
         server.wait(timeout=30)
     return figures
+
+
+def where_read(base: str, cookie: str, listing: tuple[str, str]) -> dict[str, str | None]:
+    """What the server says it read each kind of page from (`Saldo-Read-From`), asked once before the
+    runs: with --replica, the replica, which the figures would not show otherwise."""
+    token, path = listing
+    answers = {
+        "citizen overview page": httpx.get(f"{base}/me", cookies={"saldo_session": cookie}),
+        "citizen overview JSON": httpx.get(f"{base}/api/v1/me/overview", cookies={"saldo_session": cookie}),
+        "payer's listing": httpx.get(f"{base}{path}", headers={"Authorization": f"Bearer {token}"}),
+    }
+    return {name: f"{answer.status_code} {answer.headers.get('saldo-read-from')}" for name, answer in answers.items()}
 
 
 def writes(settings: Settings, args: argparse.Namespace, wrk: str) -> dict[str, Any]:
