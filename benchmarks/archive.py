@@ -1,7 +1,7 @@
 """Settled months out of the row store, measured before anything is built (decision 0035): what it
 would save, and what it would cost the reads that need them.
 
-    .venv/bin/python -m benchmarks.archive --persons 145000 [--lookups 2000] [--runs 3]
+    .venv/bin/python -m benchmarks.archive --persons 145000 [--lookups 2000] [--runs 3] [--bytes-only]
 
 On the national year (`benchmarks/national.py build`), which it reads and does not change. The
 archived payments are those of the settled months: due before the month of the country's date, in a
@@ -16,7 +16,9 @@ final state. Every layout is built compactly, in scratch tables and files remove
   an old reference again is refused), or the keys the payer's reads need (the id, the payer's
   listing, the reference, each indexed as today); or, for layout D, lean keys: the payer's listing
   as the primary key (also read for an id alone, by PostgreSQL 18's skip scan), the payee, and an
-  8-byte digest of the reference.
+  8-byte digest of the reference; or the same with the reference itself, also with the payer and
+  the payee as 4-byte integers beside a person's year rows that leave the reference to the keys.
+  With --bytes-only, the bytes alone, without the reads.
 
 For each: bytes an archived payment, and a person's archived payments read --lookups times for
 random persons on one thread (DuckDB in process for Parquet, psycopg for PostgreSQL): p50, p99 and
@@ -57,6 +59,8 @@ SCRATCH = (
     "archive_probe_years_rows",
     "archive_probe_lean_keys",
     "archive_probe_lean_keys_references",
+    "archive_probe_narrow_keys_references",
+    "archive_probe_years_rows_unreferenced",
 )
 _DUCKDB_TYPES = {"bigint": "BIGINT", "integer": "INTEGER", "date": "DATE", "timestamp with time zone": "TIMESTAMPTZ"}
 _FINAL_LIST = ", ".join(f"'{status}'" for status in FINAL)
@@ -142,6 +146,18 @@ def build_tables(connection: psycopg.Connection[Any]) -> dict[str, int]:
         f"FROM payments WHERE {ARCHIVED} ORDER BY payer_id, id",
         "ALTER TABLE archive_probe_lean_keys_references ADD PRIMARY KEY (payer_id, id)",
         "CREATE UNIQUE INDEX ON archive_probe_lean_keys_references (payer_id, reference)",
+        # narrower still: the payer and the payee as 4-byte integers (ids well below 2^31), the
+        # columns in the order that leaves no padding
+        "CREATE TABLE archive_probe_narrow_keys_references AS SELECT id, payee_id::int AS payee_id, "
+        f"payer_id::int AS payer_id, reference FROM payments WHERE {ARCHIVED} ORDER BY payer_id, id",
+        "ALTER TABLE archive_probe_narrow_keys_references ADD PRIMARY KEY (payer_id, id)",
+        "CREATE UNIQUE INDEX ON archive_probe_narrow_keys_references (payer_id, reference)",
+        # a person's year as rows with the reference left to the keys (a view takes it from there)
+        "CREATE TABLE archive_probe_years_rows_unreferenced (payee_id bigint, year int, payments payments[], "
+        "PRIMARY KEY (payee_id, year)) WITH (toast_tuple_target = 128)",
+        "INSERT INTO archive_probe_years_rows_unreferenced SELECT payee_id, extract(year FROM due_date)::int, "
+        """array_agg(jsonb_populate_record(p, '{"reference": null}') ORDER BY due_date, id) """
+        f"FROM payments p WHERE {ARCHIVED} GROUP BY 1, 2",
     ]
     for layout, payments in (("json", "jsonb"), ("rows", "payments[]")):
         aggregate = (
@@ -445,6 +461,7 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=145_000)
     parser.add_argument("--lookups", type=int, default=2_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--bytes-only", action="store_true", help="the bytes of each layout, without the reads")
     args = parser.parse_args()
     settings = migrated_database(database(args.persons), fresh=False)
     url = resolve_database_url(settings).replace("postgresql+psycopg://", "postgresql://", 1)
@@ -462,7 +479,7 @@ def main() -> None:
             began = time.perf_counter()
             sizes = build_tables(connection)
             tables_s = time.perf_counter() - began
-            read = lookups(connection, files, by_payer, args.lookups, args.runs)
+            read = lookups(connection, files, by_payer, args.lookups, args.runs) if not args.bytes_only else {}
         finally:
             drop_tables(connection)
         parquet = {size: path.stat().st_size for size, path in files.items()}
@@ -497,6 +514,12 @@ def main() -> None:
                 "lean keys with the reference instead of its digest": per_archived(
                     sizes["archive_probe_lean_keys_references"]
                 ),
+                "the same, the payer and the payee as 4-byte integers": per_archived(
+                    sizes["archive_probe_narrow_keys_references"]
+                ),
+                "a person's year as one row, rows, the reference left to the keys": per_archived(
+                    sizes["archive_probe_years_rows_unreferenced"]
+                ),
             },
             "bytes_per_kept_payment_with_indexes": round(live / (payments - archived), 1),
             "bytes_per_payment_of_the_year": {
@@ -518,6 +541,9 @@ def main() -> None:
                 ),
                 "D with the references in the keys instead of digests": (
                     per_payment(live, sizes["archive_probe_lean_keys_references"], years_rows)
+                ),
+                "D with the references in narrow keys, and year rows without them": per_payment(
+                    live, sizes["archive_probe_narrow_keys_references"], sizes["archive_probe_years_rows_unreferenced"]
                 ),
             },
             "a_persons_archived_payments": read,
