@@ -6,6 +6,8 @@ rules at >= 15 million rows/s; the scaling at 1, 10 and 100 million payments; a 
 10 million payments from PostgreSQL in under 2 minutes.
 
     uv run python benchmarks/analysis.py rules [--base-persons 145000] [--copies 1,10,100] [--runs 3]
+    uv run python benchmarks/analysis.py cluster [--base-persons 145000] [--copies 1,10] [--runs 1]
+        [--worker-memory 8]
     uv run python benchmarks/analysis.py export [--persons 1450000] [--runs 3]
 
 rules:  a country of --base-persons (about a million payments, with the planted anomalies) is
@@ -14,6 +16,9 @@ rules:  a country of --base-persons (about a million payments, with the planted 
         copy (md5 of key and copy number, the same 32 hex digits a real pseudonym has), giving k
         independent countries of the same shape. All the rules run with DuckDB on 2 threads, each
         size --runs times; the findings must be exactly k times the base's.
+cluster: the same base country and copies, every rule on a Spark standalone cluster started here (a
+        master and two workers of one core and --worker-memory GiB each, each a JVM process of its
+        own) and with DuckDB on 2 threads: both timed, and their findings must be the same.
 export: a country of --persons (about 10 million payments) is loaded once into its own database,
         then `export_snapshot` runs --runs times against it."""
 
@@ -21,22 +26,27 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from sqlalchemy import text
 
 from benchmarks.common import WORK, median, migrated_database, report
 from saldo.analysis.service.backends.duckdb import DuckDbEngine
+from saldo.analysis.service.backends.spark import SparkEngine
 from saldo.analysis.service.catalogue import load_catalogue
 from saldo.analysis.service.compile import compile_rule
+from saldo.analysis.service.run import execute_rules
 from saldo.analysis.service.snapshot import export_snapshot
 from saldo.cli.country import load_country as load_country_files
 from saldo.db.engine import create_db_engine, create_session_factory, unit_of_work
 from saldo.settings import Settings
 from saldo.synthetic.country import generate_country
+from tests.analysis.spark_cluster import standalone_cluster
 
 AS_OF = dt.date(2026, 11, 22)
 PER_PERSON_MONTH = "earnings_beside_full_time_benefit"  # joins each person's month of payments and earnings
@@ -111,8 +121,8 @@ def run_rules(folder: Path) -> tuple[float, dict[str, float], int, int]:
     return total, seconds, findings, int(rows[0]) if rows else 0
 
 
-def bench_rules(base_persons: int, copies: list[int], runs: int) -> None:
-    work = WORK / "analysis"
+def base_snapshot(work: Path, base_persons: int) -> Path:
+    """The base country (seed 5, with its planted anomalies), loaded and snapshotted in ``work``."""
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     settings = migrated_database("saldo_bench_analysis", fresh=True)
@@ -122,6 +132,12 @@ def bench_rules(base_persons: int, copies: list[int], runs: int) -> None:
     load_country(settings, work / "country")
     base = snapshot_of(settings)
     print(f"base country of {base_persons:,} persons loaded and snapshotted in {time.perf_counter() - started:.0f} s")
+    return base
+
+
+def bench_rules(base_persons: int, copies: list[int], runs: int) -> None:
+    work = WORK / "analysis"
+    base = base_snapshot(work, base_persons)
     base_findings = None
     for k in copies:
         folder = copied(base, k, work / f"x{k}")
@@ -150,6 +166,70 @@ def bench_rules(base_persons: int, copies: list[int], runs: int) -> None:
             },
         )
         if k != copies[-1]:
+            shutil.rmtree(folder)
+
+
+def timed_rules(engine: Any, rules: list[Any]) -> tuple[float, dict[str, float], list[Any]]:
+    """Seconds for all rules, seconds per rule, and the findings, on ``engine``."""
+    each: dict[str, float] = {}
+
+    def took(rule: Any, _rows: int, seconds: float) -> None:
+        each[rule.id] = seconds
+
+    started = time.perf_counter()
+    found = execute_rules(engine, rules, on_rule=took)
+    return time.perf_counter() - started, each, found
+
+
+def bench_cluster(base_persons: int, copies: list[int], runs: int, memory_gib: int) -> None:
+    """Every rule on a Spark standalone cluster (a master and two workers of one core each, separate
+    JVM processes on this machine) beside DuckDB on 2 threads, on the same copies of the snapshot:
+    the time of each, and the findings, which must be the same."""
+    work = WORK / "analysis-cluster"
+    base = base_snapshot(work, base_persons)
+    # the executors' and the driver's memory, before the first (and only) Spark session starts
+    os.environ["PYSPARK_SUBMIT_ARGS"] = (
+        f"--executor-memory {memory_gib - 1}g --driver-memory {max(2, memory_gib // 2)}g pyspark-shell"
+    )
+    os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"  # the executors call the driver back here
+    (work / "cluster").mkdir()
+    rules = load_catalogue()
+    with standalone_cluster(work / "cluster", workers=2, memory=f"{memory_gib}g") as (master, _ui):
+        for k in copies:
+            folder = copied(base, k, work / f"x{k}")
+            payments = duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{folder}/payments.parquet')")
+            counted = (payments.fetchone() or (0,))[0]
+            timed: dict[str, list[float]] = {"duckdb": [], "spark cluster": []}
+            per_rule: dict[str, dict[str, list[float]]] = {"duckdb": {}, "spark cluster": {}}
+            found: dict[str, list[Any]] = {}
+            executors = 0
+            for _ in range(runs):
+                for name, times in timed.items():
+                    if name == "duckdb":
+                        engine: Any = DuckDbEngine(folder, threads=2, temp_directory=work / "duckdb-tmp")
+                    else:
+                        engine = SparkEngine(folder, master=master, threads=2)
+                        executors = engine.session.sparkContext._jsc.sc().getExecutorMemoryStatus().size() - 1
+                    seconds, each, found[name] = timed_rules(engine, rules)
+                    engine.close()
+                    times.append(seconds)
+                    for rule, took in each.items():
+                        per_rule[name].setdefault(rule, []).append(took)
+            assert found["duckdb"] == found["spark cluster"], f"the cluster found otherwise than DuckDB on {k} copies"
+            assert executors == 2, f"{executors} executors: the work did not go to the cluster's two workers"
+            report(
+                f"analysis rules on a spark cluster and duckdb, {counted:,} payments",
+                {
+                    "master": master,
+                    "executors": executors,
+                    "findings, the same on both": len(found["duckdb"]),
+                    **{f"all rules, {name} (s)": round(median(seconds), 1) for name, seconds in timed.items()},
+                    **{
+                        f"{rule} (s)": {name: round(median(per_rule[name][rule]), 2) for name in per_rule}
+                        for rule in per_rule["duckdb"]
+                    },
+                },
+            )
             shutil.rmtree(folder)
 
 
@@ -184,14 +264,18 @@ def bench_export(persons: int, runs: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=["rules", "export"])
+    parser.add_argument("part", choices=["rules", "cluster", "export"])
     parser.add_argument("--base-persons", type=int, default=145_000)
     parser.add_argument("--copies", default="1,10,100", help="Copies of the base country, comma-separated.")
     parser.add_argument("--persons", type=int, default=1_450_000, help="Country size for the export part.")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--worker-memory", type=int, default=8, help="GiB each cluster worker offers (cluster part).")
     args = parser.parse_args()
+    copies = [int(c) for c in args.copies.split(",")]
     if args.part == "rules":
-        bench_rules(args.base_persons, [int(c) for c in args.copies.split(",")], args.runs)
+        bench_rules(args.base_persons, copies, args.runs)
+    elif args.part == "cluster":
+        bench_cluster(args.base_persons, copies, args.runs, args.worker_memory)
     else:
         bench_export(args.persons, args.runs)
 

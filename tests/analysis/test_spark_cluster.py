@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.analysis.spark_cluster import ClusterDidNotStartError, standalone_cluster
 
 ROOT = Path(__file__).resolve().parents[2]
 pyspark = pytest.importorskip("pyspark")
@@ -23,65 +23,14 @@ pytestmark = pytest.mark.spark
 WORKERS = 2
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _spark_class(*args: str, log: Path) -> subprocess.Popen[bytes]:
-    home = Path(pyspark.__file__).parent
-    env = {**os.environ, "SPARK_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_NO_DAEMONIZE": "1"}
-    with log.open("wb") as out:
-        return subprocess.Popen([str(home / "bin" / "spark-class"), *args], env=env, stdout=out, stderr=out)
-
-
-def _alive_workers(ui: str) -> int:
-    try:
-        return int(httpx.get(f"{ui}/json/", timeout=2).json().get("aliveworkers", 0))
-    except (httpx.HTTPError, ValueError):
-        return 0
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """(master URL, master's web UI) of a running master with two workers."""
-    folder = tmp_path_factory.mktemp("spark-cluster")
-    port, ui_port = _free_port(), _free_port()
-    master = f"spark://127.0.0.1:{port}"
-    ui = f"http://127.0.0.1:{ui_port}"
-    started = [
-        _spark_class(
-            "org.apache.spark.deploy.master.Master",
-            *("--host", "127.0.0.1", "--port", str(port), "--webui-port", str(ui_port)),
-            log=folder / "master.log",
-        )
-    ]
-    for n in range(WORKERS):
-        started.append(
-            _spark_class(
-                "org.apache.spark.deploy.worker.Worker",
-                *("--host", "127.0.0.1", "--cores", "1", "--memory", "1g", "--webui-port", str(_free_port())),
-                *("--work-dir", str(folder / f"work-{n}"), master),
-                log=folder / f"worker-{n}.log",
-            )
-        )
     try:
-        deadline = time.monotonic() + 90
-        while _alive_workers(ui) < WORKERS:
-            if time.monotonic() > deadline or any(p.poll() is not None for p in started):
-                logs = "\n".join(p.read_text(errors="replace")[-2000:] for p in sorted(folder.glob("*.log")))
-                pytest.fail(f"the cluster did not come up:\n{logs}")
-            time.sleep(0.5)
-        yield master, ui
-    finally:
-        for process in started:
-            process.terminate()
-        for process in started:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        with standalone_cluster(tmp_path_factory.mktemp("spark-cluster"), workers=WORKERS) as running:
+            yield running
+    except ClusterDidNotStartError as failed:
+        pytest.fail(str(failed))
 
 
 def test_the_rules_find_on_a_spark_cluster_exactly_what_duckdb_finds(cluster: tuple[str, str], tmp_path: Path) -> None:
