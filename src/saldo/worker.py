@@ -42,27 +42,31 @@ def conninfo_of(engine: Engine) -> str:
     return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def build_job_app(engine: Engine, settings: Settings | None = None) -> procrastinate.App:
-    """The procrastinate app with every domain's tasks, on the engine's database; with ``settings``,
-    the scheduled analysis and index upkeep on their schedules."""
+def build_job_app(engine: Engine, settings: Settings | None = None, *, scheduled: bool = True) -> procrastinate.App:
+    """The procrastinate app with every domain's tasks, on the engine's database; with ``settings``
+    and ``scheduled``, also every job the worker defers on its own schedule (the analysis, index
+    upkeep, reminders, and a node's cross-border deliveries)."""
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo_of(engine)))
+    schedules = settings if scheduled else None
     mediation_jobs.register_tasks(app)
-    request_jobs.register_tasks(app)
-    analysis_jobs.register_tasks(app, settings.analysis_schedule if settings is not None else None)
-    eessi_jobs.register_tasks(app, enabled=settings is not None and settings.eessi_institution is not None)
-    onceonly_jobs.register_tasks(app, enabled=settings is not None and settings.onceonly_party is not None)
-    upkeep.register_tasks(app, engine, settings.index_upkeep_schedule if settings is not None else None)
+    request_jobs.register_tasks(app, scheduled=schedules is not None)
+    analysis_jobs.register_tasks(app, schedules.analysis_schedule if schedules is not None else None)
+    eessi_jobs.register_tasks(app, enabled=schedules is not None and schedules.eessi_institution is not None)
+    onceonly_jobs.register_tasks(app, enabled=schedules is not None and schedules.onceonly_party is not None)
+    upkeep.register_tasks(app, engine, schedules.index_upkeep_schedule if schedules is not None else None)
     return app
 
 
 def run_worker(settings: Settings, engine: Engine, *, wait: bool, concurrency: int = 1) -> None:
-    """Work the queues; with ``wait`` false, stop when no job is left (the demo, tests)."""
+    """Work the queues; with ``wait`` false, stop when no job is left (the demo, tests). Only a
+    waiting worker defers the scheduled jobs: one that stops when the queues are empty works what was
+    queued, even when it starts within the ten minutes after a scheduled time."""
     resources = JobResources(
         settings=settings,
         sessions=create_session_factory(engine),
         database_url=engine.url.render_as_string(hide_password=False),
     )
-    app = build_job_app(engine, settings)
+    app = build_job_app(engine, settings, scheduled=wait)
     logging.getLogger("procrastinate").setLevel(logging.WARNING)
     stalled_after = settings.worker_stalled_after_s
     beat = stalled_after / BEATS_PER_STALL

@@ -9,7 +9,11 @@ from saldo.cli.context import cli_context, console
 
 def worker(
     ctx: typer.Context,
-    burst: bool = typer.Option(False, "--burst", help="Work the queued jobs, then stop (instead of waiting for more)."),
+    burst: bool = typer.Option(
+        False,
+        "--burst",
+        help="Work the queued jobs, then stop; scheduled jobs are left to a waiting worker.",
+    ),
     concurrency: int = typer.Option(1, min=1, max=32, help="Jobs worked at the same time."),
 ) -> None:
     """Work the job queues in the database: payment runs queued by `saldo runs start`. Jobs survive

@@ -25,6 +25,8 @@ def send_reminders_job(context: procrastinate.JobContext, timestamp: int) -> int
     return sent
 
 
-def register_tasks(app: procrastinate.App) -> None:
+def register_tasks(app: procrastinate.App, *, scheduled: bool = True) -> None:
+    """The reminder task; with ``scheduled``, also sent by the worker every morning."""
     task = app.task(name=REMINDER_TASK, queue=REMINDER_QUEUE, pass_context=True)(send_reminders_job)
-    app.periodic(cron=REMINDER_CRON, periodic_id=REMINDER_TASK)(task)
+    if scheduled:
+        app.periodic(cron=REMINDER_CRON, periodic_id=REMINDER_TASK)(task)
