@@ -22,12 +22,7 @@ from saldo.app import create_app
 from saldo.db.replica import AsyncReads
 from saldo.kit.tokens import hash_token
 from saldo.payers.service import revoke_token
-from saldo.payments.repository import (
-    _LISTING_NEWEST_FIRST,
-    _LISTING_OLDEST_FIRST,
-    _PAGE_NEWEST_FIRST,
-    _PAGE_OLDEST_FIRST,
-)
+from saldo.payments.repository import LISTING, LISTING_OF_PAYER
 from saldo.settings import Settings
 from saldo.web.fastpath import PAYMENTS_PATH, FastPath, PaymentListings
 from tests.conftest import HandedOnError, asgi_call, handing_on_fails
@@ -302,8 +297,7 @@ def test_the_scan_starts_at_the_cursor_of_the_caller_s_payer(
     scan, it was a filter on every row, and a page newest first walked the whole index (71 ms at a
     million payments, 1.2 ms so). Beside a replica the payer is given, as the token's on the primary."""
     _client, payers = documented
-    statements = {False: (_LISTING_OLDEST_FIRST, _LISTING_NEWEST_FIRST), True: (_PAGE_OLDEST_FIRST, _PAGE_NEWEST_FIRST)}
-    statement = statements[beside_a_replica][newest_first]
+    statement = (LISTING_OF_PAYER if beside_a_replica else LISTING)[newest_first]
     with live_engine.connect() as connection:
         payer_id = connection.execute(
             text("SELECT payer_id FROM api_tokens WHERE secret_sha256 = :s"), {"s": hash_token(payers.first)}

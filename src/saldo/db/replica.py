@@ -52,6 +52,38 @@ class ReadFrom:
 PRIMARY = ReadFrom("primary")
 
 
+class _LastLag:
+    """What the replica last said of its lag, and when it was asked: asked again ``ASK_EVERY_S``
+    after an answer, ``DOWN_FOR_S`` after none (down, or unable to say)."""
+
+    def __init__(self, max_lag_seconds: float) -> None:
+        self.max_lag = max_lag_seconds
+        self.asked_at = float("-inf")
+        self.seconds: float | None = None  # None: down, or its lag unknown
+
+    def due(self) -> bool:
+        """Whether to ask now; if so, marked as asked, so the other readers meanwhile take the last
+        answer."""
+        now = time.monotonic()
+        if now - self.asked_at < (ASK_EVERY_S if self.seconds is not None else DOWN_FOR_S):
+            return False
+        self.asked_at = now
+        return True
+
+    def answered(self, value: Any) -> float | None:
+        self.seconds = float(value) if value is not None else None
+        return self.seconds
+
+    def forget(self) -> None:
+        """The replica failed a read: not asked again, nor read, for ``DOWN_FOR_S``."""
+        self.seconds, self.asked_at = None, time.monotonic()
+
+    def read_from(self) -> ReadFrom:
+        """The replica when it is up and at most ``max_lag`` behind, else the primary."""
+        lag = self.seconds
+        return ReadFrom("replica", lag) if lag is not None and lag <= self.max_lag else PRIMARY
+
+
 class Reads:
     """Reads sent to the replica when it is fit, to the primary otherwise."""
 
@@ -60,8 +92,7 @@ class Reads:
         self.engine = replica
         self.max_lag = max_lag_seconds
         self._lock = threading.Lock()
-        self._asked_at = float("-inf")
-        self._lag: float | None = None  # None: down, or its lag unknown
+        self._last = _LastLag(max_lag_seconds)
 
     def lag(self) -> float | None:
         """How far behind the primary the replica is (seconds), asked at most every ``ASK_EVERY_S``;
@@ -69,26 +100,19 @@ class Reads:
         if self.engine is None:
             return None
         with self._lock:
-            now = time.monotonic()
-            if now - self._asked_at < (ASK_EVERY_S if self._lag is not None else DOWN_FOR_S):
-                return self._lag
-            self._asked_at = now
+            if not self._last.due():
+                return self._last.seconds
             try:
                 with self.engine.connect() as connection:
                     value = connection.execute(LAG).scalar()
             except DBAPIError:
                 value = None
-            self._lag = float(value) if value is not None else None
-            return self._lag
-
-    def _forget(self) -> None:
-        with self._lock:
-            self._lag, self._asked_at = None, time.monotonic()
+            return self._last.answered(value)
 
     def choose(self) -> ReadFrom:
         """Where the next read goes: the replica when it is up and at most ``max_lag`` behind."""
-        lag = self.lag()
-        return ReadFrom("replica", lag) if lag is not None and lag <= self.max_lag else PRIMARY
+        self.lag()
+        return self._last.read_from()
 
     def run(self, work: Callable[[Session], T], primary: Session) -> tuple[T, ReadFrom]:
         """``work`` on a session of the replica, or on ``primary`` (the request's own session), and
@@ -101,7 +125,8 @@ class Reads:
                 with self.replica() as session:
                     return work(session), chosen
             except OperationalError:
-                self._forget()
+                with self._lock:
+                    self._last.forget()
         return work(primary), PRIMARY
 
 
@@ -116,23 +141,19 @@ class AsyncReads:
         self._connect = connect
         self.pool = connect()
         self.max_lag = max_lag_seconds
-        self._asked_at = float("-inf")
-        self._lag: float | None = None
+        self._last = _LastLag(max_lag_seconds)
         self._opened = False
 
     async def choose(self) -> ReadFrom:
         """Where the next read goes: the replica when it is up and at most ``max_lag`` behind."""
-        now = time.monotonic()
-        if now - self._asked_at >= (ASK_EVERY_S if self._lag is not None else DOWN_FOR_S):
-            down = self._opened and self._lag is None
-            self._asked_at = now  # one request asks; the others meanwhile take the last answer
+        if self._last.due():
+            down = self._opened and self._last.seconds is None
             try:
                 value = await (self._ask_afresh() if down else self._ask())
             except psycopg.Error:  # down, or no connection within the pool's wait (PoolTimeout)
                 value = None
-            self._lag = float(value) if value is not None else None
-        lag = self._lag
-        return ReadFrom("replica", lag) if lag is not None and lag <= self.max_lag else PRIMARY
+            self._last.answered(value)
+        return self._last.read_from()
 
     async def _ask(self) -> Any:
         if not self._opened:  # opened by the first read, as the primary's pool is
@@ -163,4 +184,4 @@ class AsyncReads:
 
     def forget(self) -> None:
         """The replica failed a read: not asked again, nor read, for ``DOWN_FOR_S``."""
-        self._lag, self._asked_at = None, time.monotonic()
+        self._last.forget()

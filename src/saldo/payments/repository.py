@@ -648,7 +648,7 @@ class AsyncRegistration:
 _LISTING_COLUMNS = ", ".join(LISTED_COLUMNS)
 _LISTING_FOR_CALLER = """
 WITH caller AS (
-    SELECT token.payer_id FROM ({token}) AS token
+    SELECT found.payer_id FROM ({payer}) AS found
 ), page AS (
     SELECT p.id FROM payments p WHERE {bounds}
     ORDER BY p.payer_id {order}, p.id {order} LIMIT %(limit)s
@@ -659,36 +659,28 @@ LEFT JOIN (page g JOIN payments p ON p.id = g.id JOIN payees e ON e.id = p.payee
 ORDER BY p.id {order}
 """
 _CALLER = "(SELECT payer_id FROM caller)"
-_LISTING_OLDEST_FIRST = _LISTING_FOR_CALLER.format(
-    token=PAYER_TOKEN,
-    bounds=f"(p.payer_id, p.id) > ({_CALLER}, %(after)s) AND p.payer_id <= {_CALLER}",
-    order="ASC",
-    columns=_LISTING_COLUMNS,
-)
-_LISTING_NEWEST_FIRST = _LISTING_FOR_CALLER.format(
-    token=PAYER_TOKEN,
-    bounds=f"(p.payer_id, p.id) < ({_CALLER}, %(after)s) AND p.payer_id >= {_CALLER}",
-    order="DESC",
-    columns=_LISTING_COLUMNS,
-)
 
 
+def _listing(payer: str, *, newest_first: bool) -> str:
+    """The listing statement, with the caller's payer found by ``payer`` (a one-row query)."""
+    beyond, within, order = ("<", ">=", "DESC") if newest_first else (">", "<=", "ASC")
+    return _LISTING_FOR_CALLER.format(
+        payer=payer,
+        bounds=f"(p.payer_id, p.id) {beyond} ({_CALLER}, %(after)s) AND p.payer_id {within} {_CALLER}",
+        order=order,
+        columns=_LISTING_COLUMNS,
+    )
+
+
+# by newest_first: the token checked in the same statement
+LISTING = {newest_first: _listing(PAYER_TOKEN, newest_first=newest_first) for newest_first in (False, True)}
 # The same in two, beside a replica (decision 0039): the token's payer on the primary, which knows
 # at once of a revoked token, then the page of that payer on the replica.
 _PAYER_OF_TOKEN = f"SELECT token.payer_id FROM ({PAYER_TOKEN}) AS token"  # noqa: S608 — a constant statement
-_GIVEN_PAYER = "SELECT %(payer_id)s AS payer_id"
-_PAGE_OLDEST_FIRST = _LISTING_FOR_CALLER.format(
-    token=_GIVEN_PAYER,
-    bounds=f"(p.payer_id, p.id) > ({_CALLER}, %(after)s) AND p.payer_id <= {_CALLER}",
-    order="ASC",
-    columns=_LISTING_COLUMNS,
-)
-_PAGE_NEWEST_FIRST = _LISTING_FOR_CALLER.format(
-    token=_GIVEN_PAYER,
-    bounds=f"(p.payer_id, p.id) < ({_CALLER}, %(after)s) AND p.payer_id >= {_CALLER}",
-    order="DESC",
-    columns=_LISTING_COLUMNS,
-)
+LISTING_OF_PAYER = {
+    newest_first: _listing("SELECT %(payer_id)s AS payer_id", newest_first=newest_first)
+    for newest_first in (False, True)
+}
 
 
 class AsyncListing:
@@ -710,13 +702,13 @@ class AsyncListing:
         params: dict[str, Any] = {"secret": secret_sha256, "after": Int8(cursor_at), "limit": limit}
         chosen = PRIMARY if self.reads is None else await self.reads.choose()
         if chosen is PRIMARY or self.reads is None:
-            rows = await _all(self.pool, _LISTING_NEWEST_FIRST if newest_first else _LISTING_OLDEST_FIRST, params)
+            rows = await _all(self.pool, LISTING[newest_first], params)
             return None if not rows else ([] if rows[0][0] is None else rows, PRIMARY)
         caller = await _all(self.pool, _PAYER_OF_TOKEN, params)
         if not caller:
             return None
         params["payer_id"] = Int8(caller[0][0])
-        statement = _PAGE_NEWEST_FIRST if newest_first else _PAGE_OLDEST_FIRST
+        statement = LISTING_OF_PAYER[newest_first]
         try:
             rows = await _all(self.reads.pool, statement, params)
         except pg_errors.OperationalError:  # stopped since it was asked, or its replay cancelled the read
