@@ -385,6 +385,74 @@ def layout_d_filtered(
     return figures
 
 
+def narrow_lookups(
+    connection: psycopg.Connection[Any],
+    payees: list[int],
+    cursors: list[tuple[int, int]],
+    count: int,
+    runs: int,
+    chooser: random.Random,
+) -> dict[str, Any]:
+    """The proposal's reads of archived payments (decision 0035): the references in narrow keys
+    (payer and payee as 4-byte integers), and a person's year rows without the reference, which a
+    reader by payer takes from the keys."""
+    figures: dict[str, Any] = {}
+    year = AS_OF.year
+    archived = [
+        (int(a), str(b)) for a, b in connection.execute(f"SELECT payer_id, reference FROM payments WHERE {ARCHIVED}")
+    ]
+    from_year_row = (
+        "SELECT p.* FROM archive_probe_years_rows_unreferenced y, unnest(y.payments) p "
+        "WHERE y.payee_id = k.payee_id AND p.id = k.id LIMIT 1"
+    )
+    # every column of the payment, its reference from the key (the year row holds null there)
+    columns = [name for (name,) in connection.execute(_COLUMNS)]  # type: ignore[arg-type]
+    with_reference = ", ".join("k.reference" if c == "reference" else f"p.{c}" for c in columns)
+    reads: list[tuple[str, str, Callable[[Any], tuple[Any, ...]], list[Any]]] = [
+        (
+            "a person's year as one row, rows, unnested in the server",
+            "SELECT p.* FROM archive_probe_years_rows_unreferenced y, unnest(y.payments) p "
+            "WHERE y.payee_id = %s AND y.year = %s",
+            lambda payee: (payee, year),
+            payees,
+        ),
+        (
+            "a payer's listing page, the keys then a person's year rows",
+            f"SELECT {with_reference} FROM (SELECT id, payee_id, reference FROM archive_probe_narrow_keys_references "
+            f"{PAGE.format('%s', '%s')}) k, LATERAL ({from_year_row}) p ORDER BY p.id",
+            lambda cursor: cursor,
+            cursors,
+        ),
+        (
+            "one archived payment by id alone, the keys then a person's year rows",
+            f"SELECT {with_reference} FROM archive_probe_narrow_keys_references k, LATERAL ({from_year_row}) p "
+            "WHERE k.id = %s",
+            lambda cursor: (cursor[1],),
+            cursors,
+        ),
+        (
+            "an archived reference sent again, the keys alone",
+            "SELECT id FROM archive_probe_narrow_keys_references WHERE payer_id = %s AND reference = %s",
+            lambda payment: payment,
+            archived,
+        ),
+        (
+            "a payer's first page of references beginning alike, the keys then a person's year rows",
+            f"SELECT {with_reference} FROM archive_probe_narrow_keys_references k, LATERAL ({from_year_row}) p "
+            "WHERE k.payer_id = %s AND k.reference >= %s AND k.reference LIKE %s ORDER BY k.id LIMIT 100",
+            lambda payment: (payment[0], payment[1][:-2], payment[1][:-2] + "%"),
+            archived,
+        ),
+    ]
+    for name, sql, parameters, items in reads:
+
+        def read(item: Any, sql: str = sql, parameters: Any = parameters) -> int:
+            return len(connection.execute(sql, parameters(item)).fetchall())  # type: ignore[arg-type]
+
+        figures[f"{name} (references in narrow keys)"] = _timed(read, items, count, runs, chooser)
+    return figures
+
+
 def lookups(
     connection: psycopg.Connection[Any], files: dict[int, Path], by_payer: Path, count: int, runs: int
 ) -> dict[str, Any]:
@@ -434,6 +502,7 @@ def lookups(
         listing_from_table, cursors, count, runs, chooser
     )
     figures |= layout_d_lookups(connection, payees, cursors, count, runs, chooser)
+    figures |= narrow_lookups(connection, payees, cursors, count, runs, chooser)
     figures |= layout_d_filtered(connection, count, runs, chooser)
     with duckdb.connect() as duck:
         duck.execute("SET threads = 1")
