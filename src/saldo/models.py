@@ -28,7 +28,15 @@ from saldo.notifications.models import Notification, NotificationOutcome
 from saldo.onceonly.models import EvidenceExchange, ExchangeMessage
 from saldo.payees.models import Payee
 from saldo.payers.models import ApiToken, Payer, PayerBenefit
-from saldo.payments.models import Payment, PaymentBatch, PaymentEvent, PaymentEventNote, PaymentHold
+from saldo.payments.models import (
+    ArchivedPaymentKey,
+    ArchivedPaymentYear,
+    Payment,
+    PaymentBatch,
+    PaymentEvent,
+    PaymentEventNote,
+    PaymentHold,
+)
 from saldo.procedures.models import Application
 from saldo.registers.models import IncomeRecord, PopulationRecord, RegisterLoad
 from saldo.staff.models import StaffMember, StaffToken
@@ -41,6 +49,8 @@ __all__ = [
     "AnalysisRun",
     "ApiToken",
     "Application",
+    "ArchivedPaymentKey",
+    "ArchivedPaymentYear",
     "Bank",
     "BankAccount",
     "BankFile",

@@ -2,6 +2,8 @@
 on it is one constant statement and one round trip: PostgreSQL reads each part by index (the payee's
 identifier, the payments by payee and due date, the designations by payee, the holdings and the
 access log by person) and hands the parts back as JSON, which it builds faster than Python would.
+The payments are read through the view ``payments_by_payee``: the payments table and the person's
+archived year rows taken apart (decision 0035).
 
 The same statement serves two callers: the pages (an ORM session, the person from the session the
 request dependency found) and the fast path (an async pool, the session found, checked and touched
@@ -41,10 +43,10 @@ SELECT
       p.id, py.name, b.code, b.name_sv, b.name_en, p.period_start, p.period_end, p.due_date, p.amount_minor,
       p.currency, p.status, p.account_scheme, p.account_number, p.account_check, p.decision_reference)
       ORDER BY p.due_date DESC, p.id DESC), '[]'::json)
-     FROM payments p JOIN payers py ON py.id = p.payer_id JOIN benefits b ON b.id = p.benefit_id
+     FROM payments_by_payee p JOIN payers py ON py.id = p.payer_id JOIN benefits b ON b.id = p.benefit_id
     WHERE p.payee_id = (SELECT id FROM person) AND p.due_date >= {param("start")} AND p.due_date < {param("end")})
     AS payments,
-  (SELECT json_build_array(min(due_date), max(due_date)) FROM payments
+  (SELECT json_build_array(min(due_date), max(due_date)) FROM payments_by_payee
     WHERE payee_id = (SELECT id FROM person)) AS span,
   (SELECT json_build_array(a.account_scheme, a.account_number, bk.name, d.designated_at, d.channel)
      FROM account_designations d JOIN bank_accounts a ON a.id = d.account_id JOIN banks bk ON bk.id = a.bank_id

@@ -1,4 +1,5 @@
-"""Column types: timezone-aware UTC timestamps and StrEnum columns stored as checked text."""
+"""Column types: timezone-aware UTC timestamps, StrEnum columns stored as checked text, and arrays of
+a table's rows."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import DateTime, Dialect, Enum
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, UserDefinedType
 
 
 class UtcDateTime(TypeDecorator[dt.datetime]):
@@ -38,3 +39,17 @@ def str_enum(enum: type[StrEnum], name: str) -> Enum:
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
     )
+
+
+class RowsOf(UserDefinedType[Any]):
+    """An array of a table's own row type (``payments[]``): rows kept together in one value, which
+    PostgreSQL compresses as a whole. The table's columns are the rows' fields, so a migration that
+    changes one must rewrite these arrays (decision 0035). Read in SQL (``unnest``), never in Python."""
+
+    cache_ok = True
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    def get_col_spec(self, **_: Any) -> str:
+        return f"{self.table}[]"

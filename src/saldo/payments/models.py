@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -10,6 +11,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    Integer,
     LargeBinary,
     PrimaryKeyConstraint,
     String,
@@ -21,7 +23,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from saldo.db.base import Base, IdMixin
-from saldo.db.types import UtcDateTime, str_enum
+from saldo.db.types import RowsOf, UtcDateTime, str_enum
 from saldo.kit.account_number import AccountScheme
 
 
@@ -44,6 +46,17 @@ class PaymentStatus(StrEnum):
 # stopped, and what came back or was refused. A listing narrowed to one of them reads its own partial
 # index instead of walking every payment of the payer (decision 0037).
 RARE_STATUSES = (PaymentStatus.HELD, PaymentStatus.RETURNED, PaymentStatus.REJECTED, PaymentStatus.CANCELLED)
+
+# The statuses a payment may be archived in (decision 0035): it is out of the payment runs' hands.
+# Settled may still turn returned, and reported cancelled: such a late change brings the payment back
+# into the table first.
+ARCHIVABLE_STATUSES = (
+    PaymentStatus.SETTLED,
+    PaymentStatus.RETURNED,
+    PaymentStatus.REJECTED,
+    PaymentStatus.CANCELLED,
+    PaymentStatus.REPORTED,
+)
 
 
 class AccountCheck(StrEnum):
@@ -170,8 +183,9 @@ class PaymentEvent(IdMixin, Base):
     # an index of the payment took 21 bytes a payment more. See decision 0034.
     __table_args__ = (PrimaryKeyConstraint("payment_id", "id", name="pk_payment_events"),)
 
-    # No per-row FOREIGN KEY: payments are never deleted nor re-keyed (triggers), and a check of a
-    # 3-million-payment batch appends 3 million events, which the key check alone made 27 s slower.
+    # No per-row FOREIGN KEY: payments are never re-keyed and leave the table only for the archive,
+    # their ids kept (triggers; decision 0035), and a check of a 3-million-payment batch appends
+    # 3 million events, which the key check alone made 27 s slower.
     payment_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     from_status: Mapped[PaymentStatus | None] = mapped_column(str_enum(PaymentStatus, "from_status"))
     to_status: Mapped[PaymentStatus] = mapped_column(str_enum(PaymentStatus, "to_status"))
@@ -271,3 +285,38 @@ def event_note_id(actor: str, reason: str | None) -> int:
     notes in computes the same in SQL."""
     key = actor if reason is None else f"{actor}\x1f{reason}"
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+
+
+class ArchivedPaymentYear(Base):
+    """A person's archived payments of one year, as the payments table's own rows in one array, which
+    PostgreSQL compresses together: a payment settled for months leaves the table for this row and its
+    key (:class:`ArchivedPaymentKey`), in one transaction (decision 0035). The rows hold no reference:
+    the key does. Read through the view ``payments_by_payee``, never row by row in Python."""
+
+    __tablename__ = "archived_payment_years"
+    # A row is compressed once it passes 128 bytes, not PostgreSQL's default of 2 kB: most persons'
+    # years are smaller than that.
+    __table_args__ = ({"postgresql_with": {"toast_tuple_target": 128}},)
+
+    payee_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    payments: Mapped[Any] = mapped_column(RowsOf("payments"))
+
+
+class ArchivedPaymentKey(Base):
+    """What a payer or a bank finds an archived payment by: the payer's listing order (payer, id) as the
+    key, which also finds an id alone (a skip scan over the payers), the payer's reference, unique as in
+    the payments table, and the payee, whose year row holds the payment. The ids as 4-byte integers:
+    payers and payees number far below 2^31, and every byte is kept for years (decision 0035)."""
+
+    __tablename__ = "archived_payment_keys"
+    __table_args__ = (
+        PrimaryKeyConstraint("payer_id", "id", name="pk_archived_payment_keys"),
+        Index("uq_archived_payment_keys_payer_id_reference", "payer_id", "reference", unique=True),
+    )
+
+    # In this order, so that no column is padded.
+    id: Mapped[int] = mapped_column(BigInteger)
+    payee_id: Mapped[int] = mapped_column(Integer)
+    payer_id: Mapped[int] = mapped_column(Integer)
+    reference: Mapped[str] = mapped_column(String(64, collation="C"))

@@ -24,6 +24,7 @@ from saldo.payees.repository import CREATE_PAYEE, FIND_PAYEE
 from saldo.payers.models import Payer, PayerBenefit, PayerUser
 from saldo.payers.repository import ACTIVE_TOKEN as PAYER_TOKEN
 from saldo.payments.models import (
+    ARCHIVABLE_STATUSES,
     RARE_STATUSES,
     PayerUpload,
     Payment,
@@ -887,3 +888,43 @@ class ActorRepository:
         for bank_id, bic, name in self.session.execute(query):
             names[str(bank_id)] = names[bic] = name
         return names
+
+
+_ARCHIVABLE = ", ".join(f"'{s.value}'" for s in ARCHIVABLE_STATUSES)
+# One statement: the month's archivable payments are locked, their keys written, their rows added to
+# their persons' year rows (merged with a year row already there, in due-date order), and then they
+# leave the table. The trigger on payments checks, at the statement's end, that every payment removed
+# has its key and its place in a year row. A payment changed meanwhile is read as it is after the
+# change (FOR UPDATE), and moved only if it is still archivable.
+_ARCHIVE = text(
+    f"""
+WITH moving AS (
+  SELECT * FROM payments
+   WHERE due_date >= :start AND due_date < :end AND status IN ({_ARCHIVABLE})
+   FOR UPDATE
+), keys AS (
+  INSERT INTO archived_payment_keys (id, payee_id, payer_id, reference)
+  SELECT id, payee_id, payer_id, reference FROM moving
+), years AS (
+  INSERT INTO archived_payment_years AS y (payee_id, year, payments)
+  SELECT payee_id, extract(year FROM due_date)::int,
+         array_agg(jsonb_populate_record(NULL::payments, to_jsonb(m) || '{{"reference": null}}') ORDER BY due_date, id)
+    FROM moving m GROUP BY 1, 2
+  ON CONFLICT (payee_id, year) DO UPDATE
+     SET payments = (SELECT array_agg(p ORDER BY p.due_date, p.id) FROM unnest(y.payments || excluded.payments) p)
+)
+DELETE FROM payments p USING moving m WHERE p.id = m.id
+"""  # noqa: S608 — the statuses are this module's constants
+)
+
+
+class ArchiveRepository:
+    """The payment archive's writes (decision 0035). Its reads are the views the readers name."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def archive(self, start: dt.date, end: dt.date) -> int:
+        """Move every archivable payment due in [start, end) into the archive; how many moved."""
+        result = self.session.execute(_ARCHIVE, {"start": start, "end": end})
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

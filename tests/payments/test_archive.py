@@ -1,0 +1,219 @@
+"""The payment archive (decision 0035): a month's settled payments leave the table for their persons'
+year rows and the payers' keys, whole, once; every reader by payee answers as before; and a payment
+leaves the table no other way."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from saldo.analysis.repository import AnalysisRepository
+from saldo.citizens.service import person_overview
+from saldo.cli.country import load_country
+from saldo.payments.service.archive import archivable_from, archive_month
+from saldo.settings import Settings
+from saldo.synthetic.country import generate_country
+from tests.web_login import dev_login
+
+pytestmark = pytest.mark.slow
+
+AS_OF = dt.date(2026, 11, 22)
+TODAY = dt.date(2026, 12, 7)  # September's payments are archivable from 1 December
+YEAR = 2026
+
+
+@pytest.fixture(scope="module")
+def country(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("archive-country")
+    generate_country(folder, persons=300, seed=11, as_of=AS_OF, anomaly_rate=0.02)
+    return folder
+
+
+@pytest.fixture
+def paid(sessions: sessionmaker[Session], settings: Settings, country: Path, session: Session) -> None:
+    """The country's year, with what the payment runs and banks would have made of it: payments due
+    before November settled, a few returned, rejected or cancelled, one in 40 still held."""
+    load_country(sessions, settings, country, loaded_by="staff:test")
+    session.execute(
+        text(
+            "UPDATE payments SET status = CASE WHEN status = 'reported' THEN 'reported' "
+            "WHEN id % 40 = 0 THEN 'held' WHEN id % 53 = 0 THEN 'returned' WHEN id % 61 = 0 THEN 'rejected' "
+            "WHEN id % 67 = 0 THEN 'cancelled' ELSE 'settled' END WHERE due_date < '2026-11-01'"
+        )
+    )
+    session.commit()
+
+
+def _counts(session: Session) -> dict[str, int]:
+    return {
+        name: int(session.scalar(text(sql)) or 0)
+        for name, sql in {
+            "table": "SELECT count(*) FROM payments",
+            "keys": "SELECT count(*) FROM archived_payment_keys",
+            "in_years": "SELECT count(*) FROM archived_payment_years y, unnest(y.payments) p",
+            "by_payee": "SELECT count(*) FROM payments_by_payee",
+            "referenced_in_years": "SELECT count(p.reference) FROM archived_payment_years y, unnest(y.payments) p",
+        }.items()
+    }
+
+
+def _sorted(table: pa.Table) -> list[dict[str, Any]]:
+    return sorted(table.to_pylist(), key=repr)
+
+
+def _persons(session: Session) -> list[tuple[str, str]]:
+    return [
+        (str(s), str(i))
+        for s, i in session.execute(
+            text("SELECT id_scheme, identifier FROM payees WHERE kind = 'person' ORDER BY id LIMIT 60")
+        )
+    ]
+
+
+def _readers(session: Session) -> dict[str, Any]:
+    """What every reader by payee answers: the analysis snapshot's payments and identities, and
+    sixty persons' overviews."""
+    exports = AnalysisRepository(session)
+    answers: dict[str, Any] = {
+        name: _sorted(exports.export(name)) for name in ("payments", "identities", "organisation_identities")
+    }
+    for scheme, identifier in _persons(session):
+        answers[identifier] = person_overview(session, scheme, identifier, year=YEAR).model_dump(mode="json")
+    return answers
+
+
+@pytest.mark.usefixtures("paid")
+def test_an_archived_month_leaves_the_table_whole_and_every_reader_by_payee_answers_the_same(
+    session: Session,
+) -> None:
+    before, counts = _readers(session), _counts(session)
+    assert counts["keys"] == 0
+
+    moved = {month: archive_month(session, dt.date(YEAR, month, 1), today=TODAY) for month in range(1, 10)}
+
+    after = _counts(session)
+    assert all(n > 0 for n in moved.values()), moved
+    assert after["keys"] == after["in_years"] == sum(moved.values())
+    assert after["table"] + after["keys"] == counts["table"]
+    assert after["by_payee"] == counts["by_payee"]
+    assert after["referenced_in_years"] == 0  # the key holds the reference, the year row does not
+    # what stayed: every payment due from October, and every one not yet out of the runs' hands
+    left = session.execute(
+        text(
+            "SELECT count(*) FILTER (WHERE due_date < '2026-10-01' AND status NOT IN ('held')), count(*) FROM payments"
+        )
+    ).one()
+    assert left[0] == 0
+    assert session.scalar(text("SELECT count(*) FROM payments WHERE status = 'held' AND due_date < '2026-10-01'")) > 0
+    # a key is the payment's own: its payer, its reference, its payee
+    assert (
+        session.scalar(
+            text(
+                "SELECT count(*) FROM archived_payment_keys k JOIN archived_payment_years y ON y.payee_id = k.payee_id "
+                "CROSS JOIN LATERAL unnest(y.payments) p WHERE p.id = k.id AND p.payer_id = k.payer_id"
+            )
+        )
+        == after["keys"]
+    )
+    for name, answer in _readers(session).items():
+        assert answer == before[name], name
+
+
+@pytest.mark.usefixtures("paid")
+def test_a_month_archived_again_moves_only_what_came_since_and_merges_into_the_year_row(session: Session) -> None:
+    september = dt.date(YEAR, 9, 1)
+    first = archive_month(session, september, today=TODAY)
+    assert first > 0
+    assert archive_month(session, september, today=TODAY) == 0
+    # a held payment of September is released and paid late: the next run takes it into its person's row
+    late = session.execute(
+        text(
+            "SELECT id, payee_id FROM payments WHERE status = 'held' AND due_date >= :m AND due_date < '2026-10-01' "
+            "ORDER BY id LIMIT 1"
+        ),
+        {"m": september},
+    ).one()
+    session.execute(text("UPDATE payments SET status = 'settled' WHERE id = :id"), {"id": late.id})
+    assert archive_month(session, september, today=TODAY) == 1
+    ids = session.scalars(
+        text(
+            "SELECT p.id FROM archived_payment_years y, unnest(y.payments) p "
+            "WHERE y.payee_id = :payee AND y.year = 2026"
+        ),
+        {"payee": late.payee_id},
+    ).all()
+    assert late.id in ids
+    dates = session.scalars(
+        text(
+            "SELECT p.due_date FROM archived_payment_years y, unnest(y.payments) WITH ORDINALITY AS p "
+            "WHERE y.payee_id = :payee AND y.year = 2026 ORDER BY ordinality"
+        ),
+        {"payee": late.payee_id},
+    ).all()
+    assert dates == sorted(dates)  # the year row stays in due-date order
+
+
+def test_a_month_not_settled_for_two_months_is_refused(session: Session) -> None:
+    assert archivable_from(dt.date(2026, 9, 17)) == dt.date(2026, 12, 1)
+    assert archivable_from(dt.date(2026, 11, 1)) == dt.date(2027, 2, 1)
+    with pytest.raises(ValueError, match=r"2026-10 may be archived from 2027-01-01, not on 2026-12-07"):
+        archive_month(session, dt.date(2026, 10, 1), today=TODAY)
+
+
+@pytest.mark.usefixtures("paid")
+@pytest.mark.parametrize(
+    "prepare",
+    [
+        pytest.param("", id="nothing"),
+        pytest.param(
+            "INSERT INTO archived_payment_keys SELECT id, payee_id, payer_id, reference FROM payments WHERE id = :id",
+            id="only-the-key",
+        ),
+        pytest.param(
+            "INSERT INTO archived_payment_years SELECT payee_id, 2026, ARRAY[p] FROM payments p WHERE id = :id",
+            id="only-the-year-row",
+        ),
+    ],
+)
+def test_a_payment_leaves_the_table_only_for_the_archive(session: Session, prepare: str) -> None:
+    payment = int(session.scalar(text("SELECT min(id) FROM payments WHERE due_date >= '2026-01-01'")) or 0)
+    with session.begin_nested() as attempt:
+        if prepare:
+            session.execute(text(prepare), {"id": payment})
+        with pytest.raises(DBAPIError, match="a payment leaves the table only for the archive"):
+            session.execute(text("DELETE FROM payments WHERE id = :id"), {"id": payment})
+        attempt.rollback()
+    with pytest.raises(DBAPIError, match="TRUNCATE refused"), session.begin_nested():
+        session.execute(text("TRUNCATE payments"))
+    assert session.scalar(text("SELECT count(*) FROM payments WHERE id = :id"), {"id": payment}) == 1
+
+
+@pytest.mark.usefixtures("paid")
+def test_a_citizen_s_own_overview_shows_archived_payments_as_before(session: Session, web: TestClient) -> None:
+    person = session.execute(
+        text(
+            "SELECT e.identifier FROM payees e JOIN payments p ON p.payee_id = e.id "
+            "WHERE e.kind = 'person' AND e.id_scheme = 'se_personnummer' AND p.due_date < '2026-09-01' "
+            "GROUP BY e.identifier ORDER BY count(*) DESC LIMIT 1"
+        )
+    ).scalar_one()
+    dev_login(web, person)
+    before = web.get("/api/v1/me/overview", params={"year": YEAR})
+    page_before = web.get("/me", params={"year": YEAR, "lang": "en"})
+    assert before.status_code == page_before.status_code == 200
+    for month in range(1, 10):
+        archive_month(session, dt.date(YEAR, month, 1), today=TODAY)
+    session.commit()
+    after = web.get("/api/v1/me/overview", params={"year": YEAR})
+    assert after.json()["payments"] == before.json()["payments"]
+    assert len(after.json()["payments"]) > 5
+    assert after.json()["totals"] == before.json()["totals"]
+    assert web.get("/me", params={"year": YEAR, "lang": "en"}).text == page_before.text
