@@ -2,19 +2,21 @@
 
 Decision 0035: a payment settled for months leaves the payments table for a person's year row (the
 payments table's own rows in one compressed array) and a narrow key by payer, in one transaction.
-This migration adds the two tables, empty, and the view every reader by payee reads: the payments
-that stay and the year rows taken apart. A payment may now leave the table, but only for the
-archive: the trigger that refused every DELETE is replaced by one that refuses a DELETE unless each
-payment it removes has its key and its place in its person's year row by the end of the statement.
-TRUNCATE is refused as before.
+This migration adds the two tables, empty, and two views: ``payments_by_payee``, every payment by
+payee (the payments that stay and the year rows taken apart), and ``archived_payments``, the
+archived ones by payer and id (each key with its payment from the year row). A payment may now
+leave the table, but only for the archive: the trigger that refused every DELETE is replaced by one
+that refuses a DELETE unless each payment it removes has its key and its place in its person's year
+row by the end of the statement. TRUNCATE is refused as before. An insert of a payment whose
+reference its payer used for an archived payment fails as a duplicate reference does.
 
 The year rows' type is the payments table's row type: from now on PostgreSQL refuses a migration
 that changes a column's type or adds one with a default to payments; such a migration rewrites the
 year rows in the same migration. Every migration that adds or drops a column of payments writes
 the view again.
 
-Nothing is moved here: on a populated database it creates two empty tables, a view and a trigger,
-in milliseconds.
+Nothing is moved here: on a populated database it creates two empty tables, two views and three
+triggers, in milliseconds.
 
 Revision ID: 5b2e9d1c7a40
 Revises: 7ae97ceb1801
@@ -61,6 +63,50 @@ def upgrade() -> None:
         f"UNION ALL SELECT {archived} FROM archived_payment_years y, unnest(y.payments) p"
     )
     op.execute(view)
+    # A payer's and a bank's reads of the archived payments: the keys, each payment from its person's
+    # year rows. Not one view with the payments that stay: the planner then read every key of a payer
+    # before a page's first, so a reader takes its page from each and merges them. LIMIT 1 (a key has
+    # one payment) keeps the planner from turning the lookup into a join over all of a payer's keys.
+    by_payer = ", ".join(
+        {"id": "k.id", "payer_id": "k.payer_id::bigint", "payee_id": "k.payee_id::bigint"}.get(c, f"p.{c}")
+        + ("" if c not in ("payer_id", "payee_id") else f" AS {c}")
+        for c in _COLUMNS.split(", ")
+    )
+    view = (
+        f"CREATE VIEW archived_payments AS SELECT {by_payer}, k.reference FROM archived_payment_keys k, "  # noqa: S608
+        "LATERAL (SELECT p.* FROM archived_payment_years y, unnest(y.payments) p "
+        "WHERE y.payee_id = k.payee_id AND p.id = k.id LIMIT 1) p"
+    )
+    op.execute(view)
+    # A reference is the payer's idempotency key across the table and the archive: an insert that
+    # uses an archived one fails as a duplicate in the table does, whatever path it came by (one
+    # payment, a file's COPY, a part of a large file). At the statement's end, so that a reference the
+    # archive moved out of the table while the insert waited on it is seen too (decision 0035).
+    op.execute(
+        """
+        CREATE FUNCTION payments_references_not_archived() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+            taken record;
+        BEGIN
+            SELECT a.payer_id, a.reference INTO taken FROM added a
+             WHERE EXISTS (SELECT 1 FROM archived_payment_keys k
+                            WHERE k.payer_id = a.payer_id AND k.reference = a.reference)
+             LIMIT 1;
+            IF FOUND THEN
+                RAISE EXCEPTION 'duplicate key value violates unique constraint "uq_payments_payer_id_reference"'
+                    USING ERRCODE = 'unique_violation', CONSTRAINT = 'uq_payments_payer_id_reference',
+                          TABLE = 'payments',
+                          DETAIL = format('Key (payer_id, reference)=(%s, %s) is archived.', taken.payer_id,
+                                          taken.reference);
+            END IF;
+            RETURN NULL;
+        END $$
+        """
+    )
+    op.execute(
+        "CREATE TRIGGER payments_references_not_archived AFTER INSERT ON payments REFERENCING NEW TABLE AS added "
+        "FOR EACH STATEMENT EXECUTE FUNCTION payments_references_not_archived()"
+    )
     op.execute(
         """
         CREATE FUNCTION payments_leave_only_for_the_archive() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -103,6 +149,9 @@ def downgrade() -> None:
         """
     )
     op.execute("DROP TRIGGER payments_leave_only_for_the_archive ON payments")
+    op.execute("DROP TRIGGER payments_references_not_archived ON payments")
+    op.execute("DROP FUNCTION payments_references_not_archived()")
+    op.execute("DROP VIEW archived_payments")
     op.execute("DROP TRIGGER payments_never_truncated ON payments")
     op.execute("DROP FUNCTION payments_leave_only_for_the_archive()")
     op.execute(

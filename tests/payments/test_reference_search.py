@@ -65,10 +65,13 @@ def test_a_search_reads_only_its_range_of_the_reference_index_before_and_after_i
     assert found() == expected
     assert "< 'CASE-2026-02'" in plan()
     migration = load_migration("*_payment_references_in_byte_order.py")
+    archive = load_migration("*_payment_archive.py")  # its views and year rows hold the column's type
     with Operations.context(MigrationContext.configure(session.connection())):
+        archive.downgrade()
         migration.downgrade()
         assert "< 'CASE-2026-02'" not in plan()
         assert found() == expected
         migration.upgrade()
+        archive.upgrade()
     assert "< 'CASE-2026-02'" in plan()
     assert found() == expected

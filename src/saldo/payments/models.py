@@ -8,13 +8,16 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Column,
     Date,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
+    MetaData,
     PrimaryKeyConstraint,
     String,
+    Table,
     Text,
     func,
     text,
@@ -320,3 +323,11 @@ class ArchivedPaymentKey(Base):
     payee_id: Mapped[int] = mapped_column(Integer)
     payer_id: Mapped[int] = mapped_column(Integer)
     reference: Mapped[str] = mapped_column(String(64, collation="C"))
+
+
+# The view of the archived payments by payer and id (the payment archive's migration): the payments
+# table's columns, each payment's reference from its key and the rest from its person's year row.
+# Read-only, and in a MetaData of its own: a view, which Alembic neither compares nor creates.
+ARCHIVED_PAYMENTS = Table(
+    "archived_payments", MetaData(), *(Column(c.name, c.type, key=c.key) for c in Payment.__table__.columns)
+)

@@ -25,6 +25,7 @@ from saldo.payers.models import Payer, PayerBenefit, PayerUser
 from saldo.payers.repository import ACTIVE_TOKEN as PAYER_TOKEN
 from saldo.payments.models import (
     ARCHIVABLE_STATUSES,
+    ARCHIVED_PAYMENTS,
     RARE_STATUSES,
     PayerUpload,
     Payment,
@@ -59,9 +60,15 @@ COPY_COLUMNS: tuple[str, ...] = ("payer_id", "reference", *CONTENT_COLUMNS, "sta
 
 # The single-payment API runs these on every request: constant statements, built once.
 _SINGLE_COLUMNS = [c for c in COPY_COLUMNS if c not in ("status", "batch_id")]
+# A reference its payer used for an archived payment inserts nothing, as one in the table does. A
+# parameter given as the reference is cast to varchar, the type its other use in the statement gives it.
+_NOT_ARCHIVED = (
+    "NOT EXISTS (SELECT 1 FROM archived_payment_keys k WHERE k.payer_id = {payer} AND k.reference = {reference})"
+)
 _INSERT_REGISTERED = text(
-    f"INSERT INTO payments ({', '.join(_SINGLE_COLUMNS)}, status) "  # noqa: S608 — constant names
-    f"VALUES ({', '.join(':' + c for c in _SINGLE_COLUMNS)}, :status) "
+    f"INSERT INTO payments ({', '.join(_SINGLE_COLUMNS)}, status) "
+    f"SELECT {', '.join(':' + c for c in _SINGLE_COLUMNS)}, :status "
+    f"WHERE {_NOT_ARCHIVED.format(payer=':payer_id', reference='CAST(:reference AS varchar)')} "
     "ON CONFLICT (payer_id, reference) DO NOTHING RETURNING id, registered_at"
 )
 _BENEFITS_FOR_PAYER = text(
@@ -69,7 +76,7 @@ _BENEFITS_FOR_PAYER = text(
     "WHERE pb.payer_id = :payer_id AND pb.benefit_id = b.id) FROM benefits b"
 )
 
-PaymentRow = Row[Payment, IdScheme, str, str]  # a payment with its payee's scheme and id and its benefit code
+PaymentRow = tuple[Payment, IdScheme, str, str]  # a payment with its payee's scheme and id and its benefit code
 
 # What a listing shows of each payment, in this order (the fields of PaymentOut, its hold's among them;
 # saldo.payments.service.query.listed_payment reads them): the documented route's query and the fast
@@ -219,17 +226,53 @@ class PaymentRepository:
         self, values: dict[str, object], *, status: PaymentStatus = PaymentStatus.REGISTERED
     ) -> tuple[int, dt.datetime] | None:
         """Insert a registered payment (values keyed by COPY_COLUMNS without status and batch); returns
-        (id, registered_at), or None when the payer already used the reference."""
-        row = self.session.execute(_INSERT_REGISTERED, {**values, "status": status.value}).first()
+        (id, registered_at), or None when the payer already used the reference, in the table or for
+        an archived payment.
+
+        In a savepoint: when the archive moves the reference out of the table while the insert waits
+        on it, the insert goes in and the archive's trigger refuses it at the statement's end. The
+        savepoint is rolled back then, and the reference is used already, as it is."""
+        try:
+            with self.session.begin_nested():
+                row = self.session.execute(_INSERT_REGISTERED, {**values, "status": status.value}).first()
+        except DBAPIError as error:
+            if isinstance(error.orig, pg_errors.UniqueViolation):
+                return None
+            raise
         return (row[0], row[1]) if row is not None else None
 
     def get_for_payer(self, payer_id: int, payment_id: int) -> PaymentRow | None:
+        """One of the payer's payments, in the table or archived."""
         query = _with_labels().where(Payment.payer_id == payer_id, Payment.id == payment_id)
-        return self.session.execute(query).first()
+        row = self.session.execute(query).first()
+        if row is not None:
+            return row
+        archived = ARCHIVED_PAYMENTS.c
+        return self._archived(archived.payer_id == payer_id, archived.id == payment_id)
 
     def get_by_reference(self, payer_id: int, reference: str) -> PaymentRow | None:
+        """The payer's payment of this reference, in the table or archived."""
         query = _with_labels().where(Payment.payer_id == payer_id, Payment.reference == reference)
-        return self.session.execute(query).first()
+        row = self.session.execute(query).first()
+        if row is not None:
+            return row
+        archived = ARCHIVED_PAYMENTS.c
+        return self._archived(archived.payer_id == payer_id, archived.reference == reference)
+
+    def _archived(self, *where: ColumnElement[bool]) -> PaymentRow | None:
+        """An archived payment as a payment row: a Payment of no session, to read only."""
+        archived = ARCHIVED_PAYMENTS.c
+        query = (
+            select(ARCHIVED_PAYMENTS, Payee.id_scheme, Payee.identifier, Benefit.code)
+            .join(Payee, Payee.id == archived.payee_id)
+            .join(Benefit, Benefit.id == archived.benefit_id)
+            .where(*where)
+        )
+        row = self.session.execute(query).first()
+        if row is None:
+            return None
+        payment = Payment(**{column.key: row._mapping[column] for column in ARCHIVED_PAYMENTS.c})
+        return payment, row._mapping[Payee.id_scheme], row._mapping[Payee.identifier], row._mapping[Benefit.code]
 
     def lock_for_payer(self, payer_id: int, payment_id: int) -> Payment | None:
         query = select(Payment).where(Payment.payer_id == payer_id, Payment.id == payment_id).with_for_update()
@@ -454,7 +497,10 @@ class PaymentRepository:
         return self.session.execute(
             text(
                 f"SELECT i.line, i.reference, p.id FROM incoming_payments i "  # noqa: S608 — constant names
-                f"JOIN payments p ON p.payer_id = :payer_id AND p.reference = i.reference "
+                f"JOIN (SELECT id, reference, {', '.join(CONTENT_COLUMNS)} FROM payments WHERE payer_id = :payer_id "
+                f"UNION ALL SELECT id, reference, {', '.join(CONTENT_COLUMNS)} FROM archived_payments "
+                "WHERE payer_id = :payer_id) p "
+                f"ON p.reference = i.reference "
                 f"WHERE ({aliased_i}) IS DISTINCT FROM ({aliased_p}) ORDER BY i.line"
             ),
             {"payer_id": payer_id},
@@ -466,7 +512,9 @@ class PaymentRepository:
         result = self.session.execute(
             text(
                 f"INSERT INTO payments ({columns}) SELECT {columns} FROM incoming_payments i "  # noqa: S608
-                "WHERE NOT EXISTS (SELECT 1 FROM payments p WHERE p.payer_id = :payer_id AND p.reference = i.reference)"
+                "WHERE NOT EXISTS (SELECT 1 FROM payments p "
+                "WHERE p.payer_id = :payer_id AND p.reference = i.reference) "
+                f"AND {_NOT_ARCHIVED.format(payer=':payer_id', reference='i.reference')}"
             ),
             {"payer_id": payer_id},
         )
@@ -613,6 +661,7 @@ SELECT pm.payer_id, %(reference)s, py.id, %(payee_name)s, %(benefit_id)s, %(amou
     %(decision_reference)s, %(period_start)s, %(period_end)s, %(due_date)s, %(account_scheme)s, %(account_number)s,
     %(remittance_info)s, 'registered'
 FROM permitted pm, payee py
+WHERE {_NOT_ARCHIVED.format(payer="pm.payer_id", reference="CAST(%(reference)s AS varchar)")}
 ON CONFLICT (payer_id, reference) DO NOTHING
 RETURNING id, registered_at
 """  # noqa: S608 — composed of constant statements only
@@ -634,7 +683,12 @@ class AsyncRegistration:
     async def register(self, params: dict[str, object]) -> tuple[int, dt.datetime] | None:
         """Insert a registered payment for the caller; (id, registered_at), or None to take the documented route."""
         async with self.pool.connection() as connection:
-            cursor = await connection.execute(_REGISTER_FOR_CALLER, params, prepare=True)
+            try:
+                cursor = await connection.execute(_REGISTER_FOR_CALLER, params, prepare=True)
+            except pg_errors.UniqueViolation:
+                # the archive moved this reference out of the table while the insert waited on it: the
+                # documented route, in a transaction of its own, finds it archived
+                return None
             row = await cursor.fetchone()
         return None if row is None else (int(row[0]), row[1].astimezone(dt.UTC))
 

@@ -1,0 +1,235 @@
+"""A payer and its archived payments (decision 0035): found by id and by reference as before, its
+reference still its own — sent again alone or in a file it is the same payment or a conflict, never a
+second one — and another payer's archived payments are not found."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from saldo.kit.clock import today
+from saldo.payers.schemas import PayerPrincipal
+from saldo.payments.errors import ReferenceConflictError
+from saldo.payments.schemas import PaymentIn
+from saldo.payments.service.archive import archive_month
+from saldo.payments.service.policy import RegistrationPolicy
+from saldo.payments.service.register import register_payment
+from saldo.settings import Settings
+from tests.factories import OTHER_PNR, VALID_PNR, auth, csv_file, make_payer, make_token, payment_body
+
+CSV = {"Content-Type": "text/csv"}
+
+
+def _due_long_ago() -> dt.date:
+    """A due date whose month may be archived today: four months back."""
+    return today() - dt.timedelta(days=125)
+
+
+@pytest.fixture
+def paid(client: TestClient, token: str, session: Session) -> list[dict[str, Any]]:
+    """Three of the payer's payments due four months ago, settled; the JSON the payer got for each."""
+    due = _due_long_ago()
+    start = due.replace(day=1)
+    bodies = [
+        payment_body(
+            due_date=due.isoformat(),
+            period_start=start.isoformat(),
+            period_end=(start + dt.timedelta(days=27)).isoformat(),
+            payee_id=payee,
+        )
+        for payee in (VALID_PNR, OTHER_PNR, VALID_PNR)
+    ]
+    ids = []
+    for body in bodies:
+        response = client.post("/api/v1/payments", json=body, headers=auth(token))
+        assert response.status_code == 201, response.text
+        ids.append(response.json()["id"])
+    session.execute(text("UPDATE payments SET status = 'settled' WHERE id = ANY(:ids)"), {"ids": ids})
+    session.commit()
+    return [{"body": body, "id": id_} for body, id_ in zip(bodies, ids, strict=True)]
+
+
+def _archive(session: Session) -> None:
+    assert archive_month(session, _due_long_ago(), today=today()) == 3
+    session.commit()
+
+
+def _count(session: Session) -> int:
+    return int(session.scalar(text("SELECT count(*) FROM payments_by_payee")) or 0)
+
+
+def test_a_payer_finds_its_archived_payment_by_id_and_by_reference_as_before(
+    client: TestClient, token: str, session: Session, paid: list[dict[str, Any]]
+) -> None:
+    headers = auth(token)
+    reads = [f"/api/v1/payments/{p['id']}" for p in paid]
+    reads += [f"/api/v1/payments/by-reference/{p['body']['reference']}" for p in paid]
+    reads += [f"/api/v1/payments/{p['id']}/history" for p in paid]
+    before = [client.get(path, headers=headers) for path in reads]
+    assert all(r.status_code == 200 for r in before), [r.text for r in before]
+    _archive(session)
+    assert session.scalar(text("SELECT count(*) FROM payments WHERE id = :id"), {"id": paid[0]["id"]}) == 0
+    after = [client.get(path, headers=headers) for path in reads]
+    assert [(r.status_code, r.json()) for r in after] == [(200, r.json()) for r in before]
+
+
+def test_another_payer_finds_none_of_them(client: TestClient, session: Session, paid: list[dict[str, Any]]) -> None:
+    other = make_token(session, make_payer(session, name="Annanstad kommun"))
+    session.commit()
+    _archive(session)
+    for path in (
+        f"/api/v1/payments/{paid[0]['id']}",
+        f"/api/v1/payments/by-reference/{paid[0]['body']['reference']}",
+        f"/api/v1/payments/{paid[0]['id']}/history",
+    ):
+        response = client.get(path, headers=auth(other))
+        assert response.status_code == 404, path
+
+
+def test_an_archived_reference_sent_again_is_the_same_payment_or_a_conflict(
+    client: TestClient, token: str, session: Session, paid: list[dict[str, Any]]
+) -> None:
+    first = client.get(f"/api/v1/payments/{paid[0]['id']}", headers=auth(token)).json()
+    _archive(session)
+    stored = _count(session)
+    again = client.post("/api/v1/payments", json=paid[0]["body"], headers=auth(token))
+    assert again.status_code == 200, again.text  # already registered: the payment it was
+    assert again.json() == first
+    changed = client.post("/api/v1/payments", json={**paid[0]["body"], "amount_minor": 99}, headers=auth(token))
+    assert changed.status_code == 409
+    assert changed.json()["extra"] == {"payment_id": paid[0]["id"], "fields": ["amount_minor"]}
+    assert _count(session) == stored
+
+
+def test_a_file_with_an_archived_reference_registers_only_what_is_new_or_reports_the_conflict(
+    client: TestClient, token: str, session: Session, paid: list[dict[str, Any]]
+) -> None:
+    _archive(session)
+    stored = _count(session)
+    new = payment_body()
+    headers = {**auth(token), **CSV}
+    resent = client.post("/api/v1/payment-batches", content=csv_file([paid[1]["body"], new]), headers=headers)
+    assert resent.status_code == 201, resent.text
+    assert (resent.json()["registered"], resent.json()["already_registered"]) == (1, 1)
+    assert _count(session) == stored + 1
+    changed = {**paid[2]["body"], "amount_minor": 1}
+    response = client.post("/api/v1/payment-batches", content=csv_file([payment_body(), changed]), headers=headers)
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert (error["line"], error["field"]) == (3, "reference")
+    assert f"already used by payment {paid[2]['id']}" in error["reason"]
+    as_json = client.post(
+        "/api/v1/payment-batches",
+        content="\n".join(json.dumps(b) for b in (paid[0]["body"], payment_body())),
+        headers={**auth(token), "Content-Type": "application/x-ndjson"},
+    )
+    assert (as_json.json()["registered"], as_json.json()["already_registered"]) == (1, 1)
+    assert _count(session) == stored + 2
+
+
+@pytest.mark.parametrize(
+    "insert",
+    [
+        pytest.param("INSERT INTO payments SELECT * FROM payments WHERE false", id="nothing-is-fine"),
+        pytest.param(
+            "INSERT INTO payments (payer_id, reference, payee_id, payee_name, benefit_id, amount_minor, currency, "
+            "decision_reference, period_start, period_end, due_date, account_scheme, account_number, status) "
+            "SELECT payer_id, reference, payee_id, payee_name, benefit_id, amount_minor, currency, decision_reference, "
+            "period_start, period_end, due_date, account_scheme, account_number, 'registered' "
+            "FROM archived_payments WHERE id = :id",
+            id="the-archived-one-again",
+        ),
+    ],
+)
+def test_the_table_takes_no_payment_with_an_archived_reference_whatever_the_path(
+    session: Session, paid: list[dict[str, Any]], insert: str
+) -> None:
+    _archive(session)
+    with session.begin_nested() as attempt:
+        if "WHERE false" in insert:
+            session.execute(text(insert))
+            return
+        with pytest.raises(DBAPIError, match=r"uq_payments_payer_id_reference") as refused:
+            session.execute(text(insert), {"id": paid[0]["id"]})
+        assert "is archived" in str(refused.value)
+        attempt.rollback()
+
+
+@pytest.mark.parametrize("amount", [125000, 99], ids=["the-same-payment", "other-content"])
+def test_a_reference_sent_again_while_the_archive_moves_it_is_still_the_one_payment(
+    live_engine: Engine, settings: Settings, amount: int
+) -> None:
+    """The race decision 0035 names: the archive has moved the reference out of the table but not yet
+    committed, and the payer sends it again. The insert waits on the row the archive is deleting,
+    goes in when the archive commits, and the archive's trigger refuses it: the answer is the
+    archived payment, or a conflict, and the payment is never registered twice."""
+    policy = RegistrationPolicy.from_settings(settings)
+    due = _due_long_ago()
+    body = payment_body(due_date=due.isoformat(), period_start=due.replace(day=1).isoformat())
+    with Session(live_engine) as session:
+        payer = make_payer(session)
+        principal = PayerPrincipal(payer.id, payer.organisation_number, payer.name, payer.connection_model, 0)
+        first, created = register_payment(
+            session, payer=principal, payment=PaymentIn.model_validate(body), policy=policy, today=today()
+        )
+        assert created
+        session.execute(text("UPDATE payments SET status = 'settled' WHERE id = :id"), {"id": first.id})
+        session.commit()
+    resent = PaymentIn.model_validate({**body, "amount_minor": amount})
+    outcome: list[object] = []
+
+    def send_again() -> None:
+        with Session(live_engine) as session:
+            try:
+                outcome.append(register_payment(session, payer=principal, payment=resent, policy=policy, today=today()))
+                session.commit()
+            except ReferenceConflictError as conflict:
+                outcome.append(conflict)
+
+    with Session(live_engine) as archiving:
+        assert archive_month(archiving, due, today=today()) == 1  # moved, not yet committed
+        sender = threading.Thread(target=send_again)
+        sender.start()
+        _wait_until_blocked(live_engine)
+        archiving.commit()
+    sender.join(timeout=30)
+    assert not sender.is_alive()
+    [answer] = outcome
+    if amount == 125000:
+        assert isinstance(answer, tuple)
+        payment, created = answer
+        assert (payment.id, payment.reference, payment.status, created) == (first.id, first.reference, "settled", False)
+    else:
+        assert isinstance(answer, ReferenceConflictError)
+        assert (answer.payment_id, answer.fields) == (first.id, ["amount_minor"])
+    with live_engine.connect() as connection:
+        counts = connection.execute(
+            text("SELECT (SELECT count(*) FROM payments), (SELECT count(*) FROM archived_payment_keys)")
+        ).one()
+    assert tuple(counts) == (0, 1)
+
+
+def _wait_until_blocked(engine: Engine) -> None:
+    """Until another connection waits on a lock: the resent payment's insert, on the archive's rows."""
+    with engine.connect() as connection:
+        for _ in range(200):
+            waiting = connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO payments%'"
+                )
+            )
+            if waiting:
+                return
+            connection.rollback()  # a transaction sees one snapshot of pg_stat_activity
+            time.sleep(0.05)
+    raise AssertionError("the resent payment never waited on the archive")
