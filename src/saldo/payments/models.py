@@ -316,6 +316,13 @@ class ArchivedPaymentKey(Base):
     __table_args__ = (
         PrimaryKeyConstraint("payer_id", "id", name="pk_archived_payment_keys"),
         Index("uq_archived_payment_keys_payer_id_reference", "payer_id", "reference", unique=True),
+        Index(
+            "ix_archived_payment_keys_payer_id_rare_status_id",
+            "payer_id",
+            "rare_status",
+            "id",
+            postgresql_where=text("rare_status IS NOT NULL"),
+        ),
     )
 
     # In this order, so that no column is padded.
@@ -323,11 +330,17 @@ class ArchivedPaymentKey(Base):
     payee_id: Mapped[int] = mapped_column(Integer)
     payer_id: Mapped[int] = mapped_column(Integer)
     reference: Mapped[str] = mapped_column(String(64, collation="C"))
+    # The status when it is one of RARE_STATUSES, for a listing narrowed to it; null (no byte: the
+    # row header has room for the null bitmap) for the others.
+    rare_status: Mapped[str | None] = mapped_column(String(9))
 
 
 # The view of the archived payments by payer and id (the payment archive's migration): the payments
 # table's columns, each payment's reference from its key and the rest from its person's year row.
 # Read-only, and in a MetaData of its own: a view, which Alembic neither compares nor creates.
 ARCHIVED_PAYMENTS = Table(
-    "archived_payments", MetaData(), *(Column(c.name, c.type, key=c.key) for c in Payment.__table__.columns)
+    "archived_payments",
+    MetaData(),
+    *(Column(c.name, c.type, key=c.key) for c in Payment.__table__.columns),
+    Column("rare_status", String),
 )

@@ -2,17 +2,37 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from psycopg import Connection as PgConnection
 from psycopg import errors as pg_errors
 from psycopg.types.numeric import Int8
 from psycopg_pool import AsyncConnectionPool
-from sqlalchemy import ColumnElement, Engine, Row, Select, func, insert, select, text, tuple_, update
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ColumnElement,
+    Engine,
+    MetaData,
+    Row,
+    Select,
+    Table,
+    cast,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    text,
+    true,
+    tuple_,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from saldo.banks.models import Bank
 from saldo.benefits.models import Benefit
@@ -27,6 +47,7 @@ from saldo.payments.models import (
     ARCHIVABLE_STATUSES,
     ARCHIVED_PAYMENTS,
     RARE_STATUSES,
+    ArchivedPaymentKey,
     PayerUpload,
     Payment,
     PaymentBatch,
@@ -76,6 +97,8 @@ _BENEFITS_FOR_PAYER = text(
     "WHERE pb.payer_id = :payer_id AND pb.benefit_id = b.id) FROM benefits b"
 )
 
+# Any query a listing builds, whatever its columns.
+AnySelect = Select[*tuple[Any, ...]]
 PaymentRow = tuple[Payment, IdScheme, str, str]  # a payment with its payee's scheme and id and its benefit code
 
 # What a listing shows of each payment, in this order (the fields of PaymentOut, its hold's among them;
@@ -154,19 +177,49 @@ def _with_labels() -> Select[Payment, IdScheme, str, str]:
     )
 
 
-def _listed() -> Select[Any]:
+# The archived payments as a payer's reads name them: Payment's columns, on the view of the archived
+# payments by payer (each key with its payment from its person's year row; decision 0035).
+_ARCHIVED_VIEW = ARCHIVED_PAYMENTS.alias("p")
+Archived = aliased(Payment, _ARCHIVED_VIEW, adapt_on_names=True)
+# Every payment by payee, in the table or archived (the view has every column but the reference).
+ByPayee = aliased(
+    Payment,
+    Table(
+        "payments_by_payee",
+        MetaData(),
+        Column("id"),
+        Column("payer_id"),
+        Column("payee_id"),
+        Column("status"),
+        Column("benefit_id"),
+        Column("due_date"),
+        Column("batch_id"),
+        Column("payee_name"),
+    ).alias("p"),
+    adapt_on_names=True,
+)
+
+
+def _listed(entity: Any = Payment, start: Any = None) -> Select[Any]:
     """A listing's payments as LISTED_COLUMNS, in that order: plain columns, no ORM objects (building
-    and reading 100 of them was about a fifth of a page's time in process; decision 0038)."""
+    and reading 100 of them was about a fifth of a page's time in process; decision 0038). Of the
+    payments table, or of ``entity`` (Payment's columns on another source, read from ``start``)."""
+    columns = [getattr(entity, c.key) if c.class_ is Payment else c for c in LISTED_COLUMNS.values()]
+    query = select(*columns) if start is None else select(*columns).select_from(start)
     return (
-        select(*LISTED_COLUMNS.values())
-        .join(Payee, Payee.id == Payment.payee_id)
-        .join(Benefit, Benefit.id == Payment.benefit_id)
-        .outerjoin(PaymentHold, PaymentHold.id == Payment.hold_id)
+        query.join(Payee, Payee.id == entity.payee_id)
+        .join(Benefit, Benefit.id == entity.benefit_id)
+        .outerjoin(PaymentHold, PaymentHold.id == entity.hold_id)
     )
 
 
 def _payer_range(
-    payer_id: int, *, after: int | None, newest_first: bool, within: tuple[int, int] | None
+    payer_id: int,
+    *,
+    after: int | None,
+    newest_first: bool,
+    within: tuple[int, int] | None,
+    entity: Any = Payment,
 ) -> tuple[ColumnElement[bool], ...]:
     """The payer's payments after the cursor, as a range of its (payer, id) index.
 
@@ -185,12 +238,89 @@ def _payer_range(
             highest = min(highest, after - 1)
         elif after is not None:
             lowest = max(lowest, after + 1)
-        return Payment.payer_id == payer_id, Payment.id >= lowest, Payment.id <= highest
+        return entity.payer_id == payer_id, entity.id >= lowest, entity.id <= highest
     if after is None:
-        return Payment.payer_id >= payer_id, Payment.payer_id <= payer_id
+        return entity.payer_id >= payer_id, entity.payer_id <= payer_id
     if newest_first:
-        return Payment.payer_id >= payer_id, tuple_(Payment.payer_id, Payment.id) < (payer_id, after)
-    return tuple_(Payment.payer_id, Payment.id) > (payer_id, after), Payment.payer_id <= payer_id
+        return entity.payer_id >= payer_id, tuple_(entity.payer_id, entity.id) < (payer_id, after)
+    return tuple_(entity.payer_id, entity.id) > (payer_id, after), entity.payer_id <= payer_id
+
+
+def _in_order(query: AnySelect, entity: Any, *, newest_first: bool) -> AnySelect:
+    """``query`` in the listing's order of ``entity``'s (payer, id) index."""
+    if newest_first:
+        return query.order_by(entity.payer_id.desc(), entity.id.desc())
+    return query.order_by(entity.payer_id.asc(), entity.id.asc())
+
+
+def _filtered(query: AnySelect, entity: Any, filters: PaymentFilter) -> AnySelect:
+    """``query`` narrowed to the filters on ``entity``'s columns (not the payees: a caller reads them
+    through the view by payee, or the key's payee)."""
+    if filters.status is not None:
+        query = query.where(entity.status == filters.status)
+    if filters.benefit is not None:
+        query = query.where(entity.benefit_id.in_(select(Benefit.id).where(Benefit.code == filters.benefit)))
+    if filters.due_from is not None:
+        query = query.where(entity.due_date >= filters.due_from)
+    if filters.due_to is not None:
+        query = query.where(entity.due_date <= filters.due_to)
+    if filters.batch_id is not None:
+        query = query.where(entity.batch_id == filters.batch_id)
+    if filters.reference:
+        # the range of the (payer, reference) index the prefix begins: the column's "C" collation
+        # lets PostgreSQL bound LIKE 'prefix%' on both sides
+        query = query.where(entity.reference.like(f"{_like(filters.reference)}%"))
+    if filters.payees is not None:
+        persons = select(Payee.id).where(tuple_(Payee.id_scheme, Payee.identifier).in_(filters.payees))
+        query = query.where(entity.payee_id.in_(persons))
+    if filters.payee_name:
+        query = query.where(entity.payee_name.ilike(f"%{_like(filters.payee_name)}%"))
+    return query
+
+
+# What a filter reads of an archived payment beyond its key: the key holds the payer, the id, the
+# payee, the reference and a rare status; the rest is in the person's year row.
+_FROM_THE_YEAR_ROW = ("benefit", "due_from", "due_to", "batch_id", "payee_name")
+
+
+def _archived_entity(filters: PaymentFilter) -> Any:
+    """What the archived part of a listing reads: the keys alone when they answer the filters, else
+    the view that takes each key's payment from its year row."""
+    year_row = any(getattr(filters, name) not in (None, "") for name in _FROM_THE_YEAR_ROW)
+    common = filters.status is not None and filters.status not in RARE_STATUSES
+    return Archived if year_row or common else ArchivedPaymentKey
+
+
+def _archived_ids(payer_id: int, filters: PaymentFilter, bounds: dict[str, Any]) -> AnySelect | None:
+    """The archived part of a page's ids; None when the filter takes no archived payment (a status
+    no archived payment holds: registered, verified, scheduled, sent, held)."""
+    if filters.status is not None and filters.status not in ARCHIVABLE_STATUSES:
+        return None
+    entity = _archived_entity(filters)
+    rare = filters.status if filters.status in RARE_STATUSES else None
+    key_filters = replace(filters, status=None) if rare is not None else filters
+    if entity is ArchivedPaymentKey:
+        query = select(entity.id, literal(True).label("archived"))
+        if key_filters.reference:
+            query = query.where(entity.reference.like(f"{_like(key_filters.reference)}%"))
+        if key_filters.payees is not None:
+            persons = select(Payee.id).where(tuple_(Payee.id_scheme, Payee.identifier).in_(key_filters.payees))
+            query = query.where(entity.payee_id.in_(persons))
+        rare_status: Any = entity.rare_status
+    else:
+        query = _filtered(select(entity.id, literal(True).label("archived")), entity, key_filters)
+        rare_status = _ARCHIVED_VIEW.c.rare_status
+    if rare is not None:
+        query = query.where(rare_status == rare.value)
+    return query.where(*_payer_range(payer_id, **bounds, entity=entity))
+
+
+def _merged(parts: Sequence[AnySelect], *, newest_first: bool, limit: int, offset: int = 0) -> Select[Any]:
+    """The ids of several parts (each a query of ids and whether archived, in the listing's order,
+    limited), merged in the listing's order: the first ``limit`` after ``offset``."""
+    union = union_all(*(select(*part.subquery().c) for part in parts)).subquery("merged")
+    order = union.c.id.desc() if newest_first else union.c.id.asc()
+    return select(union.c.id, union.c.archived).order_by(order).offset(offset or None).limit(limit)
 
 
 _NO_ID_AFTER = 2**63 - 1  # the largest bigint: newest first with no cursor starts below it
@@ -271,7 +401,7 @@ class PaymentRepository:
         row = self.session.execute(query).first()
         if row is None:
             return None
-        payment = Payment(**{column.key: row._mapping[column] for column in ARCHIVED_PAYMENTS.c})
+        payment = Payment(**{c.key: row._mapping[ARCHIVED_PAYMENTS.c[c.key]] for c in Payment.__table__.columns})
         return payment, row._mapping[Payee.id_scheme], row._mapping[Payee.identifier], row._mapping[Benefit.code]
 
     def lock_for_payer(self, payer_id: int, payment_id: int) -> Payment | None:
@@ -289,40 +419,39 @@ class PaymentRepository:
     ) -> Sequence[Row[Any]]:
         """A page of the payer's payments in the listing's order, from after the cursor, as rows of
         LISTED_COLUMNS; ``within`` (lowest id, highest id) keeps the page to a window of ids, both
-        ends included.
+        ends included. Archived payments among them (decision 0035).
 
         The page's ids are found first, its payees and benefits looked up after: joined before the
         limit, a window whose payments all matched looked up the payee of each (10,000 lookups for a
-        page of 100; decision 0037)."""
-        query = select(Payment.id)
-        if filters.status is not None:
-            query = query.where(Payment.status == filters.status)
-        if filters.benefit is not None:
-            query = query.where(Payment.benefit_id.in_(select(Benefit.id).where(Benefit.code == filters.benefit)))
-        if filters.due_from is not None:
-            query = query.where(Payment.due_date >= filters.due_from)
-        if filters.due_to is not None:
-            query = query.where(Payment.due_date <= filters.due_to)
-        if filters.batch_id is not None:
-            query = query.where(Payment.batch_id == filters.batch_id)
-        if filters.reference:
-            # the range of the (payer, reference) index the prefix begins: the column's "C" collation
-            # lets PostgreSQL bound LIKE 'prefix%' on both sides
-            query = query.where(Payment.reference.like(f"{_like(filters.reference)}%"))
-        if filters.payees is not None:
+        page of 100; decision 0037). The ids come from the payments table and from the archive, a
+        page from each in the listing's order, merged: one view of both read every archived key of
+        the payer before a page's first (decision 0035). A payer's payments to a person come from the
+        view by payee, which reads the person's payments alone."""
+        newest_first = filters.newest_first
+        bounds: dict[str, Any] = {"after": after, "newest_first": newest_first, "within": within}
+        if filters.payees is not None and not filters.reference:
             persons = select(Payee.id).where(tuple_(Payee.id_scheme, Payee.identifier).in_(filters.payees))
-            query = query.where(Payment.payee_id.in_(persons))
-        if filters.payee_name:
-            query = query.where(Payment.payee_name.ilike(f"%{_like(filters.payee_name)}%"))
-        query = query.where(*_payer_range(payer_id, after=after, newest_first=filters.newest_first, within=within))
-        if filters.newest_first:
-            query = query.order_by(Payment.payer_id.desc(), Payment.id.desc())
-            order = Payment.id.desc()
+            query = _filtered(select(ByPayee.id, cast(null(), Boolean).label("archived")), ByPayee, filters)
+            query = query.where(ByPayee.payee_id.in_(persons), *_payer_range(payer_id, **bounds, entity=ByPayee))
+            parts = [_in_order(query, ByPayee, newest_first=newest_first).limit(limit)]
         else:
-            query = query.order_by(Payment.payer_id.asc(), Payment.id.asc())
-            order = Payment.id.asc()
-        page = _listed().where(Payment.id.in_(query.limit(limit).scalar_subquery()))
-        return self.session.execute(page.order_by(order)).all()
+            live = _filtered(select(Payment.id, literal(False).label("archived")), Payment, filters)
+            live = live.where(*_payer_range(payer_id, **bounds))
+            parts = [_in_order(live, Payment, newest_first=newest_first).limit(limit)]
+            kept = _archived_ids(payer_id, filters, bounds)
+            if kept is not None:
+                parts.append(_in_order(kept, _archived_entity(filters), newest_first=newest_first).limit(limit))
+        page = _merged(parts, newest_first=newest_first, limit=limit).cte("page")
+        in_table = _listed().join(page, page.c.id == Payment.id).where(page.c.archived.is_not(True))
+        # each archived payment on its own (LIMIT 1): a probe of its key, never a join over all the
+        # payer's keys
+        view = _ARCHIVED_VIEW.c
+        one = select(_ARCHIVED_VIEW).where(view.payer_id == payer_id, view.id == page.c.id).limit(1).lateral("found")
+        found = aliased(Payment, one, adapt_on_names=True)
+        archived = _listed(found, page.join(one, true())).where(page.c.archived.is_not(False))
+        rows = union_all(in_table, archived).subquery("rows")
+        order = rows.c.id.desc() if newest_first else rows.c.id.asc()
+        return self.session.execute(select(*rows.c).order_by(order)).all()
 
     def listing_horizon(
         self,
@@ -334,15 +463,16 @@ class PaymentRepository:
         within: tuple[int, int] | None = None,
     ) -> int | None:
         """The id of the payer's ``payments``-th payment from after the cursor (and within that range
-        of ids, if given), in the listing's order: how far a page that reads at most that many may go.
-        None when fewer are left. An index-only read of the payer's (payer, id) index."""
-        where = _payer_range(payer_id, after=after, newest_first=newest_first, within=within)
-        query = select(Payment.id).where(*where)
-        if newest_first:
-            query = query.order_by(Payment.payer_id.desc(), Payment.id.desc())
-        else:
-            query = query.order_by(Payment.payer_id.asc(), Payment.id.asc())
-        return self.session.scalar(query.offset(payments - 1).limit(1))
+        of ids, if given), in the listing's order, in the table or archived: how far a page that
+        reads at most that many may go. None when fewer are left. Index-only reads of the payer's
+        (payer, id) index and of the archive's keys."""
+        parts = []
+        for entity in (Payment, ArchivedPaymentKey):
+            where = _payer_range(payer_id, after=after, newest_first=newest_first, within=within, entity=entity)
+            query = select(entity.id, literal(entity is ArchivedPaymentKey).label("archived")).where(*where)
+            parts.append(_in_order(query, entity, newest_first=newest_first).limit(payments))
+        found = self.session.execute(_merged(parts, newest_first=newest_first, limit=1, offset=payments - 1)).first()
+        return None if found is None else int(found[0])
 
     def events(
         self, payment_id: int
@@ -700,18 +830,35 @@ class AsyncRegistration:
 # its columns LISTED_COLUMNS. The caller's payer is a value the scan starts from (a subquery run
 # once): joined to the scan instead, it was a filter on every row, and a first page newest first
 # walked the whole index (71 ms at a million payments; 1.2 ms so). Decision 0038.
+# Archived payments among them (decision 0035): a page of ids from the payments table and one from the
+# archive's keys, each in the listing's order, merged; then each payment from where it is. An archived
+# one is read on its own (LIMIT 1), so that the planner probes the key for each id of the page and
+# never reads all of the payer's keys to join them.
 _LISTING_COLUMNS = ", ".join(LISTED_COLUMNS)
 _LISTING_FOR_CALLER = """
 WITH caller AS (
     SELECT found.payer_id FROM ({payer}) AS found
 ), page AS (
-    SELECT p.id FROM payments p WHERE {bounds}
-    ORDER BY p.payer_id {order}, p.id {order} LIMIT %(limit)s
+    SELECT id, archived FROM (
+        (SELECT p.id, false AS archived FROM payments p WHERE {bounds}
+          ORDER BY p.payer_id {order}, p.id {order} LIMIT %(limit)s)
+        UNION ALL
+        (SELECT k.id, true FROM archived_payment_keys k WHERE {key_bounds}
+          ORDER BY k.payer_id {order}, k.id {order} LIMIT %(limit)s)
+    ) AS both_parts ORDER BY id {order} LIMIT %(limit)s
+), listed AS (
+    SELECT {columns} FROM page g JOIN payments p ON p.id = g.id AND NOT g.archived
+      JOIN payees e ON e.id = p.payee_id JOIN benefits b ON b.id = p.benefit_id
+      LEFT JOIN payment_holds h ON h.id = p.hold_id
+    UNION ALL
+    SELECT {columns} FROM page g
+      CROSS JOIN LATERAL (SELECT a.* FROM archived_payments a WHERE a.payer_id = {caller} AND a.id = g.id LIMIT 1) p
+      JOIN payees e ON e.id = p.payee_id JOIN benefits b ON b.id = p.benefit_id
+      LEFT JOIN payment_holds h ON h.id = p.hold_id
+     WHERE g.archived
 )
-SELECT {columns} FROM caller c
-LEFT JOIN (page g JOIN payments p ON p.id = g.id JOIN payees e ON e.id = p.payee_id
-    JOIN benefits b ON b.id = p.benefit_id LEFT JOIN payment_holds h ON h.id = p.hold_id) ON true
-ORDER BY p.id {order}
+SELECT l.* FROM caller c LEFT JOIN listed l ON true
+ORDER BY 1 {order}
 """
 _CALLER = "(SELECT payer_id FROM caller)"
 
@@ -722,8 +869,10 @@ def _listing(payer: str, *, newest_first: bool) -> str:
     return _LISTING_FOR_CALLER.format(
         payer=payer,
         bounds=f"(p.payer_id, p.id) {beyond} ({_CALLER}, %(after)s) AND p.payer_id {within} {_CALLER}",
+        key_bounds=f"(k.payer_id, k.id) {beyond} ({_CALLER}, %(after)s) AND k.payer_id {within} {_CALLER}",
         order=order,
         columns=_LISTING_COLUMNS,
+        caller=_CALLER,
     )
 
 
@@ -945,6 +1094,7 @@ class ActorRepository:
 
 
 _ARCHIVABLE = ", ".join(f"'{s.value}'" for s in ARCHIVABLE_STATUSES)
+_RARE = ", ".join(f"'{s.value}'" for s in RARE_STATUSES)
 # One statement: the month's archivable payments are locked, their keys written, their rows added to
 # their persons' year rows (merged with a year row already there, in due-date order), and then they
 # leave the table. The trigger on payments checks, at the statement's end, that every payment removed
@@ -957,8 +1107,8 @@ WITH moving AS (
    WHERE due_date >= :start AND due_date < :end AND status IN ({_ARCHIVABLE})
    FOR UPDATE
 ), keys AS (
-  INSERT INTO archived_payment_keys (id, payee_id, payer_id, reference)
-  SELECT id, payee_id, payer_id, reference FROM moving
+  INSERT INTO archived_payment_keys (id, payee_id, payer_id, reference, rare_status)
+  SELECT id, payee_id, payer_id, reference, CASE WHEN status IN ({_RARE}) THEN status END FROM moving
 ), years AS (
   INSERT INTO archived_payment_years AS y (payee_id, year, payments)
   SELECT payee_id, extract(year FROM due_date)::int,
