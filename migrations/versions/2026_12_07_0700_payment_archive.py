@@ -55,6 +55,14 @@ def upgrade() -> None:
     op.execute(
         "CREATE UNIQUE INDEX uq_archived_payment_keys_payer_id_reference ON archived_payment_keys (payer_id, reference)"
     )
+    # A payment run's archived payments, counted as its reconciliation counts them: a run's figures
+    # stay whole when its payments leave the table, and nothing reads the year rows by run.
+    op.execute(
+        "CREATE TABLE archived_run_totals (run_id bigint NOT NULL, payer_id bigint NOT NULL, "
+        "status varchar(10) NOT NULL, currency varchar(3) NOT NULL, payments bigint NOT NULL, "
+        "amount_minor bigint NOT NULL, "
+        "CONSTRAINT pk_archived_run_totals PRIMARY KEY (run_id, payer_id, status, currency))"
+    )
     # A payer's returned, rejected and cancelled payments, as in the payments table (decision 0037).
     op.execute(
         "CREATE INDEX ix_archived_payment_keys_payer_id_rare_status_id ON archived_payment_keys "
@@ -163,5 +171,6 @@ def downgrade() -> None:
         "FOR EACH STATEMENT EXECUTE FUNCTION refuse_rewrite()"
     )
     op.execute("DROP VIEW payments_by_payee")
+    op.execute("DROP TABLE archived_run_totals")
     op.execute("DROP TABLE archived_payment_keys")
     op.execute("DROP TABLE archived_payment_years")

@@ -31,6 +31,7 @@ from saldo.payers.models import ApiToken, Payer, PayerBenefit
 from saldo.payments.models import (
     ArchivedPaymentKey,
     ArchivedPaymentYear,
+    ArchivedRunTotal,
     Payment,
     PaymentBatch,
     PaymentEvent,
@@ -51,6 +52,7 @@ __all__ = [
     "Application",
     "ArchivedPaymentKey",
     "ArchivedPaymentYear",
+    "ArchivedRunTotal",
     "Bank",
     "BankAccount",
     "BankFile",

@@ -308,6 +308,14 @@ class Settings(BaseSettings):
             "empty: only when an operator runs `saldo reindex`."
         ),
     )
+    payment_archive_schedule: str = Field(
+        default="0 1 2 * *",
+        description=(
+            "When the worker moves the payments of each month settled for two months out of the payments table "
+            "into the archive (cron, the worker's time zone; by default 01:00 on the 2nd, before the index "
+            "upkeep); empty: only when an operator runs `saldo payments archive`."
+        ),
+    )
     spark_master: str = Field(
         default="local[2]",
         description="Spark master URL for `analysis_engine = spark`, e.g. `local[4]` or `spark://host:7077`.",
@@ -613,7 +621,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"not an address range (CIDR, e.g. 192.0.2.0/24): {text!r}") from exc
         return value
 
-    @field_validator("analysis_schedule", "index_upkeep_schedule")
+    @field_validator("analysis_schedule", "index_upkeep_schedule", "payment_archive_schedule")
     @classmethod
     def _cron(cls, value: str) -> str:
         from croniter import croniter  # noqa: PLC0415 — procrastinate's own cron parser

@@ -1,5 +1,6 @@
 """The background worker: runs the durable jobs the domains queue (payment runs, the daily reminders
-of information requests, the nightly analysis, the monthly index upkeep) on procrastinate, and
+of information requests, the nightly analysis, the monthly payment archive and index upkeep) on
+procrastinate, and
 delivers payer messages to webhooks, against the same database as the web app. ``saldo worker``
 starts it; the demo runs it in-process."""
 
@@ -21,6 +22,7 @@ from saldo.messages.service import WebhookPolicy
 from saldo.messages.service.delivery import Deliverer
 from saldo.onceonly import jobs as onceonly_jobs
 from saldo.oversight import jobs as analysis_jobs
+from saldo.payments import jobs as payments_jobs
 from saldo.payments.jobs import settle_parts_continuously
 from saldo.settings import Settings
 
@@ -45,7 +47,7 @@ def conninfo_of(engine: Engine) -> str:
 def build_job_app(engine: Engine, settings: Settings | None = None, *, scheduled: bool = True) -> procrastinate.App:
     """The procrastinate app with every domain's tasks, on the engine's database; with ``settings``
     and ``scheduled``, also every job the worker defers on its own schedule (the analysis, index
-    upkeep, reminders, and a node's cross-border deliveries)."""
+    upkeep, the payment archive, reminders, and a node's cross-border deliveries)."""
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo_of(engine)))
     schedules = settings if scheduled else None
     mediation_jobs.register_tasks(app)
@@ -54,6 +56,9 @@ def build_job_app(engine: Engine, settings: Settings | None = None, *, scheduled
     eessi_jobs.register_tasks(app, enabled=schedules is not None and schedules.eessi_institution is not None)
     onceonly_jobs.register_tasks(app, enabled=schedules is not None and schedules.onceonly_party is not None)
     upkeep.register_tasks(app, engine, schedules.index_upkeep_schedule if schedules is not None else None)
+    payments_jobs.register_tasks(
+        app, create_session_factory(engine), schedules.payment_archive_schedule if schedules is not None else None
+    )
     return app
 
 

@@ -282,9 +282,12 @@ class AnalysisRepository:
             return {}
         with self._driver().cursor() as cursor:
             cursor.execute(
-                "SELECT y.organisation_number, p.reference, p.id FROM unnest(%s::text[], %s::text[]) AS k(org, ref) "
-                "JOIN payers y ON y.organisation_number = k.org "
-                "JOIN payments p ON p.payer_id = y.id AND p.reference = k.ref",
+                "SELECT y.organisation_number, k.ref, coalesce(p.id, a.id) FROM unnest(%s::text[], %s::text[]) "
+                "AS k(org, ref) JOIN payers y ON y.organisation_number = k.org "
+                "LEFT JOIN payments p ON p.payer_id = y.id AND p.reference = k.ref "
+                # or archived, by the key's (payer, reference) index (decision 0035)
+                "LEFT JOIN archived_payment_keys a ON p.id IS NULL AND a.payer_id = y.id AND a.reference = k.ref "
+                "WHERE p.id IS NOT NULL OR a.id IS NOT NULL",
                 ([o for o, _ in references], [r for _, r in references]),
             )
             return {(str(o), str(r)): int(i) for o, r, i in cursor.fetchall()}

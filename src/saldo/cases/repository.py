@@ -9,6 +9,17 @@ from sqlalchemy.orm import Session
 from saldo.analysis.models import Finding
 from saldo.cases.models import Case, CaseEvent, CaseEventKind, CaseFinding, CasePerson, CaseStatus, FindingReview
 
+# Who each payment went to and who paid it, in the table or archived: an archived one by its id alone,
+# a skip scan of the archive's keys (decision 0035).
+_PAID = "id, payer_id, payee_id, amount_minor, currency, period_start, period_end, reference, status"
+_PAYEES_OF_PAYMENTS = text(
+    "SELECT p.id AS payment_id, p.payer_id, e.id_scheme AS scheme, e.identifier, p.amount_minor, "  # noqa: S608
+    "p.currency, p.period_start, p.period_end, p.reference, p.status FROM ("
+    f"SELECT {_PAID} FROM payments WHERE id = ANY(:ids) "
+    f"UNION ALL SELECT {_PAID} FROM archived_payments WHERE id = ANY(:ids)"
+    ") p JOIN payees e ON e.id = p.payee_id ORDER BY p.id"
+)
+
 
 class CaseRepository:
     def __init__(self, session: Session) -> None:
@@ -25,14 +36,7 @@ class CaseRepository:
 
     def payees_of_payments(self, payment_ids: Sequence[int]) -> list[dict[str, Any]]:
         """Who each payment went to and who paid it: the registry's side of re-identification."""
-        rows = self.session.execute(
-            text(
-                "SELECT p.id AS payment_id, p.payer_id, e.id_scheme AS scheme, e.identifier, p.amount_minor, "
-                "p.currency, p.period_start, p.period_end, p.reference, p.status "
-                "FROM payments p JOIN payees e ON e.id = p.payee_id WHERE p.id = ANY(:ids) ORDER BY p.id"
-            ),
-            {"ids": list(payment_ids)},
-        )
+        rows = self.session.execute(_PAYEES_OF_PAYMENTS, {"ids": list(payment_ids)})
         return [dict(r._mapping) for r in rows]
 
     def add(self, row: Any) -> Any:

@@ -74,3 +74,32 @@ def release(
     except PaymentError as exc:
         raise fail(str(exc)) from exc
     console.print(f"payment {payment_id} released by {lifted.released_by}: {lifted.release_reason}")
+
+
+@app.command("archive")
+def archive(
+    ctx: typer.Context,
+    through: str | None = typer.Option(
+        None, help="Archive no month after this one (YYYY-MM); by default every month settled for two months."
+    ),
+) -> None:
+    """Move the payments of each month settled for two months out of the payments table into the archive.
+
+    Each month in a transaction of its own, whole or not at all; running it again archives what is left.
+    The worker does it monthly (SALDO_PAYMENT_ARCHIVE_SCHEDULE). Every page, listing and answer reads
+    archived payments as before (docs/decisions/0035-settled-months-out-of-the-row-store.md)."""
+    import datetime as dt
+
+    from saldo.kit.clock import today
+    from saldo.payments.service.archive import archive_settled
+
+    last = None
+    if through is not None:
+        try:
+            last = dt.date.fromisoformat(f"{through}-01")
+        except ValueError as exc:
+            raise fail(f"--through: {through!r} is not a month as YYYY-MM") from exc
+    done = archive_settled(cli_context(ctx).sessions, today=today(), through=last)
+    for month in done:
+        console.print(f"{month.month:%Y-%m}\t{month.payments} payments archived in {month.seconds:.1f} s")
+    console.print(f"{sum(m.payments for m in done)} payments archived from {len(done)} months")

@@ -113,12 +113,23 @@ class EntryScope:
 # id, amount, currency, payee name, account scheme, account number, remittance, payer, benefit
 FileRow = tuple[int, int, str, str, str, str, str | None, int, int]
 
+# A run's payments that left the table for the archive are counted there, as the archive moved them
+# (decision 0035).
 _RECONCILIATION = text(
     """
-    SELECT p.run_id, p.payer_id, p.status, p.currency, count(*), sum(p.amount_minor)
-    FROM payments p
-    WHERE p.run_id = ANY(:run_ids) AND (CAST(:payer_id AS bigint) IS NULL OR p.payer_id = CAST(:payer_id AS bigint))
-    GROUP BY p.run_id, p.payer_id, p.status, p.currency
+    SELECT run_id, payer_id, status, currency, sum(payments)::bigint, sum(amount_minor)::bigint FROM (
+        SELECT p.run_id, p.payer_id, p.status, p.currency, count(*) AS payments, sum(p.amount_minor) AS amount_minor
+        FROM payments p
+        WHERE p.run_id = ANY(:run_ids)
+            AND (CAST(:payer_id AS bigint) IS NULL OR p.payer_id = CAST(:payer_id AS bigint))
+        GROUP BY p.run_id, p.payer_id, p.status, p.currency
+        UNION ALL
+        SELECT t.run_id, t.payer_id, t.status, t.currency, t.payments, t.amount_minor
+        FROM archived_run_totals t
+        WHERE t.run_id = ANY(:run_ids)
+            AND (CAST(:payer_id AS bigint) IS NULL OR t.payer_id = CAST(:payer_id AS bigint))
+    ) AS both_parts
+    GROUP BY run_id, payer_id, status, currency
     """
 )
 
@@ -126,10 +137,13 @@ _RECONCILIATION = text(
 # report) has no payer, counts in the run's own figures, and is not shown to any payer.
 _UNMATCHED_BY_RUN = text(
     """
-    SELECT u.run_id, p.payer_id, count(*)
+    SELECT u.run_id, coalesce(p.payer_id, a.payer_id) AS payer_id, count(*)
     FROM unmatched_entries u LEFT JOIN payments p ON p.id = u.payment_id AND p.run_id = u.run_id
-    WHERE u.run_id = ANY(:run_ids) AND (CAST(:payer_id AS bigint) IS NULL OR p.payer_id = CAST(:payer_id AS bigint))
-    GROUP BY u.run_id, p.payer_id
+    LEFT JOIN LATERAL (SELECT a.payer_id FROM archived_payments a
+                        WHERE p.id IS NULL AND a.id = u.payment_id AND a.run_id = u.run_id LIMIT 1) a ON true
+    WHERE u.run_id = ANY(:run_ids)
+        AND (CAST(:payer_id AS bigint) IS NULL OR coalesce(p.payer_id, a.payer_id) = CAST(:payer_id AS bigint))
+    GROUP BY u.run_id, coalesce(p.payer_id, a.payer_id)
     """
 )
 
@@ -429,6 +443,13 @@ class RunRepository:
         }
         self.session.execute(_STAGE_FILE_PAYMENTS, params)
 
+    def archived_in_scope(self, scope: EntryScope) -> list[int]:
+        """The archived payments the staged entries name within the message's scope (its file, or the
+        debtor accounts of its bank's runs): a late answer, such as a return months after settlement,
+        which brings them back into the table to be applied (decision 0035)."""
+        params = {"run_id": scope.run_id, "sequence": scope.sequence, "bank_id": scope.bank_id}
+        return [int(i) for i in self.session.scalars(_ARCHIVED_IN_SCOPE, params)]
+
     def classify_entries(self, scope: EntryScope, *, phase: int, actions: Sequence[str]) -> None:
         """Decide what each staged entry with one of ``actions`` means for its payment, as the
         payments stand now (after the earlier phases were applied)."""
@@ -483,6 +504,29 @@ _CLASSIFIED = """
 """
 _COPY_ENTRIES = (
     "COPY bank_entries (line, end_to_end_id, action, code, amount_minor, currency, scheme, account) FROM STDIN"
+)
+
+# Entries that name a payment not in the table: an archived one, read by its id alone (a skip scan of
+# the archive's keys), if it went out in the file this message answers or from an account of its bank.
+_ARCHIVED_IN_SCOPE = text(
+    """
+    WITH named AS (
+        SELECT DISTINCT CAST(e.end_to_end_id AS bigint) AS id, e.scheme, e.account
+        FROM bank_entries e
+        WHERE e.end_to_end_id ~ '^[0-9]{1,18}$'
+            AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.id = CAST(e.end_to_end_id AS bigint))
+    )
+    SELECT DISTINCT a.id FROM named n
+    CROSS JOIN LATERAL (SELECT a.id, a.run_id, a.file_sequence FROM archived_payments a WHERE a.id = n.id LIMIT 1) a
+    JOIN payment_runs r ON r.id = a.run_id
+    WHERE CASE
+        WHEN CAST(:run_id AS bigint) IS NOT NULL
+            THEN a.run_id = CAST(:run_id AS bigint) AND a.file_sequence = CAST(:sequence AS integer)
+        ELSE r.debtor_account_scheme = n.scheme AND r.debtor_account = n.account
+            AND r.bank_id IS NOT DISTINCT FROM CAST(:bank_id AS bigint)
+    END
+    ORDER BY a.id
+    """
 )
 
 _STAGE_FILE_PAYMENTS = text(

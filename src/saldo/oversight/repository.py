@@ -111,8 +111,12 @@ _DECIDED = text(
     "SELECT count(DISTINCT o.notification_id) FROM notification_outcomes o"
     " JOIN notifications n ON n.id = o.notification_id WHERE n.case_id = :case"
 )
+# In the table or archived (an archived payment by its id alone: a skip scan of the archive's keys).
 _PAYMENT_PARTIES = text(
-    "SELECT p.payer_id, e.id_scheme, e.identifier FROM payments p JOIN payees e ON e.id = p.payee_id WHERE p.id = :id"
+    "SELECT p.payer_id, e.id_scheme, e.identifier FROM ("
+    "SELECT payer_id, payee_id FROM payments WHERE id = :id "
+    "UNION ALL SELECT payer_id, payee_id FROM archived_payments WHERE id = :id"
+    ") p JOIN payees e ON e.id = p.payee_id"
 )
 
 

@@ -9,15 +9,19 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+import procrastinate
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from saldo.db.engine import unit_of_work
+from saldo.db.upkeep import UPKEEP_LOCK, UPKEEP_QUEUE
+from saldo.kit.clock import today
 from saldo.payers.schemas import PayerPrincipal
 from saldo.payments.errors import BatchFormatError
 from saldo.payments.models import UploadStatus
 from saldo.payments.repository import UploadRepository
 from saldo.payments.schemas import BatchAccepted, BatchRejected
+from saldo.payments.service.archive import archive_settled
 from saldo.payments.service.batch import BatchSource, ingest_batch, settle_left_behind
 from saldo.payments.service.policy import RegistrationPolicy
 from saldo.payments.service.uploads import FAILED, HEARTBEAT_S
@@ -160,3 +164,20 @@ def settle_parts_continuously(engine: Engine, *, every_s: float = SETTLE_EVERY_S
         thread.join(timeout=10)
 
     return stop_settling
+
+
+ARCHIVE_TASK = "payment_archive"
+
+
+def register_tasks(app: procrastinate.App, sessions: sessionmaker[Session], schedule: str | None = None) -> None:
+    """The payment archive's task (decision 0035); with ``schedule`` (cron), also run by the worker on
+    that schedule. It holds the index upkeep's lock: the two never overlap, and the upkeep that
+    follows it rebuilds the indexes the archive thinned out."""
+
+    def payment_archive(timestamp: int | None = None) -> None:
+        for done in archive_settled(sessions, today=today()):
+            log.info("archived %d payments due in %s in %.1f s", done.payments, f"{done.month:%Y-%m}", done.seconds)
+
+    task = app.task(name=ARCHIVE_TASK, queue=UPKEEP_QUEUE, lock=UPKEEP_LOCK)(payment_archive)
+    if schedule:
+        app.periodic(cron=schedule, periodic_id=ARCHIVE_TASK)(task)

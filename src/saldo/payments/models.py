@@ -335,6 +335,21 @@ class ArchivedPaymentKey(Base):
     rare_status: Mapped[str | None] = mapped_column(String(9))
 
 
+class ArchivedRunTotal(Base):
+    """A payment run's archived payments of one payer, status and currency, counted as the run's
+    reconciliation counts them: the archive adds to it as it moves a run's payments, and takes away
+    what it brings back, in the same statement (decision 0035)."""
+
+    __tablename__ = "archived_run_totals"
+
+    run_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    payer_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    status: Mapped[str] = mapped_column(String(10), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    payments: Mapped[int] = mapped_column(BigInteger)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+
+
 # The view of the archived payments by payer and id (the payment archive's migration): the payments
 # table's columns, each payment's reference from its key and the rest from its person's year row.
 # Read-only, and in a MetaData of its own: a view, which Alembic neither compares nor creates.

@@ -405,8 +405,14 @@ class PaymentRepository:
         return payment, row._mapping[Payee.id_scheme], row._mapping[Payee.identifier], row._mapping[Benefit.code]
 
     def lock_for_payer(self, payer_id: int, payment_id: int) -> Payment | None:
+        """One of the payer's payments, locked to change it; an archived one is brought back into the
+        table first (decision 0035): if the change is refused after all, the caller's rollback
+        leaves it archived."""
         query = select(Payment).where(Payment.payer_id == payer_id, Payment.id == payment_id).with_for_update()
-        return self.session.scalar(query)
+        found = self.session.scalar(query)
+        if found is None and ArchiveRepository(self.session).restore([payment_id], payer_id=payer_id):
+            found = self.session.scalar(query)
+        return found
 
     def list_for_payer(
         self,
@@ -499,7 +505,12 @@ class PaymentRepository:
         self.add_event(payment.id, current, to, actor=actor, reason=reason)
 
     def lock(self, payment_id: int) -> Payment | None:
-        return self.session.scalar(select(Payment).where(Payment.id == payment_id).with_for_update())
+        """A payment locked to change it, an archived one brought back first (as ``lock_for_payer``)."""
+        query = select(Payment).where(Payment.id == payment_id).with_for_update()
+        found = self.session.scalar(query)
+        if found is None and ArchiveRepository(self.session).restore([payment_id]):
+            found = self.session.scalar(query)
+        return found
 
     def holds_by_id(self, hold_ids: Sequence[int]) -> dict[int, PaymentHold]:
         if not hold_ids:
@@ -1109,6 +1120,12 @@ WITH moving AS (
 ), keys AS (
   INSERT INTO archived_payment_keys (id, payee_id, payer_id, reference, rare_status)
   SELECT id, payee_id, payer_id, reference, CASE WHEN status IN ({_RARE}) THEN status END FROM moving
+), totals AS (
+  INSERT INTO archived_run_totals AS t (run_id, payer_id, status, currency, payments, amount_minor)
+  SELECT run_id, payer_id, status, currency, count(*), sum(amount_minor) FROM moving
+   WHERE run_id IS NOT NULL GROUP BY 1, 2, 3, 4
+  ON CONFLICT (run_id, payer_id, status, currency) DO UPDATE
+     SET payments = t.payments + excluded.payments, amount_minor = t.amount_minor + excluded.amount_minor
 ), years AS (
   INSERT INTO archived_payment_years AS y (payee_id, year, payments)
   SELECT payee_id, extract(year FROM due_date)::int,
@@ -1122,6 +1139,45 @@ DELETE FROM payments p USING moving m WHERE p.id = m.id
 )
 
 
+# Back into the table, with its reference from its key (a late change to an archived payment: a bank's
+# return after settlement, a report withdrawn). Its key and its place in the year row go, and its run's
+# archived totals lose it, in the same statement; a year row left empty is removed after.
+_RESTORE = text(
+    """
+WITH gone AS (
+  DELETE FROM archived_payment_keys k
+   WHERE k.id = ANY(CAST(:ids AS bigint[])) AND (CAST(:payer_id AS bigint) IS NULL OR k.payer_id = :payer_id)
+  RETURNING k.id, k.payee_id, k.reference
+), back AS (
+  SELECT jsonb_populate_record(p, jsonb_build_object('reference', g.reference)) AS payment, y.payee_id, y.year
+    FROM gone g JOIN archived_payment_years y ON y.payee_id = g.payee_id
+    CROSS JOIN LATERAL unnest(y.payments) p WHERE p.id = g.id
+), years AS (
+  UPDATE archived_payment_years y
+     SET payments = coalesce(
+       (SELECT array_agg(p ORDER BY p.due_date, p.id) FROM unnest(y.payments) p
+         WHERE p.id NOT IN (SELECT id FROM gone)),
+       '{}')
+    FROM (SELECT DISTINCT payee_id, year FROM back) b
+   WHERE y.payee_id = b.payee_id AND y.year = b.year
+), totals AS (
+  UPDATE archived_run_totals t SET payments = t.payments - c.payments, amount_minor = t.amount_minor - c.amount
+    FROM (SELECT (payment).run_id, (payment).payer_id, (payment).status, (payment).currency, count(*) AS payments,
+                 sum((payment).amount_minor) AS amount
+            FROM back WHERE (payment).run_id IS NOT NULL GROUP BY 1, 2, 3, 4) c
+   WHERE t.run_id = c.run_id AND t.payer_id = c.payer_id AND t.status = c.status AND t.currency = c.currency
+)
+INSERT INTO payments SELECT (payment).* FROM back
+RETURNING id, payee_id, run_id
+"""
+)
+_EMPTIED = text(
+    "WITH years AS (DELETE FROM archived_payment_years WHERE payee_id = ANY(CAST(:payees AS bigint[])) "
+    "AND cardinality(payments) = 0) "
+    "DELETE FROM archived_run_totals WHERE run_id = ANY(CAST(:runs AS bigint[])) AND payments = 0"
+)
+
+
 class ArchiveRepository:
     """The payment archive's writes (decision 0035). Its reads are the views the readers name."""
 
@@ -1132,3 +1188,21 @@ class ArchiveRepository:
         """Move every archivable payment due in [start, end) into the archive; how many moved."""
         result = self.session.execute(_ARCHIVE, {"start": start, "end": end})
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    def oldest_archivable_due_date(self) -> dt.date | None:
+        """The due date of the oldest payment in the table that may be archived (a read of the whole
+        table, once a month: after the first run it holds a few months)."""
+        return self.session.scalar(select(func.min(Payment.due_date)).where(Payment.status.in_(ARCHIVABLE_STATUSES)))
+
+    def restore(self, payment_ids: Sequence[int], *, payer_id: int | None = None) -> list[int]:
+        """Bring these archived payments (of ``payer_id``, if given) back into the table; the ids
+        brought back. An id not archived, or another payer's, is left alone."""
+        if not payment_ids:
+            return []
+        params = {"ids": list(payment_ids), "payer_id": payer_id}
+        rows = self.session.execute(_RESTORE, params).all()
+        if rows:
+            payees = sorted({int(r[1]) for r in rows})
+            runs = sorted({int(r[2]) for r in rows if r[2] is not None})
+            self.session.execute(_EMPTIED, {"payees": payees, "runs": runs})
+        return [int(r[0]) for r in rows]

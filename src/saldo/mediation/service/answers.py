@@ -29,6 +29,7 @@ from saldo.mediation.repository import EntryScope, RunRepository
 from saldo.mediation.schemas import BankMessageOut, UnmatchedOut
 from saldo.mediation.service.files import parse_block_id
 from saldo.mediation.service.runs import bank_of_debtor_account
+from saldo.payments.service.archive import bring_back
 
 SHOWN_UNMATCHED = 100  # unmatched entries returned with the answer; all are stored
 
@@ -74,6 +75,8 @@ def read_bank_message(
             answering = repository.bank_bic(scope.bank_id) if scope.bank_id is not None else None
             actor = bank_actor(answering or "unknown", message, bank_message_id)
             reach("answers.staged")
+            # a late answer about an archived payment brings it back to be applied, in this transaction
+            bring_back(session, repository.archived_in_scope(scope))
             applied = 0
             for phase, actions in enumerate(PHASES):
                 repository.classify_entries(scope, phase=phase, actions=actions)

@@ -2,16 +2,20 @@
 settled for two months, leave the payments table for their persons' year rows and the payers' keys,
 in one transaction — whole or not at all, and a month archived again moves only what came since.
 
-Not on any schedule yet: the archive is switched on once registration checks a reference against
-the archived keys too, and a late change to an archived payment (a bank's return after settlement)
-brings the payment back first. Until then nothing calls :func:`archive_month` but the tests."""
+A late change to an archived payment (a bank's return after settlement, a report withdrawn) brings
+it back into the table first, in the change's own transaction (:func:`bring_back`)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from saldo.db.engine import unit_of_work
+from saldo.kit.crash_points import reach
 from saldo.payments.repository import ArchiveRepository
 
 # How long a month's payments stay in the table after the month ends: most late returns arrive
@@ -39,3 +43,49 @@ def archive_month(session: Session, month: dt.date, *, today: dt.date) -> int:
             f"not on {today.isoformat()}"
         )
     return ArchiveRepository(session).archive(start, _month_after(start))
+
+
+def bring_back(session: Session, payment_ids: Sequence[int], *, payer_id: int | None = None) -> list[int]:
+    """Bring archived payments (of ``payer_id``, if given) back into the table, for a late change to
+    them in the caller's transaction; the ids brought back. Ids not archived are left alone."""
+    return ArchiveRepository(session).restore(payment_ids, payer_id=payer_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedMonth:
+    month: dt.date
+    payments: int
+    seconds: float
+
+
+def archivable_months(session: Session, *, today: dt.date) -> list[dt.date]:
+    """Every month with payments that may be archived today, oldest first: from the month of the
+    oldest archivable payment in the table to the last month settled for two months."""
+    oldest = ArchiveRepository(session).oldest_archivable_due_date()
+    last = _month_after(today.replace(day=1), -(1 + SETTLED_MONTHS))
+    months, month = [], None if oldest is None else oldest.replace(day=1)
+    while month is not None and month <= last:
+        months.append(month)
+        month = _month_after(month)
+    return months
+
+
+def archive_settled(
+    sessions: sessionmaker[Session], *, today: dt.date, through: dt.date | None = None
+) -> list[ArchivedMonth]:
+    """Archive every month that may be archived today (up to ``through``, if given), each month in a
+    transaction of its own: a run stopped part way leaves whole months archived, and running it
+    again archives what is left. The archive's monthly job, and ``saldo payments archive``."""
+    with sessions() as session:
+        months = archivable_months(session, today=today)
+    done = []
+    for month in months:
+        if through is not None and month > through:
+            break
+        began = time.perf_counter()
+        with unit_of_work(sessions) as session:
+            moved = archive_month(session, month, today=today)
+            reach("archive.moved")  # the month moved in its transaction, not committed
+        reach("archive.month")  # the month committed, the next not begun
+        done.append(ArchivedMonth(month, moved, time.perf_counter() - began))
+    return done
