@@ -373,3 +373,21 @@ def test_reindex_rebuilds_at_once_or_queues_the_workers_job_once(env: dict[str, 
     code, output = saldo(env, "reindex", "--queue", "payments")
     assert code != 0
     assert "name no tables with it" in output
+
+
+def test_archive_runs_at_once_or_queues_the_workers_job_once_and_refuses_a_bad_month(env: dict[str, str]) -> None:
+    code, output = saldo(env, "payments", "archive")
+    assert code == 0, output
+    assert "payments archived from" in output
+    code, first = saldo(env, "payments", "archive", "--queue")
+    assert code == 0, first
+    assert "payment archive queued as job " in first
+    assert "Schedule: 0 1 2 * *" in first
+    assert saldo(env, "payments", "archive", "--queue")[1].split(";")[0] == first.split(";")[0]
+    for bad, said in (("2026-13", "is not a month as YYYY-MM"), ("dec", "is not a month as YYYY-MM")):
+        code, output = saldo(env, "payments", "archive", "--through", bad)
+        assert code != 0
+        assert said in output, output
+    code, output = saldo(env, "payments", "archive", "--queue", "--through", "2026-01")
+    assert code != 0
+    assert "give no --through with it" in output

@@ -54,6 +54,7 @@ class Lab:
             # nothing on a schedule: a test's worker works only what the test queued
             SALDO_ANALYSIS_SCHEDULE="",
             SALDO_INDEX_UPKEEP_SCHEDULE="",
+            SALDO_PAYMENT_ARCHIVE_SCHEDULE="",
             **extra,
         )
         if halt_at:

@@ -11,16 +11,18 @@ from typing import Any
 import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from saldo.analysis.repository import AnalysisRepository
 from saldo.citizens.service import person_overview
 from saldo.cli.country import load_country
+from saldo.payments.jobs import ARCHIVE_TASK
 from saldo.payments.service.archive import archivable_from, archive_month
 from saldo.settings import Settings
 from saldo.synthetic.country import generate_country
+from saldo.worker import build_job_app
 from tests.web_login import dev_login
 
 pytestmark = pytest.mark.slow
@@ -217,3 +219,16 @@ def test_a_citizen_s_own_overview_shows_archived_payments_as_before(session: Ses
     assert len(after.json()["payments"]) > 5
     assert after.json()["totals"] == before.json()["totals"]
     assert web.get("/me", params={"year": YEAR, "lang": "en"}).text == page_before.text
+
+
+def test_the_worker_archives_monthly_unless_its_schedule_is_empty(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:9/none")  # the app is only built
+    app = build_job_app(engine, settings)
+    assert ARCHIVE_TASK in app.tasks
+    [periodic] = [p for p in app.periodic_registry.periodic_tasks.values() if p.task.name == ARCHIVE_TASK]
+    assert periodic.cron == "0 1 2 * *"  # before the index upkeep of the 2nd, which rebuilds what it thinned
+    assert Settings(data_dir=tmp_path).index_upkeep_schedule == "0 4 2 * *"
+    off = build_job_app(engine, settings.model_copy(update={"payment_archive_schedule": ""}))
+    assert ARCHIVE_TASK in off.tasks
+    assert not [p for p in off.periodic_registry.periodic_tasks.values() if p.task.name == ARCHIVE_TASK]

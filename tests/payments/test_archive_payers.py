@@ -16,7 +16,11 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from saldo.analysis.repository import AnalysisRepository
+from saldo.cases.repository import CaseRepository
 from saldo.kit.clock import today
+from saldo.oversight.repository import OversightRepository
+from saldo.payers.models import ConnectionModel
 from saldo.payers.schemas import PayerPrincipal
 from saldo.payments.errors import ReferenceConflictError
 from saldo.payments.schemas import PaymentIn
@@ -233,3 +237,73 @@ def _wait_until_blocked(engine: Engine) -> None:
             connection.rollback()  # a transaction sees one snapshot of pg_stat_activity
             time.sleep(0.05)
     raise AssertionError("the resent payment never waited on the archive")
+
+
+def test_a_report_withdrawn_after_it_was_archived_comes_back_cancelled(client: TestClient, session: Session) -> None:
+    reporter = make_token(
+        session, make_payer(session, name="Lunds kommun", connection_model=ConnectionModel.ANALYSIS_ONLY)
+    )
+    session.commit()
+    due = _due_long_ago()
+    body = payment_body(due_date=due.isoformat(), period_start=due.replace(day=1).isoformat())
+    reported = client.post("/api/v1/payments", json=body, headers=auth(reporter)).json()
+    assert reported["status"] == "reported"
+    assert archive_month(session, due, today=today()) == 1
+    session.commit()
+    cancelled = client.post(
+        f"/api/v1/payments/{reported['id']}/cancel", json={"reason": "reported twice"}, headers=auth(reporter)
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"
+    where = session.execute(
+        text(
+            "SELECT (SELECT status FROM payments WHERE id = :id), "
+            "(SELECT count(*) FROM archived_payment_keys WHERE id = :id), "
+            "(SELECT count(*) FROM archived_payment_years)"
+        ),
+        {"id": reported["id"]},
+    ).one()
+    assert tuple(where) == ("cancelled", 0, 0)  # back in the table, its emptied year row gone
+    history = client.get(f"/api/v1/payments/{reported['id']}/history", headers=auth(reporter)).json()
+    assert [h["to_status"] for h in history] == ["reported", "cancelled"]
+
+
+def test_a_change_refused_to_an_archived_payment_leaves_it_archived(
+    client: TestClient, token: str, session: Session, paid: list[dict[str, Any]]
+) -> None:
+    _archive(session)
+    shown = client.get(f"/api/v1/payments/{paid[0]['id']}", headers=auth(token)).json()
+    for action in ("hold", "cancel"):
+        refused = client.post(f"/api/v1/payments/{paid[0]['id']}/{action}", json={"reason": "x"}, headers=auth(token))
+        assert refused.status_code == 409, refused.text
+        assert "is settled" in refused.json()["detail"]
+    other = make_token(session, make_payer(session, name="Annanstad kommun"))
+    session.commit()
+    assert (
+        client.post(f"/api/v1/payments/{paid[0]['id']}/hold", json={"reason": "x"}, headers=auth(other)).status_code
+        == 404
+    )
+    assert session.scalar(text("SELECT count(*) FROM archived_payment_keys")) == 3
+    assert client.get(f"/api/v1/payments/{paid[0]['id']}", headers=auth(token)).json() == shown
+
+
+def test_the_authority_s_reads_by_id_and_reference_find_archived_payments_as_before(
+    session: Session, paid: list[dict[str, Any]]
+) -> None:
+    """Re-identifying a finding's payments (cases), the parties of a notification (oversight) and a
+    finding's payment by its payer's reference (the analysis) read the archive too."""
+    ids = [p["id"] for p in paid]
+    org = session.scalar(text("SELECT organisation_number FROM payers p JOIN payments x ON x.payer_id = p.id LIMIT 1"))
+    references = [(str(org), str(p["body"]["reference"])) for p in paid]
+
+    def reads() -> tuple[object, ...]:
+        return (
+            CaseRepository(session).payees_of_payments(ids),
+            [OversightRepository(session).payment_parties(i) for i in ids],
+            AnalysisRepository(session).payment_ids_of(references),
+        )
+
+    before = reads()
+    assert len(before[0]) == 3  # type: ignore[arg-type]
+    _archive(session)
+    assert reads() == before

@@ -82,6 +82,9 @@ def archive(
     through: str | None = typer.Option(
         None, help="Archive no month after this one (YYYY-MM); by default every month settled for two months."
     ),
+    queue: bool = typer.Option(
+        False, "--queue", help="Ask the worker to do it now (the job it runs on SALDO_PAYMENT_ARCHIVE_SCHEDULE)."
+    ),
 ) -> None:
     """Move the payments of each month settled for two months out of the payments table into the archive.
 
@@ -93,13 +96,25 @@ def archive(
     from saldo.kit.clock import today
     from saldo.payments.service.archive import archive_settled
 
+    context = cli_context(ctx)
+    if queue:
+        if through is not None:
+            raise fail("archive --queue archives every month settled for two months; give no --through with it")
+        from saldo.db.engine import unit_of_work
+        from saldo.payments.jobs import queue_archive
+
+        with unit_of_work(context.sessions) as session:
+            job_id = queue_archive(session)
+        schedule = context.settings.payment_archive_schedule or "none (SALDO_PAYMENT_ARCHIVE_SCHEDULE is empty)"
+        console.print(f"payment archive queued as job {job_id}; `saldo worker` runs it. Schedule: {schedule}")
+        return
     last = None
     if through is not None:
         try:
             last = dt.date.fromisoformat(f"{through}-01")
         except ValueError as exc:
             raise fail(f"--through: {through!r} is not a month as YYYY-MM") from exc
-    done = archive_settled(cli_context(ctx).sessions, today=today(), through=last)
+    done = archive_settled(context.sessions, today=today(), through=last)
     for month in done:
         console.print(f"{month.month:%Y-%m}\t{month.payments} payments archived in {month.seconds:.1f} s")
     console.print(f"{sum(m.payments for m in done)} payments archived from {len(done)} months")

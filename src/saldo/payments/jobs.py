@@ -14,7 +14,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from saldo.db.engine import unit_of_work
-from saldo.db.upkeep import UPKEEP_LOCK, UPKEEP_QUEUE
+from saldo.db.queue import defer_job
+from saldo.db.upkeep import UPKEEP_QUEUE
 from saldo.kit.clock import today
 from saldo.payers.schemas import PayerPrincipal
 from saldo.payments.errors import BatchFormatError
@@ -166,18 +167,24 @@ def settle_parts_continuously(engine: Engine, *, every_s: float = SETTLE_EVERY_S
     return stop_settling
 
 
-ARCHIVE_TASK = "payment_archive"
+ARCHIVE_TASK = ARCHIVE_LOCK = "payment_archive"
+
+
+def queue_archive(session: Session) -> int:
+    """Ask the worker for the payment archive now (in the caller's transaction); the job id. One
+    already waiting is not queued twice."""
+    return defer_job(session, task=ARCHIVE_TASK, queue=UPKEEP_QUEUE, args={}, lock=ARCHIVE_LOCK)
 
 
 def register_tasks(app: procrastinate.App, sessions: sessionmaker[Session], schedule: str | None = None) -> None:
     """The payment archive's task (decision 0035); with ``schedule`` (cron), also run by the worker on
-    that schedule. It holds the index upkeep's lock: the two never overlap, and the upkeep that
-    follows it rebuilds the indexes the archive thinned out."""
+    that schedule, by default before the monthly index upkeep, which then rebuilds the indexes the
+    archive thinned out. One lock keeps two runs from overlapping."""
 
     def payment_archive(timestamp: int | None = None) -> None:
         for done in archive_settled(sessions, today=today()):
             log.info("archived %d payments due in %s in %.1f s", done.payments, f"{done.month:%Y-%m}", done.seconds)
 
-    task = app.task(name=ARCHIVE_TASK, queue=UPKEEP_QUEUE, lock=UPKEEP_LOCK)(payment_archive)
+    task = app.task(name=ARCHIVE_TASK, queue=UPKEEP_QUEUE, lock=ARCHIVE_LOCK)(payment_archive)
     if schedule:
         app.periodic(cron=schedule, periodic_id=ARCHIVE_TASK)(task)
