@@ -63,6 +63,11 @@ def upgrade() -> None:
         "amount_minor bigint NOT NULL, "
         "CONSTRAINT pk_archived_run_totals PRIMARY KEY (run_id, payer_id, status, currency))"
     )
+    # The archived payments by status, which the start page counts with the payments table's.
+    op.execute(
+        "CREATE TABLE archived_status_totals (status varchar(10) NOT NULL, payments bigint NOT NULL, "
+        "CONSTRAINT pk_archived_status_totals PRIMARY KEY (status))"
+    )
     # A payer's returned, rejected and cancelled payments, as in the payments table (decision 0037).
     op.execute(
         "CREATE INDEX ix_archived_payment_keys_payer_id_rare_status_id ON archived_payment_keys "
@@ -171,6 +176,7 @@ def downgrade() -> None:
         "FOR EACH STATEMENT EXECUTE FUNCTION refuse_rewrite()"
     )
     op.execute("DROP VIEW payments_by_payee")
+    op.execute("DROP TABLE archived_status_totals")
     op.execute("DROP TABLE archived_run_totals")
     op.execute("DROP TABLE archived_payment_keys")
     op.execute("DROP TABLE archived_payment_years")

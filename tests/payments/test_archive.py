@@ -20,6 +20,7 @@ from saldo.citizens.service import person_overview
 from saldo.cli.country import load_country
 from saldo.payments.jobs import ARCHIVE_TASK
 from saldo.payments.service.archive import archivable_from, archive_month
+from saldo.payments.service.query import registry_overview
 from saldo.settings import Settings
 from saldo.synthetic.country import generate_country
 from saldo.worker import build_job_app
@@ -81,12 +82,13 @@ def _persons(session: Session) -> list[tuple[str, str]]:
 
 
 def _readers(session: Session) -> dict[str, Any]:
-    """What every reader by payee answers: the analysis snapshot's payments and identities, and
-    sixty persons' overviews."""
+    """What every reader by payee answers: the analysis snapshot's payments and identities, the
+    start page's counts, and sixty persons' overviews."""
     exports = AnalysisRepository(session)
     answers: dict[str, Any] = {
         name: _sorted(exports.export(name)) for name in ("payments", "identities", "organisation_identities")
     }
+    answers["registry"] = registry_overview(session)  # the start page's counts
     for scheme, identifier in _persons(session):
         answers[identifier] = person_overview(session, scheme, identifier, year=YEAR).model_dump(mode="json")
     return answers

@@ -350,6 +350,15 @@ class ArchivedRunTotal(Base):
     amount_minor: Mapped[int] = mapped_column(BigInteger)
 
 
+class ArchivedStatusTotal(Base):
+    """The archived payments of one status, counted as the archive moves them in and out."""
+
+    __tablename__ = "archived_status_totals"
+
+    status: Mapped[str] = mapped_column(String(10), primary_key=True)
+    payments: Mapped[int] = mapped_column(BigInteger)
+
+
 # The view of the archived payments by payer and id (the payment archive's migration): the payments
 # table's columns, each payment's reference from its key and the rest from its person's year row.
 # Read-only, and in a MetaData of its own: a view, which Alembic neither compares nor creates.

@@ -48,6 +48,7 @@ from saldo.payments.models import (
     ARCHIVED_PAYMENTS,
     RARE_STATUSES,
     ArchivedPaymentKey,
+    ArchivedStatusTotal,
     PayerUpload,
     Payment,
     PaymentBatch,
@@ -543,6 +544,11 @@ class PaymentRepository:
     def count_by_status(self) -> dict[str, int]:
         rows = self.session.execute(select(Payment.status, func.count()).group_by(Payment.status))
         return {str(status): int(n) for status, n in rows}
+
+    def archived_by_status(self) -> dict[str, int]:
+        """The archived payments by status (decision 0035), from the archive's own count."""
+        rows = self.session.execute(select(ArchivedStatusTotal.status, ArchivedStatusTotal.payments))
+        return {str(status): int(n) for status, n in rows if n}
 
     def count_payees(self) -> int:
         return int(self.session.scalar(select(func.count()).select_from(Payee)) or 0)
@@ -1126,6 +1132,9 @@ WITH moving AS (
    WHERE run_id IS NOT NULL GROUP BY 1, 2, 3, 4
   ON CONFLICT (run_id, payer_id, status, currency) DO UPDATE
      SET payments = t.payments + excluded.payments, amount_minor = t.amount_minor + excluded.amount_minor
+), statuses AS (
+  INSERT INTO archived_status_totals AS t (status, payments) SELECT status, count(*) FROM moving GROUP BY status
+  ON CONFLICT (status) DO UPDATE SET payments = t.payments + excluded.payments
 ), years AS (
   INSERT INTO archived_payment_years AS y (payee_id, year, payments)
   SELECT payee_id, extract(year FROM due_date)::int,
@@ -1166,6 +1175,10 @@ WITH gone AS (
                  sum((payment).amount_minor) AS amount
             FROM back WHERE (payment).run_id IS NOT NULL GROUP BY 1, 2, 3, 4) c
    WHERE t.run_id = c.run_id AND t.payer_id = c.payer_id AND t.status = c.status AND t.currency = c.currency
+), statuses AS (
+  UPDATE archived_status_totals t SET payments = t.payments - c.payments
+    FROM (SELECT (payment).status, count(*) AS payments FROM back GROUP BY 1) c
+   WHERE t.status = c.status
 )
 INSERT INTO payments SELECT (payment).* FROM back
 RETURNING id, payee_id, run_id

@@ -278,10 +278,17 @@ def registry_overview(session: Session, *, exact_up_to: int = EXACT_COUNT_UP_TO)
     repository = PaymentRepository(session)
     payments = repository.estimated_rows("payments")
     payees = repository.estimated_rows("payees")
+    archived = repository.archived_by_status()  # counted exactly as the archive moves them
     by_status = None
     if payments is not None and payees is not None and max(payments, payees) > exact_up_to:
         by_status = repository.estimated_by_status(payments)
     if by_status is None or payees is None:
-        by_status = repository.count_by_status()
+        by_status = _with(repository.count_by_status(), archived)
         return {"payees": repository.count_payees(), "payments": sum(by_status.values()), "by_status": by_status}
-    return {"payees": payees, "payments": payments, "by_status": by_status, "estimated": True}
+    total = (payments or 0) + sum(archived.values())
+    return {"payees": payees, "payments": total, "by_status": _with(by_status, archived), "estimated": True}
+
+
+def _with(counts: dict[str, int], more: dict[str, int]) -> dict[str, int]:
+    """Counts by status with ``more`` added."""
+    return {status: counts.get(status, 0) + more.get(status, 0) for status in sorted(counts.keys() | more.keys())}
