@@ -57,7 +57,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
 from benchmarks.citizen import LUA as CITIZEN_LUA
@@ -92,6 +92,7 @@ from saldo.kit.clock import today
 from saldo.payers.service import issue_token
 from saldo.payments.jobs import run_account_check
 from saldo.payments.schemas import BatchAccepted
+from saldo.payments.service.archive import archive_settled
 from saldo.settings import Settings
 from saldo.synthetic.country import generate_country
 
@@ -279,11 +280,28 @@ def by_status(engine: Engine) -> dict[str, int]:
     return {str(status): int(count) for status, count in rows}
 
 
+# What the archive keeps of the payments that left the table (decision 0035), counted with them.
+ARCHIVE_TABLES = ("archived_payment_years", "archived_payment_keys", "archived_run_totals", "archived_status_totals")
+
+
+def archive_storage(connection: Connection) -> dict[str, Any]:
+    """The archive's payments and bytes, each table with its indexes and TOAST; none before it exists."""
+    archived = int(connection.scalar(text("SELECT count(*) FROM archived_payment_keys")) or 0)
+    sizes = {
+        table: int(connection.scalar(text(f"SELECT pg_total_relation_size('{table}')")) or 0)
+        for table in ARCHIVE_TABLES
+    }
+    return {"archived": archived, "bytes": sum(sizes.values()), "each_table": sizes}
+
+
 def storage(settings: Settings) -> dict[str, Any]:
-    """Bytes per payment: the table's rows, each index, TOAST; and the whole database."""
+    """Bytes per payment: the table's rows, each index, TOAST; and the whole database. With the
+    archive: the payments that stay and the archived ones, each part's bytes a payment of its own,
+    and the bytes a payment of the whole year (the table and the archive over every payment)."""
     engine = create_db_engine(settings)
     with engine.connect() as connection:
         payments = int(connection.scalar(text("SELECT count(*) FROM payments")) or 0)
+        archive = archive_storage(connection)
         heap, total, indexes, whole = connection.execute(
             text(
                 "SELECT pg_relation_size('payments'), pg_total_relation_size('payments'), "
@@ -315,7 +333,16 @@ def storage(settings: Settings) -> dict[str, Any]:
         "status_events_per_payment": round(events / payments, 2),
         "status_history_bytes_per_payment": round(history / payments),
         "database_gib": round(whole / 1024**3, 2),
-    }
+    } | (
+        {
+            "archived_payments": archive["archived"],
+            "archive_bytes_per_archived_payment": round(archive["bytes"] / archive["archived"], 1),
+            "archive_tables": archive["each_table"],
+            "bytes_per_payment_of_the_year": round((total + archive["bytes"]) / (payments + archive["archived"]), 1),
+        }
+        if archive["archived"]
+        else {}
+    )
 
 
 def wrk_runs(
@@ -374,9 +401,14 @@ def listing_targets(settings: Settings) -> list[tuple[str, str, str]]:
     engine = create_db_engine(settings)
     targets = []
     with Session(engine) as session:
+        # every payment of a payer, in the table or archived (decision 0035)
+        every = (
+            "(SELECT id, payer_id, reference FROM payments UNION ALL "
+            "SELECT id, payer_id, reference FROM archived_payment_keys)"
+        )
         counts = session.execute(
             text(
-                "SELECT p.id, p.organisation_number, count(*) FROM payments x JOIN payers p ON p.id = x.payer_id "
+                f"SELECT p.id, p.organisation_number, count(*) FROM {every} x JOIN payers p ON p.id = x.payer_id "
                 "GROUP BY p.id, p.organisation_number ORDER BY 3"
             )
         ).all()
@@ -385,7 +417,7 @@ def listing_targets(settings: Settings) -> list[tuple[str, str, str]]:
         for name, (payer_id, _number, count) in (("largest payer", largest), ("small payer", small)):
             token = issue_token(session, payer_id=payer_id, label="benchmark").token
             deep = session.scalar(
-                text("SELECT id FROM payments WHERE payer_id = :p ORDER BY id OFFSET :k LIMIT 1"),
+                text(f"SELECT id FROM {every} x WHERE payer_id = :p ORDER BY id OFFSET :k LIMIT 1"),
                 {"p": payer_id, "k": count * 9 // 10},
             )
             label = f"{name} ({count:,} payments)"
@@ -393,7 +425,7 @@ def listing_targets(settings: Settings) -> list[tuple[str, str, str]]:
             targets.append((f"{label}: page at 90 %", token, f"/api/v1/payments?limit=100&after={deep}"))
             if name == "largest payer":  # a search: its references that begin as one halfway down the list does
                 middle = session.scalar(
-                    text("SELECT reference FROM payments WHERE payer_id = :p ORDER BY id OFFSET :k LIMIT 1"),
+                    text(f"SELECT reference FROM {every} x WHERE payer_id = :p ORDER BY id OFFSET :k LIMIT 1"),
                     {"p": payer_id, "k": count // 2},
                 )
                 search = f"/api/v1/payments?limit=100&reference={quote(middle[:-2])}"
@@ -401,7 +433,7 @@ def listing_targets(settings: Settings) -> list[tuple[str, str, str]]:
                 # Filters no index narrows read a window of the payer's payments a page (decision 0037);
                 # a name that matches nothing reads the whole window. The payer's page lists newest
                 # first, and its last page starts at the cursor.
-                oldest = session.scalar(text("SELECT min(id) FROM payments WHERE payer_id = :p"), {"p": payer_id})
+                oldest = session.scalar(text(f"SELECT min(id) FROM {every} x WHERE payer_id = :p"), {"p": payer_id})
                 last_batch = session.scalar(
                     text("SELECT max(id) FROM payment_batches WHERE payer_id = :p"), {"p": payer_id}
                 )
@@ -758,6 +790,70 @@ def peak(args: argparse.Namespace) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def archived(persons: int) -> Settings:
+    """The built year with the archive job run on it as of the country's date (every month settled for
+    two months by then: January to August), then vacuumed as autovacuum would. A copy, kept for
+    measuring, and made again only when it holds no archive."""
+    name = database(persons) + "_archived"
+    settings = migrated_database(name, fresh=False)
+    engine = create_db_engine(settings)
+    with engine.connect() as connection:
+        held = int(connection.scalar(text("SELECT count(*) FROM payments")) or 0)
+        done = int(connection.scalar(text("SELECT count(*) FROM archived_payment_keys")) or 0)
+    engine.dispose()
+    if held and done:
+        return settings
+    settings = copy_database(database(persons), name)
+    engine = create_db_engine(settings)
+    upgrade_database(engine)
+    archive_settled(create_session_factory(engine), today=AS_OF)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE"))
+    engine.dispose()
+    return settings
+
+
+def archive(args: argparse.Namespace) -> None:
+    """The archive job on copies of the built year (--runs of them): each month's time and the whole
+    run's; the bytes a payment before, as the job leaves them (vacuumed), and compact (the table and
+    its indexes rewritten, as `VACUUM FULL` would and the table's months of new payments would fill)."""
+    runs, before, left, compact = [], {}, {}, {}
+    for _ in range(args.runs):
+        copy = copy_database(database(args.persons), database(args.persons) + "_archive_run")
+        engine = create_db_engine(copy)
+        upgrade_database(engine)
+        before = storage(copy)
+        began = time.perf_counter()
+        months = archive_settled(create_session_factory(engine), today=AS_OF)
+        runs.append({"seconds": time.perf_counter() - began, "months": months})
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))
+            left = storage(copy)
+            connection.execute(text(f"VACUUM FULL payments, {', '.join(ARCHIVE_TABLES)}"))
+            compact = storage(copy)
+        engine.dispose()
+        drop_database(database(args.persons) + "_archive_run")
+    whole = sorted(run["seconds"] for run in runs)
+    by_month = {
+        f"{month:%Y-%m}": {
+            "payments": runs[0]["months"][i].payments,
+            "seconds_median": round(sorted(run["months"][i].seconds for run in runs)[len(runs) // 2], 2),
+        }
+        for i, month in enumerate(m.month for m in runs[0]["months"])
+    }
+    report(
+        f"the payment archive, {args.persons:,} persons, as of {AS_OF}",
+        {
+            "archive_seconds_median": round(whole[len(whole) // 2], 2),
+            "archive_seconds_runs": [round(x, 2) for x in whole],
+            "by_month": by_month,
+            "storage_before": before,
+            "storage_as_left": left,
+            "storage_compact": compact,
+        },
+    )
+
+
 def measure(settings: Settings, args: argparse.Namespace) -> None:
     """Every figure of the table, or with --only one group of them (after a change that touches only it)."""
     wrk = ensure_wrk()
@@ -771,12 +867,13 @@ def measure(settings: Settings, args: argparse.Namespace) -> None:
     if args.only in (None, "keeping", "snapshot"):
         figures.update(snapshots(settings, args))
     name = f"national, {args.persons:,} persons" + (f", {args.only}" if args.only else "")
+    name += ", settled months archived" if args.archived else ""
     report(name + (", no fast path" if args.no_fast_path else "") + (", a replica" if args.replica else ""), figures)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=["build", "measure", "reindex", "peak"])
+    parser.add_argument("part", choices=["build", "measure", "reindex", "peak", "archive"])
     parser.add_argument("--peak-payments", type=int, default=PEAK_PAYMENTS)
     parser.add_argument("--persons", type=int, default=145_000)
     parser.add_argument("--runs", type=int, default=3)
@@ -795,6 +892,11 @@ def main() -> None:
         help="measure: the reads with a streaming replica of the database beside it (SALDO_READ_REPLICA_URL)",
     )
     parser.add_argument(
+        "--archived",
+        action="store_true",
+        help="measure: on a copy of the year with its settled months archived as of the country's date",
+    )
+    parser.add_argument(
         "--reindex-monthly",
         action="store_true",
         help="build: `saldo reindex` after each month, in a database of its own",
@@ -807,7 +909,9 @@ def main() -> None:
         return
     settings = build(args.persons)
     if args.part == "measure":
-        measure(settings, args)
+        measure(archived(args.persons) if args.archived else settings, args)
+    elif args.part == "archive":
+        archive(args)
     elif args.part == "reindex":
         upkeep(args)
     elif args.part == "peak":

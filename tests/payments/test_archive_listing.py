@@ -1,7 +1,8 @@
 """A payer's listing with archived payments among its own (decision 0035): every page of every filter,
-in either order, reads the same before and after a month is archived — its cursors, its read windows
-and where it stops — on the fast path and the documented route alike; another payer's archived
-payments never appear."""
+in either order, reads the same before and after a month is archived — its cursors and where it
+stops — on the fast path and the documented route alike; with read windows (which hold a fifth as
+many archived payments) the same payments in the same order; another payer's archived payments
+never appear."""
 
 from __future__ import annotations
 
@@ -86,6 +87,10 @@ def _walk(client: TestClient, token: str, query: str) -> list[dict[str, Any]]:
     raise AssertionError(f"{query}: no last page")
 
 
+def _items(pages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [item for page in pages for item in page["items"]]
+
+
 QUERIES = [
     "",
     "order=newest",
@@ -118,7 +123,12 @@ def test_every_page_reads_the_same_after_a_month_is_archived(
     session.commit()
     assert moved == 14 - 1 + 5 + 3  # the first payer's but the held one, its file, and the other's three
     for query in queries:
-        assert _walk(client, payers["first"], query) == before[query], query
+        after = _walk(client, payers["first"], query)
+        if read_limit > 1000:  # no window: the same pages, cursor for cursor
+            assert after == before[query], query
+        else:  # a window holds a fifth as many archived payments: other pages, the same payments in order
+            assert _items(after) == _items(before[query]), query
+            assert all(len(page["items"]) <= LIMIT for page in after)
     assert _walk(client, payers["other"], "") == others_before
     # the walks are not empty where archived payments are: the test reads the archive
     archived = {p["reference"] for q in queries for page in before[q] for p in page["items"]}
