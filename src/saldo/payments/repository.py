@@ -840,20 +840,24 @@ class AsyncRegistration:
 # Archived payments among them (decision 0035): a page of ids from the payments table and one from the
 # archive's keys, each in the listing's order, merged; then each payment from where it is.
 _LISTING_COLUMNS = ", ".join(LISTED_COLUMNS)
-# A page's payments from its ids ({page}, as g: id, and archived true, false or null for either), each from
-# where it is: an archived one read on its own (LIMIT 1), so that the planner probes the key of each
-# id and never reads all of the payer's keys ({payer}) to join them.
-_PAGE_ROWS = """
-    SELECT {columns} FROM {page} JOIN payments p ON p.id = g.id AND g.archived IS NOT TRUE
-      JOIN payees e ON e.id = p.payee_id JOIN benefits b ON b.id = p.benefit_id
-      LEFT JOIN payment_holds h ON h.id = p.hold_id
-    UNION ALL
-    SELECT {columns} FROM {page}
-      CROSS JOIN LATERAL (SELECT a.* FROM archived_payments a WHERE a.payer_id = {payer} AND a.id = g.id LIMIT 1) p
-      JOIN payees e ON e.id = p.payee_id JOIN benefits b ON b.id = p.benefit_id
-      LEFT JOIN payment_holds h ON h.id = p.hold_id
-     WHERE g.archived IS NOT FALSE
-"""
+# A page's payments from its ids ({page}, as g: id, and archived true, false or null for either), each
+# from where it is, then their labels: an archived one read on its own (LIMIT 1), so that the planner
+# probes the key of each id and never reads all of the payer's keys ({payer}) to join them.
+_PAGE_PAYMENT_COLUMNS = ", ".join(
+    dict.fromkeys(
+        [*(c.split(".")[1] for c in LISTED_COLUMNS if c.startswith("p.")), "payee_id", "benefit_id", "hold_id"]
+    )
+)
+_PAGE_ROWS = f"""
+    SELECT {{columns}} FROM {{page}} CROSS JOIN LATERAL (
+        SELECT {_PAGE_PAYMENT_COLUMNS} FROM payments WHERE id = g.id AND g.archived IS NOT TRUE
+        UNION ALL
+        (SELECT {_PAGE_PAYMENT_COLUMNS} FROM archived_payments
+          WHERE payer_id = {{payer}} AND id = g.id AND g.archived IS NOT FALSE LIMIT 1)
+    ) p
+    JOIN payees e ON e.id = p.payee_id JOIN benefits b ON b.id = p.benefit_id
+    LEFT JOIN payment_holds h ON h.id = p.hold_id
+"""  # noqa: S608 — constant names
 _PAGE_ROWS_OF = {
     newest_first: text(
         _PAGE_ROWS.format(
