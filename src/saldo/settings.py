@@ -177,7 +177,8 @@ class Settings(BaseSettings):
         ge=1000,
         description=(
             "Most of a payer's payments one page of its listing tries a filter on when no index narrows "
-            "the filter (status, benefit, due dates, a part of a name); the page then says how far it read."
+            "the filter (status, benefit, due dates, a part of a name), and a fifth as many archived ones; the "
+            "page then says how far it read."
         ),
     )
     vop_match_threshold: float = Field(
