@@ -16,14 +16,18 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from saldo.analysis.repository import AnalysisRepository
+from saldo.benefits.service import seed_catalogue
 from saldo.citizens.service import person_overview
 from saldo.cli.country import load_country
+from saldo.db.engine import create_db_engine
+from saldo.db.migrate import upgrade_database
 from saldo.payments.jobs import ARCHIVE_TASK
-from saldo.payments.service.archive import archivable_from, archive_month
+from saldo.payments.service.archive import archivable_from, archive_month, archive_settled
 from saldo.payments.service.query import registry_overview
 from saldo.settings import Settings
 from saldo.synthetic.country import generate_country
 from saldo.worker import build_job_app
+from tests.conftest import create_database
 from tests.web_login import dev_login
 
 pytestmark = pytest.mark.slow
@@ -44,15 +48,20 @@ def country(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def paid(sessions: sessionmaker[Session], settings: Settings, country: Path, session: Session) -> None:
     """The country's year, with what the payment runs and banks would have made of it: payments due
     before November settled, a few returned, rejected or cancelled, one in 40 still held."""
+    _pay(sessions, settings, country)
+
+
+def _pay(sessions: sessionmaker[Session], settings: Settings, country: Path) -> None:
     load_country(sessions, settings, country, loaded_by="staff:test")
-    session.execute(
-        text(
-            "UPDATE payments SET status = CASE WHEN status = 'reported' THEN 'reported' "
-            "WHEN id % 40 = 0 THEN 'held' WHEN id % 53 = 0 THEN 'returned' WHEN id % 61 = 0 THEN 'rejected' "
-            "WHEN id % 67 = 0 THEN 'cancelled' ELSE 'settled' END WHERE due_date < '2026-11-01'"
+    with sessions() as session:
+        session.execute(
+            text(
+                "UPDATE payments SET status = CASE WHEN status = 'reported' THEN 'reported' "
+                "WHEN id % 40 = 0 THEN 'held' WHEN id % 53 = 0 THEN 'returned' WHEN id % 61 = 0 THEN 'rejected' "
+                "WHEN id % 67 = 0 THEN 'cancelled' ELSE 'settled' END WHERE due_date < '2026-11-01'"
+            )
         )
-    )
-    session.commit()
+        session.commit()
 
 
 def _counts(session: Session) -> dict[str, int]:
@@ -234,3 +243,31 @@ def test_the_worker_archives_monthly_unless_its_schedule_is_empty(tmp_path: Path
     off = build_job_app(engine, settings.model_copy(update={"payment_archive_schedule": ""}))
     assert ARCHIVE_TASK in off.tasks
     assert not [p for p in off.periodic_registry.periodic_tasks.values() if p.task.name == ARCHIVE_TASK]
+
+
+def test_a_run_over_many_months_reclaims_the_year_rows_it_wrote_anew(
+    settings: Settings, country: Path, worker_id: str
+) -> None:
+    # A database of its own: what the run vacuums must be committed, outside the test's transaction.
+    url = create_database(f"saldo_archive_reclaim_{worker_id}")
+    engine = create_db_engine(settings, url=url)
+    try:
+        upgrade_database(engine)
+        sessions = sessionmaker(bind=engine, expire_on_commit=False)
+        with sessions() as session:
+            seed_catalogue(session)
+            session.commit()
+        _pay(sessions, settings, country)
+        # each month writes anew the year row of every person it touches; vacuumed after each
+        # month, the next month's rows take the old versions' space
+        done = archive_settled(sessions, today=TODAY)
+        assert [m.month.month for m in done] == list(range(1, 10))
+        size = text("SELECT pg_total_relation_size('archived_payment_years')")
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            left = int(connection.scalar(size) or 0)
+            connection.execute(text("VACUUM FULL archived_payment_years"))
+            compact = int(connection.scalar(size) or 0)
+        # nine months here: three times the compact size as the run leaves it, six without the vacuum
+        assert left < 4.5 * compact, (left, compact)
+    finally:
+        engine.dispose()

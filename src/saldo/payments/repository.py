@@ -1208,6 +1208,16 @@ class ArchiveRepository:
         result = self.session.execute(_ARCHIVE, {"start": start, "end": end})
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
+    def reclaim_year_rows(self) -> None:
+        """VACUUM the year rows, outside any transaction: a month's archive writes anew the year row
+        of every person it touched, and the next month's rows take the old versions' space instead
+        of growing the table. Without it, a run over many months keeps a version of each row for
+        every month. It waits for no lock and holds up no reader or writer."""
+        bind = self.session.get_bind()
+        engine = bind if isinstance(bind, Engine) else bind.engine
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM (ANALYZE) archived_payment_years"))
+
     def oldest_archivable_due_date(self) -> dt.date | None:
         """The due date of the oldest payment in the table that may be archived (a read of the whole
         table, once a month: after the first run it holds a few months)."""
