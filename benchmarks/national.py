@@ -91,6 +91,7 @@ from saldo.db.upkeep import rebuild_indexes
 from saldo.kit.clock import today
 from saldo.payers.service import issue_token
 from saldo.payments.jobs import run_account_check
+from saldo.payments.repository import PaymentRepository
 from saldo.payments.schemas import BatchAccepted
 from saldo.payments.service.archive import archive_settled
 from saldo.settings import Settings
@@ -311,7 +312,8 @@ def storage(settings: Settings) -> dict[str, Any]:
         events, history = connection.execute(
             text(
                 "SELECT (SELECT count(*) FROM payment_events), "
-                "pg_total_relation_size('payment_events') + pg_total_relation_size('payment_event_notes')"
+                "pg_total_relation_size('payment_events') + pg_total_relation_size('payment_event_notes') "
+                "+ coalesce(pg_total_relation_size(to_regclass('payment_event_moments')), 0)"
             )
         ).one()
         each = connection.execute(
@@ -328,8 +330,8 @@ def storage(settings: Settings) -> dict[str, Any]:
         "indexes": round(indexes / payments),
         "toast_and_maps": round((total - heap - indexes) / payments),
         "each_index": {name: round(size / payments, 1) for name, size in each},
-        # The status history each payment shows (payment_events and the notes they name, with their
-        # indexes), beside the table.
+        # The status history each payment shows (payment_events, the notes they name and the archived
+        # histories' moments, with their indexes), beside the table.
         "status_events_per_payment": round(events / payments, 2),
         "status_history_bytes_per_payment": round(history / payments),
         "database_gib": round(whole / 1024**3, 2),
@@ -339,6 +341,11 @@ def storage(settings: Settings) -> dict[str, Any]:
             "archive_bytes_per_archived_payment": round(archive["bytes"] / archive["archived"], 1),
             "archive_tables": archive["each_table"],
             "bytes_per_payment_of_the_year": round((total + archive["bytes"]) / (payments + archive["archived"]), 1),
+            # the archived histories are in the keys (decision 0040), counted above, and the moments
+            "status_history_bytes_per_payment_of_the_year": round(history / (payments + archive["archived"]), 1),
+            "with_history_bytes_per_payment_of_the_year": round(
+                (total + archive["bytes"] + history) / (payments + archive["archived"]), 1
+            ),
         }
         if archive["archived"]
         else {}
@@ -815,8 +822,9 @@ def archived(persons: int) -> Settings:
 
 def archive(args: argparse.Namespace) -> None:
     """The archive job on copies of the built year (--runs of them): each month's time and the whole
-    run's; the bytes a payment before, as the job leaves them (vacuumed), and compact (the table and
-    its indexes rewritten, as `VACUUM FULL` would and the table's months of new payments would fill)."""
+    run's; the bytes a payment before, as the job leaves them (vacuumed), and compact (the table, the
+    status history and the archive rewritten, as `VACUUM FULL` would and months of new payments and
+    their transitions would fill)."""
     runs, before, left, compact = [], {}, {}, {}
     for _ in range(args.runs):
         copy = copy_database(database(args.persons), database(args.persons) + "_archive_run")
@@ -829,7 +837,7 @@ def archive(args: argparse.Namespace) -> None:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM ANALYZE"))
             left = storage(copy)
-            connection.execute(text(f"VACUUM FULL payments, {', '.join(ARCHIVE_TABLES)}"))
+            connection.execute(text(f"VACUUM FULL payments, payment_events, {', '.join(ARCHIVE_TABLES)}"))
             compact = storage(copy)
         engine.dispose()
         drop_database(database(args.persons) + "_archive_run")
@@ -854,6 +862,66 @@ def archive(args: argparse.Namespace) -> None:
     )
 
 
+def _percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {
+        "p50_ms": round(ordered[len(ordered) // 2] * 1000, 3),
+        "p99_ms": round(ordered[len(ordered) * 99 // 100] * 1000, 3),
+    }
+
+
+def history(args: argparse.Namespace) -> None:
+    """Decision 0040 on the year archived before it (`measure --archived` made that copy): the
+    migration that moves the archived payments' histories into their keys, timed on copies (--runs of
+    them), the bytes before and after, and a payment's history read one at a time, archived and in
+    the table (2,000 of each, one thread)."""
+    source = database(args.persons) + "_archived"
+    runs, reads = [], []
+    before = after = {}
+    for _ in range(args.runs):
+        copy = copy_database(source, database(args.persons) + "_history_run")
+        engine = create_db_engine(copy)
+        with engine.connect() as connection:
+            if connection.scalar(text("SELECT to_regclass('payment_event_moments')")) is not None:
+                raise SystemExit(f"{source} has its histories in its keys already: make it again before this part")
+        before = storage(copy)
+        began = time.perf_counter()
+        upgrade_database(engine)
+        runs.append(time.perf_counter() - began)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))
+        after = storage(copy)
+        sessions = create_session_factory(engine)
+        with sessions() as session:
+            repository = PaymentRepository(session)
+            archived = list(
+                session.scalars(text("SELECT id FROM archived_payment_keys ORDER BY hashint8(id) LIMIT 2000"))
+            )
+            kept = list(session.scalars(text("SELECT id FROM payments ORDER BY hashint8(id) LIMIT 2000")))
+            timed: dict[str, Any] = {}
+            for name, ids in (("archived", archived), ("in the table", kept)):
+                samples, transitions = [], 0
+                for payment_id in ids:
+                    began = time.perf_counter()
+                    transitions += len(repository.events(payment_id))
+                    samples.append(time.perf_counter() - began)
+                timed[name] = _percentiles(samples) | {"transitions_per_payment": round(transitions / len(ids), 2)}
+            reads.append(timed)
+        engine.dispose()
+        drop_database(database(args.persons) + "_history_run")
+    middle = sorted(range(len(runs)), key=lambda i: runs[i])[len(runs) // 2]
+    report(
+        f"archived histories as moments, {args.persons:,} persons",
+        {
+            "migration_seconds_median": round(runs[middle], 2),
+            "migration_seconds_runs": sorted(round(x, 2) for x in runs),
+            "history_reads_each_run": reads,
+            "storage_before": before,
+            "storage_after": after,
+        },
+    )
+
+
 def measure(settings: Settings, args: argparse.Namespace) -> None:
     """Every figure of the table, or with --only one group of them (after a change that touches only it)."""
     wrk = ensure_wrk()
@@ -873,7 +941,7 @@ def measure(settings: Settings, args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=["build", "measure", "reindex", "peak", "archive"])
+    parser.add_argument("part", choices=["build", "measure", "reindex", "peak", "archive", "history"])
     parser.add_argument("--peak-payments", type=int, default=PEAK_PAYMENTS)
     parser.add_argument("--persons", type=int, default=145_000)
     parser.add_argument("--runs", type=int, default=3)
@@ -912,6 +980,8 @@ def main() -> None:
         measure(archived(args.persons) if args.archived else settings, args)
     elif args.part == "archive":
         archive(args)
+    elif args.part == "history":
+        history(args)
     elif args.part == "reindex":
         upkeep(args)
     elif args.part == "peak":

@@ -36,6 +36,7 @@ from saldo.payments.models import (
     Payment,
     PaymentBatch,
     PaymentEvent,
+    PaymentEventMoment,
     PaymentEventNote,
     PaymentHold,
 )
@@ -98,6 +99,7 @@ __all__ = [
     "Payment",
     "PaymentBatch",
     "PaymentEvent",
+    "PaymentEventMoment",
     "PaymentEventNote",
     "PaymentFile",
     "PaymentHold",

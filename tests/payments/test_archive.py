@@ -10,6 +10,8 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
@@ -22,12 +24,15 @@ from saldo.cli.country import load_country
 from saldo.db.engine import create_db_engine
 from saldo.db.migrate import upgrade_database
 from saldo.payments.jobs import ARCHIVE_TASK
-from saldo.payments.service.archive import archivable_from, archive_month, archive_settled
+from saldo.payments.models import PaymentStatus
+from saldo.payments.repository import PaymentRepository
+from saldo.payments.service.archive import archivable_from, archive_month, archive_settled, bring_back
 from saldo.payments.service.query import registry_overview
 from saldo.settings import Settings
 from saldo.synthetic.country import generate_country
 from saldo.worker import build_job_app
 from tests.conftest import create_database
+from tests.factories import load_migration
 from tests.web_login import dev_login
 
 pytestmark = pytest.mark.slow
@@ -138,6 +143,67 @@ def test_an_archived_month_leaves_the_table_whole_and_every_reader_by_payee_answ
     )
     for name, answer in _readers(session).items():
         assert answer == before[name], name
+
+
+@pytest.mark.usefixtures("paid")
+def test_an_archived_payment_keeps_its_history_as_moments_and_gets_it_back_as_rows(session: Session) -> None:
+    repository = PaymentRepository(session)
+    ids = list(
+        session.scalars(
+            text("SELECT id FROM payments WHERE due_date < '2026-10-01' AND status = 'settled' ORDER BY id LIMIT 40")
+        )
+    )
+    for n, payment_id in enumerate(ids):  # in one transaction, so one time: only the order tells them apart
+        repository.add_event(payment_id, None, PaymentStatus.VERIFIED, actor="system:account-check", reason=None)
+        repository.add_event(
+            payment_id, PaymentStatus.VERIFIED, PaymentStatus.SENT, actor="system:payment-run", reason=f"file {n % 3}"
+        )
+        repository.add_event(payment_id, PaymentStatus.SENT, PaymentStatus.SETTLED, actor="bank:TEST", reason=None)
+
+    def histories() -> dict[int, list[tuple[object, ...]]]:
+        return {payment_id: [tuple(row) for row in repository.events(payment_id)] for payment_id in ids}
+
+    def rows(payment_ids: list[int]) -> int:
+        query = text("SELECT count(*) FROM payment_events WHERE payment_id = ANY(:ids)")
+        return int(session.scalar(query, {"ids": payment_ids}) or 0)
+
+    before = histories()
+    assert all(len(history) >= 3 for history in before.values())
+    assert [to for _, to, *_ in before[ids[0]]][-3:] == ["verified", "sent", "settled"]
+    for month in range(1, 10):
+        archive_month(session, dt.date(YEAR, month, 1), today=TODAY)
+
+    assert rows(ids) == 0  # the histories left the table with their payments
+    assert histories() == before
+    # 120 transitions written here are five moments: three statuses, three files' notes for one of them
+    written = session.scalar(
+        text(
+            "SELECT count(*) FROM payment_event_moments WHERE note_id IN (SELECT id FROM payment_event_notes "
+            "WHERE actor IN ('system:account-check', 'system:payment-run', 'bank:TEST'))"
+        )
+    )
+    assert written == 5
+    # the migration on a populated archive: its downgrade writes the histories back as rows, its upgrade
+    # moves them to the keys again
+    migration = load_migration("*_archived_history.py")
+    with Operations.context(MigrationContext.configure(session.connection())):
+        migration.downgrade()
+        assert rows(ids) == sum(len(history) for history in before.values())
+        in_rows = text("SELECT to_status FROM payment_events WHERE payment_id = :id ORDER BY id")
+        for payment_id, history in before.items():  # the reader of the head reads moments, not there now
+            assert list(session.scalars(in_rows, {"id": payment_id})) == [to for _, to, *_ in history]
+        migration.upgrade()
+    assert rows(ids) == 0
+    assert histories() == before
+    # brought back for a late change: its history is rows again, in its order, and a transition follows it
+    assert sorted(bring_back(session, ids[:5])) == ids[:5]
+    assert rows(ids[:5]) == sum(len(before[payment_id]) for payment_id in ids[:5])
+    assert histories() == before
+    repository.add_event(ids[0], PaymentStatus.SETTLED, PaymentStatus.RETURNED, actor="bank:TEST", reason="late")
+    assert [to for _, to, *_ in repository.events(ids[0])][-2:] == ["settled", "returned"]
+    # a history leaves the table only for the archive
+    with pytest.raises(DBAPIError, match="leaves the table only for the archive"), session.begin_nested():
+        session.execute(text("DELETE FROM payment_events WHERE payment_id = :id"), {"id": ids[1]})
 
 
 @pytest.mark.usefixtures("paid")

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Column,
     Date,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     LargeBinary,
@@ -22,7 +23,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from saldo.db.base import Base, IdMixin
@@ -333,6 +334,36 @@ class ArchivedPaymentKey(Base):
     # The status when it is one of RARE_STATUSES, for a listing narrowed to it; null (no byte: the
     # row header has room for the null bitmap) for the others.
     rare_status: Mapped[str | None] = mapped_column(String(9))
+    # The payment's history, oldest first, as the moments it went through (decision 0040); null for a
+    # payment with no transition (one reported from the start).
+    moments: Mapped[list[int] | None] = mapped_column(ARRAY(Integer))
+
+
+class PaymentEventMoment(Base):
+    """One transition as many payments made it at once: from and to which status, under which note,
+    when. A payment run's file, an account check or a bank's message moves thousands of payments in
+    one transaction, so a year's millions of transitions are a few thousand moments. An archived
+    payment keeps its history as its moments' ids (decision 0040); the moments are never changed nor
+    removed, so an id keeps its meaning for as long as the archive keeps the payment."""
+
+    __tablename__ = "payment_event_moments"
+    __table_args__ = (
+        Index(
+            "uq_payment_event_moments",
+            "to_status",
+            "from_status",
+            "note_id",
+            "occurred_at",
+            unique=True,
+            postgresql_nulls_not_distinct=True,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, Identity(always=False), primary_key=True)
+    note_id: Mapped[int] = mapped_column(BigInteger)
+    occurred_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    from_status: Mapped[str | None] = mapped_column(String(10))
+    to_status: Mapped[str] = mapped_column(String(10))
 
 
 class ArchivedRunTotal(Base):

@@ -321,6 +321,31 @@ _STATUS_STATISTICS = text(
 )
 
 
+# A payment's history: its rows in the table, or, archived, its moments in its key's order (decision
+# 0040). Never both but for an instant no reader sees: the archive and a payment brought back move a
+# whole history in the statement that moves the payment.
+_HISTORY = text(
+    """
+SELECT h.from_status, h.to_status, n.actor, n.reason, h.occurred_at FROM (
+  SELECT e.from_status, e.to_status, e.note_id, e.occurred_at, 1 AS part, e.id AS n
+    FROM payment_events e WHERE e.payment_id = :id
+  UNION ALL
+  SELECT o.from_status, o.to_status, o.note_id, o.occurred_at, 0, u.n
+    FROM archived_payment_keys k CROSS JOIN LATERAL unnest(k.moments) WITH ORDINALITY AS u(moment, n)
+    JOIN payment_event_moments o ON o.id = u.moment
+   WHERE k.id = :id
+) h JOIN payment_event_notes n ON n.id = h.note_id
+ORDER BY h.part, h.n
+"""
+).columns(
+    from_status=PaymentEvent.__table__.c.from_status.type,
+    to_status=PaymentEvent.__table__.c.to_status.type,
+    actor=PaymentEventNote.__table__.c.actor.type,
+    reason=PaymentEventNote.__table__.c.reason.type,
+    occurred_at=PaymentEvent.__table__.c.occurred_at.type,
+)
+
+
 class PaymentRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -474,20 +499,9 @@ class PaymentRepository:
     def events(
         self, payment_id: int
     ) -> Sequence[Row[PaymentStatus | None, PaymentStatus, str, str | None, dt.datetime]]:
-        """The payment's history, oldest first, each transition with its note's actor and reason."""
-        query = (
-            select(
-                PaymentEvent.from_status,
-                PaymentEvent.to_status,
-                PaymentEventNote.actor,
-                PaymentEventNote.reason,
-                PaymentEvent.occurred_at,
-            )
-            .join(PaymentEventNote, PaymentEventNote.id == PaymentEvent.note_id)
-            .where(PaymentEvent.payment_id == payment_id)
-            .order_by(PaymentEvent.id)
-        )
-        return self.session.execute(query).all()
+        """The payment's history, oldest first, each transition with its note's actor and reason: its
+        rows in the table, or an archived payment's moments (decision 0040)."""
+        return self.session.execute(_HISTORY, {"id": payment_id}).all()
 
     def move(self, payment: Payment, to: PaymentStatus, *, actor: str, reason: str | None) -> None:
         """Change a locked payment's status and append the transition to its history."""
@@ -1118,20 +1132,45 @@ class ActorRepository:
 
 _ARCHIVABLE = ", ".join(f"'{s.value}'" for s in ARCHIVABLE_STATUSES)
 _RARE = ", ".join(f"'{s.value}'" for s in RARE_STATUSES)
-# One statement: the month's archivable payments are locked, their keys written, their rows added to
-# their persons' year rows (merged with a year row already there, in due-date order), and then they
-# leave the table. The trigger on payments checks, at the statement's end, that every payment removed
-# has its key and its place in a year row. A payment changed meanwhile is read as it is after the
-# change (FOR UPDATE), and moved only if it is still archivable.
+# The month's archivable payments, locked first in a statement of their own: the statement that moves
+# them then takes its snapshot after every transaction that changed one of them has ended, so it
+# reads each payment's history whole (decision 0040).
+_ARCHIVE_LOCK = text(
+    f"""
+SELECT id FROM payments WHERE due_date >= :start AND due_date < :end AND status IN ({_ARCHIVABLE})
+FOR UPDATE
+"""  # noqa: S608 — the statuses are this module's constants
+)
+# One statement: the locked payments' keys written, each with its history as the moments it went
+# through (moments not seen before added), their rows added to their persons' year rows (merged with a
+# year row already there, in due-date order), and then they and their histories leave the tables. The
+# triggers on payments and payment_events check, at the statement's end, that every payment removed has
+# its key and its place in a year row, and every history removed its moments in the key.
 _ARCHIVE = text(
     f"""
 WITH moving AS (
-  SELECT * FROM payments
-   WHERE due_date >= :start AND due_date < :end AND status IN ({_ARCHIVABLE})
-   FOR UPDATE
+  SELECT * FROM payments WHERE id = ANY(CAST(:ids AS bigint[])) AND status IN ({_ARCHIVABLE})
+), events AS (
+  SELECT e.* FROM payment_events e JOIN moving m ON e.payment_id = m.id
+), added AS (
+  INSERT INTO payment_event_moments (note_id, occurred_at, from_status, to_status)
+  SELECT DISTINCT note_id, occurred_at, from_status, to_status FROM events
+  ON CONFLICT DO NOTHING
+  RETURNING *
+), moments AS (
+  SELECT * FROM added UNION ALL SELECT * FROM payment_event_moments
+), histories AS (
+  SELECT e.payment_id, array_agg(o.id ORDER BY e.id) AS moments
+    FROM events e JOIN moments o
+      ON o.note_id = e.note_id AND o.occurred_at = e.occurred_at AND o.to_status = e.to_status
+     AND coalesce(o.from_status, '') = coalesce(e.from_status, '')
+   GROUP BY e.payment_id
 ), keys AS (
-  INSERT INTO archived_payment_keys (id, payee_id, payer_id, reference, rare_status)
-  SELECT id, payee_id, payer_id, reference, CASE WHEN status IN ({_RARE}) THEN status END FROM moving
+  INSERT INTO archived_payment_keys (id, payee_id, payer_id, reference, rare_status, moments)
+  SELECT m.id, m.payee_id, m.payer_id, m.reference, CASE WHEN m.status IN ({_RARE}) THEN m.status END, h.moments
+    FROM moving m LEFT JOIN histories h ON h.payment_id = m.id
+), histories_gone AS (
+  DELETE FROM payment_events e USING events v WHERE e.payment_id = v.payment_id AND e.id = v.id
 ), totals AS (
   INSERT INTO archived_run_totals AS t (run_id, payer_id, status, currency, payments, amount_minor)
   SELECT run_id, payer_id, status, currency, count(*), sum(amount_minor) FROM moving
@@ -1154,15 +1193,22 @@ DELETE FROM payments p USING moving m WHERE p.id = m.id
 )
 
 
-# Back into the table, with its reference from its key (a late change to an archived payment: a bank's
-# return after settlement, a report withdrawn). Its key and its place in the year row go, and its run's
-# archived totals lose it, in the same statement; a year row left empty is removed after.
+# Back into the table, with its reference from its key and its history from its moments (a late change
+# to an archived payment: a bank's return after settlement, a report withdrawn), the history's rows in
+# its order. Its key and its place in the year row go, and its run's archived totals lose it, in the
+# same statement; a year row left empty is removed after.
 _RESTORE = text(
     """
 WITH gone AS (
   DELETE FROM archived_payment_keys k
    WHERE k.id = ANY(CAST(:ids AS bigint[])) AND (CAST(:payer_id AS bigint) IS NULL OR k.payer_id = :payer_id)
-  RETURNING k.id, k.payee_id, k.reference
+  RETURNING k.id, k.payee_id, k.reference, k.moments
+), histories AS (
+  INSERT INTO payment_events (payment_id, from_status, to_status, note_id, occurred_at)
+  SELECT g.id, o.from_status, o.to_status, o.note_id, o.occurred_at
+    FROM gone g CROSS JOIN LATERAL unnest(g.moments) WITH ORDINALITY AS u(moment, n)
+    JOIN payment_event_moments o ON o.id = u.moment
+   ORDER BY g.id, u.n
 ), back AS (
   SELECT jsonb_populate_record(p, jsonb_build_object('reference', g.reference)) AS payment, y.payee_id, y.year
     FROM gone g JOIN archived_payment_years y ON y.payee_id = g.payee_id
@@ -1204,8 +1250,12 @@ class ArchiveRepository:
         self.session = session
 
     def archive(self, start: dt.date, end: dt.date) -> int:
-        """Move every archivable payment due in [start, end) into the archive; how many moved."""
-        result = self.session.execute(_ARCHIVE, {"start": start, "end": end})
+        """Move every archivable payment due in [start, end), with its history, into the archive; how
+        many moved."""
+        ids = list(self.session.scalars(_ARCHIVE_LOCK, {"start": start, "end": end}))
+        if not ids:
+            return 0
+        result = self.session.execute(_ARCHIVE, {"ids": ids})
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def reclaim_year_rows(self) -> None:
