@@ -77,7 +77,7 @@ def archive_settled(
     transaction of its own: a run stopped part way leaves whole months archived, and running it
     again archives what is left. After each month the year rows are vacuumed, so that a run over
     many months (the first, or one after a pause) does not keep a version of each for every month:
-    eight months of the 0.98 M year left them 3.1 times their compact size, against 4.7 without.
+    eight months of the 0.98 M year left them about three times their compact size, 4.7 without.
     The archive's monthly job, and ``saldo payments archive``."""
     with sessions() as session:
         months = archivable_months(session, today=today)
