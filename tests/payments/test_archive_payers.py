@@ -23,6 +23,8 @@ from saldo.oversight.repository import OversightRepository
 from saldo.payers.models import ConnectionModel
 from saldo.payers.schemas import PayerPrincipal
 from saldo.payments.errors import ReferenceConflictError
+from saldo.payments.models import PaymentStatus
+from saldo.payments.repository import PaymentRepository
 from saldo.payments.schemas import PaymentIn
 from saldo.payments.service.archive import archive_month
 from saldo.payments.service.policy import RegistrationPolicy
@@ -307,3 +309,74 @@ def test_the_authority_s_reads_by_id_and_reference_find_archived_payments_as_bef
     assert len(before[0]) == 3  # type: ignore[arg-type]
     _archive(session)
     assert reads() == before
+
+
+def test_a_transition_committed_while_the_archive_waits_moves_with_its_payment(
+    live_engine: Engine, settings: Settings
+) -> None:
+    """Decision 0040: the archive locks the month's payments before it reads their histories, so a
+    transition made while it waits (a bank's return, committed once the archive holds on) is archived
+    with its payment, not left behind in payment_events."""
+    policy = RegistrationPolicy.from_settings(settings)
+    due = _due_long_ago()
+    body = payment_body(due_date=due.isoformat(), period_start=due.replace(day=1).isoformat())
+    with Session(live_engine) as session:
+        payer = make_payer(session)
+        principal = PayerPrincipal(payer.id, payer.organisation_number, payer.name, payer.connection_model, 0)
+        payment, _ = register_payment(
+            session, payer=principal, payment=PaymentIn.model_validate(body), policy=policy, today=today()
+        )
+        repository = PaymentRepository(session)
+        repository.move(payment, PaymentStatus.SETTLED, actor="bank:TEST", reason=None)
+        session.commit()
+        before = [tuple(row) for row in repository.events(payment.id)]
+    moved: list[int] = []
+
+    def archive() -> None:
+        with Session(live_engine) as session:
+            moved.append(archive_month(session, due, today=today()))
+            session.commit()
+
+    with Session(live_engine) as returning:  # the bank's late return, holding the payment
+        repository = PaymentRepository(returning)
+        locked = repository.lock(payment.id)
+        assert locked is not None
+        repository.move(locked, PaymentStatus.RETURNED, actor="bank:TEST", reason="account closed")
+        archiver = threading.Thread(target=archive)
+        archiver.start()
+        _wait_until_waiting(live_engine, "%FOR UPDATE%")
+        returning.commit()
+    archiver.join(timeout=30)
+    assert not archiver.is_alive()
+    assert moved == [1]
+    with Session(live_engine) as session:
+        history = [tuple(row) for row in PaymentRepository(session).events(payment.id)]
+        left = session.execute(
+            text(
+                "SELECT (SELECT count(*) FROM payments WHERE id = :id), "
+                "(SELECT count(*) FROM payment_events WHERE payment_id = :id), "
+                "(SELECT rare_status FROM archived_payment_keys WHERE id = :id)"
+            ),
+            {"id": payment.id},
+        ).one()
+    assert history[: len(before)] == before
+    assert [(row[1], row[3]) for row in history[len(before) :]] == [("returned", "account closed")]
+    assert tuple(left) == (0, 0, "returned")
+
+
+def _wait_until_waiting(engine: Engine, query: str) -> None:
+    """Until another connection's statement like ``query`` waits on a lock."""
+    with engine.connect() as connection:
+        for _ in range(200):
+            waiting = connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND query LIKE :q"
+                ),
+                {"q": query},
+            )
+            if waiting:
+                return
+            connection.rollback()  # a transaction sees one snapshot of pg_stat_activity
+            time.sleep(0.05)
+    raise AssertionError(f"no statement like {query} waited on a lock")
