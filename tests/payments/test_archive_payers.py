@@ -23,7 +23,7 @@ from saldo.oversight.repository import OversightRepository
 from saldo.payers.models import ConnectionModel
 from saldo.payers.schemas import PayerPrincipal
 from saldo.payments.errors import ReferenceConflictError
-from saldo.payments.models import PaymentStatus
+from saldo.payments.models import Payment, PaymentStatus
 from saldo.payments.repository import PaymentRepository
 from saldo.payments.schemas import PaymentIn
 from saldo.payments.service.archive import archive_month
@@ -170,6 +170,26 @@ def test_the_table_takes_no_payment_with_an_archived_reference_whatever_the_path
         attempt.rollback()
 
 
+def _settled_long_ago(
+    engine: Engine, settings: Settings
+) -> tuple[RegistrationPolicy, PayerPrincipal, dict[str, Any], Payment]:
+    """A new payer's payment due four months ago, registered and settled (with its transition), committed:
+    the registration policy, the payer, the body it sent and the payment."""
+    policy = RegistrationPolicy.from_settings(settings)
+    due = _due_long_ago()
+    body = payment_body(due_date=due.isoformat(), period_start=due.replace(day=1).isoformat())
+    with Session(engine) as session:
+        payer = make_payer(session)
+        principal = PayerPrincipal(payer.id, payer.organisation_number, payer.name, payer.connection_model, 0)
+        payment, created = register_payment(
+            session, payer=principal, payment=PaymentIn.model_validate(body), policy=policy, today=today()
+        )
+        assert created
+        PaymentRepository(session).move(payment, PaymentStatus.SETTLED, actor="bank:TEST", reason=None)
+        session.commit()
+    return policy, principal, body, payment
+
+
 @pytest.mark.parametrize("amount", [125000, 99], ids=["the-same-payment", "other-content"])
 def test_a_reference_sent_again_while_the_archive_moves_it_is_still_the_one_payment(
     live_engine: Engine, settings: Settings, amount: int
@@ -178,18 +198,8 @@ def test_a_reference_sent_again_while_the_archive_moves_it_is_still_the_one_paym
     committed, and the payer sends it again. The insert waits on the row the archive is deleting,
     goes in when the archive commits, and the archive's trigger refuses it: the answer is the
     archived payment, or a conflict, and the payment is never registered twice."""
-    policy = RegistrationPolicy.from_settings(settings)
+    policy, principal, body, first = _settled_long_ago(live_engine, settings)
     due = _due_long_ago()
-    body = payment_body(due_date=due.isoformat(), period_start=due.replace(day=1).isoformat())
-    with Session(live_engine) as session:
-        payer = make_payer(session)
-        principal = PayerPrincipal(payer.id, payer.organisation_number, payer.name, payer.connection_model, 0)
-        first, created = register_payment(
-            session, payer=principal, payment=PaymentIn.model_validate(body), policy=policy, today=today()
-        )
-        assert created
-        session.execute(text("UPDATE payments SET status = 'settled' WHERE id = :id"), {"id": first.id})
-        session.commit()
     resent = PaymentIn.model_validate({**body, "amount_minor": amount})
     outcome: list[object] = []
 
@@ -226,19 +236,7 @@ def test_a_reference_sent_again_while_the_archive_moves_it_is_still_the_one_paym
 
 def _wait_until_blocked(engine: Engine) -> None:
     """Until another connection waits on a lock: the resent payment's insert, on the archive's rows."""
-    with engine.connect() as connection:
-        for _ in range(200):
-            waiting = connection.scalar(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO payments%'"
-                )
-            )
-            if waiting:
-                return
-            connection.rollback()  # a transaction sees one snapshot of pg_stat_activity
-            time.sleep(0.05)
-    raise AssertionError("the resent payment never waited on the archive")
+    _wait_until_waiting(engine, "INSERT INTO payments%")
 
 
 def test_a_report_withdrawn_after_it_was_archived_comes_back_cancelled(client: TestClient, session: Session) -> None:
@@ -317,19 +315,10 @@ def test_a_transition_committed_while_the_archive_waits_moves_with_its_payment(
     """Decision 0040: the archive locks the month's payments before it reads their histories, so a
     transition made while it waits (a bank's return, committed once the archive holds on) is archived
     with its payment, not left behind in payment_events."""
-    policy = RegistrationPolicy.from_settings(settings)
+    *_, payment = _settled_long_ago(live_engine, settings)
     due = _due_long_ago()
-    body = payment_body(due_date=due.isoformat(), period_start=due.replace(day=1).isoformat())
     with Session(live_engine) as session:
-        payer = make_payer(session)
-        principal = PayerPrincipal(payer.id, payer.organisation_number, payer.name, payer.connection_model, 0)
-        payment, _ = register_payment(
-            session, payer=principal, payment=PaymentIn.model_validate(body), policy=policy, today=today()
-        )
-        repository = PaymentRepository(session)
-        repository.move(payment, PaymentStatus.SETTLED, actor="bank:TEST", reason=None)
-        session.commit()
-        before = [tuple(row) for row in repository.events(payment.id)]
+        before = [tuple(row) for row in PaymentRepository(session).events(payment.id)]
     moved: list[int] = []
 
     def archive() -> None:
