@@ -44,7 +44,7 @@ import duckdb
 import psycopg
 from psycopg.types.composite import CompositeInfo, register_composite
 
-from benchmarks.common import median, migrated_database, report
+from benchmarks.common import median, migrated_database, report, time_each
 from benchmarks.national import AS_OF, database
 from saldo.db.engine import resolve_database_url
 
@@ -214,20 +214,8 @@ def _timed(
 ) -> dict[str, Any]:
     per_run = []
     for _ in range(runs):
-        samples, found = [], 0
-        for item in chooser.sample(items, count):
-            began = time.perf_counter()
-            found += read(item)
-            samples.append(time.perf_counter() - began)
-        samples.sort()
-        per_run.append(
-            {
-                "p50_ms": round(samples[len(samples) // 2] * 1000, 2),
-                "p99_ms": round(samples[min(len(samples) - 1, int(len(samples) * 0.99))] * 1000, 2),
-                "per_second": round(len(samples) / sum(samples), 1),
-                "payments_found": found,
-            }
-        )
+        timed = time_each(read, chooser.sample(items, count))
+        per_run.append(timed | {"payments_found": timed.pop("found")})
     return {
         "runs": per_run,
         **{key: median([run[key] for run in per_run]) for key in ("p50_ms", "p99_ms", "per_second")},

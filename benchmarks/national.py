@@ -75,6 +75,7 @@ from benchmarks.common import (
     run_wrk,
     start_server,
     streaming_replica,
+    time_each,
 )
 from benchmarks.vop import LUA as VOP_LUA
 from saldo.analysis.service.snapshot import export_snapshot
@@ -862,14 +863,6 @@ def archive(args: argparse.Namespace) -> None:
     )
 
 
-def _percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    return {
-        "p50_ms": round(ordered[len(ordered) // 2] * 1000, 3),
-        "p99_ms": round(ordered[len(ordered) * 99 // 100] * 1000, 3),
-    }
-
-
 def history(args: argparse.Namespace) -> None:
     """Decision 0040 on the year archived before it (`measure --archived` made that copy): the
     migration that moves the archived payments' histories into their keys, timed on copies (--runs of
@@ -900,12 +893,9 @@ def history(args: argparse.Namespace) -> None:
             kept = list(session.scalars(text("SELECT id FROM payments ORDER BY hashint8(id) LIMIT 2000")))
             timed: dict[str, Any] = {}
             for name, ids in (("archived", archived), ("in the table", kept)):
-                samples, transitions = [], 0
-                for payment_id in ids:
-                    began = time.perf_counter()
-                    transitions += len(repository.events(payment_id))
-                    samples.append(time.perf_counter() - began)
-                timed[name] = _percentiles(samples) | {"transitions_per_payment": round(transitions / len(ids), 2)}
+                read = time_each(lambda payment_id, r=repository: len(r.events(payment_id)), ids, digits=3)
+                transitions = read.pop("found")
+                timed[name] = read | {"transitions_per_payment": round(transitions / len(ids), 2)}
             reads.append(timed)
         engine.dispose()
         drop_database(database(args.persons) + "_history_run")
