@@ -798,10 +798,10 @@ def peak(args: argparse.Namespace) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def archived(persons: int) -> Settings:
+def archived(persons: int) -> tuple[Settings, dict[str, Any] | None]:
     """The built year with the archive job run on it as of the country's date (every month settled for
     two months by then: January to August), then vacuumed as autovacuum would. A copy, kept for
-    measuring, and made again only when it holds no archive."""
+    measuring, and made again only when it holds no archive; the job's time when it was made."""
     name = database(persons) + "_archived"
     settings = migrated_database(name, fresh=False)
     engine = create_db_engine(settings)
@@ -810,15 +810,21 @@ def archived(persons: int) -> Settings:
         done = int(connection.scalar(text("SELECT count(*) FROM archived_payment_keys")) or 0)
     engine.dispose()
     if held and done:
-        return settings
+        return settings, None
     settings = copy_database(database(persons), name)
     engine = create_db_engine(settings)
     upgrade_database(engine)
-    archive_settled(create_session_factory(engine), today=AS_OF)
+    began = time.perf_counter()
+    months = archive_settled(create_session_factory(engine), today=AS_OF)
+    job = {
+        "seconds": round(time.perf_counter() - began, 1),
+        "payments": sum(month.payments for month in months),
+        "each_month_seconds": {f"{month.month:%Y-%m}": round(month.seconds, 1) for month in months},
+    }
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("VACUUM ANALYZE"))
     engine.dispose()
-    return settings
+    return settings, job
 
 
 def archive(args: argparse.Namespace) -> None:
@@ -912,10 +918,13 @@ def history(args: argparse.Namespace) -> None:
     )
 
 
-def measure(settings: Settings, args: argparse.Namespace) -> None:
-    """Every figure of the table, or with --only one group of them (after a change that touches only it)."""
+def measure(settings: Settings, args: argparse.Namespace, *, archive_job: dict[str, Any] | None = None) -> None:
+    """Every figure of the table, or with --only one group of them (after a change that touches only it).
+    With the archive job that made the archived copy just now, its time too."""
     wrk = ensure_wrk()
     figures: dict[str, Any] = {"storage": storage(settings)}
+    if archive_job is not None:
+        figures["the archive job that made this copy"] = archive_job
     if args.only in (None, "reads"):
         figures.update(reads(settings, args, wrk))
     if args.only in (None, "writes"):
@@ -967,7 +976,11 @@ def main() -> None:
         return
     settings = build(args.persons)
     if args.part == "measure":
-        measure(archived(args.persons) if args.archived else settings, args)
+        if args.archived:
+            settings, job = archived(args.persons)
+            measure(settings, args, archive_job=job)
+        else:
+            measure(settings, args)
     elif args.part == "archive":
         archive(args)
     elif args.part == "history":
