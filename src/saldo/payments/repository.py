@@ -477,24 +477,36 @@ class PaymentRepository:
         newest_first: bool,
         payments: int,
         within: tuple[int, int] | None = None,
-    ) -> int | None:
-        """How far a page that reads at most ``payments`` of the payer's payments in the table, and a
-        fifth as many archived ones, may go from after the cursor (and within that range of ids, if
-        given), in the listing's order: the id of the last payment it may read. None when fewer are
-        left. Index-only reads of the payer's (payer, id) index and of the archive's keys.
+    ) -> tuple[int, int] | None:
+        """The window of a page that reads at most ``payments`` of the payer's payments in the table,
+        and a fifth as many archived ones, from after the cursor (and within that range of ids, if
+        given), in the listing's order: the id of the first payment it reads and of the last it may
+        read. None when fewer are left. Index-only reads of the payer's (payer, id) index and of the
+        archive's keys.
+
+        Both ends bound the page's scan: with the cursor alone on the near side, a first page's range
+        began at the first id of all, and the planner read it by the primary key, every other payer's
+        payments before the payer's first included (72,749 rows for a window of 10,000 at ten million
+        payments, 40 ms against 5.5).
 
         An archived payment a filter is tried on is read from its person's year row: about ten times
         a row of the table (decision 0035), so a page reads fewer of them and its time stays bounded."""
-        ends = []
+        starts, ends = [], []
         for entity, count in ((Payment, payments), (ArchivedPaymentKey, max(1, payments // ARCHIVED_READ_SHARE))):
             where = _payer_range(payer_id, after=after, newest_first=newest_first, within=within, entity=entity)
             query = _in_order(select(entity.id).where(*where), entity, newest_first=newest_first)
+            start = self.session.scalar(query.limit(1))
+            if start is None:
+                continue
+            starts.append(int(start))
             end = self.session.scalar(query.offset(count - 1).limit(1))
             if end is not None:
                 ends.append(int(end))
         if not ends:
             return None
-        return max(ends) if newest_first else min(ends)  # the nearer of the two
+        if newest_first:
+            return max(starts), max(ends)  # the nearer of the two ends
+        return min(starts), min(ends)
 
     def events(
         self, payment_id: int

@@ -21,7 +21,6 @@ from saldo.settings import Settings
 # The most of a payer's payments one page of its listing tries a filter on, when no index narrows the
 # filter (decision 0037); the setting's default.
 READ_LIMIT: int = Settings.model_fields["listing_read_limit"].default
-_LAST_ID = 2**63 - 1
 
 
 def payment_out(row: PaymentRow, hold: PaymentHold | None = None) -> PaymentOut:
@@ -227,12 +226,12 @@ def _read_window(
     None when it holds all the payer's payments left to list."""
     within, horizon = bounds, None
     if window is not None:
-        horizon = repository.listing_horizon(
+        ends = repository.listing_horizon(
             payer_id, after=after, newest_first=filters.newest_first, payments=window, within=bounds
         )
-        if horizon is not None:
-            lowest, highest = bounds or (0, _LAST_ID)
-            within = (horizon, highest) if filters.newest_first else (lowest, horizon)
+        if ends is not None:
+            start, horizon = ends
+            within = (horizon, start) if filters.newest_first else (start, horizon)
     return repository.list_for_payer(payer_id, filters, after=after, limit=limit + 1, within=within), horizon
 
 
