@@ -256,6 +256,8 @@ def build(persons: int, *, reindex_monthly: bool = False) -> Settings:
                 "payments by status": by_status(builder.engine),
                 "payment runs": held("SELECT count(*) FROM payment_runs"),
                 "stages_seconds": builder.stages,
+                # the build process's peak, the generator's whole year of payments in memory included
+                "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
                 "files_mib": round(
                     sum(p.stat().st_size for p in country.rglob("*") if p.is_file() and "months" not in p.parts)
                     / 1024**2
