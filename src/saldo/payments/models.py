@@ -119,9 +119,7 @@ class Payment(IdMixin, Base):
             "id",
             postgresql_where=text("status IN ('held', 'returned', 'rejected', 'cancelled')"),
         ),
-        # Batches are written contiguously, so a block-range index finds a batch's rows at a
-        # fraction of a B-tree's cost per inserted payment.
-        Index("ix_payments_batch_id", "batch_id", postgresql_using="brin"),
+        # No index by batch: a batch's listing reads the range of ids it recorded (decision 0037).
         # What a payment run takes: verified payments by payer, in id order, so each file of a run
         # reads exactly its range. Partial, so registering a payment (status 'registered') adds
         # nothing to it.

@@ -491,17 +491,14 @@ class PaymentRepository:
 
         An archived payment a filter is tried on is read from its person's year row: about ten times
         a row of the table (decision 0035), so a page reads fewer of them and its time stays bounded."""
-        starts, ends = [], []
+        probes = []  # each part's first payment and the last it may read, in one statement
         for entity, count in ((Payment, payments), (ArchivedPaymentKey, max(1, payments // ARCHIVED_READ_SHARE))):
             where = _payer_range(payer_id, after=after, newest_first=newest_first, within=within, entity=entity)
             query = _in_order(select(entity.id).where(*where), entity, newest_first=newest_first)
-            start = self.session.scalar(query.limit(1))
-            if start is None:
-                continue
-            starts.append(int(start))
-            end = self.session.scalar(query.offset(count - 1).limit(1))
-            if end is not None:
-                ends.append(int(end))
+            probes += [query.limit(1).scalar_subquery(), query.offset(count - 1).limit(1).scalar_subquery()]
+        table_start, table_end, archive_start, archive_end = self.session.execute(select(*probes)).one()
+        starts = [int(start) for start in (table_start, archive_start) if start is not None]
+        ends = [int(end) for end in (table_end, archive_end) if end is not None]
         if not ends:
             return None
         if newest_first:
@@ -589,6 +586,18 @@ class PaymentRepository:
             PaymentBatch.payer_id == payer_id, PaymentBatch.content_sha256 == content_sha256
         )
         return self.session.scalar(query)
+
+    def batch(self, batch_id: int) -> PaymentBatch | None:
+        return self.session.get(PaymentBatch, batch_id)
+
+    def batch_range(self, payer_id: int, batch_id: int) -> tuple[int | None, int | None] | None:
+        """The range of ids one of the payer's batches recorded (None, None while it is written); None
+        if the payer has no such batch."""
+        query = select(PaymentBatch.ids_from, PaymentBatch.ids_to).where(
+            PaymentBatch.payer_id == payer_id, PaymentBatch.id == batch_id
+        )
+        found = self.session.execute(query).one_or_none()
+        return None if found is None else (found[0], found[1])
 
     def batch_for_payer(self, payer_id: int, batch_id: int) -> PaymentBatch | None:
         query = select(PaymentBatch).where(PaymentBatch.payer_id == payer_id, PaymentBatch.id == batch_id)
@@ -685,9 +694,13 @@ class PaymentRepository:
 
     # --- the pre-payment account check ----------------------------------------------------------
 
-    def check_range(self, *, payer_id: int | None, batch_id: int | None) -> tuple[int, int, int] | None:
-        """(lowest id, highest id, count) of the payments the account check would look at; None if none."""
-        row = self.session.execute(_CHECK_RANGE, {"payer_id": payer_id, "batch_id": batch_id}).one()
+    def check_range(
+        self, *, payer_id: int | None, batch_id: int | None, ids: tuple[int, int]
+    ) -> tuple[int, int, int] | None:
+        """(lowest id, highest id, count) of the payments the account check would look at, among the
+        ids in ``ids`` (inclusive); None if none."""
+        params = {"payer_id": payer_id, "batch_id": batch_id, "lo": ids[0], "hi": ids[1]}
+        row = self.session.execute(_CHECK_RANGE, params).one()
         return None if row[2] == 0 else (int(row[0]), int(row[1]), int(row[2]))
 
     def check_accounts(
@@ -742,7 +755,9 @@ _CHECK_CANDIDATES = """
     AND (CAST(:payer_id AS bigint) IS NULL OR p.payer_id = CAST(:payer_id AS bigint))
     AND (CAST(:batch_id AS bigint) IS NULL OR p.batch_id = CAST(:batch_id AS bigint))
 """
-_CHECK_RANGE = text(f"SELECT min(p.id), max(p.id), count(*) FROM payments p WHERE {_CHECK_CANDIDATES}")  # noqa: S608
+_CHECK_RANGE = text(
+    f"SELECT min(p.id), max(p.id), count(*) FROM payments p WHERE p.id BETWEEN :lo AND :hi AND {_CHECK_CANDIDATES}"  # noqa: S608
+)
 # The pre-payment check as one statement over a range of ids: every candidate payment's account
 # looked up in the register (hash joins: one pass over each table, not a probe per payment), the
 # result written to the payment, and each status change appended to its history.

@@ -159,11 +159,12 @@ def list_payments(
     repository = PaymentRepository(session)
     bounds: tuple[int, int] | None = None  # the ids a batch recorded: its payments are among them
     if filters.batch_id is not None:
-        batch = repository.batch_for_payer(payer_id, filters.batch_id)
-        if batch is None:  # another payer's, or none
+        recorded = repository.batch_range(payer_id, filters.batch_id)
+        if recorded is None:  # another payer's, or none
             return PaymentPage(items=[], next_after=None)
-        if batch.ids_from is not None and batch.ids_to is not None:
-            bounds = (batch.ids_from, batch.ids_to)
+        ids_from, ids_to = recorded
+        if ids_from is not None and ids_to is not None:
+            bounds = (ids_from, ids_to)
     windows: list[int | None] = [None]  # how many of the payer's payments a page reads: any
     if filters.tried_on_each or bounds is not None:
         windows = [read_limit]

@@ -47,8 +47,17 @@ def plan_account_check(
     session: Session, *, payer_id: int | None = None, batch_id: int | None = None, chunk_ids: int
 ) -> list[tuple[int, int]]:
     """Id ranges (inclusive) that together cover every payment the check would look at, each
-    spanning at most ``chunk_ids`` ids, so a large check runs in parts that can go in parallel."""
-    found = PaymentRepository(session).check_range(payer_id=payer_id, batch_id=batch_id)
+    spanning at most ``chunk_ids`` ids, so a large check runs in parts that can go in parallel. A
+    batch's payments are looked for in the range of ids it recorded (decision 0037)."""
+    repository = PaymentRepository(session)
+    ids = ALL_IDS
+    if batch_id is not None:
+        batch = repository.batch(batch_id)
+        if batch is None:
+            return []
+        if batch.ids_from is not None and batch.ids_to is not None:
+            ids = (batch.ids_from, batch.ids_to)
+    found = repository.check_range(payer_id=payer_id, batch_id=batch_id, ids=ids)
     if found is None:
         return []
     low, high, _ = found
