@@ -82,6 +82,21 @@ def _counts(session: Session) -> dict[str, int]:
     }
 
 
+def _names_beside_year_rows(session: Session) -> list[tuple[int, int, list[str]]]:
+    """Each year row's names, after checking that they are exactly the names its payments were paid
+    under, each once and sorted: a name search reads them instead of the payments."""
+    wrong = session.scalar(
+        text(
+            "SELECT count(*) FROM archived_payment_years y WHERE y.payee_names IS DISTINCT FROM coalesce(CAST(("
+            "SELECT array_agg(DISTINCT p.payee_name ORDER BY p.payee_name) FROM unnest(y.payments) p"
+            ") AS text[]), '{}')"
+        )
+    )
+    assert wrong == 0
+    rows = session.execute(text("SELECT payee_id, year, payee_names FROM archived_payment_years ORDER BY 1, 2"))
+    return [(int(payee), int(year), list(names)) for payee, year, names in rows]
+
+
 def _sorted(table: pa.Table) -> list[dict[str, Any]]:
     return sorted(table.to_pylist(), key=repr)
 
@@ -143,6 +158,15 @@ def test_an_archived_month_leaves_the_table_whole_and_every_reader_by_payee_answ
     )
     for name, answer in _readers(session).items():
         assert answer == before[name], name
+    # the names beside the year rows, as the archive wrote them month after month, and as the
+    # migration that brought them writes them on a populated archive
+    names = _names_beside_year_rows(session)
+    assert any(len(row_names) > 0 for _, _, row_names in names)
+    migration = load_migration("*_archived_payee_names.py")
+    with Operations.context(MigrationContext.configure(session.connection())):
+        migration.downgrade()
+        migration.upgrade()
+    assert _names_beside_year_rows(session) == names
 
 
 @pytest.mark.usefixtures("paid")
@@ -220,7 +244,9 @@ def test_a_month_archived_again_moves_only_what_came_since_and_merges_into_the_y
         ),
         {"m": september},
     ).one()
-    session.execute(text("UPDATE payments SET status = 'settled' WHERE id = :id"), {"id": late.id})
+    session.execute(
+        text("UPDATE payments SET status = 'settled', payee_name = 'Late Latesson' WHERE id = :id"), {"id": late.id}
+    )
     assert archive_month(session, september, today=TODAY) == 1
     ids = session.scalars(
         text(
@@ -238,6 +264,13 @@ def test_a_month_archived_again_moves_only_what_came_since_and_merges_into_the_y
         {"payee": late.payee_id},
     ).all()
     assert dates == sorted(dates)  # the year row stays in due-date order
+    # the name it was paid under joins its row's names, and leaves them when it is brought back
+    in_row = text("SELECT payee_names FROM archived_payment_years WHERE payee_id = :payee AND year = 2026")
+    assert "Late Latesson" in session.scalar(in_row, {"payee": late.payee_id})
+    _names_beside_year_rows(session)
+    assert bring_back(session, [late.id]) == [late.id]
+    assert "Late Latesson" not in (session.scalar(in_row, {"payee": late.payee_id}) or [])
+    _names_beside_year_rows(session)
 
 
 def test_a_month_not_settled_for_two_months_is_refused(session: Session) -> None:
@@ -257,7 +290,8 @@ def test_a_month_not_settled_for_two_months_is_refused(session: Session) -> None
             id="only-the-key",
         ),
         pytest.param(
-            "INSERT INTO archived_payment_years SELECT payee_id, 2026, ARRAY[p] FROM payments p WHERE id = :id",
+            "INSERT INTO archived_payment_years SELECT payee_id, 2026, ARRAY[p], ARRAY[payee_name] FROM payments p"
+            " WHERE id = :id",
             id="only-the-year-row",
         ),
     ],

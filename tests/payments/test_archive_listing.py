@@ -106,6 +106,7 @@ QUERIES = [
     f"person={OTHER_PNR}",
     f"person={VALID_PNR}&status=settled&order=newest",
     "person=Olle",
+    "person=berg&order=newest",  # a word of the name, in other case: the year rows' names are tried alike
     f"reference=ARC&person={OTHER_PNR}",
 ]
 

@@ -303,6 +303,9 @@ class ArchivedPaymentYear(Base):
     payee_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True)
     payments: Mapped[Any] = mapped_column(RowsOf("payments"))
+    # The names the row's payments were paid under (each once, sorted), beside the array: a search by
+    # name reads them and takes apart only the rows that hold a match (decision 0035).
+    payee_names: Mapped[list[str]] = mapped_column(ARRAY(Text))
 
 
 class ArchivedPaymentKey(Base):

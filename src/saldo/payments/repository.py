@@ -19,6 +19,7 @@ from sqlalchemy import (
     Select,
     Table,
     cast,
+    exists,
     func,
     insert,
     literal,
@@ -47,6 +48,7 @@ from saldo.payments.models import (
     ARCHIVED_PAYMENTS,
     RARE_STATUSES,
     ArchivedPaymentKey,
+    ArchivedPaymentYear,
     ArchivedStatusTotal,
     PayerUpload,
     Payment,
@@ -297,6 +299,18 @@ def _archived_ids(payer_id: int, filters: PaymentFilter, bounds: dict[str, Any])
     else:
         query = _filtered(select(entity.id, literal(True).label("archived")), entity, key_filters)
         rare_status = _ARCHIVED_VIEW.c.rare_status
+        if key_filters.payee_name:
+            # The names beside the person's year rows first: a payment is taken apart from its row
+            # only when the row holds a name that matches (18.7 ms against 5.5 for a window of 2,000
+            # archived payments whose names all fail; decision 0035). The names as one text, one a
+            # line: a name that holds the search holds it there too; a match across two only costs a look.
+            names = func.array_to_string(ArchivedPaymentYear.payee_names, "\n")
+            query = query.where(
+                exists().where(
+                    ArchivedPaymentYear.payee_id == entity.payee_id,
+                    names.ilike(f"%{_like(key_filters.payee_name)}%"),
+                )
+            )
     if rare is not None:
         query = query.where(rare_status == rare.value)
     return query.where(*_payer_range(payer_id, **bounds, entity=entity))
@@ -1170,9 +1184,10 @@ FOR UPDATE
 )
 # One statement: the locked payments' keys written, each with its history as the moments it went
 # through (moments not seen before added), their rows added to their persons' year rows (merged with a
-# year row already there, in due-date order), and then they and their histories leave the tables. The
-# triggers on payments and payment_events check, at the statement's end, that every payment removed has
-# its key and its place in a year row, and every history removed its moments in the key.
+# year row already there, in due-date order, with the names they were paid under), and then they and
+# their histories leave the tables. The triggers on payments and payment_events check, at the
+# statement's end, that every payment removed has its key and its place in a year row, and every
+# history removed its moments in the key.
 _ARCHIVE = text(
     f"""
 WITH moving AS (
@@ -1208,12 +1223,14 @@ WITH moving AS (
   INSERT INTO archived_status_totals AS t (status, payments) SELECT status, count(*) FROM moving GROUP BY status
   ON CONFLICT (status) DO UPDATE SET payments = t.payments + excluded.payments
 ), years AS (
-  INSERT INTO archived_payment_years AS y (payee_id, year, payments)
+  INSERT INTO archived_payment_years AS y (payee_id, year, payments, payee_names)
   SELECT payee_id, extract(year FROM due_date)::int,
-         array_agg(jsonb_populate_record(NULL::payments, to_jsonb(m) || '{{"reference": null}}') ORDER BY due_date, id)
+         array_agg(jsonb_populate_record(NULL::payments, to_jsonb(m) || '{{"reference": null}}') ORDER BY due_date, id),
+         array_agg(DISTINCT payee_name ORDER BY payee_name)
     FROM moving m GROUP BY 1, 2
   ON CONFLICT (payee_id, year) DO UPDATE
-     SET payments = (SELECT array_agg(p ORDER BY p.due_date, p.id) FROM unnest(y.payments || excluded.payments) p)
+     SET payments = (SELECT array_agg(p ORDER BY p.due_date, p.id) FROM unnest(y.payments || excluded.payments) p),
+         payee_names = (SELECT array_agg(DISTINCT n ORDER BY n) FROM unnest(y.payee_names || excluded.payee_names) n)
 )
 DELETE FROM payments p USING moving m WHERE p.id = m.id
 """  # noqa: S608 — the statuses are this module's constants
@@ -1222,8 +1239,9 @@ DELETE FROM payments p USING moving m WHERE p.id = m.id
 
 # Back into the table, with its reference from its key and its history from its moments (a late change
 # to an archived payment: a bank's return after settlement, a report withdrawn), the history's rows in
-# its order. Its key and its place in the year row go, and its run's archived totals lose it, in the
-# same statement; a year row left empty is removed after.
+# its order. Its key and its place in the year row go (its name too, unless another payment of the row
+# was paid under it), and its run's archived totals lose it, in the same statement; a year row left
+# empty is removed after.
 _RESTORE = text(
     """
 WITH gone AS (
@@ -1244,6 +1262,10 @@ WITH gone AS (
   UPDATE archived_payment_years y
      SET payments = coalesce(
        (SELECT array_agg(p ORDER BY p.due_date, p.id) FROM unnest(y.payments) p
+         WHERE p.id NOT IN (SELECT id FROM gone)),
+       '{}'),
+         payee_names = coalesce(
+       (SELECT array_agg(DISTINCT p.payee_name ORDER BY p.payee_name) FROM unnest(y.payments) p
          WHERE p.id NOT IN (SELECT id FROM gone)),
        '{}')
     FROM (SELECT DISTINCT payee_id, year FROM back) b
