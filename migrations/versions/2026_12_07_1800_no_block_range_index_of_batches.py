@@ -4,8 +4,9 @@ A payer's listing of one batch reads the batch's range of ids a window at a time
 from the payer's (payer, id) index. Beside that range the planner also took the batch's block-range
 index and combined the two, and a block-range index is read whole on every scan: 143 pages at
 9.8 M payments, 2.4 ms of a 2.5 ms query for a page of 100, growing with the table. Without it the
-page is read from its range alone (0.06 ms). Nothing else reads it: the account check of a batch
-scans by status and id (decision 0037, "A batch's own range").
+page is read from its range alone (0.06 ms). Nothing else read it: the account check of one batch
+read the whole table, and now looks in the batch's range too (decision 0037, "A batch's page reads
+its range alone").
 
 DROP INDEX holds an ACCESS EXCLUSIVE lock on payments for as long as it takes to remove the index's
 file: milliseconds.
