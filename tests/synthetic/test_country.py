@@ -28,10 +28,17 @@ from saldo.synthetic.population import distinct_numbers
 AS_OF = today()
 
 
+@pytest.fixture(scope="module", params=[None, 1_000], ids=["whole", "in-blocks"])
+def block_persons(request: pytest.FixtureRequest) -> int | None:
+    """The country written whole, and in blocks of a thousand persons (as a national one is)."""
+    value: int | None = request.param
+    return value
+
+
 @pytest.fixture(scope="module")
-def country(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def country(tmp_path_factory: pytest.TempPathFactory, block_persons: int | None) -> Path:
     folder = tmp_path_factory.mktemp("country")
-    generate_country(folder, persons=3_000, seed=7, as_of=AS_OF)
+    generate_country(folder, persons=3_000, seed=7, as_of=AS_OF, block_persons=block_persons)
     return folder
 
 
@@ -46,14 +53,40 @@ def rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def test_same_seed_gives_the_same_country(country: Path, tmp_path: Path) -> None:
-    generate_country(tmp_path, persons=3_000, seed=7, as_of=AS_OF)
+def test_same_seed_gives_the_same_country(country: Path, tmp_path: Path, block_persons: int | None) -> None:
+    generate_country(tmp_path, persons=3_000, seed=7, as_of=AS_OF, block_persons=block_persons)
     assert digest(tmp_path) == digest(country)
 
 
-def test_other_seed_gives_another_country(country: Path, tmp_path: Path) -> None:
-    generate_country(tmp_path, persons=3_000, seed=8, as_of=AS_OF)
+def test_other_seed_gives_another_country(country: Path, tmp_path: Path, block_persons: int | None) -> None:
+    generate_country(tmp_path, persons=3_000, seed=8, as_of=AS_OF, block_persons=block_persons)
     assert digest(tmp_path)["persons.csv"] != digest(country)["persons.csv"]
+
+
+def test_what_one_block_numbers_no_other_block_numbers_again(country: Path) -> None:
+    """Each block is a population of its own, written after the others: its references, decisions,
+    households, earlier identifiers, organisations and planted cases are numbered on from theirs."""
+    persons = rows(country / "persons.csv")
+    addresses: dict[str, set[str]] = {}
+    for person in persons:
+        addresses.setdefault(person["household"], set()).add(person["street_address"])
+    assert len(addresses) < len(persons)
+    assert all(len(street) == 1 for street in addresses.values())  # a household lives at one address
+    for folder, column in (("payments", "reference"), ("decisions", "decision_reference")):
+        for path in sorted((country / folder).glob("*.csv")):
+            numbers = [row[column] for row in rows(path)]
+            assert len(set(numbers)) == len(numbers), path
+    earlier = [r["previous_id"] for r in rows(country / "registers" / "population.csv") if r["previous_id"]]
+    assert earlier
+    assert len(set(earlier)) == len(earlier)
+    assert not set(earlier) & {p["identifier"] for p in persons}
+    organisations = rows(country / "organisations.csv")
+    assert len({o["identifier"] for o in organisations}) == len(organisations)
+    giro = [a["account"] for a in rows(country / "accounts.csv") if a["account_scheme"] == "se_bankgiro"]
+    assert len(set(giro)) == len(giro) == len(organisations)
+    manifest = json.loads((country / "manifest.json").read_text(encoding="utf-8"))
+    cases = {(row["rule"], row["case"]) for row in rows(country / "ground_truth.csv")}
+    assert len(cases) == sum(manifest["planted"].values())
 
 
 def test_every_identifier_and_account_is_valid_and_unique(country: Path) -> None:

@@ -23,6 +23,12 @@ def generate(
         max=0.05,
         help="Planted cases of each analysis rule per person (ground_truth.csv); default 0.001.",
     ),
+    block_persons: int | None = typer.Option(
+        None,
+        min=1_000,
+        help="Write the country in blocks of this many persons, holding one block's payments in memory at a "
+        "time (about 9 GB a million persons whole); default: the whole country at once.",
+    ),
 ) -> None:
     """Generate a synthetic country: population, payers, accounts, a year of payments, the registers and
     decisions the analysis reads, and planted anomalies with their ground truth."""
@@ -40,6 +46,7 @@ def generate(
             as_of=day,
             anomaly_rate=DEFAULT_RATE if anomaly_rate is None else anomaly_rate,
             progress=lambda step: status.update(f"generating {step}"),
+            block_persons=block_persons,
         )
     console.print(
         f"{summary.persons:,} persons, {summary.organisations:,} organisations, {summary.payers} payers and "

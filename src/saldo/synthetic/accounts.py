@@ -61,8 +61,11 @@ def ibans(bank: IntArray, account: IntArray) -> pa.Array:
     return pc.if_else(pa.array(bank > 0), iban, pa.scalar(None, pa.string()))
 
 
-def generate_register(rng: np.random.Generator, population: Population, as_of: np.datetime64) -> Register:
-    """Opening dates for every current account and a few older accounts that have been closed."""
+def generate_register(
+    rng: np.random.Generator, population: Population, as_of: np.datetime64, *, taken: IntArray | None = None
+) -> Register:
+    """Opening dates for every current account and a few older accounts that have been closed; the
+    closed accounts' numbers are none of the population's, nor of ``taken`` (other blocks' accounts)."""
     n = population.size
     sixteen = (population.birth.astype("datetime64[Y]") + 17).astype("datetime64[D]")  # accounts from 16
     earliest = np.minimum(np.maximum(sixteen, np.datetime64("1995-01-01")), as_of)
@@ -84,7 +87,8 @@ def generate_register(rng: np.random.Generator, population: Population, as_of: n
         closed_person=holders,
         closed_bank=population.account_bank[holders],
         closed_number=distinct_numbers(
-            rng.integers(10**9, 10**11, holders.size).astype(np.int64), taken=population.account_number
+            rng.integers(10**9, 10**11, holders.size).astype(np.int64),
+            taken=population.account_number if taken is None else np.concatenate([taken, population.account_number]),
         ),
         closed_opened=np.minimum(closed_opened, closed_on - np.timedelta64(1, "D")),
         closed_on=closed_on,

@@ -71,8 +71,11 @@ class Planter:
     # Payments now to an account the payee does not hold, per payer file and the account check's kind.
     diverted: dict[tuple[str, str], int] = field(default_factory=dict)
     used: np.ndarray = field(init=False)
-    _sequence: int = 0
-    _cases: int = 0
+    # In a block of a larger country: the country-wide number of the block's first person, and the
+    # planted payments and cases the blocks before it numbered.
+    first_person: int = 0
+    sequence: int = 0
+    cases: int = 0
 
     def __post_init__(self) -> None:
         self.used = np.zeros(self.population.size, dtype=bool)
@@ -252,7 +255,7 @@ class Planter:
         rows = self._person_rows()
         chosen = self._one_per_person(rows[rows["benefit"] == "STM"], wanted).copy()
         chosen["payer"], chosen["key"], chosen["benefit"] = fund["payer"], fund["key"], "AKA"
-        chosen["decision_reference"] = [f"AK-AKA-{int(p):08d}" for p in chosen[PERSON]]
+        chosen["decision_reference"] = [f"AK-AKA-{int(p) + self.first_person:08d}" for p in chosen[PERSON]]
         chosen["amount_minor"] = 22 * (self.rng.lognormal(np.log(1_000), 0.25, len(chosen)) * 100).astype(np.int64)
         self._append("mutually_exclusive_benefits", self._moved(chosen, chosen[MONTH].to_numpy()))
         return len(chosen)
@@ -340,7 +343,8 @@ class Planter:
         foreign = np.arange(len(chosen)) % 4 == 3
         chosen.loc[chosen.index[foreign], "payee_scheme"] = "fi_hetu"
         chosen.loc[chosen.index[foreign], "payee_id"] = [
-            finnish_identity_number(self.population.birth[p].item(), int(p)) for p in person[foreign]
+            finnish_identity_number(self.population.birth[p].item(), int(p) + self.first_person)
+            for p in person[foreign]
         ]
         self._divert(chosen, "someone_elses")
         self._append("two_identifiers_same_benefit", self._moved(chosen, chosen[MONTH].to_numpy()))
@@ -454,13 +458,13 @@ class Planter:
 
     def _append(self, rule: str, rows: pd.DataFrame) -> None:
         """New payments, each one planted case; given references no payer file uses."""
-        first = self._sequence + 1
-        self._sequence += len(rows)
+        first = self.sequence + 1
+        self.sequence += len(rows)
         rows = rows.assign(
             reference=[
                 f"{key}-{benefit}-{str(self.months[m]).replace('-', '')}-X{n:08d}"
                 for key, benefit, m, n in zip(
-                    rows["key"], rows["benefit"], rows[MONTH], range(first, self._sequence + 1), strict=True
+                    rows["key"], rows["benefit"], rows[MONTH], range(first, self.sequence + 1), strict=True
                 )
             ]
         )
@@ -469,8 +473,8 @@ class Planter:
 
     def _mark(self, rule: str, rows: pd.DataFrame, case: np.ndarray) -> None:
         """Record ``rows`` as planted for ``rule``; rows with the same ``case`` number are one case."""
-        base = self._cases
-        self._cases += int(case.max()) + 1 if case.size else 0
+        base = self.cases
+        self.cases += int(case.max()) + 1 if case.size else 0
         self.truth.append(
             pd.DataFrame(
                 {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +18,9 @@ from saldo.benefits.service import residence_conditioned_benefits
 from saldo.kit.clock import today
 from saldo.synthetic.accounts import BANKGIROT, BANKS, Register, generate_register, ibans
 from saldo.synthetic.anomalies import AFTER_DECISIONS, BEFORE_DECISIONS, CROSS_BORDER, DEFAULT_RATE, Planter
-from saldo.synthetic.payers import Organisations, generate_organisations, payer_specs
+from saldo.synthetic.payers import Organisations, PayerSpec, generate_organisations, payer_specs
 from saldo.synthetic.payments import MONTH, PERSON, PaymentGenerator
-from saldo.synthetic.population import MUNICIPALITIES, Population, generate_population
+from saldo.synthetic.population import MUNICIPALITIES, Population, birth_ranks, generate_population
 from saldo.synthetic.registers import Registers, decision_rows, generate_registers, income_rows
 
 MONTHS = 12  # ten past months, the current one and the next: history and upcoming payments
@@ -51,81 +51,208 @@ def generate_country(
     as_of: dt.date | None = None,
     anomaly_rate: float = DEFAULT_RATE,
     progress: Callable[[str], None] | None = None,
+    block_persons: int | None = None,
 ) -> CountrySummary:
-    """Write a deterministic synthetic country for ``seed`` and ``as_of`` into ``folder``."""
+    """Write a deterministic synthetic country for ``seed`` and ``as_of`` into ``folder``.
+
+    With ``block_persons``, a country of more persons is written in blocks of that many, one after
+    the other, so that the generator holds one block's payments at a time, not the country's: each
+    block a population of its own (its households, organisations, registers and planted cases), its
+    identifiers, account numbers, references and case numbers unique in the whole country, and its
+    rows appended to the country's files (docs/formats/synthetic-country.md, "Written in blocks")."""
     as_of = as_of or today()
     note = progress or (lambda _message: None)
-    rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "payments").mkdir(exist_ok=True)
+    writer = _Writer()
+    if block_persons is None or persons <= block_persons:
+        blocks = [_block(folder, writer, persons, (seed,), as_of, anomaly_rate, note, None)]
+    else:
+        taken, blocks = Taken(), []
+        count = -(-persons // block_persons)
+        for block, first in enumerate(range(0, persons, block_persons)):
+            note(f"block {block + 1} of {count}")
+            size = min(block_persons, persons - first)
+            blocks.append(_block(folder, writer, size, (seed, BLOCKS + block), as_of, anomaly_rate, note, taken))
+    return _manifest(folder, seed, as_of, persons, anomaly_rate, blocks)
 
+
+BLOCKS = 100  # block b of a country written in blocks draws from the streams [seed, BLOCKS + b, ...]
+
+
+@dataclass
+class Taken:
+    """What the blocks of a country written so far hold, so that the next block's identifiers,
+    account numbers, references and case numbers are unique in the whole country."""
+
+    persons: int = 0
+    organisations: int = 0
+    ranks: np.ndarray = field(default_factory=birth_ranks)  # serials given per birth date, sex and kind
+    accounts: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    serials: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # organisations'
+    references: dict[str, int] = field(default_factory=dict)  # payer -> payments numbered
+    planted_payments: int = 0
+    planted_cases: int = 0
+
+
+class _Writer:
+    """CSV files of the country: a file's first table written with its header, later ones (the next
+    blocks') appended under it."""
+
+    def __init__(self) -> None:
+        self.written: set[Path] = set()
+
+    def __call__(self, path: Path, table: pa.Table, *, once: bool = False) -> None:
+        if path not in self.written:
+            _write(path, table)
+            self.written.add(path)
+        elif not once:  # a file every block writes the same (payers.csv, banks.csv) is written once
+            with path.open("ab") as out:
+                pacsv.write_csv(
+                    table, out, write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed")
+                )
+
+
+@dataclass
+class _Block:
+    organisations: int
+    payment_files: dict[str, int]
+    bank_files: dict[str, int]
+    wrong: dict[str, dict[str, int]]
+    planted: dict[str, int]
+    registers: dict[str, int]  # file -> rows
+    decision_files: dict[str, int]
+
+
+def _block(
+    folder: Path,
+    write: _Writer,
+    persons: int,
+    entropy: tuple[int, ...],
+    as_of: dt.date,
+    anomaly_rate: float,
+    note: Callable[[str], None],
+    taken: Taken | None,
+) -> _Block:
+    """One block of the country (or the whole of it, when ``taken`` is None), appended to its files."""
+    rng = np.random.default_rng(list(entropy) if len(entropy) > 1 else entropy[0])
     note("population")
-    population = generate_population(rng, persons, as_of)
-    organisations = generate_organisations(rng, persons)
+    ranks = None if taken is None else taken.ranks
+    population = generate_population(
+        rng, persons, as_of, ranks=ranks, taken_accounts=None if taken is None else taken.accounts
+    )
+    organisations = generate_organisations(rng, persons, taken=None if taken is None else taken.serials)
     # Own random streams for the register and the wrong accounts: the rest of the country stays as before.
-    register = generate_register(np.random.default_rng([seed, 1]), population, np.datetime64(as_of, "D"))
+    register = generate_register(
+        np.random.default_rng([*entropy, 1]),
+        population,
+        np.datetime64(as_of, "D"),
+        taken=None if taken is None else taken.accounts,
+    )
     generator = PaymentGenerator(
-        rng, population, organisations, _months(as_of), register, np.random.default_rng([seed, 2])
+        rng,
+        population,
+        organisations,
+        _months(as_of),
+        register,
+        np.random.default_rng([*entropy, 2]),
+        first_person=0 if taken is None else taken.persons,
+        first_organisation=0 if taken is None else taken.organisations,
     )
-    _write_persons(folder / "persons.csv", population, generator)
-    _write_accounts(folder / "accounts.csv", population, generator, organisations)
+    first_person = generator.first_person
+    write(folder / "persons.csv", _persons(population, generator, first_person))
+    write(folder / "accounts.csv", _accounts(population, generator, organisations))
     note("bank register files")
-    bank_files = _write_bank_files(folder, population, generator, organisations, register)
-    _write_organisations(folder / "organisations.csv", organisations)
-
+    bank_files = _write_bank_files(write, folder, population, generator, organisations, register)
+    write(folder / "organisations.csv", _organisations(organisations))
     specs = payer_specs()
-    _write(
-        folder / "payers.csv",
-        pa.table(
-            {
-                "organisation_number": [s.organisation_number for s in specs],
-                "name": [s.name for s in specs],
-                "kind": [s.kind for s in specs],
-                "connection_model": [s.connection_model for s in specs],
-                "debtor_account_scheme": ["se_bankgiro"] * len(specs),
-                "debtor_account": [s.bankgiro for s in specs],
-                "benefits": [" ".join(s.benefits) for s in specs],
-                # the bank holding each payer's Bankgiro account, spread over the country's banks
-                "bank": [PAYER_BANKS[i % len(PAYER_BANKS)] for i in range(len(specs))],
-            }
-        ),
-    )
+    write(folder / "payers.csv", _payers(specs), once=True)
 
     tables = []
     wrong: dict[str, dict[str, int]] = {}
     for spec in specs:
         note(f"payments of {spec.name}")
         generator.wrong_accounts = dict.fromkeys(generator.wrong_accounts, 0)
-        table = generator.table(spec, generator.rows_for(spec))
+        first_reference = 0 if taken is None else taken.references.get(spec.organisation_number, 0)
+        table = generator.table(spec, generator.rows_for(spec), first_reference=first_reference)
         if table is None:
             continue
+        if taken is not None:
+            taken.references[spec.organisation_number] = first_reference + table.num_rows
         frame = table.to_pandas().assign(payer=spec.organisation_number, key=spec.key)
         tables.append(frame)
         wrong[spec.organisation_number] = dict(generator.wrong_accounts)
     payments = pd.concat(tables, ignore_index=True)
-    file_columns = [c for c in tables[0].columns if c not in (PERSON, MONTH, "payer", "key")]
+    del tables
+    file_columns = [c for c in payments.columns if c not in (PERSON, MONTH, "payer", "key")]
 
     note("registers, decisions and planted anomalies")
-    analysis = _write_analysis_inputs(folder, seed, population, organisations, generator, payments, anomaly_rate)
+    analysis = _write_analysis_inputs(
+        write, folder, entropy, population, organisations, generator, payments, anomaly_rate, taken
+    )
+    del payments
     for (payer, kind), count in analysis.diverted.items():
         wrong[payer][kind] += count
     files: dict[str, int] = {}
     for group, frame in analysis.payments.groupby("payer", sort=False):
         payer = str(group)
-        _write(
-            folder / "payments" / f"{payer}.csv",
-            pa.Table.from_pandas(frame[file_columns], preserve_index=False),
-        )
+        write(folder / "payments" / f"{payer}.csv", pa.Table.from_pandas(frame[file_columns], preserve_index=False))
         files[payer] = len(frame)
+    if taken is not None:
+        taken.persons += population.size
+        taken.organisations += organisations.orgnr.size
+        taken.accounts = np.concatenate([taken.accounts, population.account_number, register.closed_number])
+        taken.serials = np.concatenate([taken.serials, (organisations.bankgiro // 10) - 1_000_000])
+    registers = {"population": analysis.population_rows, "income": analysis.income_rows}
+    return _Block(
+        organisations.orgnr.size, files, bank_files, wrong, analysis.planted, registers, analysis.decision_files
+    )
 
+
+def _payers(specs: list[PayerSpec]) -> pa.Table:
+    return pa.table(
+        {
+            "organisation_number": [s.organisation_number for s in specs],
+            "name": [s.name for s in specs],
+            "kind": [s.kind for s in specs],
+            "connection_model": [s.connection_model for s in specs],
+            "debtor_account_scheme": ["se_bankgiro"] * len(specs),
+            "debtor_account": [s.bankgiro for s in specs],
+            "benefits": [" ".join(s.benefits) for s in specs],
+            # the bank holding each payer's Bankgiro account, spread over the country's banks
+            "bank": [PAYER_BANKS[i % len(PAYER_BANKS)] for i in range(len(specs))],
+        }
+    )
+
+
+def _summed(parts: list[dict[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for part in parts:
+        for key, value in part.items():
+            total[key] = total.get(key, 0) + value
+    return total
+
+
+def _manifest(
+    folder: Path, seed: int, as_of: dt.date, persons: int, anomaly_rate: float, blocks: list[_Block]
+) -> CountrySummary:
+    """The country's summary, and its manifest.json: every block's counts added up."""
+    files = _summed([b.payment_files for b in blocks])
+    wrong: dict[str, dict[str, int]] = {}
+    for block in blocks:
+        for payer, kinds in block.wrong.items():
+            wrong[payer] = _summed([wrong.get(payer, {}), kinds])
+    planted = _summed([b.planted for b in blocks])
+    bank_files = _summed([b.bank_files for b in blocks])
+    decision_files = _summed([b.decision_files for b in blocks])
     summary = CountrySummary(
         folder,
         persons,
-        len(organisations.orgnr),
-        len(specs),
+        sum(b.organisations for b in blocks),
+        len(payer_specs()),
         sum(files.values()),
         files,
-        analysis.planted,
+        planted,
         bank_files,
         wrong,
     )
@@ -141,12 +268,13 @@ def generate_country(
         "bank_files": {f"banks/{k}.csv": v for k, v in bank_files.items()},
         "wrong_accounts": {f"payments/{k}.csv": v for k, v in wrong.items() if k in files},
         "registers": {
-            "registers/population.csv": analysis.population_rows,
-            "registers/income.csv": analysis.income_rows,
+            "registers/population.csv": sum(b.registers["population"] for b in blocks),
+            "registers/income.csv": sum(b.registers["income"] for b in blocks),
         },
-        "decision_files": {f"decisions/{k}.csv": v for k, v in analysis.decision_files.items()},
+        "decision_files": {f"decisions/{k}.csv": v for k, v in decision_files.items()},
         "anomaly_rate": anomaly_rate,
-        "planted": analysis.planted,
+        "planted": planted,
+        **({"blocks": len(blocks)} if len(blocks) > 1 else {}),
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -178,17 +306,19 @@ class AnalysisInputs:
 
 
 def _write_analysis_inputs(
+    write: _Writer,
     folder: Path,
-    seed: int,
+    entropy: tuple[int, ...],
     population: Population,
     organisations: Organisations,
     generator: PaymentGenerator,
     payments: pd.DataFrame,
     anomaly_rate: float,
+    taken: Taken | None,
 ) -> AnalysisInputs:
     """The registers and decisions beside the payments, with anomalies planted and their ground truth."""
-    rng = np.random.default_rng([seed, 3])  # a stream of its own: the payments above stay as they were
-    registers = generate_registers(rng, population, organisations)
+    rng = np.random.default_rng([*entropy, 3])  # a stream of its own: the payments above stay as they were
+    registers = generate_registers(rng, population, organisations, ranks=None if taken is None else taken.ranks)
     planter = Planter(
         rng=rng,
         population=population,
@@ -199,6 +329,9 @@ def _write_analysis_inputs(
         rate=anomaly_rate,
         payments=payments,
         own_account=generator.persons.account.to_numpy(zero_copy_only=False),
+        first_person=generator.first_person,
+        sequence=0 if taken is None else taken.planted_payments,
+        cases=0 if taken is None else taken.planted_cases,
     )
     planter.plant(BEFORE_DECISIONS)
     income = income_rows(rng, population, registers, planter.payments, generator.months, INCOME_MONTHS)
@@ -212,10 +345,12 @@ def _write_analysis_inputs(
     planter.declared_income_below(decisions, planter.wanted)
     planter.plant(CROSS_BORDER)
     planted = planter.result()
+    if taken is not None:
+        taken.planted_payments, taken.planted_cases = planter.sequence, planter.cases
 
     (folder / "registers").mkdir(exist_ok=True)
     (folder / "decisions").mkdir(exist_ok=True)
-    _write_population_register(folder / "registers" / "population.csv", population, registers, generator)
+    write(folder / "registers" / "population.csv", _population_register(population, registers, generator))
     people = generator.persons
     income_table = pa.table(
         {
@@ -226,14 +361,14 @@ def _write_analysis_inputs(
             "amount_minor": pa.array(income["amount_minor"].to_numpy()),
         }
     )
-    _write(folder / "registers" / "income.csv", income_table)
+    write(folder / "registers" / "income.csv", income_table)
     decision_files: dict[str, int] = {}
     for payer, frame in decisions.groupby("payer", sort=False):
         table = pa.Table.from_pandas(frame[list(DECISION_FILE_COLUMNS)], preserve_index=False)
-        _write(folder / "decisions" / f"{payer}.csv", table)
+        write(folder / "decisions" / f"{payer}.csv", table)
         decision_files[str(payer)] = len(frame)
-    _write(folder / "ground_truth.csv", pa.Table.from_pandas(planted.truth, preserve_index=False))
-    _write_cross_border(folder / "cross_border.csv", planter.facts_frame(), population, generator)
+    write(folder / "ground_truth.csv", pa.Table.from_pandas(planted.truth, preserve_index=False))
+    write(folder / "cross_border.csv", _cross_border(planter.facts_frame(), population, generator))
     return AnalysisInputs(
         planted.payments,
         planter.diverted,
@@ -244,57 +379,49 @@ def _write_analysis_inputs(
     )
 
 
-def _write_cross_border(path: Path, facts: pd.DataFrame, population: Population, generator: PaymentGenerator) -> None:
+def _cross_border(facts: pd.DataFrame, population: Population, generator: PaymentGenerator) -> pa.Table:
     """What institutions abroad tell of people here (docs/formats/synthetic-country.md): the demo and
     the tests deliver each as the SED that institution sends (H070, H002, H003)."""
     person = pa.array(facts["person"].to_numpy().astype(np.int64))
     names = pc.split_pattern(generator.persons.name.take(person), " ", max_splits=1)
-    _write(
-        path,
-        pa.table(
-            {
-                "person_scheme": generator.persons.scheme.take(person),
-                "person_id": generator.persons.identifier.take(person),
-                "forename": pc.list_element(names, 0),
-                "family_name": pc.list_element(names, 1),
-                "birth_date": _date_or_null(population.birth[facts["person"].to_numpy().astype(np.int64)]),
-                "kind": pa.array(facts["kind"].astype(str)),
-                "start_date": _date_or_null(facts["start_date"].to_numpy().astype("datetime64[D]")),
-                "end_date": _date_or_null(facts["end_date"].to_numpy().astype("datetime64[D]")),
-                "benefit_type": pa.array(facts["benefit_type"].astype(str)),
-                "institution": pa.array(facts["institution"].astype(str)),
-            }
-        ),
+    return pa.table(
+        {
+            "person_scheme": generator.persons.scheme.take(person),
+            "person_id": generator.persons.identifier.take(person),
+            "forename": pc.list_element(names, 0),
+            "family_name": pc.list_element(names, 1),
+            "birth_date": _date_or_null(population.birth[facts["person"].to_numpy().astype(np.int64)]),
+            "kind": pa.array(facts["kind"].astype(str)),
+            "start_date": _date_or_null(facts["start_date"].to_numpy().astype("datetime64[D]")),
+            "end_date": _date_or_null(facts["end_date"].to_numpy().astype("datetime64[D]")),
+            "benefit_type": pa.array(facts["benefit_type"].astype(str)),
+            "institution": pa.array(facts["institution"].astype(str)),
+        }
     )
 
 
-def _write_population_register(
-    path: Path, population: Population, registers: Registers, generator: PaymentGenerator
-) -> None:
+def _population_register(population: Population, registers: Registers, generator: PaymentGenerator) -> pa.Table:
     codes = np.array([m.code for m in MUNICIPALITIES])
     street = pc.binary_join_element_wise(
         pa.array(population.street_names()), pc.cast(pa.array(population.street_number), pa.string()), " "
     )
     previous = np.where(registers.previous_recorded, registers.previous, 0)
-    _write(
-        path,
-        pa.table(
-            {
-                "person_scheme": generator.persons.scheme,
-                "person_id": generator.persons.identifier,
-                "sex": pc.if_else(pa.array(population.male), "M", "F"),
-                "birth_date": pa.array(population.birth.astype("datetime64[D]")),
-                "death_date": _date_or_null(population.death),
-                "emigration_date": _date_or_null(population.emigrated),
-                "immigration_date": _date_or_null(population.immigrated),
-                "household_id": pa.array(population.household),
-                "street_address": street,
-                "postal_code": pa.array(population.postal_code),
-                "municipality_code": pa.array(codes[population.municipality]),
-                "residence_permit_until": _date_or_null(registers.permit_until),
-                "previous_id": pa.array(np.where(previous > 0, previous, 0).astype(str), mask=previous == 0),
-            }
-        ),
+    return pa.table(
+        {
+            "person_scheme": generator.persons.scheme,
+            "person_id": generator.persons.identifier,
+            "sex": pc.if_else(pa.array(population.male), "M", "F"),
+            "birth_date": pa.array(population.birth.astype("datetime64[D]")),
+            "death_date": _date_or_null(population.death),
+            "emigration_date": _date_or_null(population.emigrated),
+            "immigration_date": _date_or_null(population.immigrated),
+            "household_id": pa.array(population.household + generator.first_person),
+            "street_address": street,
+            "postal_code": pa.array(population.postal_code),
+            "municipality_code": pa.array(codes[population.municipality]),
+            "residence_permit_until": _date_or_null(registers.permit_until),
+            "previous_id": pa.array(np.where(previous > 0, previous, 0).astype(str), mask=previous == 0),
+        }
     )
 
 
@@ -311,37 +438,32 @@ def _date_or_null(values: np.ndarray) -> pa.Array:
     return pa.array(values.astype("datetime64[D]"), mask=np.isnat(values))
 
 
-def _write_persons(path: Path, population: Population, generator: PaymentGenerator) -> None:
+def _persons(population: Population, generator: PaymentGenerator, first_person: int) -> pa.Table:
     given_and_surname = pc.split_pattern(generator.persons.name, " ", max_splits=1)
     codes = np.array([m.code for m in MUNICIPALITIES])
     street = pc.binary_join_element_wise(
         pa.array(population.street_names()), pc.cast(pa.array(population.street_number), pa.string()), " "
     )
-    _write(
-        path,
-        pa.table(
-            {
-                "id_scheme": generator.persons.scheme,
-                "identifier": generator.persons.identifier,
-                "given_name": pc.list_element(given_and_surname, 0),
-                "surname": pc.list_element(given_and_surname, 1),
-                "sex": pc.if_else(pa.array(population.male), "M", "F"),
-                "birth_date": pa.array(population.birth.astype("datetime64[D]")),
-                "death_date": _date_or_null(population.death),
-                "emigration_date": _date_or_null(population.emigrated),
-                "immigration_date": _date_or_null(population.immigrated),
-                "household": pa.array(population.household),
-                "street_address": street,
-                "postal_code": pa.array(population.postal_code),
-                "municipality_code": pa.array(codes[population.municipality]),
-            }
-        ),
+    return pa.table(
+        {
+            "id_scheme": generator.persons.scheme,
+            "identifier": generator.persons.identifier,
+            "given_name": pc.list_element(given_and_surname, 0),
+            "surname": pc.list_element(given_and_surname, 1),
+            "sex": pc.if_else(pa.array(population.male), "M", "F"),
+            "birth_date": pa.array(population.birth.astype("datetime64[D]")),
+            "death_date": _date_or_null(population.death),
+            "emigration_date": _date_or_null(population.emigrated),
+            "immigration_date": _date_or_null(population.immigrated),
+            "household": pa.array(population.household + first_person),
+            "street_address": street,
+            "postal_code": pa.array(population.postal_code),
+            "municipality_code": pa.array(codes[population.municipality]),
+        }
     )
 
 
-def _write_accounts(
-    path: Path, population: Population, generator: PaymentGenerator, organisations: Organisations
-) -> None:
+def _accounts(population: Population, generator: PaymentGenerator, organisations: Organisations) -> pa.Table:
     has = population.account_bank > 0
     persons = pa.table(
         {
@@ -359,26 +481,24 @@ def _write_accounts(
             "account": pc.cast(pa.array(organisations.bankgiro), pa.string()),
         }
     )
-    _write(path, pa.concat_tables([persons, orgs]))
+    return pa.concat_tables([persons, orgs])
 
 
-def _write_organisations(path: Path, organisations: Organisations) -> None:
+def _organisations(organisations: Organisations) -> pa.Table:
     codes = np.array([m.code for m in MUNICIPALITIES])
-    _write(
-        path,
-        pa.table(
-            {
-                "id_scheme": pa.repeat(pa.scalar("se_organisationsnummer"), organisations.orgnr.size),
-                "identifier": pc.cast(pa.array(organisations.orgnr), pa.string()),
-                "name": pa.array(organisations.name.astype(str)),
-                "kind": pa.array(organisations.kind.astype(str)),
-                "municipality_code": pa.array(codes[organisations.municipality]),
-            }
-        ),
+    return pa.table(
+        {
+            "id_scheme": pa.repeat(pa.scalar("se_organisationsnummer"), organisations.orgnr.size),
+            "identifier": pc.cast(pa.array(organisations.orgnr), pa.string()),
+            "name": pa.array(organisations.name.astype(str)),
+            "kind": pa.array(organisations.kind.astype(str)),
+            "municipality_code": pa.array(codes[organisations.municipality]),
+        }
     )
 
 
 def _write_bank_files(
+    write: _Writer,
     folder: Path,
     population: Population,
     generator: PaymentGenerator,
@@ -421,7 +541,7 @@ def _write_bank_files(
     for code, bic, _ in banks:
         mine = accounts.filter(pc.equal(accounts["bank"], code))
         mine = mine.take(pc.sort_indices(mine, [("account", "ascending"), ("holder_id", "ascending")]))
-        _write(folder / "banks" / f"{bic}.csv", _with_scheme(mine.select(columns), "iban"))
+        write(folder / "banks" / f"{bic}.csv", _with_scheme(mine.select(columns), "iban"))
         written[bic] = mine.num_rows
     bankgiro = pa.table(
         {
@@ -434,9 +554,9 @@ def _write_bank_files(
         }
     )
     bankgiro = bankgiro.take(pc.sort_indices(bankgiro, [("account", "ascending"), ("holder_id", "ascending")]))
-    _write(folder / "banks" / f"{BANKGIROT[0]}.csv", _with_scheme(bankgiro, "se_bankgiro"))
+    write(folder / "banks" / f"{BANKGIROT[0]}.csv", _with_scheme(bankgiro, "se_bankgiro"))
     written[BANKGIROT[0]] = bankgiro.num_rows
-    _write(
+    write(
         folder / "banks.csv",
         pa.table(
             {

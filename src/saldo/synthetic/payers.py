@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from saldo.synthetic.names import ASSOCIATION_WORDS, PROVIDER_WORDS, SCHOOL_WORDS
-from saldo.synthetic.population import MUNICIPALITIES, REGIONS, IntArray, luhn_orgnr, with_luhn
+from saldo.synthetic.population import MUNICIPALITIES, REGIONS, IntArray, distinct_numbers, luhn_orgnr, with_luhn
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,9 @@ class Organisations:
     bankgiro: IntArray
 
 
-def generate_organisations(rng: np.random.Generator, persons: int) -> Organisations:
+def generate_organisations(rng: np.random.Generator, persons: int, *, taken: IntArray | None = None) -> Organisations:
+    """The associations, schools and providers of ``persons``. In a block of a larger country, their
+    serials (and so their organisation and Bankgiro numbers) are none of ``taken``, nor each other's."""
     per_kind = {
         "association": (max(persons // 1500, 12), "802", ASSOCIATION_WORDS),
         "school": (max(persons // 6000, 6), "556", SCHOOL_WORDS),
@@ -81,6 +83,9 @@ def generate_organisations(rng: np.random.Generator, persons: int) -> Organisati
     parts = []
     for kind, (count, form, words) in per_kind.items():
         serial = rng.choice(10**6, size=count, replace=False).astype(np.int64)
+        if taken is not None:
+            serial = distinct_numbers(serial, taken=taken, low=0, high=10**6)
+            taken = np.concatenate([taken, serial])
         orgnr = with_luhn(int(form) * 10**6 + serial, 9)
         place = rng.choice(len(MUNICIPALITIES), size=count, p=[m.share for m in MUNICIPALITIES]).astype(np.int64)
         town = np.array([m.name.replace(" kommun", "").rstrip("s") for m in MUNICIPALITIES])[place]

@@ -90,6 +90,9 @@ class PaymentGenerator:
         months: np.ndarray,
         register: Register | None = None,
         mistakes: np.random.Generator | None = None,
+        *,
+        first_person: int = 0,
+        first_organisation: int = 0,
     ) -> None:
         self.rng = rng
         self.pop = population
@@ -97,6 +100,10 @@ class PaymentGenerator:
         self.months = months  # datetime64[M], oldest first
         self.persons = PersonColumns(population)
         self.register = register
+        # In a block of a larger country: the country-wide number of the block's first person and
+        # organisation, which the decision references carry.
+        self.first_person = first_person
+        self.first_organisation = first_organisation
         # A stream of its own, so planting wrong accounts leaves every other generated value as it was.
         self.mistakes = mistakes or np.random.default_rng(0)
         self.wrong_accounts = dict.fromkeys(WRONG_KINDS, 0)
@@ -269,8 +276,9 @@ class PaymentGenerator:
 
     # --- tables --------------------------------------------------------------------------------
 
-    def table(self, spec: PayerSpec, rows: Rows) -> pa.Table | None:
-        """The payer's payment file as an Arrow table (column order of the CSV format)."""
+    def table(self, spec: PayerSpec, rows: Rows, *, first_reference: int = 0) -> pa.Table | None:
+        """The payer's payment file as an Arrow table (column order of the CSV format); its references
+        are numbered on from ``first_reference`` (the payer's payments in a country's earlier blocks)."""
         if not rows.counts:
             return None
         parts = []
@@ -279,7 +287,8 @@ class PaymentGenerator:
         ):
             parts.append(self._part(spec, benefit, recipient, month, amount, due_day, benefit in ORGANISATION_BENEFITS))
         table = pa.concat_tables(parts)
-        seq = pc.utf8_lpad(pc.cast(pa.array(np.arange(1, table.num_rows + 1)), pa.string()), 9, "0")
+        numbers = np.arange(first_reference + 1, first_reference + table.num_rows + 1)
+        seq = pc.utf8_lpad(pc.cast(pa.array(numbers), pa.string()), 9, "0")
         reference = pc.binary_join_element_wise(table["reference"], seq, "-")
         return table.set_column(0, "reference", reference)
 
@@ -318,7 +327,8 @@ class PaymentGenerator:
         label = f"{REMITTANCE_SV[benefit]} {self.months[month[0]]!s}"
         # Social assistance is decided month by month; other benefits by one decision per payee.
         prefix = f"{spec.key}-{benefit}-{yyyymm}" if benefit in MONTHLY_DECISIONS else f"{spec.key}-{benefit}"
-        decision = pc.binary_join_element_wise(prefix, pc.utf8_lpad(pc.cast(take, pa.string()), 8, "0"), "-")
+        numbered = pa.array(recipient + (self.first_organisation if to_orgs else self.first_person))
+        decision = pc.binary_join_element_wise(prefix, pc.utf8_lpad(pc.cast(numbered, pa.string()), 8, "0"), "-")
         return pa.table(
             {
                 "reference": pa.repeat(pa.scalar(f"{spec.key}-{benefit}-{yyyymm}"), n),

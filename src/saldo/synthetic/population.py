@@ -119,8 +119,19 @@ def zipf_choice(rng: np.random.Generator, options: int, size: int, exponent: flo
     return rng.choice(options, size=size, p=weights / weights.sum()).astype(np.int64)
 
 
-def generate_population(rng: np.random.Generator, persons: int, as_of: dt.date) -> Population:
-    """A Swedish-shaped population: age pyramid, households, addresses, deaths and migration."""
+def generate_population(
+    rng: np.random.Generator,
+    persons: int,
+    as_of: dt.date,
+    *,
+    ranks: IntArray | None = None,
+    taken_accounts: IntArray | None = None,
+) -> Population:
+    """A Swedish-shaped population: age pyramid, households, addresses, deaths and migration.
+
+    A block of a larger country passes what the blocks before it hold: the serial numbers given for
+    each birth date (``ranks``, see ``birth_ranks``, counted on here) and the account numbers in use,
+    so that its identifiers and accounts are unique in the whole country."""
     today = np.datetime64(as_of, "D")
     ages = np.arange(101)
     weights = np.where(ages < 70, 1.2, 1.2 * np.exp(-(ages - 70) / 9.0))
@@ -128,7 +139,7 @@ def generate_population(rng: np.random.Generator, persons: int, as_of: dt.date) 
     birth = today - (age * 365.25 + rng.integers(1, 365, size=persons)).astype("timedelta64[D]")
     male = rng.random(persons) < 0.5
     coordination = (age >= 18) & (rng.random(persons) < 0.015)
-    pnr = _personnummer(birth, male, coordination)
+    pnr = _personnummer(birth, male, coordination, ranks=ranks)
 
     municipality = rng.choice(len(MUNICIPALITIES), size=persons, p=[m.share for m in MUNICIPALITIES]).astype(np.int64)
     given = zipf_choice(rng, len(MALE_NAMES), persons)
@@ -155,7 +166,7 @@ def generate_population(rng: np.random.Generator, persons: int, as_of: dt.date) 
 
     has_account = age >= 16
     bank = np.where(has_account, rng.choice(BANK_CODES, size=persons, p=BANK_SHARES), 0).astype(np.int64)
-    account = distinct_numbers(rng.integers(10**9, 10**11, size=persons).astype(np.int64))
+    account = distinct_numbers(rng.integers(10**9, 10**11, size=persons).astype(np.int64), taken=taken_accounts)
     # Some couples use one joint account for everything: a legitimate look-alike for the analysis.
     shares = has_account & (household != np.arange(persons)) & (age >= 18) & (rng.random(persons) < 0.08)
     head = household[shares]
@@ -186,8 +197,22 @@ def generate_population(rng: np.random.Generator, persons: int, as_of: dt.date) 
     )
 
 
-def _personnummer(birth: DateArray, male: BoolArray, coordination: BoolArray) -> IntArray:
-    """Unique, valid personnummer/samordningsnummer: serials are ranked within (birth date, sex)."""
+# A personnummer's serial is ranked within its birth date, sex and kind (``key`` below): the ranks
+# given so far are counted per key from 1900 to 2100, for a country written in blocks.
+_FIRST_KEY = int(np.datetime64("1900-01-01", "D").astype(np.int64)) * 4
+_KEYS = (int(np.datetime64("2100-01-01", "D").astype(np.int64)) * 4) - _FIRST_KEY
+
+
+def birth_ranks() -> IntArray:
+    """Serial numbers given so far for each birth date, sex and kind: none."""
+    return np.zeros(_KEYS, dtype=np.int64)
+
+
+def _personnummer(
+    birth: DateArray, male: BoolArray, coordination: BoolArray, *, ranks: IntArray | None = None
+) -> IntArray:
+    """Unique, valid personnummer/samordningsnummer: serials are ranked within (birth date, sex), after
+    the ``ranks`` already given for each (which this counts on), if any."""
     year = birth.astype("datetime64[Y]").astype(np.int64) + 1970
     month = birth.astype("datetime64[M]").astype(np.int64) % 12 + 1
     day = (birth - birth.astype("datetime64[M]")).astype(np.int64) + 1
@@ -199,6 +224,10 @@ def _personnummer(birth: DateArray, male: BoolArray, coordination: BoolArray) ->
     group_start = np.repeat(starts, np.diff(np.r_[starts, key.size]))
     rank = np.empty_like(key)
     rank[order] = np.arange(key.size) - group_start
+    if ranks is not None:
+        slot = key - _FIRST_KEY
+        rank += ranks[slot]
+        ranks += np.bincount(slot, minlength=ranks.size)
     if rank.max(initial=0) >= 500:
         raise ValueError("too many persons born on one day for unique serial numbers")
     serial = 2 * ((rank * 37 + key) % 500) + male  # the ninth digit is odd for men, even for women
@@ -242,11 +271,14 @@ def _households(
     return household, guardian
 
 
-def distinct_numbers(drawn: IntArray, *, taken: IntArray | None = None) -> IntArray:
+def distinct_numbers(
+    drawn: IntArray, *, taken: IntArray | None = None, low: int = 10**9, high: int = 10**11
+) -> IntArray:
     """Account numbers ``drawn`` with every repeat (and every number in ``taken``) drawn again, so no
     two accounts share a number by chance: at a million persons or more, random 11-digit numbers do
     repeat (a bank's register then shows one account with two opening dates). The new draws come from
-    a stream of their own, so every number that did not repeat, and every later draw, stays as it was."""
+    a stream of their own, so every number that did not repeat, and every later draw, stays as it was.
+    Numbers are drawn again from ``low`` to ``high`` (exclusive): an account number's range by default."""
     redraw = np.random.default_rng(drawn.size)
     drawn = drawn.copy()
     while True:
@@ -256,4 +288,4 @@ def distinct_numbers(drawn: IntArray, *, taken: IntArray | None = None) -> IntAr
             again = np.union1d(again, np.flatnonzero(np.isin(drawn, taken)))
         if not again.size:
             return drawn
-        drawn[again] = redraw.integers(10**9, 10**11, again.size)
+        drawn[again] = redraw.integers(low, high, again.size)

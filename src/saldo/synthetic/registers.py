@@ -29,8 +29,11 @@ class Registers:
     salary: IntArray  # monthly salary in öre
 
 
-def generate_registers(rng: np.random.Generator, population: Population, organisations: Organisations) -> Registers:
-    """Residence permits, earlier identifiers and employment of every person."""
+def generate_registers(
+    rng: np.random.Generator, population: Population, organisations: Organisations, *, ranks: IntArray | None = None
+) -> Registers:
+    """Residence permits, earlier identifiers and employment of every person. In a block of a larger
+    country, the earlier identifiers are numbered after the serials the country has given (``ranks``)."""
     n = population.size
     today = np.datetime64(population.as_of, "D")
     age = population.age_on(today)
@@ -41,7 +44,9 @@ def generate_registers(rng: np.random.Generator, population: Population, organis
     earlier = np.flatnonzero(arrived & ~population.coordination & (age >= 20) & (rng.random(n) < 0.3))
     previous = np.zeros(n, dtype=np.int64)
     if earlier.size:
-        numbers = _personnummer(population.birth[earlier], population.male[earlier], np.ones(earlier.size, dtype=bool))
+        numbers = _personnummer(
+            population.birth[earlier], population.male[earlier], np.ones(earlier.size, dtype=bool), ranks=ranks
+        )
         unique = ~np.isin(numbers, population.pnr)
         previous[earlier[unique]] = numbers[unique]
     employed = np.where(age <= 64, 0.72, 0.12) > rng.random(n)
