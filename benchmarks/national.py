@@ -5,6 +5,7 @@ figure grows can be read from one table.
 
     .venv/bin/python -m benchmarks.national build --persons 145000       # about 1 M payments
     .venv/bin/python -m benchmarks.national build --persons 145000 --reindex-monthly
+    .venv/bin/python -m benchmarks.national build --persons 145000 --archive-monthly
     .venv/bin/python -m benchmarks.national measure --persons 145000 [--runs 3] [--seconds 10]
         [--only reads|writes|keeping|snapshot] [--no-fast-path] [--replica]
     .venv/bin/python -m benchmarks.national reindex --persons 145000 [--runs 3]
@@ -12,7 +13,8 @@ figure grows can be read from one table.
     .venv/bin/python -m benchmarks.national archive|history --persons 145000 [--runs 3]
     .venv/bin/python -m benchmarks.national migration --persons 145000 [--archived] [--runs 3]
 
-build:   a synthetic country of --persons (seed 9, as of 2026-11-22) is generated as files and loaded
+build:   a synthetic country of --persons (seed 9, as of 2026-11-22; above 1,450,000 persons in blocks
+         of 500,000) is generated as files and loaded
          through Saldo's own paths, the ones a real authority's data takes: the banks' account
          registers, the payers' register, every payer's payment file through `ingest_file`, the
          decisions and registers of the analysis, and the SEDs from abroad. Kept in its own database
@@ -20,6 +22,9 @@ build:   a synthetic country of --persons (seed 9, as of 2026-11-22) is generate
          --reindex-monthly, `saldo reindex` runs after each month's vacuum, as an authority would
          schedule it, in a database of its own (`..._reindexed`): the storage before each month's
          rebuild (what the indexes grow back to in a month) and at the year's end are reported.
+         With --archive-monthly, the archive job (decision 0035) and the index upkeep after it run on
+         each month's 2nd up to the country's date, as the worker schedules them, in a database of
+         its own (`..._archived_monthly`): what each job moved, the storage after it and at the end.
 measure: on that database, each measurement the same way at every size:
          - storage: bytes per payment (the table, each index, TOAST), the database's size;
          - the citizen's overview, page and JSON (`saldo serve`, wrk, random citizens' sessions);
@@ -111,6 +116,15 @@ LARGEST = "2021005521"  # Försäkringskassan: the largest payer of the syntheti
 FILE_ROWS = 333_333  # a payer's file for the ingest measurement
 PEAK_PAYMENTS = 3_000_000  # a peak day's payments (issue 22: check, pain.001, the bank's answers)
 PEAK_DAY = dt.date(2026, 11, 25)
+# Countries up to the 9.8 M year's are generated whole, as they were first measured; a larger one in
+# blocks of persons, so the generator holds one block's payments at a time (13.2 GB for the 9.8 M
+# year whole, about 130 GB for 100 M).
+WHOLE_UP_TO = 1_450_000
+BLOCK_PERSONS = 500_000
+
+
+def block_persons(persons: int) -> int | None:
+    return None if persons <= WHOLE_UP_TO else BLOCK_PERSONS
 
 
 def database(persons: int) -> str:
@@ -157,15 +171,17 @@ def months(country: Path) -> dict[str, Path]:
 class Builder:
     """A build's database, its timed stages, and one month of the year."""
 
-    def __init__(self, settings: Settings, *, reindex_monthly: bool = False) -> None:
+    def __init__(self, settings: Settings, *, reindex_monthly: bool = False, archive_monthly: bool = False) -> None:
         self.settings = settings
         self.reindex_monthly = reindex_monthly
+        self.archive_monthly = archive_monthly
         self.engine = create_db_engine(settings)
         self.sessions = create_session_factory(self.engine)
         self.context = CliContext()
         self.context.__dict__.update(settings=settings, engine=self.engine, sessions=self.sessions)  # cached parts
         self.stages: dict[str, float] = {}
         self.before_reindex: dict[str, dict[str, int]] = {}  # bytes a payment before each month's rebuild
+        self.archived: dict[str, dict[str, Any]] = {}  # each monthly archive job: what it moved, the storage after
 
     def held(self, sql: str, **params: object) -> int:
         with self.engine.connect() as connection:
@@ -186,7 +202,9 @@ class Builder:
         first = dt.date.fromisoformat(f"{month}-01")
         window = {"first": first, "after": (first + dt.timedelta(days=31)).replace(day=1), "as_of": AS_OF}
         in_month = "FROM payments WHERE due_date >= :first AND due_date < :after"
-        if self.held(f"SELECT count(*) {in_month}", **window):
+        runs = "FROM payment_runs WHERE execution_date >= :first AND execution_date < :after"
+        # a month archived has left the table; its runs stay
+        if self.held(f"SELECT count(*) {in_month}", **window) or self.held(f"SELECT count(*) {runs}", **window):
             if not self.held(
                 f"SELECT count(*) {in_month} AND due_date <= :as_of AND status IN ('registered', 'verified')",
                 **window,
@@ -222,25 +240,56 @@ class Builder:
                 "history": grown["status_history_bytes_per_payment"],
             }
             self.stage("saldo reindex each month", lambda: rebuild_indexes(self.engine))
+        job_day = window["after"] + dt.timedelta(days=1)  # the archive job's day: 01:00 on the 2nd
+        if self.archive_monthly and job_day <= AS_OF:
+            began = time.perf_counter()
+            moved = archive_settled(self.sessions, today=job_day)
+            self.stages["archive job each month"] = round(
+                self.stages.get("archive job each month", 0.0) + time.perf_counter() - began, 1
+            )
+            self.stage("vacuum after the archive job", self.vacuum)
+            self.stage("saldo reindex after the archive job", lambda: rebuild_indexes(self.engine))
+            self.archived[f"{job_day:%Y-%m-%d}"] = {
+                "months": {f"{m.month:%Y-%m}": m.payments for m in moved},
+                "storage_after": {
+                    key: value
+                    for key, value in storage(self.settings).items()
+                    if key
+                    in (
+                        "payments",
+                        "archived_payments",
+                        "bytes_per_payment_of_the_year",
+                        "with_history_bytes_per_payment_of_the_year",
+                        "database_gib",
+                    )
+                },
+            }
         print(f"{month}: {self.stages}", flush=True)
 
 
-def build(persons: int, *, reindex_monthly: bool = False) -> Settings:
+def build(persons: int, *, reindex_monthly: bool = False, archive_monthly: bool = False) -> Settings:
     """The country of ``persons`` in its database, built through Saldo's own paths and the way a year
     runs: month by month, each payer's file for the month, the account check, a payment run on each
     due date up to the country's date (the bank's answers read back), and a vacuum standing in for the
     month's autovacuum. Payments due after the country's date are registered and checked, waiting.
     Each month is done only if the database does not show it done, so a rerun (or a build that was
     stopped) goes on from the month it reached."""
-    name = database(persons) + ("_reindexed" if reindex_monthly else "")
+    name = (
+        database(persons) + ("_reindexed" if reindex_monthly else "") + ("_archived_monthly" if archive_monthly else "")
+    )
     settings = migrated_database(name, fresh=False)
     settings = settings.model_copy(update={"data_dir": WORK / "national"})
     country = folder(persons)
-    builder = Builder(settings, reindex_monthly=reindex_monthly)
+    builder = Builder(settings, reindex_monthly=reindex_monthly, archive_monthly=archive_monthly)
     held, stage = builder.held, builder.stage
     if not held("SELECT count(*) FROM payers"):
         shutil.rmtree(country, ignore_errors=True)
-        stage("generate the files", lambda: generate_country(country, persons=persons, seed=SEED, as_of=AS_OF))
+        stage(
+            "generate the files",
+            lambda: generate_country(
+                country, persons=persons, seed=SEED, as_of=AS_OF, block_persons=block_persons(persons)
+            ),
+        )
         stage(
             "load payers, decisions, registers, SEDs",
             lambda: load_country(builder.sessions, settings, country, loaded_by="staff:benchmark", payments=False),
@@ -275,6 +324,11 @@ def build(persons: int, *, reindex_monthly: bool = False) -> Settings:
                         "storage_at_the_years_end": storage(settings),
                     }
                     if reindex_monthly
+                    else {}
+                ),
+                **(
+                    {"each_monthly_archive_job": builder.archived, "storage_at_the_countrys_date": storage(settings)}
+                    if archive_monthly
                     else {}
                 ),
             },
@@ -1016,11 +1070,17 @@ def main() -> None:
         action="store_true",
         help="build: `saldo reindex` after each month, in a database of its own",
     )
+    parser.add_argument(
+        "--archive-monthly",
+        action="store_true",
+        help="build: the archive job and the index upkeep on each month's 2nd, as the worker schedules them, "
+        "in a database of its own",
+    )
     args = parser.parse_args()
-    if args.reindex_monthly:
+    if args.reindex_monthly or args.archive_monthly:
         if args.part != "build":
-            parser.error("--reindex-monthly is for build only")
-        build(args.persons, reindex_monthly=True)
+            parser.error("--reindex-monthly and --archive-monthly are for build only")
+        build(args.persons, reindex_monthly=args.reindex_monthly, archive_monthly=args.archive_monthly)
         return
     settings = build(args.persons)
     if args.part == "measure":
