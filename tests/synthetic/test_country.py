@@ -66,6 +66,9 @@ def test_other_seed_gives_another_country(country: Path, tmp_path: Path, block_p
 def test_what_one_block_numbers_no_other_block_numbers_again(country: Path) -> None:
     """Each block is a population of its own, written after the others: its references, decisions,
     households, earlier identifiers, organisations and planted cases are numbered on from theirs."""
+    for once in ("payers.csv", "banks.csv"):  # the same in every block: written once
+        lines = (country / once).read_text(encoding="utf-8").splitlines()
+        assert len(set(lines)) == len(lines), once
     persons = rows(country / "persons.csv")
     addresses: dict[str, set[str]] = {}
     for person in persons:

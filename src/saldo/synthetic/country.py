@@ -159,8 +159,7 @@ def _block(
         first_person=0 if taken is None else taken.persons,
         first_organisation=0 if taken is None else taken.organisations,
     )
-    first_person = generator.first_person
-    write(folder / "persons.csv", _persons(population, generator, first_person))
+    write(folder / "persons.csv", _persons(population, generator))
     write(folder / "accounts.csv", _accounts(population, generator, organisations))
     note("bank register files")
     bank_files = _write_bank_files(write, folder, population, generator, organisations, register)
@@ -438,7 +437,7 @@ def _date_or_null(values: np.ndarray) -> pa.Array:
     return pa.array(values.astype("datetime64[D]"), mask=np.isnat(values))
 
 
-def _persons(population: Population, generator: PaymentGenerator, first_person: int) -> pa.Table:
+def _persons(population: Population, generator: PaymentGenerator) -> pa.Table:
     given_and_surname = pc.split_pattern(generator.persons.name, " ", max_splits=1)
     codes = np.array([m.code for m in MUNICIPALITIES])
     street = pc.binary_join_element_wise(
@@ -455,7 +454,7 @@ def _persons(population: Population, generator: PaymentGenerator, first_person: 
             "death_date": _date_or_null(population.death),
             "emigration_date": _date_or_null(population.emigrated),
             "immigration_date": _date_or_null(population.immigrated),
-            "household": pa.array(population.household + first_person),
+            "household": pa.array(population.household + generator.first_person),
             "street_address": street,
             "postal_code": pa.array(population.postal_code),
             "municipality_code": pa.array(codes[population.municipality]),
@@ -564,6 +563,7 @@ def _write_bank_files(
                 "name": [name for _, _, name in banks] + [BANKGIROT[1]],
             }
         ),
+        once=True,
     )
     return written
 
