@@ -190,7 +190,14 @@ class Builder:
     def stage(self, name: str, work: Callable[[], object]) -> None:
         began = time.perf_counter()
         work()
-        self.stages[name] = round(self.stages.get(name, 0.0) + time.perf_counter() - began, 1)
+        took = time.perf_counter() - began
+        self.stages[name] = round(self.stages.get(name, 0.0) + took, 1)
+        if took >= 60:  # a long build says what it has done as it goes
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+            print(
+                f"{dt.datetime.now(dt.UTC):%H:%M:%S} {name}: {took:.1f} s (the build's peak so far {peak} MiB)",
+                flush=True,
+            )
 
     def vacuum(self, tables: str = "") -> None:
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
@@ -287,7 +294,16 @@ def build(persons: int, *, reindex_monthly: bool = False, archive_monthly: bool 
         stage(
             "generate the files",
             lambda: generate_country(
-                country, persons=persons, seed=SEED, as_of=AS_OF, block_persons=block_persons(persons)
+                country,
+                persons=persons,
+                seed=SEED,
+                as_of=AS_OF,
+                block_persons=block_persons(persons),
+                progress=lambda step: (
+                    print(f"{dt.datetime.now(dt.UTC):%H:%M:%S} {step}", flush=True)
+                    if step.startswith("block")
+                    else None
+                ),
             ),
         )
         stage(
