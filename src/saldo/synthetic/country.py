@@ -55,11 +55,12 @@ def generate_country(
 ) -> CountrySummary:
     """Write a deterministic synthetic country for ``seed`` and ``as_of`` into ``folder``.
 
-    With ``block_persons``, a country of more persons is written in blocks of that many, one after
-    the other, so that the generator holds one block's payments at a time, not the country's: each
-    block a population of its own (its households, organisations, registers and planted cases), its
-    identifiers, account numbers, references and case numbers unique in the whole country, and its
-    rows appended to the country's files (docs/formats/synthetic-country.md, "Written in blocks")."""
+    With ``block_persons``, a country of more persons is written in blocks of at most that many (as
+    even as can be), one after the other, so that the generator holds one block's payments at a
+    time, not the country's: each block a population of its own (its households, organisations,
+    registers and planted cases), its identifiers, account numbers, references and case numbers
+    unique in the whole country, and its rows appended to the country's files
+    (docs/formats/synthetic-country.md, "Written in blocks")."""
     as_of = as_of or today()
     note = progress or (lambda _message: None)
     folder.mkdir(parents=True, exist_ok=True)
@@ -70,9 +71,10 @@ def generate_country(
     else:
         taken, blocks = Taken(), []
         count = -(-persons // block_persons)
-        for block, first in enumerate(range(0, persons, block_persons)):
+        # as even as can be, so that no block is a sliver (1,001 persons: two of 501 and 500, not 1,000 and 1)
+        sizes = [persons // count + (block < persons % count) for block in range(count)]
+        for block, size in enumerate(sizes):
             note(f"block {block + 1} of {count}")
-            size = min(block_persons, persons - first)
             blocks.append(_block(folder, writer, size, (seed, BLOCKS + block), as_of, anomaly_rate, note, taken))
     return _manifest(folder, seed, as_of, persons, anomaly_rate, blocks)
 
