@@ -89,6 +89,7 @@ def generate_register(
         closed_number=distinct_numbers(
             rng.integers(10**9, 10**11, holders.size).astype(np.int64),
             taken=population.account_number if taken is None else np.concatenate([taken, population.account_number]),
+            stream=None if taken is None else taken.size + population.size,
         ),
         closed_opened=np.minimum(closed_opened, closed_on - np.timedelta64(1, "D")),
         closed_on=closed_on,

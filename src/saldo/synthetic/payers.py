@@ -84,7 +84,7 @@ def generate_organisations(rng: np.random.Generator, persons: int, *, taken: Int
     for kind, (count, form, words) in per_kind.items():
         serial = rng.choice(10**6, size=count, replace=False).astype(np.int64)
         if taken is not None:
-            serial = distinct_numbers(serial, taken=taken, low=0, high=10**6)
+            serial = distinct_numbers(serial, taken=taken, low=0, high=10**6, stream=taken.size)
             taken = np.concatenate([taken, serial])
         orgnr = with_luhn(int(form) * 10**6 + serial, 9)
         place = rng.choice(len(MUNICIPALITIES), size=count, p=[m.share for m in MUNICIPALITIES]).astype(np.int64)

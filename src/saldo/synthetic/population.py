@@ -166,7 +166,11 @@ def generate_population(
 
     has_account = age >= 16
     bank = np.where(has_account, rng.choice(BANK_CODES, size=persons, p=BANK_SHARES), 0).astype(np.int64)
-    account = distinct_numbers(rng.integers(10**9, 10**11, size=persons).astype(np.int64), taken=taken_accounts)
+    account = distinct_numbers(
+        rng.integers(10**9, 10**11, size=persons).astype(np.int64),
+        taken=taken_accounts,
+        stream=None if taken_accounts is None else taken_accounts.size,
+    )
     # Some couples use one joint account for everything: a legitimate look-alike for the analysis.
     shares = has_account & (household != np.arange(persons)) & (age >= 18) & (rng.random(persons) < 0.08)
     head = household[shares]
@@ -272,20 +276,31 @@ def _households(
 
 
 def distinct_numbers(
-    drawn: IntArray, *, taken: IntArray | None = None, low: int = 10**9, high: int = 10**11
+    drawn: IntArray,
+    *,
+    taken: IntArray | None = None,
+    low: int = 10**9,
+    high: int = 10**11,
+    stream: int | None = None,
 ) -> IntArray:
     """Account numbers ``drawn`` with every repeat (and every number in ``taken``) drawn again, so no
     two accounts share a number by chance: at a million persons or more, random 11-digit numbers do
     repeat (a bank's register then shows one account with two opening dates). The new draws come from
     a stream of their own, so every number that did not repeat, and every later draw, stays as it was.
-    Numbers are drawn again from ``low`` to ``high`` (exclusive): an account number's range by default."""
-    redraw = np.random.default_rng(drawn.size)
+    Numbers are drawn again from ``low`` to ``high`` (exclusive): an account number's range by default.
+
+    A block of a larger country names a ``stream`` of its own: ``taken`` holds the earlier blocks'
+    numbers, and the stream they drew again from would give those same numbers again, one round of
+    drawing for each earlier block's repeats."""
+    redraw = np.random.default_rng(drawn.size if stream is None else [drawn.size, stream])
+    held = None if taken is None or not taken.size else np.sort(taken)
     drawn = drawn.copy()
     while True:
         _, first = np.unique(drawn, return_index=True)
         again = np.setdiff1d(np.arange(drawn.size), first)
-        if taken is not None:
-            again = np.union1d(again, np.flatnonzero(np.isin(drawn, taken)))
+        if held is not None:
+            found = held[np.minimum(np.searchsorted(held, drawn), held.size - 1)] == drawn
+            again = np.union1d(again, np.flatnonzero(found))
         if not again.size:
             return drawn
         drawn[again] = redraw.integers(low, high, again.size)
