@@ -402,24 +402,14 @@ def _cross_border(facts: pd.DataFrame, population: Population, generator: Paymen
 
 
 def _population_register(population: Population, registers: Registers, generator: PaymentGenerator) -> pa.Table:
-    codes = np.array([m.code for m in MUNICIPALITIES])
-    street = pc.binary_join_element_wise(
-        pa.array(population.street_names()), pc.cast(pa.array(population.street_number), pa.string()), " "
-    )
     previous = np.where(registers.previous_recorded, registers.previous, 0)
     return pa.table(
         {
             "person_scheme": generator.persons.scheme,
             "person_id": generator.persons.identifier,
-            "sex": pc.if_else(pa.array(population.male), "M", "F"),
-            "birth_date": pa.array(population.birth.astype("datetime64[D]")),
-            "death_date": _date_or_null(population.death),
-            "emigration_date": _date_or_null(population.emigrated),
-            "immigration_date": _date_or_null(population.immigrated),
+            **_life(population),
             "household_id": pa.array(population.household + generator.first_person),
-            "street_address": street,
-            "postal_code": pa.array(population.postal_code),
-            "municipality_code": pa.array(codes[population.municipality]),
+            **_home(population),
             "residence_permit_until": _date_or_null(registers.permit_until),
             "previous_id": pa.array(np.where(previous > 0, previous, 0).astype(str), mask=previous == 0),
         }
@@ -435,31 +425,45 @@ def _write(path: Path, table: pa.Table) -> None:
     pacsv.write_csv(table, path, write_options=pacsv.WriteOptions(quoting_style="needed"))
 
 
+def _life(population: Population) -> dict[str, pa.Array]:
+    """A person's sex and dates, as persons.csv and the population register give them."""
+    return {
+        "sex": pc.if_else(pa.array(population.male), "M", "F"),
+        "birth_date": pa.array(population.birth.astype("datetime64[D]")),
+        "death_date": _date_or_null(population.death),
+        "emigration_date": _date_or_null(population.emigrated),
+        "immigration_date": _date_or_null(population.immigrated),
+    }
+
+
+def _home(population: Population) -> dict[str, pa.Array]:
+    """A person's address and municipality, as persons.csv and the population register give them."""
+    codes = np.array([m.code for m in MUNICIPALITIES])
+    street = pc.binary_join_element_wise(
+        pa.array(population.street_names()), pc.cast(pa.array(population.street_number), pa.string()), " "
+    )
+    return {
+        "street_address": street,
+        "postal_code": pa.array(population.postal_code),
+        "municipality_code": pa.array(codes[population.municipality]),
+    }
+
+
 def _date_or_null(values: np.ndarray) -> pa.Array:
     return pa.array(values.astype("datetime64[D]"), mask=np.isnat(values))
 
 
 def _persons(population: Population, generator: PaymentGenerator) -> pa.Table:
     given_and_surname = pc.split_pattern(generator.persons.name, " ", max_splits=1)
-    codes = np.array([m.code for m in MUNICIPALITIES])
-    street = pc.binary_join_element_wise(
-        pa.array(population.street_names()), pc.cast(pa.array(population.street_number), pa.string()), " "
-    )
     return pa.table(
         {
             "id_scheme": generator.persons.scheme,
             "identifier": generator.persons.identifier,
             "given_name": pc.list_element(given_and_surname, 0),
             "surname": pc.list_element(given_and_surname, 1),
-            "sex": pc.if_else(pa.array(population.male), "M", "F"),
-            "birth_date": pa.array(population.birth.astype("datetime64[D]")),
-            "death_date": _date_or_null(population.death),
-            "emigration_date": _date_or_null(population.emigrated),
-            "immigration_date": _date_or_null(population.immigrated),
+            **_life(population),
             "household": pa.array(population.household + generator.first_person),
-            "street_address": street,
-            "postal_code": pa.array(population.postal_code),
-            "municipality_code": pa.array(codes[population.municipality]),
+            **_home(population),
         }
     )
 
